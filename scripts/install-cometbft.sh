@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs pinned CometBFT binaries into a cache outside the clone and prints
+# the path of the requested one. Reuses a cached build; honours COMETBFT_BIN.
+#
+#   scripts/install-cometbft.sh            # v0.38.25 (default)
+#   scripts/install-cometbft.sh v0.37.18
+#   scripts/install-cometbft.sh all        # both pinned versions
+#
+# Env: COMETBFT_BIN (use this binary for the default version, skip building),
+#      CMTD_CACHE_DIR (default ~/.cache/cmtd).
+set -euo pipefail
+
+DEFAULT_VERSION=v0.38.25
+PINNED_VERSIONS=(v0.38.25 v0.37.18)
+CACHE_DIR="${CMTD_CACHE_DIR:-$HOME/.cache/cmtd}"
+BIN_DIR="$CACHE_DIR/bin"
+
+install_one() {
+  local version="$1"
+  local target="$BIN_DIR/cometbft-$version"
+  if [[ "$version" == "$DEFAULT_VERSION" && -n "${COMETBFT_BIN:-}" ]]; then
+    if [[ ! -x "$COMETBFT_BIN" ]]; then
+      echo "COMETBFT_BIN=$COMETBFT_BIN is not an executable file" >&2
+      exit 1
+    fi
+    echo "$COMETBFT_BIN"
+    return
+  fi
+  if [[ -x "$target" ]] && "$target" version >/dev/null 2>&1; then
+    echo "$target"
+    return
+  fi
+  if ! command -v go >/dev/null 2>&1; then
+    cat >&2 <<MSG
+Go is not installed, and CometBFT $version is not in $BIN_DIR.
+Either install Go (https://go.dev/doc/install, 1.22 or newer) and run this script again,
+or point COMETBFT_BIN at an existing cometbft $DEFAULT_VERSION binary.
+MSG
+    exit 1
+  fi
+  mkdir -p "$BIN_DIR"
+  local gobin
+  gobin="$(mktemp -d "$CACHE_DIR/gobin.XXXXXX")"
+  echo "building CometBFT $version with $(go version | cut -d' ' -f3) (first time only, a few minutes)..." >&2
+  GOBIN="$gobin" GOFLAGS="${GOFLAGS:-} -trimpath" go install "github.com/cometbft/cometbft/cmd/cometbft@$version" >&2
+  mv "$gobin/cometbft" "$target"
+  rmdir "$gobin"
+  echo "$target"
+}
+
+case "${1:-$DEFAULT_VERSION}" in
+  all) for v in "${PINNED_VERSIONS[@]}"; do install_one "$v"; done ;;
+  v*) install_one "$1" ;;
+  "") install_one "$DEFAULT_VERSION" ;;
+  *) echo "usage: $0 [v0.38.25|v0.37.18|all]" >&2; exit 2 ;;
+esac
