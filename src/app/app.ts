@@ -1,0 +1,384 @@
+/**
+ * The ABCI application: the lifecycle of a block over the committed store,
+ * the CheckTx view, and the v0.38 (FinalizeBlock) and v0.37
+ * (BeginBlock/DeliverTx/EndBlock) flows, which share one block executor.
+ *
+ * State views (DESIGN.md): `store` is the last committed state; `block` is
+ * the write cache of the block being executed (genesis goes into block 1's
+ * cache); `check` is CheckTx's own overlay over committed state, reset after
+ * every Commit. Commit writes the block's changes, height and app hash in one
+ * LevelDB batch.
+ */
+import type {
+  AbciApplication,
+  CommitInfo,
+  Event,
+  ExecTxResult,
+  Misbehavior,
+  RequestBeginBlock,
+  RequestCheckTx,
+  RequestDeliverTx,
+  RequestEndBlock,
+  RequestFinalizeBlock,
+  RequestInfo,
+  RequestInitChain,
+  RequestPrepareProposal,
+  RequestProcessProposal,
+  RequestQuery,
+  ResponseBeginBlock,
+  ResponseCheckTx,
+  ResponseCommit,
+  ResponseCommitV037,
+  ResponseDeliverTx,
+  ResponseEndBlock,
+  ResponseFinalizeBlock,
+  ResponseInfo,
+  ResponseInitChain,
+  ResponsePrepareProposal,
+  ResponseProcessProposal,
+  ResponseQuery,
+  ValidatorUpdate,
+} from '../abci/types.js';
+import { Accounts } from '../state/accounts.js';
+import { loadParams } from '../state/params.js';
+import type { CommittedStore } from '../store/committed-store.js';
+import { Overlay } from '../store/kv.js';
+import type { SignedTx } from '../tx/decode.js';
+import { CODESPACE, TxCode, TxError, codeName } from '../tx/errors.js';
+import { executeTx, maxCost, rejected, validateSender, validateStatic, type BlockInfo, type ChainRules } from '../tx/executor.js';
+import { isFreeTx } from '../tx/gas.js';
+import { encodeReceipt } from '../tx/receipt.js';
+import { SenderCache } from '../tx/sender-cache.js';
+import type { Logger } from '../util/logger.js';
+import { loadBlockGasLimit, saveBlockGasLimit } from './consensus.js';
+import { parseAppGenesis } from './genesis.js';
+import type { ChainModules, Evidence, LastCommitVote, PowerUpdate } from './modules.js';
+import { answerQuery } from './query.js';
+
+export const APP_VERSION = 1n;
+export const SOFTWARE_VERSION = '0.1.0';
+
+interface BlockInProgress {
+  info: BlockInfo;
+  rules: ChainRules;
+  freeTxs: number;
+  gasUsed: bigint;
+  txHashes: Uint8Array[];
+}
+
+interface ExecutedBlock {
+  height: bigint;
+  appHash: Uint8Array;
+  txHashes: Uint8Array[];
+}
+
+export interface AppOptions {
+  store: CommittedStore;
+  modules: ChainModules;
+  logger: Logger;
+}
+
+export class CmtdApp implements AbciApplication {
+  private readonly store: CommittedStore;
+  private readonly modules: ChainModules;
+  private readonly log: Logger;
+  private readonly senders = new SenderCache();
+  /** Write cache of the block being executed; genesis lands in block 1's. */
+  private block: Overlay;
+  private check: Overlay;
+  private current: BlockInProgress | undefined;
+  private executed: ExecutedBlock | undefined;
+  /** Rules of the committed state, read once per height (CheckTx is hot). */
+  private committedRulesCache: ChainRules | undefined;
+
+  constructor(options: AppOptions) {
+    this.store = options.store;
+    this.modules = options.modules;
+    this.log = options.logger.child({ module: 'app' });
+    this.block = new Overlay(this.store);
+    this.check = new Overlay(this.store);
+  }
+
+  // ---- connection handshake and genesis --------------------------------
+
+  async info(req: RequestInfo): Promise<ResponseInfo> {
+    this.log.info('info', { cometbft: req.version, abci: req.abciVersion, height: this.store.height.toString() });
+    return {
+      data: 'cmtd',
+      version: SOFTWARE_VERSION,
+      appVersion: APP_VERSION,
+      lastBlockHeight: this.store.height,
+      lastBlockAppHash: this.store.height === 0n ? new Uint8Array(0) : this.store.appHash,
+    };
+  }
+
+  async initChain(req: RequestInitChain): Promise<ResponseInitChain> {
+    if (this.store.height !== 0n) throw new Error(`InitChain on a store already at height ${this.store.height}`);
+    const genesis = parseAppGenesis(req.appStateBytes);
+    if (req.chainId === '') throw new Error('InitChain without a chain id');
+    // CometBFT's genesis may run again after a crash before block 1: start clean.
+    this.block = new Overlay(this.store);
+    saveBlockGasLimit(this.block, req.consensusParams?.block?.maxGas ?? -1n);
+    const validators = this.modules.initGenesis(this.block, genesis);
+    const appHash = this.store.computeRoot(this.block.sortedChanges()).root;
+    this.log.info('genesis loaded', {
+      chainId: req.chainId,
+      accounts: genesis.accounts.length,
+      candidates: genesis.candidates.length,
+      validators: validators.length,
+    });
+    return { validators: validators.map(toValidatorUpdate), appHash };
+  }
+
+  // ---- mempool -----------------------------------------------------------
+
+  async checkTx(req: RequestCheckTx): Promise<ResponseCheckTx> {
+    try {
+      const tx = this.senders.resolve(req.tx);
+      validateStatic(tx, this.committedRules());
+      const accounts = new Accounts(this.check);
+      validateSender(tx, accounts, accounts.nonce(tx.sender));
+      // Reserve the transaction's worst-case cost so queued transactions of
+      // the same sender are checked against what will be left.
+      const sender = accounts.get(tx.sender);
+      sender.nonce += 1n;
+      sender.balance -= maxCost(tx);
+      accounts.put(tx.sender, sender);
+      return { code: TxCode.Ok, gasWanted: tx.gasLimit, data: tx.hash };
+    } catch (err) {
+      if (!(err instanceof TxError)) throw err;
+      return { code: err.code, codespace: CODESPACE, log: `${codeName(err.code)}: ${err.message}` };
+    }
+  }
+
+  // ---- proposals (SPEC 9: free slots) ---------------------------------
+
+  async prepareProposal(req: RequestPrepareProposal): Promise<ResponsePrepareProposal> {
+    const rules = this.committedRules();
+    const txs: Uint8Array[] = [];
+    let bytes = 0n;
+    let gas = 0n;
+    let free = 0;
+    for (const raw of req.txs) {
+      let tx: SignedTx;
+      try {
+        tx = this.senders.resolve(raw);
+      } catch {
+        continue; // undecodable: never worth a place in a block
+      }
+      // CometBFT counts each tx's protobuf framing too; 8 bytes covers it.
+      const size = BigInt(raw.length) + 8n;
+      if (bytes + size > req.maxTxBytes) continue;
+      if (isFreeTx(tx)) {
+        if (free >= rules.params.free_tx_slots || tx.gasLimit > rules.params.free_tx_gas_limit) continue;
+      }
+      if (rules.blockGasLimit !== null && gas + tx.gasLimit > rules.blockGasLimit) continue;
+      if (isFreeTx(tx)) free++;
+      bytes += size;
+      gas += tx.gasLimit;
+      txs.push(raw);
+    }
+    return { txs };
+  }
+
+  async processProposal(req: RequestProcessProposal): Promise<ResponseProcessProposal> {
+    const rules = this.committedRules();
+    let gas = 0n;
+    let free = 0;
+    for (const raw of req.txs) {
+      let tx: SignedTx;
+      try {
+        tx = this.senders.resolve(raw);
+      } catch (err) {
+        this.log.warn('rejecting proposal: undecodable transaction', { height: req.height.toString(), error: (err as Error).message });
+        return { status: 'reject' };
+      }
+      gas += tx.gasLimit;
+      if (isFreeTx(tx)) {
+        free++;
+        if (tx.gasLimit > rules.params.free_tx_gas_limit || free > rules.params.free_tx_slots) {
+          this.log.warn('rejecting proposal: free-slot rule broken', { height: req.height.toString(), free });
+          return { status: 'reject' };
+        }
+      }
+    }
+    if (rules.blockGasLimit !== null && gas > rules.blockGasLimit) {
+      this.log.warn('rejecting proposal: gas limits above the block gas limit', { height: req.height.toString() });
+      return { status: 'reject' };
+    }
+    return { status: 'accept' };
+  }
+
+  // ---- block execution (shared by both flows) --------------------------
+
+  private beginBlockWork(height: bigint, time: bigint, commit: CommitInfo, misbehavior: Misbehavior[]): void {
+    const expected = this.store.height + 1n;
+    if (this.store.height !== 0n && height !== expected) {
+      throw new Error(`asked to execute block ${height}, but the last committed block is ${this.store.height}`);
+    }
+    const info: BlockInfo = { height, time };
+    this.current = { info, rules: this.rulesFor(this.block), freeTxs: 0, gasUsed: 0n, txHashes: [] };
+    this.executed = undefined;
+    this.modules.beginBlock(this.block, info, toVotes(commit), toEvidence(misbehavior));
+  }
+
+  private deliver(raw: Uint8Array): ExecTxResult {
+    const current = this.current;
+    if (current === undefined) throw new Error('DeliverTx outside a block');
+    let tx: SignedTx;
+    try {
+      tx = this.senders.resolve(raw);
+    } catch (err) {
+      if (!(err instanceof TxError)) throw err;
+      return toExecResult(rejected(err));
+    }
+    current.txHashes.push(tx.hash);
+    const { rules } = current;
+    if (isFreeTx(tx)) {
+      if (current.freeTxs >= rules.params.free_tx_slots) {
+        return toExecResult(rejected(new TxError(TxCode.FreeTxSlotsFull, `the block's ${rules.params.free_tx_slots} free slots are used`), tx.gasLimit), tx);
+      }
+    }
+    if (rules.blockGasLimit !== null && current.gasUsed + tx.gasLimit > rules.blockGasLimit) {
+      return toExecResult(rejected(new TxError(TxCode.BlockGasLimit, 'not enough gas left in the block'), tx.gasLimit), tx);
+    }
+    try {
+      const outcome = executeTx(tx, this.block, rules, current.info, this.modules.resolveSystem);
+      if (isFreeTx(tx)) current.freeTxs++;
+      current.gasUsed += outcome.gasUsed;
+      return {
+        code: outcome.code,
+        codespace: outcome.code === TxCode.Ok ? '' : CODESPACE,
+        log: outcome.code === TxCode.Ok ? '' : `${codeName(outcome.code)}: ${outcome.log}`,
+        data: encodeReceipt(outcome.receipt),
+        gasWanted: outcome.gasWanted,
+        gasUsed: outcome.gasUsed,
+        events: [txEvent(tx)],
+      };
+    } catch (err) {
+      if (!(err instanceof TxError)) throw err;
+      return toExecResult(rejected(err, tx.gasLimit), tx);
+    }
+  }
+
+  private endBlockWork(): { updates: PowerUpdate[]; appHash: Uint8Array } {
+    const current = this.current;
+    if (current === undefined) throw new Error('EndBlock outside a block');
+    const updates = this.modules.endBlock(this.block, current.info);
+    const appHash = this.store.computeRoot(this.block.sortedChanges()).root;
+    this.executed = { height: current.info.height, appHash, txHashes: current.txHashes };
+    this.current = undefined;
+    return { updates, appHash };
+  }
+
+  private async commitWork(): Promise<ExecutedBlock> {
+    const executed = this.executed;
+    if (executed === undefined) throw new Error('Commit without an executed block');
+    const started = performance.now();
+    const changes = this.block.sortedChanges();
+    await this.store.commit(executed.height, changes, executed.appHash);
+    this.block = new Overlay(this.store);
+    this.check = new Overlay(this.store);
+    this.committedRulesCache = undefined;
+    this.senders.forget(executed.txHashes);
+    this.executed = undefined;
+    this.log.info('committed block', {
+      height: executed.height.toString(),
+      txs: executed.txHashes.length,
+      keys: changes.length,
+      appHash: Buffer.from(executed.appHash).toString('hex'),
+      commitMs: Math.round(performance.now() - started),
+    });
+    return executed;
+  }
+
+  // ---- v0.38 flow --------------------------------------------------------
+
+  async finalizeBlock(req: RequestFinalizeBlock): Promise<ResponseFinalizeBlock> {
+    this.beginBlockWork(req.height, req.time.seconds, req.decidedLastCommit, req.misbehavior);
+    const txResults = req.txs.map((raw) => this.deliver(raw));
+    const { updates, appHash } = this.endBlockWork();
+    return { txResults, validatorUpdates: updates.map(toValidatorUpdate), appHash };
+  }
+
+  async commit(): Promise<ResponseCommit> {
+    await this.commitWork();
+    return { retainHeight: 0n };
+  }
+
+  // ---- v0.37 flow --------------------------------------------------------
+
+  async beginBlock(req: RequestBeginBlock): Promise<ResponseBeginBlock> {
+    this.beginBlockWork(req.header.height, req.header.time.seconds, req.lastCommitInfo, req.byzantineValidators);
+    return {};
+  }
+
+  async deliverTx(req: RequestDeliverTx): Promise<ResponseDeliverTx> {
+    return this.deliver(req.tx);
+  }
+
+  async endBlock(req: RequestEndBlock): Promise<ResponseEndBlock> {
+    if (this.current !== undefined && this.current.info.height !== req.height) {
+      throw new Error(`EndBlock for height ${req.height} inside block ${this.current.info.height}`);
+    }
+    const { updates } = this.endBlockWork();
+    return { validatorUpdates: updates.map(toValidatorUpdate) };
+  }
+
+  async commitV037(): Promise<ResponseCommitV037> {
+    const executed = await this.commitWork();
+    return { retainHeight: 0n, data: executed.appHash };
+  }
+
+  // ---- queries -----------------------------------------------------------
+
+  async query(req: RequestQuery): Promise<ResponseQuery> {
+    return answerQuery(req, this.store, this.modules);
+  }
+
+  private rulesFor(state: Overlay | CommittedStore): ChainRules {
+    return { params: loadParams(state), blockGasLimit: loadBlockGasLimit(state) };
+  }
+
+  private committedRules(): ChainRules {
+    this.committedRulesCache ??= this.rulesFor(this.store);
+    return this.committedRulesCache;
+  }
+}
+
+function toValidatorUpdate(update: PowerUpdate): ValidatorUpdate {
+  return { pubKey: { ed25519: update.pubKey }, power: update.power };
+}
+
+function toVotes(commit: CommitInfo): LastCommitVote[] {
+  return commit.votes.map((vote) => ({ validatorAddress: vote.validator.address, absent: vote.blockIdFlag === 'absent' }));
+}
+
+function toEvidence(misbehavior: Misbehavior[]): Evidence[] {
+  return misbehavior
+    .filter((m) => m.type !== 'unknown')
+    .map((m) => ({ validatorAddress: m.validator.address, height: m.height, kind: m.type as Evidence['kind'] }));
+}
+
+function txEvent(tx: SignedTx): Event {
+  return {
+    type: 'ethereum_tx',
+    attributes: [
+      { key: 'hash', value: `0x${Buffer.from(tx.hash).toString('hex')}`, index: true },
+      { key: 'from', value: tx.sender, index: true },
+      { key: 'to', value: tx.to ?? '', index: true },
+      { key: 'nonce', value: tx.nonce.toString(), index: false },
+    ],
+  };
+}
+
+function toExecResult(r: ReturnType<typeof rejected>, tx?: SignedTx): ExecTxResult {
+  return {
+    code: r.code,
+    codespace: CODESPACE,
+    log: `${codeName(r.code)}: ${r.log}`,
+    gasWanted: r.gasWanted,
+    gasUsed: 0n,
+    events: tx === undefined ? [] : [txEvent(tx)],
+  };
+}

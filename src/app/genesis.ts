@@ -1,0 +1,163 @@
+/**
+ * Genesis `app_state` (SPEC 10): parsing and validation. The parts owned by
+ * the staking ledger (candidates, delegations, enterprise accounts) are parsed
+ * here into typed records and handed to it.
+ */
+import { toAddress, type Address } from '../state/accounts.js';
+import { paramsFromJson, type Params } from '../state/params.js';
+
+export interface GenesisAccount {
+  address: Address;
+  balance: bigint;
+}
+
+export interface GenesisCandidate {
+  address: Address;
+  /** ed25519 consensus public key, 32 bytes. */
+  pubKey: Uint8Array;
+  maxStake: bigint;
+  selfStake: bigint;
+  compRateBp: number;
+  /** The description object, as JSON text (stored as given). */
+  description: string;
+  verified: boolean;
+}
+
+export interface GenesisDelegation {
+  delegator: Address;
+  candidate: Address;
+  amount: bigint;
+}
+
+export interface AppGenesis {
+  params: Params;
+  accounts: GenesisAccount[];
+  candidates: GenesisCandidate[];
+  delegations: GenesisDelegation[];
+  enterpriseAccounts: Address[];
+}
+
+export class GenesisError extends Error {
+  constructor(path: string, message: string) {
+    super(`genesis app_state.${path}: ${message}`);
+    this.name = 'GenesisError';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function object(value: unknown, path: string): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new GenesisError(path, 'expected an object');
+  return value as Json;
+}
+
+function list(value: unknown, path: string): unknown[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new GenesisError(path, 'expected a list');
+  return value;
+}
+
+function wei(value: unknown, path: string): bigint {
+  if (typeof value !== 'string' || !/^[0-9]+$/.test(value)) {
+    throw new GenesisError(path, `expected a decimal string of wei, got ${JSON.stringify(value)}`);
+  }
+  return BigInt(value);
+}
+
+function address(value: unknown, path: string): Address {
+  if (typeof value !== 'string') throw new GenesisError(path, 'expected a 0x address');
+  try {
+    return toAddress(value);
+  } catch (err) {
+    throw new GenesisError(path, (err as Error).message);
+  }
+}
+
+function noDuplicates(values: string[], path: string): void {
+  const seen = new Set<string>();
+  for (const value of values) {
+    if (seen.has(value)) throw new GenesisError(path, `${value} appears twice`);
+    seen.add(value);
+  }
+}
+
+/** Parses `app_state` bytes (JSON). Empty bytes mean all defaults and no accounts. */
+export function parseAppGenesis(bytes: Uint8Array): AppGenesis {
+  const text = Buffer.from(bytes).toString('utf8').trim();
+  let json: unknown = {};
+  if (text !== '') {
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new GenesisError('', `not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  const root = object(json, '');
+  const known = new Set(['params', 'accounts', 'candidates', 'delegations', 'enterprise_accounts', 'contracts']);
+  for (const key of Object.keys(root)) if (!known.has(key)) throw new GenesisError(key, 'unknown field');
+
+  let params: Params;
+  try {
+    params = paramsFromJson(root.params);
+  } catch (err) {
+    throw new GenesisError('params', (err as Error).message);
+  }
+
+  const accounts = list(root.accounts, 'accounts').map((raw, i) => {
+    const a = object(raw, `accounts[${i}]`);
+    return { address: address(a.address, `accounts[${i}].address`), balance: wei(a.balance, `accounts[${i}].balance`) };
+  });
+  noDuplicates(accounts.map((a) => a.address), 'accounts');
+
+  const candidates = list(root.candidates, 'candidates').map((raw, i): GenesisCandidate => {
+    const c = object(raw, `candidates[${i}]`);
+    const path = `candidates[${i}]`;
+    if (typeof c.pub_key !== 'string') throw new GenesisError(`${path}.pub_key`, 'expected base64 ed25519 public key');
+    const pubKey = Buffer.from(c.pub_key, 'base64');
+    if (pubKey.length !== 32) throw new GenesisError(`${path}.pub_key`, `an ed25519 key has 32 bytes, got ${pubKey.length}`);
+    const rate = c.comp_rate_bp;
+    if (typeof rate !== 'number' || !Number.isInteger(rate) || rate < 0 || rate >= 10_000) {
+      throw new GenesisError(`${path}.comp_rate_bp`, 'expected an integer from 0 to 9999');
+    }
+    if (c.verified !== undefined && typeof c.verified !== 'boolean') throw new GenesisError(`${path}.verified`, 'expected a boolean');
+    return {
+      address: address(c.address, `${path}.address`),
+      pubKey: new Uint8Array(pubKey),
+      maxStake: wei(c.max_stake, `${path}.max_stake`),
+      selfStake: wei(c.self_stake, `${path}.self_stake`),
+      compRateBp: rate,
+      description: JSON.stringify(c.description ?? {}),
+      verified: c.verified === true,
+    };
+  });
+  noDuplicates(candidates.map((c) => c.address), 'candidates');
+  noDuplicates(candidates.map((c) => Buffer.from(c.pubKey).toString('hex')), 'candidates[].pub_key');
+
+  const delegations = list(root.delegations, 'delegations').map((raw, i) => {
+    const d = object(raw, `delegations[${i}]`);
+    return {
+      delegator: address(d.delegator, `delegations[${i}].delegator`),
+      candidate: address(d.candidate, `delegations[${i}].candidate`),
+      amount: wei(d.amount, `delegations[${i}].amount`),
+    };
+  });
+
+  const enterpriseAccounts = list(root.enterprise_accounts, 'enterprise_accounts').map((raw, i) =>
+    address(raw, `enterprise_accounts[${i}]`),
+  );
+  noDuplicates(enterpriseAccounts, 'enterprise_accounts');
+
+  if (list(root.contracts, 'contracts').length > 0) {
+    throw new GenesisError('contracts', 'genesis contracts need the EVM, which this node does not run yet');
+  }
+  return { params, accounts, candidates, delegations, enterpriseAccounts };
+}
+
+/** SPEC 10: Σ balances + Σ self-stakes + Σ delegations. */
+export function genesisSupply(g: AppGenesis): bigint {
+  let total = 0n;
+  for (const a of g.accounts) total += a.balance;
+  for (const c of g.candidates) total += c.selfStake;
+  for (const d of g.delegations) total += d.amount;
+  return total;
+}

@@ -1,0 +1,501 @@
+/**
+ * The staking ledger's records in state: keys (all under `k/`) and their
+ * canonical RLP encodings. Every record is a fixed-order RLP list of byte
+ * strings (integers big-endian without leading zeros, addresses 20 bytes),
+ * so equal states give byte-identical values on every node.
+ *
+ * Key layout (hex is lower-case, addresses without 0x):
+ *   k/c/<addr>           candidate record (pools inline)
+ *   k/cl                 sorted list of every candidate record's address
+ *   k/pk/<pubkey>        ed25519 key → candidate address (kept forever: a key is never reused by another address)
+ *   k/va/<cometaddr>     CometBFT validator address → candidate address (kept forever)
+ *   k/d/<cand><deleg>    delegation: pool id, shares, links of the candidate's delegation list
+ *   k/dd/<deleg>         sorted list of candidates the delegator has a delegation at
+ *   k/u/<id:16>          unstake request (or a withdrawn candidacy's payout entry)
+ *   k/du/<deleg>         ascending ids of the delegator's waiting unstake requests
+ *   k/q                  next request id and the maturity queues (one FIFO per waiting period)
+ *   k/e/<addr>           enterprise account flag
+ *   k/r                  ranking of the last end of block: validators, backups
+ *   k/vs                 validator set last returned to CometBFT (pubkey, power), sorted by pubkey
+ *   k/y                  award year k and its base supply B_k
+ *   k/b                  this block's absent validators and slashes (written by beginBlock)
+ *   k/aw/<height:16>     award record of a recent height (the last AWARD_HISTORY heights)
+ */
+import { RLP } from '@ethereumjs/rlp';
+import type { KV, KVReader } from '../store/kv.js';
+import { addressFromBytes, bigintToBytes, bytesToBigint, type Address } from '../state/accounts.js';
+import type { AwardEntry, BlockAwards, CandidateState, SlashInfo } from './types.js';
+
+/** Pool id of a candidate's own stake (compensation rates are 0…9999). */
+export const SELF_POOL = 10_000;
+/** Shares minted per wei when a pool is (re)started: keeps share rounding far below 1 wei. */
+export const SHARE_SCALE = 10n ** 18n;
+/** How many recent heights keep their award record. */
+export const AWARD_HISTORY = 100n;
+
+type Rlp = Uint8Array | Rlp[];
+
+const EMPTY = new Uint8Array(0);
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder();
+
+function u(n: number | bigint): Uint8Array {
+  return bigintToBytes(BigInt(n));
+}
+function big(b: Rlp | undefined): bigint {
+  if (!(b instanceof Uint8Array)) throw new Error('corrupt staking record: expected an integer');
+  return bytesToBigint(b);
+}
+function num(b: Rlp | undefined): number {
+  return Number(big(b));
+}
+function bytes(b: Rlp | undefined): Uint8Array {
+  if (!(b instanceof Uint8Array)) throw new Error('corrupt staking record: expected bytes');
+  return b;
+}
+function list(b: Rlp | undefined): Rlp[] {
+  if (!Array.isArray(b)) throw new Error('corrupt staking record: expected a list');
+  return b;
+}
+function addr(a: Address | ''): Uint8Array {
+  return a === '' ? EMPTY : Buffer.from(a.slice(2), 'hex');
+}
+function toAddr(b: Rlp | undefined): Address | '' {
+  const raw = bytes(b);
+  return raw.length === 0 ? '' : addressFromBytes(raw);
+}
+function mustAddr(b: Rlp | undefined): Address {
+  const a = toAddr(b);
+  if (a === '') throw new Error('corrupt staking record: missing address');
+  return a;
+}
+function decode(raw: Uint8Array): Rlp[] {
+  return list(RLP.decode(raw) as Rlp);
+}
+function hex(a: Address): string {
+  return a.slice(2);
+}
+export function hex16(n: bigint): string {
+  return n.toString(16).padStart(16, '0');
+}
+
+// ---------------------------------------------------------------- candidates
+
+export const STATE_CODES: readonly CandidateState[] = ['active', 'deactivated', 'withdrawn', 'removed'];
+
+export interface Pool {
+  /** Compensation rate in bp, or SELF_POOL for the candidate's own stake. */
+  id: number;
+  tokens: bigint;
+  shares: bigint;
+  /** Shares held by waiting unstake requests (all of them once the candidate withdrew). */
+  waitingShares: bigint;
+}
+
+export interface CandidateRecord {
+  address: Address;
+  pubKey: Uint8Array;
+  maxStake: bigint;
+  compRateBp: number;
+  description: string;
+  verified: boolean;
+  state: CandidateState;
+  declareHeight: bigint;
+  missed: number;
+  /** Sorted by id. */
+  pools: Pool[];
+  /** Unstake requests (kind delegation) still waiting. */
+  pendingRequests: bigint;
+  delegationCount: bigint;
+  /** First delegator of the candidate's delegation list ('' if none). */
+  head: Address | '';
+  /** When withdrawn: header time at which everything is paid out. */
+  withdrawMatureTime: bigint;
+  awarded: bigint;
+  slashed: bigint;
+}
+
+export function candidateKey(a: Address): string {
+  return `k/c/${hex(a)}`;
+}
+
+export function encodeCandidate(c: CandidateRecord): Uint8Array {
+  return RLP.encode([
+    addr(c.address),
+    c.pubKey,
+    u(c.maxStake),
+    u(c.compRateBp),
+    utf8.encode(c.description),
+    u(c.verified ? 1 : 0),
+    u(STATE_CODES.indexOf(c.state)),
+    u(c.declareHeight),
+    u(c.missed),
+    c.pools.map((p) => [u(p.id), u(p.tokens), u(p.shares), u(p.waitingShares)]),
+    u(c.pendingRequests),
+    u(c.delegationCount),
+    addr(c.head),
+    u(c.withdrawMatureTime),
+    u(c.awarded),
+    u(c.slashed),
+  ]);
+}
+
+export function decodeCandidate(raw: Uint8Array): CandidateRecord {
+  const f = decode(raw);
+  if (f.length !== 16) throw new Error('corrupt candidate record');
+  const state = STATE_CODES[num(f[6])];
+  if (state === undefined) throw new Error('corrupt candidate record: state');
+  return {
+    address: mustAddr(f[0]),
+    pubKey: bytes(f[1]),
+    maxStake: big(f[2]),
+    compRateBp: num(f[3]),
+    description: utf8d.decode(bytes(f[4])),
+    verified: big(f[5]) === 1n,
+    state,
+    declareHeight: big(f[7]),
+    missed: num(f[8]),
+    pools: list(f[9]).map((p) => {
+      const g = list(p);
+      return { id: num(g[0]), tokens: big(g[1]), shares: big(g[2]), waitingShares: big(g[3]) };
+    }),
+    pendingRequests: big(f[10]),
+    delegationCount: big(f[11]),
+    head: toAddr(f[12]),
+    withdrawMatureTime: big(f[13]),
+    awarded: big(f[14]),
+    slashed: big(f[15]),
+  };
+}
+
+// --------------------------------------------------------------- delegations
+
+export interface DelegationRecord {
+  pool: number;
+  shares: bigint;
+  prev: Address | '';
+  next: Address | '';
+}
+
+export function delegationKey(candidate: Address, delegator: Address): string {
+  return `k/d/${hex(candidate)}${hex(delegator)}`;
+}
+
+export function encodeDelegation(d: DelegationRecord): Uint8Array {
+  return RLP.encode([u(d.pool), u(d.shares), addr(d.prev), addr(d.next)]);
+}
+
+export function decodeDelegation(raw: Uint8Array): DelegationRecord {
+  const f = decode(raw);
+  if (f.length !== 4) throw new Error('corrupt delegation record');
+  return { pool: num(f[0]), shares: big(f[1]), prev: toAddr(f[2]), next: toAddr(f[3]) };
+}
+
+// ------------------------------------------------------------ unstake queue
+
+export const REQUEST_DELEGATION = 0;
+export const REQUEST_WITHDRAWAL = 1;
+
+export interface RequestRecord {
+  id: bigint;
+  /** REQUEST_DELEGATION: shares of one delegation; REQUEST_WITHDRAWAL: a withdrawn candidacy's payout. */
+  kind: number;
+  delegator: Address | '';
+  candidate: Address;
+  pool: number;
+  shares: bigint;
+  matureTime: bigint;
+  height: bigint;
+  /** Next request of the same queue (0 = none). */
+  next: bigint;
+}
+
+export function requestKey(id: bigint): string {
+  return `k/u/${hex16(id)}`;
+}
+
+export function encodeRequest(r: RequestRecord): Uint8Array {
+  return RLP.encode([
+    u(r.id),
+    u(r.kind),
+    addr(r.delegator),
+    addr(r.candidate),
+    u(r.pool),
+    u(r.shares),
+    u(r.matureTime),
+    u(r.height),
+    u(r.next),
+  ]);
+}
+
+export function decodeRequest(raw: Uint8Array): RequestRecord {
+  const f = decode(raw);
+  if (f.length !== 9) throw new Error('corrupt unstake request record');
+  return {
+    id: big(f[0]),
+    kind: num(f[1]),
+    delegator: toAddr(f[2]),
+    candidate: mustAddr(f[3]),
+    pool: num(f[4]),
+    shares: big(f[5]),
+    matureTime: big(f[6]),
+    height: big(f[7]),
+    next: big(f[8]),
+  };
+}
+
+export interface Queue {
+  /** Waiting period (s) of every request in this FIFO: header time never decreases, so it stays time-ordered. */
+  period: bigint;
+  head: bigint;
+  tail: bigint;
+}
+
+export interface QueueState {
+  nextId: bigint;
+  /** Sorted by period. */
+  queues: Queue[];
+}
+
+// -------------------------------------------------------------- the store
+
+export interface Ranking {
+  height: bigint;
+  validators: Address[];
+  backups: Address[];
+}
+
+export interface SentValidator {
+  pubKey: Uint8Array;
+  power: bigint;
+}
+
+export interface YearRecord {
+  year: bigint;
+  base: bigint;
+}
+
+export interface BlockRecord {
+  height: bigint;
+  absent: Address[];
+  slashes: SlashInfo[];
+}
+
+function encodeAddrList(a: readonly Address[]): Uint8Array {
+  return RLP.encode(a.map(addr));
+}
+function decodeAddrList(raw: Uint8Array | undefined): Address[] {
+  return raw === undefined ? [] : decode(raw).map(mustAddr);
+}
+
+/** Typed access to the ledger's records over a KV. */
+export class StakingStore {
+  constructor(readonly kv: KV) {}
+
+  // candidates
+  getCandidate(a: Address): CandidateRecord | undefined {
+    const raw = this.kv.get(candidateKey(a));
+    return raw === undefined ? undefined : decodeCandidate(raw);
+  }
+  putCandidate(c: CandidateRecord): void {
+    this.kv.set(candidateKey(c.address), encodeCandidate(c));
+  }
+  deleteCandidate(a: Address): void {
+    this.kv.delete(candidateKey(a));
+    const all = this.candidateList();
+    const i = all.indexOf(a);
+    if (i >= 0) {
+      all.splice(i, 1);
+      this.kv.set('k/cl', encodeAddrList(all));
+    }
+  }
+  candidateList(): Address[] {
+    return decodeAddrList(this.kv.get('k/cl'));
+  }
+  addToCandidateList(a: Address): void {
+    const all = this.candidateList();
+    if (all.includes(a)) return;
+    all.push(a);
+    all.sort();
+    this.kv.set('k/cl', encodeAddrList(all));
+  }
+
+  pubKeyOwner(pubKey: Uint8Array): Address | undefined {
+    const raw = this.kv.get(`k/pk/${Buffer.from(pubKey).toString('hex')}`);
+    return raw === undefined ? undefined : mustAddr(raw);
+  }
+  setPubKeyOwner(pubKey: Uint8Array, a: Address): void {
+    this.kv.set(`k/pk/${Buffer.from(pubKey).toString('hex')}`, addr(a));
+  }
+  consensusOwner(validatorAddress: Uint8Array): Address | undefined {
+    const raw = this.kv.get(`k/va/${Buffer.from(validatorAddress).toString('hex')}`);
+    return raw === undefined ? undefined : mustAddr(raw);
+  }
+  setConsensusOwner(validatorAddress: Uint8Array, a: Address): void {
+    this.kv.set(`k/va/${Buffer.from(validatorAddress).toString('hex')}`, addr(a));
+  }
+
+  // delegations
+  getDelegation(candidate: Address, delegator: Address): DelegationRecord | undefined {
+    const raw = this.kv.get(delegationKey(candidate, delegator));
+    return raw === undefined ? undefined : decodeDelegation(raw);
+  }
+  putDelegation(candidate: Address, delegator: Address, d: DelegationRecord): void {
+    this.kv.set(delegationKey(candidate, delegator), encodeDelegation(d));
+  }
+  deleteDelegationRecord(candidate: Address, delegator: Address): void {
+    this.kv.delete(delegationKey(candidate, delegator));
+  }
+  delegatorCandidates(delegator: Address): Address[] {
+    return decodeAddrList(this.kv.get(`k/dd/${hex(delegator)}`));
+  }
+  setDelegatorCandidates(delegator: Address, list: readonly Address[]): void {
+    if (list.length === 0) this.kv.delete(`k/dd/${hex(delegator)}`);
+    else this.kv.set(`k/dd/${hex(delegator)}`, encodeAddrList(list));
+  }
+
+  // requests
+  getRequest(id: bigint): RequestRecord | undefined {
+    const raw = this.kv.get(requestKey(id));
+    return raw === undefined ? undefined : decodeRequest(raw);
+  }
+  putRequest(r: RequestRecord): void {
+    this.kv.set(requestKey(r.id), encodeRequest(r));
+  }
+  deleteRequest(id: bigint): void {
+    this.kv.delete(requestKey(id));
+  }
+  delegatorRequests(delegator: Address): bigint[] {
+    const raw = this.kv.get(`k/du/${hex(delegator)}`);
+    return raw === undefined ? [] : decode(raw).map(big);
+  }
+  setDelegatorRequests(delegator: Address, ids: readonly bigint[]): void {
+    if (ids.length === 0) this.kv.delete(`k/du/${hex(delegator)}`);
+    else this.kv.set(`k/du/${hex(delegator)}`, RLP.encode(ids.map(u)));
+  }
+  queueState(): QueueState {
+    const raw = this.kv.get('k/q');
+    if (raw === undefined) return { nextId: 1n, queues: [] };
+    const f = decode(raw);
+    return {
+      nextId: big(f[0]),
+      queues: list(f[1]).map((q) => {
+        const g = list(q);
+        return { period: big(g[0]), head: big(g[1]), tail: big(g[2]) };
+      }),
+    };
+  }
+  putQueueState(q: QueueState): void {
+    this.kv.set('k/q', RLP.encode([u(q.nextId), q.queues.map((x) => [u(x.period), u(x.head), u(x.tail)])]));
+  }
+
+  // enterprise
+  isEnterprise(a: Address): boolean {
+    return this.kv.get(`k/e/${hex(a)}`) !== undefined;
+  }
+  setEnterprise(a: Address, on: boolean): void {
+    if (on) this.kv.set(`k/e/${hex(a)}`, Uint8Array.of(1));
+    else this.kv.delete(`k/e/${hex(a)}`);
+  }
+
+  // ranking and validator set
+  ranking(): Ranking {
+    const raw = this.kv.get('k/r');
+    if (raw === undefined) return { height: 0n, validators: [], backups: [] };
+    const f = decode(raw);
+    return { height: big(f[0]), validators: list(f[1]).map(mustAddr), backups: list(f[2]).map(mustAddr) };
+  }
+  putRanking(r: Ranking): void {
+    this.kv.set('k/r', RLP.encode([u(r.height), r.validators.map(addr), r.backups.map(addr)]));
+  }
+  lastSent(): SentValidator[] {
+    const raw = this.kv.get('k/vs');
+    if (raw === undefined) return [];
+    return decode(raw).map((e) => {
+      const g = list(e);
+      return { pubKey: bytes(g[0]), power: big(g[1]) };
+    });
+  }
+  putLastSent(set: readonly SentValidator[]): void {
+    this.kv.set('k/vs', RLP.encode(set.map((v) => [v.pubKey, u(v.power)])));
+  }
+
+  // award year and block records
+  year(): YearRecord | undefined {
+    const raw = this.kv.get('k/y');
+    if (raw === undefined) return undefined;
+    const f = decode(raw);
+    return { year: big(f[0]), base: big(f[1]) };
+  }
+  putYear(y: YearRecord): void {
+    this.kv.set('k/y', RLP.encode([u(y.year), u(y.base)]));
+  }
+  block(): BlockRecord | undefined {
+    const raw = this.kv.get('k/b');
+    if (raw === undefined) return undefined;
+    const f = decode(raw);
+    return { height: big(f[0]), absent: list(f[1]).map(mustAddr), slashes: list(f[2]).map(decodeSlash) };
+  }
+  putBlock(b: BlockRecord): void {
+    this.kv.set('k/b', RLP.encode([u(b.height), b.absent.map(addr), b.slashes.map(encodeSlash)]));
+  }
+  awards(height: bigint): BlockAwards | undefined {
+    const raw = this.kv.get(`k/aw/${hex16(height)}`);
+    return raw === undefined ? undefined : decodeAwards(raw);
+  }
+  putAwards(a: BlockAwards): void {
+    this.kv.set(`k/aw/${hex16(a.height)}`, encodeAwards(a));
+    if (a.height > AWARD_HISTORY) this.kv.delete(`k/aw/${hex16(a.height - AWARD_HISTORY)}`);
+  }
+}
+
+const SLASH_REASONS: readonly SlashInfo['reason'][] = ['absent', 'byzantine'];
+function encodeSlash(s: SlashInfo): Rlp {
+  return [addr(s.candidate), u(s.amount), u(SLASH_REASONS.indexOf(s.reason))];
+}
+function decodeSlash(r: Rlp): SlashInfo {
+  const g = list(r);
+  return { candidate: mustAddr(g[0]), amount: big(g[1]), reason: SLASH_REASONS[num(g[2])] ?? 'absent' };
+}
+function encodeAwards(a: BlockAwards): Uint8Array {
+  return RLP.encode([
+    u(a.height),
+    u(a.minted),
+    u(a.fees),
+    u(a.dustIn),
+    u(a.dustOut),
+    a.awards.map((e) => [
+      addr(e.candidate),
+      u(e.group === 'validator' ? 0 : 1),
+      u(e.votingPower),
+      u(e.delegatorsAward),
+      u(e.compensation),
+    ]),
+    a.slashes.map(encodeSlash),
+    a.absent.map(addr),
+  ]);
+}
+function decodeAwards(raw: Uint8Array): BlockAwards {
+  const f = decode(raw);
+  return {
+    height: big(f[0]),
+    minted: big(f[1]),
+    fees: big(f[2]),
+    dustIn: big(f[3]),
+    dustOut: big(f[4]),
+    awards: list(f[5]).map((e): AwardEntry => {
+      const g = list(e);
+      return {
+        candidate: mustAddr(g[0]),
+        group: big(g[1]) === 0n ? 'validator' : 'backup',
+        votingPower: big(g[2]),
+        delegatorsAward: big(g[3]),
+        compensation: big(g[4]),
+      };
+    }),
+    slashes: list(f[6]).map(decodeSlash),
+    absent: list(f[7]).map(mustAddr),
+  };
+}
+
+export type { KVReader };

@@ -1,0 +1,89 @@
+/**
+ * Native hashing and signature recovery. Both bindings are loaded explicitly:
+ * the `secp256k1` and `keccak` packages silently fall back to pure JS when
+ * their addon fails to load, which is ~25x slower; here a missing addon is a
+ * startup error instead.
+ */
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+interface KeccakStateNative {
+  initialize(rate: number, capacity: number): void;
+  absorb(data: Uint8Array): void;
+  squeeze(length: number): Buffer;
+}
+type KeccakStateCtor = new () => KeccakStateNative;
+
+interface Secp256k1Native {
+  /** Output length picks the encoding: 65 bytes = uncompressed. Returns 0 on success. */
+  ecdsaRecover(output: Uint8Array, sig: Uint8Array, recid: number, msg32: Uint8Array): number;
+  ecdsaSign(
+    output: { signature: Uint8Array; recid: number },
+    msg32: Uint8Array,
+    seckey: Uint8Array,
+    data: Uint8Array | undefined,
+    noncefn: undefined,
+  ): number;
+  publicKeyCreate(output: Uint8Array, seckey: Uint8Array): number;
+}
+
+function loadNative<T>(pkg: string, check: (m: unknown) => m is T): T {
+  let loaded: unknown;
+  try {
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    loaded = nodeGypBuild(dirname(require.resolve(`${pkg}/package.json`)));
+  } catch (err) {
+    throw new Error(`the native ${pkg} addon failed to load (${(err as Error).message}); reinstall with 'npm ci' on linux-x64/arm64`);
+  }
+  if (!check(loaded)) throw new Error(`the native ${pkg} addon has an unexpected shape`);
+  return loaded;
+}
+
+const KeccakState = loadNative<KeccakStateCtor>('keccak', (m): m is KeccakStateCtor => typeof m === 'function');
+type Secp256k1Addon = { Secp256k1: new () => Secp256k1Native };
+const secp = new (loadNative<Secp256k1Addon>(
+  'secp256k1',
+  (m): m is Secp256k1Addon => typeof (m as { Secp256k1?: unknown }).Secp256k1 === 'function',
+).Secp256k1)();
+
+/** keccak-256 (Ethereum's, not NIST SHA3). */
+export function keccak256(data: Uint8Array): Uint8Array {
+  const state = new KeccakState();
+  state.initialize(1088, 512);
+  state.absorb(data);
+  return state.squeeze(32);
+}
+
+export function sha256(data: Uint8Array): Uint8Array {
+  return createHash('sha256').update(data).digest();
+}
+
+/**
+ * Recovers the 20-byte Ethereum address that signed `hash`, or undefined when
+ * the signature is invalid. `r` and `s` are 32-byte big-endian.
+ */
+export function recoverAddress(hash: Uint8Array, r: Uint8Array, s: Uint8Array, recovery: number): Uint8Array | undefined {
+  const sig = new Uint8Array(64);
+  sig.set(r, 32 - r.length);
+  sig.set(s, 64 - s.length);
+  const pub = new Uint8Array(65);
+  // The binding returns 0 on success, non-zero for an unrecoverable signature.
+  if (secp.ecdsaRecover(pub, sig, recovery, hash) !== 0) return undefined;
+  return keccak256(pub.subarray(1)).subarray(12);
+}
+
+/** Signs a 32-byte hash; used by tools and tests that build transactions natively. */
+export function signHash(hash: Uint8Array, privateKey: Uint8Array): { r: Uint8Array; s: Uint8Array; recovery: number } {
+  const out = { signature: new Uint8Array(64), recid: -1 };
+  if (secp.ecdsaSign(out, hash, privateKey, undefined, undefined) !== 0) throw new Error('signing failed: invalid private key');
+  return { r: out.signature.slice(0, 32), s: out.signature.slice(32), recovery: out.recid };
+}
+
+export function privateKeyToAddress(privateKey: Uint8Array): Uint8Array {
+  const pub = new Uint8Array(65);
+  if (secp.publicKeyCreate(pub, privateKey) !== 0) throw new Error('invalid private key');
+  return keccak256(pub.subarray(1)).subarray(12);
+}

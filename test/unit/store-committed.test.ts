@@ -1,0 +1,320 @@
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+
+import {
+  CommittedStore,
+  PendingRoot,
+  StoreCorruptionError,
+  StoreUsageError,
+} from '../../src/store/committed-store.js';
+import { Overlay, type Change } from '../../src/store/kv.js';
+import { emptyRoot } from '../../src/store/merkle.js';
+import { referenceRoot } from './fixtures/store-reference.js';
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+async function rawDb(dir: string): Promise<ClassicLevel<string, Uint8Array>> {
+  const db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+  await db.open();
+  return db;
+}
+
+describe('CommittedStore', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cmtd-store-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function commitChanges(store: CommittedStore, height: bigint, changes: Array<[string, Change]>, extra?: Array<[string, Change]>): Promise<void> {
+    const pending = store.computeRoot(changes);
+    await store.commit(height, pending, pending.root, extra);
+  }
+
+  it('a new store is empty at height 0 with the empty-state root', async () => {
+    const store = await CommittedStore.open(dir);
+    assert.equal(store.height, 0n);
+    assert.equal(hex(store.appHash), hex(emptyRoot()));
+    assert.equal(store.size, 0);
+    assert.equal(store.get('x'), undefined);
+    await store.close();
+    const again = await CommittedStore.open(dir);
+    assert.equal(again.height, 0n);
+    await again.close();
+  });
+
+  it('commits, then reopens with the same height, app hash and values', async () => {
+    const store = await CommittedStore.open(dir);
+    await commitChanges(store, 1n, [
+      ['a/1', bytes('one')],
+      ['a/2', bytes('two')],
+      ['empty', new Uint8Array(0)],
+    ]);
+    await commitChanges(store, 2n, [
+      ['a/2', bytes('TWO')],
+      ['a/3', bytes('three')],
+    ]);
+    const expected = new Map([
+      ['a/1', bytes('one')],
+      ['a/2', bytes('TWO')],
+      ['a/3', bytes('three')],
+      ['empty', new Uint8Array(0)],
+    ]);
+    assert.equal(store.height, 2n);
+    assert.equal(hex(store.appHash), hex(referenceRoot(expected)));
+    const hash = hex(store.appHash);
+    await store.close();
+
+    const reopened = await CommittedStore.open(dir);
+    assert.equal(reopened.height, 2n);
+    assert.equal(hex(reopened.appHash), hash);
+    assert.equal(reopened.size, 4);
+    for (const [k, v] of expected) assert.deepEqual(reopened.get(k), v, k);
+    assert.equal(reopened.get('empty')?.length, 0, 'an empty value is present, not absent');
+    await reopened.close();
+  });
+
+  it('a key deleted in a block is gone from memory, from disk, and after reopen', async () => {
+    const store = await CommittedStore.open(dir);
+    await commitChanges(store, 1n, [
+      ['keep', bytes('k')],
+      ['doomed', bytes('d')],
+    ]);
+    await commitChanges(store, 2n, [['doomed', null]]);
+    assert.equal(store.get('doomed'), undefined);
+    assert.equal(hex(store.appHash), hex(referenceRoot(new Map([['keep', bytes('k')]]))));
+    await store.close();
+
+    const db = await rawDb(dir);
+    assert.equal(await db.get('s:doomed'), undefined, 'a real LevelDB delete, no tombstone value');
+    assert.equal(text(await db.get('s:keep')), 'k');
+    await db.close();
+
+    const reopened = await CommittedStore.open(dir);
+    assert.equal(reopened.get('doomed'), undefined);
+    assert.equal(text(reopened.get('keep')), 'k');
+    assert.equal(reopened.size, 1);
+    await reopened.close();
+  });
+
+  it('commit through an Overlay: deletes in the block cache reach the store', async () => {
+    const store = await CommittedStore.open(dir);
+    await commitChanges(store, 1n, [
+      ['a', bytes('1')],
+      ['b', bytes('2')],
+    ]);
+    const block = new Overlay(store);
+    block.delete('a');
+    block.set('c', bytes('3'));
+    assert.equal(block.get('a'), undefined, 'the overlay hides the committed value');
+    assert.equal(text(store.get('a')), '1', 'the store still has it until commit');
+    const pending = store.computeRoot(block.sortedChanges());
+    assert.equal(text(store.get('a')), '1', 'computeRoot changes nothing');
+    assert.equal(store.get('c'), undefined);
+    await store.commit(2n, pending, pending.root);
+    assert.equal(store.get('a'), undefined);
+    assert.equal(text(store.get('c')), '3');
+  });
+
+  it('commit accepts plain changes too, last change of a key wins', async () => {
+    const store = await CommittedStore.open(dir);
+    const changes: Array<[string, Change]> = [
+      ['k', bytes('1')],
+      ['k', null],
+      ['j', null],
+      ['j', bytes('2')],
+    ];
+    const root = referenceRoot(new Map([['j', bytes('2')]]));
+    await store.commit(1n, changes, root);
+    assert.equal(store.get('k'), undefined);
+    assert.equal(text(store.get('j')), '2');
+    await store.close();
+  });
+
+  it('values are copied: mutating the caller buffer after commit changes nothing', async () => {
+    const store = await CommittedStore.open(dir);
+    const v = bytes('abc');
+    await commitChanges(store, 1n, [['k', v]]);
+    v[0] = 0x7a;
+    assert.equal(text(store.get('k')), 'abc');
+    await store.close();
+  });
+
+  it('extra records are stored outside the Merkle state and survive reopen', async () => {
+    const store = await CommittedStore.open(dir);
+    await commitChanges(store, 1n, [['s', bytes('state')]], [
+      ['blk/0001', bytes('b1')],
+      ['tx/aa', bytes('t1')],
+    ]);
+    await commitChanges(store, 2n, [], [
+      ['blk/0002', bytes('b2')],
+      ['blk/0003', bytes('b3')],
+      ['tx/aa', null],
+    ]);
+    assert.equal(store.height, 2n);
+    assert.equal(hex(store.appHash), hex(referenceRoot(new Map([['s', bytes('state')]]))));
+    assert.equal(store.get('blk/0001'), undefined, 'extra is not consensus state');
+    assert.equal(text(await store.getExtra('blk/0001')), 'b1');
+    assert.equal(await store.getExtra('tx/aa'), undefined);
+    assert.deepEqual(
+      (await store.scanExtra('blk/')).map(([k, v]) => [k, text(v)]),
+      [
+        ['blk/0001', 'b1'],
+        ['blk/0002', 'b2'],
+        ['blk/0003', 'b3'],
+      ],
+    );
+    assert.deepEqual(
+      (await store.scanExtra('blk/', { reverse: true, limit: 2 })).map(([k]) => k),
+      ['blk/0003', 'blk/0002'],
+    );
+    assert.deepEqual((await store.scanExtra('')).length, 3);
+    await store.close();
+    const reopened = await CommittedStore.open(dir);
+    assert.equal(text(await reopened.getExtra('blk/0003')), 'b3');
+    await reopened.close();
+  });
+
+  it('proofs against the committed app hash', async () => {
+    const store = await CommittedStore.open(dir);
+    const changes: Array<[string, Change]> = [];
+    for (let i = 0; i < 5000; i++) changes.push([`a/${i}`, bytes(`v${i}`)]);
+    await commitChanges(store, 1n, changes);
+    const root = store.appHash;
+    assert.equal(CommittedStore.verifyProof(root, 'a/42', bytes('v42'), store.prove('a/42')), true);
+    assert.equal(CommittedStore.verifyProof(root, 'a/42', bytes('v43'), store.prove('a/42')), false);
+    assert.equal(CommittedStore.verifyProof(root, 'nope', undefined, store.prove('nope')), true);
+    await store.close();
+  });
+
+  it('rejects a wrong app hash, a non-increasing height and a stale PendingRoot, writing nothing', async () => {
+    const store = await CommittedStore.open(dir);
+    await commitChanges(store, 5n, [['a', bytes('1')]]);
+    const goodHash = hex(store.appHash);
+
+    const p = store.computeRoot([['a', bytes('2')]]);
+    const wrong = Uint8Array.from(p.root);
+    wrong[31]! ^= 1;
+    await assert.rejects(store.commit(6n, p, wrong), StoreUsageError);
+    await assert.rejects(store.commit(5n, p, p.root), StoreUsageError);
+    await assert.rejects(store.commit(4n, p, p.root), /last committed height is 5/);
+    assert.equal(store.height, 5n);
+    assert.equal(text(store.get('a')), '1');
+
+    const p1 = store.computeRoot([['b', bytes('1')]]);
+    const p2 = store.computeRoot([['c', bytes('1')]]);
+    await store.commit(6n, p1, p1.root);
+    await assert.rejects(store.commit(7n, p2, p2.root), /stale/);
+    assert.equal(store.get('c'), undefined);
+
+    const other = await CommittedStore.open(join(dir, 'other'));
+    const foreign = other.computeRoot([['z', bytes('1')]]);
+    await assert.rejects(store.commit(7n, foreign, foreign.root), /another store/);
+    await other.close();
+
+    assert.throws(() => store.computeRoot([['\uDC00', bytes('x')]]), StoreUsageError);
+    assert.ok(p instanceof PendingRoot);
+    await store.close();
+
+    const reopened = await CommittedStore.open(dir);
+    assert.equal(reopened.height, 6n);
+    assert.notEqual(hex(reopened.appHash), goodHash);
+    assert.equal(text(reopened.get('a')), '1');
+    assert.equal(text(reopened.get('b')), '1');
+    await reopened.close();
+    await assert.rejects(store.commit(7n, [], emptyRoot()), /closed/);
+  });
+
+  it('rejects overlapping commits', async () => {
+    const store = await CommittedStore.open(dir);
+    const p1 = store.computeRoot([['a', bytes('1')]]);
+    const first = store.commit(1n, p1, p1.root);
+    await assert.rejects(store.commit(2n, [], emptyRoot()), /in progress/);
+    await first;
+    assert.equal(store.height, 1n);
+    await store.close();
+  });
+
+  describe('corruption detection at open', () => {
+    async function seed(): Promise<void> {
+      const store = await CommittedStore.open(dir);
+      await commitChanges(store, 1n, [
+        ['a', bytes('1')],
+        ['b', bytes('2')],
+      ], [['idx', bytes('i')]]);
+      await store.close();
+    }
+
+    it('a tampered value', async () => {
+      await seed();
+      const db = await rawDb(dir);
+      await db.put('s:a', bytes('X'));
+      await db.close();
+      await assert.rejects(CommittedStore.open(dir), (err: unknown) => {
+        assert.ok(err instanceof StoreCorruptionError);
+        assert.match(err.message, /corrupt.*height 1/);
+        return true;
+      });
+    });
+
+    it('an extra state key', async () => {
+      await seed();
+      const db = await rawDb(dir);
+      await db.put('s:c', bytes('3'));
+      await db.close();
+      await assert.rejects(CommittedStore.open(dir), StoreCorruptionError);
+    });
+
+    it('a missing state key', async () => {
+      await seed();
+      const db = await rawDb(dir);
+      await db.del('s:b');
+      await db.close();
+      await assert.rejects(CommittedStore.open(dir), StoreCorruptionError);
+    });
+
+    it('state without a commit record, or a bad commit record', async () => {
+      await seed();
+      const db = await rawDb(dir);
+      await db.put('m:commit', bytes('garbage'));
+      await db.close();
+      await assert.rejects(CommittedStore.open(dir), /unrecognised commit record/);
+      const db2 = await rawDb(dir);
+      await db2.del('m:commit');
+      await db2.close();
+      await assert.rejects(CommittedStore.open(dir), /no commit record/);
+    });
+
+    it('tampering with extra records is not state corruption', async () => {
+      await seed();
+      const db = await rawDb(dir);
+      await db.put('x:idx', bytes('changed'));
+      await db.close();
+      const store = await CommittedStore.open(dir);
+      assert.equal(text(await store.getExtra('idx')), 'changed');
+      await store.close();
+    });
+
+    it('the database is closed after a failed open (it can be reopened)', async () => {
+      await seed();
+      const db = await rawDb(dir);
+      await db.put('s:a', bytes('X'));
+      await db.close();
+      await assert.rejects(CommittedStore.open(dir), StoreCorruptionError);
+      const again = await rawDb(dir); // would fail with a LOCK error if still open
+      await again.put('s:a', bytes('1'));
+      await again.close();
+      const store = await CommittedStore.open(dir);
+      assert.equal(store.height, 1n);
+      await store.close();
+    });
+  });
+});
