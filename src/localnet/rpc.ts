@@ -120,7 +120,13 @@ export class CometRpc {
     return this.call('validators', { ...(height === undefined ? {} : { height: height.toString() }), per_page: '100' });
   }
 
-  tx(hash: string): Promise<{ height: string; index: number; tx_result: TxResultJson }> {
-    return this.call('tx', { hash: hash.replace(/^0x/, '') });
+  /** A committed transaction by its CometBFT hash (sha256 of the tx bytes, hex). */
+  async tx(hash: string): Promise<{ height: string; index: number; tx_result: TxResultJson }> {
+    // The URI form takes the hash as hex; the JSON-RPC body form would want base64.
+    const response = await fetch(`${this.url}/tx?hash=0x${hash.replace(/^0x/, '')}`);
+    const body = (await response.json()) as { result?: { height: string; index: number; tx_result: TxResultJson }; error?: { message: string; data?: string } };
+    if (body.error !== undefined) throw new CometRpcError('tx', `${body.error.message}${body.error.data ? `: ${body.error.data}` : ''}`);
+    if (body.result === undefined) throw new CometRpcError('tx', `no result (HTTP ${response.status})`);
+    return body.result;
   }
 }

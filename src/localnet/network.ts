@@ -1,0 +1,254 @@
+/**
+ * A local network of N cmtd + cometbft pairs on loopback ports: files,
+ * genesis, start, stop. Used by `cmtd localnet`, `make localnet` and the
+ * integration tests, so what the tests exercise is what operators run.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HDNodeWallet, Mnemonic } from 'ethers';
+import { CMT } from '../state/params.js';
+import {
+  cometbftBinary,
+  cometbftInit,
+  configureNode,
+  DEFAULT_COMETBFT_VERSION,
+  nodeId,
+  readGenesis,
+  readValidatorKey,
+  writeGenesis,
+  type CometVersion,
+  type ValidatorKey,
+} from './cometbft.js';
+import { freePort, ManagedProcess, waitFor } from './process.js';
+import { CometRpc } from './rpc.js';
+
+/** The well-known development mnemonic (Hardhat/Anvil): never use its keys for real funds. */
+export const DEV_MNEMONIC = 'test test test test test test test test test test test junk';
+
+export interface DevAccount {
+  address: string;
+  privateKey: string;
+}
+
+export function devAccounts(count: number): DevAccount[] {
+  const mnemonic = Mnemonic.fromPhrase(DEV_MNEMONIC);
+  return Array.from({ length: count }, (_, i) => {
+    const wallet = HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`);
+    return { address: wallet.address.toLowerCase(), privateKey: wallet.privateKey };
+  });
+}
+
+export type AbciTransport = 'socket' | 'grpc';
+
+export interface AppStateContext {
+  accounts: DevAccount[];
+  validatorKeys: ValidatorKey[];
+}
+
+export interface LocalnetOptions {
+  dir: string;
+  /** Number of nodes, all validators. */
+  nodes: number;
+  cometVersion?: CometVersion;
+  /** ABCI transport of node i. */
+  abci?: AbciTransport | ((index: number) => AbciTransport);
+  /** CometBFT timeout_commit, e.g. '1s'. */
+  blockTime?: string;
+  /** Funded development accounts (the DEV_MNEMONIC's first N). */
+  accounts?: number;
+  accountBalance?: bigint;
+  chainId?: string;
+  /** Block gas limit (consensus params block.max_gas). */
+  maxGas?: bigint;
+  /** Builds genesis app_state; default: funded dev accounts and default params. */
+  appState?: (ctx: AppStateContext) => unknown;
+  /** How to run cmtd; default: this checkout (sources through tsx, or dist when built). */
+  cmtdCommand?: string[];
+  cmtdLogLevel?: string;
+  cometLogLevel?: string;
+}
+
+export interface LocalNode {
+  index: number;
+  home: string;
+  cmtdHome: string;
+  rpc: CometRpc;
+  rpcPort: number;
+  p2pPort: number;
+  abciPort: number;
+  abci: AbciTransport;
+  validatorKey: ValidatorKey;
+  cmtd: ManagedProcess;
+  comet: ManagedProcess;
+}
+
+interface LocalnetManifest {
+  chainId: string;
+  cometVersion: CometVersion;
+  nodes: Array<{ index: number; rpcPort: number; p2pPort: number; abciPort: number; abci: AbciTransport }>;
+  accounts: DevAccount[];
+}
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', import.meta.url.endsWith('.ts') ? '' : '..');
+
+/** How to launch this checkout's cmtd. */
+export function defaultCmtdCommand(): string[] {
+  if (import.meta.url.endsWith('.ts')) return [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')];
+  return [process.execPath, join(ROOT, 'dist', 'src', 'cli', 'main.js')];
+}
+
+export function defaultAppState(ctx: AppStateContext, balance: bigint): unknown {
+  return { accounts: ctx.accounts.map((a) => ({ address: a.address, balance: balance.toString() })) };
+}
+
+export class Localnet {
+  private constructor(
+    readonly dir: string,
+    readonly manifest: LocalnetManifest,
+    readonly nodes: LocalNode[],
+  ) {}
+
+  get accounts(): DevAccount[] {
+    return this.manifest.accounts;
+  }
+
+  get chainId(): string {
+    return this.manifest.chainId;
+  }
+
+  /** Creates the files of a new network in `dir` (which must not hold one). */
+  static async create(options: LocalnetOptions): Promise<Localnet> {
+    const dir = resolve(options.dir);
+    if (existsSync(join(dir, 'localnet.json'))) throw new Error(`${dir} already holds a localnet: reset it first`);
+    mkdirSync(dir, { recursive: true });
+    const version = options.cometVersion ?? DEFAULT_COMETBFT_VERSION;
+    const binary = cometbftBinary(version);
+    const chainId = options.chainId ?? 'cmtd-localnet';
+    const accounts = devAccounts(options.accounts ?? 10);
+    const manifestNodes: LocalnetManifest['nodes'] = [];
+    const ids: string[] = [];
+    for (let i = 0; i < options.nodes; i++) {
+      const home = join(dir, `node${i}`);
+      await cometbftInit(binary, home);
+      mkdirSync(join(home, 'cmtd'), { recursive: true });
+      const abci = typeof options.abci === 'function' ? options.abci(i) : (options.abci ?? 'socket');
+      manifestNodes.push({ index: i, rpcPort: await freePort(), p2pPort: await freePort(), abciPort: await freePort(), abci });
+      ids.push(await nodeId(binary, home));
+    }
+    const keys = manifestNodes.map((n) => readValidatorKey(join(dir, `node${n.index}`)));
+    const genesis = readGenesis(join(dir, 'node0'));
+    genesis.chain_id = chainId;
+    genesis.consensus_params.block.max_gas = (options.maxGas ?? 500_000_000n).toString();
+    genesis.validators = keys.map((key, i) => ({
+      address: key.address,
+      pub_key: { type: 'tendermint/PubKeyEd25519', value: key.pubKey },
+      power: '10',
+      name: `node${i}`,
+    }));
+    const ctx: AppStateContext = { accounts, validatorKeys: keys };
+    genesis.app_state = options.appState?.(ctx) ?? defaultAppState(ctx, options.accountBalance ?? 1_000_000n * CMT);
+    for (const node of manifestNodes) {
+      const home = join(dir, `node${node.index}`);
+      writeGenesis(home, genesis);
+      configureNode(home, {
+        moniker: `node${node.index}`,
+        proxyApp: `tcp://127.0.0.1:${node.abciPort}`,
+        abci: node.abci,
+        rpcPort: node.rpcPort,
+        p2pPort: node.p2pPort,
+        persistentPeers: manifestNodes.filter((p) => p.index !== node.index).map((p) => `${ids[p.index]}@127.0.0.1:${p.p2pPort}`),
+        blockTime: options.blockTime ?? '500ms',
+        logLevel: options.cometLogLevel ?? 'info',
+      });
+    }
+    const manifest: LocalnetManifest = { chainId, cometVersion: version, nodes: manifestNodes, accounts };
+    writeFileSync(join(dir, 'localnet.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    return Localnet.load(dir, options);
+  }
+
+  /** Opens the network whose files are in `dir`. */
+  static load(dirPath: string, options: Pick<LocalnetOptions, 'cmtdCommand' | 'cmtdLogLevel'> = {}): Localnet {
+    const dir = resolve(dirPath);
+    const manifestPath = join(dir, 'localnet.json');
+    if (!existsSync(manifestPath)) throw new Error(`no localnet in ${dir}: create one with 'cmtd localnet start'`);
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as LocalnetManifest;
+    const binary = cometbftBinary(manifest.cometVersion);
+    const [command, ...baseArgs] = options.cmtdCommand ?? defaultCmtdCommand();
+    const nodes = manifest.nodes.map((n): LocalNode => {
+      const home = join(dir, `node${n.index}`);
+      const cmtdHome = join(home, 'cmtd');
+      return {
+        ...n,
+        home,
+        cmtdHome,
+        rpc: new CometRpc(`http://127.0.0.1:${n.rpcPort}`),
+        validatorKey: readValidatorKey(home),
+        cmtd: new ManagedProcess({
+          name: `cmtd node${n.index}`,
+          command: command!,
+          args: [
+            ...baseArgs,
+            'start',
+            '--home',
+            cmtdHome,
+            '--abci',
+            n.abci,
+            '--address',
+            `tcp://127.0.0.1:${n.abciPort}`,
+            '--log-format',
+            'json',
+            '--log-level',
+            options.cmtdLogLevel ?? 'info',
+          ],
+          logFile: join(home, 'cmtd.log'),
+        }),
+        comet: new ManagedProcess({
+          name: `cometbft node${n.index}`,
+          command: binary,
+          args: ['node', '--home', home],
+          logFile: join(home, 'cometbft.log'),
+        }),
+      };
+    });
+    return new Localnet(dir, manifest, nodes);
+  }
+
+  async startCmtd(node: LocalNode): Promise<void> {
+    node.cmtd.start();
+    await node.cmtd.waitForOutput(/cmtd listening on/, 60_000);
+  }
+
+  async startComet(node: LocalNode): Promise<void> {
+    node.comet.start();
+    await waitFor(`cometbft node${node.index} RPC`, async () => (await node.rpc.status()).node_info.id, 60_000);
+  }
+
+  async start(): Promise<void> {
+    for (const node of this.nodes) await this.startCmtd(node);
+    for (const node of this.nodes) await this.startComet(node);
+  }
+
+  async stop(): Promise<void> {
+    // CometBFT first, so it never sees its app vanish mid-block.
+    await Promise.all(this.nodes.map((n) => n.comet.stop()));
+    await Promise.all(this.nodes.map((n) => n.cmtd.stop()));
+  }
+
+  /** Waits until every running node reports at least `height`. */
+  async waitForHeight(height: bigint, timeoutMs = 60_000, nodes: LocalNode[] = this.nodes): Promise<void> {
+    await waitFor(
+      `height ${height} on ${nodes.length} node(s)`,
+      async () => {
+        const heights = await Promise.all(nodes.map((n) => n.rpc.height()));
+        return heights.every((h) => h >= height) ? true : undefined;
+      },
+      timeoutMs,
+    );
+  }
+
+  /** Deletes the network's files (stop it first). */
+  static reset(dirPath: string): void {
+    rmSync(resolve(dirPath), { recursive: true, force: true });
+  }
+}
