@@ -3,11 +3,12 @@
  * the CheckTx view, and the v0.38 (FinalizeBlock) and v0.37
  * (BeginBlock/DeliverTx/EndBlock) flows, which share one block executor.
  *
- * State views (DESIGN.md): `store` is the last committed state; `block` is
- * the write cache of the block being executed (genesis goes into block 1's
- * cache); `check` is CheckTx's own overlay over committed state, reset after
- * every Commit. Commit writes the block's changes, height and app hash in one
- * LevelDB batch.
+ * State views (DESIGN.md): `store` is the last committed state; `genesis`
+ * holds InitChain's writes until block 1 commits them (CometBFT re-runs
+ * InitChain if we crash before that); `block` is the write cache of the block
+ * being executed; `check` is CheckTx's own overlay over the committed (or
+ * genesis) state, reset after every Commit. Commit writes the block's
+ * changes, height and app hash in one LevelDB batch.
  */
 import type {
   AbciApplication,
@@ -41,8 +42,8 @@ import type {
 } from '../abci/types.js';
 import { Accounts } from '../state/accounts.js';
 import { loadParams } from '../state/params.js';
-import type { CommittedStore } from '../store/committed-store.js';
-import { Overlay } from '../store/kv.js';
+import type { CommittedStore, PendingRoot } from '../store/committed-store.js';
+import { Overlay, type Change } from '../store/kv.js';
 import type { SignedTx } from '../tx/decode.js';
 import { CODESPACE, TxCode, TxError, codeName } from '../tx/errors.js';
 import { executeTx, maxCost, rejected, validateSender, validateStatic, type BlockInfo, type ChainRules } from '../tx/executor.js';
@@ -69,6 +70,8 @@ interface BlockInProgress {
 interface ExecutedBlock {
   height: bigint;
   appHash: Uint8Array;
+  /** The hashed changes, handed to Commit so nothing is hashed twice. */
+  pending: PendingRoot;
   txHashes: Uint8Array[];
 }
 
@@ -83,7 +86,9 @@ export class CmtdApp implements AbciApplication {
   private readonly modules: ChainModules;
   private readonly log: Logger;
   private readonly senders = new SenderCache();
-  /** Write cache of the block being executed; genesis lands in block 1's. */
+  /** InitChain's writes, until block 1 commits them. */
+  private genesis: Overlay | undefined;
+  /** Write cache of the block being executed. */
   private block: Overlay;
   private check: Overlay;
   private current: BlockInProgress | undefined;
@@ -116,11 +121,14 @@ export class CmtdApp implements AbciApplication {
     if (this.store.height !== 0n) throw new Error(`InitChain on a store already at height ${this.store.height}`);
     const genesis = parseAppGenesis(req.appStateBytes);
     if (req.chainId === '') throw new Error('InitChain without a chain id');
-    // CometBFT's genesis may run again after a crash before block 1: start clean.
-    this.block = new Overlay(this.store);
-    saveBlockGasLimit(this.block, req.consensusParams?.block?.maxGas ?? -1n);
-    const validators = this.modules.initGenesis(this.block, genesis);
-    const appHash = this.store.computeRoot(this.block.sortedChanges()).root;
+    const state = new Overlay(this.store);
+    saveBlockGasLimit(state, req.consensusParams?.block?.maxGas ?? -1n);
+    const validators = this.modules.initGenesis(state, genesis);
+    const appHash = this.store.computeRoot(state.sortedChanges()).root;
+    this.genesis = state;
+    this.block = new Overlay(state);
+    this.check = new Overlay(state);
+    this.committedRulesCache = undefined;
     this.log.info('genesis loaded', {
       chainId: req.chainId,
       accounts: genesis.accounts.length,
@@ -265,8 +273,9 @@ export class CmtdApp implements AbciApplication {
     const current = this.current;
     if (current === undefined) throw new Error('EndBlock outside a block');
     const updates = this.modules.endBlock(this.block, current.info);
-    const appHash = this.store.computeRoot(this.block.sortedChanges()).root;
-    this.executed = { height: current.info.height, appHash, txHashes: current.txHashes };
+    const pending = this.store.computeRoot(this.pendingChanges());
+    const appHash = pending.root;
+    this.executed = { height: current.info.height, appHash, pending, txHashes: current.txHashes };
     this.current = undefined;
     return { updates, appHash };
   }
@@ -275,8 +284,8 @@ export class CmtdApp implements AbciApplication {
     const executed = this.executed;
     if (executed === undefined) throw new Error('Commit without an executed block');
     const started = performance.now();
-    const changes = this.block.sortedChanges();
-    await this.store.commit(executed.height, changes, executed.appHash);
+    await this.store.commit(executed.height, executed.pending, executed.appHash);
+    this.genesis = undefined;
     this.block = new Overlay(this.store);
     this.check = new Overlay(this.store);
     this.committedRulesCache = undefined;
@@ -285,7 +294,7 @@ export class CmtdApp implements AbciApplication {
     this.log.info('committed block', {
       height: executed.height.toString(),
       txs: executed.txHashes.length,
-      keys: changes.length,
+      keys: executed.pending.size,
       appHash: Buffer.from(executed.appHash).toString('hex'),
       commitMs: Math.round(performance.now() - started),
     });
@@ -336,12 +345,20 @@ export class CmtdApp implements AbciApplication {
     return answerQuery(req, this.store, this.modules);
   }
 
+  /** The changes the next Commit writes: the block's, on top of genesis for block 1. */
+  private pendingChanges(): Array<[string, Change]> {
+    if (this.genesis === undefined) return this.block.sortedChanges();
+    const merged = new Map(this.genesis.sortedChanges());
+    for (const [key, change] of this.block.sortedChanges()) merged.set(key, change);
+    return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
   private rulesFor(state: Overlay | CommittedStore): ChainRules {
     return { params: loadParams(state), blockGasLimit: loadBlockGasLimit(state) };
   }
 
   private committedRules(): ChainRules {
-    this.committedRulesCache ??= this.rulesFor(this.store);
+    this.committedRulesCache ??= this.rulesFor(this.genesis ?? this.store);
     return this.committedRulesCache;
   }
 }

@@ -153,7 +153,8 @@ export class Localnet {
       writeGenesis(home, genesis);
       configureNode(home, {
         moniker: `node${node.index}`,
-        proxyApp: `tcp://127.0.0.1:${node.abciPort}`,
+        // CometBFT's gRPC client takes host:port; its socket client takes a URL.
+        proxyApp: node.abci === 'grpc' ? `127.0.0.1:${node.abciPort}` : `tcp://127.0.0.1:${node.abciPort}`,
         abci: node.abci,
         rpcPort: node.rpcPort,
         p2pPort: node.p2pPort,

@@ -29,7 +29,9 @@ function hex(bytes: Uint8Array): string {
   return `0x${Buffer.from(bytes).toString('hex')}`;
 }
 
-async function sign(r: fc.RecordValue<typeof txRequest extends fc.Arbitrary<infer T> ? T : never>): Promise<Uint8Array> {
+type TxFields = typeof txRequest extends fc.Arbitrary<infer T> ? T : never;
+
+async function sign(r: TxFields): Promise<Uint8Array> {
   const request: TransactionRequest = {
     type: r.type,
     chainId: 18n,
@@ -45,7 +47,7 @@ async function sign(r: fc.RecordValue<typeof txRequest extends fc.Arbitrary<infe
   } else {
     request.gasPrice = r.price;
   }
-  if (r.type !== 0) request.accessList = r.accessList.map((e) => ({ address: hex(e.address), storageKeys: e.keys.map(hex) }));
+  if (r.type !== 0) request.accessList = r.accessList.map((e: TxFields['accessList'][number]) => ({ address: hex(e.address), storageKeys: e.keys.map(hex) }));
   return Buffer.from((await wallet.signTransaction(request)).slice(2), 'hex');
 }
 
