@@ -225,6 +225,9 @@ export class CmtdApp implements AbciApplication {
       throw new Error(`asked to execute block ${height}, but the last committed block is ${this.store.height}`);
     }
     const info: BlockInfo = { height, time };
+    // Start from committed state: CometBFT replays a block whose execution we
+    // finished but never committed (after its own crash or a reconnect).
+    this.block = new Overlay(this.genesis ?? this.store);
     this.current = { info, rules: this.rulesFor(this.block), freeTxs: 0, gasUsed: 0n, txHashes: [] };
     this.executed = undefined;
     this.modules.beginBlock(this.block, info, toVotes(commit), toEvidence(misbehavior));
