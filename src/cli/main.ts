@@ -4,6 +4,7 @@
  * variable (CMTD_<NAME>); `cmtd <command> --help` lists them with defaults.
  */
 import { Command } from 'commander';
+import { registerLocalnet } from './localnet.js';
 import { registerStart } from './start.js';
 
 export function buildProgram(): Command {
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError();
   registerStart(program);
+  registerLocalnet(program);
   return program;
 }
 

@@ -59,6 +59,11 @@ export interface LocalnetOptions {
   accounts?: number;
   accountBalance?: bigint;
   chainId?: string;
+  /**
+   * Fixed ports: node i uses basePort+10i+6 (p2p), +7 (RPC), +8 (ABCI).
+   * Default: free ports picked at random (tests).
+   */
+  basePort?: number;
   /** Block gas limit (consensus params block.max_gas). */
   maxGas?: bigint;
   /** Builds genesis app_state; default: funded dev accounts and default params. */
@@ -133,7 +138,11 @@ export class Localnet {
       await cometbftInit(binary, home);
       mkdirSync(join(home, 'cmtd'), { recursive: true });
       const abci = typeof options.abci === 'function' ? options.abci(i) : (options.abci ?? 'socket');
-      manifestNodes.push({ index: i, rpcPort: await freePort(), p2pPort: await freePort(), abciPort: await freePort(), abci });
+      const ports =
+        options.basePort === undefined
+          ? { p2pPort: await freePort(), rpcPort: await freePort(), abciPort: await freePort() }
+          : { p2pPort: options.basePort + 10 * i + 6, rpcPort: options.basePort + 10 * i + 7, abciPort: options.basePort + 10 * i + 8 };
+      manifestNodes.push({ index: i, ...ports, abci });
       ids.push(await nodeId(binary, home));
     }
     const keys = manifestNodes.map((n) => readValidatorKey(join(dir, `node${n.index}`)));
