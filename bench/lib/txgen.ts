@@ -1,0 +1,32 @@
+/**
+ * Fast signed-transfer generation for benchmarks: legacy EIP-155 transactions
+ * signed with the native secp256k1 binding (ethers signs in pure JS, which
+ * would dominate a benchmark of 100k transactions).
+ */
+import { RLP } from '@ethereumjs/rlp';
+import { bigintToBytes } from '../../src/state/accounts.js';
+import { keccak256, privateKeyToAddress, signHash } from '../../src/util/crypto.js';
+
+export interface BenchAccount {
+  privateKey: Uint8Array;
+  address: `0x${string}`;
+}
+
+export function benchAccounts(count: number, seed = 'bench'): BenchAccount[] {
+  return Array.from({ length: count }, (_, i) => {
+    const privateKey = keccak256(Buffer.from(`${seed}-${i}`));
+    return { privateKey, address: `0x${Buffer.from(privateKeyToAddress(privateKey)).toString('hex')}` };
+  });
+}
+
+export function signLegacyTransfer(from: BenchAccount, to: string, value: bigint, nonce: bigint, chainId = 18n, gasPrice = 2_000_000_000n): Uint8Array {
+  const fields = [bigintToBytes(nonce), bigintToBytes(gasPrice), bigintToBytes(21_000n), Buffer.from(to.slice(2), 'hex'), bigintToBytes(value), new Uint8Array(0)];
+  const hash = keccak256(RLP.encode([...fields, bigintToBytes(chainId), new Uint8Array(0), new Uint8Array(0)]));
+  const { r, s, recovery } = signHash(hash, from.privateKey);
+  const strip = (b: Uint8Array): Uint8Array => {
+    let i = 0;
+    while (i < b.length && b[i] === 0) i++;
+    return b.subarray(i);
+  };
+  return RLP.encode([...fields, bigintToBytes(chainId * 2n + 35n + BigInt(recovery)), strip(r), strip(s)]);
+}
