@@ -240,8 +240,9 @@ function out64(v: bigint | number | undefined | null): number | LongLike | undef
   return { low: Number(BigInt.asIntN(32, v)), high: Number(BigInt.asIntN(32, v >> 32n)) };
 }
 
+/** protobufjs leaves absent/empty bytes fields at a prototype default that is a plain `[]`. */
 function bytes(v: Uint8Array | null | undefined): Uint8Array {
-  return v ?? EMPTY_BYTES;
+  return v instanceof Uint8Array ? v : EMPTY_BYTES;
 }
 
 function str(v: string | null | undefined): string {
@@ -250,6 +251,13 @@ function str(v: string | null | undefined): string {
 
 function list<T>(v: T[] | null | undefined): T[] {
   return v === undefined || v === null || v.length === 0 ? [] : v;
+}
+
+/** repeated bytes: protobufjs already yields Uint8Array views; only empty elements need fixing. */
+function bytesList(v: Uint8Array[] | null | undefined): Uint8Array[] {
+  if (v === undefined || v === null || v.length === 0) return [];
+  for (let i = 0; i < v.length; i++) if (!(v[i] instanceof Uint8Array)) v[i] = EMPTY_BYTES;
+  return v;
 }
 
 function mapList<S, T>(v: S[] | null | undefined, f: (s: S) => T): T[] {
@@ -649,7 +657,7 @@ const REQUESTS: { [K in RequestType]: Conv<RequestMap[K]> } = {
     type: P + 'RequestPrepareProposal',
     from: (m) => ({
       maxTxBytes: i64(m.maxTxBytes),
-      txs: list<Uint8Array>(m.txs),
+      txs: bytesList(m.txs),
       localLastCommit: fromExtendedCommitInfo(m.localLastCommit),
       misbehavior: mapList(m.misbehavior, fromMisbehavior),
       height: i64(m.height),
@@ -671,7 +679,7 @@ const REQUESTS: { [K in RequestType]: Conv<RequestMap[K]> } = {
   processProposal: {
     type: P + 'RequestProcessProposal',
     from: (m) => ({
-      txs: list<Uint8Array>(m.txs),
+      txs: bytesList(m.txs),
       proposedLastCommit: fromCommitInfo(m.proposedLastCommit),
       misbehavior: mapList(m.misbehavior, fromMisbehavior),
       hash: bytes(m.hash),
@@ -697,7 +705,7 @@ const REQUESTS: { [K in RequestType]: Conv<RequestMap[K]> } = {
       hash: bytes(m.hash),
       height: i64(m.height),
       time: fromTimestamp(m.time),
-      txs: list<Uint8Array>(m.txs),
+      txs: bytesList(m.txs),
       proposedLastCommit: fromCommitInfo(m.proposedLastCommit),
       misbehavior: mapList(m.misbehavior, fromMisbehavior),
       nextValidatorsHash: bytes(m.nextValidatorsHash),
@@ -732,7 +740,7 @@ const REQUESTS: { [K in RequestType]: Conv<RequestMap[K]> } = {
   finalizeBlock: {
     type: P + 'RequestFinalizeBlock',
     from: (m) => ({
-      txs: list<Uint8Array>(m.txs),
+      txs: bytesList(m.txs),
       decidedLastCommit: fromCommitInfo(m.decidedLastCommit),
       misbehavior: mapList(m.misbehavior, fromMisbehavior),
       hash: bytes(m.hash),
@@ -881,7 +889,7 @@ const RESPONSES: { [K in ResponseType]: Conv<ResponseMap[K]> } = {
   },
   prepareProposal: {
     type: P + 'ResponsePrepareProposal',
-    from: (m) => ({ txs: list<Uint8Array>(m.txs) }),
+    from: (m) => ({ txs: bytesList(m.txs) }),
     to: (v) => ({ txs: v.txs }),
   },
   processProposal: {
@@ -1018,6 +1026,3 @@ export function warmUpCodec(): void {
   pbType(P + 'Request').setup();
   pbType(P + 'Response').setup();
 }
-
-// Exported for the socket server's frame decoder.
-export const MAX_VARINT_BYTES = 10;

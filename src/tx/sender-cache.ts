@@ -18,7 +18,9 @@ export class SenderCache {
     const key = Buffer.from(hash).toString('hex');
     const hit = this.entries.get(key);
     if (hit !== undefined) return hit;
-    const tx = decodeSignedTx(raw, hash);
+    // Own copy: `raw` may be a view into a whole ABCI frame (a 1 MB block),
+    // which the cached entry would otherwise keep alive.
+    const tx = decodeSignedTx(raw.slice(), hash);
     this.entries.set(key, tx);
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value as string;

@@ -1,0 +1,237 @@
+/**
+ * ABCI over gRPC (@grpc/grpc-js), with service definitions built from our own
+ * protobufjs codec (no proto-loader at run time), so the application sees the
+ * same types as over the socket.
+ *
+ * Services:
+ *   tendermint.abci.ABCI             CometBFT v0.38 method set
+ *   tendermint.abci.ABCIApplication  CometBFT v0.37 method set (BeginBlock,
+ *                                    DeliverTx, EndBlock; Commit returns the
+ *                                    app hash in `data`)
+ * The service a call arrives on fixes the protocol: Commit on ABCIApplication
+ * calls `app.commitV037()`, on ABCI `app.commit()`.
+ *
+ * Ordering: gRPC calls may arrive concurrently, and carry no connection
+ * identity. Calls are therefore serialized through one queue per logical
+ * CometBFT connection, chosen by method:
+ *   consensus: InitChain, PrepareProposal, ProcessProposal, ExtendVote,
+ *              VerifyVoteExtension, FinalizeBlock, BeginBlock, DeliverTx,
+ *              EndBlock, Commit
+ *   mempool:   CheckTx
+ *   query:     Info, Query
+ *   snapshot:  ListSnapshots, OfferSnapshot, LoadSnapshotChunk, ApplySnapshotChunk
+ * Echo and Flush are answered at once. This mirrors the socket transport,
+ * where each of the four connections is sequential and they interleave.
+ *
+ * A handler that throws fails that call with status UNKNOWN and the error
+ * text (the gRPC counterpart of ResponseException).
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../util/logger.js';
+import { formatListenAddress, parseListenAddress, type ListenAddress } from './address.js';
+import {
+  requestCodec,
+  responseCodec,
+  warmUpCodec,
+  type AbciRequest,
+  type RequestType,
+  type ResponseMap,
+} from './codec.js';
+import { Dispatcher, ProtocolDetector, SerialQueue, type ConnectionContext } from './dispatch.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './socket-server.js';
+import type { AbciApplication, AbciProtocol } from './types.js';
+
+export interface GrpcServerOptions {
+  app: AbciApplication;
+  logger: Logger;
+  /** Max gRPC message size, both directions (default 64 MiB). */
+  maxMessageBytes?: number;
+  /** On close(), force the shutdown after this long (default 5000 ms). */
+  closeTimeoutMs?: number;
+}
+
+type Lane = 'consensus' | 'mempool' | 'query' | 'snapshot' | 'none';
+
+/** gRPC method name -> request oneof type and lane. */
+const METHODS: Record<string, { type: RequestType; lane: Lane }> = {
+  Echo: { type: 'echo', lane: 'none' },
+  Flush: { type: 'flush', lane: 'none' },
+  Info: { type: 'info', lane: 'query' },
+  Query: { type: 'query', lane: 'query' },
+  CheckTx: { type: 'checkTx', lane: 'mempool' },
+  InitChain: { type: 'initChain', lane: 'consensus' },
+  PrepareProposal: { type: 'prepareProposal', lane: 'consensus' },
+  ProcessProposal: { type: 'processProposal', lane: 'consensus' },
+  ExtendVote: { type: 'extendVote', lane: 'consensus' },
+  VerifyVoteExtension: { type: 'verifyVoteExtension', lane: 'consensus' },
+  FinalizeBlock: { type: 'finalizeBlock', lane: 'consensus' },
+  BeginBlock: { type: 'beginBlock', lane: 'consensus' },
+  DeliverTx: { type: 'deliverTx', lane: 'consensus' },
+  EndBlock: { type: 'endBlock', lane: 'consensus' },
+  Commit: { type: 'commit', lane: 'consensus' },
+  ListSnapshots: { type: 'listSnapshots', lane: 'snapshot' },
+  OfferSnapshot: { type: 'offerSnapshot', lane: 'snapshot' },
+  LoadSnapshotChunk: { type: 'loadSnapshotChunk', lane: 'snapshot' },
+  ApplySnapshotChunk: { type: 'applySnapshotChunk', lane: 'snapshot' },
+};
+
+const COMMON_METHODS = [
+  'Echo',
+  'Flush',
+  'Info',
+  'CheckTx',
+  'Query',
+  'Commit',
+  'InitChain',
+  'ListSnapshots',
+  'OfferSnapshot',
+  'LoadSnapshotChunk',
+  'ApplySnapshotChunk',
+  'PrepareProposal',
+  'ProcessProposal',
+];
+
+/** Method names of each service, as in CometBFT's proto. */
+export const ABCI_SERVICES: Record<'ABCI' | 'ABCIApplication', { protocol: AbciProtocol; methods: string[] }> = {
+  ABCI: { protocol: 'v0.38', methods: [...COMMON_METHODS, 'ExtendVote', 'VerifyVoteExtension', 'FinalizeBlock'] },
+  ABCIApplication: { protocol: 'v0.37', methods: [...COMMON_METHODS, 'BeginBlock', 'DeliverTx', 'EndBlock'] },
+};
+
+function toBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.length);
+}
+
+/**
+ * A grpc-js ServiceDefinition for `tendermint.abci.<service>` using our codec.
+ * Also usable to build a client (grpc.makeGenericClientConstructor).
+ */
+export function abciServiceDefinition(service: 'ABCI' | 'ABCIApplication'): grpc.ServiceDefinition {
+  const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const name of ABCI_SERVICES[service].methods) {
+    const m = METHODS[name];
+    if (m === undefined) throw new Error(`unknown ABCI method ${name}`);
+    const req = requestCodec(m.type);
+    const res = responseCodec(m.type);
+    def[name] = {
+      path: `/tendermint.abci.${service}/${name}`,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: (v: unknown) => toBuffer(req.encode(v as never)),
+      requestDeserialize: (b: Buffer) => req.decode(b),
+      responseSerialize: (v: unknown) => toBuffer(res.encode(v as never)),
+      responseDeserialize: (b: Buffer) => res.decode(b),
+      originalName: name.charAt(0).toLowerCase() + name.slice(1),
+    };
+  }
+  return def;
+}
+
+export class AbciGrpcServer {
+  private readonly server: grpc.Server;
+  private readonly dispatcher: Dispatcher;
+  private readonly logger: Logger;
+  private readonly closeTimeoutMs: number;
+  private readonly lanes: Record<Exclude<Lane, 'none'>, SerialQueue> = {
+    consensus: new SerialQueue(),
+    mempool: new SerialQueue(),
+    query: new SerialQueue(),
+    snapshot: new SerialQueue(),
+  };
+  private listenAddress: ListenAddress | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: GrpcServerOptions) {
+    this.logger = options.logger.child({ module: 'abci-grpc' });
+    this.closeTimeoutMs = options.closeTimeoutMs ?? 5000;
+    const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.dispatcher = new Dispatcher(options.app, new ProtocolDetector('v0.38'), this.logger);
+    warmUpCodec();
+    this.server = new grpc.Server({
+      'grpc.max_receive_message_length': max,
+      'grpc.max_send_message_length': max,
+    });
+    for (const service of ['ABCI', 'ABCIApplication'] as const) {
+      const protocol = ABCI_SERVICES[service].protocol;
+      const impl: grpc.UntypedServiceImplementation = {};
+      const contexts: Record<string, ConnectionContext> = {};
+      for (const name of ABCI_SERVICES[service].methods) {
+        const m = METHODS[name];
+        if (m === undefined) continue;
+        const ctx = (contexts[m.lane] ??= { label: `grpc ${service} ${m.lane}`, flow: protocol });
+        impl[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
+          this.handle(m.type, m.lane, ctx, call.request, callback);
+      }
+      this.server.addService(abciServiceDefinition(service), impl);
+    }
+  }
+
+  get protocol(): AbciProtocol | undefined {
+    return this.dispatcher.protocol;
+  }
+
+  private handle(
+    type: RequestType,
+    lane: Lane,
+    ctx: ConnectionContext,
+    value: unknown,
+    callback: grpc.sendUnaryData<unknown>,
+  ): void {
+    const req = { type, value } as AbciRequest;
+    const job = (): Promise<unknown> => this.dispatcher.handle(req, ctx);
+    const pending = lane === 'none' ? job() : this.lanes[lane].run(job);
+    pending.then(
+      (res) => {
+        const r = res as { type: keyof ResponseMap; value: unknown };
+        if (r.type === 'exception') {
+          callback({ code: grpc.status.UNKNOWN, details: (r.value as ResponseMap['exception']).error }, null);
+        } else {
+          callback(null, r.value);
+        }
+      },
+      (err: unknown) => {
+        // Dispatcher.handle never rejects; keep the call from hanging if it ever did.
+        callback({ code: grpc.status.INTERNAL, details: err instanceof Error ? err.message : String(err) }, null);
+      },
+    );
+  }
+
+  /** Binds `tcp://host:port` (or host:port) or `unix:///path`; resolves to the bound address. */
+  async listen(address: string): Promise<string> {
+    const parsed = parseListenAddress(address);
+    const target =
+      parsed.kind === 'unix'
+        ? `unix:${parsed.path}`
+        : parsed.host.includes(':')
+          ? `[${parsed.host}]:${parsed.port}`
+          : `${parsed.host}:${parsed.port}`;
+    const port = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    });
+    this.listenAddress = parsed.kind === 'tcp' ? { kind: 'tcp', host: parsed.host, port } : parsed;
+    const text = formatListenAddress(this.listenAddress);
+    this.logger.info('ABCI gRPC server listening', { address: text });
+    return text;
+  }
+
+  get address(): string | undefined {
+    return this.listenAddress === undefined ? undefined : formatListenAddress(this.listenAddress);
+  }
+
+  /** Stops accepting calls, waits for running ones (forced after closeTimeoutMs). */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.logger.warn('ABCI gRPC server: forcing shutdown');
+        this.server.forceShutdown();
+        resolve();
+      }, this.closeTimeoutMs);
+      timer.unref();
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        this.logger.info('ABCI gRPC server closed');
+        resolve();
+      });
+    });
+    return this.closing;
+  }
+}
