@@ -17,7 +17,8 @@
  *
  * Limits: the whole state must fit in RAM (it is loaded at open). Values
  * handed to the store are copied; values returned by `get` are shared and
- * must not be mutated by the caller.
+ * must not be mutated by the caller. They are always plain Uint8Arrays with
+ * their own ArrayBuffer (byteOffset 0), loaded or committed alike.
  */
 import { ClassicLevel } from 'classic-level';
 
@@ -25,9 +26,9 @@ import type { Logger } from '../util/logger.js';
 import type { Change, KVReader } from './kv.js';
 import {
   MerkleTree,
+  MerkleTreeBuilder,
   emptyRoot,
   isWellFormedKey,
-  leafHash,
   verifyProof as verifyMerkleProof,
   type MerkleProof,
   type PendingTree,
@@ -64,7 +65,8 @@ export interface CommittedStoreOptions {
 /**
  * The root of (committed state + changes), computed without applying them.
  * Pass it to {@link CommittedStore.commit} so nothing is hashed twice. Valid
- * only until the store commits something else.
+ * only until the next computeRoot or commit on the same store (the tree
+ * reuses its scratch buffers); committing a stale one throws.
  */
 export class PendingRoot {
   /** The app hash the state will have after the commit. */
@@ -126,7 +128,13 @@ export class CommittedStore implements KVReader {
   static async open(dir: string, options: CommittedStoreOptions = {}): Promise<CommittedStore> {
     const started = performance.now();
     const db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
-    await db.open();
+    try {
+      await db.open();
+    } catch (err) {
+      // e.g. the LOCK is held by another process using the same home directory
+      const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+      throw new Error(`cannot open the state store ${dir} (is another cmtd using it?)${cause}`, { cause: err });
+    }
     try {
       const meta = await db.get(META_KEY);
       let height = 0n;
@@ -134,16 +142,20 @@ export class CommittedStore implements KVReader {
       if (meta !== undefined) ({ height, appHash } = decodeMeta(meta));
 
       const state = new Map<string, Uint8Array>();
-      const leaves: Array<readonly [string, Uint8Array]> = [];
+      const builder = new MerkleTreeBuilder();
       const it = db.iterator({ gte: STATE_PREFIX, lt: STATE_END });
       try {
         for (;;) {
           const batch = await it.nextv(4096);
           if (batch.length === 0) break;
-          for (const [dbKey, value] of batch) {
+          for (const [dbKey, buf] of batch) {
             const key = dbKey.slice(STATE_PREFIX.length);
+            // LevelDB hands out Buffers (each with its own ArrayBuffer); keep plain
+            // Uint8Arrays, as after a commit, so a restarted node behaves exactly
+            // like one that never stopped.
+            const value = plain(buf);
             state.set(key, value);
-            leaves.push([key, leafHash(key, value)]);
+            builder.add(key, value);
           }
         }
       } finally {
@@ -154,8 +166,7 @@ export class CommittedStore implements KVReader {
           `state store ${dir}: ${state.size} state keys but no commit record (m:commit); the database is not a cmtd store or is damaged`,
         );
       }
-      const tree = MerkleTree.fromLeaves(leaves);
-      leaves.length = 0;
+      const tree = builder.finish();
       const root = tree.root();
       if (!bytesEqual(root, appHash)) {
         throw new StoreCorruptionError(
@@ -213,7 +224,8 @@ export class CommittedStore implements KVReader {
       if (change !== null && !(change instanceof Uint8Array)) {
         throw new StoreUsageError(`invalid value for state key ${JSON.stringify(key)}: expected Uint8Array or null`);
       }
-      normalized.set(key, change === null ? null : change.slice());
+      // new Uint8Array(x) copies (Buffer#slice would not) and yields a plain Uint8Array.
+      normalized.set(key, change === null ? null : new Uint8Array(change));
     }
     return new PendingRoot(this, normalized, this.tree.prepare(normalized));
   }
@@ -245,7 +257,9 @@ export class CommittedStore implements KVReader {
     }
 
     if (!this.tree.isCurrent(pending.tree)) {
-      throw new StoreUsageError('stale PendingRoot: the store committed another block after it was computed');
+      throw new StoreUsageError(
+        'stale PendingRoot: another root was computed or committed after it (only the latest computeRoot can be committed)',
+      );
     }
 
     const batch = this.db.batch();
@@ -295,7 +309,8 @@ export class CommittedStore implements KVReader {
   /** A non-consensus record written through `commit`'s `extra`. */
   async getExtra(key: string): Promise<Uint8Array | undefined> {
     this.assertOpen();
-    return this.db.get(EXTRA_PREFIX + key);
+    const buf = await this.db.get(EXTRA_PREFIX + key);
+    return buf === undefined ? undefined : plain(buf);
   }
 
   /**
@@ -316,7 +331,7 @@ export class CommittedStore implements KVReader {
       limit: options.limit ?? -1,
     });
     const rows = await it.all(); // closes the iterator
-    return rows.map(([k, v]): [string, Uint8Array] => [k.toString('utf8', EXTRA_PREFIX.length), v]);
+    return rows.map(([k, v]): [string, Uint8Array] => [k.toString('utf8', EXTRA_PREFIX.length), plain(v)]);
   }
 
   /** A proof of `key`'s committed value (or absence) against `appHash`. */
@@ -365,6 +380,11 @@ function bytesAfterPrefix(prefix: Buffer): Buffer {
   const out = Buffer.from(prefix.subarray(0, end));
   out[end - 1]! += 1;
   return out;
+}
+
+/** A plain Uint8Array view of the same bytes (LevelDB returns Buffers). */
+function plain(buf: Uint8Array): Uint8Array {
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

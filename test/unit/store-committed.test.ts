@@ -77,7 +77,13 @@ describe('CommittedStore', () => {
     assert.equal(reopened.height, 2n);
     assert.equal(hex(reopened.appHash), hash);
     assert.equal(reopened.size, 4);
-    for (const [k, v] of expected) assert.deepEqual(reopened.get(k), v, k);
+    for (const [k, v] of expected) {
+      assert.deepEqual(reopened.get(k), v, k);
+      const got = reopened.get(k)!;
+      assert.equal(Object.getPrototypeOf(got), Uint8Array.prototype, 'plain Uint8Array, not Buffer');
+      assert.equal(got.byteOffset, 0);
+      assert.equal(got.buffer.byteLength, got.length, 'its own ArrayBuffer, as after a commit');
+    }
     assert.equal(reopened.get('empty')?.length, 0, 'an empty value is present, not absent');
     await reopened.close();
   });
@@ -142,9 +148,17 @@ describe('CommittedStore', () => {
   it('values are copied: mutating the caller buffer after commit changes nothing', async () => {
     const store = await CommittedStore.open(dir);
     const v = bytes('abc');
-    await commitChanges(store, 1n, [['k', v]]);
+    const b = Buffer.from('xyz'); // Buffer#slice does not copy: the store must
+    await commitChanges(store, 1n, [
+      ['k', v],
+      ['b', b],
+    ]);
     v[0] = 0x7a;
+    b[0] = 0x41;
     assert.equal(text(store.get('k')), 'abc');
+    assert.equal(text(store.get('b')), 'xyz');
+    assert.equal(Object.getPrototypeOf(store.get('b')), Uint8Array.prototype);
+    assert.equal(store.get('b')!.buffer.byteLength, 3);
     await store.close();
   });
 
@@ -209,10 +223,12 @@ describe('CommittedStore', () => {
     assert.equal(store.height, 5n);
     assert.equal(text(store.get('a')), '1');
 
+    // only the latest computeRoot can be committed, and only once
+    const superseded = store.computeRoot([['c', bytes('1')]]);
     const p1 = store.computeRoot([['b', bytes('1')]]);
-    const p2 = store.computeRoot([['c', bytes('1')]]);
+    await assert.rejects(store.commit(6n, superseded, superseded.root), /stale/);
     await store.commit(6n, p1, p1.root);
-    await assert.rejects(store.commit(7n, p2, p2.root), /stale/);
+    await assert.rejects(store.commit(7n, p1, p1.root), /stale/);
     assert.equal(store.get('c'), undefined);
 
     const other = await CommittedStore.open(join(dir, 'other'));
@@ -231,6 +247,12 @@ describe('CommittedStore', () => {
     assert.equal(text(reopened.get('b')), '1');
     await reopened.close();
     await assert.rejects(store.commit(7n, [], emptyRoot()), /closed/);
+  });
+
+  it('a second open of the same directory fails with a clear error', async () => {
+    const store = await CommittedStore.open(dir);
+    await assert.rejects(CommittedStore.open(dir), /cannot open the state store .* another cmtd/);
+    await store.close();
   });
 
   it('rejects overlapping commits', async () => {

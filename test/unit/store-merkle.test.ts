@@ -197,6 +197,53 @@ describe('merkle: root is a function of the final state only', () => {
     assert.equal(hex(t.root()), hex(referenceRoot(state)));
   });
 
+  it('crowded buckets: random blocks over keys sharing two buckets match the reference after every block', () => {
+    const crowded: string[] = [];
+    for (let i = 0; crowded.length < 40; i++) {
+      const k = `c/${i}`;
+      if (bucketOf(k) === 7 || bucketOf(k) === 8) crowded.push(k);
+    }
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.tuple(fc.constantFrom(...crowded), fc.option(valueArb, { nil: null })), { maxLength: 25 }), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        (blocks) => {
+          const t = MerkleTree.empty();
+          const state = new Map<string, Uint8Array>();
+          for (const block of blocks) {
+            const last = new Map<string, Change>(block);
+            // a discarded computation must leave no trace in the next one
+            t.prepare([[crowded[0]!, bytes('discarded')], ['other', null]]);
+            t.apply(t.prepare(last));
+            for (const [k, c] of last) {
+              if (c === null) state.delete(k);
+              else state.set(k, c);
+            }
+            assert.equal(hex(t.root()), hex(referenceRoot(state)));
+            assert.equal(t.size, state.size);
+          }
+          for (const k of crowded) {
+            assert.equal(t.has(k), state.has(k));
+            assert.equal(verifyProof(t.root(), k, state.get(k), t.prove(k, (x) => state.get(x))), true);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('only the latest prepare can be applied', () => {
+    const t = MerkleTree.empty();
+    const first = t.prepare([['a', bytes('1')]]);
+    const second = t.prepare([['b', bytes('2')]]);
+    assert.equal(t.isCurrent(first), false);
+    assert.throws(() => t.apply(first), /stale/);
+    t.apply(second);
+    assert.equal(hex(t.root()), hex(referenceRoot(new Map([['b', bytes('2')]]))));
+  });
+
   it('prepare does not modify the tree', () => {
     const t = MerkleTree.build([['a', bytes('1')]]);
     const before = hex(t.root());
