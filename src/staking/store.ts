@@ -22,8 +22,9 @@
  *   k/aw/<height:16>     award record of a recent height (the last AWARD_HISTORY heights)
  */
 import { RLP } from '@ethereumjs/rlp';
-import type { KV, KVReader } from '../store/kv.js';
-import { addressFromBytes, bigintToBytes, bytesToBigint, type Address } from '../state/accounts.js';
+import type { KV } from '../store/kv.js';
+import { addressFromBytes, bytesToBigint, type Address } from '../state/accounts.js';
+import { intBytes, rlpEncode } from './rlp.js';
 import type { AwardEntry, BlockAwards, CandidateState, SlashInfo } from './types.js';
 
 /** Pool id of a candidate's own stake (compensation rates are 0…9999). */
@@ -40,7 +41,7 @@ const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
 
 function u(n: number | bigint): Uint8Array {
-  return bigintToBytes(BigInt(n));
+  return intBytes(n);
 }
 function big(b: Rlp | undefined): bigint {
   if (!(b instanceof Uint8Array)) throw new Error('corrupt staking record: expected an integer');
@@ -57,8 +58,27 @@ function list(b: Rlp | undefined): Rlp[] {
   if (!Array.isArray(b)) throw new Error('corrupt staking record: expected a list');
   return b;
 }
+/** Bytes of recently encoded addresses (bounded; cleared when full). */
+const ADDR_BYTES = new Map<string, Uint8Array>();
 function addr(a: Address | ''): Uint8Array {
-  return a === '' ? EMPTY : Buffer.from(a.slice(2), 'hex');
+  if (a === '') return EMPTY;
+  let b = ADDR_BYTES.get(a);
+  if (b === undefined) {
+    if (ADDR_BYTES.size >= 4096) ADDR_BYTES.clear();
+    b = new Uint8Array(Buffer.from(a.slice(2), 'hex'));
+    ADDR_BYTES.set(a, b);
+  }
+  return b;
+}
+const TEXT_BYTES = new Map<string, Uint8Array>();
+function text(t: string): Uint8Array {
+  let b = TEXT_BYTES.get(t);
+  if (b === undefined) {
+    if (TEXT_BYTES.size >= 1024) TEXT_BYTES.clear();
+    b = utf8.encode(t);
+    TEXT_BYTES.set(t, b);
+  }
+  return b;
 }
 function toAddr(b: Rlp | undefined): Address | '' {
   const raw = bytes(b);
@@ -115,17 +135,24 @@ export interface CandidateRecord {
   slashed: bigint;
 }
 
+/** Decoded form of candidate record bytes, by identity of the bytes object (never consulted for equality). */
+const DECODED = new WeakMap<Uint8Array, CandidateRecord>();
+
+export function cloneCandidate(c: CandidateRecord): CandidateRecord {
+  return { ...c, pubKey: c.pubKey, pools: c.pools.map((p) => ({ ...p })) };
+}
+
 export function candidateKey(a: Address): string {
   return `k/c/${hex(a)}`;
 }
 
 export function encodeCandidate(c: CandidateRecord): Uint8Array {
-  return RLP.encode([
+  return rlpEncode([
     addr(c.address),
     c.pubKey,
     u(c.maxStake),
     u(c.compRateBp),
-    utf8.encode(c.description),
+    text(c.description),
     u(c.verified ? 1 : 0),
     u(STATE_CODES.indexOf(c.state)),
     u(c.declareHeight),
@@ -182,7 +209,7 @@ export function delegationKey(candidate: Address, delegator: Address): string {
 }
 
 export function encodeDelegation(d: DelegationRecord): Uint8Array {
-  return RLP.encode([u(d.pool), u(d.shares), addr(d.prev), addr(d.next)]);
+  return rlpEncode([u(d.pool), u(d.shares), addr(d.prev), addr(d.next)]);
 }
 
 export function decodeDelegation(raw: Uint8Array): DelegationRecord {
@@ -215,7 +242,7 @@ export function requestKey(id: bigint): string {
 }
 
 export function encodeRequest(r: RequestRecord): Uint8Array {
-  return RLP.encode([
+  return rlpEncode([
     u(r.id),
     u(r.kind),
     addr(r.delegator),
@@ -260,7 +287,6 @@ export interface QueueState {
 // -------------------------------------------------------------- the store
 
 export interface Ranking {
-  height: bigint;
   validators: Address[];
   backups: Address[];
 }
@@ -282,10 +308,21 @@ export interface BlockRecord {
 }
 
 function encodeAddrList(a: readonly Address[]): Uint8Array {
-  return RLP.encode(a.map(addr));
+  return rlpEncode(a.map(addr));
 }
 function decodeAddrList(raw: Uint8Array | undefined): Address[] {
-  return raw === undefined ? [] : decode(raw).map(mustAddr);
+  return raw === undefined ? [] : memo(raw, (r) => decode(r).map(mustAddr)).slice();
+}
+
+/** Decoded forms of small index records, by identity of their bytes object. */
+const MEMO = new WeakMap<Uint8Array, unknown>();
+function memo<T>(raw: Uint8Array, decodeRaw: (raw: Uint8Array) => T): T {
+  let v = MEMO.get(raw) as T | undefined;
+  if (v === undefined) {
+    v = decodeRaw(raw);
+    MEMO.set(raw, v);
+  }
+  return v;
 }
 
 /** Typed access to the ledger's records over a KV. */
@@ -295,10 +332,21 @@ export class StakingStore {
   // candidates
   getCandidate(a: Address): CandidateRecord | undefined {
     const raw = this.kv.get(candidateKey(a));
-    return raw === undefined ? undefined : decodeCandidate(raw);
+    if (raw === undefined) return undefined;
+    // Records this process wrote (or read) before come back as the same bytes object:
+    // reuse their decoded form instead of decoding again (a copy, since callers mutate).
+    let decoded = DECODED.get(raw);
+    if (decoded === undefined) {
+      decoded = decodeCandidate(raw);
+      DECODED.set(raw, decoded);
+    }
+    return cloneCandidate(decoded);
   }
   putCandidate(c: CandidateRecord): void {
-    this.kv.set(candidateKey(c.address), encodeCandidate(c));
+    c.pools = c.pools.filter((p) => p.shares > 0n || p.tokens > 0n);
+    const raw = encodeCandidate(c);
+    DECODED.set(raw, cloneCandidate(c));
+    this.kv.set(candidateKey(c.address), raw);
   }
   deleteCandidate(a: Address): void {
     this.kv.delete(candidateKey(a));
@@ -371,22 +419,27 @@ export class StakingStore {
   }
   setDelegatorRequests(delegator: Address, ids: readonly bigint[]): void {
     if (ids.length === 0) this.kv.delete(`k/du/${hex(delegator)}`);
-    else this.kv.set(`k/du/${hex(delegator)}`, RLP.encode(ids.map(u)));
+    else this.kv.set(`k/du/${hex(delegator)}`, rlpEncode(ids.map(u)));
   }
   queueState(): QueueState {
     const raw = this.kv.get('k/q');
     if (raw === undefined) return { nextId: 1n, queues: [] };
-    const f = decode(raw);
-    return {
-      nextId: big(f[0]),
-      queues: list(f[1]).map((q) => {
-        const g = list(q);
-        return { period: big(g[0]), head: big(g[1]), tail: big(g[2]) };
-      }),
-    };
+    const q = memo(raw, (x): QueueState => {
+      const f = decode(x);
+      return {
+        nextId: big(f[0]),
+        queues: list(f[1]).map((e) => {
+          const g = list(e);
+          return { period: big(g[0]), head: big(g[1]), tail: big(g[2]) };
+        }),
+      };
+    });
+    return { nextId: q.nextId, queues: q.queues.map((e) => ({ ...e })) };
   }
   putQueueState(q: QueueState): void {
-    this.kv.set('k/q', RLP.encode([u(q.nextId), q.queues.map((x) => [u(x.period), u(x.head), u(x.tail)])]));
+    const raw = rlpEncode([u(q.nextId), q.queues.map((x) => [u(x.period), u(x.head), u(x.tail)])]);
+    MEMO.set(raw, { nextId: q.nextId, queues: q.queues.map((e) => ({ ...e })) });
+    this.kv.set('k/q', raw);
   }
 
   // enterprise
@@ -401,34 +454,47 @@ export class StakingStore {
   // ranking and validator set
   ranking(): Ranking {
     const raw = this.kv.get('k/r');
-    if (raw === undefined) return { height: 0n, validators: [], backups: [] };
-    const f = decode(raw);
-    return { height: big(f[0]), validators: list(f[1]).map(mustAddr), backups: list(f[2]).map(mustAddr) };
+    if (raw === undefined) return { validators: [], backups: [] };
+    const r = memo(raw, (x): Ranking => {
+      const f = decode(x);
+      return { validators: list(f[0]).map(mustAddr), backups: list(f[1]).map(mustAddr) };
+    });
+    return { validators: r.validators.slice(), backups: r.backups.slice() };
   }
   putRanking(r: Ranking): void {
-    this.kv.set('k/r', RLP.encode([u(r.height), r.validators.map(addr), r.backups.map(addr)]));
+    const raw = rlpEncode([r.validators.map(addr), r.backups.map(addr)]);
+    MEMO.set(raw, { validators: r.validators.slice(), backups: r.backups.slice() });
+    this.kv.set('k/r', raw);
   }
   lastSent(): SentValidator[] {
     const raw = this.kv.get('k/vs');
     if (raw === undefined) return [];
-    return decode(raw).map((e) => {
-      const g = list(e);
-      return { pubKey: bytes(g[0]), power: big(g[1]) };
-    });
+    return memo(raw, (x) =>
+      decode(x).map((e) => {
+        const g = list(e);
+        return { pubKey: bytes(g[0]), power: big(g[1]) };
+      }),
+    ).map((v) => ({ ...v }));
   }
   putLastSent(set: readonly SentValidator[]): void {
-    this.kv.set('k/vs', RLP.encode(set.map((v) => [v.pubKey, u(v.power)])));
+    const raw = rlpEncode(set.map((v) => [v.pubKey, u(v.power)]));
+    MEMO.set(raw, set.map((v) => ({ ...v })));
+    this.kv.set('k/vs', raw);
   }
 
   // award year and block records
   year(): YearRecord | undefined {
     const raw = this.kv.get('k/y');
     if (raw === undefined) return undefined;
-    const f = decode(raw);
-    return { year: big(f[0]), base: big(f[1]) };
+    return {
+      ...memo(raw, (x): YearRecord => {
+        const f = decode(x);
+        return { year: big(f[0]), base: big(f[1]) };
+      }),
+    };
   }
   putYear(y: YearRecord): void {
-    this.kv.set('k/y', RLP.encode([u(y.year), u(y.base)]));
+    this.kv.set('k/y', rlpEncode([u(y.year), u(y.base)]));
   }
   block(): BlockRecord | undefined {
     const raw = this.kv.get('k/b');
@@ -437,7 +503,7 @@ export class StakingStore {
     return { height: big(f[0]), absent: list(f[1]).map(mustAddr), slashes: list(f[2]).map(decodeSlash) };
   }
   putBlock(b: BlockRecord): void {
-    this.kv.set('k/b', RLP.encode([u(b.height), b.absent.map(addr), b.slashes.map(encodeSlash)]));
+    this.kv.set('k/b', rlpEncode([u(b.height), b.absent.map(addr), b.slashes.map(encodeSlash)]));
   }
   awards(height: bigint): BlockAwards | undefined {
     const raw = this.kv.get(`k/aw/${hex16(height)}`);
@@ -458,7 +524,7 @@ function decodeSlash(r: Rlp): SlashInfo {
   return { candidate: mustAddr(g[0]), amount: big(g[1]), reason: SLASH_REASONS[num(g[2])] ?? 'absent' };
 }
 function encodeAwards(a: BlockAwards): Uint8Array {
-  return RLP.encode([
+  return rlpEncode([
     u(a.height),
     u(a.minted),
     u(a.fees),
@@ -498,4 +564,3 @@ function decodeAwards(raw: Uint8Array): BlockAwards {
   };
 }
 
-export type { KVReader };

@@ -1,0 +1,10 @@
+/** The staking ledger's public surface. */
+export * from './types.js';
+export { StakingLedger, checkDescription, MAX_DESCRIPTION_BYTES, type OpContext, type StakingDeps } from './ledger.js';
+export { StakingContract, STAKING_GAS, STAKING_INTERFACE } from './contract.js';
+export { STAKING_ABI } from './abi.js';
+export { parseStakingGenesis, genesisStake, canonicalJson } from './genesis.js';
+export { simulate, loadGenesis, MemoryKV, type SimulateOptions, type SimulateResult, type AddressOutcome } from './simulate.js';
+export * as economics from './economics.js';
+export { cometAddress, MAX_TOTAL_VOTING_POWER } from './power.js';
+export { SELF_POOL, SHARE_SCALE, AWARD_HISTORY } from './store.js';

@@ -1,0 +1,348 @@
+// Block-level rules: awards (SPEC 5), slashing (7), election and validator
+// updates (4), genesis (10).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { CMT, saveParams } from '../../src/state/params.js';
+import type { Address } from '../../src/state/accounts.js';
+import { MAX_TOTAL_VOTING_POWER, boundTotalPower } from '../../src/staking/power.js';
+import { TestNet, testAddress, testPubKey, newTestChain } from '../../src/staking/testkit.js';
+import { genesisStake, parseStakingGenesis } from '../../src/staking/genesis.js';
+
+const F = testAddress('foundation');
+const cand = (i: number): Address => testAddress(`cand-${i}`);
+const del = (i: number): Address => testAddress(`del-${i}`);
+const pk = (i: number): string => `0x${Buffer.from(testPubKey(`cand-${i}`)).toString('hex')}`;
+const DESC = '{"name":"x"}';
+
+function net(overrides: Record<string, unknown> = {}): TestNet {
+  const balances: Array<[Address, bigint]> = [];
+  for (let i = 0; i < 30; i++) {
+    balances.push([cand(i), 10_000_000n * CMT]);
+    balances.push([del(i), 10_000_000n * CMT]);
+  }
+  return new TestNet({ foundation_address: F, unstake_waiting_period_s: 100n, ...overrides }, balances);
+}
+
+function declare(n: TestNet, i: number, self: bigint, rate = 0, max = self * 10n): void {
+  n.ok(cand(i), 'declareCandidacy', [pk(i), max, rate, DESC], self);
+}
+
+function conserved(n: TestNet): void {
+  const { supply, held } = n.conservation();
+  assert.equal(held, supply);
+}
+
+describe('block award', () => {
+  it('mints floor(B_k · inflation / Y), splits by capped power and compensation, carries dust', () => {
+    const n = net({ blocks_per_year: 1000n });
+    declare(n, 0, 10_000n * CMT, 2000);
+    n.ok(del(0), 'delegate', [cand(0)], 50_000n * CMT);
+    declare(n, 1, 60_000n * CMT, 3000);
+    n.block(); // elects them; nothing is minted before there are validators
+    const B = n.ledger.stakingTotals().supply;
+    const { end } = n.block();
+    const M = (B * 800n) / (10_000n * 1000n);
+    assert.equal(end.awards.minted, M);
+    const A = M; // no fees, no dust yet
+    // two candidates of 60k: both capped at 12% of S = 14.4k, V_g = 28.8k
+    const T = 60_000n * CMT;
+    const V = (120_000n * CMT * 1200n) / 10_000n;
+    const Vg = 2n * V;
+    const den = T * Vg * 10_000n;
+    const delegPool = (A * V * 50_000n * CMT * 8000n) / den;
+    const selfPool = (A * V * 10_000n * CMT * 10_000n) / den;
+    const comp = (A * V * (50_000n * CMT * 2000n)) / den;
+    const other = (A * V * T * 10_000n) / den;
+    assert.equal(n.ledger.delegation(cand(0), del(0))!.amount, 50_000n * CMT + delegPool);
+    assert.equal(n.ledger.candidate(cand(0))!.selfStake, 10_000n * CMT + selfPool + comp);
+    assert.equal(n.ledger.candidate(cand(1))!.selfStake, 60_000n * CMT + other);
+    assert.equal(end.awards.dustOut, A - delegPool - selfPool - comp - other);
+    const e0 = end.awards.awards.find((a) => a.candidate === cand(0))!;
+    assert.equal(e0.compensation, comp);
+    // the next block's award is M + D
+    const { end: end2 } = n.block();
+    assert.equal(end2.awards.dustIn, end.awards.dustOut);
+    conserved(n);
+  });
+
+  it('includes the fees of the block', () => {
+    const n = net({ inflation_rate_bp: 0 });
+    declare(n, 0, 100_000n * CMT);
+    const before = n.ledger.candidate(cand(0))!.totalStake;
+    const { end } = n.block({ fees: [[del(5), 7n * CMT]] });
+    assert.equal(end.awards.minted, 0n);
+    assert.equal(end.awards.fees, 7n * CMT);
+    assert.equal(n.ledger.candidate(cand(0))!.totalStake + end.awards.dustOut, before + 7n * CMT);
+    conserved(n);
+  });
+
+  it('gives backups 10% when one has power, all to validators otherwise', () => {
+    const n = net({ max_validators: 2, backup_validators: 1, inflation_rate_bp: 0 });
+    declare(n, 0, 100_000n * CMT);
+    declare(n, 1, 100_000n * CMT);
+    n.block();
+    const { end } = n.block({ fees: [[del(5), 1000n * CMT]] });
+    const sum = (g: string): bigint =>
+      end.awards.awards.filter((a) => a.group === g).reduce((s, a) => s + a.delegatorsAward + a.compensation, 0n);
+    assert.equal(sum('validator') + end.awards.dustOut, 1000n * CMT + end.awards.dustIn);
+    declare(n, 2, 50_000n * CMT);
+    n.block();
+    const { end: e2 } = n.block({ fees: [[del(5), 1000n * CMT]] });
+    const A = 1000n * CMT + e2.awards.dustIn;
+    const Av = (A * 9000n) / 10_000n;
+    const got = (g: string): bigint =>
+      e2.awards.awards.filter((a) => a.group === g).reduce((s, a) => s + a.delegatorsAward + a.compensation, 0n);
+    assert.ok(Av - got('validator') < 10n, 'validators get 90%');
+    assert.ok(A - Av - got('backup') < 10n, 'backups get 10%');
+    assert.equal(e2.awards.awards.find((a) => a.group === 'backup')!.candidate, cand(2));
+    conserved(n);
+  });
+
+  it('an absent validator earns nothing; the others share its part', () => {
+    const n = net({ inflation_rate_bp: 0, slash_enabled: false });
+    declare(n, 0, 100_000n * CMT);
+    declare(n, 1, 100_000n * CMT);
+    n.block();
+    const T0 = n.ledger.candidate(cand(0))!.totalStake;
+    const T1 = n.ledger.candidate(cand(1))!.totalStake;
+    const { end } = n.block({ absent: [cand(0)], fees: [[del(5), 100n * CMT]] });
+    assert.deepEqual(end.awards.absent, [cand(0)]);
+    assert.equal(n.ledger.candidate(cand(0))!.totalStake, T0, 'absent: no award, and no slash when disabled');
+    assert.equal(n.ledger.candidate(cand(1))!.totalStake + end.awards.dustOut, T1 + 100n * CMT + end.awards.dustIn);
+    conserved(n);
+  });
+
+  it('records B_k at the first block of each award year and stops at the supply cap', () => {
+    const n = net({ blocks_per_year: 5n });
+    declare(n, 0, 100_000n * CMT);
+    const B0 = n.ledger.stakingTotals().supply;
+    const minted: bigint[] = [];
+    for (let i = 0; i < 10; i++) minted.push(n.block().end.awards.minted);
+    assert.equal(minted[0], 0n, 'block 1 has no elected validator yet: nothing is minted');
+    assert.ok(minted.slice(1, 5).every((m) => m === (B0 * 800n) / (10_000n * 5n)));
+    const B1 = B0 + minted.slice(0, 5).reduce((a, b) => a + b, 0n);
+    assert.ok(minted.slice(5).every((m) => m === (B1 * 800n) / (10_000n * 5n)), 'year 1 uses its own base');
+    conserved(n);
+
+    const capped = net({ blocks_per_year: 5n });
+    declare(capped, 0, 100_000n * CMT);
+    capped.block();
+    const supply = capped.ledger.stakingTotals().supply;
+    saveParams(capped.chain.kv, { ...capped.ledger.params(), supply_cap: supply + 5n });
+    assert.equal(capped.block().end.awards.minted, 5n);
+    assert.equal(capped.block().end.awards.minted, 0n);
+    assert.equal(capped.ledger.stakingTotals().supply, supply + 5n);
+  });
+});
+
+describe('slashing', () => {
+  it('absent: burns slash_ratio of every pool, waiting requests included', () => {
+    const n = net({ inflation_rate_bp: 0 });
+    declare(n, 0, 100_000n * CMT, 1000);
+    declare(n, 1, 100_000n * CMT);
+    n.ok(del(0), 'delegate', [cand(0)], 50_000n * CMT);
+    n.ok(del(0), 'unstake', [cand(0), 20_000n * CMT]);
+    n.block();
+    const T = n.ledger.candidate(cand(0))!.totalStake;
+    const req = n.ledger.unstakes(del(0))[0]!.amount;
+    const burned0 = n.ledger.stakingTotals().burned;
+    const { begin } = n.block({ absent: [cand(0)] });
+    assert.equal(begin.slashes.length, 1);
+    assert.equal(begin.slashes[0]!.reason, 'absent');
+    const after = n.ledger.candidate(cand(0))!;
+    assert.equal(T - after.totalStake, begin.slashes[0]!.amount);
+    assert.ok(begin.slashes[0]!.amount >= (T * 10n) / 10_000n - 3n && begin.slashes[0]!.amount <= (T * 10n) / 10_000n);
+    assert.equal(n.ledger.stakingTotals().burned - burned0, begin.slashes[0]!.amount);
+    assert.equal(n.ledger.unstakes(del(0))[0]!.amount, req - (req * 10n) / 10_000n);
+    assert.equal(after.missedBlocks, 1);
+    n.block();
+    assert.equal(n.ledger.candidate(cand(0))!.missedBlocks, 0, 'a signed block resets the count');
+    conserved(n);
+  });
+
+  it('removes at max_slash_blocks consecutive misses and promotes the next in line', () => {
+    const n = net({ max_validators: 2, backup_validators: 1, inflation_rate_bp: 0 });
+    declare(n, 0, 300_000n * CMT);
+    declare(n, 1, 200_000n * CMT);
+    declare(n, 2, 100_000n * CMT);
+    n.block();
+    const keys = (): string[] => n.ledger.lastValidatorSet().map((v) => `0x${Buffer.from(v.pubKey).toString('hex')}`).sort();
+    assert.deepEqual(keys(), [pk(0), pk(1)].sort());
+    const T0 = n.ledger.candidate(cand(0))!.totalStake;
+    for (let i = 0; i < 11; i++) n.block({ absent: [cand(0)] });
+    assert.equal(n.ledger.candidate(cand(0))!.state, 'active');
+    const { begin, end } = n.block({ absent: [cand(0)] });
+    assert.deepEqual(begin.removed, [cand(0)]);
+    assert.equal(n.ledger.candidate(cand(0))!.state, 'removed');
+    assert.ok(!end.awards.awards.some((a) => a.candidate === cand(0)));
+    assert.deepEqual(keys(), [pk(1), pk(2)].sort(), 'the backup is promoted');
+    const T12 = n.ledger.candidate(cand(0))!.totalStake;
+    assert.ok(T0 - T12 <= (T0 * 120n) / 10_000n + 12n, 'at most ~1.2% lost');
+    n.block({ absent: [cand(0)] });
+    assert.equal(n.ledger.candidate(cand(0))!.totalStake, T12, 'slashed no further');
+    // delegators may leave, the candidate may run again
+    n.ok(cand(0), 'activateCandidacy');
+    n.block();
+    assert.deepEqual(keys(), [pk(0), pk(1)].sort());
+    conserved(n);
+  });
+
+  it('byzantine evidence slashes 1.2% once and removes', () => {
+    const n = net({ inflation_rate_bp: 0 });
+    declare(n, 0, 100_000n * CMT);
+    declare(n, 1, 100_000n * CMT);
+    n.block();
+    const T = n.ledger.candidate(cand(0))!.totalStake;
+    const { begin } = n.block({ evidence: [cand(0)] });
+    assert.equal(begin.slashes[0]!.reason, 'byzantine');
+    assert.equal(begin.slashes[0]!.amount, (T * 120n) / 10_000n);
+    assert.equal(n.ledger.candidate(cand(0))!.state, 'removed');
+    conserved(n);
+  });
+
+  it('slash_enabled = false: nothing is slashed or removed', () => {
+    const n = net({ slash_enabled: false, inflation_rate_bp: 0 });
+    declare(n, 0, 100_000n * CMT);
+    declare(n, 1, 100_000n * CMT);
+    n.block();
+    const T = n.ledger.candidate(cand(0))!.totalStake;
+    for (let i = 0; i < 13; i++) n.block({ absent: [cand(0)] });
+    n.block({ evidence: [cand(0)] });
+    const c = n.ledger.candidate(cand(0))!;
+    assert.equal(c.totalStake, T);
+    assert.equal(c.state, 'active');
+    assert.equal(n.ledger.stakingTotals().burned, 0n);
+  });
+});
+
+describe('election and validator updates', () => {
+  it('ranks by stake, then earlier declaration, then lower address; 19 + 5', () => {
+    const n = net({ inflation_rate_bp: 0 });
+    for (let i = 0; i < 26; i++) {
+      declare(n, i, BigInt(100_000 + (i % 5 === 0 ? 0 : i)) * CMT);
+      if (i === 10) n.block();
+    }
+    n.block();
+    const vs = n.ledger.validators();
+    assert.equal(vs.filter((v) => v.role === 'validator').length, 19);
+    assert.equal(vs.filter((v) => v.role === 'backup').length, 5);
+    for (let i = 1; i < vs.length; i++) {
+      const a = n.ledger.candidate(vs[i - 1]!.address)!;
+      const b = n.ledger.candidate(vs[i]!.address)!;
+      assert.ok(
+        a.totalStake > b.totalStake ||
+          (a.totalStake === b.totalStake &&
+            (a.declareHeight < b.declareHeight || (a.declareHeight === b.declareHeight && a.address < b.address))),
+      );
+    }
+    // the five equal stakes: i = 0, 5, 10 declared in block 1 come before 15, 20 (block 2)
+    const equal = vs.filter((v) => v.totalStake === 100_000n * CMT).map((v) => v.address);
+    const early = [0, 5, 10].map(cand).sort();
+    assert.deepEqual(equal.slice(0, 3), early);
+    assert.equal(n.ledger.lastValidatorSet().length, 19);
+  });
+
+  it('caps a lone validator at 12% of its stake and sends only changes', () => {
+    const n = net({ inflation_rate_bp: 0 });
+    declare(n, 0, 100_000n * CMT);
+    const { end } = n.block();
+    assert.equal(end.updates.length, 1);
+    assert.equal(end.updates[0]!.power, 12_000n);
+    assert.equal(n.block().end.updates.length, 0, 'nothing changed, nothing sent');
+    n.ok(del(0), 'delegate', [cand(0)], 50_000n * CMT);
+    const { end: e3 } = n.block();
+    assert.deepEqual(e3.updates.map((u) => u.power), [18_000n]);
+  });
+
+  it('never sends an update leaving CometBFT without power', () => {
+    const n = net({ inflation_rate_bp: 0 });
+    declare(n, 0, 100_000n * CMT);
+    n.block();
+    n.ok(cand(0), 'withdrawCandidacy');
+    const { end } = n.block();
+    assert.deepEqual(end.updates, []);
+    assert.equal(n.ledger.lastValidatorSet().length, 1, 'the last set stands');
+    declare(n, 1, 100_000n * CMT);
+    const { end: e2 } = n.block();
+    assert.equal(e2.updates.length, 2);
+  });
+
+  it('bounds the total power under MaxTotalVotingPower', () => {
+    const big = MAX_TOTAL_VOTING_POWER;
+    const set = [
+      { pubKey: testPubKey(1), power: big },
+      { pubKey: testPubKey(2), power: big / 2n },
+      { pubKey: testPubKey(3), power: 1n },
+    ];
+    const out = boundTotalPower(set);
+    const total = out.reduce((s, v) => s + v.power, 0n);
+    assert.ok(total <= MAX_TOTAL_VOTING_POWER && total > 0n);
+    assert.equal(out.length, 2);
+  });
+});
+
+describe('genesis', () => {
+  it('writes candidates and delegations, adds their stake to the supply, returns the elected set', () => {
+    const chain = newTestChain({}, [[F, 1000n * CMT]]);
+    const app = {
+      candidates: Array.from({ length: 21 }, (_, i) => ({
+        address: cand(i),
+        pub_key: Buffer.from(testPubKey(`cand-${i}`)).toString('base64'),
+        max_stake: (1_000_000n * CMT).toString(),
+        self_stake: ((100_000n + BigInt(i)) * CMT).toString(),
+        comp_rate_bp: 1000,
+        description: { website: 'w', name: `c${i}` },
+        verified: i === 0,
+      })),
+      delegations: [{ delegator: del(0), candidate: cand(0), amount: (500_000n * CMT).toString() }],
+      enterprise_accounts: [del(1)],
+    };
+    const g = parseStakingGenesis(app);
+    chain.supply.setGenesis(chain.supply.read().genesis + genesisStake(g)); // the app's part of genesis
+    const set = chain.ledger.initGenesis(g);
+    assert.equal(set.length, 19);
+    assert.equal(chain.ledger.delegation(cand(0), del(0))!.amount, 500_000n * CMT, 'not held to the stake limits');
+    assert.equal(chain.ledger.candidate(cand(0))!.description, '{"name":"c0","website":"w"}');
+    assert.equal(chain.ledger.candidate(cand(0))!.verified, true);
+    assert.equal(chain.ledger.isEnterprise(del(1)), true);
+    const staked = 500_000n * CMT + Array.from({ length: 21 }, (_, i) => (100_000n + BigInt(i)) * CMT).reduce((a, b) => a + b);
+    assert.equal(chain.supply.read().genesis, 1000n * CMT + staked);
+    assert.equal(chain.ledger.stakingTotals().bonded, staked);
+    assert.ok(!set.some((u) => Buffer.from(u.pubKey).equals(testPubKey('cand-1'))), 'the two smallest are not elected');
+  });
+
+  it('with no candidates returns [] and replaces the CometBFT genesis set at the first election', () => {
+    const n = net({ inflation_rate_bp: 0 });
+    const comet = [{ pubKey: testPubKey('comet'), power: 10n }];
+    assert.deepEqual(n.ledger.initGenesis({ candidates: [], delegations: [], enterpriseAccounts: [] }, comet), []);
+    declare(n, 0, 100_000n * CMT);
+    const { end } = n.block();
+    assert.deepEqual(
+      end.updates.map((u) => u.power),
+      Buffer.compare(testPubKey('comet'), testPubKey('cand-0')) < 0 ? [0n, 12_000n] : [12_000n, 0n],
+    );
+  });
+
+  it('refuses inconsistent genesis', () => {
+    const chain = newTestChain();
+    const c = {
+      address: cand(0),
+      pubKey: testPubKey(0),
+      maxStake: 1000n,
+      selfStake: 99n,
+      compRateBp: 0,
+      description: '{}',
+      verified: false,
+    };
+    assert.throws(() => chain.ledger.initGenesis({ candidates: [c], delegations: [], enterpriseAccounts: [] }), /self_stake/);
+    assert.throws(
+      () =>
+        chain.ledger.initGenesis({
+          candidates: [{ ...c, selfStake: 100n }],
+          delegations: [{ delegator: del(0), candidate: cand(0), amount: 901n }],
+          enterpriseAccounts: [],
+        }),
+      /exceeds max_stake/,
+    );
+  });
+});
