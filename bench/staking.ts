@@ -14,7 +14,6 @@ import { Accounts, type Address } from '../src/state/accounts.js';
 import { CMT, DEFAULT_PARAMS, saveParams } from '../src/state/params.js';
 import { Supply } from '../src/state/supply.js';
 import { StakingLedger } from '../src/staking/ledger.js';
-import { MemoryKV } from '../src/staking/simulate.js';
 import { genesisStake } from '../src/staking/genesis.js';
 import { cometAddress } from '../src/staking/power.js';
 import { sendStakingTx, testAddress, testPubKey } from '../src/staking/testkit.js';
@@ -34,14 +33,14 @@ function delegatorAddress(i: number): Address {
 }
 
 interface Setup {
-  base: MemoryKV;
+  base: Overlay;
   candidates: Address[];
   setupMs: number;
 }
 
 function build(delegations: number): Setup {
   const t0 = performance.now();
-  const base = new MemoryKV();
+  const base = new Overlay({ get: () => undefined });
   const params = { ...DEFAULT_PARAMS, unstake_waiting_period_s: 600n };
   saveParams(base, params);
   const candidates = Array.from({ length: CANDIDATES }, (_, i) => testAddress(`bench-cand-${i}`));

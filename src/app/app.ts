@@ -40,12 +40,14 @@ import type {
   ResponseQuery,
   ValidatorUpdate,
 } from '../abci/types.js';
-import { Accounts } from '../state/accounts.js';
+import { BlockIndexer } from '../index/indexer.js';
+import { Accounts, type Address } from '../state/accounts.js';
 import { loadParams } from '../state/params.js';
 import type { CommittedStore, PendingRoot } from '../store/committed-store.js';
 import { Overlay, type Change } from '../store/kv.js';
 import type { SignedTx } from '../tx/decode.js';
 import { CODESPACE, TxCode, TxError, codeName } from '../tx/errors.js';
+import { recordBlockHash } from '../evm/engine.js';
 import { executeTx, maxCost, rejected, validateSender, validateStatic, type BlockInfo, type ChainRules } from '../tx/executor.js';
 import { isFreeTx } from '../tx/gas.js';
 import { encodeReceipt } from '../tx/receipt.js';
@@ -73,12 +75,16 @@ interface ExecutedBlock {
   /** The hashed changes, handed to Commit so nothing is hashed twice. */
   pending: PendingRoot;
   txHashes: Uint8Array[];
+  /** Block/tx/log index records (src/index), written in the same batch. */
+  extra: Array<[string, Uint8Array]>;
 }
 
 export interface AppOptions {
   store: CommittedStore;
   modules: ChainModules;
   logger: Logger;
+  /** The block/transaction/log index (outside consensus); default: a new one. */
+  indexer?: BlockIndexer;
 }
 
 export class CmtdApp implements AbciApplication {
@@ -86,6 +92,7 @@ export class CmtdApp implements AbciApplication {
   private readonly modules: ChainModules;
   private readonly log: Logger;
   private readonly senders = new SenderCache();
+  readonly indexer: BlockIndexer;
   /** InitChain's writes, until block 1 commits them. */
   private genesis: Overlay | undefined;
   /** Write cache of the block being executed. */
@@ -100,6 +107,7 @@ export class CmtdApp implements AbciApplication {
     this.store = options.store;
     this.modules = options.modules;
     this.log = options.logger.child({ module: 'app' });
+    this.indexer = options.indexer ?? new BlockIndexer({ logger: options.logger });
     this.block = new Overlay(this.store);
     this.check = new Overlay(this.store);
   }
@@ -123,7 +131,8 @@ export class CmtdApp implements AbciApplication {
     if (req.chainId === '') throw new Error('InitChain without a chain id');
     const state = new Overlay(this.store);
     saveBlockGasLimit(state, req.consensusParams?.block?.maxGas ?? -1n);
-    const validators = this.modules.initGenesis(state, genesis);
+    const cometValidators = req.validators.flatMap((v) => (v.pubKey.ed25519 === undefined ? [] : [{ pubKey: v.pubKey.ed25519, power: v.power }]));
+    const validators = this.modules.initGenesis(state, genesis, cometValidators);
     const appHash = this.store.computeRoot(state.sortedChanges()).root;
     this.genesis = state;
     this.block = new Overlay(state);
@@ -219,21 +228,23 @@ export class CmtdApp implements AbciApplication {
 
   // ---- block execution (shared by both flows) --------------------------
 
-  private beginBlockWork(height: bigint, time: bigint, commit: CommitInfo, misbehavior: Misbehavior[]): void {
+  private beginBlockWork(height: bigint, time: bigint, commit: CommitInfo, misbehavior: Misbehavior[], hash: Uint8Array, proposer: Uint8Array): void {
     const expected = this.store.height + 1n;
     if (this.store.height !== 0n && height !== expected) {
       throw new Error(`asked to execute block ${height}, but the last committed block is ${this.store.height}`);
     }
-    const info: BlockInfo = { height, time };
+    const info: BlockInfo = { height, time, hash };
     // Start from committed state: CometBFT replays a block whose execution we
     // finished but never committed (after its own crash or a reconnect).
     this.block = new Overlay(this.genesis ?? this.store);
+    recordBlockHash(this.block, height, hash); // BLOCKHASH (docs/EVM.md)
     this.current = { info, rules: this.rulesFor(this.block), freeTxs: 0, gasUsed: 0n, txHashes: [] };
+    this.indexer.beginBlock({ info, rules: this.current.rules, hash, proposer });
     this.executed = undefined;
     this.modules.beginBlock(this.block, info, toVotes(commit), toEvidence(misbehavior));
   }
 
-  private deliver(raw: Uint8Array): ExecTxResult {
+  private async deliver(raw: Uint8Array): Promise<ExecTxResult> {
     const current = this.current;
     if (current === undefined) throw new Error('DeliverTx outside a block');
     let tx: SignedTx;
@@ -254,7 +265,7 @@ export class CmtdApp implements AbciApplication {
       return toExecResult(rejected(new TxError(TxCode.BlockGasLimit, 'not enough gas left in the block'), tx.gasLimit), tx);
     }
     try {
-      const outcome = executeTx(tx, this.block, rules, current.info, this.modules.resolveSystem);
+      const outcome = await executeTx(tx, this.block, rules, current.info, this.modules.resolveSystem);
       if (isFreeTx(tx)) current.freeTxs++;
       current.gasUsed += outcome.gasUsed;
       return {
@@ -278,7 +289,7 @@ export class CmtdApp implements AbciApplication {
     const updates = this.modules.endBlock(this.block, current.info);
     const pending = this.store.computeRoot(this.pendingChanges());
     const appHash = pending.root;
-    this.executed = { height: current.info.height, appHash, pending, txHashes: current.txHashes };
+    this.executed = { height: current.info.height, appHash, pending, txHashes: current.txHashes, extra: this.indexer.finishBlock(appHash) };
     this.current = undefined;
     return { updates, appHash };
   }
@@ -287,13 +298,14 @@ export class CmtdApp implements AbciApplication {
     const executed = this.executed;
     if (executed === undefined) throw new Error('Commit without an executed block');
     const started = performance.now();
-    await this.store.commit(executed.height, executed.pending, executed.appHash);
+    await this.store.commit(executed.height, executed.pending, executed.appHash, executed.extra);
     this.genesis = undefined;
     this.block = new Overlay(this.store);
     this.check = new Overlay(this.store);
     this.committedRulesCache = undefined;
     this.senders.forget(executed.txHashes);
     this.executed = undefined;
+    this.indexer.committed(executed.height);
     this.log.info('committed block', {
       height: executed.height.toString(),
       txs: executed.txHashes.length,
@@ -307,8 +319,10 @@ export class CmtdApp implements AbciApplication {
   // ---- v0.38 flow --------------------------------------------------------
 
   async finalizeBlock(req: RequestFinalizeBlock): Promise<ResponseFinalizeBlock> {
-    this.beginBlockWork(req.height, req.time.seconds, req.decidedLastCommit, req.misbehavior);
-    const txResults = req.txs.map((raw) => this.deliver(raw));
+    this.beginBlockWork(req.height, req.time.seconds, req.decidedLastCommit, req.misbehavior, req.hash, req.proposerAddress);
+    const txResults: ExecTxResult[] = [];
+    for (const raw of req.txs) txResults.push(await this.deliver(raw)); // in order: the EVM is async
+    req.txs.forEach((raw, i) => this.indexer.addTx(raw, txResults[i]!, this.senders));
     const { updates, appHash } = this.endBlockWork();
     return { txResults, validatorUpdates: updates.map(toValidatorUpdate), appHash };
   }
@@ -321,12 +335,14 @@ export class CmtdApp implements AbciApplication {
   // ---- v0.37 flow --------------------------------------------------------
 
   async beginBlock(req: RequestBeginBlock): Promise<ResponseBeginBlock> {
-    this.beginBlockWork(req.header.height, req.header.time.seconds, req.lastCommitInfo, req.byzantineValidators);
+    this.beginBlockWork(req.header.height, req.header.time.seconds, req.lastCommitInfo, req.byzantineValidators, req.hash, req.header.proposerAddress);
     return {};
   }
 
   async deliverTx(req: RequestDeliverTx): Promise<ResponseDeliverTx> {
-    return this.deliver(req.tx);
+    const result = await this.deliver(req.tx);
+    this.indexer.addTx(req.tx, result, this.senders);
+    return result;
   }
 
   async endBlock(req: RequestEndBlock): Promise<ResponseEndBlock> {
@@ -346,6 +362,11 @@ export class CmtdApp implements AbciApplication {
 
   async query(req: RequestQuery): Promise<ResponseQuery> {
     return answerQuery(req, this.store, this.modules);
+  }
+
+  /** The sender's next nonce as CheckTx sees it: the committed nonce plus its transactions in the mempool. */
+  pendingNonce(address: Address): bigint {
+    return new Accounts(this.check).nonce(address);
   }
 
   /** The changes the next Commit writes: the block's, on top of genesis for block 1. */

@@ -10,6 +10,7 @@ import { Supply } from '../state/supply.js';
 import { saveParams } from '../state/params.js';
 import type { KV, KVReader } from '../store/kv.js';
 import type { BlockInfo, SystemContractResolver } from '../tx/executor.js';
+import { writeGenesisContracts } from '../evm/genesis.js';
 import { genesisSupply, type AppGenesis } from './genesis.js';
 
 export interface LastCommitVote {
@@ -42,8 +43,11 @@ export class QueryError extends Error {
 }
 
 export interface ChainModules {
-  /** Writes the genesis state; returns the genesis validator set (empty: CometBFT's own stands). */
-  initGenesis(state: KV, genesis: AppGenesis): PowerUpdate[];
+  /**
+   * Writes the genesis state; returns the genesis validator set (empty:
+   * CometBFT's own, `cometValidators`, stands).
+   */
+  initGenesis(state: KV, genesis: AppGenesis, cometValidators: PowerUpdate[]): PowerUpdate[];
   beginBlock(state: KV, block: BlockInfo, votes: LastCommitVote[], evidence: Evidence[]): void;
   /** End-of-block work; returns validator power changes for CometBFT. */
   endBlock(state: KV, block: BlockInfo): PowerUpdate[];
@@ -60,6 +64,7 @@ export function writeBaseGenesis(state: KV, genesis: AppGenesis): void {
   saveParams(state, genesis.params);
   const accounts = new Accounts(state);
   for (const account of genesis.accounts) accounts.credit(account.address, account.balance);
+  writeGenesisContracts(state, genesis.contracts);
   new Supply(state).setGenesis(genesisSupply(genesis));
 }
 

@@ -12,14 +12,9 @@ import { AccountReader, isAddress, toAddress } from '../state/accounts.js';
 import type { KVReader } from '../store/kv.js';
 import { bigintReplacer } from '../util/logger.js';
 import { QueryError, type ChainModules } from './modules.js';
+import { QueryCode } from './query-codes.js';
 
-export enum QueryCode {
-  Ok = 0,
-  UnknownPath = 1,
-  BadRequest = 2,
-  NotFound = 3,
-  HeightUnavailable = 4,
-}
+export { QueryCode };
 
 export interface QueryableStore extends KVReader {
   readonly height: bigint;

@@ -4,7 +4,9 @@
  * variable (CMTD_<NAME>); `cmtd <command> --help` lists them with defaults.
  */
 import { Command } from 'commander';
+import { registerEconomics } from './economics.js';
 import { registerLocalnet } from './localnet.js';
+import { registerSimulate } from './simulate.js';
 import { registerStart } from './start.js';
 
 export function buildProgram(): Command {
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerStart(program);
   registerLocalnet(program);
+  registerSimulate(program);
+  registerEconomics(program);
   return program;
 }
 

@@ -60,7 +60,7 @@ export interface LocalnetOptions {
   accountBalance?: bigint;
   chainId?: string;
   /**
-   * Fixed ports: node i uses basePort+10i+6 (p2p), +7 (RPC), +8 (ABCI).
+   * Fixed ports: node i uses basePort+10i+6 (p2p), +7 (RPC), +8 (ABCI), +9 (Ethereum JSON-RPC).
    * Default: free ports picked at random (tests).
    */
   basePort?: number;
@@ -82,6 +82,10 @@ export interface LocalNode {
   rpcPort: number;
   p2pPort: number;
   abciPort: number;
+  /** Port of cmtd's Ethereum JSON-RPC gateway (HTTP and WebSocket); undefined for a localnet created before it existed. */
+  ethRpcPort?: number;
+  /** http://127.0.0.1:<ethRpcPort> */
+  ethRpcUrl?: string;
   abci: AbciTransport;
   validatorKey: ValidatorKey;
   cmtd: ManagedProcess;
@@ -91,7 +95,7 @@ export interface LocalNode {
 interface LocalnetManifest {
   chainId: string;
   cometVersion: CometVersion;
-  nodes: Array<{ index: number; rpcPort: number; p2pPort: number; abciPort: number; abci: AbciTransport }>;
+  nodes: Array<{ index: number; rpcPort: number; p2pPort: number; abciPort: number; ethRpcPort?: number; abci: AbciTransport }>;
   accounts: DevAccount[];
 }
 
@@ -103,8 +107,32 @@ export function defaultCmtdCommand(): string[] {
   return [process.execPath, join(ROOT, 'dist', 'src', 'cli', 'main.js')];
 }
 
+/** Stake each localnet validator holds in itself at genesis, and its declared maximum. */
+export const LOCALNET_SELF_STAKE = 10_000n * CMT;
+export const LOCALNET_MAX_STAKE = 100_000n * CMT;
+
+/**
+ * Localnet genesis: funded dev accounts; validator node i is a staking
+ * candidate operated by dev account i; waits shortened for testing.
+ */
 export function defaultAppState(ctx: AppStateContext, balance: bigint): unknown {
-  return { accounts: ctx.accounts.map((a) => ({ address: a.address, balance: balance.toString() })) };
+  return {
+    params: { unstake_waiting_period_s: '120', proposal_period_s: '600', foundation_address: ctx.accounts[0]?.address ?? '' },
+    accounts: ctx.accounts.map((a) => ({ address: a.address, balance: balance.toString() })),
+    candidates: ctx.validatorKeys.map((key, i) => {
+      const operator = ctx.accounts[i];
+      if (operator === undefined) throw new Error(`localnet needs at least as many accounts as validators (${ctx.validatorKeys.length})`);
+      return {
+        address: operator.address,
+        pub_key: key.pubKey,
+        max_stake: LOCALNET_MAX_STAKE.toString(),
+        self_stake: LOCALNET_SELF_STAKE.toString(),
+        comp_rate_bp: 2000,
+        description: { name: `node${i}`, website: '', location: 'localhost', email: '', jurisdiction: '', data_centre: '', security: '', technical_setup: '' },
+        verified: false,
+      };
+    }),
+  };
 }
 
 export class Localnet {
@@ -130,7 +158,7 @@ export class Localnet {
     const version = options.cometVersion ?? DEFAULT_COMETBFT_VERSION;
     const binary = cometbftBinary(version);
     const chainId = options.chainId ?? 'cmtd-localnet';
-    const accounts = devAccounts(options.accounts ?? 10);
+    const accounts = devAccounts(Math.max(options.accounts ?? 10, options.nodes));
     const manifestNodes: LocalnetManifest['nodes'] = [];
     const ids: string[] = [];
     for (let i = 0; i < options.nodes; i++) {
@@ -140,8 +168,13 @@ export class Localnet {
       const abci = typeof options.abci === 'function' ? options.abci(i) : (options.abci ?? 'socket');
       const ports =
         options.basePort === undefined
-          ? { p2pPort: await freePort(), rpcPort: await freePort(), abciPort: await freePort() }
-          : { p2pPort: options.basePort + 10 * i + 6, rpcPort: options.basePort + 10 * i + 7, abciPort: options.basePort + 10 * i + 8 };
+          ? { p2pPort: await freePort(), rpcPort: await freePort(), abciPort: await freePort(), ethRpcPort: await freePort() }
+          : {
+              p2pPort: options.basePort + 10 * i + 6,
+              rpcPort: options.basePort + 10 * i + 7,
+              abciPort: options.basePort + 10 * i + 8,
+              ethRpcPort: options.basePort + 10 * i + 9,
+            };
       manifestNodes.push({ index: i, ...ports, abci });
       ids.push(await nodeId(binary, home));
     }
@@ -193,6 +226,7 @@ export class Localnet {
         home,
         cmtdHome,
         rpc: new CometRpc(`http://127.0.0.1:${n.rpcPort}`),
+        ...(n.ethRpcPort === undefined ? {} : { ethRpcUrl: `http://127.0.0.1:${n.ethRpcPort}` }),
         validatorKey: readValidatorKey(home),
         cmtd: new ManagedProcess({
           name: `cmtd node${n.index}`,
@@ -206,6 +240,10 @@ export class Localnet {
             n.abci,
             '--address',
             `tcp://127.0.0.1:${n.abciPort}`,
+            '--rpc-address',
+            n.ethRpcPort === undefined ? '' : `127.0.0.1:${n.ethRpcPort}`,
+            '--comet-rpc',
+            `http://127.0.0.1:${n.rpcPort}`,
             '--log-format',
             'json',
             '--log-level',

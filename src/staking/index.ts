@@ -4,7 +4,6 @@ export { StakingLedger, checkDescription, MAX_DESCRIPTION_BYTES, type OpContext,
 export { StakingContract, STAKING_GAS, STAKING_INTERFACE } from './contract.js';
 export { STAKING_ABI } from './abi.js';
 export { parseStakingGenesis, genesisStake, canonicalJson } from './genesis.js';
-export { simulate, loadGenesis, MemoryKV, type SimulateOptions, type SimulateResult, type AddressOutcome } from './simulate.js';
 export * as economics from './economics.js';
 export { cometAddress, MAX_TOTAL_VOTING_POWER } from './power.js';
 export { SELF_POOL, SHARE_SCALE, AWARD_HISTORY } from './store.js';

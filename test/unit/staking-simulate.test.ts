@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CMT } from '../../src/state/params.js';
-import { simulate } from '../../src/staking/simulate.js';
+import { simulate } from '../../src/sim/simulate.js';
 import { whitepaperGenesis } from '../../src/staking/testkit.js';
 
 describe('simulate', () => {

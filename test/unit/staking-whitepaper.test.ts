@@ -4,7 +4,7 @@
 // within 1%, for validators and delegators, at C = 50% and C = 20%.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { simulate } from '../../src/staking/simulate.js';
+import { simulate } from '../../src/sim/simulate.js';
 import { whitepaperGenesis, type WhitepaperKind } from '../../src/staking/testkit.js';
 import { WHITEPAPER_TABLE, per100, toNumber } from '../../src/staking/economics.js';
 

@@ -8,28 +8,15 @@
  * updates returned at the end of height h take effect at h + 2; the last
  * commit of block h carries the votes of height h − 1's validators.
  */
-import type { KV } from '../store/kv.js';
+import { parseAppGenesis } from '../app/genesis.js';
+import { writeBaseGenesis } from '../app/modules.js';
+import { GovernanceLedger } from '../gov/index.js';
+import { Overlay, type KV } from '../store/kv.js';
 import { Accounts, toAddress, type Address } from '../state/accounts.js';
-import { paramsFromJson, saveParams, type Params } from '../state/params.js';
+import type { Params } from '../state/params.js';
 import { Supply, totalSupply } from '../state/supply.js';
-import { genesisStake, parseStakingGenesis } from './genesis.js';
-import { StakingLedger } from './ledger.js';
-import { cometAddress } from './power.js';
-import type { CandidateInfo, Evidence, LastCommitVote, ValidatorUpdate } from './types.js';
-
-/** An in-memory KV (a Map): the simulator's whole state. */
-export class MemoryKV implements KV {
-  readonly map = new Map<string, Uint8Array>();
-  get(key: string): Uint8Array | undefined {
-    return this.map.get(key);
-  }
-  set(key: string, value: Uint8Array): void {
-    this.map.set(key, value);
-  }
-  delete(key: string): void {
-    this.map.delete(key);
-  }
-}
+import { StakingLedger, cometAddress } from '../staking/index.js';
+import type { CandidateInfo, Evidence, LastCommitVote, ValidatorUpdate } from '../staking/types.js';
 
 export interface AbsentRange {
   /** The candidate's (Ethereum) address. */
@@ -86,39 +73,31 @@ export interface SimulateResult {
 }
 
 interface Genesis {
-  params?: unknown;
   accounts?: Array<{ address: string; balance: string }>;
 }
 
-/** Writes params, accounts, supply and the staking genesis into `kv`; returns the ledger and InitChain's validators. */
-export function loadGenesis(
-  kv: KV,
-  appState: unknown,
-): { ledger: StakingLedger; params: Params; validators: ValidatorUpdate[] } {
-  const g = (appState ?? {}) as Genesis;
-  const params = paramsFromJson(g.params);
-  saveParams(kv, params);
-  const accounts = new Accounts(kv);
-  const supply = new Supply(kv);
-  let balances = 0n;
-  for (const [i, a] of (g.accounts ?? []).entries()) {
-    if (typeof a.balance !== 'string' || !/^[0-9]+$/.test(a.balance)) {
-      throw new Error(`genesis accounts[${i}].balance: expected a decimal wei string`);
-    }
-    const amount = BigInt(a.balance);
-    accounts.credit(toAddress(a.address), amount);
-    balances += amount;
-  }
-  const staking = parseStakingGenesis(appState);
-  supply.setGenesis(balances + genesisStake(staking));
+/**
+ * Writes the genesis into `kv` exactly as the node's InitChain does (the
+ * app's parser and genesis writer); returns the ledger and its validators.
+ */
+export function loadGenesis(kv: KV, appState: unknown): { ledger: StakingLedger; params: Params; validators: ValidatorUpdate[] } {
+  const genesis = parseAppGenesis(Buffer.from(JSON.stringify(appState ?? {})));
+  writeBaseGenesis(kv, genesis);
+  // Params are fixed for a simulation (no governance runs): read them once.
+  const params = genesis.params;
   const ledger = new StakingLedger(kv, { params: () => params });
-  const validators = ledger.initGenesis(staking);
+  const validators = ledger.initGenesis({
+    candidates: genesis.candidates,
+    delegations: genesis.delegations,
+    enterpriseAccounts: genesis.enterpriseAccounts,
+  });
   return { ledger, params, validators };
 }
 
 export function simulate(opts: SimulateOptions): SimulateResult {
-  const kv = new MemoryKV();
+  const kv = new Overlay({ get: () => undefined });
   const { ledger } = loadGenesis(kv, opts.genesis);
+  const gov = new GovernanceLedger(kv, ledger);
   const accounts = new Accounts(kv);
   const supply = new Supply(kv);
   const blockTime = BigInt(opts.blockTimeS ?? 10);
@@ -199,6 +178,7 @@ export function simulate(opts: SimulateOptions): SimulateResult {
     }
     for (const r of begin.removed) removals.push({ address: r, height });
     const updates = ledger.endBlock(ctx);
+    gov.endBlock(ctx); // as the node does (src/app/wiring.ts)
     // The set signing height h + 2 is the one signing h + 1 with this block's updates applied.
     const current = new Map(sets.get(height + 1n)!);
     for (const u of updates) {
