@@ -1,0 +1,115 @@
+/**
+ * The DPoS ledger driving a real CometBFT network (SPEC 4, 6, 7): 4
+ * validators and a 5th candidate (max_validators 4, 1 backup).
+ * - a delegation that lifts the 5th candidate above a validator changes CometBFT's validator set;
+ * - a validator whose cometbft stops is slashed for 12 blocks (~1.2%, burned) and removed, the backup promoted;
+ * - after a restart and activateCandidacy it competes again.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Wallet } from 'ethers';
+import { startLocalnet } from '../support/chain.js';
+import { systemCall, type CandidateJson } from '../support/staking.js';
+import { waitFor } from '../../src/localnet/process.js';
+import type { LocalNode } from '../../src/localnet/network.js';
+
+const CMT = 10n ** 18n;
+/**
+ * Distinct stakes, far enough apart that a 1.2% slash does not reorder the
+ * validators (a slash that drops a validator below the backup demotes it
+ * before it is removed, which is correct but not what this test is after).
+ * The 5th candidate starts last: the backup.
+ */
+const SELF_STAKES = [12_000n, 11_500n, 11_000n, 10_500n, 5_000n];
+
+async function cometValidatorKeys(node: LocalNode): Promise<Set<string>> {
+  return new Set((await node.rpc.validators()).validators.map((v) => v.pub_key.value));
+}
+
+function base64Key(hexKey: string): string {
+  return Buffer.from(hexKey.slice(2), 'hex').toString('base64');
+}
+
+describe('staking on a real CometBFT network', () => {
+  let net: Awaited<ReturnType<typeof startLocalnet>>;
+
+  before(async () => {
+    net = await startLocalnet('staking', {
+      nodes: 5,
+      accounts: 10,
+      blockTime: '300ms',
+      appState: ({ accounts, validatorKeys }) => ({
+        params: { max_validators: 4, backup_validators: 1, unstake_waiting_period_s: '60' },
+        accounts: accounts.map((a) => ({ address: a.address, balance: (1_000_000n * CMT).toString() })),
+        candidates: validatorKeys.map((key, i) => ({
+          address: accounts[i]!.address,
+          pub_key: key.pubKey,
+          max_stake: ((i === 4 ? 50_000n : 100_000n) * CMT).toString(),
+          self_stake: (SELF_STAKES[i]! * CMT).toString(),
+          comp_rate_bp: 2000,
+          description: { name: `node${i}` },
+        })),
+      }),
+    });
+    await net.waitForHeight(3n);
+  });
+  after(async () => net?.cleanup());
+
+  it('elects, slashes, removes, promotes and readmits validators through CometBFT', async () => {
+    const observer = net.nodes[4]!; // the 5th node stays up throughout
+    const keyOf = (i: number): string => net.nodes[i]!.validatorKey.pubKey;
+    const candidate = (address: string): Promise<CandidateJson> => observer.rpc.queryJson<CandidateJson>(`/candidate/${address}`);
+
+    // Genesis: nodes 0-3 validate, node 4 is the backup.
+    const genesisSet = await cometValidatorKeys(observer);
+    assert.equal(genesisSet.size, 4);
+    assert.ok(!genesisSet.has(keyOf(4)));
+    assert.equal((await candidate(net.accounts[4]!.address)).role, 'backup');
+
+    // A delegation lifts the 5th candidate above a validator: CometBFT's set changes.
+    const delegator = new Wallet(net.accounts[9]!.privateKey);
+    const delegated = await systemCall(observer, delegator, 'staking', 'delegate', [net.accounts[4]!.address], 10_000n * CMT);
+    assert.equal(delegated.code, 0, delegated.log);
+    await waitFor('CometBFT to add the 5th candidate', async () => ((await cometValidatorKeys(observer)).has(keyOf(4)) ? true : undefined), 60_000);
+    const afterDelegation = await cometValidatorKeys(observer);
+    assert.equal(afterDelegation.size, 4);
+    const demoted = [0, 1, 2, 3].find((i) => !afterDelegation.has(keyOf(i)));
+    assert.equal(demoted, 3, 'the lowest-staked validator became the backup');
+    assert.equal((await candidate(net.accounts[demoted!]!.address)).role, 'backup');
+
+    // Stop a validator's cometbft: slashed every block it misses, removed after 12, the backup promoted.
+    const victim = 0;
+    const victimAddress = net.accounts[victim]!.address;
+    const stakeBefore = BigInt((await candidate(victimAddress)).totalStake);
+    const burnedBefore = BigInt((await observer.rpc.queryJson<{ burned: string }>('/supply')).burned);
+    await net.nodes[victim]!.comet.stop();
+    let last: CandidateJson | undefined;
+    const removed = await waitFor('the stopped validator to be removed', async () => {
+      last = await candidate(victimAddress);
+      return last.state === 'removed' ? last : undefined;
+    }, 120_000).catch((err: Error) => {
+      throw new Error(`${err.message}; node${victim} last seen as ${JSON.stringify(last)}`);
+    });
+    const slashed = BigInt(removed.slashed);
+    // 12 misses × 0.1% of a stake that also grew by awards meanwhile: about 1.2%.
+    assert.ok(slashed >= (stakeBefore * 115n) / 10_000n && slashed <= (stakeBefore * 121n) / 10_000n, `slashed ${slashed} of ${stakeBefore}`);
+    const burned = BigInt((await observer.rpc.queryJson<{ burned: string }>('/supply')).burned) - burnedBefore;
+    assert.equal(burned, slashed, 'what was slashed is burned, visible in /supply');
+    await waitFor('CometBFT to drop the removed validator and promote the backup', async () => {
+      const set = await cometValidatorKeys(observer);
+      return !set.has(keyOf(victim)) && set.has(keyOf(demoted!)) ? true : undefined;
+    }, 60_000);
+
+    // Restart it and activate the candidacy: it competes again.
+    await net.startComet(net.nodes[victim]!);
+    const operator = new Wallet(net.accounts[victim]!.privateKey);
+    const activated = await systemCall(observer, operator, 'staking', 'activateCandidacy', []);
+    assert.equal(activated.code, 0, activated.log);
+    const back = await waitFor('the candidate to be ranked again', async () => {
+      const c = await candidate(victimAddress);
+      return c.state === 'active' && c.rank > 0 ? c : undefined;
+    }, 60_000);
+    assert.ok(['validator', 'backup'].includes(back.role), `role ${back.role}`);
+    assert.equal(base64Key(back.pubKey), keyOf(victim));
+  });
+});

@@ -1,0 +1,44 @@
+/** Staking and governance calls from tests: ABI-encoded, signed with ethers, broadcast, waited for. */
+import { Wallet } from 'ethers';
+import { STAKING_INTERFACE } from '../../src/staking/index.js';
+import { governanceInterface } from '../../src/gov/index.js';
+import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../../src/system/types.js';
+import type { LocalNode } from '../../src/localnet/network.js';
+import { account, broadcast, waitForTx, CHAIN_ID, GWEI } from './chain.js';
+import type { TxResultJson } from '../../src/localnet/rpc.js';
+
+export async function systemCall(
+  node: LocalNode,
+  wallet: Wallet,
+  target: 'staking' | 'governance',
+  fn: string,
+  args: unknown[],
+  value = 0n,
+): Promise<TxResultJson> {
+  const iface = target === 'staking' ? STAKING_INTERFACE : governanceInterface;
+  const nonce = Number((await account(node, wallet.address.toLowerCase())).nonce);
+  const signed = await wallet.signTransaction({
+    type: 2,
+    chainId: CHAIN_ID,
+    nonce,
+    maxFeePerGas: 5n * GWEI,
+    maxPriorityFeePerGas: GWEI,
+    gasLimit: 400_000n,
+    to: target === 'staking' ? STAKING_ADDRESS : GOVERNANCE_ADDRESS,
+    value,
+    data: iface.encodeFunctionData(fn, args),
+  });
+  const hash = await broadcast(node.rpc, Buffer.from(signed.slice(2), 'hex'));
+  return (await waitForTx(node.rpc, hash)).result;
+}
+
+export interface CandidateJson {
+  address: string;
+  pubKey: string;
+  state: string;
+  role: string;
+  rank: number;
+  totalStake: string;
+  slashed: string;
+  missedBlocks: number;
+}
