@@ -19,14 +19,38 @@ export function benchAccounts(count: number, seed = 'bench'): BenchAccount[] {
   });
 }
 
-export function signLegacyTransfer(from: BenchAccount, to: string, value: bigint, nonce: bigint, chainId = 18n, gasPrice = 2_000_000_000n): Uint8Array {
-  const fields = [bigintToBytes(nonce), bigintToBytes(gasPrice), bigintToBytes(21_000n), Buffer.from(to.slice(2), 'hex'), bigintToBytes(value), new Uint8Array(0)];
+export interface LegacyTxFields {
+  to: string;
+  value?: bigint;
+  data?: Uint8Array;
+  nonce: bigint;
+  gasLimit?: bigint;
+  gasPrice?: bigint;
+  chainId?: bigint;
+}
+
+function stripZeros(b: Uint8Array): Uint8Array {
+  let i = 0;
+  while (i < b.length && b[i] === 0) i++;
+  return b.subarray(i);
+}
+
+/** A signed legacy EIP-155 transaction. */
+export function signLegacyTx(from: BenchAccount, tx: LegacyTxFields): Uint8Array {
+  const chainId = tx.chainId ?? 18n;
+  const fields = [
+    bigintToBytes(tx.nonce),
+    bigintToBytes(tx.gasPrice ?? 2_000_000_000n),
+    bigintToBytes(tx.gasLimit ?? 21_000n),
+    Buffer.from(tx.to.slice(2), 'hex'),
+    bigintToBytes(tx.value ?? 0n),
+    tx.data ?? new Uint8Array(0),
+  ];
   const hash = keccak256(RLP.encode([...fields, bigintToBytes(chainId), new Uint8Array(0), new Uint8Array(0)]));
   const { r, s, recovery } = signHash(hash, from.privateKey);
-  const strip = (b: Uint8Array): Uint8Array => {
-    let i = 0;
-    while (i < b.length && b[i] === 0) i++;
-    return b.subarray(i);
-  };
-  return RLP.encode([...fields, bigintToBytes(chainId * 2n + 35n + BigInt(recovery)), strip(r), strip(s)]);
+  return RLP.encode([...fields, bigintToBytes(chainId * 2n + 35n + BigInt(recovery)), stripZeros(r), stripZeros(s)]);
+}
+
+export function signLegacyTransfer(from: BenchAccount, to: string, value: bigint, nonce: bigint, chainId = 18n, gasPrice = 2_000_000_000n): Uint8Array {
+  return signLegacyTx(from, { to, value, nonce, chainId, gasPrice });
 }
