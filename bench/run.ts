@@ -1,23 +1,26 @@
 /**
- * `npm run bench`: runs every benchmark and prints its figures as a table and
- * JSON (for BENCHMARKS.md). `npm run bench -- abci` runs one.
+ * `npm run bench`: runs every benchmark script, each in its own process (a
+ * fresh heap, no interference), and prints the machine and date for
+ * BENCHMARKS.md. `npm run bench -- abci staking` runs some.
  */
-import { cpus } from 'node:os';
-import { benchAbci } from './abci.js';
+import { spawnSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
 
-const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
-  abci: benchAbci,
-};
+const BENCHES = ['abci', 'store', 'staking'];
 
 const wanted = process.argv.slice(2);
-for (const name of wanted) if (!(name in BENCHES)) throw new Error(`unknown bench '${name}'; known: ${Object.keys(BENCHES).join(', ')}`);
-const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`;
-console.log(`machine: ${machine}\ndate: ${new Date().toISOString()}`);
-const all: Record<string, Record<string, number>> = {};
-for (const [name, run] of Object.entries(BENCHES)) {
+for (const name of wanted) if (!BENCHES.includes(name)) throw new Error(`unknown bench '${name}'; known: ${BENCHES.join(', ')}`);
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
+console.log(`date: ${new Date().toISOString()}\n`);
+let failed = false;
+for (const name of BENCHES) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
-  const figures = await run();
-  all[name] = figures;
-  for (const [key, value] of Object.entries(figures)) console.log(`${name}.${key}: ${Math.round(value).toLocaleString('en-US')}`);
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join('bench', `${name}.ts`)], { stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`bench ${name} failed (exit ${result.status})`);
+    failed = true;
+  }
+  console.log('');
 }
-console.log(JSON.stringify({ machine, results: all }));
+process.exit(failed ? 1 : 0);
