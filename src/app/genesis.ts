@@ -5,6 +5,9 @@
  */
 import { toAddress, type Address } from '../state/accounts.js';
 import { paramsFromJson, type Params } from '../state/params.js';
+import type { GenesisCandidate, GenesisDelegation } from '../staking/types.js';
+
+export type { GenesisCandidate, GenesisDelegation };
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
 import type { GenesisContract } from '../evm/genesis.js';
 
@@ -13,24 +16,6 @@ export type { GenesisContract };
 export interface GenesisAccount {
   address: Address;
   balance: bigint;
-}
-
-export interface GenesisCandidate {
-  address: Address;
-  /** ed25519 consensus public key, 32 bytes. */
-  pubKey: Uint8Array;
-  maxStake: bigint;
-  selfStake: bigint;
-  compRateBp: number;
-  /** The description object, as JSON text (stored as given). */
-  description: string;
-  verified: boolean;
-}
-
-export interface GenesisDelegation {
-  delegator: Address;
-  candidate: Address;
-  amount: bigint;
 }
 
 export interface AppGenesis {

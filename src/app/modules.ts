@@ -8,28 +8,16 @@ import type { Address } from '../state/accounts.js';
 import { Accounts } from '../state/accounts.js';
 import { Supply } from '../state/supply.js';
 import { saveParams } from '../state/params.js';
+import type { Evidence, LastCommitVote, ValidatorUpdate as PowerUpdate } from '../staking/types.js';
 import type { KV, KVReader } from '../store/kv.js';
 import type { BlockInfo, SystemContractResolver } from '../tx/executor.js';
 import { writeGenesisContracts } from '../evm/genesis.js';
 import { genesisSupply, type AppGenesis } from './genesis.js';
 
-export interface LastCommitVote {
-  /** CometBFT validator address: first 20 bytes of sha256(ed25519 public key). */
-  validatorAddress: Uint8Array;
-  absent: boolean;
-}
-
-export interface Evidence {
-  validatorAddress: Uint8Array;
-  height: bigint;
-  kind: 'duplicate_vote' | 'light_client_attack';
-}
-
-export interface PowerUpdate {
-  /** ed25519 public key, 32 bytes. */
-  pubKey: Uint8Array;
-  power: bigint;
-}
+/** Block-boundary inputs and outputs, as the staking ledger defines them. */
+export type { Evidence, LastCommitVote } from '../staking/types.js';
+/** A validator power change for CometBFT (ed25519 key, power 0 removes). */
+export type { ValidatorUpdate as PowerUpdate } from '../staking/types.js';
 
 /** Thrown by a module query: becomes a non-zero ABCI query code with this message. */
 export class QueryError extends Error {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { startAbciServer } from '../abci/server.js';
 import { CmtdApp } from '../app/app.js';
 import { createModules } from '../app/wiring.js';
+import { startRpcGateway, type RpcGateway, type RpcLimits } from '../rpc/index.js';
 import { CommittedStore } from '../store/committed-store.js';
 import type { Logger } from '../util/logger.js';
 
@@ -17,11 +18,24 @@ export interface NodeOptions {
   abci: AbciTransport;
   address: string;
   logger: Logger;
+  /** The Ethereum JSON-RPC gateway (docs/RPC.md); undefined: not served. */
+  rpc?: NodeRpcOptions;
+}
+
+export interface NodeRpcOptions {
+  /** host:port */
+  address: string;
+  /** CometBFT RPC URL that eth_sendRawTransaction broadcasts through ('' : none). */
+  cometRpcUrl: string;
+  limits?: Partial<RpcLimits>;
+  cors?: string;
 }
 
 export interface RunningNode {
   /** The address the ABCI server listens on (port resolved). */
   address: string;
+  /** The JSON-RPC gateway's URL (http://host:port), when it is served. */
+  rpcUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -39,14 +53,37 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     height: store.height.toString(),
     appHash: Buffer.from(store.appHash).toString('hex'),
   });
-  const app = new CmtdApp({ store, modules: createModules(), logger });
+  const modules = createModules();
+  const app = new CmtdApp({ store, modules, logger });
   const server = await startAbciServer({ transport: options.abci, address: options.address, app, logger });
   logger.info('ABCI server listening', { module: 'node', transport: options.abci, address: server.address });
+  let rpc: RpcGateway | undefined;
+  if (options.rpc !== undefined) {
+    try {
+      rpc = await startRpcGateway({
+        address: options.rpc.address,
+        store,
+        modules,
+        indexer: app.indexer,
+        pendingNonce: (address) => app.pendingNonce(address),
+        ...(options.rpc.cometRpcUrl === '' ? {} : { cometRpcUrl: options.rpc.cometRpcUrl }),
+        ...(options.rpc.limits === undefined ? {} : { limits: options.rpc.limits }),
+        ...(options.rpc.cors === undefined ? {} : { cors: options.rpc.cors }),
+        logger,
+      });
+    } catch (err) {
+      await server.close();
+      await store.close();
+      throw err;
+    }
+  }
   let stopping: Promise<void> | undefined;
   return {
     address: server.address,
+    ...(rpc === undefined ? {} : { rpcUrl: rpc.url }),
     stop() {
       stopping ??= (async () => {
+        await rpc?.close();
         await server.close();
         await store.close();
         logger.info('stopped', { module: 'node' });

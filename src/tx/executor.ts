@@ -1,13 +1,16 @@
 /**
  * Validation and execution of signed transactions against state (SPEC 9).
  *
- * `validateTx` holds every rule that makes a transaction impossible to
- * execute (chain id, gas, price, nonce, funds); CheckTx and block execution
- * share it. `executeTx` runs a valid transaction: nonce and fee first, then
- * the transfer or system call in a scratch overlay that a failure throws
- * away (the fee stays charged).
+ * `validateStatic` / `validateSender` hold every rule that makes a
+ * transaction impossible to execute (chain id, gas, price, nonce, funds);
+ * CheckTx and block execution share them. `executeTx` runs a valid
+ * transaction: nonce and fee first, then the native transfer, the system
+ * call or the EVM (contract creation, calls to code, precompiles) in scratch
+ * state that a failure throws away (the fee stays charged). Every fee goes
+ * to the Supply fee pool (docs/EVM.md).
  */
-import { Accounts, type Address } from '../state/accounts.js';
+import { acquireEngine, evmBlockGasLimit, prevRandaoOf, releaseEngine, runMessage, EvmInvariantError, type EvmBlockContext } from '../evm/engine.js';
+import { Accounts, type Account, type Address } from '../state/accounts.js';
 import type { Params } from '../state/params.js';
 import { Supply } from '../state/supply.js';
 import type { EvmLog } from '../state/logs.js';
@@ -15,7 +18,7 @@ import { Overlay, type KV } from '../store/kv.js';
 import { SystemCallError, type SystemContract } from '../system/types.js';
 import type { SignedTx } from './decode.js';
 import { TxCode, TxError } from './errors.js';
-import { effectiveGasPrice, intrinsicGas, isFreeTx } from './gas.js';
+import { MAX_INITCODE_SIZE, effectiveGasPrice, intrinsicGas, isFreeTx } from './gas.js';
 import type { Receipt } from './receipt.js';
 
 export interface ChainRules {
@@ -28,6 +31,11 @@ export interface BlockInfo {
   height: bigint;
   /** Header time, unix seconds. */
   time: bigint;
+  /**
+   * CometBFT header hash of this block (FinalizeBlock / BeginBlock `hash`):
+   * seeds PREVRANDAO. Absent in tools and tests (the height seeds it then).
+   */
+  hash?: Uint8Array;
 }
 
 /** Builds the system contract at `address` over `kv`, or undefined for an ordinary address. */
@@ -61,8 +69,13 @@ export function validateStatic(tx: SignedTx, rules: ChainRules): void {
   if (tx.chainId !== params.chain_id) {
     throw new TxError(TxCode.ChainId, `wrong chain id ${tx.chainId}: this chain is ${params.chain_id}`);
   }
-  if (rules.blockGasLimit !== null && tx.gasLimit > rules.blockGasLimit) {
-    throw new TxError(TxCode.BlockGasLimit, `gas limit ${tx.gasLimit} is above the block gas limit ${rules.blockGasLimit}`);
+  const blockGas = evmBlockGasLimit(rules.blockGasLimit);
+  if (tx.gasLimit > blockGas) {
+    const note = rules.blockGasLimit === null ? ' (consensus max_gas is unlimited; one transaction may use at most this much)' : '';
+    throw new TxError(TxCode.BlockGasLimit, `gas limit ${tx.gasLimit} is above the block gas limit ${blockGas}${note}`);
+  }
+  if (tx.to === null && tx.data.length > MAX_INITCODE_SIZE) {
+    throw new TxError(TxCode.Encoding, `contract creation code is ${tx.data.length} bytes, more than the ${MAX_INITCODE_SIZE}-byte limit (EIP-3860)`);
   }
   const intrinsic = intrinsicGas(tx);
   if (tx.gasLimit < intrinsic) {
@@ -85,31 +98,71 @@ export function validateStatic(tx: SignedTx, rules: ChainRules): void {
 
 /** Checks the sender's nonce against `expectedNonce` and its balance. Throws TxError. */
 export function validateSender(tx: SignedTx, accounts: Accounts, expectedNonce: bigint): void {
+  checkSender(tx, accounts.get(tx.sender), expectedNonce);
+}
+
+function checkSender(tx: SignedTx, account: Account, expectedNonce: bigint): void {
   if (tx.nonce < expectedNonce) {
     throw new TxError(TxCode.NonceTooLow, `nonce ${tx.nonce} is too low: ${tx.sender} is at nonce ${expectedNonce}`);
   }
   if (tx.nonce > expectedNonce) {
     throw new TxError(TxCode.NonceTooHigh, `nonce ${tx.nonce} is too high: ${tx.sender} expects nonce ${expectedNonce} next`);
   }
-  const balance = accounts.balance(tx.sender);
+  if (account.codeHash.length > 0) {
+    throw new TxError(TxCode.Signature, `${tx.sender} holds contract code and cannot send transactions (EIP-3607)`);
+  }
   const cost = maxCost(tx);
-  if (balance < cost) {
+  if (account.balance < cost) {
     throw new TxError(
       TxCode.InsufficientFunds,
-      `insufficient funds: ${tx.sender} has ${balance} wei, the transaction needs up to ${cost} wei (gas limit × price + value)`,
+      `insufficient funds: ${tx.sender} has ${account.balance} wei, the transaction needs up to ${cost} wei (gas limit × price + value)`,
     );
   }
 }
 
-function outcome(code: TxCode, log: string, tx: SignedTx, gasUsed: bigint, price: bigint, logs: EvmLog[], returnData: Uint8Array): TxOutcome {
+function outcome(
+  code: TxCode,
+  log: string,
+  tx: SignedTx,
+  gasUsed: bigint,
+  price: bigint,
+  logs: EvmLog[],
+  returnData: Uint8Array,
+  contractAddress: Address | null = null,
+): TxOutcome {
   return {
     code,
     log,
     gasWanted: tx.gasLimit,
     gasUsed,
     fee: gasUsed * price,
-    receipt: { status: code === TxCode.Ok ? 1 : 0, gasUsed, effectiveGasPrice: price, logs, contractAddress: null, returnData },
+    receipt: { status: code === TxCode.Ok ? 1 : 0, gasUsed, effectiveGasPrice: price, logs, contractAddress, returnData },
   };
+}
+
+const PRECOMPILE_PREFIX = `0x${'0'.repeat(38)}`;
+
+/** Precompiled contracts 0x01–0x0a (Cancun): a transfer to one runs it, as on Ethereum. */
+export function isPrecompile(address: Address): boolean {
+  if (!address.startsWith(PRECOMPILE_PREFIX)) return false;
+  const n = parseInt(address.slice(PRECOMPILE_PREFIX.length), 16);
+  return n >= 1 && n <= 0x0a;
+}
+
+let lastContext: EvmBlockContext | undefined;
+let lastHash: Uint8Array | undefined;
+
+/** The EVM context of a block (PREVRANDAO hashed once per block, not per transaction). */
+export function evmBlockContext(rules: ChainRules, block: BlockInfo): EvmBlockContext {
+  const gasLimit = evmBlockGasLimit(rules.blockGasLimit);
+  const fee = baseFee(rules.params);
+  const c = lastContext;
+  if (c !== undefined && c.height === block.height && c.time === block.time && lastHash === block.hash && c.gasLimit === gasLimit && c.baseFee === fee) {
+    return c;
+  }
+  lastHash = block.hash;
+  lastContext = { height: block.height, time: block.time, gasLimit, baseFee: fee, prevRandao: prevRandaoOf(block.height, block.hash) };
+  return lastContext;
 }
 
 /** A transaction that was not executed at all: no nonce, no fee. */
@@ -119,46 +172,102 @@ export function rejected(err: TxError, gasWanted = 0n): Omit<TxOutcome, 'receipt
 
 /**
  * Executes a transaction that passed validation, writing into `state`.
- * Throws only for internal faults; refusals are outcomes.
+ * Throws TxError (changing nothing) when the transaction is invalid, and
+ * other errors only for internal faults; refusals and failures are outcomes.
  */
-export function executeTx(
+export async function executeTx(
   tx: SignedTx,
   state: KV,
   rules: ChainRules,
   block: BlockInfo,
   resolveSystem: SystemContractResolver,
-): TxOutcome {
+): Promise<TxOutcome> {
   const accounts = new Accounts(state);
   validateStatic(tx, rules);
-  validateSender(tx, accounts, accounts.nonce(tx.sender));
+  const sender = accounts.get(tx.sender);
+  checkSender(tx, sender, sender.nonce);
 
   const price = effectiveGasPrice(tx, baseFee(rules.params));
-  const sender = accounts.get(tx.sender);
+  const intrinsic = intrinsicGas(tx);
+  const to = tx.to;
+  const scratch = new Overlay(state);
+  const system = to === null ? undefined : resolveSystem(to, scratch);
+  const supply = new Supply(state);
+
+  if (to !== null && system === undefined && !isPrecompile(to)) {
+    const recipient = to === tx.sender ? sender : accounts.get(to);
+    if (recipient.codeHash.length === 0) {
+      // A plain transfer to an account without code: native, no EVM, one
+      // write per account. Validation guaranteed the balance.
+      const fee = intrinsic * price;
+      sender.nonce += 1n;
+      sender.balance -= fee + tx.value;
+      accounts.put(tx.sender, sender);
+      if (tx.value > 0n) accounts.credit(to, tx.value);
+      supply.addFees(fee);
+      return outcome(TxCode.Ok, '', tx, intrinsic, price, [], new Uint8Array(0));
+    }
+  }
+
+  // Contract creation, calls to code, precompiles and system contracts:
+  // nonce and the whole gas limit first, the unused gas refunded after.
   sender.nonce += 1n;
   sender.balance -= tx.gasLimit * price;
   accounts.put(tx.sender, sender);
-
-  const intrinsic = intrinsicGas(tx);
-  const scratch = new Overlay(state);
   let result: TxOutcome;
-  const system = tx.to === null ? undefined : resolveSystem(tx.to, scratch);
   if (system !== undefined) {
     result = runSystemCall(tx, scratch, system, intrinsic, price, block);
-  } else if (tx.to === null || accounts.get(tx.to).codeHash.length > 0) {
-    // Contract creation and calls need the EVM, which this node does not run yet.
-    result = outcome(TxCode.Unsupported, 'contract creation and contract calls are not supported by this node yet (no EVM)', tx, intrinsic, price, [], new Uint8Array(0));
+    if (result.code === TxCode.Ok) scratch.commitTo(state);
   } else {
-    const scratchAccounts = new Accounts(scratch);
-    scratchAccounts.debit(tx.sender, tx.value);
-    scratchAccounts.credit(tx.to, tx.value);
-    result = outcome(TxCode.Ok, '', tx, intrinsic, price, [], new Uint8Array(0));
+    result = await runEvm(tx, state, rules, block, intrinsic, price);
   }
-  if (result.code === TxCode.Ok) scratch.commitTo(state);
-
-  // Refund unused gas; the fee goes to the block award.
   accounts.credit(tx.sender, (tx.gasLimit - result.gasUsed) * price);
-  new Supply(state).addFees(result.fee);
+  supply.addFees(result.fee);
   return result;
+}
+
+/**
+ * Contract creation, calls to code and to precompiles. The EVM writes into
+ * an overlay of `state` applied only on success; the caller's nonce and fee
+ * are already charged. CMT destroyed by an EIP-6780 self-destruct is
+ * recorded as burned, so the supply identity (SPEC 5.3) keeps holding.
+ */
+async function runEvm(tx: SignedTx, state: KV, rules: ChainRules, block: BlockInfo, intrinsic: bigint, price: bigint): Promise<TxOutcome> {
+  const engine = await acquireEngine(rules.params.chain_id);
+  let run;
+  try {
+    run = await runMessage(
+      engine,
+      state,
+      {
+        caller: tx.sender,
+        to: tx.to,
+        value: tx.value,
+        data: tx.data,
+        gasLimit: tx.gasLimit,
+        intrinsicGas: intrinsic,
+        gasPrice: price,
+        accessList: tx.accessList,
+        incrementNonce: false,
+      },
+      evmBlockContext(rules, block),
+    );
+  } catch (err) {
+    // The engine may hold a half-finished journal: never reuse it.
+    if (err instanceof EvmInvariantError) throw err;
+    // An exception inside the EVM library on this input is deterministic (every
+    // node runs the same code): the transaction fails and pays its whole gas.
+    const message = err instanceof Error ? err.message : String(err);
+    return outcome(TxCode.Reverted, `EVM error: ${message}`, tx, tx.gasLimit, price, [], new Uint8Array(0));
+  }
+  releaseEngine(engine);
+  const { outcome: o, changes } = run;
+  if (!o.success) {
+    return outcome(TxCode.Reverted, o.error ?? 'execution failed', tx, o.gasUsed, price, [], o.returnData, o.createdAddress);
+  }
+  changes.commitTo(state);
+  if (o.burned > 0n) new Supply(state).burn(o.burned);
+  return outcome(TxCode.Ok, '', tx, o.gasUsed, price, o.logs, o.returnData, o.createdAddress);
 }
 
 function runSystemCall(

@@ -30,7 +30,7 @@ function compile(): unknown[] {
 const bytes = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex.slice(2), 'hex'));
 
 describe('IStaking ABI', () => {
-  it('solc output = contracts/abi/IStaking.json = src/staking/abi.ts', () => {
+  it('solc output = contracts/abi/IStaking.json = the ABI the contract uses', () => {
     const shipped = JSON.parse(readFileSync('contracts/abi/IStaking.json', 'utf8')) as unknown[];
     assert.deepEqual(compile(), shipped);
     assert.deepEqual(JSON.parse(JSON.stringify(STAKING_ABI)), shipped);

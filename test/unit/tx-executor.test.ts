@@ -1,6 +1,6 @@
 import { describe, it, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { Wallet, type TransactionRequest } from 'ethers';
+import { Wallet, getCreateAddress, type TransactionRequest } from 'ethers';
 import { Accounts, type Address } from '../../src/state/accounts.js';
 import { DEFAULT_PARAMS } from '../../src/state/params.js';
 import { readSupply } from '../../src/state/supply.js';
@@ -107,7 +107,7 @@ describe('transaction execution', () => {
 
   it('moves value, bumps the nonce, charges gas used and puts the fee in the fee pool', async () => {
     const t = await tx({ value: 3n * CMT, gasLimit: 50_000n });
-    const outcome = executeTx(t, state, rules, block, resolveSystem);
+    const outcome = await executeTx(t, state, rules, block, resolveSystem);
     assert.equal(outcome.code, TxCode.Ok);
     assert.equal(outcome.gasUsed, 21_000n);
     const fee = 21_000n * 2n * GWEI;
@@ -120,21 +120,21 @@ describe('transaction execution', () => {
 
   it('prices EIP-1559 at min(maxFee, baseFee + tip) with the base fee at min_gas_price', async () => {
     const t = await tx({ type: 2, gasPrice: undefined, maxFeePerGas: 10n * GWEI, maxPriorityFeePerGas: 1n * GWEI });
-    const outcome = executeTx(t, state, rules, block, resolveSystem);
+    const outcome = await executeTx(t, state, rules, block, resolveSystem);
     assert.equal(outcome.receipt.effectiveGasPrice, 3n * GWEI);
     assert.equal(outcome.fee, 21_000n * 3n * GWEI);
   });
 
   it('refuses an invalid transaction without touching state', async () => {
     const t = await tx({ nonce: 7 });
-    assert.throws(() => executeTx(t, state, rules, block, resolveSystem), refusedWith(TxCode.NonceTooHigh, /expects nonce 0/));
+    await assert.rejects(executeTx(t, state, rules, block, resolveSystem), refusedWith(TxCode.NonceTooHigh, /expects nonce 0/));
     assert.equal(accounts.balance(sender), 10n * CMT);
     assert.equal(accounts.nonce(sender), 0n);
   });
 
   it('runs a system call, keeps the value it took and records its logs in the receipt', async () => {
     const t = await tx({ to: SYSTEM, value: 2n * CMT, data: '0x01', gasLimit: 40_000n });
-    const outcome = executeTx(t, state, rules, block, resolveSystem);
+    const outcome = await executeTx(t, state, rules, block, resolveSystem);
     assert.equal(outcome.code, TxCode.Ok);
     assert.equal(outcome.gasUsed, 21_016n + 10_000n);
     assert.equal(accounts.balance(sender), 8n * CMT - outcome.fee);
@@ -146,7 +146,7 @@ describe('transaction execution', () => {
 
   it('reverts a refused system call: value returned, gas charged, nonce used, reason given', async () => {
     const t = await tx({ to: SYSTEM, value: 2n * CMT, data: '0x02', gasLimit: 40_000n });
-    const outcome = executeTx(t, state, rules, block, resolveSystem);
+    const outcome = await executeTx(t, state, rules, block, resolveSystem);
     assert.equal(outcome.code, TxCode.Reverted);
     assert.match(outcome.log, /refused on purpose \(test_refusal\)/);
     assert.equal(outcome.receipt.status, 0);
@@ -158,16 +158,19 @@ describe('transaction execution', () => {
 
   it('charges the whole gas limit when a system call runs out of gas', async () => {
     const t = await tx({ to: SYSTEM, value: 0n, data: '0x01', gasLimit: 25_000n });
-    const outcome = executeTx(t, state, rules, block, resolveSystem);
+    const outcome = await executeTx(t, state, rules, block, resolveSystem);
     assert.equal(outcome.code, TxCode.Reverted);
     assert.match(outcome.log, /out of gas/);
     assert.equal(outcome.gasUsed, 25_000n);
   });
 
-  it('answers contract creation with Unsupported while no EVM runs, charging its intrinsic gas', async () => {
+  it('runs contract creation in the EVM and reports the created address', async () => {
+    // Init code PUSH1 0 (deploys empty code): intrinsic 53,000 + 16 + 4 + 2 (initcode word) + 3.
     const t = await tx({ to: null, data: '0x6000', gasLimit: 100_000n, value: 0n });
-    const outcome = executeTx(t, state, rules, block, resolveSystem);
-    assert.equal(outcome.code, TxCode.Unsupported);
+    const outcome = await executeTx(t, state, rules, block, resolveSystem);
+    assert.equal(outcome.code, TxCode.Ok);
+    assert.equal(outcome.gasUsed, 53_025n);
+    assert.equal(outcome.receipt.contractAddress, getCreateAddress({ from: sender, nonce: 0 }).toLowerCase());
     assert.equal(accounts.nonce(sender), 1n);
   });
 });

@@ -1,0 +1,227 @@
+/**
+ * Read-only EVM execution for the JSON-RPC gateway: `eth_call` and
+ * `eth_estimateGas`. Both run on a throw-away Overlay of the given state and
+ * never change it. Calls to the system addresses (staking 0x…1000,
+ * governance 0x…1001) are answered natively by the SystemContract the caller
+ * resolves, as block execution does.
+ *
+ * eth_call: no fee is charged and no balance is needed for gas; `value` must
+ * be covered by the sender's balance. Gas defaults to the block gas limit
+ * (UNLIMITED_BLOCK_GAS_LIMIT when consensus max_gas is unlimited) and is
+ * capped by it. The sender's nonce is bumped as in a real transaction, so a
+ * creation reports the address a transaction would get.
+ *
+ * eth_estimateGas: the smallest gas limit with which the transaction
+ * succeeds, found by binary search (docs/EVM.md): one run at the cap (it
+ * must succeed, else the revert reason is thrown as EstimateGasError), then
+ * a search between the gas it used − 1 and min(cap, used·64/63 + margin),
+ * widened to the cap if that bound fails. The result is exact: with
+ * estimate − 1 gas the transaction fails. System calls cost their fixed gas
+ * and are simulated on scratch state so a refusal is reported.
+ */
+import type { Address } from '../state/accounts.js';
+import { Accounts } from '../state/accounts.js';
+import type { EvmLog } from '../state/logs.js';
+import type { Params } from '../state/params.js';
+import { Overlay, type KVReader } from '../store/kv.js';
+import { SystemCallError } from '../system/types.js';
+import { baseFee, revertData, type SystemContractResolver } from '../tx/executor.js';
+import { MAX_INITCODE_SIZE, intrinsicGas } from '../tx/gas.js';
+import { acquireEngine, evmBlockGasLimit, prevRandaoOf, readBlockHash, releaseEngine, runMessage, type EvmOutcome } from './engine.js';
+
+export interface CallRequest {
+  /** Sender; the zero address when absent. */
+  from?: Address;
+  /** Recipient; null for a contract creation (data is the init code). */
+  to: Address | null;
+  data: Uint8Array;
+  value?: bigint;
+  /** Gas limit; default and cap: the block gas limit. */
+  gas?: bigint;
+  /** GASPRICE seen by the code; default 0. No fee is charged either way. */
+  gasPrice?: bigint;
+}
+
+export interface CallContext {
+  /**
+   * Block the call runs in (NUMBER), as geth does: the height whose state is
+   * read. PREVRANDAO and BLOCKHASH are that block's when it is in the
+   * recent-hash ring of `state`.
+   */
+  height: bigint;
+  /** Header time of that block, unix seconds (TIMESTAMP). */
+  time: bigint;
+  params: Params;
+  /** Consensus block gas limit; null when unlimited. */
+  blockGasLimit: bigint | null;
+}
+
+export interface CallResult {
+  success: boolean;
+  /** Return data, or the revert data of a failed call. */
+  returnData: Uint8Array;
+  /** Gas the call would pay as a transaction (intrinsic included, refund deducted). */
+  gasUsed: bigint;
+  logs: EvmLog[];
+  /** Why it failed ("execution reverted: reason", "out of gas", ...). */
+  error?: string;
+}
+
+/** eth_estimateGas found no gas limit with which the transaction succeeds. */
+export class EstimateGasError extends Error {
+  override readonly name = 'EstimateGasError';
+  constructor(
+    message: string,
+    /** The revert data of the failing run (may be empty). */
+    readonly returnData: Uint8Array,
+  ) {
+    super(message);
+  }
+}
+
+const ZERO_ADDRESS: Address = '0x0000000000000000000000000000000000000000';
+const EMPTY = new Uint8Array(0);
+
+/** The recorded header hash of `height`, or undefined when the ring does not hold it. */
+function recordedHash(state: KVReader, height: bigint): Uint8Array | undefined {
+  const hash = readBlockHash(state, height);
+  return hash.some((b) => b !== 0) ? hash : undefined;
+}
+
+function gasCap(ctx: CallContext): bigint {
+  return evmBlockGasLimit(ctx.blockGasLimit);
+}
+
+function intrinsicOf(request: CallRequest): bigint {
+  return intrinsicGas({ to: request.to, data: request.data, accessList: [] });
+}
+
+function failed(error: string, gasUsed: bigint, returnData: Uint8Array = EMPTY): CallResult {
+  return { success: false, returnData, gasUsed, logs: [], error };
+}
+
+/** One EVM run of `request` with `gas` over a throw-away overlay of `state`. */
+async function evmRun(state: KVReader, request: CallRequest, ctx: CallContext, gas: bigint): Promise<CallResult> {
+  const intrinsic = intrinsicOf(request);
+  if (gas < intrinsic) return failed(`intrinsic gas too low: the call needs at least ${intrinsic} gas`, gas);
+  if (request.to === null && request.data.length > MAX_INITCODE_SIZE) {
+    return failed(`init code is ${request.data.length} bytes, more than ${MAX_INITCODE_SIZE} (EIP-3860)`, gas);
+  }
+  const from = request.from ?? ZERO_ADDRESS;
+  const value = request.value ?? 0n;
+  if (value > 0n && new Accounts(new Overlay(state)).balance(from) < value) {
+    return failed(`insufficient funds: ${from} cannot send ${value} wei`, intrinsic);
+  }
+  const engine = await acquireEngine(ctx.params.chain_id);
+  let outcome: EvmOutcome;
+  try {
+    ({ outcome } = await runMessage(
+      engine,
+      new Overlay(state),
+      {
+        caller: from,
+        to: request.to,
+        value,
+        data: request.data,
+        gasLimit: gas,
+        intrinsicGas: intrinsic,
+        gasPrice: request.gasPrice ?? 0n,
+        accessList: [],
+        incrementNonce: true,
+      },
+      {
+        height: ctx.height,
+        time: ctx.time,
+        gasLimit: gasCap(ctx),
+        baseFee: baseFee(ctx.params),
+        prevRandao: prevRandaoOf(ctx.height, recordedHash(state, ctx.height)),
+      },
+    ));
+  } catch (err) {
+    // The engine may be mid-journal: drop it.
+    return failed(`EVM error: ${err instanceof Error ? err.message : String(err)}`, gas);
+  }
+  releaseEngine(engine);
+  const result: CallResult = { success: outcome.success, returnData: outcome.returnData, gasUsed: outcome.gasUsed, logs: outcome.logs };
+  if (outcome.error !== undefined) result.error = outcome.error;
+  return result;
+}
+
+/**
+ * eth_call: executes `request` against `state` without changing it. System
+ * addresses are answered by their `view(calldata)`.
+ */
+export async function ethCall(state: KVReader, request: CallRequest, ctx: CallContext, resolveSystem: SystemContractResolver): Promise<CallResult> {
+  const cap = gasCap(ctx);
+  const gas = request.gas === undefined || request.gas > cap ? cap : request.gas;
+  if (request.to !== null) {
+    const system = resolveSystem(request.to, new Overlay(state));
+    if (system !== undefined) {
+      const intrinsic = intrinsicOf(request);
+      try {
+        const returnData = system.view(request.data);
+        return { success: true, returnData, gasUsed: intrinsic, logs: [] };
+      } catch (err) {
+        if (!(err instanceof SystemCallError)) throw err;
+        return failed(`execution reverted: ${err.message}`, intrinsic, revertData(err.message));
+      }
+    }
+  }
+  return evmRun(state, request, ctx, gas);
+}
+
+/**
+ * eth_estimateGas: the least gas limit with which `request` succeeds as a
+ * transaction. Throws EstimateGasError when it fails even at the cap.
+ */
+export async function estimateGas(state: KVReader, request: CallRequest, ctx: CallContext, resolveSystem: SystemContractResolver): Promise<bigint> {
+  const cap = request.gas === undefined || request.gas > gasCap(ctx) ? gasCap(ctx) : request.gas;
+  const intrinsic = intrinsicOf(request);
+  if (request.to !== null) {
+    const scratch = new Overlay(state);
+    const system = resolveSystem(request.to, scratch);
+    if (system !== undefined) return estimateSystemCall(scratch, request, system, intrinsic, cap, ctx);
+  }
+
+  const first = await evmRun(state, request, ctx, cap);
+  if (!first.success) throw new EstimateGasError(first.error ?? 'execution failed', first.returnData);
+  // Invariant: `lo` fails (or is below the intrinsic gas), `hi` succeeds.
+  let lo = (first.gasUsed > intrinsic ? first.gasUsed : intrinsic) - 1n;
+  let hi = cap;
+  // Most calls need their gas used plus the 1/64 that CALLs withhold and what refunds returned: try that first.
+  const guess = (first.gasUsed * 64n) / 63n + 2_300n;
+  if (guess < hi) {
+    if ((await evmRun(state, request, ctx, guess)).success) hi = guess;
+    else lo = guess;
+  }
+  while (hi - lo > 1n) {
+    const mid = (lo + hi) / 2n;
+    if ((await evmRun(state, request, ctx, mid)).success) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+function estimateSystemCall(
+  scratch: Overlay,
+  request: CallRequest,
+  system: NonNullable<ReturnType<SystemContractResolver>>,
+  intrinsic: bigint,
+  cap: bigint,
+  ctx: CallContext,
+): bigint {
+  const from = request.from ?? ZERO_ADDRESS;
+  const value = request.value ?? 0n;
+  let gas: bigint;
+  try {
+    gas = intrinsic + system.gasCost(request.data);
+    if (gas > cap) throw new EstimateGasError(`the call costs ${gas} gas, above the gas cap ${cap}`, EMPTY);
+    new Accounts(scratch).debit(from, value);
+    system.call({ sender: from, value, height: ctx.height, time: ctx.time, txHash: new Uint8Array(32) }, request.data);
+  } catch (err) {
+    if (err instanceof SystemCallError) throw new EstimateGasError(`execution reverted: ${err.message}`, revertData(err.message));
+    if (err instanceof Error && err.name === 'InsufficientBalanceError') throw new EstimateGasError(err.message, EMPTY);
+    throw err;
+  }
+  return gas;
+}

@@ -1,0 +1,299 @@
+/**
+ * The EVM's view of our state: an implementation of ethereumjs's
+ * `StateManagerInterface` over the app's synchronous KV (docs/EVM.md).
+ *
+ * Layout (all keys are part of the Merkle-committed state):
+ *
+ *   a/<40 hex>               account, RLP [nonce, balance, codeHash] (src/state/accounts.ts);
+ *                            codeHash is empty for an account without code
+ *   code/<64 hex>            contract code, keyed by its keccak-256 (content-addressed,
+ *                            shared by every account with the same code, never deleted)
+ *   st/<40 hex>/<64 hex>     storage slot value, big-endian without leading zeros;
+ *                            a zero slot has no key
+ *
+ * There is no Ethereum state trie: the app hash is the store's own Merkle root
+ * over these keys. `getStateRoot` returns 32 zero bytes and `setStateRoot`
+ * refuses; nothing in Cancun execution needs them. Accounts report the
+ * empty-trie storage root (we keep no per-account storage root), so the
+ * EIP-7610 "non-empty storage" create collision cannot be detected; it needs
+ * storage at an address with neither code nor nonce, which only a crafted
+ * genesis could produce.
+ *
+ * Checkpoints are a stack of Overlays over a base KV (the transaction's
+ * scratch state): `checkpoint` pushes, `commit` folds the top into the one
+ * below, `revert` drops it. Reads walk down the stack; nothing is copied.
+ */
+import type { AccountFields, StateManagerInterface } from '@ethereumjs/common';
+import { Account as EthAccountClass, KECCAK256_NULL, KECCAK256_RLP, equalsBytes, type Account as EthAccount, type Address as EthAddress } from '@ethereumjs/util';
+import { RLP } from '@ethereumjs/rlp';
+import { bigintToBytes, bytesToBigint } from '../state/accounts.js';
+import { Overlay, type KV, type KVReader } from '../store/kv.js';
+import { keccak256 } from '../util/crypto.js';
+
+const EMPTY = new Uint8Array(0);
+const ZERO_ROOT = new Uint8Array(32);
+
+export const CODE_PREFIX = 'code/';
+export const STORAGE_PREFIX = 'st/';
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
+}
+
+/** Key of code by its hash (32 bytes). */
+export function codeKey(codeHash: Uint8Array): string {
+  return CODE_PREFIX + hex(codeHash);
+}
+
+/** Key of a storage slot: address 20 bytes, slot 32 bytes. */
+export function storageKey(address: Uint8Array, slot: Uint8Array): string {
+  return `${STORAGE_PREFIX}${hex(address)}/${hex(slot)}`;
+}
+
+function accountKeyOf(address: Uint8Array): string {
+  return `a/${hex(address)}`;
+}
+
+/** Strips leading zero bytes (storage values are stored minimal; zero = absent). */
+export function unpad(value: Uint8Array): Uint8Array {
+  let i = 0;
+  while (i < value.length && value[i] === 0) i++;
+  return i === 0 ? value : value.subarray(i);
+}
+
+interface DecodedAccount {
+  nonce: bigint;
+  balance: bigint;
+  codeHash: Uint8Array;
+}
+
+/**
+ * Decoded accounts by the identity of their stored bytes. Values in the KV
+ * are immutable, so the same bytes always decode the same; this saves the
+ * RLP decode on the EVM's many repeated reads of one account.
+ */
+const decodedAccounts = new WeakMap<Uint8Array, DecodedAccount>();
+
+function decode(raw: Uint8Array): DecodedAccount {
+  let d = decodedAccounts.get(raw);
+  if (d === undefined) {
+    const f = RLP.decode(raw) as Uint8Array[];
+    if (!Array.isArray(f) || f.length !== 3) throw new Error('corrupt account record');
+    d = { nonce: bytesToBigint(f[0]!), balance: bytesToBigint(f[1]!), codeHash: f[2]! };
+    decodedAccounts.set(raw, d);
+  }
+  return d;
+}
+
+/**
+ * Code by hash, shared across blocks and engines: content-addressed, so a
+ * cached entry can never be stale. Returning the same Uint8Array for the same
+ * code lets the interpreter's jump analysis be cached by identity (engine.ts).
+ */
+const codeCache = new Map<string, Uint8Array>();
+const CODE_CACHE_MAX = 2048;
+
+function cacheCode(key: string, code: Uint8Array): Uint8Array {
+  if (codeCache.size >= CODE_CACHE_MAX) codeCache.clear();
+  codeCache.set(key, code);
+  return code;
+}
+
+/** Reads the code of `codeHash` from `kv` (empty hash: no code). */
+export function readCode(kv: KVReader, codeHash: Uint8Array): Uint8Array {
+  if (codeHash.length === 0) return EMPTY;
+  const key = codeKey(codeHash);
+  const cached = codeCache.get(key);
+  if (cached !== undefined) return cached;
+  const code = kv.get(key);
+  if (code === undefined) throw new Error(`state has no code for hash 0x${hex(codeHash)}`);
+  return cacheCode(key, code);
+}
+
+/** Writes `code` under its hash (if not already there) and returns the hash; empty code has the empty hash. */
+export function writeCode(kv: KV, code: Uint8Array): Uint8Array {
+  if (code.length === 0) return EMPTY;
+  const hash = keccak256(code);
+  const key = codeKey(hash);
+  if (kv.get(key) === undefined) kv.set(key, code);
+  return hash;
+}
+
+/** A storage slot as a 32-byte-key read, for tools and tests. */
+export function readStorage(kv: KVReader, address: Uint8Array, slot: Uint8Array): Uint8Array {
+  return kv.get(storageKey(address, slot)) ?? EMPTY;
+}
+
+export class KvStateManager implements StateManagerInterface {
+  private base: KV;
+  private readonly layers: Overlay[] = [];
+  /** Storage keys written in the current transaction, by address: what clearStorage can find. */
+  private written = new Map<string, Set<string>>();
+
+  /**
+   * Pre-transaction storage values (EIP-2200/3529 gas). The base is the
+   * transaction's own scratch state, which the EVM writes only through
+   * checkpoint layers while it runs, so it still holds the original values.
+   */
+  readonly originalStorageCache: StateManagerInterface['originalStorageCache'];
+
+  constructor(base: KV) {
+    this.base = base;
+    this.originalStorageCache = {
+      get: async (address: EthAddress, key: Uint8Array): Promise<Uint8Array> => this.base.get(storageKey(address.bytes, key)) ?? EMPTY,
+      clear: (): void => {},
+    };
+  }
+
+  /** Starts a transaction over `base`: drops any layers and tracking left by the previous one. */
+  reset(base: KV): void {
+    this.base = base;
+    this.layers.length = 0;
+    this.written = new Map();
+  }
+
+  /** Number of open checkpoints. */
+  get depth(): number {
+    return this.layers.length;
+  }
+
+  /** The current view (top of the checkpoint stack). */
+  get view(): KV {
+    const n = this.layers.length;
+    return n === 0 ? this.base : this.layers[n - 1]!;
+  }
+
+  // ---- accounts ---------------------------------------------------------------
+
+  async getAccount(address: EthAddress): Promise<EthAccount | undefined> {
+    return this.account(address.bytes);
+  }
+
+  /** Synchronous account read (ethereumjs Account, or undefined when absent). */
+  account(address: Uint8Array): EthAccountClass | undefined {
+    const raw = this.view.get(accountKeyOf(address));
+    if (raw === undefined) return undefined;
+    const d = decode(raw);
+    return new EthAccountClass(d.nonce, d.balance, KECCAK256_RLP, d.codeHash.length === 0 ? KECCAK256_NULL : d.codeHash);
+  }
+
+  async putAccount(address: EthAddress, account?: EthAccount): Promise<void> {
+    if (account === undefined) {
+      this.view.delete(accountKeyOf(address.bytes));
+      return;
+    }
+    const codeHash = equalsBytes(account.codeHash, KECCAK256_NULL) ? EMPTY : account.codeHash;
+    this.view.set(accountKeyOf(address.bytes), RLP.encode([bigintToBytes(account.nonce), bigintToBytes(account.balance), codeHash]));
+  }
+
+  async deleteAccount(address: EthAddress): Promise<void> {
+    this.view.delete(accountKeyOf(address.bytes));
+    this.clearStorageSync(address.bytes);
+  }
+
+  async modifyAccountFields(address: EthAddress, fields: AccountFields): Promise<void> {
+    const account = this.account(address.bytes) ?? new EthAccountClass();
+    if (fields.nonce !== undefined) account.nonce = fields.nonce;
+    if (fields.balance !== undefined) account.balance = fields.balance;
+    if (fields.codeHash !== undefined) account.codeHash = fields.codeHash;
+    await this.putAccount(address, account);
+  }
+
+  // ---- code ---------------------------------------------------------------------
+
+  async putCode(address: EthAddress, value: Uint8Array): Promise<void> {
+    const hash = writeCode(this.view, value);
+    const account = this.account(address.bytes) ?? new EthAccountClass();
+    account.codeHash = hash.length === 0 ? KECCAK256_NULL : hash;
+    await this.putAccount(address, account);
+  }
+
+  async getCode(address: EthAddress): Promise<Uint8Array> {
+    return this.code(address.bytes);
+  }
+
+  code(address: Uint8Array): Uint8Array {
+    const raw = this.view.get(accountKeyOf(address));
+    if (raw === undefined) return EMPTY;
+    return readCode(this.view, decode(raw).codeHash);
+  }
+
+  async getCodeSize(address: EthAddress): Promise<number> {
+    return this.code(address.bytes).length;
+  }
+
+  // ---- storage ------------------------------------------------------------------
+
+  async getStorage(address: EthAddress, key: Uint8Array): Promise<Uint8Array> {
+    return this.view.get(storageKey(address.bytes, key)) ?? EMPTY;
+  }
+
+  async putStorage(address: EthAddress, key: Uint8Array, value: Uint8Array): Promise<void> {
+    const k = storageKey(address.bytes, key);
+    const v = unpad(value);
+    const view = this.view;
+    if (v.length === 0) {
+      if (view.get(k) !== undefined) view.delete(k);
+    } else {
+      view.set(k, v.slice());
+    }
+    const addr = hex(address.bytes);
+    let keys = this.written.get(addr);
+    if (keys === undefined) this.written.set(addr, (keys = new Set()));
+    keys.add(k);
+  }
+
+  /**
+   * Clears the slots this transaction wrote for `address`. Called by CREATE
+   * (on an address that passed the collision check) and by EIP-6780
+   * self-destruct of a contract created in the same transaction: in both
+   * cases the only storage the address can hold was written in this
+   * transaction (see the module comment for the EIP-7610 caveat).
+   */
+  async clearStorage(address: EthAddress): Promise<void> {
+    this.clearStorageSync(address.bytes);
+  }
+
+  private clearStorageSync(address: Uint8Array): void {
+    const keys = this.written.get(hex(address));
+    if (keys === undefined) return;
+    const view = this.view;
+    for (const k of [...keys].sort()) if (view.get(k) !== undefined) view.delete(k);
+  }
+
+  // ---- checkpoints ----------------------------------------------------------------
+
+  async checkpoint(): Promise<void> {
+    this.layers.push(new Overlay(this.view));
+  }
+
+  async commit(): Promise<void> {
+    const top = this.layers.pop();
+    if (top === undefined) throw new Error('KvStateManager.commit without a checkpoint');
+    top.commitTo(this.view);
+  }
+
+  async revert(): Promise<void> {
+    if (this.layers.pop() === undefined) throw new Error('KvStateManager.revert without a checkpoint');
+  }
+
+  // ---- state roots (none: see the module comment) ---------------------------------
+
+  async getStateRoot(): Promise<Uint8Array> {
+    return ZERO_ROOT;
+  }
+
+  async setStateRoot(): Promise<void> {
+    throw new Error('KvStateManager has no state trie: setStateRoot is not supported');
+  }
+
+  async hasStateRoot(): Promise<boolean> {
+    return false;
+  }
+
+  clearCaches(): void {}
+
+  shallowCopy(): StateManagerInterface {
+    return new KvStateManager(this.view);
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The JSON-RPC 2.0 envelope, independent of the transport: parsing, batch
+ * rules, id handling, notifications, method dispatch and error objects.
+ */
+import type { Logger } from '../util/logger.js';
+import { RpcCode, RpcError } from './errors.js';
+
+export type JsonRpcId = string | number | null;
+
+export interface JsonRpcErrorObject {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+export interface JsonRpcResponse {
+  jsonrpc: '2.0';
+  id: JsonRpcId;
+  result?: unknown;
+  error?: JsonRpcErrorObject;
+}
+
+/** Per-call context: the WebSocket connection for subscriptions, if any. */
+export interface CallContext {
+  /** Present on WebSocket connections only. */
+  subscriptions?: SubscriptionSink;
+}
+
+/** What eth_subscribe needs of a connection. */
+export interface SubscriptionSink {
+  readonly id: number;
+  /** Sends an eth_subscription notification. */
+  notify(subscription: string, result: unknown): void;
+  /** Called when the connection closes. */
+  onClose(listener: () => void): void;
+}
+
+export interface MethodSpec {
+  /** Most positional parameters accepted. */
+  maxParams: number;
+  handler(params: unknown[], ctx: CallContext): unknown;
+}
+
+export type MethodTable = ReadonlyMap<string, MethodSpec>;
+
+export interface DispatcherOptions {
+  methods: MethodTable;
+  /** Most requests in one batch. */
+  maxBatch: number;
+  logger?: Logger;
+}
+
+function errorResponse(id: JsonRpcId, code: number, message: string, data?: unknown): JsonRpcResponse {
+  const error: JsonRpcErrorObject = { code, message };
+  if (data !== undefined) error.data = data;
+  return { jsonrpc: '2.0', id, error };
+}
+
+function validId(value: unknown): value is JsonRpcId {
+  return value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+}
+
+/** JSON with bigints as decimal strings (module query answers may hold them). */
+export function stringify(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+export class JsonRpcDispatcher {
+  private readonly methods: MethodTable;
+  private readonly maxBatch: number;
+  private readonly log: Logger | undefined;
+
+  constructor(options: DispatcherOptions) {
+    this.methods = options.methods;
+    this.maxBatch = options.maxBatch;
+    this.log = options.logger;
+  }
+
+  /** Handles a request body; returns the response text, or undefined when nothing is to be sent (notifications only). */
+  async handleText(text: string, ctx: CallContext = {}): Promise<string | undefined> {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      return stringify(errorResponse(null, RpcCode.ParseError, `parse error: ${(err as Error).message}`));
+    }
+    const response = await this.handleValue(value, ctx);
+    return response === undefined ? undefined : stringify(response);
+  }
+
+  async handleValue(value: unknown, ctx: CallContext = {}): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
+    if (Array.isArray(value)) {
+      if (value.length === 0) return errorResponse(null, RpcCode.InvalidRequest, 'invalid request: empty batch');
+      if (value.length > this.maxBatch) {
+        return errorResponse(null, RpcCode.InvalidRequest, `invalid request: batch of ${value.length} requests is above the limit of ${this.maxBatch}`);
+      }
+      const responses = await Promise.all(value.map((item) => this.handleOne(item, ctx)));
+      const sent = responses.filter((r): r is JsonRpcResponse => r !== undefined);
+      return sent.length === 0 ? undefined : sent;
+    }
+    return this.handleOne(value, ctx);
+  }
+
+  private async handleOne(request: unknown, ctx: CallContext): Promise<JsonRpcResponse | undefined> {
+    if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+      return errorResponse(null, RpcCode.InvalidRequest, 'invalid request: expected a JSON-RPC request object');
+    }
+    const r = request as Record<string, unknown>;
+    const hasId = Object.prototype.hasOwnProperty.call(r, 'id');
+    const id: JsonRpcId = hasId && validId(r.id) ? r.id : null;
+    if (hasId && !validId(r.id)) return errorResponse(null, RpcCode.InvalidRequest, 'invalid request: id must be a string, a number or null');
+    if (r.jsonrpc !== '2.0') return errorResponse(id, RpcCode.InvalidRequest, 'invalid request: "jsonrpc" must be "2.0"');
+    if (typeof r.method !== 'string' || r.method === '') return errorResponse(id, RpcCode.InvalidRequest, 'invalid request: "method" must be a non-empty string');
+    const method = r.method;
+    const spec = this.methods.get(method);
+    let response: JsonRpcResponse;
+    if (spec === undefined) {
+      response = errorResponse(id, RpcCode.MethodNotFound, `the method ${method.slice(0, 100)} does not exist/is not available`);
+    } else if (r.params !== undefined && r.params !== null && !Array.isArray(r.params)) {
+      response = errorResponse(id, RpcCode.InvalidParams, 'invalid params: "params" must be an array (positional parameters)');
+    } else {
+      const params = (r.params ?? []) as unknown[];
+      if (params.length > spec.maxParams) {
+        response = errorResponse(id, RpcCode.InvalidParams, `too many arguments: ${method} takes at most ${spec.maxParams}, got ${params.length}`);
+      } else {
+        try {
+          response = { jsonrpc: '2.0', id, result: (await spec.handler(params, ctx)) ?? null };
+        } catch (err) {
+          if (err instanceof RpcError) {
+            response = errorResponse(id, err.code, err.message, err.data);
+          } else {
+            this.log?.error('JSON-RPC method failed', { method, error: (err as Error).message, stack: (err as Error).stack });
+            response = errorResponse(id, RpcCode.Internal, `internal error: ${(err as Error).message}`);
+          }
+        }
+      }
+    }
+    // A request without an id is a notification: no response, errors included.
+    return hasId ? response : undefined;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * HTTP and WebSocket transport of the JSON-RPC gateway, on one port (as
+ * Hardhat and Anvil serve it): POST for HTTP requests, an Upgrade for
+ * WebSocket connections (eth_subscribe). Bodies and messages are bounded.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from '../util/logger.js';
+import { RpcCode } from './errors.js';
+import { stringify, type JsonRpcDispatcher, type SubscriptionSink } from './jsonrpc.js';
+
+export interface RpcServerOptions {
+  host: string;
+  port: number;
+  dispatcher: JsonRpcDispatcher;
+  /** Largest request body / WebSocket message, bytes. */
+  maxBodyBytes: number;
+  /** Most WebSocket connections at once. */
+  maxConnections: number;
+  /** Access-Control-Allow-Origin value for browsers; undefined: no CORS headers. */
+  cors?: string;
+  logger?: Logger;
+}
+
+export interface RpcServer {
+  readonly host: string;
+  readonly port: number;
+  /** http://host:port */
+  readonly url: string;
+  /** ws://host:port */
+  readonly wsUrl: string;
+  close(): Promise<void>;
+}
+
+/** A WebSocket whose send buffer grows past this is a consumer too slow to keep: it is closed. */
+const MAX_WS_BUFFERED = 16 * 1024 * 1024;
+
+/** Splits "host:port" (IPv6 as "[::1]:8545"). */
+export function parseHostPort(address: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(address.trim());
+  if (m === null) throw new Error(`invalid RPC address '${address}': expected host:port, e.g. 127.0.0.1:8545`);
+  const port = Number(m[3]);
+  if (port > 65_535) throw new Error(`invalid RPC address '${address}': port above 65535`);
+  return { host: m[1] ?? (m[2] === '' ? '127.0.0.1' : m[2]!), port };
+}
+
+function errorBody(code: number, message: string): string {
+  return stringify({ jsonrpc: '2.0', id: null, error: { code, message } });
+}
+
+class WsSink implements SubscriptionSink {
+  private static next = 1;
+  readonly id = WsSink.next++;
+  private readonly closeListeners: Array<() => void> = [];
+
+  constructor(private readonly ws: WebSocket) {
+    ws.once('close', () => {
+      for (const listener of this.closeListeners.splice(0)) listener();
+    });
+  }
+
+  notify(subscription: string, result: unknown): void {
+    this.send(stringify({ jsonrpc: '2.0', method: 'eth_subscription', params: { subscription, result } }));
+  }
+
+  send(text: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount > MAX_WS_BUFFERED) {
+      this.ws.close(1013, 'client too slow: send buffer full');
+      return;
+    }
+    this.ws.send(text);
+  }
+
+  onClose(listener: () => void): void {
+    this.closeListeners.push(listener);
+  }
+}
+
+export async function startRpcServer(o: RpcServerOptions): Promise<RpcServer> {
+  const log = o.logger;
+  const corsHeaders: Record<string, string> =
+    o.cors === undefined || o.cors === ''
+      ? {}
+      : { 'access-control-allow-origin': o.cors, 'access-control-allow-methods': 'POST, OPTIONS', 'access-control-allow-headers': 'content-type' };
+
+  const reply = (res: ServerResponse, status: number, body?: string): void => {
+    if (res.headersSent) return;
+    res.writeHead(status, { ...corsHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) });
+    res.end(body);
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.method === 'OPTIONS') return reply(res, 204);
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST, OPTIONS');
+      return reply(res, 405, errorBody(RpcCode.InvalidRequest, `HTTP ${req.method ?? '?'} is not supported: send JSON-RPC requests with POST`));
+    }
+    const declared = Number(req.headers['content-length'] ?? '0');
+    const tooLarge = (): void => {
+      reply(res, 413, errorBody(RpcCode.InvalidRequest, `request body too large: the limit is ${o.maxBodyBytes} bytes`));
+      req.destroy();
+    };
+    if (declared > o.maxBodyBytes) return tooLarge();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let aborted = false;
+    req.on('data', (chunk: Buffer) => {
+      if (aborted) return;
+      size += chunk.length;
+      if (size > o.maxBodyBytes) {
+        aborted = true;
+        tooLarge();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', () => {
+      aborted = true;
+    });
+    req.on('end', () => {
+      if (aborted) return;
+      const text = Buffer.concat(chunks).toString('utf8');
+      o.dispatcher.handleText(text).then(
+        (body) => (body === undefined ? reply(res, 204) : reply(res, 200, body)),
+        (err: unknown) => {
+          log?.error('JSON-RPC request failed', { error: (err as Error).message });
+          reply(res, 500, errorBody(RpcCode.Internal, 'internal error'));
+        },
+      );
+    });
+  };
+
+  const server: Server = createServer(onRequest);
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 65_000;
+  server.requestTimeout = 120_000;
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxBodyBytes });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (wss.clients.size >= o.maxConnections) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+  wss.on('connection', (ws: WebSocket) => {
+    const sink = new WsSink(ws);
+    const ctx = { subscriptions: sink };
+    ws.on('error', (err) => log?.debug('WebSocket error', { error: err.message }));
+    ws.on('message', (message: Buffer | ArrayBuffer | Buffer[]) => {
+      const text = Array.isArray(message) ? Buffer.concat(message).toString('utf8') : Buffer.from(message as ArrayBuffer).toString('utf8');
+      o.dispatcher.handleText(text, ctx).then(
+        (body) => {
+          if (body !== undefined) sink.send(body);
+        },
+        (err: unknown) => {
+          log?.error('JSON-RPC WebSocket request failed', { error: (err as Error).message });
+          sink.send(errorBody(RpcCode.Internal, 'internal error'));
+        },
+      );
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => log?.error('JSON-RPC server error', { error: err.message }));
+  const bound = server.address();
+  const port = typeof bound === 'object' && bound !== null ? bound.port : o.port;
+  const hostPart = o.host.includes(':') ? `[${o.host}]` : o.host;
+  let closing: Promise<void> | undefined;
+  return {
+    host: o.host,
+    port,
+    url: `http://${hostPart}:${port}`,
+    wsUrl: `ws://${hostPart}:${port}`,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        for (const ws of wss.clients) ws.terminate();
+        wss.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
