@@ -1,5 +1,6 @@
 /** `cmtd economics`: the income formula of SPEC 5.6, the delegators' calculator. */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
+import { outputOption } from './options.js';
 import { economics } from '../staking/index.js';
 import { parseRatioBp, printJson, printTable } from './format.js';
 
@@ -23,7 +24,7 @@ export function registerEconomics(program: Command): void {
     .option('--inflation <r>', 'yearly inflation I', '8%')
     .option('--award-share <r>', "R_r: the validator group's share of the award (with --stake-share)")
     .option('--stake-share <r>', "R_s: the validator group's share of the stake (with --award-share)")
-    .addOption(new Option('--output <format>', 'text or json').choices(['text', 'json']).default('text'))
+    .addOption(outputOption())
     .action((flags: Flags) => {
       if ((flags.awardShare === undefined) !== (flags.stakeShare === undefined)) {
         throw new Error('--award-share and --stake-share go together');

@@ -42,8 +42,3 @@ export function parseRatioBp(raw: string, flag: string): number {
   if (bp > 10_000) throw new Error(`${flag} must be at most 100%, got '${raw}'`);
   return bp;
 }
-
-export function outputOption(value: string): 'text' | 'json' {
-  if (value !== 'text' && value !== 'json') throw new Error(`--output must be text or json, got '${value}'`);
-  return value;
-}

@@ -3,7 +3,8 @@
  * from a genesis, with chosen validators absent, without CometBFT.
  */
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
+import { outputOption } from './options.js';
 import { simulate, type AbsentRange } from '../sim/simulate.js';
 import { formatCmt, printJson, printTable } from './format.js';
 
@@ -46,7 +47,7 @@ export function registerSimulate(program: Command): void {
     .option('--absent <addr:from-to>', 'a validator absent over a height range (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--block-time <seconds>', 'seconds between blocks', '10')
     .option('--json', 'JSON output (same as --output json)')
-    .addOption(new Option('--output <format>', 'text or json').choices(['text', 'json']).default('text'))
+    .addOption(outputOption())
     .action((flags: Flags) => {
       const blocks = Number(flags.blocks);
       if (!Number.isInteger(blocks) || blocks < 1) throw new Error(`--blocks must be a positive whole number, got '${flags.blocks}'`);

@@ -1,5 +1,6 @@
 /** `cmtd start`: serve the application to a CometBFT node. */
 import { Command, Option } from 'commander';
+import { homeOption } from './options.js';
 import { startNode, type AbciTransport } from '../node/run.js';
 import { DEFAULT_RPC_LIMITS } from '../rpc/index.js';
 import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../util/logger.js';
@@ -32,7 +33,7 @@ export function registerStart(program: Command): void {
   const command = program
     .command('start')
     .description('serve the application to CometBFT over ABCI (run `cometbft node --proxy_app <address>` beside it)')
-    .addOption(new Option('--home <dir>', 'cmtd home directory (state in <home>/data)').env('CMTD_HOME').default(`${process.env.HOME ?? '.'}/.cmtd`))
+    .addOption(homeOption())
     .addOption(new Option('--abci <transport>', 'ABCI transport').choices(['socket', 'grpc']).env('CMTD_ABCI').default('socket'))
     .addOption(new Option('--address <url>', 'ABCI listen address: tcp://host:port or unix:///path').env('CMTD_ADDRESS').default('tcp://127.0.0.1:26658'))
     .addOption(
