@@ -41,6 +41,7 @@ import type {
   ValidatorUpdate,
 } from '../abci/types.js';
 import { BlockIndexer } from '../index/indexer.js';
+import type { AppMetrics } from '../metrics/observer.js';
 import { Accounts, type Address } from '../state/accounts.js';
 import { loadParams } from '../state/params.js';
 import type { CommittedStore, PendingRoot } from '../store/committed-store.js';
@@ -67,6 +68,10 @@ interface BlockInProgress {
   freeTxs: number;
   gasUsed: bigint;
   txHashes: Uint8Array[];
+  /** For AppOptions.metrics: performance.now() at the start, results seen, codes of those not Ok. */
+  started: number;
+  txResults: number;
+  rejectedCodes: number[];
 }
 
 interface ExecutedBlock {
@@ -77,6 +82,8 @@ interface ExecutedBlock {
   txHashes: Uint8Array[];
   /** Block/tx/log index records (src/index), written in the same batch. */
   extra: Array<[string, Uint8Array]>;
+  /** For AppOptions.metrics. */
+  observed: { seconds: number; txs: number; rejectedCodes: number[] };
 }
 
 export interface AppOptions {
@@ -85,6 +92,8 @@ export interface AppOptions {
   logger: Logger;
   /** The block/transaction/log index (outside consensus); default: a new one. */
   indexer?: BlockIndexer;
+  /** Told about every CheckTx and committed block (src/metrics); never consulted by consensus. */
+  metrics?: AppMetrics;
 }
 
 export class CmtdApp implements AbciApplication {
@@ -93,6 +102,7 @@ export class CmtdApp implements AbciApplication {
   private readonly log: Logger;
   private readonly senders = new SenderCache();
   readonly indexer: BlockIndexer;
+  private readonly metrics: AppMetrics | undefined;
   /** InitChain's writes, until block 1 commits them. */
   private genesis: Overlay | undefined;
   /** Write cache of the block being executed. */
@@ -108,6 +118,7 @@ export class CmtdApp implements AbciApplication {
     this.modules = options.modules;
     this.log = options.logger.child({ module: 'app' });
     this.indexer = options.indexer ?? new BlockIndexer({ logger: options.logger });
+    this.metrics = options.metrics;
     this.block = new Overlay(this.store);
     this.check = new Overlay(this.store);
   }
@@ -150,14 +161,22 @@ export class CmtdApp implements AbciApplication {
   // ---- mempool -----------------------------------------------------------
 
   async checkTx(req: RequestCheckTx): Promise<ResponseCheckTx> {
+    if (this.metrics === undefined) return this.checkTxNow(req);
+    const started = performance.now();
+    const response = this.checkTxNow(req);
+    this.metrics.onCheckTx(response.code, (performance.now() - started) / 1000);
+    return response;
+  }
+
+  private checkTxNow(req: RequestCheckTx): ResponseCheckTx {
     try {
       const tx = this.senders.resolve(req.tx);
       validateStatic(tx, this.committedRules());
       const accounts = new Accounts(this.check);
-      validateSender(tx, accounts, accounts.nonce(tx.sender));
+      const sender = accounts.get(tx.sender);
+      validateSender(tx, sender);
       // Reserve the transaction's worst-case cost so queued transactions of
       // the same sender are checked against what will be left.
-      const sender = accounts.get(tx.sender);
       sender.nonce += 1n;
       sender.balance -= maxCost(tx);
       accounts.put(tx.sender, sender);
@@ -238,7 +257,7 @@ export class CmtdApp implements AbciApplication {
     // finished but never committed (after its own crash or a reconnect).
     this.block = new Overlay(this.genesis ?? this.store);
     recordBlockHash(this.block, height, hash); // BLOCKHASH (docs/EVM.md)
-    this.current = { info, rules: this.rulesFor(this.block), freeTxs: 0, gasUsed: 0n, txHashes: [] };
+    this.current = { info, rules: this.rulesFor(this.block), freeTxs: 0, gasUsed: 0n, txHashes: [], started: performance.now(), txResults: 0, rejectedCodes: [] };
     this.indexer.beginBlock({ info, rules: this.current.rules, hash, proposer });
     this.executed = undefined;
     this.modules.beginBlock(this.block, info, toVotes(commit), toEvidence(misbehavior));
@@ -289,7 +308,8 @@ export class CmtdApp implements AbciApplication {
     const updates = this.modules.endBlock(this.block, current.info);
     const pending = this.store.computeRoot(this.pendingChanges());
     const appHash = pending.root;
-    this.executed = { height: current.info.height, appHash, pending, txHashes: current.txHashes, extra: this.indexer.finishBlock(appHash) };
+    const observed = { seconds: (performance.now() - current.started) / 1000, txs: current.txResults, rejectedCodes: current.rejectedCodes };
+    this.executed = { height: current.info.height, appHash, pending, txHashes: current.txHashes, extra: this.indexer.finishBlock(appHash), observed };
     this.current = undefined;
     return { updates, appHash };
   }
@@ -313,6 +333,7 @@ export class CmtdApp implements AbciApplication {
       appHash: Buffer.from(executed.appHash).toString('hex'),
       commitMs: Math.round(performance.now() - started),
     });
+    this.metrics?.onBlock({ height: executed.height, ...executed.observed, commitSeconds: (performance.now() - started) / 1000 });
     return executed;
   }
 
@@ -322,6 +343,7 @@ export class CmtdApp implements AbciApplication {
     this.beginBlockWork(req.height, req.time.seconds, req.decidedLastCommit, req.misbehavior, req.hash, req.proposerAddress);
     const txResults: ExecTxResult[] = [];
     for (const raw of req.txs) txResults.push(await this.deliver(raw)); // in order: the EVM is async
+    this.observeResults(txResults);
     req.txs.forEach((raw, i) => this.indexer.addTx(raw, txResults[i]!, this.senders));
     const { updates, appHash } = this.endBlockWork();
     return { txResults, validatorUpdates: updates.map(toValidatorUpdate), appHash };
@@ -341,6 +363,7 @@ export class CmtdApp implements AbciApplication {
 
   async deliverTx(req: RequestDeliverTx): Promise<ResponseDeliverTx> {
     const result = await this.deliver(req.tx);
+    this.observeResults([result]);
     this.indexer.addTx(req.tx, result, this.senders);
     return result;
   }
@@ -367,6 +390,14 @@ export class CmtdApp implements AbciApplication {
   /** The sender's next nonce as CheckTx sees it: the committed nonce plus its transactions in the mempool. */
   pendingNonce(address: Address): bigint {
     return new Accounts(this.check).nonce(address);
+  }
+
+  /** Counts a block's transaction results for AppOptions.metrics. */
+  private observeResults(results: ExecTxResult[]): void {
+    const current = this.current;
+    if (this.metrics === undefined || current === undefined) return;
+    current.txResults += results.length;
+    for (const r of results) if (r.code !== TxCode.Ok) current.rejectedCodes.push(r.code);
   }
 
   /** The changes the next Commit writes: the block's, on top of genesis for block 1. */

@@ -96,12 +96,13 @@ export function validateStatic(tx: SignedTx, rules: ChainRules): void {
   }
 }
 
-/** Checks the sender's nonce against `expectedNonce` and its balance. Throws TxError. */
-export function validateSender(tx: SignedTx, accounts: Accounts, expectedNonce: bigint): void {
-  checkSender(tx, accounts.get(tx.sender), expectedNonce);
-}
-
-function checkSender(tx: SignedTx, account: Account, expectedNonce: bigint): void {
+/**
+ * Checks the transaction against its sender's account record: the nonce must
+ * be the account's next, the account must hold no code and afford the
+ * worst-case cost. Throws TxError.
+ */
+export function validateSender(tx: SignedTx, account: Account): void {
+  const expectedNonce = account.nonce;
   if (tx.nonce < expectedNonce) {
     throw new TxError(TxCode.NonceTooLow, `nonce ${tx.nonce} is too low: ${tx.sender} is at nonce ${expectedNonce}`);
   }
@@ -185,7 +186,7 @@ export async function executeTx(
   const accounts = new Accounts(state);
   validateStatic(tx, rules);
   const sender = accounts.get(tx.sender);
-  checkSender(tx, sender, sender.nonce);
+  validateSender(tx, sender);
 
   const price = effectiveGasPrice(tx, baseFee(rules.params));
   const intrinsic = intrinsicGas(tx);

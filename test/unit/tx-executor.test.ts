@@ -84,14 +84,15 @@ describe('transaction validation', () => {
 
   it('refuses nonces below and above the expected one', async () => {
     const t = await tx({ nonce: 3 });
-    assert.throws(() => validateSender(t, accounts, 4n), refusedWith(TxCode.NonceTooLow, /nonce 3 is too low/));
-    assert.throws(() => validateSender(t, accounts, 2n), refusedWith(TxCode.NonceTooHigh, /expects nonce 2/));
-    validateSender(t, accounts, 3n);
+    const at = (nonce: bigint) => ({ ...accounts.get(sender), nonce });
+    assert.throws(() => validateSender(t, at(4n)), refusedWith(TxCode.NonceTooLow, /nonce 3 is too low/));
+    assert.throws(() => validateSender(t, at(2n)), refusedWith(TxCode.NonceTooHigh, /expects nonce 2/));
+    validateSender(t, at(3n));
   });
 
   it('refuses a sender who cannot pay gas limit × price + value', async () => {
     const t = await tx({ value: 10n * CMT });
-    assert.throws(() => validateSender(t, accounts, 0n), refusedWith(TxCode.InsufficientFunds, /insufficient funds/));
+    assert.throws(() => validateSender(t, accounts.get(sender)), refusedWith(TxCode.InsufficientFunds, /insufficient funds/));
   });
 });
 
