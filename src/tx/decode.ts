@@ -72,6 +72,12 @@ function uintField(fields: unknown[], index: number, name: string, maxBytes: num
   if (bytes.length === 0) return 0n;
   if (bytes[0] === 0) fail(`field ${name} has leading zero bytes (non-canonical integer)`);
   if (bytes.length > maxBytes) fail(`field ${name} is longer than ${maxBytes} bytes`);
+  if (bytes.length <= 6) {
+    // Nonces, gas and most prices fit a double exactly: skip the hex round trip.
+    let n = 0;
+    for (const byte of bytes) n = n * 256 + byte;
+    return BigInt(n);
+  }
   return BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')}`);
 }
 

@@ -15,7 +15,7 @@ export class SenderCache {
   /** Decodes and recovers `raw`, or returns the cached result. Throws TxError. */
   resolve(raw: Uint8Array): SignedTx {
     const hash = keccak256(raw);
-    const key = Buffer.from(hash).toString('hex');
+    const key = Buffer.from(hash.buffer, hash.byteOffset, hash.length).toString('hex');
     const hit = this.entries.get(key);
     if (hit !== undefined) return hit;
     // Own copy: `raw` may be a view into a whole ABCI frame (a 1 MB block),

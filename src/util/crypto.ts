@@ -65,11 +65,16 @@ export function sha256(data: Uint8Array): Uint8Array {
  * Recovers the 20-byte Ethereum address that signed `hash`, or undefined when
  * the signature is invalid. `r` and `s` are 32-byte big-endian.
  */
+// Scratch buffers for recoverAddress: it is synchronous, so one pair serves every call.
+const recoverSig = new Uint8Array(64);
+const recoverPub = new Uint8Array(65);
+
 export function recoverAddress(hash: Uint8Array, r: Uint8Array, s: Uint8Array, recovery: number): Uint8Array | undefined {
-  const sig = new Uint8Array(64);
+  const sig = recoverSig;
+  sig.fill(0);
   sig.set(r, 32 - r.length);
   sig.set(s, 64 - s.length);
-  const pub = new Uint8Array(65);
+  const pub = recoverPub;
   // The binding returns 0 on success, non-zero for an unrecoverable signature.
   if (secp.ecdsaRecover(pub, sig, recovery, hash) !== 0) return undefined;
   return keccak256(pub.subarray(1)).subarray(12);
