@@ -94,6 +94,19 @@ export interface AppOptions {
   indexer?: BlockIndexer;
   /** Told about every CheckTx and committed block (src/metrics); never consulted by consensus. */
   metrics?: AppMetrics;
+  /**
+   * TEST ONLY: a deliberate change of a consensus rule, so that `cmtd replay
+   * --test-alter-rule` can prove replay catches one (docs/REPLAY.md). A node
+   * never sets it (`cmtd start` has no way to); an app with it computes a
+   * state no other node has.
+   */
+  testRuleOverride?: TestRuleOverride;
+}
+
+/** TEST ONLY (see `AppOptions.testRuleOverride`): runs after every successful transaction of a block. */
+export interface TestRuleOverride {
+  readonly name: string;
+  afterTx(state: Overlay, tx: SignedTx, height: bigint): void;
 }
 
 export class CmtdApp implements AbciApplication {
@@ -101,6 +114,8 @@ export class CmtdApp implements AbciApplication {
   private readonly modules: ChainModules;
   private readonly log: Logger;
   private readonly senders = new SenderCache();
+  /** TEST ONLY (AppOptions.testRuleOverride). */
+  private readonly testRuleOverride: TestRuleOverride | undefined;
   readonly indexer: BlockIndexer;
   private readonly metrics: AppMetrics | undefined;
   /** InitChain's writes, until block 1 commits them. */
@@ -118,6 +133,8 @@ export class CmtdApp implements AbciApplication {
     this.modules = options.modules;
     this.log = options.logger.child({ module: 'app' });
     this.indexer = options.indexer ?? new BlockIndexer({ logger: options.logger });
+    this.testRuleOverride = options.testRuleOverride;
+    if (this.testRuleOverride !== undefined) this.log.warn('TEST ONLY: consensus rule altered, this app does not follow the protocol', { rule: this.testRuleOverride.name });
     this.metrics = options.metrics;
     this.block = new Overlay(this.store);
     this.check = new Overlay(this.store);
@@ -264,6 +281,10 @@ export class CmtdApp implements AbciApplication {
   }
 
   private async deliver(raw: Uint8Array): Promise<ExecTxResult> {
+    const T = ((globalThis as any).__T ??= {}); const t0 = performance.now();
+    try { return await this.deliver2(raw); } finally { T.deliver = (T.deliver ?? 0) + (performance.now() - t0); }
+  }
+  private async deliver2(raw: Uint8Array): Promise<ExecTxResult> {
     const current = this.current;
     if (current === undefined) throw new Error('DeliverTx outside a block');
     let tx: SignedTx;
@@ -284,7 +305,10 @@ export class CmtdApp implements AbciApplication {
       return toExecResult(rejected(new TxError(TxCode.BlockGasLimit, 'not enough gas left in the block'), tx.gasLimit), tx);
     }
     try {
+      const T = (globalThis as any).__T; const te = performance.now();
       const outcome = await executeTx(tx, this.block, rules, current.info, this.modules.resolveSystem);
+      T.executeTx = (T.executeTx ?? 0) + (performance.now() - te);
+      if (this.testRuleOverride !== undefined && outcome.code === TxCode.Ok) this.testRuleOverride.afterTx(this.block, tx, current.info.height); // TEST ONLY
       if (isFreeTx(tx)) current.freeTxs++;
       current.gasUsed += outcome.gasUsed;
       return {

@@ -4,18 +4,42 @@
  * here into typed records and handed to it.
  */
 import { toAddress, type Address } from '../state/accounts.js';
-import { paramsFromJson, type Params } from '../state/params.js';
+import { paramsFromJson, paramsToJson, type Params } from '../state/params.js';
 import type { GenesisCandidate, GenesisDelegation } from '../staking/types.js';
 
 export type { GenesisCandidate, GenesisDelegation };
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
 import type { GenesisContract } from '../evm/genesis.js';
+import { isWellFormedKey } from '../store/merkle.js';
+import { sha256 } from '../util/crypto.js';
 
 export type { GenesisContract };
 
 export interface GenesisAccount {
   address: Address;
   balance: bigint;
+  /** Extension for exported states (docs/EXPORT.md): the account's nonce; absent = 0. */
+  nonce?: bigint;
+}
+
+/** Format tag of `app_state.exact_state` written by `cmtd export`. */
+export const EXACT_STATE_FORMAT = 'cmtd-export/1';
+
+/**
+ * Extension `app_state.exact_state` (docs/EXPORT.md): the part of an
+ * exported state that the SPEC 10 fields cannot express (share pools,
+ * unstake queues, proposals, supply counters, ...), written verbatim after
+ * them, so the chain starts with exactly the exported state root.
+ */
+export interface ExactState {
+  /** Keys to write (bytes) or delete (null), in ascending key order. */
+  records: Array<[string, Uint8Array | null]>;
+  /**
+   * The SPEC 10 staking lists of the file: a description of the staking
+   * records (which restore the ledger), sealed with the rest of SPEC 10 and
+   * not loaded by the ledger.
+   */
+  described: { candidates: GenesisCandidate[]; delegations: GenesisDelegation[]; enterpriseAccounts: Address[] };
 }
 
 export interface AppGenesis {
@@ -25,6 +49,11 @@ export interface AppGenesis {
   delegations: GenesisDelegation[];
   enterpriseAccounts: Address[];
   contracts: GenesisContract[];
+  /**
+   * Present for an exported state (docs/EXPORT.md); the staking lists above
+   * are then empty (the ledger comes from `exactState.records`).
+   */
+  exactState?: ExactState;
 }
 
 export class GenesisError extends Error {
@@ -83,7 +112,7 @@ export function parseAppGenesis(bytes: Uint8Array): AppGenesis {
     }
   }
   const root = object(json, '');
-  const known = new Set(['params', 'accounts', 'candidates', 'delegations', 'enterprise_accounts', 'contracts']);
+  const known = new Set(['params', 'accounts', 'candidates', 'delegations', 'enterprise_accounts', 'contracts', 'exact_state']);
   for (const key of Object.keys(root)) if (!known.has(key)) throw new GenesisError(key, 'unknown field');
 
   let params: Params;
@@ -95,7 +124,9 @@ export function parseAppGenesis(bytes: Uint8Array): AppGenesis {
 
   const accounts = list(root.accounts, 'accounts').map((raw, i) => {
     const a = object(raw, `accounts[${i}]`);
-    return { address: address(a.address, `accounts[${i}].address`), balance: wei(a.balance, `accounts[${i}].balance`) };
+    const account: GenesisAccount = { address: address(a.address, `accounts[${i}].address`), balance: wei(a.balance, `accounts[${i}].balance`) };
+    if (a.nonce !== undefined) account.nonce = wei(a.nonce, `accounts[${i}].nonce`);
+    return account;
   });
   noDuplicates(accounts.map((a) => a.address), 'accounts');
 
@@ -144,7 +175,63 @@ export function parseAppGenesis(bytes: Uint8Array): AppGenesis {
   for (const c of contracts) {
     if (accountSet.has(c.address)) throw new GenesisError('contracts', `${c.address} is listed in both accounts and contracts`);
   }
-  return { params, accounts, candidates, delegations, enterpriseAccounts, contracts };
+  const genesis: AppGenesis = { params, accounts, candidates, delegations, enterpriseAccounts, contracts };
+  if (root.exact_state === undefined) return genesis;
+  const records = exactRecords(root.exact_state, specSeal(genesis));
+  return {
+    ...genesis,
+    candidates: [],
+    delegations: [],
+    enterpriseAccounts: [],
+    exactState: { records, described: { candidates, delegations, enterpriseAccounts } },
+  };
+}
+
+/**
+ * A digest of the SPEC 10 part of a parsed genesis (everything but
+ * `exact_state`), independent of JSON formatting. `cmtd export` stores it in
+ * `exact_state.seal`: the records fit exactly the SPEC 10 fields they were
+ * exported with, so a genesis edited after export is refused, never loaded
+ * into a state other than the one it claims.
+ */
+export function specSeal(g: AppGenesis): string {
+  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+  const canonical = JSON.stringify([
+    paramsToJson(g.params),
+    g.accounts.map((a) => [a.address, a.balance.toString(), (a.nonce ?? 0n).toString()]),
+    g.candidates.map((c) => [c.address, hex(c.pubKey), c.maxStake.toString(), c.selfStake.toString(), c.compRateBp, c.description, c.verified]),
+    g.delegations.map((d) => [d.delegator, d.candidate, d.amount.toString()]),
+    g.enterpriseAccounts,
+    g.contracts.map((c) => [c.address, hex(c.code), c.storage.map(([k, v]) => [hex(k), hex(v)]), c.balance.toString(), c.nonce.toString()]),
+  ]);
+  return hex(sha256(Buffer.from(canonical, 'utf8')));
+}
+
+function exactRecords(raw: unknown, seal: string): Array<[string, Uint8Array | null]> {
+  const e = object(raw, 'exact_state');
+  if (e.format !== EXACT_STATE_FORMAT) {
+    throw new GenesisError('exact_state.format', `expected '${EXACT_STATE_FORMAT}', got ${JSON.stringify(e.format)}`);
+  }
+  if (e.seal !== seal) {
+    throw new GenesisError(
+      'exact_state.seal',
+      'the SPEC 10 fields (params, accounts, candidates, delegations, enterprise_accounts, contracts) differ from the ones this state was exported with, ' +
+        'so its exact records no longer fit them; undo the edit, or remove exact_state to start a new chain from the SPEC 10 fields alone (docs/EXPORT.md)',
+    );
+  }
+  const records = object(e.records, 'exact_state.records');
+  return Object.keys(records)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((key): [string, Uint8Array | null] => {
+      const path = `exact_state.records[${JSON.stringify(key)}]`;
+      if (key === '' || !isWellFormedKey(key)) throw new GenesisError(path, 'not a state key');
+      // Consensus params are CometBFT's (genesis consensus_params), recorded by InitChain itself.
+      if (key.startsWith('c/')) throw new GenesisError(path, 'consensus params come from the genesis consensus_params, not from records');
+      const value = records[key];
+      if (value === null) return [key, null];
+      if (typeof value !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(value)) throw new GenesisError(path, 'expected 0x-prefixed hex or null');
+      return [key, new Uint8Array(Buffer.from(value.slice(2), 'hex'))];
+    });
 }
 
 /** Largest runtime code of a genesis contract, as EIP-170 bounds deployed code. */

@@ -47,13 +47,24 @@ export interface ChainModules {
   query(state: KVReader, path: string, height: bigint): unknown;
 }
 
-/** Genesis accounts and supply: the part every configuration has. */
+/**
+ * Genesis accounts and supply: the part every configuration has. For an
+ * exported state (docs/EXPORT.md) its exact records are written last,
+ * verbatim, over what the SPEC 10 fields wrote.
+ */
 export function writeBaseGenesis(state: KV, genesis: AppGenesis): void {
   saveParams(state, genesis.params);
   const accounts = new Accounts(state);
-  for (const account of genesis.accounts) accounts.credit(account.address, account.balance);
+  for (const account of genesis.accounts) {
+    accounts.credit(account.address, account.balance);
+    if (account.nonce !== undefined && account.nonce > 0n) accounts.put(account.address, { ...accounts.get(account.address), nonce: account.nonce });
+  }
   writeGenesisContracts(state, genesis.contracts);
   new Supply(state).setGenesis(genesisSupply(genesis));
+  for (const [key, value] of genesis.exactState?.records ?? []) {
+    if (value === null) state.delete(key);
+    else state.set(key, value);
+  }
 }
 
 export type { Address };

@@ -4,10 +4,18 @@
  * variable (CMTD_<NAME>); `cmtd <command> --help` lists them with defaults.
  */
 import { Command } from 'commander';
+import { registerDev } from './dev.js';
 import { registerEconomics } from './economics.js';
+import { registerExport } from './export.js';
+import { registerGenesis } from './genesis.js';
+import { registerInit } from './init.js';
+import { registerKeys } from './keys.js';
 import { registerLocalnet } from './localnet.js';
+import { registerQuery } from './query.js';
+import { registerReplay } from './replay.js';
 import { registerSimulate } from './simulate.js';
 import { registerStart } from './start.js';
+import { registerTx } from './tx.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -18,8 +26,16 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerStart(program);
   registerLocalnet(program);
+  registerDev(program);
   registerSimulate(program);
   registerEconomics(program);
+  registerInit(program);
+  registerGenesis(program);
+  registerKeys(program);
+  registerTx(program);
+  registerQuery(program);
+  registerReplay(program);
+  registerExport(program);
   return program;
 }
 

@@ -24,6 +24,7 @@ interface StartFlags {
   rpcMaxLogs: string;
   rpcGasCap: string;
   rpcCors?: string;
+  metricsAddress: string;
   logLevel: LogLevel;
   logFormat: LogFormat;
   logFile?: string;
@@ -51,7 +52,12 @@ export function registerStart(program: Command): void {
     .addOption(new Option('--rpc-max-log-blocks <n>', 'most blocks one eth_getLogs may span').env('CMTD_RPC_MAX_LOG_BLOCKS').default(String(DEFAULT_RPC_LIMITS.maxLogBlockRange)))
     .addOption(new Option('--rpc-max-logs <n>', 'most logs one eth_getLogs may return').env('CMTD_RPC_MAX_LOGS').default(String(DEFAULT_RPC_LIMITS.maxLogResults)))
     .addOption(new Option('--rpc-gas-cap <gas>', 'gas limit of eth_call and eth_estimateGas').env('CMTD_RPC_GAS_CAP').default(DEFAULT_RPC_LIMITS.gasCap.toString()))
-    .addOption(new Option('--rpc-cors <origin>', 'Access-Control-Allow-Origin for browsers (default: no CORS)').env('CMTD_RPC_CORS'));
+    .addOption(new Option('--rpc-cors <origin>', 'Access-Control-Allow-Origin for browsers (default: no CORS)').env('CMTD_RPC_CORS'))
+    .addOption(
+      new Option('--metrics-address <host:port>', "Prometheus metrics (GET /metrics) listen address, e.g. 127.0.0.1:26660; '' (the default) disables them")
+        .env('CMTD_METRICS_ADDRESS')
+        .default(''),
+    );
   logOptions(command).action(async (flags: StartFlags) => {
     const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, ...(flags.logFile ? { file: flags.logFile } : {}) });
     const rpc =
@@ -69,8 +75,16 @@ export function registerStart(program: Command): void {
             },
             ...(flags.rpcCors === undefined ? {} : { cors: flags.rpcCors }),
           };
-    const node = await startNode({ home: flags.home, abci: flags.abci, address: flags.address, logger, ...(rpc === undefined ? {} : { rpc }) });
+    const node = await startNode({
+      home: flags.home,
+      abci: flags.abci,
+      address: flags.address,
+      logger,
+      ...(rpc === undefined ? {} : { rpc }),
+      ...(flags.metricsAddress === '' ? {} : { metrics: { address: flags.metricsAddress } }),
+    });
     if (node.rpcUrl !== undefined) process.stdout.write(`cmtd JSON-RPC listening on ${node.rpcUrl}\n`);
+    if (node.metricsUrl !== undefined) process.stdout.write(`cmtd metrics listening on ${node.metricsUrl}\n`);
     // Print the bound address on stdout so scripts can wait for it (a port of 0 picks a free one).
     process.stdout.write(`cmtd listening on ${node.address}\n`);
     const shutdown = (signal: string): void => {

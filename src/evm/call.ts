@@ -149,25 +149,50 @@ async function evmRun(state: KVReader, request: CallRequest, ctx: CallContext, g
 
 /**
  * eth_call: executes `request` against `state` without changing it. System
- * addresses are answered by their `view(calldata)`.
+ * addresses answer view functions with their `view(calldata)`; a
+ * state-changing system function is simulated on scratch state as the
+ * transaction would run now (as Ethereum nodes simulate any call), so
+ * `staticCall` / `simulateContract` return its result or its refusal.
  */
 export async function ethCall(state: KVReader, request: CallRequest, ctx: CallContext, resolveSystem: SystemContractResolver): Promise<CallResult> {
   const cap = gasCap(ctx);
   const gas = request.gas === undefined || request.gas > cap ? cap : request.gas;
   if (request.to !== null) {
-    const system = resolveSystem(request.to, new Overlay(state));
-    if (system !== undefined) {
-      const intrinsic = intrinsicOf(request);
-      try {
-        const returnData = system.view(request.data);
-        return { success: true, returnData, gasUsed: intrinsic, logs: [] };
-      } catch (err) {
-        if (!(err instanceof SystemCallError)) throw err;
-        return failed(`execution reverted: ${err.message}`, intrinsic, revertData(err.message));
-      }
-    }
+    const scratch = new Overlay(state);
+    const system = resolveSystem(request.to, scratch);
+    if (system !== undefined) return callSystem(scratch, request, system, ctx, gas);
   }
   return evmRun(state, request, ctx, gas);
+}
+
+function callSystem(
+  scratch: Overlay,
+  request: CallRequest,
+  system: NonNullable<ReturnType<SystemContractResolver>>,
+  ctx: CallContext,
+  gas: bigint,
+): CallResult {
+  const intrinsic = intrinsicOf(request);
+  try {
+    const returnData = system.view(request.data);
+    return { success: true, returnData, gasUsed: intrinsic, logs: [] };
+  } catch (err) {
+    if (!(err instanceof SystemCallError)) throw err;
+    if (err.reason !== 'not_view') return failed(`execution reverted: ${err.message}`, intrinsic, revertData(err.message));
+  }
+  const from = request.from ?? ZERO_ADDRESS;
+  const value = request.value ?? 0n;
+  try {
+    const used = intrinsic + system.gasCost(request.data);
+    if (used > gas) return failed('out of gas', gas);
+    new Accounts(scratch).debit(from, value);
+    const result = system.call({ sender: from, value, height: ctx.height, time: ctx.time, txHash: new Uint8Array(32) }, request.data);
+    return { success: true, returnData: result.returnData, gasUsed: used, logs: result.logs };
+  } catch (err) {
+    if (err instanceof SystemCallError) return failed(`execution reverted: ${err.message}`, intrinsic, revertData(err.message));
+    if (err instanceof Error && err.name === 'InsufficientBalanceError') return failed(err.message, intrinsic);
+    throw err;
+  }
 }
 
 /**

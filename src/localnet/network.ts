@@ -16,6 +16,7 @@ import {
   nodeId,
   readGenesis,
   readValidatorKey,
+  setTomlValue,
   writeGenesis,
   type CometVersion,
   type ValidatorKey,
@@ -43,13 +44,32 @@ export type AbciTransport = 'socket' | 'grpc';
 
 export interface AppStateContext {
   accounts: DevAccount[];
+  /** Keys of the validator nodes (0 … nodes-1), in CometBFT's genesis validator set. */
   validatorKeys: ValidatorKey[];
+  /** Keys of the further candidate nodes (LocalnetOptions.candidates), not in CometBFT's genesis set. */
+  candidateKeys: ValidatorKey[];
 }
+
+/** A node's part: a genesis validator, or a further candidate (a backup or below). */
+export type NodeRole = 'validator' | 'candidate';
 
 export interface LocalnetOptions {
   dir: string;
-  /** Number of nodes, all validators. */
+  /** Number of validator nodes. */
   nodes: number;
+  /**
+   * Further nodes (indexes nodes … nodes+candidates-1) that run cmtd and
+   * cometbft and are staking candidates with a lower stake, outside the
+   * genesis validator set; the default genesis then sets max_validators to
+   * `nodes`, so they rank as backups (then plain candidates). Default 0.
+   */
+  candidates?: number;
+  /**
+   * Write CometBFT configs for docker-compose.yml instead of loopback: every
+   * node listens on all interfaces and reaches its peers by service name
+   * (`node<i>`), each node's cmtd and cometbft sharing one container.
+   */
+  docker?: boolean;
   cometVersion?: CometVersion;
   /** ABCI transport of node i. */
   abci?: AbciTransport | ((index: number) => AbciTransport);
@@ -76,6 +96,7 @@ export interface LocalnetOptions {
 
 export interface LocalNode {
   index: number;
+  role: NodeRole;
   home: string;
   cmtdHome: string;
   rpc: CometRpc;
@@ -95,8 +116,15 @@ export interface LocalNode {
 interface LocalnetManifest {
   chainId: string;
   cometVersion: CometVersion;
-  nodes: Array<{ index: number; rpcPort: number; p2pPort: number; abciPort: number; ethRpcPort?: number; abci: AbciTransport }>;
+  nodes: Array<{ index: number; rpcPort: number; p2pPort: number; abciPort: number; ethRpcPort?: number; abci: AbciTransport; role?: NodeRole }>;
   accounts: DevAccount[];
+  /** Configured for docker-compose.yml (LocalnetOptions.docker). */
+  docker?: boolean;
+}
+
+/** The host name of node i inside docker-compose.yml (its service name). */
+export function dockerHost(index: number): string {
+  return `node${index}`;
 }
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', import.meta.url.endsWith('.ts') ? '' : '..');
@@ -110,29 +138,52 @@ export function defaultCmtdCommand(): string[] {
 /** Stake each localnet validator holds in itself at genesis, and its declared maximum. */
 export const LOCALNET_SELF_STAKE = 10_000n * CMT;
 export const LOCALNET_MAX_STAKE = 100_000n * CMT;
+/** Self-stake of the first further candidate node; each next one 100 CMT less, so they rank in node order. */
+export const LOCALNET_CANDIDATE_STAKE = 5_000n * CMT;
 
 /**
- * Localnet genesis: funded dev accounts; validator node i is a staking
- * candidate operated by dev account i; waits shortened for testing.
+ * Localnet genesis: funded dev accounts; node i (validator or further
+ * candidate) is a staking candidate operated by dev account i; waits
+ * shortened for testing. With further candidates, max_validators is the
+ * number of validator nodes, so the candidates (lower stakes) rank below.
  */
 export function defaultAppState(ctx: AppStateContext, balance: bigint): unknown {
+  const keys = [...ctx.validatorKeys, ...(ctx.candidateKeys ?? [])];
+  const params: Record<string, unknown> = { unstake_waiting_period_s: '120', proposal_period_s: '600', foundation_address: ctx.accounts[0]?.address ?? '' };
+  if (keys.length > ctx.validatorKeys.length) params.max_validators = ctx.validatorKeys.length;
   return {
-    params: { unstake_waiting_period_s: '120', proposal_period_s: '600', foundation_address: ctx.accounts[0]?.address ?? '' },
+    params,
     accounts: ctx.accounts.map((a) => ({ address: a.address, balance: balance.toString() })),
-    candidates: ctx.validatorKeys.map((key, i) => {
+    candidates: keys.map((key, i) => {
       const operator = ctx.accounts[i];
-      if (operator === undefined) throw new Error(`localnet needs at least as many accounts as validators (${ctx.validatorKeys.length})`);
+      if (operator === undefined) throw new Error(`localnet needs at least as many accounts as nodes (${keys.length})`);
+      const candidateRank = i - ctx.validatorKeys.length;
+      const selfStake = candidateRank < 0 ? LOCALNET_SELF_STAKE : LOCALNET_CANDIDATE_STAKE - BigInt(candidateRank) * 100n * CMT;
       return {
         address: operator.address,
         pub_key: key.pubKey,
-        max_stake: LOCALNET_MAX_STAKE.toString(),
-        self_stake: LOCALNET_SELF_STAKE.toString(),
+        // A further candidate declares 10 × its stake: the least self-stake ratio (10%) allows.
+        max_stake: (candidateRank < 0 ? LOCALNET_MAX_STAKE : 10n * selfStake).toString(),
+        self_stake: selfStake.toString(),
         comp_rate_bp: 2000,
         description: { name: `node${i}`, website: '', location: 'localhost', email: '', jurisdiction: '', data_centre: '', security: '', technical_setup: '' },
         verified: false,
       };
     }),
   };
+}
+
+/**
+ * Inside a container, CometBFT listens on every interface so the published
+ * ports and the other containers reach it; cmtd (ABCI) stays on loopback,
+ * shared with its cometbft in the same container.
+ */
+function dockerizeConfig(home: string, node: { rpcPort: number; p2pPort: number }): void {
+  const path = join(home, 'config', 'config.toml');
+  let text = readFileSync(path, 'utf8');
+  text = setTomlValue(text, 'rpc', 'laddr', `tcp://0.0.0.0:${node.rpcPort}`);
+  text = setTomlValue(text, 'p2p', 'laddr', `tcp://0.0.0.0:${node.p2pPort}`);
+  writeFileSync(path, text);
 }
 
 export class Localnet {
@@ -150,6 +201,21 @@ export class Localnet {
     return this.manifest.chainId;
   }
 
+  /** Whether the files are configured for docker-compose.yml (LocalnetOptions.docker). */
+  get docker(): boolean {
+    return this.manifest.docker === true;
+  }
+
+  /** The nodes in CometBFT's genesis validator set. */
+  get validatorNodes(): LocalNode[] {
+    return this.nodes.filter((n) => n.role === 'validator');
+  }
+
+  /** The further candidate nodes (LocalnetOptions.candidates). */
+  get candidateNodes(): LocalNode[] {
+    return this.nodes.filter((n) => n.role === 'candidate');
+  }
+
   /** Creates the files of a new network in `dir` (which must not hold one). */
   static async create(options: LocalnetOptions): Promise<Localnet> {
     const dir = resolve(options.dir);
@@ -158,10 +224,12 @@ export class Localnet {
     const version = options.cometVersion ?? DEFAULT_COMETBFT_VERSION;
     const binary = cometbftBinary(version);
     const chainId = options.chainId ?? 'cmtd-localnet';
-    const accounts = devAccounts(Math.max(options.accounts ?? 10, options.nodes));
+    const candidates = options.candidates ?? 0;
+    const total = options.nodes + candidates;
+    const accounts = devAccounts(Math.max(options.accounts ?? 10, total));
     const manifestNodes: LocalnetManifest['nodes'] = [];
     const ids: string[] = [];
-    for (let i = 0; i < options.nodes; i++) {
+    for (let i = 0; i < total; i++) {
       const home = join(dir, `node${i}`);
       await cometbftInit(binary, home);
       mkdirSync(join(home, 'cmtd'), { recursive: true });
@@ -175,21 +243,23 @@ export class Localnet {
               abciPort: options.basePort + 10 * i + 8,
               ethRpcPort: options.basePort + 10 * i + 9,
             };
-      manifestNodes.push({ index: i, ...ports, abci });
+      manifestNodes.push({ index: i, ...ports, abci, role: i < options.nodes ? 'validator' : 'candidate' });
       ids.push(await nodeId(binary, home));
     }
     const keys = manifestNodes.map((n) => readValidatorKey(join(dir, `node${n.index}`)));
     const genesis = readGenesis(join(dir, 'node0'));
     genesis.chain_id = chainId;
     genesis.consensus_params.block.max_gas = (options.maxGas ?? 500_000_000n).toString();
-    genesis.validators = keys.map((key, i) => ({
+    const validatorKeys = keys.slice(0, options.nodes);
+    genesis.validators = validatorKeys.map((key, i) => ({
       address: key.address,
       pub_key: { type: 'tendermint/PubKeyEd25519', value: key.pubKey },
       power: '10',
       name: `node${i}`,
     }));
-    const ctx: AppStateContext = { accounts, validatorKeys: keys };
+    const ctx: AppStateContext = { accounts, validatorKeys, candidateKeys: keys.slice(options.nodes) };
     genesis.app_state = options.appState?.(ctx) ?? defaultAppState(ctx, options.accountBalance ?? 1_000_000n * CMT);
+    const docker = options.docker ?? false;
     for (const node of manifestNodes) {
       const home = join(dir, `node${node.index}`);
       writeGenesis(home, genesis);
@@ -200,12 +270,15 @@ export class Localnet {
         abci: node.abci,
         rpcPort: node.rpcPort,
         p2pPort: node.p2pPort,
-        persistentPeers: manifestNodes.filter((p) => p.index !== node.index).map((p) => `${ids[p.index]}@127.0.0.1:${p.p2pPort}`),
+        persistentPeers: manifestNodes
+          .filter((p) => p.index !== node.index)
+          .map((p) => `${ids[p.index]}@${docker ? dockerHost(p.index) : '127.0.0.1'}:${p.p2pPort}`),
         blockTime: options.blockTime ?? '500ms',
         logLevel: options.cometLogLevel ?? 'info',
       });
+      if (docker) dockerizeConfig(home, node);
     }
-    const manifest: LocalnetManifest = { chainId, cometVersion: version, nodes: manifestNodes, accounts };
+    const manifest: LocalnetManifest = { chainId, cometVersion: version, nodes: manifestNodes, accounts, ...(docker ? { docker } : {}) };
     writeFileSync(join(dir, 'localnet.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     return Localnet.load(dir, options);
   }
@@ -223,6 +296,7 @@ export class Localnet {
       const cmtdHome = join(home, 'cmtd');
       return {
         ...n,
+        role: n.role ?? 'validator',
         home,
         cmtdHome,
         rpc: new CometRpc(`http://127.0.0.1:${n.rpcPort}`),
@@ -269,7 +343,12 @@ export class Localnet {
 
   async startComet(node: LocalNode): Promise<void> {
     node.comet.start();
-    await waitFor(`cometbft node${node.index} RPC`, async () => (await node.rpc.status()).node_info.id, 60_000);
+    const state = await waitFor(
+      `cometbft node${node.index} RPC`,
+      async () => (!node.comet.running ? 'exited' : (await node.rpc.status()).node_info.id ? 'up' : undefined),
+      60_000,
+    );
+    if (state === 'exited') throw new Error(`cometbft node${node.index} exited while starting; see ${node.comet.spec.logFile}`);
   }
 
   async start(): Promise<void> {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { startAbciServer } from '../abci/server.js';
 import { CmtdApp } from '../app/app.js';
 import { createModules } from '../app/wiring.js';
+import { NodeMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 import { startRpcGateway, type RpcGateway, type RpcLimits } from '../rpc/index.js';
 import { CommittedStore } from '../store/committed-store.js';
 import type { Logger } from '../util/logger.js';
@@ -20,6 +21,13 @@ export interface NodeOptions {
   logger: Logger;
   /** The Ethereum JSON-RPC gateway (docs/RPC.md); undefined: not served. */
   rpc?: NodeRpcOptions;
+  /** Prometheus endpoint (README "Metrics"); undefined: no metrics are collected. */
+  metrics?: NodeMetricsOptions;
+}
+
+export interface NodeMetricsOptions {
+  /** host:port of GET /metrics */
+  address: string;
 }
 
 export interface NodeRpcOptions {
@@ -36,6 +44,8 @@ export interface RunningNode {
   address: string;
   /** The JSON-RPC gateway's URL (http://host:port), when it is served. */
   rpcUrl?: string;
+  /** The metrics URL (http://host:port/metrics), when they are served. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -54,7 +64,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     appHash: Buffer.from(store.appHash).toString('hex'),
   });
   const modules = createModules();
-  const app = new CmtdApp({ store, modules, logger });
+  const metrics = options.metrics === undefined ? undefined : new NodeMetrics({ store, modules, logger });
+  const app = new CmtdApp({ store, modules, logger, ...(metrics === undefined ? {} : { metrics }) });
   const server = await startAbciServer({ transport: options.abci, address: options.address, app, logger });
   logger.info('ABCI server listening', { module: 'node', transport: options.abci, address: server.address });
   let rpc: RpcGateway | undefined;
@@ -77,12 +88,25 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       throw err;
     }
   }
+  let metricsServer: MetricsServer | undefined;
+  if (options.metrics !== undefined && metrics !== undefined) {
+    try {
+      metricsServer = await startMetricsServer({ address: options.metrics.address, registry: metrics.registry, logger });
+    } catch (err) {
+      await rpc?.close();
+      await server.close();
+      await store.close();
+      throw err;
+    }
+  }
   let stopping: Promise<void> | undefined;
   return {
     address: server.address,
     ...(rpc === undefined ? {} : { rpcUrl: rpc.url }),
+    ...(metricsServer === undefined ? {} : { metricsUrl: metricsServer.url }),
     stop() {
       stopping ??= (async () => {
+        await metricsServer?.close();
         await rpc?.close();
         await server.close();
         await store.close();

@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// Runs node <index> of the localnet that `cmtd localnet init --docker` wrote
+// to $CMTD_LOCALNET_DIR (default /localnet) inside one container: cmtd first,
+// then cometbft once cmtd's ABCI server listens and the peers' service names
+// resolve. SIGTERM/SIGINT (docker stop, Ctrl-C) stop cometbft, then cmtd.
+// If either process exits on its own, the other is stopped and the container
+// exits non-zero.
+//
+//   node docker/entrypoint.mjs <index> [--dry-run]
+//
+// --dry-run prints the two command lines and the peer host names as JSON and
+// exits (the docker-compose unit test uses it).
+import { spawn } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const APP = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DIR = process.env.CMTD_LOCALNET_DIR || '/localnet';
+const COMETBFT = process.env.COMETBFT_BIN || 'cometbft';
+
+function fail(message) {
+  process.stderr.write(`entrypoint: ${message}\n`);
+  process.exit(2);
+}
+
+const [indexArg, ...flags] = process.argv.slice(2);
+if (indexArg === undefined || !/^[0-9]+$/.test(indexArg)) fail('usage: entrypoint.mjs <node index> [--dry-run]');
+const index = Number(indexArg);
+const manifest = JSON.parse(readFileSync(join(DIR, 'localnet.json'), 'utf8'));
+if (manifest.docker !== true) fail(`${DIR} was not created with 'cmtd localnet init --docker'`);
+const node = manifest.nodes.find((n) => n.index === index);
+if (node === undefined) fail(`${DIR} has no node ${index}`);
+const home = join(DIR, `node${index}`);
+
+const cmtdArgs = [
+  join(APP, 'bin', 'cmtd.js'),
+  'start',
+  '--home', join(home, 'cmtd'),
+  '--abci', node.abci,
+  '--address', `tcp://127.0.0.1:${node.abciPort}`,
+  '--rpc-address', `0.0.0.0:${node.ethRpcPort}`,
+  '--comet-rpc', `http://127.0.0.1:${node.rpcPort}`,
+  '--log-format', 'json',
+];
+const cometArgs = ['node', '--home', home];
+const config = readFileSync(join(home, 'config', 'config.toml'), 'utf8');
+const peers = (/^\s*persistent_peers\s*=\s*"([^"]*)"/m.exec(config)?.[1] ?? '').split(',').filter((p) => p !== '');
+const peerHosts = peers.map((p) => p.slice(p.indexOf('@') + 1, p.lastIndexOf(':')));
+
+if (flags.includes('--dry-run')) {
+  process.stdout.write(`${JSON.stringify({ cmtd: [process.execPath, ...cmtdArgs], cometbft: [COMETBFT, ...cometArgs], peerHosts })}\n`);
+  process.exit(0);
+}
+
+let stopping = false;
+let comet;
+const cmtd = spawn(process.execPath, cmtdArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
+const exited = (child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+
+async function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  // CometBFT first, so it never sees its app vanish mid-block.
+  for (const child of [comet, cmtd]) {
+    if (child === undefined) continue;
+    child.kill('SIGTERM');
+    await exited(child);
+  }
+  process.exit(code);
+}
+process.once('SIGTERM', () => void stop(0));
+process.once('SIGINT', () => void stop(0));
+
+cmtd.once('exit', (code, signal) => {
+  if (stopping) return;
+  process.stderr.write(`entrypoint: cmtd exited (${signal ?? code})\n`);
+  void stop(1);
+});
+
+// Pass cmtd's output through; start cometbft once cmtd says it listens.
+let seen = '';
+let started = false;
+cmtd.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk);
+  if (started) return;
+  seen = (seen + chunk.toString('utf8')).slice(-4096);
+  if (!/cmtd listening on /.test(seen)) return;
+  started = true;
+  void startComet();
+});
+
+async function startComet() {
+  // CometBFT refuses to start if a persistent peer's name does not resolve:
+  // wait until docker's DNS knows every peer container.
+  for (const host of peerHosts) {
+    for (;;) {
+      if (stopping) return;
+      try {
+        await lookup(host);
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+  if (stopping) return;
+  comet = spawn(COMETBFT, cometArgs, { stdio: 'inherit' });
+  comet.once('exit', (code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`entrypoint: cometbft exited (${signal ?? code})\n`);
+    void stop(1);
+  });
+}

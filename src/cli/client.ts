@@ -1,0 +1,93 @@
+/**
+ * What the user commands share: the keys of a home, addresses given as an
+ * address or a key name, and a CometBFT RPC client whose errors say what to
+ * do.
+ */
+import { join, resolve } from 'node:path';
+import { isAddress as isEthersAddress } from 'ethers';
+import { KeyStore } from '../keys/index.js';
+import { CometRpc, CometRpcError, type AbciQueryResult } from '../localnet/rpc.js';
+import { defaultHome } from './options.js';
+
+/** `<home>/keys`: keystore files. */
+export function keysDir(home: string): string {
+  return join(home, 'keys');
+}
+
+/** `<home>/cometbft`: the CometBFT home `cmtd init` creates. */
+export function cometHomeOf(home: string): string {
+  return join(home, 'cometbft');
+}
+
+/** The genesis file commands use when --genesis is not given. */
+export function defaultGenesisPath(home: string): string {
+  return join(cometHomeOf(home), 'config', 'genesis.json');
+}
+
+/** ' --home DIR' when `home` is not the default, for hints that name a command. */
+export function homeHint(home: string): string {
+  return resolve(home) === resolve(defaultHome()) ? '' : ` --home ${home}`;
+}
+
+export function keyStore(home: string): KeyStore {
+  return new KeyStore(keysDir(home), { homeHint: homeHint(home) });
+}
+
+/**
+ * An address given as 0x + 40 hex digits, or the name of a key in the home
+ * (its address). Lower-case 0x form.
+ */
+export function resolveAddress(value: string, home: string, flag: string): string {
+  const text = value.trim();
+  if (/^0x[0-9a-fA-F]{40}$/.test(text)) {
+    if (!isEthersAddress(text)) throw new Error(`${flag}: '${text}' has a wrong checksum (mixed case); check the address or write it in lower case`);
+    return text.toLowerCase();
+  }
+  if (text.startsWith('0x')) throw new Error(`${flag}: '${text}' is not an address: expected 0x and 40 hex digits`);
+  const store = keyStore(home);
+  let known: boolean;
+  try {
+    known = store.has(text);
+  } catch {
+    known = false; // not even a valid key name
+  }
+  if (!known) throw new Error(`${flag}: '${text}' is neither an address (0x and 40 hex digits) nor a key in ${store.dir}`);
+  return store.info(text).address.toLowerCase();
+}
+
+/** A CometBFT RPC client with messages that say what to check. */
+export class NodeClient {
+  readonly rpc: CometRpc;
+
+  constructor(readonly url: string) {
+    this.rpc = new CometRpc(url.replace(/\/+$/, ''));
+  }
+
+  /** Runs `fn`, turning connection failures into a message about --node. */
+  async call<T>(fn: (rpc: CometRpc) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.rpc);
+    } catch (err) {
+      if (err instanceof CometRpcError) throw err;
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const detail = cause?.code ?? cause?.message ?? (err as Error).message;
+      throw new Error(`cannot reach the node's CometBFT RPC at ${this.url} (${detail}): is it running? Point --node (or CMTD_NODE) at its RPC address`);
+    }
+  }
+
+  async abciQuery(path: string): Promise<AbciQueryResult> {
+    return this.call((rpc) => rpc.abciQuery(path));
+  }
+
+  /** An ABCI query's JSON answer; a non-zero code becomes an error with the node's message. */
+  async query<T>(path: string): Promise<T> {
+    const response = await this.abciQuery(path);
+    if (response.code !== 0) throw new Error(`query ${path}: ${response.log || `code ${response.code}`}`);
+    const text = Buffer.from(response.value ?? '', 'base64').toString('utf8');
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new Error(`query ${path}: the node answered with something that is not JSON: ${text.slice(0, 200)}`);
+    }
+  }
+}

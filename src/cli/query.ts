@@ -1,0 +1,273 @@
+/**
+ * `cmtd query …`: the node's ABCI query paths (see README "Queries"), as
+ * tables for people (amounts in CMT) or, with --output json, the node's JSON
+ * answer unchanged (amounts in wei, as decimal strings).
+ */
+import { Command } from 'commander';
+import { NodeClient, resolveAddress } from './client.js';
+import { opt } from './flags.js';
+import { formatCmt, printJson, printTable } from './format.js';
+import { homeOption, nodeOption, outputOption } from './options.js';
+
+interface QueryFlags {
+  home: string;
+  node: string;
+  output: string;
+  status?: string;
+}
+
+type Row = Record<string, unknown>;
+
+const s = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+const cmt = (v: unknown): string => (v === null || v === undefined || v === '' ? '' : formatCmt(BigInt(s(v))));
+const pct = (bp: unknown): string => `${Number(bp) / 100}%`;
+const time = (seconds: unknown): string => {
+  const n = Number(s(seconds));
+  return n > 0 ? new Date(n * 1000).toISOString().replace('.000Z', 'Z') : '';
+};
+
+function descriptionName(description: unknown): string {
+  try {
+    const parsed = JSON.parse(s(description)) as { name?: unknown };
+    return typeof parsed.name === 'string' ? parsed.name : '';
+  } catch {
+    return '';
+  }
+}
+
+function printFields(rows: Array<[string, string]>): void {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`.trimEnd()).join('\n')}\n`);
+}
+
+function none(what: string): void {
+  process.stdout.write(`${what}\n`);
+}
+
+/** Runs one query; JSON output is the node's answer as is. */
+async function run<T>(flags: QueryFlags, path: string, text: (value: T) => void): Promise<void> {
+  const value = await new NodeClient(flags.node).query<T>(path);
+  if (flags.output === 'json') printJson(value);
+  else text(value);
+}
+
+function candidateRows(c: Row): Array<[string, string]> {
+  return [
+    ['address', s(c.address)],
+    ['name', descriptionName(c.description)],
+    ['state', s(c.state)],
+    ['role', `${s(c.role)}${Number(c.rank) > 0 ? ` (rank ${s(c.rank)})` : ''}`],
+    ['verified', s(c.verified)],
+    ['total stake', `${cmt(c.totalStake)} CMT`],
+    ['self-stake', `${cmt(c.selfStake)} CMT`],
+    ['unstaking', `${cmt(c.waitingStake)} CMT`],
+    ['max stake', `${cmt(c.maxStake)} CMT`],
+    ['voting power', `${cmt(c.votingPower)} CMT`],
+    ['compensation', pct(c.compRateBp)],
+    ['delegations', s(c.delegationCount)],
+    ['missed blocks', s(c.missedBlocks)],
+    ['awarded', `${cmt(c.awarded)} CMT`],
+    ['slashed', `${cmt(c.slashed)} CMT`],
+    ['declared at', `height ${s(c.declareHeight)}`],
+    ['consensus key', s(c.pubKey)],
+    ['consensus address', s(c.consensusAddress)],
+    ['description', s(c.description)],
+    ...(Number(c.withdrawMatureTime) > 0 ? [['stake paid out at', time(c.withdrawMatureTime)] as [string, string]] : []),
+  ];
+}
+
+function proposalSubject(p: Row): string {
+  const param = p.param as { name: string; value: string } | null;
+  if (param !== null && param !== undefined) return `${param.name} = ${param.value}`;
+  const t = p.transfer as { from: string; to: string; amount: string } | null;
+  if (t !== null && t !== undefined) return `${cmt(t.amount)} CMT ${t.from} → ${t.to}`;
+  return '';
+}
+
+function tallyText(p: Row): string {
+  const t = p.tally as { yes: string; no: string; total: string };
+  const total = BigInt(t.total);
+  const share = (x: string): string => (total === 0n ? '0%' : `${Number((BigInt(x) * 10_000n) / total) / 100}%`);
+  return `yes ${share(t.yes)}, no ${share(t.no)}`;
+}
+
+/** Display forms of params whose raw value is wei or basis points. */
+const PARAM_UNITS: Record<string, 'cmt' | 'gwei' | 'bp' | 'seconds'> = {
+  supply_cap: 'cmt',
+  address_min_stake: 'cmt',
+  address_max_stake: 'cmt',
+  enterprise_min_stake: 'cmt',
+  min_gas_price: 'gwei',
+  unstake_waiting_period_s: 'seconds',
+  proposal_period_s: 'seconds',
+};
+
+function paramText(name: string, value: unknown): string {
+  const unit = PARAM_UNITS[name] ?? (name.endsWith('_bp') ? 'bp' : undefined);
+  const raw = s(value);
+  switch (unit) {
+    case 'cmt':
+      return `${cmt(raw)} CMT`;
+    case 'gwei':
+      return `${Number(BigInt(raw)) / 1e9} gwei (${raw} wei)`;
+    case 'bp':
+      return `${raw} (${pct(raw)})`;
+    case 'seconds': {
+      const n = Number(raw);
+      const days = n / 86_400;
+      return n >= 86_400 && Number.isInteger(days) ? `${raw} (${days} day${days === 1 ? '' : 's'})` : raw;
+    }
+    default:
+      return raw === '' ? '(none)' : raw;
+  }
+}
+
+function register(parent: Command, usage: string, description: string): Command {
+  return parent.command(usage).description(description).addOption(homeOption()).addOption(nodeOption()).addOption(outputOption());
+}
+
+export function registerQuery(program: Command): void {
+  const query = program.command('query').description("read the chain's state from a node (tables, or --output json for the raw answer)");
+
+  register(query, 'account <address>', 'balance and nonce of an address (or of a key name)').action((address: string, flags: QueryFlags) => {
+    const a = resolveAddress(address, flags.home, 'account');
+    return run<Row>(flags, `/account/${a}`, (r) =>
+      printFields([
+        ['address', s(r.address)],
+        ['balance', `${cmt(r.balance)} CMT`],
+        ['nonce', s(r.nonce)],
+      ]),
+    );
+  });
+
+  register(query, 'candidate <address>', 'one candidate (address or key name)').action((address: string, flags: QueryFlags) =>
+    run<Row>(flags, `/candidate/${resolveAddress(address, flags.home, 'candidate')}`, (c) => printFields(candidateRows(c))),
+  );
+
+  register(query, 'candidates', 'every candidate, with its rank and stake').action((flags: QueryFlags) =>
+    run<Row[]>(flags, '/candidates', (list) => {
+      if (list.length === 0) return none('no candidates');
+      const sorted = [...list].sort((a, b) => (Number(a.rank) || 1e9) - (Number(b.rank) || 1e9));
+      printTable(
+        ['rank', 'role', 'address', 'name', 'state', 'stake', 'voting power', 'comp', 'verified'],
+        sorted.map((c) => [Number(c.rank) > 0 ? s(c.rank) : '-', s(c.role), s(c.address), descriptionName(c.description), s(c.state), cmt(c.totalStake), cmt(c.votingPower), pct(c.compRateBp), c.verified === true ? 'yes' : 'no']),
+      );
+    }),
+  );
+
+  register(query, 'validators', 'the validators and backup validators, in rank order').action((flags: QueryFlags) =>
+    run<Row[]>(flags, '/validators', (list) => {
+      if (list.length === 0) return none('no validators elected from candidates (the genesis CometBFT validators stand)');
+      printTable(
+        ['rank', 'role', 'address', 'stake', 'voting power', 'consensus power', 'verified'],
+        list.map((v) => [s(v.rank), s(v.role), s(v.address), cmt(v.totalStake), cmt(v.votingPower), s(v.consensusPower), v.verified === true ? 'yes' : 'no']),
+      );
+    }),
+  );
+
+  register(query, 'delegations <address>', "an address's stakes (address or key name)").action((address: string, flags: QueryFlags) =>
+    run<Row[]>(flags, `/delegations/${resolveAddress(address, flags.home, 'delegator')}`, (list) => {
+      if (list.length === 0) return none('no delegations');
+      printTable(
+        ['candidate', 'amount', 'comp', 'self', 'withdrawing'],
+        list.map((d) => [s(d.candidate), cmt(d.amount), pct(d.compRateBp), d.self === true ? 'yes' : 'no', d.withdrawing === true ? 'yes' : 'no']),
+      );
+    }),
+  );
+
+  register(query, 'unstakes <address>', "an address's waiting unstake requests (address or key name)").action((address: string, flags: QueryFlags) =>
+    run<Row[]>(flags, `/unstakes/${resolveAddress(address, flags.home, 'delegator')}`, (list) => {
+      if (list.length === 0) return none('no unstake requests waiting');
+      printTable(
+        ['id', 'candidate', 'amount', 'matures', 'requested at'],
+        list.map((u) => [s(u.id) === '0' ? '(withdrawal)' : s(u.id), s(u.candidate), cmt(u.amount), time(u.matureTime), s(u.height)]),
+      );
+    }),
+  );
+
+  register(query, 'params', 'the chain parameters').action((flags: QueryFlags) =>
+    run<Row>(flags, '/params', (p) => printTable(['param', 'value'], Object.entries(p).map(([k, v]) => [k, paramText(k, v)]))),
+  );
+
+  register(query, 'proposals', 'governance proposals')
+    .addOption(opt('--status <status>', 'only open, passed, failed or expired ones'))
+    .action(async (flags: QueryFlags) => {
+      const status = flags.status;
+      if (status !== undefined && !['open', 'passed', 'failed', 'expired'].includes(status)) {
+        throw new Error(`--status must be open, passed, failed or expired, got '${status}'`);
+      }
+      const all = await new NodeClient(flags.node).query<Row[]>('/proposals');
+      const list = status === undefined ? all : all.filter((p) => p.status === status);
+      if (flags.output === 'json') return printJson(list);
+      if (list.length === 0) return none(status === undefined ? 'no proposals' : `no ${status} proposals`);
+      printTable(
+        ['id', 'status', 'kind', 'subject', 'proposer', 'tally', 'expires'],
+        list.map((p) => [s(p.id), s(p.status), s(p.kind), proposalSubject(p), s(p.proposer), tallyText(p), time(p.expiresAt)]),
+      );
+    });
+
+  register(query, 'proposal <id>', 'one proposal, with its votes').action((id: string, flags: QueryFlags) => {
+    if (!/^[0-9]+$/.test(id)) throw new Error(`a proposal id is a whole number, got '${id}'`);
+    return run<Row>(flags, `/proposal/${id}`, (p) => {
+      const votes = (p.votes as Array<{ voter: string; yes: boolean }>) ?? [];
+      printFields([
+        ['id', s(p.id)],
+        ['status', s(p.status)],
+        ['kind', s(p.kind)],
+        ['subject', proposalSubject(p)],
+        ['reason', s(p.reason)],
+        ['proposer', s(p.proposer)],
+        ['created', `height ${s(p.createdHeight)}, ${time(p.createdTime)}`],
+        ['expires', time(p.expiresAt)],
+        ['tally', tallyText(p)],
+        ...(p.closedHeight === null ? [] : ([['closed', `height ${s(p.closedHeight)}, ${time(p.closedTime)}`]] as Array<[string, string]>)),
+        ...(s(p.outcome) === '' ? [] : ([['outcome', s(p.outcome)]] as Array<[string, string]>)),
+        ['votes', votes.length === 0 ? 'none' : votes.map((v) => `${v.voter} ${v.yes ? 'yes' : 'no'}`).join(', ')],
+      ]);
+    });
+  });
+
+  register(query, 'supply', 'total supply and where it is').action((flags: QueryFlags) =>
+    run<Row>(flags, '/supply', (r) =>
+      printFields([
+        ['supply', `${cmt(r.supply)} CMT`],
+        ['genesis', `${cmt(r.genesis)} CMT`],
+        ['minted', `${cmt(r.minted)} CMT`],
+        ['burned', `${cmt(r.burned)} CMT`],
+        ['staked', `${cmt(r.staked)} CMT`],
+        ['unstaking', `${cmt(r.unstaking)} CMT (part of staked)`],
+        ['held by proposals', `${cmt(r.held_by_proposals)} CMT`],
+        ['carried dust', `${s(r.carried_dust)} wei`],
+      ]),
+    ),
+  );
+
+  register(query, 'awards [height]', "a block's awards and slashes (default: the latest block)").action(async (height: string | undefined, flags: QueryFlags) => {
+    const client = new NodeClient(flags.node);
+    let h = height;
+    if (h === undefined) h = String(await client.call((rpc) => rpc.height()));
+    else if (!/^[0-9]+$/.test(h)) throw new Error(`a height is a whole number, got '${h}'`);
+    return run<Row>(flags, `/awards/${h}`, (a) => {
+      printFields([
+        ['height', s(a.height)],
+        ['minted', `${cmt(a.minted)} CMT`],
+        ['fees', `${cmt(a.fees)} CMT`],
+        ['dust in / out', `${s(a.dustIn)} / ${s(a.dustOut)} wei`],
+        ['absent', ((a.absent as string[]) ?? []).join(', ') || 'none'],
+      ]);
+      const awards = (a.awards as Row[]) ?? [];
+      if (awards.length > 0) {
+        process.stdout.write('\n');
+        printTable(
+          ['candidate', 'group', 'voting power', 'to delegators', 'compensation'],
+          awards.map((e) => [s(e.candidate), s(e.group), cmt(e.votingPower), formatCmt(BigInt(s(e.delegatorsAward)), 12), formatCmt(BigInt(s(e.compensation)), 12)]),
+        );
+      }
+      const slashes = (a.slashes as Row[]) ?? [];
+      if (slashes.length > 0) {
+        process.stdout.write('\n');
+        printTable(['slashed', 'amount', 'reason'], slashes.map((x) => [s(x.candidate), cmt(x.amount), s(x.reason)]));
+      }
+    });
+  });
+}

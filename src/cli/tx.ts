@@ -1,0 +1,521 @@
+/**
+ * `cmtd tx …`: signed Ethereum transactions from a stored key, sent through
+ * a node's CometBFT RPC.
+ *
+ * For every command: the nonce is the account's (`/account/<addr>`), the
+ * chain id and the default gas price (`min_gas_price`) come from `/params`,
+ * the gas limit is the intrinsic gas plus the system contract's documented
+ * fixed cost (21,000 for a transfer to an account without code). The
+ * transaction is a legacy EIP-155 one, signed with the key from
+ * `<home>/keys`, sent with `broadcast_tx_sync`, and followed into a block
+ * (`tx` by its SHA-256 hash). The outcome printed is the node's: code, log
+ * (the revert reason), gas used, height, and the receipt's logs decoded with
+ * the staking and governance ABIs. A transaction that fails in its block
+ * exits with status 1.
+ */
+import { createHash } from 'node:crypto';
+import { Command, type Option } from 'commander';
+import { Interface, Transaction, hexlify, type Wallet } from 'ethers';
+import { GOVERNANCE_GAS, governanceInterface } from '../gov/index.js';
+import { getPassword } from '../keys/index.js';
+import { CometRpcError, type TxResultJson } from '../localnet/rpc.js';
+import type { EvmLog } from '../state/logs.js';
+import { STAKING_GAS, STAKING_INTERFACE } from '../staking/index.js';
+import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
+import { codeName, TxCode } from '../tx/errors.js';
+import { intrinsicGas } from '../tx/gas.js';
+import { decodeReceipt } from '../tx/receipt.js';
+import { parseAmount, parseGasPrice, parseWhole } from './amount.js';
+import { addDescriptionOptions, descriptionFrom, parseConsensusKey } from './candidate.js';
+import { keyStore, NodeClient, resolveAddress } from './client.js';
+import { opt, required } from './flags.js';
+import { formatCmt, parseRatioBp, printJson } from './format.js';
+import { homeOption, nodeOption, outputOption } from './options.js';
+
+const GWEI = 10n ** 9n;
+
+export interface TxFlags {
+  home: string;
+  node: string;
+  output: string;
+  from: string;
+  passwordFile?: string;
+  gasPrice?: string;
+  gasLimit?: string;
+  nonce?: string;
+  wait: boolean;
+  waitTimeout: string;
+}
+
+/** The chain params a transaction needs, as `/params` answers them. */
+interface ParamsJson {
+  chain_id: string;
+  min_gas_price: string;
+  free_tx_gas_limit: string;
+  self_stake_ratio_bp: number;
+  [name: string]: string | number | boolean;
+}
+
+interface CandidateJson {
+  address: string;
+  maxStake: string;
+  compRateBp: number;
+  description: string;
+}
+
+/** What a command asks to send; gas and nonce are worked out around it. */
+export interface Call {
+  to: string;
+  data: string;
+  value: bigint;
+  /** The system contract's function, for its fixed gas cost and for decoding the result. */
+  fn?: { target: 'staking' | 'governance'; name: string };
+  /** One line for people: what this transaction does. */
+  summary: string;
+}
+
+export interface TxContext {
+  flags: TxFlags;
+  client: NodeClient;
+  params: ParamsJson;
+  sender: string;
+}
+
+const INTERFACES: Record<'staking' | 'governance', Interface> = { staking: STAKING_INTERFACE, governance: governanceInterface };
+const TARGETS: Record<'staking' | 'governance', string> = { staking: STAKING_ADDRESS, governance: GOVERNANCE_ADDRESS };
+
+export function systemCall(target: 'staking' | 'governance', name: string, args: unknown[], value: bigint, summary: string): Call {
+  return { to: TARGETS[target], data: INTERFACES[target].encodeFunctionData(name, args), value, fn: { target, name }, summary };
+}
+
+/** Gas of a call: intrinsic gas plus the system function's fixed cost (SPEC 6: each has one). */
+export function gasLimitOf(call: Call): bigint {
+  const data = new Uint8Array(Buffer.from(call.data.replace(/^0x/, ''), 'hex'));
+  const intrinsic = intrinsicGas({ to: call.to as `0x${string}`, data, accessList: [] });
+  if (call.fn === undefined) return intrinsic;
+  const table = call.fn.target === 'staking' ? STAKING_GAS : GOVERNANCE_GAS;
+  const fixed = table[call.fn.name];
+  if (fixed === undefined) throw new Error(`no documented gas cost for ${call.fn.name}: pass --gas-limit`);
+  return intrinsic + fixed;
+}
+
+export interface DecodedEvent {
+  address: string;
+  /** Event name, when the log is one of the system contracts' events. */
+  event?: string;
+  args?: Record<string, string | boolean>;
+  topics?: string[];
+  data?: string;
+}
+
+function plain(value: unknown): string | boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'bigint') return value.toString();
+  const text = String(value);
+  // Addresses in lower case, as every other cmtd output writes them.
+  return /^0x[0-9a-fA-F]{40}$/.test(text) ? text.toLowerCase() : text;
+}
+
+/** A receipt log, decoded with the staking or governance ABI when it is one of theirs. */
+export function decodeLog(log: EvmLog): DecodedEvent {
+  const topics = log.topics.map((t) => hexlify(t));
+  const data = hexlify(log.data);
+  const iface = log.address === STAKING_ADDRESS ? STAKING_INTERFACE : log.address === GOVERNANCE_ADDRESS ? governanceInterface : undefined;
+  const parsed = iface?.parseLog({ topics, data }) ?? null;
+  if (parsed === null) return { address: log.address, topics, data };
+  const args: Record<string, string | boolean> = {};
+  parsed.fragment.inputs.forEach((input, i) => {
+    args[input.name || String(i)] = plain(parsed.args[i]);
+  });
+  return { address: log.address, event: parsed.name, args };
+}
+
+function decodeResult(fn: Call['fn'], returnData: Uint8Array): Record<string, string | boolean> | undefined {
+  if (fn === undefined || returnData.length === 0) return undefined;
+  try {
+    const iface = INTERFACES[fn.target];
+    const fragment = iface.getFunction(fn.name)!;
+    if (fragment.outputs.length === 0) return undefined;
+    const values = iface.decodeFunctionResult(fragment, returnData);
+    const out: Record<string, string | boolean> = {};
+    fragment.outputs.forEach((o, i) => {
+      out[o.name || String(i)] = plain(values[i]);
+    });
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Wei-valued event fields (amounts, stakes, voting powers), shown in CMT for people. */
+const AMOUNT_FIELD = /amount|stake|power/i;
+
+function formatArgs(args: Record<string, string | boolean>): string {
+  return Object.entries(args)
+    .map(([k, v]) => (typeof v === 'string' && AMOUNT_FIELD.test(k) && /^[0-9]+$/.test(v) ? `${k}=${formatCmt(BigInt(v))} CMT` : `${k}=${String(v)}`))
+    .join(' ');
+}
+
+function formatGasPrice(price: bigint): string {
+  if (price === 0n) return '0 (free)';
+  return price % GWEI === 0n ? `${price / GWEI} gwei` : `${price} wei`;
+}
+
+const CHECK_HINTS: Partial<Record<number, string>> = {
+  [TxCode.NonceTooLow]: 'a transaction of this account may still be pending: wait for it, or pass --nonce',
+  [TxCode.NonceTooHigh]: 'pass the account nonce shown by cmtd query account, or leave out --nonce',
+  [TxCode.InsufficientFunds]: 'the account cannot pay value + gas limit × gas price: fund it (cmtd query account shows its balance)',
+  [TxCode.GasPriceTooLow]: "leave out --gas-price to pay min_gas_price, or use --gas-price 0 for a free slot",
+  [TxCode.FreeTxGasLimit]: 'a free transaction must stay within free_tx_gas_limit: lower --gas-limit or pay a gas price',
+  [TxCode.IntrinsicGas]: 'raise --gas-limit, or leave it out to use the computed one',
+};
+
+interface Outcome {
+  cometHash: string;
+  height: bigint;
+  result: TxResultJson;
+}
+
+async function waitForInclusion(client: NodeClient, cometHash: string, timeoutMs: number): Promise<Outcome | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const found = await client.call((rpc) => rpc.tx(cometHash));
+      return { cometHash, height: BigInt(found.height), result: found.tx_result };
+    } catch (err) {
+      const message = (err as Error).message;
+      if (/indexing is disabled|tx_index/i.test(message)) {
+        throw new Error(`the node does not index transactions, so its outcome cannot be looked up: set [tx_index] indexer = "kv" in its config.toml (${message})`);
+      }
+      if (!(err instanceof CometRpcError) || !/not found/i.test(message)) throw err;
+    }
+    if (Date.now() > deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function unlockFrom(flags: TxFlags): Promise<Wallet> {
+  const store = keyStore(flags.home);
+  let name = flags.from;
+  if (/^0x[0-9a-fA-F]{40}$/.test(name)) {
+    const key = store.findByAddress(name);
+    if (key === undefined) throw new Error(`--from ${name}: no key in ${store.dir} has this address; import it with 'cmtd keys import'`);
+    name = key.name;
+  }
+  store.read(name); // a missing key says so before asking for a password
+  const password = await getPassword({ file: flags.passwordFile, purpose: `key '${name}'` });
+  return store.unlock(name, password);
+}
+
+function senderAddress(flags: TxFlags): string {
+  const store = keyStore(flags.home);
+  if (/^0x[0-9a-fA-F]{40}$/.test(flags.from)) return flags.from.toLowerCase();
+  return store.info(flags.from).address.toLowerCase();
+}
+
+/** Builds, signs, sends and follows one transaction; prints the outcome. */
+export async function sendTx(flags: TxFlags, build: (ctx: TxContext) => Promise<Call> | Call): Promise<void> {
+  const client = new NodeClient(flags.node);
+  const sender = senderAddress(flags);
+  const params = await client.query<ParamsJson>('/params');
+  const call = await build({ flags, client, params, sender });
+  const gasPrice = flags.gasPrice === undefined ? BigInt(params.min_gas_price) : parseGasPrice(flags.gasPrice);
+  const gasLimit = flags.gasLimit === undefined ? gasLimitOf(call) : parseWhole(flags.gasLimit, '--gas-limit');
+  if (gasPrice === 0n && gasLimit > BigInt(params.free_tx_gas_limit)) {
+    throw new Error(`a free transaction (--gas-price 0) may ask for at most ${params.free_tx_gas_limit} gas; this one needs ${gasLimit}`);
+  }
+  const account = await client.query<{ nonce: string; balance: string }>(`/account/${sender}`);
+  const nonce = flags.nonce === undefined ? BigInt(account.nonce) : parseWhole(flags.nonce, '--nonce');
+  const timeoutS = Number(parseWhole(flags.waitTimeout, '--wait-timeout'));
+
+  const wallet = await unlockFrom(flags);
+  if (wallet.address.toLowerCase() !== sender) throw new Error(`the key of --from ${flags.from} is for ${wallet.address}, not ${sender}`);
+  const signed = await wallet.signTransaction({
+    type: 0,
+    chainId: BigInt(params.chain_id),
+    nonce: Number(nonce),
+    gasPrice,
+    gasLimit,
+    to: call.to,
+    value: call.value,
+    data: call.data,
+  });
+  const raw = new Uint8Array(Buffer.from(signed.slice(2), 'hex'));
+  const hash = Transaction.from(signed).hash!;
+  const cometHash = createHash('sha256').update(raw).digest('hex').toUpperCase();
+  const json = flags.output === 'json';
+  if (!json) process.stderr.write(`${call.summary}\nsending ${hash} from ${sender} (nonce ${nonce}, gas limit ${gasLimit}, gas price ${formatGasPrice(gasPrice)})\n`);
+
+  const check = await client.call((rpc) => rpc.broadcastTxSync(raw));
+  if (check.code !== 0) {
+    const hint = CHECK_HINTS[check.code];
+    throw new Error(`the node refused the transaction (code ${check.code} ${codeName(check.code)}): ${check.log}${hint === undefined ? '' : `\n  ${hint}`}`);
+  }
+  const base = { hash, cometHash, from: sender, to: call.to, value: call.value.toString(), nonce: nonce.toString(), gasLimit: gasLimit.toString(), gasPrice: gasPrice.toString() };
+  if (!flags.wait) {
+    if (json) printJson({ ...base, status: 'pending' });
+    else process.stdout.write(`accepted into the mempool: ${hash}\n  look it up: ${flags.node.replace(/\/+$/, '')}/tx?hash=0x${cometHash}\n`);
+    return;
+  }
+  const outcome = await waitForInclusion(client, cometHash, timeoutS * 1000);
+  if (outcome === undefined) {
+    throw new Error(`${hash} was accepted but is not in a block after ${timeoutS} s; look it up later: ${flags.node.replace(/\/+$/, '')}/tx?hash=0x${cometHash}`);
+  }
+  const result = outcome.result;
+  const receipt = result.data === null || result.data === '' ? undefined : decodeReceipt(new Uint8Array(Buffer.from(result.data, 'base64')));
+  const events = (receipt?.logs ?? []).map(decodeLog);
+  const returned = result.code === 0 && receipt !== undefined ? decodeResult(call.fn, receipt.returnData) : undefined;
+  const gasUsed = BigInt(result.gas_used || '0');
+  const price = receipt?.effectiveGasPrice ?? gasPrice;
+  if (result.code !== 0) process.exitCode = 1;
+  if (json) {
+    printJson({
+      ...base,
+      status: result.code === 0 ? 'ok' : 'failed',
+      height: outcome.height.toString(),
+      code: result.code,
+      codeName: codeName(result.code),
+      codespace: result.codespace,
+      log: result.log,
+      gasUsed: gasUsed.toString(),
+      fee: (gasUsed * price).toString(),
+      events,
+      ...(returned === undefined ? {} : { returned }),
+    });
+    return;
+  }
+  const lines = [
+    result.code === 0 ? `ok: ${hash} in block ${outcome.height}` : `FAILED: ${hash} in block ${outcome.height}, code ${result.code} (${codeName(result.code)})`,
+    ...(result.log ? [`log: ${result.log}`] : []),
+    `gas used ${gasUsed} of ${gasLimit} at ${formatGasPrice(price)}: fee ${formatCmt(gasUsed * price, 18)} CMT`,
+  ];
+  if (events.length > 0) {
+    lines.push('events:');
+    for (const e of events) lines.push(e.event === undefined ? `  log of ${e.address}: topics ${e.topics!.join(',')} data ${e.data}` : `  ${e.event} ${formatArgs(e.args!)}`);
+  }
+  if (returned !== undefined) lines.push(`returned: ${formatArgs(returned)}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+// ------------------------------------------------------------------ commands
+
+function pubKeyHex(raw: string): string {
+  return `0x${Buffer.from(parseConsensusKey(raw)).toString('hex')}`;
+}
+
+function ratio(raw: string, flag: string): number {
+  const bp = parseRatioBp(raw, flag);
+  if (bp >= 10_000) throw new Error(`${flag} must be below 100%, got '${raw}'`);
+  return bp;
+}
+
+async function currentCandidate(ctx: TxContext): Promise<CandidateJson> {
+  try {
+    return await ctx.client.query<CandidateJson>(`/candidate/${ctx.sender}`);
+  } catch (err) {
+    if (/not found/i.test((err as Error).message)) throw new Error(`${ctx.sender} is not a candidate: declare first with 'cmtd tx declare'`);
+    throw err;
+  }
+}
+
+function bool(text: string, flag: string): boolean {
+  if (text === 'yes' || text === 'true') return true;
+  if (text === 'no' || text === 'false') return false;
+  throw new Error(`${flag} must be yes or no, got '${text}'`);
+}
+
+type Flags = TxFlags & Record<string, unknown>;
+const str = (flags: Flags, key: string): string => flags[key] as string;
+const optionalStr = (flags: Flags, key: string): string | undefined => (typeof flags[key] === 'string' ? (flags[key] as string) : undefined);
+
+interface Spec {
+  name: string;
+  description: string;
+  options: Option[];
+  describes?: boolean;
+  build: (flags: Flags, ctx: TxContext) => Promise<Call> | Call;
+}
+
+const SPECS: Spec[] = [
+  {
+    name: 'transfer',
+    description: 'send CMT to an address',
+    options: [required('--to <address|key>', 'recipient: an address or a key name'), required('--amount <amount>', 'CMT ("1.5") or wei ("1500000000000000000wei")')],
+    build: (f) => {
+      const to = resolveAddress(str(f, 'to'), f.home, '--to');
+      const amount = parseAmount(str(f, 'amount'), '--amount');
+      return { to, data: '0x', value: amount, summary: `transfer ${formatCmt(amount, 18)} CMT to ${to}` };
+    },
+  },
+  {
+    name: 'declare',
+    description: 'declare candidacy (the value sent is the self-stake)',
+    options: [
+      required('--pub-key <key>', 'ed25519 consensus key of your node: its priv_validator_key.json, base64, or hex'),
+      required('--max-stake <amount>', 'declared maximum total stake (CMT)'),
+      opt('--self-stake <amount>', 'self-stake sent with the call (CMT); default: the minimum, self_stake_ratio of --max-stake'),
+      opt('--comp-rate <ratio>', 'default compensation rate, below 100%: 0.2 or 20%', '0'),
+    ],
+    describes: true,
+    build: (f, ctx) => {
+      const maxStake = parseAmount(str(f, 'maxStake'), '--max-stake');
+      const min = (maxStake * BigInt(ctx.params.self_stake_ratio_bp) + 9_999n) / 10_000n;
+      const selfStake = optionalStr(f, 'selfStake') === undefined ? min : parseAmount(str(f, 'selfStake'), '--self-stake');
+      const rate = ratio(str(f, 'compRate'), '--comp-rate');
+      const description = descriptionFrom(f) ?? '{}';
+      return systemCall(
+        'staking',
+        'declareCandidacy',
+        [pubKeyHex(str(f, 'pubKey')), maxStake, rate, description],
+        selfStake,
+        `declare candidacy: max stake ${formatCmt(maxStake)} CMT, self-stake ${formatCmt(selfStake)} CMT, compensation ${rate / 100}%`,
+      );
+    },
+  },
+  {
+    name: 'update',
+    description: 'update your candidacy; what is not given stays as it is (a changed description clears "verified")',
+    options: [
+      opt('--max-stake <amount>', 'new maximum total stake (CMT)'),
+      opt('--comp-rate <ratio>', 'new default compensation rate (new delegations only)'),
+      opt('--amount <amount>', 'self-stake to add (CMT), e.g. to raise --max-stake', '0'),
+    ],
+    describes: true,
+    build: async (f, ctx) => {
+      const current = await currentCandidate(ctx);
+      const maxStake = optionalStr(f, 'maxStake') === undefined ? BigInt(current.maxStake) : parseAmount(str(f, 'maxStake'), '--max-stake');
+      const rate = optionalStr(f, 'compRate') === undefined ? current.compRateBp : ratio(str(f, 'compRate'), '--comp-rate');
+      const description = descriptionFrom(f, current.description) ?? current.description;
+      const amount = parseAmount(str(f, 'amount'), '--amount');
+      return systemCall('staking', 'updateCandidacy', [maxStake, rate, description], amount, `update candidacy: max stake ${formatCmt(maxStake)} CMT, compensation ${rate / 100}%`);
+    },
+  },
+  {
+    name: 'withdraw-candidacy',
+    description: 'withdraw your candidacy: all its stake starts the unstake wait',
+    options: [],
+    build: () => systemCall('staking', 'withdrawCandidacy', [], 0n, 'withdraw candidacy'),
+  },
+  {
+    name: 'activate',
+    description: 'activate your candidacy again (also after removal by slashing)',
+    options: [],
+    build: () => systemCall('staking', 'activateCandidacy', [], 0n, 'activate candidacy'),
+  },
+  {
+    name: 'deactivate',
+    description: 'deactivate your candidacy: out of the ranking, no awards, no slashing',
+    options: [],
+    build: () => systemCall('staking', 'deactivateCandidacy', [], 0n, 'deactivate candidacy'),
+  },
+  {
+    name: 'verify',
+    description: 'foundation: mark a candidate verified (or not, with --revoke)',
+    options: [required('--candidate <address|key>', 'the candidate'), opt('--revoke', 'clear the mark instead')],
+    build: (f) => {
+      const candidate = resolveAddress(str(f, 'candidate'), f.home, '--candidate');
+      const verified = f.revoke !== true;
+      return systemCall('staking', 'verifyCandidacy', [candidate, verified], 0n, `${verified ? 'verify' : 'unverify'} candidate ${candidate}`);
+    },
+  },
+  {
+    name: 'set-enterprise',
+    description: 'foundation: mark an account CMT Enterprise (or not, with --revoke)',
+    options: [required('--account <address|key>', 'the account'), opt('--revoke', 'clear the mark instead')],
+    build: (f) => {
+      const account = resolveAddress(str(f, 'account'), f.home, '--account');
+      const enterprise = f.revoke !== true;
+      return systemCall('staking', 'setEnterprise', [account, enterprise], 0n, `${enterprise ? 'mark' : 'unmark'} ${account} as enterprise`);
+    },
+  },
+  {
+    name: 'delegate',
+    description: 'stake CMT to a candidate',
+    options: [required('--candidate <address|key>', 'the candidate'), required('--amount <amount>', 'stake (CMT)')],
+    build: (f) => {
+      const candidate = resolveAddress(str(f, 'candidate'), f.home, '--candidate');
+      const amount = parseAmount(str(f, 'amount'), '--amount');
+      return systemCall('staking', 'delegate', [candidate], amount, `delegate ${formatCmt(amount, 18)} CMT to ${candidate}`);
+    },
+  },
+  {
+    name: 'unstake',
+    description: 'start the unstake wait for some or all of your stake at a candidate',
+    options: [required('--candidate <address|key>', 'the candidate'), required('--amount <amount|all>', 'stake to unstake (CMT), or all')],
+    build: (f) => {
+      const candidate = resolveAddress(str(f, 'candidate'), f.home, '--candidate');
+      const text = str(f, 'amount');
+      const amount = text.trim().toLowerCase() === 'all' ? 0n : parseAmount(text, '--amount');
+      if (amount === 0n && text.trim().toLowerCase() !== 'all') throw new Error("--amount 0 would unstake everything: write '--amount all' to mean that");
+      return systemCall('staking', 'unstake', [candidate, amount], 0n, `unstake ${amount === 0n ? 'all' : `${formatCmt(amount, 18)} CMT`} from ${candidate}`);
+    },
+  },
+  {
+    name: 'set-comp-rate',
+    description: "candidate: set one delegation's compensation rate (at most your default)",
+    options: [required('--delegator <address|key>', 'the delegator'), required('--rate <ratio>', '0.05 or 5%')],
+    build: (f) => {
+      const delegator = resolveAddress(str(f, 'delegator'), f.home, '--delegator');
+      const rate = ratio(str(f, 'rate'), '--rate');
+      return systemCall('staking', 'setCompRate', [delegator, rate], 0n, `set the compensation rate of ${delegator}'s delegation to ${rate / 100}%`);
+    },
+  },
+  {
+    name: 'propose-param',
+    description: 'validator: propose a parameter change',
+    options: [
+      required('--param <name>', 'parameter name (cmtd query params lists them)'),
+      required('--value <value>', 'new value, as in genesis params (wei for amounts, basis points for rates)'),
+      opt('--reason <text>', 'why', ''),
+    ],
+    build: (f) =>
+      systemCall('governance', 'proposeParamChange', [str(f, 'param'), str(f, 'value'), str(f, 'reason')], 0n, `propose ${str(f, 'param')} = ${str(f, 'value')}`),
+  },
+  {
+    name: 'propose-transfer',
+    description: 'validator: propose moving funds (held from the source at once; paid if passed, returned if not)',
+    options: [
+      required('--source <address|key>', 'account the funds are taken from'),
+      required('--to <address|key>', 'recipient'),
+      required('--amount <amount>', 'CMT'),
+      opt('--reason <text>', 'why', ''),
+    ],
+    build: (f) => {
+      const source = resolveAddress(str(f, 'source'), f.home, '--source');
+      const to = resolveAddress(str(f, 'to'), f.home, '--to');
+      const amount = parseAmount(str(f, 'amount'), '--amount');
+      return systemCall('governance', 'proposeTransferFund', [source, to, amount, str(f, 'reason')], 0n, `propose moving ${formatCmt(amount, 18)} CMT from ${source} to ${to}`);
+    },
+  },
+  {
+    name: 'vote',
+    description: 'validator: vote on a proposal (a later vote replaces an earlier one)',
+    options: [required('--proposal <id>', 'proposal id'), required('--vote <yes|no>', 'yes or no')],
+    build: (f) => {
+      const id = parseWhole(str(f, 'proposal'), '--proposal');
+      const yes = bool(str(f, 'vote').trim().toLowerCase(), '--vote');
+      return systemCall('governance', 'vote', [id, yes], 0n, `vote ${yes ? 'yes' : 'no'} on proposal ${id}`);
+    },
+  },
+];
+
+export function registerTx(program: Command): void {
+  const tx = program.command('tx').description('sign a transaction with a stored key, send it to a node and print its outcome');
+  for (const spec of SPECS) {
+    const command = tx.command(spec.name).description(spec.description);
+    command.addOption(required('--from <key>', 'the signing key: a name in <home>/keys (or its address)'));
+    for (const option of spec.options) command.addOption(option);
+    if (spec.describes === true) addDescriptionOptions(command);
+    command
+      .addOption(homeOption())
+      .addOption(nodeOption())
+      .addOption(outputOption())
+      .addOption(opt('--password-file <file>', 'file whose first line is the key password (else CMTD_KEY_PASSWORD, else a prompt)'))
+      .addOption(opt('--gas-price <price>', 'wei, or with a unit: 2gwei; 0 uses a free slot (default: min_gas_price)'))
+      .addOption(opt('--gas-limit <gas>', 'default: intrinsic gas + the call’s fixed cost'))
+      .addOption(opt('--nonce <n>', "default: the account's next nonce"))
+      .addOption(opt('--no-wait', 'return once the node accepted the transaction, without waiting for a block'))
+      .addOption(opt('--wait-timeout <seconds>', 'how long to wait for a block', '60'))
+      .action((flags: Flags) => sendTx(flags, (ctx) => spec.build(flags, ctx)));
+  }
+}

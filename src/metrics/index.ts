@@ -1,0 +1,3 @@
+export type { AppMetrics, BlockObservation } from './observer.js';
+export { NodeMetrics, weiToCmt, type CommittedState, type NodeMetricsOptions } from './metrics.js';
+export { startMetricsServer, parseHostPort, type MetricsServer } from './server.js';

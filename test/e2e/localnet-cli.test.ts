@@ -1,0 +1,191 @@
+/**
+ * `cmtd localnet` as an operator runs it, each command a child process:
+ * start 2 validators + 1 further candidate on a free port range, watch the
+ * heights through `localnet status`, see the candidate rank as a backup,
+ * `localnet stop` from "another terminal", start again (the chain goes on)
+ * and Ctrl-C it, then `reset`.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { defaultCmtdCommand, devAccounts } from '../../src/localnet/network.js';
+import { waitFor } from '../../src/localnet/process.js';
+import { CometRpc } from '../../src/localnet/rpc.js';
+
+const run = promisify(execFile);
+const [COMMAND, ...BASE_ARGS] = defaultCmtdCommand();
+const NODES = 3;
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A base port whose nodes' ports (base+10i+6 … +9) are free, below the ephemeral range. */
+async function freeBasePort(): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const base = 20_000 + 10 * Math.floor(Math.random() * 1_150);
+    const ports = Array.from({ length: NODES }, (_, i) => [6, 7, 8, 9].map((o) => base + 10 * i + o)).flat();
+    if ((await Promise.all(ports.map(canListen))).every(Boolean)) return base;
+  }
+  throw new Error('no free port range');
+}
+
+function cmtd(...args: string[]): Promise<string> {
+  return run(COMMAND!, [...BASE_ARGS, ...args], { timeout: 60_000 }).then((r) => r.stdout);
+}
+
+function descendants(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const [child, parent] of parents) {
+      if (parent === p) {
+        out.push(child);
+        walk(child);
+      }
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+interface Started {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  output(): string;
+}
+
+/** `cmtd localnet start …` in the background; resolves once it printed its summary. */
+async function startLocalnet(args: string[]): Promise<Started> {
+  const child = spawn(COMMAND!, [...BASE_ARGS, 'localnet', 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      if (/funded development accounts/.test(output)) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`localnet start exited with ${code}:\n${output}`)));
+  });
+  return { child, exited, output: () => output };
+}
+
+/** The heights `localnet status` reports, by node. */
+async function statusHeights(dir: string): Promise<Map<number, bigint>> {
+  const out = await cmtd('localnet', 'status', '--dir', dir);
+  const heights = new Map<number, bigint>();
+  for (const m of out.matchAll(/^node(\d+)\s+(validator|candidate)\s+height (\d+)/gm)) heights.set(Number(m[1]), BigInt(m[3]!));
+  return heights;
+}
+
+describe('cmtd localnet (command line)', () => {
+  let parent: string;
+  let dir: string;
+  let base: number;
+  let running: Started | undefined;
+
+  before(async () => {
+    parent = mkdtempSync(join(tmpdir(), 'cmtd-localnet-cli-'));
+    dir = join(parent, 'net');
+    base = await freeBasePort();
+  });
+
+  after(async () => {
+    if (running !== undefined && running.child.exitCode === null && running.child.signalCode === null) {
+      running.child.kill('SIGTERM');
+      await running.exited;
+    }
+    if (process.env.CMTD_KEEP_TEST_FILES === undefined) rmSync(parent, { recursive: true, force: true });
+  });
+
+  it('starts 2 validators and 1 candidate: the summary lists every node with its Ethereum JSON-RPC', async () => {
+    running = await startLocalnet(['--dir', dir, '--validators', '2', '--candidates', '1', '--base-port', String(base), '--block-time', '300ms']);
+    const summary = running.output();
+    for (let i = 0; i < NODES; i++) {
+      const role = i < 2 ? 'validator' : 'candidate';
+      assert.match(summary, new RegExp(`^node${i}\\s+${role}\\s+http://127\\.0\\.0\\.1:${base + 10 * i + 7}\\s+http://127\\.0\\.0\\.1:${base + 10 * i + 9}\\s`, 'm'));
+      assert.ok(existsSync(join(dir, `node${i}`, 'cmtd.log')) && existsSync(join(dir, `node${i}`, 'cometbft.log')), `node${i} has its log files`);
+    }
+  });
+
+  it('reports growing heights on every node through `localnet status`', async () => {
+    await waitFor(
+      'every node at height 3 in localnet status',
+      async () => {
+        const heights = await statusHeights(dir);
+        return heights.size === NODES && [...heights.values()].every((h) => h >= 3n) ? heights : undefined;
+      },
+      90_000,
+      0,
+    );
+  });
+
+  it('ranks the further candidate as a backup, outside CometBFT validator set', async () => {
+    const rpc = new CometRpc(`http://127.0.0.1:${base + 7}`);
+    const candidates = await rpc.queryJson<Array<{ address: string; role: string }>>('/candidates');
+    assert.equal(candidates.length, NODES);
+    // Node i is operated by development account i.
+    const operators = devAccounts(NODES).map((a) => a.address);
+    const roles = Object.fromEntries(candidates.map((c) => [`node${operators.indexOf(c.address.toLowerCase())}`, c.role]));
+    assert.deepEqual(roles, { node0: 'validator', node1: 'validator', node2: 'backup' });
+    assert.equal((await rpc.validators()).validators.length, 2);
+    // The candidate node follows the chain as a full node.
+    const candidateRpc = new CometRpc(`http://127.0.0.1:${base + 27}`);
+    assert.equal((await candidateRpc.status()).validator_info.voting_power, '0');
+  });
+
+  it('stops from another terminal with `localnet stop`: every process exits', async () => {
+    const children = descendants(running!.child.pid!);
+    assert.ok(children.length >= 2 * NODES, `cmtd and cometbft of every node run (found ${children.length})`);
+    assert.match(await cmtd('localnet', 'stop', '--dir', dir), /stopped/);
+    assert.equal(await running!.exited, 0, running!.output());
+    assert.deepEqual(children.filter(alive), []);
+    assert.ok(!existsSync(join(dir, 'localnet.pid')));
+  });
+
+  it('starts again where it stopped, and Ctrl-C stops it', async () => {
+    running = await startLocalnet(['--dir', dir]);
+    const before = (await statusHeights(dir)).get(0) ?? 0n;
+    assert.ok(before >= 3n, 'the chain was kept');
+    await waitFor('a new block after the restart', async () => (((await statusHeights(dir)).get(0) ?? 0n) > before ? true : undefined), 60_000, 0);
+    const children = descendants(running.child.pid!);
+    running.child.kill('SIGINT');
+    assert.equal(await running.exited, 0, running.output());
+    assert.match(running.output(), /interrupted: stopping 3 nodes/);
+    assert.deepEqual(children.filter(alive), []);
+  });
+
+  it('resets: the files are gone', async () => {
+    assert.match(await cmtd('localnet', 'reset', '--dir', dir), /removed/);
+    assert.ok(!existsSync(dir));
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * A Hardhat project (test/hardhat/) against a real one-node chain: `npx
+ * hardhat test --network cmtd` compiles contracts/*.sol with the local solc
+ * package, deploys the escrow and the loyalty token with ethers through the
+ * node's JSON-RPC gateway and runs its Mocha tests (escrow flow, events,
+ * reverts with reasons). Telemetry and compiler downloads are off: nothing
+ * leaves the machine.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLocalnet, tempDir } from '../support/chain.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+interface MochaJsonReport {
+  stats: { tests: number; passes: number; failures: number; pending: number };
+  passes: Array<{ fullTitle: string }>;
+  failures: Array<{ fullTitle: string; err: { message?: string; stack?: string } }>;
+}
+
+/** The tests the Hardhat project must pass (test/hardhat/test/*.cjs). */
+const EXPECTED = [
+  'Escrow deploys the escrow contract',
+  'Escrow pays the seller when the buyer confirms a shipped order',
+  'Escrow refunds the buyer when the seller cancels',
+  'Escrow lets the arbiter split a disputed order',
+  'Escrow lets the seller claim payment once the confirmation window has passed',
+  'Escrow reverts refused steps with Escrow reasons',
+  'LoyaltyToken deploys the loyalty token with the merchant as owner',
+  'LoyaltyToken mints points to customers with Transfer events',
+  'LoyaltyToken transfers points between customers and through an allowance',
+  'LoyaltyToken redeems points with a Redeemed event',
+  'LoyaltyToken reverts with the custom errors of OpenZeppelin',
+];
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const collect = (chunk: Buffer): void => {
+      output = (output + chunk.toString('utf8')).slice(-200_000);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} ${args.join(' ')} did not finish within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, output });
+    });
+  });
+}
+
+describe('Hardhat project against a cmtd node', { timeout: 600_000 }, () => {
+  let net: Awaited<ReturnType<typeof startLocalnet>>;
+  let out: string;
+
+  before(async () => {
+    net = await startLocalnet('hardhat', { nodes: 1, accounts: 6, blockTime: '200ms' });
+    await net.waitForHeight(2n);
+    out = tempDir('hardhat-out');
+  });
+  after(async () => {
+    await net?.cleanup();
+    if (out !== undefined && process.env.CMTD_KEEP_TEST_FILES === undefined) rmSync(out, { recursive: true, force: true });
+  });
+
+  it('runs `hardhat test --network cmtd`: compiles, deploys and passes every test', async () => {
+    const node = net.nodes[0]!;
+    assert.ok(node.ethRpcUrl, 'the localnet serves the gateway');
+    const report = join(out, 'report.json');
+    const hardhatCli = join(ROOT, 'node_modules', '.bin', 'hardhat');
+    assert.ok(existsSync(hardhatCli), 'hardhat is installed (npm install)');
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      CMTD_RPC_URL: node.ethRpcUrl,
+      // Dev accounts 1-5 (account 0 operates the validator).
+      CMTD_PRIVATE_KEYS: net.accounts.slice(1, 6).map((a) => a.privateKey).join(','),
+      CMTD_HARDHAT_OUT: out,
+      CMTD_HARDHAT_REPORT: report,
+      HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true',
+      CI: 'true',
+      NO_COLOR: '1',
+    };
+    const { code, output } = await run('npx', ['--no-install', 'hardhat', 'test', '--network', 'cmtd', '--config', 'test/hardhat/hardhat.config.cjs'], env, 480_000);
+    assert.ok(existsSync(report), `hardhat wrote no test report (exit code ${code}):\n${output}`);
+    const result = JSON.parse(readFileSync(report, 'utf8')) as MochaJsonReport;
+    const failures = result.failures.map((f) => `${f.fullTitle}: ${f.err.stack ?? f.err.message ?? ''}`).join('\n\n');
+    assert.equal(result.stats.failures, 0, failures);
+    assert.equal(code, 0, output);
+    const passed = new Set(result.passes.map((p) => p.fullTitle));
+    for (const name of EXPECTED) assert.ok(passed.has(name), `'${name}' passed`);
+    assert.equal(result.stats.pending, 0);
+    // The contracts were compiled by the local solc (no download) into our own output directory.
+    assert.ok(existsSync(join(out, 'artifacts', 'contracts', 'Escrow.sol', 'Escrow.json')));
+    assert.ok(existsSync(join(out, 'artifacts', 'contracts', 'LoyaltyToken.sol', 'LoyaltyToken.json')));
+  });
+});

@@ -1,0 +1,248 @@
+/**
+ * docker-compose.yml and the Dockerfile agree with `cmtd localnet` (no
+ * Docker engine needed): 4 node services built from the Dockerfile, the
+ * localnet port scheme, the init service's `cmtd localnet init --docker`
+ * producing a genesis the app accepts and configs whose peers are the
+ * compose services, the pinned CometBFT. `docker compose config` checks the
+ * file too when the compose plugin is installed.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { parseAppGenesis } from '../../src/app/genesis.js';
+import { createModules } from '../../src/app/wiring.js';
+import { cometbftBinary, DEFAULT_COMETBFT_VERSION, readGenesis, type CometGenesis } from '../../src/localnet/cometbft.js';
+import { defaultCmtdCommand, dockerHost } from '../../src/localnet/network.js';
+import { Overlay } from '../../src/store/kv.js';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
+
+interface Service {
+  build?: { context: string; dockerfile: string };
+  image?: string;
+  entrypoint?: string[];
+  command?: string[];
+  ports?: string[];
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+}
+
+interface Compose {
+  name?: string;
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+}
+
+const compose = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as Compose;
+const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const nodeNames = Object.keys(compose.services).filter((name) => name !== 'init');
+
+/** The value after `flag` in an argument list. */
+function flag(args: string[], name: string): string {
+  const i = args.indexOf(name);
+  assert.ok(i >= 0 && i + 1 < args.length, `${name} is given`);
+  return args[i + 1]!;
+}
+
+const initArgs = compose.services.init?.command ?? [];
+const BASE_PORT = Number(flag(initArgs, '--base-port'));
+const VALIDATORS = Number(flag(initArgs, '--validators'));
+const MOUNT = flag(initArgs, '--dir');
+
+function cometbftAvailable(): boolean {
+  try {
+    cometbftBinary();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function composePluginAvailable(): boolean {
+  try {
+    execFileSync('docker', ['compose', 'version'], { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** CometBFT's node id: the first 20 bytes of sha256 over the node key's ed25519 public key, hex. */
+function nodeIdOf(home: string): string {
+  const key = JSON.parse(readFileSync(join(home, 'config', 'node_key.json'), 'utf8')) as { priv_key: { value: string } };
+  const publicKey = Buffer.from(key.priv_key.value, 'base64').subarray(32);
+  return createHash('sha256').update(publicKey).digest().subarray(0, 20).toString('hex');
+}
+
+function tomlValue(text: string, section: string, key: string): string | undefined {
+  let current = '';
+  for (const line of text.split('\n')) {
+    const header = /^\s*\[([^\]]+)\]\s*$/.exec(line);
+    if (header !== null) current = header[1]!.trim();
+    else if (current === section) {
+      const m = new RegExp(`^\\s*${key}\\s*=\\s*"?([^"]*)"?\\s*$`).exec(line);
+      if (m !== null) return m[1];
+    }
+  }
+  return undefined;
+}
+
+describe('docker-compose.yml', () => {
+  it('runs 4 nodes, each a service built from the Dockerfile, after the init service', () => {
+    assert.deepEqual(nodeNames, [0, 1, 2, 3].map(dockerHost));
+    assert.equal(VALIDATORS, nodeNames.length);
+    const images = new Set<string | undefined>();
+    for (const [name, service] of Object.entries(compose.services)) {
+      assert.deepEqual(service.build, { context: '.', dockerfile: 'Dockerfile' }, `${name} is built from the Dockerfile`);
+      images.add(service.image);
+    }
+    assert.equal(images.size, 1, 'one image for every service');
+    nodeNames.forEach((name, i) => {
+      const service = compose.services[name]!;
+      assert.deepEqual(service.entrypoint, ['node', '/app/docker/entrypoint.mjs']);
+      assert.deepEqual(service.command, [String(i)], `${name} runs node ${i}`);
+      assert.deepEqual(service.depends_on, { init: { condition: 'service_completed_successfully' } });
+    });
+  });
+
+  it('publishes the localnet ports of node i on loopback: base+10i+6 p2p, +7 CometBFT RPC, +9 Ethereum JSON-RPC', () => {
+    assert.equal(BASE_PORT, 26600, "the default of 'cmtd localnet start'");
+    nodeNames.forEach((name, i) => {
+      const ports = [6, 7, 9].map((offset) => BASE_PORT + 10 * i + offset);
+      assert.deepEqual(
+        compose.services[name]!.ports,
+        ports.map((p) => `127.0.0.1:${p}:${p}`),
+        name,
+      );
+    });
+  });
+
+  it('mounts the network that the init service writes with `cmtd localnet init --docker` into every node', () => {
+    assert.deepEqual(initArgs.slice(0, 3), ['localnet', 'init', '--docker']);
+    assert.equal(flag(initArgs, '--chain-id'), 'cmtd-localnet');
+    for (const [name, service] of Object.entries(compose.services)) {
+      assert.deepEqual(service.volumes, [`localnet:${MOUNT}`], `${name} mounts the localnet volume at ${MOUNT}`);
+    }
+    assert.ok(compose.volumes !== undefined && 'localnet' in compose.volumes);
+  });
+
+  describe('the network the init service writes (needs the cometbft binary)', { skip: !cometbftAvailable() && 'cometbft is not installed (scripts/install-cometbft.sh)' }, () => {
+    let tmp: string;
+    let dir: string;
+    let geneses: CometGenesis[];
+
+    before(async () => {
+      tmp = mkdtempSync(join(tmpdir(), 'cmtd-docker-'));
+      dir = join(tmp, 'localnet');
+      // The init service's own command line, with the volume replaced by a temporary directory.
+      const args = initArgs.map((a, i) => (initArgs[i - 1] === '--dir' ? dir : a));
+      const [command, ...base] = defaultCmtdCommand();
+      await run(command!, [...base, ...args], { timeout: 60_000 });
+      geneses = nodeNames.map((_, i) => readGenesis(join(dir, `node${i}`)));
+    });
+
+    after(() => rmSync(tmp, { recursive: true, force: true }));
+
+    it('gives every node the same genesis: chain id, the 4 nodes as validators, an app_state InitChain accepts', () => {
+      const [genesis] = geneses;
+      for (const g of geneses) assert.deepEqual(g, genesis);
+      assert.equal(genesis!.chain_id, flag(initArgs, '--chain-id'));
+      const keys = nodeNames.map((_, i) => {
+        const key = JSON.parse(readFileSync(join(dir, `node${i}`, 'config', 'priv_validator_key.json'), 'utf8')) as { pub_key: { value: string } };
+        return key.pub_key.value;
+      });
+      assert.deepEqual(
+        genesis!.validators?.map((v) => v.pub_key.value),
+        keys,
+      );
+      // The node's own genesis validation: parse app_state and run InitChain over an empty state.
+      const app = parseAppGenesis(Buffer.from(JSON.stringify(genesis!.app_state)));
+      const elected = createModules().initGenesis(new Overlay({ get: () => undefined }), app, []);
+      assert.deepEqual(
+        elected.map((v) => Buffer.from(v.pubKey).toString('base64')).sort(),
+        [...keys].sort(),
+        'InitChain elects the 4 nodes',
+      );
+      assert.ok(app.accounts.length >= 4, 'funded development accounts');
+    });
+
+    it('configures each node for its container: ports as published, peers by service name', () => {
+      const manifest = JSON.parse(readFileSync(join(dir, 'localnet.json'), 'utf8')) as {
+        docker?: boolean;
+        cometVersion: string;
+        nodes: Array<{ index: number; p2pPort: number; rpcPort: number; abciPort: number; ethRpcPort: number }>;
+      };
+      assert.equal(manifest.docker, true);
+      assert.equal(manifest.cometVersion, DEFAULT_COMETBFT_VERSION);
+      const ids = nodeNames.map((_, i) => nodeIdOf(join(dir, `node${i}`)));
+      nodeNames.forEach((name, i) => {
+        const node = manifest.nodes[i]!;
+        const port = (offset: number): number => BASE_PORT + 10 * i + offset;
+        assert.deepEqual([node.p2pPort, node.rpcPort, node.abciPort, node.ethRpcPort], [port(6), port(7), port(8), port(9)]);
+        const published = compose.services[name]!.ports!.map((p) => Number(p.split(':').at(-1)));
+        assert.deepEqual(published, [node.p2pPort, node.rpcPort, node.ethRpcPort]);
+        const config = readFileSync(join(dir, `node${i}`, 'config', 'config.toml'), 'utf8');
+        assert.equal(tomlValue(config, '', 'proxy_app'), `tcp://127.0.0.1:${node.abciPort}`, 'ABCI inside the container');
+        assert.equal(tomlValue(config, 'rpc', 'laddr'), `tcp://0.0.0.0:${node.rpcPort}`);
+        assert.equal(tomlValue(config, 'p2p', 'laddr'), `tcp://0.0.0.0:${node.p2pPort}`);
+        const peers = (tomlValue(config, 'p2p', 'persistent_peers') ?? '').split(',').sort();
+        const expected = nodeNames
+          .map((peer, j) => `${ids[j]}@${peer}:${manifest.nodes[j]!.p2pPort}`)
+          .filter((_, j) => j !== i)
+          .sort();
+        assert.deepEqual(peers, expected, `${name}'s peers are the other services`);
+      });
+    });
+
+    it('runs cmtd and cometbft of node i as the entrypoint says', async () => {
+      const { stdout } = await run(process.execPath, [join(ROOT, 'docker', 'entrypoint.mjs'), '2', '--dry-run'], {
+        env: { ...process.env, CMTD_LOCALNET_DIR: dir, COMETBFT_BIN: '/usr/local/bin/cometbft' },
+      });
+      const plan = JSON.parse(stdout) as { cmtd: string[]; cometbft: string[]; peerHosts: string[] };
+      const port = (offset: number): number => BASE_PORT + 20 + offset;
+      assert.equal(flag(plan.cmtd, '--home'), join(dir, 'node2', 'cmtd'));
+      assert.equal(flag(plan.cmtd, '--address'), `tcp://127.0.0.1:${port(8)}`);
+      assert.equal(flag(plan.cmtd, '--rpc-address'), `0.0.0.0:${port(9)}`);
+      assert.equal(flag(plan.cmtd, '--comet-rpc'), `http://127.0.0.1:${port(7)}`);
+      assert.deepEqual(plan.cometbft, ['/usr/local/bin/cometbft', 'node', '--home', join(dir, 'node2')]);
+      assert.deepEqual(plan.peerHosts.sort(), ['node0', 'node1', 'node3']);
+    });
+  });
+
+  it('passes `docker compose config`', { skip: !composePluginAvailable() && 'the docker compose plugin is not installed' }, async () => {
+    await run('docker', ['compose', '-f', COMPOSE_FILE, 'config', '--quiet'], { cwd: ROOT, timeout: 30_000 });
+  });
+});
+
+describe('Dockerfile', () => {
+  it('builds the pinned CometBFT with go install', () => {
+    assert.equal(/^ARG COMETBFT_VERSION=(\S+)$/m.exec(dockerfile)?.[1], DEFAULT_COMETBFT_VERSION);
+    assert.equal(DEFAULT_COMETBFT_VERSION, 'v0.38.25');
+    assert.match(dockerfile, /^FROM golang:\S+ AS cometbft$/m);
+    assert.match(dockerfile, /go install [^\n]*"github\.com\/cometbft\/cometbft\/cmd\/cometbft@\$\{COMETBFT_VERSION\}"/);
+    const install = readFileSync(join(ROOT, 'scripts', 'install-cometbft.sh'), 'utf8');
+    assert.equal(/^DEFAULT_VERSION=(\S+)$/m.exec(install)?.[1], DEFAULT_COMETBFT_VERSION, 'the same pin as scripts/install-cometbft.sh');
+  });
+
+  it('builds cmtd on Node 20 (npm ci, build) and ships both in the runtime image', () => {
+    assert.match(dockerfile, /^FROM node:20\S* AS build$/m);
+    assert.match(dockerfile, /^RUN npm ci\b/m);
+    assert.match(dockerfile, /npm run build/);
+    const stages = dockerfile.split(/^FROM /m);
+    const runtime = stages.at(-1)!;
+    assert.match(runtime, /^node:20\S*/);
+    assert.match(runtime, /COPY --from=cometbft \/out\/cometbft \/usr\/local\/bin\/cometbft/);
+    assert.match(runtime, /COMETBFT_BIN=\/usr\/local\/bin\/cometbft/);
+    assert.match(runtime, /COPY --from=build \/app\/dist/);
+    assert.match(runtime, /COPY docker\/entrypoint\.mjs \.\/docker\/entrypoint\.mjs/, 'the entrypoint docker-compose.yml runs');
+    assert.match(runtime, /COPY proto /, 'the ABCI schema, read at run time');
+  });
+});

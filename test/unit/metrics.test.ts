@@ -1,0 +1,178 @@
+/** Prometheus metrics: the app's observer hook feeding NodeMetrics, the state gauges, and the /metrics endpoint. */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CmtdApp } from '../../src/app/app.js';
+import { createModules } from '../../src/app/wiring.js';
+import { NodeMetrics, parseHostPort, startMetricsServer, weiToCmt } from '../../src/metrics/index.js';
+import { CommittedStore } from '../../src/store/committed-store.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { benchAccounts, signLegacyTransfer, type BenchAccount } from '../../bench/lib/txgen.js';
+import type { RequestFinalizeBlock } from '../../src/abci/types.js';
+
+const CMT = 10n ** 18n;
+
+function finalizeRequest(height: bigint, txs: Uint8Array[]): RequestFinalizeBlock {
+  return {
+    txs,
+    decidedLastCommit: { round: 0, votes: [] },
+    misbehavior: [],
+    hash: new Uint8Array(32).fill(Number(height % 256n)),
+    height,
+    time: { seconds: 1_700_000_000n + height, nanos: 0 },
+    nextValidatorsHash: new Uint8Array(32),
+    proposerAddress: new Uint8Array(20),
+  };
+}
+
+/** The value of one sample in the registry's text output, e.g. `cmtd_block_height` or `cmtd_tx_rejected_total{stage="check",code="NonceTooHigh"}`. */
+function sample(text: string, series: string): number | undefined {
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    if (line.slice(0, space) === series) return Number(line.slice(space + 1));
+  }
+  return undefined;
+}
+
+/** Resolves after the callbacks queued with setImmediate so far have run (the state refresh after Commit). */
+function afterImmediate(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('metrics', () => {
+  let dir: string;
+  let store: CommittedStore;
+  let app: CmtdApp;
+  let metrics: NodeMetrics;
+  let alice: BenchAccount;
+  let bob: BenchAccount;
+  let carol: BenchAccount;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cmtd-metrics-'));
+    [alice, bob, carol] = benchAccounts(3, 'metrics-test');
+    store = await CommittedStore.open(join(dir, 'state.db'));
+    const modules = createModules();
+    metrics = new NodeMetrics({ store, modules, logger: silentLogger(), processMetrics: false });
+    app = new CmtdApp({ store, modules, logger: silentLogger(), metrics });
+    const candidate = (who: BenchAccount, stake: bigint, name: string): unknown => ({
+      address: who.address,
+      pub_key: randomBytes(32).toString('base64'),
+      max_stake: (100_000n * CMT).toString(),
+      self_stake: stake.toString(),
+      comp_rate_bp: 2000,
+      description: { name },
+    });
+    await app.initChain({
+      time: { seconds: 1_700_000_000n, nanos: 0 },
+      chainId: 'test',
+      consensusParams: { block: { maxBytes: 1_000_000n, maxGas: 10_000_000n } },
+      validators: [],
+      appStateBytes: Buffer.from(
+        JSON.stringify({
+          params: { max_validators: 1, backup_validators: 1 },
+          accounts: [alice, bob, carol].map((a) => ({ address: a!.address, balance: (1_000_000n * CMT).toString() })),
+          candidates: [candidate(bob!, 20_000n * CMT, 'bob'), candidate(carol!, 10_000n * CMT, 'carol')],
+        }),
+      ),
+      initialHeight: 1n,
+    });
+  });
+
+  after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts from the committed state: height 0, nothing staked yet', async () => {
+    const text = await metrics.registry.metrics();
+    assert.equal(sample(text, 'cmtd_block_height'), 0);
+    assert.equal(sample(text, 'cmtd_validators'), 0);
+    assert.equal(sample(text, 'cmtd_staked_ratio'), 0);
+    assert.equal(sample(text, 'cmtd_block_txs_count'), 0);
+    assert.equal(sample(text, 'process_cpu_seconds_total'), undefined, 'process metrics were turned off');
+  });
+
+  it('counts CheckTx latencies and refusals by code name', async () => {
+    const ok = await app.checkTx({ tx: signLegacyTransfer(alice!, bob!.address, 1n, 0n), type: 'new' });
+    assert.equal(ok.code, 0, ok.log);
+    const gap = await app.checkTx({ tx: signLegacyTransfer(alice!, bob!.address, 1n, 7n), type: 'new' });
+    assert.equal(gap.code, 5);
+    const wrongChain = await app.checkTx({ tx: signLegacyTransfer(alice!, bob!.address, 1n, 1n, 1n), type: 'new' });
+    assert.equal(wrongChain.code, 3);
+    const text = await metrics.registry.metrics();
+    assert.equal(sample(text, 'cmtd_checktx_duration_seconds_count'), 3);
+    assert.equal(sample(text, 'cmtd_tx_rejected_total{stage="check",code="NonceTooHigh"}'), 1);
+    assert.equal(sample(text, 'cmtd_tx_rejected_total{stage="check",code="ChainId"}'), 1);
+    assert.ok((sample(text, 'cmtd_checktx_duration_seconds_sum') ?? -1) >= 0);
+  });
+
+  it('reports committed blocks: height, transactions, refusals, latencies, and the state gauges after Commit', async () => {
+    const txs = [
+      signLegacyTransfer(alice!, bob!.address, 5n * CMT, 0n),
+      signLegacyTransfer(alice!, bob!.address, 1n, 0n), // nonce already used by the first
+      signLegacyTransfer(alice!, carol!.address, 1n, 1n),
+    ];
+    const r1 = await app.finalizeBlock(finalizeRequest(1n, txs));
+    assert.deepEqual(
+      r1.txResults.map((r) => r.code),
+      [0, 4, 0],
+    );
+    await app.commit();
+    await afterImmediate();
+    const r2 = await app.finalizeBlock(finalizeRequest(2n, []));
+    assert.equal(r2.txResults.length, 0);
+    await app.commit();
+    await afterImmediate();
+
+    const text = await metrics.registry.metrics();
+    assert.equal(sample(text, 'cmtd_block_height'), 2);
+    assert.equal(sample(text, 'cmtd_txs_total'), 3);
+    assert.equal(sample(text, 'cmtd_block_txs_count'), 2);
+    assert.equal(sample(text, 'cmtd_block_txs_sum'), 3);
+    assert.equal(sample(text, 'cmtd_block_txs_bucket{le="0"}'), 1, 'one empty block');
+    assert.equal(sample(text, 'cmtd_finalize_block_duration_seconds_count'), 2);
+    assert.equal(sample(text, 'cmtd_commit_duration_seconds_count'), 2);
+    assert.equal(sample(text, 'cmtd_tx_rejected_total{stage="block",code="NonceTooLow"}'), 1);
+
+    // State gauges, from the same queries the RPC answers.
+    assert.equal(sample(text, 'cmtd_validators'), 1);
+    assert.equal(sample(text, 'cmtd_backup_validators'), 1);
+    assert.equal(sample(text, 'cmtd_candidates'), 2);
+    const supply = (await app.query({ path: '/supply', data: new Uint8Array(0), height: 0n, prove: false })).value!;
+    const s = JSON.parse(Buffer.from(supply).toString('utf8')) as { supply: string; staked: string };
+    assert.ok(BigInt(s.staked) >= 30_000n * CMT, 'the genesis self-stakes, plus block awards');
+    assert.equal(sample(text, 'cmtd_total_supply_cmt'), weiToCmt(BigInt(s.supply)));
+    assert.equal(sample(text, 'cmtd_staked_cmt'), weiToCmt(BigInt(s.staked)));
+    assert.equal(sample(text, 'cmtd_staked_ratio'), Number((BigInt(s.staked) * 1_000_000n) / BigInt(s.supply)) / 1_000_000);
+  });
+
+  it('serves the registry on GET /metrics', async () => {
+    const server = await startMetricsServer({ address: '127.0.0.1:0', registry: metrics.registry, logger: silentLogger() });
+    try {
+      assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      const response = await fetch(server.url);
+      assert.equal(response.status, 200);
+      assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+      const text = await response.text();
+      assert.equal(sample(text, 'cmtd_block_height'), 2);
+      assert.match(text, /# HELP cmtd_staked_ratio /);
+      assert.equal((await fetch(server.url.replace('/metrics', '/other'))).status, 404);
+      assert.equal((await fetch(server.url, { method: 'POST' })).status, 405);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('parses listen addresses', () => {
+    assert.deepEqual(parseHostPort('127.0.0.1:26660'), { host: '127.0.0.1', port: 26660 });
+    assert.deepEqual(parseHostPort(':9100'), { host: '0.0.0.0', port: 9100 });
+    assert.deepEqual(parseHostPort('[::1]:9100'), { host: '::1', port: 9100 });
+    assert.throws(() => parseHostPort('localhost'), /expected host:port/);
+    assert.throws(() => parseHostPort('127.0.0.1:70000'), /expected host:port/);
+  });
+});
