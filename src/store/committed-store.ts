@@ -203,6 +203,12 @@ export class CommittedStore implements KVReader {
     return this.state.size;
   }
 
+  /** Every committed key and value, in no particular order (values shared: do not mutate). */
+  entries(): IterableIterator<[string, Uint8Array]> {
+    this.assertOpen();
+    return this.state.entries();
+  }
+
   /** The committed value of `key`. The bytes are shared: do not mutate them. */
   get(key: string): Uint8Array | undefined {
     return this.state.get(key);
