@@ -217,8 +217,26 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('passes `docker compose config`', { skip: !composePluginAvailable() && 'the docker compose plugin is not installed' }, async () => {
+  it('passes `docker compose config`, which reads it as this test does', { skip: !composePluginAvailable() && 'the docker compose plugin is not installed' }, async () => {
     await run('docker', ['compose', '-f', COMPOSE_FILE, 'config', '--quiet'], { cwd: ROOT, timeout: 30_000 });
+    const { stdout } = await run('docker', ['compose', '-f', COMPOSE_FILE, 'config', '--format', 'json'], { cwd: ROOT, timeout: 30_000 });
+    const resolved = JSON.parse(stdout) as {
+      services: Record<string, { image: string; command: string[]; ports?: Array<{ host_ip: string; target: number; published: string }>; volumes: Array<{ source: string; target: string }> }>;
+    };
+    assert.deepEqual(Object.keys(resolved.services).sort(), Object.keys(compose.services).sort());
+    for (const [name, service] of Object.entries(compose.services)) {
+      const r = resolved.services[name]!;
+      assert.equal(r.image, service.image);
+      assert.deepEqual(r.command, service.command);
+      assert.deepEqual(
+        (r.ports ?? []).map((p) => `${p.host_ip}:${p.published}:${p.target}`),
+        service.ports ?? [],
+      );
+      assert.deepEqual(
+        r.volumes.map((v) => `${v.source}:${v.target}`),
+        service.volumes,
+      );
+    }
   });
 });
 
