@@ -2,45 +2,45 @@
 /**
  * The `cmtd` command line. Every option has a flag and an environment
  * variable (CMTD_<NAME>); `cmtd <command> --help` lists them with defaults.
+ *
+ * Commands are loaded on demand: `cmtd query …` does not load the ABCI
+ * server, the EVM or the metrics, which keeps a CLI call quick. `cmtd --help`
+ * (or an unknown command) loads them all to list them.
  */
 import { Command } from 'commander';
-import { registerDev } from './dev.js';
-import { registerEconomics } from './economics.js';
-import { registerExport } from './export.js';
-import { registerGenesis } from './genesis.js';
-import { registerInit } from './init.js';
-import { registerKeys } from './keys.js';
-import { registerLocalnet } from './localnet.js';
-import { registerQuery } from './query.js';
-import { registerReplay } from './replay.js';
-import { registerSimulate } from './simulate.js';
-import { registerStart } from './start.js';
-import { registerTx } from './tx.js';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  start: async () => (await import('./start.js')).registerStart,
+  localnet: async () => (await import('./localnet.js')).registerLocalnet,
+  dev: async () => (await import('./dev.js')).registerDev,
+  simulate: async () => (await import('./simulate.js')).registerSimulate,
+  economics: async () => (await import('./economics.js')).registerEconomics,
+  init: async () => (await import('./init.js')).registerInit,
+  genesis: async () => (await import('./genesis.js')).registerGenesis,
+  keys: async () => (await import('./keys.js')).registerKeys,
+  tx: async () => (await import('./tx.js')).registerTx,
+  query: async () => (await import('./query.js')).registerQuery,
+  replay: async () => (await import('./replay.js')).registerReplay,
+  export: async () => (await import('./export.js')).registerExport,
+};
+
+export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command();
   program
     .name('cmtd')
     .description('CyberMiles-style DPoS blockchain application for CometBFT')
     .version('0.1.0')
     .showHelpAfterError();
-  registerStart(program);
-  registerLocalnet(program);
-  registerDev(program);
-  registerSimulate(program);
-  registerEconomics(program);
-  registerInit(program);
-  registerGenesis(program);
-  registerKeys(program);
-  registerTx(program);
-  registerQuery(program);
-  registerReplay(program);
-  registerExport(program);
+  const invoked = argv[2];
+  const names = invoked !== undefined && invoked in COMMANDS ? [invoked] : Object.keys(COMMANDS);
+  for (const name of names) (await COMMANDS[name]!())(program);
   return program;
 }
 
-buildProgram()
-  .parseAsync(process.argv)
+buildProgram(process.argv)
+  .then((program) => program.parseAsync(process.argv))
   .catch((err: unknown) => {
     process.stderr.write(`cmtd: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
