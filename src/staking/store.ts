@@ -23,8 +23,8 @@
  */
 import { RLP } from '@ethereumjs/rlp';
 import type { KV } from '../store/kv.js';
-import { addressFromBytes, bytesToBigint, type Address } from '../state/accounts.js';
-import { intBytes, rlpEncode } from './rlp.js';
+import { addressFromBytes, bigintToBytes, bytesToBigint, type Address } from '../state/accounts.js';
+
 import type { AwardEntry, BlockAwards, CandidateState, SlashInfo } from './types.js';
 
 /** Pool id of a candidate's own stake (compensation rates are 0…9999). */
@@ -41,7 +41,7 @@ const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
 
 function u(n: number | bigint): Uint8Array {
-  return intBytes(n);
+  return bigintToBytes(BigInt(n));
 }
 function big(b: Rlp | undefined): bigint {
   if (!(b instanceof Uint8Array)) throw new Error('corrupt staking record: expected an integer');
@@ -147,7 +147,7 @@ export function candidateKey(a: Address): string {
 }
 
 export function encodeCandidate(c: CandidateRecord): Uint8Array {
-  return rlpEncode([
+  return RLP.encode([
     addr(c.address),
     c.pubKey,
     u(c.maxStake),
@@ -209,7 +209,7 @@ export function delegationKey(candidate: Address, delegator: Address): string {
 }
 
 export function encodeDelegation(d: DelegationRecord): Uint8Array {
-  return rlpEncode([u(d.pool), u(d.shares), addr(d.prev), addr(d.next)]);
+  return RLP.encode([u(d.pool), u(d.shares), addr(d.prev), addr(d.next)]);
 }
 
 export function decodeDelegation(raw: Uint8Array): DelegationRecord {
@@ -242,7 +242,7 @@ export function requestKey(id: bigint): string {
 }
 
 export function encodeRequest(r: RequestRecord): Uint8Array {
-  return rlpEncode([
+  return RLP.encode([
     u(r.id),
     u(r.kind),
     addr(r.delegator),
@@ -308,7 +308,7 @@ export interface BlockRecord {
 }
 
 function encodeAddrList(a: readonly Address[]): Uint8Array {
-  return rlpEncode(a.map(addr));
+  return RLP.encode(a.map(addr));
 }
 function decodeAddrList(raw: Uint8Array | undefined): Address[] {
   return raw === undefined ? [] : memo(raw, (r) => decode(r).map(mustAddr)).slice();
@@ -419,7 +419,7 @@ export class StakingStore {
   }
   setDelegatorRequests(delegator: Address, ids: readonly bigint[]): void {
     if (ids.length === 0) this.kv.delete(`k/du/${hex(delegator)}`);
-    else this.kv.set(`k/du/${hex(delegator)}`, rlpEncode(ids.map(u)));
+    else this.kv.set(`k/du/${hex(delegator)}`, RLP.encode(ids.map(u)));
   }
   queueState(): QueueState {
     const raw = this.kv.get('k/q');
@@ -437,7 +437,7 @@ export class StakingStore {
     return { nextId: q.nextId, queues: q.queues.map((e) => ({ ...e })) };
   }
   putQueueState(q: QueueState): void {
-    const raw = rlpEncode([u(q.nextId), q.queues.map((x) => [u(x.period), u(x.head), u(x.tail)])]);
+    const raw = RLP.encode([u(q.nextId), q.queues.map((x) => [u(x.period), u(x.head), u(x.tail)])]);
     MEMO.set(raw, { nextId: q.nextId, queues: q.queues.map((e) => ({ ...e })) });
     this.kv.set('k/q', raw);
   }
@@ -462,7 +462,7 @@ export class StakingStore {
     return { validators: r.validators.slice(), backups: r.backups.slice() };
   }
   putRanking(r: Ranking): void {
-    const raw = rlpEncode([r.validators.map(addr), r.backups.map(addr)]);
+    const raw = RLP.encode([r.validators.map(addr), r.backups.map(addr)]);
     MEMO.set(raw, { validators: r.validators.slice(), backups: r.backups.slice() });
     this.kv.set('k/r', raw);
   }
@@ -477,7 +477,7 @@ export class StakingStore {
     ).map((v) => ({ ...v }));
   }
   putLastSent(set: readonly SentValidator[]): void {
-    const raw = rlpEncode(set.map((v) => [v.pubKey, u(v.power)]));
+    const raw = RLP.encode(set.map((v) => [v.pubKey, u(v.power)]));
     MEMO.set(raw, set.map((v) => ({ ...v })));
     this.kv.set('k/vs', raw);
   }
@@ -494,7 +494,7 @@ export class StakingStore {
     };
   }
   putYear(y: YearRecord): void {
-    this.kv.set('k/y', rlpEncode([u(y.year), u(y.base)]));
+    this.kv.set('k/y', RLP.encode([u(y.year), u(y.base)]));
   }
   block(): BlockRecord | undefined {
     const raw = this.kv.get('k/b');
@@ -503,7 +503,7 @@ export class StakingStore {
     return { height: big(f[0]), absent: list(f[1]).map(mustAddr), slashes: list(f[2]).map(decodeSlash) };
   }
   putBlock(b: BlockRecord): void {
-    this.kv.set('k/b', rlpEncode([u(b.height), b.absent.map(addr), b.slashes.map(encodeSlash)]));
+    this.kv.set('k/b', RLP.encode([u(b.height), b.absent.map(addr), b.slashes.map(encodeSlash)]));
   }
   awards(height: bigint): BlockAwards | undefined {
     const raw = this.kv.get(`k/aw/${hex16(height)}`);
@@ -524,7 +524,7 @@ function decodeSlash(r: Rlp): SlashInfo {
   return { candidate: mustAddr(g[0]), amount: big(g[1]), reason: SLASH_REASONS[num(g[2])] ?? 'absent' };
 }
 function encodeAwards(a: BlockAwards): Uint8Array {
-  return rlpEncode([
+  return RLP.encode([
     u(a.height),
     u(a.minted),
     u(a.fees),

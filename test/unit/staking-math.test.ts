@@ -1,16 +1,13 @@
 // Pure pieces of the ledger: share pools, award split, power and election,
-// the record encoder, the income formula (SPEC 5.6).
+// the income formula (SPEC 5.6).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RLP } from '@ethereumjs/rlp';
 import { deposit, redeem, shareValue, sharesForWithdrawal, slashPool } from '../../src/staking/pool.js';
 import { distributeGroup } from '../../src/staking/award.js';
 import { compareRank, diffSets, powerCap, votingPower } from '../../src/staking/power.js';
-import { rlpEncode, intBytes, type RlpInput } from '../../src/staking/rlp.js';
 import { SELF_POOL, type Pool } from '../../src/staking/store.js';
 import { WHITEPAPER_TABLE, incomeProjection, per100, rational, toDecimal, toNumber } from '../../src/staking/economics.js';
-import { bigintToBytes } from '../../src/state/accounts.js';
 
 const newPool = (): Pool => ({ id: 0, tokens: 0n, shares: 0n, waitingShares: 0n });
 
@@ -150,34 +147,6 @@ describe('power and election', () => {
         [4, 1n],
       ],
     );
-  });
-});
-
-describe('record encoder', () => {
-  it('is byte-identical to @ethereumjs/rlp', () => {
-    const leaf = fc.uint8Array({ maxLength: 70 });
-    const tree = fc.letrec<{ node: RlpInput }>((tie) => ({
-      node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 5 })),
-    })).node;
-    fc.assert(
-      fc.property(tree, (t) => {
-        assert.deepEqual(Buffer.from(rlpEncode(t)), Buffer.from(RLP.encode(t as never)));
-      }),
-      { numRuns: 500 },
-    );
-    const big = new Uint8Array(70_000).fill(7);
-    assert.deepEqual(Buffer.from(rlpEncode([big, [big]])), Buffer.from(RLP.encode([big, [big]])));
-  });
-
-  it('encodes integers minimally, like bigintToBytes', () => {
-    fc.assert(
-      fc.property(fc.bigInt(0n, 2n ** 256n), (v) => {
-        assert.deepEqual(Buffer.from(intBytes(v)), Buffer.from(bigintToBytes(v)));
-      }),
-    );
-    assert.deepEqual([...intBytes(0)], []);
-    assert.deepEqual([...intBytes(255)], [255]);
-    assert.deepEqual([...intBytes(256)], [1, 0]);
   });
 });
 
