@@ -104,11 +104,26 @@ function accessListField(fields: unknown[], index: number): AccessListEntry[] {
   });
 }
 
-function signatureScalar(fields: unknown[], index: number, name: string): Uint8Array {
-  const value = uintField(fields, index, name, 32);
-  if (value === 0n || value >= SECP256K1_N) fail(`signature ${name} is out of range`, TxCode.Signature);
-  if (name === 's' && value > SECP256K1_HALF_N) fail('signature s is in the upper half of the curve order (EIP-2)', TxCode.Signature);
-  return bytesField(fields, index, name);
+const N_BYTES = Buffer.from(SECP256K1_N.toString(16), 'hex');
+const HALF_N_BYTES = Buffer.from(SECP256K1_HALF_N.toString(16).padStart(64, '0'), 'hex');
+
+/** Compares a canonical big-endian integer (no leading zeros) with a 32-byte constant. */
+function compareScalar(value: Uint8Array, constant: Uint8Array): number {
+  if (value.length !== 32) return value.length < 32 ? -1 : 1;
+  for (let i = 0; i < 32; i++) {
+    if (value[i] !== constant[i]) return value[i]! < constant[i]! ? -1 : 1;
+  }
+  return 0;
+}
+
+function signatureScalar(fields: unknown[], index: number, name: 'r' | 's'): Uint8Array {
+  const bytes = bytesField(fields, index, name);
+  // Range checks on the bytes: no BigInt needed for r and s (hot path).
+  if (bytes.length === 0) fail(`signature ${name} is out of range`, TxCode.Signature);
+  if (bytes[0] === 0) fail(`field ${name} has leading zero bytes (non-canonical integer)`);
+  if (bytes.length > 32 || compareScalar(bytes, N_BYTES) >= 0) fail(`signature ${name} is out of range`, TxCode.Signature);
+  if (name === 's' && compareScalar(bytes, HALF_N_BYTES) > 0) fail('signature s is in the upper half of the curve order (EIP-2)', TxCode.Signature);
+  return bytes;
 }
 
 function decodeList(bytes: Uint8Array): unknown[] {

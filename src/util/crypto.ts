@@ -49,12 +49,15 @@ const secp = new (loadNative<Secp256k1Addon>(
   (m): m is Secp256k1Addon => typeof (m as { Secp256k1?: unknown }).Secp256k1 === 'function',
 ).Secp256k1)();
 
+// One native sponge, re-initialised per hash (as the keccak package itself
+// does): creating a native object per call was ~40% of decoding a transaction.
+const keccakState = new KeccakState();
+
 /** keccak-256 (Ethereum's, not NIST SHA3). */
 export function keccak256(data: Uint8Array): Uint8Array {
-  const state = new KeccakState();
-  state.initialize(1088, 512);
-  state.absorb(data);
-  return state.squeeze(32);
+  keccakState.initialize(1088, 512);
+  keccakState.absorb(data);
+  return keccakState.squeeze(32);
 }
 
 export function sha256(data: Uint8Array): Uint8Array {
