@@ -281,10 +281,6 @@ export class CmtdApp implements AbciApplication {
   }
 
   private async deliver(raw: Uint8Array): Promise<ExecTxResult> {
-    const T = ((globalThis as any).__T ??= {}); const t0 = performance.now();
-    try { return await this.deliver2(raw); } finally { T.deliver = (T.deliver ?? 0) + (performance.now() - t0); }
-  }
-  private async deliver2(raw: Uint8Array): Promise<ExecTxResult> {
     const current = this.current;
     if (current === undefined) throw new Error('DeliverTx outside a block');
     let tx: SignedTx;
@@ -305,9 +301,7 @@ export class CmtdApp implements AbciApplication {
       return toExecResult(rejected(new TxError(TxCode.BlockGasLimit, 'not enough gas left in the block'), tx.gasLimit), tx);
     }
     try {
-      const T = (globalThis as any).__T; const te = performance.now();
       const outcome = await executeTx(tx, this.block, rules, current.info, this.modules.resolveSystem);
-      T.executeTx = (T.executeTx ?? 0) + (performance.now() - te);
       if (this.testRuleOverride !== undefined && outcome.code === TxCode.Ok) this.testRuleOverride.afterTx(this.block, tx, current.info.height); // TEST ONLY
       if (isFreeTx(tx)) current.freeTxs++;
       current.gasUsed += outcome.gasUsed;

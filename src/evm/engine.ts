@@ -357,7 +357,6 @@ export interface EvmRun {
  * success) or drops. Throws only on internal faults (drop the engine then).
  */
 export async function runMessage(engine: EvmEngine, parent: KVReader, msg: EvmMessage, block: EvmBlockContext): Promise<EvmRun> {
-  const T = ((globalThis as any).__T ??= {}); const t0 = performance.now();
   const { evm, state } = engine;
   const changes = new Overlay(parent);
   state.reset(changes);
@@ -376,7 +375,6 @@ export async function runMessage(engine: EvmEngine, parent: KVReader, msg: EvmMe
     for (const key of entry.storageKeys) journal.addAlwaysWarmSlot(address, hexNoPrefix(key), true);
   }
 
-  const t1 = performance.now(); T.pre = (T.pre ?? 0) + (t1 - t0);
   const result = await evm.runCall({
     block: {
       header: {
@@ -399,7 +397,6 @@ export async function runMessage(engine: EvmEngine, parent: KVReader, msg: EvmMe
     data: msg.data,
     skipNonceIncrement: !msg.incrementNonce,
   });
-  const t2 = performance.now(); T.runCall = (T.runCall ?? 0) + (t2 - t1);
   const exec = result.execResult;
   const success = exec.exceptionError === undefined;
 
@@ -435,7 +432,6 @@ export async function runMessage(engine: EvmEngine, parent: KVReader, msg: EvmMe
     burned: success && selfdestructs > 0 ? burnedBy(changes, parent) : 0n,
   };
   if (!success) outcome.error = describeFailure(exec.exceptionError!.error, exec.returnValue);
-  T.post = (T.post ?? 0) + (performance.now() - t2);
   return { outcome, changes };
 }
 

@@ -50,8 +50,51 @@ export function storageKey(address: Uint8Array, slot: Uint8Array): string {
   return `${STORAGE_PREFIX}${hex(address)}/${hex(slot)}`;
 }
 
+/**
+ * Hex of an address, remembered by the identity of its bytes: the EVM reuses
+ * one Address object per frame (the executing contract, the caller), so a
+ * frame's storage and account accesses hex it once. Callers never mutate
+ * address bytes.
+ */
+const addressHex = new WeakMap<Uint8Array, string>();
+
+function hexOfAddress(address: Uint8Array): string {
+  let h = addressHex.get(address);
+  if (h === undefined) {
+    h = hex(address);
+    addressHex.set(address, h);
+  }
+  return h;
+}
+
 function accountKeyOf(address: Uint8Array): string {
-  return `a/${hex(address)}`;
+  return `a/${hexOfAddress(address)}`;
+}
+
+/** storageKey with the address hex remembered (see hexOfAddress). */
+function slotKey(address: Uint8Array, slot: Uint8Array): string {
+  return `${STORAGE_PREFIX}${hexOfAddress(address)}/${hex(slot)}`;
+}
+
+/**
+ * A stored slot value as the EVM reads it: left-padded to 32 bytes (empty for
+ * zero). Stored values are minimal; the interpreter pads what it reads for
+ * the SSTORE gas rules with a slow generic helper that returns a 32-byte
+ * input as it is. Values are immutable, so the padding is remembered per
+ * stored value.
+ */
+const padded = new WeakMap<Uint8Array, Uint8Array>();
+
+function storageWord(value: Uint8Array | undefined): Uint8Array {
+  if (value === undefined) return EMPTY;
+  if (value.length === 32) return value;
+  let word = padded.get(value);
+  if (word === undefined) {
+    word = new Uint8Array(32);
+    word.set(value, 32 - value.length);
+    padded.set(value, word);
+  }
+  return word;
 }
 
 /** Strips leading zero bytes (storage values are stored minimal; zero = absent). */
@@ -73,6 +116,13 @@ interface DecodedAccount {
  * RLP decode on the EVM's many repeated reads of one account.
  */
 const decodedAccounts = new WeakMap<Uint8Array, DecodedAccount>();
+
+function encodeAccountRecord(nonce: bigint, balance: bigint, codeHash: Uint8Array): Uint8Array {
+  const raw = RLP.encode([bigintToBytes(nonce), bigintToBytes(balance), codeHash]);
+  // The next read of this account decodes these very bytes: remember what they hold.
+  decodedAccounts.set(raw, { nonce, balance, codeHash });
+  return raw;
+}
 
 function decode(raw: Uint8Array): DecodedAccount {
   let d = decodedAccounts.get(raw);
@@ -140,7 +190,7 @@ export class KvStateManager implements StateManagerInterface {
   constructor(base: KV) {
     this.base = base;
     this.originalStorageCache = {
-      get: async (address: EthAddress, key: Uint8Array): Promise<Uint8Array> => this.base.get(storageKey(address.bytes, key)) ?? EMPTY,
+      get: async (address: EthAddress, key: Uint8Array): Promise<Uint8Array> => storageWord(this.base.get(slotKey(address.bytes, key))),
       clear: (): void => {},
     };
   }
@@ -183,7 +233,16 @@ export class KvStateManager implements StateManagerInterface {
       return;
     }
     const codeHash = equalsBytes(account.codeHash, KECCAK256_NULL) ? EMPTY : account.codeHash;
-    this.view.set(accountKeyOf(address.bytes), RLP.encode([bigintToBytes(account.nonce), bigintToBytes(account.balance), codeHash]));
+    const key = accountKeyOf(address.bytes);
+    const view = this.view;
+    // The EVM rewrites accounts it did not change (a call moving no value
+    // writes caller and callee): skip the encode and the write then.
+    const current = view.get(key);
+    if (current !== undefined) {
+      const d = decode(current);
+      if (d.nonce === account.nonce && d.balance === account.balance && equalsBytes(d.codeHash, codeHash)) return;
+    }
+    view.set(key, encodeAccountRecord(account.nonce, account.balance, codeHash));
   }
 
   async deleteAccount(address: EthAddress): Promise<void> {
@@ -224,12 +283,13 @@ export class KvStateManager implements StateManagerInterface {
 
   // ---- storage ------------------------------------------------------------------
 
+  /** The slot's value, left-padded to 32 bytes; empty when zero. */
   async getStorage(address: EthAddress, key: Uint8Array): Promise<Uint8Array> {
-    return this.view.get(storageKey(address.bytes, key)) ?? EMPTY;
+    return storageWord(this.view.get(slotKey(address.bytes, key)));
   }
 
   async putStorage(address: EthAddress, key: Uint8Array, value: Uint8Array): Promise<void> {
-    const k = storageKey(address.bytes, key);
+    const k = slotKey(address.bytes, key);
     const v = unpad(value);
     const view = this.view;
     if (v.length === 0) {
@@ -237,7 +297,7 @@ export class KvStateManager implements StateManagerInterface {
     } else {
       view.set(k, v.slice());
     }
-    const addr = hex(address.bytes);
+    const addr = hexOfAddress(address.bytes);
     let keys = this.written.get(addr);
     if (keys === undefined) this.written.set(addr, (keys = new Set()));
     keys.add(k);
@@ -255,7 +315,7 @@ export class KvStateManager implements StateManagerInterface {
   }
 
   private clearStorageSync(address: Uint8Array): void {
-    const keys = this.written.get(hex(address));
+    const keys = this.written.get(hexOfAddress(address));
     if (keys === undefined) return;
     const view = this.view;
     for (const k of [...keys].sort()) if (view.get(k) !== undefined) view.delete(k);

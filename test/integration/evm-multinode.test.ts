@@ -81,9 +81,25 @@ describe('EVM state on two validators: agreement, restart and full replay', { ti
     return body.result;
   }
 
+  /**
+   * Waits until the gateways of `nodes` serve block `height`: cmtd has
+   * committed it (CometBFT's /status height counts a block once it is
+   * stored, before the app has executed it).
+   */
+  async function waitForCommitted(height: bigint, nodes: LocalNode[] = [node0, node1], timeoutMs = 60_000): Promise<void> {
+    await waitFor(
+      `block ${height} committed on ${nodes.map((n) => `node${n.index}`).join(', ')}`,
+      async () => {
+        const heights = await Promise.all(nodes.map(async (n) => BigInt((await rpc(n, 'eth_blockNumber', [])) as string)));
+        return heights.every((h) => h >= height) ? true : undefined;
+      },
+      timeoutMs,
+    );
+  }
+
   /** Both nodes' committed app hashes (CometBFT block_results) and the gateways' stateRoot agree at every height 1..upTo. */
   async function assertAppHashesAgree(upTo: bigint): Promise<void> {
-    await net.waitForHeight(upTo);
+    await waitForCommitted(upTo);
     for (let h = 1n; h <= upTo; h++) {
       const [r0, r1] = await Promise.all([node0.rpc.blockResults(h), node1.rpc.blockResults(h)]);
       assert.ok(r0.app_hash !== undefined && r0.app_hash !== '', `block_results ${h} carries the app hash`);
@@ -97,7 +113,7 @@ describe('EVM state on two validators: agreement, restart and full replay', { ti
 
   /** The same storage slots, code and eth_call answers on both nodes, once both have reached `height`. */
   async function assertSameState(height: bigint, reads: Array<{ address: string; slots: string[] }>, calls: Array<() => Promise<[unknown, unknown]>>): Promise<Map<string, string>> {
-    await net.waitForHeight(height);
+    await waitForCommitted(height);
     const values = new Map<string, string>();
     for (const { address, slots } of reads) {
       assert.equal(await provider1.getCode(address), await provider0.getCode(address), `code of ${address}`);
@@ -127,6 +143,11 @@ describe('EVM state on two validators: agreement, restart and full replay', { ti
     for (const r of deployed) assert.equal(r?.status, 1);
     const tokenAddress = (await tokenContract.getAddress()).toLowerCase();
     const escrowAddress = (await escrowContract.getAddress()).toLowerCase();
+    // node1 may be a block behind node0: wait until its gateway has the contracts, or
+    // ethers would estimate gas on node1 against a state without their code.
+    const deployHeight = BigInt(Math.max(...deployed.map((r) => r!.blockNumber)));
+    await waitForCommitted(deployHeight, [node1]);
+    assert.notEqual(await provider1.getCode(tokenAddress), '0x');
 
     // ---- interact through node1 (its gateway broadcasts to its CometBFT, which gossips to node0)
     const merchant1 = new NonceManager(new Wallet(merchant.privateKey, provider1));
@@ -142,10 +163,10 @@ describe('EVM state on two validators: agreement, restart and full replay', { ti
       receipts.push(r!);
       return r!;
     };
-    await Promise.all([
-      mined(token1.connect(merchant1).getFunction('mint')(customer.address, 1_000n)),
-      mined(token1.connect(merchant1).getFunction('mint')(buyer.address, 300n)),
-    ]);
+    // Two queued transactions of one sender, broadcast in nonce order (the app refuses a nonce gap), mined together.
+    const mint1 = await token1.connect(merchant1).getFunction('mint')(customer.address, 1_000n);
+    const mint2 = await token1.connect(merchant1).getFunction('mint')(buyer.address, 300n);
+    await Promise.all([mined(Promise.resolve(mint1)), mined(Promise.resolve(mint2))]);
     await mined(token1.connect(customer1).getFunction('transfer')(seller.address, 250n));
     await mined(token1.connect(customer1).getFunction('redeem')(50n, keccak256('0x01')));
     const deadline = BigInt((await provider1.getBlock('latest'))!.timestamp) + 3_600n;
@@ -206,7 +227,7 @@ describe('EVM state on two validators: agreement, restart and full replay', { ti
     await net.startComet(node1);
     assert.equal(genesisLoads(), 2, 'the fresh app was given InitChain again by the handshake');
     const target = (await node0.rpc.height()) + 1n;
-    await waitFor('node1 to catch up with node0', async () => ((await node1.rpc.height()) >= target ? true : undefined), 120_000);
+    await waitForCommitted(target, [node1], 120_000);
     // CometBFT's log of the handshake: the app at height 0, its own store at the height where it stopped.
     const handshakes = [...readFileSync(join(node1.home, 'cometbft.log'), 'utf8').matchAll(/ABCI Replay Blocks\s[^\n]*appHeight=(\d+) storeHeight=(\d+)/g)];
     assert.equal(handshakes.length, 2, 'one handshake per start');
@@ -240,7 +261,7 @@ describe('EVM state on two validators: agreement, restart and full replay', { ti
     const info1 = await node1.rpc.call<{ response: { last_block_height: string; last_block_app_hash: string } }>('abci_info');
     const infoHeight = BigInt(info1.response.last_block_height);
     assert.ok(infoHeight >= target);
-    await net.waitForHeight(infoHeight, 60_000, [node0]);
+    await waitForCommitted(infoHeight, [node0]);
     assert.equal(appHashHex(info1.response.last_block_app_hash), appHashHex((await node0.rpc.blockResults(infoHeight)).app_hash!));
   });
 });
