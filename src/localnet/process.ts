@@ -114,7 +114,8 @@ const PORT_RANGE = { from: 20_000, to: 32_000 };
 const handedOut = new Set<number>();
 let nextPort = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from));
 
-function canListen(port: number): Promise<boolean> {
+/** Whether something could listen on 127.0.0.1:`port` right now. */
+export function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));

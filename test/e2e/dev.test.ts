@@ -7,18 +7,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
 import { JsonRpcProvider, Wallet, parseEther } from 'ethers';
 import { devAccounts, defaultCmtdCommand } from '../../src/localnet/network.js';
+import { canListen } from '../../src/localnet/process.js';
+import { alive, descendants } from '../support/processes.js';
 
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
 
 /** A port p with p-3 … p free (cmtd dev's CometBFT takes the three below its JSON-RPC port), below the ephemeral range. */
 async function freeRpcPort(): Promise<number> {
@@ -30,42 +24,7 @@ async function freeRpcPort(): Promise<number> {
   throw new Error('no 4 free consecutive ports');
 }
 
-/** Every descendant of `pid` (from /proc). */
-function descendants(pid: number): number[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // pid (comm) state ppid …: comm may hold spaces and parentheses, so split after the last ')'.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parents.set(Number(entry), ppid);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number): void => {
-    for (const [child, parent] of parents) {
-      if (parent === p) {
-        out.push(child);
-        walk(child);
-      }
-    }
-  };
-  walk(pid);
-  return out;
-}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    // A zombie is not alive: it only waits for its parent to reap it.
-    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 describe('cmtd dev', () => {
   let child: ChildProcess;

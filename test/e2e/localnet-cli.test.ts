@@ -8,12 +8,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { defaultCmtdCommand, devAccounts } from '../../src/localnet/network.js';
+import { canListen } from '../../src/localnet/process.js';
+import { alive, descendants } from '../support/processes.js';
 import { waitFor } from '../../src/localnet/process.js';
 import { CometRpc } from '../../src/localnet/rpc.js';
 
@@ -21,13 +22,6 @@ const run = promisify(execFile);
 const [COMMAND, ...BASE_ARGS] = defaultCmtdCommand();
 const NODES = 3;
 
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
 
 /** A base port whose nodes' ports (base+10i+6 … +9) are free, below the ephemeral range. */
 async function freeBasePort(): Promise<number> {
@@ -43,38 +37,7 @@ function cmtd(...args: string[]): Promise<string> {
   return run(COMMAND!, [...BASE_ARGS, ...args], { timeout: 60_000 }).then((r) => r.stdout);
 }
 
-function descendants(pid: number): number[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number): void => {
-    for (const [child, parent] of parents) {
-      if (parent === p) {
-        out.push(child);
-        walk(child);
-      }
-    }
-  };
-  walk(pid);
-  return out;
-}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 interface Started {
   child: ChildProcess;
