@@ -48,9 +48,9 @@ MSG
   echo "$target"
 }
 
-case "${1:-$DEFAULT_VERSION}" in
+requested="${1:-$DEFAULT_VERSION}"
+case "$requested" in
   all) for v in "${PINNED_VERSIONS[@]}"; do install_one "$v"; done ;;
-  v*) install_one "$1" ;;
-  "") install_one "$DEFAULT_VERSION" ;;
-  *) echo "usage: $0 [v0.38.25|v0.37.18|all]" >&2; exit 2 ;;
+  v0.38.25|v0.37.18) install_one "$requested" ;;
+  *) echo "usage: $0 [v0.38.25|v0.37.18|all] (pinned versions only)" >&2; exit 2 ;;
 esac
