@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RequestFinalizeBlock } from '../../src/abci/types.js';
 import { CmtdApp } from '../../src/app/app.js';
 import { createModules } from '../../src/app/wiring.js';
 import { CommittedStore } from '../../src/store/committed-store.js';
@@ -37,20 +38,25 @@ export async function benchApp(appState: unknown): Promise<BenchApp> {
   };
 }
 
+/** A FinalizeBlock request with no votes or evidence: 10-second blocks, a per-height hash. */
+export function finalizeRequest(height: bigint, txs: Uint8Array[]): RequestFinalizeBlock {
+  return {
+    txs,
+    decidedLastCommit: { round: 0, votes: [] },
+    misbehavior: [],
+    hash: new Uint8Array(32).fill(Number(height % 256n)),
+    height,
+    time: { seconds: 1_700_000_000n + height * 10n, nanos: 0 },
+    nextValidatorsHash: new Uint8Array(32),
+    proposerAddress: new Uint8Array(20),
+  };
+}
+
 /** Executes and commits one block; returns the elapsed milliseconds of FinalizeBlock + Commit. */
 export async function runBlock(b: BenchApp, txs: Uint8Array[]): Promise<{ ms: number; failed: number }> {
   b.height += 1n;
   const started = performance.now();
-  const response = await b.app.finalizeBlock({
-    txs,
-    decidedLastCommit: { round: 0, votes: [] },
-    misbehavior: [],
-    hash: new Uint8Array(32),
-    height: b.height,
-    time: { seconds: 1_700_000_000n + b.height * 10n, nanos: 0 },
-    nextValidatorsHash: new Uint8Array(32),
-    proposerAddress: new Uint8Array(20),
-  });
+  const response = await b.app.finalizeBlock(finalizeRequest(b.height, txs));
   await b.app.commit();
   const ms = performance.now() - started;
   return { ms, failed: response.txResults.filter((r) => r.code !== 0).length };

@@ -9,22 +9,10 @@ import { createModules } from '../../src/app/wiring.js';
 import { CommittedStore } from '../../src/store/committed-store.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { benchAccounts, signLegacyTransfer, type BenchAccount } from '../../bench/lib/txgen.js';
-import type { RequestFinalizeBlock } from '../../src/abci/types.js';
+import { finalizeRequest } from '../../bench/lib/app.js';
 
 const CMT = 10n ** 18n;
 
-function finalizeRequest(height: bigint, txs: Uint8Array[]): RequestFinalizeBlock {
-  return {
-    txs,
-    decidedLastCommit: { round: 0, votes: [] },
-    misbehavior: [],
-    hash: new Uint8Array(32).fill(Number(height % 256n)),
-    height,
-    time: { seconds: 1_700_000_000n + height, nanos: 0 },
-    nextValidatorsHash: new Uint8Array(32),
-    proposerAddress: new Uint8Array(20),
-  };
-}
 
 describe('CmtdApp', () => {
   let dir: string;
