@@ -483,11 +483,12 @@ export class StakingLedger {
     const c = this.standingCandidate(ctx.sender);
     if (delegator === ctx.sender) fail('self_delegation', "a candidate's own stake pays no compensation");
     this.checkRate(compRateBp);
-    if (compRateBp > c.compRateBp) {
-      fail('rate_above_default', `rate ${compRateBp} bp is above the candidate's default ${c.compRateBp} bp`);
-    }
     const d = this.store.getDelegation(ctx.sender, delegator);
     if (d === undefined) fail('no_delegation', `${delegator} has no stake at ${ctx.sender}`);
+    // SPEC 5.4: a delegation's rate never rises, whatever the candidate's default is now.
+    if (compRateBp > d.pool) {
+      fail('rate_above_current', `rate ${compRateBp} bp is above this delegation's current rate ${d.pool} bp; a rate can only be lowered`);
+    }
     const from = findPool(c, d.pool)!;
     const value = shareValue(from, d.shares);
     if (d.pool === compRateBp) return { amount: value };

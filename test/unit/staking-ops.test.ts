@@ -347,11 +347,11 @@ describe('foundation calls and setCompRate', () => {
     assert.equal(none.refused(F, 'verifyCandidacy', [cand(0), true]), 'no_foundation');
   });
 
-  it('sets a lower rate for one delegation, never above the default, never on self-stake', () => {
+  it('sets a lower rate for one delegation, never above its current rate, never on self-stake', () => {
     const n = net();
     declare(n, 0, 1_000_000n * CMT, 100_000n * CMT, 2000);
     n.ok(del(0), 'delegate', [cand(0)], 10_000n * CMT);
-    assert.equal(n.refused(cand(0), 'setCompRate', [del(0), 2001]), 'rate_above_default');
+    assert.equal(n.refused(cand(0), 'setCompRate', [del(0), 2001]), 'rate_above_current');
     assert.equal(n.refused(cand(0), 'setCompRate', [cand(0), 0]), 'self_delegation');
     assert.equal(n.refused(cand(0), 'setCompRate', [del(1), 0]), 'no_delegation');
     assert.equal(n.refused(del(0), 'setCompRate', [del(0), 0]), 'not_candidate');
@@ -359,8 +359,29 @@ describe('foundation calls and setCompRate', () => {
     const d = n.ledger.delegation(cand(0), del(0))!;
     assert.equal(d.compRateBp, 500);
     assert.equal(d.amount, 10_000n * CMT);
-    n.ok(cand(0), 'setCompRate', [del(0), 2000]);
+    assert.equal(n.refused(cand(0), 'setCompRate', [del(0), 2000]), 'rate_above_current', 'a lowered rate never goes back up');
+    n.ok(cand(0), 'setCompRate', [del(0), 500]);
+    assert.equal(n.ledger.delegation(cand(0), del(0))!.compRateBp, 500, 'setting the same rate changes nothing');
+    assertConserved(n);
+  });
+
+  it("never raises an existing delegation's rate, even after the default was raised (SPEC 5.4)", () => {
+    const n = net();
+    declare(n, 0, 1_000_000n * CMT, 100_000n * CMT, 2000);
+    n.ok(del(0), 'delegate', [cand(0)], 10_000n * CMT);
+    n.ok(cand(0), 'updateCandidacy', [1_000_000n * CMT, 9999, '']);
+    assert.equal(n.refused(cand(0), 'setCompRate', [del(0), 9999]), 'rate_above_current');
+    assert.equal(n.refused(cand(0), 'setCompRate', [del(0), 2001]), 'rate_above_current');
+    // Topping up keeps the delegation's own rate; the unstaked part waits at it too.
+    n.ok(del(0), 'delegate', [cand(0)], 5_000n * CMT);
     assert.equal(n.ledger.delegation(cand(0), del(0))!.compRateBp, 2000);
+    n.ok(del(0), 'unstake', [cand(0), 5_000n * CMT]);
+    assert.equal(n.ledger.delegation(cand(0), del(0))!.compRateBp, 2000);
+    // A new delegation takes the new default.
+    n.ok(del(1), 'delegate', [cand(0)], 10_000n * CMT);
+    assert.equal(n.ledger.delegation(cand(0), del(1))!.compRateBp, 9999);
+    n.ok(cand(0), 'setCompRate', [del(0), 1000]);
+    assert.equal(n.ledger.delegation(cand(0), del(0))!.compRateBp, 1000);
     assertConserved(n);
   });
 });
