@@ -377,6 +377,7 @@ export class StakingLedger {
     if (c.state === 'active') fail('already_active', 'candidacy is already active');
     c.state = 'active';
     c.missed = 0;
+    c.penalized = false;
     this.store.putCandidate(c);
   }
 
@@ -507,7 +508,8 @@ export class StakingLedger {
   /**
    * Start of a block: absent validators of the last commit are slashed
    * (SPEC 7) and recorded so they earn nothing this block; misbehaviour
-   * evidence slashes 1.2% once and removes the validator.
+   * evidence slashes 1.2% once and removes the validator (later evidence
+   * against it, until it is re-activated, is recorded with nothing slashed).
    */
   beginBlock(ctx: BlockContext, votes: readonly LastCommitVote[], evidence: readonly Evidence[]): BeginBlockResult {
     const params = this.params();
@@ -537,6 +539,7 @@ export class StakingLedger {
       c.missed += 1;
       if (c.missed >= params.max_slash_blocks) {
         c.state = 'removed';
+        c.penalized = true;
         removed.push(a);
       }
       cache.put(c);
@@ -548,8 +551,12 @@ export class StakingLedger {
         if (a === undefined) continue;
         const c = cache.get(a);
         if (c === undefined) continue;
-        const amount = this.slash(c, bp);
+        // One incident costs at most 1.2%: evidence against a candidate already
+        // removed (and not re-activated) is recorded with nothing slashed.
+        const amount = c.penalized ? 0n : this.slash(c, bp);
         slashes.push({ candidate: a, amount, reason: 'byzantine' });
+        if (c.penalized) continue;
+        c.penalized = true;
         if (c.state === 'active' || c.state === 'deactivated') {
           c.state = 'removed';
           if (!removed.includes(a)) removed.push(a);
@@ -874,6 +881,7 @@ export class StakingLedger {
       withdrawMatureTime: 0n,
       awarded: 0n,
       slashed: 0n,
+      penalized: false,
     };
   }
 

@@ -133,6 +133,11 @@ export interface CandidateRecord {
   withdrawMatureTime: bigint;
   awarded: bigint;
   slashed: bigint;
+  /**
+   * Removed by slashing (absence or evidence), or slashed for evidence while
+   * withdrawn, and not re-activated since: further evidence slashes nothing (SPEC 7).
+   */
+  penalized: boolean;
 }
 
 /** Decoded form of candidate record bytes, by identity of the bytes object (never consulted for equality). */
@@ -164,12 +169,13 @@ export function encodeCandidate(c: CandidateRecord): Uint8Array {
     u(c.withdrawMatureTime),
     u(c.awarded),
     u(c.slashed),
+    u(c.penalized ? 1 : 0),
   ]);
 }
 
 export function decodeCandidate(raw: Uint8Array): CandidateRecord {
   const f = decode(raw);
-  if (f.length !== 16) throw new Error('corrupt candidate record');
+  if (f.length !== 17) throw new Error('corrupt candidate record');
   const state = STATE_CODES[num(f[6])];
   if (state === undefined) throw new Error('corrupt candidate record: state');
   return {
@@ -192,6 +198,7 @@ export function decodeCandidate(raw: Uint8Array): CandidateRecord {
     withdrawMatureTime: big(f[13]),
     awarded: big(f[14]),
     slashed: big(f[15]),
+    penalized: big(f[16]) === 1n,
   };
 }
 

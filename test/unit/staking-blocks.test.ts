@@ -200,6 +200,46 @@ describe('slashing', () => {
     conserved(n);
   });
 
+  it('slashes at most 1.2% per incident: later evidence against a removed validator slashes nothing (SPEC 7)', () => {
+    const n = net({ inflation_rate_bp: 0 });
+    declare(n, 0, 100_000n * CMT);
+    declare(n, 1, 100_000n * CMT);
+    declare(n, 2, 100_000n * CMT);
+    n.block();
+    const T = n.ledger.candidate(cand(0))!.totalStake;
+    // Two evidences of one incident in one block.
+    const { begin } = n.block({ evidence: [cand(0), cand(0)] });
+    assert.deepEqual(begin.slashes.map((x) => [x.reason, x.amount]), [['byzantine', (T * 120n) / 10_000n], ['byzantine', 0n]]);
+    assert.deepEqual(begin.removed, [cand(0)]);
+    // More evidence in a later block: recorded, nothing slashed or removed.
+    const later = n.block({ evidence: [cand(0)] });
+    assert.deepEqual(later.begin.slashes.map((x) => x.amount), [0n]);
+    assert.deepEqual(later.begin.removed, []);
+    const c = n.ledger.candidate(cand(0))!;
+    assert.equal(c.slashed, (T * 120n) / 10_000n);
+    assert.equal(c.totalStake, T - c.slashed);
+    // Once re-activated it answers for a new incident.
+    n.ok(cand(0), 'activateCandidacy');
+    n.block();
+    const T2 = n.ledger.candidate(cand(0))!.totalStake;
+    const again = n.block({ evidence: [cand(0)] });
+    assert.equal(again.begin.slashes[0]!.amount, (T2 * 120n) / 10_000n);
+    // A validator removed for absence is not slashed again by evidence.
+    const T1 = n.ledger.candidate(cand(1))!.totalStake;
+    for (let i = 0; i < 12; i++) n.block({ absent: [cand(1)] });
+    assert.equal(n.ledger.candidate(cand(1))!.state, 'removed');
+    const lost = T1 - n.ledger.candidate(cand(1))!.totalStake;
+    n.block({ evidence: [cand(1)] });
+    assert.equal(T1 - n.ledger.candidate(cand(1))!.totalStake, lost);
+    // Evidence against a withdrawn validator slashes its waiting stake once.
+    n.ok(cand(2), 'withdrawCandidacy');
+    const T3 = n.ledger.candidate(cand(2))!.totalStake;
+    n.block({ evidence: [cand(2)] });
+    n.block({ evidence: [cand(2)] });
+    assert.equal(n.ledger.candidate(cand(2))!.totalStake, T3 - (T3 * 120n) / 10_000n);
+    conserved(n);
+  });
+
   it('slash_enabled = false: nothing is slashed or removed', () => {
     const n = net({ slash_enabled: false, inflation_rate_bp: 0 });
     declare(n, 0, 100_000n * CMT);
