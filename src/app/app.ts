@@ -160,7 +160,7 @@ export class CmtdApp implements AbciApplication {
     const state = new Overlay(this.store);
     saveBlockGasLimit(state, req.consensusParams?.block?.maxGas ?? -1n);
     const cometValidators = req.validators.flatMap((v) => (v.pubKey.ed25519 === undefined ? [] : [{ pubKey: v.pubKey.ed25519, power: v.power }]));
-    const validators = this.modules.initGenesis(state, genesis, cometValidators);
+    const validators = this.modules.initGenesis(state, genesis, cometValidators, req.chainId);
     const appHash = this.store.computeRoot(state.sortedChanges()).root;
     this.genesis = state;
     this.block = new Overlay(state);

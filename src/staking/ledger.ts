@@ -17,6 +17,7 @@ import { Accounts, type Address, type Bank } from '../state/accounts.js';
 import { loadParams, type Params } from '../state/params.js';
 import { Supply, totalSupply } from '../state/supply.js';
 import { distributeGroup, rateOf, type AwardMember } from './award.js';
+import { verifyCandidacySignature } from './pop.js';
 import { deposit, isWiped, redeem, shareValue, sharesForWithdrawal, slashPool } from './pool.js';
 import {
   boundTotalPower,
@@ -267,9 +268,21 @@ export class StakingLedger {
 
   // ============================================================ operations
 
+  /** The CometBFT chain id that candidacy proofs sign, recorded at InitChain. */
+  chainId(): string | undefined {
+    return this.store.chainId();
+  }
+
+  /** Records the CometBFT chain id (InitChain's) that candidacy proofs sign (SPEC 6). */
+  setChainId(chainId: string): void {
+    if (chainId === '') throw new Error('the CometBFT chain id is empty');
+    this.store.setChainId(chainId);
+  }
+
   declareCandidacy(
     ctx: OpContext,
     pubKey: Uint8Array,
+    pubKeySignature: Uint8Array,
     maxStake: bigint,
     compRateBp: number,
     description: string,
@@ -283,6 +296,14 @@ export class StakingLedger {
       fail('already_candidate', `${ctx.sender} is already a candidate`);
     }
     this.checkPubKeyOp(ctx.sender, pubKey);
+    const chainId = this.store.chainId();
+    if (chainId === undefined) fail('no_chain_id', 'this state has no CometBFT chain id recorded (InitChain stores it)');
+    if (!verifyCandidacySignature(pubKey, pubKeySignature, chainId, ctx.sender)) {
+      fail(
+        'bad_pubkey_signature',
+        `pubKeySignature is not the consensus key's ed25519 signature of 'cmtd-candidacy:${chainId}:${ctx.sender}' (64 bytes): sign it with the node's priv_validator_key.json (cmtd tx declare does)`,
+      );
+    }
     if (maxStake <= 0n) fail('bad_max_stake', 'maxStake must be positive');
     this.checkRate(compRateBp);
     checkDescription(description);
@@ -582,7 +603,6 @@ export class StakingLedger {
   endBlockDetailed(ctx: BlockContext): EndBlockResult {
     const params = this.params();
     const cache = new CandidateCache(this.store);
-    const addresses = this.store.candidateList();
     const block = this.store.block();
     const absentList = block !== undefined && block.height === ctx.height ? block.absent : [];
     const absent = new Set(absentList);
@@ -590,12 +610,7 @@ export class StakingLedger {
 
     // ---- award (SPEC 5)
     const ranking = this.store.ranking();
-    let S = 0n;
-    for (const a of addresses) {
-      const c = cache.get(a)!;
-      if (c.state === 'active') S += totalStake(c);
-    }
-    const cap = powerCap(S, params.validator_size_threshold_bp);
+    const cap = this.capOf(ranking.validators, (a) => cache.get(a), params);
     const earning = (a: Address, canBeAbsent: boolean): CandidateRecord | undefined => {
       const c = cache.get(a);
       if (c === undefined || c.state !== 'active' || (canBeAbsent && absent.has(a))) return undefined;
@@ -1136,10 +1151,8 @@ export class StakingLedger {
 
   /** The consensus set the ranking asks for: validators with power ≥ 1, bounded, sorted by key. */
   private desiredSet(all: readonly CandidateRecord[], validators: readonly Address[], params: Params): SentValidator[] {
-    let S = 0n;
-    for (const c of all) if (c.state === 'active') S += totalStake(c);
-    const cap = powerCap(S, params.validator_size_threshold_bp);
     const byAddr = new Map(all.map((c) => [c.address, c]));
+    const cap = this.capOf(validators, (a) => byAddr.get(a), params);
     const set: SentValidator[] = [];
     for (const a of validators) {
       const c = byAddr.get(a)!;
@@ -1149,18 +1162,30 @@ export class StakingLedger {
     return sortSet(boundTotalPower(set));
   }
 
+  /**
+   * The 12% cap of this ranking's validators (SPEC 4.1, 4.2): S sums the T_i
+   * of those still active; undefined when too few hold stake for a cap.
+   */
+  private capOf(validators: readonly Address[], get: (a: Address) => CandidateRecord | undefined, params: Params): bigint | undefined {
+    const stakes: bigint[] = [];
+    for (const a of validators) {
+      const c = get(a);
+      if (c !== undefined && c.state === 'active') stakes.push(totalStake(c));
+    }
+    return powerCap(stakes, params.validator_size_threshold_bp);
+  }
+
   private queryContext(all: readonly CandidateRecord[]): {
-    cap: bigint;
+    cap: bigint | undefined;
     ranking: ReturnType<StakingStore['ranking']>;
     rank: Map<Address, number>;
   } {
     const params = this.params();
-    let S = 0n;
-    for (const c of all) if (c.state === 'active') S += totalStake(c);
     const ranking = this.store.ranking();
+    const byAddr = new Map(all.map((c) => [c.address, c]));
     const rank = new Map<Address, number>();
     [...ranking.validators, ...ranking.backups].forEach((a, i) => rank.set(a, i + 1));
-    return { cap: powerCap(S, params.validator_size_threshold_bp), ranking, rank };
+    return { cap: this.capOf(ranking.validators, (a) => byAddr.get(a), params), ranking, rank };
   }
 
   private candidateInfo(c: CandidateRecord, q: ReturnType<StakingLedger['queryContext']>): CandidateInfo {

@@ -18,6 +18,7 @@
  *   k/r                  ranking of the last end of block: validators, backups
  *   k/vs                 validator set last returned to CometBFT (pubkey, power), sorted by pubkey
  *   k/y                  award year k and its base supply B_k
+ *   k/chain              CometBFT chain id (UTF-8), written at InitChain: what candidacy proofs sign
  *   k/b                  this block's absent validators and slashes (written by beginBlock)
  *   k/aw/<height:16>     award record of a recent height (the last AWARD_HISTORY heights)
  */
@@ -38,7 +39,7 @@ type Rlp = Uint8Array | Rlp[];
 
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextEncoder();
-const utf8d = new TextDecoder();
+const utf8d = new TextDecoder('utf-8', { ignoreBOM: true });
 
 function u(n: number | bigint): Uint8Array {
   return bigintToBytes(BigInt(n));
@@ -487,6 +488,15 @@ export class StakingStore {
     const raw = RLP.encode(set.map((v) => [v.pubKey, u(v.power)]));
     MEMO.set(raw, set.map((v) => ({ ...v })));
     this.kv.set('k/vs', raw);
+  }
+
+  // chain id
+  chainId(): string | undefined {
+    const raw = this.kv.get('k/chain');
+    return raw === undefined ? undefined : utf8d.decode(raw);
+  }
+  setChainId(id: string): void {
+    this.kv.set('k/chain', utf8.encode(id));
   }
 
   // award year and block records

@@ -5,13 +5,14 @@ import assert from 'node:assert/strict';
 import { CMT, saveParams } from '../../src/state/params.js';
 import type { Address } from '../../src/state/accounts.js';
 import { MAX_TOTAL_VOTING_POWER, boundTotalPower } from '../../src/staking/power.js';
-import { TestNet, testAddress, testPubKey, newTestChain } from '../../src/staking/testkit.js';
+import { TestNet, testAddress, testPop, testPubKey, newTestChain } from '../../src/staking/testkit.js';
 import { genesisStake, parseStakingGenesis } from '../../src/staking/genesis.js';
 
 const F = testAddress('foundation');
 const cand = (i: number): Address => testAddress(`cand-${i}`);
 const del = (i: number): Address => testAddress(`del-${i}`);
 const pk = (i: number): string => `0x${Buffer.from(testPubKey(`cand-${i}`)).toString('hex')}`;
+const pop = (i: number, who: Address): string => testPop(`cand-${i}`, who);
 const DESC = '{"name":"x"}';
 
 function net(overrides: Record<string, unknown> = {}): TestNet {
@@ -24,7 +25,7 @@ function net(overrides: Record<string, unknown> = {}): TestNet {
 }
 
 function declare(n: TestNet, i: number, self: bigint, rate = 0, max = self * 10n): void {
-  n.ok(cand(i), 'declareCandidacy', [pk(i), max, rate, DESC], self);
+  n.ok(cand(i), 'declareCandidacy', [pk(i), pop(i, cand(i)), max, rate, DESC], self);
 }
 
 function conserved(n: TestNet): void {
@@ -282,16 +283,43 @@ describe('election and validator updates', () => {
     assert.equal(n.ledger.lastValidatorSet().length, 19);
   });
 
-  it('caps a lone validator at 12% of its stake and sends only changes', () => {
+  it('gives power by stake with fewer than 9 validators (no cap) and sends only changes', () => {
     const n = net({ inflation_rate_bp: 0 });
     declare(n, 0, 100_000n * CMT);
     const { end } = n.block();
     assert.equal(end.updates.length, 1);
-    assert.equal(end.updates[0]!.power, 12_000n);
+    assert.equal(end.updates[0]!.power, 100_000n);
     assert.equal(n.block().end.updates.length, 0, 'nothing changed, nothing sent');
     n.ok(del(0), 'delegate', [cand(0)], 50_000n * CMT);
     const { end: e3 } = n.block();
-    assert.deepEqual(e3.updates.map((u) => u.power), [18_000n]);
+    assert.deepEqual(e3.updates.map((u) => u.power), [150_000n]);
+    // A small newcomer weighs by its stake, not as much as the largest (issue 8.1: it could halt consensus).
+    declare(n, 1, 2_000n * CMT);
+    n.block();
+    const powers = new Map(n.ledger.validators().map((v) => [v.address, v.consensusPower]));
+    assert.equal(powers.get(cand(0)), 150_000n);
+    assert.equal(powers.get(cand(1)), 2_000n);
+  });
+
+  it('S sums the validators only; the cap applies after ranking by T_i, to backups with the same S (SPEC 4.1, 4.2)', () => {
+    const n = net({ inflation_rate_bp: 0, max_validators: 9, backup_validators: 1 });
+    declare(n, 0, 200_000n * CMT, 0, 2_000_000n * CMT);
+    n.ok(del(0), 'delegate', [cand(0)], 50_000n * CMT);
+    for (let i = 1; i <= 8; i++) declare(n, i, 100_000n * CMT);
+    declare(n, 9, 50_000n * CMT); // the backup
+    declare(n, 10, 40_000n * CMT); // a plain candidate
+    n.block();
+    // S = 250k + 8 × 100k = 1,050k over the 9 validators; backup and candidate stake are not in it.
+    const cap = (1_050_000n * CMT * 1200n) / 10_000n;
+    const byAddr = new Map(n.ledger.candidates().map((c) => [c.address, c]));
+    assert.equal(byAddr.get(cand(0))!.votingPower, cap);
+    assert.equal(byAddr.get(cand(0))!.rank, 1, 'ranked by T_i: first although capped');
+    assert.equal(byAddr.get(cand(1))!.votingPower, 100_000n * CMT);
+    assert.equal(byAddr.get(cand(9))!.role, 'backup');
+    assert.equal(byAddr.get(cand(9))!.votingPower, 50_000n * CMT);
+    const sent = new Map(n.ledger.lastValidatorSet().map((v) => [Buffer.from(v.pubKey).toString('hex'), v.power]));
+    assert.equal(sent.get(pk(0).slice(2)), cap / CMT);
+    assert.equal(sent.size, 9);
   });
 
   it('never sends an update leaving CometBFT without power', () => {
@@ -359,7 +387,7 @@ describe('genesis', () => {
     const { end } = n.block();
     assert.deepEqual(
       end.updates.map((u) => u.power),
-      Buffer.compare(testPubKey('comet'), testPubKey('cand-0')) < 0 ? [0n, 12_000n] : [12_000n, 0n],
+      Buffer.compare(testPubKey('comet'), testPubKey('cand-0')) < 0 ? [0n, 100_000n] : [100_000n, 0n],
     );
   });
 

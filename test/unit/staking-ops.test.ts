@@ -5,12 +5,13 @@ import assert from 'node:assert/strict';
 import { CMT } from '../../src/state/params.js';
 import type { Address } from '../../src/state/accounts.js';
 import { STAKING_INTERFACE } from '../../src/staking/contract.js';
-import { TestNet, testAddress, testPubKey, stakingView } from '../../src/staking/testkit.js';
+import { TestNet, testAddress, testPop, testPubKey, stakingView } from '../../src/staking/testkit.js';
 
 const F = testAddress('foundation');
 const cand = (i: number): Address => testAddress(`cand-${i}`);
 const del = (i: number): Address => testAddress(`del-${i}`);
 const pk = (i: number): string => `0x${Buffer.from(testPubKey(`cand-${i}`)).toString('hex')}`;
+const pop = (i: number, who: Address): string => testPop(`cand-${i}`, who);
 const DESC = JSON.stringify({ name: 'n', website: 'https://x', location: 'l', email: 'e@x' });
 
 function net(overrides: Record<string, unknown> = {}): TestNet {
@@ -23,7 +24,7 @@ function net(overrides: Record<string, unknown> = {}): TestNet {
 }
 
 function declare(n: TestNet, i: number, max = 1_000_000n * CMT, self = 100_000n * CMT, rate = 2000): void {
-  n.ok(cand(i), 'declareCandidacy', [pk(i), max, rate, DESC], self);
+  n.ok(cand(i), 'declareCandidacy', [pk(i), pop(i, cand(i)), max, rate, DESC], self);
 }
 
 function assertConserved(n: TestNet): void {
@@ -35,7 +36,7 @@ describe('declareCandidacy', () => {
   it('declares with the value as self-stake and emits CandidacyDeclared', () => {
     const n = net();
     const before = n.balance(cand(0));
-    const r = n.ok(cand(0), 'declareCandidacy', [pk(0), 1_000_000n * CMT, 2000, DESC], 100_000n * CMT);
+    const r = n.ok(cand(0), 'declareCandidacy', [pk(0), pop(0, cand(0)), 1_000_000n * CMT, 2000, DESC], 100_000n * CMT);
     assert.equal(n.balance(cand(0)), before - 100_000n * CMT);
     const c = n.ledger.candidate(cand(0))!;
     assert.equal(c.totalStake, 100_000n * CMT);
@@ -56,20 +57,45 @@ describe('declareCandidacy', () => {
   it('refuses a second declaration, a used key, bad numbers and a bad description', () => {
     const n = net();
     declare(n, 0);
-    assert.equal(n.refused(cand(0), 'declareCandidacy', [pk(1), 1000n * CMT, 0, DESC], 100n * CMT), 'already_candidate');
-    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(0), 1000n * CMT, 0, DESC], 100n * CMT), 'pubkey_in_use');
-    assert.equal(n.refused(cand(1), 'declareCandidacy', [`0x${'00'.repeat(32)}`, 1000n * CMT, 0, DESC], 100n * CMT), 'bad_pubkey');
-    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), 0n, 0, DESC], 0n), 'bad_max_stake');
-    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), 1000n * CMT, 0, DESC], 99n * CMT), 'self_stake_too_low');
-    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), 1000n * CMT, 0, DESC], 1001n * CMT), 'above_max_stake');
-    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), 1000n * CMT, 10000, DESC], 100n * CMT), 'bad_comp_rate');
-    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), 1000n * CMT, 0, 'not json'], 100n * CMT), 'bad_description');
-    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), 1000n * CMT, 0, '{"name":5}'], 100n * CMT), 'bad_description');
-    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), 1000n * CMT, 0, '[1]'], 100n * CMT), 'bad_description');
+    assert.equal(n.refused(cand(0), 'declareCandidacy', [pk(1), pop(1, cand(0)), 1000n * CMT, 0, DESC], 100n * CMT), 'already_candidate');
+    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(0), pop(0, cand(1)), 1000n * CMT, 0, DESC], 100n * CMT), 'pubkey_in_use');
+    assert.equal(n.refused(cand(1), 'declareCandidacy', [`0x${'00'.repeat(32)}`, '0x', 1000n * CMT, 0, DESC], 100n * CMT), 'bad_pubkey');
+    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), pop(1, cand(1)), 0n, 0, DESC], 0n), 'bad_max_stake');
+    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), pop(1, cand(1)), 1000n * CMT, 0, DESC], 99n * CMT), 'self_stake_too_low');
+    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), pop(1, cand(1)), 1000n * CMT, 0, DESC], 1001n * CMT), 'above_max_stake');
+    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), pop(1, cand(1)), 1000n * CMT, 10000, DESC], 100n * CMT), 'bad_comp_rate');
+    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), pop(1, cand(1)), 1000n * CMT, 0, 'not json'], 100n * CMT), 'bad_description');
+    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), pop(1, cand(1)), 1000n * CMT, 0, '{"name":5}'], 100n * CMT), 'bad_description');
+    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), pop(1, cand(1)), 1000n * CMT, 0, '[1]'], 100n * CMT), 'bad_description');
     // a refused call moves no CMT
     assert.equal(n.balance(cand(1)), 10_000_000n * CMT);
     // exactly 10% is enough
-    n.ok(cand(1), 'declareCandidacy', [pk(1), 1000n * CMT, 9999, DESC], 100n * CMT);
+    n.ok(cand(1), 'declareCandidacy', [pk(1), pop(1, cand(1)), 1000n * CMT, 9999, DESC], 100n * CMT);
+    assertConserved(n);
+  });
+});
+
+describe('proof of possession of the consensus key (SPEC 6)', () => {
+  it("refuses a declaration without the key's signature over the chain id and the candidate's address", () => {
+    const n = net();
+    const at = (who: Address, key = 1): unknown[] => [pk(key), pop(key, who), 1000n * CMT, 0, DESC];
+    const refuse = (args: unknown[]): string => n.refused(cand(1), 'declareCandidacy', args, 100n * CMT);
+    // A key nobody holds: 32 random-looking bytes with any 64 bytes of "signature".
+    assert.equal(refuse([`0x${'ab'.repeat(32)}`, `0x${'cd'.repeat(64)}`, 1000n * CMT, 0, DESC]), 'bad_pubkey_signature');
+    // Someone else's key: a proof made for another address (a front-runner replaying it).
+    assert.equal(refuse(at(cand(2))), 'bad_pubkey_signature');
+    // The right key and address, but another chain's id.
+    assert.equal(refuse([pk(1), testPop('cand-1', cand(1), 'other-chain'), 1000n * CMT, 0, DESC]), 'bad_pubkey_signature');
+    // Signed by another key; short, empty and flipped signatures.
+    assert.equal(refuse([pk(1), pop(2, cand(1)), 1000n * CMT, 0, DESC]), 'bad_pubkey_signature');
+    const good = pop(1, cand(1));
+    assert.equal(refuse([pk(1), good.slice(0, -2), 1000n * CMT, 0, DESC]), 'bad_pubkey_signature');
+    assert.equal(refuse([pk(1), '0x', 1000n * CMT, 0, DESC]), 'bad_pubkey_signature');
+    const flipped = `${good.slice(0, 10)}${good[10] === '0' ? '1' : '0'}${good.slice(11)}`;
+    assert.equal(refuse([pk(1), flipped, 1000n * CMT, 0, DESC]), 'bad_pubkey_signature');
+    assert.equal(n.ledger.candidate(cand(1)), undefined);
+    n.ok(cand(1), 'declareCandidacy', at(cand(1)), 100n * CMT);
+    assert.equal(n.ledger.candidate(cand(1))!.pubKey, pk(1));
     assertConserved(n);
   });
 });
@@ -281,15 +307,15 @@ describe('withdraw, deactivate, activate', () => {
     const gone = end.updates.find((u) => `0x${Buffer.from(u.pubKey).toString('hex')}` === pk(0));
     assert.equal(gone?.power, 0n, 'power 0 removes it from CometBFT');
     assert.equal(n.ledger.unstakes(del(0))[0]!.id, 0n);
-    assert.equal(n.refused(cand(0), 'declareCandidacy', [pk(0), 1000n * CMT, 0, DESC], 100n * CMT), 'old_candidacy_waiting');
+    assert.equal(n.refused(cand(0), 'declareCandidacy', [pk(0), pop(0, cand(0)), 1000n * CMT, 0, DESC], 100n * CMT), 'old_candidacy_waiting');
     n.blocks(10);
     assert.equal(n.ledger.candidate(cand(0)), undefined, 'record gone once paid out');
     assert.ok(n.balance(cand(0)) >= b0 + 100_000n * CMT);
     assert.ok(n.balance(del(0)) >= d0 + 10_000n * CMT);
     assert.deepEqual(n.ledger.delegations(del(0)), []);
     // the key stays with its owner
-    assert.equal(n.refused(cand(2), 'declareCandidacy', [pk(0), 1000n * CMT, 0, DESC], 100n * CMT), 'pubkey_in_use');
-    n.ok(cand(0), 'declareCandidacy', [pk(0), 1000n * CMT, 0, DESC], 100n * CMT);
+    assert.equal(n.refused(cand(2), 'declareCandidacy', [pk(0), pop(0, cand(2)), 1000n * CMT, 0, DESC], 100n * CMT), 'pubkey_in_use');
+    n.ok(cand(0), 'declareCandidacy', [pk(0), pop(0, cand(0)), 1000n * CMT, 0, DESC], 100n * CMT);
     assertConserved(n);
   });
 
