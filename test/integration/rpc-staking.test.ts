@@ -11,26 +11,16 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Contract, Interface, JsonRpcProvider, Wallet, isError, type InterfaceAbi, type Log, type LogDescription, type TransactionReceipt } from 'ethers';
 import { defaultAppState, type LocalNode } from '../../src/localnet/network.js';
 import { CMT } from '../../src/state/params.js';
 import { STAKING_ADDRESS } from '../../src/system/types.js';
-import { signCandidacy } from '../../src/staking/pop.js';
 import { startLocalnet } from '../support/chain.js';
+import { newConsensusKey } from '../support/staking.js';
 
 const ABI = JSON.parse(readFileSync(new URL('../../contracts/abi/IStaking.json', import.meta.url), 'utf8')) as InterfaceAbi;
 const IFACE = new Interface(ABI);
-
-/** A fresh ed25519 key: its public key and the proof of possession for `candidate` on `chainId` (SPEC 6), 0x-hex. */
-function newConsensusKey(chainId: string, candidate: string): { pubKey: string; signature: string } {
-  const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
-  const raw = Buffer.from(jwk.x!, 'base64url');
-  assert.equal(raw.length, 32);
-  const signature = signCandidacy(Buffer.from(jwk.d!, 'base64url'), chainId, candidate);
-  return { pubKey: `0x${raw.toString('hex')}`, signature: `0x${Buffer.from(signature).toString('hex')}` };
-}
 
 /** The staking events of a receipt, decoded with the IStaking ABI. */
 function stakingEvents(receipt: TransactionReceipt, name: string): LogDescription[] {
