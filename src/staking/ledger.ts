@@ -332,8 +332,12 @@ export class StakingLedger {
     this.checkRate(compRateBp);
     const changedDescription = description !== '' && description !== c.description;
     if (changedDescription) checkDescription(description);
+    // T_i ≤ new max binds only when maxStake is lowered, or when the call adds stake (like a
+    // delegation): awards alone may have pushed T_i past an unchanged or raised max.
     const T = totalStake(c) + ctx.value;
-    if (T > maxStake) fail('above_max_stake', `total stake ${T} would exceed maxStake ${maxStake}`);
+    if ((maxStake < c.maxStake || ctx.value > 0n) && T > maxStake) {
+      fail('above_max_stake', `total stake ${T} would exceed maxStake ${maxStake}`);
+    }
     if (maxStake > c.maxStake) {
       const self = this.selfStake(c) + ctx.value;
       if (self * BP < maxStake * BigInt(params.self_stake_ratio_bp)) {

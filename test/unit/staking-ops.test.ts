@@ -122,6 +122,20 @@ describe('updateCandidacy', () => {
     assert.equal(n.ledger.candidate(cand(0))!.maxStake, 150_000n * CMT);
   });
 
+  it('keeping or raising maxStake passes even when awards pushed T_i past it (SPEC 6, issue 9.2)', () => {
+    const n = net();
+    declare(n, 0, 100_000n * CMT, 100_000n * CMT, 2000);
+    n.blocks(3); // awards compound into the self-stake: T_i > maxStake
+    const T = n.ledger.candidate(cand(0))!.totalStake;
+    assert.ok(T > 100_000n * CMT);
+    n.ok(cand(0), 'updateCandidacy', [100_000n * CMT, 1500, '{"name":"new"}']);
+    assert.equal(n.ledger.candidate(cand(0))!.compRateBp, 1500);
+    n.ok(cand(0), 'updateCandidacy', [100_000n * CMT + 1n, 1000, '']);
+    // Lowering still needs T_i ≤ the new max; adding stake above the max is refused as a delegation would be.
+    assert.equal(n.refused(cand(0), 'updateCandidacy', [100_000n * CMT, 1000, '']), 'above_max_stake');
+    assert.equal(n.refused(cand(0), 'updateCandidacy', [100_000n * CMT + 1n, 1000, ''], CMT), 'above_max_stake');
+  });
+
   it('a changed description clears verified; an empty one keeps it', () => {
     const n = net();
     declare(n, 0);
