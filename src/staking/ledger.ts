@@ -17,6 +17,7 @@ import { Accounts, type Address, type Bank } from '../state/accounts.js';
 import { loadParams, type Params } from '../state/params.js';
 import { Supply, totalSupply } from '../state/supply.js';
 import { distributeGroup, rateOf, type AwardMember } from './award.js';
+import { runMint } from './inflation.js';
 import { verifyCandidacySignature } from './pop.js';
 import { deposit, isWiped, redeem, shareValue, sharesForWithdrawal, slashPool } from './pool.js';
 import {
@@ -634,22 +635,10 @@ export class StakingLedger {
     const supplyNow = this.supply.read();
     const fees = this.supply.takeFees();
     const dustIn = supplyNow.dust;
-    let minted = 0n;
-    if (ctx.height >= 1n) {
-      const Y = params.blocks_per_year;
-      const year = (ctx.height - 1n) / Y;
-      let y = this.store.year();
-      if (y === undefined || y.year !== year) {
-        y = { year, base: totalSupply(supplyNow) };
-        this.store.putYear(y);
-      }
-      if (Vv > 0n) {
-        minted = (y.base * BigInt(params.inflation_rate_bp)) / (BP * Y);
-        const room = params.supply_cap - totalSupply(supplyNow);
-        if (minted > room) minted = room > 0n ? room : 0n;
-        if (minted > 0n) this.supply.mint(minted);
-      }
-    }
+    // SPEC 5.1: the year's mint accrues with header time; a block without validators to award mints nothing.
+    const { year, minted } = runMint(this.store.year(), ctx.timeMs ?? ctx.time * 1000n, totalSupply(supplyNow), params, Vv > 0n);
+    this.store.putYear(year);
+    if (minted > 0n) this.supply.mint(minted);
     const A = minted + fees + dustIn;
     let Av = A;
     let Ab = 0n;

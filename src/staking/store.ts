@@ -17,7 +17,7 @@
  *   k/e/<addr>           enterprise account flag
  *   k/r                  ranking of the last end of block: validators, backups
  *   k/vs                 validator set last returned to CometBFT (pubkey, power), sorted by pubkey
- *   k/y                  award year k and its base supply B_k
+ *   k/y                  award year: t0 (block 1's header time, ms), k, B_k, r_k, header time of the last mint (ms)
  *   k/chain              CometBFT chain id (UTF-8), written at InitChain: what candidacy proofs sign
  *   k/b                  this block's absent validators and slashes (written by beginBlock)
  *   k/aw/<height:16>     award record of a recent height (the last AWARD_HISTORY heights)
@@ -26,6 +26,7 @@ import { RLP } from '@ethereumjs/rlp';
 import type { KV } from '../store/kv.js';
 import { addressFromBytes, bigintToBytes, bytesToBigint, type Address } from '../state/accounts.js';
 
+import type { AwardYear } from './inflation.js';
 import type { AwardEntry, BlockAwards, CandidateState, SlashInfo } from './types.js';
 
 /** Pool id of a candidate's own stake (compensation rates are 0…9999). */
@@ -304,10 +305,6 @@ export interface SentValidator {
   power: bigint;
 }
 
-export interface YearRecord {
-  year: bigint;
-  base: bigint;
-}
 
 export interface BlockRecord {
   height: bigint;
@@ -500,18 +497,15 @@ export class StakingStore {
   }
 
   // award year and block records
-  year(): YearRecord | undefined {
+  year(): AwardYear | undefined {
     const raw = this.kv.get('k/y');
     if (raw === undefined) return undefined;
-    return {
-      ...memo(raw, (x): YearRecord => {
-        const f = decode(x);
-        return { year: big(f[0]), base: big(f[1]) };
-      }),
-    };
+    const f = decode(raw);
+    if (f.length !== 5) throw new Error('corrupt award year record');
+    return { t0: big(f[0]), year: big(f[1]), base: big(f[2]), rateBp: big(f[3]), last: big(f[4]) };
   }
-  putYear(y: YearRecord): void {
-    this.kv.set('k/y', RLP.encode([u(y.year), u(y.base)]));
+  putYear(y: AwardYear): void {
+    this.kv.set('k/y', RLP.encode([u(y.t0), u(y.year), u(y.base), u(y.rateBp), u(y.last)]));
   }
   block(): BlockRecord | undefined {
     const raw = this.kv.get('k/b');

@@ -34,15 +34,15 @@ function conserved(n: TestNet): void {
 }
 
 describe('block award', () => {
-  it('mints floor(B_k · inflation / Y), splits by capped power and compensation, carries dust', () => {
-    const n = net({ blocks_per_year: 1000n });
+  it('mints B_k · inflation · elapsed / Y, splits by capped power and compensation, carries dust', () => {
+    const n = net({ seconds_per_year: 1000n });
     declare(n, 0, 10_000n * CMT, 2000);
     n.ok(del(0), 'delegate', [cand(0)], 50_000n * CMT);
     declare(n, 1, 60_000n * CMT, 3000);
     n.block(); // elects them; nothing is minted before there are validators
     const B = n.ledger.stakingTotals().supply;
     const { end } = n.block();
-    const M = (B * 800n) / (10_000n * 1000n);
+    const M = (B * 800n * 10_000n) / (10_000n * 1_000_000n); // 10 s of a 1,000 s year
     assert.equal(end.awards.minted, M);
     const A = M; // no fees, no dust yet
     // two candidates of 60k: both capped at 12% of S = 14.4k, V_g = 28.8k
@@ -113,26 +113,53 @@ describe('block award', () => {
     conserved(n);
   });
 
-  it('records B_k at the first block of each award year and stops at the supply cap', () => {
-    const n = net({ blocks_per_year: 5n });
+  it('counts award years in header time: B_k and r_k at entering year k, late rate after inflation_years, stops at the cap (SPEC 5.1)', () => {
+    // A one-minute year (a test genesis may shorten it): 6 blocks of 10 s.
+    const n = net({ seconds_per_year: 60n, inflation_years: 2, late_inflation_rate_bp: 100 });
     declare(n, 0, 100_000n * CMT);
+    n.block(); // block 1: t0; nothing has elapsed
     const B0 = n.ledger.stakingTotals().supply;
-    const minted: bigint[] = [];
-    for (let i = 0; i < 10; i++) minted.push(n.block().end.awards.minted);
-    assert.equal(minted[0], 0n, 'block 1 has no elected validator yet: nothing is minted');
-    assert.ok(minted.slice(1, 5).every((m) => m === (B0 * 800n) / (10_000n * 5n)));
-    const B1 = B0 + minted.slice(0, 5).reduce((a, b) => a + b, 0n);
-    assert.ok(minted.slice(5).every((m) => m === (B1 * 800n) / (10_000n * 5n)), 'year 1 uses its own base');
+    const minted = (blocks: number, dt?: bigint): bigint => {
+      let m = 0n;
+      for (let i = 0; i < blocks; i++) m += n.block({ dt }).end.awards.minted;
+      return m;
+    };
+    assert.equal(minted(6), (B0 * 800n) / 10_000n, 'year 0 mints exactly B_0 · 8%');
+    const B1 = n.ledger.stakingTotals().supply;
+    // Governance lowers the rate mid-year: the year keeps the rate it started with.
+    saveParams(n.chain.kv, { ...n.ledger.params(), inflation_rate_bp: 400 });
+    assert.equal(minted(3, 20n), (B1 * 800n) / 10_000n, 'year 1, in 20 s blocks: B_1 · 8%');
+    const B2 = n.ledger.stakingTotals().supply;
+    assert.equal(minted(1, 60n), (B2 * 100n) / 10_000n, 'year 2 is past inflation_years: late_inflation_rate_bp');
+    // One block spanning two whole years completes both, each on its own base.
+    const B3 = n.ledger.stakingTotals().supply;
+    const two = minted(1, 120n);
+    const y3 = (B3 * 100n) / 10_000n;
+    assert.equal(two, y3 + ((B3 + y3) * 100n) / 10_000n);
     conserved(n);
 
-    const capped = net({ blocks_per_year: 5n });
+    const capped = net({ seconds_per_year: 60n });
     declare(capped, 0, 100_000n * CMT);
+    capped.block();
     capped.block();
     const supply = capped.ledger.stakingTotals().supply;
     saveParams(capped.chain.kv, { ...capped.ledger.params(), supply_cap: supply + 5n });
     assert.equal(capped.block().end.awards.minted, 5n);
     assert.equal(capped.block().end.awards.minted, 0n);
     assert.equal(capped.ledger.stakingTotals().supply, supply + 5n);
+  });
+
+  it('mints the same over the same header time whatever the block interval', () => {
+    const run = (dt: bigint, blocks: number): bigint => {
+      const n = net({ seconds_per_year: 3_600n });
+      declare(n, 0, 100_000n * CMT);
+      n.block();
+      for (let i = 0; i < blocks; i++) n.block({ dt });
+      return n.ledger.stakingTotals().minted;
+    };
+    const oneSecond = run(1n, 600);
+    assert.equal(run(10n, 60), oneSecond);
+    assert.equal(run(600n, 1), oneSecond);
   });
 });
 

@@ -28,7 +28,7 @@ const PARAMS: Params = {
   ...DEFAULT_PARAMS,
   max_validators: 3,
   backup_validators: 2,
-  blocks_per_year: 40n,
+  seconds_per_year: 400n,
   unstake_waiting_period_s: 30n,
   max_slash_blocks: 3,
   slash_ratio_bp: 50,
