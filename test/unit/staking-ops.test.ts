@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { CMT } from '../../src/state/params.js';
 import type { Address } from '../../src/state/accounts.js';
 import { STAKING_INTERFACE } from '../../src/staking/contract.js';
+import { decodeCandidate, encodeCandidate } from '../../src/staking/store.js';
 import { TestNet, testAddress, testPop, testPubKey, stakingView } from '../../src/staking/testkit.js';
 
 const F = testAddress('foundation');
@@ -97,6 +98,38 @@ describe('proof of possession of the consensus key (SPEC 6)', () => {
     n.ok(cand(1), 'declareCandidacy', at(cand(1)), 100n * CMT);
     assert.equal(n.ledger.candidate(cand(1))!.pubKey, pk(1));
     assertConserved(n);
+  });
+});
+
+describe('descriptions keep their exact text (issue 19)', () => {
+  it('a leading U+FEFF is not dropped: the stored record decodes to what was stored', () => {
+    const c = {
+      address: cand(0),
+      pubKey: testPubKey('cand-0'),
+      maxStake: 1n,
+      compRateBp: 0,
+      description: '\uFEFF{"name":"bom"}',
+      verified: false,
+      state: 'active' as const,
+      declareHeight: 0n,
+      missed: 0,
+      pools: [],
+      pendingRequests: 0n,
+      delegationCount: 0n,
+      head: '' as const,
+      withdrawMatureTime: 0n,
+      awarded: 0n,
+      slashed: 0n,
+      penalized: false,
+    };
+    assert.equal(decodeCandidate(encodeCandidate(c)).description, c.description);
+  });
+
+  it('a declaration whose description starts with U+FEFF is refused, not silently rewritten', () => {
+    const n = net();
+    assert.equal(n.refused(cand(0), 'declareCandidacy', [pk(0), pop(0, cand(0)), 1000n * CMT, 0, `\uFEFF${DESC}`], 100n * CMT), 'bad_description');
+    n.ok(cand(0), 'declareCandidacy', [pk(0), pop(0, cand(0)), 1000n * CMT, 0, '{"name":"\uFEFFinside"}'], 100n * CMT);
+    assert.equal(n.ledger.candidate(cand(0))!.description, '{"name":"\uFEFFinside"}');
   });
 });
 
