@@ -70,7 +70,9 @@ interface IStaking {
     event CompRateSet(address indexed candidate, address indexed delegator, uint16 compRateBp, uint256 amount);
 
     /// Declares candidacy; msg.value (>= maxStake * self_stake_ratio) becomes the self-stake.
-    function declareCandidacy(bytes32 pubKey, uint256 maxStake, uint16 compRateBp, string calldata description) external payable;
+    /// pubKeySignature: the consensus key's 64-byte ed25519 signature of the UTF-8 text
+    /// "cmtd-candidacy:<CometBFT chain id>:<sender address, 0x-lowercase hex>" (proof of possession).
+    function declareCandidacy(bytes32 pubKey, bytes calldata pubKeySignature, uint256 maxStake, uint16 compRateBp, string calldata description) external payable;
 
     /// Updates the candidacy; msg.value tops up the self-stake. An empty description keeps the old one.
     function updateCandidacy(uint256 maxStake, uint16 compRateBp, string calldata description) external payable;
@@ -92,7 +94,7 @@ interface IStaking {
     /// Starts the unstake wait for `amount` (0 = all) of the sender's stake at `candidate`.
     function unstake(address candidate, uint256 amount) external returns (uint256 requestId);
 
-    /// Sets the compensation rate of one delegation to the calling candidate (<= its default).
+    /// Lowers the compensation rate of one delegation to the calling candidate; a rate never rises.
     function setCompRate(address delegator, uint16 compRateBp) external;
 
     function getCandidate(address candidate) external view returns (Candidate memory);

@@ -38,6 +38,7 @@ import type {
   ResponsePrepareProposal,
   ResponseProcessProposal,
   ResponseQuery,
+  Timestamp,
   ValidatorUpdate,
 } from '../abci/types.js';
 import { BlockIndexer } from '../index/indexer.js';
@@ -160,7 +161,7 @@ export class CmtdApp implements AbciApplication {
     const state = new Overlay(this.store);
     saveBlockGasLimit(state, req.consensusParams?.block?.maxGas ?? -1n);
     const cometValidators = req.validators.flatMap((v) => (v.pubKey.ed25519 === undefined ? [] : [{ pubKey: v.pubKey.ed25519, power: v.power }]));
-    const validators = this.modules.initGenesis(state, genesis, cometValidators);
+    const validators = this.modules.initGenesis(state, genesis, cometValidators, req.chainId);
     const appHash = this.store.computeRoot(state.sortedChanges()).root;
     this.genesis = state;
     this.block = new Overlay(state);
@@ -264,12 +265,13 @@ export class CmtdApp implements AbciApplication {
 
   // ---- block execution (shared by both flows) --------------------------
 
-  private beginBlockWork(height: bigint, time: bigint, commit: CommitInfo, misbehavior: Misbehavior[], hash: Uint8Array, proposer: Uint8Array): void {
+  private beginBlockWork(height: bigint, timestamp: Timestamp, commit: CommitInfo, misbehavior: Misbehavior[], hash: Uint8Array, proposer: Uint8Array): void {
+    const time = timestamp.seconds;
     const expected = this.store.height + 1n;
     if (this.store.height !== 0n && height !== expected) {
       throw new Error(`asked to execute block ${height}, but the last committed block is ${this.store.height}`);
     }
-    const info: BlockInfo = { height, time, hash };
+    const info: BlockInfo = { height, time, timeMs: time * 1000n + BigInt(timestamp.nanos) / 1_000_000n, hash };
     // Start from committed state: CometBFT replays a block whose execution we
     // finished but never committed (after its own crash or a reconnect).
     this.block = new Overlay(this.genesis ?? this.store);
@@ -358,7 +360,7 @@ export class CmtdApp implements AbciApplication {
   // ---- v0.38 flow --------------------------------------------------------
 
   async finalizeBlock(req: RequestFinalizeBlock): Promise<ResponseFinalizeBlock> {
-    this.beginBlockWork(req.height, req.time.seconds, req.decidedLastCommit, req.misbehavior, req.hash, req.proposerAddress);
+    this.beginBlockWork(req.height, req.time, req.decidedLastCommit, req.misbehavior, req.hash, req.proposerAddress);
     const txResults: ExecTxResult[] = [];
     for (const raw of req.txs) txResults.push(await this.deliver(raw)); // in order: the EVM is async
     this.observeResults(txResults);
@@ -375,7 +377,7 @@ export class CmtdApp implements AbciApplication {
   // ---- v0.37 flow --------------------------------------------------------
 
   async beginBlock(req: RequestBeginBlock): Promise<ResponseBeginBlock> {
-    this.beginBlockWork(req.header.height, req.header.time.seconds, req.lastCommitInfo, req.byzantineValidators, req.hash, req.header.proposerAddress);
+    this.beginBlockWork(req.header.height, req.header.time, req.lastCommitInfo, req.byzantineValidators, req.hash, req.header.proposerAddress);
     return {};
   }
 

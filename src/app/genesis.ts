@@ -6,6 +6,7 @@
 import { toAddress, type Address } from '../state/accounts.js';
 import { paramsFromJson, paramsToJson, type Params } from '../state/params.js';
 import type { GenesisCandidate, GenesisDelegation } from '../staking/types.js';
+import { canonicalJson } from '../staking/genesis.js';
 
 export type { GenesisCandidate, GenesisDelegation };
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
@@ -147,8 +148,9 @@ export function parseAppGenesis(bytes: Uint8Array): AppGenesis {
       maxStake: wei(c.max_stake, `${path}.max_stake`),
       selfStake: wei(c.self_stake, `${path}.self_stake`),
       compRateBp: rate,
-      // SPEC 10 shows the description as an object; a JSON string is taken as is.
-      description: typeof c.description === 'string' ? c.description : JSON.stringify(c.description ?? {}),
+      // SPEC 10 shows the description as an object: stored as canonical JSON (sorted keys), so a
+      // genesis re-serialised with another key order loads the same state. A JSON string is taken as is.
+      description: typeof c.description === 'string' ? c.description : canonicalJson(c.description ?? {}),
       verified: c.verified === true,
     };
   });

@@ -33,9 +33,10 @@ export class QueryError extends Error {
 export interface ChainModules {
   /**
    * Writes the genesis state; returns the genesis validator set (empty:
-   * CometBFT's own, `cometValidators`, stands).
+   * CometBFT's own, `cometValidators`, stands). `chainId` is CometBFT's
+   * (genesis.json `chain_id`): candidacy proofs sign it (SPEC 6).
    */
-  initGenesis(state: KV, genesis: AppGenesis, cometValidators: PowerUpdate[]): PowerUpdate[];
+  initGenesis(state: KV, genesis: AppGenesis, cometValidators: PowerUpdate[], chainId: string): PowerUpdate[];
   beginBlock(state: KV, block: BlockInfo, votes: LastCommitVote[], evidence: Evidence[]): void;
   /** End-of-block work; returns validator power changes for CometBFT. */
   endBlock(state: KV, block: BlockInfo): PowerUpdate[];

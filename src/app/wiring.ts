@@ -44,6 +44,7 @@ const ROUTES: Array<[RegExp, (state: KVReader, match: RegExpExecArray) => unknow
   [/^\/delegations\/([^/]+)$/, (s, m) => readOnly(s).staking.delegations(addressParam(m[1]!))],
   [/^\/unstakes\/([^/]+)$/, (s, m) => readOnly(s).staking.unstakes(addressParam(m[1]!))],
   [/^\/params$/, (s) => paramsToJson(loadParams(s))],
+  [/^\/chain_id$/, (s) => ({ chain_id: found(readOnly(s).staking.chainId(), 'chain id') })],
   [/^\/proposals$/, (s) => readOnly(s).gov.proposals()],
   [
     /^\/proposal\/([^/]+)$/,
@@ -81,9 +82,13 @@ const ROUTES: Array<[RegExp, (state: KVReader, match: RegExpExecArray) => unknow
 
 export function createModules(): ChainModules {
   return {
-    initGenesis(state, genesis, cometValidators) {
+    initGenesis(state, genesis, cometValidators, chainId) {
       writeBaseGenesis(state, genesis);
-      return new StakingLedger(state).initGenesis(
+      const staking = new StakingLedger(state);
+      // A state restarted from an export keeps the chain id it was born with (its
+      // exact records carry it), so the export's state root stays exact.
+      if (staking.chainId() === undefined) staking.setChainId(chainId);
+      return staking.initGenesis(
         { candidates: genesis.candidates, delegations: genesis.delegations, enterpriseAccounts: genesis.enterpriseAccounts },
         cometValidators,
       );

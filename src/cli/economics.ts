@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { outputOption } from './options.js';
 import { economics } from '../staking/index.js';
 import { parseRatioBp, printJson, printTable } from './format.js';
+import { MAX_INFLATION_RATE_BP } from '../state/params.js';
 
 interface Flags {
   stakeRatio: string;
@@ -12,6 +13,49 @@ interface Flags {
   awardShare?: string;
   stakeShare?: string;
   output: string;
+}
+
+/** A flag value outside what the formula means: exit status 2 (usage), not 1. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+}
+
+/** A ratio flag in basis points, within [min, max] bp. */
+function ratioFlag(raw: string, flag: string, min: number, max: number, what: string): number {
+  let bp: number;
+  try {
+    bp = parseRatioBp(raw, flag);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (bp < min || bp > max) throw new UsageError(`${flag} must be ${what}, got '${raw}'`);
+  return bp;
+}
+
+/** The formula's inputs from the flags; every one is range-checked (issue 9.7). */
+function projectionInput(flags: Flags): Parameters<typeof economics.incomeProjection>[0] {
+  if ((flags.awardShare === undefined) !== (flags.stakeShare === undefined)) {
+    throw new UsageError('--award-share and --stake-share go together');
+  }
+  const stakeBp = ratioFlag(flags.stakeRatio, '--stake-ratio', 1, 10_000, 'above 0 and at most 100%');
+  const ssrBp = ratioFlag(flags.selfStakeRatio, '--self-stake-ratio', 1, 10_000, 'above 0 and at most 100%');
+  const compBp = ratioFlag(flags.compRate, '--comp-rate', 0, 9_999, 'from 0 to below 100%');
+  const inflationBp = ratioFlag(flags.inflation, '--inflation', 0, MAX_INFLATION_RATE_BP, `from 0 to ${MAX_INFLATION_RATE_BP / 100}% (the ceiling of SPEC 3)`);
+  const share =
+    flags.awardShare === undefined
+      ? undefined
+      : economics.rational(
+          BigInt(ratioFlag(flags.awardShare, '--award-share', 0, 10_000, 'from 0 to 100%')),
+          BigInt(ratioFlag(flags.stakeShare!, '--stake-share', 1, 10_000, 'above 0 and at most 100%')),
+        );
+  return {
+    staked: BigInt(stakeBp),
+    totalSupply: 10_000n,
+    inflationRateBp: inflationBp,
+    compRateBp: compBp,
+    selfStakeRatioBp: ssrBp,
+    ...(share === undefined ? {} : { awardOverStake: share }),
+  };
 }
 
 export function registerEconomics(program: Command): void {
@@ -26,25 +70,7 @@ export function registerEconomics(program: Command): void {
     .option('--stake-share <r>', "R_s: the validator group's share of the stake (with --award-share)")
     .addOption(outputOption())
     .action((flags: Flags) => {
-      if ((flags.awardShare === undefined) !== (flags.stakeShare === undefined)) {
-        throw new Error('--award-share and --stake-share go together');
-      }
-      const stakeBp = parseRatioBp(flags.stakeRatio, '--stake-ratio');
-      const ssrBp = parseRatioBp(flags.selfStakeRatio, '--self-stake-ratio');
-      if (stakeBp === 0) throw new Error('--stake-ratio must be above 0');
-      if (ssrBp === 0) throw new Error('--self-stake-ratio must be above 0');
-      const awardOverStake =
-        flags.awardShare === undefined
-          ? undefined
-          : economics.rational(BigInt(parseRatioBp(flags.awardShare, '--award-share')), BigInt(parseRatioBp(flags.stakeShare!, '--stake-share') || 1));
-      const projection = economics.incomeProjection({
-        staked: BigInt(stakeBp),
-        totalSupply: 10_000n,
-        inflationRateBp: parseRatioBp(flags.inflation, '--inflation'),
-        compRateBp: parseRatioBp(flags.compRate, '--comp-rate'),
-        selfStakeRatioBp: ssrBp,
-        ...(awardOverStake === undefined ? {} : { awardOverStake }),
-      });
+      const projection = economics.incomeProjection(projectionInput(flags));
       const percent = (r: economics.Rational): string => economics.toDecimal(economics.mul(r, economics.rational(100n)), 2);
       if (flags.output === 'json') {
         printJson({

@@ -107,7 +107,7 @@ export function validateGenesisDoc(doc: GenesisDoc): GenesisReport {
   const state = new Overlay(EMPTY);
   let elected;
   try {
-    elected = createModules().initGenesis(state, genesis, comet);
+    elected = createModules().initGenesis(state, genesis, comet, doc.chain_id ?? 'cmtd-genesis-check');
   } catch (err) {
     if (err instanceof GenesisError) throw err;
     throw new Error(`genesis app_state: ${(err as Error).message}`);

@@ -43,5 +43,7 @@ buildProgram(process.argv)
   .then((program) => program.parseAsync(process.argv))
   .catch((err: unknown) => {
     process.stderr.write(`cmtd: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+    // A command may ask for another status (2: a flag out of range).
+    const code = err instanceof Error && 'exitCode' in err && typeof err.exitCode === 'number' ? err.exitCode : 1;
+    process.exit(code);
   });

@@ -14,20 +14,22 @@
  * exits with status 1.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, type Option } from 'commander';
 import { Interface, Transaction, hexlify, type Wallet } from 'ethers';
 import { GOVERNANCE_GAS, governanceInterface } from '../gov/index.js';
 import { getPassword } from '../keys/index.js';
 import { CometRpcError, type TxResultJson } from '../localnet/rpc.js';
 import type { EvmLog } from '../state/logs.js';
-import { STAKING_GAS, STAKING_INTERFACE } from '../staking/index.js';
+import { parsePrivValidatorKey, signCandidacy, STAKING_GAS, STAKING_INTERFACE } from '../staking/index.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
 import { codeName, TxCode } from '../tx/errors.js';
 import { intrinsicGas } from '../tx/gas.js';
 import { decodeReceipt } from '../tx/receipt.js';
 import { parseAmount, parseGasPrice, parseWhole } from './amount.js';
 import { addDescriptionOptions, descriptionFrom, parseConsensusKey } from './candidate.js';
-import { keyStore, NodeClient, resolveAddress } from './client.js';
+import { cometHomeOf, keyStore, NodeClient, resolveAddress } from './client.js';
 import { opt, required } from './flags.js';
 import { formatCmt, parseRatioBp, printJson } from './format.js';
 import { homeOption, nodeOption, outputOption } from './options.js';
@@ -299,8 +301,15 @@ export async function sendTx(flags: TxFlags, build: (ctx: TxContext) => Promise<
 
 // ------------------------------------------------------------------ commands
 
-function pubKeyHex(raw: string): string {
-  return `0x${Buffer.from(parseConsensusKey(raw)).toString('hex')}`;
+/** Seed and public key of a CometBFT priv_validator_key.json, with a clear error when it is missing or not one. */
+function readValidatorKey(path: string): { seed: Uint8Array; pubKey: Uint8Array } {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`--validator-key: cannot read ${path} (your node's CometBFT priv_validator_key.json): ${(err as Error).message}`);
+  }
+  return parsePrivValidatorKey(json, `--validator-key ${path}`);
 }
 
 function ratio(raw: string, flag: string): number {
@@ -351,22 +360,34 @@ const SPECS: Spec[] = [
     name: 'declare',
     description: 'declare candidacy (the value sent is the self-stake)',
     options: [
-      required('--pub-key <key>', 'ed25519 consensus key of your node: its priv_validator_key.json, base64, or hex'),
+      opt(
+        '--validator-key <file>',
+        "your node's CometBFT priv_validator_key.json: its key is the consensus key, and it signs the proof of possession (SPEC 6); default: <home>/cometbft/config/priv_validator_key.json",
+      ),
+      opt('--pub-key <key>', 'the consensus public key (base64 or hex) as a check: it must be the key of --validator-key'),
       required('--max-stake <amount>', 'declared maximum total stake (CMT)'),
       opt('--self-stake <amount>', 'self-stake sent with the call (CMT); default: the minimum, self_stake_ratio of --max-stake'),
       opt('--comp-rate <ratio>', 'default compensation rate, below 100%: 0.2 or 20%', '0'),
     ],
     describes: true,
-    build: (f, ctx) => {
+    build: async (f, ctx) => {
       const maxStake = parseAmount(str(f, 'maxStake'), '--max-stake');
       const min = (maxStake * BigInt(ctx.params.self_stake_ratio_bp) + 9_999n) / 10_000n;
       const selfStake = optionalStr(f, 'selfStake') === undefined ? min : parseAmount(str(f, 'selfStake'), '--self-stake');
       const rate = ratio(str(f, 'compRate'), '--comp-rate');
       const description = descriptionFrom(f) ?? '{}';
+      const key = readValidatorKey(optionalStr(f, 'validatorKey') ?? join(cometHomeOf(f.home), 'config', 'priv_validator_key.json'));
+      const expected = optionalStr(f, 'pubKey');
+      if (expected !== undefined && !Buffer.from(parseConsensusKey(expected)).equals(key.pubKey)) {
+        throw new Error('--pub-key is not the public key of --validator-key: declare with the key your node signs blocks with');
+      }
+      // The chain id the ledger recorded at InitChain (CometBFT's, from genesis.json).
+      const { chain_id: chainId } = await ctx.client.query<{ chain_id: string }>('/chain_id');
+      const signature = signCandidacy(key.seed, chainId, ctx.sender);
       return systemCall(
         'staking',
         'declareCandidacy',
-        [pubKeyHex(str(f, 'pubKey')), maxStake, rate, description],
+        [`0x${Buffer.from(key.pubKey).toString('hex')}`, signature, maxStake, rate, description],
         selfStake,
         `declare candidacy: max stake ${formatCmt(maxStake)} CMT, self-stake ${formatCmt(selfStake)} CMT, compensation ${rate / 100}%`,
       );

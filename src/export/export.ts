@@ -82,7 +82,8 @@ function loadGenesis(appState: unknown, blockMaxGas: bigint, cometValidators: Va
   const genesis = parseAppGenesis(Buffer.from(JSON.stringify(appState), 'utf8'));
   const state = new Overlay({ get: () => undefined });
   saveBlockGasLimit(state, blockMaxGas);
-  createModules().initGenesis(state, genesis, cometValidators);
+  // A chain id no chain has: the state's own one then always travels as an exact record.
+  createModules().initGenesis(state, genesis, cometValidators, '\u0000export');
   const out = new Map<string, Uint8Array>();
   for (const [key, change] of state.sortedChanges()) if (change !== null) out.set(key, change);
   return out;

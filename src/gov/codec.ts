@@ -35,7 +35,8 @@ export interface GovState {
 type Nested = Uint8Array | Nested[];
 
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the text, not a marker to drop.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function addrBytes(address: Address): Uint8Array {
   return Buffer.from(address.slice(2), 'hex');

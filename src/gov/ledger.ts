@@ -23,7 +23,7 @@ import type { EvmLog } from '../state/logs.js';
 import {
   FIXED_PARAMS,
   ParamError,
-  isParamName,
+  paramField,
   loadParams,
   paramToString,
   parseParamValue,
@@ -198,18 +198,19 @@ export class GovernanceLedger {
     this.checkReason(reason);
     const state = this.loadState();
     this.checkOpenLimit(who, state);
-    if (!isParamName(name)) throw new GovernanceError(`unknown parameter '${name}'`, 'unknown_param');
-    if (FIXED_PARAMS.has(name)) {
+    const field = paramField(name);
+    if (field === undefined) throw new GovernanceError(`unknown parameter '${name}'`, 'unknown_param');
+    if (FIXED_PARAMS.has(field)) {
       throw new GovernanceError(`parameter '${name}' is fixed and cannot be changed by governance`, 'fixed_param');
     }
     const params = loadParams(this.kv);
-    const parsed = this.parseValue(name, value);
+    const parsed = this.parseValue(field, value);
     const canonical = paramToString(parsed);
-    if (paramToString(params[name]) === canonical) {
+    if (paramToString(params[field]) === canonical) {
       throw new GovernanceError(`parameter '${name}' is already ${canonical}`, 'param_unchanged');
     }
     try {
-      validateParams(withParam(params, name, parsed));
+      validateParams(withParam(params, field, parsed));
     } catch (err) {
       if (!(err instanceof ParamError)) throw err;
       throw new GovernanceError(`setting ${name} to ${canonical} is inconsistent: ${err.message}`, 'invalid_param_value');
@@ -396,10 +397,11 @@ export class GovernanceLedger {
   private apply(state: GovState, p: Proposal): { ok: true; logs: EvmLog[] } | { ok: false; error: string } {
     if (p.param !== null) {
       const { name, value } = p.param;
-      if (!isParamName(name) || FIXED_PARAMS.has(name)) return { ok: false, error: `parameter '${name}' cannot be changed` };
+      const field = paramField(name);
+      if (field === undefined || FIXED_PARAMS.has(field)) return { ok: false, error: `parameter '${name}' cannot be changed` };
       try {
         const params = loadParams(this.kv);
-        const next = withParam(params, name, parseParamValue(name, value));
+        const next = withParam(params, field, parseParamValue(field, value));
         validateParams(next);
         saveParams(this.kv, next);
       } catch (err) {

@@ -60,7 +60,7 @@ function refuse(reason: string, message: string): never {
 }
 
 /** ABI types of the state-changing calls' parameters and of the events' fields. */
-type AbiType = 'address' | 'uint256' | 'uint64' | 'uint16' | 'bool' | 'bytes32' | 'string';
+type AbiType = 'address' | 'uint256' | 'uint64' | 'uint16' | 'bool' | 'bytes32' | 'string' | 'bytes';
 
 interface FnSpec {
   fragment: FunctionFragment;
@@ -84,7 +84,7 @@ STAKING_INTERFACE.forEachEvent((e) => {
   });
 });
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function word(data: Uint8Array, at: number): Uint8Array {
   return data.subarray(at, at + 32);
@@ -125,7 +125,8 @@ function decodeWord(type: AbiType, w: Uint8Array, name: string): unknown {
 /**
  * Strict Solidity-ABI decoding of the arguments (what a Solidity contract
  * would accept): every head word present, addresses/uint16/bool in range,
- * strings in bounds and valid UTF-8. Trailing bytes are ignored, as Solidity does.
+ * strings and bytes in bounds, strings valid UTF-8 (a leading U+FEFF is
+ * kept: it is part of the text). Trailing bytes are ignored, as Solidity does.
  */
 function decodeArgs(spec: FnSpec, data: Uint8Array): unknown[] {
   const body = data.subarray(4);
@@ -133,14 +134,16 @@ function decodeArgs(spec: FnSpec, data: Uint8Array): unknown[] {
   if (body.length < 32 * spec.inputs.length) refuse('bad_calldata', `${name}: calldata too short`);
   return spec.inputs.map((type, i) => {
     const head = word(body, 32 * i);
-    if (type !== 'string') return decodeWord(type, head, `${name} argument ${i}`);
+    if (type !== 'string' && type !== 'bytes') return decodeWord(type, head, `${name} argument ${i}`);
     const offset = wordToBigint(head);
-    if (offset + 32n > BigInt(body.length)) refuse('bad_calldata', `${name}: string offset out of bounds`);
+    if (offset + 32n > BigInt(body.length)) refuse('bad_calldata', `${name}: ${type} offset out of bounds`);
     const len = wordToBigint(word(body, Number(offset)));
     const start = Number(offset) + 32;
-    if (BigInt(start) + len > BigInt(body.length)) refuse('bad_calldata', `${name}: string runs past the calldata`);
+    if (BigInt(start) + len > BigInt(body.length)) refuse('bad_calldata', `${name}: ${type} runs past the calldata`);
+    const raw = body.subarray(start, start + Number(len));
+    if (type === 'bytes') return new Uint8Array(raw);
     try {
-      return UTF8.decode(body.subarray(start, start + Number(len)));
+      return UTF8.decode(raw);
     } catch {
       refuse('bad_calldata', `${name}: string is not valid UTF-8`);
     }
@@ -270,9 +273,9 @@ export class StakingContract implements SystemContract {
     switch (fragment.name) {
       case 'declareCandidacy': {
         const pubKey = hexToBytes(a[0] as string);
-        const maxStake = a[1] as bigint;
-        const rate = uint16(a[2]);
-        const r = L.declareCandidacy(ctx, pubKey, maxStake, rate, a[3] as string);
+        const maxStake = a[2] as bigint;
+        const rate = uint16(a[3]);
+        const r = L.declareCandidacy(ctx, pubKey, a[1] as Uint8Array, maxStake, rate, a[4] as string);
         return { returnData: none, logs: [this.log('CandidacyDeclared', [s, a[0], maxStake, rate, r.selfStake])] };
       }
       case 'updateCandidacy': {

@@ -6,4 +6,5 @@ export { STAKING_ABI } from './abi.js';
 export { parseStakingGenesis, genesisStake, canonicalJson } from './genesis.js';
 export * as economics from './economics.js';
 export { cometAddress, MAX_TOTAL_VOTING_POWER } from './power.js';
+export { candidacyMessage, signCandidacy, verifyCandidacySignature, parsePrivValidatorKey } from './pop.js';
 export { SELF_POOL, SHARE_SCALE, AWARD_HISTORY } from './store.js';

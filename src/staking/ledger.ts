@@ -17,6 +17,8 @@ import { Accounts, type Address, type Bank } from '../state/accounts.js';
 import { loadParams, type Params } from '../state/params.js';
 import { Supply, totalSupply } from '../state/supply.js';
 import { distributeGroup, rateOf, type AwardMember } from './award.js';
+import { runMint } from './inflation.js';
+import { verifyCandidacySignature } from './pop.js';
 import { deposit, isWiped, redeem, shareValue, sharesForWithdrawal, slashPool } from './pool.js';
 import {
   boundTotalPower,
@@ -267,9 +269,21 @@ export class StakingLedger {
 
   // ============================================================ operations
 
+  /** The CometBFT chain id that candidacy proofs sign, recorded at InitChain. */
+  chainId(): string | undefined {
+    return this.store.chainId();
+  }
+
+  /** Records the CometBFT chain id (InitChain's) that candidacy proofs sign (SPEC 6). */
+  setChainId(chainId: string): void {
+    if (chainId === '') throw new Error('the CometBFT chain id is empty');
+    this.store.setChainId(chainId);
+  }
+
   declareCandidacy(
     ctx: OpContext,
     pubKey: Uint8Array,
+    pubKeySignature: Uint8Array,
     maxStake: bigint,
     compRateBp: number,
     description: string,
@@ -283,6 +297,14 @@ export class StakingLedger {
       fail('already_candidate', `${ctx.sender} is already a candidate`);
     }
     this.checkPubKeyOp(ctx.sender, pubKey);
+    const chainId = this.store.chainId();
+    if (chainId === undefined) fail('no_chain_id', 'this state has no CometBFT chain id recorded (InitChain stores it)');
+    if (!verifyCandidacySignature(pubKey, pubKeySignature, chainId, ctx.sender)) {
+      fail(
+        'bad_pubkey_signature',
+        `pubKeySignature is not the consensus key's ed25519 signature of 'cmtd-candidacy:${chainId}:${ctx.sender}' (64 bytes): sign it with the node's priv_validator_key.json (cmtd tx declare does)`,
+      );
+    }
     if (maxStake <= 0n) fail('bad_max_stake', 'maxStake must be positive');
     this.checkRate(compRateBp);
     checkDescription(description);
@@ -311,8 +333,12 @@ export class StakingLedger {
     this.checkRate(compRateBp);
     const changedDescription = description !== '' && description !== c.description;
     if (changedDescription) checkDescription(description);
+    // T_i ≤ new max binds only when maxStake is lowered, or when the call adds stake (like a
+    // delegation): awards alone may have pushed T_i past an unchanged or raised max.
     const T = totalStake(c) + ctx.value;
-    if (T > maxStake) fail('above_max_stake', `total stake ${T} would exceed maxStake ${maxStake}`);
+    if ((maxStake < c.maxStake || ctx.value > 0n) && T > maxStake) {
+      fail('above_max_stake', `total stake ${T} would exceed maxStake ${maxStake}`);
+    }
     if (maxStake > c.maxStake) {
       const self = this.selfStake(c) + ctx.value;
       if (self * BP < maxStake * BigInt(params.self_stake_ratio_bp)) {
@@ -377,6 +403,7 @@ export class StakingLedger {
     if (c.state === 'active') fail('already_active', 'candidacy is already active');
     c.state = 'active';
     c.missed = 0;
+    c.penalized = false;
     this.store.putCandidate(c);
   }
 
@@ -483,11 +510,12 @@ export class StakingLedger {
     const c = this.standingCandidate(ctx.sender);
     if (delegator === ctx.sender) fail('self_delegation', "a candidate's own stake pays no compensation");
     this.checkRate(compRateBp);
-    if (compRateBp > c.compRateBp) {
-      fail('rate_above_default', `rate ${compRateBp} bp is above the candidate's default ${c.compRateBp} bp`);
-    }
     const d = this.store.getDelegation(ctx.sender, delegator);
     if (d === undefined) fail('no_delegation', `${delegator} has no stake at ${ctx.sender}`);
+    // SPEC 5.4: a delegation's rate never rises, whatever the candidate's default is now.
+    if (compRateBp > d.pool) {
+      fail('rate_above_current', `rate ${compRateBp} bp is above this delegation's current rate ${d.pool} bp; a rate can only be lowered`);
+    }
     const from = findPool(c, d.pool)!;
     const value = shareValue(from, d.shares);
     if (d.pool === compRateBp) return { amount: value };
@@ -506,7 +534,8 @@ export class StakingLedger {
   /**
    * Start of a block: absent validators of the last commit are slashed
    * (SPEC 7) and recorded so they earn nothing this block; misbehaviour
-   * evidence slashes 1.2% once and removes the validator.
+   * evidence slashes 1.2% once and removes the validator (later evidence
+   * against it, until it is re-activated, is recorded with nothing slashed).
    */
   beginBlock(ctx: BlockContext, votes: readonly LastCommitVote[], evidence: readonly Evidence[]): BeginBlockResult {
     const params = this.params();
@@ -536,6 +565,7 @@ export class StakingLedger {
       c.missed += 1;
       if (c.missed >= params.max_slash_blocks) {
         c.state = 'removed';
+        c.penalized = true;
         removed.push(a);
       }
       cache.put(c);
@@ -547,8 +577,12 @@ export class StakingLedger {
         if (a === undefined) continue;
         const c = cache.get(a);
         if (c === undefined) continue;
-        const amount = this.slash(c, bp);
+        // One incident costs at most 1.2%: evidence against a candidate already
+        // removed (and not re-activated) is recorded with nothing slashed.
+        const amount = c.penalized ? 0n : this.slash(c, bp);
         slashes.push({ candidate: a, amount, reason: 'byzantine' });
+        if (c.penalized) continue;
+        c.penalized = true;
         if (c.state === 'active' || c.state === 'deactivated') {
           c.state = 'removed';
           if (!removed.includes(a)) removed.push(a);
@@ -574,7 +608,6 @@ export class StakingLedger {
   endBlockDetailed(ctx: BlockContext): EndBlockResult {
     const params = this.params();
     const cache = new CandidateCache(this.store);
-    const addresses = this.store.candidateList();
     const block = this.store.block();
     const absentList = block !== undefined && block.height === ctx.height ? block.absent : [];
     const absent = new Set(absentList);
@@ -582,12 +615,7 @@ export class StakingLedger {
 
     // ---- award (SPEC 5)
     const ranking = this.store.ranking();
-    let S = 0n;
-    for (const a of addresses) {
-      const c = cache.get(a)!;
-      if (c.state === 'active') S += totalStake(c);
-    }
-    const cap = powerCap(S, params.validator_size_threshold_bp);
+    const cap = this.capOf(ranking.validators, (a) => cache.get(a), params);
     const earning = (a: Address, canBeAbsent: boolean): CandidateRecord | undefined => {
       const c = cache.get(a);
       if (c === undefined || c.state !== 'active' || (canBeAbsent && absent.has(a))) return undefined;
@@ -607,22 +635,10 @@ export class StakingLedger {
     const supplyNow = this.supply.read();
     const fees = this.supply.takeFees();
     const dustIn = supplyNow.dust;
-    let minted = 0n;
-    if (ctx.height >= 1n) {
-      const Y = params.blocks_per_year;
-      const year = (ctx.height - 1n) / Y;
-      let y = this.store.year();
-      if (y === undefined || y.year !== year) {
-        y = { year, base: totalSupply(supplyNow) };
-        this.store.putYear(y);
-      }
-      if (Vv > 0n) {
-        minted = (y.base * BigInt(params.inflation_rate_bp)) / (BP * Y);
-        const room = params.supply_cap - totalSupply(supplyNow);
-        if (minted > room) minted = room > 0n ? room : 0n;
-        if (minted > 0n) this.supply.mint(minted);
-      }
-    }
+    // SPEC 5.1: the year's mint accrues with header time; a block without validators to award mints nothing.
+    const { year, minted } = runMint(this.store.year(), ctx.timeMs ?? ctx.time * 1000n, totalSupply(supplyNow), params, Vv > 0n);
+    this.store.putYear(year);
+    if (minted > 0n) this.supply.mint(minted);
     const A = minted + fees + dustIn;
     let Av = A;
     let Ab = 0n;
@@ -873,6 +889,7 @@ export class StakingLedger {
       withdrawMatureTime: 0n,
       awarded: 0n,
       slashed: 0n,
+      penalized: false,
     };
   }
 
@@ -1127,10 +1144,8 @@ export class StakingLedger {
 
   /** The consensus set the ranking asks for: validators with power ≥ 1, bounded, sorted by key. */
   private desiredSet(all: readonly CandidateRecord[], validators: readonly Address[], params: Params): SentValidator[] {
-    let S = 0n;
-    for (const c of all) if (c.state === 'active') S += totalStake(c);
-    const cap = powerCap(S, params.validator_size_threshold_bp);
     const byAddr = new Map(all.map((c) => [c.address, c]));
+    const cap = this.capOf(validators, (a) => byAddr.get(a), params);
     const set: SentValidator[] = [];
     for (const a of validators) {
       const c = byAddr.get(a)!;
@@ -1140,18 +1155,30 @@ export class StakingLedger {
     return sortSet(boundTotalPower(set));
   }
 
+  /**
+   * The 12% cap of this ranking's validators (SPEC 4.1, 4.2): S sums the T_i
+   * of those still active; undefined when too few hold stake for a cap.
+   */
+  private capOf(validators: readonly Address[], get: (a: Address) => CandidateRecord | undefined, params: Params): bigint | undefined {
+    const stakes: bigint[] = [];
+    for (const a of validators) {
+      const c = get(a);
+      if (c !== undefined && c.state === 'active') stakes.push(totalStake(c));
+    }
+    return powerCap(stakes, params.validator_size_threshold_bp);
+  }
+
   private queryContext(all: readonly CandidateRecord[]): {
-    cap: bigint;
+    cap: bigint | undefined;
     ranking: ReturnType<StakingStore['ranking']>;
     rank: Map<Address, number>;
   } {
     const params = this.params();
-    let S = 0n;
-    for (const c of all) if (c.state === 'active') S += totalStake(c);
     const ranking = this.store.ranking();
+    const byAddr = new Map(all.map((c) => [c.address, c]));
     const rank = new Map<Address, number>();
     [...ranking.validators, ...ranking.backups].forEach((a, i) => rank.set(a, i + 1));
-    return { cap: powerCap(S, params.validator_size_threshold_bp), ranking, rank };
+    return { cap: this.capOf(ranking.validators, (a) => byAddr.get(a), params), ranking, rank };
   }
 
   private candidateInfo(c: CandidateRecord, q: ReturnType<StakingLedger['queryContext']>): CandidateInfo {

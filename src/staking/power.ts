@@ -17,14 +17,27 @@ export function totalStake(c: CandidateRecord): bigint {
   return t;
 }
 
-/** The cap `threshold · S`, truncated to wei. */
-export function powerCap(S: bigint, thresholdBp: number): bigint {
+/**
+ * The cap `threshold · S` (truncated to wei), with S the summed T_i of the
+ * validators (SPEC 4.1); undefined (no cap) while fewer than ⌈1/threshold⌉
+ * validators hold stake, since fewer cannot all stay under the threshold
+ * and capping them all would flatten power (SPEC 4.2).
+ */
+export function powerCap(validatorStakes: readonly bigint[], thresholdBp: number): bigint | undefined {
+  let S = 0n;
+  let holding = 0;
+  for (const T of validatorStakes) {
+    if (T <= 0n) continue;
+    S += T;
+    holding++;
+  }
+  if (holding < Math.ceil(10_000 / thresholdBp)) return undefined;
   return (S * BigInt(thresholdBp)) / 10_000n;
 }
 
-/** V_i = min(T_i, threshold · S). */
-export function votingPower(T: bigint, cap: bigint): bigint {
-  return T < cap ? T : cap;
+/** V_i = min(T_i, threshold · S), or T_i when no cap binds. */
+export function votingPower(T: bigint, cap: bigint | undefined): bigint {
+  return cap === undefined || T < cap ? T : cap;
 }
 
 /** Consensus power: whole CMT of V_i. */

@@ -17,7 +17,8 @@
  *   k/e/<addr>           enterprise account flag
  *   k/r                  ranking of the last end of block: validators, backups
  *   k/vs                 validator set last returned to CometBFT (pubkey, power), sorted by pubkey
- *   k/y                  award year k and its base supply B_k
+ *   k/y                  award year: t0 (block 1's header time, ms), k, B_k, r_k, header time of the last mint (ms)
+ *   k/chain              CometBFT chain id (UTF-8), written at InitChain: what candidacy proofs sign
  *   k/b                  this block's absent validators and slashes (written by beginBlock)
  *   k/aw/<height:16>     award record of a recent height (the last AWARD_HISTORY heights)
  */
@@ -25,6 +26,7 @@ import { RLP } from '@ethereumjs/rlp';
 import type { KV } from '../store/kv.js';
 import { addressFromBytes, bigintToBytes, bytesToBigint, type Address } from '../state/accounts.js';
 
+import type { AwardYear } from './inflation.js';
 import type { AwardEntry, BlockAwards, CandidateState, SlashInfo } from './types.js';
 
 /** Pool id of a candidate's own stake (compensation rates are 0…9999). */
@@ -38,7 +40,7 @@ type Rlp = Uint8Array | Rlp[];
 
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextEncoder();
-const utf8d = new TextDecoder();
+const utf8d = new TextDecoder('utf-8', { ignoreBOM: true });
 
 function u(n: number | bigint): Uint8Array {
   return bigintToBytes(BigInt(n));
@@ -133,6 +135,11 @@ export interface CandidateRecord {
   withdrawMatureTime: bigint;
   awarded: bigint;
   slashed: bigint;
+  /**
+   * Removed by slashing (absence or evidence), or slashed for evidence while
+   * withdrawn, and not re-activated since: further evidence slashes nothing (SPEC 7).
+   */
+  penalized: boolean;
 }
 
 /** Decoded form of candidate record bytes, by identity of the bytes object (never consulted for equality). */
@@ -164,12 +171,13 @@ export function encodeCandidate(c: CandidateRecord): Uint8Array {
     u(c.withdrawMatureTime),
     u(c.awarded),
     u(c.slashed),
+    u(c.penalized ? 1 : 0),
   ]);
 }
 
 export function decodeCandidate(raw: Uint8Array): CandidateRecord {
   const f = decode(raw);
-  if (f.length !== 16) throw new Error('corrupt candidate record');
+  if (f.length !== 17) throw new Error('corrupt candidate record');
   const state = STATE_CODES[num(f[6])];
   if (state === undefined) throw new Error('corrupt candidate record: state');
   return {
@@ -192,6 +200,7 @@ export function decodeCandidate(raw: Uint8Array): CandidateRecord {
     withdrawMatureTime: big(f[13]),
     awarded: big(f[14]),
     slashed: big(f[15]),
+    penalized: big(f[16]) === 1n,
   };
 }
 
@@ -296,10 +305,6 @@ export interface SentValidator {
   power: bigint;
 }
 
-export interface YearRecord {
-  year: bigint;
-  base: bigint;
-}
 
 export interface BlockRecord {
   height: bigint;
@@ -482,19 +487,25 @@ export class StakingStore {
     this.kv.set('k/vs', raw);
   }
 
+  // chain id
+  chainId(): string | undefined {
+    const raw = this.kv.get('k/chain');
+    return raw === undefined ? undefined : utf8d.decode(raw);
+  }
+  setChainId(id: string): void {
+    this.kv.set('k/chain', utf8.encode(id));
+  }
+
   // award year and block records
-  year(): YearRecord | undefined {
+  year(): AwardYear | undefined {
     const raw = this.kv.get('k/y');
     if (raw === undefined) return undefined;
-    return {
-      ...memo(raw, (x): YearRecord => {
-        const f = decode(x);
-        return { year: big(f[0]), base: big(f[1]) };
-      }),
-    };
+    const f = decode(raw);
+    if (f.length !== 5) throw new Error('corrupt award year record');
+    return { t0: big(f[0]), year: big(f[1]), base: big(f[2]), rateBp: big(f[3]), last: big(f[4]) };
   }
-  putYear(y: YearRecord): void {
-    this.kv.set('k/y', RLP.encode([u(y.year), u(y.base)]));
+  putYear(y: AwardYear): void {
+    this.kv.set('k/y', RLP.encode([u(y.t0), u(y.year), u(y.base), u(y.rateBp), u(y.last)]));
   }
   block(): BlockRecord | undefined {
     const raw = this.kv.get('k/b');

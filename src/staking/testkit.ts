@@ -13,10 +13,30 @@ import { Supply } from '../state/supply.js';
 import { SystemCallError, type SystemCallResult } from '../system/types.js';
 import { StakingContract, STAKING_INTERFACE } from './contract.js';
 import { StakingLedger } from './ledger.js';
+import { ed25519PublicKey, signCandidacy } from './pop.js';
 
-/** Deterministic 32-byte ed25519-sized public key number `i`. */
-export function testPubKey(i: number | string): Uint8Array {
+/** The CometBFT chain id of test chains (what candidacy proofs sign). */
+export const TEST_CHAIN_ID = 'cmtd-test';
+
+/** Deterministic ed25519 seed number `i`. */
+export function testKeySeed(i: number | string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(`cmtd-test-key-${i}`).digest());
+}
+
+const TEST_KEYS = new Map<string, Uint8Array>();
+/** Deterministic ed25519 public key number `i` (of `testKeySeed(i)`). */
+export function testPubKey(i: number | string): Uint8Array {
+  let k = TEST_KEYS.get(String(i));
+  if (k === undefined) {
+    k = ed25519PublicKey(testKeySeed(i));
+    TEST_KEYS.set(String(i), k);
+  }
+  return k;
+}
+
+/** 0x-hex proof of possession of key `i` for `candidate` (SPEC 6), for declareCandidacy. */
+export function testPop(i: number | string, candidate: Address, chainId = TEST_CHAIN_ID): string {
+  return `0x${Buffer.from(signCandidacy(testKeySeed(i), chainId, candidate)).toString('hex')}`;
 }
 
 /** Deterministic address number `i` (or named). */
@@ -47,7 +67,9 @@ export function newTestChain(overrides: Partial<Params> = {}, balances: Array<[A
     total += v;
   }
   supply.setGenesis(total);
-  return { base, kv, ledger: new StakingLedger(kv), accounts, supply, params };
+  const ledger = new StakingLedger(kv);
+  ledger.setChainId(TEST_CHAIN_ID);
+  return { base, kv, ledger, accounts, supply, params };
 }
 
 export type TxOutcome = { ok: true; result: SystemCallResult } | { ok: false; error: SystemCallError };

@@ -10,6 +10,8 @@ export interface BlockContext {
   height: bigint;
   /** Block header time, unix seconds. */
   time: bigint;
+  /** Block header time, unix milliseconds (the award year counts it, SPEC 5.1); default `time` · 1000. */
+  timeMs?: bigint;
 }
 
 /** One entry of the block's `decided_last_commit`. */

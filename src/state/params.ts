@@ -13,8 +13,13 @@ export interface Params {
   self_stake_ratio_bp: number;
   validator_size_threshold_bp: number;
   validators_award_ratio_bp: number;
+  /** Annual inflation in award years 1 … inflation_years. */
   inflation_rate_bp: number;
-  blocks_per_year: bigint;
+  /** Annual inflation from award year inflation_years + 1 on. */
+  late_inflation_rate_bp: number;
+  inflation_years: number;
+  /** Length of an award year in block header time (SPEC 5.1). */
+  seconds_per_year: bigint;
   supply_cap: bigint;
   unstake_waiting_period_s: bigint;
   slash_ratio_bp: number;
@@ -28,12 +33,23 @@ export interface Params {
   free_tx_slots: number;
   free_tx_gas_limit: bigint;
   proposal_period_s: bigint;
+  /** Most gas a block may use (SPEC 9); param name `block_gas_limit`. */
+  blockGasLimit: bigint;
   /** Lower-case 0x address; '' when the genesis sets none (no foundation powers). */
   foundation_address: string;
   chain_id: bigint;
 }
 
+/** A field of Params (its param name, as in genesis and proposals, is `paramJsonName(field)`). */
 export type ParamName = keyof Params;
+
+/** Default block gas limit (SPEC 9; block admission may tune it). */
+export const DEFAULT_BLOCK_GAS_LIMIT = 30_000_000n;
+
+/** The hard ceiling on both inflation rates (SPEC 3): governance may only lower them. */
+export const MAX_INFLATION_RATE_BP = 800;
+/** The hard ceiling on the supply cap (SPEC 3): 10^10 CMT. */
+export const MAX_SUPPLY_CAP = 10_000_000_000n * CMT;
 
 export const DEFAULT_PARAMS: Readonly<Params> = Object.freeze({
   max_validators: 19,
@@ -42,8 +58,10 @@ export const DEFAULT_PARAMS: Readonly<Params> = Object.freeze({
   validator_size_threshold_bp: 1200,
   validators_award_ratio_bp: 9000,
   inflation_rate_bp: 800,
-  blocks_per_year: 3_153_600n,
-  supply_cap: 10_000_000_000n * CMT,
+  late_inflation_rate_bp: 0,
+  inflation_years: 10,
+  seconds_per_year: 31_536_000n,
+  supply_cap: MAX_SUPPLY_CAP,
   unstake_waiting_period_s: 604_800n,
   slash_ratio_bp: 10,
   max_slash_blocks: 12,
@@ -56,15 +74,13 @@ export const DEFAULT_PARAMS: Readonly<Params> = Object.freeze({
   free_tx_slots: 100,
   free_tx_gas_limit: 500_000n,
   proposal_period_s: 604_800n,
+  blockGasLimit: DEFAULT_BLOCK_GAS_LIMIT,
   foundation_address: '',
   chain_id: 18n,
 });
 
-/** Params that governance may never change. */
-export const FIXED_PARAMS: ReadonlySet<ParamName> = new Set<ParamName>(['chain_id', 'foundation_address']);
-
-/** The hard ceiling on inflation (SPEC 3): governance may only lower it. */
-export const MAX_INFLATION_RATE_BP = 800;
+/** Params that governance may never change (genesis sets them). */
+export const FIXED_PARAMS: ReadonlySet<ParamName> = new Set<ParamName>(['chain_id', 'foundation_address', 'inflation_years', 'seconds_per_year']);
 
 export class ParamError extends Error {
   constructor(
@@ -80,53 +96,81 @@ type Kind = 'int' | 'bigint' | 'bool' | 'address';
 
 interface Rule {
   kind: Kind;
-  /** Inclusive bounds for numbers. */
+  /** Inclusive bounds for numbers (every number has both: SPEC 3's valid ranges). */
   min?: bigint;
   max?: bigint;
+  /** How the bounds read in an error and in docs, when plain digits would not help. */
+  range?: string;
+  /** Param name when it differs from the field. */
+  json?: string;
 }
 
 const BP_MAX = 10_000n;
+const DAY = 86_400n;
 
+/** Valid ranges (SPEC 3; docs/GOVERNANCE.md lists them), checked in genesis and when a change is proposed. */
 const RULES: Record<ParamName, Rule> = {
+  // CometBFT handles far more validators; 100 + 100 keeps per-block staking work small.
   max_validators: { kind: 'int', min: 1n, max: 100n },
   backup_validators: { kind: 'int', min: 0n, max: 100n },
   self_stake_ratio_bp: { kind: 'int', min: 0n, max: BP_MAX },
   validator_size_threshold_bp: { kind: 'int', min: 1n, max: BP_MAX },
   validators_award_ratio_bp: { kind: 'int', min: 0n, max: BP_MAX },
   inflation_rate_bp: { kind: 'int', min: 0n, max: BigInt(MAX_INFLATION_RATE_BP) },
-  blocks_per_year: { kind: 'bigint', min: 1n },
-  supply_cap: { kind: 'bigint', min: 0n },
-  unstake_waiting_period_s: { kind: 'bigint', min: 0n },
+  late_inflation_rate_bp: { kind: 'int', min: 0n, max: BigInt(MAX_INFLATION_RATE_BP) },
+  inflation_years: { kind: 'int', min: 0n, max: 100n },
+  // Fixed at one year; a genesis for tests may shorten it (down to a minute) to see whole award years.
+  seconds_per_year: { kind: 'bigint', min: 60n, max: 31_536_000n },
+  supply_cap: { kind: 'bigint', min: 0n, max: MAX_SUPPLY_CAP, range: '0 … 10^10 CMT' },
+  unstake_waiting_period_s: { kind: 'bigint', min: 1n, max: 90n * DAY, range: '1 s … 90 days (7776000 s)' },
   slash_ratio_bp: { kind: 'int', min: 0n, max: BP_MAX },
-  max_slash_blocks: { kind: 'int', min: 1n, max: 1_000_000n },
+  max_slash_blocks: { kind: 'int', min: 1n, max: 10_000n },
   slash_enabled: { kind: 'bool' },
   stake_limits_enabled: { kind: 'bool' },
-  address_min_stake: { kind: 'bigint', min: 0n },
-  address_max_stake: { kind: 'bigint', min: 0n },
-  enterprise_min_stake: { kind: 'bigint', min: 0n },
-  min_gas_price: { kind: 'bigint', min: 0n },
-  free_tx_slots: { kind: 'int', min: 0n, max: 100_000n },
-  free_tx_gas_limit: { kind: 'bigint', min: 21_000n },
-  proposal_period_s: { kind: 'bigint', min: 1n },
+  address_min_stake: { kind: 'bigint', min: 0n, max: MAX_SUPPLY_CAP, range: '0 … 10^10 CMT' },
+  address_max_stake: { kind: 'bigint', min: 0n, max: MAX_SUPPLY_CAP, range: '0 … 10^10 CMT' },
+  enterprise_min_stake: { kind: 'bigint', min: 0n, max: MAX_SUPPLY_CAP, range: '0 … 10^10 CMT' },
+  min_gas_price: { kind: 'bigint', min: 0n, max: 1_000_000n * GWEI, range: '0 … 10^6 gwei' },
+  free_tx_slots: { kind: 'int', min: 0n, max: 10_000n },
+  free_tx_gas_limit: { kind: 'bigint', min: 21_000n, max: 1_000_000_000n },
+  proposal_period_s: { kind: 'bigint', min: 1n, max: 90n * DAY, range: '1 s … 90 days (7776000 s)' },
+  blockGasLimit: { kind: 'bigint', min: 1_000_000n, max: 1_000_000_000n, json: 'block_gas_limit' },
   foundation_address: { kind: 'address' },
   chain_id: { kind: 'bigint', min: 1n, max: 2n ** 53n },
 };
 
-export const PARAM_NAMES: readonly ParamName[] = Object.keys(RULES).sort() as ParamName[];
+/** The param name of a field, as genesis, proposals and queries write it. */
+export function paramJsonName(field: ParamName): string {
+  return RULES[field].json ?? field;
+}
 
-export function isParamName(name: string): name is ParamName {
-  return Object.prototype.hasOwnProperty.call(RULES, name);
+const FIELDS = new Map<string, ParamName>((Object.keys(RULES) as ParamName[]).map((f) => [paramJsonName(f), f]));
+
+/** Every field, in the order of their param names. */
+export const PARAM_NAMES: readonly ParamName[] = [...FIELDS.keys()].sort().map((n) => FIELDS.get(n)!);
+
+/** The field of a param name, or undefined for an unknown name. */
+export function paramField(name: string): ParamName | undefined {
+  return FIELDS.get(name);
+}
+
+/** The valid range of a numeric param, in words (for errors and docs). */
+export function paramRange(field: ParamName): string | undefined {
+  const rule = RULES[field];
+  if (rule.min === undefined || rule.max === undefined) return undefined;
+  return rule.range ?? `${rule.min} … ${rule.max}`;
 }
 
 const ADDRESS_RE = /^0x[0-9a-f]{40}$/;
 
 /**
  * Parses one param value from its string form (as in genesis JSON or a
- * governance proposal) and checks its range. Throws ParamError.
+ * governance proposal) and checks its range. Throws ParamError naming the range.
  */
-export function parseParamValue<K extends ParamName>(name: K, raw: string | number | boolean): Params[K] {
-  const rule = RULES[name];
-  if (rule === undefined) throw new ParamError(name, 'unknown parameter');
+export function parseParamValue<K extends ParamName>(field: K, raw: string | number | boolean): Params[K] {
+  const rule = RULES[field];
+  if (rule === undefined) throw new ParamError(field, 'unknown parameter');
+  const name = paramJsonName(field);
   const text = String(raw).trim();
   switch (rule.kind) {
     case 'bool': {
@@ -140,20 +184,28 @@ export function parseParamValue<K extends ParamName>(name: K, raw: string | numb
     }
     case 'int':
     case 'bigint': {
-      if (!/^[0-9]+$/.test(text)) throw new ParamError(name, `expected a non-negative integer, got '${text}'`);
+      if (!/^[0-9]+$/.test(text)) throw new ParamError(name, `expected a non-negative integer, got '${text.length > 80 ? `${text.slice(0, 80)}…` : text}'`);
       const value = BigInt(text);
-      if (rule.min !== undefined && value < rule.min) throw new ParamError(name, `must be at least ${rule.min}, got ${value}`);
-      if (rule.max !== undefined && value > rule.max) throw new ParamError(name, `must be at most ${rule.max}, got ${value}`);
+      if ((rule.min !== undefined && value < rule.min) || (rule.max !== undefined && value > rule.max)) {
+        const shown = text.length > 80 ? `${text.slice(0, 80)}…` : String(value);
+        throw new ParamError(name, `${shown} is outside its valid range ${paramRange(field)}`);
+      }
       return (rule.kind === 'int' ? Number(value) : value) as Params[K];
     }
   }
 }
 
-/** Checks relations between params that no single range expresses. */
+/** Checks every range and the relations between params that no single range expresses. */
 export function validateParams(params: Params): void {
-  for (const name of PARAM_NAMES) parseParamValue(name, paramToString(params[name]));
+  for (const field of PARAM_NAMES) parseParamValue(field, paramToString(params[field]));
   if (params.address_min_stake > params.address_max_stake) {
-    throw new ParamError('address_min_stake', 'must not exceed address_max_stake');
+    throw new ParamError('address_min_stake', `${params.address_min_stake} must not exceed address_max_stake (${params.address_max_stake})`);
+  }
+  if (params.free_tx_gas_limit > params.blockGasLimit) {
+    throw new ParamError('free_tx_gas_limit', `${params.free_tx_gas_limit} must not exceed block_gas_limit (${params.blockGasLimit})`);
+  }
+  if (BigInt(params.slash_ratio_bp) * BigInt(params.max_slash_blocks) > BP_MAX) {
+    throw new ParamError('slash_ratio_bp', `slash_ratio_bp × max_slash_blocks (the byzantine slash) must not exceed 10000 bp (100%)`);
   }
 }
 
@@ -161,12 +213,12 @@ export function paramToString(value: Params[ParamName]): string {
   return typeof value === 'string' ? value : String(value);
 }
 
-/** Params as JSON-safe strings/numbers/booleans (bigints as decimal strings), keys sorted. */
+/** Params as JSON-safe strings/numbers/booleans (bigints as decimal strings), by param name, sorted. */
 export function paramsToJson(params: Params): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
-  for (const name of PARAM_NAMES) {
-    const value = params[name];
-    out[name] = typeof value === 'bigint' ? value.toString() : value;
+  for (const field of PARAM_NAMES) {
+    const value = params[field];
+    out[paramJsonName(field)] = typeof value === 'bigint' ? value.toString() : value;
   }
   return out;
 }
@@ -177,11 +229,12 @@ export function paramsFromJson(json: unknown): Params {
   if (json === undefined || json === null) return params;
   if (typeof json !== 'object' || Array.isArray(json)) throw new ParamError('params', 'expected an object');
   for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
-    if (!isParamName(name)) throw new ParamError(name, 'unknown parameter');
+    const field = paramField(name);
+    if (field === undefined) throw new ParamError(name, 'unknown parameter');
     if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
       throw new ParamError(name, 'expected a string, number or boolean');
     }
-    (params as unknown as Record<string, unknown>)[name] = parseParamValue(name, raw);
+    (params as unknown as Record<string, unknown>)[field] = parseParamValue(field, raw);
   }
   validateParams(params);
   return params;

@@ -31,6 +31,8 @@ export interface BlockInfo {
   height: bigint;
   /** Header time, unix seconds. */
   time: bigint;
+  /** Header time, unix milliseconds (the award year counts it, SPEC 5.1); default `time` · 1000. */
+  timeMs?: bigint;
   /**
    * CometBFT header hash of this block (FinalizeBlock / BeginBlock `hash`):
    * seeds PREVRANDAO. Absent in tools and tests (the height seeds it then).

@@ -134,10 +134,19 @@ describe('cmtd CLI on a real localnet', () => {
     const text = await cmtd('query', 'account', carol);
     assert.match(text.stdout, /balance +1,000\.5 CMT/);
 
-    // Carol declares candidacy with a fresh ed25519 consensus key.
-    const { publicKey } = generateKeyPairSync('ed25519');
-    const pubKey = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64');
-    const declared = await tx('declare', '--from', 'carol', '--pub-key', pubKey, '--max-stake', '1000', '--self-stake', '100', '--comp-rate', '10%', '--name', 'carol', '--website', 'https://carol.example');
+    // Carol declares candidacy with a fresh ed25519 consensus key, in CometBFT's key file format:
+    // the CLI signs the proof of possession with it.
+    const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+    const pubKey = Buffer.from(jwk.x!, 'base64url').toString('base64');
+    const validatorKeyFile = join(dir, 'carol_priv_validator_key.json');
+    writeFileSync(
+      validatorKeyFile,
+      JSON.stringify({
+        pub_key: { type: 'tendermint/PubKeyEd25519', value: pubKey },
+        priv_key: { type: 'tendermint/PrivKeyEd25519', value: Buffer.concat([Buffer.from(jwk.d!, 'base64url'), Buffer.from(jwk.x!, 'base64url')]).toString('base64') },
+      }),
+    );
+    const declared = await tx('declare', '--from', 'carol', '--validator-key', validatorKeyFile, '--pub-key', pubKey, '--max-stake', '1000', '--self-stake', '100', '--comp-rate', '10%', '--name', 'carol', '--website', 'https://carol.example');
     const declaredEvent = declared.events.find((e) => e.event === 'CandidacyDeclared');
     assert.equal(declaredEvent?.args?.candidate, carol);
     assert.equal(declaredEvent?.args?.selfStake, (100n * CMT).toString());

@@ -1,6 +1,12 @@
 /**
- * The DPoS ledger driving a real CometBFT network (SPEC 4, 6, 7): 4
- * validators and a 5th candidate (max_validators 4, 1 backup).
+ * The DPoS ledger driving a real CometBFT network (SPEC 4, 6, 7).
+ *
+ * A one-validator network (issue 8.1): declarations with a key nobody holds
+ * or a proof made for someone else are refused; a properly signed small
+ * candidate (a key no node runs) gets power by its stake, not flattened by
+ * the 12% cap, so the chain keeps committing without its signatures.
+ *
+ * 4 validators and a 5th candidate (max_validators 4, 1 backup):
  * - a delegation that lifts the 5th candidate above a validator changes CometBFT's validator set;
  * - a validator whose cometbft stops is slashed for 12 blocks (~1.2%, burned) and removed, the backup promoted;
  * - after a restart and activateCandidacy it competes again.
@@ -9,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Wallet } from 'ethers';
 import { startLocalnet } from '../support/chain.js';
-import { systemCall, type CandidateJson } from '../support/staking.js';
+import { newConsensusKey, systemCall, type CandidateJson } from '../support/staking.js';
 import { waitFor } from '../../src/localnet/process.js';
 import type { LocalNode } from '../../src/localnet/network.js';
 
@@ -29,6 +35,65 @@ async function cometValidatorKeys(node: LocalNode): Promise<Set<string>> {
 function base64Key(hexKey: string): string {
   return Buffer.from(hexKey.slice(2), 'hex').toString('base64');
 }
+
+describe('declaring candidacy on a one-validator CometBFT network', () => {
+  let net: Awaited<ReturnType<typeof startLocalnet>>;
+
+  before(async () => {
+    net = await startLocalnet('staking-pop', {
+      nodes: 1,
+      accounts: 3,
+      blockTime: '300ms',
+      appState: ({ accounts, validatorKeys }) => ({
+        params: { unstake_waiting_period_s: '60' },
+        accounts: accounts.map((a) => ({ address: a.address, balance: (1_000_000n * CMT).toString() })),
+        candidates: [
+          { address: accounts[0]!.address, pub_key: validatorKeys[0]!.pubKey, max_stake: (100_000n * CMT).toString(), self_stake: (10_000n * CMT).toString(), comp_rate_bp: 2000, description: { name: 'node0' } },
+        ],
+      }),
+    });
+    await net.waitForHeight(2n);
+  });
+  after(async () => net?.cleanup());
+
+  it('refuses keys without a proof of possession; a small signed candidate weighs by its stake and the chain goes on', async () => {
+    const node = net.nodes[0]!;
+    const declarer = new Wallet(net.accounts[1]!.privateKey);
+    const other = net.accounts[2]!.address;
+    const declare = (pubKey: string, signature: string): ReturnType<typeof systemCall> =>
+      systemCall(node, declarer, 'staking', 'declareCandidacy', [pubKey, signature, 20_000n * CMT, 1000, '{"name":"newcomer"}'], 2_000n * CMT);
+
+    // A key nobody holds, with 64 bytes that are no signature.
+    const nobody = await declare(`0x${'5a'.repeat(32)}`, `0x${'01'.repeat(64)}`);
+    assert.notEqual(nobody.code, 0);
+    assert.match(nobody.log ?? '', /bad_pubkey_signature/);
+    // A real key, but its proof names another address (a front-runner copying someone's declaration).
+    const stolen = newConsensusKey(net.chainId, other);
+    const copied = await declare(stolen.pubKey, stolen.signature);
+    assert.notEqual(copied.code, 0);
+    assert.match(copied.log ?? '', /bad_pubkey_signature/);
+    // A proof for another chain id.
+    const elsewhere = newConsensusKey(`${net.chainId}-other`, declarer.address);
+    assert.match((await declare(elsewhere.pubKey, elsewhere.signature)).log ?? '', /bad_pubkey_signature/);
+    assert.deepEqual([...(await cometValidatorKeys(node))], [node.validatorKey.pubKey], 'nothing joined CometBFT');
+
+    // Properly signed: accepted. Its key runs on no node, so it never signs.
+    const key = newConsensusKey(net.chainId, declarer.address);
+    const declared = await declare(key.pubKey, key.signature);
+    assert.equal(declared.code, 0, declared.log);
+    const joined = await waitFor('CometBFT to add the new candidate', async () => {
+      const { validators } = await node.rpc.validators();
+      return validators.some((v) => v.pub_key.value === base64Key(key.pubKey)) ? validators : undefined;
+    }, 30_000);
+    const power = new Map(joined.map((v) => [v.pub_key.value, BigInt(v.voting_power)]));
+    // By stake: 2,000 against ~10,000, not 12% of S each (which would be equal powers and a halt).
+    assert.equal(power.get(base64Key(key.pubKey)), 2_000n);
+    assert.ok(power.get(node.validatorKey.pubKey)! >= 10_000n, `node0 power ${power.get(node.validatorKey.pubKey)}`);
+    // The chain keeps committing with the absent newcomer in the set.
+    const height = await node.rpc.height();
+    await net.waitForHeight(height + 5n, 30_000);
+  });
+});
 
 describe('staking on a real CometBFT network', () => {
   let net: Awaited<ReturnType<typeof startLocalnet>>;

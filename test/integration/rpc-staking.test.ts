@@ -11,24 +11,16 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Contract, Interface, JsonRpcProvider, Wallet, isError, type InterfaceAbi, type Log, type LogDescription, type TransactionReceipt } from 'ethers';
 import { defaultAppState, type LocalNode } from '../../src/localnet/network.js';
 import { CMT } from '../../src/state/params.js';
 import { STAKING_ADDRESS } from '../../src/system/types.js';
 import { startLocalnet } from '../support/chain.js';
+import { newConsensusKey } from '../support/staking.js';
 
 const ABI = JSON.parse(readFileSync(new URL('../../contracts/abi/IStaking.json', import.meta.url), 'utf8')) as InterfaceAbi;
 const IFACE = new Interface(ABI);
-
-/** A fresh ed25519 public key, 0x-hex (32 bytes). */
-function newEd25519PubKey(): string {
-  const jwk = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
-  const raw = Buffer.from(jwk.x!, 'base64url');
-  assert.equal(raw.length, 32);
-  return `0x${raw.toString('hex')}`;
-}
 
 /** The staking events of a receipt, decoded with the IStaking ABI. */
 function stakingEvents(receipt: TransactionReceipt, name: string): LogDescription[] {
@@ -110,12 +102,12 @@ describe('staking through the IStaking ABI with ethers over JSON-RPC', { timeout
     const view = new Contract(STAKING_ADDRESS, ABI, provider);
 
     // ---- declareCandidacy: a new ed25519 key, self-stake = 10% of the max stake (self_stake_ratio).
-    const pubKey = newEd25519PubKey();
+    const { pubKey, signature } = newConsensusKey(net.chainId, candidate);
     const maxStake = 20_000n * CMT;
     const selfStake = maxStake / 10n;
     const description = JSON.stringify({ name: 'rpc-staking', website: 'https://example.org' });
     const balanceBefore = await provider.getBalance(candidate);
-    const declareTx = await asCandidate.getFunction('declareCandidacy')(pubKey, maxStake, 1500, description, { value: selfStake });
+    const declareTx = await asCandidate.getFunction('declareCandidacy')(pubKey, signature, maxStake, 1500, description, { value: selfStake });
     const declared = (await declareTx.wait()) as TransactionReceipt;
     assert.equal(declared.status, 1);
     assert.equal(declared.to?.toLowerCase(), STAKING_ADDRESS);
@@ -233,7 +225,7 @@ describe('staking through the IStaking ABI with ethers over JSON-RPC', { timeout
     // A declaration reusing a key already in use: refused too.
     const used = await staking.getFunction('getCandidate')(candidate) as { pubKey: string };
     await assert.rejects(
-      staking.getFunction('declareCandidacy')(used.pubKey, 10_000n * CMT, 0, '{}', { value: 1_000n * CMT }),
+      staking.getFunction('declareCandidacy')(used.pubKey, `0x${'00'.repeat(64)}`, 10_000n * CMT, 0, '{}', { value: 1_000n * CMT }),
       (err: unknown) => isError(err, 'CALL_EXCEPTION') && /^pubkey_in_use/.test(err.reason ?? ''),
     );
     // Mined with an explicit gas limit, a refused call is a failed transaction (status 0) that pays its gas.

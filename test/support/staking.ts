@@ -1,5 +1,7 @@
 /** Staking and governance calls from tests: ABI-encoded, signed with ethers, broadcast, waited for. */
+import { generateKeyPairSync } from 'node:crypto';
 import { Wallet } from 'ethers';
+import { signCandidacy } from '../../src/staking/pop.js';
 import { STAKING_INTERFACE } from '../../src/staking/index.js';
 import { governanceInterface } from '../../src/gov/index.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../../src/system/types.js';
@@ -41,4 +43,15 @@ export interface CandidateJson {
   totalStake: string;
   slashed: string;
   missedBlocks: number;
+}
+
+/**
+ * A fresh ed25519 consensus key that no node runs, with its proof of
+ * possession for `candidate` on `chainId` (SPEC 6); 0x-hex.
+ */
+export function newConsensusKey(chainId: string, candidate: string): { pubKey: string; signature: string } {
+  const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+  const raw = Buffer.from(jwk.x!, 'base64url');
+  const signature = signCandidacy(Buffer.from(jwk.d!, 'base64url'), chainId, candidate);
+  return { pubKey: `0x${raw.toString('hex')}`, signature: `0x${Buffer.from(signature).toString('hex')}` };
 }

@@ -76,7 +76,25 @@ describe('cmtd simulate / economics', () => {
 
   it('refuses bad flags with a message that says what to do', async () => {
     await assert.rejects(cmtd('simulate', '--genesis', genesisPath, '--blocks', '5', '--absent', 'nope'), /ADDRESS:FROM-TO/);
-    await assert.rejects(cmtd('economics', '--stake-ratio', '2', '--self-stake-ratio', '10%', '--comp-rate', '20%'), /at most 100%/);
+  });
+
+  it('economics refuses out-of-range inputs with a clear error and exit status 2 (issue 9.7)', async () => {
+    const base = ['economics', '--stake-ratio', '25%', '--self-stake-ratio', '10%', '--comp-rate', '20%'];
+    for (const [args, message] of [
+      [['--award-share', '90%', '--stake-share', '0'], /--stake-share must be above 0 and at most 100%, got '0'/],
+      [['--stake-ratio', '0'], /--stake-ratio must be above 0/],
+      [['--self-stake-ratio', '0%'], /--self-stake-ratio must be above 0/],
+      [['--comp-rate', '100%'], /--comp-rate must be from 0 to below 100%/],
+      [['--inflation', '9%'], /--inflation must be from 0 to 8%/],
+      [['--stake-ratio', '2'], /at most 100%/],
+      [['--award-share', '90%'], /go together/],
+    ] as const) {
+      await assert.rejects(cmtd(...base, ...args), (err: { code?: number; stderr?: string }) => {
+        assert.equal(err.code, 2, `${args.join(' ')}: ${err.stderr}`);
+        assert.match(err.stderr ?? '', message);
+        return true;
+      });
+    }
   });
 
   it('economics reproduces the whitepaper row (25%, SSR 10%, C 50%): 176 and 16 per 100 CMT', async () => {

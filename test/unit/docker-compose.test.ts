@@ -165,7 +165,7 @@ describe('docker-compose.yml', () => {
       );
       // The node's own genesis validation: parse app_state and run InitChain over an empty state.
       const app = parseAppGenesis(Buffer.from(JSON.stringify(genesis!.app_state)));
-      const elected = createModules().initGenesis(new Overlay({ get: () => undefined }), app, []);
+      const elected = createModules().initGenesis(new Overlay({ get: () => undefined }), app, [], genesis!.chain_id as string);
       assert.deepEqual(
         elected.map((v) => Buffer.from(v.pubKey).toString('base64')).sort(),
         [...keys].sort(),

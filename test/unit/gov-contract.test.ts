@@ -134,6 +134,15 @@ describe('GovernanceContract calls', () => {
     assert.equal(new Accounts(block).balance(ALICE), 995n * CMT);
   });
 
+  it('keeps a leading U+FEFF of a reason through calldata and the stored record (issue 19)', () => {
+    const { block, validators } = setup();
+    const reason = '\uFEFFbyte order mark first';
+    send(block, validators, ctx(A), iface.encodeFunctionData('proposeParamChange', ['inflation_rate_bp', '600', reason]));
+    const stored = GovernanceContract.over(block, validators).ledger.getProposal(1n)!;
+    assert.equal(stored.reason, reason);
+    assert.equal(stored.reason.codePointAt(0), 0xfeff);
+  });
+
   it('votes, and a deciding vote passes and applies the proposal in the same call', () => {
     const { block, validators } = setup();
     send(block, validators, ctx(A), iface.encodeFunctionData('proposeParamChange', ['free_tx_slots', '50', '']));

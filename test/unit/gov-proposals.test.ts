@@ -154,6 +154,28 @@ describe('param change proposals', () => {
     }
   });
 
+  it('refuses values outside their documented ranges, naming the range (SPEC 3, issue 8.7)', () => {
+    const { kv, gov } = setup();
+    const refusedWith = (name: string, value: string, range: RegExp): void => {
+      refuses(kv, () => gov.proposeParamChange(at(0n), A, name, value, ''), 'invalid_param_value');
+      assert.throws(() => gov.proposeParamChange(at(0n), A, name, value, ''), range);
+    };
+    refusedWith('unstake_waiting_period_s', (2n ** 64n).toString(), /outside its valid range 1 s … 90 days/);
+    refusedWith('unstake_waiting_period_s', '7776001', /90 days/);
+    refusedWith('free_tx_gas_limit', '100000000000', /outside its valid range 21000 … 1000000000/);
+    refusedWith('free_tx_gas_limit', '40000000', /must not exceed block_gas_limit \(30000000\)/);
+    refusedWith('supply_cap', (20_000_000_000n * CMT).toString(), /outside its valid range 0 … 10\^10 CMT/);
+    refusedWith('late_inflation_rate_bp', '801', /0 … 800/);
+    refusedWith('block_gas_limit', '400000', /1000000 … 1000000000/);
+    refusedWith('proposal_period_s', '7776001', /90 days/);
+    refuses(kv, () => gov.proposeParamChange(at(0n), A, 'seconds_per_year', '3600', ''), 'fixed_param');
+    refuses(kv, () => gov.proposeParamChange(at(0n), A, 'inflation_years', '20', ''), 'fixed_param');
+    // Inside the ranges: accepted.
+    gov.proposeParamChange(at(0n), A, 'supply_cap', (5_000_000_000n * CMT).toString(), 'lower the cap');
+    gov.proposeParamChange(at(0n), A, 'late_inflation_rate_bp', '300', 'the community decides');
+    gov.proposeParamChange(at(0n), A, 'block_gas_limit', '40000000', 'bigger blocks');
+  });
+
   it('refuses a value inconsistent with the other params', () => {
     const { kv, gov } = setup();
     // address_min_stake above the current address_max_stake (100,000 CMT).

@@ -5,13 +5,14 @@ import assert from 'node:assert/strict';
 import { CMT, saveParams } from '../../src/state/params.js';
 import type { Address } from '../../src/state/accounts.js';
 import { MAX_TOTAL_VOTING_POWER, boundTotalPower } from '../../src/staking/power.js';
-import { TestNet, testAddress, testPubKey, newTestChain } from '../../src/staking/testkit.js';
+import { TestNet, testAddress, testPop, testPubKey, newTestChain } from '../../src/staking/testkit.js';
 import { genesisStake, parseStakingGenesis } from '../../src/staking/genesis.js';
 
 const F = testAddress('foundation');
 const cand = (i: number): Address => testAddress(`cand-${i}`);
 const del = (i: number): Address => testAddress(`del-${i}`);
 const pk = (i: number): string => `0x${Buffer.from(testPubKey(`cand-${i}`)).toString('hex')}`;
+const pop = (i: number, who: Address): string => testPop(`cand-${i}`, who);
 const DESC = '{"name":"x"}';
 
 function net(overrides: Record<string, unknown> = {}): TestNet {
@@ -24,7 +25,7 @@ function net(overrides: Record<string, unknown> = {}): TestNet {
 }
 
 function declare(n: TestNet, i: number, self: bigint, rate = 0, max = self * 10n): void {
-  n.ok(cand(i), 'declareCandidacy', [pk(i), max, rate, DESC], self);
+  n.ok(cand(i), 'declareCandidacy', [pk(i), pop(i, cand(i)), max, rate, DESC], self);
 }
 
 function conserved(n: TestNet): void {
@@ -33,15 +34,15 @@ function conserved(n: TestNet): void {
 }
 
 describe('block award', () => {
-  it('mints floor(B_k · inflation / Y), splits by capped power and compensation, carries dust', () => {
-    const n = net({ blocks_per_year: 1000n });
+  it('mints B_k · inflation · elapsed / Y, splits by capped power and compensation, carries dust', () => {
+    const n = net({ seconds_per_year: 1000n });
     declare(n, 0, 10_000n * CMT, 2000);
     n.ok(del(0), 'delegate', [cand(0)], 50_000n * CMT);
     declare(n, 1, 60_000n * CMT, 3000);
     n.block(); // elects them; nothing is minted before there are validators
     const B = n.ledger.stakingTotals().supply;
     const { end } = n.block();
-    const M = (B * 800n) / (10_000n * 1000n);
+    const M = (B * 800n * 10_000n) / (10_000n * 1_000_000n); // 10 s of a 1,000 s year
     assert.equal(end.awards.minted, M);
     const A = M; // no fees, no dust yet
     // two candidates of 60k: both capped at 12% of S = 14.4k, V_g = 28.8k
@@ -112,26 +113,53 @@ describe('block award', () => {
     conserved(n);
   });
 
-  it('records B_k at the first block of each award year and stops at the supply cap', () => {
-    const n = net({ blocks_per_year: 5n });
+  it('counts award years in header time: B_k and r_k at entering year k, late rate after inflation_years, stops at the cap (SPEC 5.1)', () => {
+    // A one-minute year (a test genesis may shorten it): 6 blocks of 10 s.
+    const n = net({ seconds_per_year: 60n, inflation_years: 2, late_inflation_rate_bp: 100 });
     declare(n, 0, 100_000n * CMT);
+    n.block(); // block 1: t0; nothing has elapsed
     const B0 = n.ledger.stakingTotals().supply;
-    const minted: bigint[] = [];
-    for (let i = 0; i < 10; i++) minted.push(n.block().end.awards.minted);
-    assert.equal(minted[0], 0n, 'block 1 has no elected validator yet: nothing is minted');
-    assert.ok(minted.slice(1, 5).every((m) => m === (B0 * 800n) / (10_000n * 5n)));
-    const B1 = B0 + minted.slice(0, 5).reduce((a, b) => a + b, 0n);
-    assert.ok(minted.slice(5).every((m) => m === (B1 * 800n) / (10_000n * 5n)), 'year 1 uses its own base');
+    const minted = (blocks: number, dt?: bigint): bigint => {
+      let m = 0n;
+      for (let i = 0; i < blocks; i++) m += n.block({ dt }).end.awards.minted;
+      return m;
+    };
+    assert.equal(minted(6), (B0 * 800n) / 10_000n, 'year 0 mints exactly B_0 · 8%');
+    const B1 = n.ledger.stakingTotals().supply;
+    // Governance lowers the rate mid-year: the year keeps the rate it started with.
+    saveParams(n.chain.kv, { ...n.ledger.params(), inflation_rate_bp: 400 });
+    assert.equal(minted(3, 20n), (B1 * 800n) / 10_000n, 'year 1, in 20 s blocks: B_1 · 8%');
+    const B2 = n.ledger.stakingTotals().supply;
+    assert.equal(minted(1, 60n), (B2 * 100n) / 10_000n, 'year 2 is past inflation_years: late_inflation_rate_bp');
+    // One block spanning two whole years completes both, each on its own base.
+    const B3 = n.ledger.stakingTotals().supply;
+    const two = minted(1, 120n);
+    const y3 = (B3 * 100n) / 10_000n;
+    assert.equal(two, y3 + ((B3 + y3) * 100n) / 10_000n);
     conserved(n);
 
-    const capped = net({ blocks_per_year: 5n });
+    const capped = net({ seconds_per_year: 60n });
     declare(capped, 0, 100_000n * CMT);
+    capped.block();
     capped.block();
     const supply = capped.ledger.stakingTotals().supply;
     saveParams(capped.chain.kv, { ...capped.ledger.params(), supply_cap: supply + 5n });
     assert.equal(capped.block().end.awards.minted, 5n);
     assert.equal(capped.block().end.awards.minted, 0n);
     assert.equal(capped.ledger.stakingTotals().supply, supply + 5n);
+  });
+
+  it('mints the same over the same header time whatever the block interval', () => {
+    const run = (dt: bigint, blocks: number): bigint => {
+      const n = net({ seconds_per_year: 3_600n });
+      declare(n, 0, 100_000n * CMT);
+      n.block();
+      for (let i = 0; i < blocks; i++) n.block({ dt });
+      return n.ledger.stakingTotals().minted;
+    };
+    const oneSecond = run(1n, 600);
+    assert.equal(run(10n, 60), oneSecond);
+    assert.equal(run(600n, 1), oneSecond);
   });
 });
 
@@ -200,6 +228,46 @@ describe('slashing', () => {
     conserved(n);
   });
 
+  it('slashes at most 1.2% per incident: later evidence against a removed validator slashes nothing (SPEC 7)', () => {
+    const n = net({ inflation_rate_bp: 0 });
+    declare(n, 0, 100_000n * CMT);
+    declare(n, 1, 100_000n * CMT);
+    declare(n, 2, 100_000n * CMT);
+    n.block();
+    const T = n.ledger.candidate(cand(0))!.totalStake;
+    // Two evidences of one incident in one block.
+    const { begin } = n.block({ evidence: [cand(0), cand(0)] });
+    assert.deepEqual(begin.slashes.map((x) => [x.reason, x.amount]), [['byzantine', (T * 120n) / 10_000n], ['byzantine', 0n]]);
+    assert.deepEqual(begin.removed, [cand(0)]);
+    // More evidence in a later block: recorded, nothing slashed or removed.
+    const later = n.block({ evidence: [cand(0)] });
+    assert.deepEqual(later.begin.slashes.map((x) => x.amount), [0n]);
+    assert.deepEqual(later.begin.removed, []);
+    const c = n.ledger.candidate(cand(0))!;
+    assert.equal(c.slashed, (T * 120n) / 10_000n);
+    assert.equal(c.totalStake, T - c.slashed);
+    // Once re-activated it answers for a new incident.
+    n.ok(cand(0), 'activateCandidacy');
+    n.block();
+    const T2 = n.ledger.candidate(cand(0))!.totalStake;
+    const again = n.block({ evidence: [cand(0)] });
+    assert.equal(again.begin.slashes[0]!.amount, (T2 * 120n) / 10_000n);
+    // A validator removed for absence is not slashed again by evidence.
+    const T1 = n.ledger.candidate(cand(1))!.totalStake;
+    for (let i = 0; i < 12; i++) n.block({ absent: [cand(1)] });
+    assert.equal(n.ledger.candidate(cand(1))!.state, 'removed');
+    const lost = T1 - n.ledger.candidate(cand(1))!.totalStake;
+    n.block({ evidence: [cand(1)] });
+    assert.equal(T1 - n.ledger.candidate(cand(1))!.totalStake, lost);
+    // Evidence against a withdrawn validator slashes its waiting stake once.
+    n.ok(cand(2), 'withdrawCandidacy');
+    const T3 = n.ledger.candidate(cand(2))!.totalStake;
+    n.block({ evidence: [cand(2)] });
+    n.block({ evidence: [cand(2)] });
+    assert.equal(n.ledger.candidate(cand(2))!.totalStake, T3 - (T3 * 120n) / 10_000n);
+    conserved(n);
+  });
+
   it('slash_enabled = false: nothing is slashed or removed', () => {
     const n = net({ slash_enabled: false, inflation_rate_bp: 0 });
     declare(n, 0, 100_000n * CMT);
@@ -242,16 +310,43 @@ describe('election and validator updates', () => {
     assert.equal(n.ledger.lastValidatorSet().length, 19);
   });
 
-  it('caps a lone validator at 12% of its stake and sends only changes', () => {
+  it('gives power by stake with fewer than 9 validators (no cap) and sends only changes', () => {
     const n = net({ inflation_rate_bp: 0 });
     declare(n, 0, 100_000n * CMT);
     const { end } = n.block();
     assert.equal(end.updates.length, 1);
-    assert.equal(end.updates[0]!.power, 12_000n);
+    assert.equal(end.updates[0]!.power, 100_000n);
     assert.equal(n.block().end.updates.length, 0, 'nothing changed, nothing sent');
     n.ok(del(0), 'delegate', [cand(0)], 50_000n * CMT);
     const { end: e3 } = n.block();
-    assert.deepEqual(e3.updates.map((u) => u.power), [18_000n]);
+    assert.deepEqual(e3.updates.map((u) => u.power), [150_000n]);
+    // A small newcomer weighs by its stake, not as much as the largest (issue 8.1: it could halt consensus).
+    declare(n, 1, 2_000n * CMT);
+    n.block();
+    const powers = new Map(n.ledger.validators().map((v) => [v.address, v.consensusPower]));
+    assert.equal(powers.get(cand(0)), 150_000n);
+    assert.equal(powers.get(cand(1)), 2_000n);
+  });
+
+  it('S sums the validators only; the cap applies after ranking by T_i, to backups with the same S (SPEC 4.1, 4.2)', () => {
+    const n = net({ inflation_rate_bp: 0, max_validators: 9, backup_validators: 1 });
+    declare(n, 0, 200_000n * CMT, 0, 2_000_000n * CMT);
+    n.ok(del(0), 'delegate', [cand(0)], 50_000n * CMT);
+    for (let i = 1; i <= 8; i++) declare(n, i, 100_000n * CMT);
+    declare(n, 9, 50_000n * CMT); // the backup
+    declare(n, 10, 40_000n * CMT); // a plain candidate
+    n.block();
+    // S = 250k + 8 × 100k = 1,050k over the 9 validators; backup and candidate stake are not in it.
+    const cap = (1_050_000n * CMT * 1200n) / 10_000n;
+    const byAddr = new Map(n.ledger.candidates().map((c) => [c.address, c]));
+    assert.equal(byAddr.get(cand(0))!.votingPower, cap);
+    assert.equal(byAddr.get(cand(0))!.rank, 1, 'ranked by T_i: first although capped');
+    assert.equal(byAddr.get(cand(1))!.votingPower, 100_000n * CMT);
+    assert.equal(byAddr.get(cand(9))!.role, 'backup');
+    assert.equal(byAddr.get(cand(9))!.votingPower, 50_000n * CMT);
+    const sent = new Map(n.ledger.lastValidatorSet().map((v) => [Buffer.from(v.pubKey).toString('hex'), v.power]));
+    assert.equal(sent.get(pk(0).slice(2)), cap / CMT);
+    assert.equal(sent.size, 9);
   });
 
   it('never sends an update leaving CometBFT without power', () => {
@@ -319,7 +414,7 @@ describe('genesis', () => {
     const { end } = n.block();
     assert.deepEqual(
       end.updates.map((u) => u.power),
-      Buffer.compare(testPubKey('comet'), testPubKey('cand-0')) < 0 ? [0n, 12_000n] : [12_000n, 0n],
+      Buffer.compare(testPubKey('comet'), testPubKey('cand-0')) < 0 ? [0n, 100_000n] : [100_000n, 0n],
     );
   });
 

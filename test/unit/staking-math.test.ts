@@ -110,13 +110,25 @@ describe('award split', () => {
 });
 
 describe('power and election', () => {
-  it('V_i = min(T_i, 12% of S), in integers', () => {
-    const S = 1_000_000n * 10n ** 18n;
-    const cap = powerCap(S, 1200);
-    assert.equal(cap, 120_000n * 10n ** 18n);
-    assert.equal(votingPower(200_000n * 10n ** 18n, cap), cap);
+  it('V_i = min(T_i, 12% of S), in integers, S over the validators', () => {
+    const C = 10n ** 18n;
+    const stakes = [...Array<bigint>(9).fill(100_000n * C), 100_000n * C];
+    const cap = powerCap(stakes, 1200)!;
+    assert.equal(cap, 120_000n * C);
+    assert.equal(votingPower(200_000n * C, cap), cap);
     assert.equal(votingPower(5n, cap), 5n);
-    assert.equal(powerCap(7n, 1200), 0n);
+    assert.equal(powerCap([1n, 1n, 1n, 1n, 1n, 1n, 1n, 1n, 1n], 1200), 1n, '12% of 9 wei, truncated');
+  });
+
+  it('binds only when at least ⌈1/threshold⌉ validators hold stake (SPEC 4.2)', () => {
+    const C = 10n ** 18n;
+    const eight = [100_000n * C, ...Array<bigint>(7).fill(2_000n * C)];
+    assert.equal(powerCap(eight, 1200), undefined, '8 validators: no cap');
+    assert.equal(votingPower(100_000n * C, powerCap(eight, 1200)), 100_000n * C);
+    assert.equal(powerCap([...eight, 0n], 1200), undefined, 'a validator without stake does not count');
+    assert.notEqual(powerCap([...eight, 1n], 1200), undefined);
+    assert.equal(powerCap([5n, 5n, 5n, 5n], 2500), 5n, '⌈1/25%⌉ = 4');
+    assert.equal(powerCap([5n, 5n, 5n], 2500), undefined);
   });
 
   it('orders by stake, declaration height, address', () => {

@@ -5,12 +5,14 @@ import assert from 'node:assert/strict';
 import { CMT } from '../../src/state/params.js';
 import type { Address } from '../../src/state/accounts.js';
 import { STAKING_INTERFACE } from '../../src/staking/contract.js';
-import { TestNet, testAddress, testPubKey, stakingView } from '../../src/staking/testkit.js';
+import { decodeCandidate, encodeCandidate } from '../../src/staking/store.js';
+import { TestNet, testAddress, testPop, testPubKey, stakingView } from '../../src/staking/testkit.js';
 
 const F = testAddress('foundation');
 const cand = (i: number): Address => testAddress(`cand-${i}`);
 const del = (i: number): Address => testAddress(`del-${i}`);
 const pk = (i: number): string => `0x${Buffer.from(testPubKey(`cand-${i}`)).toString('hex')}`;
+const pop = (i: number, who: Address): string => testPop(`cand-${i}`, who);
 const DESC = JSON.stringify({ name: 'n', website: 'https://x', location: 'l', email: 'e@x' });
 
 function net(overrides: Record<string, unknown> = {}): TestNet {
@@ -23,7 +25,7 @@ function net(overrides: Record<string, unknown> = {}): TestNet {
 }
 
 function declare(n: TestNet, i: number, max = 1_000_000n * CMT, self = 100_000n * CMT, rate = 2000): void {
-  n.ok(cand(i), 'declareCandidacy', [pk(i), max, rate, DESC], self);
+  n.ok(cand(i), 'declareCandidacy', [pk(i), pop(i, cand(i)), max, rate, DESC], self);
 }
 
 function assertConserved(n: TestNet): void {
@@ -35,7 +37,7 @@ describe('declareCandidacy', () => {
   it('declares with the value as self-stake and emits CandidacyDeclared', () => {
     const n = net();
     const before = n.balance(cand(0));
-    const r = n.ok(cand(0), 'declareCandidacy', [pk(0), 1_000_000n * CMT, 2000, DESC], 100_000n * CMT);
+    const r = n.ok(cand(0), 'declareCandidacy', [pk(0), pop(0, cand(0)), 1_000_000n * CMT, 2000, DESC], 100_000n * CMT);
     assert.equal(n.balance(cand(0)), before - 100_000n * CMT);
     const c = n.ledger.candidate(cand(0))!;
     assert.equal(c.totalStake, 100_000n * CMT);
@@ -56,21 +58,78 @@ describe('declareCandidacy', () => {
   it('refuses a second declaration, a used key, bad numbers and a bad description', () => {
     const n = net();
     declare(n, 0);
-    assert.equal(n.refused(cand(0), 'declareCandidacy', [pk(1), 1000n * CMT, 0, DESC], 100n * CMT), 'already_candidate');
-    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(0), 1000n * CMT, 0, DESC], 100n * CMT), 'pubkey_in_use');
-    assert.equal(n.refused(cand(1), 'declareCandidacy', [`0x${'00'.repeat(32)}`, 1000n * CMT, 0, DESC], 100n * CMT), 'bad_pubkey');
-    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), 0n, 0, DESC], 0n), 'bad_max_stake');
-    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), 1000n * CMT, 0, DESC], 99n * CMT), 'self_stake_too_low');
-    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), 1000n * CMT, 0, DESC], 1001n * CMT), 'above_max_stake');
-    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), 1000n * CMT, 10000, DESC], 100n * CMT), 'bad_comp_rate');
-    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), 1000n * CMT, 0, 'not json'], 100n * CMT), 'bad_description');
-    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), 1000n * CMT, 0, '{"name":5}'], 100n * CMT), 'bad_description');
-    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), 1000n * CMT, 0, '[1]'], 100n * CMT), 'bad_description');
+    assert.equal(n.refused(cand(0), 'declareCandidacy', [pk(1), pop(1, cand(0)), 1000n * CMT, 0, DESC], 100n * CMT), 'already_candidate');
+    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(0), pop(0, cand(1)), 1000n * CMT, 0, DESC], 100n * CMT), 'pubkey_in_use');
+    assert.equal(n.refused(cand(1), 'declareCandidacy', [`0x${'00'.repeat(32)}`, '0x', 1000n * CMT, 0, DESC], 100n * CMT), 'bad_pubkey');
+    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), pop(1, cand(1)), 0n, 0, DESC], 0n), 'bad_max_stake');
+    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), pop(1, cand(1)), 1000n * CMT, 0, DESC], 99n * CMT), 'self_stake_too_low');
+    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), pop(1, cand(1)), 1000n * CMT, 0, DESC], 1001n * CMT), 'above_max_stake');
+    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), pop(1, cand(1)), 1000n * CMT, 10000, DESC], 100n * CMT), 'bad_comp_rate');
+    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), pop(1, cand(1)), 1000n * CMT, 0, 'not json'], 100n * CMT), 'bad_description');
+    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), pop(1, cand(1)), 1000n * CMT, 0, '{"name":5}'], 100n * CMT), 'bad_description');
+    assert.equal(n.refused(cand(1), 'declareCandidacy', [pk(1), pop(1, cand(1)), 1000n * CMT, 0, '[1]'], 100n * CMT), 'bad_description');
     // a refused call moves no CMT
     assert.equal(n.balance(cand(1)), 10_000_000n * CMT);
     // exactly 10% is enough
-    n.ok(cand(1), 'declareCandidacy', [pk(1), 1000n * CMT, 9999, DESC], 100n * CMT);
+    n.ok(cand(1), 'declareCandidacy', [pk(1), pop(1, cand(1)), 1000n * CMT, 9999, DESC], 100n * CMT);
     assertConserved(n);
+  });
+});
+
+describe('proof of possession of the consensus key (SPEC 6)', () => {
+  it("refuses a declaration without the key's signature over the chain id and the candidate's address", () => {
+    const n = net();
+    const at = (who: Address, key = 1): unknown[] => [pk(key), pop(key, who), 1000n * CMT, 0, DESC];
+    const refuse = (args: unknown[]): string => n.refused(cand(1), 'declareCandidacy', args, 100n * CMT);
+    // A key nobody holds: 32 random-looking bytes with any 64 bytes of "signature".
+    assert.equal(refuse([`0x${'ab'.repeat(32)}`, `0x${'cd'.repeat(64)}`, 1000n * CMT, 0, DESC]), 'bad_pubkey_signature');
+    // Someone else's key: a proof made for another address (a front-runner replaying it).
+    assert.equal(refuse(at(cand(2))), 'bad_pubkey_signature');
+    // The right key and address, but another chain's id.
+    assert.equal(refuse([pk(1), testPop('cand-1', cand(1), 'other-chain'), 1000n * CMT, 0, DESC]), 'bad_pubkey_signature');
+    // Signed by another key; short, empty and flipped signatures.
+    assert.equal(refuse([pk(1), pop(2, cand(1)), 1000n * CMT, 0, DESC]), 'bad_pubkey_signature');
+    const good = pop(1, cand(1));
+    assert.equal(refuse([pk(1), good.slice(0, -2), 1000n * CMT, 0, DESC]), 'bad_pubkey_signature');
+    assert.equal(refuse([pk(1), '0x', 1000n * CMT, 0, DESC]), 'bad_pubkey_signature');
+    const flipped = `${good.slice(0, 10)}${good[10] === '0' ? '1' : '0'}${good.slice(11)}`;
+    assert.equal(refuse([pk(1), flipped, 1000n * CMT, 0, DESC]), 'bad_pubkey_signature');
+    assert.equal(n.ledger.candidate(cand(1)), undefined);
+    n.ok(cand(1), 'declareCandidacy', at(cand(1)), 100n * CMT);
+    assert.equal(n.ledger.candidate(cand(1))!.pubKey, pk(1));
+    assertConserved(n);
+  });
+});
+
+describe('descriptions keep their exact text (issue 19)', () => {
+  it('a leading U+FEFF is not dropped: the stored record decodes to what was stored', () => {
+    const c = {
+      address: cand(0),
+      pubKey: testPubKey('cand-0'),
+      maxStake: 1n,
+      compRateBp: 0,
+      description: '\uFEFF{"name":"bom"}',
+      verified: false,
+      state: 'active' as const,
+      declareHeight: 0n,
+      missed: 0,
+      pools: [],
+      pendingRequests: 0n,
+      delegationCount: 0n,
+      head: '' as const,
+      withdrawMatureTime: 0n,
+      awarded: 0n,
+      slashed: 0n,
+      penalized: false,
+    };
+    assert.equal(decodeCandidate(encodeCandidate(c)).description, c.description);
+  });
+
+  it('a declaration whose description starts with U+FEFF is refused, not silently rewritten', () => {
+    const n = net();
+    assert.equal(n.refused(cand(0), 'declareCandidacy', [pk(0), pop(0, cand(0)), 1000n * CMT, 0, `\uFEFF${DESC}`], 100n * CMT), 'bad_description');
+    n.ok(cand(0), 'declareCandidacy', [pk(0), pop(0, cand(0)), 1000n * CMT, 0, '{"name":"\uFEFFinside"}'], 100n * CMT);
+    assert.equal(n.ledger.candidate(cand(0))!.description, '{"name":"\uFEFFinside"}');
   });
 });
 
@@ -94,6 +153,20 @@ describe('updateCandidacy', () => {
     assert.equal(n.refused(cand(0), 'updateCandidacy', [149_999n * CMT, 2000, ''], 0n), 'above_max_stake');
     n.ok(cand(0), 'updateCandidacy', [150_000n * CMT, 2000, ''], 0n);
     assert.equal(n.ledger.candidate(cand(0))!.maxStake, 150_000n * CMT);
+  });
+
+  it('keeping or raising maxStake passes even when awards pushed T_i past it (SPEC 6, issue 9.2)', () => {
+    const n = net();
+    declare(n, 0, 100_000n * CMT, 100_000n * CMT, 2000);
+    n.blocks(3); // awards compound into the self-stake: T_i > maxStake
+    const T = n.ledger.candidate(cand(0))!.totalStake;
+    assert.ok(T > 100_000n * CMT);
+    n.ok(cand(0), 'updateCandidacy', [100_000n * CMT, 1500, '{"name":"new"}']);
+    assert.equal(n.ledger.candidate(cand(0))!.compRateBp, 1500);
+    n.ok(cand(0), 'updateCandidacy', [100_000n * CMT + 1n, 1000, '']);
+    // Lowering still needs T_i ≤ the new max; adding stake above the max is refused as a delegation would be.
+    assert.equal(n.refused(cand(0), 'updateCandidacy', [100_000n * CMT, 1000, '']), 'above_max_stake');
+    assert.equal(n.refused(cand(0), 'updateCandidacy', [100_000n * CMT + 1n, 1000, ''], CMT), 'above_max_stake');
   });
 
   it('a changed description clears verified; an empty one keeps it', () => {
@@ -281,15 +354,15 @@ describe('withdraw, deactivate, activate', () => {
     const gone = end.updates.find((u) => `0x${Buffer.from(u.pubKey).toString('hex')}` === pk(0));
     assert.equal(gone?.power, 0n, 'power 0 removes it from CometBFT');
     assert.equal(n.ledger.unstakes(del(0))[0]!.id, 0n);
-    assert.equal(n.refused(cand(0), 'declareCandidacy', [pk(0), 1000n * CMT, 0, DESC], 100n * CMT), 'old_candidacy_waiting');
+    assert.equal(n.refused(cand(0), 'declareCandidacy', [pk(0), pop(0, cand(0)), 1000n * CMT, 0, DESC], 100n * CMT), 'old_candidacy_waiting');
     n.blocks(10);
     assert.equal(n.ledger.candidate(cand(0)), undefined, 'record gone once paid out');
     assert.ok(n.balance(cand(0)) >= b0 + 100_000n * CMT);
     assert.ok(n.balance(del(0)) >= d0 + 10_000n * CMT);
     assert.deepEqual(n.ledger.delegations(del(0)), []);
     // the key stays with its owner
-    assert.equal(n.refused(cand(2), 'declareCandidacy', [pk(0), 1000n * CMT, 0, DESC], 100n * CMT), 'pubkey_in_use');
-    n.ok(cand(0), 'declareCandidacy', [pk(0), 1000n * CMT, 0, DESC], 100n * CMT);
+    assert.equal(n.refused(cand(2), 'declareCandidacy', [pk(0), pop(0, cand(2)), 1000n * CMT, 0, DESC], 100n * CMT), 'pubkey_in_use');
+    n.ok(cand(0), 'declareCandidacy', [pk(0), pop(0, cand(0)), 1000n * CMT, 0, DESC], 100n * CMT);
     assertConserved(n);
   });
 
@@ -347,11 +420,11 @@ describe('foundation calls and setCompRate', () => {
     assert.equal(none.refused(F, 'verifyCandidacy', [cand(0), true]), 'no_foundation');
   });
 
-  it('sets a lower rate for one delegation, never above the default, never on self-stake', () => {
+  it('sets a lower rate for one delegation, never above its current rate, never on self-stake', () => {
     const n = net();
     declare(n, 0, 1_000_000n * CMT, 100_000n * CMT, 2000);
     n.ok(del(0), 'delegate', [cand(0)], 10_000n * CMT);
-    assert.equal(n.refused(cand(0), 'setCompRate', [del(0), 2001]), 'rate_above_default');
+    assert.equal(n.refused(cand(0), 'setCompRate', [del(0), 2001]), 'rate_above_current');
     assert.equal(n.refused(cand(0), 'setCompRate', [cand(0), 0]), 'self_delegation');
     assert.equal(n.refused(cand(0), 'setCompRate', [del(1), 0]), 'no_delegation');
     assert.equal(n.refused(del(0), 'setCompRate', [del(0), 0]), 'not_candidate');
@@ -359,8 +432,29 @@ describe('foundation calls and setCompRate', () => {
     const d = n.ledger.delegation(cand(0), del(0))!;
     assert.equal(d.compRateBp, 500);
     assert.equal(d.amount, 10_000n * CMT);
-    n.ok(cand(0), 'setCompRate', [del(0), 2000]);
+    assert.equal(n.refused(cand(0), 'setCompRate', [del(0), 2000]), 'rate_above_current', 'a lowered rate never goes back up');
+    n.ok(cand(0), 'setCompRate', [del(0), 500]);
+    assert.equal(n.ledger.delegation(cand(0), del(0))!.compRateBp, 500, 'setting the same rate changes nothing');
+    assertConserved(n);
+  });
+
+  it("never raises an existing delegation's rate, even after the default was raised (SPEC 5.4)", () => {
+    const n = net();
+    declare(n, 0, 1_000_000n * CMT, 100_000n * CMT, 2000);
+    n.ok(del(0), 'delegate', [cand(0)], 10_000n * CMT);
+    n.ok(cand(0), 'updateCandidacy', [1_000_000n * CMT, 9999, '']);
+    assert.equal(n.refused(cand(0), 'setCompRate', [del(0), 9999]), 'rate_above_current');
+    assert.equal(n.refused(cand(0), 'setCompRate', [del(0), 2001]), 'rate_above_current');
+    // Topping up keeps the delegation's own rate; the unstaked part waits at it too.
+    n.ok(del(0), 'delegate', [cand(0)], 5_000n * CMT);
     assert.equal(n.ledger.delegation(cand(0), del(0))!.compRateBp, 2000);
+    n.ok(del(0), 'unstake', [cand(0), 5_000n * CMT]);
+    assert.equal(n.ledger.delegation(cand(0), del(0))!.compRateBp, 2000);
+    // A new delegation takes the new default.
+    n.ok(del(1), 'delegate', [cand(0)], 10_000n * CMT);
+    assert.equal(n.ledger.delegation(cand(0), del(1))!.compRateBp, 9999);
+    n.ok(cand(0), 'setCompRate', [del(0), 1000]);
+    assert.equal(n.ledger.delegation(cand(0), del(0))!.compRateBp, 1000);
     assertConserved(n);
   });
 });

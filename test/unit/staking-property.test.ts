@@ -13,7 +13,7 @@ import { Supply } from '../../src/state/supply.js';
 import { StakingContract, STAKING_INTERFACE } from '../../src/staking/contract.js';
 import { StakingLedger } from '../../src/staking/ledger.js';
 import { compareRank, cometAddress } from '../../src/staking/power.js';
-import { testAddress, testPubKey } from '../../src/staking/testkit.js';
+import { TEST_CHAIN_ID, testAddress, testPop, testPubKey } from '../../src/staking/testkit.js';
 import { SystemCallError } from '../../src/system/types.js';
 
 const NC = 6; // candidates
@@ -28,7 +28,7 @@ const PARAMS: Params = {
   ...DEFAULT_PARAMS,
   max_validators: 3,
   backup_validators: 2,
-  blocks_per_year: 40n,
+  seconds_per_year: 400n,
   unstake_waiting_period_s: 30n,
   max_slash_blocks: 3,
   slash_ratio_bp: 50,
@@ -77,7 +77,7 @@ function call(op: Op): { sender: Address; fn: string; args: unknown[]; value: bi
   const pk = (c: number): string => `0x${Buffer.from(testPubKey(`p-${c}`)).toString('hex')}`;
   switch (op.k) {
     case 'declare':
-      return { sender: cand(op.c), fn: 'declareCandidacy', args: [pk(op.c), op.self * op.mult, op.rate, '{"name":"p"}'], value: op.self };
+      return { sender: cand(op.c), fn: 'declareCandidacy', args: [pk(op.c), testPop(`p-${op.c}`, cand(op.c)), op.self * op.mult, op.rate, '{"name":"p"}'], value: op.self };
     case 'update':
       return { sender: cand(op.c), fn: 'updateCandidacy', args: [op.max, op.rate, op.desc ? `{"name":"${op.rate}"}` : ''], value: op.value };
     case 'withdraw':
@@ -109,6 +109,7 @@ class Chain {
 
   static genesis(kv: KV): Chain {
     saveParams(kv, PARAMS);
+    new StakingLedger(kv).setChainId(TEST_CHAIN_ID);
     const accounts = new Accounts(kv);
     for (const a of ALL) accounts.credit(a, 100_000n * CMT);
     new Supply(kv).setGenesis(BigInt(ALL.length) * 100_000n * CMT);

@@ -11,7 +11,7 @@ describe('simulate', () => {
     stakeRatioBp: 5000,
     total: 10_000_000n * CMT,
     kinds: [{ selfStakeRatioBp: 1000, compRateBp: 5000 }],
-    params: { blocks_per_year: '1000', unstake_waiting_period_s: '60' },
+    params: { seconds_per_year: '10000', unstake_waiting_period_s: '60' },
     validators: 4,
     backups: 1,
   });
@@ -46,6 +46,23 @@ describe('simulate', () => {
     assert.equal(r.bonded, r.addresses.reduce((s, a) => s + a.stake, 0n));
     const earned = r.addresses.reduce((s, a) => s + a.earned, 0n);
     assert.equal(earned + r.dust, r.minted, 'everything minted was earned or is dust');
+  });
+
+  it('a year of 10 s blocks and a year of 1 s blocks both mint 8% of the base supply', () => {
+    // An hour-long award year (genesis may shorten it for a test); the block interval is what varies.
+    const year = whitepaperGenesis({
+      stakeRatioBp: 5000,
+      total: 10_000_000n * CMT,
+      kinds: [{ selfStakeRatioBp: 1000, compRateBp: 2000 }],
+      params: { seconds_per_year: '3600' },
+      validators: 4,
+      backups: 1,
+    });
+    const B = 10_000_000n * CMT;
+    const tenSeconds = simulate({ genesis: year.genesis, blocks: 361, blockTimeS: 10 });
+    const oneSecond = simulate({ genesis: year.genesis, blocks: 3601, blockTimeS: 1 });
+    assert.equal(tenSeconds.minted, (B * 800n) / 10_000n);
+    assert.equal(oneSecond.minted, (B * 800n) / 10_000n);
   });
 
   it('is deterministic', () => {
