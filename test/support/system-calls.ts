@@ -137,6 +137,7 @@ contract Burner {
 /// Calls anything with anything (fuzz target): forwards value and calldata, records success.
 contract Relay {
     bool public lastOk;
+    constructor() payable {}
     receive() external payable {}
     function relay(address to, uint256 value, bytes calldata data, uint8 kind) external payable {
         bool ok;
