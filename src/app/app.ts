@@ -49,6 +49,7 @@ import { Overlay, type Change } from '../store/kv.js';
 import type { SignedTx } from '../tx/decode.js';
 import { CODESPACE, TxCode, TxError, codeName } from '../tx/errors.js';
 import { recordBlockHash } from '../evm/engine.js';
+import { checkConsensusDependencies } from '../evm/dependencies.js';
 import { verifyGenesisCode } from '../evm/genesis.js';
 import { executeTx, maxCost, rejected, validateSender, validateStatic, type BlockInfo, type ChainRules } from '../tx/executor.js';
 import { isFreeTx } from '../tx/gas.js';
@@ -130,6 +131,7 @@ export class CmtdApp implements AbciApplication {
   private committedRulesCache: ChainRules | undefined;
 
   constructor(options: AppOptions) {
+    checkConsensusDependencies(); // refuse to run other EVM/crypto versions than pinned (docs/EVM.md)
     this.store = options.store;
     this.modules = options.modules;
     this.log = options.logger.child({ module: 'app' });
