@@ -157,6 +157,8 @@ interface Observed {
 }
 
 function observe(appHash: Uint8Array, results: ExecTxResult[]): Observed {
+  // An exception inside the EVM library or a system frame would hide as a full-gas revert.
+  for (const r of results) assert.doesNotMatch(r.log ?? '', /EVM error/);
   return {
     appHash: Buffer.from(appHash).toString('hex'),
     results: results.map((r) => ({ code: r.code, gasUsed: String(r.gasUsed ?? 0n), data: Buffer.from(r.data ?? new Uint8Array(0)).toString('hex') })),
