@@ -50,6 +50,8 @@ import { Overlay, type Change } from '../store/kv.js';
 import type { SignedTx } from '../tx/decode.js';
 import { CODESPACE, TxCode, TxError, codeName } from '../tx/errors.js';
 import { recordBlockHash } from '../evm/engine.js';
+import { checkConsensusDependencies } from '../evm/dependencies.js';
+import { verifyGenesisCode } from '../evm/genesis.js';
 import { executeTx, maxCost, rejected, validateSender, validateStatic, type BlockInfo, type ChainRules } from '../tx/executor.js';
 import { isFreeTx } from '../tx/gas.js';
 import { encodeReceipt } from '../tx/receipt.js';
@@ -130,6 +132,7 @@ export class CmtdApp implements AbciApplication {
   private committedRulesCache: ChainRules | undefined;
 
   constructor(options: AppOptions) {
+    checkConsensusDependencies(); // refuse to run other EVM/crypto versions than pinned (docs/EVM.md)
     this.store = options.store;
     this.modules = options.modules;
     this.log = options.logger.child({ module: 'app' });
@@ -162,6 +165,7 @@ export class CmtdApp implements AbciApplication {
     saveBlockGasLimit(state, req.consensusParams?.block?.maxGas ?? -1n);
     const cometValidators = req.validators.flatMap((v) => (v.pubKey.ed25519 === undefined ? [] : [{ pubKey: v.pubKey.ed25519, power: v.power }]));
     const validators = this.modules.initGenesis(state, genesis, cometValidators, req.chainId);
+    verifyGenesisCode(state.sortedChanges(), state); // every account's code present (docs/EVM.md)
     const appHash = this.store.computeRoot(state.sortedChanges()).root;
     this.genesis = state;
     this.block = new Overlay(state);

@@ -179,7 +179,7 @@ export function parseAppGenesis(bytes: Uint8Array): AppGenesis {
   }
   const genesis: AppGenesis = { params, accounts, candidates, delegations, enterpriseAccounts, contracts };
   if (root.exact_state === undefined) return genesis;
-  const records = exactRecords(root.exact_state, specSeal(genesis));
+  const records = exactRecords(root.exact_state, genesis);
   return {
     ...genesis,
     candidates: [],
@@ -190,13 +190,14 @@ export function parseAppGenesis(bytes: Uint8Array): AppGenesis {
 }
 
 /**
- * A digest of the SPEC 10 part of a parsed genesis (everything but
- * `exact_state`), independent of JSON formatting. `cmtd export` stores it in
- * `exact_state.seal`: the records fit exactly the SPEC 10 fields they were
- * exported with, so a genesis edited after export is refused, never loaded
- * into a state other than the one it claims.
+ * The seal of an exported genesis: a digest of the SPEC 10 part of the
+ * parsed genesis (everything but `exact_state`) and of the exact records,
+ * independent of JSON formatting. `cmtd export` stores it in
+ * `exact_state.seal`, so a genesis whose fields or records were edited after
+ * export is refused, never loaded into a state other than the one it
+ * claims (its app hash).
  */
-export function specSeal(g: AppGenesis): string {
+export function specSeal(g: AppGenesis, records: ReadonlyArray<[string, Uint8Array | null]>): string {
   const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
   const canonical = JSON.stringify([
     paramsToJson(g.params),
@@ -205,24 +206,18 @@ export function specSeal(g: AppGenesis): string {
     g.delegations.map((d) => [d.delegator, d.candidate, d.amount.toString()]),
     g.enterpriseAccounts,
     g.contracts.map((c) => [c.address, hex(c.code), c.storage.map(([k, v]) => [hex(k), hex(v)]), c.balance.toString(), c.nonce.toString()]),
+    records.map(([key, value]) => [key, value === null ? null : hex(value)]),
   ]);
   return hex(sha256(Buffer.from(canonical, 'utf8')));
 }
 
-function exactRecords(raw: unknown, seal: string): Array<[string, Uint8Array | null]> {
+function exactRecords(raw: unknown, genesis: AppGenesis): Array<[string, Uint8Array | null]> {
   const e = object(raw, 'exact_state');
   if (e.format !== EXACT_STATE_FORMAT) {
     throw new GenesisError('exact_state.format', `expected '${EXACT_STATE_FORMAT}', got ${JSON.stringify(e.format)}`);
   }
-  if (e.seal !== seal) {
-    throw new GenesisError(
-      'exact_state.seal',
-      'the SPEC 10 fields (params, accounts, candidates, delegations, enterprise_accounts, contracts) differ from the ones this state was exported with, ' +
-        'so its exact records no longer fit them; undo the edit, or remove exact_state to start a new chain from the SPEC 10 fields alone (docs/EXPORT.md)',
-    );
-  }
   const records = object(e.records, 'exact_state.records');
-  return Object.keys(records)
+  const parsed = Object.keys(records)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
     .map((key): [string, Uint8Array | null] => {
       const path = `exact_state.records[${JSON.stringify(key)}]`;
@@ -234,6 +229,14 @@ function exactRecords(raw: unknown, seal: string): Array<[string, Uint8Array | n
       if (typeof value !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(value)) throw new GenesisError(path, 'expected 0x-prefixed hex or null');
       return [key, new Uint8Array(Buffer.from(value.slice(2), 'hex'))];
     });
+  if (e.seal !== specSeal(genesis, parsed)) {
+    throw new GenesisError(
+      'exact_state.seal',
+      'the SPEC 10 fields (params, accounts, candidates, delegations, enterprise_accounts, contracts) or the exact records differ from the ones this state was exported with; ' +
+        'undo the edit, or remove exact_state to start a new chain from the SPEC 10 fields alone (docs/EXPORT.md)',
+    );
+  }
+  return parsed;
 }
 
 /** Largest runtime code of a genesis contract, as EIP-170 bounds deployed code. */

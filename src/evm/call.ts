@@ -81,6 +81,7 @@ export class EstimateGasError extends Error {
 
 const ZERO_ADDRESS: Address = '0x0000000000000000000000000000000000000000';
 const EMPTY = new Uint8Array(0);
+const ZERO_HASH = new Uint8Array(32);
 
 /** The recorded header hash of `height`, or undefined when the ring does not hold it. */
 function recordedHash(state: KVReader, height: bigint): Uint8Array | undefined {
@@ -101,7 +102,7 @@ function failed(error: string, gasUsed: bigint, returnData: Uint8Array = EMPTY):
 }
 
 /** One EVM run of `request` with `gas` over a throw-away overlay of `state`. */
-async function evmRun(state: KVReader, request: CallRequest, ctx: CallContext, gas: bigint): Promise<CallResult> {
+async function evmRun(state: KVReader, request: CallRequest, ctx: CallContext, gas: bigint, resolveSystem: SystemContractResolver): Promise<CallResult> {
   const intrinsic = intrinsicOf(request);
   if (gas < intrinsic) return failed(`intrinsic gas too low: the call needs at least ${intrinsic} gas`, gas);
   if (request.to === null && request.data.length > MAX_INITCODE_SIZE) {
@@ -128,6 +129,7 @@ async function evmRun(state: KVReader, request: CallRequest, ctx: CallContext, g
         gasPrice: request.gasPrice ?? 0n,
         accessList: [],
         incrementNonce: true,
+        system: { resolve: resolveSystem, txHash: ZERO_HASH },
       },
       {
         height: ctx.height,
@@ -162,7 +164,7 @@ export async function ethCall(state: KVReader, request: CallRequest, ctx: CallCo
     const system = resolveSystem(request.to, scratch);
     if (system !== undefined) return callSystem(scratch, request, system, ctx, gas);
   }
-  return evmRun(state, request, ctx, gas);
+  return evmRun(state, request, ctx, gas, resolveSystem);
 }
 
 function callSystem(
@@ -186,7 +188,7 @@ function callSystem(
     const used = intrinsic + system.gasCost(request.data);
     if (used > gas) return failed('out of gas', gas);
     new Accounts(scratch).debit(from, value);
-    const result = system.call({ sender: from, value, height: ctx.height, time: ctx.time, txHash: new Uint8Array(32) }, request.data);
+    const result = system.call({ sender: from, value, height: ctx.height, time: ctx.time, txHash: ZERO_HASH }, request.data);
     return { success: true, returnData: result.returnData, gasUsed: used, logs: result.logs };
   } catch (err) {
     if (err instanceof SystemCallError) return failed(`execution reverted: ${err.message}`, intrinsic, revertData(err.message));
@@ -208,7 +210,7 @@ export async function estimateGas(state: KVReader, request: CallRequest, ctx: Ca
     if (system !== undefined) return estimateSystemCall(scratch, request, system, intrinsic, cap, ctx);
   }
 
-  const first = await evmRun(state, request, ctx, cap);
+  const first = await evmRun(state, request, ctx, cap, resolveSystem);
   if (!first.success) throw new EstimateGasError(first.error ?? 'execution failed', first.returnData);
   // Invariant: `lo` fails (or is below the intrinsic gas), `hi` succeeds.
   let lo = (first.gasUsed > intrinsic ? first.gasUsed : intrinsic) - 1n;
@@ -216,12 +218,12 @@ export async function estimateGas(state: KVReader, request: CallRequest, ctx: Ca
   // Most calls need their gas used plus the 1/64 that CALLs withhold and what refunds returned: try that first.
   const guess = (first.gasUsed * 64n) / 63n + 2_300n;
   if (guess < hi) {
-    if ((await evmRun(state, request, ctx, guess)).success) hi = guess;
+    if ((await evmRun(state, request, ctx, guess, resolveSystem)).success) hi = guess;
     else lo = guess;
   }
   while (hi - lo > 1n) {
     const mid = (lo + hi) / 2n;
-    if ((await evmRun(state, request, ctx, mid)).success) hi = mid;
+    if ((await evmRun(state, request, ctx, mid, resolveSystem)).success) hi = mid;
     else lo = mid;
   }
   return hi;
@@ -242,7 +244,7 @@ function estimateSystemCall(
     gas = intrinsic + system.gasCost(request.data);
     if (gas > cap) throw new EstimateGasError(`the call costs ${gas} gas, above the gas cap ${cap}`, EMPTY);
     new Accounts(scratch).debit(from, value);
-    system.call({ sender: from, value, height: ctx.height, time: ctx.time, txHash: new Uint8Array(32) }, request.data);
+    system.call({ sender: from, value, height: ctx.height, time: ctx.time, txHash: ZERO_HASH }, request.data);
   } catch (err) {
     if (err instanceof SystemCallError) throw new EstimateGasError(`execution reverted: ${err.message}`, revertData(err.message));
     if (err instanceof Error && err.name === 'InsufficientBalanceError') throw new EstimateGasError(err.message, EMPTY);

@@ -16,15 +16,18 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createCustomCommon, Hardfork, Mainnet, type Common } from '@ethereumjs/common';
-import { createEVM, EVMError, type EVM, type EVMMockBlockchainInterface, type ExecResult, type PrecompileInput } from '@ethereumjs/evm';
+import { createEVM, EVMError, type EVM, type EVMMockBlockchainInterface, type EVMResult, type ExecResult, type Message, type PrecompileInput } from '@ethereumjs/evm';
 import { RLP } from '@ethereumjs/rlp';
 import { Address as EthAddress } from '@ethereumjs/util';
 import { addressFromBytes, bigintToBytes, bytesToBigint, decodeAccount, type Address } from '../state/accounts.js';
 import type { EvmLog } from '../state/logs.js';
 import { Overlay, type KV, type KVReader } from '../store/kv.js';
 import type { AccessListEntry } from '../tx/decode.js';
+import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
+import type { SystemContractResolver } from '../tx/executor.js';
 import { keccak256 } from '../util/crypto.js';
-import { KvStateManager } from './state.js';
+import { isSystemAddress, KvStateManager } from './state.js';
+import { runSystemFrame, type SystemCallEnv } from './system-calls.js';
 
 /**
  * COINBASE of every block: a fixed address that receives nothing. Fees are
@@ -79,16 +82,23 @@ export function evmBlockGasLimit(blockGasLimit: bigint | null): bigint {
 
 // ---- BLOCKHASH: recent block hashes kept in state --------------------------
 
-/** Blocks whose hash BLOCKHASH can return (Ethereum's window). */
+/** Blocks whose hash BLOCKHASH can return (Ethereum's window): the 256 before the current one. */
 export const BLOCK_HASH_WINDOW = 256n;
 
+/**
+ * Slots of the ring: the window plus the current block, whose hash is
+ * recorded before it runs (eth_call's PREVRANDAO reads it). With only 256
+ * slots, block h would overwrite h − 256 before BLOCKHASH(h − 256) is asked.
+ */
+const BLOCK_HASH_SLOTS = BLOCK_HASH_WINDOW + 1n;
+
 function blockHashKey(height: bigint): string {
-  return `bh/${(height % BLOCK_HASH_WINDOW).toString().padStart(3, '0')}`;
+  return `bh/${(height % BLOCK_HASH_SLOTS).toString().padStart(3, '0')}`;
 }
 
 /**
- * Records the CometBFT header hash of block `height` in a 256-entry ring in
- * state (`bh/<height mod 256>` = RLP [height, hash]). Called once at the
+ * Records the CometBFT header hash of block `height` in a 257-entry ring in
+ * state (`bh/<height mod 257>` = RLP [height, hash]). Called once at the
  * start of every block.
  */
 export function recordBlockHash(kv: KV, height: bigint, hash: Uint8Array): void {
@@ -107,11 +117,23 @@ export function readBlockHash(kv: KVReader, height: bigint): Uint8Array {
 
 // ---- engines ----------------------------------------------------------------
 
+/**
+ * What an engine is for. Consensus engines execute blocks: the library's
+ * debug step hook is off and listeners are refused (both change results:
+ * the hook reads REVERT's memory range before gas is charged). RPC engines
+ * serve eth_call, gas estimation and traces, which may attach listeners;
+ * they come from a separate pool and never execute a block.
+ */
+export type EngineRole = 'consensus' | 'rpc';
+
 /** An EVM with its own state manager; used by one execution at a time (see acquireEngine). */
 export interface EvmEngine {
   readonly chainId: bigint;
+  readonly role: EngineRole;
   readonly evm: EVM;
   readonly state: KvStateManager;
+  /** System-call environment of the running execution (set by runMessage). */
+  system: SystemCallEnv | undefined;
 }
 
 function nativeKeccak(data: Uint8Array): Uint8Array {
@@ -251,7 +273,39 @@ function tuneOpcodes(evm: EVM): void {
   if (load !== undefined) load.opHandler = mload;
 }
 
-async function createEngine(chainId: bigint): Promise<EvmEngine> {
+interface EvmInternals {
+  DEBUG: boolean;
+  journal: { DEBUG?: boolean };
+  _executeCall(message: Message): Promise<EVMResult>;
+}
+
+/** The EventEmitter3 methods that add a listener. */
+const LISTENER_METHODS = ['on', 'addListener', 'once', 'prependListener', 'prependOnceListener'] as const;
+
+function refuseListeners(evm: EVM): void {
+  const events = evm.events as unknown as Record<string, unknown>;
+  for (const method of LISTENER_METHODS) {
+    events[method] = (): never => {
+      throw new EvmInvariantError('a consensus EVM engine takes no listeners: use an RPC engine (acquireEngine(chainId, "rpc")) to trace');
+    };
+  }
+}
+
+/**
+ * Throws unless `engine` may execute a block: debug hook off, no listener.
+ * Checked before every consensus execution, so a node whose engine was
+ * tampered with stops instead of computing a different state.
+ */
+export function assertConsensusEngine(engine: EvmEngine): void {
+  const internals = engine.evm as unknown as EvmInternals;
+  if (internals.DEBUG || internals.journal.DEBUG === true) throw new EvmInvariantError('the EVM debug hook is on in a consensus engine');
+  const events = engine.evm.events;
+  if (events.eventNames().length > 0) {
+    throw new EvmInvariantError(`a consensus EVM engine has listeners (${events.eventNames().map(String).join(', ')})`);
+  }
+}
+
+async function createEngine(chainId: bigint, role: EngineRole): Promise<EvmEngine> {
   await patchJumpAnalysis();
   const state = new KvStateManager(DETACHED);
   const blockchain: EVMMockBlockchainInterface = {
@@ -271,26 +325,41 @@ async function createEngine(chainId: bigint): Promise<EvmEngine> {
     customPrecompiles: [{ address: '0x000000000000000000000000000000000000000a', function: kzgUnsupported }],
   });
   tuneOpcodes(evm);
-  return { chainId, evm, state };
+  const internals = evm as unknown as EvmInternals;
+  // DEBUG=ethjs in the environment turns the step hook on; results must not depend on it.
+  internals.DEBUG = false;
+  internals.journal.DEBUG = false;
+  if (role === 'consensus') refuseListeners(evm);
+  const engine: EvmEngine = { chainId, role, evm, state, system: undefined };
+  // Frames addressed to a system address run the system function (SPEC 6, system-calls.ts).
+  const executeCall = internals._executeCall.bind(evm);
+  internals._executeCall = async (message: Message): Promise<EVMResult> => {
+    if (!isSystemAddress(message.codeAddress.bytes)) return executeCall(message);
+    return { execResult: runSystemFrame(state, message, engine.system) };
+  };
+  return engine;
 }
 
-const idle = new Map<bigint, EvmEngine[]>();
+const idle: Record<EngineRole, Map<bigint, EvmEngine[]>> = { consensus: new Map(), rpc: new Map() };
 
 /**
- * An idle engine for `chainId` (created on first use). One engine runs one
- * execution at a time: block execution awaits each transaction in turn and
- * so reuses a single engine; concurrent eth_calls get engines of their own.
- * Hand it back with releaseEngine, or drop it after an internal error.
+ * An idle engine for `chainId` and `role` (created on first use). One
+ * engine runs one execution at a time: block execution awaits each
+ * transaction in turn and so reuses a single engine; concurrent eth_calls
+ * get engines of their own. Hand it back with releaseEngine, or drop it
+ * after an internal error. Block execution asks for 'consensus'; everything
+ * else (the default) gets an 'rpc' engine from a separate pool.
  */
-export async function acquireEngine(chainId: bigint): Promise<EvmEngine> {
-  const free = idle.get(chainId);
-  const engine = free?.pop();
-  return engine ?? createEngine(chainId);
+export async function acquireEngine(chainId: bigint, role: EngineRole = 'rpc'): Promise<EvmEngine> {
+  const engine = idle[role].get(chainId)?.pop();
+  return engine ?? createEngine(chainId, role);
 }
 
 export function releaseEngine(engine: EvmEngine): void {
-  let free = idle.get(engine.chainId);
-  if (free === undefined) idle.set(engine.chainId, (free = []));
+  engine.system = undefined;
+  const pool = idle[engine.role];
+  let free = pool.get(engine.chainId);
+  if (free === undefined) pool.set(engine.chainId, (free = []));
   if (free.length < 8) free.push(engine);
 }
 
@@ -314,6 +383,12 @@ export interface EvmMessage {
    * had it bumped by the executor already.
    */
   incrementNonce: boolean;
+  /**
+   * The app's system contracts, which calls from contracts to 0x…1000 and
+   * 0x…1001 run (SPEC 6 "From contracts"), and the transaction's hash.
+   * Without it such calls revert.
+   */
+  system?: { resolve: SystemContractResolver; txHash: Uint8Array };
 }
 
 export interface EvmOutcome {
@@ -328,7 +403,10 @@ export interface EvmOutcome {
   createdAddress: Address | null;
   /** Why it failed, for people ("execution reverted: ...", "out of gas", ...). */
   error?: string;
-  /** Wei destroyed with contracts that self-destructed in their creating transaction. */
+  /**
+   * Wei destroyed: by contracts that self-destructed in their creating
+   * transaction, and sent to a system address by SELFDESTRUCT.
+   */
   burned: bigint;
 }
 
@@ -358,14 +436,17 @@ export interface EvmRun {
  */
 export async function runMessage(engine: EvmEngine, parent: KVReader, msg: EvmMessage, block: EvmBlockContext): Promise<EvmRun> {
   const { evm, state } = engine;
+  if (engine.role === 'consensus') assertConsensusEngine(engine);
   const changes = new Overlay(parent);
   state.reset(changes);
+  engine.system = msg.system === undefined ? undefined : { ...msg.system, height: block.height, time: block.time };
   const journal = evm.journal;
   journal.cleanJournal();
   evm.transientStorage.clear();
 
   // EIP-2929/2930/3651: precompiles, sender, recipient, coinbase and the access list start warm.
   for (const address of evm.precompiles.keys()) journal.addAlwaysWarmAddress(address);
+  for (const address of SYSTEM_ADDRESSES) journal.addAlwaysWarmAddress(address);
   journal.addAlwaysWarmAddress(msg.caller.slice(2));
   if (msg.to !== null) journal.addAlwaysWarmAddress(msg.to.slice(2));
   journal.addAlwaysWarmAddress(FEE_POOL_ADDRESS.slice(2));
@@ -419,7 +500,12 @@ export async function runMessage(engine: EvmEngine, parent: KVReader, msg: EvmMe
   // EIP-161: touched accounts left empty are removed.
   await journal.cleanup();
   if (state.depth !== 0) throw new EvmInvariantError(`EVM left ${state.depth} checkpoints open`);
+  const systemInflow = state.systemInflow;
   state.reset(DETACHED);
+  engine.system = undefined;
+  // CMT never rests at a system address: what SELFDESTRUCT sent there is burned (counted below).
+  const sentToSystem = success ? clearSystemBalances(changes, parent) : false;
+  if (sentToSystem && selfdestructs === 0) throw new EvmInvariantError('CMT reached a system address without a SELFDESTRUCT');
 
   const createdAddress = msg.to === null && result.createdAddress !== undefined ? addressFromBytes(result.createdAddress.bytes) : null;
   const outcome: EvmOutcome = {
@@ -428,8 +514,8 @@ export async function runMessage(engine: EvmEngine, parent: KVReader, msg: EvmMe
     returnData: exec.returnValue,
     logs: success ? (exec.logs ?? []).map(([address, topics, data]) => ({ address: addressFromBytes(address), topics, data })) : [],
     createdAddress,
-    // Only SELFDESTRUCT destroys CMT (below); without one, balances are moved, never lost.
-    burned: success && selfdestructs > 0 ? burnedBy(changes, parent) : 0n,
+    // Only SELFDESTRUCT destroys CMT; without one, balances are moved (or staked), never lost.
+    burned: success && selfdestructs > 0 ? burnedBy(changes, parent, systemInflow) : 0n,
   };
   if (!success) outcome.error = describeFailure(exec.exceptionError!.error, exec.returnValue);
   return { outcome, changes };
@@ -447,17 +533,35 @@ function balanceIn(raw: Uint8Array | undefined | null): bigint {
   return raw === undefined || raw === null ? 0n : decodeAccount(raw).balance;
 }
 
+const SYSTEM_ADDRESSES: readonly string[] = [STAKING_ADDRESS.slice(2), GOVERNANCE_ADDRESS.slice(2)];
+
+/** Removes the account records this execution wrote at system addresses (only SELFDESTRUCT can); true if any held CMT. */
+function clearSystemBalances(changes: Overlay, parent: KVReader): boolean {
+  let found = false;
+  for (const address of SYSTEM_ADDRESSES) {
+    const key = `a/${address}`;
+    const raw = changes.get(key);
+    if (raw !== parent.get(key) && balanceIn(raw) > 0n) {
+      changes.delete(key);
+      found = true;
+    }
+  }
+  return found;
+}
+
 /**
- * Wei that left the balances during an execution: Σ old − Σ new over the
- * accounts it wrote. Value transfers net to zero; only SELFDESTRUCT of a
- * contract created in the same transaction destroys CMT (EIP-6780: to
- * itself, or value that reaches it after its self-destruct), so this runs
- * only for executions whose self-destruct set is not empty (a self-destruct
- * in a frame that reverted is undone with its burn). The EVM never creates
- * CMT: a negative result is an internal fault.
+ * Wei destroyed by an execution: Σ old − Σ new balance over the accounts it
+ * wrote, less what system functions took into stakes and deposits
+ * (`systemInflow`, counting only frames that were not reverted). Value
+ * transfers net to zero; only SELFDESTRUCT destroys CMT (EIP-6780: a
+ * contract created in the same transaction, to itself or with value that
+ * reaches it after its self-destruct; any to a system address), so this
+ * runs only for executions whose self-destruct set is not empty (a
+ * self-destruct in a frame that reverted is undone with its burn). The EVM
+ * never creates CMT: a negative result is an internal fault.
  */
-function burnedBy(changes: Overlay, parent: KVReader): bigint {
-  let delta = 0n;
+function burnedBy(changes: Overlay, parent: KVReader, systemInflow: bigint): bigint {
+  let delta = -systemInflow;
   for (const [key, value] of changes.sortedChanges()) {
     if (!key.startsWith('a/')) continue;
     delta += balanceIn(parent.get(key)) - balanceIn(value);

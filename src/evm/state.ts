@@ -28,6 +28,7 @@ import { Account as EthAccountClass, KECCAK256_NULL, KECCAK256_RLP, equalsBytes,
 import { RLP } from '@ethereumjs/rlp';
 import { bigintToBytes, bytesToBigint } from '../state/accounts.js';
 import { Overlay, type KV, type KVReader } from '../store/kv.js';
+import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
 import { keccak256 } from '../util/crypto.js';
 
 const EMPTY = new Uint8Array(0);
@@ -65,6 +66,21 @@ function hexOfAddress(address: Uint8Array): string {
     addressHex.set(address, h);
   }
   return h;
+}
+
+/**
+ * The code the EVM sees at a system address (SPEC 6 "From contracts"): one
+ * INVALID byte, so EXTCODESIZE is 1 and contracts can tell it exists. It is
+ * never stored: the account record of a system address (if any) keeps an
+ * empty code hash, and calls to it never run code (src/evm/system-calls.ts).
+ */
+export const SYSTEM_CODE = new Uint8Array([0xfe]);
+const SYSTEM_CODE_HASH = keccak256(SYSTEM_CODE);
+const SYSTEM_HEX: ReadonlySet<string> = new Set([STAKING_ADDRESS.slice(2), GOVERNANCE_ADDRESS.slice(2)]);
+
+/** Whether 20 address bytes are a system address (staking 0x…1000, governance 0x…1001). */
+export function isSystemAddress(address: Uint8Array): boolean {
+  return SYSTEM_HEX.has(hexOfAddress(address));
 }
 
 function accountKeyOf(address: Uint8Array): string {
@@ -136,9 +152,12 @@ function decode(raw: Uint8Array): DecodedAccount {
 }
 
 /**
- * Code by hash, shared across blocks and engines: content-addressed, so a
- * cached entry can never be stale. Returning the same Uint8Array for the same
- * code lets the interpreter's jump analysis be cached by identity (engine.ts).
+ * Code by hash, shared across blocks and engines, so the same code is the
+ * same Uint8Array and the interpreter's jump analysis is cached by identity
+ * (engine.ts). It only canonicalises: the store is always read first, so a
+ * node never runs code its store lacks (a warm node and a cold one must
+ * agree). Code records hash to their keys (writeCode; checked at InitChain
+ * by verifyGenesisCode), so equal keys mean equal bytes.
  */
 const codeCache = new Map<string, Uint8Array>();
 const CODE_CACHE_MAX = 2048;
@@ -153,11 +172,9 @@ function cacheCode(key: string, code: Uint8Array): Uint8Array {
 export function readCode(kv: KVReader, codeHash: Uint8Array): Uint8Array {
   if (codeHash.length === 0) return EMPTY;
   const key = codeKey(codeHash);
-  const cached = codeCache.get(key);
-  if (cached !== undefined) return cached;
   const code = kv.get(key);
   if (code === undefined) throw new Error(`state has no code for hash 0x${hex(codeHash)}`);
-  return cacheCode(key, code);
+  return codeCache.get(key) ?? cacheCode(key, code);
 }
 
 /** Writes `code` under its hash (if not already there) and returns the hash; empty code has the empty hash. */
@@ -179,6 +196,9 @@ export class KvStateManager implements StateManagerInterface {
   private readonly layers: Overlay[] = [];
   /** Storage keys written in the current transaction, by address: what clearStorage can find. */
   private written = new Map<string, Set<string>>();
+  /** CMT system functions took out of balances (stakes, deposits) in the open frames; journaled with the layers. */
+  private inflow = 0n;
+  private readonly inflowMarks: bigint[] = [];
 
   /**
    * Pre-transaction storage values (EIP-2200/3529 gas). The base is the
@@ -200,6 +220,18 @@ export class KvStateManager implements StateManagerInterface {
     this.base = base;
     this.layers.length = 0;
     this.written = new Map();
+    this.inflow = 0n;
+    this.inflowMarks.length = 0;
+  }
+
+  /** Records CMT a system function took out of balances in the current frame (undone if the frame reverts). */
+  noteSystemInflow(amount: bigint): void {
+    this.inflow += amount;
+  }
+
+  /** CMT system functions took out of balances in this transaction, counting only frames that were not reverted. */
+  get systemInflow(): bigint {
+    return this.inflow;
   }
 
   /** Number of open checkpoints. */
@@ -222,6 +254,10 @@ export class KvStateManager implements StateManagerInterface {
   /** Synchronous account read (ethereumjs Account, or undefined when absent). */
   account(address: Uint8Array): EthAccountClass | undefined {
     const raw = this.view.get(accountKeyOf(address));
+    if (isSystemAddress(address)) {
+      // Always present, with SYSTEM_CODE; its balance is 0 but for CMT a SELFDESTRUCT sent there (burned after the run).
+      return new EthAccountClass(0n, raw === undefined ? 0n : decode(raw).balance, KECCAK256_RLP, SYSTEM_CODE_HASH);
+    }
     if (raw === undefined) return undefined;
     const d = decode(raw);
     return new EthAccountClass(d.nonce, d.balance, KECCAK256_RLP, d.codeHash.length === 0 ? KECCAK256_NULL : d.codeHash);
@@ -232,9 +268,15 @@ export class KvStateManager implements StateManagerInterface {
       this.view.delete(accountKeyOf(address.bytes));
       return;
     }
-    const codeHash = equalsBytes(account.codeHash, KECCAK256_NULL) ? EMPTY : account.codeHash;
+    const system = isSystemAddress(address.bytes);
+    const codeHash = system || equalsBytes(account.codeHash, KECCAK256_NULL) ? EMPTY : account.codeHash;
     const key = accountKeyOf(address.bytes);
     const view = this.view;
+    if (system && account.balance === 0n) {
+      // A system address keeps no record of its own (SYSTEM_CODE is virtual, its nonce 0).
+      if (view.get(key) !== undefined) view.delete(key);
+      return;
+    }
     // The EVM rewrites accounts it did not change (a call moving no value
     // writes caller and callee): skip the encode and the write then.
     const current = view.get(key);
@@ -272,6 +314,7 @@ export class KvStateManager implements StateManagerInterface {
   }
 
   code(address: Uint8Array): Uint8Array {
+    if (isSystemAddress(address)) return SYSTEM_CODE;
     const raw = this.view.get(accountKeyOf(address));
     if (raw === undefined) return EMPTY;
     return readCode(this.view, decode(raw).codeHash);
@@ -325,16 +368,19 @@ export class KvStateManager implements StateManagerInterface {
 
   async checkpoint(): Promise<void> {
     this.layers.push(new Overlay(this.view));
+    this.inflowMarks.push(this.inflow);
   }
 
   async commit(): Promise<void> {
     const top = this.layers.pop();
     if (top === undefined) throw new Error('KvStateManager.commit without a checkpoint');
+    this.inflowMarks.pop();
     top.commitTo(this.view);
   }
 
   async revert(): Promise<void> {
     if (this.layers.pop() === undefined) throw new Error('KvStateManager.revert without a checkpoint');
+    this.inflow = this.inflowMarks.pop()!;
   }
 
   // ---- state roots (none: see the module comment) ---------------------------------

@@ -104,6 +104,16 @@ function differingKeys(loaded: ReadonlyMap<string, Uint8Array>, snapshot: StateS
   return [...keys].filter((k) => !bytesEqual(loaded.get(k), snapshot.get(k))).sort(compareKeys);
 }
 
+/** Records as the genesis loader parses them (ascending keys, bytes), for the seal. */
+function sealedRecords(records: { [key: string]: string | null }): Array<[string, Uint8Array | null]> {
+  return Object.keys(records)
+    .sort(compareKeys)
+    .map((key): [string, Uint8Array | null] => {
+      const value = records[key] ?? null;
+      return [key, value === null ? null : new Uint8Array(Buffer.from(value.slice(2), 'hex'))];
+    });
+}
+
 export async function buildExport(snapshot: StateSnapshot): Promise<ExportResult> {
   const described = describeState(snapshot);
   const blockMaxGas = blockMaxGasOf(snapshot);
@@ -118,7 +128,7 @@ export async function buildExport(snapshot: StateSnapshot): Promise<ExportResult
   };
   const lastSent = new StakingLedger(readOnly).lastValidatorSet();
 
-  const seal = specSeal(parseAppGenesis(Buffer.from(JSON.stringify(described.spec), 'utf8')));
+  const spec = parseAppGenesis(Buffer.from(JSON.stringify(described.spec), 'utf8'));
   const exactState = (records: { [key: string]: string | null }): { [key: string]: Json } => ({
     format: EXACT_STATE_FORMAT,
     height: snapshot.height.toString(),
@@ -127,7 +137,7 @@ export async function buildExport(snapshot: StateSnapshot): Promise<ExportResult
       block_max_gas: blockMaxGas.toString(),
       validators: lastSent.map((v) => ({ pub_key: Buffer.from(v.pubKey).toString('base64'), power: v.power.toString() })),
     },
-    seal,
+    seal: specSeal(spec, sealedRecords(records)),
     summary: described.summary,
     records,
   });

@@ -222,7 +222,7 @@ export async function executeTx(
     result = runSystemCall(tx, scratch, system, intrinsic, price, block);
     if (result.code === TxCode.Ok) scratch.commitTo(state);
   } else {
-    result = await runEvm(tx, state, rules, block, intrinsic, price);
+    result = await runEvm(tx, state, rules, block, intrinsic, price, resolveSystem);
   }
   accounts.credit(tx.sender, (tx.gasLimit - result.gasUsed) * price);
   supply.addFees(result.fee);
@@ -235,8 +235,16 @@ export async function executeTx(
  * are already charged. CMT destroyed by an EIP-6780 self-destruct is
  * recorded as burned, so the supply identity (SPEC 5.3) keeps holding.
  */
-async function runEvm(tx: SignedTx, state: KV, rules: ChainRules, block: BlockInfo, intrinsic: bigint, price: bigint): Promise<TxOutcome> {
-  const engine = await acquireEngine(rules.params.chain_id);
+async function runEvm(
+  tx: SignedTx,
+  state: KV,
+  rules: ChainRules,
+  block: BlockInfo,
+  intrinsic: bigint,
+  price: bigint,
+  resolveSystem: SystemContractResolver,
+): Promise<TxOutcome> {
+  const engine = await acquireEngine(rules.params.chain_id, 'consensus');
   let run;
   try {
     run = await runMessage(
@@ -252,11 +260,13 @@ async function runEvm(tx: SignedTx, state: KV, rules: ChainRules, block: BlockIn
         gasPrice: price,
         accessList: tx.accessList,
         incrementNonce: false,
+        system: { resolve: resolveSystem, txHash: tx.hash },
       },
       evmBlockContext(rules, block),
     );
   } catch (err) {
     // The engine may hold a half-finished journal: never reuse it.
+    // An invariant error (a tampered engine, CMT created) must stop the node, not become a receipt.
     if (err instanceof EvmInvariantError) throw err;
     // An exception inside the EVM library on this input is deterministic (every
     // node runs the same code): the transaction fails and pays its whole gas.

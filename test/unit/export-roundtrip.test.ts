@@ -160,6 +160,20 @@ describe('export', () => {
       } finally {
         await again.store.close();
       }
+      // So is an export whose exact records were edited (they are sealed too).
+      const recordEdited = structuredClone(appState) as unknown as { exact_state: { records: Record<string, string | null> } };
+      const recordKeys = Object.keys(recordEdited.exact_state.records);
+      assert.ok(recordKeys.length > 0, 'the export has exact records');
+      recordEdited.exact_state.records[recordKeys[0]!] = null;
+      const third = await openApp(join(editDir, 'records'));
+      try {
+        await assert.rejects(
+          third.app.initChain({ time: { seconds: 0n, nanos: 0 }, chainId: 'x', validators: [], appStateBytes: Buffer.from(JSON.stringify(recordEdited)), initialHeight: 1n }),
+          /exact_state\.seal/,
+        );
+      } finally {
+        await third.store.close();
+      }
       // The snapshot reader agrees with the store.
       const snapshot = await readSnapshot(stateDir(home));
       assert.equal((await buildExport(snapshot)).records, exported.records);
