@@ -17,6 +17,7 @@ import { codeName, TxCode, TxError } from '../tx/errors.js';
 import { keccak256 } from '../util/crypto.js';
 import type { Logger } from '../util/logger.js';
 import { parseCallRequest, type CallBlock, type CallRequest, type CallRunner } from './call.js';
+import { StateMovedError } from './call-pool.js';
 import { RpcCode, RpcError, invalidParams } from './errors.js';
 import { queryLogs, type BlockBound, type FilterManager, type LogCriteria, type SubscriptionManager } from './filters.js';
 import { formatBlock, formatReceipt, formatTransaction, formatTxRecord, UNLIMITED_GAS } from './format.js';
@@ -57,6 +58,16 @@ export interface RpcLimits {
   maxConnections: number;
   /** Most blocks one eth_feeHistory may cover. */
   maxFeeHistoryBlocks: number;
+  /** Wall-clock limit of one eth_call / eth_estimateGas, ms (queueing included). */
+  evmTimeoutMs: number;
+  /** Worker threads running eth_call / eth_estimateGas, i.e. calls at once. */
+  evmWorkers: number;
+  /** Calls that may wait for a worker; more are refused (-32005). */
+  evmQueue: number;
+  /** Most filters one client (remote IP address) may have installed. */
+  maxFiltersPerClient: number;
+  /** Bytes a WebSocket connection may have unsent before it is closed as a slow consumer. */
+  maxWsBufferedBytes: number;
 }
 
 export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
@@ -70,7 +81,15 @@ export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
   maxSubscriptionsPerConnection: 100,
   maxConnections: 200,
   maxFeeHistoryBlocks: 1_024,
+  evmTimeoutMs: 5_000,
+  evmWorkers: 2,
+  evmQueue: 64,
+  maxFiltersPerClient: 100,
+  maxWsBufferedBytes: 1024 * 1024,
 });
+
+/** Runs of one call when blocks commit under it (until state is versioned, a call restarts on the new state). */
+export const MAX_CALL_ATTEMPTS = 3;
 
 export interface EthApiOptions {
   store: RpcStore;
@@ -242,21 +261,24 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
 
   const blockByTag = async (value: unknown): Promise<BlockRecord | undefined> => index.block(heightOf(parseBlockTag(value, 'block')));
 
-  /** Runs an async state read until no block commits during it (at most 3 tries): one consistent state. */
-  const consistent = async <T>(run: () => Promise<T>): Promise<T> => {
-    let result: T;
-    let tries = 0;
-    for (;;) {
-      const height = store.height;
-      result = await run();
-      if (store.height === height || ++tries >= 3) return result;
-    }
-  };
-
   const callBlock = async (): Promise<CallBlock> => {
     const head = store.height;
     const last = await index.block(head);
     return { height: head, time: last?.time ?? 0n };
+  };
+
+  /** Runs a call on the last committed state; again on the new one when a block commits under it. */
+  const atCommitted = async <T>(run: (block: CallBlock) => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run(await callBlock());
+      } catch (err) {
+        if (!(err instanceof StateMovedError)) throw err;
+        if (attempt >= MAX_CALL_ATTEMPTS) {
+          throw new RpcError(RpcCode.Server, `state changed during the call: blocks committed under it ${attempt} times; retry`);
+        }
+      }
+    }
   };
 
   const capGas = (req: CallRequest): CallRequest => ({ ...req, gas: req.gas === null || req.gas > limits.gasCap ? limits.gasCap : req.gas });
@@ -384,14 +406,14 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
     const req = capGas(parseCallRequest(arg(p, 0, 'call object'), limits.maxBodyBytes));
     await stateBlock(p[1]);
     if (p[2] !== undefined && p[2] !== null) throw invalidParams('state overrides are not supported');
-    return data(await consistent(async () => o.calls.call(store, req, await callBlock())));
+    return data(await atCommitted((block) => o.calls.call(store, req, block)));
   });
 
   def('eth_estimateGas', 3, async (p) => {
     const req = capGas(parseCallRequest(arg(p, 0, 'call object'), limits.maxBodyBytes));
     await stateBlock(p[1]);
     if (p[2] !== undefined && p[2] !== null) throw invalidParams('state overrides are not supported');
-    return quantity(await consistent(async () => o.calls.estimateGas(store, req, await callBlock())));
+    return quantity(await atCommitted((block) => o.calls.estimateGas(store, req, block)));
   });
 
   // ---- transactions ---------------------------------------------------------

@@ -58,6 +58,11 @@ function testModules(): ChainModules {
   return { ...base, resolveSystem: (address, kv) => (address === LOGGER_ADDRESS ? loggerContract(kv) : base.resolveSystem(address, kv)) };
 }
 
+/** The system contracts of the harness, for the gateway's EVM call workers (RpcGatewayOptions.callResolverModule). */
+export function systemResolver(): ChainModules['resolveSystem'] {
+  return testModules().resolveSystem;
+}
+
 export interface Harness {
   dir: string;
   store: CommittedStore;
@@ -113,6 +118,7 @@ export async function startHarness(limits: Partial<RpcLimits> = {}): Promise<Har
       pendingNonce: (a) => h.app.pendingNonce(a),
       comet,
       limits,
+      callResolverModule: import.meta.url,
       logger: silentLogger(),
     });
     h.url = h.gateway.url;

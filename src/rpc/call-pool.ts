@@ -1,0 +1,269 @@
+/**
+ * eth_call / eth_estimateGas off the event loop (docs/RPC.md "EVM calls").
+ *
+ * ABCI is served on the same event loop as JSON-RPC, so a call that loops
+ * for seconds must not run there. The pool keeps a few worker threads
+ * (src/rpc/call-worker.ts), each with its own EVM engines, and hands each
+ * a call at a time. A worker reads committed state through the main
+ * thread, one key per message, answered from the store in this thread's
+ * message handler: the main thread only ever serves small reads.
+ *
+ * Each call has a wall-clock deadline counted from its arrival (queueing
+ * included): a worker still running at the deadline is terminated and
+ * replaced. At most `queue` calls wait for a worker; beyond that a call is
+ * refused at once (-32005). A read that finds the state at another height
+ * than the call started at (a block committed under it) stops the call with
+ * StateMovedError, for the caller to restart it on the new state.
+ */
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { Logger } from '../util/logger.js';
+import type { CallBlock, CallRequest, CallRunner, CallState } from './call.js';
+import { RpcCode, RpcError } from './errors.js';
+
+export interface CallPoolOptions {
+  /** Worker threads, i.e. calls that run at once. */
+  workers: number;
+  /** Calls that may wait for a worker; more are refused. */
+  queue: number;
+  /** Wall-clock limit of one call from its arrival, ms. */
+  timeoutMs: number;
+  /**
+   * URL of an ES module whose `systemResolver()` gives the system contracts
+   * calls see (tests); default: the chain's modules (src/app/wiring.ts).
+   */
+  resolverModule?: string;
+  logger?: Logger;
+}
+
+/** A block committed while the call ran: run it again on the new state. */
+export class StateMovedError extends Error {
+  override readonly name = 'StateMovedError';
+}
+
+// ---- messages between the pool and its workers (call-worker.ts) -------------
+
+/** workerData of a call worker. */
+export interface WorkerInit {
+  /** The port state reads go through (the worker end). */
+  readPort: MessagePort;
+  /** Int32 flag the main thread raises when a read's answer is posted. */
+  signal: SharedArrayBuffer;
+  resolverModule?: string;
+}
+
+export interface CallJob {
+  id: number;
+  kind: 'call' | 'estimate';
+  req: CallRequest;
+  block: CallBlock;
+}
+
+/** The answer to a state read: the committed height and the value of the key there. */
+export interface ReadReply {
+  height: bigint;
+  value: Uint8Array | undefined;
+}
+
+export type WorkerReply =
+  | { ready: true }
+  | { id: number; ok: true; value: Uint8Array | bigint }
+  | { id: number; ok: false; error: { code?: number; message: string; data?: unknown } }
+  | { id: number; moved: true };
+
+// ---- the pool ----------------------------------------------------------------
+
+interface Pending {
+  id: number;
+  job: CallJob;
+  state: CallState;
+  timer: NodeJS.Timeout;
+  resolve(value: Uint8Array | bigint): void;
+  reject(err: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  readPort: MessagePort;
+  flag: Int32Array;
+  ready: boolean;
+  running: Pending | undefined;
+}
+
+/** The worker thread is started from a string so the same code loads TypeScript sources (through tsx) or the build. */
+const BOOT = `const { workerData } = require('node:worker_threads');
+(async () => {
+  if (workerData.tsx !== undefined) (await import(workerData.tsx)).register();
+  await import(workerData.entry);
+})().catch((err) => setImmediate(() => { throw err; }));`;
+
+/** Heap of one worker: a call's memory is bounded by its gas, far below this. */
+const WORKER_HEAP_MB = 512;
+
+export class EvmCallPool implements CallRunner {
+  private readonly slots: Slot[] = [];
+  private readonly waiting: Pending[] = [];
+  private nextId = 1;
+  private closed = false;
+  private readonly entry: string;
+  private readonly tsx: string | undefined;
+
+  constructor(private readonly o: CallPoolOptions) {
+    const fromSources = import.meta.url.endsWith('.ts');
+    this.entry = new URL(fromSources ? './call-worker.ts' : './call-worker.js', import.meta.url).href;
+    this.tsx = fromSources ? import.meta.resolve('tsx/esm/api') : undefined;
+    for (let i = 0; i < o.workers; i++) this.slots.push(this.spawn());
+  }
+
+  /** Calls running and waiting now. */
+  get load(): { running: number; waiting: number } {
+    return { running: this.slots.filter((s) => s.running !== undefined).length, waiting: this.waiting.length };
+  }
+
+  call(state: CallState, req: CallRequest, block: CallBlock): Promise<Uint8Array> {
+    return this.submit('call', state, req, block) as Promise<Uint8Array>;
+  }
+
+  estimateGas(state: CallState, req: CallRequest, block: CallBlock): Promise<bigint> {
+    return this.submit('estimate', state, req, block) as Promise<bigint>;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const gone = new RpcError(RpcCode.ResourceUnavailable, 'the node is shutting down');
+    for (const p of this.waiting.splice(0)) this.settle(p, gone);
+    await Promise.all(
+      this.slots.splice(0).map(async (slot) => {
+        if (slot.running !== undefined) this.settle(slot.running, gone);
+        slot.readPort.close();
+        await slot.worker.terminate();
+      }),
+    );
+  }
+
+  private submit(kind: CallJob['kind'], state: CallState, req: CallRequest, block: CallBlock): Promise<Uint8Array | bigint> {
+    if (this.closed) return Promise.reject(new RpcError(RpcCode.ResourceUnavailable, 'the node is shutting down'));
+    if (this.slots.length === 0) return Promise.reject(new RpcError(RpcCode.Internal, 'EVM call workers cannot start (see the node log)'));
+    if (this.waiting.length >= this.o.queue) {
+      return Promise.reject(
+        new RpcError(
+          RpcCode.LimitExceeded,
+          `too many eth_call/eth_estimateGas requests: ${this.o.workers} run at once and ${this.o.queue} wait; retry later`,
+          { workers: this.o.workers, queue: this.o.queue },
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      const p: Pending = {
+        id,
+        job: { id, kind, req, block },
+        state,
+        timer: setTimeout(() => this.expire(p), this.o.timeoutMs),
+        resolve,
+        reject,
+      };
+      this.waiting.push(p);
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (this.waiting.length === 0) return;
+      if (!slot.ready || slot.running !== undefined) continue;
+      const p = this.waiting.shift()!;
+      slot.running = p;
+      slot.worker.postMessage(p.job);
+    }
+  }
+
+  private settle(p: Pending, outcome: Error | Uint8Array | bigint): void {
+    clearTimeout(p.timer);
+    if (outcome instanceof Error) p.reject(outcome);
+    else p.resolve(outcome);
+  }
+
+  /** The deadline passed: drop the call from the queue, or stop its worker and start another. */
+  private expire(p: Pending): void {
+    const timeout = new RpcError(RpcCode.Server, `execution aborted (timeout = ${this.o.timeoutMs / 1000}s)`, { timeoutMs: this.o.timeoutMs });
+    const queued = this.waiting.indexOf(p);
+    if (queued >= 0) {
+      this.waiting.splice(queued, 1);
+      this.settle(p, timeout);
+      return;
+    }
+    const i = this.slots.findIndex((s) => s.running === p);
+    if (i < 0) return;
+    const slot = this.slots[i]!;
+    slot.running = undefined;
+    this.settle(p, timeout);
+    this.retire(slot);
+    this.slots[i] = this.spawn();
+  }
+
+  private retire(slot: Slot): void {
+    // Wake a worker asleep on a read so terminate does not wait for it.
+    Atomics.store(slot.flag, 0, 1);
+    Atomics.notify(slot.flag, 0);
+    slot.readPort.close();
+    void slot.worker.terminate();
+  }
+
+  private spawn(): Slot {
+    const { port1, port2 } = new MessageChannel();
+    const signal = new SharedArrayBuffer(4);
+    const init: WorkerInit & { entry: string; tsx?: string } = {
+      readPort: port2,
+      signal,
+      entry: this.entry,
+      ...(this.tsx === undefined ? {} : { tsx: this.tsx }),
+      ...(this.o.resolverModule === undefined ? {} : { resolverModule: this.o.resolverModule }),
+    };
+    const worker = new Worker(BOOT, { eval: true, workerData: init, transferList: [port2], resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+    const slot: Slot = { worker, readPort: port1, flag: new Int32Array(signal), ready: false, running: undefined };
+
+    port1.on('message', (key: string) => {
+      const state = slot.running?.state;
+      const reply: ReadReply = state === undefined ? { height: -1n, value: undefined } : { height: state.height, value: state.get(key) };
+      port1.postMessage(reply);
+      Atomics.store(slot.flag, 0, 1);
+      Atomics.notify(slot.flag, 0);
+    });
+    worker.on('message', (reply: WorkerReply) => {
+      if ('ready' in reply) {
+        slot.ready = true;
+        this.pump();
+        return;
+      }
+      const p = slot.running;
+      if (p === undefined || p.id !== reply.id) return;
+      slot.running = undefined;
+      if ('moved' in reply) this.settle(p, new StateMovedError(`a block committed during the call (it started at height ${p.job.block.height})`));
+      else if (reply.ok) this.settle(p, reply.value);
+      else this.settle(p, new RpcError(reply.error.code ?? RpcCode.Internal, reply.error.message, reply.error.data));
+      this.pump();
+    });
+    worker.on('error', (err) => {
+      this.o.logger?.error('EVM call worker failed', { error: err.message });
+    });
+    worker.on('exit', () => {
+      const i = this.slots.indexOf(slot);
+      if (i < 0) return; // retired on purpose
+      const p = slot.running;
+      slot.running = undefined;
+      if (p !== undefined) this.settle(p, new RpcError(RpcCode.Internal, 'the EVM call worker stopped during the call'));
+      if (this.closed) return;
+      if (slot.ready) {
+        this.slots[i] = this.spawn();
+        return;
+      }
+      // It died starting up: another would too. Without workers, calls cannot run.
+      this.slots.splice(i, 1);
+      if (this.slots.length === 0) {
+        const broken = new RpcError(RpcCode.Internal, 'EVM call workers cannot start (see the node log)');
+        for (const w of this.waiting.splice(0)) this.settle(w, broken);
+      }
+    });
+    return slot;
+  }
+}
