@@ -102,6 +102,7 @@ const WORKER_HEAP_MB = 512;
 export class EvmCallPool implements CallRunner {
   private readonly slots: Slot[] = [];
   private readonly waiting: Pending[] = [];
+  private readonly readyWaiters: Array<() => void> = [];
   private nextId = 1;
   private closed = false;
   private readonly entry: string;
@@ -119,6 +120,14 @@ export class EvmCallPool implements CallRunner {
     return { running: this.slots.filter((s) => s.running !== undefined).length, waiting: this.waiting.length };
   }
 
+  /** Resolves once every worker has started (calls wait for workers anyway: tests and start-up logs). */
+  async ready(): Promise<void> {
+    while (this.slots.some((s) => !s.ready)) {
+      if (this.closed) return;
+      await new Promise<void>((resolve) => this.readyWaiters.push(resolve));
+    }
+  }
+
   call(state: CallState, req: CallRequest, block: CallBlock): Promise<Uint8Array> {
     return this.submit('call', state, req, block) as Promise<Uint8Array>;
   }
@@ -129,6 +138,7 @@ export class EvmCallPool implements CallRunner {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const wake of this.readyWaiters.splice(0)) wake();
     const gone = new RpcError(RpcCode.ResourceUnavailable, 'the node is shutting down');
     for (const p of this.waiting.splice(0)) this.settle(p, gone);
     await Promise.all(
@@ -143,7 +153,7 @@ export class EvmCallPool implements CallRunner {
   private submit(kind: CallJob['kind'], state: CallState, req: CallRequest, block: CallBlock): Promise<Uint8Array | bigint> {
     if (this.closed) return Promise.reject(new RpcError(RpcCode.ResourceUnavailable, 'the node is shutting down'));
     if (this.slots.length === 0) return Promise.reject(new RpcError(RpcCode.Internal, 'EVM call workers cannot start (see the node log)'));
-    if (this.waiting.length >= this.o.queue) {
+    if (this.waiting.length + this.load.running >= this.o.workers + this.o.queue) {
       return Promise.reject(
         new RpcError(
           RpcCode.LimitExceeded,
@@ -232,6 +242,7 @@ export class EvmCallPool implements CallRunner {
     worker.on('message', (reply: WorkerReply) => {
       if ('ready' in reply) {
         slot.ready = true;
+        for (const wake of this.readyWaiters.splice(0)) wake();
         this.pump();
         return;
       }
@@ -259,6 +270,7 @@ export class EvmCallPool implements CallRunner {
       }
       // It died starting up: another would too. Without workers, calls cannot run.
       this.slots.splice(i, 1);
+      for (const wake of this.readyWaiters.splice(0)) wake();
       if (this.slots.length === 0) {
         const broken = new RpcError(RpcCode.Internal, 'EVM call workers cannot start (see the node log)');
         for (const w of this.waiting.splice(0)) this.settle(w, broken);

@@ -15,6 +15,7 @@ import type { ChainModules } from '../../src/app/modules.js';
 import { createModules } from '../../src/app/wiring.js';
 import type { BroadcastResult, StatusResult } from '../../src/localnet/rpc.js';
 import { startRpcGateway, type RpcGateway, type RpcLimits } from '../../src/rpc/index.js';
+import type { CallRunner } from '../../src/rpc/call.js';
 import type { CometClient } from '../../src/rpc/eth.js';
 import type { Address } from '../../src/state/accounts.js';
 import { CommittedStore } from '../../src/store/committed-store.js';
@@ -87,7 +88,7 @@ export function blockHash(height: bigint): Uint8Array {
   return createHash('sha256').update(`block ${height}`).digest();
 }
 
-export async function startHarness(limits: Partial<RpcLimits> = {}): Promise<Harness> {
+export async function startHarness(limits: Partial<RpcLimits> = {}, options: { calls?: CallRunner } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'cmtd-rpc-'));
   const wallets = Array.from({ length: 3 }, (_, i) => new Wallet(`0x${createHash('sha256').update(`rpc-harness-${i}`).digest('hex')}`));
   const h = { dir, wallets, mempool: [] as Uint8Array[], height: 0n } as Harness;
@@ -119,6 +120,7 @@ export async function startHarness(limits: Partial<RpcLimits> = {}): Promise<Har
       comet,
       limits,
       callResolverModule: import.meta.url,
+      ...(options.calls === undefined ? {} : { calls: options.calls }),
       logger: silentLogger(),
     });
     h.url = h.gateway.url;
