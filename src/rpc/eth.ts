@@ -508,9 +508,9 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
   // ---- logs and filters -------------------------------------------------------
 
   def('eth_getLogs', 1, async (p) => queryLogs(index, parseLogCriteria(arg(p, 0, 'filter')), limits));
-  def('eth_newFilter', 1, (p) => o.filters.newLogFilter(parseLogCriteria(arg(p, 0, 'filter'))));
-  def('eth_newBlockFilter', 0, () => o.filters.newBlockFilter());
-  def('eth_newPendingTransactionFilter', 1, () => o.filters.newPendingFilter());
+  def('eth_newFilter', 1, (p, ctx) => o.filters.newLogFilter(parseLogCriteria(arg(p, 0, 'filter')), ctx.client));
+  def('eth_newBlockFilter', 0, (_p, ctx) => o.filters.newBlockFilter(ctx.client));
+  def('eth_newPendingTransactionFilter', 1, (_p, ctx) => o.filters.newPendingFilter(ctx.client));
   const filterId = (p: unknown[]): string => {
     const id = arg(p, 0, 'filter id');
     if (typeof id !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(id)) throw invalidParams(`filter id: expected a hex id, got ${describeValue(id)}`);

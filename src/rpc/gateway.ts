@@ -119,6 +119,7 @@ export async function startRpcGateway(o: RpcGatewayOptions): Promise<RpcGateway>
       dispatcher,
       maxBodyBytes: limits.maxBodyBytes,
       maxConnections: limits.maxConnections,
+      maxWsBufferedBytes: limits.maxWsBufferedBytes,
       ...(o.cors === undefined ? {} : { cors: o.cors }),
       logger: log,
     });

@@ -20,10 +20,12 @@ export interface JsonRpcResponse {
   error?: JsonRpcErrorObject;
 }
 
-/** Per-call context: the WebSocket connection for subscriptions, if any. */
+/** Per-call context: the client and, on WebSocket connections, the connection for subscriptions. */
 export interface CallContext {
   /** Present on WebSocket connections only. */
   subscriptions?: SubscriptionSink;
+  /** Who per-client quotas count against: the remote IP address (absent in-process). */
+  client?: string;
 }
 
 /** What eth_subscribe needs of a connection. */
