@@ -8,10 +8,11 @@
  * thread, one key per message, answered from the store in this thread's
  * message handler: the main thread only ever serves small reads.
  *
- * Each call has a wall-clock deadline counted from its arrival (queueing
- * included): a worker still running at the deadline is terminated and
- * replaced. At most `queue` calls wait for a worker; beyond that a call is
- * refused at once (-32005). A read that finds the state at another height
+ * Each call has a wall-clock limit counted from the moment a worker takes
+ * it: a worker still running then is terminated and replaced. At most
+ * `workers + queue` calls are accepted at once; beyond that a call is
+ * refused at once (-32005). A waiting call waits at most for the calls
+ * ahead of it, each of which ends by its limit. A read that finds the state at another height
  * than the call started at (a block committed under it) stops the call with
  * StateMovedError, for the caller to restart it on the new state.
  */
@@ -25,7 +26,7 @@ export interface CallPoolOptions {
   workers: number;
   /** Calls that may wait for a worker; more are refused. */
   queue: number;
-  /** Wall-clock limit of one call from its arrival, ms. */
+  /** Wall-clock limit of one call's execution, ms. */
   timeoutMs: number;
   /**
    * URL of an ES module whose `systemResolver()` gives the system contracts
@@ -76,7 +77,7 @@ interface Pending {
   id: number;
   job: CallJob;
   state: CallState;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
   resolve(value: Uint8Array | bigint): void;
   reject(err: Error): void;
 }
@@ -168,7 +169,7 @@ export class EvmCallPool implements CallRunner {
         id,
         job: { id, kind, req, block },
         state,
-        timer: setTimeout(() => this.expire(p), this.o.timeoutMs),
+        timer: undefined,
         resolve,
         reject,
       };
@@ -183,6 +184,7 @@ export class EvmCallPool implements CallRunner {
       if (!slot.ready || slot.running !== undefined) continue;
       const p = this.waiting.shift()!;
       slot.running = p;
+      p.timer = setTimeout(() => this.expire(p), this.o.timeoutMs);
       slot.worker.postMessage(p.job);
     }
   }
@@ -193,15 +195,9 @@ export class EvmCallPool implements CallRunner {
     else p.resolve(outcome);
   }
 
-  /** The deadline passed: drop the call from the queue, or stop its worker and start another. */
+  /** The call ran out of time: stop its worker and start another. */
   private expire(p: Pending): void {
     const timeout = new RpcError(RpcCode.Server, `execution aborted (timeout = ${this.o.timeoutMs / 1000}s)`, { timeoutMs: this.o.timeoutMs });
-    const queued = this.waiting.indexOf(p);
-    if (queued >= 0) {
-      this.waiting.splice(queued, 1);
-      this.settle(p, timeout);
-      return;
-    }
     const i = this.slots.findIndex((s) => s.running === p);
     if (i < 0) return;
     const slot = this.slots[i]!;

@@ -131,8 +131,7 @@ describe('EVM calls off the event loop', { timeout: 120_000 }, () => {
       assert.equal(r.error?.code, -32000, JSON.stringify(r));
       assert.match(r.error!.message, /execution aborted \(timeout = 1\.5s\)/);
     }
-    // The timed-out workers were replaced: calls run again.
-    await pool.ready();
+    // The timed-out workers were replaced: calls run again (waiting for the new workers to start).
     assert.equal((await h.rpc('eth_call', [{ to: h.wallets[1]!.address }])).result, '0x');
     assert.equal((await h.rpc('eth_estimateGas', [{ from: h.wallets[0]!.address, to: h.wallets[1]!.address }])).result, '0x5208');
   });
@@ -148,7 +147,6 @@ describe('EVM calls off the event loop', { timeout: 120_000 }, () => {
   });
 
   it('reports a call whose state moved under it, and the gateway runs it again on the new state', async () => {
-    await pool.ready();
     // Directly: the committed height is past the call's block, so its first read sees another state.
     const stale: CallState = { height: h.store.height + 1n, get: (key) => h.store.get(key) };
     await assert.rejects(
