@@ -51,6 +51,8 @@ export interface RpcGateway {
   /** ws://host:port */
   readonly wsUrl: string;
   readonly limits: Readonly<RpcLimits>;
+  /** WebSocket connections open now. */
+  readonly wsConnections: number;
   close(): Promise<void>;
 }
 
@@ -134,6 +136,9 @@ export async function startRpcGateway(o: RpcGatewayOptions): Promise<RpcGateway>
     url: server.url,
     wsUrl: server.wsUrl,
     limits,
+    get wsConnections() {
+      return server.wsConnections;
+    },
     async close() {
       unsubscribe();
       clearInterval(sweeper);

@@ -32,6 +32,8 @@ export interface RpcServer {
   readonly url: string;
   /** ws://host:port */
   readonly wsUrl: string;
+  /** WebSocket connections open now. */
+  readonly wsConnections: number;
   close(): Promise<void>;
 }
 
@@ -208,6 +210,9 @@ export async function startRpcServer(o: RpcServerOptions): Promise<RpcServer> {
     port,
     url: `http://${hostPart}:${port}`,
     wsUrl: `ws://${hostPart}:${port}`,
+    get wsConnections() {
+      return wss.clients.size;
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         for (const ws of wss.clients) ws.terminate();
