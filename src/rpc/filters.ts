@@ -221,9 +221,24 @@ type Subscription =
 
 export type SubscriptionKind = Subscription['kind'];
 
+/**
+ * Most addresses and topic alternatives the log subscriptions of one
+ * connection may hold together: each subscription may name 1,000 addresses,
+ * and without this bound the criteria of 100 subscriptions on each of 200
+ * connections would take gigabytes.
+ */
+export const MAX_CRITERIA_PER_CONNECTION = 5_000;
+
+function criteriaSize(filter: LogFilter): number {
+  let n = filter.addresses.length;
+  for (const alternatives of filter.topics) n += alternatives?.length ?? 0;
+  return n;
+}
+
 export class SubscriptionManager {
   private readonly subs = new Map<string, Subscription>();
   private readonly perSink = new Map<SubscriptionSink, Set<string>>();
+  private readonly criteria = new Map<SubscriptionSink, number>();
 
   constructor(private readonly maxPerConnection: number) {}
 
@@ -239,14 +254,23 @@ export class SubscriptionManager {
       sink.onClose(() => {
         for (const id of this.perSink.get(sink) ?? []) this.subs.delete(id);
         this.perSink.delete(sink);
+        this.criteria.delete(sink);
       });
     }
     if (ids.size >= this.maxPerConnection) {
       throw new RpcError(RpcCode.LimitExceeded, `too many subscriptions on this connection (limit ${this.maxPerConnection})`);
     }
+    const size = (this.criteria.get(sink) ?? 0) + (sub.kind === 'logs' ? criteriaSize(sub.filter) : 0);
+    if (size > MAX_CRITERIA_PER_CONNECTION) {
+      throw new RpcError(
+        RpcCode.LimitExceeded,
+        `too many addresses and topics in this connection's log subscriptions (limit ${MAX_CRITERIA_PER_CONNECTION} in all)`,
+      );
+    }
     const id = newId();
     this.subs.set(id, { ...sub, sink } as Subscription);
     ids.add(id);
+    this.criteria.set(sink, size);
     return id;
   }
 
@@ -255,6 +279,7 @@ export class SubscriptionManager {
     if (sub === undefined || sub.sink !== sink) return false;
     this.subs.delete(id);
     this.perSink.get(sink)?.delete(id);
+    if (sub.kind === 'logs') this.criteria.set(sink, (this.criteria.get(sink) ?? 0) - criteriaSize(sub.filter));
     return true;
   }
 

@@ -114,6 +114,23 @@ describe('JSON-RPC per-client limits', { timeout: 300_000 }, () => {
     assert.match(String((await newFilter('127.0.0.4')).result), /^0x[0-9a-f]+$/);
   });
 
+  it("bounds the addresses and topics of one connection's log subscriptions", async () => {
+    const client = await connect(h.gateway.wsUrl);
+    try {
+      const addresses = Array.from({ length: 1_000 }, (_, i) => `0x${i.toString(16).padStart(40, '0')}`);
+      const subs: string[] = [];
+      for (let i = 0; i < 5; i++) subs.push(String((await client.call('eth_subscribe', ['logs', { address: addresses }])).result));
+      const over = await client.call('eth_subscribe', ['logs', { address: addresses.slice(0, 1) }]);
+      assert.equal(over.error?.code, -32005);
+      assert.match(over.error!.message, /limit 5000 in all/);
+      assert.match(String((await client.call('eth_subscribe', ['newHeads'])).result), /^0x/, 'subscriptions without criteria still fit');
+      assert.equal((await client.call('eth_unsubscribe', [subs[0]])).result, true);
+      assert.match(String((await client.call('eth_subscribe', ['logs', { address: addresses }])).result), /^0x/);
+    } finally {
+      client.ws.close();
+    }
+  });
+
   it('disconnects 200 WebSocket clients × 100 subscriptions that never read, within bounded memory, and keeps serving a fresh client', async () => {
     const { maxConnections, maxSubscriptionsPerConnection, maxWsBufferedBytes } = h.gateway.limits;
     assert.equal(maxConnections, 200);
