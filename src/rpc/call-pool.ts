@@ -106,6 +106,8 @@ export class EvmCallPool implements CallRunner {
   private readonly readyWaiters: Array<() => void> = [];
   private nextId = 1;
   private closed = false;
+  /** A worker died while starting: no more are started. */
+  private broken = false;
   private readonly entry: string;
   private readonly tsx: string | undefined;
 
@@ -113,7 +115,6 @@ export class EvmCallPool implements CallRunner {
     const fromSources = import.meta.url.endsWith('.ts');
     this.entry = new URL(fromSources ? './call-worker.ts' : './call-worker.js', import.meta.url).href;
     this.tsx = fromSources ? import.meta.resolve('tsx/esm/api') : undefined;
-    for (let i = 0; i < o.workers; i++) this.slots.push(this.spawn());
   }
 
   /** Calls running and waiting now. */
@@ -121,7 +122,7 @@ export class EvmCallPool implements CallRunner {
     return { running: this.slots.filter((s) => s.running !== undefined).length, waiting: this.waiting.length };
   }
 
-  /** Resolves once every worker has started (calls wait for workers anyway: tests and start-up logs). */
+  /** Resolves once every worker started so far is ready (calls wait for workers anyway: tests). */
   async ready(): Promise<void> {
     while (this.slots.some((s) => !s.ready)) {
       if (this.closed) return;
@@ -153,7 +154,7 @@ export class EvmCallPool implements CallRunner {
 
   private submit(kind: CallJob['kind'], state: CallState, req: CallRequest, block: CallBlock): Promise<Uint8Array | bigint> {
     if (this.closed) return Promise.reject(new RpcError(RpcCode.ResourceUnavailable, 'the node is shutting down'));
-    if (this.slots.length === 0) return Promise.reject(new RpcError(RpcCode.Internal, 'EVM call workers cannot start (see the node log)'));
+    if (this.broken && this.slots.length === 0) return Promise.reject(new RpcError(RpcCode.Internal, 'EVM call workers cannot start (see the node log)'));
     if (this.waiting.length + this.load.running >= this.o.workers + this.o.queue) {
       return Promise.reject(
         new RpcError(
@@ -174,6 +175,9 @@ export class EvmCallPool implements CallRunner {
         reject,
       };
       this.waiting.push(p);
+      // Workers start on demand, up to the limit: an idle node keeps none.
+      const free = this.slots.filter((slot) => slot.running === undefined).length;
+      if (!this.broken && this.waiting.length > free && this.slots.length < this.o.workers) this.slots.push(this.spawn());
       this.pump();
     });
   }
@@ -265,6 +269,7 @@ export class EvmCallPool implements CallRunner {
         return;
       }
       // It died starting up: another would too. Without workers, calls cannot run.
+      this.broken = true;
       this.slots.splice(i, 1);
       for (const wake of this.readyWaiters.splice(0)) wake();
       if (this.slots.length === 0) {
