@@ -83,7 +83,7 @@ export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
   maxFeeHistoryBlocks: 1_024,
   evmTimeoutMs: 5_000,
   evmWorkers: 2,
-  evmQueue: 64,
+  evmQueue: 256,
   maxFiltersPerClient: 100,
   maxWsBufferedBytes: 1024 * 1024,
 });
