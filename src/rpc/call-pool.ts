@@ -12,13 +12,18 @@
  * it: a worker still running then is terminated and replaced. At most
  * `workers + queue` calls are accepted at once; beyond that a call is
  * refused at once (-32005). A waiting call waits at most for the calls
- * ahead of it, each of which ends by its limit. A read that finds the state at another height
+ * ahead of it, each of which ends by its limit.
+ *
+ * A call runs in the last block committed when a worker takes it. A read
+ * that finds the state at another height (a block committed under the
+ * call) stops it, and the same worker runs it again on the new block, at
+ * most MAX_CALL_RUNS times in all (until the store keeps versions). A read that finds the state at another height
  * than the call started at (a block committed under it) stops the call with
  * StateMovedError, for the caller to restart it on the new state.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from '../util/logger.js';
-import type { CallBlock, CallRequest, CallRunner, CallState } from './call.js';
+import type { BlockSource, CallBlock, CallRequest, CallRunner, CallState } from './call.js';
 import { RpcCode, RpcError } from './errors.js';
 
 export interface CallPoolOptions {
@@ -36,10 +41,8 @@ export interface CallPoolOptions {
   logger?: Logger;
 }
 
-/** A block committed while the call ran: run it again on the new state. */
-export class StateMovedError extends Error {
-  override readonly name = 'StateMovedError';
-}
+/** Runs of one call when blocks commit under it. */
+export const MAX_CALL_RUNS = 3;
 
 // ---- messages between the pool and its workers (call-worker.ts) -------------
 
@@ -75,8 +78,14 @@ export type WorkerReply =
 
 interface Pending {
   id: number;
-  job: CallJob;
+  kind: CallJob['kind'];
+  req: CallRequest;
   state: CallState;
+  at: BlockSource;
+  /** Runs started so far. */
+  runs: number;
+  /** Height of the current run (for the message when it moves). */
+  height: bigint;
   timer: NodeJS.Timeout | undefined;
   resolve(value: Uint8Array | bigint): void;
   reject(err: Error): void;
@@ -130,12 +139,12 @@ export class EvmCallPool implements CallRunner {
     }
   }
 
-  call(state: CallState, req: CallRequest, block: CallBlock): Promise<Uint8Array> {
-    return this.submit('call', state, req, block) as Promise<Uint8Array>;
+  call(state: CallState, req: CallRequest, at: BlockSource): Promise<Uint8Array> {
+    return this.submit('call', state, req, at) as Promise<Uint8Array>;
   }
 
-  estimateGas(state: CallState, req: CallRequest, block: CallBlock): Promise<bigint> {
-    return this.submit('estimate', state, req, block) as Promise<bigint>;
+  estimateGas(state: CallState, req: CallRequest, at: BlockSource): Promise<bigint> {
+    return this.submit('estimate', state, req, at) as Promise<bigint>;
   }
 
   async close(): Promise<void> {
@@ -152,7 +161,7 @@ export class EvmCallPool implements CallRunner {
     );
   }
 
-  private submit(kind: CallJob['kind'], state: CallState, req: CallRequest, block: CallBlock): Promise<Uint8Array | bigint> {
+  private submit(kind: CallJob['kind'], state: CallState, req: CallRequest, at: BlockSource): Promise<Uint8Array | bigint> {
     if (this.closed) return Promise.reject(new RpcError(RpcCode.ResourceUnavailable, 'the node is shutting down'));
     if (this.broken && this.slots.length === 0) return Promise.reject(new RpcError(RpcCode.Internal, 'EVM call workers cannot start (see the node log)'));
     if (this.waiting.length + this.load.running >= this.o.workers + this.o.queue) {
@@ -165,11 +174,14 @@ export class EvmCallPool implements CallRunner {
       );
     }
     return new Promise((resolve, reject) => {
-      const id = this.nextId++;
       const p: Pending = {
-        id,
-        job: { id, kind, req, block },
+        id: this.nextId++,
+        kind,
+        req,
         state,
+        at,
+        runs: 0,
+        height: 0n,
         timer: undefined,
         resolve,
         reject,
@@ -189,8 +201,26 @@ export class EvmCallPool implements CallRunner {
       const p = this.waiting.shift()!;
       slot.running = p;
       p.timer = setTimeout(() => this.expire(p), this.o.timeoutMs);
-      slot.worker.postMessage(p.job);
+      this.run(slot, p);
     }
+  }
+
+  /** Starts a run of `p` on `slot`, in the block committed now. */
+  private run(slot: Slot, p: Pending): void {
+    p.runs++;
+    p.at().then(
+      (block) => {
+        if (slot.running !== p) return; // timed out or closed meanwhile
+        p.height = block.height;
+        slot.worker.postMessage({ id: p.id, kind: p.kind, req: p.req, block } satisfies CallJob);
+      },
+      (err: unknown) => {
+        if (slot.running !== p) return;
+        slot.running = undefined;
+        this.settle(p, err instanceof Error ? err : new Error(String(err)));
+        this.pump();
+      },
+    );
   }
 
   private settle(p: Pending, outcome: Error | Uint8Array | bigint): void {
@@ -248,9 +278,18 @@ export class EvmCallPool implements CallRunner {
       }
       const p = slot.running;
       if (p === undefined || p.id !== reply.id) return;
+      if ('moved' in reply) {
+        if (p.runs < MAX_CALL_RUNS) {
+          this.run(slot, p);
+          return;
+        }
+        slot.running = undefined;
+        this.settle(p, new RpcError(RpcCode.Server, `state changed during the call: blocks committed under it ${p.runs} times (last at height ${p.height}); retry`));
+        this.pump();
+        return;
+      }
       slot.running = undefined;
-      if ('moved' in reply) this.settle(p, new StateMovedError(`a block committed during the call (it started at height ${p.job.block.height})`));
-      else if (reply.ok) this.settle(p, reply.value);
+      if (reply.ok) this.settle(p, reply.value);
       else this.settle(p, new RpcError(reply.error.code ?? RpcCode.Internal, reply.error.message, reply.error.data));
       this.pump();
     });

@@ -38,16 +38,20 @@ export interface CallState extends KVReader {
   readonly height: bigint;
 }
 
+/** The block a call runs in, asked for when the call starts: the last committed one. */
+export type BlockSource = () => Promise<CallBlock>;
+
 /**
- * Runs calls against `state` as of `block.height`. A runner that cannot
- * read all of a call at that height (a block committed under it) throws
- * StateMovedError (call-pool.ts) and the caller runs it again.
+ * Runs calls against `state` at the height of the block `at` gives when
+ * the call starts. A runner whose call cannot read everything at that
+ * height (a block committed under it) runs it again on the new block, a
+ * bounded number of times (call-pool.ts).
  */
 export interface CallRunner {
   /** Return data of the call; throws RpcError (3 with the revert data when it reverts). */
-  call(state: CallState, req: CallRequest, block: CallBlock): Promise<Uint8Array>;
+  call(state: CallState, req: CallRequest, at: BlockSource): Promise<Uint8Array>;
   /** Gas the call would need as a transaction; throws RpcError. */
-  estimateGas(state: CallState, req: CallRequest, block: CallBlock): Promise<bigint>;
+  estimateGas(state: CallState, req: CallRequest, at: BlockSource): Promise<bigint>;
   /** Stops what the runner started (worker threads). */
   close?(): Promise<void>;
 }

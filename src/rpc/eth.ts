@@ -17,7 +17,6 @@ import { codeName, TxCode, TxError } from '../tx/errors.js';
 import { keccak256 } from '../util/crypto.js';
 import type { Logger } from '../util/logger.js';
 import { parseCallRequest, type CallBlock, type CallRequest, type CallRunner } from './call.js';
-import { StateMovedError } from './call-pool.js';
 import { RpcCode, RpcError, invalidParams } from './errors.js';
 import { queryLogs, type BlockBound, type FilterManager, type LogCriteria, type SubscriptionManager } from './filters.js';
 import { formatBlock, formatReceipt, formatTransaction, formatTxRecord, UNLIMITED_GAS } from './format.js';
@@ -88,8 +87,6 @@ export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
   maxWsBufferedBytes: 1024 * 1024,
 });
 
-/** Runs of one call when blocks commit under it (until state is versioned, a call restarts on the new state). */
-export const MAX_CALL_ATTEMPTS = 3;
 
 export interface EthApiOptions {
   store: RpcStore;
@@ -267,20 +264,6 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
     return { height: head, time: last?.time ?? 0n };
   };
 
-  /** Runs a call on the last committed state; again on the new one when a block commits under it. */
-  const atCommitted = async <T>(run: (block: CallBlock) => Promise<T>): Promise<T> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await run(await callBlock());
-      } catch (err) {
-        if (!(err instanceof StateMovedError)) throw err;
-        if (attempt >= MAX_CALL_ATTEMPTS) {
-          throw new RpcError(RpcCode.Server, `state changed during the call: blocks committed under it ${attempt} times; retry`);
-        }
-      }
-    }
-  };
-
   const capGas = (req: CallRequest): CallRequest => ({ ...req, gas: req.gas === null || req.gas > limits.gasCap ? limits.gasCap : req.gas });
 
   const moduleQuery = (path: string): unknown => {
@@ -406,14 +389,14 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
     const req = capGas(parseCallRequest(arg(p, 0, 'call object'), limits.maxBodyBytes));
     await stateBlock(p[1]);
     if (p[2] !== undefined && p[2] !== null) throw invalidParams('state overrides are not supported');
-    return data(await atCommitted((block) => o.calls.call(store, req, block)));
+    return data(await o.calls.call(store, req, callBlock));
   });
 
   def('eth_estimateGas', 3, async (p) => {
     const req = capGas(parseCallRequest(arg(p, 0, 'call object'), limits.maxBodyBytes));
     await stateBlock(p[1]);
     if (p[2] !== undefined && p[2] !== null) throw invalidParams('state overrides are not supported');
-    return quantity(await atCommitted((block) => o.calls.estimateGas(store, req, block)));
+    return quantity(await o.calls.estimateGas(store, req, callBlock));
   });
 
   // ---- transactions ---------------------------------------------------------

@@ -3,7 +3,7 @@
  * while looping calls run, the app's ABCI socket keeps answering; a call
  * ends at its wall-clock limit with a clear error and its worker is
  * replaced; the waiting queue is bounded; a call that a block commits under
- * is run again on the new state, a bounded number of times.
+ * is run again in the new block, a bounded number of times.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,8 +13,8 @@ import { startAbciServer, type AbciServer } from '../../src/abci/server.js';
 import { decodeResponse, encodeRequestFrame } from '../../src/abci/codec.js';
 import type { AbciRequest, AbciResponse } from '../../src/abci/codec.js';
 import { FrameDecoder } from '../../src/abci/socket-server.js';
-import { EvmCallPool, StateMovedError } from '../../src/rpc/call-pool.js';
-import type { CallBlock, CallRequest, CallRunner, CallState } from '../../src/rpc/call.js';
+import { EvmCallPool } from '../../src/rpc/call-pool.js';
+import type { BlockSource, CallRequest, CallRunner, CallState } from '../../src/rpc/call.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { startHarness, type Harness } from '../support/rpc-harness.js';
 
@@ -55,18 +55,18 @@ class AbciClient {
 function counting(inner: CallRunner): CallRunner & { inFlight: number } {
   const r = {
     inFlight: 0,
-    async call(state: CallState, req: CallRequest, block: CallBlock) {
+    async call(state: CallState, req: CallRequest, at: BlockSource) {
       r.inFlight++;
       try {
-        return await inner.call(state, req, block);
+        return await inner.call(state, req, at);
       } finally {
         r.inFlight--;
       }
     },
-    async estimateGas(state: CallState, req: CallRequest, block: CallBlock) {
+    async estimateGas(state: CallState, req: CallRequest, at: BlockSource) {
       r.inFlight++;
       try {
-        return await inner.estimateGas(state, req, block);
+        return await inner.estimateGas(state, req, at);
       } finally {
         r.inFlight--;
       }
@@ -148,42 +148,29 @@ describe('EVM calls off the event loop', { timeout: 120_000 }, () => {
     for (const r of await Promise.all(busy)) assert.match(r.error?.message ?? '', /timeout/);
   });
 
-  it('reports a call whose state moved under it, and the gateway runs it again on the new state', async () => {
-    // Directly: the committed height is past the call's block, so its first read sees another state.
-    const stale: CallState = { height: h.store.height + 1n, get: (key) => h.store.get(key) };
-    await assert.rejects(
-      pool.call(stale, { from: null, to: h.wallets[1]!.address.toLowerCase() as `0x${string}`, gas: null, gasPrice: null, maxFeePerGas: null, maxPriorityFeePerGas: null, value: 0n, data: new Uint8Array(0), nonce: null, accessList: [] }, { height: h.store.height, time: 0n }),
-      StateMovedError,
-    );
-
-    // Through the gateway: a block commits as the first run starts, so that run reads a moved state.
-    let runs = 0;
-    let h2: Harness | undefined;
-    const committing: CallRunner = {
-      call: async (state, req, block) => {
-        if (++runs === 1) await h2!.block();
-        return pool.call(state, req, block);
-      },
-      estimateGas: (state, req, block) => pool.estimateGas(state, req, block),
+  it('runs a call again in the new block when one commits under it, a bounded number of times', async () => {
+    const req: CallRequest = { from: null, to: h.wallets[1]!.address.toLowerCase() as `0x${string}`, gas: null, gasPrice: null, maxFeePerGas: null, maxPriorityFeePerGas: null, value: 0n, data: new Uint8Array(0), nonce: null, accessList: [] };
+    // The first run is given the block before the committed one, so its first read sees another height.
+    const asked: bigint[] = [];
+    const staleOnce: BlockSource = async () => {
+      const height = asked.length === 0 ? h.store.height - 1n : h.store.height;
+      asked.push(height);
+      return { height, time: 0n };
     };
-    h2 = await startHarness({}, { calls: committing });
-    try {
-      await h2.block();
-      assert.equal((await h2.rpc('eth_call', [{ to: h2.wallets[1]!.address }])).result, '0x');
-      assert.equal(runs, 2, 'run once on the moved state, once on the new one');
-      // A block under every run: the gateway gives up after a bounded number of runs.
-      runs = 0;
-      committing.call = async (state, req, block) => {
-        runs++;
-        await h2!.block();
-        return pool.call(state, req, block);
-      };
-      const r = await h2.rpc('eth_call', [{ to: h2.wallets[1]!.address }]);
-      assert.equal(r.error?.code, -32000);
-      assert.match(r.error!.message, /state changed during the call/);
-      assert.equal(runs, 3);
-    } finally {
-      await h2.cleanup();
-    }
+    assert.deepEqual([...(await pool.call(h.store, req, staleOnce))], []);
+    assert.deepEqual(asked, [h.store.height - 1n, h.store.height], 'run once on the moved state, once on the new one');
+
+    // A block under every run: the call gives up after three.
+    let runs = 0;
+    const alwaysStale: BlockSource = async () => {
+      runs++;
+      return { height: h.store.height - 1n, time: 0n };
+    };
+    await assert.rejects(pool.call(h.store, req, alwaysStale), (err: Error & { code?: number }) => {
+      assert.equal(err.code, -32000);
+      assert.match(err.message, /state changed during the call: blocks committed under it 3 times/);
+      return true;
+    });
+    assert.equal(runs, 3);
   });
 });
