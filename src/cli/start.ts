@@ -23,6 +23,14 @@ interface StartFlags {
   rpcMaxLogBlocks: string;
   rpcMaxLogs: string;
   rpcGasCap: string;
+  rpcEvmTimeout: string;
+  rpcEvmWorkers: string;
+  rpcEvmQueue: string;
+  rpcMaxConnections: string;
+  rpcMaxSubscriptions: string;
+  rpcMaxFilters: string;
+  rpcMaxFiltersPerClient: string;
+  rpcWsMaxBuffer: string;
   rpcCors?: string;
   metricsAddress: string;
   logLevel: LogLevel;
@@ -52,6 +60,14 @@ export function registerStart(program: Command): void {
     .addOption(new Option('--rpc-max-log-blocks <n>', 'most blocks one eth_getLogs may span').env('CMTD_RPC_MAX_LOG_BLOCKS').default(String(DEFAULT_RPC_LIMITS.maxLogBlockRange)))
     .addOption(new Option('--rpc-max-logs <n>', 'most logs one eth_getLogs may return').env('CMTD_RPC_MAX_LOGS').default(String(DEFAULT_RPC_LIMITS.maxLogResults)))
     .addOption(new Option('--rpc-gas-cap <gas>', 'gas limit of eth_call and eth_estimateGas').env('CMTD_RPC_GAS_CAP').default(DEFAULT_RPC_LIMITS.gasCap.toString()))
+    .addOption(new Option('--rpc-evm-timeout <ms>', 'wall-clock limit of one eth_call / eth_estimateGas, milliseconds').env('CMTD_RPC_EVM_TIMEOUT').default(String(DEFAULT_RPC_LIMITS.evmTimeoutMs)))
+    .addOption(new Option('--rpc-evm-workers <n>', 'worker threads running eth_call / eth_estimateGas (calls at once)').env('CMTD_RPC_EVM_WORKERS').default(String(DEFAULT_RPC_LIMITS.evmWorkers)))
+    .addOption(new Option('--rpc-evm-queue <n>', 'eth_call / eth_estimateGas requests that may wait for a worker').env('CMTD_RPC_EVM_QUEUE').default(String(DEFAULT_RPC_LIMITS.evmQueue)))
+    .addOption(new Option('--rpc-max-connections <n>', 'most WebSocket connections (and as many HTTP connections again)').env('CMTD_RPC_MAX_CONNECTIONS').default(String(DEFAULT_RPC_LIMITS.maxConnections)))
+    .addOption(new Option('--rpc-max-subscriptions <n>', 'most eth_subscribe subscriptions on one WebSocket connection').env('CMTD_RPC_MAX_SUBSCRIPTIONS').default(String(DEFAULT_RPC_LIMITS.maxSubscriptionsPerConnection)))
+    .addOption(new Option('--rpc-max-filters <n>', 'most installed filters, all clients together').env('CMTD_RPC_MAX_FILTERS').default(String(DEFAULT_RPC_LIMITS.maxFilters)))
+    .addOption(new Option('--rpc-max-filters-per-client <n>', 'most installed filters of one client (IP address)').env('CMTD_RPC_MAX_FILTERS_PER_CLIENT').default(String(DEFAULT_RPC_LIMITS.maxFiltersPerClient)))
+    .addOption(new Option('--rpc-ws-max-buffer <bytes>', 'unsent bytes at which a WebSocket client that does not read is disconnected').env('CMTD_RPC_WS_MAX_BUFFER').default(String(DEFAULT_RPC_LIMITS.maxWsBufferedBytes)))
     .addOption(new Option('--rpc-cors <origin>', 'Access-Control-Allow-Origin for browsers (default: no CORS)').env('CMTD_RPC_CORS'))
     .addOption(
       new Option('--metrics-address <host:port>', "Prometheus metrics (GET /metrics) listen address, e.g. 127.0.0.1:26660; '' (the default) disables them")
@@ -72,6 +88,14 @@ export function registerStart(program: Command): void {
               maxLogBlockRange: positiveInt(flags.rpcMaxLogBlocks, '--rpc-max-log-blocks'),
               maxLogResults: positiveInt(flags.rpcMaxLogs, '--rpc-max-logs'),
               gasCap: BigInt(positiveInt(flags.rpcGasCap, '--rpc-gas-cap')),
+              evmTimeoutMs: positiveInt(flags.rpcEvmTimeout, '--rpc-evm-timeout'),
+              evmWorkers: positiveInt(flags.rpcEvmWorkers, '--rpc-evm-workers'),
+              evmQueue: positiveInt(flags.rpcEvmQueue, '--rpc-evm-queue'),
+              maxConnections: positiveInt(flags.rpcMaxConnections, '--rpc-max-connections'),
+              maxSubscriptionsPerConnection: positiveInt(flags.rpcMaxSubscriptions, '--rpc-max-subscriptions'),
+              maxFilters: positiveInt(flags.rpcMaxFilters, '--rpc-max-filters'),
+              maxFiltersPerClient: positiveInt(flags.rpcMaxFiltersPerClient, '--rpc-max-filters-per-client'),
+              maxWsBufferedBytes: positiveInt(flags.rpcWsMaxBuffer, '--rpc-ws-max-buffer'),
             },
             ...(flags.rpcCors === undefined ? {} : { cors: flags.rpcCors }),
           };

@@ -33,11 +33,27 @@ export interface CallBlock {
   time: bigint;
 }
 
+/** Committed state as calls read it: the values at `height`. */
+export interface CallState extends KVReader {
+  readonly height: bigint;
+}
+
+/** The block a call runs in, asked for when the call starts: the last committed one. */
+export type BlockSource = () => Promise<CallBlock>;
+
+/**
+ * Runs calls against `state` at the height of the block `at` gives when
+ * the call starts. A runner whose call cannot read everything at that
+ * height (a block committed under it) runs it again on the new block, a
+ * bounded number of times (call-pool.ts).
+ */
 export interface CallRunner {
   /** Return data of the call; throws RpcError (3 with the revert data when it reverts). */
-  call(state: KVReader, req: CallRequest, block: CallBlock): Promise<Uint8Array>;
+  call(state: CallState, req: CallRequest, at: BlockSource): Promise<Uint8Array>;
   /** Gas the call would need as a transaction; throws RpcError. */
-  estimateGas(state: KVReader, req: CallRequest, block: CallBlock): Promise<bigint>;
+  estimateGas(state: CallState, req: CallRequest, at: BlockSource): Promise<bigint>;
+  /** Stops what the runner started (worker threads). */
+  close?(): Promise<void>;
 }
 
 const KNOWN_FIELDS = new Set([
@@ -104,12 +120,15 @@ export function reverted(message: string, revert: Uint8Array): RpcError {
 }
 
 /**
- * The EVM runner (src/evm/call.ts): contract code through @ethereumjs/evm,
+ * The EVM runner (src/evm/call.ts) on the calling thread: contract code through @ethereumjs/evm,
  * system addresses natively. Failures map to geth's errors: a revert is
  * code 3 with the revert data, anything else (out of gas, insufficient
  * funds, invalid opcode) -32000 with the reason.
  */
-export function evmCallRunner(resolveSystem: SystemContractResolver): CallRunner {
+export function evmCallRunner(resolveSystem: SystemContractResolver): {
+  call(state: KVReader, req: CallRequest, block: CallBlock): Promise<Uint8Array>;
+  estimateGas(state: KVReader, req: CallRequest, block: CallBlock): Promise<bigint>;
+} {
   const toEvm = (state: KVReader, req: CallRequest, block: CallBlock): [EvmCallRequest, EvmCallContext] => {
     const request: EvmCallRequest = { to: req.to, data: req.data, value: req.value };
     if (req.from !== null) request.from = req.from;

@@ -57,6 +57,16 @@ export interface RpcLimits {
   maxConnections: number;
   /** Most blocks one eth_feeHistory may cover. */
   maxFeeHistoryBlocks: number;
+  /** Wall-clock limit of one eth_call / eth_estimateGas, ms (queueing included). */
+  evmTimeoutMs: number;
+  /** Worker threads running eth_call / eth_estimateGas, i.e. calls at once. */
+  evmWorkers: number;
+  /** Calls that may wait for a worker; more are refused (-32005). */
+  evmQueue: number;
+  /** Most filters one client (remote IP address) may have installed. */
+  maxFiltersPerClient: number;
+  /** Bytes a WebSocket connection may have unsent before it is closed as a slow consumer. */
+  maxWsBufferedBytes: number;
 }
 
 export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
@@ -70,7 +80,13 @@ export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
   maxSubscriptionsPerConnection: 100,
   maxConnections: 200,
   maxFeeHistoryBlocks: 1_024,
+  evmTimeoutMs: 5_000,
+  evmWorkers: 2,
+  evmQueue: 256,
+  maxFiltersPerClient: 100,
+  maxWsBufferedBytes: 1024 * 1024,
 });
+
 
 export interface EthApiOptions {
   store: RpcStore;
@@ -242,17 +258,6 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
 
   const blockByTag = async (value: unknown): Promise<BlockRecord | undefined> => index.block(heightOf(parseBlockTag(value, 'block')));
 
-  /** Runs an async state read until no block commits during it (at most 3 tries): one consistent state. */
-  const consistent = async <T>(run: () => Promise<T>): Promise<T> => {
-    let result: T;
-    let tries = 0;
-    for (;;) {
-      const height = store.height;
-      result = await run();
-      if (store.height === height || ++tries >= 3) return result;
-    }
-  };
-
   const callBlock = async (): Promise<CallBlock> => {
     const head = store.height;
     const last = await index.block(head);
@@ -384,14 +389,14 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
     const req = capGas(parseCallRequest(arg(p, 0, 'call object'), limits.maxBodyBytes));
     await stateBlock(p[1]);
     if (p[2] !== undefined && p[2] !== null) throw invalidParams('state overrides are not supported');
-    return data(await consistent(async () => o.calls.call(store, req, await callBlock())));
+    return data(await o.calls.call(store, req, callBlock));
   });
 
   def('eth_estimateGas', 3, async (p) => {
     const req = capGas(parseCallRequest(arg(p, 0, 'call object'), limits.maxBodyBytes));
     await stateBlock(p[1]);
     if (p[2] !== undefined && p[2] !== null) throw invalidParams('state overrides are not supported');
-    return quantity(await consistent(async () => o.calls.estimateGas(store, req, await callBlock())));
+    return quantity(await o.calls.estimateGas(store, req, callBlock));
   });
 
   // ---- transactions ---------------------------------------------------------
@@ -486,9 +491,9 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
   // ---- logs and filters -------------------------------------------------------
 
   def('eth_getLogs', 1, async (p) => queryLogs(index, parseLogCriteria(arg(p, 0, 'filter')), limits));
-  def('eth_newFilter', 1, (p) => o.filters.newLogFilter(parseLogCriteria(arg(p, 0, 'filter'))));
-  def('eth_newBlockFilter', 0, () => o.filters.newBlockFilter());
-  def('eth_newPendingTransactionFilter', 1, () => o.filters.newPendingFilter());
+  def('eth_newFilter', 1, (p, ctx) => o.filters.newLogFilter(parseLogCriteria(arg(p, 0, 'filter')), ctx.client));
+  def('eth_newBlockFilter', 0, (_p, ctx) => o.filters.newBlockFilter(ctx.client));
+  def('eth_newPendingTransactionFilter', 1, (_p, ctx) => o.filters.newPendingFilter(ctx.client));
   const filterId = (p: unknown[]): string => {
     const id = arg(p, 0, 'filter id');
     if (typeof id !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(id)) throw invalidParams(`filter id: expected a hex id, got ${describeValue(id)}`);

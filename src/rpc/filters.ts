@@ -74,20 +74,33 @@ export function newId(): string {
   return `0x${randomBytes(16).toString('hex')}`;
 }
 
+/** Who installed a filter: their quota counts it. */
+interface Owned {
+  client: string;
+  touched: number;
+}
+
 type Filter =
-  | { kind: 'logs'; criteria: LogCriteria; /** last height reported */ last: bigint; touched: number }
-  | { kind: 'blocks' | 'pending'; queue: string[]; touched: number };
+  | (Owned & { kind: 'logs'; criteria: LogCriteria; /** last height reported */ last: bigint })
+  | (Owned & { kind: 'blocks' | 'pending'; queue: string[] });
 
 export interface FilterLimits extends LogQueryLimits {
+  /** Most filters of all clients together. */
   maxFilters: number;
+  /** Most filters of one client, so that no client can take them all. */
+  maxFiltersPerClient: number;
   filterTimeoutMs: number;
 }
+
+/** The client of calls made in-process (no remote address). */
+const LOCAL_CLIENT = 'local';
 
 /** Most hashes queued in one block or pending-transaction filter between polls (oldest dropped). */
 const MAX_QUEUE = 10_000;
 
 export class FilterManager {
   private readonly filters = new Map<string, Filter>();
+  private readonly perClient = new Map<string, number>();
 
   constructor(
     private readonly index: ChainIndex,
@@ -99,20 +112,23 @@ export class FilterManager {
     return this.filters.size;
   }
 
-  newLogFilter(criteria: LogCriteria): string {
-    return this.install({ kind: 'logs', criteria, last: this.index.latest, touched: this.now() });
+  newLogFilter(criteria: LogCriteria, client = LOCAL_CLIENT): string {
+    return this.install({ kind: 'logs', criteria, last: this.index.latest, client, touched: this.now() });
   }
 
-  newBlockFilter(): string {
-    return this.install({ kind: 'blocks', queue: [], touched: this.now() });
+  newBlockFilter(client = LOCAL_CLIENT): string {
+    return this.install({ kind: 'blocks', queue: [], client, touched: this.now() });
   }
 
-  newPendingFilter(): string {
-    return this.install({ kind: 'pending', queue: [], touched: this.now() });
+  newPendingFilter(client = LOCAL_CLIENT): string {
+    return this.install({ kind: 'pending', queue: [], client, touched: this.now() });
   }
 
   uninstall(id: string): boolean {
-    return this.filters.delete(id);
+    const f = this.filters.get(id);
+    if (f === undefined) return false;
+    this.remove(id, f);
+    return true;
   }
 
   /** eth_getFilterChanges: what happened since the last poll. */
@@ -154,16 +170,34 @@ export class FilterManager {
   /** Removes filters not polled within the timeout. */
   sweep(): void {
     const deadline = this.now() - this.limits.filterTimeoutMs;
-    for (const [id, f] of this.filters) if (f.touched < deadline) this.filters.delete(id);
+    for (const [id, f] of this.filters) if (f.touched < deadline) this.remove(id, f);
+  }
+
+  private remove(id: string, f: Filter): void {
+    this.filters.delete(id);
+    const n = (this.perClient.get(f.client) ?? 1) - 1;
+    if (n === 0) this.perClient.delete(f.client);
+    else this.perClient.set(f.client, n);
   }
 
   private install(filter: Filter): string {
     this.sweep();
+    const mine = this.perClient.get(filter.client) ?? 0;
+    if (mine >= this.limits.maxFiltersPerClient) {
+      throw new RpcError(
+        RpcCode.LimitExceeded,
+        `too many filters: one client may have at most ${this.limits.maxFiltersPerClient}; uninstall some or let them expire`,
+        { limit: this.limits.maxFiltersPerClient },
+      );
+    }
     if (this.filters.size >= this.limits.maxFilters) {
-      throw new RpcError(RpcCode.LimitExceeded, `too many filters: the node keeps at most ${this.limits.maxFilters}; uninstall some or let them expire`);
+      throw new RpcError(RpcCode.LimitExceeded, `too many filters: the node keeps at most ${this.limits.maxFilters}; uninstall some or let them expire`, {
+        limit: this.limits.maxFilters,
+      });
     }
     const id = newId();
     this.filters.set(id, filter);
+    this.perClient.set(filter.client, mine + 1);
     return id;
   }
 
@@ -187,9 +221,24 @@ type Subscription =
 
 export type SubscriptionKind = Subscription['kind'];
 
+/**
+ * Most addresses and topic alternatives the log subscriptions of one
+ * connection may hold together: each subscription may name 1,000 addresses,
+ * and without this bound the criteria of 100 subscriptions on each of 200
+ * connections would take gigabytes.
+ */
+export const MAX_CRITERIA_PER_CONNECTION = 5_000;
+
+function criteriaSize(filter: LogFilter): number {
+  let n = filter.addresses.length;
+  for (const alternatives of filter.topics) n += alternatives?.length ?? 0;
+  return n;
+}
+
 export class SubscriptionManager {
   private readonly subs = new Map<string, Subscription>();
   private readonly perSink = new Map<SubscriptionSink, Set<string>>();
+  private readonly criteria = new Map<SubscriptionSink, number>();
 
   constructor(private readonly maxPerConnection: number) {}
 
@@ -205,14 +254,23 @@ export class SubscriptionManager {
       sink.onClose(() => {
         for (const id of this.perSink.get(sink) ?? []) this.subs.delete(id);
         this.perSink.delete(sink);
+        this.criteria.delete(sink);
       });
     }
     if (ids.size >= this.maxPerConnection) {
       throw new RpcError(RpcCode.LimitExceeded, `too many subscriptions on this connection (limit ${this.maxPerConnection})`);
     }
+    const size = (this.criteria.get(sink) ?? 0) + (sub.kind === 'logs' ? criteriaSize(sub.filter) : 0);
+    if (size > MAX_CRITERIA_PER_CONNECTION) {
+      throw new RpcError(
+        RpcCode.LimitExceeded,
+        `too many addresses and topics in this connection's log subscriptions (limit ${MAX_CRITERIA_PER_CONNECTION} in all)`,
+      );
+    }
     const id = newId();
     this.subs.set(id, { ...sub, sink } as Subscription);
     ids.add(id);
+    this.criteria.set(sink, size);
     return id;
   }
 
@@ -221,6 +279,7 @@ export class SubscriptionManager {
     if (sub === undefined || sub.sink !== sink) return false;
     this.subs.delete(id);
     this.perSink.get(sink)?.delete(id);
+    if (sub.kind === 'logs') this.criteria.set(sink, (this.criteria.get(sink) ?? 0) - criteriaSize(sub.filter));
     return true;
   }
 

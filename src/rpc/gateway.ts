@@ -10,7 +10,8 @@ import { ChainIndex } from '../index/reader.js';
 import { CometRpc } from '../localnet/rpc.js';
 import type { Address } from '../state/accounts.js';
 import type { Logger } from '../util/logger.js';
-import { evmCallRunner, type CallRunner } from './call.js';
+import type { CallRunner } from './call.js';
+import { EvmCallPool } from './call-pool.js';
 import { DEFAULT_RPC_LIMITS, ethMethods, type CometClient, type RpcLimits, type RpcStore } from './eth.js';
 import { FilterManager, SubscriptionManager } from './filters.js';
 import { fixed } from './hex.js';
@@ -34,8 +35,13 @@ export interface RpcGatewayOptions {
   limits?: Partial<RpcLimits>;
   /** Access-Control-Allow-Origin for browsers; default none. */
   cors?: string;
-  /** How eth_call / eth_estimateGas run; default: the EVM (src/evm/call.ts). */
+  /** How eth_call / eth_estimateGas run; default: worker threads (call-pool.ts) running the EVM (src/evm/call.ts). */
   calls?: CallRunner;
+  /**
+   * URL of an ES module whose `systemResolver()` gives the system contracts
+   * the call workers see (tests with stand-in contracts); default: the chain's.
+   */
+  callResolverModule?: string;
   logger: Logger;
 }
 
@@ -45,6 +51,8 @@ export interface RpcGateway {
   /** ws://host:port */
   readonly wsUrl: string;
   readonly limits: Readonly<RpcLimits>;
+  /** WebSocket connections open now. */
+  readonly wsConnections: number;
   close(): Promise<void>;
 }
 
@@ -55,6 +63,15 @@ export async function startRpcGateway(o: RpcGatewayOptions): Promise<RpcGateway>
   const pending = new PendingPool();
   const filters = new FilterManager(index, limits);
   const subscriptions = new SubscriptionManager(limits.maxSubscriptionsPerConnection);
+  const calls =
+    o.calls ??
+    new EvmCallPool({
+      workers: limits.evmWorkers,
+      queue: limits.evmQueue,
+      timeoutMs: limits.evmTimeoutMs,
+      ...(o.callResolverModule === undefined ? {} : { resolverModule: o.callResolverModule }),
+      logger: log,
+    });
   const comet = o.comet ?? (o.cometRpcUrl === undefined || o.cometRpcUrl === '' ? undefined : new CometRpc(o.cometRpcUrl));
   const methods = ethMethods({
     store: o.store,
@@ -63,7 +80,7 @@ export async function startRpcGateway(o: RpcGatewayOptions): Promise<RpcGateway>
     pending,
     filters,
     subscriptions,
-    calls: o.calls ?? evmCallRunner(o.modules.resolveSystem),
+    calls,
     limits,
     ...(comet === undefined ? {} : { comet }),
     ...(o.pendingNonce === undefined ? {} : { pendingNonce: o.pendingNonce }),
@@ -104,12 +121,14 @@ export async function startRpcGateway(o: RpcGatewayOptions): Promise<RpcGateway>
       dispatcher,
       maxBodyBytes: limits.maxBodyBytes,
       maxConnections: limits.maxConnections,
+      maxWsBufferedBytes: limits.maxWsBufferedBytes,
       ...(o.cors === undefined ? {} : { cors: o.cors }),
       logger: log,
     });
   } catch (err) {
     unsubscribe();
     clearInterval(sweeper);
+    await calls.close?.();
     throw new Error(`cannot serve JSON-RPC on ${o.address}: ${(err as Error).message}`);
   }
   log.info('Ethereum JSON-RPC listening', { url: server.url, ws: server.wsUrl, comet: o.cometRpcUrl ?? '(none)' });
@@ -117,10 +136,14 @@ export async function startRpcGateway(o: RpcGatewayOptions): Promise<RpcGateway>
     url: server.url,
     wsUrl: server.wsUrl,
     limits,
+    get wsConnections() {
+      return server.wsConnections;
+    },
     async close() {
       unsubscribe();
       clearInterval(sweeper);
       await server.close();
+      await calls.close?.();
       await queue;
     },
   };

@@ -27,9 +27,38 @@ export function fixed(bytes: Uint8Array, size: number): string {
 
 export const ZERO_HASH = `0x${'00'.repeat(32)}`;
 
+/** Longest description of a value in an error message. */
+const DESCRIBE_MAX = 80;
+
+/**
+ * A short JSON-like description of a client's value for an error message.
+ * It stops after DESCRIBE_MAX characters, so a huge or deeply nested
+ * argument costs little and is never echoed whole.
+ */
 function describe(value: unknown): string {
-  const text = JSON.stringify(value);
-  return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  let out = '';
+  const write = (text: string): boolean => {
+    out += text;
+    return out.length <= DESCRIBE_MAX;
+  };
+  const walk = (v: unknown): boolean => {
+    if (typeof v === 'string') return write(JSON.stringify(v.length > DESCRIBE_MAX ? v.slice(0, DESCRIBE_MAX) : v));
+    if (v === null || typeof v !== 'object') return write(String(v));
+    if (Array.isArray(v)) {
+      if (!write('[')) return false;
+      for (let i = 0; i < v.length; i++) if (!write(i === 0 ? '' : ',') || !walk(v[i])) return false;
+      return write(']');
+    }
+    if (!write('{')) return false;
+    let first = true;
+    for (const key in v) {
+      if (!Object.prototype.hasOwnProperty.call(v, key)) continue;
+      if (!write(`${first ? '' : ','}${JSON.stringify(key.slice(0, DESCRIBE_MAX))}:`) || !walk((v as Record<string, unknown>)[key])) return false;
+      first = false;
+    }
+    return write('}');
+  };
+  return walk(value) ? out : `${out.slice(0, DESCRIBE_MAX - 3)}...`;
 }
 
 /** A quantity parameter; max bits bounds it (default 256). */

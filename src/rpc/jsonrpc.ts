@@ -20,10 +20,12 @@ export interface JsonRpcResponse {
   error?: JsonRpcErrorObject;
 }
 
-/** Per-call context: the WebSocket connection for subscriptions, if any. */
+/** Per-call context: the client and, on WebSocket connections, the connection for subscriptions. */
 export interface CallContext {
   /** Present on WebSocket connections only. */
   subscriptions?: SubscriptionSink;
+  /** Who per-client quotas count against: the remote IP address (absent in-process). */
+  client?: string;
 }
 
 /** What eth_subscribe needs of a connection. */
@@ -50,8 +52,45 @@ export interface DispatcherOptions {
   logger?: Logger;
 }
 
+/**
+ * Deepest nesting of arrays and objects a request may have. Ethereum's
+ * deepest parameter (an access list inside a call object inside a batch)
+ * is 6 levels; refusing deeper text before JSON.parse keeps a body of
+ * nothing but brackets from costing the event loop (parsing 2.5 million
+ * levels takes half a second) or overflowing the stack of anything that
+ * walks the value.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** Longest error message sent (a message may quote client input). */
+export const MAX_ERROR_MESSAGE = 512;
+
+/** Whether `text` nests arrays and objects deeper than `max` (strings are skipped). */
+export function nestedDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+function truncate(message: string): string {
+  return message.length > MAX_ERROR_MESSAGE ? `${message.slice(0, MAX_ERROR_MESSAGE - 3)}...` : message;
+}
+
 function errorResponse(id: JsonRpcId, code: number, message: string, data?: unknown): JsonRpcResponse {
-  const error: JsonRpcErrorObject = { code, message };
+  const error: JsonRpcErrorObject = { code, message: truncate(message) };
   if (data !== undefined) error.data = data;
   return { jsonrpc: '2.0', id, error };
 }
@@ -78,6 +117,9 @@ export class JsonRpcDispatcher {
 
   /** Handles a request body; returns the response text, or undefined when nothing is to be sent (notifications only). */
   async handleText(text: string, ctx: CallContext = {}): Promise<string | undefined> {
+    if (nestedDeeperThan(text, MAX_JSON_DEPTH)) {
+      return stringify(errorResponse(null, RpcCode.InvalidParams, `invalid params: the request nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`));
+    }
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -129,8 +171,9 @@ export class JsonRpcDispatcher {
           if (err instanceof RpcError) {
             response = errorResponse(id, err.code, err.message, err.data);
           } else {
-            this.log?.error('JSON-RPC method failed', { method, error: (err as Error).message, stack: (err as Error).stack });
-            response = errorResponse(id, RpcCode.Internal, `internal error: ${(err as Error).message}`);
+            const message = truncate(String((err as Error).message));
+            this.log?.error('JSON-RPC method failed', { method, error: message, stack: (err as Error).stack });
+            response = errorResponse(id, RpcCode.Internal, `internal error: ${message}`);
           }
         }
       }

@@ -16,8 +16,10 @@ export interface RpcServerOptions {
   dispatcher: JsonRpcDispatcher;
   /** Largest request body / WebSocket message, bytes. */
   maxBodyBytes: number;
-  /** Most WebSocket connections at once. */
+  /** Most WebSocket connections at once; as many HTTP connections again. */
   maxConnections: number;
+  /** Bytes a WebSocket connection may have unsent before it is closed as a slow consumer. */
+  maxWsBufferedBytes: number;
   /** Access-Control-Allow-Origin value for browsers; undefined: no CORS headers. */
   cors?: string;
   logger?: Logger;
@@ -30,11 +32,17 @@ export interface RpcServer {
   readonly url: string;
   /** ws://host:port */
   readonly wsUrl: string;
+  /** WebSocket connections open now. */
+  readonly wsConnections: number;
   close(): Promise<void>;
 }
 
-/** A WebSocket whose send buffer grows past this is a consumer too slow to keep: it is closed. */
-const MAX_WS_BUFFERED = 16 * 1024 * 1024;
+/**
+ * Requests one WebSocket connection may have in progress; past it the
+ * server stops reading the connection until some are answered, so a client
+ * that pipelines requests without reading cannot pile up work.
+ */
+export const MAX_WS_IN_FLIGHT = 32;
 
 /** Splits "host:port" (IPv6 as "[::1]:8545"). */
 export function parseHostPort(address: string): { host: string; port: number } {
@@ -49,12 +57,21 @@ function errorBody(code: number, message: string): string {
   return stringify({ jsonrpc: '2.0', id: null, error: { code, message } });
 }
 
+/** The remote IP address of a connection: the client its quotas count against. */
+function clientOf(socket: { remoteAddress?: string | undefined }): string {
+  return socket.remoteAddress ?? 'unknown';
+}
+
 class WsSink implements SubscriptionSink {
   private static next = 1;
   readonly id = WsSink.next++;
   private readonly closeListeners: Array<() => void> = [];
 
-  constructor(private readonly ws: WebSocket) {
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly maxBuffered: number,
+    private readonly log: Logger | undefined,
+  ) {
     ws.once('close', () => {
       for (const listener of this.closeListeners.splice(0)) listener();
     });
@@ -66,8 +83,11 @@ class WsSink implements SubscriptionSink {
 
   send(text: string): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > MAX_WS_BUFFERED) {
-      this.ws.close(1013, 'client too slow: send buffer full');
+    if (this.ws.bufferedAmount + text.length > this.maxBuffered) {
+      // A client that does not read: drop it and its buffer now (as geth
+      // does); a closing handshake would wait for it to read.
+      this.log?.info('closing a WebSocket client that does not read its messages', { buffered: this.ws.bufferedAmount, limit: this.maxBuffered });
+      this.ws.terminate();
       return;
     }
     this.ws.send(text);
@@ -92,6 +112,7 @@ export async function startRpcServer(o: RpcServerOptions): Promise<RpcServer> {
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const client = clientOf(req.socket);
     if (req.method === 'OPTIONS') return reply(res, 204);
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST, OPTIONS');
@@ -122,7 +143,7 @@ export async function startRpcServer(o: RpcServerOptions): Promise<RpcServer> {
     req.on('end', () => {
       if (aborted) return;
       const text = Buffer.concat(chunks).toString('utf8');
-      o.dispatcher.handleText(text).then(
+      o.dispatcher.handleText(text, { client }).then(
         (body) => (body === undefined ? reply(res, 204) : reply(res, 200, body)),
         (err: unknown) => {
           log?.error('JSON-RPC request failed', { error: (err as Error).message });
@@ -133,6 +154,8 @@ export async function startRpcServer(o: RpcServerOptions): Promise<RpcServer> {
   };
 
   const server: Server = createServer(onRequest);
+  // Upgraded WebSocket sockets still count here: HTTP gets as many again.
+  server.maxConnections = 2 * o.maxConnections;
   server.keepAliveTimeout = 60_000;
   server.headersTimeout = 65_000;
   server.requestTimeout = 120_000;
@@ -145,21 +168,28 @@ export async function startRpcServer(o: RpcServerOptions): Promise<RpcServer> {
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
-  wss.on('connection', (ws: WebSocket) => {
-    const sink = new WsSink(ws);
-    const ctx = { subscriptions: sink };
+  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    const sink = new WsSink(ws, o.maxWsBufferedBytes, log);
+    const ctx = { subscriptions: sink, client: clientOf(req.socket) };
+    let inFlight = 0;
     ws.on('error', (err) => log?.debug('WebSocket error', { error: err.message }));
     ws.on('message', (message: Buffer | ArrayBuffer | Buffer[]) => {
       const text = Array.isArray(message) ? Buffer.concat(message).toString('utf8') : Buffer.from(message as ArrayBuffer).toString('utf8');
-      o.dispatcher.handleText(text, ctx).then(
-        (body) => {
-          if (body !== undefined) sink.send(body);
-        },
-        (err: unknown) => {
-          log?.error('JSON-RPC WebSocket request failed', { error: (err as Error).message });
-          sink.send(errorBody(RpcCode.Internal, 'internal error'));
-        },
-      );
+      if (++inFlight >= MAX_WS_IN_FLIGHT) ws.pause();
+      o.dispatcher
+        .handleText(text, ctx)
+        .then(
+          (body) => {
+            if (body !== undefined) sink.send(body);
+          },
+          (err: unknown) => {
+            log?.error('JSON-RPC WebSocket request failed', { error: (err as Error).message });
+            sink.send(errorBody(RpcCode.Internal, 'internal error'));
+          },
+        )
+        .finally(() => {
+          if (inFlight-- === MAX_WS_IN_FLIGHT && ws.readyState === ws.OPEN) ws.resume();
+        });
     });
   });
 
@@ -180,6 +210,9 @@ export async function startRpcServer(o: RpcServerOptions): Promise<RpcServer> {
     port,
     url: `http://${hostPart}:${port}`,
     wsUrl: `ws://${hostPart}:${port}`,
+    get wsConnections() {
+      return wss.clients.size;
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         for (const ws of wss.clients) ws.terminate();

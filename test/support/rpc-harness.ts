@@ -15,6 +15,7 @@ import type { ChainModules } from '../../src/app/modules.js';
 import { createModules } from '../../src/app/wiring.js';
 import type { BroadcastResult, StatusResult } from '../../src/localnet/rpc.js';
 import { startRpcGateway, type RpcGateway, type RpcLimits } from '../../src/rpc/index.js';
+import type { CallRunner } from '../../src/rpc/call.js';
 import type { CometClient } from '../../src/rpc/eth.js';
 import type { Address } from '../../src/state/accounts.js';
 import { CommittedStore } from '../../src/store/committed-store.js';
@@ -58,6 +59,11 @@ function testModules(): ChainModules {
   return { ...base, resolveSystem: (address, kv) => (address === LOGGER_ADDRESS ? loggerContract(kv) : base.resolveSystem(address, kv)) };
 }
 
+/** The system contracts of the harness, for the gateway's EVM call workers (RpcGatewayOptions.callResolverModule). */
+export function systemResolver(): ChainModules['resolveSystem'] {
+  return testModules().resolveSystem;
+}
+
 export interface Harness {
   dir: string;
   store: CommittedStore;
@@ -82,7 +88,7 @@ export function blockHash(height: bigint): Uint8Array {
   return createHash('sha256').update(`block ${height}`).digest();
 }
 
-export async function startHarness(limits: Partial<RpcLimits> = {}): Promise<Harness> {
+export async function startHarness(limits: Partial<RpcLimits> = {}, options: { calls?: CallRunner; maxGas?: bigint } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'cmtd-rpc-'));
   const wallets = Array.from({ length: 3 }, (_, i) => new Wallet(`0x${createHash('sha256').update(`rpc-harness-${i}`).digest('hex')}`));
   const h = { dir, wallets, mempool: [] as Uint8Array[], height: 0n } as Harness;
@@ -113,6 +119,8 @@ export async function startHarness(limits: Partial<RpcLimits> = {}): Promise<Har
       pendingNonce: (a) => h.app.pendingNonce(a),
       comet,
       limits,
+      callResolverModule: import.meta.url,
+      ...(options.calls === undefined ? {} : { calls: options.calls }),
       logger: silentLogger(),
     });
     h.url = h.gateway.url;
@@ -121,7 +129,7 @@ export async function startHarness(limits: Partial<RpcLimits> = {}): Promise<Har
   await h.app.initChain({
     time: { seconds: 1_700_000_000n, nanos: 0 },
     chainId: 'rpc-test',
-    consensusParams: { block: { maxBytes: 1_000_000n, maxGas: 30_000_000n } },
+    consensusParams: { block: { maxBytes: 1_000_000n, maxGas: options.maxGas ?? 30_000_000n } },
     validators: [],
     appStateBytes: Buffer.from(JSON.stringify({ accounts: wallets.map((w) => ({ address: w.address.toLowerCase(), balance: (1_000n * CMT).toString() })) })),
     initialHeight: 1n,

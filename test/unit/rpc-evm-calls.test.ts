@@ -1,0 +1,176 @@
+/**
+ * eth_call / eth_estimateGas off the event loop (issue 8.2, src/rpc/call-pool.ts):
+ * while looping calls run, the app's ABCI socket keeps answering; a call
+ * ends at its wall-clock limit with a clear error and its worker is
+ * replaced; the waiting queue is bounded; a call that a block commits under
+ * is run again in the new block, a bounded number of times.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import net from 'node:net';
+import { startAbciServer, type AbciServer } from '../../src/abci/server.js';
+import { decodeResponse, encodeRequestFrame } from '../../src/abci/codec.js';
+import type { AbciRequest, AbciResponse } from '../../src/abci/codec.js';
+import { FrameDecoder } from '../../src/abci/socket-server.js';
+import { EvmCallPool } from '../../src/rpc/call-pool.js';
+import type { BlockSource, CallRequest, CallRunner, CallState } from '../../src/rpc/call.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { startHarness, type Harness } from '../support/rpc-harness.js';
+
+/** Init code JUMPDEST PUSH1 0 JUMP: loops until its gas runs out (hours at the gas given here). */
+const LOOP = '0x5b600056';
+/** Long enough for the ABCI exchanges below on a loaded machine: calls must outlive them. */
+const TIMEOUT_MS = 10_000;
+const GAS = 10n ** 12n;
+const RESOLVER = new URL('../support/rpc-harness.ts', import.meta.url).href;
+
+/** A minimal ABCI socket client: requests in, responses out in order. */
+class AbciClient {
+  private readonly decoder = new FrameDecoder();
+  private readonly waiters: Array<(r: AbciResponse) => void> = [];
+  private constructor(private readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of this.decoder.push(chunk)) this.waiters.shift()?.(decodeResponse(frame));
+    });
+  }
+  static async connect(address: string): Promise<AbciClient> {
+    const socket = net.connect(Number(address.split(':').pop()), '127.0.0.1');
+    await once(socket, 'connect');
+    return new AbciClient(socket);
+  }
+  /** Sends `req` and a flush; resolves with the response to `req`. */
+  request(req: AbciRequest): Promise<AbciResponse> {
+    const answer = new Promise<AbciResponse>((resolve) => this.waiters.push(resolve));
+    this.waiters.push(() => {}); // the flush
+    this.socket.write(Buffer.concat([encodeRequestFrame(req), encodeRequestFrame({ type: 'flush', value: {} })]));
+    return answer;
+  }
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Counts calls in flight through any runner. */
+function counting(inner: CallRunner): CallRunner & { inFlight: number } {
+  const r = {
+    inFlight: 0,
+    async call(state: CallState, req: CallRequest, at: BlockSource) {
+      r.inFlight++;
+      try {
+        return await inner.call(state, req, at);
+      } finally {
+        r.inFlight--;
+      }
+    },
+    async estimateGas(state: CallState, req: CallRequest, at: BlockSource) {
+      r.inFlight++;
+      try {
+        return await inner.estimateGas(state, req, at);
+      } finally {
+        r.inFlight--;
+      }
+    },
+    close: () => inner.close?.() ?? Promise.resolve(),
+  };
+  return r;
+}
+
+async function until(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('EVM calls off the event loop', { timeout: 120_000 }, () => {
+  let h: Harness;
+  let pool: EvmCallPool;
+  let calls: ReturnType<typeof counting>;
+  let abci: AbciServer;
+
+  before(async () => {
+    pool = new EvmCallPool({ workers: 2, queue: 1, timeoutMs: TIMEOUT_MS, resolverModule: RESOLVER });
+    calls = counting(pool);
+    h = await startHarness({ gasCap: GAS }, { calls, maxGas: GAS });
+    await h.block();
+    await pool.ready();
+    // Warm both runners (engines are made on first use), so the looping calls below start executing at once.
+    for (const r of await Promise.all([0, 1].map(() => h.rpc('eth_call', [{ to: h.wallets[1]!.address }])))) assert.equal(r.result, '0x');
+    abci = await startAbciServer({ transport: 'socket', address: 'tcp://127.0.0.1:0', app: h.app, logger: silentLogger() });
+  });
+  after(async () => {
+    await abci?.close();
+    await h?.cleanup();
+  });
+
+  it('answers ABCI while looping calls run, stops each call at its limit, then serves calls again', async () => {
+    const events: string[] = [];
+    const looping = [0, 1].map(async (i) => {
+      const r = await h.rpc(i === 0 ? 'eth_call' : 'eth_estimateGas', [{ data: LOOP }]);
+      events.push('call');
+      return r;
+    });
+    await until('both calls to run', () => pool.load.running === 2);
+
+    const client = await AbciClient.connect(abci.address);
+    try {
+      for (let i = 0; i < 5; i++) {
+        const info = await client.request({ type: 'info', value: { version: '0.38.25', blockVersion: 11n, p2pVersion: 8n, abciVersion: '2.0.0' } });
+        assert.equal(info.type, 'info');
+        events.push('abci');
+        const echo = await client.request({ type: 'echo', value: { message: `ping ${i}` } });
+        assert.equal(echo.type, 'echo');
+        events.push('abci');
+      }
+    } finally {
+      client.close();
+    }
+    assert.deepEqual(events, Array(10).fill('abci'), 'every ABCI request was answered before any looping call finished');
+
+    for (const r of await Promise.all(looping)) {
+      assert.equal(r.error?.code, -32000, JSON.stringify(r));
+      assert.match(r.error!.message, /execution aborted \(timeout = 10s\)/);
+    }
+    // The timed-out workers were replaced: calls run again (waiting for the new workers to start).
+    assert.equal((await h.rpc('eth_call', [{ to: h.wallets[1]!.address }])).result, '0x');
+    assert.equal((await h.rpc('eth_estimateGas', [{ from: h.wallets[0]!.address, to: h.wallets[1]!.address }])).result, '0x5208');
+  });
+
+  it('refuses a call at once when every worker is busy and the queue is full (-32005)', async () => {
+    await pool.ready();
+    const busy = [0, 1, 2].map(() => h.rpc('eth_call', [{ data: LOOP }]));
+    await until('two running and one waiting', () => pool.load.running === 2 && pool.load.waiting === 1);
+    const refused = await h.rpc('eth_call', [{ data: LOOP }]);
+    assert.equal(refused.error?.code, -32005);
+    assert.match(refused.error!.message, /2 run at once and 1 wait/);
+    for (const r of await Promise.all(busy)) assert.match(r.error?.message ?? '', /timeout/);
+  });
+
+  it('runs a call again in the new block when one commits under it, a bounded number of times', async () => {
+    const req: CallRequest = { from: null, to: h.wallets[1]!.address.toLowerCase() as `0x${string}`, gas: null, gasPrice: null, maxFeePerGas: null, maxPriorityFeePerGas: null, value: 0n, data: new Uint8Array(0), nonce: null, accessList: [] };
+    // The first run is given the block before the committed one, so its first read sees another height.
+    const asked: bigint[] = [];
+    const staleOnce: BlockSource = async () => {
+      const height = asked.length === 0 ? h.store.height - 1n : h.store.height;
+      asked.push(height);
+      return { height, time: 0n };
+    };
+    assert.deepEqual([...(await pool.call(h.store, req, staleOnce))], []);
+    assert.deepEqual(asked, [h.store.height - 1n, h.store.height], 'run once on the moved state, once on the new one');
+
+    // A block under every run: the call gives up after three.
+    let runs = 0;
+    const alwaysStale: BlockSource = async () => {
+      runs++;
+      return { height: h.store.height - 1n, time: 0n };
+    };
+    await assert.rejects(pool.call(h.store, req, alwaysStale), (err: Error & { code?: number }) => {
+      assert.equal(err.code, -32000);
+      assert.match(err.message, /state changed during the call: blocks committed under it 3 times/);
+      return true;
+    });
+    assert.equal(runs, 3);
+  });
+});
