@@ -100,8 +100,10 @@ describe('CmtdApp', () => {
   it('enforces the free-slot rule in PrepareProposal and ProcessProposal', async () => {
     await app.finalizeBlock(finalizeRequest(1n, []));
     await app.commit();
-    const free = [0n, 1n, 2n].map((n) => signLegacyTransfer(alice!, bob!.address, 1n, n, 18n, 0n));
-    const paid = signLegacyTransfer(bob!, alice!.address, 0n, 0n);
+    // Three senders, zero-price transfers to an address without code (bob holds nothing, so none pays).
+    const [carol, dave] = benchAccounts(2, 'app-test-free');
+    const free = [alice!, carol!, dave!].map((from) => signLegacyTransfer(from, bob!.address, 0n, 0n, 18n, 0n));
+    const paid = signLegacyTransfer(alice!, bob!.address, 0n, 1n);
     const prepared = await app.prepareProposal({
       maxTxBytes: 1_000_000n,
       txs: [...free, paid, Uint8Array.from([1, 2, 3])],
