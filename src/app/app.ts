@@ -206,6 +206,12 @@ export class CmtdApp implements AbciApplication {
     }
   }
 
+  /** A new mempool (CometBFT restarted alone): forget the old mempool's reservations. */
+  mempoolConnected(): void {
+    this.check = new Overlay(this.genesis ?? this.store);
+    this.log.info('CheckTx view reset to committed state: new mempool connection', { height: this.store.height.toString() });
+  }
+
   // ---- proposals (SPEC 9: free slots, block gas) ----------------------
 
   async prepareProposal(req: RequestPrepareProposal): Promise<ResponsePrepareProposal> {

@@ -41,7 +41,7 @@ export type ParamName = keyof Params;
  * Default block gas limit: a block of the cheapest-per-gas EVM loops executes
  * in well under the reference 10 s block (BENCHMARKS.md, `npm run bench -- blockgas`).
  */
-export const DEFAULT_BLOCK_GAS_LIMIT = 30_000_000n;
+export const DEFAULT_BLOCK_GAS_LIMIT = 15_000_000n;
 
 export const DEFAULT_PARAMS: Readonly<Params> = Object.freeze({
   max_validators: 19,

@@ -97,6 +97,19 @@ describe('CmtdApp', () => {
     assert.equal(recheck.code, 0, recheck.log);
   });
 
+  it('starts the CheckTx view over when a new mempool connection arrives (CometBFT restarted, its mempool empty)', async () => {
+    await app.finalizeBlock(finalizeRequest(1n, []));
+    await app.commit();
+    for (let nonce = 0n; nonce < 2n; nonce++) {
+      assert.equal((await app.checkTx({ tx: signLegacyTransfer(alice!, bob!.address, 1n, nonce), type: 'new' })).code, 0);
+    }
+    app.mempoolConnected();
+    const gapped = await app.checkTx({ tx: signLegacyTransfer(alice!, bob!.address, 1n, 2n), type: 'new' });
+    assert.equal(gapped.code, 5, 'nonce 2 needs nonces 0 and 1, which the new mempool does not hold');
+    assert.equal((await app.checkTx({ tx: signLegacyTransfer(alice!, bob!.address, 1n, 0n), type: 'new' })).code, 0);
+    assert.equal(app.pendingNonce(alice!.address), 1n);
+  });
+
   it('enforces the free-slot rule in PrepareProposal and ProcessProposal', async () => {
     await app.finalizeBlock(finalizeRequest(1n, []));
     await app.commit();
