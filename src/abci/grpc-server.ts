@@ -26,7 +26,7 @@
  * A handler that throws fails that call with status UNKNOWN and the error
  * text (the gRPC counterpart of ResponseException).
  *
- * Defences (docs/SECURITY.md): the message size limit both ways, and mode
+ * Defences (src/abci/README.md): the message size limit both ways, and mode
  * 0600 on a unix socket. grpc-js gives a call no connection identity, so the
  * socket transport's connection roles (roles.ts) and connection cap do not
  * apply here: prefer the socket transport where others can reach the port.

@@ -1,5 +1,5 @@
 /**
- * Which ABCI connection may send which requests (docs/SECURITY.md).
+ * Which ABCI connection may send which requests (src/abci/README.md).
  *
  * CometBFT opens four connections to the app: consensus (InitChain, the
  * block lifecycle, Commit), mempool (CheckTx), query (Info, Query) and

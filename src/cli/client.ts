@@ -22,7 +22,7 @@ export function cometHomeOf(home: string): string {
 /**
  * `unix://<home>/abci.sock`: where `cmtd start` serves ABCI unless --address
  * says otherwise, and the proxy_app `cmtd init` writes. A unix socket with
- * mode 0600 lets only this user's CometBFT drive the app (docs/SECURITY.md).
+ * mode 0600 lets only this user's CometBFT drive the app (src/abci/README.md).
  */
 export function defaultAbciAddress(home: string): string {
   return `unix://${join(resolve(home), 'abci.sock')}`;

@@ -18,7 +18,7 @@ export interface NodeOptions {
   home: string;
   abci: AbciTransport;
   address: string;
-  /** ABCI server limits (docs/SECURITY.md); defaults when absent. */
+  /** ABCI server limits (src/abci/README.md); defaults when absent. */
   abciLimits?: { maxConnections?: number; maxMessageBytes?: number };
   logger: Logger;
   /** The Ethereum JSON-RPC gateway (docs/RPC.md); undefined: not served. */

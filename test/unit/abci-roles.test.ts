@@ -1,5 +1,5 @@
 /**
- * The ABCI socket server's defences (docs/SECURITY.md): block-lifecycle,
+ * The ABCI socket server's defences (src/abci/README.md): block-lifecycle,
  * mempool and snapshot requests only on the one connection that holds that
  * role, a cap on connections, a bound on a half-sent frame, and a new
  * mempool connection telling the app to start its CheckTx view over.
