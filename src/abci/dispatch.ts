@@ -79,8 +79,8 @@ export class Dispatcher {
   }
 
   /** A connection took a role (roles.ts). A new mempool connection means CometBFT's mempool is empty. */
-  connectionBound(role: ExclusiveRole): void {
-    this.logger.info('ABCI connection role taken', { role });
+  connectionBound(role: ExclusiveRole, connection: string): void {
+    this.logger.info('ABCI connection role taken', { role, connection });
     if (role === 'mempool') this.app.mempoolConnected?.();
   }
 

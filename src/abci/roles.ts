@@ -57,7 +57,7 @@ export class ConnectionRoles {
   private readonly holders = new Map<ExclusiveRole, RoleHolder>();
 
   /** @param onBound told whenever a connection takes a role (e.g. a new mempool connection). */
-  constructor(private readonly onBound: (role: ExclusiveRole) => void = () => undefined) {}
+  constructor(private readonly onBound: (role: ExclusiveRole, conn: RoleHolder) => void = () => undefined) {}
 
   /** The refusal (a message) of a request of `type` on `conn`, or undefined when it may proceed. */
   async claim(conn: RoleHolder, type: RequestType): Promise<string | undefined> {
@@ -73,7 +73,7 @@ export class ConnectionRoles {
     if (holder !== undefined) return `${type} refused on ${conn.label}: the ${role} connection is ${holder.label}`;
     this.holders.set(role, conn);
     conn.role = role;
-    this.onBound(role);
+    this.onBound(role, conn);
     return undefined;
   }
 

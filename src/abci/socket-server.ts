@@ -437,7 +437,7 @@ export class AbciSocketServer {
     this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 5000;
     this.dispatcher = new Dispatcher(options.app, new ProtocolDetector(options.defaultProtocol), this.logger);
-    this.roles = new ConnectionRoles((role) => this.dispatcher.connectionBound(role));
+    this.roles = new ConnectionRoles((role, conn) => this.dispatcher.connectionBound(role, conn.label));
     warmUpCodec();
     this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
     this.server.on('error', (err) => this.logger.error('ABCI server error', { error: err.message }));
