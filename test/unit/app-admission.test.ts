@@ -14,6 +14,7 @@ import { CmtdApp } from '../../src/app/app.js';
 import { createModules } from '../../src/app/wiring.js';
 import { CommittedStore } from '../../src/store/committed-store.js';
 import { STAKING_ADDRESS } from '../../src/system/types.js';
+import { getCreateAddress } from 'ethers';
 import { TxCode } from '../../src/tx/errors.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { benchAccounts, signLegacyTx, type BenchAccount } from '../../bench/lib/txgen.js';
@@ -160,6 +161,17 @@ describe('block admission (SPEC 9)', () => {
       assert.equal(await nonceOf(poor1.address), 0n);
       assert.equal(await nonceOf(b.address), 1n);
     });
+  });
+
+  it('judges a zero-price transaction on the state it runs in: a call into code created earlier in the block is refused', async () => {
+    await start({}, -1n);
+    // PUSH1 1 PUSH1 0 RETURN: deploys the one-byte code 0x00.
+    const create = signLegacyTx(a, { to: '0x', nonce: 0n, gasPrice: 2_000_000_000n, gasLimit: 100_000n, data: Uint8Array.from([0x60, 0x01, 0x60, 0x00, 0xf3]) });
+    const created = getCreateAddress({ from: a.address, nonce: 0 }).toLowerCase();
+    const call = free(poor1, created);
+    assert.equal((await app.processProposal(proposal([create, call]))).status, 'accept', 'on committed state the address holds no code yet');
+    assert.deepEqual(await block([create, call]), [TxCode.Ok, TxCode.GasPriceTooLow]);
+    assert.equal(await nonceOf(poor1.address), 0n);
   });
 
   describe('CheckTx', () => {
