@@ -2,7 +2,11 @@
  * ABCI listen addresses, in CometBFT's notation:
  *   tcp://host:port   (also host:port; IPv6 as tcp://[::1]:port)
  *   unix:///abs/path  (also unix://rel/path)
+ *
+ * A unix socket is created with mode 0600: only the user running cmtd (and
+ * root) can connect, so only a CometBFT run by that user can drive the app.
  */
+import { chmodSync } from 'node:fs';
 
 export type ListenAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
@@ -42,4 +46,9 @@ export function parseListenAddress(address: string): ListenAddress {
 export function formatListenAddress(a: ListenAddress): string {
   if (a.kind === 'unix') return `unix://${a.path}`;
   return a.host.includes(':') ? `tcp://[${a.host}]:${a.port}` : `tcp://${a.host}:${a.port}`;
+}
+
+/** Owner read/write only: connecting to a unix socket needs write permission on it. */
+export function makeSocketPrivate(path: string): void {
+  chmodSync(path, 0o600);
 }

@@ -13,6 +13,7 @@
  */
 import type { Logger } from '../util/logger.js';
 import type { AbciRequest, AbciResponse } from './codec.js';
+import type { ExclusiveRole } from './roles.js';
 import type { AbciApplication, AbciProtocol } from './types.js';
 
 /**
@@ -75,6 +76,12 @@ export class Dispatcher {
 
   get protocol(): AbciProtocol | undefined {
     return this.detector.current;
+  }
+
+  /** A connection took a role (roles.ts). A new mempool connection means CometBFT's mempool is empty. */
+  connectionBound(role: ExclusiveRole, connection: string): void {
+    this.logger.info('ABCI connection role taken', { role, connection });
+    if (role === 'mempool') this.app.mempoolConnected?.();
   }
 
   /** Never rejects: application errors become an `exception` response. */

@@ -25,10 +25,15 @@
  *
  * A handler that throws fails that call with status UNKNOWN and the error
  * text (the gRPC counterpart of ResponseException).
+ *
+ * Defences (src/abci/README.md): the message size limit both ways, and mode
+ * 0600 on a unix socket. grpc-js gives a call no connection identity, so the
+ * socket transport's connection roles (roles.ts) and connection cap do not
+ * apply here: prefer the socket transport where others can reach the port.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../util/logger.js';
-import { formatListenAddress, parseListenAddress, type ListenAddress } from './address.js';
+import { formatListenAddress, makeSocketPrivate, parseListenAddress, type ListenAddress } from './address.js';
 import {
   requestCodec,
   responseCodec,
@@ -207,6 +212,7 @@ export class AbciGrpcServer {
     const port = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
     });
+    if (parsed.kind === 'unix') makeSocketPrivate(parsed.path);
     this.listenAddress = parsed.kind === 'tcp' ? { kind: 'tcp', host: parsed.host, port } : parsed;
     const text = formatListenAddress(this.listenAddress);
     this.logger.info('ABCI gRPC server listening', { address: text });

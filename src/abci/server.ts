@@ -11,7 +11,7 @@
  */
 import type { Logger } from '../util/logger.js';
 import { AbciGrpcServer } from './grpc-server.js';
-import { AbciSocketServer, DEFAULT_MAX_MESSAGE_BYTES } from './socket-server.js';
+import { AbciSocketServer, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MESSAGE_BYTES } from './socket-server.js';
 import type { AbciApplication, AbciProtocol } from './types.js';
 
 export type AbciTransport = 'socket' | 'grpc';
@@ -22,8 +22,14 @@ export interface AbciServerOptions {
   address: string;
   app: AbciApplication;
   logger: Logger;
-  /** Largest message accepted or sent, in bytes (default 64 MiB). */
+  /**
+   * Largest message accepted (socket: also the most bytes buffered for a
+   * frame still arriving on one connection) or sent (gRPC), in bytes
+   * (default 32 MiB); a larger request closes its connection.
+   */
   maxMessageBytes?: number;
+  /** Socket transport: most connections open at once (default 10). */
+  maxConnections?: number;
   /**
    * Socket transport only: Commit flavour to assume before any Info or block
    * request revealed the CometBFT version (default 'v0.38').
@@ -41,7 +47,7 @@ export interface AbciServer {
   close(): Promise<void>;
 }
 
-export { DEFAULT_MAX_MESSAGE_BYTES };
+export { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MESSAGE_BYTES };
 
 export async function startAbciServer(options: AbciServerOptions): Promise<AbciServer> {
   const common = {
@@ -55,6 +61,7 @@ export async function startAbciServer(options: AbciServerOptions): Promise<AbciS
       : new AbciSocketServer({
           ...common,
           ...(options.defaultProtocol === undefined ? {} : { defaultProtocol: options.defaultProtocol }),
+          ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
         });
   let address: string;
   try {

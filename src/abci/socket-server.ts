@@ -4,8 +4,12 @@
  * Framing: every message is an unsigned varint length followed by that many
  * bytes of protobuf `tendermint.abci.Request` (responses likewise).
  *
- * CometBFT opens four connections (consensus, mempool, query, snapshot); they
- * look alike on the wire, so each is simply served on its own:
+ * CometBFT opens four connections (consensus, mempool, query, snapshot). Each
+ * is served on its own, and roles.ts decides which may send what: block
+ * lifecycle requests only on the one consensus connection, CheckTx only on
+ * the mempool one, state sync only on the snapshot one (a refused request
+ * gets a ResponseException and its connection is closed). At most
+ * `maxConnections` are open at once; more are closed on arrival.
  * - requests on one connection are processed strictly one after another and
  *   answered in FIFO order; CometBFT may pipeline many before reading answers;
  * - answers are written corked and the writes are released when a Flush is
@@ -19,12 +23,20 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import type { Logger } from '../util/logger.js';
-import { formatListenAddress, parseListenAddress, type ListenAddress } from './address.js';
+import { formatListenAddress, makeSocketPrivate, parseListenAddress, type ListenAddress } from './address.js';
 import { decodeRequest, encodeResponseFrame, warmUpCodec, type AbciResponse } from './codec.js';
 import { Dispatcher, ProtocolDetector, type ConnectionContext } from './dispatch.js';
+import { ConnectionRoles, roleOf, type ExclusiveRole, type RoleHolder } from './roles.js';
 import type { AbciApplication, AbciProtocol } from './types.js';
 
-export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest request frame (and, per connection, the most bytes buffered for a
+ * frame still arriving). It must exceed a block's FinalizeBlock request:
+ * CometBFT's default block.max_bytes is 21 MiB (22,020,096 bytes).
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+/** CometBFT opens 4; twice that covers a restart overlapping the old ones' close. */
+export const DEFAULT_MAX_CONNECTIONS = 10;
 
 /** A framing violation: the connection it happened on must be closed. */
 export class FrameError extends Error {
@@ -147,8 +159,10 @@ export class FrameDecoder {
 export interface SocketServerOptions {
   app: AbciApplication;
   logger: Logger;
-  /** Largest accepted request frame, in bytes (default 64 MiB). */
+  /** Largest accepted request frame, in bytes (default 32 MiB); a longer one closes its connection. */
   maxMessageBytes?: number;
+  /** Most connections open at once (default 10); further ones are closed on arrival. */
+  maxConnections?: number;
   /** Protocol assumed for Commit if nothing was detected yet (default 'v0.38'). */
   defaultProtocol?: AbciProtocol;
   /** Stop reading from a connection while this many requests wait (default 1024). */
@@ -159,8 +173,9 @@ export interface SocketServerOptions {
 
 let nextConnectionId = 1;
 
-class Connection {
+class Connection implements RoleHolder {
   readonly ctx: ConnectionContext;
+  role: ExclusiveRole | undefined;
   private readonly decoder: FrameDecoder;
   private readonly queue: Buffer[] = [];
   private queueHead = 0;
@@ -177,6 +192,7 @@ class Connection {
   constructor(
     private readonly socket: net.Socket,
     private readonly dispatcher: Dispatcher,
+    private readonly roles: ConnectionRoles,
     private readonly logger: Logger,
     private readonly maxFrameBytes: number,
     private readonly maxQueued: number,
@@ -207,6 +223,14 @@ class Connection {
       this.logger.info('ABCI connection closed', { connection: this.ctx.label });
     });
     this.logger.info('ABCI connection opened', { connection: this.ctx.label });
+  }
+
+  get label(): string {
+    return this.ctx.label;
+  }
+
+  get ending(): boolean {
+    return this.peerEnded || this.dead;
   }
 
   private get queueLength(): number {
@@ -267,6 +291,16 @@ class Connection {
         } catch (err) {
           this.fail('malformed request', err);
           return;
+        }
+        const role = roleOf(req.type);
+        if (role !== undefined && role !== this.role) {
+          const refusal = await this.roles.claim(this, req.type);
+          if (this.dead) return;
+          if (refusal !== undefined) {
+            this.write(this.encode({ type: 'exception', value: { error: refusal } }));
+            this.fail('request refused', new Error(refusal));
+            return;
+          }
         }
         const res = await this.dispatcher.handle(req, this.ctx);
         if (this.dead) return;
@@ -390,7 +424,9 @@ export class AbciSocketServer {
   private readonly logger: Logger;
   private readonly maxFrameBytes: number;
   private readonly maxQueued: number;
+  private readonly maxConnections: number;
   private readonly closeTimeoutMs: number;
+  private readonly roles: ConnectionRoles;
   private listenAddress: ListenAddress | undefined;
   private closing: Promise<void> | undefined;
 
@@ -398,8 +434,10 @@ export class AbciSocketServer {
     this.logger = options.logger.child({ module: 'abci' });
     this.maxFrameBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxQueued = Math.max(2, options.maxQueuedRequests ?? 1024);
+    this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 5000;
     this.dispatcher = new Dispatcher(options.app, new ProtocolDetector(options.defaultProtocol), this.logger);
+    this.roles = new ConnectionRoles((role, conn) => this.dispatcher.connectionBound(role, conn.label));
     warmUpCodec();
     this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
     this.server.on('error', (err) => this.logger.error('ABCI server error', { error: err.message }));
@@ -415,9 +453,17 @@ export class AbciSocketServer {
       socket.destroy();
       return;
     }
-    const conn = new Connection(socket, this.dispatcher, this.logger, this.maxFrameBytes, this.maxQueued);
+    if (this.connections.size >= this.maxConnections) {
+      this.logger.warn('ABCI connection refused: too many connections', { remote: socket.remoteAddress ?? 'unix', max: this.maxConnections });
+      socket.destroy();
+      return;
+    }
+    const conn = new Connection(socket, this.dispatcher, this.roles, this.logger, this.maxFrameBytes, this.maxQueued);
     this.connections.add(conn);
-    void conn.closed.then(() => this.connections.delete(conn));
+    void conn.closed.then(() => {
+      this.connections.delete(conn);
+      this.roles.release(conn);
+    });
   }
 
   /** Listens on `tcp://host:port` or `unix:///path`; resolves to the bound address (real port for port 0). */
@@ -431,9 +477,17 @@ export class AbciSocketServer {
         this.server.off('error', onError);
         resolve();
       };
-      if (parsed.kind === 'unix') this.server.listen(parsed.path, done);
-      else this.server.listen(parsed.port, parsed.host, done);
+      if (parsed.kind === 'unix') {
+        // Owner-only from the moment it exists (bind happens inside listen()), then chmod to be sure.
+        const umask = process.umask(0o177);
+        try {
+          this.server.listen(parsed.path, done);
+        } finally {
+          process.umask(umask);
+        }
+      } else this.server.listen(parsed.port, parsed.host, done);
     });
+    if (parsed.kind === 'unix') makeSocketPrivate(parsed.path);
     const bound = this.server.address();
     this.listenAddress =
       parsed.kind === 'tcp' && bound !== null && typeof bound === 'object'

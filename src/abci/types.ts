@@ -516,6 +516,13 @@ export interface AbciApplication {
   offerSnapshot?(req: RequestOfferSnapshot): Promise<ResponseOfferSnapshot>;
   loadSnapshotChunk?(req: RequestLoadSnapshotChunk): Promise<ResponseLoadSnapshotChunk>;
   applySnapshotChunk?(req: RequestApplySnapshotChunk): Promise<ResponseApplySnapshotChunk>;
+
+  /**
+   * CometBFT opened a new mempool connection (at start, or after it
+   * restarted alone): its mempool is empty, so CheckTx state kept for the old
+   * mempool must start over (socket transport).
+   */
+  mempoolConnected?(): void;
 }
 
 /** ABCI protocol generation spoken by the connected CometBFT. */

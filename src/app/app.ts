@@ -48,6 +48,7 @@ import { loadParams } from '../state/params.js';
 import type { CommittedStore, PendingRoot } from '../store/committed-store.js';
 import { Overlay, type Change } from '../store/kv.js';
 import type { SignedTx } from '../tx/decode.js';
+import { BlockAdmission, isCommonOperation, notCommonError } from '../tx/admission.js';
 import { CODESPACE, TxCode, TxError, codeName } from '../tx/errors.js';
 import { recordBlockHash } from '../evm/engine.js';
 import { checkConsensusDependencies } from '../evm/dependencies.js';
@@ -68,8 +69,8 @@ export const SOFTWARE_VERSION = '0.1.0';
 interface BlockInProgress {
   info: BlockInfo;
   rules: ChainRules;
-  freeTxs: number;
-  gasUsed: bigint;
+  /** Free slots and gas used so far (SPEC 9). */
+  admission: BlockAdmission;
   txHashes: Uint8Array[];
   /** For AppOptions.metrics: performance.now() at the start, results seen, codes of those not Ok. */
   started: number;
@@ -194,6 +195,7 @@ export class CmtdApp implements AbciApplication {
     try {
       const tx = this.senders.resolve(req.tx);
       validateStatic(tx, this.committedRules());
+      if (isFreeTx(tx) && !isCommonOperation(tx, this.check, this.modules.resolveSystem)) throw notCommonError();
       const accounts = new Accounts(this.check);
       const sender = accounts.get(tx.sender);
       validateSender(tx, sender);
@@ -209,14 +211,20 @@ export class CmtdApp implements AbciApplication {
     }
   }
 
-  // ---- proposals (SPEC 9: free slots) ---------------------------------
+  /** A new mempool (CometBFT restarted alone): forget the old mempool's reservations. */
+  mempoolConnected(): void {
+    this.check = new Overlay(this.genesis ?? this.store);
+    this.log.info('CheckTx view reset to committed state: new mempool connection', { height: this.store.height.toString() });
+  }
+
+  // ---- proposals (SPEC 9: free slots, block gas) ----------------------
 
   async prepareProposal(req: RequestPrepareProposal): Promise<ResponsePrepareProposal> {
-    const rules = this.committedRules();
+    const admission = this.committedAdmission();
     const txs: Uint8Array[] = [];
+    // A sender whose transaction is left out loses its later ones too: their nonces would not fit.
+    const skipped = new Set<Address>();
     let bytes = 0n;
-    let gas = 0n;
-    let free = 0;
     for (const raw of req.txs) {
       let tx: SignedTx;
       try {
@@ -226,23 +234,19 @@ export class CmtdApp implements AbciApplication {
       }
       // CometBFT counts each tx's protobuf framing too; 8 bytes covers it.
       const size = BigInt(raw.length) + 8n;
-      if (bytes + size > req.maxTxBytes) continue;
-      if (isFreeTx(tx)) {
-        if (free >= rules.params.free_tx_slots || tx.gasLimit > rules.params.free_tx_gas_limit) continue;
+      if (skipped.has(tx.sender) || bytes + size > req.maxTxBytes || admission.refusal(tx) !== undefined) {
+        skipped.add(tx.sender);
+        continue;
       }
-      if (rules.blockGasLimit !== null && gas + tx.gasLimit > rules.blockGasLimit) continue;
-      if (isFreeTx(tx)) free++;
+      admission.admit(tx, tx.gasLimit);
       bytes += size;
-      gas += tx.gasLimit;
       txs.push(raw);
     }
     return { txs };
   }
 
   async processProposal(req: RequestProcessProposal): Promise<ResponseProcessProposal> {
-    const rules = this.committedRules();
-    let gas = 0n;
-    let free = 0;
+    const admission = this.committedAdmission();
     for (const raw of req.txs) {
       let tx: SignedTx;
       try {
@@ -251,20 +255,20 @@ export class CmtdApp implements AbciApplication {
         this.log.warn('rejecting proposal: undecodable transaction', { height: req.height.toString(), error: (err as Error).message });
         return { status: 'reject' };
       }
-      gas += tx.gasLimit;
-      if (isFreeTx(tx)) {
-        free++;
-        if (tx.gasLimit > rules.params.free_tx_gas_limit || free > rules.params.free_tx_slots) {
-          this.log.warn('rejecting proposal: free-slot rule broken', { height: req.height.toString(), free });
-          return { status: 'reject' };
-        }
+      const refusal = admission.refusal(tx);
+      if (refusal !== undefined) {
+        this.log.warn('rejecting proposal: a transaction breaks the block rules', { height: req.height.toString(), code: codeName(refusal.code), error: refusal.message });
+        return { status: 'reject' };
       }
-    }
-    if (rules.blockGasLimit !== null && gas > rules.blockGasLimit) {
-      this.log.warn('rejecting proposal: gas limits above the block gas limit', { height: req.height.toString() });
-      return { status: 'reject' };
+      admission.admit(tx, tx.gasLimit);
     }
     return { status: 'accept' };
+  }
+
+  /** The admission rule (src/tx/admission.ts) over committed state, for the proposal steps. */
+  private committedAdmission(): BlockAdmission {
+    const state = new Overlay(this.genesis ?? this.store);
+    return new BlockAdmission(this.committedRules(), (tx) => isCommonOperation(tx, state, this.modules.resolveSystem));
   }
 
   // ---- block execution (shared by both flows) --------------------------
@@ -280,7 +284,11 @@ export class CmtdApp implements AbciApplication {
     // finished but never committed (after its own crash or a reconnect).
     this.block = new Overlay(this.genesis ?? this.store);
     recordBlockHash(this.block, height, hash); // BLOCKHASH (docs/EVM.md)
-    this.current = { info, rules: this.rulesFor(this.block), freeTxs: 0, gasUsed: 0n, txHashes: [], started: performance.now(), txResults: 0, rejectedCodes: [] };
+    const rules = this.rulesFor(this.block);
+    const block = this.block;
+    // Execution judges a zero-price transaction on the block's state as it is when the transaction runs.
+    const admission = new BlockAdmission(rules, (tx) => isCommonOperation(tx, block, this.modules.resolveSystem));
+    this.current = { info, rules, admission, txHashes: [], started: performance.now(), txResults: 0, rejectedCodes: [] };
     this.indexer.beginBlock({ info, rules: this.current.rules, hash, proposer });
     this.executed = undefined;
     this.modules.beginBlock(this.block, info, toVotes(commit), toEvidence(misbehavior));
@@ -298,19 +306,12 @@ export class CmtdApp implements AbciApplication {
     }
     current.txHashes.push(tx.hash);
     const { rules } = current;
-    if (isFreeTx(tx)) {
-      if (current.freeTxs >= rules.params.free_tx_slots) {
-        return toExecResult(rejected(new TxError(TxCode.FreeTxSlotsFull, `the block's ${rules.params.free_tx_slots} free slots are used`), tx.gasLimit), tx);
-      }
-    }
-    if (rules.blockGasLimit !== null && current.gasUsed + tx.gasLimit > rules.blockGasLimit) {
-      return toExecResult(rejected(new TxError(TxCode.BlockGasLimit, 'not enough gas left in the block'), tx.gasLimit), tx);
-    }
+    const refusal = current.admission.refusal(tx);
+    if (refusal !== undefined) return toExecResult(rejected(refusal, tx.gasLimit), tx);
     try {
       const outcome = await executeTx(tx, this.block, rules, current.info, this.modules.resolveSystem);
       if (this.testRuleOverride !== undefined && outcome.code === TxCode.Ok) this.testRuleOverride.afterTx(this.block, tx, current.info.height); // TEST ONLY
-      if (isFreeTx(tx)) current.freeTxs++;
-      current.gasUsed += outcome.gasUsed;
+      current.admission.admit(tx, outcome.gasUsed);
       return {
         code: outcome.code,
         codespace: outcome.code === TxCode.Ok ? '' : CODESPACE,
@@ -433,7 +434,8 @@ export class CmtdApp implements AbciApplication {
   }
 
   private rulesFor(state: Overlay | CommittedStore): ChainRules {
-    return { params: loadParams(state), blockGasLimit: loadBlockGasLimit(state) };
+    const params = loadParams(state);
+    return { params, blockGasLimit: loadBlockGasLimit(state, params) };
   }
 
   private committedRules(): ChainRules {

@@ -1,7 +1,9 @@
 /**
- * Consensus params the app needs after a restart: the block gas limit
- * (CometBFT `block.max_gas`, -1 = unlimited), recorded at InitChain.
+ * The block gas limit (SPEC 9): the smaller of CometBFT's consensus param
+ * `block.max_gas` (recorded at InitChain; -1 = unlimited) and the chain
+ * param `block_gas_limit`.
  */
+import { loadParams, type Params } from '../state/params.js';
 import type { KV, KVReader } from '../store/kv.js';
 
 const MAX_GAS_KEY = 'c/block_max_gas';
@@ -10,10 +12,9 @@ export function saveBlockGasLimit(kv: KV, maxGas: bigint): void {
   kv.set(MAX_GAS_KEY, Buffer.from(maxGas.toString(), 'utf8'));
 }
 
-/** The block gas limit, or null when unlimited. */
-export function loadBlockGasLimit(kv: KVReader): bigint | null {
+/** The block gas limit of the state in `kv` (`params`: its params, when already loaded). */
+export function loadBlockGasLimit(kv: KVReader, params: Params = loadParams(kv)): bigint {
   const raw = kv.get(MAX_GAS_KEY);
-  if (raw === undefined) return null;
-  const value = BigInt(Buffer.from(raw).toString('utf8'));
-  return value < 0n ? null : value;
+  const maxGas = raw === undefined ? -1n : BigInt(Buffer.from(raw).toString('utf8'));
+  return maxGas >= 0n && maxGas < params.block_gas_limit ? maxGas : params.block_gas_limit;
 }

@@ -19,6 +19,15 @@ export function cometHomeOf(home: string): string {
   return join(home, 'cometbft');
 }
 
+/**
+ * `unix://<home>/abci.sock`: where `cmtd start` serves ABCI unless --address
+ * says otherwise, and the proxy_app `cmtd init` writes. A unix socket with
+ * mode 0600 lets only this user's CometBFT drive the app (src/abci/README.md).
+ */
+export function defaultAbciAddress(home: string): string {
+  return `unix://${join(resolve(home), 'abci.sock')}`;
+}
+
 /** The genesis file commands use when --genesis is not given. */
 export function defaultGenesisPath(home: string): string {
   return join(cometHomeOf(home), 'config', 'genesis.json');

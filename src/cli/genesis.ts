@@ -25,6 +25,7 @@ import { homeOption, outputOption } from './options.js';
 /** The parts of a CometBFT genesis.json these commands read; the rest is kept as it is. */
 export interface GenesisDoc {
   chain_id?: string;
+  consensus_params?: { block?: { max_bytes?: string; max_gas?: string; [k: string]: unknown }; [k: string]: unknown };
   validators?: Array<{ address?: string; pub_key: { type?: string; value: string }; power: string; name?: string }> | null;
   app_state?: unknown;
   [field: string]: unknown;

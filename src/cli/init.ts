@@ -5,8 +5,9 @@
  *     data/                      cmtd's state (data/state.db, written by `cmtd start`)
  *     keys/                      account keys, keystore v3 (`cmtd keys`)
  *     cometbft/                  CometBFT's home, when a cometbft binary is available:
- *       config/config.toml       proxy_app tcp://127.0.0.1:26658 (cmtd start's default)
- *       config/genesis.json      chain id, this node as the CometBFT validator, app_state = defaults
+ *       config/config.toml       proxy_app unix://<home>/abci.sock (cmtd start's default)
+ *       config/genesis.json      chain id, this node as the CometBFT validator, app_state = defaults,
+ *                                consensus_params.block.max_gas = the default block_gas_limit
  *       config/priv_validator_key.json, node_key.json
  *       data/
  */
@@ -14,7 +15,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { cometbftBinary, cometbftInit, readValidatorKey, setTomlValue } from '../localnet/cometbft.js';
-import { cometHomeOf, homeHint, keysDir } from './client.js';
+import { DEFAULT_BLOCK_GAS_LIMIT } from '../state/params.js';
+import { cometHomeOf, defaultAbciAddress, homeHint, keysDir } from './client.js';
 import { opt } from './flags.js';
 import { printJson } from './format.js';
 import { defaultAppState, readGenesisFile, validateGenesisDoc, writeGenesisFile } from './genesis.js';
@@ -70,13 +72,15 @@ export async function initHome(flags: InitFlags): Promise<InitResult> {
   const configPath = join(cometHome, 'config', 'config.toml');
   let config = readFileSync(configPath, 'utf8');
   config = setTomlValue(config, '', 'moniker', flags.moniker);
-  config = setTomlValue(config, '', 'proxy_app', 'tcp://127.0.0.1:26658');
+  config = setTomlValue(config, '', 'proxy_app', defaultAbciAddress(home));
   config = setTomlValue(config, 'tx_index', 'indexer', 'kv'); // `cmtd tx` finds its transactions by hash
   writeFileSync(configPath, config);
 
   const doc = readGenesisFile(genesisPath);
   doc.chain_id = flags.chainId;
   doc.app_state = defaultAppState();
+  // SPEC 9: CometBFT's block gas limit is the app's (its own default, -1, is unlimited).
+  doc.consensus_params = { ...doc.consensus_params, block: { ...doc.consensus_params?.block, max_gas: DEFAULT_BLOCK_GAS_LIMIT.toString() } };
   for (const v of doc.validators ?? []) v.name = flags.moniker;
   validateGenesisDoc(doc); // the default must be one the node accepts
   writeGenesisFile(genesisPath, doc);

@@ -1,5 +1,7 @@
 /** `cmtd start`: serve the application to a CometBFT node. */
 import { Command, Option } from 'commander';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MESSAGE_BYTES } from '../abci/index.js';
+import { defaultAbciAddress } from './client.js';
 import { homeOption } from './options.js';
 import { startNode, type AbciTransport } from '../node/run.js';
 import { DEFAULT_RPC_LIMITS } from '../rpc/index.js';
@@ -15,7 +17,9 @@ export function logOptions(command: Command): Command {
 interface StartFlags {
   home: string;
   abci: AbciTransport;
-  address: string;
+  address?: string;
+  abciMaxConnections: string;
+  abciMaxMessageBytes: string;
   rpcAddress: string;
   cometRpc: string;
   rpcMaxBodyBytes: string;
@@ -44,7 +48,19 @@ export function registerStart(program: Command): void {
     .description('serve the application to CometBFT over ABCI (run `cometbft node --proxy_app <address>` beside it)')
     .addOption(homeOption())
     .addOption(new Option('--abci <transport>', 'ABCI transport').choices(['socket', 'grpc']).env('CMTD_ABCI').default('socket'))
-    .addOption(new Option('--address <url>', 'ABCI listen address: tcp://host:port or unix:///path').env('CMTD_ADDRESS').default('tcp://127.0.0.1:26658'))
+    .addOption(
+      new Option('--address <url>', 'ABCI listen address: unix:///path (mode 0600: only this user can connect) or tcp://host:port (any local user can connect to loopback)')
+        .env('CMTD_ADDRESS')
+        .default(undefined, 'unix://<home>/abci.sock'),
+    )
+    .addOption(
+      new Option('--abci-max-connections <n>', 'most ABCI connections open at once (CometBFT opens 4)').env('CMTD_ABCI_MAX_CONNECTIONS').default(String(DEFAULT_MAX_CONNECTIONS)),
+    )
+    .addOption(
+      new Option('--abci-max-message-bytes <n>', "largest ABCI request (must exceed CometBFT's block.max_bytes); a larger one closes its connection")
+        .env('CMTD_ABCI_MAX_MESSAGE_BYTES')
+        .default(String(DEFAULT_MAX_MESSAGE_BYTES)),
+    )
     .addOption(
       new Option('--rpc-address <host:port>', "Ethereum JSON-RPC (HTTP + WebSocket) listen address; '' disables it")
         .env('CMTD_RPC_ADDRESS')
@@ -102,7 +118,11 @@ export function registerStart(program: Command): void {
     const node = await startNode({
       home: flags.home,
       abci: flags.abci,
-      address: flags.address,
+      address: flags.address ?? defaultAbciAddress(flags.home),
+      abciLimits: {
+        maxConnections: positiveInt(flags.abciMaxConnections, '--abci-max-connections'),
+        maxMessageBytes: positiveInt(flags.abciMaxMessageBytes, '--abci-max-message-bytes'),
+      },
       logger,
       ...(rpc === undefined ? {} : { rpc }),
       ...(flags.metricsAddress === '' ? {} : { metrics: { address: flags.metricsAddress } }),

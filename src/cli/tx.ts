@@ -167,7 +167,8 @@ const CHECK_HINTS: Partial<Record<number, string>> = {
   [TxCode.NonceTooLow]: 'a transaction of this account may still be pending: wait for it, or pass --nonce',
   [TxCode.NonceTooHigh]: 'pass the account nonce shown by cmtd query account, or leave out --nonce',
   [TxCode.InsufficientFunds]: 'the account cannot pay value + gas limit × gas price: fund it (cmtd query account shows its balance)',
-  [TxCode.GasPriceTooLow]: "leave out --gas-price to pay min_gas_price, or use --gas-price 0 for a free slot",
+  [TxCode.GasPriceTooLow]: 'leave out --gas-price to pay min_gas_price; --gas-price 0 (a free slot) is only for transfers to addresses without code and staking/governance calls',
+  [TxCode.FreeTxSlotsFull]: "the block's free slots are taken (one per sender per block): wait for the next block, or pay a gas price",
   [TxCode.FreeTxGasLimit]: 'a free transaction must stay within free_tx_gas_limit: lower --gas-limit or pay a gas price',
   [TxCode.IntrinsicGas]: 'raise --gas-limit, or leave it out to use the computed one',
 };

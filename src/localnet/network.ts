@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HDNodeWallet, Mnemonic } from 'ethers';
-import { CMT } from '../state/params.js';
+import { CMT, DEFAULT_BLOCK_GAS_LIMIT } from '../state/params.js';
 import {
   cometbftBinary,
   cometbftInit,
@@ -73,6 +73,8 @@ export interface LocalnetOptions {
   cometVersion?: CometVersion;
   /** ABCI transport of node i. */
   abci?: AbciTransport | ((index: number) => AbciTransport);
+  /** Serve ABCI on TCP loopback also for the socket transport (default: a unix socket). */
+  abciTcp?: boolean;
   /** CometBFT timeout_commit, e.g. '1s'. */
   blockTime?: string;
   /** Funded development accounts (the DEV_MNEMONIC's first N). */
@@ -84,7 +86,7 @@ export interface LocalnetOptions {
    * Default: free ports picked at random (tests).
    */
   basePort?: number;
-  /** Block gas limit (consensus params block.max_gas). */
+  /** CometBFT's consensus param block.max_gas (default: the default param block_gas_limit, SPEC 9). */
   maxGas?: bigint;
   /** Builds genesis app_state; default: funded dev accounts and default params. */
   appState?: (ctx: AppStateContext) => unknown;
@@ -103,6 +105,8 @@ export interface LocalNode {
   rpcPort: number;
   p2pPort: number;
   abciPort: number;
+  /** cmtd's ABCI listen address: unix:///…/cmtd/abci.sock, or tcp://127.0.0.1:<abciPort> (gRPC, docker). */
+  abciAddress: string;
   /** Port of cmtd's Ethereum JSON-RPC gateway (HTTP and WebSocket); undefined for a localnet created before it existed. */
   ethRpcPort?: number;
   /** http://127.0.0.1:<ethRpcPort> */
@@ -116,10 +120,39 @@ export interface LocalNode {
 interface LocalnetManifest {
   chainId: string;
   cometVersion: CometVersion;
-  nodes: Array<{ index: number; rpcPort: number; p2pPort: number; abciPort: number; ethRpcPort?: number; abci: AbciTransport; role?: NodeRole }>;
+  nodes: Array<{
+    index: number;
+    rpcPort: number;
+    p2pPort: number;
+    abciPort: number;
+    /** cmtd's ABCI listen address (its cometbft's proxy_app); absent in older localnets: tcp://127.0.0.1:<abciPort>. */
+    abciAddress?: string;
+    ethRpcPort?: number;
+    abci: AbciTransport;
+    role?: NodeRole;
+  }>;
   accounts: DevAccount[];
   /** Configured for docker-compose.yml (LocalnetOptions.docker). */
   docker?: boolean;
+}
+
+/** Longest unix socket path the OS takes (sun_path is 108 bytes on Linux, 104 on macOS). */
+const MAX_SOCKET_PATH = 100;
+
+/**
+ * Where node i's cmtd serves ABCI: a unix socket (mode 0600) in its cmtd
+ * home, so no other user of the machine can reach it; TCP on loopback for
+ * gRPC, inside docker (the entrypoint's choice) and when the path would be
+ * too long for a socket.
+ */
+function localAbciAddress(home: string, abci: AbciTransport, port: number, tcp: boolean): string {
+  const socket = join(home, 'cmtd', 'abci.sock');
+  if (abci === 'socket' && !tcp && socket.length <= MAX_SOCKET_PATH) return `unix://${socket}`;
+  return `tcp://127.0.0.1:${port}`;
+}
+
+function abciAddressOf(node: { abciAddress?: string; abciPort: number }): string {
+  return node.abciAddress ?? `tcp://127.0.0.1:${node.abciPort}`;
 }
 
 /** The host name of node i inside docker-compose.yml (its service name). */
@@ -243,13 +276,19 @@ export class Localnet {
               abciPort: options.basePort + 10 * i + 8,
               ethRpcPort: options.basePort + 10 * i + 9,
             };
-      manifestNodes.push({ index: i, ...ports, abci, role: i < options.nodes ? 'validator' : 'candidate' });
+      manifestNodes.push({
+        index: i,
+        ...ports,
+        abciAddress: localAbciAddress(home, abci, ports.abciPort, (options.docker ?? false) || (options.abciTcp ?? false)),
+        abci,
+        role: i < options.nodes ? 'validator' : 'candidate',
+      });
       ids.push(await nodeId(binary, home));
     }
     const keys = manifestNodes.map((n) => readValidatorKey(join(dir, `node${n.index}`)));
     const genesis = readGenesis(join(dir, 'node0'));
     genesis.chain_id = chainId;
-    genesis.consensus_params.block.max_gas = (options.maxGas ?? 500_000_000n).toString();
+    genesis.consensus_params.block.max_gas = (options.maxGas ?? DEFAULT_BLOCK_GAS_LIMIT).toString();
     const validatorKeys = keys.slice(0, options.nodes);
     genesis.validators = validatorKeys.map((key, i) => ({
       address: key.address,
@@ -266,7 +305,7 @@ export class Localnet {
       configureNode(home, {
         moniker: `node${node.index}`,
         // CometBFT's gRPC client takes host:port; its socket client takes a URL.
-        proxyApp: node.abci === 'grpc' ? `127.0.0.1:${node.abciPort}` : `tcp://127.0.0.1:${node.abciPort}`,
+        proxyApp: node.abci === 'grpc' ? `127.0.0.1:${node.abciPort}` : abciAddressOf(node),
         abci: node.abci,
         rpcPort: node.rpcPort,
         p2pPort: node.p2pPort,
@@ -296,6 +335,7 @@ export class Localnet {
       const cmtdHome = join(home, 'cmtd');
       return {
         ...n,
+        abciAddress: abciAddressOf(n),
         role: n.role ?? 'validator',
         home,
         cmtdHome,
@@ -313,7 +353,7 @@ export class Localnet {
             '--abci',
             n.abci,
             '--address',
-            `tcp://127.0.0.1:${n.abciPort}`,
+            abciAddressOf(n),
             '--rpc-address',
             n.ethRpcPort === undefined ? '' : `127.0.0.1:${n.ethRpcPort}`,
             '--comet-rpc',

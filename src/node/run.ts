@@ -18,6 +18,8 @@ export interface NodeOptions {
   home: string;
   abci: AbciTransport;
   address: string;
+  /** ABCI server limits (src/abci/README.md); defaults when absent. */
+  abciLimits?: { maxConnections?: number; maxMessageBytes?: number };
   logger: Logger;
   /** The Ethereum JSON-RPC gateway (docs/RPC.md); undefined: not served. */
   rpc?: NodeRpcOptions;
@@ -66,7 +68,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const modules = createModules();
   const metrics = options.metrics === undefined ? undefined : new NodeMetrics({ store, modules, logger });
   const app = new CmtdApp({ store, modules, logger, ...(metrics === undefined ? {} : { metrics }) });
-  const server = await startAbciServer({ transport: options.abci, address: options.address, app, logger });
+  const server = await startAbciServer({ transport: options.abci, address: options.address, app, logger, ...options.abciLimits });
   logger.info('ABCI server listening', { module: 'node', transport: options.abci, address: server.address });
   let rpc: RpcGateway | undefined;
   if (options.rpc !== undefined) {

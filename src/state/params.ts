@@ -33,18 +33,20 @@ export interface Params {
   free_tx_slots: number;
   free_tx_gas_limit: bigint;
   proposal_period_s: bigint;
-  /** Most gas a block may use (SPEC 9); param name `block_gas_limit`. */
-  blockGasLimit: bigint;
+  /** Most gas a block may use (SPEC 9), whatever CometBFT's max_gas says. */
+  block_gas_limit: bigint;
   /** Lower-case 0x address; '' when the genesis sets none (no foundation powers). */
   foundation_address: string;
   chain_id: bigint;
 }
 
-/** A field of Params (its param name, as in genesis and proposals, is `paramJsonName(field)`). */
 export type ParamName = keyof Params;
 
-/** Default block gas limit (SPEC 9; block admission may tune it). */
-export const DEFAULT_BLOCK_GAS_LIMIT = 30_000_000n;
+/**
+ * Default block gas limit: a block of the cheapest-per-gas EVM loops executes
+ * in well under the reference 10 s block (BENCHMARKS.md, `npm run bench -- blockgas`).
+ */
+export const DEFAULT_BLOCK_GAS_LIMIT = 15_000_000n;
 
 /** The hard ceiling on both inflation rates (SPEC 3): governance may only lower them. */
 export const MAX_INFLATION_RATE_BP = 800;
@@ -74,7 +76,7 @@ export const DEFAULT_PARAMS: Readonly<Params> = Object.freeze({
   free_tx_slots: 100,
   free_tx_gas_limit: 500_000n,
   proposal_period_s: 604_800n,
-  blockGasLimit: DEFAULT_BLOCK_GAS_LIMIT,
+  block_gas_limit: DEFAULT_BLOCK_GAS_LIMIT,
   foundation_address: '',
   chain_id: 18n,
 });
@@ -101,8 +103,6 @@ interface Rule {
   max?: bigint;
   /** How the bounds read in an error and in docs, when plain digits would not help. */
   range?: string;
-  /** Param name when it differs from the field. */
-  json?: string;
 }
 
 const BP_MAX = 10_000n;
@@ -134,17 +134,12 @@ const RULES: Record<ParamName, Rule> = {
   free_tx_slots: { kind: 'int', min: 0n, max: 10_000n },
   free_tx_gas_limit: { kind: 'bigint', min: 21_000n, max: 1_000_000_000n },
   proposal_period_s: { kind: 'bigint', min: 1n, max: 90n * DAY, range: '1 s … 90 days (7776000 s)' },
-  blockGasLimit: { kind: 'bigint', min: 1_000_000n, max: 1_000_000_000n, json: 'block_gas_limit' },
+  block_gas_limit: { kind: 'bigint', min: 1_000_000n, max: 1_000_000_000n },
   foundation_address: { kind: 'address' },
   chain_id: { kind: 'bigint', min: 1n, max: 2n ** 53n },
 };
 
-/** The param name of a field, as genesis, proposals and queries write it. */
-export function paramJsonName(field: ParamName): string {
-  return RULES[field].json ?? field;
-}
-
-const FIELDS = new Map<string, ParamName>((Object.keys(RULES) as ParamName[]).map((f) => [paramJsonName(f), f]));
+const FIELDS = new Map<string, ParamName>((Object.keys(RULES) as ParamName[]).map((f) => [f, f]));
 
 /** Every field, in the order of their param names. */
 export const PARAM_NAMES: readonly ParamName[] = [...FIELDS.keys()].sort().map((n) => FIELDS.get(n)!);
@@ -170,7 +165,7 @@ const ADDRESS_RE = /^0x[0-9a-f]{40}$/;
 export function parseParamValue<K extends ParamName>(field: K, raw: string | number | boolean): Params[K] {
   const rule = RULES[field];
   if (rule === undefined) throw new ParamError(field, 'unknown parameter');
-  const name = paramJsonName(field);
+  const name: string = field;
   const text = String(raw).trim();
   switch (rule.kind) {
     case 'bool': {
@@ -201,8 +196,8 @@ export function validateParams(params: Params): void {
   if (params.address_min_stake > params.address_max_stake) {
     throw new ParamError('address_min_stake', `${params.address_min_stake} must not exceed address_max_stake (${params.address_max_stake})`);
   }
-  if (params.free_tx_gas_limit > params.blockGasLimit) {
-    throw new ParamError('free_tx_gas_limit', `${params.free_tx_gas_limit} must not exceed block_gas_limit (${params.blockGasLimit})`);
+  if (params.free_tx_gas_limit > params.block_gas_limit) {
+    throw new ParamError('free_tx_gas_limit', `${params.free_tx_gas_limit} must not exceed block_gas_limit (${params.block_gas_limit})`);
   }
   if (BigInt(params.slash_ratio_bp) * BigInt(params.max_slash_blocks) > BP_MAX) {
     throw new ParamError('slash_ratio_bp', `slash_ratio_bp × max_slash_blocks (the byzantine slash) must not exceed 10000 bp (100%)`);
@@ -218,7 +213,7 @@ export function paramsToJson(params: Params): Record<string, string | number | b
   const out: Record<string, string | number | boolean> = {};
   for (const field of PARAM_NAMES) {
     const value = params[field];
-    out[paramJsonName(field)] = typeof value === 'bigint' ? value.toString() : value;
+    out[field] = typeof value === 'bigint' ? value.toString() : value;
   }
   return out;
 }

@@ -22,11 +22,11 @@ export enum TxCode {
   IntrinsicGas = 7,
   /** Gas limit above the block gas limit, or the block has no gas left for it. */
   BlockGasLimit = 8,
-  /** Gas price below min_gas_price (and not zero). */
+  /** Gas price below min_gas_price and not zero, or zero for a transaction that is not a common operation (SPEC 9). */
   GasPriceTooLow = 9,
   /** A zero-price transaction asks for more than free_tx_gas_limit. */
   FreeTxGasLimit = 10,
-  /** The block already holds free_tx_slots zero-price transactions. */
+  /** The block already holds free_tx_slots zero-price transactions, or one from this sender. */
   FreeTxSlotsFull = 11,
   /** Executed and reverted (system-call refusal or EVM revert); gas was charged. */
   Reverted = 12,

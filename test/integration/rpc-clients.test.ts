@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { privateKeyToAccount } from 'viem/accounts';
 import { loadContract, type CompiledContract } from '../../src/evm/contracts.js';
 import type { LocalNode } from '../../src/localnet/network.js';
+import { DEFAULT_BLOCK_GAS_LIMIT } from '../../src/state/params.js';
 import { balance, startLocalnet, GWEI } from '../support/chain.js';
 
 /** The example ERC-20 (contracts/LoyaltyToken.sol), when it compiles here; the contract tests skip otherwise. */
@@ -68,7 +69,7 @@ describe('JSON-RPC gateway with ethers and viem (one node)', { timeout: 300_000 
     const comet = await node.rpc.block(BigInt(height));
     assert.equal(block.hash, `0x${comet.block_id.hash.toLowerCase()}`, 'the block hash is CometBFT\'s');
     assert.equal(block.baseFeePerGas, 2n * GWEI);
-    assert.equal(block.gasLimit, 500_000_000n);
+    assert.equal(block.gasLimit, DEFAULT_BLOCK_GAS_LIMIT, 'the genesis max_gas and the param agree');
     const parent = await provider.getBlock(height - 1);
     assert.equal(block.parentHash, parent!.hash);
     assert.equal(block.timestamp, Math.floor(Date.parse(comet.block.header.time) / 1000));

@@ -8,14 +8,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import winston from 'winston';
 import Transport from 'winston-transport';
-import {
-  decodeResponse,
-  encodeRequest,
-  encodeRequestFrame,
-  type AbciRequest,
-  type AbciResponse,
-} from '../../src/abci/codec.js';
+import { encodeRequest, encodeRequestFrame, type AbciRequest } from '../../src/abci/codec.js';
 import { startAbciServer, type AbciServer } from '../../src/abci/server.js';
+import { AbciClient as Client } from '../support/abci-client.js';
 import { FrameDecoder, FrameError } from '../../src/abci/socket-server.js';
 import type { AbciApplication, RequestFinalizeBlock } from '../../src/abci/types.js';
 
@@ -115,70 +110,6 @@ class TestApp implements AbciApplication {
       this.commitV037Calls++;
       return { retainHeight: 0n, data: new Uint8Array([0xab, 0xcd]) };
     });
-}
-
-/** Socket client speaking the ABCI framing; responses are read in order. */
-class Client {
-  private readonly decoder = new FrameDecoder(256 * 1024 * 1024);
-  private readonly responses: AbciResponse[] = [];
-  private readonly waiters: ((r: AbciResponse | undefined) => void)[] = [];
-  private ended = false;
-  readonly closed: Promise<void>;
-
-  private constructor(readonly socket: net.Socket) {
-    socket.setNoDelay(true);
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.on('data', (chunk: Buffer) => {
-      for (const frame of this.decoder.push(chunk)) {
-        const res = decodeResponse(frame);
-        const w = this.waiters.shift();
-        if (w) w(res);
-        else this.responses.push(res);
-      }
-    });
-    socket.on('error', () => undefined);
-    socket.once('close', () => {
-      this.ended = true;
-      for (const w of this.waiters.splice(0)) w(undefined);
-    });
-  }
-
-  static async connect(address: string): Promise<Client> {
-    const socket = address.startsWith('unix://')
-      ? net.connect(address.slice('unix://'.length))
-      : net.connect(Number(address.split(':').pop()), '127.0.0.1');
-    await once(socket, 'connect');
-    return new Client(socket);
-  }
-
-  send(...reqs: AbciRequest[]): void {
-    this.socket.write(Buffer.concat(reqs.map((r) => encodeRequestFrame(r))));
-  }
-
-  writeRaw(bytes: Uint8Array): Promise<void> {
-    return new Promise((resolve) => this.socket.write(bytes, () => resolve()));
-  }
-
-  /** Next response in FIFO order; undefined if the connection closed first. */
-  next(): Promise<AbciResponse | undefined> {
-    const r = this.responses.shift();
-    if (r) return Promise.resolve(r);
-    if (this.ended) return Promise.resolve(undefined);
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
-  async call(req: AbciRequest): Promise<AbciResponse> {
-    this.send(req, { type: 'flush', value: {} });
-    const res = await this.next();
-    const flush = await this.next();
-    assert.equal(flush?.type, 'flush');
-    assert.ok(res);
-    return res;
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
 }
 
 const flush: AbciRequest = { type: 'flush', value: {} };
@@ -314,8 +245,9 @@ describe('ABCI socket server', () => {
 
   it('keeps connections independent and each in order', async () => {
     const [a, b] = await Promise.all([Client.connect(server.address), Client.connect(server.address)]);
+    // Query requests: any connection may send them (CheckTx belongs to the one mempool connection).
     const reqs = (tag: number): AbciRequest[] =>
-      Array.from({ length: 50 }, (_, i) => ({ type: 'checkTx', value: { tx: new Uint8Array([i % 5, tag, i]), type: 'new' } }) as AbciRequest);
+      Array.from({ length: 50 }, (_, i) => ({ type: 'query', value: { data: new Uint8Array([i % 5, tag, i]), path: '/ok', height: 0n, prove: false } }) as AbciRequest);
     a.send(...reqs(1), flush);
     b.send(...reqs(2), flush);
     for (const [c, tag] of [
@@ -324,8 +256,8 @@ describe('ABCI socket server', () => {
     ] as const) {
       for (let i = 0; i < 50; i++) {
         const res = await c.next();
-        assert.ok(res?.type === 'checkTx');
-        assert.deepEqual([...(res.value.data ?? [])], [i % 5, tag, i]);
+        assert.ok(res?.type === 'query');
+        assert.deepEqual([...(res.value.value ?? [])], [i % 5, tag, i]);
       }
       assert.equal((await c.next())?.type, 'flush');
     }

@@ -97,11 +97,26 @@ describe('CmtdApp', () => {
     assert.equal(recheck.code, 0, recheck.log);
   });
 
+  it('starts the CheckTx view over when a new mempool connection arrives (CometBFT restarted, its mempool empty)', async () => {
+    await app.finalizeBlock(finalizeRequest(1n, []));
+    await app.commit();
+    for (let nonce = 0n; nonce < 2n; nonce++) {
+      assert.equal((await app.checkTx({ tx: signLegacyTransfer(alice!, bob!.address, 1n, nonce), type: 'new' })).code, 0);
+    }
+    app.mempoolConnected();
+    const gapped = await app.checkTx({ tx: signLegacyTransfer(alice!, bob!.address, 1n, 2n), type: 'new' });
+    assert.equal(gapped.code, 5, 'nonce 2 needs nonces 0 and 1, which the new mempool does not hold');
+    assert.equal((await app.checkTx({ tx: signLegacyTransfer(alice!, bob!.address, 1n, 0n), type: 'new' })).code, 0);
+    assert.equal(app.pendingNonce(alice!.address), 1n);
+  });
+
   it('enforces the free-slot rule in PrepareProposal and ProcessProposal', async () => {
     await app.finalizeBlock(finalizeRequest(1n, []));
     await app.commit();
-    const free = [0n, 1n, 2n].map((n) => signLegacyTransfer(alice!, bob!.address, 1n, n, 18n, 0n));
-    const paid = signLegacyTransfer(bob!, alice!.address, 0n, 0n);
+    // Three senders, zero-price transfers to an address without code (bob holds nothing, so none pays).
+    const [carol, dave] = benchAccounts(2, 'app-test-free');
+    const free = [alice!, carol!, dave!].map((from) => signLegacyTransfer(from, bob!.address, 0n, 0n, 18n, 0n));
+    const paid = signLegacyTransfer(alice!, bob!.address, 0n, 1n);
     const prepared = await app.prepareProposal({
       maxTxBytes: 1_000_000n,
       txs: [...free, paid, Uint8Array.from([1, 2, 3])],

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { defaultAppState, validateGenesisDoc, type GenesisDoc } from '../../src/cli/genesis.js';
 import { cometbftBinary } from '../../src/localnet/cometbft.js';
+import { DEFAULT_BLOCK_GAS_LIMIT } from '../../src/state/params.js';
 
 const run = promisify(execFile);
 const CMT = 10n ** 18n;
@@ -180,6 +181,10 @@ describe('cmtd genesis', () => {
     const result = JSON.parse(init.stdout) as { genesis: string; keysDir: string; dataDir: string };
     assert.ok(existsSync(result.keysDir) && existsSync(result.dataDir));
     assert.equal(result.genesis, join(home, 'cometbft', 'config', 'genesis.json'));
+    const written = JSON.parse(readFileSync(result.genesis, 'utf8')) as { consensus_params: { block: { max_gas: string } } };
+    assert.equal(written.consensus_params.block.max_gas, DEFAULT_BLOCK_GAS_LIMIT.toString(), 'CometBFT and the app share one block gas limit (SPEC 9)');
+    const config = readFileSync(join(home, 'cometbft', 'config', 'config.toml'), 'utf8');
+    assert.match(config, new RegExp(`^proxy_app = "unix://${join(home, 'abci.sock')}"$`, 'm'), "cmtd start's default ABCI address");
     const validated = await cmtd(['genesis', 'validate', '--home', home]);
     assert.equal(validated.code, 0, validated.stderr);
     assert.match(validated.stdout, /is valid\nchain id +init-test/);

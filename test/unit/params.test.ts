@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseAppGenesis } from '../../src/app/genesis.js';
-import { CMT, DEFAULT_BLOCK_GAS_LIMIT, DEFAULT_PARAMS, PARAM_NAMES, paramJsonName, paramRange, paramsFromJson, paramsToJson } from '../../src/state/params.js';
+import { CMT, DEFAULT_BLOCK_GAS_LIMIT, DEFAULT_PARAMS, PARAM_NAMES, paramRange, paramsFromJson, paramsToJson } from '../../src/state/params.js';
 
 const genesis = (params: Record<string, unknown>): unknown => parseAppGenesis(Buffer.from(JSON.stringify({ params })));
 
@@ -21,16 +21,16 @@ describe('param ranges', () => {
   });
 
   it('block_gas_limit: default DEFAULT_BLOCK_GAS_LIMIT, set and read by its param name', () => {
-    assert.equal(DEFAULT_PARAMS.blockGasLimit, DEFAULT_BLOCK_GAS_LIMIT);
+    assert.equal(DEFAULT_PARAMS.block_gas_limit, DEFAULT_BLOCK_GAS_LIMIT);
     assert.equal(paramsToJson(DEFAULT_PARAMS).block_gas_limit, DEFAULT_BLOCK_GAS_LIMIT.toString());
-    assert.equal(paramsFromJson({ block_gas_limit: '50000000' }).blockGasLimit, 50_000_000n);
+    assert.equal(paramsFromJson({ block_gas_limit: '50000000' }).block_gas_limit, 50_000_000n);
     assert.equal(paramsToJson(DEFAULT_PARAMS).blocks_per_year, undefined);
   });
 
   it('every numeric param has a range, and docs/GOVERNANCE.md lists each with it', () => {
     const docs = readFileSync('docs/GOVERNANCE.md', 'utf8');
     for (const field of PARAM_NAMES) {
-      const name = paramJsonName(field);
+      const name = field;
       const value = DEFAULT_PARAMS[field];
       if (typeof value === 'number' || typeof value === 'bigint') assert.ok(paramRange(field) !== undefined, `${name} has a range`);
       const row = docs.split('\n').find((l) => l.startsWith(`| \`${name}\``));

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { WebSocket } from 'ws';
 import { Transaction } from 'ethers';
+import { DEFAULT_BLOCK_GAS_LIMIT } from '../../src/state/params.js';
 import { blockHash, CMT, GWEI, LOG_TOPIC, LOGGER_ADDRESS, startHarness, type Harness } from '../support/rpc-harness.js';
 
 const hex = (b: Uint8Array): string => `0x${Buffer.from(b).toString('hex')}`;
@@ -108,7 +109,7 @@ describe('JSON-RPC gateway (in-process chain)', { timeout: 120_000 }, () => {
     const block = (await h.rpc('eth_getBlockByNumber', ['latest', false])).result as Record<string, unknown>;
     assert.deepEqual(block.transactions, hashes);
     assert.equal(block.gasUsed, `0x${(3 * 21_000).toString(16)}`);
-    assert.equal(block.gasLimit, `0x${(30_000_000).toString(16)}`);
+    assert.equal(block.gasLimit, `0x${DEFAULT_BLOCK_GAS_LIMIT.toString(16)}`, 'the smaller of max_gas (30M) and block_gas_limit');
     assert.equal(block.baseFeePerGas, `0x${(2n * GWEI).toString(16)}`);
     assert.equal(block.parentHash, hex(blockHash(height - 1n)));
     assert.equal(block.timestamp, `0x${(1_700_000_000n + height).toString(16)}`);

@@ -1,0 +1,89 @@
+/**
+ * Which transactions may join a block (SPEC 9): the free-slot rule and the
+ * block gas limit. One rule, used by PrepareProposal (to build a block),
+ * ProcessProposal (to vote on one) and block execution (FinalizeBlock /
+ * DeliverTx), so the three can never disagree.
+ *
+ * Free slots: a zero-price transaction must be a common operation (a plain
+ * CMT transfer to an address without code, or a call to a system address),
+ * ask for at most `free_tx_gas_limit` gas, and find a slot: at most
+ * `free_tx_slots` per block and one per sender per block.
+ *
+ * Block gas: the gas counted so far plus this transaction's gas limit must
+ * not exceed the block gas limit. The proposal steps count gas limits (as
+ * CometBFT does); execution counts the gas transactions really used.
+ */
+import type { Address } from '../state/accounts.js';
+import { Accounts } from '../state/accounts.js';
+import type { KV } from '../store/kv.js';
+import type { SignedTx } from './decode.js';
+import { TxCode, TxError } from './errors.js';
+import { isPrecompile, type ChainRules, type SystemContractResolver } from './executor.js';
+import { isFreeTx } from './gas.js';
+
+/**
+ * Whether `tx` is a common operation (SPEC 9) on `state`: a call to a system
+ * address, or a transfer to an address that holds no code and is no
+ * precompile. Contract creation and calls into code are not.
+ */
+export function isCommonOperation(tx: SignedTx, state: KV, resolveSystem: SystemContractResolver): boolean {
+  const to = tx.to;
+  if (to === null) return false;
+  if (resolveSystem(to, state) !== undefined) return true;
+  if (isPrecompile(to)) return false;
+  return new Accounts(state).get(to).codeHash.length === 0;
+}
+
+/** The refusal of a zero-price transaction that is not a common operation (CheckTx and blocks alike). */
+export function notCommonError(): TxError {
+  return new TxError(
+    TxCode.GasPriceTooLow,
+    'a zero-price transaction must be a plain transfer to an address without code or a call to a system address; contract creation and calls into contract code pay a gas price',
+  );
+}
+
+/** The admission state of one block being built, checked or executed. */
+export class BlockAdmission {
+  private gas = 0n;
+  private freeTxs = 0;
+  private readonly freeSenders = new Set<Address>();
+
+  /**
+   * @param isCommon tells whether a zero-price transaction is a common
+   *   operation, on the state the caller admits against.
+   */
+  constructor(
+    private readonly rules: ChainRules,
+    private readonly isCommon: (tx: SignedTx) => boolean,
+  ) {}
+
+  /** Why `tx` may not join the block now, or undefined when it may. Changes nothing. */
+  refusal(tx: SignedTx): TxError | undefined {
+    const { params, blockGasLimit } = this.rules;
+    if (isFreeTx(tx)) {
+      if (tx.gasLimit > params.free_tx_gas_limit) {
+        return new TxError(TxCode.FreeTxGasLimit, `a zero-price transaction may ask for at most ${params.free_tx_gas_limit} gas, this one asks for ${tx.gasLimit}`);
+      }
+      if (this.freeSenders.has(tx.sender)) {
+        return new TxError(TxCode.FreeTxSlotsFull, `${tx.sender} already has a zero-price transaction in this block (one per sender)`);
+      }
+      if (this.freeTxs >= params.free_tx_slots) {
+        return new TxError(TxCode.FreeTxSlotsFull, `the block's ${params.free_tx_slots} free slots are used`);
+      }
+      if (!this.isCommon(tx)) return notCommonError();
+    }
+    if (blockGasLimit !== null && this.gas + tx.gasLimit > blockGasLimit) {
+      return new TxError(TxCode.BlockGasLimit, `not enough gas left in the block: ${this.gas} of ${blockGasLimit} counted, this transaction asks for ${tx.gasLimit}`);
+    }
+    return undefined;
+  }
+
+  /** Counts an admitted transaction: `gas` is its gas limit (proposals) or the gas it used (execution). */
+  admit(tx: SignedTx, gas: bigint): void {
+    this.gas += gas;
+    if (isFreeTx(tx)) {
+      this.freeTxs++;
+      this.freeSenders.add(tx.sender);
+    }
+  }
+}
