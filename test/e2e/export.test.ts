@@ -117,7 +117,7 @@ describe('cmtd export', () => {
     assert.equal((JSON.parse(toStdout.stdout) as ExportedAppState).exact_state.app_hash, appHash);
     const exported = await cmtd(['export', '--home', node.cmtdHome, '--height', height.toString(), '--out', file]);
     assert.equal(exported.code, 0, exported.stderr);
-    assert.match(exported.stderr, new RegExp(`exported height ${height}, app hash ${appHash}`));
+    assert.match(exported.stderr, new RegExp(`exported height ${height} \\(the last committed one\\), app hash ${appHash}`));
     const appState = JSON.parse(readFileSync(file, 'utf8')) as ExportedAppState;
 
     // Human-meaningful SPEC 10 content ...
