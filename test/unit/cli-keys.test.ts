@@ -157,12 +157,12 @@ describe('cmtd keys', () => {
     assert.equal((JSON.parse(recovered.stdout) as { address: string }).address, address);
     assert.ok(!recovered.stdout.includes(mnemonic.split(' ')[0]!), 'a recovery does not print the words back');
 
-    // Account 2 of the development mnemonic, by its index in the path (account 1 is alice's TEST_KEY).
+    // Account 5 of the development mnemonic, by its index in the path (accounts 1 and 2 are stored already).
     const devWords = join(dir, 'dev.words');
     writeFileSync(devWords, DEV_MNEMONIC);
-    const dev = await cmtd(['keys', 'add', 'dev2', '--recover', '--mnemonic-file', devWords, '--index', '2', '--home', home, '--output', 'json'], { CMTD_KEY_PASSWORD: 'd' });
+    const dev = await cmtd(['keys', 'add', 'dev5', '--recover', '--mnemonic-file', devWords, '--index', '5', '--home', home, '--output', 'json'], { CMTD_KEY_PASSWORD: 'd' });
     assert.equal(dev.code, 0, dev.stderr);
-    assert.equal((JSON.parse(dev.stdout) as { address: string }).address.toLowerCase(), devAccounts(3)[2]!.address);
+    assert.equal((JSON.parse(dev.stdout) as { address: string }).address.toLowerCase(), devAccounts(6)[5]!.address);
 
     writeFileSync(words, mnemonic.split(' ').reverse().join(' '));
     const bad = await cmtd(['keys', 'add', 'gina3', '--recover', '--mnemonic-file', words, '--home', home], { CMTD_KEY_PASSWORD: 'g3' });
