@@ -9,7 +9,7 @@ import { CometRpcError, type TxResultJson } from '../localnet/rpc.js';
 import { NodeClient, resolveAddress } from './client.js';
 import { opt } from './flags.js';
 import { formatCmt, printJson, printTable } from './format.js';
-import { formatDuration, formatTimeFromNow } from './human.js';
+import { formatDuration, formatTimeFromNow, humanizeChainText } from './human.js';
 import { reportLines, systemFunction, txReport } from './tx.js';
 import { homeOption, nodeOption, outputOption } from './options.js';
 
@@ -297,7 +297,7 @@ export function registerQuery(program: Command): void {
         ['expires', time(p.expiresAt)],
         ['tally', tallyText(p)],
         ...(p.closedHeight === null ? [] : ([['closed', `height ${s(p.closedHeight)}, ${time(p.closedTime)}`]] as Array<[string, string]>)),
-        ...(s(p.outcome) === '' ? [] : ([['outcome', s(p.outcome)]] as Array<[string, string]>)),
+        ...(s(p.outcome) === '' ? [] : ([['outcome', humanizeChainText(s(p.outcome))]] as Array<[string, string]>)),
         ['votes', votes.length === 0 ? 'none' : votes.map((v) => `${v.voter} ${v.yes ? 'yes' : 'no'}`).join(', ')],
       ]);
     });

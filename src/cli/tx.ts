@@ -406,14 +406,15 @@ export async function sendTx(flags: TxFlags, build: (ctx: TxContext) => Promise<
   let gasLimit: bigint;
   const eth = new EthRpcClient(flags.ethRpc);
   if (flags.simulate) {
+    const insufficient = (gas: bigint, bound: string): never =>
+      refuse(flags, { call, sender }, `insufficient funds: ${sender} has ${balance} wei, the transaction needs ${bound} ${call.value + gas * gasPrice} wei (value ${call.value} wei + gas ${gas} × price ${gasPrice} wei)`);
+    // The value alone is beyond the balance: say it in these words rather than the EVM's.
+    if (call.value > balance) insufficient(flags.gasLimit === undefined ? gasLimitOf(call) : parseWhole(flags.gasLimit, '--gas-limit'), 'at least');
     const simulated = await eth.estimate({ from: sender, to: call.to, value: call.value, data: call.data });
     if (!simulated.ok) refuse(flags, { call, sender }, simulated.reason);
     gasLimit = flags.gasLimit === undefined ? simulated.gas : parseWhole(flags.gasLimit, '--gas-limit');
     if (gasLimit < simulated.gas) refuse(flags, { call, sender }, `out of gas: it needs ${simulated.gas} gas, --gas-limit gives ${gasLimit}`);
-    const cost = call.value + gasLimit * gasPrice;
-    if (cost > balance) {
-      refuse(flags, { call, sender }, `insufficient funds: ${sender} has ${balance} wei, the transaction needs up to ${cost} wei (value ${call.value} wei + gas limit × price ${gasLimit * gasPrice} wei)`);
-    }
+    if (call.value + gasLimit * gasPrice > balance) insufficient(gasLimit, 'up to');
   } else {
     gasLimit = flags.gasLimit === undefined ? gasLimitOf(call) : parseWhole(flags.gasLimit, '--gas-limit');
   }
