@@ -38,7 +38,7 @@ test-integration: deps cometbft
 # A 4-validator chain on loopback (base port 26600); Ctrl-C stops it. State is kept in
 # .localnet (CMTD_DIR) between runs; `make localnet-reset` starts over.
 localnet: build cometbft
-	node bin/cmtd.js localnet start $(LOCALNET_FLAGS)
+	node bin/cmtd.js localnet start$(if $(LOCALNET_FLAGS), $(LOCALNET_FLAGS))
 
 localnet-reset: deps
 	node bin/cmtd.js localnet reset $(if $(CMTD_DIR),--dir $(CMTD_DIR))
