@@ -285,7 +285,7 @@ export function reportLines(hash: string, report: TxReport, gasLimit?: bigint): 
   const lines = [
     report.status === 'ok' ? `ok: ${hash} in block ${report.height}` : `FAILED: ${hash} in block ${report.height}, code ${report.code} (${report.codeName})`,
     ...(report.log ? [`log: ${humanizeChainText(report.log)}`] : []),
-    `gas used ${gasUsed}${gasLimit === undefined ? '' : ` of ${gasLimit}`}: fee ${formatCmt(fee, 18)} CMT`,
+    `gas used ${gasUsed}${gasLimit === undefined ? '' : ` of ${gasLimit}`}${gasUsed === 0n ? '' : ` at ${formatGasPrice(fee / gasUsed)}`}: fee ${formatCmt(fee, 18)} CMT`,
   ];
   if (report.events.length > 0) {
     lines.push('events:');

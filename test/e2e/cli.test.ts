@@ -225,7 +225,7 @@ describe('cmtd CLI on a real localnet', () => {
     const dave = (await json<{ address: string }>('keys', 'add', 'dave')).address.toLowerCase();
     const sent = await text('tx', 'transfer', '--from', 'alice', '--password-file', passwordFile, '--to', 'dave', '--amount', '100');
     assert.equal(sent.code, 0, sent.stderr);
-    assert.match(sent.stdout, /^ok: 0x[0-9a-f]{64} in block [0-9]+\ngas used 21000 of 21000: fee 0\.000042 CMT/);
+    assert.match(sent.stdout, /^ok: 0x[0-9a-f]{64} in block [0-9]+\ngas used 21000 of 21000 at 2 gwei: fee 0\.000042 CMT/);
     const transferHash = /^ok: (0x[0-9a-f]{64})/.exec(sent.stdout)![1]!;
 
     // Doomed calls: refused before signing (no password is available), with the chain's reason in CMT, nothing spent.
