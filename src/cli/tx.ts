@@ -679,6 +679,7 @@ export function registerTx(program: Command): void {
       .addOption(opt('--no-simulate', 'send without simulating first (a doomed transaction is then mined and charged)'))
       .addOption(opt('--dry-run', 'simulate and print the gas, fee and effect; sign and send nothing'))
       .addOption(opt('--generate-only', 'print the unsigned transaction (hex; JSON with --output json) for offline signing; send nothing'))
+      .addHelpText('after', '\nExit status: 0 done, 1 an error or a transaction that failed in its block, 2 refused before signing (the simulation failed: nothing sent, no fee).')
       .action((flags: Flags) => sendTx(flags, (ctx) => spec.build(flags, ctx)));
   }
 }
