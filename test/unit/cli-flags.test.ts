@@ -95,6 +95,31 @@ describe('cmtd start logs', () => {
   });
 });
 
+describe('cmtd export flags', () => {
+  async function cmtd(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stderr: string }> {
+    try {
+      await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...ENV, ...env } });
+      return { code: 0, stderr: '' };
+    } catch (err) {
+      const e = err as { code?: number; stderr?: string };
+      return { code: e.code ?? -1, stderr: e.stderr ?? '' };
+    }
+  }
+
+  it('takes --output as a format and points a file name to --out; refuses the renamed variables', async () => {
+    const file = await cmtd(['export', '--home', '/nonexistent', '--output', 'state.json']);
+    assert.equal(file.code, 1);
+    assert.match(file.stderr, /--output is a format \(json\), not a file: write the export to 'state.json' with --out state\.json/);
+    const text = await cmtd(['export', '--home', '/nonexistent', '--output', 'text']);
+    assert.match(text.stderr, /an export is JSON only: leave out --output/);
+    const old = await cmtd(['export', '--home', '/nonexistent'], { CMTD_EXPORT_OUTPUT: 'x.json' });
+    assert.match(old.stderr, /CMTD_EXPORT_OUTPUT is now CMTD_OUT/);
+    // CMTD_OUTPUT=text, set for the other commands, is no error: the export goes on (to the missing home here).
+    const shared = await cmtd(['export', '--home', '/nonexistent'], { CMTD_OUTPUT: 'text' });
+    assert.doesNotMatch(shared.stderr, /--output|JSON only/);
+  });
+});
+
 describe('cmtd version', () => {
   it("prints package.json's version", async () => {
     const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
