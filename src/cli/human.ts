@@ -40,7 +40,7 @@ export function cmtText(wei: bigint): string {
  * shorter: such integers in a chain message are amounts.
  */
 const WEI_WORD = /\b([0-9]+) wei\b/g;
-const BARE_AMOUNT = /(?<![0-9.x])([0-9]{16,})(?![0-9])/g;
+const BARE_AMOUNT = /(?<![0-9a-zA-Z.])([0-9]{16,})(?![0-9a-zA-Z])/g;
 /** Unix times the chain writes into messages ("expired at time 1796188489"). */
 const UNIX_TIME = /\b(time|at) ([0-9]{9,10})\b/g;
 
