@@ -2,9 +2,13 @@
 # Both install what they use: npm packages (npm ci) and the pinned CometBFT builds
 # (scripts/install-cometbft.sh, cached in ~/.cache/cmtd; needs Go the first time).
 
-LOCALNET_DIR ?= .localnet
-VALIDATORS ?= 4
-BLOCK_TIME ?= 1s
+# `make localnet` takes the variables of `cmtd localnet start` (CMTD_ + the flag, as everywhere):
+#   make localnet CMTD_VALIDATORS=2 CMTD_BLOCK_TIME=5s CMTD_BASE_PORT=27000 CMTD_DIR=.localnet2
+# Only the ones given are passed, so `make localnet` on an existing network runs it as it is.
+LOCALNET_VARS := DIR VALIDATORS CANDIDATES ACCOUNTS BLOCK_TIME BASE_PORT CHAIN_ID
+LOCALNET_FLAGS := $(strip $(foreach v,$(LOCALNET_VARS),$(if $(CMTD_$(v)),--$(subst _,-,$(shell echo $(v) | tr A-Z a-z)) $(CMTD_$(v)))))
+# The old names would be ignored without a word.
+$(foreach v,LOCALNET_DIR VALIDATORS BLOCK_TIME,$(if $(filter command line environment,$(origin $(v))),$(error $(v)= is now CMTD_$(subst LOCALNET_,,$(v))= (README: Local network))))
 
 .PHONY: all deps cometbft build test test-unit test-integration localnet localnet-reset bench clean
 
@@ -31,13 +35,13 @@ test-unit: deps
 test-integration: deps cometbft
 	npm run test:integration
 
-# A 4-validator chain on loopback; Ctrl-C stops it. State is kept in $(LOCALNET_DIR)
-# between runs; `make localnet-reset` starts over.
+# A 4-validator chain on loopback (base port 26600); Ctrl-C stops it. State is kept in
+# .localnet (CMTD_DIR) between runs; `make localnet-reset` starts over.
 localnet: build cometbft
-	node bin/cmtd.js localnet start --dir $(LOCALNET_DIR) --validators $(VALIDATORS) --block-time $(BLOCK_TIME)
+	node bin/cmtd.js localnet start$(if $(LOCALNET_FLAGS), $(LOCALNET_FLAGS))
 
 localnet-reset: deps
-	node bin/cmtd.js localnet reset --dir $(LOCALNET_DIR)
+	node bin/cmtd.js localnet reset $(if $(CMTD_DIR),--dir $(CMTD_DIR))
 
 bench: deps
 	npm run bench

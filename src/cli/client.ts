@@ -79,6 +79,15 @@ export class NodeClient {
     } catch (err) {
       if (err instanceof CometRpcError) throw err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      // CometBFT closes a kept-alive connection idle for its read timeout (10 s), e.g. while a key
+      // password is typed or scrypt runs: the request never reached it, so it is sent again once.
+      if (cause?.code === 'UND_ERR_SOCKET' || cause?.code === 'ECONNRESET') {
+        try {
+          return await fn(this.rpc);
+        } catch (again) {
+          if (again instanceof CometRpcError) throw again;
+        }
+      }
       const detail = cause?.code ?? cause?.message ?? (err as Error).message;
       throw new Error(`cannot reach the node's CometBFT RPC at ${this.url} (${detail}): is it running? Point --node (or CMTD_NODE) at its RPC address`);
     }

@@ -10,6 +10,9 @@ import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { COMETBFT_VERSIONS, type CometVersion } from '../localnet/cometbft.js';
 import { Localnet, type AbciTransport, type LocalNode } from '../localnet/network.js';
+import { opt } from './flags.js';
+import { formatCmt } from './format.js';
+import { formatDuration } from './human.js';
 
 const PID_FILE = 'localnet.pid';
 /** Nodes in all, validators and further candidates. */
@@ -32,6 +35,7 @@ interface CreateFlags extends CommonFlags {
 
 interface StartFlags extends CreateFlags {
   logLevel: string;
+  reset?: boolean;
 }
 
 interface InitFlags extends CreateFlags {
@@ -39,7 +43,69 @@ interface InitFlags extends CreateFlags {
 }
 
 function dirOption(): Option {
-  return new Option('--dir <dir>', 'localnet directory').env('CMTD_LOCALNET_DIR').default('.localnet');
+  return opt('--dir <dir>', 'localnet directory', '.localnet');
+}
+
+/** The names these options' variables had before they followed the CMTD_<FLAG> rule. */
+const RENAMED_ENV = ['DIR', 'VALIDATORS', 'CANDIDATES', 'ACCOUNTS', 'BLOCK_TIME', 'BASE_PORT', 'CHAIN_ID'];
+
+/** An old variable that is set would be silently ignored: say what it is called now. */
+function refuseRenamedEnv(): void {
+  const set = RENAMED_ENV.filter((name) => process.env[`CMTD_LOCALNET_${name}`] !== undefined);
+  if (set.length > 0) {
+    throw new Error(`${set.map((n) => `CMTD_LOCALNET_${n}`).join(', ')} ${set.length === 1 ? 'is' : 'are'} now ${set.map((n) => `CMTD_${n}`).join(', ')} (every variable is CMTD_ + its flag): rename ${set.length === 1 ? 'it' : 'them'}`);
+  }
+}
+
+/** CometBFT's timeout_commit (the block time) of a node, as its config.toml says. */
+function configuredBlockTime(node: LocalNode): string | undefined {
+  const text = readFileSync(join(node.home, 'config', 'config.toml'), 'utf8');
+  let section = '';
+  for (const line of text.split('\n')) {
+    const header = /^\s*\[([^\]]+)\]\s*$/.exec(line);
+    if (header !== null) section = header[1]!.trim();
+    const value = /^\s*timeout_commit\s*=\s*"([^"]*)"/.exec(line);
+    if (section === 'consensus' && value !== null) return value[1];
+  }
+  return undefined;
+}
+
+/**
+ * What the flags the user gave (on the command line or in the environment)
+ * ask for that the network in `net` is not: one line each. Defaults are not
+ * compared: `start --dir D` runs whatever D holds.
+ */
+export function localnetDifferences(net: Localnet, flags: CreateFlags, given: (name: keyof CreateFlags) => boolean): string[] {
+  const out: string[] = [];
+  const differs = (name: keyof CreateFlags, flag: string, has: string | undefined): void => {
+    if (!given(name)) return;
+    const wanted = String(flags[name]).trim();
+    if (has !== wanted) out.push(`${flag} ${wanted}: it has ${has ?? 'unknown'}`);
+  };
+  differs('validators', '--validators', String(net.validatorNodes.length));
+  differs('candidates', '--candidates', String(net.candidateNodes.length));
+  differs('accounts', '--accounts', String(net.accounts.length));
+  differs('blockTime', '--block-time', net.nodes[0] === undefined ? undefined : configuredBlockTime(net.nodes[0]));
+  differs('chainId', '--chain-id', net.chainId);
+  differs('cometVersion', '--comet-version', net.manifest.cometVersion);
+  const abcis = [...new Set(net.nodes.map((n) => n.abci))];
+  differs('abci', '--abci', abcis.join(','));
+  const first = net.nodes[0];
+  if (given('basePort') && first !== undefined && first.p2pPort !== Number(flags.basePort) + 6) {
+    out.push(`--base-port ${flags.basePort}: its node0 listens on p2p ${first.p2pPort}, RPC ${first.rpcPort}${first.p2pPort % 10 === 6 ? ` (base port ${first.p2pPort - 6})` : ''}`);
+  }
+  return out;
+}
+
+/** Refuses flags that an existing network would silently not follow. */
+function refuseDifferences(dir: string, net: Localnet, flags: CreateFlags, command: Command, verb: string): void {
+  const source = (name: keyof CreateFlags): boolean => ['cli', 'env'].includes(command.getOptionValueSource(name) ?? '');
+  const differences = localnetDifferences(net, flags, source);
+  if (differences.length === 0) return;
+  throw new Error(
+    `${dir} already holds localnet '${net.chainId}', which does not match what was asked:\n${differences.map((d) => `  ${d}`).join('\n')}\n` +
+      `${verb} it as it is by leaving out ${differences.length === 1 ? 'this flag' : 'these flags'}, or add --reset to delete it (chain data, keys) and create a new one`,
+  );
 }
 
 function wholeNumber(value: string, name: string, min: number, max: number): number {
@@ -81,24 +147,33 @@ async function create(dir: string, flags: CreateFlags, extra: { cmtdLogLevel?: s
   });
 }
 
-async function init(flags: InitFlags): Promise<void> {
+async function init(flags: InitFlags, command: Command): Promise<void> {
   const dir = resolve(flags.dir);
   if (existsSync(join(dir, 'localnet.json'))) {
     const net = Localnet.load(dir);
+    refuseDifferences(dir, net, flags, command, 'use');
     process.stdout.write(`${dir} already holds localnet '${net.chainId}' (${net.nodes.length} nodes); 'cmtd localnet reset' deletes it\n`);
     return;
   }
   const net = await create(dir, flags, { docker: flags.docker ?? false });
   process.stdout.write(`created localnet '${net.chainId}' in ${dir}${net.docker ? ' (configured for docker-compose.yml)' : ''}\n\n`);
   printNodes(net);
-  printAccounts(net);
+  printAccounts(net, new Map(), undefined);
 }
 
-async function start(flags: StartFlags): Promise<void> {
+async function start(flags: StartFlags, command: Command): Promise<void> {
   const dir = resolve(flags.dir);
   const running = readPid(dir);
   if (running !== undefined) throw new Error(`a localnet is already running from ${dir} (pid ${running}); stop it with 'cmtd localnet stop'`);
-  const net = existsSync(join(dir, 'localnet.json')) ? Localnet.load(dir, { cmtdLogLevel: flags.logLevel }) : await create(dir, flags, { cmtdLogLevel: flags.logLevel });
+  if (flags.reset === true && existsSync(join(dir, 'localnet.json'))) {
+    Localnet.reset(dir);
+    process.stdout.write(`--reset: removed the localnet in ${dir}\n`);
+  }
+  let net: Localnet;
+  if (existsSync(join(dir, 'localnet.json'))) {
+    net = Localnet.load(dir, { cmtdLogLevel: flags.logLevel });
+    refuseDifferences(dir, net, flags, command, 'start');
+  } else net = await create(dir, flags, { cmtdLogLevel: flags.logLevel });
   if (net.docker) throw new Error(`${dir} is configured for docker-compose.yml (nodes reach each other by service name): run it with 'docker compose up'`);
   writeFileSync(join(dir, PID_FILE), `${process.pid}\n`);
   let stopping = false;
@@ -124,7 +199,7 @@ async function start(flags: StartFlags): Promise<void> {
   if (stopping) return; // a signal arrived while the nodes were starting
   process.stdout.write(`localnet '${net.chainId}' running from ${net.dir} (Ctrl-C to stop)\n\n`);
   printNodes(net);
-  printAccounts(net);
+  await printChain(net);
   // Report progress until stopped; a node that dies is reported, not hidden.
   for (;;) {
     await new Promise((r) => setTimeout(r, 5_000));
@@ -151,10 +226,36 @@ function printNodes(net: Localnet): void {
   process.stdout.write(`${[line(header), ...rows.map(line)].join('\n')}\n\n`);
 }
 
-function printAccounts(net: Localnet): void {
+/** The chain as its node0 answers: chain id, the shortened waits, the foundation, the balances. */
+async function printChain(net: Localnet): Promise<void> {
+  const rpc = net.nodes[0]!.rpc;
+  // State is there once the first block is committed (InitChain's writes with it).
+  await net.waitForHeight(1n, 120_000, [net.nodes[0]!]);
+  const params = await rpc.queryJson<Record<string, string | number | boolean>>('/params');
+  const balances = new Map<string, bigint>();
+  await Promise.all(net.accounts.map(async (a) => balances.set(a.address, BigInt((await rpc.queryJson<{ balance: string }>(`/account/${a.address}`)).balance))));
+  const seconds = (name: string): string => formatDuration(Number(params[name]));
+  const lines = [
+    `Ethereum chain id ${String(params.chain_id)} (for wallets and eth_chainId); CometBFT chain id '${net.chainId}'`,
+    `shortened for testing: unstaked stake is paid out after ${seconds('unstake_waiting_period_s')}, proposals are open for ${seconds('proposal_period_s')}`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  printAccounts(net, balances, String(params.foundation_address ?? ''));
+}
+
+function printAccounts(net: Localnet, balances: Map<string, bigint>, foundation: string | undefined): void {
   const lines = [
     'funded development accounts (well-known test keys: never use them for real funds):',
-    ...net.accounts.map((a, i) => `  ${String(i).padStart(2)}  ${a.address}  ${a.privateKey}`),
+    ...net.accounts.map((a, i) => {
+      const balance = balances.get(a.address);
+      const notes = [
+        ...(balance === undefined ? [] : [`${formatCmt(balance)} CMT`]),
+        ...(a.address === foundation?.toLowerCase() ? ['foundation'] : []),
+        ...(i < net.nodes.length ? [`operates node${i}`] : []),
+      ];
+      return `  ${String(i).padStart(2)}  ${a.address}  ${a.privateKey}${notes.length > 0 ? `  ${notes.join(', ')}` : ''}`;
+    }),
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -202,31 +303,32 @@ function reset(flags: CommonFlags): void {
   process.stdout.write(`removed ${dir}\n`);
 }
 
-/** The options that shape a new network (ignored by `start` when the directory already holds one). */
+/** The options that shape a new network (`start` refuses them when the directory holds a different one). */
 function createOptions(command: Command): Command {
   return command
     .addOption(dirOption())
-    .addOption(new Option('--validators <n>', `number of validator nodes (1-${MAX_LOCALNET_NODES})`).env('CMTD_LOCALNET_VALIDATORS').default('4'))
-    .addOption(
-      new Option('--candidates <n>', 'further nodes that are staking candidates with a lower stake: backups, then plain candidates').env('CMTD_LOCALNET_CANDIDATES').default('0'),
-    )
-    .addOption(new Option('--accounts <n>', 'funded development accounts').env('CMTD_LOCALNET_ACCOUNTS').default('10'))
-    .addOption(new Option('--block-time <duration>', "CometBFT timeout_commit ('10s' is the protocol's real pace)").env('CMTD_LOCALNET_BLOCK_TIME').default('1s'))
-    .addOption(
-      new Option('--base-port <port>', 'node i listens on base+10i+6 (p2p), +7 (CometBFT RPC), +8 (ABCI), +9 (Ethereum JSON-RPC)').env('CMTD_LOCALNET_BASE_PORT').default('26600'),
-    )
-    .addOption(new Option('--chain-id <id>', 'CometBFT chain id').env('CMTD_LOCALNET_CHAIN_ID').default('cmtd-localnet'))
-    .addOption(new Option('--abci <transport>', 'ABCI transport of every node').choices(['socket', 'grpc']).default('socket'))
-    .addOption(new Option('--comet-version <version>', 'pinned CometBFT version').choices([...COMETBFT_VERSIONS]).default('v0.38.25'));
+    .addOption(opt('--validators <n>', `number of validator nodes (1-${MAX_LOCALNET_NODES})`, '4'))
+    .addOption(opt('--candidates <n>', 'further nodes that are staking candidates with a lower stake: backups, then plain candidates', '0'))
+    .addOption(opt('--accounts <n>', 'funded development accounts', '10'))
+    .addOption(opt('--block-time <duration>', "CometBFT timeout_commit ('10s' is the protocol's real pace)", '1s'))
+    .addOption(opt('--base-port <port>', 'node i listens on base+10i+6 (p2p), +7 (CometBFT RPC), +8 (ABCI), +9 (Ethereum JSON-RPC)', '26600'))
+    .addOption(opt('--chain-id <id>', 'CometBFT chain id', 'cmtd-localnet'))
+    .addOption(opt('--abci <transport>', 'ABCI transport of every node', 'socket').choices(['socket', 'grpc']))
+    .addOption(opt('--comet-version <version>', 'pinned CometBFT version', 'v0.38.25').choices([...COMETBFT_VERSIONS]));
 }
 
 export function registerLocalnet(program: Command): void {
-  const localnet = program.command('localnet').description('run a local test network of cmtd + CometBFT validators on loopback');
+  const localnet = program
+    .command('localnet')
+    .description('run a local test network of cmtd + CometBFT validators on loopback')
+    .hook('preAction', refuseRenamedEnv);
   createOptions(localnet.command('init').description('create the network files (keys, genesis, configs) without starting it'))
     .addOption(new Option('--docker', 'configure the nodes for docker-compose.yml: listen on all interfaces, peers by service name (node0, node1, ...)'))
     .action(init);
   createOptions(localnet.command('start').description('create (first time) and start the network in the foreground; Ctrl-C stops it'))
-    .addOption(new Option('--log-level <level>', 'cmtd log level').choices(['error', 'warn', 'info', 'debug']).default('info'))
+    .addOption(opt('--log-level <level>', 'cmtd log level', 'info').choices(['error', 'warn', 'info', 'debug']))
+    // Deliberately no environment variable: deleting a chain must be asked for each time.
+    .addOption(new Option('--reset', 'delete the network in --dir first (chain data, keys) and create a new one from the flags'))
     .action(start);
   localnet.command('status').description('height and app hash of every node').addOption(dirOption()).action(status);
   localnet.command('stop').description('stop a localnet started from another terminal').addOption(dirOption()).action(stopCommand);

@@ -8,6 +8,7 @@
  * (or an unknown command) loads them all to list them.
  */
 import { Command } from 'commander';
+import { CMTD_VERSION, registerVersion } from './version.js';
 
 type Register = (program: Command) => void;
 
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   query: async () => (await import('./query.js')).registerQuery,
   replay: async () => (await import('./replay.js')).registerReplay,
   export: async () => (await import('./export.js')).registerExport,
+  version: async () => registerVersion,
 };
 
 export async function buildProgram(argv: readonly string[]): Promise<Command> {
@@ -31,7 +33,7 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
   program
     .name('cmtd')
     .description('CyberMiles-style DPoS blockchain application for CometBFT')
-    .version('0.1.0')
+    .version(CMTD_VERSION)
     .showHelpAfterError();
   const invoked = argv[2];
   const names = invoked !== undefined && invoked in COMMANDS ? [invoked] : Object.keys(COMMANDS);

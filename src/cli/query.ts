@@ -4,9 +4,13 @@
  * answer unchanged (amounts in wei, as decimal strings).
  */
 import { Command } from 'commander';
+import { Transaction } from 'ethers';
+import { CometRpcError, type TxResultJson } from '../localnet/rpc.js';
 import { NodeClient, resolveAddress } from './client.js';
 import { opt } from './flags.js';
 import { formatCmt, printJson, printTable } from './format.js';
+import { formatDuration, formatTimeFromNow, humanizeChainText } from './human.js';
+import { reportLines, systemFunction, txReport } from './tx.js';
 import { homeOption, nodeOption, outputOption } from './options.js';
 
 interface QueryFlags {
@@ -23,8 +27,13 @@ const cmt = (v: unknown): string => (v === null || v === undefined || v === '' ?
 const pct = (bp: unknown): string => `${Number(bp) / 100}%`;
 const time = (seconds: unknown): string => {
   const n = Number(s(seconds));
-  return n > 0 ? new Date(n * 1000).toISOString().replace('.000Z', 'Z') : '';
+  return n > 0 ? formatTimeFromNow(n) : '';
 };
+/** Dust is below 1 CMT: all 18 decimals. */
+const dust = (v: unknown): string => `${formatCmt(BigInt(s(v) || '0'), 18)} CMT`;
+
+/** Waiting stake is still at work: what people must know before they count on it. */
+const WAITING_NOTE = 'waiting stake still earns awards and can still be slashed until it is paid out';
 
 function descriptionName(description: unknown): string {
   try {
@@ -32,6 +41,34 @@ function descriptionName(description: unknown): string {
     return typeof parsed.name === 'string' ? parsed.name : '';
   } catch {
     return '';
+  }
+}
+
+function candidateNames(candidates: Row[]): Map<string, string> {
+  return new Map(candidates.map((c) => [s(c.address), descriptionName(c.description)]));
+}
+
+/** Whether a candidate's stake earns block awards now: validators and backups do (SPEC 5). */
+function earns(c: Row): string {
+  if (s(c.state) !== 'active') return `no (${s(c.state)})`;
+  return c.role === 'validator' || c.role === 'backup' ? `yes (${s(c.role)})` : 'no (not ranked)';
+}
+
+interface FoundTx {
+  height: string;
+  tx: string;
+  tx_result: TxResultJson;
+}
+
+/** A committed transaction by its Ethereum hash (the app's ethereum_tx.hash event) or its CometBFT hash. */
+async function findTx(client: NodeClient, hex: string): Promise<FoundTx | undefined> {
+  const search = await client.call((rpc) => rpc.call<{ txs: FoundTx[] }>('tx_search', { query: `ethereum_tx.hash='0x${hex.toLowerCase()}'`, per_page: '1' }));
+  if (search.txs.length > 0) return search.txs[0];
+  try {
+    return await client.call((rpc) => rpc.call<FoundTx>('tx', { hash: Buffer.from(hex, 'hex').toString('base64') }));
+  } catch (err) {
+    if (err instanceof CometRpcError && /not found/i.test(err.message)) return undefined;
+    throw err;
   }
 }
 
@@ -112,11 +149,8 @@ function paramText(name: string, value: unknown): string {
       return `${Number(BigInt(raw)) / 1e9} gwei (${raw} wei)`;
     case 'bp':
       return `${raw} (${pct(raw)})`;
-    case 'seconds': {
-      const n = Number(raw);
-      const days = n / 86_400;
-      return n >= 86_400 && Number.isInteger(days) ? `${raw} (${days} day${days === 1 ? '' : 's'})` : raw;
-    }
+    case 'seconds':
+      return `${raw} (${formatDuration(Number(raw))})`;
     default:
       return raw === '' ? '(none)' : raw;
   }
@@ -155,35 +189,77 @@ export function registerQuery(program: Command): void {
     }),
   );
 
-  register(query, 'validators', 'the validators and backup validators, in rank order').action((flags: QueryFlags) =>
-    run<Row[]>(flags, '/validators', (list) => {
-      if (list.length === 0) return none('no validators elected from candidates (the genesis CometBFT validators stand)');
-      printTable(
-        ['rank', 'role', 'address', 'stake', 'voting power', 'consensus power', 'verified'],
-        list.map((v) => [s(v.rank), s(v.role), s(v.address), cmt(v.totalStake), cmt(v.votingPower), s(v.consensusPower), v.verified === true ? 'yes' : 'no']),
-      );
-    }),
-  );
+  register(query, 'validators', 'the validators and backup validators, in rank order').action(async (flags: QueryFlags) => {
+    const client = new NodeClient(flags.node);
+    const list = await client.query<Row[]>('/validators');
+    if (flags.output === 'json') return printJson(list);
+    if (list.length === 0) return none('no validators elected from candidates (the genesis CometBFT validators stand)');
+    const names = candidateNames(await client.query<Row[]>('/candidates'));
+    printTable(
+      ['rank', 'role', 'address', 'name', 'stake', 'voting power', 'consensus power', 'verified'],
+      list.map((v) => [s(v.rank), s(v.role), s(v.address), names.get(s(v.address)) ?? '', cmt(v.totalStake), cmt(v.votingPower), s(v.consensusPower), v.verified === true ? 'yes' : 'no']),
+    );
+  });
 
-  register(query, 'delegations <address>', "an address's stakes (address or key name)").action((address: string, flags: QueryFlags) =>
-    run<Row[]>(flags, `/delegations/${resolveAddress(address, flags.home, 'delegator')}`, (list) => {
+  register(query, 'delegations <address>', "an address's stakes: value now, candidate, whether it earns, compensation rate, unstaking (address or key name)").action(
+    async (address: string, flags: QueryFlags) => {
+      const delegator = resolveAddress(address, flags.home, 'delegator');
+      const client = new NodeClient(flags.node);
+      const list = await client.query<Row[]>(`/delegations/${delegator}`);
+      if (flags.output === 'json') return printJson(list);
       if (list.length === 0) return none('no delegations');
+      const [candidates, unstakes] = await Promise.all([client.query<Row[]>('/candidates'), client.query<Row[]>(`/unstakes/${delegator}`)]);
+      const byAddress = new Map(candidates.map((c) => [s(c.address), c]));
+      const waiting = new Map<string, bigint>();
+      for (const u of unstakes) if (s(u.id) !== '0') waiting.set(s(u.candidate), (waiting.get(s(u.candidate)) ?? 0n) + BigInt(s(u.amount)));
       printTable(
-        ['candidate', 'amount', 'comp', 'self', 'withdrawing'],
-        list.map((d) => [s(d.candidate), cmt(d.amount), pct(d.compRateBp), d.self === true ? 'yes' : 'no', d.withdrawing === true ? 'yes' : 'no']),
+        ['candidate', 'name', 'earns', 'value now', 'unstaking', 'comp', 'self', 'withdrawing'],
+        list.map((d) => {
+          const c = byAddress.get(s(d.candidate));
+          return [
+            s(d.candidate),
+            c === undefined ? '' : descriptionName(c.description),
+            c === undefined ? '' : earns(c),
+            cmt(d.amount),
+            cmt(waiting.get(s(d.candidate)) ?? 0n),
+            pct(d.compRateBp),
+            d.self === true ? 'yes' : 'no',
+            d.withdrawing === true ? 'yes' : 'no',
+          ];
+        }),
       );
-    }),
+      process.stdout.write(
+        '\nvalue now: the stake with the awards it earned and any slashes. The chain keeps shares of a pool, not the amount\n' +
+          'delegated, so the awards earned cannot be told apart from it here. comp: the part of the awards the candidate keeps.\n' +
+          `${unstakes.length > 0 ? `unstaking: ${WAITING_NOTE} (cmtd query unstakes ${delegator})\n` : ''}`,
+      );
+    },
   );
 
   register(query, 'unstakes <address>', "an address's waiting unstake requests (address or key name)").action((address: string, flags: QueryFlags) =>
     run<Row[]>(flags, `/unstakes/${resolveAddress(address, flags.home, 'delegator')}`, (list) => {
       if (list.length === 0) return none('no unstake requests waiting');
       printTable(
-        ['id', 'candidate', 'amount', 'matures', 'requested at'],
-        list.map((u) => [s(u.id) === '0' ? '(withdrawal)' : s(u.id), s(u.candidate), cmt(u.amount), time(u.matureTime), s(u.height)]),
+        ['id', 'candidate', 'value now', 'paid out', 'requested at'],
+        list.map((u) => [s(u.id) === '0' ? '(withdrawal)' : s(u.id), s(u.candidate), cmt(u.amount), time(u.matureTime), `height ${s(u.height)}`]),
       );
+      process.stdout.write(`\n${WAITING_NOTE}\n`);
     }),
   );
+
+  register(query, 'tx <hash>', 'a transaction in a block, by its Ethereum hash (0x…) or CometBFT hash').action(async (hash: string, flags: QueryFlags) => {
+    const hex = hash.trim().replace(/^0x/i, '');
+    if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new Error(`a transaction hash is 64 hex digits (0x… for the Ethereum hash), got '${hash}'`);
+    const client = new NodeClient(flags.node);
+    const found = await findTx(client, hex);
+    if (found === undefined) throw new Error(`no transaction ${hash} in the node's blocks (it may be pending, or the node indexes no transactions)`);
+    const tx = Transaction.from(`0x${Buffer.from(found.tx, 'base64').toString('hex')}`);
+    const report = txReport(BigInt(found.height), found.tx_result, tx.gasPrice ?? 0n, systemFunction(tx.to, tx.data));
+    const base = { hash: tx.hash!, from: tx.from?.toLowerCase() ?? '', to: tx.to?.toLowerCase() ?? null, value: tx.value.toString(), nonce: String(tx.nonce), gasLimit: tx.gasLimit.toString(), gasPrice: (tx.gasPrice ?? 0n).toString() };
+    if (flags.output === 'json') return printJson({ ...base, ...report });
+    const head = `from ${base.from} to ${base.to ?? '(contract creation)'}, value ${formatCmt(tx.value, 18)} CMT, nonce ${base.nonce}, gas price ${formatCmt(tx.gasPrice ?? 0n, 18)} CMT per gas`;
+    process.stdout.write(`${[...reportLines(tx.hash!, report, tx.gasLimit), head].join('\n')}\n`);
+  });
 
   register(query, 'params', 'the chain parameters').action((flags: QueryFlags) =>
     run<Row>(flags, '/params', (p) => printTable(['param', 'value'], Object.entries(p).map(([k, v]) => [k, paramText(k, v)]))),
@@ -221,7 +297,7 @@ export function registerQuery(program: Command): void {
         ['expires', time(p.expiresAt)],
         ['tally', tallyText(p)],
         ...(p.closedHeight === null ? [] : ([['closed', `height ${s(p.closedHeight)}, ${time(p.closedTime)}`]] as Array<[string, string]>)),
-        ...(s(p.outcome) === '' ? [] : ([['outcome', s(p.outcome)]] as Array<[string, string]>)),
+        ...(s(p.outcome) === '' ? [] : ([['outcome', humanizeChainText(s(p.outcome))]] as Array<[string, string]>)),
         ['votes', votes.length === 0 ? 'none' : votes.map((v) => `${v.voter} ${v.yes ? 'yes' : 'no'}`).join(', ')],
       ]);
     });
@@ -237,7 +313,7 @@ export function registerQuery(program: Command): void {
         ['staked', `${cmt(r.staked)} CMT`],
         ['unstaking', `${cmt(r.unstaking)} CMT (part of staked)`],
         ['held by proposals', `${cmt(r.held_by_proposals)} CMT`],
-        ['carried dust', `${s(r.carried_dust)} wei`],
+        ['carried dust', dust(r.carried_dust)],
       ]),
     ),
   );
@@ -252,7 +328,7 @@ export function registerQuery(program: Command): void {
         ['height', s(a.height)],
         ['minted', `${cmt(a.minted)} CMT`],
         ['fees', `${cmt(a.fees)} CMT`],
-        ['dust in / out', `${s(a.dustIn)} / ${s(a.dustOut)} wei`],
+        ['dust in / out', `${dust(a.dustIn)} / ${dust(a.dustOut)}`],
         ['absent', ((a.absent as string[]) ?? []).join(', ') || 'none'],
       ]);
       const awards = (a.awards as Row[]) ?? [];

@@ -127,9 +127,8 @@ export function registerStart(program: Command): void {
       ...(rpc === undefined ? {} : { rpc }),
       ...(flags.metricsAddress === '' ? {} : { metrics: { address: flags.metricsAddress } }),
     });
-    if (node.rpcUrl !== undefined) process.stdout.write(`cmtd JSON-RPC listening on ${node.rpcUrl}\n`);
-    if (node.metricsUrl !== undefined) process.stdout.write(`cmtd metrics listening on ${node.metricsUrl}\n`);
-    // Print the bound address on stdout so scripts can wait for it (a port of 0 picks a free one).
+    // The JSON-RPC and metrics addresses are in their modules' log lines; this one line on stdout
+    // says the node is ready, with its bound address, for scripts to wait for (port 0 picks a free one).
     process.stdout.write(`cmtd listening on ${node.address}\n`);
     const shutdown = (signal: string): void => {
       logger.info(`received ${signal}, shutting down`, { module: 'node' });

@@ -3,15 +3,20 @@
  * a node's CometBFT RPC.
  *
  * For every command: the nonce is the account's (`/account/<addr>`), the
- * chain id and the default gas price (`min_gas_price`) come from `/params`,
- * the gas limit is the intrinsic gas plus the system contract's documented
- * fixed cost (21,000 for a transfer to an account without code). The
- * transaction is a legacy EIP-155 one, signed with the key from
- * `<home>/keys`, sent with `broadcast_tx_sync`, and followed into a block
- * (`tx` by its SHA-256 hash). The outcome printed is the node's: code, log
- * (the revert reason), gas used, height, and the receipt's logs decoded with
- * the staking and governance ABIs. A transaction that fails in its block
- * exits with status 1.
+ * chain id and the default gas price (`min_gas_price`) come from `/params`.
+ * Before anything is signed the node runs the transaction (eth_estimateGas
+ * through its Ethereum JSON-RPC, --eth-rpc): a call the chain would refuse,
+ * or one the balance cannot pay, is refused with the chain's reason in CMT
+ * and exit status 2, so no fee is spent on it (--no-simulate skips this).
+ * The simulation's gas is the gas limit. --dry-run stops after it and prints
+ * the gas, fee and effect; --generate-only prints the unsigned transaction.
+ *
+ * Otherwise the transaction is a legacy EIP-155 one, signed with the key
+ * from `<home>/keys`, sent with `broadcast_tx_sync`, and followed into a
+ * block (`tx` by its SHA-256 hash). The outcome printed is the node's: code,
+ * log (the revert reason), gas used, height, and the receipt's logs decoded
+ * with the staking and governance ABIs. A transaction that fails in its
+ * block exits with status 1.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -31,7 +36,10 @@ import { parseAmount, parseGasPrice, parseWhole } from './amount.js';
 import { addDescriptionOptions, descriptionFrom, parseConsensusKey } from './candidate.js';
 import { cometHomeOf, keyStore, NodeClient, resolveAddress } from './client.js';
 import { opt, required } from './flags.js';
+import { CliError, EXIT_REFUSED } from './errors.js';
 import { formatCmt, parseRatioBp, printJson } from './format.js';
+import { formatTimeFromNow, humanizeChainText } from './human.js';
+import { EthRpcClient } from './simulation.js';
 import { homeOption, nodeOption, outputOption } from './options.js';
 
 const GWEI = 10n ** 9n;
@@ -47,6 +55,12 @@ export interface TxFlags {
   nonce?: string;
   wait: boolean;
   waitTimeout: string;
+  /** Run the transaction through the node first (--no-simulate: false). */
+  simulate: boolean;
+  dryRun?: boolean;
+  generateOnly?: boolean;
+  /** The node's Ethereum JSON-RPC, where the simulation runs. */
+  ethRpc: string;
 }
 
 /** The chain params a transaction needs, as `/params` answers them. */
@@ -88,6 +102,14 @@ const TARGETS: Record<'staking' | 'governance', string> = { staking: STAKING_ADD
 
 export function systemCall(target: 'staking' | 'governance', name: string, args: unknown[], value: bigint, summary: string): Call {
   return { to: TARGETS[target], data: INTERFACES[target].encodeFunctionData(name, args), value, fn: { target, name }, summary };
+}
+
+/** The system function a transaction to `to` calls, for decoding its result; undefined for other addresses. */
+export function systemFunction(to: string | null, data: string): Call['fn'] {
+  const target = (Object.keys(TARGETS) as Array<'staking' | 'governance'>).find((t) => TARGETS[t] === to?.toLowerCase());
+  if (target === undefined) return undefined;
+  const parsed = INTERFACES[target].parseTransaction({ data });
+  return parsed === null ? undefined : { target, name: parsed.name };
 }
 
 /** Gas of a call: intrinsic gas plus the system function's fixed cost (SPEC 6: each has one). */
@@ -151,10 +173,18 @@ function decodeResult(fn: Call['fn'], returnData: Uint8Array): Record<string, st
 
 /** Wei-valued event fields (amounts, stakes, voting powers), shown in CMT for people. */
 const AMOUNT_FIELD = /amount|stake|power/i;
+/** Unix-time event fields (an unstake's maturity, a proposal's expiry), shown as dates. */
+const TIME_FIELD = /time$|expiresAt/i;
 
-function formatArgs(args: Record<string, string | boolean>): string {
+/** Event or return fields for people: amounts in CMT, times as dates with a duration. */
+export function formatArgs(args: Record<string, string | boolean>, now?: number): string {
   return Object.entries(args)
-    .map(([k, v]) => (typeof v === 'string' && AMOUNT_FIELD.test(k) && /^[0-9]+$/.test(v) ? `${k}=${formatCmt(BigInt(v))} CMT` : `${k}=${String(v)}`))
+    .map(([k, v]) => {
+      if (typeof v !== 'string' || !/^[0-9]+$/.test(v)) return `${k}=${String(v)}`;
+      if (AMOUNT_FIELD.test(k)) return `${k}=${formatCmt(BigInt(v))} CMT`;
+      if (TIME_FIELD.test(k)) return `${k}=${formatTimeFromNow(Number(v), now)}`;
+      return `${k}=${v}`;
+    })
     .join(' ');
 }
 
@@ -216,33 +246,191 @@ function senderAddress(flags: TxFlags): string {
   return store.info(flags.from).address.toLowerCase();
 }
 
-/** Builds, signs, sends and follows one transaction; prints the outcome. */
+/** A mined transaction's result, decoded: for the sender's outcome and for `cmtd query tx`. */
+export interface TxReport {
+  status: 'ok' | 'failed';
+  height: string;
+  code: number;
+  codeName: string;
+  codespace: string | undefined;
+  log: string;
+  gasUsed: string;
+  fee: string;
+  events: DecodedEvent[];
+  returned?: Record<string, string | boolean>;
+}
+
+/** Decodes a result as CometBFT stores it; `fn` decodes the return data of a system call. */
+export function txReport(height: bigint, result: TxResultJson, gasPrice: bigint, fn?: Call['fn']): TxReport {
+  const receipt = result.data === null || result.data === '' ? undefined : decodeReceipt(new Uint8Array(Buffer.from(result.data, 'base64')));
+  const events = (receipt?.logs ?? []).map(decodeLog);
+  const returned = result.code === 0 && receipt !== undefined ? decodeResult(fn, receipt.returnData) : undefined;
+  const gasUsed = BigInt(result.gas_used || '0');
+  const price = receipt?.effectiveGasPrice ?? gasPrice;
+  return {
+    status: result.code === 0 ? 'ok' : 'failed',
+    height: height.toString(),
+    code: result.code,
+    codeName: codeName(result.code),
+    codespace: result.codespace,
+    log: result.log,
+    gasUsed: gasUsed.toString(),
+    fee: (gasUsed * price).toString(),
+    events,
+    ...(returned === undefined ? {} : { returned }),
+  };
+}
+
+/** The lines people read for a mined transaction: no wei, no raw Unix times. */
+export function reportLines(hash: string, report: TxReport, gasLimit?: bigint): string[] {
+  const gasUsed = BigInt(report.gasUsed);
+  const fee = BigInt(report.fee);
+  const lines = [
+    report.status === 'ok' ? `ok: ${hash} in block ${report.height}` : `FAILED: ${hash} in block ${report.height}, code ${report.code} (${report.codeName})`,
+    ...(report.log ? [`log: ${humanizeChainText(report.log)}`] : []),
+    `gas used ${gasUsed}${gasLimit === undefined ? '' : ` of ${gasLimit}`}${gasUsed === 0n ? '' : ` at ${formatGasPrice(fee / gasUsed)}`}: fee ${formatCmt(fee, 18)} CMT`,
+  ];
+  if (report.events.length > 0) {
+    lines.push('events:');
+    for (const e of report.events) lines.push(e.event === undefined ? `  log of ${e.address}: topics ${e.topics!.join(',')} data ${e.data}` : `  ${e.event} ${formatArgs(e.args!)}`);
+  }
+  if (report.returned !== undefined) lines.push(`returned: ${formatArgs(report.returned)}`);
+  return lines;
+}
+
+/** The unsigned legacy (EIP-155) transaction, for --generate-only and for signing. */
+interface Plan {
+  call: Call;
+  sender: string;
+  chainId: bigint;
+  nonce: bigint;
+  gasLimit: bigint;
+  gasPrice: bigint;
+  /** The sender's balance when the plan was made. */
+  balance: bigint;
+}
+
+/** A transaction refused before signing: exit 2, the reason in CMT for people, raw for scripts. */
+function refuse(flags: TxFlags, plan: Pick<Plan, 'call' | 'sender'>, reason: string): never {
+  const hint = 'nothing was signed or sent and no fee was charged; --no-simulate sends it anyway';
+  if (flags.output === 'json') {
+    printJson({ status: 'refused', from: plan.sender, to: plan.call.to, value: plan.call.value.toString(), reason });
+    throw new CliError(`refused before signing: ${reason}`, EXIT_REFUSED);
+  }
+  throw new CliError(`refused before signing: ${humanizeChainText(reason)}\n  ${plan.call.summary}\n  ${hint}`, EXIT_REFUSED);
+}
+
+function unsignedTx(plan: Plan): Transaction {
+  return Transaction.from({
+    type: 0,
+    chainId: plan.chainId,
+    nonce: Number(plan.nonce),
+    gasPrice: plan.gasPrice,
+    gasLimit: plan.gasLimit,
+    to: plan.call.to,
+    value: plan.call.value,
+    data: plan.call.data,
+  });
+}
+
+/** --dry-run: what the transaction would cost and do; nothing is signed or sent. */
+async function printDryRun(flags: TxFlags, plan: Plan, eth: EthRpcClient): Promise<void> {
+  const returnData = await eth.call({ from: plan.sender, to: plan.call.to, value: plan.call.value, data: plan.call.data }, plan.gasLimit);
+  const returned = decodeResult(plan.call.fn, new Uint8Array(Buffer.from(returnData.replace(/^0x/, ''), 'hex')));
+  // A system call uses exactly its fixed gas; the estimate of a contract call is the least gas it succeeds with.
+  const fee = plan.gasLimit * plan.gasPrice;
+  const after = plan.balance - plan.call.value - fee;
+  if (flags.output === 'json') {
+    printJson({
+      status: 'simulated',
+      from: plan.sender,
+      to: plan.call.to,
+      value: plan.call.value.toString(),
+      nonce: plan.nonce.toString(),
+      gasLimit: plan.gasLimit.toString(),
+      gasPrice: plan.gasPrice.toString(),
+      fee: fee.toString(),
+      balanceBefore: plan.balance.toString(),
+      balanceAfter: after.toString(),
+      ...(returned === undefined ? {} : { returned }),
+    });
+    return;
+  }
+  const lines = [
+    `dry run (nothing signed or sent): ${plan.call.summary}`,
+    `simulation: ok at the latest block`,
+    `gas ${plan.gasLimit} at ${formatGasPrice(plan.gasPrice)}: fee ${formatCmt(fee, 18)} CMT`,
+    `effect: balance of ${plan.sender} ${formatCmt(plan.balance, 18)} CMT → ${formatCmt(after, 18)} CMT` +
+      `${plan.call.value > 0n ? ` (sends ${formatCmt(plan.call.value, 18)} CMT + fee)` : ' (fee only)'}`,
+    ...(returned === undefined ? [] : [`would return: ${formatArgs(returned)}`]),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** --generate-only: the unsigned transaction, for signing offline. */
+function printUnsigned(flags: TxFlags, plan: Plan): void {
+  const unsigned = unsignedTx(plan).unsignedSerialized;
+  if (flags.output === 'json') {
+    printJson({
+      type: 0,
+      chainId: plan.chainId.toString(),
+      from: plan.sender,
+      to: plan.call.to,
+      value: plan.call.value.toString(),
+      data: plan.call.data,
+      nonce: plan.nonce.toString(),
+      gasLimit: plan.gasLimit.toString(),
+      gasPrice: plan.gasPrice.toString(),
+      unsigned,
+    });
+    return;
+  }
+  process.stderr.write(
+    `unsigned transaction (legacy, EIP-155, chain id ${plan.chainId}): ${plan.call.summary}\n` +
+      `from ${plan.sender}, nonce ${plan.nonce}, gas limit ${plan.gasLimit}, gas price ${formatGasPrice(plan.gasPrice)}; sign it offline and send it with eth_sendRawTransaction\n`,
+  );
+  process.stdout.write(`${unsigned}\n`);
+}
+
+/** Builds, simulates, signs, sends and follows one transaction; prints the outcome. */
 export async function sendTx(flags: TxFlags, build: (ctx: TxContext) => Promise<Call> | Call): Promise<void> {
+  if (flags.dryRun === true && flags.generateOnly === true) throw new Error('--dry-run and --generate-only do not go together: pick one');
+  if (!flags.simulate && flags.dryRun === true) throw new Error('--dry-run is a simulation: drop --no-simulate');
   const client = new NodeClient(flags.node);
   const sender = senderAddress(flags);
   const params = await client.query<ParamsJson>('/params');
   const call = await build({ flags, client, params, sender });
   const gasPrice = flags.gasPrice === undefined ? BigInt(params.min_gas_price) : parseGasPrice(flags.gasPrice);
-  const gasLimit = flags.gasLimit === undefined ? gasLimitOf(call) : parseWhole(flags.gasLimit, '--gas-limit');
-  if (gasPrice === 0n && gasLimit > BigInt(params.free_tx_gas_limit)) {
-    throw new Error(`a free transaction (--gas-price 0) may ask for at most ${params.free_tx_gas_limit} gas; this one needs ${gasLimit}`);
-  }
   const account = await client.query<{ nonce: string; balance: string }>(`/account/${sender}`);
+  const balance = BigInt(account.balance);
   const nonce = flags.nonce === undefined ? BigInt(account.nonce) : parseWhole(flags.nonce, '--nonce');
   const timeoutS = Number(parseWhole(flags.waitTimeout, '--wait-timeout'));
 
+  let gasLimit: bigint;
+  const eth = new EthRpcClient(flags.ethRpc);
+  if (flags.simulate) {
+    const insufficient = (gas: bigint, bound: string): never =>
+      refuse(flags, { call, sender }, `insufficient funds: ${sender} has ${balance} wei, the transaction needs ${bound} ${call.value + gas * gasPrice} wei (value ${call.value} wei + gas ${gas} × price ${gasPrice} wei)`);
+    // The value alone is beyond the balance: say it in these words rather than the EVM's.
+    if (call.value > balance) insufficient(flags.gasLimit === undefined ? gasLimitOf(call) : parseWhole(flags.gasLimit, '--gas-limit'), 'at least');
+    const simulated = await eth.estimate({ from: sender, to: call.to, value: call.value, data: call.data });
+    if (!simulated.ok) refuse(flags, { call, sender }, simulated.reason);
+    gasLimit = flags.gasLimit === undefined ? simulated.gas : parseWhole(flags.gasLimit, '--gas-limit');
+    if (gasLimit < simulated.gas) refuse(flags, { call, sender }, `out of gas: it needs ${simulated.gas} gas, --gas-limit gives ${gasLimit}`);
+    if (call.value + gasLimit * gasPrice > balance) insufficient(gasLimit, 'up to');
+  } else {
+    gasLimit = flags.gasLimit === undefined ? gasLimitOf(call) : parseWhole(flags.gasLimit, '--gas-limit');
+  }
+  if (gasPrice === 0n && gasLimit > BigInt(params.free_tx_gas_limit)) {
+    throw new Error(`a free transaction (--gas-price 0) may ask for at most ${params.free_tx_gas_limit} gas; this one needs ${gasLimit}`);
+  }
+  const plan: Plan = { call, sender, chainId: BigInt(params.chain_id), nonce, gasLimit, gasPrice, balance };
+  if (flags.dryRun === true) return printDryRun(flags, plan, eth);
+  if (flags.generateOnly === true) return printUnsigned(flags, plan);
+
   const wallet = await unlockFrom(flags);
   if (wallet.address.toLowerCase() !== sender) throw new Error(`the key of --from ${flags.from} is for ${wallet.address}, not ${sender}`);
-  const signed = await wallet.signTransaction({
-    type: 0,
-    chainId: BigInt(params.chain_id),
-    nonce: Number(nonce),
-    gasPrice,
-    gasLimit,
-    to: call.to,
-    value: call.value,
-    data: call.data,
-  });
+  const signed = await wallet.signTransaction(unsignedTx(plan));
   const raw = new Uint8Array(Buffer.from(signed.slice(2), 'hex'));
   const hash = Transaction.from(signed).hash!;
   const cometHash = createHash('sha256').update(raw).digest('hex').toUpperCase();
@@ -252,52 +440,23 @@ export async function sendTx(flags: TxFlags, build: (ctx: TxContext) => Promise<
   const check = await client.call((rpc) => rpc.broadcastTxSync(raw));
   if (check.code !== 0) {
     const hint = CHECK_HINTS[check.code];
-    throw new Error(`the node refused the transaction (code ${check.code} ${codeName(check.code)}): ${check.log}${hint === undefined ? '' : `\n  ${hint}`}`);
+    const log = json ? check.log : humanizeChainText(check.log);
+    throw new Error(`the node refused the transaction (code ${check.code} ${codeName(check.code)}): ${log}${hint === undefined ? '' : `\n  ${hint}`}`);
   }
   const base = { hash, cometHash, from: sender, to: call.to, value: call.value.toString(), nonce: nonce.toString(), gasLimit: gasLimit.toString(), gasPrice: gasPrice.toString() };
   if (!flags.wait) {
     if (json) printJson({ ...base, status: 'pending' });
-    else process.stdout.write(`accepted into the mempool: ${hash}\n  look it up: ${flags.node.replace(/\/+$/, '')}/tx?hash=0x${cometHash}\n`);
+    else process.stdout.write(`accepted into the mempool: ${hash}\n  look it up: cmtd query tx ${hash}\n`);
     return;
   }
   const outcome = await waitForInclusion(client, cometHash, timeoutS * 1000);
   if (outcome === undefined) {
-    throw new Error(`${hash} was accepted but is not in a block after ${timeoutS} s; look it up later: ${flags.node.replace(/\/+$/, '')}/tx?hash=0x${cometHash}`);
+    throw new Error(`${hash} was accepted but is not in a block after ${timeoutS} s; look it up later: cmtd query tx ${hash}`);
   }
-  const result = outcome.result;
-  const receipt = result.data === null || result.data === '' ? undefined : decodeReceipt(new Uint8Array(Buffer.from(result.data, 'base64')));
-  const events = (receipt?.logs ?? []).map(decodeLog);
-  const returned = result.code === 0 && receipt !== undefined ? decodeResult(call.fn, receipt.returnData) : undefined;
-  const gasUsed = BigInt(result.gas_used || '0');
-  const price = receipt?.effectiveGasPrice ?? gasPrice;
-  if (result.code !== 0) process.exitCode = 1;
-  if (json) {
-    printJson({
-      ...base,
-      status: result.code === 0 ? 'ok' : 'failed',
-      height: outcome.height.toString(),
-      code: result.code,
-      codeName: codeName(result.code),
-      codespace: result.codespace,
-      log: result.log,
-      gasUsed: gasUsed.toString(),
-      fee: (gasUsed * price).toString(),
-      events,
-      ...(returned === undefined ? {} : { returned }),
-    });
-    return;
-  }
-  const lines = [
-    result.code === 0 ? `ok: ${hash} in block ${outcome.height}` : `FAILED: ${hash} in block ${outcome.height}, code ${result.code} (${codeName(result.code)})`,
-    ...(result.log ? [`log: ${result.log}`] : []),
-    `gas used ${gasUsed} of ${gasLimit} at ${formatGasPrice(price)}: fee ${formatCmt(gasUsed * price, 18)} CMT`,
-  ];
-  if (events.length > 0) {
-    lines.push('events:');
-    for (const e of events) lines.push(e.event === undefined ? `  log of ${e.address}: topics ${e.topics!.join(',')} data ${e.data}` : `  ${e.event} ${formatArgs(e.args!)}`);
-  }
-  if (returned !== undefined) lines.push(`returned: ${formatArgs(returned)}`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  const report = txReport(outcome.height, outcome.result, gasPrice, call.fn);
+  if (report.status !== 'ok') process.exitCode = 1;
+  if (json) printJson({ ...base, ...report });
+  else process.stdout.write(`${reportLines(hash, report, gasLimit).join('\n')}\n`);
 }
 
 // ------------------------------------------------------------------ commands
@@ -534,10 +693,15 @@ export function registerTx(program: Command): void {
       .addOption(outputOption())
       .addOption(opt('--password-file <file>', 'file whose first line is the key password (else CMTD_KEY_PASSWORD, else a prompt)'))
       .addOption(opt('--gas-price <price>', 'wei, or with a unit: 2gwei; 0 uses a free slot (default: min_gas_price)'))
-      .addOption(opt('--gas-limit <gas>', 'default: intrinsic gas + the call’s fixed cost'))
+      .addOption(opt('--gas-limit <gas>', "default: the simulation's gas (with --no-simulate: intrinsic gas + the call's fixed cost)"))
       .addOption(opt('--nonce <n>', "default: the account's next nonce"))
       .addOption(opt('--no-wait', 'return once the node accepted the transaction, without waiting for a block'))
       .addOption(opt('--wait-timeout <seconds>', 'how long to wait for a block', '60'))
+      .addOption(opt('--eth-rpc <url>', "the node's Ethereum JSON-RPC, where the transaction is simulated first", 'http://127.0.0.1:8545'))
+      .addOption(opt('--no-simulate', 'send without simulating first (a doomed transaction is then mined and charged)'))
+      .addOption(opt('--dry-run', 'simulate and print the gas, fee and effect; sign and send nothing'))
+      .addOption(opt('--generate-only', 'print the unsigned transaction (hex; JSON with --output json) for offline signing; send nothing'))
+      .addHelpText('after', '\nExit status: 0 done, 1 an error or a transaction that failed in its block, 2 refused before signing (the simulation failed: nothing sent, no fee).')
       .action((flags: Flags) => sendTx(flags, (ctx) => spec.build(flags, ctx)));
   }
 }

@@ -57,10 +57,14 @@ export class ExportError extends Error {
   override readonly name = 'ExportError';
 }
 
-/** Exports the committed state of the node whose cmtd home is `home`; `height` must be its last committed height. */
-export async function exportHome(home: string, height: bigint): Promise<ExportResult> {
+/**
+ * Exports the committed state of the node whose cmtd home is `home`;
+ * `height`, when given, must be its last committed height (the only one a
+ * node keeps).
+ */
+export async function exportHome(home: string, height?: bigint): Promise<ExportResult> {
   const snapshot = await readSnapshot(stateDir(home));
-  if (snapshot.height !== height) {
+  if (snapshot.height === 0n || (height !== undefined && snapshot.height !== height)) {
     throw new ExportError(
       snapshot.height === 0n
         ? `the state in ${home} has no committed block yet (height 0): start the chain first`

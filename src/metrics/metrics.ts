@@ -124,6 +124,8 @@ export class NodeMetrics implements AppMetrics {
     try {
       const height = this.store.height;
       this.height.set(Number(height));
+      // Before InitChain's state is committed there is nothing to read yet: the gauges stay at 0, no warning.
+      if (height === 0n) return;
       const ranking = this.modules.query(this.store, '/validators', height);
       const candidates = this.modules.query(this.store, '/candidates', height);
       const supply = this.modules.query(this.store, '/supply', height);

@@ -59,17 +59,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const { logger } = options;
   mkdirSync(join(options.home, 'data'), { recursive: true });
   const store = await CommittedStore.open(stateDir(options.home), { logger });
-  logger.info('state loaded', {
-    module: 'node',
-    home: options.home,
-    height: store.height.toString(),
-    appHash: Buffer.from(store.appHash).toString('hex'),
-  });
+  // The store logs what it opened (dir, height, app hash): no second line for the same thing.
   const modules = createModules();
   const metrics = options.metrics === undefined ? undefined : new NodeMetrics({ store, modules, logger });
   const app = new CmtdApp({ store, modules, logger, ...(metrics === undefined ? {} : { metrics }) });
   const server = await startAbciServer({ transport: options.abci, address: options.address, app, logger, ...options.abciLimits });
-  logger.info('ABCI server listening', { module: 'node', transport: options.abci, address: server.address });
   let rpc: RpcGateway | undefined;
   if (options.rpc !== undefined) {
     try {

@@ -14,16 +14,29 @@ export interface LoggerOptions {
   format?: LogFormat;
   /** Also append JSON lines to this file. */
   file?: string;
+  /** Colour the pretty format's levels; default: only on a terminal without NO_COLOR (useColor). */
+  color?: boolean;
+}
+
+/**
+ * Whether to write ANSI colours to `stream`: only to a terminal, never when
+ * NO_COLOR is set to anything but '' (no-color.org), so a redirected log
+ * file holds plain text.
+ */
+export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && (env.NO_COLOR === undefined || env.NO_COLOR === '');
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
+  // The console transport writes every level to stderr.
+  const color = options.color ?? useColor(process.stderr);
   const format =
     options.format === 'json'
       ? winston.format.combine(winston.format.timestamp(), winston.format.json())
       : winston.format.combine(
           winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
-          winston.format.colorize({ all: false }),
+          ...(color ? [winston.format.colorize({ all: false })] : []),
           winston.format.printf(({ timestamp, level: lvl, message, module, ...rest }) => {
             const fields = Object.entries(rest)
               .filter(([k]) => typeof k === 'string')

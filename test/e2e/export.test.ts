@@ -13,7 +13,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Interface, Wallet, getCreateAddress } from 'ethers';
 import { Localnet, defaultCmtdCommand } from '../../src/localnet/network.js';
@@ -105,9 +105,19 @@ describe('cmtd export', () => {
     const files = tempDir('export-files');
     cleanups.push(() => rmSync(files, { recursive: true, force: true }));
     const file = join(files, 'app_state.json');
-    const exported = await cmtd(['export', '--home', node.cmtdHome, '--height', height.toString(), '--output', file]);
+    // --output is a format, as everywhere: a file name there is refused with the flag that takes one.
+    const oldUsage = await cmtd(['export', '--home', node.cmtdHome, '--output', file]);
+    assert.equal(oldUsage.code, 1);
+    assert.match(oldUsage.stderr, new RegExp(`--output is a format \\(json\\), not a file: .* --out ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.ok(!existsSync(file));
+    // Without --height, the last committed height (the only one there is); --output json prints it.
+    const toStdout = await cmtd(['export', '--home', node.cmtdHome, '--output', 'json']);
+    assert.equal(toStdout.code, 0, toStdout.stderr);
+    assert.match(toStdout.stderr, new RegExp(`exported height ${height} \\(the last committed one\\)`));
+    assert.equal((JSON.parse(toStdout.stdout) as ExportedAppState).exact_state.app_hash, appHash);
+    const exported = await cmtd(['export', '--home', node.cmtdHome, '--height', height.toString(), '--out', file]);
     assert.equal(exported.code, 0, exported.stderr);
-    assert.match(exported.stderr, new RegExp(`exported height ${height}, app hash ${appHash}`));
+    assert.match(exported.stderr, new RegExp(`exported height ${height} \\(the last committed one\\), app hash ${appHash}`));
     const appState = JSON.parse(readFileSync(file, 'utf8')) as ExportedAppState;
 
     // Human-meaningful SPEC 10 content ...

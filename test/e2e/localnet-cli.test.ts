@@ -8,7 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -35,6 +35,17 @@ async function freeBasePort(): Promise<number> {
 
 function cmtd(...args: string[]): Promise<string> {
   return run(COMMAND!, [...BASE_ARGS, ...args], { timeout: 60_000 }).then((r) => r.stdout);
+}
+
+/** A command's exit code and output, with only PATH, HOME and `env` in its environment. */
+async function cmtdRun(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(COMMAND!, [...BASE_ARGS, ...args], { timeout: 60_000, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
 }
 
 
@@ -98,6 +109,12 @@ describe('cmtd localnet (command line)', () => {
       assert.match(summary, new RegExp(`^node${i}\\s+${role}\\s+http://127\\.0\\.0\\.1:${base + 10 * i + 7}\\s+http://127\\.0\\.0\\.1:${base + 10 * i + 9}\\s`, 'm'));
       assert.ok(existsSync(join(dir, `node${i}`, 'cmtd.log')) && existsSync(join(dir, `node${i}`, 'cometbft.log')), `node${i} has its log files`);
     }
+    // The chain as a wallet and a tester need it: chain id, the shortened waits, balances, the foundation.
+    assert.match(summary, /Ethereum chain id 18 \(for wallets and eth_chainId\); CometBFT chain id 'cmtd-localnet'/);
+    assert.match(summary, /unstaked stake is paid out after 2 min, proposals are open for 10 min/);
+    const [first, second] = devAccounts(2);
+    assert.match(summary, new RegExp(`^ +0 +${first!.address} +0x[0-9a-f]{64} +1,000,000 CMT, foundation, operates node0$`, 'm'));
+    assert.match(summary, new RegExp(`^ +1 +${second!.address} +0x[0-9a-f]{64} +1,000,000 CMT, operates node1$`, 'm'));
   });
 
   it('reports growing heights on every node through `localnet status`', async () => {
@@ -135,6 +152,20 @@ describe('cmtd localnet (command line)', () => {
     assert.ok(!existsSync(join(dir, 'localnet.pid')));
   });
 
+  it('refuses flags the existing network does not match, naming each difference', async () => {
+    const refused = await cmtdRun(['localnet', 'start', '--dir', dir, '--validators', '2', '--candidates', '1', '--block-time', '5s', '--base-port', String(base + 100)]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /already holds localnet 'cmtd-localnet', which does not match what was asked:\n  --block-time 5s: it has 300ms\n  --base-port [0-9]+: its node0 listens on p2p [0-9]+, RPC [0-9]+ \(base port [0-9]+\)\n/);
+    assert.doesNotMatch(refused.stderr, /--validators|--candidates/, 'flags that match are not listed');
+    assert.match(refused.stderr, /leaving out these flags, or add --reset/);
+    // From the environment too (CMTD_ + the flag); the old variable names are refused rather than ignored.
+    const fromEnv = await cmtdRun(['localnet', 'start', '--dir', dir], { CMTD_VALIDATORS: '4' });
+    assert.match(fromEnv.stderr, /--validators 4: it has 2/);
+    const oldName = await cmtdRun(['localnet', 'start', '--dir', dir], { CMTD_LOCALNET_VALIDATORS: '4' });
+    assert.match(oldName.stderr, /CMTD_LOCALNET_VALIDATORS is now CMTD_VALIDATORS/);
+    assert.ok(!existsSync(join(dir, 'localnet.pid')), 'nothing was started');
+  });
+
   it('starts again where it stopped, and Ctrl-C stops it', async () => {
     running = await startLocalnet(['--dir', dir]);
     const before = (await statusHeights(dir)).get(0) ?? 0n;
@@ -145,6 +176,16 @@ describe('cmtd localnet (command line)', () => {
     assert.equal(await running.exited, 0, running.output());
     assert.match(running.output(), /interrupted: stopping 3 nodes/);
     assert.deepEqual(children.filter(alive), []);
+  });
+
+  it('starts over with --reset: a new network from the flags', async () => {
+    running = await startLocalnet(['--dir', dir, '--reset', '--validators', '1', '--base-port', String(base), '--block-time', '300ms']);
+    assert.match(running.output(), /--reset: removed the localnet in /);
+    assert.doesNotMatch(running.output(), /^node1 /m);
+    const net = JSON.parse(readFileSync(join(dir, 'localnet.json'), 'utf8')) as { nodes: unknown[] };
+    assert.equal(net.nodes.length, 1);
+    running.child.kill('SIGINT');
+    assert.equal(await running.exited, 0, running.output());
   });
 
   it('resets: the files are gone', async () => {

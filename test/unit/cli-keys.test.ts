@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Wallet } from 'ethers';
 import { getPassword, KeyStore, readPasswordFile } from '../../src/keys/index.js';
+import { DEV_MNEMONIC, devAccounts } from '../../src/localnet/network.js';
 
 const run = promisify(execFile);
 
@@ -129,6 +130,46 @@ describe('cmtd keys', () => {
     writeFileSync(badKey, 'not a key');
     const bad = await cmtd(['keys', 'import', 'frank', '--home', home, '--private-key-file', badKey], { CMTD_KEY_PASSWORD: 'x' });
     assert.match(bad.stderr, /a private key is 32 bytes of hex/);
+  });
+
+  it('shows a new key\'s mnemonic once, deletes the key only when confirmed, and recovers it from the words', async () => {
+    const added = await cmtd(['keys', 'add', 'gina', '--home', home, '--output', 'json'], { CMTD_KEY_PASSWORD: 'g' });
+    assert.equal(added.code, 0, added.stderr);
+    const { address, mnemonic } = JSON.parse(added.stdout) as { address: string; mnemonic: string };
+    assert.equal(mnemonic.split(' ').length, 24);
+
+    const refused = await cmtd(['keys', 'delete', 'gina', '--home', home]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /cannot be undone: pass --yes to confirm/);
+    assert.ok(statSync(join(home, 'keys', 'gina.json')).isFile());
+    const deleted = await cmtd(['keys', 'delete', 'gina', '--yes', '--home', home]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.match(deleted.stdout, /deleted key 'gina'/);
+    const listed = JSON.parse((await cmtd(['keys', 'list', '--home', home, '--output', 'json'])).stdout) as Array<{ name: string }>;
+    assert.ok(!listed.some((k) => k.name === 'gina') && listed.some((k) => k.name === 'alice'));
+    const missing = await cmtd(['keys', 'delete', 'gina', '--yes', '--home', home]);
+    assert.match(missing.stderr, /no key named 'gina'/);
+
+    const words = join(dir, 'gina.words');
+    writeFileSync(words, `  ${mnemonic.toUpperCase()}\n`); // case and spacing do not matter
+    const recovered = await cmtd(['keys', 'add', 'gina', '--recover', '--mnemonic-file', words, '--home', home, '--output', 'json'], { CMTD_KEY_PASSWORD: 'g2' });
+    assert.equal(recovered.code, 0, recovered.stderr);
+    assert.equal((JSON.parse(recovered.stdout) as { address: string }).address, address);
+    assert.ok(!recovered.stdout.includes(mnemonic.split(' ')[0]!), 'a recovery does not print the words back');
+
+    // Account 5 of the development mnemonic, by its index in the path (accounts 1 and 2 are stored already).
+    const devWords = join(dir, 'dev.words');
+    writeFileSync(devWords, DEV_MNEMONIC);
+    const dev = await cmtd(['keys', 'add', 'dev5', '--recover', '--mnemonic-file', devWords, '--index', '5', '--home', home, '--output', 'json'], { CMTD_KEY_PASSWORD: 'd' });
+    assert.equal(dev.code, 0, dev.stderr);
+    assert.equal((JSON.parse(dev.stdout) as { address: string }).address.toLowerCase(), devAccounts(6)[5]!.address);
+
+    writeFileSync(words, mnemonic.split(' ').reverse().join(' '));
+    const bad = await cmtd(['keys', 'add', 'gina3', '--recover', '--mnemonic-file', words, '--home', home], { CMTD_KEY_PASSWORD: 'g3' });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /not a valid BIP-39 mnemonic/);
+    const noWords = await cmtd(['keys', 'add', 'gina3', '--recover', '--home', home], { CMTD_KEY_PASSWORD: 'g3' });
+    assert.match(noWords.stderr, /--recover needs the words: pass --mnemonic-file FILE/);
   });
 
   it('takes the password file first, then the environment, and refuses an empty new password', async () => {

@@ -1,0 +1,131 @@
+/**
+ * Flags and logs that must mean what they say: the Makefile passes the
+ * CMTD_<FLAG> variables (base port included) and refuses its old names;
+ * `cmtd start` writes plain text (no ANSI colours) when its output is not a
+ * terminal, one line per thing it opened, and no warning before InitChain;
+ * `cmtd version` answers.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { useColor } from '../../src/util/logger.js';
+import { waitFor } from '../../src/localnet/process.js';
+
+const run = promisify(execFile);
+const ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+
+async function make(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+  try {
+    const r = await run('make', ['-n', ...args], { env: { ...ENV, ...env } });
+    return { code: 0, out: r.stdout + r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+describe('Makefile variables', () => {
+  it('passes the CMTD_ variables that are set, and only those, to localnet start', async () => {
+    const given = await make(['localnet', 'CMTD_BASE_PORT=27000', 'CMTD_VALIDATORS=2', 'CMTD_BLOCK_TIME=5s']);
+    assert.equal(given.code, 0, given.out);
+    assert.match(given.out, /^node bin\/cmtd\.js localnet start --validators 2 --block-time 5s --base-port 27000$/m);
+    const fromEnv = await make(['localnet'], { CMTD_DIR: '/tmp/x' });
+    assert.match(fromEnv.out, /^node bin\/cmtd\.js localnet start --dir \/tmp\/x$/m);
+    const none = await make(['localnet']);
+    assert.match(none.out, /^node bin\/cmtd\.js localnet start$/m, 'an existing network runs as it is');
+  });
+
+  it('refuses the old names rather than ignoring them', async () => {
+    for (const [old, now] of [
+      ['VALIDATORS=2', 'CMTD_VALIDATORS'],
+      ['BLOCK_TIME=5s', 'CMTD_BLOCK_TIME'],
+      ['LOCALNET_DIR=x', 'CMTD_DIR'],
+    ]) {
+      const r = await make(['localnet', old!]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.out, new RegExp(`${old!.split('=')[0]}= is now ${now}=`));
+    }
+  });
+});
+
+describe('cmtd start logs', () => {
+  let home: string;
+  before(async () => {
+    home = mkdtempSync(join(tmpdir(), 'cmtd-start-logs-'));
+    await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'init', '--home', home], { env: ENV });
+  });
+  after(() => rmSync(home, { recursive: true, force: true }));
+
+  it('colours only a terminal, never with NO_COLOR', () => {
+    assert.equal(useColor({ isTTY: true }, {}), true);
+    assert.equal(useColor({ isTTY: true }, { NO_COLOR: '1' }), false);
+    assert.equal(useColor({ isTTY: true }, { NO_COLOR: '' }), true);
+    assert.equal(useColor({ isTTY: false }, {}), false);
+    assert.equal(useColor({}, {}), false);
+  });
+
+  it('writes plain text to a pipe, each banner line once, and no warning before InitChain', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'start', '--home', home, '--address', 'tcp://127.0.0.1:0', '--rpc-address', '127.0.0.1:0', '--metrics-address', '127.0.0.1:0'],
+      { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      await waitFor('cmtd ready', async () => (/cmtd listening on /.test(output) ? true : undefined), 60_000, 50);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    assert.doesNotMatch(output, /\x1b\[/, 'no ANSI escape codes');
+    const count = (re: RegExp): number => output.split('\n').filter((l) => re.test(l)).length;
+    assert.equal(count(/state (store opened|loaded)/), 1, output);
+    assert.equal(count(/ABCI.*listening/), 1, output);
+    assert.equal(count(/JSON-RPC listening/), 1, output);
+    assert.equal(count(/metrics listening/), 1, output);
+    assert.equal(count(/^cmtd listening on tcp:\/\/127\.0\.0\.1:[0-9]+$/), 1, output);
+    assert.doesNotMatch(output, /warn|params are missing/, output);
+  });
+});
+
+describe('cmtd export flags', () => {
+  async function cmtd(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stderr: string }> {
+    try {
+      await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...ENV, ...env } });
+      return { code: 0, stderr: '' };
+    } catch (err) {
+      const e = err as { code?: number; stderr?: string };
+      return { code: e.code ?? -1, stderr: e.stderr ?? '' };
+    }
+  }
+
+  it('takes --output as a format and points a file name to --out; refuses the renamed variables', async () => {
+    const file = await cmtd(['export', '--home', '/nonexistent', '--output', 'state.json']);
+    assert.equal(file.code, 1);
+    assert.match(file.stderr, /--output is a format \(json\), not a file: write the export to 'state.json' with --out state\.json/);
+    const text = await cmtd(['export', '--home', '/nonexistent', '--output', 'text']);
+    assert.match(text.stderr, /an export is JSON only: leave out --output/);
+    const old = await cmtd(['export', '--home', '/nonexistent'], { CMTD_EXPORT_OUTPUT: 'x.json' });
+    assert.match(old.stderr, /CMTD_EXPORT_OUTPUT is now CMTD_OUT/);
+    // CMTD_OUTPUT=text, set for the other commands, is no error: the export goes on (to the missing home here).
+    const shared = await cmtd(['export', '--home', '/nonexistent'], { CMTD_OUTPUT: 'text' });
+    assert.doesNotMatch(shared.stderr, /--output|JSON only/);
+  });
+});
+
+describe('cmtd version', () => {
+  it("prints package.json's version", async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    const text = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'version'], { env: ENV });
+    assert.match(text.stdout, new RegExp(`^cmtd ${version.replace(/\./g, '\\.')}\\nNode\\.js v[0-9.]+\\nCometBFT v0\\.38\\.[0-9]+, v0\\.37\\.[0-9]+\\n$`));
+    const json = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'version', '--output', 'json'], { env: ENV });
+    assert.equal((JSON.parse(json.stdout) as { version: string }).version, version);
+  });
+});
