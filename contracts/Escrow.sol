@@ -66,13 +66,15 @@ contract Escrow is Payouts {
         bytes32 orderRef;
     }
 
-    /// The arbiter's time to decide for orders opened with `createOrder`.
+    /// @notice The arbiter's time to decide for orders opened with `createOrder`.
     uint64 public constant DEFAULT_DISPUTE_WINDOW = 7 days;
 
-    /// Orders by id; ids start at 1.
+    /// @notice Orders by id; ids start at 1.
     mapping(uint256 => Order) public orders;
+    /// @notice How many orders were opened (the last id).
     uint256 public orderCount;
 
+    /// @notice `buyer` opened order `id` with `seller` and paid `amount` of `token` into escrow.
     event OrderCreated(
         uint256 indexed id,
         address indexed buyer,
@@ -85,14 +87,22 @@ contract Escrow is Payouts {
         uint64 disputeWindow,
         bytes32 orderRef
     );
+    /// @notice The seller shipped order `id`; the buyer has until `confirmDeadline` to confirm or dispute.
     event OrderShipped(uint256 indexed id, string tracking, uint64 confirmDeadline);
+    /// @notice Order `id` completed: `paidToSeller` went to the seller (confirmed by the buyer, or claimed after the window).
     event OrderCompleted(uint256 indexed id, uint256 paidToSeller, bool confirmedByBuyer);
+    /// @notice Order `id` was refunded in full (by the seller, or after the ship deadline).
     event OrderRefunded(uint256 indexed id, uint256 refundedToBuyer, bool bySeller);
+    /// @notice The seller refunded `refundedToBuyer` of order `id`; `remaining` stays in escrow.
     event OrderPartiallyRefunded(uint256 indexed id, uint256 refundedToBuyer, uint256 remaining);
+    /// @notice `by` handed order `id` to the arbiter, who has until `disputeDeadline` to decide.
     event OrderDisputed(uint256 indexed id, address indexed by, string reason, uint64 disputeDeadline);
+    /// @notice The arbiter settled order `id`: `toBuyer` to the buyer, `toSeller` to the seller.
     event DisputeResolved(uint256 indexed id, address indexed arbiter, uint256 toBuyer, uint256 toSeller);
+    /// @notice The arbiter missed the deadline of order `id`: settled as if no dispute had been opened.
     event DisputeExpired(uint256 indexed id, uint256 toBuyer, uint256 toSeller);
 
+    /// @notice Refuses the call unless order `id` is in `status`.
     modifier inStatus(uint256 id, Status status) {
         if (orders[id].status != status) revert(_statusError(status));
         _;

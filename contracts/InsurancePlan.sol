@@ -21,6 +21,7 @@ import {Payouts} from "./utils/Payouts.sol";
 /// @dev Pool funds are book-kept, not read from the balance, so a transfer
 /// straight to the contract changes no share's value.
 contract InsurancePlan is AccessControlEnumerable, Payouts {
+    /// @notice The role of the accounts that approve claims.
     bytes32 public constant ASSESSOR_ROLE = keccak256("ASSESSOR_ROLE");
     uint256 private constant BPS = 10_000;
 
@@ -47,34 +48,42 @@ contract InsurancePlan is AccessControlEnumerable, Payouts {
         uint32 approvals;
     }
 
-    /// The pool's currency; address(0) is CMT.
+    /// @notice The pool's currency; address(0) is CMT.
     address public immutable token;
-    /// Active cover may be at most pool funds × solvencyRatioBps / 10,000.
+    /// @notice Active cover may be at most pool funds × solvencyRatioBps / 10,000.
     uint256 public immutable solvencyRatioBps;
-    /// Seconds the assessors have to approve a claim once it is filed.
+    /// @notice Seconds the assessors have to approve a claim once it is filed.
     uint64 public immutable claimWindow;
-    /// The longest period one cover may run.
+    /// @notice The longest period one cover may run.
     uint64 public immutable maxCoverPeriod;
-    /// The premium as a share of the cover amount, in basis points (rounded up).
+    /// @notice The premium as a share of the cover amount, in basis points (rounded up).
     uint256 public premiumBps;
-    /// Approvals a claim needs (m of the n assessors).
+    /// @notice Approvals a claim needs (m of the n assessors).
     uint32 public approvalsRequired;
 
-    /// Funds that belong to the depositors (deposits + earned premiums − withdrawals − paid claims).
+    /// @notice Funds that belong to the depositors (deposits + earned premiums − withdrawals − paid claims).
     uint256 public poolFunds;
+    /// @notice All depositors' shares.
     uint256 public totalShares;
+    /// @notice Each depositor's shares.
     mapping(address depositor => uint256) public sharesOf;
-    /// The total amount of the covers that are running (Active or Claimed).
+    /// @notice The total amount of the covers that are running (Active or Claimed).
     uint256 public activeCover;
-    /// Premiums of running covers, not yet earned by the pool.
+    /// @notice Premiums of running covers, not yet earned by the pool.
     uint256 public heldPremiums;
 
+    /// @notice Covers by id; ids start at 1.
     mapping(uint256 => Cover) public covers;
+    /// @notice How many covers were sold (the last id).
     uint256 public coverCount;
+    /// @notice Which assessors approved the pending claim of a cover.
     mapping(uint256 coverId => mapping(address assessor => bool)) public approvedBy;
 
+    /// @notice `depositor` added `amount` to the pool for `shares`.
     event Deposited(address indexed depositor, uint256 amount, uint256 shares);
+    /// @notice `depositor` redeemed `shares` for `amount`.
     event Redeemed(address indexed depositor, uint256 shares, uint256 amount);
+    /// @notice `holder` bought cover `id` of `amount` from `start` to `end` for `premium`.
     event CoverBought(
         uint256 indexed id,
         address indexed holder,
@@ -84,14 +93,22 @@ contract InsurancePlan is AccessControlEnumerable, Payouts {
         uint64 end,
         bytes32 ref
     );
+    /// @notice The holder of cover `id` claimed `amount`; assessors may approve until `deadline`.
     event ClaimFiled(uint256 indexed id, uint256 amount, uint64 deadline, string evidence);
+    /// @notice `assessor` approved the claim on cover `id` (`approvals` so far).
     event ClaimApproved(uint256 indexed id, address indexed assessor, uint32 approvals);
+    /// @notice The claim on cover `id` reached the approvals required and `amount` was paid to `holder`.
     event ClaimPaid(uint256 indexed id, address indexed holder, uint256 amount);
+    /// @notice The claim on cover `id` did not get its approvals within the window.
     event ClaimLapsed(uint256 indexed id);
+    /// @notice Cover `id` ended without a paid claim; its premium joined the pool funds.
     event CoverExpired(uint256 indexed id, uint256 premiumToPool);
+    /// @notice The premium rate for new covers is now `premiumBps`.
     event PremiumChanged(uint256 premiumBps);
+    /// @notice A claim now needs `approvalsRequired` approvals.
     event ApprovalsRequiredChanged(uint32 approvalsRequired);
 
+    /// @notice Opens an empty pool; the deployer chooses its currency, admin, assessors and rules.
     /// @param token_ the pool's currency, address(0) for CMT
     /// @param admin holds DEFAULT_ADMIN_ROLE: grants ASSESSOR_ROLE, sets the premium and m
     /// @param assessors the first assessors (at least one); one approval is required until the admin raises it
@@ -128,12 +145,9 @@ contract InsurancePlan is AccessControlEnumerable, Payouts {
     /// @return shares the shares issued
     function deposit(uint256 amount) external payable nonReentrant returns (uint256 shares) {
         require(amount > 0, "Insurance: amount must be positive");
-        if (totalShares == 0) {
-            shares = amount;
-        } else {
-            require(poolFunds > 0, "Insurance: the pool has lost its funds");
-            shares = (amount * totalShares) / poolFunds;
-        }
+        // Pool funds stay positive while shares exist: a claim leaves at least
+        // its premium (≥ 1), a redemption at least the other shares' part.
+        shares = totalShares == 0 ? amount : (amount * totalShares) / poolFunds;
         require(shares > 0, "Insurance: amount buys no share");
         poolFunds += amount;
         totalShares += shares;

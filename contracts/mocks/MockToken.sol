@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+// A test double (test/hardhat/unit/), not part of the library: not documented for users.
+// solhint-disable use-natspec, no-complex-fallback
+
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 
 /// @title An ERC-20 for tests: anyone mints; it can take a fee on transfers

@@ -16,7 +16,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 abstract contract Payouts is ReentrancyGuard {
     using SafeERC20 for IERC20;
 
-    /// The token address that stands for CMT.
+    /// @notice The token address that stands for CMT.
     address public constant CMT = address(0);
 
     /// @custom:storage-location erc7201:cmtd.storage.Payouts
@@ -28,9 +28,9 @@ abstract contract Payouts is ReentrancyGuard {
     // keccak256(abi.encode(uint256(keccak256("cmtd.storage.Payouts")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 private constant PAYOUTS_STORAGE = 0x8987fdc04601e8175f46b0b8529bd1088c710ffa335bfda00e6a9bcb53fb1b00;
 
-    /// A payment to `recipient` could not be pushed and waits for `withdraw`.
+    /// @notice A payment to `recipient` could not be pushed and waits for `withdraw`.
     event PaymentDeferred(address indexed token, address indexed recipient, uint256 amount);
-    /// `recipient` collected its deferred payments in `token`.
+    /// @notice `recipient` collected its deferred payments in `token`.
     event Withdrawn(address indexed token, address indexed recipient, uint256 amount);
 
     /// @notice What `recipient` can collect with `withdraw(token)`.
@@ -46,7 +46,6 @@ abstract contract Payouts is ReentrancyGuard {
         owed[msg.sender] = 0;
         emit Withdrawn(token, msg.sender, amount);
         if (token == CMT) {
-            // slither-disable-next-line arbitrary-send-eth
             (bool ok, ) = msg.sender.call{value: amount}("");
             require(ok, "Payouts: CMT transfer failed");
         } else {

@@ -9,4 +9,6 @@ module.exports = {
   istanbulFolder: path.join(process.env.CMTD_HARDHAT_OUT ?? __dirname, 'coverage'),
   istanbulReporter: ['json-summary', 'text'],
   skipFiles: ['mocks', 'IStaking.sol', 'IGovernance.sol'],
+  // Instrumented code without the optimizer runs out of stack in the larger functions.
+  configureYulOptimizer: true,
 };

@@ -6,11 +6,8 @@
  *   HARDHAT_DISABLE_TELEMETRY_PROMPT=true CI=true \
  *     npx hardhat test --network cmtd --config test/hardhat/hardhat.config.cjs
  *
- * The unit tests (test/hardhat/unit/, every branch, with time travel) run on
- * Hardhat's in-process network, also under solidity-coverage:
- *
- *   npm run test:contracts        # hardhat test --network hardhat test/hardhat/unit/*.cjs
- *   npm run coverage:contracts    # the same under solidity-coverage (coverage/ in CMTD_HARDHAT_OUT)
+ * The unit tests (test/hardhat/unit/) run on Hardhat's in-process network
+ * through hardhat.unit.config.cjs, which extends this one.
  *
  * Environment:
  *   CMTD_RPC_URL        the gateway (default http://127.0.0.1:8545)

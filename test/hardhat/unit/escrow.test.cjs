@@ -14,13 +14,14 @@ const Status = { None: 0n, Funded: 1n, Shipped: 2n, Completed: 3n, Refunded: 4n,
 describe('Escrow (unit)', function () {
   let buyer, seller, arbiter, other;
   let escrow, token, rejector;
+  const i = (c, fn, args) => c.interface.encodeFunctionData(fn, args);
   let restore;
 
   before(async function () {
     [buyer, seller, arbiter, other] = await ethers.getSigners();
     escrow = await deploy('Escrow');
     token = await deploy('MockToken');
-    rejector = await deploy('Rejector');
+    rejector = await deploy('TestParty');
     await (await token.mint(buyer.address, 1_000n * CMT)).wait();
     await (await token.connect(buyer).approve(escrow.target, ethers.MaxUint256)).wait();
   });
@@ -117,6 +118,9 @@ describe('Escrow (unit)', function () {
     await mineAt(shipDeadline + 1n);
     assert.equal(await reason(escrow.connect(seller).markShipped(id, 'T'), escrow), 'Escrow: ship deadline has passed');
     assert.equal(await reason(escrow.connect(seller).markShipped(99n, 'T'), escrow), 'Escrow: order is not awaiting shipment');
+    assert.equal(await reason(escrow.connect(buyer).refundExpired(99n), escrow), 'Escrow: order is not awaiting shipment');
+    assert.equal(await reason(escrow.connect(seller).claimPayment(id), escrow), 'Escrow: order is not shipped');
+    assert.equal(await reason(escrow.settleExpiredDispute(id), escrow), 'Escrow: order is not disputed');
   });
 
   it('refunds the buyer of an order not shipped by its deadline', async function () {
@@ -248,5 +252,27 @@ describe('Escrow (unit)', function () {
     assert.equal(event(escrow, blocked, 'PaymentDeferred').args.token, token.target);
     await (await token.setBlocked(seller.address, false)).wait();
     await expectChanges(token.target, seller, new Map([[seller, 100n * CMT], [escrow.target, -100n * CMT]]), () => escrow.connect(seller).withdraw(token.target));
+  });
+
+  it('refuses every re-entry while it pays out', async function () {
+    const party = rejector;
+    const { id } = await cmtOrder(CMT, { to: party.target });
+    await (await party.forward(escrow.target, i(escrow, 'markShipped', [id, 'T']))).wait();
+    const t = await terms();
+    const calls = [
+      i(escrow, 'createOrder', [seller.address, arbiter.address, t.shipDeadline, 1n, ref('r')]),
+      i(escrow, 'createOrderWith', [t]),
+      i(escrow, 'confirmReceived', [id]),
+      i(escrow, 'claimPayment', [id]),
+      i(escrow, 'refundExpired', [id]),
+      i(escrow, 'refundBySeller', [id]),
+      i(escrow, 'partialRefund', [id, 1n]),
+      i(escrow, 'resolve', [id, 0n]),
+      i(escrow, 'settleExpiredDispute', [id]),
+      i(escrow, 'withdraw', [ZERO]),
+    ];
+    await (await party.armReentry(escrow.target, calls)).wait();
+    await expectChanges(ZERO, buyer, new Map([[party.target, CMT], [escrow.target, -CMT]]), () => escrow.connect(buyer).confirmReceived(id));
+    assert.equal(await party.refusedReentries(), BigInt(calls.length));
   });
 });
