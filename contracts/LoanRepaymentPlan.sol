@@ -9,14 +9,15 @@ import {Payouts} from "./utils/Payouts.sol";
 /// it, posting the collateral if the terms ask for any, and receives the
 /// principal (`acceptLoan`). The schedule starts then: instalment i (1 … count)
 /// of `instalment` is due at start + i × period. Anyone can read what is due
-/// and overdue (`dueNow`, `overdue`, `outstanding`). Each instalment still
+/// and overdue (`position`, `outstanding`). Each instalment still
 /// unpaid after its due time is charged `lateFee` once. Payments (`repay`, by
 /// anyone) go to late fees first, then to instalments in order, and may pay
 /// ahead (early repayment) up to everything outstanding; each is passed on
 /// to the lender. When everything is paid the loan closes and the collateral
 /// returns to the borrower. If an instalment is still unpaid when its grace
-/// period has passed, the loan is in default and the lender claims the collateral (`claimCollateral`). Every
-/// refusal reverts with a "Loan: ..." reason.
+/// period has passed, the loan is in default and the lender claims the
+/// collateral (`claimCollateral`). Every refusal reverts with a "Loan: ..."
+/// reason.
 /// @dev Amounts are kept per loan; payments out are pushed with a pull
 /// fallback (see {Payouts}).
 contract LoanRepaymentPlan is Payouts {
