@@ -10,7 +10,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 /// purchase; customers hold and transfer them like any ERC-20 token and
 /// redeem them (burn) for rewards. Points are whole units (0 decimals).
 contract LoyaltyToken is ERC20, ERC20Burnable, Ownable {
-    /// A customer redeemed points; `rewardRef` identifies the reward or order.
+    /// @notice A customer redeemed points; `rewardRef` identifies the reward or order.
     event Redeemed(address indexed customer, uint256 amount, bytes32 indexed rewardRef);
 
     constructor(string memory name_, string memory symbol_, address merchant)
@@ -18,6 +18,7 @@ contract LoyaltyToken is ERC20, ERC20Burnable, Ownable {
         Ownable(merchant)
     {}
 
+    /// @notice Points are whole numbers: no decimals.
     function decimals() public pure override returns (uint8) {
         return 0;
     }

@@ -10,19 +10,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { JsonRpcProvider, Wallet, parseEther } from 'ethers';
 import { devAccounts, defaultCmtdCommand } from '../../src/localnet/network.js';
-import { canListen } from '../../src/localnet/process.js';
 import { alive, descendants } from '../support/processes.js';
-
-
-/** A port p with p-3 … p free (cmtd dev's CometBFT takes the three below its JSON-RPC port), below the ephemeral range. */
-async function freeRpcPort(): Promise<number> {
-  for (let tries = 0; tries < 200; tries++) {
-    const port = 20_010 + 4 * Math.floor(Math.random() * 2_900);
-    const free = await Promise.all([port - 3, port - 2, port - 1, port].map(canListen));
-    if (free.every(Boolean)) return port;
-  }
-  throw new Error('no 4 free consecutive ports');
-}
+import { freeRpcPort } from '../support/hardhat.js';
 
 
 

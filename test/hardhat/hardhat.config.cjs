@@ -1,10 +1,13 @@
 /**
- * Hardhat project over the repository's contracts (contracts/*.sol), with a
+ * Hardhat project over the repository's contracts (contracts/ and its subfolders), with a
  * network `cmtd`: a cmtd node's Ethereum JSON-RPC gateway.
  *
  *   CMTD_RPC_URL=http://127.0.0.1:8545 CMTD_PRIVATE_KEYS=0x…,0x… \
  *   HARDHAT_DISABLE_TELEMETRY_PROMPT=true CI=true \
  *     npx hardhat test --network cmtd --config test/hardhat/hardhat.config.cjs
+ *
+ * The unit tests (test/hardhat/unit/) run on Hardhat's in-process network
+ * through hardhat.unit.config.cjs, which extends this one.
  *
  * Environment:
  *   CMTD_RPC_URL        the gateway (default http://127.0.0.1:8545)
@@ -20,8 +23,11 @@ const path = require('node:path');
 const { subtask } = require('hardhat/config');
 const { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } = require('hardhat/builtin-tasks/task-names');
 require('@nomicfoundation/hardhat-ethers');
+require('solidity-coverage');
 
 const ROOT = path.resolve(__dirname, '..', '..');
+/** The chain's EVM version (SPEC 9: Cancun), for compiling and for the in-process network. */
+const EVM_VERSION = 'cancun';
 const SOLC_VERSION = require('solc/package.json').version;
 
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async ({ solcVersion }) => {
@@ -45,9 +51,11 @@ module.exports = {
   defaultNetwork: 'cmtd',
   solidity: {
     version: SOLC_VERSION,
-    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: 'cancun' },
+    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: EVM_VERSION },
   },
   networks: {
+    // In-process network of the unit tests: the chain's fork, its chain id, 2 gwei gas.
+    hardhat: { hardfork: EVM_VERSION, chainId: 18, initialBaseFeePerGas: 2_000_000_000 },
     cmtd: {
       url: process.env.CMTD_RPC_URL ?? 'http://127.0.0.1:8545',
       chainId: 18,

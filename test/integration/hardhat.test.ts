@@ -8,19 +8,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { startLocalnet, tempDir } from '../support/chain.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-interface MochaJsonReport {
-  stats: { tests: number; passes: number; failures: number; pending: number };
-  passes: Array<{ fullTitle: string }>;
-  failures: Array<{ fullTitle: string; err: { message?: string; stack?: string } }>;
-}
+import { ROOT, hardhatEnv, run, type MochaJsonReport } from '../support/hardhat.js';
 
 /** The tests the Hardhat project must pass (test/hardhat/test/*.cjs). */
 const EXPECTED = [
@@ -36,30 +27,6 @@ const EXPECTED = [
   'LoyaltyToken redeems points with a Redeemed event',
   'LoyaltyToken reverts with the custom errors of OpenZeppelin',
 ];
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const collect = (chunk: Buffer): void => {
-      output = (output + chunk.toString('utf8')).slice(-200_000);
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} did not finish within ${timeoutMs} ms:\n${output}`));
-    }, timeoutMs);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, output });
-    });
-  });
-}
 
 describe('Hardhat project against a cmtd node', { timeout: 600_000 }, () => {
   let net: Awaited<ReturnType<typeof startLocalnet>>;
@@ -81,17 +48,13 @@ describe('Hardhat project against a cmtd node', { timeout: 600_000 }, () => {
     const report = join(out, 'report.json');
     const hardhatCli = join(ROOT, 'node_modules', '.bin', 'hardhat');
     assert.ok(existsSync(hardhatCli), 'hardhat is installed (npm install)');
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
+    const env = hardhatEnv({
       CMTD_RPC_URL: node.ethRpcUrl,
       // Dev accounts 1-5 (account 0 operates the validator).
       CMTD_PRIVATE_KEYS: net.accounts.slice(1, 6).map((a) => a.privateKey).join(','),
       CMTD_HARDHAT_OUT: out,
       CMTD_HARDHAT_REPORT: report,
-      HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true',
-      CI: 'true',
-      NO_COLOR: '1',
-    };
+    });
     const { code, output } = await run('npx', ['--no-install', 'hardhat', 'test', '--network', 'cmtd', '--config', 'test/hardhat/hardhat.config.cjs'], env, 480_000);
     assert.ok(existsSync(report), `hardhat wrote no test report (exit code ${code}):\n${output}`);
     const result = JSON.parse(readFileSync(report, 'utf8')) as MochaJsonReport;

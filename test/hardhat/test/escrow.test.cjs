@@ -134,7 +134,7 @@ describe('Escrow', function () {
     assert.equal((await expectRevert(escrow.connect(buyer).markShipped(id, 'T'), escrow)).reason, 'Escrow: only the seller can mark shipped');
     assert.equal((await expectRevert(escrow.connect(buyer).confirmReceived(id), escrow)).reason, 'Escrow: order is not shipped');
     assert.equal((await expectRevert(escrow.connect(arbiter).resolve(id, 0n), escrow)).reason, 'Escrow: order is not disputed');
-    assert.equal((await expectRevert(escrow.connect(arbiter).withdraw(), escrow)).reason, 'Escrow: nothing to withdraw');
+    assert.equal((await expectRevert(escrow.connect(arbiter).withdraw(ethers.ZeroAddress), escrow)).reason, 'Payouts: nothing to withdraw');
 
     // Refused in a block: with its gas limit given, the transaction is mined and fails (status 0).
     const tx = await escrow.connect(seller).confirmReceived(id, { gasLimit: 200_000n });
