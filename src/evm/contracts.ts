@@ -23,7 +23,7 @@ export const CONTRACTS_DIR = join(ROOT, 'contracts');
 export const BUILD_DIR = join(CONTRACTS_DIR, 'build');
 
 /** The example contracts, each in contracts/<Name>.sol. */
-export const CONTRACT_NAMES = ['Escrow', 'LoyaltyToken'] as const;
+export const CONTRACT_NAMES = ['Escrow', 'LoyaltyToken', 'LoanRepaymentPlan', 'InsurancePlan'] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
 
 export interface CompiledContract {
