@@ -106,9 +106,9 @@ describe('block admission (SPEC 9)', () => {
 
   describe('the block gas limit is the smaller of max_gas and block_gas_limit', () => {
     for (const [maxGas, param, limit] of [
-      [100_000n, 200_000n, 100_000n],
-      [300_000n, 200_000n, 200_000n],
-      [-1n, 200_000n, 200_000n],
+      [100_000n, 2_000_000n, 100_000n],
+      [3_000_000n, 2_000_000n, 2_000_000n],
+      [-1n, 1_000_000n, 1_000_000n],
     ] as const) {
       it(`max_gas ${maxGas}, block_gas_limit ${param}: CheckTx takes gas limit ${limit}, refuses ${limit + 1n} (code 8)`, async () => {
         await start({ block_gas_limit: param.toString() }, maxGas);
@@ -122,14 +122,14 @@ describe('block admission (SPEC 9)', () => {
 
   describe('FinalizeBlock', () => {
     it('fills a block exactly to its gas limit, and refuses the next transaction with code 8', async () => {
-      await start({ block_gas_limit: '63000' }, -1n);
+      await start({}, 63_000n); // max_gas below the param: the smaller one binds
       const codes = await block([paid(a, NOBODY), paid(b, NOBODY), paid(c, NOBODY), paid(d, NOBODY)]);
       assert.deepEqual(codes, [TxCode.Ok, TxCode.Ok, TxCode.Ok, TxCode.BlockGasLimit]);
       assert.equal(await nonceOf(d.address), 0n, 'the refused transaction changed nothing');
     });
 
     it('counts the gas transactions used: a block of gas limits above the limit still runs what fits', async () => {
-      await start({ block_gas_limit: '100000' }, -1n);
+      await start({}, 100_000n); // max_gas below the param: the smaller one binds
       // Each asks for 50,000 but a plain transfer uses 21,000: 21k + 21k + 50k ≤ 100k, then 63k + 50k > 100k.
       const codes = await block([paid(a, NOBODY, 0n, 50_000n), paid(b, NOBODY, 0n, 50_000n), paid(c, NOBODY, 0n, 50_000n), paid(d, NOBODY, 0n, 50_000n)]);
       assert.deepEqual(codes, [TxCode.Ok, TxCode.Ok, TxCode.Ok, TxCode.BlockGasLimit]);
@@ -190,7 +190,7 @@ describe('block admission (SPEC 9)', () => {
 
   describe('PrepareProposal and ProcessProposal', () => {
     it('PrepareProposal keeps one free transaction per sender, drops the sender’s later ones, and stops at the block gas limit', async () => {
-      await start({ block_gas_limit: '84000' }, -1n);
+      await start({}, 84_000n); // max_gas below the param: the smaller one binds
       const txs = [free(a, NOBODY, 0n), free(a, NOBODY, 1n), paid(a, NOBODY, 2n), free(poor1, LOOP, 0n, 100_000n), paid(b, NOBODY), paid(c, NOBODY), paid(d, NOBODY)];
       const out = await prepare(txs);
       assert.deepEqual(out.map((t) => Buffer.from(t).toString('hex')), [txs[0]!, txs[4]!, txs[5]!, txs[6]!].map((t) => Buffer.from(t).toString('hex')));
@@ -198,7 +198,7 @@ describe('block admission (SPEC 9)', () => {
     });
 
     it('ProcessProposal accepts gas limits summing exactly to the limit and rejects one gas more', async () => {
-      await start({ block_gas_limit: '63000' }, -1n);
+      await start({}, 63_000n); // max_gas below the param: the smaller one binds
       assert.equal((await app.processProposal(proposal([paid(a, NOBODY), paid(b, NOBODY), paid(c, NOBODY)]))).status, 'accept');
       assert.equal((await app.processProposal(proposal([paid(a, NOBODY), paid(b, NOBODY), paid(c, NOBODY, 0n, 21_001n)]))).status, 'reject');
     });

@@ -6,7 +6,7 @@
  */
 import { describe, it, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Log } from 'ethers';
+import { ZeroAddress, type Log } from 'ethers';
 import { Accounts } from '../../src/state/accounts.js';
 import { readSupply } from '../../src/state/supply.js';
 import { Overlay } from '../../src/store/kv.js';
@@ -157,7 +157,7 @@ describe('Escrow contract', () => {
     assert.equal(resolved.code, TxCode.Ok, resolved.log);
     assert.deepEqual(events(escrow, resolved).map((e) => e.name), ['DisputeResolved', 'PaymentDeferred']);
     assert.equal(accounts.balance(escrow.address), (CMT * 3n) / 4n, 'the seller contract share waits in escrow');
-    reverted(await send(chain, buyer, escrow, 'withdraw'), 'Escrow: nothing to withdraw');
+    reverted(await send(chain, buyer, escrow, 'withdraw', [ZeroAddress]), 'Payouts: nothing to withdraw');
     assert.equal(total(), start);
   });
 });

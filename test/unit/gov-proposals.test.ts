@@ -163,7 +163,7 @@ describe('param change proposals', () => {
     refusedWith('unstake_waiting_period_s', (2n ** 64n).toString(), /outside its valid range 1 s … 90 days/);
     refusedWith('unstake_waiting_period_s', '7776001', /90 days/);
     refusedWith('free_tx_gas_limit', '100000000000', /outside its valid range 21000 … 1000000000/);
-    refusedWith('free_tx_gas_limit', '40000000', /must not exceed block_gas_limit \(30000000\)/);
+    refusedWith('free_tx_gas_limit', '40000000', /must not exceed block_gas_limit \(15000000\)/);
     refusedWith('supply_cap', (20_000_000_000n * CMT).toString(), /outside its valid range 0 … 10\^10 CMT/);
     refusedWith('late_inflation_rate_bp', '801', /0 … 800/);
     refusedWith('block_gas_limit', '400000', /1000000 … 1000000000/);

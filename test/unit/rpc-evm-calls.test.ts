@@ -93,7 +93,8 @@ describe('EVM calls off the event loop', { timeout: 120_000 }, () => {
   before(async () => {
     pool = new EvmCallPool({ workers: 2, queue: 1, timeoutMs: TIMEOUT_MS, resolverModule: RESOLVER });
     calls = counting(pool);
-    h = await startHarness({ gasCap: GAS }, { calls, maxGas: GAS });
+    // The largest block gas limit a chain may set, so the loop outlasts the wall-clock limit rather than its gas.
+    h = await startHarness({ gasCap: GAS }, { calls, maxGas: GAS, params: { block_gas_limit: '1000000000' } });
     await h.block();
     await pool.ready();
     // Warm both runners (engines are made on first use), so the looping calls below start executing at once.
