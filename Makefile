@@ -6,7 +6,7 @@ LOCALNET_DIR ?= .localnet
 VALIDATORS ?= 4
 BLOCK_TIME ?= 1s
 
-.PHONY: all deps cometbft build test test-unit test-integration localnet localnet-reset bench clean
+.PHONY: all deps cometbft build test test-unit test-integration test-docker localnet localnet-reset bench clean
 
 all: build
 
@@ -30,6 +30,11 @@ test-unit: deps
 
 test-integration: deps cometbft
 	npm run test:integration
+
+# docker-compose.yml in a real Docker engine (test/docker/compose.test.ts): installs
+# docker.io and the Compose v2 plugin if missing, needs root to start dockerd.
+test-docker: deps
+	node --import tsx --test test/docker/compose.test.ts
 
 # A 4-validator chain on loopback; Ctrl-C stops it. State is kept in $(LOCALNET_DIR)
 # between runs; `make localnet-reset` starts over.
