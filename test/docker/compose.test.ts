@@ -119,6 +119,7 @@ describe('docker compose: the 4-node localnet in a real Docker engine', { skip: 
   const workDir = mkdtempSync(join(tmpdir(), 'cmtd-docker-test-'));
   let daemon: Daemon | undefined;
   let builtImage = false;
+  let imagesBefore = new Set<string>();
 
   async function phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const started = Date.now();
@@ -142,6 +143,7 @@ describe('docker compose: the 4-node localnet in a real Docker engine', { skip: 
     for (const [key, value] of Object.entries(dotenv)) {
       if (key.endsWith('_PORT')) assert.ok(await portFree(hostIp, Number(value)), `host port ${hostIp}:${value} (${key} in .env) is free`);
     }
+    imagesBefore = new Set((await run('docker', ['images', '-a', '-q', '--no-trunc'])).split('\n').filter(Boolean));
     builtImage = true;
     await phase('docker compose up -d --build', () => compose(['up', '-d', '--build'], 2_400_000));
   });
@@ -153,8 +155,12 @@ describe('docker compose: the 4-node localnet in a real Docker engine', { skip: 
         log(`docker compose ps -a:\n${await compose(['ps', '-a']).catch((e: Error) => e.message)}`);
         log(`last log lines:\n${await compose(['logs', '--no-color', '--tail', '15']).catch((e: Error) => e.message)}`);
         await phase('docker compose down -v --rmi all', () => compose(['down', '-v', '--rmi', 'all', '--timeout', '30']));
-        // The build's intermediate stage images (untagged), not the cached base images.
-        await phase('remove build stages', () => run('docker', ['image', 'prune', '--force', '--filter', 'label!=org.cmtd.standin']));
+        // What the build left besides the image: its stage images and build cache (not the cached base images).
+        await phase('remove build stages and cache', async () => {
+          const dangling = (await run('docker', ['images', '-q', '--no-trunc', '--filter', 'dangling=true'])).split('\n').filter((id) => id !== '' && !imagesBefore.has(id));
+          if (dangling.length > 0) await run('docker', ['rmi', ...new Set(dangling)]);
+          await run('docker', ['builder', 'prune', '--force']);
+        });
       }
     } finally {
       if (daemon?.started) await phase('stop the Docker daemon started here', () => daemon!.stop());

@@ -9,7 +9,7 @@
  * then every step finds its part in place and does nothing.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, chmodSync, copyFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -19,7 +19,7 @@ const CACHE_DIR = join(process.env.CMTD_CACHE_DIR ?? join(homedir(), '.cache', '
 const PLUGIN_PATH = join(homedir(), '.docker', 'cli-plugins', 'docker-compose');
 /** Label on every stand-in image, so they are never mistaken for the real ones. */
 const STANDIN_LABEL = 'org.cmtd.standin';
-const DEBIAN_BASE = 'cmtd-standin/debian:bookworm';
+const LOCAL_CAS = '/usr/local/share/ca-certificates';
 
 export type Log = (line: string) => void;
 
@@ -187,7 +187,8 @@ function imageExists(image: string): boolean {
  * Makes every base image available: present already, pulled from Docker Hub,
  * or (where Hub does not answer) a stand-in built here. A stand-in is
  * Debian bookworm (mmdebstrap minbase) plus this machine's Node (node:20-*)
- * or Go (golang:*): the toolchains the Dockerfile expects, under its names.
+ * or Go (golang:*), the toolchains the Dockerfile expects, laid out as in
+ * the official images and imported as one layer (vfs copies every layer).
  */
 export async function ensureBaseImages(images: string[], log: Log): Promise<void> {
   const missing = images.filter((image) => !imageExists(image));
@@ -204,83 +205,81 @@ export async function ensureBaseImages(images: string[], log: Log): Promise<void
     for (const image of missing.slice(1)) await run('docker', ['pull', image], { timeoutMs: 900_000 });
     return;
   }
-  if (!imageExists(DEBIAN_BASE)) {
+  const work = mkdtempSync(join(tmpdir(), 'cmtd-standin-'));
+  try {
+    const rootfs = join(work, 'rootfs');
     const mirror = 'http://deb.debian.org/debian';
-    log(`mmdebstrap bookworm (minbase, ca-certificates) from ${mirror} into ${DEBIAN_BASE}`);
-    const tar = join(mkdtempSync(join(tmpdir(), 'cmtd-standin-')), 'bookworm.tar');
-    try {
-      await run('mmdebstrap', ['--variant=minbase', '--include=ca-certificates', '--quiet', 'bookworm', tar, mirror], { timeoutMs: 1_200_000 });
-      await run('docker', ['import', '--change', `LABEL ${STANDIN_LABEL}=true`, '--change', 'CMD ["bash"]', tar, DEBIAN_BASE], { timeoutMs: 600_000 });
-    } finally {
-      rmSync(dirname(tar), { recursive: true, force: true });
+    log(`mmdebstrap bookworm (minbase, ca-certificates) from ${mirror}`);
+    await run('mmdebstrap', ['--variant=minbase', '--include=ca-certificates', '--quiet', 'bookworm', rootfs, mirror], { timeoutMs: 1_200_000 });
+    // This machine's own CAs (e.g. of a TLS-inspecting egress proxy), so the
+    // stand-ins reach the package registries as the host does.
+    if (existsSync(LOCAL_CAS) && readdirSync(LOCAL_CAS).length > 0) {
+      log(`adding this machine's CAs from ${LOCAL_CAS}`);
+      await run('cp', ['-a', `${LOCAL_CAS}/.`, join(rootfs, LOCAL_CAS)]);
+      await run('chroot', [rootfs, 'update-ca-certificates']);
     }
-  }
-  for (const image of missing) {
-    if (imageExists(image)) continue; // tagged together with an earlier one
-    const [name, tag = 'latest'] = image.split(':') as [string, string?];
-    if (name === 'node' && tag.startsWith('20')) await buildNodeStandin(images.filter((i) => i.startsWith('node:20')), log);
-    else if (name === 'golang') await buildGoStandin(image, log);
-    else throw new Error(`no stand-in recipe for base image ${image}`);
+    for (const image of missing) {
+      if (imageExists(image)) continue; // tagged together with an earlier one
+      const [name, tag = 'latest'] = image.split(':') as [string, string?];
+      if (name === 'node' && tag.startsWith('20')) await importNodeStandin(rootfs, images.filter((i) => i.startsWith('node:20')), log);
+      else if (name === 'golang') await importGoStandin(rootfs, image, log);
+      else throw new Error(`no stand-in recipe for base image ${image}`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
 }
 
-async function dockerBuild(context: string, tags: string[], dockerfile: string): Promise<void> {
-  writeFileSync(join(context, 'Dockerfile'), dockerfile);
-  await run('docker', ['build', '-q', ...tags.flatMap((t) => ['-t', t]), context], { env: { ...process.env, DOCKER_BUILDKIT: '0' }, timeoutMs: 900_000 });
+/** `docker import` of the root file system `dir` as every tag, with Dockerfile instructions. */
+async function importRootfs(dir: string, tags: string[], changes: string[]): Promise<void> {
+  const changeArgs = [`LABEL ${STANDIN_LABEL}=true`, ...changes].flatMap((c) => ['--change', c]);
+  const id = (await run('bash', ['-o', 'pipefail', '-c', 'dir="$1"; shift; tar -C "$dir" -c . | docker import "$@" - ', 'import', dir, ...changeArgs], { timeoutMs: 900_000 })).trim();
+  for (const tag of tags) await run('docker', ['tag', id, tag]);
 }
 
-/** node:20-bookworm and node:20-bookworm-slim: this machine's node and npm, laid out as the official images do. */
-async function buildNodeStandin(tags: string[], log: Log): Promise<void> {
+const PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** node:20-bookworm and node:20-bookworm-slim: this machine's node and npm in /usr/local, user node (1000). */
+async function importNodeStandin(base: string, tags: string[], log: Log): Promise<void> {
   const node = realpathSync(process.execPath);
   if (!process.version.startsWith('v20.')) throw new Error(`the node stand-in needs Node 20 on this machine, found ${process.version}`);
-  const npmCli = realpathSync(spawnSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).stdout.trim());
+  const npmCli = realpathSync((await run('sh', ['-c', 'command -v npm'])).trim());
   const npmDir = join(dirname(npmCli), '..');
-  log(`building stand-in ${tags.join(', ')} from ${DEBIAN_BASE} + ${node} (${process.version}) + ${npmDir}`);
-  const context = mkdtempSync(join(tmpdir(), 'cmtd-standin-node-'));
+  log(`stand-in ${tags.join(', ')}: bookworm + ${node} (${process.version}) + ${npmDir}`);
+  const rootfs = `${base}-node`;
+  await run('cp', ['-a', base, rootfs]);
   try {
-    copyFileSync(node, join(context, 'node'));
-    cpSync(npmDir, join(context, 'npm'), { recursive: true });
-    await dockerBuild(
-      context,
-      tags,
-      `FROM ${DEBIAN_BASE}
-LABEL ${STANDIN_LABEL}=true
-COPY node /usr/local/bin/node
-COPY npm /usr/local/lib/node_modules/npm
-RUN chmod 755 /usr/local/bin/node \\
- && ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
- && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \\
- && groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \\
- && node --version && npm --version
-ENV NODE_VERSION=${process.version.slice(1)}
-CMD ["node"]
-`,
-    );
+    copyFileSync(node, join(rootfs, 'usr/local/bin/node'));
+    chmodSync(join(rootfs, 'usr/local/bin/node'), 0o755);
+    mkdirSync(join(rootfs, 'usr/local/lib/node_modules'), { recursive: true });
+    await run('cp', ['-a', npmDir, join(rootfs, 'usr/local/lib/node_modules/npm')]);
+    symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', join(rootfs, 'usr/local/bin/npm'));
+    symlinkSync('../lib/node_modules/npm/bin/npx-cli.js', join(rootfs, 'usr/local/bin/npx'));
+    await run('chroot', [rootfs, 'groupadd', '--gid', '1000', 'node']);
+    await run('chroot', [rootfs, 'useradd', '--uid', '1000', '--gid', 'node', '--shell', '/bin/bash', '--create-home', 'node']);
+    await importRootfs(rootfs, tags, [
+      // Node has its own CA list: point it at the system's (which has this machine's CAs).
+      `ENV PATH=${PATH_ENV} NODE_VERSION=${process.version.slice(1)} NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt`,
+      'CMD ["node"]',
+    ]);
   } finally {
-    rmSync(context, { recursive: true, force: true });
+    rmSync(rootfs, { recursive: true, force: true });
   }
 }
 
-/** golang:<version>-bookworm: this machine's Go toolchain in /usr/local/go, GOPATH /go, as the official image. */
-async function buildGoStandin(tag: string, log: Log): Promise<void> {
+/** golang:<version>-bookworm: this machine's Go toolchain in /usr/local/go, GOPATH /go. */
+async function importGoStandin(base: string, tag: string, log: Log): Promise<void> {
   const goroot = (await run('go', ['env', 'GOROOT'])).trim();
   const version = (await run('go', ['env', 'GOVERSION'])).trim();
-  log(`building stand-in ${tag} from ${DEBIAN_BASE} + ${goroot} (${version})`);
-  const context = mkdtempSync(join(tmpdir(), 'cmtd-standin-go-'));
+  log(`stand-in ${tag}: bookworm + ${goroot} (${version})`);
+  const rootfs = `${base}-go`;
+  await run('cp', ['-a', base, rootfs]);
   try {
-    cpSync(goroot, join(context, 'go'), { recursive: true });
-    await dockerBuild(
-      context,
-      [tag],
-      `FROM ${DEBIAN_BASE}
-LABEL ${STANDIN_LABEL}=true
-COPY go /usr/local/go
-ENV GOTOOLCHAIN=local GOPATH=/go PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-RUN mkdir -p /go/bin /go/src && go version
-WORKDIR /go
-`,
-    );
+    await run('cp', ['-a', goroot, join(rootfs, 'usr/local/go')]);
+    mkdirSync(join(rootfs, 'go/bin'), { recursive: true });
+    mkdirSync(join(rootfs, 'go/src'), { recursive: true });
+    await importRootfs(rootfs, [tag], [`ENV PATH=/go/bin:/usr/local/go/bin:${PATH_ENV} GOPATH=/go GOTOOLCHAIN=local`, 'WORKDIR /go']);
   } finally {
-    rmSync(context, { recursive: true, force: true });
+    rmSync(rootfs, { recursive: true, force: true });
   }
 }
