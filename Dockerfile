@@ -16,10 +16,14 @@ FROM node:20-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY src ./src
-COPY contracts ./contracts
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# The rest of the build context (.dockerignore keeps it to the sources) in one
+# layer; /runtime collects what the runtime image needs, copied in one layer.
+COPY . .
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && mkdir -p /runtime/docker \
+ && mv package.json node_modules dist bin proto contracts /runtime/ \
+ && mv docker/entrypoint.mjs docker/healthcheck.mjs /runtime/docker/
 
 # ---- runtime: Node 20 + cometbft + the compiled cmtd ----------------------
 FROM node:20-bookworm-slim
@@ -27,14 +31,8 @@ ARG COMETBFT_VERSION
 ENV NODE_ENV=production \
     COMETBFT_BIN=/usr/local/bin/cometbft
 COPY --from=cometbft /out/cometbft /usr/local/bin/cometbft
+COPY --from=build /runtime /app
 WORKDIR /app
-COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-COPY bin ./bin
-COPY proto ./proto
-COPY contracts ./contracts
-COPY docker/entrypoint.mjs docker/healthcheck.mjs ./docker/
 # An unprivileged user owns the data. /localnet is the compose volume's mount
 # point: a new named volume takes this directory's owner.
 RUN ln -s /app/bin/cmtd.js /usr/local/bin/cmtd \

@@ -27,13 +27,12 @@ export interface RunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
-  input?: string;
 }
 
 /** Runs a command to completion; throws with the end of its output if it fails. */
 export async function run(command: string, args: string[], options: RunOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
@@ -45,7 +44,6 @@ export async function run(command: string, args: string[], options: RunOptions =
             err += `\n(killed after ${options.timeoutMs} ms)`;
             child.kill('SIGKILL');
           }, options.timeoutMs);
-    child.stdin.end(options.input ?? '');
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);

@@ -299,9 +299,10 @@ describe('Dockerfile', () => {
     assert.match(runtime, /^node:20\S*/);
     assert.match(runtime, /COPY --from=cometbft \/out\/cometbft \/usr\/local\/bin\/cometbft/);
     assert.match(runtime, /COMETBFT_BIN=\/usr\/local\/bin\/cometbft/);
-    assert.match(runtime, /COPY --from=build \/app\/dist/);
-    assert.match(runtime, /COPY docker\/entrypoint\.mjs docker\/healthcheck\.mjs \.\/docker\//, 'the entrypoint docker-compose.yml runs, and the health check');
-    assert.match(runtime, /COPY proto /, 'the ABCI schema, read at run time');
+    assert.match(runtime, /COPY --from=build \/runtime \/app/);
+    const build = stages.find((stage) => / AS build$/m.test(stage.split('\n')[0]!))!;
+    assert.match(build, /mv package\.json node_modules dist bin proto contracts \/runtime\//, 'the compiled cmtd, its production packages and the ABCI schema (read at run time)');
+    assert.match(build, /mv docker\/entrypoint\.mjs docker\/healthcheck\.mjs \/runtime\/docker\//, 'the entrypoint docker-compose.yml runs, and the health check');
   });
 
   it('runs as an unprivileged user, checks its health with docker/healthcheck.mjs, exposes the localnet ports', () => {
