@@ -18,6 +18,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -61,10 +62,30 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
   }
 }
 
-async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
-  return (await res.json()) as T;
+/**
+ * GET a JSON body with node:http. Not fetch: undici leaves a request through
+ * docker-proxy to a container port nobody listens on yet pending with no
+ * handle that keeps the event loop alive, and the test runner gives up.
+ */
+function getJson<T>(url: string): Promise<T> {
+  return new Promise((resolveBody, reject) => {
+    const req = get(url, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        if (res.statusCode !== 200) return reject(new Error(`${url}: HTTP ${res.statusCode}`));
+        try {
+          resolveBody(JSON.parse(body) as T);
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      });
+    });
+    req.setTimeout(5_000, () => req.destroy(new Error(`${url}: no answer in 5 s`)));
+    req.on('error', reject);
+  });
 }
 
 async function height(i: number): Promise<number> {
