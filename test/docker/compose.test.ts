@@ -6,13 +6,13 @@
  * ethers through node0's JSON-RPC reaches node3, that a stopped container
  * started again catches up, that every container's HEALTHCHECK says
  * healthy (and unhealthy while the chain is halted), and ends with
- * `docker compose down -v`, removing the images it built.
+ * `docker compose down -v`, removing the image it built.
  *
  * What is missing is installed first (test/docker/engine.ts): docker.io,
  * dockerd (vfs storage driver; stopped again at the end if started here),
  * the Compose v2 plugin, and stand-ins for the Dockerfile's base images
- * where Docker Hub does not answer. Those stay cached, so a rerun only
- * builds the image. Run alone with `make test-docker` (also run by .ci/run);
+ * where Docker Hub does not answer. Those stay cached, and so does the
+ * BuildKit build cache, so a rerun builds only what changed. Run alone with `make test-docker` (also run by .ci/run);
  * each phase's time is printed. Skipped only where Docker cannot run at all.
  */
 import { after, before, describe, it } from 'node:test';
@@ -176,11 +176,11 @@ describe('docker compose: the 4-node localnet in a real Docker engine', { skip: 
         log(`docker compose ps -a:\n${await compose(['ps', '-a']).catch((e: Error) => e.message)}`);
         log(`last log lines:\n${await compose(['logs', '--no-color', '--tail', '15']).catch((e: Error) => e.message)}`);
         await phase('docker compose down -v --rmi all', () => compose(['down', '-v', '--rmi', 'all', '--timeout', '30']));
-        // What the build left besides the image: its stage images and build cache (not the cached base images).
-        await phase('remove build stages and cache', async () => {
+        // Untagged stage images the build left (the classic builder makes them). BuildKit's build
+        // cache stays, like the base images: a rerun rebuilds only what changed (`docker builder prune` empties it).
+        await phase('remove untagged build stages', async () => {
           const dangling = (await run('docker', ['images', '-q', '--no-trunc', '--filter', 'dangling=true'])).split('\n').filter((id) => id !== '' && !imagesBefore.has(id));
           if (dangling.length > 0) await run('docker', ['rmi', ...new Set(dangling)]);
-          await run('docker', ['builder', 'prune', '--force']);
         });
       }
     } finally {
