@@ -1,7 +1,6 @@
-# syntax=docker/dockerfile:1
 # cmtd and the pinned CometBFT in one image. docker-compose.yml runs a
-# 4-validator localnet from it; `docker run --rm cmtd:localnet --help` lists
-# the commands (the entrypoint is `cmtd`).
+# 4-node localnet from it; `docker run --rm cmtd:localnet --help` lists the
+# commands (the entrypoint is `cmtd`). Runs as the unprivileged user `cmtd`.
 
 # The same pin as scripts/install-cometbft.sh and src/localnet/cometbft.ts.
 ARG COMETBFT_VERSION=v0.38.25
@@ -17,10 +16,14 @@ FROM node:20-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY src ./src
-COPY contracts ./contracts
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# The rest of the build context (.dockerignore keeps it to the sources) in one
+# layer; /runtime collects what the runtime image needs, copied in one layer.
+COPY . .
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && mkdir -p /runtime/docker \
+ && mv package.json node_modules dist bin proto contracts /runtime/ \
+ && mv docker/entrypoint.mjs docker/healthcheck.mjs /runtime/docker/
 
 # ---- runtime: Node 20 + cometbft + the compiled cmtd ----------------------
 FROM node:20-bookworm-slim
@@ -28,19 +31,25 @@ ARG COMETBFT_VERSION
 ENV NODE_ENV=production \
     COMETBFT_BIN=/usr/local/bin/cometbft
 COPY --from=cometbft /out/cometbft /usr/local/bin/cometbft
+COPY --from=build /runtime /app
 WORKDIR /app
-COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-COPY bin ./bin
-COPY proto ./proto
-COPY contracts ./contracts
-COPY docker/entrypoint.mjs ./docker/entrypoint.mjs
+# An unprivileged user owns the data. /localnet is the compose volume's mount
+# point: a new named volume takes this directory's owner.
 RUN ln -s /app/bin/cmtd.js /usr/local/bin/cmtd \
+ && useradd --system --uid 10001 --user-group --create-home --home-dir /home/cmtd --shell /usr/sbin/nologin cmtd \
+ && mkdir /localnet && chown cmtd:cmtd /localnet \
  && cometbft version \
  && cmtd --version
+USER cmtd
 LABEL org.opencontainers.image.title="cmtd" \
       org.opencontainers.image.description="CyberMiles-style DPoS chain: cmtd (ABCI app, Ethereum JSON-RPC) + CometBFT ${COMETBFT_VERSION}"
-# Ports of a localnet node i (base 26600): 26600+10i+6 p2p, +7 CometBFT RPC, +8 ABCI, +9 Ethereum JSON-RPC.
+# Ports of localnet node i (base 26600, i = 0..3): 26600+10i+0 CometBFT
+# metrics, +1 cmtd metrics, +6 p2p, +7 CometBFT RPC, +8 ABCI (container
+# loopback only), +9 Ethereum JSON-RPC.
+EXPOSE 26600-26639
+# Healthy while the node's block height advances and its JSON-RPC answers
+# (docker/healthcheck.mjs; the ports come from docker/entrypoint.mjs).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "/app/docker/healthcheck.mjs"]
 ENTRYPOINT ["node", "/app/bin/cmtd.js"]
 CMD ["--help"]

@@ -10,7 +10,7 @@ LOCALNET_FLAGS := $(strip $(foreach v,$(LOCALNET_VARS),$(if $(CMTD_$(v)),--$(sub
 # The old names would be ignored without a word.
 $(foreach v,LOCALNET_DIR VALIDATORS BLOCK_TIME,$(if $(filter command line environment,$(origin $(v))),$(error $(v)= is now CMTD_$(subst LOCALNET_,,$(v))= (README: Local network))))
 
-.PHONY: all deps cometbft build test test-unit test-integration localnet localnet-reset bench clean
+.PHONY: all deps cometbft build test test-unit test-integration test-docker localnet localnet-reset bench clean
 
 all: build
 
@@ -34,6 +34,11 @@ test-unit: deps
 
 test-integration: deps cometbft
 	npm run test:integration
+
+# docker-compose.yml in a real Docker engine (test/docker/compose.test.ts): installs
+# docker.io and the Compose v2 plugin if missing, needs root to start dockerd.
+test-docker: deps
+	node --import tsx --test test/docker/compose.test.ts
 
 # A 4-validator chain on loopback (base port 26600); Ctrl-C stops it. State is kept in
 # .localnet (CMTD_DIR) between runs; `make localnet-reset` starts over.

@@ -1,10 +1,12 @@
 /**
- * docker-compose.yml and the Dockerfile agree with `cmtd localnet` (no
- * Docker engine needed): 4 node services built from the Dockerfile, the
- * localnet port scheme, the init service's `cmtd localnet init --docker`
+ * docker-compose.yml, its .env defaults and the Dockerfile agree with
+ * `cmtd localnet` (no Docker engine needed): 4 node services built from the
+ * Dockerfile, the localnet port scheme (RPC and metrics published on
+ * loopback, p2p not), the init service's `cmtd localnet init --docker`
  * producing a genesis the app accepts and configs whose peers are the
- * compose services, the pinned CometBFT. `docker compose config` checks the
- * file too when the compose plugin is installed.
+ * compose services, the pinned CometBFT, a non-root image with a
+ * HEALTHCHECK. `docker compose config` checks the file too when the compose
+ * plugin is installed. test/docker/compose.test.ts runs it all in Docker.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,6 +35,8 @@ interface Service {
   ports?: string[];
   volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
+  restart?: string;
+  healthcheck?: { disable?: boolean };
 }
 
 interface Compose {
@@ -41,7 +45,31 @@ interface Compose {
   volumes?: Record<string, unknown>;
 }
 
-const compose = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as Compose;
+/** The KEY=value lines of .env, which Compose reads for ${KEY} in docker-compose.yml. */
+const dotenv = new Map(
+  readFileSync(join(ROOT, '.env'), 'utf8')
+    .split('\n')
+    .map((line) => /^\s*([A-Z0-9_]+)=(.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => [m[1]!, m[2]!.trim()]),
+);
+
+/** Compose's interpolation of ${VAR}, ${VAR:?error} and ${VAR:-default}, from .env. */
+function interpolate(value: unknown): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Z0-9_]+)(?::([?-])([^}]*))?\}/g, (_, name: string, kind?: string, rest?: string) => {
+      const v = dotenv.get(name);
+      if (v !== undefined && v !== '') return v;
+      assert.notEqual(kind, '?', `${name} is set in .env`);
+      return kind === '-' ? rest! : '';
+    });
+  }
+  if (Array.isArray(value)) return value.map(interpolate);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v)]));
+  return value;
+}
+
+const compose = interpolate(parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true })) as Compose;
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const nodeNames = Object.keys(compose.services).filter((name) => name !== 'init');
 
@@ -113,21 +141,30 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('publishes the localnet ports of node i on loopback: base+10i+6 p2p, +7 CometBFT RPC, +9 Ethereum JSON-RPC', () => {
+  it('publishes node i\'s RPC and metrics ports on loopback by default (.env): base+10i+9 JSON-RPC, +7 CometBFT RPC, +0/+1 metrics; not p2p', () => {
     assert.equal(BASE_PORT, 26600, "the default of 'cmtd localnet start'");
+    assert.equal(dotenv.get('CMTD_HOST_IP'), '127.0.0.1');
     nodeNames.forEach((name, i) => {
-      const ports = [6, 7, 9].map((offset) => BASE_PORT + 10 * i + offset);
+      const ports = [9, 7, 0, 1].map((offset) => BASE_PORT + 10 * i + offset);
       assert.deepEqual(
         compose.services[name]!.ports,
         ports.map((p) => `127.0.0.1:${p}:${p}`),
         name,
       );
+      assert.ok(!compose.services[name]!.ports!.some((p) => p.endsWith(`:${BASE_PORT + 10 * i + 6}`)), `${name}'s p2p port is not published`);
     });
+  });
+
+  it('restarts a node container that exits unless it was stopped; the one-shot init service has no health check', () => {
+    for (const name of nodeNames) assert.equal(compose.services[name]!.restart, 'unless-stopped', name);
+    assert.equal(compose.services.init!.restart, undefined);
+    assert.deepEqual(compose.services.init!.healthcheck, { disable: true });
   });
 
   it('mounts the network that the init service writes with `cmtd localnet init --docker` into every node', () => {
     assert.deepEqual(initArgs.slice(0, 3), ['localnet', 'init', '--docker']);
     assert.equal(flag(initArgs, '--chain-id'), 'cmtd-localnet');
+    assert.equal(Number(flag(initArgs, '--validators')) + Number(flag(initArgs, '--candidates')), nodeNames.length, 'every node service is a validator or a candidate');
     for (const [name, service] of Object.entries(compose.services)) {
       assert.deepEqual(service.volumes, [`localnet:${MOUNT}`], `${name} mounts the localnet volume at ${MOUNT}`);
     }
@@ -188,7 +225,7 @@ describe('docker-compose.yml', () => {
         const port = (offset: number): number => BASE_PORT + 10 * i + offset;
         assert.deepEqual([node.p2pPort, node.rpcPort, node.abciPort, node.ethRpcPort], [port(6), port(7), port(8), port(9)]);
         const published = compose.services[name]!.ports!.map((p) => Number(p.split(':').at(-1)));
-        assert.deepEqual(published, [node.p2pPort, node.rpcPort, node.ethRpcPort]);
+        assert.deepEqual(published.slice(0, 2), [node.ethRpcPort, node.rpcPort]);
         const config = readFileSync(join(dir, `node${i}`, 'config', 'config.toml'), 'utf8');
         assert.equal(tomlValue(config, '', 'proxy_app'), `tcp://127.0.0.1:${node.abciPort}`, 'ABCI inside the container');
         assert.equal(tomlValue(config, 'rpc', 'laddr'), `tcp://0.0.0.0:${node.rpcPort}`);
@@ -206,12 +243,14 @@ describe('docker-compose.yml', () => {
       const { stdout } = await run(process.execPath, [join(ROOT, 'docker', 'entrypoint.mjs'), '2', '--dry-run'], {
         env: { ...process.env, CMTD_LOCALNET_DIR: dir, COMETBFT_BIN: '/usr/local/bin/cometbft' },
       });
-      const plan = JSON.parse(stdout) as { cmtd: string[]; cometbft: string[]; peerHosts: string[] };
+      const plan = JSON.parse(stdout) as { cmtd: string[]; cometbft: string[]; cometMetrics: string; peerHosts: string[] };
       const port = (offset: number): number => BASE_PORT + 20 + offset;
       assert.equal(flag(plan.cmtd, '--home'), join(dir, 'node2', 'cmtd'));
       assert.equal(flag(plan.cmtd, '--address'), `tcp://127.0.0.1:${port(8)}`);
       assert.equal(flag(plan.cmtd, '--rpc-address'), `0.0.0.0:${port(9)}`);
       assert.equal(flag(plan.cmtd, '--comet-rpc'), `http://127.0.0.1:${port(7)}`);
+      assert.equal(flag(plan.cmtd, '--metrics-address'), `0.0.0.0:${port(1)}`, 'cmtd metrics on base+10i+1, as published');
+      assert.equal(plan.cometMetrics, `:${port(0)}`, 'CometBFT metrics on base+10i+0, as published');
       assert.deepEqual(plan.cometbft, ['/usr/local/bin/cometbft', 'node', '--home', join(dir, 'node2')]);
       assert.deepEqual(plan.peerHosts.sort(), ['node0', 'node1', 'node3']);
     });
@@ -221,13 +260,14 @@ describe('docker-compose.yml', () => {
     await run('docker', ['compose', '-f', COMPOSE_FILE, 'config', '--quiet'], { cwd: ROOT, timeout: 30_000 });
     const { stdout } = await run('docker', ['compose', '-f', COMPOSE_FILE, 'config', '--format', 'json'], { cwd: ROOT, timeout: 30_000 });
     const resolved = JSON.parse(stdout) as {
-      services: Record<string, { image: string; command: string[]; ports?: Array<{ host_ip: string; target: number; published: string }>; volumes: Array<{ source: string; target: string }> }>;
+      services: Record<string, { image: string; command: string[]; restart?: string; ports?: Array<{ host_ip: string; target: number; published: string }>; volumes: Array<{ source: string; target: string }> }>;
     };
     assert.deepEqual(Object.keys(resolved.services).sort(), Object.keys(compose.services).sort());
     for (const [name, service] of Object.entries(compose.services)) {
       const r = resolved.services[name]!;
       assert.equal(r.image, service.image);
       assert.deepEqual(r.command, service.command);
+      assert.equal(r.restart, service.restart);
       assert.deepEqual(
         (r.ports ?? []).map((p) => `${p.host_ip}:${p.published}:${p.target}`),
         service.ports ?? [],
@@ -259,8 +299,19 @@ describe('Dockerfile', () => {
     assert.match(runtime, /^node:20\S*/);
     assert.match(runtime, /COPY --from=cometbft \/out\/cometbft \/usr\/local\/bin\/cometbft/);
     assert.match(runtime, /COMETBFT_BIN=\/usr\/local\/bin\/cometbft/);
-    assert.match(runtime, /COPY --from=build \/app\/dist/);
-    assert.match(runtime, /COPY docker\/entrypoint\.mjs \.\/docker\/entrypoint\.mjs/, 'the entrypoint docker-compose.yml runs');
-    assert.match(runtime, /COPY proto /, 'the ABCI schema, read at run time');
+    assert.match(runtime, /COPY --from=build \/runtime \/app/);
+    const build = stages.find((stage) => / AS build$/m.test(stage.split('\n')[0]!))!;
+    assert.match(build, /mv package\.json node_modules dist bin proto contracts \/runtime\//, 'the compiled cmtd, its production packages and the ABCI schema (read at run time)');
+    assert.match(build, /mv docker\/entrypoint\.mjs docker\/healthcheck\.mjs \/runtime\/docker\//, 'the entrypoint docker-compose.yml runs, and the health check');
+  });
+
+  it('runs as an unprivileged user, checks its health with docker/healthcheck.mjs, exposes the localnet ports', () => {
+    const runtime = dockerfile.split(/^FROM /m).at(-1)!;
+    const user = /^USER (\S+)$/m.exec(runtime)?.[1];
+    assert.ok(user !== undefined && user !== 'root' && user !== '0', 'a USER that is not root');
+    assert.match(runtime, new RegExp(`useradd [^\\n]*\\b${user}\\b`), `the image creates ${user}`);
+    assert.match(runtime, /chown cmtd:cmtd \/localnet/, 'the compose volume mount point belongs to the user');
+    assert.match(runtime, /^HEALTHCHECK [^\n]*(\\\n[^\n]*)*CMD \["node", "\/app\/docker\/healthcheck\.mjs"\]/m);
+    assert.match(runtime, /^EXPOSE 26600-26639$/m);
   });
 });
