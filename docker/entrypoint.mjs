@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs node <index> of the localnet that `cmtd localnet init --docker` wrote
-// to $CMTD_LOCALNET_DIR (default /localnet) inside one container: cmtd first,
+// to $CMTD_DIR (default /localnet) inside one container: cmtd first,
 // then cometbft once cmtd's ABCI server listens and the peers' service names
 // resolve. SIGTERM/SIGINT (docker stop, Ctrl-C) stop cometbft, then cmtd.
 // If either process exits on its own, the other is stopped and the container
@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const APP = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DIR = process.env.CMTD_LOCALNET_DIR || '/localnet';
+const DIR = process.env.CMTD_DIR || '/localnet';
 const COMETBFT = process.env.COMETBFT_BIN || 'cometbft';
 const HEALTH_FILE = process.env.CMTD_HEALTH_FILE || '/tmp/cmtd-health.json';
 // A child that ignores SIGTERM this long is killed (docker-compose.yml's stop_grace_period is 30s).
