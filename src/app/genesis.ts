@@ -10,7 +10,7 @@ import type { GenesisCandidate, GenesisDelegation } from '../staking/types.js';
 export type { GenesisCandidate, GenesisDelegation };
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
 import type { GenesisContract } from '../evm/genesis.js';
-import { isWellFormedKey } from '../store/merkle.js';
+import { isWellFormedKey } from '../store/keys.js';
 import { sha256 } from '../util/crypto.js';
 
 export type { GenesisContract };
