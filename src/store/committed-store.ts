@@ -530,6 +530,11 @@ export class CommittedStore implements KVReader {
     }
   }
 
+  /** Resolves once background pruning is idle (for tests, benches and tools). */
+  async pruned(): Promise<void> {
+    while (this.pruning !== undefined) await this.pruning;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

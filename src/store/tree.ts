@@ -222,7 +222,7 @@ export function decodeNode(buf: Uint8Array): TreeNode {
       keyHash: b.toString('latin1', 1, 1 + HASH_LEN),
       valueHash: b.toString('latin1', 1 + HASH_LEN, 1 + 2 * HASH_LEN),
       key: b.toString('utf8', at.offset, at.offset + keyLen),
-      value: Uint8Array.prototype.slice.call(b, at.offset + keyLen),
+      value: new Uint8Array(b.subarray(at.offset + keyLen)), // a plain copy, not a Buffer
     };
   }
   if (b[0] !== INTERNAL_TAG || b.length < 5) throw new RangeError(`unknown node tag ${b[0]}`);
@@ -552,7 +552,7 @@ export function decodeProof(bytes: Uint8Array): StoreProof {
   let off = 0;
   const take = (n: number): Uint8Array => {
     if (off + n > bytes.length) throw new RangeError('truncated proof');
-    const out = Uint8Array.prototype.slice.call(bytes, off, off + n);
+    const out = new Uint8Array(bytes.subarray(off, off + n));
     off += n;
     return out;
   };
