@@ -12,7 +12,7 @@ import { ClassicLevel } from 'classic-level';
 import fc from 'fast-check';
 
 import { CommittedStore, VersionUnavailableError } from '../../src/store/committed-store.js';
-import { compareKeys } from '../../src/store/keys.js';
+import { compareKeys, isWellFormedKey } from '../../src/store/keys.js';
 import type { Change } from '../../src/store/kv.js';
 import { decodeNode, decodeProof, encodeProof, nodeKey, stateRoot, verifyProof, type StoreProof } from '../../src/store/tree.js';
 import { referenceRoot } from './fixtures/store-reference.js';
@@ -114,7 +114,7 @@ describe('state commitment', () => {
 
   it('the in-memory build equals the reference on random states, whatever the insertion order', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.tuple(fc.string({ maxLength: 6 }).filter((k) => k.isWellFormed() && !k.includes('\0')), fc.uint8Array({ maxLength: 6 })), { selector: ([k]) => k, maxLength: 300 }), (pairs) => {
+      fc.property(fc.uniqueArray(fc.tuple(fc.string({ maxLength: 6 }).filter(isWellFormedKey), fc.uint8Array({ maxLength: 6 })), { selector: ([k]) => k, maxLength: 300 }), (pairs) => {
         const state = new Map(pairs);
         assert.equal(hex(stateRoot(state)), hex(referenceRoot(state)));
         assert.equal(hex(stateRoot([...pairs].reverse())), hex(referenceRoot(state)));
