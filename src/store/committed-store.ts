@@ -62,8 +62,6 @@ const MAX_VERSION = Number.MAX_SAFE_INTEGER;
 export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
 /** Default number of versions kept (`--state-history`). */
 export const DEFAULT_STATE_HISTORY = 10_000;
-/** Stale-index entries deleted per pruning batch. */
-const PRUNE_SLICE = 2_000;
 
 /** The on-disk state does not match its recorded app hash, or is unreadable. */
 export class StoreCorruptionError extends Error {
@@ -419,17 +417,18 @@ export class CommittedStore implements KVReader {
     const vs = u64String(v);
     const batch = this.db.batch();
     let keys = this.keyCount;
+    const stale: Buffer[] = [];
     try {
       for (const { key, value, before } of pending.changes) {
         const kb = Buffer.from(key, 'utf8');
         const sKey = Buffer.concat([S, kb]);
         const hPrefix = Buffer.concat([H, kb, NUL]);
         const hKey = Buffer.concat([hPrefix, latin1(vs)]);
-        if (before !== null) batch.put(staleKey(vs, Buffer.concat([hPrefix, latin1(u64String(before.version))])), EMPTY_VALUE);
+        if (before !== null) stale.push(Buffer.concat([hPrefix, latin1(u64String(before.version))]));
         if (value === null) {
           batch.del(sKey);
           batch.put(hKey, DELETED);
-          batch.put(staleKey(vs, hKey), EMPTY_VALUE); // a tombstone serves only versions before every later one is pruned
+          stale.push(hKey); // a tombstone serves only versions before every later one is pruned
           keys--;
         } else {
           const latestRecord = Buffer.allocUnsafe(8 + value.length);
@@ -441,7 +440,8 @@ export class CommittedStore implements KVReader {
         }
       }
       for (const w of pending.tree.writes) batch.put(latin1(nodeKey(v, w.depth, w.path)), encodeNode(w.node, v));
-      for (const s of pending.tree.stale) batch.put(staleKey(vs, latin1(nodeKey(s.version, s.depth, s.path))), EMPTY_VALUE);
+      for (const s of pending.tree.stale) stale.push(latin1(nodeKey(s.version, s.depth, s.path)));
+      if (stale.length > 0) batch.put(staleKey(v), encodeStaleList(stale));
       const root = resolve(pending.tree.root, v);
       batch.put(rootKey(v), encodeRoot(root));
       if (extra !== undefined) {
@@ -621,7 +621,7 @@ export class CommittedStore implements KVReader {
   }
 
   /**
-   * Deletes what only pruned versions reach, in batches of {@link PRUNE_SLICE},
+   * Deletes what only pruned versions reach, one version's stale list per batch,
    * yielding to the event loop between them. Marks the versions pruned
    * (refusing reads of them) before deleting anything; a crash midway leaves
    * stale entries that the next run deletes.
@@ -638,17 +638,15 @@ export class CommittedStore implements KVReader {
       prunedRecord.write(u64String(target), 0, 'latin1');
       marks.put(PRUNED_KEY, prunedRecord);
       await marks.write();
-      // A target reached only by versions < since is garbage once since <= target + 1.
-      const end = staleKey(u64String(target + 2), Buffer.alloc(0));
+      // A record reached only by versions < since is garbage once since <= target + 1.
+      const end = staleKey(target + 2);
       for (;;) {
         if (this.closed) return;
-        const slice = await this.db.keys({ gte: P, lt: end, limit: PRUNE_SLICE }).all();
-        if (slice.length === 0) break;
+        const [entry] = await this.db.iterator({ gte: P, lt: end, limit: 1 }).all();
+        if (entry === undefined) break;
         const batch = this.db.batch();
-        for (const k of slice) {
-          batch.del(k.subarray(9));
-          batch.del(k);
-        }
+        for (const target of decodeStaleList(entry[1])) batch.del(target);
+        batch.del(entry[0]);
         await batch.write();
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
@@ -663,7 +661,6 @@ const P = Buffer.from('p');
 const NUL = Buffer.from([0]);
 const SET = Buffer.from([1]);
 const DELETED = Buffer.from([0]);
-const EMPTY_VALUE = new Uint8Array(0);
 const EXTRA_PREFIX = 'x:';
 
 function latin1(s: string): Buffer {
@@ -674,8 +671,46 @@ function rootKey(version: number): Buffer {
   return latin1('r' + u64String(version));
 }
 
-function staleKey(since: string, target: Buffer): Buffer {
-  return Buffer.concat([P, latin1(since), target]);
+function staleKey(since: number): Buffer {
+  return latin1('p' + u64String(since));
+}
+
+/** The stale list of a version: per record key, uvarint(length) || key. */
+function encodeStaleList(keys: Buffer[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const k of keys) {
+    const len = Buffer.allocUnsafe(5);
+    let n = k.length;
+    let off = 0;
+    while (n >= 0x80) {
+      len[off++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    len[off++] = n;
+    parts.push(len.subarray(0, off), k);
+  }
+  return Buffer.concat(parts);
+}
+
+function decodeStaleList(bytes: Uint8Array): Buffer[] {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Buffer[] = [];
+  let off = 0;
+  while (off < b.length) {
+    let n = 0;
+    let shift = 0;
+    for (;;) {
+      const byte = b[off++];
+      if (byte === undefined) throw new StoreCorruptionError('truncated stale list');
+      n |= (byte & 0x7f) << shift;
+      if (byte < 0x80) break;
+      shift += 7;
+    }
+    if (off + n > b.length) throw new StoreCorruptionError('truncated stale list');
+    out.push(b.subarray(off, off + n));
+    off += n;
+  }
+  return out;
 }
 
 function resolve(ref: ChildRef | undefined, version: number): ChildRef | undefined {
