@@ -44,6 +44,7 @@ import {
   updateTree,
   verifyProof as verifyTreeProof,
   type ChildRef,
+  type InternalNode,
   type NodeAddress,
   type NodeSource,
   type StoreProof,
@@ -418,6 +419,7 @@ export class CommittedStore implements KVReader {
     const batch = this.db.batch();
     let keys = this.keyCount;
     const stale: Buffer[] = [];
+    const internals: Array<[string, InternalNode]> = [];
     try {
       for (const { key, value, before } of pending.changes) {
         const kb = Buffer.from(key, 'utf8');
@@ -439,7 +441,11 @@ export class CommittedStore implements KVReader {
           if (before === null) keys++;
         }
       }
-      for (const w of pending.tree.writes) batch.put(latin1(nodeKey(v, w.depth, w.path)), encodeNode(w.node, v));
+      for (const w of pending.tree.writes) {
+        const key = nodeKey(v, w.depth, w.path);
+        if (w.node.kind === 'internal') internals.push([key, w.node]);
+        batch.put(latin1(key), encodeNode(w.node, v));
+      }
       for (const s of pending.tree.stale) stale.push(latin1(nodeKey(s.version, s.depth, s.path)));
       if (stale.length > 0) batch.put(staleKey(v), encodeStaleList(stale));
       const root = resolve(pending.tree.root, v);
@@ -470,14 +476,14 @@ export class CommittedStore implements KVReader {
     // Written: now make it visible. Nothing below can fail.
     this.generation++;
     for (const { key, value } of pending.changes) this.cacheLatest(key, value === null ? null : { version: v, value });
-    for (const w of pending.tree.writes) {
-      if (w.node.kind === 'internal') {
-        for (let i = 0; i < 16; i++) {
-          const c = w.node.children[i];
-          if (c !== undefined && c.version === NEW_VERSION) w.node.children[i] = { ...c, version: v };
-        }
+    // The next block walks the new internal nodes; new leaves are read back
+    // only by proofs, historical reads and inserts next to them: not cached.
+    for (const [key, node] of internals) {
+      for (let i = 0; i < 16; i++) {
+        const c = node.children[i];
+        if (c !== undefined && c.version === NEW_VERSION) c.version = v;
       }
-      this.cacheNode(nodeKey(v, w.depth, w.path), w.node);
+      this.cacheNode(key, node);
     }
     this.root = resolve(pending.tree.root, v);
     this._height = v;
