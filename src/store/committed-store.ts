@@ -613,10 +613,9 @@ export class CommittedStore implements KVReader {
     return decodeRoot(bytes);
   }
 
-  /** Starts the background pruner if versions fell out of the history window. */
+  /** Starts the background pruner (after each commit and at open); it stops when there is nothing to do. */
   private schedulePrune(): void {
     if (this.stateHistory === 0 || this.pruning !== undefined || this.closed) return;
-    if (this._height - this.stateHistory <= this.prunedThrough) return;
     this.pruning = this.prune()
       .catch((err: unknown) => {
         this.logger?.error('state pruning failed (retried after the next commit)', { error: (err as Error).message });
@@ -627,36 +626,39 @@ export class CommittedStore implements KVReader {
   }
 
   /**
-   * Deletes what only pruned versions reach, one version's stale list per batch,
-   * yielding to the event loop between them. Marks the versions pruned
-   * (refusing reads of them) before deleting anything; a crash midway leaves
-   * stale entries that the next run deletes.
+   * Marks the versions that fell out of the history window pruned (reads of
+   * them are refused from then on) and deletes their root records in one
+   * batch, then deletes what only pruned versions reach, one version's stale
+   * list per batch, yielding to the event loop between batches. A crash or
+   * close midway leaves stale lists that the next run (at the latest, the
+   * next open) deletes.
    */
   private async prune(): Promise<void> {
     while (!this.closed) {
       const target = this._height - this.stateHistory;
-      if (target <= this.prunedThrough) return;
-      const from = this.prunedThrough;
-      this.prunedThrough = target;
-      const marks = this.db.batch();
-      for (const k of await this.db.keys({ gt: rootKey(from), lte: rootKey(target) }).all()) marks.del(k);
-      const prunedRecord = Buffer.alloc(8);
-      prunedRecord.write(u64String(target), 0, 'latin1');
-      marks.put(PRUNED_KEY, prunedRecord);
-      await marks.write();
-      // A record reached only by versions < since is garbage once since <= target + 1.
-      const end = staleKey(target + 2);
+      if (target > this.prunedThrough) {
+        const from = this.prunedThrough;
+        this.prunedThrough = target;
+        const marks = this.db.batch();
+        for (const k of await this.db.keys({ gt: rootKey(from), lte: rootKey(target) }).all()) marks.del(k);
+        const prunedRecord = Buffer.alloc(8);
+        prunedRecord.write(u64String(target), 0, 'latin1');
+        marks.put(PRUNED_KEY, prunedRecord);
+        await marks.write();
+      }
+      // A record reached only by versions < since is garbage once since <= prunedThrough + 1.
+      const end = staleKey(this.prunedThrough + 2);
       for (;;) {
         if (this.closed) return;
         const [entry] = await this.db.iterator({ gte: P, lt: end, limit: 1 }).all();
         if (entry === undefined) break;
         const batch = this.db.batch();
-        for (const target of decodeStaleList(entry[1])) batch.del(target);
+        for (const record of decodeStaleList(entry[1])) batch.del(record);
         batch.del(entry[0]);
         await batch.write();
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      this.logger?.debug('state pruned', { through: String(target) });
+      if (this._height - this.stateHistory <= this.prunedThrough) return;
     }
   }
 }

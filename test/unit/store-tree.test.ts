@@ -188,7 +188,7 @@ describe('state commitment', () => {
           rmSync(dir, { recursive: true, force: true });
         }
       }),
-      { numRuns: 40 },
+      { numRuns: 40, ...(process.env.STORE_TREE_SEED === undefined ? {} : { seed: Number(process.env.STORE_TREE_SEED), path: process.env.STORE_TREE_PATH }) },
     );
   });
 
