@@ -10,7 +10,7 @@
  *   'h' key 0x00 u64 version     history: 0x01 || value (set at that version) | 0x00 (deleted)
  *   'n' u64 version u8 depth path  a tree node (tree.ts nodeKey / encodeNode)
  *   'r' u64 version              root of a version: 0x00 (empty) | 0x01 || uvarint node version || u8 leaf || hash[32]
- *   'p' u64 since target         stale index: `target` (a node or history key) is reached only by versions < since
+ *   'p' u64 since                stale list: the keys of records (nodes, history) only versions < since reach
  *   'm:commit'                   0x02 || height u64 || appHash[32] || key count u64
  *   'm:pruned'                   u64: every version <= it is pruned
  *   'x:' key                     extra, non-consensus records (block / tx indexes ...)
@@ -389,7 +389,7 @@ export class CommittedStore implements KVReader {
   /**
    * Commits a block as version `height`: applies `changes` (or a
    * {@link PendingRoot} from `computeRoot`), writing them, the new tree
-   * nodes, the stale index, the `extra` records and (height, appHash) in one
+   * nodes, the stale list, the `extra` records and (height, appHash) in one
    * LevelDB batch, then updates memory. `appHash` must equal the computed
    * root (a mismatch is a bug in the caller and writes nothing). `height`
    * must exceed the last committed height.
