@@ -9,7 +9,7 @@
  *   's' key                      latest value: u64 version || value
  *   'h' key 0x00 u64 version     history: 0x01 || value (set at that version) | 0x00 (deleted)
  *   'n' u64 version u8 depth path  a tree node (tree.ts nodeKey / encodeNode)
- *   'r' u64 version              root of a version: 0x00 (empty) | 0x01 || uvarint node version || u8 leaf || hash[32]
+ *   'r' u64 version              root of a version: 0x00 (empty) | 0x01 || u64 node version || u8 leaf || hash[32]
  *   'p' u64 since                stale list: the keys of records (nodes, history) only versions < since reach
  *   'm:commit'                   0x02 || height u64 || appHash[32] || key count u64
  *   'm:pruned'                   u64: every version <= it is pruned
