@@ -13,7 +13,7 @@
  * time are both printed: on a shared machine CPU time is the steadier figure.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -48,6 +48,19 @@ function rand(n: number): number {
 
 const ms = (t0: number): string => (performance.now() - t0).toFixed(1);
 const mb = (n: number): string => (n / 2 ** 20).toFixed(0);
+/** RSS, and its anonymous part: LevelDB maps table files, whose pages count as (reclaimable) file-backed RSS. */
+function rss(): string {
+  let detail = '';
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? 0);
+    detail = ` (anonymous ${mb(kb('RssAnon') * 1024)} MiB, file-backed ${mb(kb('RssFile') * 1024)} MiB)`;
+  } catch {
+    // not Linux
+  }
+  return `rss ${mb(process.memoryUsage().rss)} MiB${detail}, heap ${mb(process.memoryUsage().heapUsed)} MiB`;
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function build(dir: string, size: number): Promise<void> {
@@ -75,7 +88,7 @@ async function bench(size: number): Promise<number> {
 
   let t0 = performance.now();
   let store = await CommittedStore.open(join(dir, 'state.db'));
-  console.log(`open: ${ms(t0)} ms (height ${store.height}, ${store.size.toLocaleString('en')} keys); rss ${mb(process.memoryUsage().rss)} MiB`);
+  console.log(`open: ${ms(t0)} ms (height ${store.height}, ${store.size.toLocaleString('en')} keys); ${rss()}`);
 
   const runTag = Date.now() % 1_000_000; // fresh insert keys on every rerun
   let fresh = 0;
@@ -113,7 +126,7 @@ async function bench(size: number): Promise<number> {
   const blockMedian = median(totals);
   console.log(
     `computeRoot+commit, ${DIRTY} dirty keys over ${size.toLocaleString('en')}: median ${blockMedian.toFixed(1)} ms wall ` +
-      `(${median(cpuTotals).toFixed(0)} ms CPU), max ${Math.max(...totals).toFixed(1)} ms wall; rss ${mb(process.memoryUsage().rss)} MiB`,
+      `(${median(cpuTotals).toFixed(0)} ms CPU), max ${Math.max(...totals).toFixed(1)} ms wall; ${rss()}`,
   );
 
   // Proofs of present and absent keys.
@@ -147,8 +160,7 @@ async function bench(size: number): Promise<number> {
     samples.push((performance.now() - t) * 1000);
   }
   console.log(`historical get, ${store.height - back} versions back: median ${median(samples).toFixed(1)} µs, p90 ${[...samples].sort((a, b) => a - b)[1800]!.toFixed(1)} µs`);
-  const rssAfter = process.memoryUsage().rss;
-  console.log(`rss after the run: ${mb(rssAfter)} MiB`);
+  console.log(`after the run: ${rss()}`);
   await store.close();
 
   t0 = performance.now();
