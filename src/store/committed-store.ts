@@ -164,6 +164,8 @@ export class CommittedStore implements KVReader {
   private committing = false;
   private closed = false;
   private pruning: Promise<void> | undefined;
+  /** While a commit's batch is being written: the changed keys' values before it. */
+  private writing: Map<string, Latest> | undefined;
 
   private constructor(
     db: ClassicLevel<Buffer, Uint8Array>,
@@ -468,10 +470,14 @@ export class CommittedStore implements KVReader {
 
     const started = performance.now();
     this.committing = true;
+    // LevelDB may apply the batch before this continuation runs: until memory
+    // moves to the new version, reads of the changed keys must not see it.
+    this.writing = new Map(pending.changes.map((c) => [c.key, c.before]));
     try {
       await batch.write({ sync: this.sync }); // closes the batch, on failure too
     } finally {
       this.committing = false;
+      this.writing = undefined;
     }
     // Written: now make it visible. Nothing below can fail.
     this.generation++;
@@ -555,6 +561,8 @@ export class CommittedStore implements KVReader {
   }
 
   private latest(key: string): Latest {
+    const old = this.writing?.get(key);
+    if (old !== undefined) return old;
     const cached = this.values.get(key);
     if (cached !== undefined) return cached;
     this.assertOpen();

@@ -258,6 +258,25 @@ describe('CommittedStore', () => {
     await store.close();
   });
 
+  it('reads during a commit see the previous version until the commit returns', async () => {
+    const store = await CommittedStore.open(dir, { cacheBytes: 0 }); // no cache: every read goes to LevelDB
+    const keys = Array.from({ length: 2000 }, (_, i) => `k/${i}`);
+    await commitChanges(store, 1n, keys.map((k) => [k, bytes('old')]));
+    const pending = store.computeRoot(keys.map((k) => [k, bytes('new')]));
+    let done = false;
+    const commit = store.commit(2n, pending, pending.root).then(() => (done = true));
+    let reads = 0;
+    while (!done) {
+      for (const k of keys) assert.equal(text(store.get(k)), 'old', `${k} read while height ${store.height} is the latest`);
+      reads++;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await commit;
+    assert.ok(reads > 0);
+    assert.equal(text(store.get('k/7')), 'new');
+    await store.close();
+  });
+
   it('rejects overlapping commits', async () => {
     const store = await CommittedStore.open(dir);
     const p1 = store.computeRoot([['a', bytes('1')]]);
