@@ -61,6 +61,8 @@ const U64_MAX = (1n << 64n) - 1n;
 const MAX_VERSION = Number.MAX_SAFE_INTEGER;
 /** Default budget of the read caches (values + tree nodes), bytes. */
 export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
+/** Records deleted per pruning batch. */
+const PRUNE_SLICE = 5_000;
 /** Default number of versions kept (`--state-history`). */
 export const DEFAULT_STATE_HISTORY = 10_000;
 
@@ -636,8 +638,9 @@ export class CommittedStore implements KVReader {
   /**
    * Marks the versions that fell out of the history window pruned (reads of
    * them are refused from then on) and deletes their root records in one
-   * batch, then deletes what only pruned versions reach, one version's stale
-   * list per batch, yielding to the event loop between batches. A crash or
+   * batch, then deletes what only pruned versions reach, version by version,
+   * in batches of {@link PRUNE_SLICE} records, yielding to the event loop
+   * between batches. A crash or
    * close midway leaves stale lists that the next run (at the latest, the
    * next open) deletes.
    */
@@ -660,11 +663,17 @@ export class CommittedStore implements KVReader {
         if (this.closed) return;
         const [entry] = await this.db.iterator({ gte: P, lt: end, limit: 1 }).all();
         if (entry === undefined) break;
-        const batch = this.db.batch();
-        for (const record of decodeStaleList(entry[1])) batch.del(record);
-        batch.del(entry[0]);
-        await batch.write();
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        // In slices, so that no single step holds the event loop for long;
+        // the list goes with its last slice (a crash before: it is redone).
+        const records = decodeStaleList(entry[1]);
+        for (let i = 0; i < records.length || i === 0; i += PRUNE_SLICE) {
+          const batch = this.db.batch();
+          for (const record of records.slice(i, i + PRUNE_SLICE)) batch.del(record);
+          if (i + PRUNE_SLICE >= records.length) batch.del(entry[0]);
+          await batch.write();
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (this.closed) return;
+        }
       }
       if (this._height - this.stateHistory <= this.prunedThrough) return;
     }

@@ -19,6 +19,7 @@ import { referenceRoot } from './fixtures/store-reference.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'cmtd-tree-'));
@@ -190,6 +191,32 @@ describe('state commitment', () => {
       }),
       { numRuns: 40, ...(process.env.STORE_TREE_SEED === undefined ? {} : { seed: Number(process.env.STORE_TREE_SEED), path: process.env.STORE_TREE_PATH }) },
     );
+  });
+
+  it('pruning a version whose stale list spans several delete batches leaves exactly the reachable nodes', async () => {
+    const dir = tempDir();
+    const store = await CommittedStore.open(dir, { stateHistory: 1 });
+    try {
+      for (let v = 1; v <= 3; v++) {
+        // every key rewritten each version: >20,000 stale records per version
+        const pending = store.computeRoot(Array.from({ length: 8_000 }, (_, i): [string, Change] => [`a/${i}`, bytes(`v${v}/${i}`)]));
+        await store.commit(BigInt(v), pending, pending.root);
+      }
+      await store.pruned();
+      assert.equal(store.oldestVersion, 3n);
+      assert.equal(text(store.getAt('a/17', 3n)), 'v3/17');
+      await store.close();
+      const { reachable, stored } = await reachableNodes(dir);
+      assert.equal(stored.size, reachable.size);
+      const db = new ClassicLevel<Buffer, Uint8Array>(dir, { keyEncoding: 'buffer', valueEncoding: 'view' });
+      await db.open();
+      const history = (await db.keys().all()).filter((k) => k[0] === 0x68 /* h */).length;
+      await db.close();
+      assert.equal(history, 8_000, 'one history record per key: the older ones are pruned');
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a proof stays O(log N): 20,000 keys give at most 5 levels and under 1 KiB', async () => {
