@@ -1,27 +1,31 @@
 /**
- * State store bench: computeRoot + commit of a 20,000-key block over states
- * of 100k and 1M keys, plus the cost of building and reopening the state.
+ * State store bench (docs/STORE.md "Performance"): for each state size,
+ * open time, RSS with the default cache, computeRoot + commit of 20,000-key
+ * blocks, proof size, and historical reads 100 versions back.
  *
- *   node --import tsx bench/store.ts [sizes=100000,1000000] [blocks=5] [dirty=20000]
+ *   node --import tsx bench/store.ts [sizes=100000,10000000] [blocks=7] [dirty=20000]
  *
- * Each block: 90% updates of existing keys, 5% inserts, 5% deletes; keys
- * look like account keys (`a/` + 40 hex), values are 70 bytes. Wall and CPU
+ * Keys look like account keys (`a/` + 40 hex = 42 bytes), values are 70
+ * bytes. A state is built once, in blocks of 100,000 new keys, under
+ * ~/.cache/cmtd/bench/store-<size> (CMTD_BENCH_CACHE overrides the parent
+ * directory); reruns reopen it and only add blocks to it. Each measured
+ * block: 90% updates of existing keys, 5% inserts, 5% deletes. Wall and CPU
  * time are both printed: on a shared machine CPU time is the steadier figure.
- * The first block after open allocates the tree's per-bucket spare buffers
- * and usually meets the garbage collection of the load, so it is slower.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 import { CommittedStore } from '../src/store/committed-store.js';
 import type { Change } from '../src/store/kv.js';
+import { encodeProof } from '../src/store/tree.js';
 
-const sizes = (process.argv[2] ?? '100000,1000000').split(',').map(Number);
-const BLOCKS = Number(process.argv[3] ?? 5);
+const sizes = (process.argv[2] ?? '100000,10000000').split(',').map(Number);
+const BLOCKS = Number(process.argv[3] ?? 7);
 const DIRTY = Number(process.argv[4] ?? 20_000);
-const POPULATE_CHUNK = 100_000;
+const BUILD_CHUNK = 100_000;
+const CACHE_DIR = process.env.CMTD_BENCH_CACHE ?? join(homedir(), '.cache', 'cmtd', 'bench');
 
 function keyOf(i: number): string {
   return 'a/' + createHash('sha256').update(`key${i}`).digest('hex').slice(0, 40);
@@ -39,99 +43,136 @@ function valueOf(i: number, version: number): Uint8Array {
 let seed = 42;
 function rand(n: number): number {
   seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return (seed >>> 8) % n;
+  return ((seed >>> 8) + Math.floor(Math.random() * 2 ** 20) * 2 ** 24) % n;
 }
 
 const ms = (t0: number): string => (performance.now() - t0).toFixed(1);
 const mb = (n: number): string => (n / 2 ** 20).toFixed(0);
-
-async function bench(size: number): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'cmtd-bench-store-'));
+/** RSS, and its anonymous part: LevelDB maps table files, whose pages count as (reclaimable) file-backed RSS. */
+function rss(): string {
+  let detail = '';
   try {
-    let store = await CommittedStore.open(dir);
-    let height = 0n;
-    let t0 = performance.now();
-    for (let start = 0; start < size; start += POPULATE_CHUNK) {
-      const changes: Array<[string, Change]> = [];
-      for (let i = start; i < Math.min(size, start + POPULATE_CHUNK); i++) changes.push([keyOf(i), valueOf(i, 0)]);
-      const pending = store.computeRoot(changes);
-      await store.commit(++height, pending, pending.root);
-    }
-    console.log(`\n== state of ${size.toLocaleString('en')} keys ==`);
-    console.log(`populate (blocks of ${POPULATE_CHUNK.toLocaleString('en')}): ${ms(t0)} ms`);
-
-    await store.close();
-    t0 = performance.now();
-    store = await CommittedStore.open(dir);
-    const mem = process.memoryUsage();
-    console.log(`reopen (load + rebuild tree + verify): ${ms(t0)} ms; rss ${mb(mem.rss)} MiB, heap ${mb(mem.heapUsed)} MiB`);
-
-    let next = size; // next fresh key index
-    const live: number[] = Array.from({ length: size }, (_, i) => i); // indexes present
-    const totals: number[] = [];
-    const cpuTotals: number[] = [];
-    for (let b = 0; b < BLOCKS; b++) {
-      const changes = new Map<string, Change>();
-      const nUpdates = Math.floor(DIRTY * 0.9);
-      const nInserts = Math.floor(DIRTY * 0.05);
-      const nDeletes = DIRTY - nUpdates - nInserts;
-      while (changes.size < nUpdates) {
-        const i = live[rand(live.length)]!;
-        changes.set(keyOf(i), valueOf(i, b + 1));
-      }
-      for (let k = 0; k < nInserts; k++) {
-        changes.set(keyOf(next), valueOf(next, b + 1));
-        live.push(next++);
-      }
-      let deleted = 0;
-      while (deleted < nDeletes) {
-        const pos = rand(live.length);
-        const key = keyOf(live[pos]!);
-        if (changes.has(key)) continue;
-        changes.set(key, null);
-        live[pos] = live[live.length - 1]!;
-        live.pop();
-        deleted++;
-      }
-      const sorted = [...changes.entries()].sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0));
-
-      const cpu0 = process.cpuUsage();
-      const tRoot = performance.now();
-      const pending = store.computeRoot(sorted);
-      const rootMs = performance.now() - tRoot;
-      const tCommit = performance.now();
-      await store.commit(++height, pending, pending.root);
-      const commitMs = performance.now() - tCommit;
-      const cpu = process.cpuUsage(cpu0);
-      const cpuMs = (cpu.user + cpu.system) / 1000;
-      totals.push(rootMs + commitMs);
-      cpuTotals.push(cpuMs);
-      console.log(
-        `block ${b + 1}: ${changes.size} dirty keys: computeRoot ${rootMs.toFixed(1)} ms + commit ${commitMs.toFixed(1)} ms = ${(rootMs + commitMs).toFixed(1)} ms wall (${cpuMs.toFixed(0)} ms CPU, all threads)`,
-      );
-    }
-    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    console.log(
-      `computeRoot+commit, ${DIRTY} dirty keys over ${size.toLocaleString('en')}: median ${median(totals).toFixed(1)} ms wall ` +
-        `(${median(cpuTotals).toFixed(0)} ms CPU), max ${Math.max(...totals).toFixed(1)} ms wall`,
-    );
-
-    await store.close();
-    // the same block with fsync'd commits
-    store = await CommittedStore.open(dir, { sync: true });
-    const changes: Array<[string, Change]> = [];
-    for (let k = 0; k < DIRTY; k++) {
-      const i = live[rand(live.length)]!;
-      changes.push([keyOf(i), valueOf(i, 999)]);
-    }
-    const t1 = performance.now();
-    await store.commit(++height, changes, store.computeRoot(changes).root);
-    console.log(`one block with sync:true (fsync): computeRoot+commit ${ms(t1)} ms (root computed twice here)`);
-    await store.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? 0);
+    detail = ` (anonymous ${mb(kb('RssAnon') * 1024)} MiB, file-backed ${mb(kb('RssFile') * 1024)} MiB)`;
+  } catch {
+    // not Linux
   }
+  return `rss ${mb(process.memoryUsage().rss)} MiB${detail}, heap ${mb(process.memoryUsage().heapUsed)} MiB`;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function build(dir: string, size: number): Promise<void> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const store = await CommittedStore.open(join(dir, 'state.db'));
+  const t0 = performance.now();
+  let height = 0n;
+  for (let start = 0; start < size; start += BUILD_CHUNK) {
+    const changes: Array<[string, Change]> = [];
+    for (let i = start; i < Math.min(size, start + BUILD_CHUNK); i++) changes.push([keyOf(i), valueOf(i, 0)]);
+    const pending = store.computeRoot(changes);
+    await store.commit(++height, pending, pending.root);
+    if (height % 10n === 0n) console.log(`  built ${(start + BUILD_CHUNK).toLocaleString('en')} keys in ${(Number(ms(t0)) / 1000).toFixed(0)} s`);
+  }
+  await store.close();
+  writeFileSync(join(dir, 'complete'), `${size}\n`);
+  console.log(`built ${size.toLocaleString('en')} keys in blocks of ${BUILD_CHUNK.toLocaleString('en')}: ${(Number(ms(t0)) / 1000).toFixed(1)} s`);
+}
+
+async function bench(size: number): Promise<number> {
+  const dir = join(CACHE_DIR, `store-${size}`);
+  console.log(`\n== state of ${size.toLocaleString('en')} keys (${dir}) ==`);
+  if (!existsSync(join(dir, 'complete'))) await build(dir, size);
+
+  let t0 = performance.now();
+  let store = await CommittedStore.open(join(dir, 'state.db'));
+  console.log(`open: ${ms(t0)} ms (height ${store.height}, ${store.size.toLocaleString('en')} keys); ${rss()}`);
+
+  const runTag = Date.now() % 1_000_000; // fresh insert keys on every rerun
+  let fresh = 0;
+  const totals: number[] = [];
+  const cpuTotals: number[] = [];
+  for (let b = 0; b < BLOCKS; b++) {
+    const changes = new Map<string, Change>();
+    const nUpdates = Math.floor(DIRTY * 0.9);
+    const nInserts = Math.floor(DIRTY * 0.05);
+    while (changes.size < nUpdates) {
+      const i = rand(size);
+      changes.set(keyOf(i), valueOf(i, b + 1));
+    }
+    for (let k = 0; k < nInserts; k++) changes.set(keyOf(size * 10 + runTag * 100_000 + fresh), valueOf(fresh++, b + 1));
+    while (changes.size < DIRTY) changes.set(keyOf(rand(size)), null);
+    const sorted = [...changes.entries()].sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0));
+    // The app reads what it writes: warm the value cache like FinalizeBlock would.
+    for (const [key] of sorted) store.get(key);
+
+    const cpu0 = process.cpuUsage();
+    const tRoot = performance.now();
+    const pending = store.computeRoot(sorted);
+    const rootMs = performance.now() - tRoot;
+    const tCommit = performance.now();
+    await store.commit(store.height + 1n, pending, pending.root);
+    const commitMs = performance.now() - tCommit;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    totals.push(rootMs + commitMs);
+    cpuTotals.push(cpuMs);
+    console.log(
+      `block ${b + 1}: ${changes.size} dirty keys, ${pending.tree.writes.length} nodes written: computeRoot ${rootMs.toFixed(1)} ms + commit ${commitMs.toFixed(1)} ms = ${(rootMs + commitMs).toFixed(1)} ms wall (${cpuMs.toFixed(0)} ms CPU)`,
+    );
+  }
+  const blockMedian = median(totals);
+  console.log(
+    `computeRoot+commit, ${DIRTY} dirty keys over ${size.toLocaleString('en')}: median ${blockMedian.toFixed(1)} ms wall ` +
+      `(${median(cpuTotals).toFixed(0)} ms CPU), max ${Math.max(...totals).toFixed(1)} ms wall; ${rss()}`,
+  );
+
+  // Proofs of present and absent keys.
+  let maxProof = 0;
+  let levels = 0;
+  for (let k = 0; k < 200; k++) {
+    const key = k % 2 === 0 ? keyOf(rand(size)) : `absent/${k}`;
+    const proof = store.prove(key);
+    maxProof = Math.max(maxProof, encodeProof(proof).length);
+    levels = Math.max(levels, proof.levels.length);
+    if (!CommittedStore.verifyProof(store.appHash, key, store.get(key), proof)) throw new Error(`proof of ${key} does not verify`);
+  }
+  console.log(`proof: at most ${maxProof} bytes (${levels} levels) over 200 keys`);
+
+  // 100 more small blocks, then reads as of the version 100 blocks back.
+  const back = store.height;
+  for (let b = 0; b < 100; b++) {
+    const changes: Array<[string, Change]> = [];
+    for (let k = 0; k < 100; k++) {
+      const i = rand(size);
+      changes.push([keyOf(i), valueOf(i, 1000 + b)]);
+    }
+    const pending = store.computeRoot(changes);
+    await store.commit(store.height + 1n, pending, pending.root);
+  }
+  const samples: number[] = [];
+  for (let k = 0; k < 2000; k++) {
+    const key = keyOf(rand(size));
+    const t = performance.now();
+    store.getAt(key, back);
+    samples.push((performance.now() - t) * 1000);
+  }
+  console.log(`historical get, ${store.height - back} versions back: median ${median(samples).toFixed(1)} µs, p90 ${[...samples].sort((a, b) => a - b)[1800]!.toFixed(1)} µs`);
+  console.log(`after the run: ${rss()}`);
+  await store.close();
+
+  t0 = performance.now();
+  store = await CommittedStore.open(join(dir, 'state.db'));
+  console.log(`reopen: ${ms(t0)} ms`);
+  await store.close();
+  return blockMedian;
 }
 
 console.log(`node ${process.version}; ${BLOCKS} blocks of ${DIRTY} dirty keys per state size`);
-for (const size of sizes) await bench(size);
+const medians: number[] = [];
+for (const size of sizes) medians.push(await bench(size));
+if (sizes.length >= 2) {
+  console.log(`\nblock cost ratio ${sizes.at(-1)!.toLocaleString('en')} vs ${sizes[0]!.toLocaleString('en')} keys: ${(medians.at(-1)! / medians[0]!).toFixed(2)}`);
+}

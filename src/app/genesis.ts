@@ -11,7 +11,7 @@ import { canonicalJson } from '../staking/genesis.js';
 export type { GenesisCandidate, GenesisDelegation };
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
 import type { GenesisContract } from '../evm/genesis.js';
-import { isWellFormedKey } from '../store/merkle.js';
+import { isWellFormedKey } from '../store/keys.js';
 import { sha256 } from '../util/crypto.js';
 
 export type { GenesisContract };

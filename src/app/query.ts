@@ -4,11 +4,14 @@
  *   /account/<address>   {"address","balance","nonce"}
  *   module paths         see ChainModules.query (staking, governance)
  *
- * Only the latest committed state is served; a query for another height
- * gets a clear error rather than a wrong answer.
+ * `height` 0 (or the latest height) reads the latest committed state; an
+ * older height reads that version of the store (docs/STORE.md "Historical
+ * reads"). A height that was pruned, never committed or not yet committed
+ * gets a HeightUnavailable error saying which, rather than a wrong answer.
  */
 import type { RequestQuery, ResponseQuery } from '../abci/types.js';
 import { AccountReader, isAddress, toAddress } from '../state/accounts.js';
+import { VersionUnavailableError } from '../store/committed-store.js';
 import type { KVReader } from '../store/kv.js';
 import { bigintReplacer } from '../util/logger.js';
 import { QueryError, type ChainModules } from './modules.js';
@@ -18,6 +21,8 @@ export { QueryCode };
 
 export interface QueryableStore extends KVReader {
   readonly height: bigint;
+  /** A read-only view of an older version; throws VersionUnavailableError when it is not retained. */
+  at(height: bigint): KVReader;
 }
 
 function ok(value: unknown, height: bigint): ResponseQuery {
@@ -28,10 +33,17 @@ function error(code: QueryCode, log: string, height: bigint): ResponseQuery {
   return { code, log, height, codespace: 'cmtd' };
 }
 
-export function answerQuery(req: RequestQuery, store: QueryableStore, modules: ChainModules): ResponseQuery {
-  const height = store.height;
+export function answerQuery(req: RequestQuery, committed: QueryableStore, modules: ChainModules): ResponseQuery {
+  let height = committed.height;
+  let store: KVReader = committed;
   if (req.height !== 0n && req.height !== height) {
-    return error(QueryCode.HeightUnavailable, `only the latest height (${height}) can be queried; got ${req.height}`, height);
+    try {
+      store = committed.at(req.height);
+    } catch (err) {
+      if (!(err instanceof VersionUnavailableError)) throw err;
+      return error(QueryCode.HeightUnavailable, err.message, height);
+    }
+    height = req.height;
   }
   const path = req.path.replace(/\/+$/, '');
   try {

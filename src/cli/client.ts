@@ -93,13 +93,13 @@ export class NodeClient {
     }
   }
 
-  async abciQuery(path: string): Promise<AbciQueryResult> {
-    return this.call((rpc) => rpc.abciQuery(path));
+  async abciQuery(path: string, height?: bigint): Promise<AbciQueryResult> {
+    return this.call((rpc) => rpc.abciQuery(path, height));
   }
 
-  /** An ABCI query's JSON answer; a non-zero code becomes an error with the node's message. */
-  async query<T>(path: string): Promise<T> {
-    const response = await this.abciQuery(path);
+  /** An ABCI query's JSON answer (at `height`, default the latest); a non-zero code becomes an error with the node's message. */
+  async query<T>(path: string, height?: bigint): Promise<T> {
+    const response = await this.abciQuery(path, height);
     if (response.code !== 0) throw new Error(`query ${path}: ${response.log || `code ${response.code}`}`);
     const text = Buffer.from(response.value ?? '', 'base64').toString('utf8');
     try {

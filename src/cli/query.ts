@@ -18,6 +18,7 @@ interface QueryFlags {
   node: string;
   output: string;
   status?: string;
+  height?: string;
 }
 
 type Row = Record<string, unknown>;
@@ -77,13 +78,18 @@ function printFields(rows: Array<[string, string]>): void {
   process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`.trimEnd()).join('\n')}\n`);
 }
 
+function parseHeight(height: string): bigint {
+  if (!/^[1-9][0-9]*$/.test(height)) throw new Error(`--height is a block height (a whole number from 1), got '${height}'`);
+  return BigInt(height);
+}
+
 function none(what: string): void {
   process.stdout.write(`${what}\n`);
 }
 
 /** Runs one query; JSON output is the node's answer as is. */
 async function run<T>(flags: QueryFlags, path: string, text: (value: T) => void): Promise<void> {
-  const value = await new NodeClient(flags.node).query<T>(path);
+  const value = await new NodeClient(flags.node).query<T>(path, flags.height === undefined ? undefined : parseHeight(flags.height));
   if (flags.output === 'json') printJson(value);
   else text(value);
 }
@@ -163,16 +169,19 @@ function register(parent: Command, usage: string, description: string): Command 
 export function registerQuery(program: Command): void {
   const query = program.command('query').description("read the chain's state from a node (tables, or --output json for the raw answer)");
 
-  register(query, 'account <address>', 'balance and nonce of an address (or of a key name)').action((address: string, flags: QueryFlags) => {
-    const a = resolveAddress(address, flags.home, 'account');
-    return run<Row>(flags, `/account/${a}`, (r) =>
-      printFields([
-        ['address', s(r.address)],
-        ['balance', `${cmt(r.balance)} CMT`],
-        ['nonce', s(r.nonce)],
-      ]),
-    );
-  });
+  register(query, 'account <address>', 'balance and nonce of an address (or of a key name)')
+    .option('--height <n>', 'as of this block height (default: the latest; the node keeps its last --state-history heights)')
+    .action((address: string, flags: QueryFlags) => {
+      const a = resolveAddress(address, flags.home, 'account');
+      return run<Row>(flags, `/account/${a}`, (r) =>
+        printFields([
+          ['address', s(r.address)],
+          ['balance', `${cmt(r.balance)} CMT`],
+          ['nonce', s(r.nonce)],
+          ...(flags.height === undefined ? [] : ([['height', flags.height]] as Array<[string, string]>)),
+        ]),
+      );
+    });
 
   register(query, 'candidate <address>', 'one candidate (address or key name)').action((address: string, flags: QueryFlags) =>
     run<Row>(flags, `/candidate/${resolveAddress(address, flags.home, 'candidate')}`, (c) => printFields(candidateRows(c))),

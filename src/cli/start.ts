@@ -5,6 +5,7 @@ import { defaultAbciAddress } from './client.js';
 import { homeOption } from './options.js';
 import { startNode, type AbciTransport } from '../node/run.js';
 import { DEFAULT_RPC_LIMITS } from '../rpc/index.js';
+import { DEFAULT_CACHE_BYTES, DEFAULT_STATE_HISTORY } from '../store/committed-store.js';
 import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../util/logger.js';
 
 export function logOptions(command: Command): Command {
@@ -37,6 +38,8 @@ interface StartFlags {
   rpcWsMaxBuffer: string;
   rpcCors?: string;
   metricsAddress: string;
+  stateHistory: string;
+  stateCacheMb: string;
   logLevel: LogLevel;
   logFormat: LogFormat;
   logFile?: string;
@@ -86,6 +89,16 @@ export function registerStart(program: Command): void {
     .addOption(new Option('--rpc-ws-max-buffer <bytes>', 'unsent bytes at which a WebSocket client that does not read is disconnected').env('CMTD_RPC_WS_MAX_BUFFER').default(String(DEFAULT_RPC_LIMITS.maxWsBufferedBytes)))
     .addOption(new Option('--rpc-cors <origin>', 'Access-Control-Allow-Origin for browsers (default: no CORS)').env('CMTD_RPC_CORS'))
     .addOption(
+      new Option('--state-history <n>', 'block heights of state kept for historical queries and proofs; older ones are pruned (0: keep all)')
+        .env('CMTD_STATE_HISTORY')
+        .default(String(DEFAULT_STATE_HISTORY)),
+    )
+    .addOption(
+      new Option('--state-cache-mb <mib>', 'memory for cached state values and Merkle tree nodes, MiB')
+        .env('CMTD_STATE_CACHE_MB')
+        .default(String(DEFAULT_CACHE_BYTES / 1024 / 1024)),
+    )
+    .addOption(
       new Option('--metrics-address <host:port>', "Prometheus metrics (GET /metrics) listen address, e.g. 127.0.0.1:26660; '' (the default) disables them")
         .env('CMTD_METRICS_ADDRESS')
         .default(''),
@@ -124,6 +137,7 @@ export function registerStart(program: Command): void {
         maxMessageBytes: positiveInt(flags.abciMaxMessageBytes, '--abci-max-message-bytes'),
       },
       logger,
+      store: { stateHistory: wholeNumber(flags.stateHistory, '--state-history'), cacheBytes: positiveInt(flags.stateCacheMb, '--state-cache-mb') * 1024 * 1024 },
       ...(rpc === undefined ? {} : { rpc }),
       ...(flags.metricsAddress === '' ? {} : { metrics: { address: flags.metricsAddress } }),
     });
@@ -143,6 +157,11 @@ export function registerStart(program: Command): void {
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGTERM', () => shutdown('SIGTERM'));
   });
+}
+
+function wholeNumber(value: string, flag: string): number {
+  if (!/^[0-9]+$/.test(value.trim()) || !Number.isSafeInteger(Number(value))) throw new Error(`${flag}: expected a whole number, got '${value}'`);
+  return Number(value);
 }
 
 function positiveInt(value: string, flag: string): number {

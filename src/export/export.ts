@@ -23,7 +23,7 @@ import { StakingLedger, cometAddress } from '../staking/index.js';
 import type { ValidatorUpdate } from '../staking/types.js';
 import { CommittedStore } from '../store/committed-store.js';
 import { Overlay, type KV } from '../store/kv.js';
-import { compareKeys } from '../store/merkle.js';
+import { compareKeys } from '../store/keys.js';
 import { silentLogger } from '../util/logger.js';
 import { describeState, type Json } from './describe.js';
 import { readSnapshot, type StateSnapshot } from './snapshot.js';

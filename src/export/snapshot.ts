@@ -1,11 +1,11 @@
 /**
  * Every consensus key of a node's committed state, read offline (the node
- * must be stopped: LevelDB allows one process per store). `CommittedStore.open`
- * verifies the whole state against the recorded app hash before we copy it.
+ * must be stopped: LevelDB allows one process per store). `CommittedStore.verify`
+ * checks the whole state against the recorded app hash before we copy it.
  */
 import { existsSync } from 'node:fs';
 import { CommittedStore } from '../store/committed-store.js';
-import { compareKeys, MerkleTreeBuilder } from '../store/merkle.js';
+import { compareKeys } from '../store/keys.js';
 import type { KVReader } from '../store/kv.js';
 
 /** A complete committed state, read-only. */
@@ -35,12 +35,6 @@ export class StateSnapshot implements KVReader {
   }
 }
 
-/** The Merkle root (app hash) of a complete key/value set. */
-export function stateRoot(entries: Iterable<readonly [string, Uint8Array]>): Uint8Array {
-  const builder = new MerkleTreeBuilder();
-  for (const [key, value] of entries) builder.add(key, value);
-  return builder.finish().root();
-}
 
 /** Reads the committed state in `dir` (a node's `<home>/data/state.db`). */
 export async function readSnapshot(dir: string): Promise<StateSnapshot> {
@@ -48,7 +42,17 @@ export async function readSnapshot(dir: string): Promise<StateSnapshot> {
   const store = await CommittedStore.open(dir);
   const height = store.height;
   const appHash = store.appHash;
-  const entries = new Map(store.entries());
-  await store.close();
+  const entries = new Map<string, Uint8Array>();
+  try {
+    await store.verify();
+    let from: string | undefined = '';
+    while (from !== undefined) {
+      const page: { entries: Array<[string, Uint8Array]>; next?: string } = await store.entries(height, from, 10_000);
+      for (const [k, v] of page.entries) entries.set(k, v);
+      from = page.next;
+    }
+  } finally {
+    await store.close();
+  }
   return new StateSnapshot(height, appHash, entries);
 }

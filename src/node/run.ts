@@ -9,7 +9,7 @@ import { CmtdApp } from '../app/app.js';
 import { createModules } from '../app/wiring.js';
 import { NodeMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 import { startRpcGateway, type RpcGateway, type RpcLimits } from '../rpc/index.js';
-import { CommittedStore } from '../store/committed-store.js';
+import { CommittedStore, type CommittedStoreOptions } from '../store/committed-store.js';
 import type { Logger } from '../util/logger.js';
 
 export type AbciTransport = 'socket' | 'grpc';
@@ -25,6 +25,8 @@ export interface NodeOptions {
   rpc?: NodeRpcOptions;
   /** Prometheus endpoint (README "Metrics"); undefined: no metrics are collected. */
   metrics?: NodeMetricsOptions;
+  /** State store tuning (docs/STORE.md); defaults: keep 10,000 heights, 256 MiB of cache. */
+  store?: Pick<CommittedStoreOptions, 'stateHistory' | 'cacheBytes'>;
 }
 
 export interface NodeMetricsOptions {
@@ -58,7 +60,7 @@ export function stateDir(home: string): string {
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const { logger } = options;
   mkdirSync(join(options.home, 'data'), { recursive: true });
-  const store = await CommittedStore.open(stateDir(options.home), { logger });
+  const store = await CommittedStore.open(stateDir(options.home), { logger, ...options.store });
   // The store logs what it opened (dir, height, app hash): no second line for the same thing.
   const modules = createModules();
   const metrics = options.metrics === undefined ? undefined : new NodeMetrics({ store, modules, logger });

@@ -1,46 +1,70 @@
 /**
- * The committed state: every consensus key held in memory, persisted to
- * LevelDB (classic-level), committed to by a bucketed Merkle tree whose root
- * is the app hash (see merkle.ts and docs/STORE.md).
+ * The committed state: a versioned, disk-backed authenticated store over
+ * LevelDB (classic-level). Values are read synchronously (`getSync`) through
+ * a bounded cache; the app hash of height h is the root of version h of the
+ * Merkle tree in tree.ts. See docs/STORE.md.
  *
- * LevelDB layout (keys are UTF-8 strings):
+ * LevelDB layout (binary keys; `key` is the state key's UTF-8 bytes, u64 big-endian):
  *
- *   s:<key>     consensus state: the Merkle-committed key/value pairs
- *   m:commit    meta: 0x01 || height (u64 big-endian) || appHash (32 bytes)
- *   x:<key>     extra, non-consensus records (block / tx indexes ...);
- *               never part of the Merkle state
+ *   's' key                      latest value: u64 version || value
+ *   'h' key 0x00 u64 version     history: 0x01 || value (set at that version) | 0x00 (deleted)
+ *   'n' u64 version u8 depth path  a tree node (tree.ts nodeKey / encodeNode)
+ *   'r' u64 version              root of a version: 0x00 (empty) | 0x01 || u64 node version || u8 leaf || hash[32]
+ *   'p' u64 since                stale list: the keys of records (nodes, history) only versions < since reach
+ *   'm:commit'                   0x02 || height u64 || appHash[32] || key count u64
+ *   'm:pruned'                   u64: every version <= it is pruned
+ *   'x:' key                     extra, non-consensus records (block / tx indexes ...)
  *
- * A commit is ONE LevelDB batch holding every state change, every extra
- * record and the meta record, so a crash (kill -9) at any instant leaves
- * either the previous or the new commit on disk, never a mix. Memory is
- * updated only after the batch is written.
- *
- * Limits: the whole state must fit in RAM (it is loaded at open). Values
- * handed to the store are copied; values returned by `get` are shared and
- * must not be mutated by the caller. They are always plain Uint8Arrays with
- * their own ArrayBuffer (byteOffset 0), loaded or committed alike.
+ * A commit is ONE LevelDB batch holding all of the above for the new
+ * version, so a crash (kill -9) at any instant leaves either the previous or
+ * the new version on disk, never a mix. Memory (caches, root) is updated
+ * only after the batch is written. Pruning runs after commits, in small
+ * batches of its own, and deletes only what no retained version reaches.
  */
 import { ClassicLevel } from 'classic-level';
 
 import type { Logger } from '../util/logger.js';
+import { isWellFormedKey } from './keys.js';
 import type { Change, KVReader } from './kv.js';
+import { LruCache } from './lru.js';
 import {
-  MerkleTree,
-  MerkleTreeBuilder,
-  emptyRoot,
-  isWellFormedKey,
-  verifyProof as verifyMerkleProof,
-  type MerkleProof,
-  type PendingTree,
-} from './merkle.js';
+  EMPTY_HASH,
+  HASH_LEN,
+  NEW_VERSION,
+  decodeNode,
+  encodeNode,
+  internalHash,
+  keyHashOf,
+  leafHash,
+  lookup,
+  nodeKey,
+  proveKey,
+  stateRoot,
+  u64String,
+  updateTree,
+  verifyProof as verifyTreeProof,
+  type ChildRef,
+  type InternalNode,
+  type NodeAddress,
+  type NodeSource,
+  type StoreProof,
+  type TreeChange,
+  type TreeNode,
+  type TreeUpdateResult,
+} from './tree.js';
 
-const STATE_PREFIX = 's:';
-const STATE_END = 's;'; // ';' is ':' + 1: the range [s:, s;) holds exactly the s: keys
-const EXTRA_PREFIX = 'x:';
-const META_KEY = 'm:commit';
-const META_VERSION = 1;
-const META_LEN = 1 + 8 + 32;
+const META_KEY = Buffer.from('m:commit', 'latin1');
+const PRUNED_KEY = Buffer.from('m:pruned', 'latin1');
+const META_FORMAT = 2;
+const META_LEN = 1 + 8 + HASH_LEN + 8;
 const U64_MAX = (1n << 64n) - 1n;
+const MAX_VERSION = Number.MAX_SAFE_INTEGER;
+/** Default budget of the read caches (values + tree nodes), bytes. */
+export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
+/** Records deleted per pruning batch. */
+const PRUNE_SLICE = 5_000;
+/** Default number of versions kept (`--state-history`). */
+export const DEFAULT_STATE_HISTORY = 10_000;
 
 /** The on-disk state does not match its recorded app hash, or is unreadable. */
 export class StoreCorruptionError extends Error {
@@ -52,6 +76,17 @@ export class StoreUsageError extends Error {
   override readonly name = 'StoreUsageError';
 }
 
+/** A version that is not (or no longer) stored: pruned, never committed, or in the future. */
+export class VersionUnavailableError extends Error {
+  override readonly name = 'VersionUnavailableError';
+  constructor(
+    message: string,
+    readonly pruned: boolean,
+  ) {
+    super(message);
+  }
+}
+
 export interface CommittedStoreOptions {
   logger?: Logger;
   /**
@@ -60,74 +95,115 @@ export interface CommittedStoreOptions {
    * which CometBFT's handshake replays. Default false.
    */
   sync?: boolean;
+  /** Bytes of values and tree nodes kept in memory (`--state-cache-mb`). Default {@link DEFAULT_CACHE_BYTES}. */
+  cacheBytes?: number;
+  /** Versions kept for historical reads and proofs (`--state-history`); 0 keeps all. Default {@link DEFAULT_STATE_HISTORY}. */
+  stateHistory?: number;
+}
+
+/** The latest value of a key and the version that wrote it (null: absent). */
+type Latest = { version: number; value: Uint8Array } | null;
+
+interface NormalizedChange {
+  key: string;
+  value: Uint8Array | null;
+  /** The key's latest record before this change. */
+  before: Latest;
 }
 
 /**
  * The root of (committed state + changes), computed without applying them.
- * Pass it to {@link CommittedStore.commit} so nothing is hashed twice. Valid
- * only until the next computeRoot or commit on the same store (the tree
- * reuses its scratch buffers); committing a stale one throws.
+ * Pass it to {@link CommittedStore.commit} so nothing is hashed twice. Only
+ * the latest computeRoot of a store can be committed, once.
  */
 export class PendingRoot {
   /** The app hash the state will have after the commit. */
   readonly root: Uint8Array;
   /** @internal */
   readonly owner: CommittedStore;
-  /** @internal normalized changes (last write wins; values copied) */
-  readonly changes: ReadonlyMap<string, Change>;
   /** @internal */
-  readonly tree: PendingTree;
+  readonly generation: number;
+  /** @internal changes that do something (deletes of absent keys dropped) */
+  readonly changes: readonly NormalizedChange[];
+  /** @internal */
+  readonly tree: TreeUpdateResult;
 
   /** @internal */
-  constructor(owner: CommittedStore, changes: ReadonlyMap<string, Change>, tree: PendingTree) {
+  constructor(owner: CommittedStore, generation: number, changes: NormalizedChange[], tree: TreeUpdateResult) {
     this.owner = owner;
+    this.generation = generation;
     this.changes = changes;
     this.tree = tree;
-    this.root = tree.root;
+    this.root = Buffer.from(tree.rootHash, 'latin1');
   }
 
   /** Number of distinct keys changed. */
   get size(): number {
-    return this.changes.size;
+    return this.changes.length;
   }
 }
 
+/** A read-only view of one committed version. */
+export interface VersionView extends KVReader {
+  readonly height: bigint;
+}
+
 export class CommittedStore implements KVReader {
-  private readonly db: ClassicLevel<string, Uint8Array>;
-  private readonly state: Map<string, Uint8Array>;
-  private readonly tree: MerkleTree;
+  private readonly db: ClassicLevel<Buffer, Uint8Array>;
   private readonly logger: Logger | undefined;
   private readonly sync: boolean;
-  private _height: bigint;
+  private readonly stateHistory: number;
+  private readonly values: LruCache<string, Latest>;
+  private readonly nodes: LruCache<string, TreeNode>;
+  private readonly source: NodeSource;
+  private _height: number;
   private _appHash: Uint8Array;
+  private root: ChildRef | undefined;
+  private keyCount: number;
+  /** Every version <= this is pruned (0: none). */
+  private prunedThrough: number;
+  private generation = 0;
   private committing = false;
   private closed = false;
+  private pruning: Promise<void> | undefined;
+  /** While a commit's batch is being written: the changed keys' values before it. */
+  private writing: Map<string, Latest> | undefined;
 
   private constructor(
-    db: ClassicLevel<string, Uint8Array>,
-    state: Map<string, Uint8Array>,
-    tree: MerkleTree,
-    height: bigint,
-    appHash: Uint8Array,
+    db: ClassicLevel<Buffer, Uint8Array>,
+    meta: { height: number; appHash: Uint8Array; root: ChildRef | undefined; keys: number; prunedThrough: number },
     options: CommittedStoreOptions,
   ) {
     this.db = db;
-    this.state = state;
-    this.tree = tree;
-    this._height = height;
-    this._appHash = appHash;
     this.logger = options.logger;
     this.sync = options.sync ?? false;
+    this.stateHistory = options.stateHistory ?? DEFAULT_STATE_HISTORY;
+    const cache = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
+    // Values are what the ledgers read; nodes what a commit walks.
+    this.values = new LruCache(Math.floor(cache / 2));
+    this.nodes = new LruCache(cache - Math.floor(cache / 2));
+    this.source = { load: (address) => this.loadNode(address) };
+    this._height = meta.height;
+    this._appHash = meta.appHash;
+    this.root = meta.root;
+    this.keyCount = meta.keys;
+    this.prunedThrough = meta.prunedThrough;
   }
 
   /**
-   * Opens (creating if needed) the store in `dir`, loads the whole state,
-   * rebuilds the Merkle tree and checks its root against the recorded app
-   * hash. Throws {@link StoreCorruptionError} if they differ.
+   * Opens (creating if needed) the store in `dir`. Reads only the commit
+   * record, the latest root and the pruning mark, and checks the root node
+   * against the recorded app hash: O(1) in the size of the state.
    */
   static async open(dir: string, options: CommittedStoreOptions = {}): Promise<CommittedStore> {
     const started = performance.now();
-    const db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    if (options.stateHistory !== undefined && (!Number.isSafeInteger(options.stateHistory) || options.stateHistory < 0)) {
+      throw new StoreUsageError(`state history must be a whole number of versions (0: keep all), got ${options.stateHistory}`);
+    }
+    if (options.cacheBytes !== undefined && (!Number.isSafeInteger(options.cacheBytes) || options.cacheBytes < 0)) {
+      throw new StoreUsageError(`cache size must be a whole number of bytes, got ${options.cacheBytes}`);
+    }
+    const db = new ClassicLevel<Buffer, Uint8Array>(dir, { keyEncoding: 'buffer', valueEncoding: 'view' });
     try {
       await db.open();
     } catch (err) {
@@ -136,96 +212,165 @@ export class CommittedStore implements KVReader {
       throw new Error(`cannot open the state store ${dir} (is another cmtd using it?)${cause}`, { cause: err });
     }
     try {
-      const meta = await db.get(META_KEY);
-      let height = 0n;
-      let appHash = emptyRoot();
-      if (meta !== undefined) ({ height, appHash } = decodeMeta(meta));
-
-      const state = new Map<string, Uint8Array>();
-      const builder = new MerkleTreeBuilder();
-      const it = db.iterator({ gte: STATE_PREFIX, lt: STATE_END });
-      try {
-        for (;;) {
-          const batch = await it.nextv(4096);
-          if (batch.length === 0) break;
-          for (const [dbKey, buf] of batch) {
-            const key = dbKey.slice(STATE_PREFIX.length);
-            // LevelDB hands out Buffers (each with its own ArrayBuffer); keep plain
-            // Uint8Arrays, as after a commit, so a restarted node behaves exactly
-            // like one that never stopped.
-            const value = plain(buf);
-            state.set(key, value);
-            builder.add(key, value);
-          }
+      const metaBytes = db.getSync(META_KEY);
+      let meta = { height: 0, appHash: Buffer.from(EMPTY_HASH, 'latin1') as Uint8Array, root: undefined as ChildRef | undefined, keys: 0, prunedThrough: 0 };
+      if (metaBytes === undefined) {
+        const any = await db.keys({ limit: 1 }).all();
+        if (any.length > 0) {
+          throw new StoreCorruptionError(
+            `state store ${dir}: records exist but no commit record (m:commit); the database is not a cmtd store (of this format) or is damaged`,
+          );
         }
-      } finally {
-        await it.close();
+      } else {
+        const { height, appHash, keys } = decodeMeta(metaBytes);
+        const rootBytes = db.getSync(rootKey(height));
+        if (rootBytes === undefined) throw new StoreCorruptionError(`state store ${dir} is corrupt: no root record for its height ${height}`);
+        const root = decodeRoot(rootBytes);
+        const prunedBytes = db.getSync(PRUNED_KEY);
+        const prunedThrough = prunedBytes === undefined ? 0 : readU64(prunedBytes, 0);
+        meta = { height, appHash, root, keys, prunedThrough };
       }
-      if (meta === undefined && state.size > 0) {
-        throw new StoreCorruptionError(
-          `state store ${dir}: ${state.size} state keys but no commit record (m:commit); the database is not a cmtd store or is damaged`,
-        );
-      }
-      const tree = builder.finish();
-      const root = tree.root();
-      if (!bytesEqual(root, appHash)) {
-        throw new StoreCorruptionError(
-          `state store ${dir} is corrupt: at height ${height} the recorded app hash is ${hex(appHash)} ` +
-            `but the ${state.size} stored keys hash to ${hex(root)}; restore the data directory from a backup or resync`,
-        );
-      }
+      const store = new CommittedStore(db, meta, options);
+      store.checkRoot(dir);
       options.logger?.info('state store opened', {
         dir,
-        height: height.toString(),
-        appHash: hex(appHash),
-        keys: state.size,
+        height: String(meta.height),
+        appHash: hex(meta.appHash),
+        keys: meta.keys,
         ms: Math.round(performance.now() - started),
       });
-      return new CommittedStore(db, state, tree, height, appHash, options);
+      store.schedulePrune();
+      return store;
     } catch (err) {
       await db.close();
       throw err;
     }
   }
 
-  /** Last committed height (0n for an empty store). */
-  get height(): bigint {
-    return this._height;
+  /** The root node must hash to the recorded app hash. */
+  private checkRoot(dir: string): void {
+    let hash = EMPTY_HASH;
+    if (this.root !== undefined) {
+      let node: TreeNode;
+      try {
+        node = this.loadNode({ version: this.root.version, depth: 0, path: EMPTY_HASH });
+      } catch (err) {
+        throw new StoreCorruptionError(`state store ${dir} is corrupt: root node unreadable (${(err as Error).message})`);
+      }
+      hash = node.kind === 'leaf' ? leafHash(node.keyHash, node.valueHash) : internalHash(node.children);
+    }
+    if (hash !== Buffer.from(this._appHash).toString('latin1') || (this.root !== undefined && this.root.hash !== hash)) {
+      throw new StoreCorruptionError(
+        `state store ${dir} is corrupt: at height ${this._height} the recorded app hash is ${hex(this._appHash)} ` +
+          `but the root node hashes to ${hex(Buffer.from(hash, 'latin1'))}; restore the data directory from a backup or resync`,
+      );
+    }
   }
 
-  /** Last committed app hash (the empty-state root for an empty store). A copy. */
+  /** Last committed height (0n for an empty store). */
+  get height(): bigint {
+    return BigInt(this._height);
+  }
+
+  /** Last committed app hash (32 zero bytes for an empty store). A copy. */
   get appHash(): Uint8Array {
     return Uint8Array.from(this._appHash);
   }
 
-  /** Number of keys in the committed state. */
+  /** Number of keys in the latest committed state. */
   get size(): number {
-    return this.state.size;
+    return this.keyCount;
   }
 
-  /** Every committed key and value, in no particular order (values shared: do not mutate). */
-  entries(): IterableIterator<[string, Uint8Array]> {
-    this.assertOpen();
-    return this.state.entries();
+  /** The oldest version that historical reads and proofs can use. */
+  get oldestVersion(): bigint {
+    return BigInt(Math.min(this._height, this.prunedThrough + 1));
   }
 
-  /** The committed value of `key`. The bytes are shared: do not mutate them. */
+  /** The committed value of `key` (latest version). The bytes are shared: do not mutate them. */
   get(key: string): Uint8Array | undefined {
-    return this.state.get(key);
+    return this.latest(key)?.value;
+  }
+
+  /** The value of `key` as of `version` (a retained committed height). Shared bytes: do not mutate. */
+  getAt(key: string, version: bigint): Uint8Array | undefined {
+    const root = this.rootAt(version);
+    if (version === BigInt(this._height)) return this.get(key);
+    return lookup(this.source, root, keyHashOf(key))?.value;
+  }
+
+  /** A read-only view of version `height` (throws {@link VersionUnavailableError} if it is not retained). */
+  at(height: bigint): VersionView {
+    this.rootAt(height);
+    return { height, get: (key) => this.getAt(key, height) };
+  }
+
+  /** A presence or absence proof of `key` against the app hash of `version` (default: the latest). */
+  prove(key: string, version: bigint = BigInt(this._height)): StoreProof {
+    return proveKey(this.source, this.rootAt(version), keyHashOf(key));
+  }
+
+  /** The app hash of a retained version. */
+  appHashAt(version: bigint): Uint8Array {
+    return Buffer.from(this.rootAt(version)?.hash ?? EMPTY_HASH, 'latin1');
+  }
+
+  /** Verifies a proof (pure; see tree.ts). */
+  static verifyProof(root: Uint8Array, key: string, value: Uint8Array | undefined, proof: StoreProof): boolean {
+    return verifyTreeProof(root, key, value, proof);
+  }
+
+  /**
+   * Up to `limit` keys of `version` from `fromKey` (inclusive) in ascending
+   * byte order of their UTF-8, and `next`, the key to continue from (absent
+   * at the end). Reads LevelDB through a snapshot: commits and pruning
+   * running meanwhile do not change the answer.
+   */
+  async entries(version: bigint, fromKey = '', limit = 1000): Promise<{ entries: Array<[string, Uint8Array]>; next?: string }> {
+    this.rootAt(version);
+    const v = Number(version);
+    const it = this.db.iterator({ gte: Buffer.concat([H, Buffer.from(fromKey, 'utf8')]), lt: Buffer.from('i') });
+    // Collect limit + 1 entries: the last one only tells where to continue.
+    const out: Array<[string, Uint8Array]> = [];
+    let current: Buffer | undefined;
+    let best: Uint8Array | undefined;
+    const flush = (): void => {
+      if (current !== undefined && best !== undefined && best[0] === 1) out.push([current.toString('utf8'), plainCopy(best, 1)]);
+    };
+    try {
+      scan: for (;;) {
+        const rows = await it.nextv(1024);
+        if (rows.length === 0) break;
+        for (const [k, value] of rows) {
+          const key = k.subarray(1, k.length - 9);
+          if (current === undefined || !key.equals(current)) {
+            flush();
+            if (out.length > limit) break scan;
+            current = Buffer.from(key);
+            best = undefined;
+          }
+          if (readU64(k, k.length - 8) <= v) best = value;
+        }
+      }
+      if (out.length <= limit) flush();
+    } finally {
+      await it.close();
+    }
+    return out.length > limit ? { entries: out.slice(0, limit), next: out[limit]![0] } : { entries: out };
   }
 
   /**
    * The root of (committed state + `changes`), without applying anything.
    * A Uint8Array sets a key, null deletes it; if a key repeats, the last
-   * change wins. Costs two sha256 per changed key, one per touched bucket and
-   * at most 4095 for the inner nodes. The result is handed to `commit`.
+   * change wins. Reads and rewrites only the tree nodes on the changed keys'
+   * paths. The result is handed to `commit`.
    */
   computeRoot(changes: Iterable<readonly [string, Change]>): PendingRoot {
     this.assertOpen();
-    const normalized = new Map<string, Change>();
+    const normalized = new Map<string, Uint8Array | null>();
     for (const [key, change] of changes) {
       if (typeof key !== 'string' || !isWellFormedKey(key)) {
-        throw new StoreUsageError(`invalid state key ${JSON.stringify(key)}: keys must be well-formed strings`);
+        throw new StoreUsageError(`invalid state key ${JSON.stringify(key)}: keys must be well-formed strings without U+0000`);
       }
       if (change !== null && !(change instanceof Uint8Array)) {
         throw new StoreUsageError(`invalid value for state key ${JSON.stringify(key)}: expected Uint8Array or null`);
@@ -233,15 +378,25 @@ export class CommittedStore implements KVReader {
       // new Uint8Array(x) copies (Buffer#slice would not) and yields a plain Uint8Array.
       normalized.set(key, change === null ? null : new Uint8Array(change));
     }
-    return new PendingRoot(this, normalized, this.tree.prepare(normalized));
+    const effective: NormalizedChange[] = [];
+    const tree: TreeChange[] = [];
+    for (const [key, value] of normalized) {
+      const before = this.latest(key);
+      if (value === null && before === null) continue; // deleting an absent key changes nothing
+      effective.push({ key, value, before });
+      tree.push({ key, keyHash: keyHashOf(key), value, existed: before !== null });
+    }
+    this.generation++;
+    return new PendingRoot(this, this.generation, effective, updateTree(this.source, this.root, tree));
   }
 
   /**
-   * Commits a block: applies `changes` (or a {@link PendingRoot} from
-   * `computeRoot`), writing them, the `extra` records and (height, appHash)
-   * in one LevelDB batch, then updates memory. `appHash` must equal the
-   * computed root (a mismatch is a bug in the caller and writes nothing).
-   * `height` must exceed the last committed height.
+   * Commits a block as version `height`: applies `changes` (or a
+   * {@link PendingRoot} from `computeRoot`), writing them, the new tree
+   * nodes, the stale list, the `extra` records and (height, appHash) in one
+   * LevelDB batch, then updates memory. `appHash` must equal the computed
+   * root (a mismatch is a bug in the caller and writes nothing). `height`
+   * must exceed the last committed height.
    */
   async commit(
     height: bigint,
@@ -251,39 +406,65 @@ export class CommittedStore implements KVReader {
   ): Promise<void> {
     this.assertOpen();
     if (this.committing) throw new StoreUsageError('commit called while another commit is in progress');
-    if (typeof height !== 'bigint' || height <= this._height || height > U64_MAX) {
+    if (typeof height !== 'bigint' || height <= BigInt(this._height) || height > U64_MAX || height > BigInt(MAX_VERSION)) {
       throw new StoreUsageError(`cannot commit height ${String(height)}: last committed height is ${this._height}`);
     }
     const pending = changes instanceof PendingRoot ? changes : this.computeRoot(changes);
     if (pending.owner !== this) throw new StoreUsageError('the PendingRoot belongs to another store');
     if (!bytesEqual(pending.root, appHash)) {
-      throw new StoreUsageError(
-        `app hash ${hex(appHash)} given for height ${height} does not match the computed root ${hex(pending.root)}`,
-      );
+      throw new StoreUsageError(`app hash ${hex(appHash)} given for height ${height} does not match the computed root ${hex(pending.root)}`);
+    }
+    if (pending.generation !== this.generation) {
+      throw new StoreUsageError('stale PendingRoot: another root was computed or committed after it (only the latest computeRoot can be committed)');
     }
 
-    if (!this.tree.isCurrent(pending.tree)) {
-      throw new StoreUsageError(
-        'stale PendingRoot: another root was computed or committed after it (only the latest computeRoot can be committed)',
-      );
-    }
-
+    const v = Number(height);
+    const vs = u64String(v);
     const batch = this.db.batch();
+    let keys = this.keyCount;
+    const stale: Buffer[] = [];
+    const internals: Array<[string, InternalNode]> = [];
     try {
-      for (const [key, change] of pending.changes) {
-        if (change === null) batch.del(STATE_PREFIX + key);
-        else batch.put(STATE_PREFIX + key, change);
+      for (const { key, value, before } of pending.changes) {
+        const kb = Buffer.from(key, 'utf8');
+        const sKey = Buffer.concat([S, kb]);
+        const hPrefix = Buffer.concat([H, kb, NUL]);
+        const hKey = Buffer.concat([hPrefix, latin1(vs)]);
+        if (before !== null) stale.push(Buffer.concat([hPrefix, latin1(u64String(before.version))]));
+        if (value === null) {
+          batch.del(sKey);
+          batch.put(hKey, DELETED);
+          stale.push(hKey); // a tombstone serves only versions before every later one is pruned
+          keys--;
+        } else {
+          const latestRecord = Buffer.allocUnsafe(8 + value.length);
+          latestRecord.write(vs, 0, 'latin1');
+          latestRecord.set(value, 8);
+          batch.put(sKey, latestRecord);
+          batch.put(hKey, Buffer.concat([SET, value]));
+          if (before === null) keys++;
+        }
       }
+      for (const w of pending.tree.writes) {
+        const key = nodeKey(v, w.depth, w.path);
+        if (w.node.kind === 'internal') internals.push([key, w.node]);
+        batch.put(latin1(key), encodeNode(w.node, v));
+      }
+      for (const s of pending.tree.stale) stale.push(latin1(nodeKey(s.version, s.depth, s.path)));
+      if (stale.length > 0) batch.put(staleKey(v), encodeStaleList(stale));
+      const root = resolve(pending.tree.root, v);
+      batch.put(rootKey(v), encodeRoot(root));
       if (extra !== undefined) {
         for (const [key, change] of extra) {
           if (typeof key !== 'string' || !isWellFormedKey(key)) {
             throw new StoreUsageError(`invalid extra key ${JSON.stringify(key)}: keys must be well-formed strings`);
           }
-          if (change === null) batch.del(EXTRA_PREFIX + key);
-          else batch.put(EXTRA_PREFIX + key, change);
+          const xKey = Buffer.from(EXTRA_PREFIX + key, 'utf8');
+          if (change === null) batch.del(xKey);
+          else batch.put(xKey, change);
         }
       }
-      batch.put(META_KEY, encodeMeta(height, pending.root));
+      batch.put(META_KEY, encodeMeta(v, pending.root, keys));
     } catch (err) {
       await batch.close();
       throw err;
@@ -291,92 +472,314 @@ export class CommittedStore implements KVReader {
 
     const started = performance.now();
     this.committing = true;
+    // LevelDB may apply the batch before this continuation runs: until memory
+    // moves to the new version, reads of the changed keys must not see it.
+    this.writing = new Map(pending.changes.map((c) => [c.key, c.before]));
     try {
       await batch.write({ sync: this.sync }); // closes the batch, on failure too
     } finally {
       this.committing = false;
+      this.writing = undefined;
     }
     // Written: now make it visible. Nothing below can fail.
-    this.tree.apply(pending.tree);
-    for (const [key, change] of pending.changes) {
-      if (change === null) this.state.delete(key);
-      else this.state.set(key, change);
+    this.generation++;
+    for (const { key, value } of pending.changes) this.cacheLatest(key, value === null ? null : { version: v, value });
+    // The next block walks the new internal nodes; new leaves are read back
+    // only by proofs, historical reads and inserts next to them: not cached.
+    for (const [key, node] of internals) {
+      for (let i = 0; i < 16; i++) {
+        const c = node.children[i];
+        if (c !== undefined && c.version === NEW_VERSION) c.version = v;
+      }
+      this.cacheNode(key, node);
     }
-    this._height = height;
+    this.root = resolve(pending.tree.root, v);
+    this._height = v;
     this._appHash = Uint8Array.from(pending.root);
+    this.keyCount = keys;
     this.logger?.debug('state committed', {
       height: height.toString(),
       appHash: hex(pending.root),
-      changes: pending.changes.size,
+      changes: pending.changes.length,
+      nodes: pending.tree.writes.length,
       ms: Math.round(performance.now() - started),
     });
+    this.schedulePrune();
   }
 
   /** A non-consensus record written through `commit`'s `extra`. */
   async getExtra(key: string): Promise<Uint8Array | undefined> {
     this.assertOpen();
-    const buf = await this.db.get(EXTRA_PREFIX + key);
-    return buf === undefined ? undefined : plain(buf);
+    const buf = await this.db.get(Buffer.from(EXTRA_PREFIX + key, 'utf8'));
+    return buf === undefined ? undefined : plainCopy(buf, 0);
   }
 
   /**
    * Extra records whose key starts with `prefix`, in ascending key byte
    * order (descending with `reverse`), at most `limit` of them.
    */
-  async scanExtra(
-    prefix: string,
-    options: { reverse?: boolean; limit?: number } = {},
-  ): Promise<Array<[string, Uint8Array]>> {
+  async scanExtra(prefix: string, options: { reverse?: boolean; limit?: number } = {}): Promise<Array<[string, Uint8Array]>> {
     this.assertOpen();
     const start = Buffer.from(EXTRA_PREFIX + prefix, 'utf8');
-    const it = this.db.iterator<Buffer, Uint8Array>({
-      keyEncoding: 'buffer',
-      gte: start,
-      lt: bytesAfterPrefix(start),
-      reverse: options.reverse ?? false,
-      limit: options.limit ?? -1,
-    });
+    const it = this.db.iterator({ gte: start, lt: bytesAfterPrefix(start), reverse: options.reverse ?? false, limit: options.limit ?? -1 });
     const rows = await it.all(); // closes the iterator
-    return rows.map(([k, v]): [string, Uint8Array] => [k.toString('utf8', EXTRA_PREFIX.length), plain(v)]);
+    return rows.map(([k, v]): [string, Uint8Array] => [k.toString('utf8', EXTRA_PREFIX.length), plainCopy(v, 0)]);
   }
 
-  /** A proof of `key`'s committed value (or absence) against `appHash`. */
-  prove(key: string): MerkleProof {
-    return this.tree.prove(key, (k) => this.state.get(k));
+  /**
+   * Reads the whole latest state and checks it against the app hash (and
+   * the key count): O(N), for offline tools (export) and tests. Throws
+   * {@link StoreCorruptionError} on a mismatch.
+   */
+  async verify(): Promise<void> {
+    this.assertOpen();
+    const entries: Array<[string, Uint8Array]> = [];
+    for await (const [k, v] of this.db.iterator({ gte: S, lt: Buffer.from('t') })) entries.push([k.toString('utf8', 1), v.subarray(8)]);
+    const root = stateRoot(entries);
+    if (!bytesEqual(root, this._appHash) || entries.length !== this.keyCount) {
+      throw new StoreCorruptionError(
+        `state store is corrupt: at height ${this._height} the recorded app hash is ${hex(this._appHash)} (${this.keyCount} keys) ` +
+          `but the ${entries.length} stored values hash to ${hex(root)}; restore the data directory from a backup or resync`,
+      );
+    }
   }
 
-  /** Verifies a proof (pure; see merkle.ts). */
-  static verifyProof(root: Uint8Array, key: string, value: Uint8Array | undefined, proof: MerkleProof): boolean {
-    return verifyMerkleProof(root, key, value, proof);
+  /** Resolves once background pruning is idle (for tests, benches and tools). */
+  async pruned(): Promise<void> {
+    while (this.pruning !== undefined) await this.pruning;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.pruning;
     await this.db.close();
   }
+
+  // ---- internals ----------------------------------------------------------
 
   private assertOpen(): void {
     if (this.closed) throw new StoreUsageError('the state store is closed');
   }
+
+  private latest(key: string): Latest {
+    const old = this.writing?.get(key);
+    if (old !== undefined) return old;
+    const cached = this.values.get(key);
+    if (cached !== undefined) return cached;
+    this.assertOpen();
+    const buf = this.db.getSync(Buffer.concat([S, Buffer.from(key, 'utf8')]));
+    const record: Latest = buf === undefined ? null : { version: readU64(buf, 0), value: plainCopy(buf, 8) };
+    this.cacheLatest(key, record);
+    return record;
+  }
+
+  private cacheLatest(key: string, record: Latest): void {
+    this.values.set(key, record, 96 + 2 * key.length + (record === null ? 0 : record.value.length));
+  }
+
+  private loadNode(address: NodeAddress): TreeNode {
+    const key = nodeKey(address.version, address.depth, address.path);
+    const cached = this.nodes.get(key);
+    if (cached !== undefined) return cached;
+    this.assertOpen();
+    const buf = this.db.getSync(latin1(key));
+    if (buf === undefined) {
+      throw new StoreCorruptionError(`state store is corrupt: tree node (version ${address.version}, depth ${address.depth}) is missing`);
+    }
+    let node: TreeNode;
+    try {
+      node = decodeNode(buf);
+    } catch (err) {
+      throw new StoreCorruptionError(`state store is corrupt: tree node (version ${address.version}, depth ${address.depth}): ${(err as Error).message}`);
+    }
+    this.cacheNode(key, node);
+    return node;
+  }
+
+  private cacheNode(key: string, node: TreeNode): void {
+    let weight = 120;
+    if (node.kind === 'leaf') weight += 2 * node.key.length + node.value.length + 150;
+    else for (const c of node.children) if (c !== undefined) weight += 100;
+    this.nodes.set(key, node, weight);
+  }
+
+  /** The root of a retained version (undefined: the empty tree). */
+  private rootAt(version: bigint): ChildRef | undefined {
+    this.assertOpen();
+    if (typeof version !== 'bigint' || version < 0n || version > BigInt(this._height)) {
+      throw new VersionUnavailableError(`no state at height ${String(version)}: the latest committed height is ${this._height}`, false);
+    }
+    const v = Number(version);
+    if (v === this._height) return this.root;
+    if (v <= this.prunedThrough) {
+      throw new VersionUnavailableError(
+        `the state at height ${v} was pruned: this node keeps the last ${this.stateHistory} heights (oldest available: ${this.prunedThrough + 1}; --state-history)`,
+        true,
+      );
+    }
+    const bytes = this.db.getSync(rootKey(v));
+    if (bytes === undefined) throw new VersionUnavailableError(`no state at height ${v}: nothing was committed at that height`, false);
+    return decodeRoot(bytes);
+  }
+
+  /** Starts the background pruner (after each commit and at open); it stops when there is nothing to do. */
+  private schedulePrune(): void {
+    if (this.stateHistory === 0 || this.pruning !== undefined || this.closed) return;
+    this.pruning = this.prune()
+      .catch((err: unknown) => {
+        this.logger?.error('state pruning failed (retried after the next commit)', { error: (err as Error).message });
+      })
+      .finally(() => {
+        this.pruning = undefined;
+      });
+  }
+
+  /**
+   * Marks the versions that fell out of the history window pruned (reads of
+   * them are refused from then on) and deletes their root records in one
+   * batch, then deletes what only pruned versions reach, version by version,
+   * in batches of {@link PRUNE_SLICE} records, yielding to the event loop
+   * between batches. A crash or
+   * close midway leaves stale lists that the next run (at the latest, the
+   * next open) deletes.
+   */
+  private async prune(): Promise<void> {
+    while (!this.closed) {
+      const target = this._height - this.stateHistory;
+      if (target > this.prunedThrough) {
+        const from = this.prunedThrough;
+        this.prunedThrough = target;
+        const marks = this.db.batch();
+        for (const k of await this.db.keys({ gt: rootKey(from), lte: rootKey(target) }).all()) marks.del(k);
+        const prunedRecord = Buffer.alloc(8);
+        prunedRecord.write(u64String(target), 0, 'latin1');
+        marks.put(PRUNED_KEY, prunedRecord);
+        await marks.write();
+      }
+      // A record reached only by versions < since is garbage once since <= prunedThrough + 1.
+      const end = staleKey(this.prunedThrough + 2);
+      for (;;) {
+        if (this.closed) return;
+        const [entry] = await this.db.iterator({ gte: P, lt: end, limit: 1 }).all();
+        if (entry === undefined) break;
+        // In slices, so that no single step holds the event loop for long;
+        // the list goes with its last slice (a crash before: it is redone).
+        const records = decodeStaleList(entry[1]);
+        for (let i = 0; i < records.length || i === 0; i += PRUNE_SLICE) {
+          const batch = this.db.batch();
+          for (const record of records.slice(i, i + PRUNE_SLICE)) batch.del(record);
+          if (i + PRUNE_SLICE >= records.length) batch.del(entry[0]);
+          await batch.write();
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (this.closed) return;
+        }
+      }
+      if (this._height - this.stateHistory <= this.prunedThrough) return;
+    }
+  }
 }
 
-function encodeMeta(height: bigint, appHash: Uint8Array): Uint8Array {
-  const out = new Uint8Array(META_LEN);
-  out[0] = META_VERSION;
-  new DataView(out.buffer).setBigUint64(1, height, false);
-  out.set(appHash, 9);
+const S = Buffer.from('s');
+const H = Buffer.from('h');
+const P = Buffer.from('p');
+const NUL = Buffer.from([0]);
+const SET = Buffer.from([1]);
+const DELETED = Buffer.from([0]);
+const EXTRA_PREFIX = 'x:';
+
+function latin1(s: string): Buffer {
+  return Buffer.from(s, 'latin1');
+}
+
+function rootKey(version: number): Buffer {
+  return latin1('r' + u64String(version));
+}
+
+function staleKey(since: number): Buffer {
+  return latin1('p' + u64String(since));
+}
+
+/** The stale list of a version: per record key, uvarint(length) || key. */
+function encodeStaleList(keys: Buffer[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const k of keys) {
+    const len = Buffer.allocUnsafe(5);
+    let n = k.length;
+    let off = 0;
+    while (n >= 0x80) {
+      len[off++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    len[off++] = n;
+    parts.push(len.subarray(0, off), k);
+  }
+  return Buffer.concat(parts);
+}
+
+function decodeStaleList(bytes: Uint8Array): Buffer[] {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Buffer[] = [];
+  let off = 0;
+  while (off < b.length) {
+    let n = 0;
+    let shift = 0;
+    for (;;) {
+      const byte = b[off++];
+      if (byte === undefined) throw new StoreCorruptionError('truncated stale list');
+      n |= (byte & 0x7f) << shift;
+      if (byte < 0x80) break;
+      shift += 7;
+    }
+    if (off + n > b.length) throw new StoreCorruptionError('truncated stale list');
+    out.push(b.subarray(off, off + n));
+    off += n;
+  }
   return out;
 }
 
-function decodeMeta(meta: Uint8Array): { height: bigint; appHash: Uint8Array } {
-  if (meta.length !== META_LEN || meta[0] !== META_VERSION) {
+function resolve(ref: ChildRef | undefined, version: number): ChildRef | undefined {
+  return ref === undefined || ref.version !== NEW_VERSION ? ref : { ...ref, version };
+}
+
+function encodeRoot(root: ChildRef | undefined): Buffer {
+  if (root === undefined) return Buffer.from([0]);
+  const out = Buffer.alloc(1 + 8 + 1 + HASH_LEN);
+  out[0] = 1;
+  out.write(u64String(root.version), 1, 'latin1');
+  out[9] = root.leaf ? 1 : 0;
+  out.write(root.hash, 10, 'latin1');
+  return out;
+}
+
+function decodeRoot(bytes: Uint8Array): ChildRef | undefined {
+  if (bytes.length === 1 && bytes[0] === 0) return undefined;
+  if (bytes.length !== 1 + 8 + 1 + HASH_LEN || bytes[0] !== 1) throw new StoreCorruptionError(`malformed root record (${bytes.length} bytes)`);
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { version: readU64(b, 1), leaf: b[9] === 1, hash: b.toString('latin1', 10, 10 + HASH_LEN) };
+}
+
+function encodeMeta(height: number, appHash: Uint8Array, keys: number): Uint8Array {
+  const out = Buffer.alloc(META_LEN);
+  out[0] = META_FORMAT;
+  out.write(u64String(height), 1, 'latin1');
+  out.set(appHash, 9);
+  out.write(u64String(keys), 9 + HASH_LEN, 'latin1');
+  return out;
+}
+
+function decodeMeta(meta: Uint8Array): { height: number; appHash: Uint8Array; keys: number } {
+  if (meta.length !== META_LEN || meta[0] !== META_FORMAT) {
     throw new StoreCorruptionError(
-      `unrecognised commit record (m:commit, ${meta.length} bytes, version ${meta[0]}): expected ${META_LEN} bytes, version ${META_VERSION}`,
+      `unrecognised commit record (m:commit, ${meta.length} bytes, format ${meta[0]}): expected ${META_LEN} bytes, format ${META_FORMAT}`,
     );
   }
-  const height = new DataView(meta.buffer, meta.byteOffset, meta.byteLength).getBigUint64(1, false);
-  return { height, appHash: meta.slice(9, 9 + 32) };
+  return { height: readU64(meta, 1), appHash: plainCopy(meta, 9, 9 + HASH_LEN), keys: readU64(meta, 9 + HASH_LEN) };
+}
+
+function readU64(bytes: Uint8Array, offset: number): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return view.getUint32(offset, false) * 0x1_0000_0000 + view.getUint32(offset + 4, false);
 }
 
 /** The smallest byte string greater than every byte string starting with `prefix` (prefix is non-empty, starts with 'x:'). */
@@ -388,9 +791,11 @@ function bytesAfterPrefix(prefix: Buffer): Buffer {
   return out;
 }
 
-/** A plain Uint8Array view of the same bytes (LevelDB returns Buffers). */
-function plain(buf: Uint8Array): Uint8Array {
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+/** A plain Uint8Array copy (own ArrayBuffer, byteOffset 0) of bytes [start, end). */
+function plainCopy(buf: Uint8Array, start: number, end = buf.length): Uint8Array {
+  const out = new Uint8Array(end - start);
+  out.set(buf.subarray(start, end));
+  return out;
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -21,8 +21,8 @@ describe('CmtdApp', () => {
   let alice: BenchAccount;
   let bob: BenchAccount;
 
-  async function open(): Promise<void> {
-    store = await CommittedStore.open(join(dir, 'state.db'));
+  async function open(stateHistory?: number): Promise<void> {
+    store = await CommittedStore.open(join(dir, 'state.db'), stateHistory === undefined ? {} : { stateHistory });
     app = new CmtdApp({ store, modules: createModules(), logger: silentLogger() });
   }
 
@@ -36,6 +36,10 @@ describe('CmtdApp', () => {
     dir = mkdtempSync(join(tmpdir(), 'cmtd-app-'));
     [alice, bob] = benchAccounts(2, 'app-test');
     await open();
+    await initChain();
+  });
+
+  async function initChain(): Promise<void> {
     await app.initChain({
       time: { seconds: 1_700_000_000n, nanos: 0 },
       chainId: 'test',
@@ -44,7 +48,7 @@ describe('CmtdApp', () => {
       appStateBytes: Buffer.from(JSON.stringify({ params: { free_tx_slots: 2 }, accounts: [{ address: alice!.address, balance: (100n * CMT).toString() }] })),
       initialHeight: 1n,
     });
-  });
+  }
 
   afterEach(async () => {
     await store.close();
@@ -151,5 +155,31 @@ describe('CmtdApp', () => {
     assert.equal(unknown.code, 1);
     const old = await app.query({ path: `/account/${alice!.address}`, data: new Uint8Array(0), height: 99n, prove: false });
     assert.equal(old.code, 4);
+  });
+
+  it('answers queries as of an older height (ABCI Query height), and says when that height was pruned', async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+    await open(3); // keep the last 3 heights
+    await initChain();
+    const at = async (height: bigint): Promise<{ code: number; log?: string; height: bigint; balance?: string }> => {
+      const r = await app.query({ path: `/account/${bob!.address}`, data: new Uint8Array(0), height, prove: false });
+      return { code: r.code ?? 0, ...(r.log === undefined ? {} : { log: r.log }), height: r.height ?? 0n, ...(r.code === 0 ? { balance: (JSON.parse(Buffer.from(r.value!).toString('utf8')) as { balance: string }).balance } : {}) };
+    };
+    for (let h = 1n; h <= 6n; h++) {
+      const r = await app.finalizeBlock(finalizeRequest(h, [signLegacyTransfer(alice!, bob!.address, h, h - 1n)]));
+      assert.equal(r.txResults[0]!.code, 0, r.txResults[0]!.log);
+      await app.commit();
+    }
+    await store.pruned();
+    // bob received 1 + 2 + ... + h wei by height h
+    for (const h of [4n, 5n, 6n]) assert.deepEqual(await at(h), { code: 0, height: h, balance: String((h * (h + 1n)) / 2n) });
+    assert.deepEqual(await at(0n), { code: 0, height: 6n, balance: '21' });
+    const pruned = await at(3n);
+    assert.equal(pruned.code, 4);
+    assert.match(pruned.log!, /height 3 was pruned.*oldest available: 4/);
+    const future = await at(7n);
+    assert.equal(future.code, 4);
+    assert.match(future.log!, /latest committed height is 6/);
   });
 });

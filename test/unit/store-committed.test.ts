@@ -12,15 +12,18 @@ import {
   StoreUsageError,
 } from '../../src/store/committed-store.js';
 import { Overlay, type Change } from '../../src/store/kv.js';
-import { emptyRoot } from '../../src/store/merkle.js';
+
+const emptyRoot = (): Uint8Array => new Uint8Array(32);
 import { referenceRoot } from './fixtures/store-reference.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-async function rawDb(dir: string): Promise<ClassicLevel<string, Uint8Array>> {
-  const db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+const key = (s: string): Buffer => Buffer.from(s, 'utf8');
+
+async function rawDb(dir: string): Promise<ClassicLevel<Buffer, Uint8Array>> {
+  const db = new ClassicLevel<Buffer, Uint8Array>(dir, { keyEncoding: 'buffer', valueEncoding: 'view' });
   await db.open();
   return db;
 }
@@ -100,8 +103,8 @@ describe('CommittedStore', () => {
     await store.close();
 
     const db = await rawDb(dir);
-    assert.equal(await db.get('s:doomed'), undefined, 'a real LevelDB delete, no tombstone value');
-    assert.equal(text(await db.get('s:keep')), 'k');
+    assert.equal(await db.get(key('sdoomed')), undefined, 'the latest-value record is really deleted');
+    assert.equal(text((await db.get(key('skeep')))?.subarray(8)), 'k');
     await db.close();
 
     const reopened = await CommittedStore.open(dir);
@@ -255,6 +258,25 @@ describe('CommittedStore', () => {
     await store.close();
   });
 
+  it('reads during a commit see the previous version until the commit returns', async () => {
+    const store = await CommittedStore.open(dir, { cacheBytes: 0 }); // no cache: every read goes to LevelDB
+    const keys = Array.from({ length: 2000 }, (_, i) => `k/${i}`);
+    await commitChanges(store, 1n, keys.map((k) => [k, bytes('old')]));
+    const pending = store.computeRoot(keys.map((k) => [k, bytes('new')]));
+    let done = false;
+    const commit = store.commit(2n, pending, pending.root).then(() => (done = true));
+    let reads = 0;
+    while (!done) {
+      for (const k of keys) assert.equal(text(store.get(k)), 'old', `${k} read while height ${store.height} is the latest`);
+      reads++;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await commit;
+    assert.ok(reads > 0);
+    assert.equal(text(store.get('k/7')), 'new');
+    await store.close();
+  });
+
   it('rejects overlapping commits', async () => {
     const store = await CommittedStore.open(dir);
     const p1 = store.computeRoot([['a', bytes('1')]]);
@@ -265,7 +287,7 @@ describe('CommittedStore', () => {
     await store.close();
   });
 
-  describe('corruption detection at open', () => {
+  describe('corruption detection', () => {
     async function seed(): Promise<void> {
       const store = await CommittedStore.open(dir);
       await commitChanges(store, 1n, [
@@ -275,10 +297,22 @@ describe('CommittedStore', () => {
       await store.close();
     }
 
-    it('a tampered value', async () => {
-      await seed();
+    /** The database keys starting with `prefix`. */
+    async function keysWith(prefix: string): Promise<Buffer[]> {
       const db = await rawDb(dir);
-      await db.put('s:a', bytes('X'));
+      const keys = (await db.keys().all()).filter((k) => k.subarray(0, prefix.length).equals(key(prefix)));
+      await db.close();
+      return keys;
+    }
+
+    it('open: a tampered root node', async () => {
+      await seed();
+      const [root] = await keysWith('n');
+      assert.ok(root !== undefined);
+      const db = await rawDb(dir);
+      const bytes0 = Buffer.from((await db.get(root))!);
+      bytes0[bytes0.length - 1]! ^= 1;
+      await db.put(root, bytes0);
       await db.close();
       await assert.rejects(CommittedStore.open(dir), (err: unknown) => {
         assert.ok(err instanceof StoreCorruptionError);
@@ -287,30 +321,38 @@ describe('CommittedStore', () => {
       });
     });
 
-    it('an extra state key', async () => {
+    it('open: a missing root record', async () => {
       await seed();
       const db = await rawDb(dir);
-      await db.put('s:c', bytes('3'));
+      for (const k of await db.keys().all()) if (k[0] === 0x72 /* r */) await db.del(k);
       await db.close();
-      await assert.rejects(CommittedStore.open(dir), StoreCorruptionError);
+      await assert.rejects(CommittedStore.open(dir), /no root record/);
     });
 
-    it('a missing state key', async () => {
-      await seed();
-      const db = await rawDb(dir);
-      await db.del('s:b');
-      await db.close();
-      await assert.rejects(CommittedStore.open(dir), StoreCorruptionError);
+    it('verify(): a tampered, an extra and a missing value', async () => {
+      for (const damage of ['tamper', 'extra', 'missing'] as const) {
+        rmSync(dir, { recursive: true, force: true });
+        await seed();
+        const db = await rawDb(dir);
+        const record = (v: string): Uint8Array => Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0, 1]), key(v)]);
+        if (damage === 'tamper') await db.put(key('sa'), record('X'));
+        if (damage === 'extra') await db.put(key('sc'), record('3'));
+        if (damage === 'missing') await db.del(key('sb'));
+        await db.close();
+        const store = await CommittedStore.open(dir); // O(1): does not read the values
+        await assert.rejects(store.verify(), StoreCorruptionError, damage);
+        await store.close();
+      }
     });
 
-    it('state without a commit record, or a bad commit record', async () => {
+    it('open: records without a commit record, or a bad commit record', async () => {
       await seed();
       const db = await rawDb(dir);
-      await db.put('m:commit', bytes('garbage'));
+      await db.put(key('m:commit'), bytes('garbage'));
       await db.close();
       await assert.rejects(CommittedStore.open(dir), /unrecognised commit record/);
       const db2 = await rawDb(dir);
-      await db2.del('m:commit');
+      await db2.del(key('m:commit'));
       await db2.close();
       await assert.rejects(CommittedStore.open(dir), /no commit record/);
     });
@@ -318,9 +360,10 @@ describe('CommittedStore', () => {
     it('tampering with extra records is not state corruption', async () => {
       await seed();
       const db = await rawDb(dir);
-      await db.put('x:idx', bytes('changed'));
+      await db.put(key('x:idx'), bytes('changed'));
       await db.close();
       const store = await CommittedStore.open(dir);
+      await store.verify();
       assert.equal(text(await store.getExtra('idx')), 'changed');
       await store.close();
     });
@@ -328,11 +371,12 @@ describe('CommittedStore', () => {
     it('the database is closed after a failed open (it can be reopened)', async () => {
       await seed();
       const db = await rawDb(dir);
-      await db.put('s:a', bytes('X'));
+      const meta = Buffer.from((await db.get(key('m:commit')))!);
+      await db.put(key('m:commit'), bytes('garbage'));
       await db.close();
       await assert.rejects(CommittedStore.open(dir), StoreCorruptionError);
       const again = await rawDb(dir); // would fail with a LOCK error if still open
-      await again.put('s:a', bytes('1'));
+      await again.put(key('m:commit'), meta);
       await again.close();
       const store = await CommittedStore.open(dir);
       assert.equal(store.height, 1n);

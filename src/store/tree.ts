@@ -1,0 +1,588 @@
+/**
+ * The state commitment: a versioned Jellyfish-style Merkle tree (pure; the
+ * nodes come from a {@link NodeSource}). Normative description with test
+ * vectors: docs/STORE.md "The commitment".
+ *
+ *   keyHash     = sha256(UTF-8 key bytes), read as 64 nibbles (high nibble first)
+ *   valueHash   = sha256(value)
+ *   leaf        = sha256(0x00 || keyHash || valueHash)
+ *   pair(l, r)  = EMPTY if l = r = EMPTY, else sha256(0x01 || l || r)
+ *   internal    = the binary Merkle root of its 16 child slots with `pair`
+ *                 (slot i: the child's hash or EMPTY), 4 levels
+ *   EMPTY       = 32 zero bytes; the root of the empty state
+ *
+ * A subtree holding no key is EMPTY; holding one key, it is that key's leaf
+ * (a leaf sits at the shortest prefix of its keyHash no other key shares);
+ * holding two or more, it is an internal node whose slot i holds the
+ * subtree of the keys whose next nibble is i. The root is the subtree of
+ * every key at depth 0.
+ *
+ * Hashes travel as 32-character latin1 strings: Node's one-shot hash returns
+ * those faster than Buffers, and they compare and key Maps cheaply.
+ */
+import { hash as nodeHash } from 'node:crypto';
+
+export const HASH_LEN = 32;
+/** EMPTY, as a latin1 string. */
+export const EMPTY_HASH = '\0'.repeat(HASH_LEN);
+/** Version placeholder of a node created by a pending update (the height is known only at commit). */
+export const NEW_VERSION = -1;
+
+const LEAF_TAG = 0x00;
+const INTERNAL_TAG = 0x01;
+
+// ---------------------------------------------------------------------------
+// Hashing
+
+const scratch = Buffer.allocUnsafe(1 + 2 * HASH_LEN);
+
+export function sha256(data: Uint8Array): string {
+  return nodeHash('sha256', data, 'binary');
+}
+
+export function keyHashOf(key: string): string {
+  return sha256(Buffer.from(key, 'utf8'));
+}
+
+export function leafHash(keyHash: string, valueHash: string): string {
+  scratch[0] = LEAF_TAG;
+  scratch.write(keyHash, 1, 'latin1');
+  scratch.write(valueHash, 1 + HASH_LEN, 'latin1');
+  return nodeHash('sha256', scratch, 'binary');
+}
+
+export function pairHash(left: string, right: string): string {
+  if (left === EMPTY_HASH && right === EMPTY_HASH) return EMPTY_HASH;
+  scratch[0] = INTERNAL_TAG;
+  scratch.write(left, 1, 'latin1');
+  scratch.write(right, 1 + HASH_LEN, 'latin1');
+  return nodeHash('sha256', scratch, 'binary');
+}
+
+/** The binary root of 16 slots (undefined = EMPTY). */
+export function internalHash(children: ReadonlyArray<{ hash: string } | undefined>): string {
+  const level: string[] = new Array<string>(8);
+  for (let i = 0; i < 8; i++) level[i] = pairHash(children[2 * i]?.hash ?? EMPTY_HASH, children[2 * i + 1]?.hash ?? EMPTY_HASH);
+  for (let width = 4; width >= 1; width >>= 1) {
+    for (let i = 0; i < width; i++) level[i] = pairHash(level[2 * i]!, level[2 * i + 1]!);
+  }
+  return level[0]!;
+}
+
+/** Nibble `i` (0..63) of a latin1 keyHash. */
+export function nibble(keyHash: string, i: number): number {
+  const b = keyHash.charCodeAt(i >> 1);
+  return i & 1 ? b & 0x0f : b >> 4;
+}
+
+/** A keyHash-shaped path: the first `depth` nibbles of `path`, then `n`, then zeros. */
+function withNibble(path: string, depth: number, n: number): string {
+  const bytes = Buffer.alloc(HASH_LEN);
+  bytes.write(path.slice(0, (depth + 1) >> 1), 0, 'latin1');
+  const i = depth >> 1;
+  bytes[i] = depth & 1 ? (bytes[i]! & 0xf0) | n : n << 4;
+  return bytes.toString('latin1');
+}
+
+// ---------------------------------------------------------------------------
+// Nodes
+
+export interface ChildRef {
+  /** The version that wrote the child node ({@link NEW_VERSION} until committed). */
+  version: number;
+  hash: string;
+  leaf: boolean;
+}
+
+export interface InternalNode {
+  kind: 'internal';
+  /** 16 slots. */
+  children: Array<ChildRef | undefined>;
+}
+
+export interface LeafNode {
+  kind: 'leaf';
+  keyHash: string;
+  valueHash: string;
+  key: string;
+  value: Uint8Array;
+}
+
+export type TreeNode = InternalNode | LeafNode;
+
+/** Where a node lives: the version that wrote it and its path (the first `depth` nibbles of `path`). */
+export interface NodeAddress {
+  version: number;
+  depth: number;
+  path: string;
+}
+
+/**
+ * A node's database key (latin1): 'n' || version (u64 BE) || depth (u8) ||
+ * the path's nibbles packed two per byte (an odd last one in the high half).
+ */
+export function nodeKey(version: number, depth: number, path: string): string {
+  let key = 'n' + u64String(version) + String.fromCharCode(depth);
+  const full = depth >> 1;
+  key += path.slice(0, full);
+  if (depth & 1) key += String.fromCharCode(path.charCodeAt(full) & 0xf0);
+  return key;
+}
+
+/** 8 latin1 characters: `n` as a big-endian u64 (n < 2^53). */
+export function u64String(n: number): string {
+  const hi = Math.floor(n / 0x1_0000_0000);
+  const lo = n >>> 0;
+  return String.fromCharCode(hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff);
+}
+
+function uvarintLength(n: number): number {
+  let len = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
+}
+
+function writeUvarint(buf: Uint8Array, offset: number, n: number): number {
+  while (n >= 0x80) {
+    buf[offset++] = (n % 128) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  buf[offset++] = n;
+  return offset;
+}
+
+function readUvarint(buf: Uint8Array, at: { offset: number }): number {
+  let n = 0;
+  let scale = 1;
+  for (let i = 0; i < 8; i++) {
+    const b = buf[at.offset++];
+    if (b === undefined) throw new RangeError('truncated varint');
+    n += (b & 0x7f) * scale;
+    if (b < 0x80) return n;
+    scale *= 128;
+  }
+  throw new RangeError('varint too long');
+}
+
+/**
+ * Node record (docs/STORE.md "On disk"):
+ *   leaf:     0x00 || keyHash[32] || valueHash[32] || uvarint(len key) || key (UTF-8) || value
+ *   internal: 0x01 || childMask u16 BE || leafMask u16 BE || per child, slot order: uvarint(version) || hash[32]
+ * `newVersion` replaces {@link NEW_VERSION} in child references.
+ */
+export function encodeNode(node: TreeNode, newVersion: number): Buffer {
+  if (node.kind === 'leaf') {
+    const keyLen = Buffer.byteLength(node.key, 'utf8');
+    const out = Buffer.allocUnsafe(1 + 2 * HASH_LEN + uvarintLength(keyLen) + keyLen + node.value.length);
+    out[0] = LEAF_TAG;
+    out.write(node.keyHash, 1, 'latin1');
+    out.write(node.valueHash, 1 + HASH_LEN, 'latin1');
+    let off = writeUvarint(out, 1 + 2 * HASH_LEN, keyLen);
+    off += out.write(node.key, off, 'utf8');
+    out.set(node.value, off);
+    return out;
+  }
+  let childMask = 0;
+  let leafMask = 0;
+  let size = 5;
+  for (let i = 0; i < 16; i++) {
+    const c = node.children[i];
+    if (c === undefined) continue;
+    childMask |= 1 << i;
+    if (c.leaf) leafMask |= 1 << i;
+    size += uvarintLength(c.version === NEW_VERSION ? newVersion : c.version) + HASH_LEN;
+  }
+  const out = Buffer.allocUnsafe(size);
+  out[0] = INTERNAL_TAG;
+  out.writeUInt16BE(childMask, 1);
+  out.writeUInt16BE(leafMask, 3);
+  let off = 5;
+  for (let i = 0; i < 16; i++) {
+    const c = node.children[i];
+    if (c === undefined) continue;
+    off = writeUvarint(out, off, c.version === NEW_VERSION ? newVersion : c.version);
+    off += out.write(c.hash, off, 'latin1');
+  }
+  return out;
+}
+
+/** Decodes a node record; throws RangeError on a malformed one. */
+export function decodeNode(buf: Uint8Array): TreeNode {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (b[0] === LEAF_TAG) {
+    if (b.length < 1 + 2 * HASH_LEN + 1) throw new RangeError('truncated leaf node');
+    const at = { offset: 1 + 2 * HASH_LEN };
+    const keyLen = readUvarint(b, at);
+    if (at.offset + keyLen > b.length) throw new RangeError('truncated leaf key');
+    return {
+      kind: 'leaf',
+      keyHash: b.toString('latin1', 1, 1 + HASH_LEN),
+      valueHash: b.toString('latin1', 1 + HASH_LEN, 1 + 2 * HASH_LEN),
+      key: b.toString('utf8', at.offset, at.offset + keyLen),
+      value: new Uint8Array(b.subarray(at.offset + keyLen)), // a plain copy, not a Buffer
+    };
+  }
+  if (b[0] !== INTERNAL_TAG || b.length < 5) throw new RangeError(`unknown node tag ${b[0]}`);
+  const childMask = b.readUInt16BE(1);
+  const leafMask = b.readUInt16BE(3);
+  const children = new Array<ChildRef | undefined>(16);
+  const at = { offset: 5 };
+  for (let i = 0; i < 16; i++) {
+    if ((childMask & (1 << i)) === 0) continue;
+    const version = readUvarint(b, at);
+    if (at.offset + HASH_LEN > b.length) throw new RangeError('truncated internal node');
+    children[i] = { version, hash: b.toString('latin1', at.offset, at.offset + HASH_LEN), leaf: (leafMask & (1 << i)) !== 0 };
+    at.offset += HASH_LEN;
+  }
+  if (at.offset !== b.length) throw new RangeError('trailing bytes in internal node');
+  return { kind: 'internal', children };
+}
+
+/** Reads committed nodes (from the database through a cache). Throws if the node is missing. */
+export interface NodeSource {
+  load(address: NodeAddress): TreeNode;
+}
+
+// ---------------------------------------------------------------------------
+// Updates
+
+/** One change of a batch update. */
+export interface TreeChange {
+  key: string;
+  keyHash: string;
+  /** The new value, or null to delete the key. */
+  value: Uint8Array | null;
+  /** Whether the key is present in the version being updated. */
+  existed: boolean;
+}
+
+/** A node the update writes (version: the commit's). */
+export interface NodeWrite {
+  depth: number;
+  path: string;
+  node: TreeNode;
+}
+
+export interface TreeUpdateResult {
+  /** The new root (undefined: the empty tree). */
+  root: ChildRef | undefined;
+  rootHash: string;
+  writes: NodeWrite[];
+  /** Committed nodes the new version no longer reaches. */
+  stale: NodeAddress[];
+}
+
+/** A subtree after the update, not yet placed under a parent. */
+interface Sub {
+  hash: string;
+  leaf: boolean;
+  /** Unchanged on disk. */
+  old?: NodeAddress;
+  /** New content (a new leaf or internal node), or a moving old leaf once loaded. */
+  node?: TreeNode;
+}
+
+/**
+ * Applies `changes` (distinct keys; a delete of an absent key must not be
+ * included) to the tree whose root is `root`. Reads only the nodes on the
+ * changed paths; writes a new node for each of them.
+ */
+export function updateTree(source: NodeSource, root: ChildRef | undefined, changes: TreeChange[]): TreeUpdateResult {
+  const sorted = [...changes].sort((a, b) => (a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0));
+  const u = new Updater(source, sorted);
+  const existing: Sub | undefined = root === undefined ? undefined : { hash: root.hash, leaf: root.leaf, old: { version: root.version, depth: 0, path: EMPTY_HASH } };
+  const sub = u.update(existing, 0, 0, sorted.length);
+  if (sub === existing) return { root, rootHash: root?.hash ?? EMPTY_HASH, writes: [], stale: [] };
+  const newRoot = sub === undefined ? undefined : u.place(sub, 0, sorted[0]?.keyHash ?? EMPTY_HASH);
+  return { root: newRoot, rootHash: newRoot?.hash ?? EMPTY_HASH, writes: u.writes, stale: u.stale };
+}
+
+class Updater {
+  readonly writes: NodeWrite[] = [];
+  readonly stale: NodeAddress[] = [];
+
+  constructor(
+    private readonly source: NodeSource,
+    private readonly items: TreeChange[],
+  ) {}
+
+  update(existing: Sub | undefined, depth: number, lo: number, hi: number): Sub | undefined {
+    if (lo === hi) return existing;
+    if (existing === undefined) return this.build(depth, this.entries(lo, hi, undefined));
+    if (existing.leaf) {
+      // The leaf is a changed key's own leaf if one of them exists (a key's
+      // leaf is the only leaf on its path); otherwise every change here is an
+      // insert next to another key's leaf, which must be read to split.
+      let own = false;
+      for (let i = lo; i < hi; i++) if (this.items[i]!.existed) own = true;
+      if (own) {
+        this.stale.push(existing.old!);
+        return this.build(depth, this.entries(lo, hi, undefined));
+      }
+      const leaf = this.source.load(existing.old!) as LeafNode;
+      return this.build(depth, this.entries(lo, hi, { keyHash: leaf.keyHash, sub: { ...existing, node: leaf } }));
+    }
+    const address = existing.old!;
+    const node = this.source.load(address) as InternalNode;
+    const after = new Array<Sub | undefined>(16);
+    const paths = new Array<string>(16);
+    let changedMask = 0;
+    let i = lo;
+    while (i < hi) {
+      const n = nibble(this.items[i]!.keyHash, depth);
+      let j = i + 1;
+      while (j < hi && nibble(this.items[j]!.keyHash, depth) === n) j++;
+      const child = node.children[n];
+      const path = this.items[i]!.keyHash;
+      const before: Sub | undefined = child === undefined ? undefined : { hash: child.hash, leaf: child.leaf, old: { version: child.version, depth: depth + 1, path } };
+      const result = this.update(before, depth + 1, i, j);
+      if (result !== before) {
+        changedMask |= 1 << n;
+        after[n] = result;
+        paths[n] = path;
+      }
+      i = j;
+    }
+    if (changedMask === 0) return existing;
+    this.stale.push(address);
+    let count = 0;
+    let only = -1;
+    for (let n = 0; n < 16; n++) {
+      const present = changedMask & (1 << n) ? after[n] !== undefined : node.children[n] !== undefined;
+      if (present) {
+        count++;
+        only = n;
+      }
+    }
+    if (count === 0) return undefined;
+    if (count === 1) {
+      // A lone leaf moves up to the shortest unique prefix (the parent places it).
+      if (changedMask & (1 << only)) {
+        if (after[only]!.leaf) return after[only];
+      } else {
+        const c = node.children[only]!;
+        if (c.leaf) return { hash: c.hash, leaf: true, old: { version: c.version, depth: depth + 1, path: withNibble(address.path, depth, only) } };
+      }
+    }
+    const children = node.children.slice();
+    for (let n = 0; n < 16; n++) {
+      if ((changedMask & (1 << n)) === 0) continue;
+      const sub = after[n];
+      children[n] = sub === undefined ? undefined : this.place(sub, depth + 1, paths[n]!);
+    }
+    const internal: InternalNode = { kind: 'internal', children };
+    this.writes.push({ depth, path: this.items[lo]!.keyHash, node: internal });
+    return { hash: internalHash(children), leaf: false, node: internal };
+  }
+
+  /** The changes in [lo, hi) that set a value, as new leaves, plus `keep` (an old leaf), in keyHash order. */
+  private entries(lo: number, hi: number, keep: { keyHash: string; sub: Sub } | undefined): Array<{ keyHash: string; sub: Sub }> {
+    const out: Array<{ keyHash: string; sub: Sub }> = [];
+    for (let i = lo; i < hi; i++) {
+      const item = this.items[i]!;
+      if (keep !== undefined && keep.keyHash < item.keyHash) {
+        out.push(keep);
+        keep = undefined;
+      }
+      if (item.value === null) continue;
+      const valueHash = sha256(item.value);
+      const leaf: LeafNode = { kind: 'leaf', keyHash: item.keyHash, valueHash, key: item.key, value: item.value };
+      out.push({ keyHash: item.keyHash, sub: { hash: leafHash(item.keyHash, valueHash), leaf: true, node: leaf } });
+    }
+    if (keep !== undefined) out.push(keep);
+    return out;
+  }
+
+  /** The subtree of `entries` (sorted, distinct) at `depth`. */
+  private build(depth: number, entries: Array<{ keyHash: string; sub: Sub }>, lo = 0, hi = entries.length): Sub | undefined {
+    if (hi - lo === 0) return undefined;
+    if (hi - lo === 1) return entries[lo]!.sub;
+    const children = new Array<ChildRef | undefined>(16);
+    let i = lo;
+    while (i < hi) {
+      const n = nibble(entries[i]!.keyHash, depth);
+      let j = i + 1;
+      while (j < hi && nibble(entries[j]!.keyHash, depth) === n) j++;
+      children[n] = this.place(this.build(depth + 1, entries, i, j)!, depth + 1, entries[i]!.keyHash);
+      i = j;
+    }
+    const internal: InternalNode = { kind: 'internal', children };
+    this.writes.push({ depth, path: entries[lo]!.keyHash, node: internal });
+    return { hash: internalHash(children), leaf: false, node: internal };
+  }
+
+  /** The reference a parent holds to `sub` placed at (depth, path); writes new and moved leaves. */
+  place(sub: Sub, depth: number, path: string): ChildRef {
+    let node = sub.node;
+    if (sub.old !== undefined) {
+      if (sub.old.depth === depth) return { version: sub.old.version, hash: sub.hash, leaf: sub.leaf };
+      // an old leaf moving up (a sibling left) or down (a key joined it): rewrite it at its new place
+      this.stale.push(sub.old);
+      node ??= this.source.load(sub.old);
+    }
+    if (sub.leaf) this.writes.push({ depth, path, node: node! });
+    return { version: NEW_VERSION, hash: sub.hash, leaf: sub.leaf };
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Reads and proofs
+
+/** The leaf of `keyHash` in the tree rooted at `root`, if the key is present. */
+export function lookup(source: NodeSource, root: ChildRef | undefined, keyHash: string): LeafNode | undefined {
+  let ref = root;
+  for (let depth = 0; ref !== undefined; depth++) {
+    const node = source.load({ version: ref.version, depth, path: keyHash });
+    if (node.kind === 'leaf') return node.keyHash === keyHash ? node : undefined;
+    ref = node.children[nibble(keyHash, depth)];
+  }
+  return undefined;
+}
+
+/**
+ * A proof that a key is present with a value, or absent, in one version
+ * (docs/STORE.md "Proofs"). O(log16 N) levels of 4 hashes.
+ */
+export interface StoreProof {
+  /** Per internal node on the key's path, root first: the 4 sibling hashes inside it, bottom-up (32 zero bytes: EMPTY). */
+  levels: Uint8Array[][];
+  /** The leaf the path ends at, if any: the key's own (presence) or another key's sharing the path (absence). */
+  leaf?: { keyHash: Uint8Array; valueHash: Uint8Array };
+}
+
+export function proveKey(source: NodeSource, root: ChildRef | undefined, keyHash: string): StoreProof {
+  const levels: Uint8Array[][] = [];
+  let ref = root;
+  for (let depth = 0; ref !== undefined; depth++) {
+    const node = source.load({ version: ref.version, depth, path: keyHash });
+    if (node.kind === 'leaf') {
+      return { levels, leaf: { keyHash: Buffer.from(node.keyHash, 'latin1'), valueHash: Buffer.from(node.valueHash, 'latin1') } };
+    }
+    const n = nibble(keyHash, depth);
+    let layer = Array.from({ length: 16 }, (_, i) => node.children[i]?.hash ?? EMPTY_HASH);
+    const siblings: Uint8Array[] = [];
+    for (let j = 0; j < 4; j++) {
+      siblings.push(Buffer.from(layer[(n >> j) ^ 1]!, 'latin1'));
+      const next: string[] = [];
+      for (let i = 0; i < layer.length; i += 2) next.push(pairHash(layer[i]!, layer[i + 1]!));
+      layer = next;
+    }
+    levels.push(siblings);
+    ref = node.children[n];
+  }
+  return { levels };
+}
+
+/**
+ * Pure: whether `proof` shows that `key` has `value` (undefined: is absent)
+ * in the state whose root is `root`. Never throws.
+ */
+export function verifyProof(root: Uint8Array, key: string, value: Uint8Array | undefined, proof: StoreProof): boolean {
+  try {
+    if (root.length !== HASH_LEN || typeof key !== 'string' || !Array.isArray(proof.levels)) return false;
+    const keyHash = keyHashOf(key);
+    const depth = proof.levels.length;
+    if (depth > 64) return false;
+    let h: string;
+    if (proof.leaf !== undefined) {
+      const { keyHash: kh, valueHash: vh } = proof.leaf;
+      if (kh.length !== HASH_LEN || vh.length !== HASH_LEN) return false;
+      const leafKeyHash = Buffer.from(kh).toString('latin1');
+      const leafValueHash = Buffer.from(vh).toString('latin1');
+      if (value !== undefined) {
+        if (leafKeyHash !== keyHash || leafValueHash !== sha256(value)) return false;
+      } else {
+        // another key's leaf where this key's path ends: this key cannot be in the tree
+        if (leafKeyHash === keyHash) return false;
+        for (let i = 0; i < depth; i++) if (nibble(leafKeyHash, i) !== nibble(keyHash, i)) return false;
+      }
+      h = leafHash(leafKeyHash, leafValueHash);
+    } else {
+      if (value !== undefined) return false;
+      h = EMPTY_HASH;
+    }
+    for (let d = depth - 1; d >= 0; d--) {
+      const siblings = proof.levels[d]!;
+      if (!Array.isArray(siblings) || siblings.length !== 4) return false;
+      const n = nibble(keyHash, d);
+      for (let j = 0; j < 4; j++) {
+        const s = siblings[j]!;
+        if (!(s instanceof Uint8Array) || s.length !== HASH_LEN) return false;
+        const sib = Buffer.from(s).toString('latin1');
+        h = (n >> j) & 1 ? pairHash(sib, h) : pairHash(h, sib);
+      }
+      // an internal node is never EMPTY; a forged path of empty nodes is not a proof
+      if (h === EMPTY_HASH) return false;
+    }
+    return h === Buffer.from(root).toString('latin1');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Binary proof encoding:
+ *   u8 number of levels
+ *   per level: u8 mask (bit j: sibling j is not EMPTY) || the non-EMPTY siblings, j ascending, 32 bytes each
+ *   u8 0 (the path ends at an empty slot) | u8 1 || keyHash[32] || valueHash[32] (it ends at a leaf)
+ */
+export function encodeProof(proof: StoreProof): Uint8Array {
+  const parts: Uint8Array[] = [Uint8Array.of(proof.levels.length)];
+  for (const siblings of proof.levels) {
+    let mask = 0;
+    const present: Uint8Array[] = [];
+    siblings.forEach((s, j) => {
+      if (s.some((b) => b !== 0)) {
+        mask |= 1 << j;
+        present.push(s);
+      }
+    });
+    parts.push(Uint8Array.of(mask), ...present);
+  }
+  if (proof.leaf === undefined) parts.push(Uint8Array.of(0));
+  else parts.push(Uint8Array.of(1), proof.leaf.keyHash, proof.leaf.valueHash);
+  return Buffer.concat(parts);
+}
+
+/** Inverse of {@link encodeProof}; throws RangeError on malformed bytes. */
+export function decodeProof(bytes: Uint8Array): StoreProof {
+  let off = 0;
+  const take = (n: number): Uint8Array => {
+    if (off + n > bytes.length) throw new RangeError('truncated proof');
+    const out = new Uint8Array(bytes.subarray(off, off + n));
+    off += n;
+    return out;
+  };
+  const depth = take(1)[0]!;
+  if (depth > 64) throw new RangeError(`proof of ${depth} levels (at most 64)`);
+  const levels: Uint8Array[][] = [];
+  for (let d = 0; d < depth; d++) {
+    const mask = take(1)[0]!;
+    if (mask > 0x0f) throw new RangeError('bad sibling mask');
+    const siblings: Uint8Array[] = [];
+    for (let j = 0; j < 4; j++) siblings.push(mask & (1 << j) ? take(HASH_LEN) : new Uint8Array(HASH_LEN));
+    levels.push(siblings);
+  }
+  const terminal = take(1)[0]!;
+  let proof: StoreProof;
+  if (terminal === 0) proof = { levels };
+  else if (terminal === 1) proof = { levels, leaf: { keyHash: take(HASH_LEN), valueHash: take(HASH_LEN) } };
+  else throw new RangeError(`bad proof terminal ${terminal}`);
+  if (off !== bytes.length) throw new RangeError('trailing bytes after proof');
+  return proof;
+}
+
+/** The root (app hash) of a complete key/value set, built in memory. */
+export function stateRoot(entries: Iterable<readonly [string, Uint8Array]>): Uint8Array {
+  const changes: TreeChange[] = [];
+  for (const [key, value] of entries) changes.push({ key, keyHash: keyHashOf(key), value, existed: false });
+  const empty: NodeSource = {
+    load() {
+      throw new Error('stateRoot reads no nodes');
+    },
+  };
+  return Buffer.from(updateTree(empty, undefined, changes).rootHash, 'latin1');
+}

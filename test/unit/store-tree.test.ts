@@ -1,0 +1,252 @@
+/**
+ * The versioned Merkle store against the naive reference
+ * (fixtures/store-reference.ts): roots, historical reads, proofs,
+ * iteration order and pruning, on random states and block sequences.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import fc from 'fast-check';
+
+import { CommittedStore, VersionUnavailableError } from '../../src/store/committed-store.js';
+import { compareKeys, isWellFormedKey } from '../../src/store/keys.js';
+import type { Change } from '../../src/store/kv.js';
+import { decodeNode, decodeProof, encodeProof, nodeKey, stateRoot, verifyProof, type StoreProof } from '../../src/store/tree.js';
+import { referenceRoot } from './fixtures/store-reference.js';
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'cmtd-tree-'));
+}
+
+function apply(state: Map<string, Uint8Array>, changes: Array<[string, Change]>): Map<string, Uint8Array> {
+  const next = new Map(state);
+  for (const [k, c] of changes) {
+    if (c === null) next.delete(k);
+    else next.set(k, c);
+  }
+  return next;
+}
+
+/** Keys from a small alphabet so that blocks update, delete and re-insert the same keys, including non-ASCII ones. */
+const keyArb = fc.oneof(
+  fc.integer({ min: 0, max: 60 }).map((i) => `a/${i}`),
+  fc.constantFrom('', 'é', '\u{1F600}', 'z'.repeat(70)),
+);
+const changeArb: fc.Arbitrary<[string, Change]> = fc.tuple(
+  keyArb,
+  fc.oneof(fc.constant(null), fc.uint8Array({ maxLength: 8 }), fc.constant(new Uint8Array(0))),
+);
+const blocksArb = fc.array(fc.array(changeArb, { maxLength: 25 }), { minLength: 1, maxLength: 12 });
+
+/** Every way a proof can lie must be refused. */
+function assertForgeriesRefused(root: Uint8Array, key: string, value: Uint8Array | undefined, proof: StoreProof): void {
+  const other = value === undefined ? bytes('forged') : undefined;
+  assert.equal(verifyProof(root, key, other, proof), false, 'presence claimed for absence or the reverse');
+  if (value !== undefined) assert.equal(verifyProof(root, key, Uint8Array.of(...value, 0), proof), false, 'wrong value');
+  const badRoot = Uint8Array.from(root);
+  badRoot[0]! ^= 1;
+  assert.equal(verifyProof(badRoot, key, value, proof), false, 'another root');
+  for (let d = 0; d < proof.levels.length; d++) {
+    for (let j = 0; j < 4; j++) {
+      const levels = proof.levels.map((l) => l.map((s) => Uint8Array.from(s)));
+      levels[d]![j]![31]! ^= 1;
+      assert.equal(verifyProof(root, key, value, { ...proof, levels }), false, `flipped sibling ${d}/${j}`);
+    }
+  }
+  if (proof.levels.length > 0) assert.equal(verifyProof(root, key, value, { ...proof, levels: proof.levels.slice(1) }), false, 'a level dropped');
+  if (proof.leaf !== undefined) {
+    const keyHash = Uint8Array.from(proof.leaf.keyHash);
+    keyHash[31]! ^= 1;
+    assert.equal(verifyProof(root, key, value, { ...proof, leaf: { ...proof.leaf, keyHash } }), false, 'another leaf key');
+  }
+}
+
+/** Node keys reachable from every retained root, read straight from LevelDB. */
+async function reachableNodes(dir: string): Promise<{ reachable: Set<string>; stored: Set<string> }> {
+  const db = new ClassicLevel<Buffer, Uint8Array>(dir, { keyEncoding: 'buffer', valueEncoding: 'view' });
+  await db.open();
+  const stored = new Set<string>();
+  const roots: Array<{ version: number }> = [];
+  for await (const [k, v] of db.iterator()) {
+    if (k[0] === 0x6e) stored.add(k.toString('latin1'));
+    if (k[0] === 0x72 && v[0] === 1) roots.push({ version: Number(Buffer.from(v).readBigUInt64BE(1)) });
+  }
+  const reachable = new Set<string>();
+  const walk = async (version: number, depth: number, path: Buffer): Promise<void> => {
+    const key = nodeKey(version, depth, path.toString('latin1'));
+    reachable.add(key);
+    const raw = await db.get(Buffer.from(key, 'latin1'));
+    assert.ok(raw !== undefined, `a retained version reaches a missing node (version ${version}, depth ${depth})`);
+    const node = decodeNode(raw);
+    if (node.kind === 'leaf') return;
+    for (let n = 0; n < 16; n++) {
+      const c = node.children[n];
+      if (c === undefined) continue;
+      const child = Buffer.from(path);
+      child[depth >> 1] = depth & 1 ? (child[depth >> 1]! & 0xf0) | n : n << 4;
+      await walk(c.version, depth + 1, child);
+    }
+  };
+  for (const r of roots) await walk(r.version, 0, Buffer.alloc(32));
+  await db.close();
+  return { reachable, stored };
+}
+
+describe('state commitment', () => {
+  it('pinned test vectors (docs/STORE.md)', () => {
+    const vectors: Array<[Map<string, Uint8Array>, string]> = [
+      [new Map(), '0000000000000000000000000000000000000000000000000000000000000000'],
+      [new Map([['a', bytes('1')]]), '565388d4bc00257133f799d9366ac97f6e949c18acc53d17457f8859ba0f08d3'],
+      [new Map([['a', bytes('1')], ['b', bytes('2')]]), 'c3f323fa2f052ac4612cccbbec37a899aba84530b66cb0538f820351f99ae9f2'],
+      [new Map([['a', bytes('1')], ['b', bytes('2')], ['c', bytes('3')]]), 'a6eb6cede4f1a29b8eaecc9e0f219bb92e0f2cce2f329487d59954f9fb7709b2'],
+    ];
+    for (const [state, root] of vectors) {
+      assert.equal(hex(stateRoot(state)), root);
+      assert.equal(hex(referenceRoot(state)), root);
+    }
+  });
+
+  it('the in-memory build equals the reference on random states, whatever the insertion order', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(fc.string({ maxLength: 6 }).filter(isWellFormedKey), fc.uint8Array({ maxLength: 6 })), { selector: ([k]) => k, maxLength: 300 }), (pairs) => {
+        const state = new Map(pairs);
+        assert.equal(hex(stateRoot(state)), hex(referenceRoot(state)));
+        assert.equal(hex(stateRoot([...pairs].reverse())), hex(referenceRoot(state)));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('block sequences: roots, historical reads, proofs and iteration match the reference at every retained version', async () => {
+    await fc.assert(
+      fc.asyncProperty(blocksArb, fc.integer({ min: 0, max: 4 }), fc.boolean(), async (blocks, history, reopen) => {
+        const dir = tempDir();
+        // A tiny cache so that reads go to LevelDB, not only to memory.
+        let store = await CommittedStore.open(dir, { stateHistory: history, cacheBytes: 2048 });
+        try {
+          const states: Array<Map<string, Uint8Array>> = [new Map()];
+          for (const [i, changes] of blocks.entries()) {
+            const pending = store.computeRoot(changes);
+            const next = apply(states[i]!, changes);
+            assert.equal(hex(pending.root), hex(referenceRoot(next)), `root of version ${i + 1}`);
+            await store.commit(BigInt(i + 1), pending, pending.root);
+            states.push(next);
+            if (reopen && i % 3 === 2) {
+              await store.close();
+              store = await CommittedStore.open(dir, { stateHistory: history, cacheBytes: 2048 });
+            }
+          }
+          await store.pruned();
+          const latest = blocks.length;
+          assert.equal(store.size, states[latest]!.size);
+          const oldest = history === 0 ? 1 : Math.max(1, latest - history + 1);
+          assert.equal(store.oldestVersion, BigInt(oldest));
+          for (let v = 1; v <= latest; v++) {
+            if (v < oldest) {
+              assert.throws(() => store.getAt('a/1', BigInt(v)), (e: unknown) => e instanceof VersionUnavailableError && e.pruned && /pruned/.test(e.message));
+              assert.throws(() => store.prove('a/1', BigInt(v)), VersionUnavailableError);
+              continue;
+            }
+            const state = states[v]!;
+            const root = referenceRoot(state);
+            assert.equal(hex(store.appHashAt(BigInt(v))), hex(root), `app hash of version ${v}`);
+            const view = store.at(BigInt(v));
+            for (const key of [...state.keys(), 'a/1', 'a/59', 'é', 'missing']) {
+              assert.deepEqual(view.get(key), state.get(key), `${key} at version ${v}`);
+              const proof = store.prove(key, BigInt(v));
+              assert.equal(verifyProof(root, key, state.get(key), proof), true, `proof of ${key} at version ${v}`);
+              assert.deepEqual(encodeProof(decodeProof(encodeProof(proof))), encodeProof(proof));
+              assert.equal(verifyProof(root, key, state.get(key), decodeProof(encodeProof(proof))), true);
+              if (key === 'a/1' || key === 'missing') assertForgeriesRefused(root, key, state.get(key), proof);
+            }
+            // iteration in key byte order, paged
+            const expected = [...state.entries()].sort(([a], [b]) => compareKeys(a, b));
+            const got: Array<[string, Uint8Array]> = [];
+            let from: string | undefined = '';
+            while (from !== undefined) {
+              const page: { entries: Array<[string, Uint8Array]>; next?: string } = await store.entries(BigInt(v), from, 3);
+              assert.ok(page.entries.length <= 3);
+              got.push(...page.entries);
+              from = page.next;
+            }
+            assert.deepEqual(got, expected, `entries of version ${v}`);
+          }
+          assert.throws(() => store.getAt('a/1', BigInt(latest + 1)), VersionUnavailableError);
+          await store.close();
+          // pruning removed exactly what no retained version reaches
+          const { reachable, stored } = await reachableNodes(dir);
+          assert.deepEqual([...stored].filter((k) => !reachable.has(k)).length, 0, 'garbage left behind');
+          if (history === 0) assert.equal(store.oldestVersion, 1n);
+        } finally {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }),
+      { numRuns: 40, ...(process.env.STORE_TREE_SEED === undefined ? {} : { seed: Number(process.env.STORE_TREE_SEED), path: process.env.STORE_TREE_PATH }) },
+    );
+  });
+
+  it('pruning a version whose stale list spans several delete batches leaves exactly the reachable nodes', async () => {
+    const dir = tempDir();
+    const store = await CommittedStore.open(dir, { stateHistory: 1 });
+    try {
+      for (let v = 1; v <= 3; v++) {
+        // every key rewritten each version: >20,000 stale records per version
+        const pending = store.computeRoot(Array.from({ length: 8_000 }, (_, i): [string, Change] => [`a/${i}`, bytes(`v${v}/${i}`)]));
+        await store.commit(BigInt(v), pending, pending.root);
+      }
+      await store.pruned();
+      assert.equal(store.oldestVersion, 3n);
+      assert.equal(text(store.getAt('a/17', 3n)), 'v3/17');
+      await store.close();
+      const { reachable, stored } = await reachableNodes(dir);
+      assert.equal(stored.size, reachable.size);
+      const db = new ClassicLevel<Buffer, Uint8Array>(dir, { keyEncoding: 'buffer', valueEncoding: 'view' });
+      await db.open();
+      const history = (await db.keys().all()).filter((k) => k[0] === 0x68 /* h */).length;
+      await db.close();
+      assert.equal(history, 8_000, 'one history record per key: the older ones are pruned');
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a proof stays O(log N): 20,000 keys give at most 5 levels and under 1 KiB', async () => {
+    const dir = tempDir();
+    const store = await CommittedStore.open(dir);
+    try {
+      const changes: Array<[string, Change]> = [];
+      for (let i = 0; i < 20_000; i++) changes.push([`a/${i}`, bytes(`v${i}`)]);
+      const pending = store.computeRoot(changes);
+      await store.commit(1n, pending, pending.root);
+      for (const key of ['a/7', 'a/19999', 'nope']) {
+        const proof = store.prove(key);
+        assert.ok(proof.levels.length <= 5, `${proof.levels.length} levels`);
+        assert.ok(encodeProof(proof).length < 1024, `${encodeProof(proof).length} bytes`);
+        assert.equal(CommittedStore.verifyProof(store.appHash, key, store.get(key), proof), true);
+      }
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('malformed proofs are refused without throwing, malformed encodings throw RangeError', () => {
+    const root = stateRoot(new Map([['a', bytes('1')]]));
+    assert.equal(verifyProof(root, 'a', bytes('1'), { levels: [] } as StoreProof), false);
+    assert.equal(verifyProof(root, 'a', bytes('1'), { levels: [[new Uint8Array(3)]] } as StoreProof), false);
+    assert.equal(verifyProof(new Uint8Array(5), 'a', bytes('1'), { levels: [] }), false);
+    assert.equal(verifyProof(root, 'a', bytes('1'), null as unknown as StoreProof), false);
+    assert.throws(() => decodeProof(Uint8Array.of(1)), RangeError);
+    assert.throws(() => decodeProof(Uint8Array.of(0, 2)), RangeError);
+    assert.throws(() => decodeProof(Uint8Array.of(0, 0, 0)), RangeError);
+  });
+});
