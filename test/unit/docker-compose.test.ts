@@ -241,7 +241,7 @@ describe('docker-compose.yml', () => {
 
     it('runs cmtd and cometbft of node i as the entrypoint says', async () => {
       const { stdout } = await run(process.execPath, [join(ROOT, 'docker', 'entrypoint.mjs'), '2', '--dry-run'], {
-        env: { ...process.env, CMTD_LOCALNET_DIR: dir, COMETBFT_BIN: '/usr/local/bin/cometbft' },
+        env: { ...process.env, CMTD_DIR: dir, COMETBFT_BIN: '/usr/local/bin/cometbft' },
       });
       const plan = JSON.parse(stdout) as { cmtd: string[]; cometbft: string[]; cometMetrics: string; peerHosts: string[] };
       const port = (offset: number): number => BASE_PORT + 20 + offset;
