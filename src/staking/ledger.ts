@@ -449,7 +449,7 @@ export class StakingLedger {
     ctx: OpContext,
     candidate: Address,
     amount: bigint,
-  ): { id: bigint; amount: bigint; shares: bigint; matureTime: bigint } {
+  ): { id: bigint; amount: bigint; shares: bigint; matureTime: bigint; principal: bigint } {
     this.noValue(ctx);
     const params = this.params();
     const c = this.store.getCandidate(candidate);
@@ -478,7 +478,9 @@ export class StakingLedger {
     }
     const shares = wanted === value ? d.shares : sharesForWithdrawal(pool, wanted, d.shares);
     const worth = shareValue(pool, shares);
+    const principal = releasedPrincipal(d, shares);
     pool.waitingShares += shares;
+    d.principal -= principal;
     d.shares -= shares;
     if (d.shares === 0n) this.unlinkDelegation(c, ctx.sender, d);
     else this.store.putDelegation(candidate, ctx.sender, d);
@@ -502,7 +504,7 @@ export class StakingLedger {
     ids.push(id);
     this.store.setDelegatorRequests(ctx.sender, ids);
     this.store.putCandidate(c);
-    return { id, amount: worth, shares, matureTime };
+    return { id, amount: worth, shares, matureTime, principal };
   }
 
   setCompRate(ctx: OpContext, delegator: Address, compRateBp: number): { amount: bigint } {
@@ -984,8 +986,9 @@ export class StakingLedger {
   /**
    * Adds `amount` to `delegator`'s stake at `c` (creating the delegation at
    * the candidate's default rate, or in the self pool for the candidate
-   * itself) and returns the shares issued. Writes the delegation record;
-   * the caller writes `c`.
+   * itself) and returns the shares issued. The amount joins the principal
+   * unless it is compensation (`inAward`): that is earned. Writes the
+   * delegation record; the caller writes `c`.
    */
   private addStake(c: CandidateRecord, delegator: Address, amount: bigint, inAward = false): bigint {
     const self = delegator === c.address;
@@ -998,11 +1001,13 @@ export class StakingLedger {
       return 0n;
     }
     const shares = deposit(pool, amount);
+    const principal = inAward ? 0n : amount;
     if (existing !== undefined) {
       existing.shares += shares;
+      existing.principal += principal;
       this.store.putDelegation(c.address, delegator, existing);
     } else {
-      this.linkDelegation(c, delegator, { pool: poolId, shares, prev: '', next: '' });
+      this.linkDelegation(c, delegator, { pool: poolId, shares, principal, prev: '', next: '' });
     }
     return shares;
   }
@@ -1212,16 +1217,28 @@ export class StakingLedger {
 
   private delegationInfo(c: CandidateRecord, delegator: Address, d: DelegationRecord): DelegationInfo {
     const p = findPool(c, d.pool);
+    const amount = p === undefined ? 0n : shareValue(p, d.shares);
     return {
       delegator,
       candidate: c.address,
-      amount: p === undefined ? 0n : shareValue(p, d.shares),
+      amount,
+      principal: d.principal,
+      earned: amount - d.principal,
       shares: d.shares,
       compRateBp: Number(rateOf(d.pool)),
       self: delegator === c.address,
       withdrawing: c.state === 'withdrawn',
     };
   }
+}
+
+/**
+ * The principal an unstake of `shares` of `d` takes with it: the same
+ * fraction of the principal as of the shares, rounded down (so all of it
+ * with the last shares, and never more than there is).
+ */
+function releasedPrincipal(d: DelegationRecord, shares: bigint): bigint {
+  return (d.principal * shares) / d.shares;
 }
 
 function cache_addresses(g: StakingGenesis): Address[] {
