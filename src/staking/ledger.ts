@@ -449,7 +449,7 @@ export class StakingLedger {
     ctx: OpContext,
     candidate: Address,
     amount: bigint,
-  ): { id: bigint; amount: bigint; shares: bigint; matureTime: bigint; principal: bigint } {
+  ): { id: bigint; amount: bigint; shares: bigint; matureTime: bigint } {
     this.noValue(ctx);
     const params = this.params();
     const c = this.store.getCandidate(candidate);
@@ -478,9 +478,8 @@ export class StakingLedger {
     }
     const shares = wanted === value ? d.shares : sharesForWithdrawal(pool, wanted, d.shares);
     const worth = shareValue(pool, shares);
-    const principal = releasedPrincipal(d, shares);
     pool.waitingShares += shares;
-    d.principal -= principal;
+    d.principal -= releasedPrincipal(d, shares);
     d.shares -= shares;
     if (d.shares === 0n) this.unlinkDelegation(c, ctx.sender, d);
     else this.store.putDelegation(candidate, ctx.sender, d);
@@ -504,7 +503,7 @@ export class StakingLedger {
     ids.push(id);
     this.store.setDelegatorRequests(ctx.sender, ids);
     this.store.putCandidate(c);
-    return { id, amount: worth, shares, matureTime, principal };
+    return { id, amount: worth, shares, matureTime };
   }
 
   setCompRate(ctx: OpContext, delegator: Address, compRateBp: number): { amount: bigint } {
