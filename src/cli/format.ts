@@ -3,13 +3,13 @@ import { bigintReplacer } from '../util/logger.js';
 
 const WEI = 10n ** 18n;
 
-/** Wei as CMT with up to `digits` decimals (truncated), e.g. 1.5 CMT → "1.5". */
+/** Wei as CMT with up to `digits` decimals (truncated toward 0, so never "-0"), e.g. 1.5 CMT → "1.5". */
 export function formatCmt(wei: bigint, digits = 6): string {
   const negative = wei < 0n;
   const abs = negative ? -wei : wei;
   const whole = abs / WEI;
   const frac = (abs % WEI).toString().padStart(18, '0').slice(0, digits).replace(/0+$/, '');
-  return `${negative ? '-' : ''}${whole.toLocaleString('en-US')}${frac ? `.${frac}` : ''}`;
+  return `${negative && (whole > 0n || frac !== '') ? '-' : ''}${whole.toLocaleString('en-US')}${frac ? `.${frac}` : ''}`;
 }
 
 export function printJson(value: unknown): void {

@@ -210,7 +210,7 @@ export function registerQuery(program: Command): void {
     );
   });
 
-  register(query, 'delegations <address>', "an address's stakes: value now, candidate, whether it earns, compensation rate, unstaking (address or key name)").action(
+  register(query, 'delegations <address>', "an address's stakes: principal, value now, awards earned, candidate, whether it earns, compensation rate, unstaking (address or key name)").action(
     async (address: string, flags: QueryFlags) => {
       const delegator = resolveAddress(address, flags.home, 'delegator');
       const client = new NodeClient(flags.node);
@@ -222,14 +222,16 @@ export function registerQuery(program: Command): void {
       const waiting = new Map<string, bigint>();
       for (const u of unstakes) if (s(u.id) !== '0') waiting.set(s(u.candidate), (waiting.get(s(u.candidate)) ?? 0n) + BigInt(s(u.amount)));
       printTable(
-        ['candidate', 'name', 'earns', 'value now', 'unstaking', 'comp', 'self', 'withdrawing'],
+        ['candidate', 'name', 'earns', 'principal', 'value now', 'earned', 'unstaking', 'comp', 'self', 'withdrawing'],
         list.map((d) => {
           const c = byAddress.get(s(d.candidate));
           return [
             s(d.candidate),
             c === undefined ? '' : descriptionName(c.description),
             c === undefined ? '' : earns(c),
+            cmt(d.principal),
             cmt(d.amount),
+            cmt(d.earned),
             cmt(waiting.get(s(d.candidate)) ?? 0n),
             pct(d.compRateBp),
             d.self === true ? 'yes' : 'no',
@@ -238,8 +240,9 @@ export function registerQuery(program: Command): void {
         }),
       );
       process.stdout.write(
-        '\nvalue now: the stake with the awards it earned and any slashes. The chain keeps shares of a pool, not the amount\n' +
-          'delegated, so the awards earned cannot be told apart from it here. comp: the part of the awards the candidate keeps.\n' +
+        '\nprincipal: what was delegated and not yet unstaked (an unstake takes its share of it). value now: the stake with\n' +
+          'its awards, less any slash. earned: value now − principal (negative when slashes outweigh the awards).\n' +
+          'comp: the part of the awards the candidate keeps. Amounts in CMT.\n' +
           `${unstakes.length > 0 ? `unstaking: ${WAITING_NOTE} (cmtd query unstakes ${delegator})\n` : ''}`,
       );
     },

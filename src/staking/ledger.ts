@@ -479,6 +479,7 @@ export class StakingLedger {
     const shares = wanted === value ? d.shares : sharesForWithdrawal(pool, wanted, d.shares);
     const worth = shareValue(pool, shares);
     pool.waitingShares += shares;
+    d.principal -= releasedPrincipal(d, shares);
     d.shares -= shares;
     if (d.shares === 0n) this.unlinkDelegation(c, ctx.sender, d);
     else this.store.putDelegation(candidate, ctx.sender, d);
@@ -984,8 +985,9 @@ export class StakingLedger {
   /**
    * Adds `amount` to `delegator`'s stake at `c` (creating the delegation at
    * the candidate's default rate, or in the self pool for the candidate
-   * itself) and returns the shares issued. Writes the delegation record;
-   * the caller writes `c`.
+   * itself) and returns the shares issued. The amount joins the principal
+   * unless it is compensation (`inAward`): that is earned. Writes the
+   * delegation record; the caller writes `c`.
    */
   private addStake(c: CandidateRecord, delegator: Address, amount: bigint, inAward = false): bigint {
     const self = delegator === c.address;
@@ -998,11 +1000,13 @@ export class StakingLedger {
       return 0n;
     }
     const shares = deposit(pool, amount);
+    const principal = inAward ? 0n : amount;
     if (existing !== undefined) {
       existing.shares += shares;
+      existing.principal += principal;
       this.store.putDelegation(c.address, delegator, existing);
     } else {
-      this.linkDelegation(c, delegator, { pool: poolId, shares, prev: '', next: '' });
+      this.linkDelegation(c, delegator, { pool: poolId, shares, principal, prev: '', next: '' });
     }
     return shares;
   }
@@ -1212,16 +1216,28 @@ export class StakingLedger {
 
   private delegationInfo(c: CandidateRecord, delegator: Address, d: DelegationRecord): DelegationInfo {
     const p = findPool(c, d.pool);
+    const amount = p === undefined ? 0n : shareValue(p, d.shares);
     return {
       delegator,
       candidate: c.address,
-      amount: p === undefined ? 0n : shareValue(p, d.shares),
+      amount,
+      principal: d.principal,
+      earned: amount - d.principal,
       shares: d.shares,
       compRateBp: Number(rateOf(d.pool)),
       self: delegator === c.address,
       withdrawing: c.state === 'withdrawn',
     };
   }
+}
+
+/**
+ * The principal an unstake of `shares` of `d` takes with it: the same
+ * fraction of the principal as of the shares, rounded down (so all of it
+ * with the last shares, and never more than there is).
+ */
+function releasedPrincipal(d: DelegationRecord, shares: bigint): bigint {
+  return (d.principal * shares) / d.shares;
 }
 
 function cache_addresses(g: StakingGenesis): Address[] {

@@ -9,7 +9,7 @@
  *   k/cl                 sorted list of every candidate record's address
  *   k/pk/<pubkey>        ed25519 key → candidate address (kept forever: a key is never reused by another address)
  *   k/va/<cometaddr>     CometBFT validator address → candidate address (kept forever)
- *   k/d/<cand><deleg>    delegation: pool id, shares, links of the candidate's delegation list
+ *   k/d/<cand><deleg>    delegation: pool id, shares, principal, links of the candidate's delegation list
  *   k/dd/<deleg>         sorted list of candidates the delegator has a delegation at
  *   k/u/<id:16>          unstake request (or a withdrawn candidacy's payout entry)
  *   k/du/<deleg>         ascending ids of the delegator's waiting unstake requests
@@ -209,6 +209,8 @@ export function decodeCandidate(raw: Uint8Array): CandidateRecord {
 export interface DelegationRecord {
   pool: number;
   shares: bigint;
+  /** Wei delegated and not yet unstaked (docs/STAKING.md "Principal"); awards and slashes leave it alone. */
+  principal: bigint;
   prev: Address | '';
   next: Address | '';
 }
@@ -218,13 +220,13 @@ export function delegationKey(candidate: Address, delegator: Address): string {
 }
 
 export function encodeDelegation(d: DelegationRecord): Uint8Array {
-  return RLP.encode([u(d.pool), u(d.shares), addr(d.prev), addr(d.next)]);
+  return RLP.encode([u(d.pool), u(d.shares), u(d.principal), addr(d.prev), addr(d.next)]);
 }
 
 export function decodeDelegation(raw: Uint8Array): DelegationRecord {
   const f = decode(raw);
-  if (f.length !== 4) throw new Error('corrupt delegation record');
-  return { pool: num(f[0]), shares: big(f[1]), prev: toAddr(f[2]), next: toAddr(f[3]) };
+  if (f.length !== 5) throw new Error('corrupt delegation record');
+  return { pool: num(f[0]), shares: big(f[1]), principal: big(f[2]), prev: toAddr(f[3]), next: toAddr(f[4]) };
 }
 
 // ------------------------------------------------------------ unstake queue

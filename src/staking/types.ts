@@ -118,6 +118,10 @@ export interface DelegationInfo {
   candidate: Address;
   /** Current value in wei (shares × pool tokens / pool shares, truncated). */
   amount: bigint;
+  /** Wei delegated and not yet unstaked (docs/STAKING.md "Principal"). */
+  principal: bigint;
+  /** amount − principal: awards earned net of slashes (negative after a slash that outweighs them). */
+  earned: bigint;
   shares: bigint;
   /** Compensation rate of this delegation (0 for a candidate's self-stake). */
   compRateBp: number;

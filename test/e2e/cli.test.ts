@@ -171,10 +171,20 @@ describe('cmtd CLI on a real localnet', () => {
 
     // Carol lowers Alice's compensation rate; Alice unstakes part of her stake.
     await tx('set-comp-rate', '--from', 'carol', '--delegator', 'alice', '--rate', '5%');
-    const delegations = await json<Array<{ candidate: string; compRateBp: number; amount: string }>>('query', 'delegations', alice);
-    assert.equal(delegations.find((d) => d.candidate === carol)?.compRateBp, 500);
+    type DelegationJson = { candidate: string; compRateBp: number; amount: string; principal: string; earned: string };
+    const atCarol = async (): Promise<DelegationJson> => {
+      const d = (await json<DelegationJson[]>('query', 'delegations', alice)).find((x) => x.candidate === carol)!;
+      assert.equal(BigInt(d.earned), BigInt(d.amount) - BigInt(d.principal), 'earned = value − principal, exact wei');
+      return d;
+    };
+    const delegation = await atCarol();
+    assert.equal(delegation.compRateBp, 500);
+    assert.equal(delegation.principal, (200n * CMT).toString(), 'a rate change keeps the principal');
     const unstaked = await tx('unstake', '--from', 'alice', '--password-file', passwordFile, '--candidate', carol, '--amount', '50');
     assert.equal(unstaked.returned?.requestId, '1');
+    // The unstake takes its share of the principal: 50 CMT of a value grown by awards is a little under a quarter of it.
+    const left = BigInt((await atCarol()).principal);
+    assert.ok(left > 149n * CMT && left < 151n * CMT, `principal left ${left}`);
     const unstakes = await json<Array<{ candidate: string; amount: string }>>('query', 'unstakes', 'alice');
     assert.equal(unstakes.length, 1);
     assert.equal(unstakes[0]!.candidate, carol);
@@ -306,8 +316,9 @@ describe('cmtd CLI on a real localnet', () => {
     const validators = await text('query', 'validators');
     assert.match(validators.stdout, new RegExp(`validator +${carol} +carol `));
     const delegations = await text('query', 'delegations', 'alice');
-    assert.match(delegations.stdout, new RegExp(`${carol} +carol +yes \\(validator\\) +[0-9.]+ +[0-9.]+ +5%`));
-    assert.match(delegations.stdout, /the awards earned cannot be told apart/);
+    assert.match(delegations.stdout, /candidate +name +earns +principal +value now +earned +unstaking +comp/);
+    assert.match(delegations.stdout, new RegExp(`${carol} +carol +yes \\(validator\\) +1[0-9]{2}(\\.[0-9]+)? +1[0-9]{2}(\\.[0-9]+)? +-?[0-9.]+ +[0-9.]+ +5%`));
+    assert.match(delegations.stdout, /earned: value now − principal/);
     assert.match(delegations.stdout, /waiting stake still earns awards and can still be slashed/);
     const unstakes = await text('query', 'unstakes', 'alice');
     assert.match(unstakes.stdout, /20[0-9-]+ [0-9:]+ UTC \(in [0-9]+ min/);

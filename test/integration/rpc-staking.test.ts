@@ -47,6 +47,8 @@ interface DelegationJson {
   delegator: string;
   candidate: string;
   amount: string;
+  principal: string;
+  earned: string;
   shares: string;
   compRateBp: number;
   self: boolean;
@@ -164,6 +166,8 @@ describe('staking through the IStaking ABI with ethers over JSON-RPC', { timeout
     assert.equal(delegations.length, 1);
     assert.equal(delegations[0]!.candidate, candidate.toLowerCase());
     assert.ok(BigInt(delegations[0]!.amount) >= delegated - 1n);
+    assert.equal(delegations[0]!.principal, delegated.toString(), 'the principal is what was delegated');
+    assert.equal(BigInt(delegations[0]!.earned), BigInt(delegations[0]!.amount) - delegated);
     assert.equal(delegations[0]!.withdrawing, false);
     const viewDelegations = (await view.getFunction('getDelegations')(delegator)) as Array<{ candidate: string }>;
     assert.deepEqual(viewDelegations.map((d) => d.candidate), [candidate]);
@@ -207,6 +211,10 @@ describe('staking through the IStaking ABI with ethers over JSON-RPC', { timeout
     assert.ok(BigInt(unstakes[0]!.amount) >= unstaked - 1n);
     const remaining = await cmt<DelegationJson[]>('cmt_getDelegations', [delegator]);
     assert.ok(BigInt(remaining[0]!.amount) < delegated, 'the delegation shrank');
+    // The unstake took its proportional share of the principal: about the amount asked (less once awards grew the value).
+    const principalLeft = BigInt(remaining[0]!.principal);
+    assert.ok(principalLeft > delegated - unstaked - CMT && principalLeft < delegated, `principal left ${principalLeft}`);
+    assert.equal(BigInt(remaining[0]!.earned), BigInt(remaining[0]!.amount) - principalLeft);
     const waiting = await cmt<CandidateJson>('cmt_getCandidate', [candidate]);
     assert.ok(BigInt(waiting.waitingStake) >= unstaked - 1n, 'the request waits inside the candidate\'s stake');
   });

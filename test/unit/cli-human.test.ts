@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatDuration, formatTimeFromNow, humanizeChainText } from '../../src/cli/human.js';
 import { formatArgs } from '../../src/cli/tx.js';
+import { formatCmt } from '../../src/cli/format.js';
 
 const NOW = 1_796_188_000; // 2026-12-02 04:46:40 UTC
 
@@ -23,6 +24,13 @@ describe('human-readable chain messages', () => {
   it('rewrites Unix times as dates with how far they are', () => {
     assert.equal(humanizeChainText('proposal 3 expired at time 1796187400', NOW), 'proposal 3 expired at time 2026-12-02 04:56:40 UTC (10 min ago)');
     assert.equal(formatTimeFromNow(NOW + 120, NOW), '2026-12-02 05:08:40 UTC (in 2 min)');
+  });
+
+  it('writes CMT amounts truncated toward zero: a negative one keeps its sign, a sliver below the last digit is 0', () => {
+    assert.equal(formatCmt(-1_500_000_000_000_000_000n), '-1.5');
+    assert.equal(formatCmt(-1_000_000_000_000n), '-0.000001');
+    assert.equal(formatCmt(-1n), '0', 'not "-0"');
+    assert.equal(formatCmt(1_234_567_890_000_000_000_000n), '1,234.56789');
   });
 
   it('writes durations in words', () => {

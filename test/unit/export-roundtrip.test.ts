@@ -41,6 +41,15 @@ const genesis = {
   })),
 };
 
+type DelegationJson = { candidate: string; amount: string; principal: string; earned: string };
+
+/** A delegator's delegations as the node's query path answers them. */
+async function delegationsOf(app: CmtdApp, address: string): Promise<DelegationJson[]> {
+  const r = await app.query({ path: `/delegations/${address}`, data: new Uint8Array(0), height: 0n, prove: false });
+  assert.equal(r.code, 0, r.log);
+  return JSON.parse(Buffer.from(r.value!).toString()) as DelegationJson[];
+}
+
 async function openApp(dir: string): Promise<{ app: CmtdApp; store: CommittedStore }> {
   const store = await CommittedStore.open(stateDir(dir));
   return { app: new CmtdApp({ store, modules: createModules(), logger: silentLogger() }), store };
@@ -99,6 +108,12 @@ describe('export', () => {
       }
       const height = BigInt(blocks.length);
       const appHash = store.appHash;
+      // accounts[4] delegated 5,000 CMT and unstaked 1,000 of a value grown by awards: its principal is neither.
+      const delegated = await delegationsOf(app, accounts[4]!.address);
+      assert.equal(delegated.length, 1);
+      const principal = BigInt(delegated[0]!.principal);
+      assert.ok(principal > 4_000n * CMT && principal < 5_000n * CMT, `principal ${principal}`);
+      assert.notEqual(delegated[0]!.earned, '0');
       await store.close();
 
       await assert.rejects(exportHome(home, height - 1n), /is at height 5, not 4/);
@@ -140,6 +155,11 @@ describe('export', () => {
       });
       assert.equal(next.txResults[0]!.code, 0, next.txResults[0]!.log);
       await app.commit();
+      // The principal survives the export exactly (the new block's awards change only the value).
+      const restored = await delegationsOf(app, accounts[4]!.address);
+      assert.equal(restored.length, 1);
+      assert.equal(restored[0]!.principal, delegated[0]!.principal, 'the principal survives the export');
+      assert.equal(BigInt(restored[0]!.earned), BigInt(restored[0]!.amount) - principal);
       await store.close();
 
       // An edited export is refused rather than loaded into another state than it claims.
