@@ -155,13 +155,18 @@ export class ChainIndex {
     const raw = await this.store.getExtra(txKey(hash));
     if (raw === undefined) return undefined;
     const tx = decodeTxRecord(raw);
+    // The commit batch lands in LevelDB before the store shows its state: a receipt is
+    // visible only with the state it produced, so a client never sees one with stale balances.
+    if (tx.height > this.store.height) return undefined;
     this.txs.set(key, tx);
     return tx;
   }
 
   async rejected(hash: Uint8Array): Promise<RejectedTxRecord | undefined> {
     const raw = await this.store.getExtra(rejectedKey(hash));
-    return raw === undefined ? undefined : decodeRejected(raw);
+    if (raw === undefined) return undefined;
+    const rejected = decodeRejected(raw);
+    return rejected.height > this.store.height ? undefined : rejected;
   }
 
   /** The executed transactions of `block`, in order. */
