@@ -197,14 +197,14 @@ describe('docker compose: the 4-node localnet in a real Docker engine', { skip: 
 
   it("takes a transfer signed with ethers through node0's published JSON-RPC; node3 sees it", async () => {
     const started = Date.now();
-    const provider = new JsonRpcProvider(ethRpc(0), { chainId: EVM_CHAIN_ID, name: 'cmtd' }, { staticNetwork: true, pollingInterval: 500 });
+    const provider = new JsonRpcProvider(ethRpc(0), { chainId: EVM_CHAIN_ID, name: 'cmtd' }, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 500 });
     const sender = new Wallet(devAccounts(1)[0]!.privateKey, provider);
     const to = Wallet.createRandom().address;
     const value = parseEther('1.5');
     const tx = await sender.sendTransaction({ to, value });
     const receipt = await tx.wait(1, 120_000);
     assert.equal(receipt?.status, 1);
-    const far = new JsonRpcProvider(ethRpc(3), { chainId: EVM_CHAIN_ID, name: 'cmtd' }, { staticNetwork: true });
+    const far = new JsonRpcProvider(ethRpc(3), { chainId: EVM_CHAIN_ID, name: 'cmtd' }, { staticNetwork: true, cacheTimeout: -1 });
     await waitFor('node3 to show the transfer', 60_000, async () => ((await far.getBalance(to)) === value ? true : undefined));
     provider.destroy();
     far.destroy();

@@ -40,7 +40,9 @@ describe('business contracts on cmtd dev', { timeout: 600_000 }, () => {
 
   before(async () => {
     dev = await startDev(['--accounts', '10', '--block-time', '500ms']);
-    provider = new JsonRpcProvider(dev.rpcUrl, 18, { staticNetwork: true, pollingInterval: 200 });
+    // No request cache: ethers shares identical requests for 250 ms, so a nonce read right after a
+    // quickly mined transaction would come from before it (nonce too low on the next send).
+    provider = new JsonRpcProvider(dev.rpcUrl, 18, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 200 });
     // Account 0 operates the validator (its balance takes block awards): it is not used.
     wallets = devAccounts(10).slice(1).map((a) => new Wallet(a.privateKey, provider));
   });

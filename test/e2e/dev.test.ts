@@ -60,7 +60,7 @@ describe('cmtd dev', () => {
   });
 
   it('serves ethers: funded account 0, a transfer mined', async () => {
-    const provider = new JsonRpcProvider(`http://127.0.0.1:${rpcPort}`, 18, { staticNetwork: true, pollingInterval: 200 });
+    const provider = new JsonRpcProvider(`http://127.0.0.1:${rpcPort}`, 18, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 200 });
     try {
       const [a0, a1] = devAccounts(2);
       assert.equal(await provider.getBalance(a0!.address), parseEther('1000000'));

@@ -65,8 +65,8 @@ describe('EVM state on two validators: agreement, restart and full replay', { ti
     [node0, node1] = [net.nodes[0]!, net.nodes[1]!];
     assert.ok(node0.ethRpcUrl !== undefined && node1.ethRpcUrl !== undefined, 'the localnet serves the gateways');
     await net.waitForHeight(2n);
-    provider0 = new JsonRpcProvider(node0.ethRpcUrl, { chainId: 18, name: 'cmtd' }, { staticNetwork: true, pollingInterval: 100 });
-    provider1 = new JsonRpcProvider(node1.ethRpcUrl, { chainId: 18, name: 'cmtd' }, { staticNetwork: true, pollingInterval: 100 });
+    provider0 = new JsonRpcProvider(node0.ethRpcUrl, { chainId: 18, name: 'cmtd' }, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 100 });
+    provider1 = new JsonRpcProvider(node1.ethRpcUrl, { chainId: 18, name: 'cmtd' }, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 100 });
   });
   after(async () => {
     provider0?.destroy();

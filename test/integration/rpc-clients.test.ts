@@ -39,7 +39,7 @@ describe('JSON-RPC gateway with ethers and viem (one node)', { timeout: 300_000 
     url = node.ethRpcUrl;
     wsUrl = url.replace(/^http/, 'ws');
     await net.waitForHeight(2n);
-    provider = new JsonRpcProvider(url, { chainId: 18, name: 'cmtd' }, { staticNetwork: true, pollingInterval: 100 });
+    provider = new JsonRpcProvider(url, { chainId: 18, name: 'cmtd' }, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 100 });
     chain = defineChain({
       id: 18,
       name: 'cmtd localnet',
@@ -187,7 +187,7 @@ describe('JSON-RPC gateway with ethers and viem (one node)', { timeout: 300_000 
   });
 
   it('delivers new heads over WebSocket to ethers and viem', async () => {
-    const ws = new WebSocketProvider(wsUrl, { chainId: 18, name: 'cmtd' }, { staticNetwork: true });
+    const ws = new WebSocketProvider(wsUrl, { chainId: 18, name: 'cmtd' }, { staticNetwork: true, cacheTimeout: -1 });
     try {
       const start = await ws.getBlockNumber();
       const seen = await new Promise<number>((resolve) => {
@@ -232,7 +232,7 @@ describe('JSON-RPC gateway with ethers and viem (one node)', { timeout: 300_000 
     const customer = net.accounts[5]!.address;
 
     // A WebSocket subscription and a polled filter, both installed before the events.
-    const wsProvider = new WebSocketProvider(wsUrl, { chainId: 18, name: 'cmtd' }, { staticNetwork: true });
+    const wsProvider = new WebSocketProvider(wsUrl, { chainId: 18, name: 'cmtd' }, { staticNetwork: true, cacheTimeout: -1 });
     const wsToken = new Contract(address, artifact.abi, wsProvider);
     const wsTransfers: bigint[] = [];
     const wsDone = new Promise<void>((resolve) => {

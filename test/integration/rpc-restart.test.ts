@@ -40,7 +40,7 @@ for (const version of ['v0.38.25', 'v0.37.18'] as CometVersion[]) {
     }
 
     it('answers the same receipts, blocks, transactions and logs after stopping and starting both processes', async () => {
-      const provider = new JsonRpcProvider(url, { chainId: 18, name: 'cmtd' }, { staticNetwork: true, pollingInterval: 100 });
+      const provider = new JsonRpcProvider(url, { chainId: 18, name: 'cmtd' }, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 100 });
       const signer = new NonceManager(new Wallet(net.accounts[0]!.privateKey, provider));
       const hashes: string[] = [];
       for (let i = 0; i < 3; i++) hashes.push((await signer.sendTransaction({ to: net.accounts[1]!.address, value: BigInt(i + 1), type: 2, maxFeePerGas: 4n * GWEI })).hash);

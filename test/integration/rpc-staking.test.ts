@@ -83,7 +83,7 @@ describe('staking through the IStaking ABI with ethers over JSON-RPC', { timeout
     node = net.nodes[0]!;
     assert.ok(node.ethRpcUrl, 'the localnet serves the gateway');
     await net.waitForHeight(2n);
-    provider = new JsonRpcProvider(node.ethRpcUrl, { chainId: 18, name: 'cmtd' }, { staticNetwork: true, pollingInterval: 100 });
+    provider = new JsonRpcProvider(node.ethRpcUrl, { chainId: 18, name: 'cmtd' }, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 100 });
   });
   after(async () => {
     provider?.destroy();

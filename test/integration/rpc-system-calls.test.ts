@@ -45,7 +45,7 @@ describe('a staking pool contract over JSON-RPC (ethers, real CometBFT)', { time
     node = net.nodes[0]!;
     assert.ok(node.ethRpcUrl, 'the localnet serves the gateway');
     await net.waitForHeight(2n);
-    provider = new JsonRpcProvider(node.ethRpcUrl, { chainId: 18, name: 'cmtd' }, { staticNetwork: true, pollingInterval: 100 });
+    provider = new JsonRpcProvider(node.ethRpcUrl, { chainId: 18, name: 'cmtd' }, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 100 });
   });
   after(async () => {
     provider?.destroy();
