@@ -113,7 +113,7 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
       assert.equal((await minted.wait())?.status, 1);
       provider.destroy();
 
-      const delegated = await systemCall(validators[2]!, new Wallet(net.accounts[6]!.privateKey), 'staking', 'delegate', [net.accounts[1]!.address], 500n * CMT);
+      const delegated = await systemCall(validators[2]!, new Wallet(net.accounts[6]!.privateKey), 'staking', 'delegate', [net.accounts[1]!.address], 1_000n * CMT);
       assert.equal(delegated.code, 0, delegated.log);
       const proposed = await systemCall(validators[2]!, new Wallet(net.accounts[0]!.privateKey), 'governance', 'proposeParamChange', ['min_gas_price', '3000000000', 'state sync test']);
       assert.equal(proposed.code, 0, proposed.log);
