@@ -11,7 +11,10 @@
  *   by configureStateSync), restores a snapshot taken after height 20 rather
  *   than replaying from block 1, reaches the tip with the others' app
  *   hashes, serves the current state over JSON-RPC and answers a clear
- *   error for blocks before its snapshot.
+ *   error for blocks before its snapshot;
+ * - node3 runs with --min-retain-blocks 15 (--state-history 12, genesis
+ *   evidence age 5 blocks): CometBFT prunes its block store, cmtd its index,
+ *   and JSON-RPC names the oldest block it still has.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +23,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Contract, ContractFactory, JsonRpcProvider, NonceManager, Wallet } from 'ethers';
 import { loadContract } from '../../src/evm/contracts.js';
+import { readGenesis, writeGenesis } from '../../src/localnet/cometbft.js';
 import { Localnet, defaultAppState, type LocalNode } from '../../src/localnet/network.js';
 import { waitFor } from '../../src/localnet/process.js';
 import { CMT } from '../../src/state/params.js';
@@ -88,6 +92,13 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
     });
     validators = net.validatorNodes;
     joiner = net.candidateNodes[0]!;
+    // A short evidence age, so that pruning is not held back by it (CometBFT's default is 100,000 blocks).
+    for (const node of net.nodes) {
+      const genesis = readGenesis(node.home);
+      genesis.consensus_params.evidence = { max_age_num_blocks: '5', max_age_duration: '10000000000', max_bytes: '1048576' };
+      writeGenesis(node.home, genesis);
+    }
+    validators[3]!.cmtd.spec.args.push('--min-retain-blocks', '15', '--state-history', '12');
     // node0 and node1 lie about chunks: the joiner must refuse theirs and use node2's and node3's.
     for (const liar of [validators[0]!, validators[1]!]) liar.cmtd.spec.args.push('--test-corrupt-snapshot-chunks');
     for (const node of validators) await net.startCmtd(node);
@@ -139,7 +150,7 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
   it('a new node restores a snapshot, refusing corrupted chunks, and reaches the tip with the same app hash', async () => {
     try {
       const trust = await trustPoint(validators[2]!.rpc);
-      configureStateSync(joiner.home, { rpcServers: [`http://127.0.0.1:${validators[2]!.rpcPort}`, `http://127.0.0.1:${validators[3]!.rpcPort}`], trust });
+      configureStateSync(joiner.home, { rpcServers: [`http://127.0.0.1:${validators[2]!.rpcPort}`, `http://127.0.0.1:${validators[1]!.rpcPort}`], trust });
       await net.startCmtd(joiner);
       await net.startComet(joiner);
 
@@ -178,7 +189,7 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
 
   it('answers JSON-RPC for the current state, and a clear error for blocks before its snapshot', async () => {
     try {
-      const reference = validators[3]!;
+      const reference = validators[2]!;
       // Balances that no block changes: the same on both, and what genesis gave.
       for (const i of [0, 499, 999]) {
         const [a, b] = await Promise.all([reference, joiner].map(async (n) => (await ethRpc(n, 'eth_getBalance', [extraAccount(i), 'latest'])).result));
@@ -201,6 +212,34 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
       const logs = await ethRpc(joiner, 'eth_getLogs', [{ fromBlock: '0x1', toBlock: '0x5' }]);
       assert.equal(logs.error?.code, -32002, 'logs of blocks before the snapshot: the same clear error');
       assert.ok((await ethRpc(reference, 'eth_getBlockByNumber', ['0x1', false])).result !== null, 'the validators still have block 1');
+    } catch (err) {
+      failed = true;
+      throw err;
+    }
+  });
+
+  it('a node with --min-retain-blocks prunes CometBFT blocks and its index, and names its oldest block', async () => {
+    try {
+      const pruner = validators[3]!;
+      const earliest = await waitFor(
+        'node3 pruned its block store',
+        async () => {
+          const status = (await pruner.rpc.status()) as unknown as { sync_info: { earliest_block_height: string; latest_block_height: string } };
+          const e = BigInt(status.sync_info.earliest_block_height);
+          return e > 1n ? { earliest: e, latest: BigInt(status.sync_info.latest_block_height) } : undefined;
+        },
+        120_000,
+      );
+      // retain = min(h - 14, h - 11, h - 5, oldest snapshot): at least the last 15 blocks stay.
+      assert.ok(earliest.latest - earliest.earliest >= 14n, `node3 keeps at least 15 blocks (${earliest.earliest}..${earliest.latest})`);
+      const old = await ethRpc(pruner, 'eth_getBlockByNumber', ['0x1', false]);
+      assert.equal(old.error?.code, -32002, JSON.stringify(old));
+      const oldest = BigInt((old.error!.data as { oldestBlock: string }).oldestBlock);
+      assert.ok(oldest > 1n, `the index was pruned too (oldest ${oldest})`);
+      assert.match(old.error!.message, new RegExp(`oldest block it has is ${oldest}`));
+      const kept = (await ethRpc(pruner, 'eth_getBlockByNumber', [`0x${oldest.toString(16)}`, false])).result as { number: string } | null;
+      assert.equal(kept?.number, `0x${oldest.toString(16)}`, 'the oldest block it names is there');
+      assert.ok((await ethRpc(validators[2]!, 'eth_getBlockByNumber', ['0x1', false])).result !== null, 'a node without the flag keeps block 1');
     } catch (err) {
       failed = true;
       throw err;
