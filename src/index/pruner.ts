@@ -4,17 +4,20 @@
  * same blocks as CometBFT's block store.
  *
  * Bounded work per block: between commits, the pruner reads the records of
- * at most `blocksPerCommit` of the oldest blocks and prepares their deletes;
+ * at most `blocksPerCommit` of the oldest blocks (and stops early after
+ * 20,000 records) and prepares their deletes;
  * the next Commit writes them, with the new `index/base`, in its own batch
  * (crash safe: a block's records and the base move together). Reads happen
  * in the background, never inside Commit.
  */
 import type { Change } from '../store/kv.js';
 import type { Logger } from '../util/logger.js';
-import { INDEX_BASE_KEY, blockHashKey, decodeBlock, decodeHeight, decodeRejected, decodeTxRecord, encodeHeight, heightKey, rejectedKey, txKey } from './records.js';
+import { INDEX_BASE_KEY, blockHashKey, decodeBlock, decodeHeight, decodeRejected, encodeHeight, heightKey, rejectedKey, txKey } from './records.js';
 
 /** Blocks whose records one Commit deletes at most. */
 export const DEFAULT_PRUNE_BLOCKS_PER_COMMIT = 100;
+/** Records one Commit deletes at most (whole blocks: one block with more is still deleted at once). */
+const MAX_RECORDS_PER_COMMIT = 20_000;
 
 export interface PrunableIndexStore {
   getExtra(key: string): Promise<Uint8Array | undefined>;
@@ -97,22 +100,21 @@ export class IndexPruner {
 
   private async prepare(from: bigint, upTo: bigint): Promise<void> {
     const changes: Array<[string, Change]> = [];
-    for (let h = from; h < upTo; h++) {
+    let h = from;
+    for (; h < upTo && changes.length < MAX_RECORDS_PER_COMMIT; h++) {
       const raw = await this.store.getExtra(heightKey(h));
       if (raw === undefined) continue;
       const block = decodeBlock(raw);
       changes.push([heightKey(h), null]);
       if (block.hash.length === 32) changes.push([blockHashKey(block.hash), null]);
-      for (const t of block.txs) {
-        const tx = await this.store.getExtra(txKey(t.hash));
-        if (tx !== undefined && decodeTxRecord(tx).height === h) changes.push([txKey(t.hash), null]);
-      }
+      // An executed transaction is in one block only (its nonce is used).
+      for (const t of block.txs) changes.push([txKey(t.hash), null]);
       // A transaction refused in two blocks keeps the later record: delete only this block's.
       for (const hash of block.rejected) {
         const r = await this.store.getExtra(rejectedKey(hash));
         if (r !== undefined && decodeRejected(r).height === h) changes.push([rejectedKey(hash), null]);
       }
     }
-    if (this.base === from) this.prepared = { upTo, changes };
+    if (this.base === from) this.prepared = { upTo: h, changes };
   }
 }

@@ -14,7 +14,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Interface } from 'ethers';
 import type { Snapshot } from '../../src/abci/types.js';
@@ -108,6 +108,17 @@ describe('state sync through the ABCI snapshot methods', () => {
     // Deterministic: building the same version again gives the same bytes.
     const again = await new SnapshotStore({ dir: join(source.dir, 'again'), source: source.store, interval: 0, keepRecent: 1, chunkBytes: 1024 }).build(6n);
     assert.equal(hex(again.hash), hex(offered.hash));
+    // Reopened (a restart): the complete snapshots are listed again, an unfinished one is removed.
+    mkdirSync(join(source.dir, 'snapshots', '9.tmp'));
+    const reopened = new SnapshotStore({ dir: join(source.dir, 'snapshots'), source: source.store, interval: 3, keepRecent: 2 });
+    await reopened.open();
+    assert.deepEqual(reopened.list().map((s) => hex(s.hash)), list.map((s) => hex(s.hash)));
+    assert.ok(!existsSync(join(source.dir, 'snapshots', '9.tmp')));
+    // Chunks only of listed snapshots, in range.
+    assert.equal((await source.app.loadSnapshotChunk({ height: 6n, format: 1, chunk: offered.chunks })).chunk.length, 0);
+    assert.equal((await source.app.loadSnapshotChunk({ height: 5n, format: 1, chunk: 0 })).chunk.length, 0);
+    assert.equal((await source.app.loadSnapshotChunk({ height: 6n, format: 2, chunk: 0 })).chunk.length, 0);
+    assert.ok((await source.app.loadSnapshotChunk({ height: 3n, format: 1, chunk: 0 })).chunk.length > 0);
   });
 
   it('refuses offers whose metadata or app hash do not check out', async () => {
