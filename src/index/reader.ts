@@ -149,12 +149,15 @@ export class ChainIndex {
 
   /** The block at `height`; throws BlockUnavailableError when it is below the index base. */
   async block(height: bigint): Promise<BlockRecord | undefined> {
-    const block = await this.blockIfIndexed(height);
-    if (block === undefined && height >= 1n && height <= this.store.height) {
-      const oldest = await this.oldest();
-      if (height < oldest) throw new BlockUnavailableError(height, oldest);
-    }
-    return block;
+    await this.assertAvailable(height);
+    return this.blockIfIndexed(height);
+  }
+
+  /** Throws BlockUnavailableError when `height` (a committed one) is below the index base (checked before the cache, which may still hold it). */
+  private async assertAvailable(height: bigint): Promise<void> {
+    if (height < 1n || height > this.store.height) return;
+    const oldest = await this.oldest();
+    if (height < oldest) throw new BlockUnavailableError(height, oldest);
   }
 
   /** The block at `height` if this node has it (no error for a pruned one: e.g. the parent of the oldest block). */
@@ -226,8 +229,10 @@ export class ChainIndex {
   async logs(from: bigint, to: bigint, filter: LogFilter, limit: number): Promise<LocatedLog[]> {
     const out: LocatedLog[] = [];
     const last = to < this.store.height ? to : this.store.height;
-    for (let h = from < 1n ? 1n : from; h <= last; h++) {
-      const block = await this.block(h);
+    const first = from < 1n ? 1n : from;
+    if (first <= last) await this.assertAvailable(first);
+    for (let h = first; h <= last; h++) {
+      const block = await this.blockIfIndexed(h);
       if (block === undefined || !bloomAllows(block.logsBloom, filter)) continue;
       out.push(...(await this.logsOf(block, filter)));
       if (out.length > limit) throw new LogLimitError(limit);

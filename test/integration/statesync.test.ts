@@ -200,9 +200,18 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
       const onJoiner = new Contract(tokenAddress, token.interface, provider);
       assert.equal(await onJoiner.getFunction('balanceOf')(extraAccount(7)), 1234n, 'contract storage restored');
       provider.destroy();
-      const [refDelegations, joinDelegations] = await Promise.all([reference, joiner].map(async (n) => (await ethRpc(n, 'cmt_getDelegations', [net.accounts[6]!.address])).result));
+      // Delegations earn every block: compare both nodes' state at one height (an ABCI query at a height).
+      const at = (await joiner.rpc.height()) - 1n;
+      const queryAt = async (n: LocalNode, path: string): Promise<unknown> => {
+        const r = await n.rpc.abciQuery(path, at);
+        assert.equal(r.code, 0, `${path} at ${at} on node${n.index}: ${r.log}`);
+        return JSON.parse(Buffer.from(r.value ?? '', 'base64').toString('utf8')) as unknown;
+      };
+      const path = `/delegations/${net.accounts[6]!.address}`;
+      const [refDelegations, joinDelegations] = await Promise.all([reference, joiner].map((n) => queryAt(n, path)));
+      assert.ok(Array.isArray(joinDelegations) && joinDelegations.length === 1, JSON.stringify(joinDelegations));
       assert.deepEqual(joinDelegations, refDelegations, 'delegations');
-      const [refProposals, joinProposals] = await Promise.all([reference, joiner].map(async (n) => (await ethRpc(n, 'cmt_query', ['/proposals'])).result));
+      const [refProposals, joinProposals] = await Promise.all([reference, joiner].map((n) => queryAt(n, '/proposals')));
       assert.ok(Array.isArray(joinProposals) && joinProposals.length === 1);
       assert.deepEqual(joinProposals, refProposals, 'proposals');
 

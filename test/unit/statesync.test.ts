@@ -227,6 +227,7 @@ describe('block retention and index pruning', () => {
       const retains: bigint[] = [];
       for (let i = 0; i < 12; i++) {
         retains.push((await node.block([await sender.sign({ to: senders[1]!.address, value: 1n, gasLimit: 21_000n })])).retainHeight);
+        if (i === 0) assert.ok((await index.block(1n)) !== undefined, 'block 1 read (and cached) before it is pruned');
         await (node.app as unknown as { indexPruner: { idle(): Promise<void> } }).indexPruner.idle();
       }
       // After block h: min(h - 3 + 1 (3 blocks), h - 2 + 1 (history 2), h - 1 (evidence age 1)) = h - 2; 0 until above block 1.
