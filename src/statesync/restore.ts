@@ -29,6 +29,7 @@ import { SNAPSHOT_FORMAT, SnapshotFormatError, chunkHash, decodeChunk, decodeMet
 /** The part of CommittedStore a restore writes to. */
 export interface RestoreTarget {
   readonly height: bigint;
+  readonly appHash: Uint8Array;
   computeRoot(changes: Iterable<readonly [string, Change]>): PendingRoot;
   commit(height: bigint, changes: PendingRoot, appHash: Uint8Array, extra?: Iterable<readonly [string, Change]>): Promise<void>;
 }
@@ -50,6 +51,8 @@ interface InProgress {
   lastKey: string | undefined;
   entries: Array<[string, Uint8Array]>;
   started: number;
+  /** The store already holds exactly this state (restored before a crash of CometBFT): chunks are only acknowledged. */
+  alreadyRestored: boolean;
 }
 
 export class SnapshotRestorer {
@@ -68,9 +71,16 @@ export class SnapshotRestorer {
     const s = req.snapshot;
     if (s === undefined) return { result: 'reject' };
     const height = s.height.toString();
-    if (this.target.height !== 0n) {
-      this.log?.warn('snapshot refused: this node already has state', { height, storeHeight: this.target.height.toString() });
-      return { result: 'abort' };
+    // CometBFT crashed after the app committed a restore but before it saved its own state: it syncs
+    // again, and the verified app hash of that height is the one the store has.
+    const alreadyRestored = this.target.height === s.height && equal(this.target.appHash, req.appHash);
+    if (this.target.height !== 0n && !alreadyRestored) {
+      // Rejected, not aborted: CometBFT may still offer the snapshot this store holds.
+      this.log?.warn('snapshot refused: this node already has state (of another height); to state sync, empty its data directory', {
+        height,
+        storeHeight: this.target.height.toString(),
+      });
+      return { result: 'reject' };
     }
     if (s.format !== SNAPSHOT_FORMAT) return this.refuse('reject_format', height, `format ${s.format}, this node restores format ${SNAPSHOT_FORMAT}`);
     if (!equal(snapshotHash(s.metadata), s.hash)) return this.refuse('reject', height, 'its metadata does not hash to the snapshot hash');
@@ -85,7 +95,11 @@ export class SnapshotRestorer {
     if (!equal(metadata.appHash, req.appHash)) {
       return this.refuse('reject', height, `its app hash ${hex(metadata.appHash)} is not the verified one ${hex(req.appHash)}`);
     }
-    this.current = { metadata, appHash: Uint8Array.from(req.appHash), next: 0, lastKey: undefined, entries: [], started: performance.now() };
+    this.current = { metadata, appHash: Uint8Array.from(req.appHash), next: 0, lastKey: undefined, entries: [], started: performance.now(), alreadyRestored };
+    if (alreadyRestored) {
+      this.log?.info('snapshot offered again after a restart: the store already holds it (chunks are acknowledged, not applied)', { height });
+      return { result: 'accept' };
+    }
     this.log?.info('restoring snapshot', { height, chunks: s.chunks, keys: metadata.keyCount.toString(), appHash: hex(req.appHash) });
     return { result: 'accept' };
   }
@@ -95,6 +109,10 @@ export class SnapshotRestorer {
     if (c === undefined) return { result: 'abort' }; // CometBFT applies chunks only after an accepted offer
     const expected = c.metadata.chunkHashes[req.index];
     if (expected === undefined) return this.rejectSnapshot(`chunk index ${req.index} out of range`);
+    if (c.alreadyRestored) {
+      if (req.index === c.metadata.chunkHashes.length - 1) this.current = undefined;
+      return { result: 'accept' };
+    }
     if (req.index !== c.next) {
       // CometBFT applies in order; a chunk already applied is answered as accepted (idempotent).
       if (req.index < c.next) return { result: 'accept' };

@@ -161,6 +161,16 @@ describe('state sync through the ABCI snapshot methods', () => {
     assert.equal((await target.app.listSnapshots()).snapshots.length, 0, 'the target takes no snapshot of its own here');
   });
 
+  it('acknowledges the same snapshot offered again after a CometBFT crash, and refuses any other once it has state', async () => {
+    const appHash = source.store.appHashAt(6n);
+    assert.equal((await target.app.offerSnapshot({ snapshot: offered, appHash })).result, 'accept');
+    for (let i = 0; i < offered.chunks; i++) assert.equal((await target.app.applySnapshotChunk({ index: i, chunk: new Uint8Array(0), sender: 'p' })).result, 'accept');
+    assert.equal(target.store.height, 6n);
+    assert.equal(hex(target.store.appHash), hex(appHash));
+    const older = (await source.app.listSnapshots()).snapshots[1]!;
+    assert.equal((await target.app.offerSnapshot({ snapshot: older, appHash: source.store.appHashAt(3n) })).result, 'reject');
+  });
+
   it('then executes the next blocks exactly as the source did (BLOCKHASH reaches before the snapshot)', async () => {
     // The source is at 7: block 7's transactions on the target must give the source's app hash.
     target.height = 6n;
