@@ -73,7 +73,7 @@ export class SnapshotRestorer {
     const height = s.height.toString();
     // CometBFT crashed after the app committed a restore but before it saved its own state: it syncs
     // again, and the verified app hash of that height is the one the store has.
-    const alreadyRestored = this.target.height === s.height && equal(this.target.appHash, req.appHash);
+    const alreadyRestored = s.height > 0n && this.target.height === s.height && equal(this.target.appHash, req.appHash);
     if (this.target.height !== 0n && !alreadyRestored) {
       // Rejected, not aborted: CometBFT may still offer the snapshot this store holds.
       this.log?.warn('snapshot refused: this node already has state (of another height); to state sync, empty its data directory', {
