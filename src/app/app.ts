@@ -16,6 +16,7 @@ import type {
   Event,
   ExecTxResult,
   Misbehavior,
+  RequestApplySnapshotChunk,
   RequestBeginBlock,
   RequestCheckTx,
   RequestDeliverTx,
@@ -23,9 +24,12 @@ import type {
   RequestFinalizeBlock,
   RequestInfo,
   RequestInitChain,
+  RequestLoadSnapshotChunk,
+  RequestOfferSnapshot,
   RequestPrepareProposal,
   RequestProcessProposal,
   RequestQuery,
+  ResponseApplySnapshotChunk,
   ResponseBeginBlock,
   ResponseCheckTx,
   ResponseCommit,
@@ -35,6 +39,9 @@ import type {
   ResponseFinalizeBlock,
   ResponseInfo,
   ResponseInitChain,
+  ResponseListSnapshots,
+  ResponseLoadSnapshotChunk,
+  ResponseOfferSnapshot,
   ResponsePrepareProposal,
   ResponseProcessProposal,
   ResponseQuery,
@@ -42,6 +49,9 @@ import type {
   ValidatorUpdate,
 } from '../abci/types.js';
 import { BlockIndexer } from '../index/indexer.js';
+import { IndexPruner, indexBaseRecord } from '../index/pruner.js';
+import { SnapshotRestorer } from '../statesync/restore.js';
+import type { SnapshotStore } from '../statesync/snapshots.js';
 import type { AppMetrics } from '../metrics/observer.js';
 import { Accounts, type Address } from '../state/accounts.js';
 import { loadParams } from '../state/params.js';
@@ -62,6 +72,7 @@ import { loadBlockGasLimit, saveBlockGasLimit } from './consensus.js';
 import { parseAppGenesis } from './genesis.js';
 import type { ChainModules, Evidence, LastCommitVote, PowerUpdate } from './modules.js';
 import { answerQuery } from './query.js';
+import type { BlockRetention } from './retention.js';
 
 export const APP_VERSION = 1n;
 export const SOFTWARE_VERSION = '0.1.0';
@@ -84,8 +95,8 @@ interface ExecutedBlock {
   /** The hashed changes, handed to Commit so nothing is hashed twice. */
   pending: PendingRoot;
   txHashes: Uint8Array[];
-  /** Block/tx/log index records (src/index), written in the same batch. */
-  extra: Array<[string, Uint8Array]>;
+  /** Block/tx/log index records (src/index) and other non-consensus records, written in the same batch. */
+  extra: Array<[string, Change]>;
   /** For AppOptions.metrics. */
   observed: { seconds: number; txs: number; rejectedCodes: number[] };
 }
@@ -98,6 +109,10 @@ export interface AppOptions {
   indexer?: BlockIndexer;
   /** Told about every CheckTx and committed block (src/metrics); never consulted by consensus. */
   metrics?: AppMetrics;
+  /** The snapshots this node takes and serves for state sync (docs/STATE-SYNC.md); none when absent. */
+  snapshots?: SnapshotStore;
+  /** Block pruning (`--min-retain-blocks`); keeps every block when absent. */
+  retention?: BlockRetention;
   /**
    * TEST ONLY: a deliberate change of a consensus rule, so that `cmtd replay
    * --test-alter-rule` can prove replay catches one (docs/REPLAY.md). A node
@@ -131,6 +146,12 @@ export class CmtdApp implements AbciApplication {
   private executed: ExecutedBlock | undefined;
   /** Rules of the committed state, read once per height (CheckTx is hot). */
   private committedRulesCache: ChainRules | undefined;
+  private readonly snapshots: SnapshotStore | undefined;
+  private readonly restorer: SnapshotRestorer;
+  private readonly retention: BlockRetention | undefined;
+  private readonly indexPruner: IndexPruner;
+  /** Non-consensus records InitChain leaves for block 1's commit. */
+  private genesisExtra: Array<[string, Change]> = [];
 
   constructor(options: AppOptions) {
     checkConsensusDependencies(); // refuse to run other EVM/crypto versions than pinned (docs/EVM.md)
@@ -143,6 +164,22 @@ export class CmtdApp implements AbciApplication {
     this.metrics = options.metrics;
     this.block = new Overlay(this.store);
     this.check = new Overlay(this.store);
+    this.snapshots = options.snapshots;
+    this.retention = options.retention;
+    this.indexPruner = new IndexPruner(this.store, { logger: options.logger });
+    this.restorer = new SnapshotRestorer({
+      target: this.store,
+      logger: options.logger,
+      // The index starts after the snapshot: older blocks are not on this node.
+      extraFor: (height) => [indexBaseRecord(height + 1n)],
+      onRestored: (height) => this.restored(height),
+    });
+  }
+
+  /** Reads what the app keeps outside the Merkle state (index base, evidence age); call before serving. */
+  async open(): Promise<void> {
+    await this.indexPruner.open();
+    await this.retention?.load(this.store);
   }
 
   // ---- connection handshake and genesis --------------------------------
@@ -168,6 +205,7 @@ export class CmtdApp implements AbciApplication {
     const validators = this.modules.initGenesis(state, genesis, cometValidators, req.chainId);
     verifyGenesisCode(state.sortedChanges(), state); // every account's code present (docs/EVM.md)
     const appHash = this.store.computeRoot(state.sortedChanges()).root;
+    this.genesisExtra = this.retention === undefined ? [] : [this.retention.setEvidenceMaxAge(req.consensusParams?.evidence?.maxAgeNumBlocks ?? 0n)];
     this.genesis = state;
     this.block = new Overlay(state);
     this.check = new Overlay(state);
@@ -339,12 +377,16 @@ export class CmtdApp implements AbciApplication {
     return { updates, appHash };
   }
 
-  private async commitWork(): Promise<ExecutedBlock> {
+  private async commitWork(): Promise<ExecutedBlock & { retainHeight: bigint }> {
     const executed = this.executed;
     if (executed === undefined) throw new Error('Commit without an executed block');
     const started = performance.now();
-    await this.store.commit(executed.height, executed.pending, executed.appHash, executed.extra);
+    const retainHeight = this.retainHeight(executed.height);
+    // Pruning deletes first: a record the block rewrites (a transaction refused again) stays.
+    const extra = [...this.indexPruner.take(retainHeight), ...(this.genesis === undefined ? [] : this.genesisExtra), ...executed.extra];
+    await this.store.commit(executed.height, executed.pending, executed.appHash, extra);
     this.genesis = undefined;
+    this.genesisExtra = [];
     this.block = new Overlay(this.store);
     this.check = new Overlay(this.store);
     this.committedRulesCache = undefined;
@@ -359,7 +401,44 @@ export class CmtdApp implements AbciApplication {
       commitMs: Math.round(performance.now() - started),
     });
     this.metrics?.onBlock({ height: executed.height, ...executed.observed, commitSeconds: (performance.now() - started) / 1000 });
-    return executed;
+    this.snapshots?.committed(executed.height); // in the background
+    return { ...executed, retainHeight };
+  }
+
+  /**
+   * The retain height for CometBFT after committing `height` (0: keep all).
+   * 0 too while it is not above the oldest block this node has: nothing to prune.
+   */
+  private retainHeight(height: bigint): bigint {
+    const retain = this.retention?.retainHeight(height) ?? 0n;
+    return retain > this.indexPruner.oldest ? retain : 0n;
+  }
+
+  // ---- state sync (docs/STATE-SYNC.md) ---------------------------------
+
+  async listSnapshots(): Promise<ResponseListSnapshots> {
+    return { snapshots: this.snapshots?.list() ?? [] };
+  }
+
+  async loadSnapshotChunk(req: RequestLoadSnapshotChunk): Promise<ResponseLoadSnapshotChunk> {
+    return { chunk: (await this.snapshots?.loadChunk(req.height, req.format, req.chunk)) ?? new Uint8Array(0) };
+  }
+
+  async offerSnapshot(req: RequestOfferSnapshot): Promise<ResponseOfferSnapshot> {
+    return this.restorer.offer(req);
+  }
+
+  async applySnapshotChunk(req: RequestApplySnapshotChunk): Promise<ResponseApplySnapshotChunk> {
+    return this.restorer.apply(req);
+  }
+
+  /** The store now holds a restored snapshot: every view starts over from it. */
+  private restored(height: bigint): void {
+    this.genesis = undefined;
+    this.block = new Overlay(this.store);
+    this.check = new Overlay(this.store);
+    this.committedRulesCache = undefined;
+    this.indexPruner.restored(height);
   }
 
   // ---- v0.38 flow --------------------------------------------------------
@@ -375,8 +454,8 @@ export class CmtdApp implements AbciApplication {
   }
 
   async commit(): Promise<ResponseCommit> {
-    await this.commitWork();
-    return { retainHeight: 0n };
+    const { retainHeight } = await this.commitWork();
+    return { retainHeight };
   }
 
   // ---- v0.37 flow --------------------------------------------------------
@@ -403,7 +482,7 @@ export class CmtdApp implements AbciApplication {
 
   async commitV037(): Promise<ResponseCommitV037> {
     const executed = await this.commitWork();
-    return { retainHeight: 0n, data: executed.appHash };
+    return { retainHeight: executed.retainHeight, data: executed.appHash };
   }
 
   // ---- queries -----------------------------------------------------------

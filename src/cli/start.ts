@@ -3,7 +3,8 @@ import { Command, Option } from 'commander';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MESSAGE_BYTES } from '../abci/index.js';
 import { defaultAbciAddress } from './client.js';
 import { homeOption } from './options.js';
-import { startNode, type AbciTransport } from '../node/run.js';
+import { DEFAULT_SNAPSHOT_INTERVAL, DEFAULT_SNAPSHOT_KEEP_RECENT, startNode, type AbciTransport } from '../node/run.js';
+import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES } from '../statesync/format.js';
 import { DEFAULT_RPC_LIMITS } from '../rpc/index.js';
 import { DEFAULT_CACHE_BYTES, DEFAULT_STATE_HISTORY } from '../store/committed-store.js';
 import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../util/logger.js';
@@ -40,6 +41,11 @@ interface StartFlags {
   metricsAddress: string;
   stateHistory: string;
   stateCacheMb: string;
+  snapshotInterval: string;
+  snapshotKeepRecent: string;
+  snapshotChunkBytes: string;
+  minRetainBlocks: string;
+  testCorruptSnapshotChunks?: boolean;
   logLevel: LogLevel;
   logFormat: LogFormat;
   logFile?: string;
@@ -99,6 +105,23 @@ export function registerStart(program: Command): void {
         .default(String(DEFAULT_CACHE_BYTES / 1024 / 1024)),
     )
     .addOption(
+      new Option('--snapshot-interval <n>', 'take a state-sync snapshot every n heights (0: none; docs/STATE-SYNC.md)')
+        .env('CMTD_SNAPSHOT_INTERVAL')
+        .default(String(DEFAULT_SNAPSHOT_INTERVAL)),
+    )
+    .addOption(new Option('--snapshot-keep-recent <n>', 'snapshots kept on disk and offered to peers (the latest n)').env('CMTD_SNAPSHOT_KEEP_RECENT').default(String(DEFAULT_SNAPSHOT_KEEP_RECENT)))
+    .addOption(
+      new Option('--snapshot-chunk-bytes <n>', `size at which snapshot chunks are cut (1024 to ${MAX_CHUNK_BYTES})`)
+        .env('CMTD_SNAPSHOT_CHUNK_BYTES')
+        .default(String(DEFAULT_CHUNK_BYTES)),
+    )
+    .addOption(
+      new Option('--min-retain-blocks <n>', 'blocks to keep at least; older ones are pruned from CometBFT and the index (0: keep all; never below what snapshots, evidence and --state-history need)')
+        .env('CMTD_MIN_RETAIN_BLOCKS')
+        .default('0'),
+    )
+    .addOption(new Option('--test-corrupt-snapshot-chunks', 'TEST ONLY: serve corrupted snapshot chunks (a lying peer)').env('CMTD_TEST_CORRUPT_SNAPSHOT_CHUNKS').hideHelp())
+    .addOption(
       new Option('--metrics-address <host:port>', "Prometheus metrics (GET /metrics) listen address, e.g. 127.0.0.1:26660; '' (the default) disables them")
         .env('CMTD_METRICS_ADDRESS')
         .default(''),
@@ -138,6 +161,13 @@ export function registerStart(program: Command): void {
       },
       logger,
       store: { stateHistory: wholeNumber(flags.stateHistory, '--state-history'), cacheBytes: positiveInt(flags.stateCacheMb, '--state-cache-mb') * 1024 * 1024 },
+      snapshots: {
+        interval: wholeNumber(flags.snapshotInterval, '--snapshot-interval'),
+        keepRecent: positiveInt(flags.snapshotKeepRecent, '--snapshot-keep-recent'),
+        chunkBytes: positiveInt(flags.snapshotChunkBytes, '--snapshot-chunk-bytes'),
+        minRetainBlocks: wholeNumber(flags.minRetainBlocks, '--min-retain-blocks'),
+        ...(flags.testCorruptSnapshotChunks === true ? { testCorruptChunks: true } : {}),
+      },
       ...(rpc === undefined ? {} : { rpc }),
       ...(flags.metricsAddress === '' ? {} : { metrics: { address: flags.metricsAddress } }),
     });

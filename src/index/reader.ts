@@ -13,6 +13,7 @@ import {
   decodeRejected,
   decodeTxRecord,
   heightKey,
+  INDEX_BASE_KEY,
   rejectedKey,
   txKey,
   type BlockRecord,
@@ -46,6 +47,23 @@ export class LogLimitError extends Error {
   constructor(readonly limit: number) {
     super(`query returned more than ${limit} results`);
     this.name = 'LogLimitError';
+  }
+}
+
+/**
+ * A block below the index base: pruned (--min-retain-blocks) or older than
+ * the state-sync snapshot this node started from. Not "no such block".
+ */
+export class BlockUnavailableError extends Error {
+  override readonly name = 'BlockUnavailableError';
+  constructor(
+    readonly height: bigint,
+    readonly oldest: bigint,
+  ) {
+    super(
+      `block ${height} is not on this node: the oldest block it has is ${oldest} ` +
+        '(older blocks and their receipts were pruned, or precede the state-sync snapshot this node started from); ask an archive node',
+    );
   }
 }
 
@@ -129,7 +147,21 @@ export class ChainIndex {
     return this.store.height;
   }
 
+  /** The block at `height`; throws BlockUnavailableError when it is below the index base. */
   async block(height: bigint): Promise<BlockRecord | undefined> {
+    await this.assertAvailable(height);
+    return this.blockIfIndexed(height);
+  }
+
+  /** Throws BlockUnavailableError when `height` (a committed one) is below the index base (checked before the cache, which may still hold it). */
+  private async assertAvailable(height: bigint): Promise<void> {
+    if (height < 1n || height > this.store.height) return;
+    const oldest = await this.oldest();
+    if (height < oldest) throw new BlockUnavailableError(height, oldest);
+  }
+
+  /** The block at `height` if this node has it (no error for a pruned one: e.g. the parent of the oldest block). */
+  async blockIfIndexed(height: bigint): Promise<BlockRecord | undefined> {
     if (height < 1n || height > this.store.height) return undefined;
     const cached = this.blocks.get(height);
     if (cached !== undefined) return cached;
@@ -140,11 +172,17 @@ export class ChainIndex {
     return block;
   }
 
+  /** The oldest block height this node's index has (1 unless pruned or state-synced). */
+  async oldest(): Promise<bigint> {
+    const raw = await this.store.getExtra(INDEX_BASE_KEY);
+    return raw === undefined ? 1n : decodeHeight(raw);
+  }
+
   async blockByHash(hash: Uint8Array): Promise<BlockRecord | undefined> {
     if (hash.length !== 32) return undefined;
     const raw = await this.store.getExtra(blockHashKey(hash));
     if (raw === undefined) return undefined;
-    const block = await this.block(decodeHeight(raw));
+    const block = await this.blockIfIndexed(decodeHeight(raw));
     return block !== undefined && bytesEqual(block.hash, hash) ? block : undefined;
   }
 
@@ -191,8 +229,10 @@ export class ChainIndex {
   async logs(from: bigint, to: bigint, filter: LogFilter, limit: number): Promise<LocatedLog[]> {
     const out: LocatedLog[] = [];
     const last = to < this.store.height ? to : this.store.height;
-    for (let h = from < 1n ? 1n : from; h <= last; h++) {
-      const block = await this.block(h);
+    const first = from < 1n ? 1n : from;
+    if (first <= last) await this.assertAvailable(first);
+    for (let h = first; h <= last; h++) {
+      const block = await this.blockIfIndexed(h);
       if (block === undefined || !bloomAllows(block.logsBloom, filter)) continue;
       out.push(...(await this.logsOf(block, filter)));
       if (out.length > limit) throw new LogLimitError(limit);

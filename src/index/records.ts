@@ -9,6 +9,9 @@
  *   et/<tx hash hex>      TxRecord: an executed transaction and its receipt
  *   ex/<tx hash hex>      RejectedTxRecord: included by CometBFT but not
  *                         executed (no nonce, no fee; no Ethereum receipt)
+ *   index/base            u64 height of the oldest block indexed (absent: 1):
+ *                         older ones were pruned (--min-retain-blocks) or
+ *                         precede the state-sync snapshot the node started from
  *
  * Values are a flat binary layout whose first byte is a format version. Hashes are the
  * Ethereum ones (keccak256 of the signed transaction); block hashes are
@@ -96,6 +99,9 @@ export function txKey(hash: Uint8Array): string {
 export function rejectedKey(hash: Uint8Array): string {
   return `ex/${hex(hash)}`;
 }
+
+/** Where the index starts (see the layout above). */
+export const INDEX_BASE_KEY = 'index/base';
 
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');

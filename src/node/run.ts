@@ -6,10 +6,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAbciServer } from '../abci/server.js';
 import { CmtdApp } from '../app/app.js';
+import { BlockRetention } from '../app/retention.js';
 import { createModules } from '../app/wiring.js';
 import { NodeMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 import { startRpcGateway, type RpcGateway, type RpcLimits } from '../rpc/index.js';
-import { CommittedStore, type CommittedStoreOptions } from '../store/committed-store.js';
+import { SnapshotStore } from '../statesync/snapshots.js';
+import { CommittedStore, DEFAULT_STATE_HISTORY, type CommittedStoreOptions } from '../store/committed-store.js';
 import type { Logger } from '../util/logger.js';
 
 export type AbciTransport = 'socket' | 'grpc';
@@ -27,6 +29,28 @@ export interface NodeOptions {
   metrics?: NodeMetricsOptions;
   /** State store tuning (docs/STORE.md); defaults: keep 10,000 heights, 256 MiB of cache. */
   store?: Pick<CommittedStoreOptions, 'stateHistory' | 'cacheBytes'>;
+  /** Snapshots for state sync and block pruning (docs/STATE-SYNC.md); defaults when absent. */
+  snapshots?: NodeSnapshotOptions;
+}
+
+export interface NodeSnapshotOptions {
+  /** A snapshot every this many heights (0: none). Default 1,000. */
+  interval?: number;
+  /** Snapshots kept on disk. Default 2. */
+  keepRecent?: number;
+  /** Size at which chunks are cut. */
+  chunkBytes?: number;
+  /** Blocks kept at least (0: all). Default 0. */
+  minRetainBlocks?: number;
+  /** TEST ONLY: serve corrupted chunks. */
+  testCorruptChunks?: boolean;
+}
+
+export const DEFAULT_SNAPSHOT_INTERVAL = 1000;
+export const DEFAULT_SNAPSHOT_KEEP_RECENT = 2;
+
+export function snapshotDir(home: string): string {
+  return join(home, 'data', 'snapshots');
 }
 
 export interface NodeMetricsOptions {
@@ -64,7 +88,27 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   // The store logs what it opened (dir, height, app hash): no second line for the same thing.
   const modules = createModules();
   const metrics = options.metrics === undefined ? undefined : new NodeMetrics({ store, modules, logger });
-  const app = new CmtdApp({ store, modules, logger, ...(metrics === undefined ? {} : { metrics }) });
+  const s = options.snapshots ?? {};
+  const interval = s.interval ?? DEFAULT_SNAPSHOT_INTERVAL;
+  const keepRecent = s.keepRecent ?? DEFAULT_SNAPSHOT_KEEP_RECENT;
+  const snapshots = new SnapshotStore({
+    dir: snapshotDir(options.home),
+    source: store,
+    interval,
+    keepRecent,
+    logger,
+    ...(s.chunkBytes === undefined ? {} : { chunkBytes: s.chunkBytes }),
+    ...(s.testCorruptChunks === true ? { testCorruptChunks: true } : {}),
+  });
+  await snapshots.open();
+  const retention = new BlockRetention({
+    minRetainBlocks: s.minRetainBlocks ?? 0,
+    snapshotInterval: interval,
+    snapshotKeepRecent: keepRecent,
+    stateHistory: options.store?.stateHistory ?? DEFAULT_STATE_HISTORY,
+  });
+  const app = new CmtdApp({ store, modules, logger, snapshots, retention, ...(metrics === undefined ? {} : { metrics }) });
+  await app.open();
   const server = await startAbciServer({ transport: options.abci, address: options.address, app, logger, ...options.abciLimits });
   let rpc: RpcGateway | undefined;
   if (options.rpc !== undefined) {
@@ -107,6 +151,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         await metricsServer?.close();
         await rpc?.close();
         await server.close();
+        await snapshots.close();
         await store.close();
         logger.info('stopped', { module: 'node' });
       })();

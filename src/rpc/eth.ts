@@ -248,7 +248,7 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
   };
 
   const parentHashOf = async (block: BlockRecord): Promise<Uint8Array | undefined> =>
-    block.height > 1n ? (await index.block(block.height - 1n))?.hash : undefined;
+    block.height > 1n ? (await index.blockIfIndexed(block.height - 1n))?.hash : undefined;
 
   const blockJson = async (block: BlockRecord | undefined, full: boolean): Promise<unknown> => {
     if (block === undefined) return null;
@@ -260,7 +260,7 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
 
   const callBlock = async (): Promise<CallBlock> => {
     const head = store.height;
-    const last = await index.block(head);
+    const last = await index.blockIfIndexed(head);
     return { height: head, time: last?.time ?? 0n };
   };
 

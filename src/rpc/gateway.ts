@@ -101,7 +101,7 @@ export async function startRpcGateway(o: RpcGatewayOptions): Promise<RpcGateway>
         index.remember(b.block, b.txs);
         pending.onBlock(b.block.height, b.block.txs.map((t) => t.hash));
         filters.onBlock(b);
-        const parent = b.block.height > 1n ? await index.block(b.block.height - 1n) : undefined;
+        const parent = b.block.height > 1n ? await index.blockIfIndexed(b.block.height - 1n) : undefined;
         subscriptions.onBlock(b, parent?.hash);
       })
       .catch((err: unknown) => {

@@ -3,6 +3,7 @@
  * rules, id handling, notifications, method dispatch and error objects.
  */
 import type { Logger } from '../util/logger.js';
+import { BlockUnavailableError } from '../index/reader.js';
 import { RpcCode, RpcError } from './errors.js';
 
 export type JsonRpcId = string | number | null;
@@ -170,6 +171,8 @@ export class JsonRpcDispatcher {
         } catch (err) {
           if (err instanceof RpcError) {
             response = errorResponse(id, err.code, err.message, err.data);
+          } else if (err instanceof BlockUnavailableError) {
+            response = errorResponse(id, RpcCode.ResourceUnavailable, err.message, { oldestBlock: `0x${err.oldest.toString(16)}` });
           } else {
             const message = truncate(String((err as Error).message));
             this.log?.error('JSON-RPC method failed', { method, error: message, stack: (err as Error).stack });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Wallet, getCreateAddress, type TransactionRequest } from 'ethers';
 import type { ExecTxResult, ResponseFinalizeBlock } from '../../src/abci/types.js';
-import { CmtdApp } from '../../src/app/app.js';
+import { CmtdApp, type AppOptions } from '../../src/app/app.js';
 import { createModules } from '../../src/app/wiring.js';
 import type { Address } from '../../src/state/accounts.js';
 import { CommittedStore } from '../../src/store/committed-store.js';
@@ -59,17 +59,21 @@ export interface BlockResult {
   response: ResponseFinalizeBlock;
   results: ExecTxResult[];
   receipts: Receipt[];
+  /** Commit's retain_height. */
+  retainHeight: bigint;
 }
 
+/** Extra app options: snapshots, retention (state-sync tests). */
+export type AppNodeOptions = Partial<Pick<AppOptions, 'snapshots' | 'retention'>> & { stateHistory?: number };
+
 export class AppNode {
-  private store!: CommittedStore;
+  store!: CommittedStore;
   app!: CmtdApp;
   height = 0n;
-  private readonly dir = mkdtempSync(join(tmpdir(), 'cmtd-app-node-'));
+  readonly dir = mkdtempSync(join(tmpdir(), 'cmtd-app-node-'));
 
-  async open(appState: unknown): Promise<void> {
-    this.store = await CommittedStore.open(join(this.dir, 'state.db'));
-    this.app = new CmtdApp({ store: this.store, modules: createModules(), logger: silentLogger() });
+  async open(appState: unknown, options: AppNodeOptions = {}): Promise<void> {
+    await this.openEmpty(options);
     await this.app.initChain({
       time: { seconds: T0, nanos: 0 },
       chainId: 'system-calls',
@@ -78,6 +82,17 @@ export class AppNode {
       appStateBytes: Buffer.from(JSON.stringify(appState)),
       initialHeight: 1n,
     });
+  }
+
+  /** Opens the store and the app without InitChain (a node about to state sync); `snapshots` may use `this.store` once open. */
+  async openEmpty(options: AppNodeOptions | ((store: CommittedStore) => AppNodeOptions) = {}): Promise<void> {
+    const history = typeof options === 'function' ? undefined : options.stateHistory;
+    this.store = await CommittedStore.open(join(this.dir, 'state.db'), history === undefined ? {} : { stateHistory: history });
+    const o = typeof options === 'function' ? options(this.store) : options;
+    const { stateHistory: _history, ...appOptions } = o;
+    this.app = new CmtdApp({ store: this.store, modules: createModules(), logger: silentLogger(), ...appOptions });
+    await this.app.open();
+    this.height = this.store.height;
   }
 
   async close(): Promise<void> {
@@ -98,9 +113,9 @@ export class AppNode {
       nextValidatorsHash: new Uint8Array(32),
       proposerAddress: new Uint8Array(20),
     });
-    await this.app.commit();
+    const { retainHeight } = await this.app.commit();
     const results = response.txResults;
-    return { response, results, receipts: results.map((r) => (r.data !== undefined && r.data.length > 0 ? decodeReceipt(r.data) : (undefined as unknown as Receipt))) };
+    return { response, retainHeight, results, receipts: results.map((r) => (r.data !== undefined && r.data.length > 0 ? decodeReceipt(r.data) : (undefined as unknown as Receipt))) };
   }
 
   async json<T>(path: string): Promise<T> {
