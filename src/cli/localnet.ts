@@ -200,7 +200,9 @@ async function start(flags: StartFlags, command: Command): Promise<void> {
   process.stdout.write(`localnet '${net.chainId}' running from ${net.dir} (Ctrl-C to stop)\n\n`);
   printNodes(net);
   await printChain(net);
-  // Report progress until stopped; a node that dies is reported, not hidden.
+  // A node whose cmtd or cometbft dies is restarted as a pair (src/node/supervisor.ts), and said so.
+  void net.supervise('on-failure', (message) => process.stdout.write(`${message}\n`));
+  // Report progress until stopped; a node that is down is reported, not hidden.
   for (;;) {
     await new Promise((r) => setTimeout(r, 5_000));
     if (stopping) return;
