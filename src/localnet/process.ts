@@ -14,6 +14,11 @@ export interface ProcessSpec {
   logFile: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /**
+   * Run in its own process group, so a Ctrl-C in the terminal reaches only
+   * the parent, which stops its children in order.
+   */
+  detached?: boolean;
   /** Told each complete output line (the supervisor's summary to stdout). */
   onLine?: (line: string) => void;
 }
@@ -61,6 +66,7 @@ export class ManagedProcess {
       cwd: this.spec.cwd,
       env: this.spec.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: this.spec.detached ?? false,
     });
     this.child = child;
     const onData = (chunk: Buffer): void => {
