@@ -107,6 +107,8 @@ function cmtdSummary(line: string): void {
 
 /** CometBFT's errors (E[…]), panics, and what state sync does. */
 function cometSummary(line: string): void {
+  // Said on every clean stop: not news.
+  if (/use of closed network connection|transport is closed/.test(line)) return;
   if (/^E\[/.test(line) || /^panic/.test(line) || /^I\[[^\]]*\] (Snapshot restored|Offering snapshot|Snapshot accepted|Applied snapshot chunk|Discovered new snapshot)/.test(line)) {
     say(`cometbft: ${line.slice(0, 300)}`);
   }
