@@ -166,6 +166,7 @@ export class NodeSupervisor {
     await this.stopProcesses();
     if (this.stopping) return;
     if (this.policy === 'no') {
+      this.policy = undefined; // supervision is over: the pair stays down
       this.finish({ code: 1, reason: `${which} ${how} (see ${log})` });
       return;
     }
