@@ -227,7 +227,7 @@ function printJoined(r: InitResult, flags: InitFlags): void {
     `  cmtd node${h}`,
     `  curl -s ${rpc}/status | grep catching_up      # false: caught up`,
     `  cmtd keys add operator${h}                     # then fund its address`,
-    `  cmtd tx declare${h} --node ${rpc} --from operator --validator-key ${key} --max-stake 100000 --self-stake 10000 --comp-rate 10% --name ${flags.moniker}`,
+    `  cmtd tx declare${h} --node ${rpc} --eth-rpc http://127.0.0.1:${r.ports!.eth} --from operator --validator-key ${key} --max-stake 100000 --self-stake 10000 --comp-rate 10% --name ${flags.moniker}`,
     'See README "Run a validator" and docs/OPERATIONS.md.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

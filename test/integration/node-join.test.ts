@@ -144,7 +144,7 @@ describe('joining a network with cmtd init --join and cmtd node', () => {
       writeFileSync(keyFile, key.slice(2), { mode: 0o600 });
       await cmtd('keys', 'import', name, '--home', home, '--private-key-file', keyFile);
     }
-    const node = ['--home', home, '--node', rpc.url, '--output', 'json'];
+    const node = ['--home', home, '--node', rpc.url, '--eth-rpc', `http://127.0.0.1:${base + 3}`, '--output', 'json'];
     const declared = JSON.parse(
       await cmtd('tx', 'declare', ...node, '--from', 'operator', '--validator-key', join(home, 'cometbft', 'config', 'priv_validator_key.json'), '--max-stake', '100000', '--self-stake', '10000', '--comp-rate', '10%', '--name', 'node4'),
     ) as { status: string; log?: string };
