@@ -208,9 +208,10 @@ describe('joining a network with cmtd init --join and cmtd node', () => {
       const committed = Number((await account(net.nodes[0]!, wallet.address.toLowerCase())).nonce);
       if (r.code !== 0) assert.ok(nonce + i > committed, `nonce ${nonce + i} refused (code ${r.code}) though the chain is at ${committed}: ${r.log}`);
     }
-    // Then from the chain's nonce, which the new mempool accepts and executes.
+    // Then from the chain's nonce (another value, so not a copy of one already sent): whatever the
+    // mempool does not hold yet it accepts, and the chain executes it.
     const committed = Number((await account(net.nodes[0]!, wallet.address.toLowerCase())).nonce);
-    for (let n = committed; n < committed + 3; n++) await rpc.broadcastTxSync(await signTransfer(wallet, to, 1n, n));
+    for (let n = committed; n < committed + 3; n++) await rpc.broadcastTxSync(await signTransfer(wallet, to, 2n, n));
     await waitFor(
       'the transactions after the restart committed',
       async () => (Number((await account(net.nodes[0]!, wallet.address.toLowerCase())).nonce) >= committed + 3 ? true : undefined),
