@@ -242,4 +242,13 @@ describe('joining a network with cmtd init --join and cmtd node', () => {
     await net.waitForHeight(end, 60_000, [net.nodes[0]!]);
     await noNonceGapFailures(from, end);
   });
+
+  it('SIGTERM stops the node: both processes end and cmtd node exits 0', async () => {
+    const [cmtdPid, cometPid] = [lastPid('cmtd'), lastPid('cometbft')];
+    const exited = new Promise<number | null>((resolve) => supervisor!.once('exit', (code) => resolve(code)));
+    supervisor!.kill('SIGTERM');
+    assert.equal(await exited, 0, output);
+    assert.match(output, /SIGTERM: stopping cometbft, then cmtd/);
+    assert.equal(alive(cmtdPid) || alive(cometPid), false, 'no process left behind');
+  });
 });
