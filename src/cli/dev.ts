@@ -76,11 +76,9 @@ async function dev(flags: DevFlags): Promise<void> {
   if (node.ethRpcPort !== rpcPort) process.stdout.write(`note: ${dir} was created with JSON-RPC port ${node.ethRpcPort}; --rpc-port applies to new chains only\n`);
 
   let stopping = false;
-  let monitor: NodeJS.Timeout | undefined;
   const stop = async (reason: string, code: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    if (monitor !== undefined) clearInterval(monitor);
     process.stdout.write(`\n${reason}: stopping...\n`);
     await net.stop();
     removeTemporary();
@@ -106,10 +104,10 @@ async function dev(flags: DevFlags): Promise<void> {
   printBanner(net, node, ethUrl, chainId, temporary);
   // Ready line: scripts and tests wait for it.
   process.stdout.write(`cmtd dev ready: Ethereum JSON-RPC ${ethUrl} (chain id ${chainId})\n`);
-  monitor = setInterval(() => {
-    const dead = [node.cmtd.running ? undefined : 'cmtd', node.comet.running ? undefined : 'cometbft'].filter((x) => x !== undefined);
-    if (dead.length > 0) void stop(`${dead.join(' and ')} exited (see ${node.home}/${dead[0]}.log)`, 1);
-  }, 1_000);
+  // The supervisor (src/node/supervisor.ts) ends the other process when one dies; the chain then stops.
+  void net.supervise('no', () => undefined).then(({ end }) => {
+    if (end.code !== 0) void stop(end.reason, 1);
+  });
 }
 
 function printBanner(net: Localnet, node: LocalNode, ethUrl: string, chainId: bigint, temporary: boolean): void {

@@ -200,7 +200,9 @@ async function start(flags: StartFlags, command: Command): Promise<void> {
   process.stdout.write(`localnet '${net.chainId}' running from ${net.dir} (Ctrl-C to stop)\n\n`);
   printNodes(net);
   await printChain(net);
-  // Report progress until stopped; a node that dies is reported, not hidden.
+  // A node whose cmtd or cometbft dies is restarted as a pair (src/node/supervisor.ts), and said so.
+  void net.supervise('on-failure', (message) => process.stdout.write(`${message}\n`));
+  // Report progress until stopped; a node that is down is reported, not hidden.
   for (;;) {
     await new Promise((r) => setTimeout(r, 5_000));
     if (stopping) return;
@@ -229,8 +231,9 @@ function printNodes(net: Localnet): void {
 /** The chain as its node0 answers: chain id, the shortened waits, the foundation, the balances. */
 async function printChain(net: Localnet): Promise<void> {
   const rpc = net.nodes[0]!.rpc;
-  // State is there once the first block is committed (InitChain's writes with it).
-  await net.waitForHeight(1n, 120_000, [net.nodes[0]!]);
+  // State is there once the first block is committed (InitChain's writes with it). CometBFT's
+  // height counts a block once it is stored, before the app commits it: height 2 means block 1 is.
+  await net.waitForHeight(2n, 120_000, [net.nodes[0]!]);
   const params = await rpc.queryJson<Record<string, string | number | boolean>>('/params');
   const balances = new Map<string, bigint>();
   await Promise.all(net.accounts.map(async (a) => balances.set(a.address, BigInt((await rpc.queryJson<{ balance: string }>(`/account/${a.address}`)).balance))));

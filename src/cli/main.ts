@@ -14,6 +14,7 @@ type Register = (program: Command) => void;
 
 const COMMANDS: Record<string, () => Promise<Register>> = {
   start: async () => (await import('./start.js')).registerStart,
+  node: async () => (await import('./node.js')).registerNode,
   localnet: async () => (await import('./localnet.js')).registerLocalnet,
   dev: async () => (await import('./dev.js')).registerDev,
   simulate: async () => (await import('./simulate.js')).registerSimulate,

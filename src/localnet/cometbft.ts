@@ -56,6 +56,24 @@ export function setTomlValue(text: string, section: string, key: string, value: 
   throw new Error(`config.toml has no key '${key}' in [${section || 'top level'}]`);
 }
 
+/** The value of `key` inside `[section]` of a TOML text ('' = the top-level table), for strings, numbers and booleans. */
+export function getTomlValue(text: string, section: string, key: string): string | undefined {
+  let current = '';
+  for (const line of text.split('\n')) {
+    const header = /^\s*\[([^\]]+)\]\s*$/.exec(line);
+    if (header !== null) {
+      current = header[1]!.trim();
+      continue;
+    }
+    if (current !== section) continue;
+    const m = new RegExp(`^\\s*${key.replace(/[.]/g, '\\.')}\\s*=\\s*(.*?)\\s*$`).exec(line);
+    if (m === null) continue;
+    const raw = m[1]!;
+    return raw.startsWith('"') ? (JSON.parse(raw.slice(0, raw.lastIndexOf('"') + 1)) as string) : raw.replace(/\s*#.*$/, '');
+  }
+  return undefined;
+}
+
 export interface NodeConfig {
   moniker: string;
   proxyApp: string;

@@ -21,6 +21,7 @@ import {
   type CometVersion,
   type ValidatorKey,
 } from './cometbft.js';
+import { NodeSupervisor, type PairEnd, type RestartPolicy } from '../node/supervisor.js';
 import { freePort, ManagedProcess, waitFor } from './process.js';
 import { CometRpc } from './rpc.js';
 
@@ -113,7 +114,11 @@ export interface LocalNode {
   ethRpcUrl?: string;
   abci: AbciTransport;
   validatorKey: ValidatorKey;
+  /** The node's cmtd and cometbft as one unit (src/node/supervisor.ts). */
+  pair: NodeSupervisor;
+  /** pair.cmtd */
   cmtd: ManagedProcess;
+  /** pair.comet */
   comet: ManagedProcess;
 }
 
@@ -333,16 +338,10 @@ export class Localnet {
     const nodes = manifest.nodes.map((n): LocalNode => {
       const home = join(dir, `node${n.index}`);
       const cmtdHome = join(home, 'cmtd');
-      return {
-        ...n,
-        abciAddress: abciAddressOf(n),
-        role: n.role ?? 'validator',
-        home,
-        cmtdHome,
-        rpc: new CometRpc(`http://127.0.0.1:${n.rpcPort}`),
-        ...(n.ethRpcPort === undefined ? {} : { ethRpcUrl: `http://127.0.0.1:${n.ethRpcPort}` }),
-        validatorKey: readValidatorKey(home),
-        cmtd: new ManagedProcess({
+      const pair = new NodeSupervisor({
+        name: `node${n.index}`,
+        cometRpcUrl: `http://127.0.0.1:${n.rpcPort}`,
+        cmtd: {
           name: `cmtd node${n.index}`,
           command: command!,
           args: [
@@ -364,42 +363,57 @@ export class Localnet {
             options.cmtdLogLevel ?? 'info',
           ],
           logFile: join(home, 'cmtd.log'),
-        }),
-        comet: new ManagedProcess({
+        },
+        comet: {
           name: `cometbft node${n.index}`,
           command: binary,
           args: ['node', '--home', home],
           logFile: join(home, 'cometbft.log'),
-        }),
+        },
+      });
+      return {
+        ...n,
+        abciAddress: abciAddressOf(n),
+        role: n.role ?? 'validator',
+        home,
+        cmtdHome,
+        rpc: pair.rpc,
+        ...(n.ethRpcPort === undefined ? {} : { ethRpcUrl: `http://127.0.0.1:${n.ethRpcPort}` }),
+        validatorKey: readValidatorKey(home),
+        pair,
+        cmtd: pair.cmtd,
+        comet: pair.comet,
       };
     });
     return new Localnet(dir, manifest, nodes);
   }
 
   async startCmtd(node: LocalNode): Promise<void> {
-    node.cmtd.start();
-    await node.cmtd.waitForOutput(/cmtd listening on/, 60_000);
+    await node.pair.startCmtd();
   }
 
   async startComet(node: LocalNode): Promise<void> {
-    node.comet.start();
-    const state = await waitFor(
-      `cometbft node${node.index} RPC`,
-      async () => (!node.comet.running ? 'exited' : (await node.rpc.status()).node_info.id ? 'up' : undefined),
-      60_000,
-    );
-    if (state === 'exited') throw new Error(`cometbft node${node.index} exited while starting; see ${node.comet.spec.logFile}`);
+    await node.pair.startComet();
   }
 
+  /** Starts every node's cmtd, then every node's cometbft. */
   async start(): Promise<void> {
     for (const node of this.nodes) await this.startCmtd(node);
     for (const node of this.nodes) await this.startComet(node);
   }
 
+  /**
+   * Supervises every started node (src/node/supervisor.ts); `report` is told
+   * what happens, prefixed with the node. Resolves with the first node
+   * that ends for good (policy 'no') or once stop() is called.
+   */
+  supervise(policy: RestartPolicy, report: (message: string) => void): Promise<{ node: LocalNode; end: PairEnd }> {
+    return Promise.race(this.nodes.map((node) => node.pair.supervise(policy, (m) => report(`node${node.index}: ${m}`)).then((end) => ({ node, end }))));
+  }
+
   async stop(): Promise<void> {
-    // CometBFT first, so it never sees its app vanish mid-block.
-    await Promise.all(this.nodes.map((n) => n.comet.stop()));
-    await Promise.all(this.nodes.map((n) => n.cmtd.stop()));
+    // Each pair stops its CometBFT first, so it never sees its app vanish mid-block.
+    await Promise.all(this.nodes.map((n) => n.pair.stop()));
   }
 
   /** Waits until every running node reports at least `height`. */

@@ -1,6 +1,7 @@
 /**
- * Child processes of a localnet (cmtd and cometbft): started with their
- * output in a log file, waited on by condition, stopped gently or killed.
+ * Child processes of a node (cmtd and cometbft): started with their output
+ * in a log file, waited on by condition, stopped gently or killed. The pair
+ * supervisor (src/node/supervisor.ts) builds on this.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
@@ -13,6 +14,23 @@ export interface ProcessSpec {
   logFile: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /**
+   * Run in its own process group, so a Ctrl-C in the terminal reaches only
+   * the parent, which stops its children in order.
+   */
+  detached?: boolean;
+  /** Told each complete output line (the supervisor's summary to stdout). */
+  onLine?: (line: string) => void;
+}
+
+/** How a process ended: its exit code, or the signal that ended it. */
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export function describeExit(exit: ProcessExit): string {
+  return exit.signal !== null ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
 }
 
 export class ManagedProcess {
@@ -21,6 +39,8 @@ export class ManagedProcess {
   private output = '';
   private exitPromise: Promise<number | null> | undefined;
   private waiters: Array<() => void> = [];
+  private exitListeners: Array<(exit: ProcessExit) => void> = [];
+  private partialLine = '';
 
   constructor(readonly spec: ProcessSpec) {}
 
@@ -32,14 +52,21 @@ export class ManagedProcess {
     return this.child?.pid;
   }
 
+  /** Calls `listener` every time the process exits (whoever ended it). */
+  onExit(listener: (exit: ProcessExit) => void): void {
+    this.exitListeners.push(listener);
+  }
+
   start(): void {
     if (this.running) throw new Error(`${this.spec.name} is already running`);
     this.output = '';
+    this.partialLine = '';
     this.log = createWriteStream(this.spec.logFile, { flags: 'a' });
     const child = spawn(this.spec.command, this.spec.args, {
       cwd: this.spec.cwd,
       env: this.spec.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: this.spec.detached ?? false,
     });
     this.child = child;
     const onData = (chunk: Buffer): void => {
@@ -47,13 +74,15 @@ export class ManagedProcess {
       // Keep only a tail in memory for waitForOutput.
       this.output = (this.output + chunk.toString('utf8')).slice(-65_536);
       for (const wake of this.waiters.splice(0)) wake();
+      if (this.spec.onLine !== undefined) this.splitLines(chunk.toString('utf8'), this.spec.onLine);
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
     this.exitPromise = new Promise((resolve) => {
-      child.once('exit', (code) => {
+      child.once('exit', (code, signal) => {
         for (const wake of this.waiters.splice(0)) wake();
         resolve(code);
+        for (const listener of this.exitListeners) listener({ code, signal });
       });
     });
   }
@@ -95,6 +124,13 @@ export class ManagedProcess {
     child.kill('SIGKILL');
     await this.exitPromise;
     await this.closeLog();
+  }
+
+  private splitLines(text: string, onLine: (line: string) => void): void {
+    const parts = (this.partialLine + text).split('\n');
+    // A line longer than this is cut: a summary needs no more.
+    this.partialLine = parts.pop()!.slice(-16_384);
+    for (const line of parts) if (line.trim() !== '') onLine(line);
   }
 
   private closeLog(): Promise<void> {

@@ -243,7 +243,13 @@ describe('docker-compose.yml', () => {
       const { stdout } = await run(process.execPath, [join(ROOT, 'docker', 'entrypoint.mjs'), '2', '--dry-run'], {
         env: { ...process.env, CMTD_DIR: dir, COMETBFT_BIN: '/usr/local/bin/cometbft' },
       });
-      const plan = JSON.parse(stdout) as { cmtd: string[]; cometbft: string[]; cometMetrics: string; peerHosts: string[] };
+      const plan = JSON.parse(stdout) as { node: string[]; cmtd: string[]; cometbft: string[]; cometMetrics: string; peerHosts: string[] };
+      // Both run under `cmtd node`, the one supervisor, with the cmtd flags below passed through after '--'.
+      assert.equal(plan.node[2], 'node');
+      assert.equal(flag(plan.node, '--comet-home'), join(dir, 'node2'));
+      assert.equal(flag(plan.node, '--cometbft'), '/usr/local/bin/cometbft');
+      assert.equal(flag(plan.node, '--restart'), 'on-failure');
+      assert.deepEqual(plan.node.slice(plan.node.indexOf('--') + 1), plan.cmtd.slice(plan.cmtd.indexOf('--abci')), "cmtd's flags passed through");
       const port = (offset: number): number => BASE_PORT + 20 + offset;
       assert.equal(flag(plan.cmtd, '--home'), join(dir, 'node2', 'cmtd'));
       assert.equal(flag(plan.cmtd, '--address'), `tcp://127.0.0.1:${port(8)}`);
