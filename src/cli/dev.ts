@@ -52,7 +52,7 @@ const BASE_PORT_BELOW = 10;
  * that carries its app hash: an idle chain makes a block per this timeout
  * rather than none (docs: README `cmtd dev`).
  */
-export const ON_DEMAND_COMMIT_TIMEOUT = '200ms';
+export const ON_DEMAND_COMMIT_TIMEOUT = '100ms';
 
 /** The faucet that pays for anvil_setBalance: far more than the accounts hold. */
 const FAUCET_BALANCE = 1_000_000_000n * CMT;
@@ -81,6 +81,10 @@ export function parseBlockTime(value: string | undefined): string | undefined {
   if (ms < 10 || ms > 3_600_000) throw new Error(`--block-time must be from 10ms to 1 hour, got '${value}'`);
   return `${Math.round(ms)}ms`;
 }
+
+/** Where the faucet and the validator's operator are among the mnemonic's accounts: right after the developer's. */
+const faucetIndex = (accounts: number): number => accounts;
+const operatorIndex = (accounts: number): number => accounts + 1;
 
 function parseMnemonic(phrase: string): Mnemonic {
   try {
@@ -111,7 +115,8 @@ async function createChain(dir: string, flags: DevFlags, rpcPort: number): Promi
   const mnemonic = parseMnemonic(flags.mnemonic);
   const balance = parseAmount(flags.balance, '--balance');
   if (balance <= 0n) throw new Error('--balance must be above 0');
-  const wallets = Array.from({ length: accounts + 1 }, (_, i) => devWallet(mnemonic, i).address.toLowerCase());
+  // The mnemonic's first `accounts` are the developer's; the next one is the faucet, the one after operates the validator (and is the foundation).
+  const address = (i: number): string => devWallet(mnemonic, i).address.toLowerCase();
   const net = await Localnet.create({
     dir,
     nodes: 1,
@@ -120,10 +125,9 @@ async function createChain(dir: string, flags: DevFlags, rpcPort: number): Promi
     chainId: 'cmtd-dev',
     cmtdLogLevel: flags.logLevel,
     appState: (ctx) => {
-      // The mnemonic's accounts, account 0 operating the validator; the next one is the faucet.
-      const own = wallets.slice(0, accounts).map((address) => ({ address, privateKey: '' }));
-      const state = defaultAppState({ ...ctx, accounts: own }, balance) as { accounts: Array<{ address: string; balance: string }> };
-      state.accounts.push({ address: wallets[accounts]!, balance: FAUCET_BALANCE.toString() });
+      const funded = [operatorIndex(accounts), ...Array.from({ length: accounts }, (_, i) => i)].map((i) => ({ address: address(i), privateKey: '' }));
+      const state = defaultAppState({ ...ctx, accounts: funded }, balance) as { accounts: Array<{ address: string; balance: string }> };
+      state.accounts.push({ address: address(faucetIndex(accounts)), balance: FAUCET_BALANCE.toString() });
       return state;
     },
   });
@@ -171,7 +175,8 @@ async function dev(flags: DevFlags, command: Command): Promise<void> {
 
   const mnemonic = Mnemonic.fromPhrase(manifest.mnemonic);
   const wallets = Array.from({ length: manifest.accounts }, (_, i) => devWallet(mnemonic, i));
-  const faucet = devWallet(mnemonic, manifest.accounts);
+  const faucet = devWallet(mnemonic, faucetIndex(manifest.accounts));
+  const operator = devWallet(mnemonic, operatorIndex(manifest.accounts));
   const nodeRpc = new HttpNodeRpc(nodeUrl);
 
   let stopping = false;
@@ -218,8 +223,8 @@ async function dev(flags: DevFlags, command: Command): Promise<void> {
   }
   if (stopping) return;
   const chainId = BigInt(await nodeRpc.call<string>('eth_chainId', []));
-  const balances = await Promise.all([...wallets, faucet].map(async (w) => BigInt(await nodeRpc.call<string>('eth_getBalance', [w.address, 'latest']))));
-  printBanner({ net, node, url: front.url, chainId, temporary, blockTime, cors: flags.rpcCors, mnemonic: manifest.mnemonic, wallets, faucet, balances });
+  const balances = await Promise.all([...wallets, faucet, operator].map(async (w) => BigInt(await nodeRpc.call<string>('eth_getBalance', [w.address, 'latest']))));
+  printBanner({ net, node, url: front.url, chainId, temporary, blockTime, cors: flags.rpcCors, mnemonic: manifest.mnemonic, wallets, faucet, operator, balances });
   // Ready line: scripts and tests wait for it.
   process.stdout.write(`cmtd dev ready: Ethereum JSON-RPC ${front.url} (chain id ${chainId})\n`);
   txLog = logMinedTxs(nodeUrl.replace(/^http/, 'ws'), nodeRpc, (text) => process.stdout.write(text));
@@ -240,7 +245,8 @@ interface Banner {
   mnemonic: string;
   wallets: HDNodeWallet[];
   faucet: HDNodeWallet;
-  /** Of the wallets, then the faucet. */
+  operator: HDNodeWallet;
+  /** Of the wallets, then the faucet, then the operator. */
   balances: bigint[];
 }
 
@@ -256,8 +262,9 @@ function printBanner(b: Banner): void {
     '',
     'Development accounts (eth_accounts; the JSON-RPC signs for them. Well-known keys: never use them for real funds)',
     `mnemonic            ${b.mnemonic}`,
-    ...b.wallets.map((w, i) => `(${i}) ${w.address.toLowerCase()}  ${formatCmt(b.balances[i]!)} CMT  ${w.privateKey}${i === 0 ? '  (operates the validator)' : ''}`),
-    `faucet (anvil_setBalance pays from it): ${b.faucet.address.toLowerCase()}  ${formatCmt(b.balances[b.wallets.length]!)} CMT`,
+    ...b.wallets.map((w, i) => `(${i}) ${w.address.toLowerCase()}  ${formatCmt(b.balances[i]!)} CMT  ${w.privateKey}`),
+    `faucet              ${b.faucet.address.toLowerCase()}  ${formatCmt(b.balances[b.wallets.length]!)} CMT (anvil_setBalance pays from it; account ${b.wallets.length})`,
+    `validator operator  ${b.operator.address.toLowerCase()}  ${formatCmt(b.balances[b.wallets.length + 1]!)} CMT (and the foundation; account ${b.wallets.length + 1})`,
     '',
     'Mined transactions are printed below. Ctrl-C stops the chain.',
     '',
