@@ -218,8 +218,10 @@ async function dev(flags: DevFlags, command: Command): Promise<void> {
     stopping = true;
     await front?.close();
     await net.stop();
+    // A temporary chain's logs go with it: keep their ends in the message.
+    const logs = temporary ? ['cmtd.log', 'cometbft.log'].map((name) => logTail(join(node.home, name), name)).join('') : ` (logs in ${node.home})`;
     removeTemporary();
-    throw new Error(`${(err as Error).message}${temporary ? '' : ` (logs in ${node.home})`}`);
+    throw new Error(`${(err as Error).message}${logs}`);
   }
   if (stopping) return;
   const chainId = BigInt(await nodeRpc.call<string>('eth_chainId', []));
@@ -232,6 +234,13 @@ async function dev(flags: DevFlags, command: Command): Promise<void> {
     const dead = [node.cmtd.running ? undefined : 'cmtd', node.comet.running ? undefined : 'cometbft'].filter((x) => x !== undefined);
     if (dead.length > 0) void stop(`${dead.join(' and ')} exited (see ${node.home}/${dead[0]}.log)`, 1);
   }, 1_000);
+}
+
+/** The last lines of a log file, for an error message. */
+function logTail(path: string, name: string, lines = 15): string {
+  if (!existsSync(path)) return '';
+  const tail = readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => l.slice(0, 400));
+  return `\n--- the end of ${name} ---\n${tail.join('\n')}`;
 }
 
 interface Banner {

@@ -89,13 +89,13 @@ describe('a browser page on another origin reads cmtd dev with viem', { timeout:
   const openPage = async () => {
     const page = await browser.newPage();
     await page.goto(siteUrl);
-    await page.waitForFunction(() => document.getElementById('out')?.textContent === 'ready');
+    await page.waitForFunction("document.getElementById('out').textContent === 'ready'");
     return page;
   };
 
   it('reads the chain id, block number and a dev account balance over HTTP from another origin', async () => {
     const page = await openPage();
-    const fromPage = (await page.evaluate((url) => (window as unknown as { readChain(u: string): Promise<unknown> }).readChain(url), dev.rpcUrl)) as {
+    const fromPage = (await page.evaluate(`window.readChain(${JSON.stringify(dev.rpcUrl)})`)) as {
       chainId: number;
       blockNumber: string;
       accounts: string[];
@@ -118,10 +118,7 @@ describe('a browser page on another origin reads cmtd dev with viem', { timeout:
   it('sends a transfer that cmtd dev signs for a development account, and sees it mined', async () => {
     const page = await openPage();
     const to = '0x000000000000000000000000000000000000beef';
-    const sent = (await page.evaluate(
-      ([url, recipient]) => (window as unknown as { sendFromDevAccount(u: string, t: string): Promise<unknown> }).sendFromDevAccount(url!, recipient!),
-      [dev.rpcUrl, to],
-    )) as { hash: string; from: string; status: string };
+    const sent = (await page.evaluate(`window.sendFromDevAccount(${JSON.stringify(dev.rpcUrl)}, ${JSON.stringify(to)})`)) as { hash: string; from: string; status: string };
     assert.equal(sent.status, 'success');
     assert.match(dev.output(), new RegExp(`${sent.hash}  ${sent.from.toLowerCase()} → ${to}`));
     await page.close();
@@ -130,7 +127,7 @@ describe('a browser page on another origin reads cmtd dev with viem', { timeout:
   it('cannot read a node that allows no origin: the browser refuses the answer', async () => {
     const page = await openPage();
     const nodeUrl = `http://127.0.0.1:${Number(new URL(dev.rpcUrl).port) - 1}`; // the cmtd start behind cmtd dev
-    const outcome = await page.evaluate((url) => (window as unknown as { tryRead(u: string): Promise<string> }).tryRead(url), nodeUrl);
+    const outcome = (await page.evaluate(`window.tryRead(${JSON.stringify(nodeUrl)})`)) as string;
     assert.notEqual(outcome, 'read');
     assert.match(outcome, /fetch|HTTP request failed/i);
     await page.close();
