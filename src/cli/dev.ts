@@ -94,9 +94,10 @@ function parseMnemonic(phrase: string): Mnemonic {
   }
 }
 
-/** Account i of the mnemonic (m/44'/60'/0'/0/i, as anvil, Hardhat and MetaMask derive them). */
-function devWallet(mnemonic: Mnemonic, i: number): HDNodeWallet {
-  return HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`);
+/** The mnemonic's accounts m/44'/60'/0'/0/i, as anvil, Hardhat and MetaMask derive them (the seed is computed once: it is slow). */
+function devWallets(mnemonic: Mnemonic): (i: number) => HDNodeWallet {
+  const parent = HDNodeWallet.fromMnemonic(mnemonic, "m/44'/60'/0'/0");
+  return (i) => parent.deriveChild(i);
 }
 
 /** Consensus timing for on-demand or interval blocks; written before every start, so a kept chain follows the flags. */
@@ -116,7 +117,8 @@ async function createChain(dir: string, flags: DevFlags, rpcPort: number): Promi
   const balance = parseAmount(flags.balance, '--balance');
   if (balance <= 0n) throw new Error('--balance must be above 0');
   // The mnemonic's first `accounts` are the developer's; the next one is the faucet, the one after operates the validator (and is the foundation).
-  const address = (i: number): string => devWallet(mnemonic, i).address.toLowerCase();
+  const wallet = devWallets(mnemonic);
+  const address = (i: number): string => wallet(i).address.toLowerCase();
   const net = await Localnet.create({
     dir,
     nodes: 1,
@@ -173,10 +175,10 @@ async function dev(flags: DevFlags, command: Command): Promise<void> {
   if (publicPort !== rpcPort) process.stdout.write(`note: ${dir} was created with JSON-RPC port ${publicPort}; --rpc-port applies to new chains only\n`);
   configureBlocks(node, blockTime);
 
-  const mnemonic = Mnemonic.fromPhrase(manifest.mnemonic);
-  const wallets = Array.from({ length: manifest.accounts }, (_, i) => devWallet(mnemonic, i));
-  const faucet = devWallet(mnemonic, faucetIndex(manifest.accounts));
-  const operator = devWallet(mnemonic, operatorIndex(manifest.accounts));
+  const wallet = devWallets(Mnemonic.fromPhrase(manifest.mnemonic));
+  const wallets = Array.from({ length: manifest.accounts }, (_, i) => wallet(i));
+  const faucet = wallet(faucetIndex(manifest.accounts));
+  const operator = wallet(operatorIndex(manifest.accounts));
   const nodeRpc = new HttpNodeRpc(nodeUrl);
 
   let stopping = false;
