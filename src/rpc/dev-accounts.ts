@@ -73,6 +73,15 @@ export function devAccountMethods(o: DevAccountsOptions): Map<string, MethodSpec
   const addresses = [...byAddress.keys()];
   const queues = new Map<string, Promise<unknown>>();
   const receiptTimeoutMs = o.receiptTimeoutMs ?? 30_000;
+  let chainId: Promise<string> | undefined;
+  /** The chain id never changes: asked once (again after a failure). */
+  const chainIdOnce = (): Promise<string> => {
+    chainId ??= o.node.call<string>('eth_chainId', []).catch((err: unknown) => {
+      chainId = undefined;
+      throw err;
+    });
+    return chainId;
+  };
 
   /** Runs `work` after the account's earlier sends (nonce order). */
   const serial = <T>(address: string, work: () => Promise<T>): Promise<T> => {
@@ -106,29 +115,38 @@ export function devAccountMethods(o: DevAccountsOptions): Map<string, MethodSpec
       throw invalidParams('transaction: give gasPrice or maxFeePerGas/maxPriorityFeePerGas, not both');
     }
     const dynamic = type === 2n || (type === undefined && gasPrice === undefined);
-    const chainId = BigInt(await o.node.call<string>('eth_chainId', []));
-    const request: TransactionRequest = { chainId, to, data: dataHex, value, type: dynamic ? 2 : Number(type ?? 0n) };
-    if (tx.accessList !== undefined && tx.accessList !== null) {
-      if (!Array.isArray(tx.accessList)) throw invalidParams(`transaction.accessList: expected an array, got ${describeValue(tx.accessList)}`);
-      request.accessList = tx.accessList as TransactionRequest['accessList'];
+    if (tx.accessList !== undefined && tx.accessList !== null && !Array.isArray(tx.accessList)) {
+      throw invalidParams(`transaction.accessList: expected an array, got ${describeValue(tx.accessList)}`);
     }
-    const nodePrice = async (): Promise<bigint> => BigInt(await o.node.call<string>('eth_gasPrice', []));
+    const accessList = (tx.accessList ?? undefined) as TransactionRequest['accessList'] | undefined;
+    const givenGas = optionalQuantity(tx, 'gas') ?? optionalQuantity(tx, 'gasLimit');
+    const givenNonce = optionalQuantity(tx, 'nonce');
+    const needsPrice = dynamic ? maxFeePerGas === undefined : gasPrice === undefined;
+    // What is missing, asked of the node at once (one round trip of latency, not four).
+    const [chainIdHex, priceHex, gasHex, nonceHex] = await Promise.all([
+      chainIdOnce(),
+      needsPrice ? o.node.call<string>('eth_gasPrice', []) : undefined,
+      givenGas === undefined
+        ? o.node.call<string>('eth_estimateGas', [{ from, ...(to === null ? {} : { to }), data: dataHex, value: quantity(value), ...(accessList === undefined ? {} : { accessList }) }])
+        : undefined,
+      givenNonce === undefined ? o.node.call<string>('eth_getTransactionCount', [from, 'pending']) : undefined,
+    ]);
+    const request: TransactionRequest = {
+      chainId: BigInt(chainIdHex),
+      to,
+      data: dataHex,
+      value,
+      type: dynamic ? 2 : Number(type ?? 0n),
+      gasLimit: givenGas ?? BigInt(gasHex!),
+      nonce: Number(givenNonce ?? BigInt(nonceHex!)),
+      ...(accessList === undefined ? {} : { accessList }),
+    };
     if (dynamic) {
       request.maxPriorityFeePerGas = maxPriorityFeePerGas ?? 0n;
-      request.maxFeePerGas = maxFeePerGas ?? (await nodePrice()) + (maxPriorityFeePerGas ?? 0n);
+      request.maxFeePerGas = maxFeePerGas ?? BigInt(priceHex!) + (maxPriorityFeePerGas ?? 0n);
     } else {
-      request.gasPrice = gasPrice ?? (await nodePrice());
+      request.gasPrice = gasPrice ?? BigInt(priceHex!);
     }
-    const gas = optionalQuantity(tx, 'gas') ?? optionalQuantity(tx, 'gasLimit');
-    request.gasLimit =
-      gas ??
-      BigInt(
-        await o.node.call<string>('eth_estimateGas', [
-          { from, ...(to === null ? {} : { to }), data: dataHex, value: quantity(value), ...(request.accessList === undefined ? {} : { accessList: request.accessList }) },
-        ]),
-      );
-    const nonce = optionalQuantity(tx, 'nonce');
-    request.nonce = Number(nonce ?? BigInt(await o.node.call<string>('eth_getTransactionCount', [from, 'pending'])));
     const raw = await wallet.signTransaction(request);
     return o.node.call<string>('eth_sendRawTransaction', [raw]);
   };
