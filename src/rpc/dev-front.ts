@@ -3,7 +3,8 @@
  * accounts, dev-accounts.ts) answered here, every other call passed to the
  * node's gateway unchanged — over HTTP, or, for a WebSocket client, over a
  * WebSocket of its own to the node so that eth_subscribe notifications come
- * back to it. The keys stay in this process: the node (`cmtd start`) never
+ * back to it. An EVM call the node gave up on because blocks kept
+ * committing under it is sent again. The keys stay in this process: the node (`cmtd start`) never
  * sees one.
  */
 import { WebSocket } from 'ws';
