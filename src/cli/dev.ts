@@ -212,7 +212,8 @@ async function dev(flags: DevFlags, command: Command): Promise<void> {
       cors: flags.rpcCors,
       maxBodyBytes: DEFAULT_RPC_LIMITS.maxBodyBytes,
       maxBatch: DEFAULT_RPC_LIMITS.maxBatch,
-      maxConnections: DEFAULT_RPC_LIMITS.maxConnections,
+      // Each WebSocket client gets one to the node, which also serves the mined-transaction log's: one fewer here.
+      maxConnections: DEFAULT_RPC_LIMITS.maxConnections - 1,
       maxWsBufferedBytes: DEFAULT_RPC_LIMITS.maxWsBufferedBytes,
     });
   } catch (err) {
