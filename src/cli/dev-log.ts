@@ -63,9 +63,15 @@ export function logMinedTxs(wsUrl: string, node: NodeRpc, write: (text: string) 
     ws = socket;
     socket.on('open', () => socket.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['newHeads'] })));
     socket.on('message', (message: Buffer) => {
-      const value = JSON.parse(message.toString('utf8')) as { method?: string; params?: { result: { number: string } } };
-      if (value.method !== 'eth_subscription' || value.params === undefined) return;
-      const height = BigInt(value.params.result.number);
+      let value: { method?: string; params?: { result?: { number?: string } } };
+      try {
+        value = JSON.parse(message.toString('utf8')) as typeof value;
+      } catch {
+        return;
+      }
+      const number = value.method === 'eth_subscription' ? value.params?.result?.number : undefined;
+      if (typeof number !== 'string') return;
+      const height = BigInt(number);
       queue = queue.then(() => printBlock(height)).catch((err: unknown) => write(`(cannot list the transactions of block ${height}: ${(err as Error).message})\n`));
     });
     socket.on('error', () => undefined); // 'close' follows
