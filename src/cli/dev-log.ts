@@ -70,7 +70,7 @@ export function logMinedTxs(wsUrl: string, node: NodeRpc, write: (text: string) 
         return;
       }
       const number = value.method === 'eth_subscription' ? value.params?.result?.number : undefined;
-      if (typeof number !== 'string') return;
+      if (typeof number !== 'string' || !/^0x[0-9a-f]{1,16}$/.test(number)) return;
       const height = BigInt(number);
       queue = queue.then(() => printBlock(height)).catch((err: unknown) => write(`(cannot list the transactions of block ${height}: ${(err as Error).message})\n`));
     });
