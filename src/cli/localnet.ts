@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { parseCorsOrigins } from '../rpc/cors.js';
 import { COMETBFT_VERSIONS, type CometVersion } from '../localnet/cometbft.js';
 import { Localnet, type AbciTransport, type LocalNode } from '../localnet/network.js';
 import { opt } from './flags.js';
@@ -35,6 +36,7 @@ interface CreateFlags extends CommonFlags {
 
 interface StartFlags extends CreateFlags {
   logLevel: string;
+  rpcCors?: string;
   reset?: boolean;
 }
 
@@ -163,6 +165,11 @@ async function init(flags: InitFlags, command: Command): Promise<void> {
 
 async function start(flags: StartFlags, command: Command): Promise<void> {
   const dir = resolve(flags.dir);
+  if (flags.rpcCors !== undefined) {
+    parseCorsOrigins(flags.rpcCors); // refuse a bad value before anything starts
+    // Every node's `cmtd start` reads CMTD_RPC_CORS from the environment it inherits.
+    process.env.CMTD_RPC_CORS = flags.rpcCors;
+  }
   const running = readPid(dir);
   if (running !== undefined) throw new Error(`a localnet is already running from ${dir} (pid ${running}); stop it with 'cmtd localnet stop'`);
   if (flags.reset === true && existsSync(join(dir, 'localnet.json'))) {
@@ -330,6 +337,7 @@ export function registerLocalnet(program: Command): void {
     .action(init);
   createOptions(localnet.command('start').description('create (first time) and start the network in the foreground; Ctrl-C stops it'))
     .addOption(opt('--log-level <level>', 'cmtd log level', 'info').choices(['error', 'warn', 'info', 'debug']))
+    .addOption(opt('--rpc-cors <origins>', "web pages allowed to call the nodes' JSON-RPC: '*', or origins like http://localhost:3000 (default: none)"))
     // Deliberately no environment variable: deleting a chain must be asked for each time.
     .addOption(new Option('--reset', 'delete the network in --dir first (chain data, keys) and create a new one from the flags'))
     .action(start);

@@ -4,6 +4,7 @@ import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MESSAGE_BYTES } from '../abci/inde
 import { defaultAbciAddress } from './client.js';
 import { homeOption } from './options.js';
 import { DEFAULT_SNAPSHOT_INTERVAL, DEFAULT_SNAPSHOT_KEEP_RECENT, startNode, type AbciTransport } from '../node/run.js';
+import { parseCorsOrigins } from '../rpc/cors.js';
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES } from '../statesync/format.js';
 import { DEFAULT_RPC_LIMITS } from '../rpc/index.js';
 import { DEFAULT_CACHE_BYTES, DEFAULT_STATE_HISTORY } from '../store/committed-store.js';
@@ -93,7 +94,7 @@ export function registerStart(program: Command): void {
     .addOption(new Option('--rpc-max-filters <n>', 'most installed filters, all clients together').env('CMTD_RPC_MAX_FILTERS').default(String(DEFAULT_RPC_LIMITS.maxFilters)))
     .addOption(new Option('--rpc-max-filters-per-client <n>', 'most installed filters of one client (IP address)').env('CMTD_RPC_MAX_FILTERS_PER_CLIENT').default(String(DEFAULT_RPC_LIMITS.maxFiltersPerClient)))
     .addOption(new Option('--rpc-ws-max-buffer <bytes>', 'unsent bytes at which a WebSocket client that does not read is disconnected').env('CMTD_RPC_WS_MAX_BUFFER').default(String(DEFAULT_RPC_LIMITS.maxWsBufferedBytes)))
-    .addOption(new Option('--rpc-cors <origin>', 'Access-Control-Allow-Origin for browsers (default: no CORS)').env('CMTD_RPC_CORS'))
+    .addOption(new Option('--rpc-cors <origins>', "web pages allowed to call the JSON-RPC: '*', or origins like http://localhost:3000,https://app.example (default: none)").env('CMTD_RPC_CORS'))
     .addOption(
       new Option('--state-history <n>', 'block heights of state kept for historical queries and proofs; older ones are pruned (0: keep all)')
         .env('CMTD_STATE_HISTORY')
@@ -128,6 +129,7 @@ export function registerStart(program: Command): void {
     );
   logOptions(command).action(async (flags: StartFlags) => {
     const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, ...(flags.logFile ? { file: flags.logFile } : {}) });
+    if (flags.rpcCors !== undefined) parseCorsOrigins(flags.rpcCors); // a bad value stops the node before it opens anything
     const rpc =
       flags.rpcAddress === ''
         ? undefined

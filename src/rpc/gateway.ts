@@ -12,6 +12,7 @@ import type { Address } from '../state/accounts.js';
 import type { Logger } from '../util/logger.js';
 import type { CallRunner } from './call.js';
 import { EvmCallPool } from './call-pool.js';
+import { devOnlyRefusals } from './dev-accounts.js';
 import { DEFAULT_RPC_LIMITS, ethMethods, type CometClient, type RpcLimits, type RpcStore } from './eth.js';
 import { FilterManager, SubscriptionManager } from './filters.js';
 import { fixed } from './hex.js';
@@ -91,6 +92,8 @@ export async function startRpcGateway(o: RpcGatewayOptions): Promise<RpcGateway>
     },
     logger: log,
   });
+  // A node holds no keys: the signing methods get a clear refusal (cmtd dev serves them).
+  for (const [name, spec] of devOnlyRefusals()) methods.set(name, spec);
   const dispatcher = new JsonRpcDispatcher({ methods, maxBatch: limits.maxBatch, logger: log });
 
   // Committed blocks, in order: caches, pending pool, filters, subscriptions.

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../util/logger.js';
+import { corsHeaders, originAllowed, parseCorsOrigins } from './cors.js';
 import { RpcCode } from './errors.js';
 import { stringify, type JsonRpcDispatcher, type SubscriptionSink } from './jsonrpc.js';
 
@@ -20,7 +21,7 @@ export interface RpcServerOptions {
   maxConnections: number;
   /** Bytes a WebSocket connection may have unsent before it is closed as a slow consumer. */
   maxWsBufferedBytes: number;
-  /** Access-Control-Allow-Origin value for browsers; undefined: no CORS headers. */
+  /** Web pages allowed to call (--rpc-cors, see cors.ts): '*', a comma-separated list of origins; undefined or '': none. */
   cors?: string;
   logger?: Logger;
 }
@@ -100,27 +101,30 @@ class WsSink implements SubscriptionSink {
 
 export async function startRpcServer(o: RpcServerOptions): Promise<RpcServer> {
   const log = o.logger;
-  const corsHeaders: Record<string, string> =
-    o.cors === undefined || o.cors === ''
-      ? {}
-      : { 'access-control-allow-origin': o.cors, 'access-control-allow-methods': 'POST, OPTIONS', 'access-control-allow-headers': 'content-type' };
-
-  const reply = (res: ServerResponse, status: number, body?: string): void => {
-    if (res.headersSent) return;
-    res.writeHead(status, { ...corsHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) });
-    res.end(body);
-  };
+  const cors = parseCorsOrigins(o.cors ?? '');
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const client = clientOf(req.socket);
-    if (req.method === 'OPTIONS') return reply(res, 204);
+    const origin = req.headers.origin;
+    const reply = (status: number, body?: string): void => {
+      if (res.headersSent) return;
+      res.writeHead(status, { ...corsHeaders(cors, origin), ...(body === undefined ? {} : { 'content-type': 'application/json' }) });
+      res.end(body);
+    };
+    if (req.method === 'OPTIONS') {
+      // A browser's preflight: allowed origins learn what they may send; others get no CORS headers, so the browser refuses.
+      const requestHeaders = req.headers['access-control-request-headers'];
+      res.writeHead(204, corsHeaders(cors, origin, { requestHeaders: Array.isArray(requestHeaders) ? requestHeaders.join(',') : requestHeaders }));
+      res.end();
+      return;
+    }
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST, OPTIONS');
-      return reply(res, 405, errorBody(RpcCode.InvalidRequest, `HTTP ${req.method ?? '?'} is not supported: send JSON-RPC requests with POST`));
+      return reply(405, errorBody(RpcCode.InvalidRequest, `HTTP ${req.method ?? '?'} is not supported: send JSON-RPC requests with POST`));
     }
     const declared = Number(req.headers['content-length'] ?? '0');
     const tooLarge = (): void => {
-      reply(res, 413, errorBody(RpcCode.InvalidRequest, `request body too large: the limit is ${o.maxBodyBytes} bytes`));
+      reply(413, errorBody(RpcCode.InvalidRequest, `request body too large: the limit is ${o.maxBodyBytes} bytes`));
       req.destroy();
     };
     if (declared > o.maxBodyBytes) return tooLarge();
@@ -144,10 +148,10 @@ export async function startRpcServer(o: RpcServerOptions): Promise<RpcServer> {
       if (aborted) return;
       const text = Buffer.concat(chunks).toString('utf8');
       o.dispatcher.handleText(text, { client }).then(
-        (body) => (body === undefined ? reply(res, 204) : reply(res, 200, body)),
+        (body) => (body === undefined ? reply(204) : reply(200, body)),
         (err: unknown) => {
           log?.error('JSON-RPC request failed', { error: (err as Error).message });
-          reply(res, 500, errorBody(RpcCode.Internal, 'internal error'));
+          reply(500, errorBody(RpcCode.Internal, 'internal error'));
         },
       );
     });
@@ -162,6 +166,13 @@ export async function startRpcServer(o: RpcServerOptions): Promise<RpcServer> {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxBodyBytes });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Browsers apply no CORS to WebSockets: a page of a foreign origin would reach the node unless refused here.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !originAllowed(cors, origin)) {
+      log?.debug('refused a WebSocket connection from a web page not allowed by --rpc-cors', { origin: origin.slice(0, 100) });
+      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
     if (wss.clients.size >= o.maxConnections) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;

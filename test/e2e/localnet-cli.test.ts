@@ -102,7 +102,7 @@ describe('cmtd localnet (command line)', () => {
   });
 
   it('starts 2 validators and 1 candidate: the summary lists every node with its Ethereum JSON-RPC', async () => {
-    running = await startLocalnet(['--dir', dir, '--validators', '2', '--candidates', '1', '--base-port', String(base), '--block-time', '300ms']);
+    running = await startLocalnet(['--dir', dir, '--validators', '2', '--candidates', '1', '--base-port', String(base), '--block-time', '300ms', '--rpc-cors', 'http://localhost:3000']);
     const summary = running.output();
     for (let i = 0; i < NODES; i++) {
       const role = i < 2 ? 'validator' : 'candidate';
@@ -115,6 +115,15 @@ describe('cmtd localnet (command line)', () => {
     const [first, second] = devAccounts(2);
     assert.match(summary, new RegExp(`^ +0 +${first!.address} +0x[0-9a-f]{64} +1,000,000 CMT, foundation, operates node0$`, 'm'));
     assert.match(summary, new RegExp(`^ +1 +${second!.address} +0x[0-9a-f]{64} +1,000,000 CMT, operates node1$`, 'm'));
+  });
+
+  it('passes --rpc-cors to every node: the listed origin is allowed, others are not', async () => {
+    for (let i = 0; i < NODES; i++) {
+      const url = `http://127.0.0.1:${base + 10 * i + 9}`;
+      const preflight = (origin: string): Promise<Response> => fetch(url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+      assert.equal((await preflight('http://localhost:3000')).headers.get('access-control-allow-origin'), 'http://localhost:3000', `node${i}`);
+      assert.equal((await preflight('http://elsewhere.example')).headers.get('access-control-allow-origin'), null, `node${i}`);
+    }
   });
 
   it('reports growing heights on every node through `localnet status`', async () => {
@@ -179,7 +188,7 @@ describe('cmtd localnet (command line)', () => {
   });
 
   it('starts over with --reset: a new network from the flags', async () => {
-    running = await startLocalnet(['--dir', dir, '--reset', '--validators', '1', '--base-port', String(base), '--block-time', '300ms']);
+    running = await startLocalnet(['--dir', dir, '--reset', '--validators', '1', '--base-port', String(base), '--block-time', '300ms', '--rpc-cors', 'http://localhost:3000']);
     assert.match(running.output(), /--reset: removed the localnet in /);
     assert.doesNotMatch(running.output(), /^node1 /m);
     const net = JSON.parse(readFileSync(join(dir, 'localnet.json'), 'utf8')) as { nodes: unknown[] };

@@ -11,7 +11,8 @@
  *
  * Environment:
  *   CMTD_RPC_URL        the gateway (default http://127.0.0.1:8545)
- *   CMTD_PRIVATE_KEYS   comma-separated funded private keys (the tests need 5)
+ *   CMTD_PRIVATE_KEYS   comma-separated funded private keys (the tests need 5); unset: the node's
+ *                       own accounts (eth_accounts: `cmtd dev`'s development accounts, no key here)
  *   CMTD_HARDHAT_OUT    directory for Hardhat's cache and artifacts (default: cache/ and artifacts/ here)
  *   CMTD_HARDHAT_REPORT write Mocha's JSON report to this file instead of the spec output
  *
@@ -59,7 +60,7 @@ module.exports = {
     cmtd: {
       url: process.env.CMTD_RPC_URL ?? 'http://127.0.0.1:8545',
       chainId: 18,
-      accounts: keys,
+      accounts: keys.length > 0 ? keys : 'remote',
       timeout: 60_000,
     },
   },

@@ -32,6 +32,7 @@ describe('README and --help', () => {
     [['tx', 'transfer'], `${section('### `cmtd tx`: transactions')}${commandLine.slice(0, commandLine.indexOf('### '))}`],
     [['keys', 'add'], `${section('### `cmtd keys`: account keys')}${commandLine.slice(0, commandLine.indexOf('### '))}`],
     [['localnet', 'start'], section('## Local network')],
+    [['dev'], section('## Development chain: `cmtd dev`')],
   ] as Array<[string[], string]>) {
     it(`documents every flag of cmtd ${args.join(' ')}`, async () => {
       const help = await helpFlags(args);
