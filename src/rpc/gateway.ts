@@ -17,6 +17,7 @@ import { FilterManager, SubscriptionManager } from './filters.js';
 import { fixed } from './hex.js';
 import { JsonRpcDispatcher } from './jsonrpc.js';
 import { PendingPool } from './pending.js';
+import { traceMethods } from './trace.js';
 import { parseHostPort, startRpcServer } from './server.js';
 
 export interface RpcGatewayOptions {
@@ -91,6 +92,7 @@ export async function startRpcGateway(o: RpcGatewayOptions): Promise<RpcGateway>
     },
     logger: log,
   });
+  for (const [name, spec] of traceMethods({ store: o.store, index, calls, limits })) methods.set(name, spec);
   const dispatcher = new JsonRpcDispatcher({ methods, maxBatch: limits.maxBatch, logger: log });
 
   // Committed blocks, in order: caches, pending pool, filters, subscriptions.
