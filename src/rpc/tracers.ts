@@ -238,7 +238,9 @@ class StructLogger implements Tracer {
 
   result(summary: ExecutionSummary): StructLoggerResult {
     if (this.exceeded !== undefined) throw this.exceeded;
-    return { gas: Number(summary.gasUsed), failed: !summary.success, returnValue: hexData(summary.returnData), structLogs: this.logs };
+    // Empty return data is "" (as Hardhat and geth before 1.14 give it), else 0x hex.
+    const returnValue = summary.returnData.length === 0 ? '' : hexData(summary.returnData);
+    return { gas: Number(summary.gasUsed), failed: !summary.success, returnValue, structLogs: this.logs };
   }
 }
 
