@@ -16,7 +16,10 @@ import { RpcCode, RpcError, invalidParams } from './errors.js';
 import { describeValue, fixed, parseHash } from './hex.js';
 import type { CallContext, MethodSpec } from './jsonrpc.js';
 import { parseBlockTag, stateResolver } from './state-at.js';
-import type { TraceOptions, TraceOutput, TraceRequest } from './tracers.js';
+import type { AccessListResult, TraceOptions, TraceOutput, TraceRequest } from './tracers.js';
+
+/** Runs of eth_createAccessList before it settles for the list it has. */
+const MAX_ACCESS_LIST_RUNS = 4;
 
 export interface TraceApiOptions {
   store: RpcStore;
@@ -160,6 +163,28 @@ export function traceMethods(o: TraceApiOptions): Map<string, MethodSpec> {
     const gas = req.gas === null || req.gas > limits.gasCap ? limits.gasCap : req.gas;
     const block = await index.block(state.height);
     return trace(ctx, state, { kind: 'call', req: { ...req, gas }, block: { height: state.height, time: block?.time ?? 0n }, options }, timeoutMs);
+  });
+
+  /**
+   * eth_createAccessList: runs the call, then again with the list it
+   * touched, until the list stops changing (as geth); gasUsed is that of
+   * the last run, with the list.
+   */
+  def('eth_createAccessList', 2, async (p, ctx) => {
+    const first = parseCallRequest(arg(p, 0, 'call object'), limits.maxBodyBytes);
+    const state = await stateAt(p[1]);
+    const block = await index.block(state.height);
+    const gas = first.gas === null || first.gas > limits.gasCap ? limits.gasCap : first.gas;
+    const options: TraceOptions = { tracer: 'accessList', disableStack: true, disableStorage: true, enableMemory: false, limit: 0, onlyTopCall: false, maxBytes: limits.traceMaxBytes };
+    let req = { ...first, gas };
+    let previous = '';
+    for (let run = 1; ; run++) {
+      const result = (await trace(ctx, state, { kind: 'call', req, block: { height: state.height, time: block?.time ?? 0n }, options }, limits.evmTimeoutMs)) as AccessListResult;
+      const key = JSON.stringify(result.accessList);
+      if (key === previous || run === MAX_ACCESS_LIST_RUNS) return result;
+      previous = key;
+      req = { ...req, accessList: result.accessList.map((e) => ({ address: Buffer.from(e.address.slice(2), 'hex'), storageKeys: e.storageKeys.map((k) => Buffer.from(k.slice(2), 'hex')) })) };
+    }
   });
 
   def('debug_traceBlockByNumber', 2, async (p, ctx) => traceBlock(await index.block(heightOf(parseBlockTag(arg(p, 0, 'block'), 'block'))), p[1], ctx));

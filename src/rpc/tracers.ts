@@ -33,7 +33,8 @@ import { data as hexData, quantity } from './hex.js';
 // ---- requests ------------------------------------------------------------------
 
 export interface TraceOptions {
-  tracer: 'structLogger' | 'callTracer';
+  /** accessList: the addresses and slots an execution touches (eth_createAccessList). */
+  tracer: 'structLogger' | 'callTracer' | 'accessList';
   /** Struct logger: leave out each step's stack / storage; put in its memory. */
   disableStack: boolean;
   disableStorage: boolean;
@@ -98,7 +99,13 @@ export interface CallFrame {
   calls?: CallFrame[];
 }
 
-export type TraceResult = StructLoggerResult | CallFrame;
+export interface AccessListResult {
+  accessList: Array<{ address: string; storageKeys: string[] }>;
+  gasUsed: string;
+  error?: string;
+}
+
+export type TraceResult = StructLoggerResult | CallFrame | AccessListResult;
 
 /** One result per traced transaction (txHash: 0x hash). */
 export type TraceOutput = Array<{ txHash: string; result: TraceResult }> | TraceResult;
@@ -360,7 +367,51 @@ function systemFrame(summary: ExecutionSummary): CallFrame {
   return frame;
 }
 
-function makeTracer(options: TraceOptions, budget: Budget): Tracer {
+/** Ops whose last stack item (CALL family: second to last) is an address they access. */
+const ADDRESS_OPS: Record<string, number> = { BALANCE: 1, EXTCODESIZE: 1, EXTCODECOPY: 1, EXTCODEHASH: 1, SELFDESTRUCT: 1, CALL: 2, CALLCODE: 2, DELEGATECALL: 2, STATICCALL: 2 };
+
+/**
+ * The access list of an execution, as geth builds it: every address and
+ * storage slot touched, except the sender, the recipient and precompiles
+ * as bare addresses (their slots are listed).
+ */
+class AccessListTracer implements Tracer {
+  private readonly touched = new Map<string, Set<string>>();
+  private readonly onStep = (step: InterpreterStep): void => {
+    const op = step.opcode.name;
+    const n = step.stack.length;
+    if ((op === 'SLOAD' || op === 'SSTORE') && n >= 1) this.slots(addressFromBytes(step.address.bytes)).add(`0x${word(step.stack[n - 1]!)}`);
+    const position = ADDRESS_OPS[op];
+    if (position !== undefined && n >= position) {
+      const address = `0x${(step.stack[n - position]! & ((1n << 160n) - 1n)).toString(16).padStart(40, '0')}`;
+      if (!this.excluded.has(address) && !isPrecompile(address as Address)) this.slots(address);
+    }
+  };
+
+  constructor(private readonly excluded: Set<string>) {}
+
+  private slots(address: string): Set<string> {
+    let set = this.touched.get(address);
+    if (set === undefined) this.touched.set(address, (set = new Set()));
+    return set;
+  }
+
+  attach(engine: EvmEngine): void {
+    engine.evm.events.on('step', this.onStep);
+  }
+
+  detach(engine: EvmEngine): void {
+    engine.evm.events.off('step', this.onStep);
+  }
+
+  result(summary: ExecutionSummary): AccessListResult {
+    const accessList = [...this.touched].sort(([a], [b]) => (a < b ? -1 : 1)).map(([address, keys]) => ({ address, storageKeys: [...keys].sort() }));
+    return { accessList, gasUsed: quantity(summary.gasUsed), ...(summary.success ? {} : { error: summary.error ?? 'execution failed' }) };
+  }
+}
+
+function makeTracer(options: TraceOptions, budget: Budget, excluded: Address[]): Tracer {
+  if (options.tracer === 'accessList') return new AccessListTracer(new Set(excluded));
   return options.tracer === 'callTracer' ? new CallTracer(options, budget) : new StructLogger(options, budget);
 }
 
@@ -418,7 +469,7 @@ async function traceTx(
 ): Promise<TraceResult> {
   const scratch = new Overlay(state);
   const summary = { from: tx.sender, to: tx.to, value: tx.value, input: tx.data, gasLimit: tx.gasLimit };
-  const tracer = makeTracer(options, budget);
+  const tracer = makeTracer(options, budget, tx.to === null ? [tx.sender] : [tx.sender, tx.to]);
   const to = tx.to;
   const native = to !== null && !isPrecompile(to) && (resolveSystem(to, new Overlay(scratch)) !== undefined || new Accounts(scratch).get(to).codeHash.length === 0);
   if (native) {
@@ -473,7 +524,7 @@ async function traceCall(
   const gasCap = evmBlockGasLimit(rules.blockGasLimit);
   const gas = req.gas === null || req.gas > gasCap ? gasCap : req.gas;
   const summary = { from, to: req.to, value: req.value, input: req.data, gasLimit: gas };
-  const tracer = makeTracer(options, budget);
+  const tracer = makeTracer(options, budget, req.to === null ? [from] : [from, req.to]);
   const intrinsic = intrinsicGas({ to: req.to, data: req.data, accessList: req.accessList });
   const fail = (error: string): TraceResult =>
     tracer.result({ ...summary, gasUsed: gas, success: false, returnData: new Uint8Array(0), created: null, error });
