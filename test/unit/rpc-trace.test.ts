@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { Interface, Transaction } from 'ethers';
 import { compileSolidity } from '../../src/evm/contracts.js';
 import { decodeRevertReason } from '../../src/evm/engine.js';
-import { CMT, GWEI, startHarness, type Harness } from '../support/rpc-harness.js';
+import { CMT, GWEI, LOGGER_ADDRESS, startHarness, type Harness } from '../support/rpc-harness.js';
 import { hardhatNetwork, type Eip1193 } from '../support/hardhat-network.js';
 
 const SOURCE = `// SPDX-License-Identifier: MIT
@@ -203,6 +203,58 @@ describe('debug_trace* against Hardhat', { timeout: 180_000 }, () => {
 
     assert.match((await h.rpc('debug_traceTransaction', [hashes.bubbling, { tracer: 'prestateTracer' }])).error!.message, /not supported/);
     assert.match((await h.rpc('debug_traceTransaction', [`0x${'12'.repeat(32)}`])).error!.message, /transaction 0x1212.* not found/);
+  });
+
+  it('gives a system contract call one CALL frame with its fixed gas, output and refusal', async () => {
+    // The harness's stand-in system contract (like staking 0x…1000): 0x01… succeeds, 0x02… is refused.
+    const sign = (nonce: number, data: string): Promise<string> =>
+      h.wallets[1]!.signTransaction({ chainId: 18n, type: 2, nonce, gasLimit: 100_000n, maxFeePerGas: 10n * GWEI, maxPriorityFeePerGas: 0n, to: LOGGER_ADDRESS, data });
+    const nonce = Number(BigInt((await ok('eth_getTransactionCount', [h.wallets[1]!.address, 'latest'])) as string));
+    const good = await sign(nonce, '0x01aa');
+    const refused = await sign(nonce + 1, '0x02bb');
+    await ok('eth_sendRawTransaction', [good]);
+    await ok('eth_sendRawTransaction', [refused]);
+    await h.block();
+    for (const [raw, fails] of [[good, false], [refused, true]] as const) {
+      const hash = Transaction.from(raw).hash!;
+      const receipt = (await ok('eth_getTransactionReceipt', [hash])) as { gasUsed: string; status: string };
+      assert.equal(receipt.status, fails ? '0x0' : '0x1');
+      const frame = (await ok('debug_traceTransaction', [hash, { tracer: 'callTracer' }])) as Frame;
+      assert.equal(frame.type, 'CALL');
+      assert.equal(frame.to, LOGGER_ADDRESS);
+      assert.equal(frame.from, h.wallets[1]!.address.toLowerCase());
+      assert.equal(frame.gasUsed, receipt.gasUsed);
+      assert.equal(frame.calls, undefined);
+      if (fails) {
+        assert.equal(frame.error, 'execution reverted');
+        assert.equal(frame.revertReason, 'refused by the logger');
+      } else {
+        assert.equal(frame.error, undefined);
+        assert.equal(frame.output, '0x01aa', 'the logger returns its calldata');
+      }
+      const struct = (await ok('debug_traceTransaction', [hash])) as StructTrace;
+      assert.deepEqual([struct.gas, struct.failed, struct.structLogs.length], [Number(BigInt(receipt.gasUsed)), fails, 0]);
+    }
+  });
+
+  it('runs at most --rpc-traces-per-client traces of one client at once', async () => {
+    const busy = await startHarness({ maxTracesPerClient: 1, traceTimeoutMs: 3_000, gasCap: 10n ** 9n }, { maxGas: 10n ** 9n, params: { block_gas_limit: '1000000000' } });
+    try {
+      await busy.block();
+      // Init code JUMPDEST PUSH1 0 JUMP loops until its gas or the trace's time runs out.
+      const looping = busy.rpc('debug_traceCall', [{ data: '0x5b600056', gas: `0x${(10n ** 9n).toString(16)}` }, 'latest', { tracer: 'callTracer' }]);
+      let refused: { code: number; message: string } | undefined;
+      let done = false;
+      void looping.then(() => (done = true));
+      while (refused === undefined && !done) refused = (await busy.rpc('debug_traceCall', [{ to: busy.wallets[1]!.address }, 'latest'])).error;
+      assert.ok(refused !== undefined, 'a second trace was refused while the first ran');
+      assert.equal(refused.code, -32005);
+      assert.match(refused.message, /a client may run 1 \(--rpc-traces-per-client\)/);
+      assert.match((await looping).error?.message ?? '', /execution aborted \(timeout = 3s\)|out of gas/);
+      assert.equal((await busy.rpc('debug_traceCall', [{ to: busy.wallets[1]!.address }, 'latest'])).error, undefined, 'traces run again');
+    } finally {
+      await busy.cleanup();
+    }
   });
 
   it('refuses a trace larger than the byte limit with an error naming it', async () => {
