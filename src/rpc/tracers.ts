@@ -362,8 +362,9 @@ function systemFrame(summary: ExecutionSummary): CallFrame {
     gasUsed: quantity(summary.gasUsed),
     input: hexData(summary.input),
   };
-  describeOutcome(frame, summary.returnData, summary.success ? undefined : 'execution reverted');
-  if (!summary.success && frame.revertReason === undefined && summary.error !== undefined && summary.error !== '') frame.revertReason = summary.error;
+  // A refusal carries its reason as revert data; a failure without any (out of gas) keeps the executor's words.
+  const error = summary.success ? undefined : summary.returnData.length > 0 ? 'execution reverted' : (summary.error ?? 'execution failed');
+  describeOutcome(frame, summary.returnData, error);
   return frame;
 }
 
