@@ -38,6 +38,9 @@ interface StartFlags {
   rpcMaxFilters: string;
   rpcMaxFiltersPerClient: string;
   rpcWsMaxBuffer: string;
+  rpcTraceTimeout: string;
+  rpcTraceMaxBytes: string;
+  rpcTracesPerClient: string;
   rpcCors?: string;
   metricsAddress: string;
   stateHistory: string;
@@ -94,6 +97,9 @@ export function registerStart(program: Command): void {
     .addOption(new Option('--rpc-max-filters <n>', 'most installed filters, all clients together').env('CMTD_RPC_MAX_FILTERS').default(String(DEFAULT_RPC_LIMITS.maxFilters)))
     .addOption(new Option('--rpc-max-filters-per-client <n>', 'most installed filters of one client (IP address)').env('CMTD_RPC_MAX_FILTERS_PER_CLIENT').default(String(DEFAULT_RPC_LIMITS.maxFiltersPerClient)))
     .addOption(new Option('--rpc-ws-max-buffer <bytes>', 'unsent bytes at which a WebSocket client that does not read is disconnected').env('CMTD_RPC_WS_MAX_BUFFER').default(String(DEFAULT_RPC_LIMITS.maxWsBufferedBytes)))
+    .addOption(new Option('--rpc-trace-timeout <ms>', 'wall-clock limit of one debug_trace* request, milliseconds').env('CMTD_RPC_TRACE_TIMEOUT').default(String(DEFAULT_RPC_LIMITS.traceTimeoutMs)))
+    .addOption(new Option('--rpc-trace-max-bytes <n>', 'largest debug_trace* result, bytes of JSON (approximate)').env('CMTD_RPC_TRACE_MAX_BYTES').default(String(DEFAULT_RPC_LIMITS.traceMaxBytes)))
+    .addOption(new Option('--rpc-traces-per-client <n>', 'debug_trace* / eth_createAccessList requests one client (IP address) may have running').env('CMTD_RPC_TRACES_PER_CLIENT').default(String(DEFAULT_RPC_LIMITS.maxTracesPerClient)))
     .addOption(new Option('--rpc-cors <origins>', "web pages allowed to call the JSON-RPC: '*', or origins like http://localhost:3000,https://app.example (default: none)").env('CMTD_RPC_CORS'))
     .addOption(
       new Option('--state-history <n>', 'block heights of state kept for historical queries and proofs; older ones are pruned (0: keep all)')
@@ -150,6 +156,9 @@ export function registerStart(program: Command): void {
               maxFilters: positiveInt(flags.rpcMaxFilters, '--rpc-max-filters'),
               maxFiltersPerClient: positiveInt(flags.rpcMaxFiltersPerClient, '--rpc-max-filters-per-client'),
               maxWsBufferedBytes: positiveInt(flags.rpcWsMaxBuffer, '--rpc-ws-max-buffer'),
+              traceTimeoutMs: positiveInt(flags.rpcTraceTimeout, '--rpc-trace-timeout'),
+              traceMaxBytes: positiveInt(flags.rpcTraceMaxBytes, '--rpc-trace-max-bytes'),
+              maxTracesPerClient: positiveInt(flags.rpcTracesPerClient, '--rpc-traces-per-client'),
             },
             ...(flags.rpcCors === undefined ? {} : { cors: flags.rpcCors }),
           };

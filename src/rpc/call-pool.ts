@@ -1,35 +1,34 @@
 /**
- * eth_call / eth_estimateGas off the event loop (docs/RPC.md "EVM calls").
+ * eth_call / eth_estimateGas and traces off the event loop (docs/RPC.md
+ * "EVM calls", "Traces").
  *
  * ABCI is served on the same event loop as JSON-RPC, so a call that loops
  * for seconds must not run there. The pool keeps a few worker threads
  * (src/rpc/call-worker.ts), each with its own EVM engines, and hands each
- * a call at a time. A worker reads committed state through the main
+ * a job at a time. A worker reads committed state through the main
  * thread, one key per message, answered from the store in this thread's
  * message handler: the main thread only ever serves small reads.
  *
- * Each call has a wall-clock limit counted from the moment a worker takes
- * it: a worker still running then is terminated and replaced. At most
- * `workers + queue` calls are accepted at once; beyond that a call is
- * refused at once (-32005). A waiting call waits at most for the calls
- * ahead of it, each of which ends by its limit.
+ * Every job reads one pinned store version (a VersionView), so a block
+ * committed under it changes nothing it sees. A version pruned under a
+ * long job (a short `--state-history`) fails the job with a clear error.
  *
- * A call runs in the last block committed when a worker takes it. A read
- * that finds the state at another height (a block committed under the
- * call) stops it, and the same worker runs it again on the new block, at
- * most MAX_CALL_RUNS times in all (until the store keeps versions). A read that finds the state at another height
- * than the call started at (a block committed under it) stops the call with
- * StateMovedError, for the caller to restart it on the new state.
+ * Each job has a wall-clock limit counted from the moment a worker takes
+ * it: a worker still running then is terminated and replaced. At most
+ * `workers + queue` jobs are accepted at once; beyond that a job is
+ * refused at once (-32005). A waiting job waits at most for the jobs
+ * ahead of it, each of which ends by its limit.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from '../util/logger.js';
-import type { BlockSource, CallBlock, CallRequest, CallRunner, CallState } from './call.js';
+import type { CallBlock, CallRequest, CallRunner, CallState } from './call.js';
 import { RpcCode, RpcError } from './errors.js';
+import type { TraceOutput, TraceRequest } from './tracers.js';
 
 export interface CallPoolOptions {
-  /** Worker threads, i.e. calls that run at once. */
+  /** Worker threads, i.e. jobs that run at once. */
   workers: number;
-  /** Calls that may wait for a worker; more are refused. */
+  /** Jobs that may wait for a worker; more are refused. */
   queue: number;
   /** Wall-clock limit of one call's execution, ms. */
   timeoutMs: number;
@@ -40,9 +39,6 @@ export interface CallPoolOptions {
   resolverModule?: string;
   logger?: Logger;
 }
-
-/** Runs of one call when blocks commit under it. */
-export const MAX_CALL_RUNS = 3;
 
 // ---- messages between the pool and its workers (call-worker.ts) -------------
 
@@ -55,39 +51,31 @@ export interface WorkerInit {
   resolverModule?: string;
 }
 
-export interface CallJob {
-  id: number;
-  kind: 'call' | 'estimate';
-  req: CallRequest;
-  block: CallBlock;
+export type CallJob =
+  | { id: number; kind: 'call' | 'estimate'; req: CallRequest; block: CallBlock }
+  | { id: number; kind: 'trace'; trace: TraceRequest };
+
+/** The answer to a state read: the value of the key in the job's version, or why that version cannot be read. */
+export interface ReadReply {
+  value: Uint8Array | undefined;
+  error?: string;
 }
 
-/** The answer to a state read: the committed height and the value of the key there. */
-export interface ReadReply {
-  height: bigint;
-  value: Uint8Array | undefined;
-}
+type JobValue = Uint8Array | bigint | TraceOutput;
 
 export type WorkerReply =
   | { ready: true }
-  | { id: number; ok: true; value: Uint8Array | bigint }
-  | { id: number; ok: false; error: { code?: number; message: string; data?: unknown } }
-  | { id: number; moved: true };
+  | { id: number; ok: true; value: JobValue }
+  | { id: number; ok: false; error: { code?: number; message: string; data?: unknown } };
 
 // ---- the pool ----------------------------------------------------------------
 
 interface Pending {
-  id: number;
-  kind: CallJob['kind'];
-  req: CallRequest;
+  job: CallJob;
   state: CallState;
-  at: BlockSource;
-  /** Runs started so far. */
-  runs: number;
-  /** Height of the current run (for the message when it moves). */
-  height: bigint;
+  timeoutMs: number;
   timer: NodeJS.Timeout | undefined;
-  resolve(value: Uint8Array | bigint): void;
+  resolve(value: JobValue): void;
   reject(err: Error): void;
 }
 
@@ -139,12 +127,16 @@ export class EvmCallPool implements CallRunner {
     }
   }
 
-  call(state: CallState, req: CallRequest, at: BlockSource): Promise<Uint8Array> {
-    return this.submit('call', state, req, at) as Promise<Uint8Array>;
+  call(state: CallState, req: CallRequest, block: CallBlock): Promise<Uint8Array> {
+    return this.submit({ id: this.nextId++, kind: 'call', req, block }, state, this.o.timeoutMs) as Promise<Uint8Array>;
   }
 
-  estimateGas(state: CallState, req: CallRequest, at: BlockSource): Promise<bigint> {
-    return this.submit('estimate', state, req, at) as Promise<bigint>;
+  estimateGas(state: CallState, req: CallRequest, block: CallBlock): Promise<bigint> {
+    return this.submit({ id: this.nextId++, kind: 'estimate', req, block }, state, this.o.timeoutMs) as Promise<bigint>;
+  }
+
+  trace(state: CallState, trace: TraceRequest, timeoutMs: number): Promise<TraceOutput> {
+    return this.submit({ id: this.nextId++, kind: 'trace', trace }, state, timeoutMs) as Promise<TraceOutput>;
   }
 
   async close(): Promise<void> {
@@ -161,32 +153,20 @@ export class EvmCallPool implements CallRunner {
     );
   }
 
-  private submit(kind: CallJob['kind'], state: CallState, req: CallRequest, at: BlockSource): Promise<Uint8Array | bigint> {
+  private submit(job: CallJob, state: CallState, timeoutMs: number): Promise<JobValue> {
     if (this.closed) return Promise.reject(new RpcError(RpcCode.ResourceUnavailable, 'the node is shutting down'));
     if (this.broken && this.slots.length === 0) return Promise.reject(new RpcError(RpcCode.Internal, 'EVM call workers cannot start (see the node log)'));
     if (this.waiting.length + this.load.running >= this.o.workers + this.o.queue) {
       return Promise.reject(
         new RpcError(
           RpcCode.LimitExceeded,
-          `too many eth_call/eth_estimateGas requests: ${this.o.workers} run at once and ${this.o.queue} wait; retry later`,
+          `too many eth_call/eth_estimateGas/trace requests: ${this.o.workers} run at once and ${this.o.queue} wait; retry later`,
           { workers: this.o.workers, queue: this.o.queue },
         ),
       );
     }
     return new Promise((resolve, reject) => {
-      const p: Pending = {
-        id: this.nextId++,
-        kind,
-        req,
-        state,
-        at,
-        runs: 0,
-        height: 0n,
-        timer: undefined,
-        resolve,
-        reject,
-      };
-      this.waiting.push(p);
+      this.waiting.push({ job, state, timeoutMs, timer: undefined, resolve, reject });
       // Workers start on demand, up to the limit: an idle node keeps none.
       const free = this.slots.filter((slot) => slot.running === undefined).length;
       if (!this.broken && this.waiting.length > free && this.slots.length < this.o.workers) this.slots.push(this.spawn());
@@ -200,30 +180,12 @@ export class EvmCallPool implements CallRunner {
       if (!slot.ready || slot.running !== undefined) continue;
       const p = this.waiting.shift()!;
       slot.running = p;
-      p.timer = setTimeout(() => this.expire(p), this.o.timeoutMs);
-      this.run(slot, p);
+      p.timer = setTimeout(() => this.expire(p), p.timeoutMs);
+      slot.worker.postMessage(p.job);
     }
   }
 
-  /** Starts a run of `p` on `slot`, in the block committed now. */
-  private run(slot: Slot, p: Pending): void {
-    p.runs++;
-    p.at().then(
-      (block) => {
-        if (slot.running !== p) return; // timed out or closed meanwhile
-        p.height = block.height;
-        slot.worker.postMessage({ id: p.id, kind: p.kind, req: p.req, block } satisfies CallJob);
-      },
-      (err: unknown) => {
-        if (slot.running !== p) return;
-        slot.running = undefined;
-        this.settle(p, err instanceof Error ? err : new Error(String(err)));
-        this.pump();
-      },
-    );
-  }
-
-  private settle(p: Pending, outcome: Error | Uint8Array | bigint): void {
+  private settle(p: Pending, outcome: Error | JobValue): void {
     clearTimeout(p.timer);
     if (outcome instanceof Error) p.reject(outcome);
     else p.resolve(outcome);
@@ -231,7 +193,7 @@ export class EvmCallPool implements CallRunner {
 
   /** The call ran out of time: stop its worker and start another. */
   private expire(p: Pending): void {
-    const timeout = new RpcError(RpcCode.Server, `execution aborted (timeout = ${this.o.timeoutMs / 1000}s)`, { timeoutMs: this.o.timeoutMs });
+    const timeout = new RpcError(RpcCode.Server, `execution aborted (timeout = ${p.timeoutMs / 1000}s)`, { timeoutMs: p.timeoutMs });
     const i = this.slots.findIndex((s) => s.running === p);
     if (i < 0) return;
     const slot = this.slots[i]!;
@@ -263,8 +225,7 @@ export class EvmCallPool implements CallRunner {
     const slot: Slot = { worker, readPort: port1, flag: new Int32Array(signal), ready: false, running: undefined };
 
     port1.on('message', (key: string) => {
-      const state = slot.running?.state;
-      const reply: ReadReply = state === undefined ? { height: -1n, value: undefined } : { height: state.height, value: state.get(key) };
+      const reply = read(slot.running?.state, key);
       port1.postMessage(reply);
       Atomics.store(slot.flag, 0, 1);
       Atomics.notify(slot.flag, 0);
@@ -277,17 +238,7 @@ export class EvmCallPool implements CallRunner {
         return;
       }
       const p = slot.running;
-      if (p === undefined || p.id !== reply.id) return;
-      if ('moved' in reply) {
-        if (p.runs < MAX_CALL_RUNS) {
-          this.run(slot, p);
-          return;
-        }
-        slot.running = undefined;
-        this.settle(p, new RpcError(RpcCode.Server, `state changed during the call: blocks committed under it ${p.runs} times (last at height ${p.height}); retry`));
-        this.pump();
-        return;
-      }
+      if (p === undefined || p.job.id !== reply.id) return;
       slot.running = undefined;
       if (reply.ok) this.settle(p, reply.value);
       else this.settle(p, new RpcError(reply.error.code ?? RpcCode.Internal, reply.error.message, reply.error.data));
@@ -317,5 +268,15 @@ export class EvmCallPool implements CallRunner {
       }
     });
     return slot;
+  }
+}
+
+/** Reads `key` from a job's pinned version; a version pruned meanwhile (or no job) answers with the reason. */
+function read(state: CallState | undefined, key: string): ReadReply {
+  if (state === undefined) return { value: undefined, error: 'the job was stopped' };
+  try {
+    return { value: state.get(key) };
+  } catch (err) {
+    return { value: undefined, error: err instanceof Error ? err.message : String(err) };
   }
 }

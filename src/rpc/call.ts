@@ -10,6 +10,7 @@ import type { KVReader } from '../store/kv.js';
 import type { AccessListEntry } from '../tx/decode.js';
 import type { SystemContractResolver } from '../tx/executor.js';
 import { RpcCode, RpcError, invalidParams } from './errors.js';
+import type { TraceOutput, TraceRequest } from './tracers.js';
 import { data as hexData, parseAddress, parseData, parseHash, parseQuantity, describeValue } from './hex.js';
 
 export interface CallRequest {
@@ -27,31 +28,28 @@ export interface CallRequest {
   accessList: AccessListEntry[];
 }
 
-/** The block eth_call runs in: the last committed one, whose state is read (as geth). */
+/** The block a call runs in: the one whose state it reads (as geth). */
 export interface CallBlock {
   height: bigint;
   time: bigint;
 }
 
-/** Committed state as calls read it: the values at `height`. */
+/** One committed store version as calls read it: the state after block `height`. */
 export interface CallState extends KVReader {
   readonly height: bigint;
 }
 
-/** The block a call runs in, asked for when the call starts: the last committed one. */
-export type BlockSource = () => Promise<CallBlock>;
-
 /**
- * Runs calls against `state` at the height of the block `at` gives when
- * the call starts. A runner whose call cannot read everything at that
- * height (a block committed under it) runs it again on the new block, a
- * bounded number of times (call-pool.ts).
+ * Runs calls against one pinned version of committed state (`state`, the
+ * state after `block`), off the event loop (call-pool.ts).
  */
 export interface CallRunner {
   /** Return data of the call; throws RpcError (3 with the revert data when it reverts). */
-  call(state: CallState, req: CallRequest, at: BlockSource): Promise<Uint8Array>;
+  call(state: CallState, req: CallRequest, block: CallBlock): Promise<Uint8Array>;
   /** Gas the call would need as a transaction; throws RpcError. */
-  estimateGas(state: CallState, req: CallRequest, at: BlockSource): Promise<bigint>;
+  estimateGas(state: CallState, req: CallRequest, block: CallBlock): Promise<bigint>;
+  /** Re-executes with a tracer (trace.ts) within `timeoutMs`; absent: the runner cannot trace. */
+  trace?(state: CallState, job: TraceRequest, timeoutMs: number): Promise<TraceOutput>;
   /** Stops what the runner started (worker threads). */
   close?(): Promise<void>;
 }

@@ -11,6 +11,7 @@ import type { BlockRecord } from '../index/records.js';
 import type { BroadcastResult, StatusResult } from '../localnet/rpc.js';
 import { AccountReader, type Address } from '../state/accounts.js';
 import { loadParams, type Params } from '../state/params.js';
+import type { VersionView } from '../store/committed-store.js';
 import type { KVReader } from '../store/kv.js';
 import { decodeSignedTx, hashHex, type SignedTx } from '../tx/decode.js';
 import { codeName, TxCode, TxError } from '../tx/errors.js';
@@ -23,11 +24,17 @@ import { formatBlock, formatReceipt, formatTransaction, formatTxRecord, UNLIMITE
 import { data, describeValue, fixed, parseAddress, parseBool, parseData, parseHash, parseQuantity, parseSlot, quantity } from './hex.js';
 import type { CallContext, MethodSpec } from './jsonrpc.js';
 import type { PendingPool } from './pending.js';
+import { parseBlockTag, stateResolver } from './state-at.js';
 
 export const CLIENT_VERSION = `cmtd/v0.1.0/node-${process.version}`;
 
-/** The store as the gateway reads it: committed state and the index records. */
-export interface RpcStore extends KVReader, IndexStore {}
+/** The store as the gateway reads it: committed state (latest and retained versions) and the index records. */
+export interface RpcStore extends KVReader, IndexStore {
+  /** The state after block `height` (throws VersionUnavailableError when it is not retained). */
+  at(height: bigint): VersionView;
+  /** The oldest retained version (`--state-history`). */
+  readonly oldestVersion: bigint;
+}
 
 /** The CometBFT RPC calls the gateway makes. */
 export interface CometClient {
@@ -67,6 +74,12 @@ export interface RpcLimits {
   maxFiltersPerClient: number;
   /** Bytes a WebSocket connection may have unsent before it is closed as a slow consumer. */
   maxWsBufferedBytes: number;
+  /** Wall-clock limit of one debug_trace* request, ms (queueing excluded). */
+  traceTimeoutMs: number;
+  /** Largest trace (approximate JSON bytes) one debug_trace* request may return. */
+  traceMaxBytes: number;
+  /** debug_trace* requests one client (remote IP address) may have running or waiting. */
+  maxTracesPerClient: number;
 }
 
 export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
@@ -85,6 +98,9 @@ export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
   evmQueue: 256,
   maxFiltersPerClient: 100,
   maxWsBufferedBytes: 1024 * 1024,
+  traceTimeoutMs: 10_000,
+  traceMaxBytes: 32 * 1024 * 1024,
+  maxTracesPerClient: 2,
 });
 
 
@@ -104,15 +120,6 @@ export interface EthApiOptions {
   /** Told about every transaction this gateway broadcast successfully. */
   onBroadcast?: (tx: SignedTx) => void;
   logger?: Logger;
-}
-
-type BlockTag = bigint | 'latest' | 'earliest' | 'pending' | 'safe' | 'finalized';
-const TAGS = new Set(['latest', 'earliest', 'pending', 'safe', 'finalized']);
-
-function parseBlockTag(value: unknown, name: string): BlockTag {
-  if (typeof value === 'string' && TAGS.has(value)) return value as BlockTag;
-  if (typeof value === 'string' && value.startsWith('0x')) return parseQuantity(value, name, 64);
-  throw invalidParams(`${name}: expected a block number (hex) or "latest", "earliest", "pending", "safe", "finalized"; got ${describeValue(value)}`);
 }
 
 /** Geth-style messages for CheckTx refusals, so wallets and libraries recognise them (ethers and viem match on these). */
@@ -205,47 +212,7 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
     return loadParams(store);
   };
 
-  /** The height a block tag names (latest-like tags: the last committed block). */
-  const heightOf = (tag: BlockTag): bigint => {
-    if (typeof tag === 'bigint') return tag;
-    return tag === 'earliest' ? 1n : store.height;
-  };
-
-  /**
-   * Checks a state query's block parameter (tag, number, or EIP-1898 object)
-   * against the committed state: only the latest state is kept.
-   */
-  const stateBlock = async (value: unknown): Promise<void> => {
-    if (value === undefined || value === null) return;
-    let height: bigint;
-    if (typeof value === 'object' && !Array.isArray(value)) {
-      const v = value as Record<string, unknown>;
-      if (v.blockHash !== undefined) {
-        const hash = parseHash(v.blockHash, 'blockHash');
-        const block = await index.blockByHash(hash);
-        if (block === undefined) throw new RpcError(RpcCode.Server, `header for hash ${fixed(hash, 32)} not found`);
-        height = block.height;
-      } else if (v.blockNumber !== undefined) {
-        const tag = parseBlockTag(v.blockNumber, 'blockNumber');
-        if (typeof tag !== 'bigint' && tag !== 'earliest') return;
-        height = heightOf(tag);
-      } else {
-        throw invalidParams('block parameter object needs blockHash or blockNumber');
-      }
-    } else {
-      const tag = parseBlockTag(value, 'block');
-      if (typeof tag !== 'bigint' && tag !== 'earliest') return;
-      height = heightOf(tag);
-    }
-    const head = store.height;
-    if (height > head) throw new RpcError(RpcCode.Server, `header not found: block ${height} is after the last committed block ${head}`);
-    if (height < head) {
-      throw new RpcError(
-        RpcCode.Server,
-        `historical state unavailable: this node keeps only the latest state (block ${head}), not that of block ${height}`,
-      );
-    }
-  };
+  const { heightOf, stateAt } = stateResolver(store, index);
 
   const parentHashOf = async (block: BlockRecord): Promise<Uint8Array | undefined> =>
     block.height > 1n ? (await index.blockIfIndexed(block.height - 1n))?.hash : undefined;
@@ -258,10 +225,10 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
 
   const blockByTag = async (value: unknown): Promise<BlockRecord | undefined> => index.block(heightOf(parseBlockTag(value, 'block')));
 
-  const callBlock = async (): Promise<CallBlock> => {
-    const head = store.height;
-    const last = await index.blockIfIndexed(head);
-    return { height: head, time: last?.time ?? 0n };
+  /** The block a call at `state` runs in: the one whose state it reads. */
+  const callBlock = async (state: VersionView): Promise<CallBlock> => {
+    const block = await index.blockIfIndexed(state.height);
+    return { height: state.height, time: block?.time ?? 0n };
   };
 
   const capGas = (req: CallRequest): CallRequest => ({ ...req, gas: req.gas === null || req.gas > limits.gasCap ? limits.gasCap : req.gas });
@@ -357,8 +324,7 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
 
   def('eth_getBalance', 2, async (p) => {
     const address = parseAddress(arg(p, 0, 'address'), 'address');
-    await stateBlock(p[1]);
-    return quantity(new AccountReader(store).balance(address));
+    return quantity(new AccountReader(await stateAt(p[1])).balance(address));
   });
 
   def('eth_getTransactionCount', 2, async (p) => {
@@ -368,35 +334,33 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
       const checked = o.pendingNonce?.(address) ?? committed;
       return quantity(o.pending.nextNonce(address, checked > committed ? checked : committed));
     }
-    await stateBlock(p[1]);
-    return quantity(new AccountReader(store).nonce(address));
+    return quantity(new AccountReader(await stateAt(p[1])).nonce(address));
   });
 
   def('eth_getCode', 2, async (p) => {
     const address = parseAddress(arg(p, 0, 'address'), 'address');
-    await stateBlock(p[1]);
-    return data(readCode(store, new AccountReader(store).get(address).codeHash));
+    const state = await stateAt(p[1]);
+    return data(readCode(state, new AccountReader(state).get(address).codeHash));
   });
 
   def('eth_getStorageAt', 3, async (p) => {
     const address = parseAddress(arg(p, 0, 'address'), 'address');
     const slot = parseSlot(arg(p, 1, 'slot'), 'slot');
-    await stateBlock(p[2]);
-    return fixed(readStorage(store, Buffer.from(address.slice(2), 'hex'), slot), 32);
+    return fixed(readStorage(await stateAt(p[2]), Buffer.from(address.slice(2), 'hex'), slot), 32);
   });
 
   def('eth_call', 3, async (p) => {
     const req = capGas(parseCallRequest(arg(p, 0, 'call object'), limits.maxBodyBytes));
-    await stateBlock(p[1]);
     if (p[2] !== undefined && p[2] !== null) throw invalidParams('state overrides are not supported');
-    return data(await o.calls.call(store, req, callBlock));
+    const state = await stateAt(p[1]);
+    return data(await o.calls.call(state, req, await callBlock(state)));
   });
 
   def('eth_estimateGas', 3, async (p) => {
     const req = capGas(parseCallRequest(arg(p, 0, 'call object'), limits.maxBodyBytes));
-    await stateBlock(p[1]);
     if (p[2] !== undefined && p[2] !== null) throw invalidParams('state overrides are not supported');
-    return quantity(await o.calls.estimateGas(store, req, callBlock));
+    const state = await stateAt(p[1]);
+    return quantity(await o.calls.estimateGas(state, req, await callBlock(state)));
   });
 
   // ---- transactions ---------------------------------------------------------

@@ -18,6 +18,7 @@ import { FilterManager, SubscriptionManager } from './filters.js';
 import { fixed } from './hex.js';
 import { JsonRpcDispatcher } from './jsonrpc.js';
 import { PendingPool } from './pending.js';
+import { traceMethods } from './trace.js';
 import { parseHostPort, startRpcServer } from './server.js';
 
 export interface RpcGatewayOptions {
@@ -94,6 +95,7 @@ export async function startRpcGateway(o: RpcGatewayOptions): Promise<RpcGateway>
   });
   // A node holds no keys: the signing methods get a clear refusal (cmtd dev serves them).
   for (const [name, spec] of devOnlyRefusals()) methods.set(name, spec);
+  for (const [name, spec] of traceMethods({ store: o.store, index, calls, limits })) methods.set(name, spec);
   const dispatcher = new JsonRpcDispatcher({ methods, maxBatch: limits.maxBatch, logger: log });
 
   // Committed blocks, in order: caches, pending pool, filters, subscriptions.

@@ -88,7 +88,7 @@ export function blockHash(height: bigint): Uint8Array {
   return createHash('sha256').update(`block ${height}`).digest();
 }
 
-export async function startHarness(limits: Partial<RpcLimits> = {}, options: { calls?: CallRunner; maxGas?: bigint; params?: Record<string, string> } = {}): Promise<Harness> {
+export async function startHarness(limits: Partial<RpcLimits> = {}, options: { calls?: CallRunner; maxGas?: bigint; params?: Record<string, string>; stateHistory?: number } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'cmtd-rpc-'));
   const wallets = Array.from({ length: 3 }, (_, i) => new Wallet(`0x${createHash('sha256').update(`rpc-harness-${i}`).digest('hex')}`));
   const h = { dir, wallets, mempool: [] as Uint8Array[], height: 0n } as Harness;
@@ -108,7 +108,7 @@ export async function startHarness(limits: Partial<RpcLimits> = {}, options: { c
   };
 
   const open = async (): Promise<void> => {
-    h.store = await CommittedStore.open(join(dir, 'state.db'));
+    h.store = await CommittedStore.open(join(dir, 'state.db'), options.stateHistory === undefined ? {} : { stateHistory: options.stateHistory });
     const modules = testModules();
     h.app = new CmtdApp({ store: h.store, modules, logger: silentLogger() });
     h.gateway = await startRpcGateway({

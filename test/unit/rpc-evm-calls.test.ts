@@ -2,8 +2,8 @@
  * eth_call / eth_estimateGas off the event loop (issue 8.2, src/rpc/call-pool.ts):
  * while looping calls run, the app's ABCI socket keeps answering; a call
  * ends at its wall-clock limit with a clear error and its worker is
- * replaced; the waiting queue is bounded; a call that a block commits under
- * is run again in the new block, a bounded number of times.
+ * replaced; the waiting queue is bounded; a call reads the store version it
+ * was given while blocks commit, and fails clearly when that version is pruned.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,9 +14,10 @@ import { decodeResponse, encodeRequestFrame } from '../../src/abci/codec.js';
 import type { AbciRequest, AbciResponse } from '../../src/abci/codec.js';
 import { FrameDecoder } from '../../src/abci/socket-server.js';
 import { EvmCallPool } from '../../src/rpc/call-pool.js';
-import type { BlockSource, CallRequest, CallRunner, CallState } from '../../src/rpc/call.js';
+import type { CallBlock, CallRequest, CallRunner, CallState } from '../../src/rpc/call.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { startHarness, type Harness } from '../support/rpc-harness.js';
+import { AccountReader } from '../../src/state/accounts.js';
+import { GWEI, startHarness, type Harness } from '../support/rpc-harness.js';
 
 /** Init code JUMPDEST PUSH1 0 JUMP: loops until its gas runs out (hours at the gas given here). */
 const LOOP = '0x5b600056';
@@ -55,18 +56,18 @@ class AbciClient {
 function counting(inner: CallRunner): CallRunner & { inFlight: number } {
   const r = {
     inFlight: 0,
-    async call(state: CallState, req: CallRequest, at: BlockSource) {
+    async call(state: CallState, req: CallRequest, block: CallBlock) {
       r.inFlight++;
       try {
-        return await inner.call(state, req, at);
+        return await inner.call(state, req, block);
       } finally {
         r.inFlight--;
       }
     },
-    async estimateGas(state: CallState, req: CallRequest, at: BlockSource) {
+    async estimateGas(state: CallState, req: CallRequest, block: CallBlock) {
       r.inFlight++;
       try {
-        return await inner.estimateGas(state, req, at);
+        return await inner.estimateGas(state, req, block);
       } finally {
         r.inFlight--;
       }
@@ -149,29 +150,25 @@ describe('EVM calls off the event loop', { timeout: 120_000 }, () => {
     for (const r of await Promise.all(busy)) assert.match(r.error?.message ?? '', /timeout/);
   });
 
-  it('runs a call again in the new block when one commits under it, a bounded number of times', async () => {
-    const req: CallRequest = { from: null, to: h.wallets[1]!.address.toLowerCase() as `0x${string}`, gas: null, gasPrice: null, maxFeePerGas: null, maxPriorityFeePerGas: null, value: 0n, data: new Uint8Array(0), nonce: null, accessList: [] };
-    // The first run is given the block before the committed one, so its first read sees another height.
-    const asked: bigint[] = [];
-    const staleOnce: BlockSource = async () => {
-      const height = asked.length === 0 ? h.store.height - 1n : h.store.height;
-      asked.push(height);
-      return { height, time: 0n };
-    };
-    assert.deepEqual([...(await pool.call(h.store, req, staleOnce))], []);
-    assert.deepEqual(asked, [h.store.height - 1n, h.store.height], 'run once on the moved state, once on the new one');
+  it('reads the pinned version while blocks commit, and fails clearly when that version is pruned under the call', async () => {
+    const addr = h.wallets[1]!.address.toLowerCase() as `0x${string}`;
+    // A creation whose init code returns BALANCE(wallet 1) ( PUSH20 addr BALANCE PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN).
+    const code = Buffer.from(`73${addr.slice(2)}3160005260206000f3`, 'hex');
+    const req: CallRequest = { from: null, to: null, gas: null, gasPrice: null, maxFeePerGas: null, maxPriorityFeePerGas: null, value: 0n, data: code, nonce: null, accessList: [] };
+    const pinned = h.store.at(h.store.height);
+    const before = BigInt(`0x${Buffer.from(await pool.call(pinned, req, { height: pinned.height, time: 0n })).toString('hex')}`);
+    const tx = await h.wallets[0]!.signTransaction({ chainId: 18n, gasLimit: 21_000n, type: 0, gasPrice: 2n * GWEI, nonce: Number(new AccountReader(h.store).nonce(h.wallets[0]!.address.toLowerCase() as `0x${string}`)), to: addr, value: 5n });
+    await h.block([Buffer.from(tx.slice(2), 'hex')]);
+    assert.equal(BigInt(`0x${Buffer.from(await pool.call(pinned, req, { height: pinned.height, time: 0n })).toString('hex')}`), before, 'the old version is read');
+    const latest = h.store.at(h.store.height);
+    assert.equal(BigInt(`0x${Buffer.from(await pool.call(latest, req, { height: latest.height, time: 0n })).toString('hex')}`), before + 5n);
 
-    // A block under every run: the call gives up after three.
-    let runs = 0;
-    const alwaysStale: BlockSource = async () => {
-      runs++;
-      return { height: h.store.height - 1n, time: 0n };
-    };
-    await assert.rejects(pool.call(h.store, req, alwaysStale), (err: Error & { code?: number }) => {
+    const gone: CallState = { height: 1n, get: () => { throw new Error('the state at height 1 was pruned'); } };
+    await assert.rejects(pool.call(gone, req, { height: 1n, time: 0n }), (err: Error & { code?: number }) => {
       assert.equal(err.code, -32000);
-      assert.match(err.message, /state changed during the call: blocks committed under it 3 times/);
+      assert.match(err.message, /historical state unavailable: the state at height 1 was pruned/);
       return true;
     });
-    assert.equal(runs, 3);
   });
 });
+
