@@ -208,7 +208,7 @@ export class CmtdApp implements AbciApplication {
       // re-evaluated against the block that just committed.
       const verdict = req.type === 'recheck' ? this.pending.recheck(tx, this.store.height) : 'unknown';
       if (verdict instanceof TxError) throw verdict;
-      if (verdict === 'unknown') this.pending.admit(tx, new Accounts(this.check).get(tx.sender));
+      if (verdict === 'unknown') this.pending.admit(tx, () => new Accounts(this.check).get(tx.sender));
       return { code: TxCode.Ok, gasWanted: tx.gasLimit, data: tx.hash };
     } catch (err) {
       if (!(err instanceof TxError)) throw err;

@@ -59,13 +59,16 @@ export class PendingPool {
 
   /**
    * Checks a new transaction against the committed account plus the queue,
-   * and queues it. Throws TxError (nothing changes then).
+   * and queues it. Throws TxError (nothing changes then). `readCommitted`
+   * is called only for a sender without a queue: a queue already holds its
+   * sender's committed nonce and balance (settled after every block that
+   * changed the account), and a sender with a queue holds no code.
    */
-  admit(tx: SignedTx, committed: Account): void {
-    const queue = this.queueOf(tx.sender, committed);
-    const queued = queue?.txs.length ?? 0;
+  admit(tx: SignedTx, readCommitted: () => Account): void {
+    const queue = this.queues.get(tx.sender);
+    const committed = queue === undefined ? readCommitted() : { nonce: queue.nonce, balance: queue.balance, codeHash: NO_CODE };
     validateSender(tx, {
-      nonce: committed.nonce + BigInt(queued),
+      nonce: committed.nonce + BigInt(queue?.txs.length ?? 0),
       balance: committed.balance - (queue?.reserved ?? 0n),
       codeHash: committed.codeHash,
     });
@@ -162,6 +165,8 @@ export class PendingPool {
     return queue;
   }
 }
+
+const NO_CODE = new Uint8Array(0);
 
 function hexOf(hash: Uint8Array): string {
   return Buffer.from(hash.buffer, hash.byteOffset, hash.length).toString('hex');
