@@ -424,7 +424,9 @@ export class CommittedStore implements KVReader {
     const v = Number(height);
     const vs = u64String(v);
     const dbBatch = this.deferred === undefined ? this.db.batch() : undefined;
-    const batch: RecordSink = dbBatch ?? this.deferred!;
+    // Deferred: staged apart, so a commit that fails halfway leaves nothing behind.
+    const staged = dbBatch === undefined ? new DeferredRecords() : undefined;
+    const batch: RecordSink = dbBatch ?? staged!;
     let keys = this.keyCount;
     const stale: Buffer[] = [];
     const internals: Array<[string, InternalNode]> = [];
@@ -475,6 +477,7 @@ export class CommittedStore implements KVReader {
     }
 
     const started = performance.now();
+    if (staged !== undefined) for (const [key, value] of staged.records) this.deferred!.records.set(key, value);
     if (dbBatch !== undefined) {
       this.committing = true;
       // LevelDB may apply the batch before this continuation runs: until memory

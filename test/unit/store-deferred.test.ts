@@ -97,3 +97,31 @@ describe('CommittedStore deferred writes (replay batching)', () => {
     }
   });
 });
+
+describe('CommittedStore deferred writes: a failed commit', () => {
+  it('leaves no record of a commit refused halfway (a bad extra key) in the deferred batch', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cmtd-store-deferred-fail-'));
+    try {
+      const store = await CommittedStore.open(join(dir, 's'));
+      const first = store.computeRoot(blockChanges(1));
+      await store.commit(1n, first, first.root);
+      store.deferWrites();
+      const records = store.deferredRecords;
+      const bad = store.computeRoot(blockChanges(2));
+      await assert.rejects(store.commit(2n, bad, bad.root, [['bad\u0000key', bytes('x')]]), StoreUsageError);
+      assert.equal(store.deferredRecords, records, 'nothing of the refused commit is deferred');
+      await store.flush();
+      await store.close();
+      const reopened = await CommittedStore.open(join(dir, 's'));
+      try {
+        assert.equal(reopened.height, 1n);
+        assert.equal(hex(reopened.appHash), hex(first.root));
+        await reopened.verify();
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
