@@ -6,9 +6,10 @@
  * State views (DESIGN.md): `store` is the last committed state; `genesis`
  * holds InitChain's writes until block 1 commits them (CometBFT re-runs
  * InitChain if we crash before that); `block` is the write cache of the block
- * being executed; `check` is CheckTx's own overlay over the committed (or
- * genesis) state, reset after every Commit. Commit writes the block's
- * changes, height and app hash in one LevelDB batch.
+ * being executed; `check` is CheckTx's read-only view of the committed (or
+ * genesis) state, renewed after every Commit; `pending` holds what CheckTx
+ * accepted and no block included yet (src/tx/pending-pool.ts). Commit
+ * writes the block's changes, height and app hash in one LevelDB batch.
  */
 import type {
   AbciApplication,
@@ -63,9 +64,10 @@ import { CODESPACE, TxCode, TxError, codeName } from '../tx/errors.js';
 import { recordBlockHash } from '../evm/engine.js';
 import { checkConsensusDependencies } from '../evm/dependencies.js';
 import { verifyGenesisCode } from '../evm/genesis.js';
-import { executeTx, maxCost, rejected, validateSender, validateStatic, type BlockInfo, type ChainRules } from '../tx/executor.js';
+import { executeTx, rejected, validateStatic, type BlockInfo, type ChainRules } from '../tx/executor.js';
 import { isFreeTx } from '../tx/gas.js';
 import { encodeReceipt } from '../tx/receipt.js';
+import { PendingPool } from '../tx/pending-pool.js';
 import { SenderCache } from '../tx/sender-cache.js';
 import type { Logger } from '../util/logger.js';
 import { loadBlockGasLimit, saveBlockGasLimit } from './consensus.js';
@@ -95,6 +97,8 @@ interface ExecutedBlock {
   /** The hashed changes, handed to Commit so nothing is hashed twice. */
   pending: PendingRoot;
   txHashes: Uint8Array[];
+  /** Addresses whose account the block changed: their CheckTx queues are re-evaluated after Commit. */
+  changedAccounts: Address[];
   /** Block/tx/log index records (src/index) and other non-consensus records, written in the same batch. */
   extra: Array<[string, Change]>;
   /** For AppOptions.metrics. */
@@ -133,6 +137,8 @@ export class CmtdApp implements AbciApplication {
   private readonly modules: ChainModules;
   private readonly log: Logger;
   private readonly senders = new SenderCache();
+  /** CheckTx's accepted, not yet included transactions. */
+  private readonly pending = new PendingPool();
   /** TEST ONLY (AppOptions.testRuleOverride). */
   private readonly testRuleOverride: TestRuleOverride | undefined;
   readonly indexer: BlockIndexer;
@@ -141,6 +147,7 @@ export class CmtdApp implements AbciApplication {
   private genesis: Overlay | undefined;
   /** Write cache of the block being executed. */
   private block: Overlay;
+  /** CheckTx's read-only view of committed state (writes go to `pending`). */
   private check: Overlay;
   private current: BlockInProgress | undefined;
   private executed: ExecutedBlock | undefined;
@@ -209,6 +216,7 @@ export class CmtdApp implements AbciApplication {
     this.genesis = state;
     this.block = new Overlay(state);
     this.check = new Overlay(state);
+    this.pending.clear();
     this.committedRulesCache = undefined;
     this.log.info('genesis loaded', {
       chainId: req.chainId,
@@ -234,14 +242,11 @@ export class CmtdApp implements AbciApplication {
       const tx = this.senders.resolve(req.tx);
       validateStatic(tx, this.committedRules());
       if (isFreeTx(tx) && !isCommonOperation(tx, this.check, this.modules.resolveSystem)) throw notCommonError();
-      const accounts = new Accounts(this.check);
-      const sender = accounts.get(tx.sender);
-      validateSender(tx, sender);
-      // Reserve the transaction's worst-case cost so queued transactions of
-      // the same sender are checked against what will be left.
-      sender.nonce += 1n;
-      sender.balance -= maxCost(tx);
-      accounts.put(tx.sender, sender);
+      // A recheck of a queued transaction: its sender's queue was already
+      // re-evaluated against the block that just committed.
+      const verdict = req.type === 'recheck' ? this.pending.recheck(tx, this.store.height) : 'unknown';
+      if (verdict instanceof TxError) throw verdict;
+      if (verdict === 'unknown') this.pending.admit(tx, () => new Accounts(this.check).get(tx.sender));
       return { code: TxCode.Ok, gasWanted: tx.gasLimit, data: tx.hash };
     } catch (err) {
       if (!(err instanceof TxError)) throw err;
@@ -251,7 +256,7 @@ export class CmtdApp implements AbciApplication {
 
   /** A new mempool (CometBFT restarted alone): forget the old mempool's reservations. */
   mempoolConnected(): void {
-    this.check = new Overlay(this.genesis ?? this.store);
+    this.pending.clear();
     this.log.info('CheckTx view reset to committed state: new mempool connection', { height: this.store.height.toString() });
   }
 
@@ -369,10 +374,12 @@ export class CmtdApp implements AbciApplication {
     const current = this.current;
     if (current === undefined) throw new Error('EndBlock outside a block');
     const updates = this.modules.endBlock(this.block, current.info);
-    const pending = this.store.computeRoot(this.pendingChanges());
+    const changes = this.pendingChanges();
+    const pending = this.store.computeRoot(changes);
     const appHash = pending.root;
+    const changedAccounts = changedAccountsOf(changes);
     const observed = { seconds: (performance.now() - current.started) / 1000, txs: current.txResults, rejectedCodes: current.rejectedCodes };
-    this.executed = { height: current.info.height, appHash, pending, txHashes: current.txHashes, extra: this.indexer.finishBlock(appHash), observed };
+    this.executed = { height: current.info.height, appHash, pending, txHashes: current.txHashes, changedAccounts, extra: this.indexer.finishBlock(appHash), observed };
     this.current = undefined;
     return { updates, appHash };
   }
@@ -391,6 +398,8 @@ export class CmtdApp implements AbciApplication {
     this.check = new Overlay(this.store);
     this.committedRulesCache = undefined;
     this.senders.forget(executed.txHashes);
+    const accounts = new Accounts(this.check);
+    for (const address of executed.changedAccounts) if (this.pending.has(address)) this.pending.settle(address, accounts.get(address));
     this.executed = undefined;
     this.indexer.committed(executed.height);
     this.log.info('committed block', {
@@ -493,7 +502,7 @@ export class CmtdApp implements AbciApplication {
 
   /** The sender's next nonce as CheckTx sees it: the committed nonce plus its transactions in the mempool. */
   pendingNonce(address: Address): bigint {
-    return new Accounts(this.check).nonce(address);
+    return this.pending.nextNonce(address, new Accounts(this.check).get(address));
   }
 
   /** Counts a block's transaction results for AppOptions.metrics. */
@@ -521,6 +530,13 @@ export class CmtdApp implements AbciApplication {
     this.committedRulesCache ??= this.rulesFor(this.genesis ?? this.store);
     return this.committedRulesCache;
   }
+}
+
+/** The addresses whose account record (`a/<hex>`, src/state/accounts.ts) the block changes. */
+function changedAccountsOf(changes: Array<[string, Change]>): Address[] {
+  const changed: Address[] = [];
+  for (const [key] of changes) if (key.startsWith('a/') && key.length === 42) changed.push(`0x${key.slice(2)}`);
+  return changed;
 }
 
 function toValidatorUpdate(update: PowerUpdate): ValidatorUpdate {

@@ -13,6 +13,11 @@
  * The first height where anything differs is reported, and replay stops
  * there. InitChain's app hash is checked against the first block's header
  * (a divergence "at height initial − 1" is one in genesis).
+ *
+ * Every block is executed and committed through the app as on a node, but
+ * the store writes LevelDB once per FLUSH_BLOCKS blocks (deferred writes,
+ * src/store/committed-store.ts): reads see every commit at once, so app
+ * hashes are the same; the state on disk is always some replayed height.
  */
 import { createHash } from 'node:crypto';
 import { CmtdApp, type TestRuleOverride } from '../app/app.js';
@@ -32,6 +37,11 @@ import {
 } from './cometbft-json.js';
 import { heightOf, type HeightData, type ReplaySource } from './source.js';
 
+/** Blocks whose store writes go to LevelDB in one batch. */
+const FLUSH_BLOCKS = 1_000;
+/** ...or fewer, once this many records wait (bounds the memory they hold). */
+const FLUSH_RECORDS = 500_000;
+
 export interface ReplayOptions {
   source: ReplaySource;
   /** Last height to replay; default: the last the source has. */
@@ -44,6 +54,8 @@ export interface ReplayOptions {
   logger?: Logger;
   /** Called after each height is replayed and matched. */
   onHeight?: (height: bigint, first: bigint, last: bigint) => void;
+  /** Blocks per LevelDB write (default 1,000; 1 writes every block as a node does). */
+  flushBlocks?: number;
 }
 
 export interface TxDifference {
@@ -158,6 +170,8 @@ export async function replayChain(options: ReplayOptions): Promise<ReplayReport>
       ...(options.testRule === undefined ? {} : { testRuleOverride: options.testRule }),
     });
     const init = await app.initChain(initChainRequest(genesis));
+    const flushBlocks = options.flushBlocks ?? FLUSH_BLOCKS;
+    let unflushed = 0;
     let expectedHeight = first;
     for await (const data of source.heights(first, last)) {
       const height = heightOf(data.block);
@@ -178,7 +192,13 @@ export async function replayChain(options: ReplayOptions): Promise<ReplayReport>
         return report;
       }
       if (!verified) report.unverified.push(height);
+      if (unflushed === 0 && flushBlocks > 1) store.deferWrites();
       await app.commit();
+      unflushed++;
+      if (unflushed >= flushBlocks || store.deferredRecords >= FLUSH_RECORDS) {
+        await store.flush();
+        unflushed = 0;
+      }
       report.matched++;
       options.onHeight?.(height, first, last);
       expectedHeight++;
@@ -186,6 +206,8 @@ export async function replayChain(options: ReplayOptions): Promise<ReplayReport>
     if (expectedHeight <= last) throw new ReplayInputError(`${source.description} ended at height ${expectedHeight - 1n}, before height ${last}`);
     return report;
   } finally {
+    // What matched is kept (--home): also after a divergence or an error.
+    await store.flush();
     await store.close();
   }
 }

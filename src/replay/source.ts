@@ -5,6 +5,8 @@
  * known, the next block's header (whose app_hash is the state after it).
  */
 import { once } from 'node:events';
+import { Agent, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createReadStream, createWriteStream, existsSync, openSync, readSync, closeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
@@ -39,15 +41,76 @@ export function heightOf(block: RawBlock): bigint {
 
 // ------------------------------------------------------------------ RPC
 
-/** How many heights the RPC source fetches ahead of the one being replayed. */
-const PREFETCH = 8;
+/**
+ * Fetching ahead: heights go in JSON-RPC batches of BATCH_HEIGHTS (block +
+ * block_results each: 10 calls, CometBFT's default `max_request_batch_size`),
+ * BATCHES_IN_FLIGHT batches at once over keep-alive connections, so replay
+ * never waits on a round trip. A node that refuses batches is asked one call
+ * at a time instead. Bounded: at most BATCH_HEIGHTS × BATCHES_IN_FLIGHT
+ * heights are held ahead of the one being replayed.
+ */
+const BATCH_HEIGHTS = 5;
+const BATCHES_IN_FLIGHT = 16;
 
 export class RpcSource implements ReplaySource {
   private readonly rpc: CometRpc;
   private readonly valsets = new Map<string, RawValidator[]>();
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: BATCHES_IN_FLIGHT });
+  /** Set when the node refused a batch: fetch one call at a time. */
+  private noBatches = false;
 
   constructor(readonly description: string) {
     this.rpc = new CometRpc(description.replace(/\/+$/, ''));
+  }
+
+  /**
+   * Several calls in one JSON-RPC batch; each answer (result or error)
+   * settles its own promise. Falls back to single calls when the node does
+   * not answer a batch with an array (batches disabled or limited).
+   */
+  private async batch<T>(calls: Array<{ method: string; params: Record<string, unknown> }>): Promise<Array<Promise<T>>> {
+    if (!this.noBatches && calls.length > 1) {
+      const body = JSON.stringify(calls.map((c, id) => ({ jsonrpc: '2.0', id, method: c.method, params: c.params })));
+      let reply: unknown;
+      try {
+        reply = JSON.parse(await this.post(body));
+      } catch (err) {
+        if (err instanceof ReplayInputError) throw err;
+        reply = undefined;
+      }
+      if (Array.isArray(reply) && reply.length === calls.length) {
+        const byId = new Map<number, { result?: T; error?: { message: string; data?: string } }>();
+        for (const r of reply as Array<{ id: number; result?: T; error?: { message: string; data?: string } }>) byId.set(r.id, r);
+        return calls.map((c, id) => {
+          const r = byId.get(id);
+          if (r?.error !== undefined) return Promise.reject(new CometRpcError(c.method, `${r.error.message}${r.error.data ? `: ${r.error.data}` : ''}`));
+          if (r?.result === undefined) return Promise.reject(new CometRpcError(c.method, 'no result in the batch answer'));
+          return Promise.resolve(r.result);
+        });
+      }
+      this.noBatches = true;
+    }
+    return calls.map((c) => this.call<T>(c.method, c.params));
+  }
+
+  /** One HTTP POST to the node over the keep-alive agent; the body of the answer. */
+  private post(body: string): Promise<string> {
+    const url = new URL(this.rpc.url);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(
+        url,
+        { method: 'POST', agent: url.protocol === 'https:' ? undefined : this.agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', (err) => reject(new ReplayInputError(`cannot reach the CometBFT RPC at ${this.description} (${err.message})`)));
+      req.end(body);
+    });
   }
 
   /** One RPC call; a network failure names the node. */
@@ -113,19 +176,35 @@ export class RpcSource implements ReplaySource {
     }
     const latest = await this.lastHeight();
     const pending = new Map<bigint, Promise<[RawBlock, RawBlockResults]>>();
-    const fetchAt = (h: bigint): Promise<[RawBlock, RawBlockResults]> => {
-      let p = pending.get(h);
-      if (p === undefined) {
-        p = Promise.all([this.block(h), this.blockResults(h)]);
-        // Awaited later; never an unhandled rejection if replay stops before it.
-        p.catch(() => undefined);
-        pending.set(h, p);
+    let requestedTo = first - 1n;
+    /** Requests heights from requestedTo + 1 in batches, up to `ahead`. */
+    const fetchUpTo = (ahead: bigint): void => {
+      while (requestedTo < ahead && requestedTo < last) {
+        const from = requestedTo + 1n;
+        const to = from + BigInt(BATCH_HEIGHTS) - 1n < last ? from + BigInt(BATCH_HEIGHTS) - 1n : last;
+        const heights: bigint[] = [];
+        for (let h = from; h <= to; h++) heights.push(h);
+        const calls = heights.flatMap((h) => [
+          { method: 'block', params: { height: h.toString() } },
+          { method: 'block_results', params: { height: h.toString() } },
+        ]);
+        const answers = this.batch<unknown>(calls);
+        heights.forEach((h, i) => {
+          const p = answers.then(async (a) => (await Promise.all([a[2 * i], a[2 * i + 1]])) as [RawBlock, RawBlockResults]);
+          // Awaited later; never an unhandled rejection if replay stops before it.
+          p.catch(() => undefined);
+          pending.set(h, p);
+        });
+        requestedTo = to;
       }
-      return p;
+    };
+    const fetchAt = (h: bigint): Promise<[RawBlock, RawBlockResults]> => {
+      fetchUpTo(h);
+      return pending.get(h)!;
     };
     let prev: RawHeader | undefined;
     for (let h = first; h <= last; h++) {
-      for (let a = h; a <= last && a < h + BigInt(PREFETCH); a++) fetchAt(a);
+      fetchUpTo(h + BigInt(BATCH_HEIGHTS * BATCHES_IN_FLIGHT) - 1n);
       const [block, results] = await fetchAt(h);
       pending.delete(h);
       let nextHeader: RawHeader | undefined;
@@ -146,7 +225,9 @@ export class RpcSource implements ReplaySource {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.agent.destroy();
+  }
 }
 
 // ------------------------------------------------------------- recordings

@@ -168,6 +168,8 @@ export class CommittedStore implements KVReader {
   private pruning: Promise<void> | undefined;
   /** While a commit's batch is being written: the changed keys' values before it. */
   private writing: Map<string, Latest> | undefined;
+  /** Between deferWrites() and flush(): the records of the commits made since, not yet in LevelDB. */
+  private deferred: DeferredRecords | undefined;
 
   private constructor(
     db: ClassicLevel<Buffer, Uint8Array>,
@@ -327,6 +329,7 @@ export class CommittedStore implements KVReader {
    * running meanwhile do not change the answer.
    */
   async entries(version: bigint, fromKey = '', limit = 1000): Promise<{ entries: Array<[string, Uint8Array]>; next?: string }> {
+    this.assertNotDeferred('entries');
     this.rootAt(version);
     const v = Number(version);
     const it = this.db.iterator({ gte: Buffer.concat([H, Buffer.from(fromKey, 'utf8')]), lt: Buffer.from('i') });
@@ -420,7 +423,10 @@ export class CommittedStore implements KVReader {
 
     const v = Number(height);
     const vs = u64String(v);
-    const batch = this.db.batch();
+    const dbBatch = this.deferred === undefined ? this.db.batch() : undefined;
+    // Deferred: staged apart, so a commit that fails halfway leaves nothing behind.
+    const staged = dbBatch === undefined ? new DeferredRecords() : undefined;
+    const batch: RecordSink = dbBatch ?? staged!;
     let keys = this.keyCount;
     const stale: Buffer[] = [];
     const internals: Array<[string, InternalNode]> = [];
@@ -471,15 +477,18 @@ export class CommittedStore implements KVReader {
     }
 
     const started = performance.now();
-    this.committing = true;
-    // LevelDB may apply the batch before this continuation runs: until memory
-    // moves to the new version, reads of the changed keys must not see it.
-    this.writing = new Map(pending.changes.map((c) => [c.key, c.before]));
-    try {
-      await batch.write({ sync: this.sync }); // closes the batch, on failure too
-    } finally {
-      this.committing = false;
-      this.writing = undefined;
+    if (staged !== undefined) for (const [key, value] of staged.records) this.deferred!.records.set(key, value);
+    if (dbBatch !== undefined) {
+      this.committing = true;
+      // LevelDB may apply the batch before this continuation runs: until memory
+      // moves to the new version, reads of the changed keys must not see it.
+      this.writing = new Map(pending.changes.map((c) => [c.key, c.before]));
+      try {
+        await dbBatch.write({ sync: this.sync }); // closes the batch, on failure too
+      } finally {
+        this.committing = false;
+        this.writing = undefined;
+      }
     }
     // Written: now make it visible. Nothing below can fail.
     this.generation++;
@@ -507,9 +516,57 @@ export class CommittedStore implements KVReader {
     this.schedulePrune();
   }
 
+  /**
+   * From now until {@link flush}, commits keep their records in memory
+   * instead of writing a LevelDB batch each; every read sees them as if
+   * written. For replay (src/replay), which verifies every app hash but need
+   * not persist every block: one batch per many blocks. Crash safety holds
+   * per flush: a crash loses the unflushed commits, never mixes versions.
+   * Pruning waits for the flush. Reads of extra records, `entries` and
+   * `verify` are refused meanwhile (they read LevelDB directly).
+   */
+  deferWrites(): void {
+    this.assertOpen();
+    this.deferred ??= new DeferredRecords();
+  }
+
+  /** Records held by deferred commits (a caller flushes when it grows). */
+  get deferredRecords(): number {
+    return this.deferred?.records.size ?? 0;
+  }
+
+  /** Writes the deferred commits' records in one LevelDB batch and ends deferring (see {@link deferWrites}). */
+  async flush(): Promise<void> {
+    const deferred = this.deferred;
+    if (deferred === undefined) return;
+    this.assertOpen();
+    const batch = this.db.batch();
+    for (const [key, value] of deferred.records) {
+      if (value === null) batch.del(latin1(key));
+      else batch.put(latin1(key), value);
+    }
+    await batch.write({ sync: this.sync });
+    this.deferred = undefined;
+    this.schedulePrune();
+  }
+
+  /** A LevelDB record, deferred ones first (see {@link deferWrites}). */
+  private readRecord(key: Buffer): Uint8Array | undefined {
+    if (this.deferred !== undefined) {
+      const record = this.deferred.records.get(key.toString('latin1'));
+      if (record !== undefined) return record ?? undefined;
+    }
+    return this.db.getSync(key);
+  }
+
+  private assertNotDeferred(what: string): void {
+    if (this.deferred !== undefined) throw new StoreUsageError(`${what} reads LevelDB directly: flush() the deferred commits first`);
+  }
+
   /** A non-consensus record written through `commit`'s `extra`. */
   async getExtra(key: string): Promise<Uint8Array | undefined> {
     this.assertOpen();
+    this.assertNotDeferred('getExtra');
     const buf = await this.db.get(Buffer.from(EXTRA_PREFIX + key, 'utf8'));
     return buf === undefined ? undefined : plainCopy(buf, 0);
   }
@@ -520,6 +577,7 @@ export class CommittedStore implements KVReader {
    */
   async scanExtra(prefix: string, options: { reverse?: boolean; limit?: number } = {}): Promise<Array<[string, Uint8Array]>> {
     this.assertOpen();
+    this.assertNotDeferred('scanExtra');
     const start = Buffer.from(EXTRA_PREFIX + prefix, 'utf8');
     const it = this.db.iterator({ gte: start, lt: bytesAfterPrefix(start), reverse: options.reverse ?? false, limit: options.limit ?? -1 });
     const rows = await it.all(); // closes the iterator
@@ -533,6 +591,7 @@ export class CommittedStore implements KVReader {
    */
   async verify(): Promise<void> {
     this.assertOpen();
+    this.assertNotDeferred('verify');
     const entries: Array<[string, Uint8Array]> = [];
     for await (const [k, v] of this.db.iterator({ gte: S, lt: Buffer.from('t') })) entries.push([k.toString('utf8', 1), v.subarray(8)]);
     const root = stateRoot(entries);
@@ -568,7 +627,7 @@ export class CommittedStore implements KVReader {
     const cached = this.values.get(key);
     if (cached !== undefined) return cached;
     this.assertOpen();
-    const buf = this.db.getSync(Buffer.concat([S, Buffer.from(key, 'utf8')]));
+    const buf = this.readRecord(Buffer.concat([S, Buffer.from(key, 'utf8')]));
     const record: Latest = buf === undefined ? null : { version: readU64(buf, 0), value: plainCopy(buf, 8) };
     this.cacheLatest(key, record);
     return record;
@@ -583,7 +642,7 @@ export class CommittedStore implements KVReader {
     const cached = this.nodes.get(key);
     if (cached !== undefined) return cached;
     this.assertOpen();
-    const buf = this.db.getSync(latin1(key));
+    const buf = this.readRecord(latin1(key));
     if (buf === undefined) {
       throw new StoreCorruptionError(`state store is corrupt: tree node (version ${address.version}, depth ${address.depth}) is missing`);
     }
@@ -618,14 +677,14 @@ export class CommittedStore implements KVReader {
         true,
       );
     }
-    const bytes = this.db.getSync(rootKey(v));
+    const bytes = this.readRecord(rootKey(v));
     if (bytes === undefined) throw new VersionUnavailableError(`no state at height ${v}: nothing was committed at that height`, false);
     return decodeRoot(bytes);
   }
 
   /** Starts the background pruner (after each commit and at open); it stops when there is nothing to do. */
   private schedulePrune(): void {
-    if (this.stateHistory === 0 || this.pruning !== undefined || this.closed) return;
+    if (this.stateHistory === 0 || this.pruning !== undefined || this.closed || this.deferred !== undefined) return;
     this.pruning = this.prune()
       .catch((err: unknown) => {
         this.logger?.error('state pruning failed (retried after the next commit)', { error: (err as Error).message });
@@ -678,6 +737,29 @@ export class CommittedStore implements KVReader {
       if (this._height - this.stateHistory <= this.prunedThrough) return;
     }
   }
+}
+
+/** Where commit() puts its records: a LevelDB batch, or the deferred records. */
+interface RecordSink {
+  put(key: Buffer, value: Uint8Array): unknown;
+  del(key: Buffer): unknown;
+  close(): Promise<void>;
+}
+
+/** Deferred commits' records by LevelDB key (latin1); null: deleted. Later commits overwrite earlier ones, as a batch would. */
+class DeferredRecords implements RecordSink {
+  readonly records = new Map<string, Uint8Array | null>();
+
+  put(key: Buffer, value: Uint8Array): void {
+    this.records.set(key.toString('latin1'), value);
+  }
+
+  del(key: Buffer): void {
+    this.records.set(key.toString('latin1'), null);
+  }
+
+  /** Nothing to release (commit() closes a batch it could not fill). */
+  async close(): Promise<void> {}
 }
 
 const S = Buffer.from('s');

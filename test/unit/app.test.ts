@@ -96,7 +96,7 @@ describe('CmtdApp', () => {
     const next = await app.checkTx({ tx: signLegacyTransfer(alice!, bob!.address, 1n, 3n), type: 'new' });
     assert.equal(next.code, 0, next.log);
     await app.commit();
-    // After Commit the view is reset to committed state: nonce 1 is next.
+    // After Commit nonce 1 is first in line: its recheck finds it queued and valid.
     const recheck = await app.checkTx({ tx: signLegacyTransfer(alice!, bob!.address, 1n, 1n), type: 'recheck' });
     assert.equal(recheck.code, 0, recheck.log);
   });
