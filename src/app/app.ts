@@ -194,11 +194,12 @@ export class CmtdApp implements AbciApplication {
   private checkTxNow(req: RequestCheckTx): ResponseCheckTx {
     try {
       const tx = this.senders.resolve(req.tx);
-      validateStatic(tx, this.committedRules());
-      if (isFreeTx(tx) && !isCommonOperation(tx, this.check, this.modules.resolveSystem)) throw notCommonError();
+      const rules = this.committedRules();
+      validateStatic(tx, rules);
+      if (isFreeTx(tx) && !isCommonOperation(tx, this.check, this.modules.resolveSystem, rules)) throw notCommonError();
       const accounts = new Accounts(this.check);
       const sender = accounts.get(tx.sender);
-      validateSender(tx, sender);
+      validateSender(tx, sender, this.check);
       // Reserve the transaction's worst-case cost so queued transactions of
       // the same sender are checked against what will be left.
       sender.nonce += 1n;
@@ -268,7 +269,8 @@ export class CmtdApp implements AbciApplication {
   /** The admission rule (src/tx/admission.ts) over committed state, for the proposal steps. */
   private committedAdmission(): BlockAdmission {
     const state = new Overlay(this.genesis ?? this.store);
-    return new BlockAdmission(this.committedRules(), (tx) => isCommonOperation(tx, state, this.modules.resolveSystem));
+    const rules = this.committedRules();
+    return new BlockAdmission(rules, (tx) => isCommonOperation(tx, state, this.modules.resolveSystem, rules));
   }
 
   // ---- block execution (shared by both flows) --------------------------
@@ -287,7 +289,7 @@ export class CmtdApp implements AbciApplication {
     const rules = this.rulesFor(this.block);
     const block = this.block;
     // Execution judges a zero-price transaction on the block's state as it is when the transaction runs.
-    const admission = new BlockAdmission(rules, (tx) => isCommonOperation(tx, block, this.modules.resolveSystem));
+    const admission = new BlockAdmission(rules, (tx) => isCommonOperation(tx, block, this.modules.resolveSystem, rules));
     this.current = { info, rules, admission, txHashes: [], started: performance.now(), txResults: 0, rejectedCodes: [] };
     this.indexer.beginBlock({ info, rules: this.current.rules, hash, proposer });
     this.executed = undefined;

@@ -26,7 +26,8 @@ import type { Params } from '../state/params.js';
 import { Overlay, type KVReader } from '../store/kv.js';
 import { SystemCallError } from '../system/types.js';
 import { baseFee, revertData, type SystemContractResolver } from '../tx/executor.js';
-import { MAX_INITCODE_SIZE, intrinsicGas } from '../tx/gas.js';
+import { MAX_INITCODE_SIZE, calldataFloorGas, intrinsicGas } from '../tx/gas.js';
+import { forkRules } from './hardfork.js';
 import { acquireEngine, evmBlockGasLimit, prevRandaoOf, readBlockHash, releaseEngine, runMessage, type EvmOutcome } from './engine.js';
 
 export interface CallRequest {
@@ -97,6 +98,13 @@ function intrinsicOf(request: CallRequest): bigint {
   return intrinsicGas({ to: request.to, data: request.data, accessList: [] });
 }
 
+/** From Prague a transaction's gas limit must cover its calldata floor (EIP-7623): an estimate never goes below it. */
+function atLeastFloor(gas: bigint, request: CallRequest, ctx: CallContext): bigint {
+  if (!forkRules(ctx.params.evm_hardfork).calldataFloor) return gas;
+  const floor = calldataFloorGas(request);
+  return gas < floor ? floor : gas;
+}
+
 function failed(error: string, gasUsed: bigint, returnData: Uint8Array = EMPTY): CallResult {
   return { success: false, returnData, gasUsed, logs: [], error };
 }
@@ -113,7 +121,7 @@ async function evmRun(state: KVReader, request: CallRequest, ctx: CallContext, g
   if (value > 0n && new Accounts(new Overlay(state)).balance(from) < value) {
     return failed(`insufficient funds: ${from} cannot send ${value} wei`, intrinsic);
   }
-  const engine = await acquireEngine(ctx.params.chain_id);
+  const engine = await acquireEngine(ctx.params.chain_id, 'rpc', ctx.params.evm_hardfork);
   let outcome: EvmOutcome;
   try {
     ({ outcome } = await runMessage(
@@ -207,7 +215,7 @@ export async function estimateGas(state: KVReader, request: CallRequest, ctx: Ca
   if (request.to !== null) {
     const scratch = new Overlay(state);
     const system = resolveSystem(request.to, scratch);
-    if (system !== undefined) return estimateSystemCall(scratch, request, system, intrinsic, cap, ctx);
+    if (system !== undefined) return atLeastFloor(estimateSystemCall(scratch, request, system, intrinsic, cap, ctx), request, ctx);
   }
 
   const first = await evmRun(state, request, ctx, cap, resolveSystem);
@@ -226,7 +234,7 @@ export async function estimateGas(state: KVReader, request: CallRequest, ctx: Ca
     if ((await evmRun(state, request, ctx, mid, resolveSystem)).success) hi = mid;
     else lo = mid;
   }
-  return hi;
+  return atLeastFloor(hi, request, ctx);
 }
 
 function estimateSystemCall(
