@@ -26,6 +26,8 @@ import type { Params } from '../state/params.js';
 import { Overlay, type KVReader } from '../store/kv.js';
 import { SystemCallError } from '../system/types.js';
 import { baseFee, revertData, type SystemContractResolver } from '../tx/executor.js';
+import { applyAuthorizations } from '../tx/authorization.js';
+import type { Authorization } from '../tx/decode.js';
 import { MAX_INITCODE_SIZE, calldataFloorGas, intrinsicGas } from '../tx/gas.js';
 import { forkRules } from './hardfork.js';
 import { acquireEngine, evmBlockGasLimit, prevRandaoOf, readBlockHash, releaseEngine, runMessage, type EvmOutcome } from './engine.js';
@@ -41,6 +43,11 @@ export interface CallRequest {
   gas?: bigint;
   /** GASPRICE seen by the code; default 0. No fee is charged either way. */
   gasPrice?: bigint;
+  /**
+   * EIP-7702 authorizations (a type-4 transaction): applied, after the
+   * sender's nonce is bumped, before the call, as block execution does.
+   */
+  authorizationList?: Authorization[];
 }
 
 export interface CallContext {
@@ -95,7 +102,8 @@ function gasCap(ctx: CallContext): bigint {
 }
 
 function intrinsicOf(request: CallRequest): bigint {
-  return intrinsicGas({ to: request.to, data: request.data, accessList: [] });
+  const tx = { to: request.to, data: request.data, accessList: [] };
+  return intrinsicGas(request.authorizationList === undefined ? tx : { ...tx, authorizationList: request.authorizationList });
 }
 
 /** From Prague a transaction's gas limit must cover its calldata floor (EIP-7623): an estimate never goes below it. */
@@ -121,12 +129,24 @@ async function evmRun(state: KVReader, request: CallRequest, ctx: CallContext, g
   if (value > 0n && new Accounts(new Overlay(state)).balance(from) < value) {
     return failed(`insufficient funds: ${from} cannot send ${value} wei`, intrinsic);
   }
+  const scratch = new Overlay(state);
+  const auths = request.authorizationList;
+  let authorized: ReturnType<typeof applyAuthorizations> | undefined;
+  if (auths !== undefined && auths.length > 0) {
+    if (!forkRules(ctx.params.evm_hardfork).setCode) return failed(`authorizations (EIP-7702) need the osaka hard fork; this chain runs ${ctx.params.evm_hardfork}`, intrinsic);
+    // As in a block: the sender's nonce first, then the authorizations.
+    const accounts = new Accounts(scratch);
+    const sender = accounts.get(from);
+    sender.nonce += 1n;
+    accounts.put(from, sender);
+    authorized = applyAuthorizations(auths, scratch, ctx.params.chain_id);
+  }
   const engine = await acquireEngine(ctx.params.chain_id, 'rpc', ctx.params.evm_hardfork);
   let outcome: EvmOutcome;
   try {
     ({ outcome } = await runMessage(
       engine,
-      new Overlay(state),
+      scratch,
       {
         caller: from,
         to: request.to,
@@ -136,7 +156,9 @@ async function evmRun(state: KVReader, request: CallRequest, ctx: CallContext, g
         intrinsicGas: intrinsic,
         gasPrice: request.gasPrice ?? 0n,
         accessList: [],
-        incrementNonce: true,
+        warm: authorized?.warm ?? [],
+        refund: authorized?.refund ?? 0n,
+        incrementNonce: authorized === undefined,
         system: { resolve: resolveSystem, txHash: ZERO_HASH },
       },
       {

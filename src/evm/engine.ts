@@ -29,6 +29,7 @@ import type { SystemContractResolver } from '../tx/executor.js';
 import { keccak256 } from '../util/crypto.js';
 import { DEFAULT_EVM_HARDFORK } from '../state/params.js';
 import { forkRules, type EvmHardforkName } from './hardfork.js';
+import { installFastStep } from './fast-step.js';
 import { isSystemAddress, KvStateManager } from './state.js';
 import { runSystemFrame, type SystemCallEnv } from './system-calls.js';
 
@@ -310,6 +311,7 @@ export function assertConsensusEngine(engine: EvmEngine): void {
 
 async function createEngine(chainId: bigint, role: EngineRole, hardfork: EvmHardforkName): Promise<EvmEngine> {
   await patchJumpAnalysis();
+  await installFastStep();
   const state = new KvStateManager(DETACHED);
   const blockchain: EVMMockBlockchainInterface = {
     async getBlock(height: number) {
