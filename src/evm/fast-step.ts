@@ -38,7 +38,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Common } from '@ethereumjs/common';
-import { Account, bigIntToBytes, bytesToBigInt, createZeroAddress, setLengthLeft, type Address as EthAddress } from '@ethereumjs/util';
+import { Account, bigIntToBytes, bytesToBigInt, createZeroAddress, type Address as EthAddress } from '@ethereumjs/util';
 import { KvStateManager } from './state.js';
 
 interface Stack {
@@ -108,6 +108,17 @@ interface Library {
 
 const EMPTY = new Uint8Array(0);
 
+/** A stack word as 32 big-endian bytes (setLengthLeft(bigIntToBytes(v), 32) without the hex string). */
+function word32(value: bigint): Uint8Array {
+  const bytes = new Uint8Array(32);
+  const view = new DataView(bytes.buffer);
+  view.setBigUint64(0, BigInt.asUintN(64, value >> 192n));
+  view.setBigUint64(8, BigInt.asUintN(64, value >> 128n));
+  view.setBigUint64(16, BigInt.asUintN(64, value >> 64n));
+  view.setBigUint64(24, BigInt.asUintN(64, value));
+  return bytes;
+}
+
 function twins(lib: Library): { gas: Map<number, GasTwin>; ops: Map<number, OpTwin> } {
   const { subMemUsage, divCeil, trap, setLengthLeftStorage, accessStorageEIP2929, updateSstoreGasEIP2200, errors } = lib;
   const gas = new Map<number, GasTwin>();
@@ -159,14 +170,13 @@ function twins(lib: Library): { gas: Map<number, GasTwin>; ops: Map<number, OpTw
   gas.set(0x53, memory(1n)); // MSTORE8
   gas.set(0x54, (rs, g, common) => {
     // SLOAD
-    const key = setLengthLeft(bigIntToBytes(rs.stack.peek()[0]!), 32);
-    return g + accessStorageEIP2929(rs, key, false, common, true);
+    return g + accessStorageEIP2929(rs, word32(rs.stack.peek()[0]!), false, common, true);
   });
   gas.set(0x55, (rs, g, common) => {
     // SSTORE: EIP-2200 with the current and original values, then EIP-2929.
     if (rs.interpreter.isStatic()) trap(errors.STATIC_STATE_CHANGE!);
     const [key, val] = rs.stack.peek(2);
-    const keyBytes = setLengthLeft(bigIntToBytes(key!), 32);
+    const keyBytes = word32(key!);
     const value = val === 0n ? EMPTY : bigIntToBytes(val!);
     const address = rs.interpreter._env.address;
     const current = setLengthLeftStorage(kv(rs).storageSync(address.bytes, keyBytes));
@@ -197,14 +207,13 @@ function twins(lib: Library): { gas: Map<number, GasTwin>; ops: Map<number, OpTw
 
   ops.set(0x54, (rs) => {
     // SLOAD
-    const key = setLengthLeft(bigIntToBytes(rs.stack.pop()), 32);
-    const value = kv(rs).storageSync(rs.interpreter._env.address.bytes, key);
+    const value = kv(rs).storageSync(rs.interpreter._env.address.bytes, word32(rs.stack.pop()));
     rs.stack.push(value.length > 0 ? bytesToBigInt(value) : 0n);
   });
   ops.set(0x55, (rs) => {
     // SSTORE (Interpreter.storageStore: write, then refresh the frame's account)
     const [key, val] = rs.stack.popN(2);
-    const keyBytes = setLengthLeft(bigIntToBytes(key!), 32);
+    const keyBytes = word32(key!);
     const value = val === 0n ? new Uint8Array(0) : bigIntToBytes(val!);
     const env = rs.interpreter._env;
     const state = kv(rs);

@@ -84,17 +84,16 @@ describe('Osaka on a real chain: solc default target, EIP-7702 with viem and eth
     // The EOA signs an authorization; the sponsor sends the type-4 transaction calling the EOA.
     const eoaNonce = await publicClient.getTransactionCount({ address: eoa.address });
     const authorization = await eoaClient.signAuthorization({ contractAddress: delegate, chainId: 18, nonce: eoaNonce });
-    const hash = await sponsorClient.sendTransaction({
-      type: 'eip7702',
-      to: eoa.address,
-      data: encodeFunctionData({ abi, functionName: 'ping', args: [256n] }),
-      authorizationList: [authorization],
-      gas: 200_000n,
-      ...FEES,
-    });
+    const call = { to: eoa.address, data: encodeFunctionData({ abi, functionName: 'ping', args: [256n] }), authorizationList: [authorization] };
+    // eth_estimateGas applies the authorization first: the estimate covers running the delegate as the EOA.
+    const estimate = await publicClient.estimateGas({ account: sponsor, ...call });
+    assert.ok(estimate > 21_000n + 25_000n + 20_000n, `estimate ${estimate} covers the authorization and the delegate's SSTORE`);
+    // viem estimates the gas itself (eth_estimateGas with the authorizationList).
+    const hash = await sponsorClient.sendTransaction({ type: 'eip7702', ...call, ...FEES });
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     assert.equal(receipt.status, 'success');
     assert.equal(receipt.type, 'eip7702');
+    assert.ok(receipt.gasUsed <= estimate, 'the estimate was enough');
     assert.equal(receipt.logs.length, 1);
     assert.equal(receipt.logs[0]!.address, eoa.address.toLowerCase(), 'the delegate ran as the EOA');
     const ping = decodeEventLog({ abi, ...receipt.logs[0]! }).args as unknown as { self: string; sender: string; leadingZeros: bigint };
