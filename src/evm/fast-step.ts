@@ -242,6 +242,17 @@ function commonEligible(common: Common): boolean {
 
 /** Whether the fast loop is installed (the library's files were where expected). */
 export let fastStepInstalled = false;
+
+let libraryLoopForced = false;
+
+/**
+ * Runs the library's own loop and runInterpreter even where ours applies.
+ * Results are the same either way; benchmarks use it to compare the two in
+ * one process (bench/evm.ts), nothing else does.
+ */
+export function forceLibraryLoop(on: boolean): void {
+  libraryLoopForced = on;
+}
 let installing: Promise<void> | undefined;
 
 /** Installs the synchronous loop on the library's Interpreter (once per process). */
@@ -330,6 +341,7 @@ function patch(proto: InterpreterLike, lib: Library): void {
   proto.run = async function run(this: InterpreterLike, code: Uint8Array, opts: { pc?: number } = {}) {
     const evm = this._evm;
     if (
+      libraryLoopForced ||
       !(this._runState.stateManager instanceof KvStateManager) ||
       evm.DEBUG ||
       evm.events.listenerCount('step') > 0 ||
@@ -439,7 +451,7 @@ function patchRunInterpreter(proto: EvmLike, Interpreter: InterpreterClass, defa
   const revert = lib.errors.REVERT;
   const invalidEof = lib.errors.INVALID_EOF_FORMAT;
   proto.runInterpreter = async function runInterpreter(this: EvmLike, message: MessageLike, opts: { pc?: number; initialLogs?: unknown[] } = {}) {
-    if (this._block === undefined || this._optsCached.profiler?.enabled === true) return libraryRunInterpreter.call(this, message, opts);
+    if (libraryLoopForced || this._block === undefined || this._optsCached.profiler?.enabled === true) return libraryRunInterpreter.call(this, message, opts);
     const contract = (await this.stateManager.getAccount(message.to ?? createZeroAddress())) ?? new Account();
     const env = {
       address: message.to ?? createZeroAddress(),
