@@ -270,5 +270,10 @@ export function loadParams(kv: KVReader): Params {
 
 export function saveParams(kv: KV, params: Params): void {
   validateParams(params);
-  kv.set(PARAMS_KEY, Buffer.from(JSON.stringify(paramsToJson(params)), 'utf8'));
+  const json = paramsToJson(params);
+  // Chains that ran Cancun before the param existed stored no such key: a
+  // Cancun chain's record stays byte-identical (so does its app hash), and a
+  // genesis from before it resyncs with "evm_hardfork": "cancun" added.
+  if (params.evm_hardfork === LEGACY_EVM_HARDFORK) delete json.evm_hardfork;
+  kv.set(PARAMS_KEY, Buffer.from(JSON.stringify(json), 'utf8'));
 }
