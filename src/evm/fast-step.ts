@@ -24,8 +24,8 @@
  * read (nothing in the library, the VM or this app reads it).
  *
  * The library's loop runs unchanged whenever anything here does not hold: a
- * state manager that is not a KvStateManager (stock @ethereumjs/vm in
- * tests), a 'step' listener or the DEBUG hook (traces), the profiler, or a
+ * state manager that is not a KvStateManager (stock @ethereumjs/vm, the
+ * equivalence test's reference), a 'step' listener or the DEBUG hook (traces), the profiler, or a
  * fork with EOF, Verkle/binary-tree witnesses, block-level access lists or
  * state gas (EIPs 3540, 6800, 7864, 7928, 8037, 8038). The classes are
  * reached through the package's own ESM files, the module instances its EVM
@@ -59,7 +59,6 @@ interface RunState {
   validJumps: unknown;
   cachedPushes: unknown;
   shouldDoJumpAnalysis: boolean;
-  eip8037BurnLeftoverAfterCreateHaltOntoAlive?: boolean;
 }
 
 interface OpcodeInfo {
@@ -74,7 +73,6 @@ interface OpcodeInfo {
 interface OpEntry {
   opcodeInfo: OpcodeInfo;
   opHandler: (runState: RunState, common: Common) => unknown;
-  gasHandler: (runState: RunState, gas: bigint, common: Common) => Promise<bigint>;
 }
 
 interface InterpreterLike {
@@ -266,7 +264,7 @@ export function installFastStep(): Promise<void> {
       const util = await load<Partial<Library>>('opcodes/util.js');
       const eip2929 = await load<Partial<Library>>('opcodes/EIP2929.js');
       const eip2200 = await load<Partial<Library>>('opcodes/EIP2200.js');
-      const evmModule = await load<{ EVM?: { prototype: EvmLike }; defaultBlock?: () => unknown }>('evm.js');
+      const evmModule = await load<{ EVM?: { prototype: EvmLike } }>('evm.js');
       const errorsModule = await load<{ EVMError?: { errorMessages: Record<string, string> } & (new (message: string) => Error) }>('errors.js');
       const proto = interpreterModule.Interpreter?.prototype;
       const EVMError = errorsModule.EVMError;
@@ -275,7 +273,6 @@ export function installFastStep(): Promise<void> {
         proto === undefined ||
         evmProto === undefined ||
         typeof evmProto.runInterpreter !== 'function' ||
-        typeof evmModule.defaultBlock !== 'function' ||
         EVMError === undefined ||
         typeof proto.run !== 'function' ||
         typeof proto.runStep !== 'function' ||
@@ -299,7 +296,7 @@ export function installFastStep(): Promise<void> {
         EVMError,
       };
       patch(proto, lib);
-      patchRunInterpreter(evmProto, interpreterModule.Interpreter as unknown as InterpreterClass, evmModule.defaultBlock, lib);
+      patchRunInterpreter(evmProto, interpreterModule.Interpreter as unknown as InterpreterClass, lib);
       fastStepInstalled = true;
     } catch {
       // Layout of @ethereumjs/evm changed: run the library's loop.
@@ -443,15 +440,19 @@ type InterpreterClass = new (
 
 /**
  * EVM.runInterpreter (@ethereumjs/evm 10.1.3) with `runState` of the result
- * built on first read instead of by three spreads per frame. Falls back to
- * the library's when profiling or without a block (then it uses its defaults).
+ * built on first read instead of by three spreads per frame. Only for EVMs
+ * over a KvStateManager (stock @ethereumjs/vm keeps the library's, so the
+ * equivalence test's reference stays untouched), with a block (without one
+ * the library uses its defaults) and no profiler.
  */
-function patchRunInterpreter(proto: EvmLike, Interpreter: InterpreterClass, defaultBlock: () => unknown, lib: Library): void {
+function patchRunInterpreter(proto: EvmLike, Interpreter: InterpreterClass, lib: Library): void {
   const libraryRunInterpreter = proto.runInterpreter;
   const revert = lib.errors.REVERT;
   const invalidEof = lib.errors.INVALID_EOF_FORMAT;
   proto.runInterpreter = async function runInterpreter(this: EvmLike, message: MessageLike, opts: { pc?: number; initialLogs?: unknown[] } = {}) {
-    if (libraryLoopForced || this._block === undefined || this._optsCached.profiler?.enabled === true) return libraryRunInterpreter.call(this, message, opts);
+    if (libraryLoopForced || !(this.stateManager instanceof KvStateManager) || this._block === undefined || this._optsCached.profiler?.enabled === true) {
+      return libraryRunInterpreter.call(this, message, opts);
+    }
     const contract = (await this.stateManager.getAccount(message.to ?? createZeroAddress())) ?? new Account();
     const env = {
       address: message.to ?? createZeroAddress(),
@@ -464,7 +465,7 @@ function patchRunInterpreter(proto: EvmLike, Interpreter: InterpreterClass, defa
       depth: message.depth ?? 0,
       gasPrice: this._tx.gasPrice,
       origin: this._tx.origin ?? message.caller ?? createZeroAddress(),
-      block: this._block ?? defaultBlock(),
+      block: this._block,
       contract,
       codeAddress: message.codeAddress,
       gasRefund: message.gasRefund,
