@@ -3,6 +3,9 @@
  *  - ERC-20 (OpenZeppelin LoyaltyToken) transfers executed per second in
  *    FinalizeBlock + Commit, blocks of BLOCK_TXS transfers from SENDERS
  *    accounts, senders recovered in FinalizeBlock (not seen by CheckTx);
+ *  - the same, same process, blocks alternating between our synchronous
+ *    interpreter loop and @ethereumjs/evm's own (src/evm/fast-step.ts),
+ *    AB_ROUNDS rounds: a before/after that machine load disturbs equally;
  *  - eth_call latency of `balanceOf` on the committed state;
  *  - the same transfers through stock @ethereumjs/vm (createVM + runTx with
  *    its own Merkle-Patricia state manager), for comparison: as a user would
@@ -34,12 +37,15 @@ import { keccak256, signHash } from '../src/util/crypto.js';
 import { ethCall } from '../src/evm/call.js';
 import { loadContract } from '../src/evm/contracts.js';
 import { FEE_POOL_ADDRESS } from '../src/evm/engine.js';
+import { forceLibraryLoop } from '../src/evm/fast-step.js';
 import { benchApp, runBlock } from './lib/app.js';
 import { benchAccounts, type BenchAccount } from './lib/txgen.js';
 
 const SENDERS = 1_000;
 const BLOCK_TXS = 4_000;
 const BLOCKS = Number(process.env.EVM_BENCH_BLOCKS ?? 2);
+/** Rounds of the same-process comparison (one block with each loop per round). */
+const AB_ROUNDS = Number(process.env.EVM_BENCH_AB_ROUNDS ?? 2);
 const CALLS = 2_000;
 const DEFAULT_VM_TXS = 500;
 const GAS_PRICE = 2_000_000_000n;
@@ -98,7 +104,7 @@ function workload(blocks: number, perBlock: number): Workload {
 
 export async function benchEvm(): Promise<Record<string, number>> {
   const results: Record<string, number> = {};
-  const w = workload(BLOCKS, BLOCK_TXS);
+  const w = workload(BLOCKS + 2 * AB_ROUNDS, BLOCK_TXS);
   const balance = (10n ** 24n).toString();
   const appState = { accounts: [w.merchant, ...w.senders].map((a) => ({ address: a.address, balance })) };
 
@@ -108,7 +114,7 @@ export async function benchEvm(): Promise<Record<string, number>> {
   if (setup.failed > 0) throw new Error(`${setup.failed} setup transactions failed`);
   let ms = 0;
   let cpuUs = 0;
-  for (const block of w.blocks) {
+  for (const block of w.blocks.slice(0, BLOCKS)) {
     const cpu = process.cpuUsage();
     const r = await runBlock(bench, block);
     const used = process.cpuUsage(cpu);
@@ -118,6 +124,27 @@ export async function benchEvm(): Promise<Record<string, number>> {
   }
   results['erc20_transfer_finalize_commit_tx_per_s'] = (BLOCKS * BLOCK_TXS) / (ms / 1000);
   results['erc20_transfer_finalize_commit_tx_per_cpu_s'] = (BLOCKS * BLOCK_TXS) / (cpuUs / 1e6);
+
+  // ---- the same, alternating with the library's interpreter loop ------------
+  const spent = { ours: { ms: 0, cpuUs: 0 }, library: { ms: 0, cpuUs: 0 } };
+  for (let round = 0; round < 2 * AB_ROUNDS; round++) {
+    // ours, library, library, ours, ...: neither always goes first.
+    const loop = round % 4 === 0 || round % 4 === 3 ? 'ours' : 'library';
+    forceLibraryLoop(loop === 'library');
+    const cpu = process.cpuUsage();
+    const r = await runBlock(bench, w.blocks[BLOCKS + round]!);
+    const used = process.cpuUsage(cpu);
+    if (r.failed > 0) throw new Error(`${r.failed} bench transfers failed`);
+    spent[loop].ms += r.ms;
+    spent[loop].cpuUs += used.user + used.system;
+  }
+  forceLibraryLoop(false);
+  if (AB_ROUNDS > 0) {
+    for (const loop of ['ours', 'library'] as const) {
+      results[`ab_${loop}_loop_tx_per_s`] = (AB_ROUNDS * BLOCK_TXS) / (spent[loop].ms / 1000);
+      results[`ab_${loop}_loop_tx_per_cpu_s`] = (AB_ROUNDS * BLOCK_TXS) / (spent[loop].cpuUs / 1e6);
+    }
+  }
   if (process.env.EVM_BENCH_OURS_ONLY === '1') {
     await bench.close();
     return results;

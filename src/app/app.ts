@@ -240,13 +240,14 @@ export class CmtdApp implements AbciApplication {
   private checkTxNow(req: RequestCheckTx): ResponseCheckTx {
     try {
       const tx = this.senders.resolve(req.tx);
-      validateStatic(tx, this.committedRules());
-      if (isFreeTx(tx) && !isCommonOperation(tx, this.check, this.modules.resolveSystem)) throw notCommonError();
+      const rules = this.committedRules();
+      validateStatic(tx, rules);
+      if (isFreeTx(tx) && !isCommonOperation(tx, this.check, this.modules.resolveSystem, rules)) throw notCommonError();
       // A recheck of a queued transaction: its sender's queue was already
       // re-evaluated against the block that just committed.
       const verdict = req.type === 'recheck' ? this.pending.recheck(tx, this.store.height) : 'unknown';
       if (verdict instanceof TxError) throw verdict;
-      if (verdict === 'unknown') this.pending.admit(tx, () => new Accounts(this.check).get(tx.sender));
+      if (verdict === 'unknown') this.pending.admit(tx, () => new Accounts(this.check).get(tx.sender), this.check);
       return { code: TxCode.Ok, gasWanted: tx.gasLimit, data: tx.hash };
     } catch (err) {
       if (!(err instanceof TxError)) throw err;
@@ -311,7 +312,8 @@ export class CmtdApp implements AbciApplication {
   /** The admission rule (src/tx/admission.ts) over committed state, for the proposal steps. */
   private committedAdmission(): BlockAdmission {
     const state = new Overlay(this.genesis ?? this.store);
-    return new BlockAdmission(this.committedRules(), (tx) => isCommonOperation(tx, state, this.modules.resolveSystem));
+    const rules = this.committedRules();
+    return new BlockAdmission(rules, (tx) => isCommonOperation(tx, state, this.modules.resolveSystem, rules));
   }
 
   // ---- block execution (shared by both flows) --------------------------
@@ -330,7 +332,7 @@ export class CmtdApp implements AbciApplication {
     const rules = this.rulesFor(this.block);
     const block = this.block;
     // Execution judges a zero-price transaction on the block's state as it is when the transaction runs.
-    const admission = new BlockAdmission(rules, (tx) => isCommonOperation(tx, block, this.modules.resolveSystem));
+    const admission = new BlockAdmission(rules, (tx) => isCommonOperation(tx, block, this.modules.resolveSystem, rules));
     this.current = { info, rules, admission, txHashes: [], started: performance.now(), txResults: 0, rejectedCodes: [] };
     this.indexer.beginBlock({ info, rules: this.current.rules, hash, proposer });
     this.executed = undefined;
@@ -399,7 +401,7 @@ export class CmtdApp implements AbciApplication {
     this.committedRulesCache = undefined;
     this.senders.forget(executed.txHashes);
     const accounts = new Accounts(this.check);
-    for (const address of executed.changedAccounts) if (this.pending.has(address)) this.pending.settle(address, accounts.get(address));
+    for (const address of executed.changedAccounts) if (this.pending.has(address)) this.pending.settle(address, accounts.get(address), this.store);
     this.executed = undefined;
     this.indexer.committed(executed.height);
     this.log.info('committed block', {
@@ -502,7 +504,7 @@ export class CmtdApp implements AbciApplication {
 
   /** The sender's next nonce as CheckTx sees it: the committed nonce plus its transactions in the mempool. */
   pendingNonce(address: Address): bigint {
-    return this.pending.nextNonce(address, new Accounts(this.check).get(address));
+    return this.pending.nextNonce(address, new Accounts(this.check).get(address), this.check);
   }
 
   /** Counts a block's transaction results for AppOptions.metrics. */

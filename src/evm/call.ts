@@ -26,7 +26,10 @@ import type { Params } from '../state/params.js';
 import { Overlay, type KVReader } from '../store/kv.js';
 import { SystemCallError } from '../system/types.js';
 import { baseFee, revertData, type SystemContractResolver } from '../tx/executor.js';
-import { MAX_INITCODE_SIZE, intrinsicGas } from '../tx/gas.js';
+import { applyAuthorizations } from '../tx/authorization.js';
+import type { Authorization } from '../tx/decode.js';
+import { MAX_INITCODE_SIZE, calldataFloorGas, intrinsicGas } from '../tx/gas.js';
+import { forkRules } from './hardfork.js';
 import { acquireEngine, evmBlockGasLimit, prevRandaoOf, readBlockHash, releaseEngine, runMessage, type EvmOutcome } from './engine.js';
 
 export interface CallRequest {
@@ -40,6 +43,11 @@ export interface CallRequest {
   gas?: bigint;
   /** GASPRICE seen by the code; default 0. No fee is charged either way. */
   gasPrice?: bigint;
+  /**
+   * EIP-7702 authorizations (a type-4 transaction): applied, after the
+   * sender's nonce is bumped, before the call, as block execution does.
+   */
+  authorizationList?: Authorization[];
 }
 
 export interface CallContext {
@@ -94,7 +102,15 @@ function gasCap(ctx: CallContext): bigint {
 }
 
 function intrinsicOf(request: CallRequest): bigint {
-  return intrinsicGas({ to: request.to, data: request.data, accessList: [] });
+  const tx = { to: request.to, data: request.data, accessList: [] };
+  return intrinsicGas(request.authorizationList === undefined ? tx : { ...tx, authorizationList: request.authorizationList });
+}
+
+/** From Prague a transaction's gas limit must cover its calldata floor (EIP-7623): an estimate never goes below it. */
+function atLeastFloor(gas: bigint, request: CallRequest, ctx: CallContext): bigint {
+  if (!forkRules(ctx.params.evm_hardfork).calldataFloor) return gas;
+  const floor = calldataFloorGas(request);
+  return gas < floor ? floor : gas;
 }
 
 function failed(error: string, gasUsed: bigint, returnData: Uint8Array = EMPTY): CallResult {
@@ -113,12 +129,24 @@ async function evmRun(state: KVReader, request: CallRequest, ctx: CallContext, g
   if (value > 0n && new Accounts(new Overlay(state)).balance(from) < value) {
     return failed(`insufficient funds: ${from} cannot send ${value} wei`, intrinsic);
   }
-  const engine = await acquireEngine(ctx.params.chain_id);
+  const scratch = new Overlay(state);
+  const auths = request.authorizationList;
+  let authorized: ReturnType<typeof applyAuthorizations> | undefined;
+  if (auths !== undefined && auths.length > 0) {
+    if (!forkRules(ctx.params.evm_hardfork).setCode) return failed(`authorizations (EIP-7702) need the osaka hard fork; this chain runs ${ctx.params.evm_hardfork}`, intrinsic);
+    // As in a block: the sender's nonce first, then the authorizations.
+    const accounts = new Accounts(scratch);
+    const sender = accounts.get(from);
+    sender.nonce += 1n;
+    accounts.put(from, sender);
+    authorized = applyAuthorizations(auths, scratch, ctx.params.chain_id);
+  }
+  const engine = await acquireEngine(ctx.params.chain_id, 'rpc', ctx.params.evm_hardfork);
   let outcome: EvmOutcome;
   try {
     ({ outcome } = await runMessage(
       engine,
-      new Overlay(state),
+      scratch,
       {
         caller: from,
         to: request.to,
@@ -128,7 +156,9 @@ async function evmRun(state: KVReader, request: CallRequest, ctx: CallContext, g
         intrinsicGas: intrinsic,
         gasPrice: request.gasPrice ?? 0n,
         accessList: [],
-        incrementNonce: true,
+        warm: authorized?.warm ?? [],
+        refund: authorized?.refund ?? 0n,
+        incrementNonce: authorized === undefined,
         system: { resolve: resolveSystem, txHash: ZERO_HASH },
       },
       {
@@ -207,7 +237,7 @@ export async function estimateGas(state: KVReader, request: CallRequest, ctx: Ca
   if (request.to !== null) {
     const scratch = new Overlay(state);
     const system = resolveSystem(request.to, scratch);
-    if (system !== undefined) return estimateSystemCall(scratch, request, system, intrinsic, cap, ctx);
+    if (system !== undefined) return atLeastFloor(estimateSystemCall(scratch, request, system, intrinsic, cap, ctx), request, ctx);
   }
 
   const first = await evmRun(state, request, ctx, cap, resolveSystem);
@@ -226,7 +256,7 @@ export async function estimateGas(state: KVReader, request: CallRequest, ctx: Ca
     if ((await evmRun(state, request, ctx, mid, resolveSystem)).success) hi = mid;
     else lo = mid;
   }
-  return hi;
+  return atLeastFloor(hi, request, ctx);
 }
 
 function estimateSystemCall(

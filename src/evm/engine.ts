@@ -1,6 +1,7 @@
 /**
  * The EVM engine: @ethereumjs/evm (the interpreter inside @ethereumjs/vm) on
- * the Cancun hard fork, over our KV through KvStateManager, and the
+ * the chain's hard fork (param `evm_hardfork`: Osaka, or Cancun for chains
+ * created before it), over our KV through KvStateManager, and the
  * transaction-level steps that @ethereumjs/vm's `runTx` would do around it
  * (warm addresses, refunds, EIP-6780 self-destruct, EIP-161 cleanup).
  *
@@ -15,7 +16,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createCustomCommon, Hardfork, Mainnet, type Common } from '@ethereumjs/common';
+import { createCustomCommon, Mainnet, type Common } from '@ethereumjs/common';
 import { createEVM, EVMError, type EVM, type EVMMockBlockchainInterface, type EVMResult, type ExecResult, type Message, type PrecompileInput } from '@ethereumjs/evm';
 import { RLP } from '@ethereumjs/rlp';
 import { Address as EthAddress } from '@ethereumjs/util';
@@ -26,6 +27,9 @@ import type { AccessListEntry } from '../tx/decode.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
 import type { SystemContractResolver } from '../tx/executor.js';
 import { keccak256 } from '../util/crypto.js';
+import { DEFAULT_EVM_HARDFORK } from '../state/params.js';
+import { forkRules, type EvmHardforkName } from './hardfork.js';
+import { installFastStep } from './fast-step.js';
 import { isSystemAddress, KvStateManager } from './state.js';
 import { runSystemFrame, type SystemCallEnv } from './system-calls.js';
 
@@ -41,9 +45,6 @@ export const FEE_POOL_ADDRESS: Address = '0x000000000000000000000000000000000000
  * transaction may ask for when consensus `block.max_gas` is -1 (unlimited).
  */
 export const UNLIMITED_BLOCK_GAS_LIMIT = 100_000_000n;
-
-/** The hard fork the EVM runs (and src/tx/gas.ts prices). */
-export const EVM_HARDFORK = Hardfork.Cancun;
 
 /** Blob base fee reported by BLOBBASEFEE: the EIP-4844 minimum (this chain carries no blobs). */
 const BLOB_BASE_FEE = 1n;
@@ -129,6 +130,8 @@ export type EngineRole = 'consensus' | 'rpc';
 /** An EVM with its own state manager; used by one execution at a time (see acquireEngine). */
 export interface EvmEngine {
   readonly chainId: bigint;
+  /** The hard fork it runs (param `evm_hardfork`). */
+  readonly hardfork: EvmHardforkName;
   readonly role: EngineRole;
   readonly evm: EVM;
   readonly state: KvStateManager;
@@ -149,22 +152,23 @@ function kzgUnsupported(input: PrecompileInput): ExecResult {
   return { returnValue: new Uint8Array(0), executionGasUsed: input.gasLimit, exceptionError: new EVMError(EVMError.errorMessages.OUT_OF_GAS) };
 }
 
-const commons = new Map<bigint, Common>();
+const commons = new Map<string, Common>();
 
 /** Highest EIP number probed when freezing a Common's activated-EIP set. */
 const MAX_EIP = 10_000;
 
 /**
- * The Common of our engines: Cancun, chain id from params, native keccak for
- * SHA3. Its hardfork never changes, so `isActivatedEIP` (an Array.includes
- * over ~100 EIPs, asked several times per opcode) is answered from a Set
- * computed once.
+ * The Common of our engines: the chain's hard fork, chain id from params,
+ * native keccak for SHA3. Its hardfork never changes, so `isActivatedEIP`
+ * (an Array.includes over ~100 EIPs, asked several times per opcode) is
+ * answered from a Set computed once.
  */
-export function evmCommon(chainId: bigint): Common {
-  let common = commons.get(chainId);
+export function evmCommon(chainId: bigint, hardfork: EvmHardforkName = DEFAULT_EVM_HARDFORK): Common {
+  const key = `${chainId}/${hardfork}`;
+  let common = commons.get(key);
   if (common === undefined) {
     const c = createCustomCommon({ chainId: Number(chainId), name: `cmtd-${chainId}` }, Mainnet, {
-      hardfork: EVM_HARDFORK,
+      hardfork: forkRules(hardfork).hardfork,
       customCrypto: { keccak256: nativeKeccak },
     });
     const active = new Set<number>();
@@ -174,7 +178,7 @@ export function evmCommon(chainId: bigint): Common {
       throw new Error('the hard fork of an engine Common is fixed');
     };
     common = c;
-    commons.set(chainId, common);
+    commons.set(key, common);
   }
   return common;
 }
@@ -305,8 +309,9 @@ export function assertConsensusEngine(engine: EvmEngine): void {
   }
 }
 
-async function createEngine(chainId: bigint, role: EngineRole): Promise<EvmEngine> {
+async function createEngine(chainId: bigint, role: EngineRole, hardfork: EvmHardforkName): Promise<EvmEngine> {
   await patchJumpAnalysis();
+  await installFastStep();
   const state = new KvStateManager(DETACHED);
   const blockchain: EVMMockBlockchainInterface = {
     async getBlock(height: number) {
@@ -319,7 +324,7 @@ async function createEngine(chainId: bigint, role: EngineRole): Promise<EvmEngin
     },
   };
   const evm = await createEVM({
-    common: evmCommon(chainId),
+    common: evmCommon(chainId, hardfork),
     stateManager: state,
     blockchain,
     customPrecompiles: [{ address: '0x000000000000000000000000000000000000000a', function: kzgUnsupported }],
@@ -330,7 +335,7 @@ async function createEngine(chainId: bigint, role: EngineRole): Promise<EvmEngin
   internals.DEBUG = false;
   internals.journal.DEBUG = false;
   if (role === 'consensus') refuseListeners(evm);
-  const engine: EvmEngine = { chainId, role, evm, state, system: undefined };
+  const engine: EvmEngine = { chainId, hardfork, role, evm, state, system: undefined };
   // Frames addressed to a system address run the system function (SPEC 6, system-calls.ts).
   const executeCall = internals._executeCall.bind(evm);
   internals._executeCall = async (message: Message): Promise<EVMResult> => {
@@ -340,26 +345,28 @@ async function createEngine(chainId: bigint, role: EngineRole): Promise<EvmEngin
   return engine;
 }
 
-const idle: Record<EngineRole, Map<bigint, EvmEngine[]>> = { consensus: new Map(), rpc: new Map() };
+const idle: Record<EngineRole, Map<string, EvmEngine[]>> = { consensus: new Map(), rpc: new Map() };
 
 /**
- * An idle engine for `chainId` and `role` (created on first use). One
+ * An idle engine for `chainId`, `role` and `hardfork` (created on first use;
+ * pass the chain's param `evm_hardfork`). One
  * engine runs one execution at a time: block execution awaits each
  * transaction in turn and so reuses a single engine; concurrent eth_calls
  * get engines of their own. Hand it back with releaseEngine, or drop it
  * after an internal error. Block execution asks for 'consensus'; everything
  * else (the default) gets an 'rpc' engine from a separate pool.
  */
-export async function acquireEngine(chainId: bigint, role: EngineRole = 'rpc'): Promise<EvmEngine> {
-  const engine = idle[role].get(chainId)?.pop();
-  return engine ?? createEngine(chainId, role);
+export async function acquireEngine(chainId: bigint, role: EngineRole = 'rpc', hardfork: EvmHardforkName = DEFAULT_EVM_HARDFORK): Promise<EvmEngine> {
+  const engine = idle[role].get(`${chainId}/${hardfork}`)?.pop();
+  return engine ?? createEngine(chainId, role, hardfork);
 }
 
 export function releaseEngine(engine: EvmEngine): void {
   engine.system = undefined;
   const pool = idle[engine.role];
-  let free = pool.get(engine.chainId);
-  if (free === undefined) pool.set(engine.chainId, (free = []));
+  const key = `${engine.chainId}/${engine.hardfork}`;
+  let free = pool.get(key);
+  if (free === undefined) pool.set(key, (free = []));
   if (free.length < 8) free.push(engine);
 }
 
@@ -378,6 +385,10 @@ export interface EvmMessage {
   /** GASPRICE: the effective price per gas. */
   gasPrice: bigint;
   accessList: AccessListEntry[];
+  /** More addresses that start warm: the signers of a type-4 transaction's authorizations (EIP-7702). */
+  warm?: readonly Address[];
+  /** Refund earned before execution (EIP-7702 authorizations of existing accounts), capped with the rest. */
+  refund?: bigint;
   /**
    * Bump the caller's nonce first (eth_call, gas estimation). Transactions
    * had it bumped by the executor already.
@@ -428,7 +439,7 @@ export interface EvmRun {
 }
 
 /**
- * Runs a message over `parent` with Ethereum transaction semantics (Cancun):
+ * Runs a message over `parent` with Ethereum transaction semantics:
  * the caller's nonce and fee are the executor's business; this does value
  * transfer, execution, refunds, self-destructs and the EIP-161 cleanup, all
  * written into a fresh overlay of `parent` that the caller applies (on
@@ -450,6 +461,7 @@ export async function runMessage(engine: EvmEngine, parent: KVReader, msg: EvmMe
   journal.addAlwaysWarmAddress(msg.caller.slice(2));
   if (msg.to !== null) journal.addAlwaysWarmAddress(msg.to.slice(2));
   journal.addAlwaysWarmAddress(FEE_POOL_ADDRESS.slice(2));
+  for (const address of msg.warm ?? []) journal.addAlwaysWarmAddress(address.slice(2));
   for (const entry of msg.accessList) {
     const address = hexNoPrefix(entry.address);
     journal.addAlwaysWarmAddress(address, true);
@@ -483,7 +495,7 @@ export async function runMessage(engine: EvmEngine, parent: KVReader, msg: EvmMe
 
   // Gas: intrinsic + execution, minus the refund capped at a fifth (EIP-3529).
   let gasUsed = msg.intrinsicGas + exec.executionGasUsed;
-  const refund = exec.gasRefund ?? 0n;
+  const refund = (exec.gasRefund ?? 0n) + (msg.refund ?? 0n);
   if (refund > 0n) {
     const cap = gasUsed / 5n;
     gasUsed -= refund < cap ? refund : cap;

@@ -210,7 +210,7 @@ export class KvStateManager implements StateManagerInterface {
   constructor(base: KV) {
     this.base = base;
     this.originalStorageCache = {
-      get: async (address: EthAddress, key: Uint8Array): Promise<Uint8Array> => storageWord(this.base.get(slotKey(address.bytes, key))),
+      get: async (address: EthAddress, key: Uint8Array): Promise<Uint8Array> => this.originalStorageSync(address.bytes, key),
       clear: (): void => {},
     };
   }
@@ -328,11 +328,26 @@ export class KvStateManager implements StateManagerInterface {
 
   /** The slot's value, left-padded to 32 bytes; empty when zero. */
   async getStorage(address: EthAddress, key: Uint8Array): Promise<Uint8Array> {
-    return storageWord(this.view.get(slotKey(address.bytes, key)));
+    return this.storageSync(address.bytes, key);
+  }
+
+  /** getStorage without a promise (the synchronous interpreter loop, fast-step.ts). */
+  storageSync(address: Uint8Array, key: Uint8Array): Uint8Array {
+    return storageWord(this.view.get(slotKey(address, key)));
+  }
+
+  /** The slot's value before the transaction (EIP-2200 gas), left-padded; empty when zero. */
+  originalStorageSync(address: Uint8Array, key: Uint8Array): Uint8Array {
+    return storageWord(this.base.get(slotKey(address, key)));
   }
 
   async putStorage(address: EthAddress, key: Uint8Array, value: Uint8Array): Promise<void> {
-    const k = slotKey(address.bytes, key);
+    this.putStorageSync(address.bytes, key, value);
+  }
+
+  /** putStorage without a promise (the synchronous interpreter loop, fast-step.ts). */
+  putStorageSync(address: Uint8Array, key: Uint8Array, value: Uint8Array): void {
+    const k = slotKey(address, key);
     const v = unpad(value);
     const view = this.view;
     if (v.length === 0) {
@@ -340,7 +355,7 @@ export class KvStateManager implements StateManagerInterface {
     } else {
       view.set(k, v.slice());
     }
-    const addr = hexOfAddress(address.bytes);
+    const addr = hexOfAddress(address);
     let keys = this.written.get(addr);
     if (keys === undefined) this.written.set(addr, (keys = new Set()));
     keys.add(k);

@@ -7,7 +7,8 @@ import { estimateGas, EstimateGasError, ethCall, type CallContext as EvmCallCont
 import type { Address } from '../state/accounts.js';
 import { loadParams } from '../state/params.js';
 import type { KVReader } from '../store/kv.js';
-import type { AccessListEntry } from '../tx/decode.js';
+import { bigintToBytes } from '../state/accounts.js';
+import type { AccessListEntry, Authorization } from '../tx/decode.js';
 import type { SystemContractResolver } from '../tx/executor.js';
 import { RpcCode, RpcError, invalidParams } from './errors.js';
 import type { TraceOutput, TraceRequest } from './tracers.js';
@@ -26,7 +27,12 @@ export interface CallRequest {
   data: Uint8Array;
   nonce: bigint | null;
   accessList: AccessListEntry[];
+  /** EIP-7702 authorizations applied before the call (a type-4 transaction). */
+  authorizationList?: Authorization[];
 }
+
+/** Most authorizations a call object may carry (each costs a signature recovery). */
+export const MAX_CALL_AUTHORIZATIONS = 64;
 
 /** The block a call runs in: the one whose state it reads (as geth). */
 export interface CallBlock {
@@ -56,7 +62,7 @@ export interface CallRunner {
 
 const KNOWN_FIELDS = new Set([
   'from', 'to', 'gas', 'gasPrice', 'maxFeePerGas', 'maxPriorityFeePerGas', 'value', 'data', 'input', 'nonce',
-  'accessList', 'type', 'chainId', 'blobVersionedHashes', 'maxFeePerBlobGas',
+  'accessList', 'authorizationList', 'type', 'chainId', 'blobVersionedHashes', 'maxFeePerBlobGas',
 ]);
 
 function optional<T>(obj: Record<string, unknown>, key: string, parse: (v: unknown, name: string) => T): T | null {
@@ -74,6 +80,26 @@ function parseAccessList(value: unknown): AccessListEntry[] {
     return {
       address: Buffer.from(parseAddress(e.address, `accessList[${i}].address`).slice(2), 'hex'),
       storageKeys: keys.map((k: unknown, j) => parseHash(k, `accessList[${i}].storageKeys[${j}]`)),
+    };
+  });
+}
+
+function parseAuthorizationList(value: unknown): Authorization[] {
+  if (!Array.isArray(value)) throw invalidParams(`authorizationList: expected an array, got ${describeValue(value)}`);
+  if (value.length > MAX_CALL_AUTHORIZATIONS) throw invalidParams(`authorizationList: at most ${MAX_CALL_AUTHORIZATIONS} authorizations, got ${value.length}`);
+  return value.map((entry: unknown, i) => {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw invalidParams(`authorizationList[${i}]: expected {chainId, address, nonce, yParity, r, s}`);
+    const e = entry as Record<string, unknown>;
+    const field = (name: string, bits: number): bigint => parseQuantity(e[name], `authorizationList[${i}].${name}`, bits);
+    // yParity, or a legacy-style v (27/28) as some clients send.
+    const parity = e.yParity !== undefined && e.yParity !== null ? field('yParity', 8) : field('v', 8) - 27n;
+    return {
+      chainId: field('chainId', 256),
+      address: Buffer.from(parseAddress(e.address, `authorizationList[${i}].address`).slice(2), 'hex'),
+      nonce: field('nonce', 64),
+      yParity: Number(parity < 0n ? 2n : parity),
+      r: bigintToBytes(field('r', 256)),
+      s: bigintToBytes(field('s', 256)),
     };
   });
 }
@@ -106,6 +132,9 @@ export function parseCallRequest(value: unknown, maxDataBytes: number): CallRequ
     nonce: optional(obj, 'nonce', (v, n) => parseQuantity(v, n, 64)),
     accessList: optional(obj, 'accessList', (v) => parseAccessList(v)) ?? [],
   };
+  const authorizationList = optional(obj, 'authorizationList', (v) => parseAuthorizationList(v));
+  if (authorizationList !== null && authorizationList.length > 0) req.authorizationList = authorizationList;
+  if (req.authorizationList !== undefined && req.to === null) throw invalidParams('call object: a call with an authorizationList (type 4) cannot create a contract');
   if (req.maxFeePerGas !== null && req.maxPriorityFeePerGas !== null && req.maxPriorityFeePerGas > req.maxFeePerGas) {
     throw invalidParams('call object: maxPriorityFeePerGas is above maxFeePerGas');
   }
@@ -133,6 +162,7 @@ export function evmCallRunner(resolveSystem: SystemContractResolver): {
     if (req.gas !== null) request.gas = req.gas;
     const price = req.gasPrice ?? req.maxFeePerGas;
     if (price !== null) request.gasPrice = price;
+    if (req.authorizationList !== undefined) request.authorizationList = req.authorizationList;
     return [request, { height: block.height, time: block.time, params: loadParams(state), blockGasLimit: loadBlockGasLimit(state) }];
   };
   const failure = (message: string, returnData: Uint8Array): RpcError =>

@@ -51,11 +51,23 @@ export interface EthTransaction {
   maxFeePerGas?: string;
   maxPriorityFeePerGas?: string;
   accessList?: Array<{ address: string; storageKeys: string[] }>;
+  /** Type 4 (EIP-7702) only. */
+  authorizationList?: EthAuthorization[];
   input: string;
   v: string;
   r: string;
   s: string;
   yParity?: string;
+}
+
+/** One EIP-7702 authorization, as geth shows it. */
+export interface EthAuthorization {
+  chainId: string;
+  address: string;
+  nonce: string;
+  yParity: string;
+  r: string;
+  s: string;
 }
 
 export interface EthReceipt {
@@ -142,13 +154,23 @@ export function formatTransaction(tx: DecodedTx, from: Address, at: TxLocation |
     r: quantity(BigInt(data(tx.r))),
     s: quantity(BigInt(data(tx.s))),
   };
-  if (tx.type === 2) {
+  if (tx.type === 2 || tx.type === 4) {
     out.maxFeePerGas = quantity(tx.maxFeePerGas);
     out.maxPriorityFeePerGas = quantity(tx.maxPriorityFeePerGas);
   }
   if (tx.type !== 0) {
     out.accessList = tx.accessList.map((e) => ({ address: data(e.address), storageKeys: e.storageKeys.map((k) => fixed(k, 32)) }));
     out.yParity = quantity(tx.recovery);
+  }
+  if (tx.authorizationList !== undefined) {
+    out.authorizationList = tx.authorizationList.map((a) => ({
+      chainId: quantity(a.chainId),
+      address: data(a.address),
+      nonce: quantity(a.nonce),
+      yParity: quantity(a.yParity),
+      r: quantity(a.r.length === 0 ? 0n : BigInt(data(a.r))),
+      s: quantity(a.s.length === 0 ? 0n : BigInt(data(a.s))),
+    }));
   }
   return out;
 }

@@ -18,6 +18,7 @@
 import type { EVMResult, InterpreterStep, Message } from '@ethereumjs/evm';
 import { loadBlockGasLimit } from '../app/consensus.js';
 import { ethCall } from '../evm/call.js';
+import { forkRules, type EvmHardforkName, type ForkRules } from '../evm/hardfork.js';
 import { acquireEngine, decodeRevertReason, evmBlockGasLimit, prevRandaoOf, readBlockHash, recordBlockHash, releaseEngine, runMessage, type EvmEngine } from '../evm/engine.js';
 import { readStorage } from '../evm/state.js';
 import { Accounts, addressFromBytes, type Address } from '../state/accounts.js';
@@ -385,11 +386,14 @@ class AccessListTracer implements Tracer {
     const position = ADDRESS_OPS[op];
     if (position !== undefined && n >= position) {
       const address = `0x${(step.stack[n - position]! & ((1n << 160n) - 1n)).toString(16).padStart(40, '0')}`;
-      if (!this.excluded.has(address) && !isPrecompile(address as Address)) this.slots(address);
+      if (!this.excluded.has(address) && !isPrecompile(address as Address, this.fork)) this.slots(address);
     }
   };
 
-  constructor(private readonly excluded: Set<string>) {}
+  constructor(
+    private readonly excluded: Set<string>,
+    private readonly fork: ForkRules,
+  ) {}
 
   private slots(address: string): Set<string> {
     let set = this.touched.get(address);
@@ -411,8 +415,8 @@ class AccessListTracer implements Tracer {
   }
 }
 
-function makeTracer(options: TraceOptions, budget: Budget, excluded: Address[]): Tracer {
-  if (options.tracer === 'accessList') return new AccessListTracer(new Set(excluded));
+function makeTracer(options: TraceOptions, budget: Budget, excluded: Address[], fork: ForkRules): Tracer {
+  if (options.tracer === 'accessList') return new AccessListTracer(new Set(excluded), fork);
   return options.tracer === 'callTracer' ? new CallTracer(options, budget) : new StructLogger(options, budget);
 }
 
@@ -470,9 +474,10 @@ async function traceTx(
 ): Promise<TraceResult> {
   const scratch = new Overlay(state);
   const summary = { from: tx.sender, to: tx.to, value: tx.value, input: tx.data, gasLimit: tx.gasLimit };
-  const tracer = makeTracer(options, budget, tx.to === null ? [tx.sender] : [tx.sender, tx.to]);
+  const fork = forkRules(rules.params.evm_hardfork);
+  const tracer = makeTracer(options, budget, tx.to === null ? [tx.sender] : [tx.sender, tx.to], fork);
   const to = tx.to;
-  const native = to !== null && !isPrecompile(to) && (resolveSystem(to, new Overlay(scratch)) !== undefined || new Accounts(scratch).get(to).codeHash.length === 0);
+  const native = to !== null && !isPrecompile(to, fork) && (resolveSystem(to, new Overlay(scratch)) !== undefined || new Accounts(scratch).get(to).codeHash.length === 0);
   if (native) {
     const outcome = await executeTx(tx, scratch, rules, info, resolveSystem);
     return tracer.result({
@@ -508,6 +513,7 @@ async function traceTx(
     },
     evmBlockContext(rules, info),
     rules.params.chain_id,
+    rules.params.evm_hardfork,
   );
 }
 
@@ -525,7 +531,7 @@ async function traceCall(
   const gasCap = evmBlockGasLimit(rules.blockGasLimit);
   const gas = req.gas === null || req.gas > gasCap ? gasCap : req.gas;
   const summary = { from, to: req.to, value: req.value, input: req.data, gasLimit: gas };
-  const tracer = makeTracer(options, budget, req.to === null ? [from] : [from, req.to]);
+  const tracer = makeTracer(options, budget, req.to === null ? [from] : [from, req.to], forkRules(rules.params.evm_hardfork));
   const intrinsic = intrinsicGas({ to: req.to, data: req.data, accessList: req.accessList });
   const fail = (error: string): TraceResult =>
     tracer.result({ ...summary, gasUsed: gas, success: false, returnData: new Uint8Array(0), created: null, error });
@@ -562,6 +568,7 @@ async function traceCall(
       prevRandao: prevRandaoOf(block.height, hash.some((b) => b !== 0) ? hash : undefined),
     },
     rules.params.chain_id,
+    rules.params.evm_hardfork,
   );
 }
 
@@ -572,8 +579,9 @@ async function traceMessage(
   message: Parameters<typeof runMessage>[2],
   context: Parameters<typeof runMessage>[3],
   chainId: bigint,
+  hardfork: EvmHardforkName,
 ): Promise<TraceResult> {
-  const engine = await acquireEngine(chainId, 'rpc');
+  const engine = await acquireEngine(chainId, 'rpc', hardfork);
   tracer.attach(engine);
   let run;
   try {

@@ -38,7 +38,23 @@ export interface Params {
   /** Lower-case 0x address; '' when the genesis sets none (no foundation powers). */
   foundation_address: string;
   chain_id: bigint;
+  /**
+   * The Ethereum hard fork whose rules the EVM and transactions follow
+   * (docs/EVM.md). Fixed at genesis: every node must run the same rules.
+   */
+  evm_hardfork: EvmHardforkName;
 }
+
+/** Hard forks the EVM can follow: Osaka (Ethereum mainnet's current fork) and Cancun (chains created before it). */
+export const EVM_HARDFORKS = ['cancun', 'osaka'] as const;
+export type EvmHardforkName = (typeof EVM_HARDFORKS)[number];
+/** The fork of a new genesis that names none. */
+export const DEFAULT_EVM_HARDFORK: EvmHardforkName = 'osaka';
+/**
+ * The fork of a chain whose stored params predate `evm_hardfork`: those
+ * chains ran Cancun, so replaying them must too.
+ */
+export const LEGACY_EVM_HARDFORK: EvmHardforkName = 'cancun';
 
 export type ParamName = keyof Params;
 
@@ -79,10 +95,11 @@ export const DEFAULT_PARAMS: Readonly<Params> = Object.freeze({
   block_gas_limit: DEFAULT_BLOCK_GAS_LIMIT,
   foundation_address: '',
   chain_id: 18n,
+  evm_hardfork: DEFAULT_EVM_HARDFORK,
 });
 
 /** Params that governance may never change (genesis sets them). */
-export const FIXED_PARAMS: ReadonlySet<ParamName> = new Set<ParamName>(['chain_id', 'foundation_address', 'inflation_years', 'seconds_per_year']);
+export const FIXED_PARAMS: ReadonlySet<ParamName> = new Set<ParamName>(['chain_id', 'evm_hardfork', 'foundation_address', 'inflation_years', 'seconds_per_year']);
 
 export class ParamError extends Error {
   constructor(
@@ -94,7 +111,7 @@ export class ParamError extends Error {
   }
 }
 
-type Kind = 'int' | 'bigint' | 'bool' | 'address';
+type Kind = 'int' | 'bigint' | 'bool' | 'address' | 'hardfork';
 
 interface Rule {
   kind: Kind;
@@ -137,6 +154,7 @@ const RULES: Record<ParamName, Rule> = {
   block_gas_limit: { kind: 'bigint', min: 1_000_000n, max: 1_000_000_000n },
   foundation_address: { kind: 'address' },
   chain_id: { kind: 'bigint', min: 1n, max: 2n ** 53n },
+  evm_hardfork: { kind: 'hardfork' },
 };
 
 const FIELDS = new Map<string, ParamName>((Object.keys(RULES) as ParamName[]).map((f) => [f, f]));
@@ -175,6 +193,11 @@ export function parseParamValue<K extends ParamName>(field: K, raw: string | num
     case 'address': {
       const lower = text.toLowerCase();
       if (lower !== '' && !ADDRESS_RE.test(lower)) throw new ParamError(name, `expected a 0x address, got '${text}'`);
+      return lower as Params[K];
+    }
+    case 'hardfork': {
+      const lower = text.toLowerCase();
+      if (!(EVM_HARDFORKS as readonly string[]).includes(lower)) throw new ParamError(name, `expected one of ${EVM_HARDFORKS.join(', ')}, got '${text.slice(0, 80)}'`);
       return lower as Params[K];
     }
     case 'int':
@@ -219,8 +242,8 @@ export function paramsToJson(params: Params): Record<string, string | number | b
 }
 
 /** Defaults overridden by a genesis `app_state.params` object. Unknown names are an error. */
-export function paramsFromJson(json: unknown): Params {
-  const params: Params = { ...DEFAULT_PARAMS };
+export function paramsFromJson(json: unknown, defaults: Readonly<Params> = DEFAULT_PARAMS): Params {
+  const params: Params = { ...defaults };
   if (json === undefined || json === null) return params;
   if (typeof json !== 'object' || Array.isArray(json)) throw new ParamError('params', 'expected an object');
   for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
@@ -241,10 +264,16 @@ const PARAMS_KEY = 'p/params';
 export function loadParams(kv: KVReader): Params {
   const raw = kv.get(PARAMS_KEY);
   if (raw === undefined) throw new Error('params are missing from state: was InitChain run?');
-  return paramsFromJson(JSON.parse(Buffer.from(raw).toString('utf8')));
+  // Params stored before `evm_hardfork` existed belong to a chain that ran Cancun.
+  return paramsFromJson(JSON.parse(Buffer.from(raw).toString('utf8')), { ...DEFAULT_PARAMS, evm_hardfork: LEGACY_EVM_HARDFORK });
 }
 
 export function saveParams(kv: KV, params: Params): void {
   validateParams(params);
-  kv.set(PARAMS_KEY, Buffer.from(JSON.stringify(paramsToJson(params)), 'utf8'));
+  const json = paramsToJson(params);
+  // Chains that ran Cancun before the param existed stored no such key: a
+  // Cancun chain's record stays byte-identical (so does its app hash), and a
+  // genesis from before it resyncs with "evm_hardfork": "cancun" added.
+  if (params.evm_hardfork === LEGACY_EVM_HARDFORK) delete json.evm_hardfork;
+  kv.set(PARAMS_KEY, Buffer.from(JSON.stringify(json), 'utf8'));
 }

@@ -20,17 +20,19 @@ import type { SignedTx } from './decode.js';
 import { TxCode, TxError } from './errors.js';
 import { isPrecompile, type ChainRules, type SystemContractResolver } from './executor.js';
 import { isFreeTx } from './gas.js';
+import { forkRules } from '../evm/hardfork.js';
 
 /**
  * Whether `tx` is a common operation (SPEC 9) on `state`: a call to a system
  * address, or a transfer to an address that holds no code and is no
- * precompile. Contract creation and calls into code are not.
+ * precompile. Contract creation, calls into code and set-code (type-4)
+ * transactions are not.
  */
-export function isCommonOperation(tx: SignedTx, state: KV, resolveSystem: SystemContractResolver): boolean {
+export function isCommonOperation(tx: SignedTx, state: KV, resolveSystem: SystemContractResolver, rules: ChainRules): boolean {
   const to = tx.to;
-  if (to === null) return false;
+  if (to === null || tx.authorizationList !== undefined) return false;
   if (resolveSystem(to, state) !== undefined) return true;
-  if (isPrecompile(to)) return false;
+  if (isPrecompile(to, forkRules(rules.params.evm_hardfork))) return false;
   return new Accounts(state).get(to).codeHash.length === 0;
 }
 

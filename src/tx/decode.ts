@@ -1,6 +1,8 @@
 /**
  * Decoding and signature recovery of signed Ethereum transactions (legacy
- * with EIP-155, EIP-2930, EIP-1559), SPEC section 9.
+ * with EIP-155, EIP-2930, EIP-1559, EIP-7702 set-code), SPEC section 9.
+ * Blob transactions (type 3, EIP-4844) are refused: the chain carries no
+ * blobs (docs/EVM.md).
  *
  * The wire format is parsed with @ethereumjs/rlp and the field layout of the
  * three transaction types; the result is checked against @ethereumjs/tx in
@@ -13,7 +15,26 @@ import { addressFromBytes, type Address } from '../state/accounts.js';
 import { keccak256, recoverAddress } from '../util/crypto.js';
 import { TxCode, TxError } from './errors.js';
 
-export type TxType = 0 | 1 | 2;
+export type TxType = 0 | 1 | 2 | 4;
+
+/**
+ * One EIP-7702 authorization: `address`'s code becomes the account's code
+ * for the account that signed keccak256(0x05 ‖ rlp([chainId, address, nonce])).
+ * Decoding checks only the field bounds (an out-of-bounds tuple makes the
+ * transaction invalid); an authorization whose signature, chain id or nonce
+ * does not hold is skipped at execution (src/tx/authorization.ts).
+ */
+export interface Authorization {
+  chainId: bigint;
+  /** 20 bytes; the zero address clears a delegation. */
+  address: Uint8Array;
+  nonce: bigint;
+  /** Below 2^8 (skipped at execution unless 0 or 1). */
+  yParity: number;
+  /** At most 32 bytes each, big-endian. */
+  r: Uint8Array;
+  s: Uint8Array;
+}
 
 export interface AccessListEntry {
   address: Uint8Array;
@@ -38,6 +59,8 @@ export interface DecodedTx {
   value: bigint;
   data: Uint8Array;
   accessList: AccessListEntry[];
+  /** Type 4 only: the EIP-7702 authorization list (never empty). */
+  authorizationList?: Authorization[];
   r: Uint8Array;
   s: Uint8Array;
   /** 0 or 1. */
@@ -86,6 +109,33 @@ function toField(fields: unknown[], index: number): Address | null {
   if (bytes.length === 0) return null;
   if (bytes.length !== 20) fail(`field to must be empty or 20 bytes, got ${bytes.length}`);
   return addressFromBytes(bytes);
+}
+
+/** An integer field of at most `maxBytes` bytes (leading zeros refused). */
+function boundedUint(value: unknown, name: string, maxBytes: number): bigint {
+  return uintField([value], 0, name, maxBytes);
+}
+
+function authorizationListField(fields: unknown[], index: number): Authorization[] {
+  const list = fields[index];
+  if (!Array.isArray(list)) fail('field authorizationList must be a list');
+  if (list.length === 0) fail('a type-4 transaction needs at least one authorization (EIP-7702)');
+  return list.map((entry: unknown, i: number) => {
+    if (!Array.isArray(entry) || entry.length !== 6) fail(`authorizationList[${i}] must be [chainId, address, nonce, yParity, r, s]`);
+    const address = entry[1] as unknown;
+    if (!(address instanceof Uint8Array) || address.length !== 20) fail(`authorizationList[${i}] address must be 20 bytes`);
+    const nonce = boundedUint(entry[2], `authorizationList[${i}].nonce`, 8);
+    boundedUint(entry[4], `authorizationList[${i}].r`, 32);
+    boundedUint(entry[5], `authorizationList[${i}].s`, 32);
+    return {
+      chainId: boundedUint(entry[0], `authorizationList[${i}].chainId`, 32),
+      address,
+      nonce,
+      yParity: Number(boundedUint(entry[3], `authorizationList[${i}].yParity`, 1)),
+      r: entry[4] as Uint8Array,
+      s: entry[5] as Uint8Array,
+    };
+  });
 }
 
 function accessListField(fields: unknown[], index: number): AccessListEntry[] {
@@ -147,8 +197,9 @@ export function decodeTx(raw: Uint8Array, knownHash?: Uint8Array): DecodedTx {
   const first = raw[0]!;
   const hash = knownHash ?? keccak256(raw);
   if (first >= 0xc0) return decodeLegacy(raw, hash);
-  if (first === 0x01 || first === 0x02) return decodeTyped(raw, hash, first);
-  return fail(`unsupported transaction type 0x${first.toString(16).padStart(2, '0')} (accepted: legacy, 0x01, 0x02)`, TxCode.UnsupportedType);
+  if (first === 0x01 || first === 0x02 || first === 0x04) return decodeTyped(raw, hash, first);
+  if (first === 0x03) fail('blob transactions (type 0x03, EIP-4844) are not accepted: this chain carries no blobs', TxCode.UnsupportedType);
+  return fail(`unsupported transaction type 0x${first.toString(16).padStart(2, '0')} (accepted: legacy, 0x01, 0x02, 0x04)`, TxCode.UnsupportedType);
 }
 
 function decodeLegacy(raw: Uint8Array, hash: Uint8Array): DecodedTx {
@@ -183,13 +234,20 @@ function decodeLegacy(raw: Uint8Array, hash: Uint8Array): DecodedTx {
   };
 }
 
-function decodeTyped(raw: Uint8Array, hash: Uint8Array, type: 0x01 | 0x02): DecodedTx {
+const TYPED_FIELDS = { 0x01: 11, 0x02: 12, 0x04: 13 } as const;
+
+function decodeTyped(raw: Uint8Array, hash: Uint8Array, type: 0x01 | 0x02 | 0x04): DecodedTx {
   const f = decodeList(raw.subarray(1));
-  const expected = type === 0x01 ? 11 : 12;
+  const expected = TYPED_FIELDS[type];
   if (f.length !== expected) fail(`a type-${type} transaction has ${expected} fields, got ${f.length}`);
   // 0x01: chainId, nonce, gasPrice, gasLimit, to, value, data, accessList, yParity, r, s
   // 0x02: chainId, nonce, maxPriorityFeePerGas, maxFeePerGas, gasLimit, to, value, data, accessList, yParity, r, s
-  const o = type === 0x01 ? 0 : 1;
+  // 0x04: chainId, nonce, maxPriorityFeePerGas, maxFeePerGas, gasLimit, to, value, data, accessList, authorizationList, yParity, r, s
+  const o = type === 0x01 ? 0 : type === 0x02 ? 1 : 2;
+  const p = Math.min(o, 1);
+  const authorizationList = type === 0x04 ? authorizationListField(f, 9) : undefined;
+  const to = toField(f, 4 + p);
+  if (type === 0x04 && to === null) fail('a type-4 transaction cannot create a contract: field to must be 20 bytes (EIP-7702)');
   const yParity = uintField(f, 8 + o, 'yParity', 1);
   if (yParity > 1n) fail(`yParity must be 0 or 1, got ${yParity}`, TxCode.Signature);
   const maxPriorityFeePerGas = uintField(f, 2, type === 0x01 ? 'gasPrice' : 'maxPriorityFeePerGas', 32);
@@ -205,13 +263,14 @@ function decodeTyped(raw: Uint8Array, hash: Uint8Array, type: 0x01 | 0x02): Deco
     hash,
     chainId: uintField(f, 0, 'chainId', 32),
     nonce: nonceField(f, 1),
-    gasLimit: uintField(f, 3 + o, 'gasLimit', 8),
+    gasLimit: uintField(f, 3 + p, 'gasLimit', 8),
     maxFeePerGas,
     maxPriorityFeePerGas,
-    to: toField(f, 4 + o),
-    value: uintField(f, 5 + o, 'value', 32),
-    data: bytesField(f, 6 + o, 'data'),
-    accessList: accessListField(f, 7 + o),
+    to,
+    value: uintField(f, 5 + p, 'value', 32),
+    data: bytesField(f, 6 + p, 'data'),
+    accessList: accessListField(f, 7 + p),
+    ...(authorizationList === undefined ? {} : { authorizationList }),
     r: signatureScalar(f, 9 + o, 'r'),
     s: signatureScalar(f, 10 + o, 's'),
     recovery: Number(yParity),

@@ -14,11 +14,14 @@ import { Accounts, type Account, type Address } from '../state/accounts.js';
 import type { Params } from '../state/params.js';
 import { Supply } from '../state/supply.js';
 import type { EvmLog } from '../state/logs.js';
-import { Overlay, type KV } from '../store/kv.js';
+import { Overlay, type KV, type KVReader } from '../store/kv.js';
+import { readCode } from '../evm/state.js';
+import { forkRules, type ForkRules } from '../evm/hardfork.js';
 import { SystemCallError, type SystemContract } from '../system/types.js';
+import { applyAuthorizations, isDelegation } from './authorization.js';
 import type { SignedTx } from './decode.js';
 import { TxCode, TxError } from './errors.js';
-import { MAX_INITCODE_SIZE, effectiveGasPrice, intrinsicGas, isFreeTx } from './gas.js';
+import { MAX_INITCODE_SIZE, calldataFloorGas, effectiveGasPrice, intrinsicGas, isFreeTx } from './gas.js';
 import type { Receipt } from './receipt.js';
 
 export interface ChainRules {
@@ -68,8 +71,15 @@ export function maxCost(tx: SignedTx): bigint {
  */
 export function validateStatic(tx: SignedTx, rules: ChainRules): void {
   const { params } = rules;
+  const fork = forkRules(params.evm_hardfork);
   if (tx.chainId !== params.chain_id) {
     throw new TxError(TxCode.ChainId, `wrong chain id ${tx.chainId}: this chain is ${params.chain_id}`);
+  }
+  if (tx.type === 4 && !fork.setCode) {
+    throw new TxError(TxCode.UnsupportedType, `type-4 (EIP-7702) transactions need the osaka hard fork; this chain runs ${fork.name}`);
+  }
+  if (fork.txGasCap !== null && tx.gasLimit > fork.txGasCap) {
+    throw new TxError(TxCode.BlockGasLimit, `gas limit ${tx.gasLimit} is above the per-transaction cap ${fork.txGasCap} (EIP-7825)`);
   }
   const blockGas = evmBlockGasLimit(rules.blockGasLimit);
   if (tx.gasLimit > blockGas) {
@@ -82,6 +92,12 @@ export function validateStatic(tx: SignedTx, rules: ChainRules): void {
   const intrinsic = intrinsicGas(tx);
   if (tx.gasLimit < intrinsic) {
     throw new TxError(TxCode.IntrinsicGas, `gas limit ${tx.gasLimit} is below the intrinsic gas ${intrinsic} of this transaction`);
+  }
+  if (fork.calldataFloor) {
+    const floor = calldataFloorGas(tx);
+    if (tx.gasLimit < floor) {
+      throw new TxError(TxCode.IntrinsicGas, `gas limit ${tx.gasLimit} is below the calldata floor ${floor} of this transaction (EIP-7623)`);
+    }
   }
   if (isFreeTx(tx)) {
     if (tx.gasLimit > params.free_tx_gas_limit) {
@@ -100,10 +116,16 @@ export function validateStatic(tx: SignedTx, rules: ChainRules): void {
 
 /**
  * Checks the transaction against its sender's account record: the nonce must
- * be the account's next, the account must hold no code and afford the
+ * be the account's next, the account must hold no code (an EIP-7702
+ * delegation indicator is allowed: pass `state` to read it) and afford the
  * worst-case cost. Throws TxError.
  */
-export function validateSender(tx: SignedTx, account: Account): void {
+/** EIP-3607 with EIP-7702: an account may send unless it holds code other than a delegation. */
+export function maySend(account: Account, state: KVReader | undefined): boolean {
+  return account.codeHash.length === 0 || (state !== undefined && isDelegation(readCode(state, account.codeHash)));
+}
+
+export function validateSender(tx: SignedTx, account: Account, state?: KVReader): void {
   const expectedNonce = account.nonce;
   if (tx.nonce < expectedNonce) {
     throw new TxError(TxCode.NonceTooLow, `nonce ${tx.nonce} is too low: ${tx.sender} is at nonce ${expectedNonce}`);
@@ -111,7 +133,7 @@ export function validateSender(tx: SignedTx, account: Account): void {
   if (tx.nonce > expectedNonce) {
     throw new TxError(TxCode.NonceTooHigh, `nonce ${tx.nonce} is too high: ${tx.sender} expects nonce ${expectedNonce} next`);
   }
-  if (account.codeHash.length > 0) {
+  if (!maySend(account, state)) {
     throw new TxError(TxCode.Signature, `${tx.sender} holds contract code and cannot send transactions (EIP-3607)`);
   }
   const cost = maxCost(tx);
@@ -121,6 +143,12 @@ export function validateSender(tx: SignedTx, account: Account): void {
       `insufficient funds: ${tx.sender} has ${account.balance} wei, the transaction needs up to ${cost} wei (gas limit × price + value)`,
     );
   }
+}
+
+/** `result` with its gas (and so its fee) set to `gasUsed`. */
+function withGas(result: TxOutcome, gasUsed: bigint, price: bigint): TxOutcome {
+  if (gasUsed === result.gasUsed) return result;
+  return { ...result, gasUsed, fee: gasUsed * price, receipt: { ...result.receipt, gasUsed } };
 }
 
 function outcome(
@@ -143,13 +171,25 @@ function outcome(
   };
 }
 
-const PRECOMPILE_PREFIX = `0x${'0'.repeat(38)}`;
+const PRECOMPILE_PREFIX = `0x${'0'.repeat(36)}`;
 
-/** Precompiled contracts 0x01–0x0a (Cancun): a transfer to one runs it, as on Ethereum. */
-export function isPrecompile(address: Address): boolean {
+/** Whether `address` is a precompiled contract of `fork` (src/evm/hardfork.ts): a transfer to one runs it, as on Ethereum. */
+export function isPrecompile(address: Address, fork: ForkRules): boolean {
   if (!address.startsWith(PRECOMPILE_PREFIX)) return false;
-  const n = parseInt(address.slice(PRECOMPILE_PREFIX.length), 16);
-  return n >= 1 && n <= 0x0a;
+  return fork.precompiles.has(parseInt(address.slice(PRECOMPILE_PREFIX.length), 16));
+}
+
+/**
+ * Gas a transaction pays: `used` less the refund capped at a fifth
+ * (EIP-3529), and from Prague at least its calldata floor (EIP-7623).
+ */
+function settledGas(used: bigint, refund: bigint, floor: bigint): bigint {
+  let gas = used;
+  if (refund > 0n) {
+    const cap = gas / 5n;
+    gas -= refund < cap ? refund : cap;
+  }
+  return gas < floor ? floor : gas;
 }
 
 let lastContext: EvmBlockContext | undefined;
@@ -188,41 +228,49 @@ export async function executeTx(
   const accounts = new Accounts(state);
   validateStatic(tx, rules);
   const sender = accounts.get(tx.sender);
-  validateSender(tx, sender);
+  validateSender(tx, sender, state);
 
+  const fork = forkRules(rules.params.evm_hardfork);
   const price = effectiveGasPrice(tx, baseFee(rules.params));
   const intrinsic = intrinsicGas(tx);
+  const floor = fork.calldataFloor ? calldataFloorGas(tx) : 0n;
   const to = tx.to;
-  const scratch = new Overlay(state);
-  const system = to === null ? undefined : resolveSystem(to, scratch);
   const supply = new Supply(state);
 
-  if (to !== null && system === undefined && !isPrecompile(to)) {
+  if (to !== null && tx.authorizationList === undefined && resolveSystem(to, state) === undefined && !isPrecompile(to, fork)) {
     const recipient = to === tx.sender ? sender : accounts.get(to);
     if (recipient.codeHash.length === 0) {
       // A plain transfer to an account without code: native, no EVM, one
       // write per account. Validation guaranteed the balance.
-      const fee = intrinsic * price;
+      const gas = settledGas(intrinsic, 0n, floor);
+      const fee = gas * price;
       sender.nonce += 1n;
       sender.balance -= fee + tx.value;
       accounts.put(tx.sender, sender);
       if (tx.value > 0n) accounts.credit(to, tx.value);
       supply.addFees(fee);
-      return outcome(TxCode.Ok, '', tx, intrinsic, price, [], new Uint8Array(0));
+      return outcome(TxCode.Ok, '', tx, gas, price, [], new Uint8Array(0));
     }
   }
 
-  // Contract creation, calls to code, precompiles and system contracts:
-  // nonce and the whole gas limit first, the unused gas refunded after.
+  // Contract creation, calls to code, precompiles, system contracts and
+  // set-code transactions: nonce and the whole gas limit first, the unused
+  // gas refunded after.
   sender.nonce += 1n;
   sender.balance -= tx.gasLimit * price;
   accounts.put(tx.sender, sender);
+  // EIP-7702: authorizations take effect before the call and survive its failure.
+  const authorized = tx.authorizationList === undefined ? undefined : applyAuthorizations(tx.authorizationList, state, rules.params.chain_id);
+  const scratch = new Overlay(state);
+  const system = to === null ? undefined : resolveSystem(to, scratch);
   let result: TxOutcome;
   if (system !== undefined) {
     result = runSystemCall(tx, scratch, system, intrinsic, price, block);
     if (result.code === TxCode.Ok) scratch.commitTo(state);
+    result = withGas(result, settledGas(result.gasUsed, authorized?.refund ?? 0n, floor), price);
   } else {
-    result = await runEvm(tx, state, rules, block, intrinsic, price, resolveSystem);
+    result = await runEvm(tx, state, rules, block, intrinsic, price, resolveSystem, authorized?.warm ?? [], authorized?.refund ?? 0n);
+    result = withGas(result, settledGas(result.gasUsed, 0n, floor), price);
   }
   accounts.credit(tx.sender, (tx.gasLimit - result.gasUsed) * price);
   supply.addFees(result.fee);
@@ -243,8 +291,10 @@ async function runEvm(
   intrinsic: bigint,
   price: bigint,
   resolveSystem: SystemContractResolver,
+  warm: readonly Address[],
+  authorizationRefund: bigint,
 ): Promise<TxOutcome> {
-  const engine = await acquireEngine(rules.params.chain_id, 'consensus');
+  const engine = await acquireEngine(rules.params.chain_id, 'consensus', rules.params.evm_hardfork);
   let run;
   try {
     run = await runMessage(
@@ -259,6 +309,8 @@ async function runEvm(
         intrinsicGas: intrinsic,
         gasPrice: price,
         accessList: tx.accessList,
+        warm,
+        refund: authorizationRefund,
         incrementNonce: false,
         system: { resolve: resolveSystem, txHash: tx.hash },
       },

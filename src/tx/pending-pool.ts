@@ -21,17 +21,21 @@
  *
  * Outside consensus: block execution never reads this view (SPEC 11).
  */
+import { equalsBytes } from '@ethereumjs/util';
 import type { Account, Address } from '../state/accounts.js';
+import type { KVReader } from '../store/kv.js';
 import type { SignedTx } from './decode.js';
 import { TxCode, TxError } from './errors.js';
-import { maxCost, validateSender } from './executor.js';
+import { maxCost, maySend, validateSender } from './executor.js';
 
 interface SenderQueue {
   /** Queued transactions; txs[i].nonce === nonce + i. */
   txs: SignedTx[];
-  /** The committed nonce and balance the queue was last evaluated against. */
+  /** The committed account the queue was last evaluated against. */
   nonce: bigint;
   balance: bigint;
+  /** A sender may hold code: an EIP-7702 delegation. */
+  codeHash: Uint8Array;
   /** Sum of maxCost over txs. */
   reserved: bigint;
   /** Recheck pass progress: how many queued txs were rechecked at `pass`. */
@@ -52,8 +56,8 @@ export class PendingPool {
   }
 
   /** The sender's next nonce as CheckTx sees it, given its committed account. */
-  nextNonce(sender: Address, committed: Account): bigint {
-    const queue = this.queueOf(sender, committed);
+  nextNonce(sender: Address, committed: Account, state: KVReader): bigint {
+    const queue = this.queueOf(sender, committed, state);
     return committed.nonce + BigInt(queue?.txs.length ?? 0);
   }
 
@@ -61,17 +65,21 @@ export class PendingPool {
    * Checks a new transaction against the committed account plus the queue,
    * and queues it. Throws TxError (nothing changes then). `readCommitted`
    * is called only for a sender without a queue: a queue already holds its
-   * sender's committed nonce and balance (settled after every block that
-   * changed the account), and a sender with a queue holds no code.
+   * sender's committed account (settled after every block that changed it).
+   * `state` is committed state, to read a delegation's code.
    */
-  admit(tx: SignedTx, readCommitted: () => Account): void {
+  admit(tx: SignedTx, readCommitted: () => Account, state: KVReader): void {
     const queue = this.queues.get(tx.sender);
-    const committed = queue === undefined ? readCommitted() : { nonce: queue.nonce, balance: queue.balance, codeHash: NO_CODE };
-    validateSender(tx, {
-      nonce: committed.nonce + BigInt(queue?.txs.length ?? 0),
-      balance: committed.balance - (queue?.reserved ?? 0n),
-      codeHash: committed.codeHash,
-    });
+    const committed = queue === undefined ? readCommitted() : { nonce: queue.nonce, balance: queue.balance, codeHash: queue.codeHash };
+    validateSender(
+      tx,
+      {
+        nonce: committed.nonce + BigInt(queue?.txs.length ?? 0),
+        balance: committed.balance - (queue?.reserved ?? 0n),
+        codeHash: committed.codeHash,
+      },
+      state,
+    );
     if (this.byHash.size >= this.capacity) {
       throw new TxError(TxCode.Internal, `this node's mempool view holds ${this.capacity} transactions; try again after the next block`);
     }
@@ -109,8 +117,8 @@ export class PendingPool {
   }
 
   /** After a commit: re-evaluates the queue of `sender`, whose account changed, against its new committed account. */
-  settle(sender: Address, committed: Account): void {
-    this.queueOf(sender, committed);
+  settle(sender: Address, committed: Account, state: KVReader): void {
+    this.queueOf(sender, committed, state);
   }
 
   /** Forgets everything (a new, empty mempool). */
@@ -120,10 +128,10 @@ export class PendingPool {
   }
 
   /** The sender's queue, re-evaluated if its committed account changed since; undefined when empty. */
-  private queueOf(sender: Address, committed: Account): SenderQueue | undefined {
+  private queueOf(sender: Address, committed: Account, state: KVReader): SenderQueue | undefined {
     const queue = this.queues.get(sender);
     if (queue === undefined) return undefined;
-    if (queue.nonce === committed.nonce && queue.balance === committed.balance) return queue;
+    if (queue.nonce === committed.nonce && queue.balance === committed.balance && equalsBytes(queue.codeHash, committed.codeHash)) return queue;
     // Included (or superseded by another node's transaction) at the front.
     let included = 0;
     while (included < queue.txs.length && queue.txs[included]!.nonce < committed.nonce) included++;
@@ -132,10 +140,11 @@ export class PendingPool {
     queue.rechecked = Math.max(0, queue.rechecked - included);
     queue.nonce = committed.nonce;
     queue.balance = committed.balance;
+    queue.codeHash = committed.codeHash;
     // What is left must still follow on, and be paid for, in order.
     let keep = 0;
     let balance = committed.balance;
-    if (committed.codeHash.length === 0) {
+    if (maySend(committed, state)) {
       for (const tx of queue.txs) {
         const cost = maxCost(tx);
         if (tx.nonce !== committed.nonce + BigInt(keep) || balance < cost) break;
@@ -160,13 +169,11 @@ export class PendingPool {
   }
 
   private newQueue(sender: Address, committed: Account): SenderQueue {
-    const queue: SenderQueue = { txs: [], nonce: committed.nonce, balance: committed.balance, reserved: 0n, pass: -1n, rechecked: 0 };
+    const queue: SenderQueue = { txs: [], nonce: committed.nonce, balance: committed.balance, codeHash: committed.codeHash, reserved: 0n, pass: -1n, rechecked: 0 };
     this.queues.set(sender, queue);
     return queue;
   }
 }
-
-const NO_CODE = new Uint8Array(0);
 
 function hexOf(hash: Uint8Array): string {
   return Buffer.from(hash.buffer, hash.byteOffset, hash.length).toString('hex');

@@ -3,8 +3,11 @@
  * against the reference: stock @ethereumjs/vm `runTx` with its own
  * Merkle-Patricia state manager. The same signed transactions must give the
  * same status, gas used, logs, return data and created addresses, and the
- * same balances, nonces and storage afterwards. Only the fee's destination
+ * same balances, nonces, code and storage afterwards. Only the fee's destination
  * differs by design (our fee pool vs the VM's coinbase and base-fee burn).
+ * Both run Osaka: the scenario includes EIP-7702 set-code transactions (valid
+ * and skipped authorizations, a delegated EOA called and sending), a CLZ
+ * contract compiled for solc's default target and EIP-7623 calldata floors.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,6 +25,8 @@ import { TxCode } from '../../src/tx/errors.js';
 import { executeTx, type TxOutcome } from '../../src/tx/executor.js';
 import { FEE_POOL_ADDRESS, prevRandaoOf } from '../../src/evm/engine.js';
 import { loadContract } from '../../src/evm/contracts.js';
+import { readCode } from '../../src/evm/state.js';
+import { compileForDefaultTarget } from '../support/solc-default.js';
 import { CMT, EMPTY_STATE, GWEI, Sender, noSystem, rules, wallet } from '../support/evm.js';
 
 const HEIGHT = 7n;
@@ -30,6 +35,19 @@ const merchant = wallet(1);
 const alice = wallet(2);
 const bob = wallet(3);
 const arbiter = wallet(4);
+
+/** A delegation target compiled for solc's default EVM target (osaka: CLZ). */
+export const DELEGATE_SOURCE = `// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.31;
+contract Delegate {
+  event Ping(address self, address sender, uint256 leadingZeros);
+  uint256 public count;
+  function ping(uint256 x) external payable returns (uint256 r) {
+    assembly { r := clz(x) }
+    count += 1;
+    emit Ping(address(this), msg.sender, r);
+  }
+}`;
 
 function hex(bytes: Uint8Array): string {
   return `0x${Buffer.from(bytes).toString('hex')}`;
@@ -74,8 +92,31 @@ async function scenario(): Promise<Scenario> {
     await a.tx({ to: '0x0000000000000000000000000000000000000002', data: '0x68656c6c6f' }), // sha256 precompile
     await b.tx({ to: null, data: '0x30ff', value: CMT }), // ADDRESS SELFDESTRUCT in its own creation: 1 CMT destroyed
     await a.tx({ to: bob.address, value: 7n }), // plain transfer (native path)
+    await a.tx({ to: bob.address, value: 7n, data: '0x' + '00ff'.repeat(200) }), // EIP-7623: pays the calldata floor
   ];
-  return { txs, addresses: [merchant.address, alice.address, bob.address, arbiter.address, tokenAddress, escrowAddress, burnerAddress] };
+  // EIP-7702.
+  const delegate = compileForDefaultTarget(DELEGATE_SOURCE, 'Delegate');
+  const di = new Interface(delegate.abi);
+  const delegateAddress = getCreateAddress({ from: merchant.address, nonce: m.nonce }).toLowerCase() as Address;
+  txs.push(await m.tx({ to: null, data: delegate.bytecode }));
+  txs.push(await m.tx({ to: delegateAddress, data: di.encodeFunctionData('ping', [1n]) })); // CLZ(1) = 255
+  const type4 = { type: 4, gasPrice: undefined, maxFeePerGas: 5n * GWEI, maxPriorityFeePerGas: GWEI } as const;
+  const aliceAuth = await alice.wallet.authorize({ address: delegateAddress, nonce: a.nonce, chainId: 18n });
+  const wrongChain = await arbiter.wallet.authorize({ address: delegateAddress, nonce: 0, chainId: 99n });
+  const wrongNonce = await arbiter.wallet.authorize({ address: delegateAddress, nonce: 5, chainId: 18n });
+  const anyChain = await arbiter.wallet.authorize({ address: tokenAddress, nonce: 0, chainId: 0n });
+  // Bob sponsors: Alice's delegation applies, Arbiter's first two are skipped, his chain-0 one applies.
+  txs.push(await b.tx({ ...type4, to: alice.address, data: di.encodeFunctionData('ping', [256n]), authorizationList: [aliceAuth, wrongChain, wrongNonce, anyChain] }));
+  a.nonce++; // the authorization used one of Alice's nonces
+  txs.push(await m.tx({ to: alice.address, data: di.encodeFunctionData('ping', [0n]), value: 3n })); // runs Delegate as Alice
+  txs.push(await a.tx({ to: bob.address, value: 1n })); // a delegated account may still send (EIP-3607 exception)
+  // A reused authorization (Alice's nonce moved on) is skipped; the call still runs.
+  txs.push(await b.tx({ ...type4, to: alice.address, data: di.encodeFunctionData('ping', [2n]), authorizationList: [aliceAuth] }));
+  // Self-sponsored clear: the sender's nonce is bumped before its own authorization is checked.
+  const clear = await alice.wallet.authorize({ address: '0x0000000000000000000000000000000000000000', nonce: a.nonce + 1, chainId: 18n });
+  txs.push(await a.tx({ ...type4, to: bob.address, value: 1n, authorizationList: [clear] }));
+  txs.push(await m.tx({ to: alice.address, data: di.encodeFunctionData('ping', [0n]) })); // no code any more: a plain call
+  return { txs, addresses: [merchant.address, alice.address, bob.address, arbiter.address, tokenAddress, escrowAddress, burnerAddress, delegateAddress] };
 }
 
 const FUNDS: Array<[Address, bigint]> = [
@@ -97,7 +138,7 @@ describe('equivalence with stock @ethereumjs/vm runTx', () => {
     for (const tx of txs) ours.push(await executeTx(tx, state, chainRules, { height: HEIGHT, time: TIME }, noSystem));
 
     // Reference.
-    const common = createCustomCommon({ chainId: 18 }, Mainnet, { hardfork: Hardfork.Cancun });
+    const common = createCustomCommon({ chainId: 18 }, Mainnet, { hardfork: Hardfork.Osaka });
     const vm = await createVM({ common });
     for (const [address, amount] of FUNDS) await vm.stateManager.putAccount(new EthAddress(Buffer.from(address.slice(2), 'hex')), new Account(0n, amount));
     const block = createBlock(
@@ -129,6 +170,10 @@ describe('equivalence with stock @ethereumjs/vm runTx', () => {
       if (txs[i]!.to === null) assert.equal(o.receipt.contractAddress, r.createdAddress?.toString(), `${what} created address`);
     }
     assert.ok(ours.some((o) => o.code === TxCode.Reverted) && ours.filter((o) => o.code === TxCode.Ok).length >= 12);
+    // The delegation ran: CLZ results in the Ping events, the count kept in Alice's own storage.
+    assert.equal(ours.at(-6)!.receipt.logs.length, 1, 'the sponsored type-4 call ran the delegate');
+    assert.equal(BigInt(hex(ours.at(-6)!.receipt.logs[0]!.data.subarray(64, 96))), 255n - 8n, 'clz(256) = 247');
+    assert.equal(ours.at(-1)!.receipt.logs.length, 0, 'after the clear Alice has no code');
 
     // End state: balances, nonces, code and every storage slot.
     for (const address of addresses) {
@@ -137,6 +182,8 @@ describe('equivalence with stock @ethereumjs/vm runTx', () => {
       assert.equal(mine.balance, theirs?.balance ?? 0n, `balance of ${address}`);
       assert.equal(mine.nonce, theirs?.nonce ?? 0n, `nonce of ${address}`);
       assert.equal(accounts.exists(address), theirs !== undefined, `existence of ${address}`);
+      const theirCode = await vm.stateManager.getCode(new EthAddress(Buffer.from(address.slice(2), 'hex')));
+      assert.equal(hex(readCode(state, mine.codeHash)), hex(theirCode), `code of ${address}`);
       const dump = theirs === undefined ? {} : await vm.stateManager.dumpStorage!(new EthAddress(Buffer.from(address.slice(2), 'hex')));
       const theirSlots = Object.keys(dump).length;
       const mySlots = state.sortedChanges().filter(([k, v]) => k.startsWith(`st/${address.slice(2)}/`) && v !== null).length;

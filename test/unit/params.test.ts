@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseAppGenesis } from '../../src/app/genesis.js';
-import { CMT, DEFAULT_BLOCK_GAS_LIMIT, DEFAULT_PARAMS, PARAM_NAMES, paramRange, paramsFromJson, paramsToJson } from '../../src/state/params.js';
+import { CMT, DEFAULT_BLOCK_GAS_LIMIT, DEFAULT_PARAMS, FIXED_PARAMS, PARAM_NAMES, loadParams, paramRange, paramsFromJson, paramsToJson, saveParams } from '../../src/state/params.js';
 
 const genesis = (params: Record<string, unknown>): unknown => parseAppGenesis(Buffer.from(JSON.stringify({ params })));
 
@@ -38,5 +38,21 @@ describe('param ranges', () => {
       const range = paramRange(field);
       if (range !== undefined) assert.ok(row.includes(range), `${name}'s row shows ${range}`);
     }
+  });
+
+  it('evm_hardfork: osaka by default, cancun for stored params that predate it, fixed by governance', () => {
+    assert.equal(paramsFromJson({}).evm_hardfork, 'osaka');
+    assert.equal(paramsFromJson({ evm_hardfork: 'Cancun' }).evm_hardfork, 'cancun');
+    assert.throws(() => paramsFromJson({ evm_hardfork: 'prague' }), /evm_hardfork: expected one of cancun, osaka/);
+    assert.ok(FIXED_PARAMS.has('evm_hardfork'));
+    const store = new Map<string, Uint8Array>();
+    const kv = { get: (k: string) => store.get(k), set: (k: string, v: Uint8Array) => void store.set(k, v), delete: (k: string) => void store.delete(k) };
+    saveParams(kv, { ...DEFAULT_PARAMS });
+    assert.match(Buffer.from(store.get('p/params')!).toString(), /"evm_hardfork":"osaka"/);
+    assert.equal(loadParams(kv).evm_hardfork, 'osaka');
+    // A Cancun chain's record has no key (as before the param existed) and reads back as cancun.
+    saveParams(kv, { ...DEFAULT_PARAMS, evm_hardfork: 'cancun' });
+    assert.doesNotMatch(Buffer.from(store.get('p/params')!).toString(), /evm_hardfork/);
+    assert.equal(loadParams(kv).evm_hardfork, 'cancun');
   });
 });
