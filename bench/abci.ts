@@ -2,11 +2,19 @@
  * Issue-2 figures: CheckTx of signed transfers per second (one core), and
  * FinalizeBlock + Commit of 10,000-transfer blocks, with the sender cache
  * warm (transactions seen by CheckTx first, the normal path) and cold.
+ *
+ *   node --import tsx bench/abci.ts [fillers=0] [senders=2000]
+ *
+ * With `fillers` > 0 (issue 10: 1000000) the state also holds that many
+ * funded accounts, built once and cached (bench/lib/app.ts
+ * benchAppWithFillers), and every transfer pays a random one of them, so a
+ * block touches 10,000 cold accounts of a large state.
  */
 import { benchAccounts, signLegacyTransfer } from './lib/txgen.js';
-import { benchApp, runBlock } from './lib/app.js';
+import { benchApp, benchAppWithFillers, fillerAddress, runBlock } from './lib/app.js';
 
-const SENDERS = 2_000;
+const FILLERS = Number(process.argv[2] ?? 0);
+const SENDERS = Number(process.argv[3] ?? 2_000);
 const BLOCK_TXS = 10_000;
 const BLOCKS = 3;
 
@@ -14,14 +22,15 @@ async function benchAbci(): Promise<Record<string, number>> {
   const accounts = benchAccounts(SENDERS);
   const recipients = benchAccounts(SENDERS, 'recipient');
   const appState = { accounts: accounts.map((a) => ({ address: a.address, balance: (10n ** 24n).toString() })) };
-  const bench = await benchApp(appState);
+  const bench = FILLERS > 0 ? await benchAppWithFillers(appState, FILLERS, `abci-${SENDERS}-senders-${FILLERS}-fillers`) : await benchApp(appState);
   await runBlock(bench, []);
 
   const nonces = new Array<bigint>(SENDERS).fill(0n);
   const makeBlock = (): Uint8Array[] =>
     Array.from({ length: BLOCK_TXS }, (_, i) => {
       const s = i % SENDERS;
-      return signLegacyTransfer(accounts[s]!, recipients[(i * 7) % SENDERS]!.address, 1n, nonces[s]!++);
+      const to = FILLERS > 0 ? fillerAddress(Math.floor(Math.random() * FILLERS)) : recipients[(i * 7) % SENDERS]!.address;
+      return signLegacyTransfer(accounts[s]!, to, 1n, nonces[s]!++);
     });
 
   const results: Record<string, number> = {};
@@ -54,7 +63,9 @@ async function benchAbci(): Promise<Record<string, number>> {
 }
 
 const figures = await benchAbci();
-console.log(`abci benchmark: ${SENDERS} senders, ${BLOCK_TXS}-transfer blocks (Node ${process.version})`);
+console.log(
+  `abci benchmark: ${SENDERS} senders, ${BLOCK_TXS}-transfer blocks${FILLERS > 0 ? `, state of ${FILLERS.toLocaleString('en-US')} more accounts (each transfer pays a random one)` : ''} (Node ${process.version})`,
+);
 console.log(`  CheckTx (one core):                     ${Math.round(figures.checktx_per_s!).toLocaleString('en-US')} tx/s (goal >= 10,000)`);
 console.log(`  FinalizeBlock + Commit, warm cache:     ${Math.round(figures.finalize_commit_warm_tx_per_s!).toLocaleString('en-US')} tx/s (goal >= 10,000)`);
 console.log(`  FinalizeBlock + Commit, cold (replay):  ${Math.round(figures.finalize_commit_cold_tx_per_s!).toLocaleString('en-US')} tx/s`);
