@@ -26,6 +26,7 @@ import { bulkLoad } from '../src/store/bulk-load.js';
 import { CommittedStore } from '../src/store/committed-store.js';
 import type { Change } from '../src/store/kv.js';
 import { encodeProof } from '../src/store/tree.js';
+import { mainThreadCpuMs } from './lib/cpu.js';
 
 const sizes = (process.argv[2] ?? '100000,10000000').split(',').map(Number);
 const BLOCKS = Number(process.argv[3] ?? 7);
@@ -64,21 +65,6 @@ function rss(): string {
     // not Linux
   }
   return `rss ${mb(process.memoryUsage().rss)} MiB${detail}, heap ${mb(process.memoryUsage().heapUsed)} MiB`;
-}
-
-/**
- * CPU milliseconds of the main thread alone (Linux): what a block costs the
- * event loop, without LevelDB's background compaction threads, which
- * process.cpuUsage() includes. NaN elsewhere.
- */
-function mainThreadCpuMs(): number {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
-  } catch {
-    return Number.NaN;
-  }
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
