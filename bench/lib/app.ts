@@ -1,11 +1,14 @@
 /** A real app over a real store in a temp dir, driven directly (no CometBFT), for benchmarks. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RequestFinalizeBlock } from '../../src/abci/types.js';
 import { CmtdApp } from '../../src/app/app.js';
 import { createModules } from '../../src/app/wiring.js';
+import { accountKey, encodeAccount } from '../../src/state/accounts.js';
+import { bulkLoad } from '../../src/store/bulk-load.js';
 import { CommittedStore } from '../../src/store/committed-store.js';
+import { keccak256 } from '../../src/util/crypto.js';
 import { silentLogger } from '../../src/util/logger.js';
 
 export interface BenchApp {
@@ -36,6 +39,61 @@ export async function benchApp(appState: { params?: Record<string, unknown>; [fi
     app,
     store,
     height: 0n,
+    async close() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const CACHE_DIR = process.env.CMTD_BENCH_CACHE ?? join(homedir(), '.cache', 'cmtd', 'bench');
+
+/** The address of filler account `i` (funded, never sending; benches pick recipients among them). */
+export function fillerAddress(i: number): `0x${string}` {
+  return `0x${Buffer.from(keccak256(Buffer.from(`filler-${i}`))).toString('hex').slice(0, 40)}`;
+}
+
+/**
+ * The app over `appState` plus `fillers` funded accounts ({@link fillerAddress}),
+ * at height 1. The state is built once under ~/.cache/cmtd/bench/<name>
+ * (CMTD_BENCH_CACHE overrides the parent directory): genesis and an empty
+ * block 1 through the real app, then its entries and the fillers (encoded
+ * by the accounts module) written by the store's bulk load as version 1.
+ * Each run works on a copy, so the cached state never changes.
+ */
+export async function benchAppWithFillers(
+  appState: { params?: Record<string, unknown>; [field: string]: unknown },
+  fillers: number,
+  name: string,
+): Promise<BenchApp> {
+  const cached = join(CACHE_DIR, name);
+  if (!existsSync(join(cached, 'complete'))) {
+    const started = performance.now();
+    const seed = await benchApp(appState);
+    await runBlock(seed, []);
+    const entries: Array<[string, Uint8Array]> = [];
+    for (let from: string | undefined = ''; from !== undefined; ) {
+      const page: { entries: Array<[string, Uint8Array]>; next?: string } = await seed.store.entries(1n, from, 10_000);
+      entries.push(...page.entries);
+      from = page.next;
+    }
+    await seed.close();
+    rmSync(cached, { recursive: true, force: true });
+    mkdirSync(cached, { recursive: true });
+    const filler = encodeAccount({ nonce: 0n, balance: 10n ** 18n, codeHash: new Uint8Array(0) });
+    const n = entries.length;
+    await bulkLoad(join(cached, 'state.db'), 1n, n + fillers, (i) => (i < n ? entries[i]! : [accountKey(fillerAddress(i - n)), filler]));
+    writeFileSync(join(cached, 'complete'), `${n + fillers}\n`);
+    console.log(`built the bench state ${cached}: ${n} genesis keys + ${fillers.toLocaleString('en-US')} filler accounts in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'cmtd-bench-'));
+  cpSync(join(cached, 'state.db'), join(dir, 'state.db'), { recursive: true });
+  const store = await CommittedStore.open(join(dir, 'state.db'));
+  const app = new CmtdApp({ store, modules: createModules(), logger: silentLogger() });
+  return {
+    app,
+    store,
+    height: store.height,
     async close() {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

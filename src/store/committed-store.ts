@@ -31,7 +31,7 @@ import {
   EMPTY_HASH,
   HASH_LEN,
   NEW_VERSION,
-  decodeNode,
+  decodeNodeString,
   encodeNode,
   internalHash,
   keyHashOf,
@@ -44,7 +44,6 @@ import {
   updateTree,
   verifyProof as verifyTreeProof,
   type ChildRef,
-  type InternalNode,
   type NodeAddress,
   type NodeSource,
   type StoreProof,
@@ -53,12 +52,18 @@ import {
   type TreeUpdateResult,
 } from './tree.js';
 
-const META_KEY = Buffer.from('m:commit', 'latin1');
+export const META_KEY = Buffer.from('m:commit', 'latin1');
 const PRUNED_KEY = Buffer.from('m:pruned', 'latin1');
 const META_FORMAT = 2;
 const META_LEN = 1 + 8 + HASH_LEN + 8;
 const U64_MAX = (1n << 64n) - 1n;
 const MAX_VERSION = Number.MAX_SAFE_INTEGER;
+/**
+ * LevelDB tables of 32 MiB instead of 2 MiB: a large state then has few
+ * enough files that all of them stay open in LevelDB's table cache (1,000
+ * files), so a read never reopens a table and reloads its index and filter.
+ */
+export const LEVELDB_OPTIONS = { keyEncoding: 'buffer', valueEncoding: 'view', maxFileSize: 32 * 1024 * 1024 } as const;
 /** Default budget of the read caches (values + tree nodes), bytes. */
 export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
 /** Records deleted per pruning batch. */
@@ -154,7 +159,8 @@ export class CommittedStore implements KVReader {
   private readonly sync: boolean;
   private readonly stateHistory: number;
   private readonly values: LruCache<string, Latest>;
-  private readonly nodes: LruCache<string, TreeNode>;
+  /** Node records as latin1 strings (decoded on each use: compact, no object per child). */
+  private readonly nodes: LruCache<string, string>;
   private readonly source: NodeSource;
   private _height: number;
   private _appHash: Uint8Array;
@@ -182,8 +188,8 @@ export class CommittedStore implements KVReader {
     this.stateHistory = options.stateHistory ?? DEFAULT_STATE_HISTORY;
     const cache = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
     // Values are what the ledgers read; nodes what a commit walks.
-    this.values = new LruCache(Math.floor(cache / 2));
-    this.nodes = new LruCache(cache - Math.floor(cache / 2));
+    this.values = new LruCache(Math.floor(cache / 2), (key, record) => 96 + 2 * key.length + (record === null ? 0 : record.value.length));
+    this.nodes = new LruCache(cache - Math.floor(cache / 2), (key, record) => 120 + key.length + record.length);
     this.source = { load: (address) => this.loadNode(address) };
     this._height = meta.height;
     this._appHash = meta.appHash;
@@ -205,7 +211,7 @@ export class CommittedStore implements KVReader {
     if (options.cacheBytes !== undefined && (!Number.isSafeInteger(options.cacheBytes) || options.cacheBytes < 0)) {
       throw new StoreUsageError(`cache size must be a whole number of bytes, got ${options.cacheBytes}`);
     }
-    const db = new ClassicLevel<Buffer, Uint8Array>(dir, { keyEncoding: 'buffer', valueEncoding: 'view' });
+    const db = new ClassicLevel<Buffer, Uint8Array>(dir, LEVELDB_OPTIONS);
     try {
       await db.open();
     } catch (err) {
@@ -429,32 +435,28 @@ export class CommittedStore implements KVReader {
     const batch: RecordSink = dbBatch ?? staged!;
     let keys = this.keyCount;
     const stale: Buffer[] = [];
-    const internals: Array<[string, InternalNode]> = [];
+    const internals: Array<[string, Buffer]> = [];
     try {
       for (const { key, value, before } of pending.changes) {
         const kb = Buffer.from(key, 'utf8');
-        const sKey = Buffer.concat([S, kb]);
-        const hPrefix = Buffer.concat([H, kb, NUL]);
-        const hKey = Buffer.concat([hPrefix, latin1(vs)]);
-        if (before !== null) stale.push(Buffer.concat([hPrefix, latin1(u64String(before.version))]));
+        const hKey = historyKey(kb, vs);
+        if (before !== null) stale.push(historyKey(kb, u64String(before.version)));
         if (value === null) {
-          batch.del(sKey);
+          batch.del(latestKey(kb));
           batch.put(hKey, DELETED);
           stale.push(hKey); // a tombstone serves only versions before every later one is pruned
           keys--;
         } else {
-          const latestRecord = Buffer.allocUnsafe(8 + value.length);
-          latestRecord.write(vs, 0, 'latin1');
-          latestRecord.set(value, 8);
-          batch.put(sKey, latestRecord);
-          batch.put(hKey, Buffer.concat([SET, value]));
+          batch.put(latestKey(kb), latestRecord(vs, value));
+          batch.put(hKey, historyRecord(value));
           if (before === null) keys++;
         }
       }
       for (const w of pending.tree.writes) {
         const key = nodeKey(v, w.depth, w.path);
-        if (w.node.kind === 'internal') internals.push([key, w.node]);
-        batch.put(latin1(key), encodeNode(w.node, v));
+        const record = encodeNode(w.node, v);
+        if (w.node.kind === 'internal') internals.push([key, record]);
+        batch.put(latin1(key), record);
       }
       for (const s of pending.tree.stale) stale.push(latin1(nodeKey(s.version, s.depth, s.path)));
       if (stale.length > 0) batch.put(staleKey(v), encodeStaleList(stale));
@@ -495,13 +497,7 @@ export class CommittedStore implements KVReader {
     for (const { key, value } of pending.changes) this.cacheLatest(key, value === null ? null : { version: v, value });
     // The next block walks the new internal nodes; new leaves are read back
     // only by proofs, historical reads and inserts next to them: not cached.
-    for (const [key, node] of internals) {
-      for (let i = 0; i < 16; i++) {
-        const c = node.children[i];
-        if (c !== undefined && c.version === NEW_VERSION) c.version = v;
-      }
-      this.cacheNode(key, node);
-    }
+    for (const [key, record] of internals) this.cacheNode(key, record.toString('latin1'));
     this.root = resolve(pending.tree.root, v);
     this._height = v;
     this._appHash = Uint8Array.from(pending.root);
@@ -634,33 +630,30 @@ export class CommittedStore implements KVReader {
   }
 
   private cacheLatest(key: string, record: Latest): void {
-    this.values.set(key, record, 96 + 2 * key.length + (record === null ? 0 : record.value.length));
+    this.values.set(key, record);
   }
 
   private loadNode(address: NodeAddress): TreeNode {
     const key = nodeKey(address.version, address.depth, address.path);
-    const cached = this.nodes.get(key);
-    if (cached !== undefined) return cached;
-    this.assertOpen();
-    const buf = this.readRecord(latin1(key));
-    if (buf === undefined) {
-      throw new StoreCorruptionError(`state store is corrupt: tree node (version ${address.version}, depth ${address.depth}) is missing`);
+    let record = this.nodes.get(key);
+    if (record === undefined) {
+      this.assertOpen();
+      const buf = this.readRecord(latin1(key));
+      if (buf === undefined) {
+        throw new StoreCorruptionError(`state store is corrupt: tree node (version ${address.version}, depth ${address.depth}) is missing`);
+      }
+      record = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
+      this.cacheNode(key, record);
     }
-    let node: TreeNode;
     try {
-      node = decodeNode(buf);
+      return decodeNodeString(record);
     } catch (err) {
       throw new StoreCorruptionError(`state store is corrupt: tree node (version ${address.version}, depth ${address.depth}): ${(err as Error).message}`);
     }
-    this.cacheNode(key, node);
-    return node;
   }
 
-  private cacheNode(key: string, node: TreeNode): void {
-    let weight = 120;
-    if (node.kind === 'leaf') weight += 2 * node.key.length + node.value.length + 150;
-    else for (const c of node.children) if (c !== undefined) weight += 100;
-    this.nodes.set(key, node, weight);
+  private cacheNode(key: string, record: string): void {
+    this.nodes.set(key, record);
   }
 
   /** The root of a retained version (undefined: the empty tree). */
@@ -765,8 +758,6 @@ class DeferredRecords implements RecordSink {
 const S = Buffer.from('s');
 const H = Buffer.from('h');
 const P = Buffer.from('p');
-const NUL = Buffer.from([0]);
-const SET = Buffer.from([1]);
 const DELETED = Buffer.from([0]);
 const EXTRA_PREFIX = 'x:';
 
@@ -774,7 +765,40 @@ function latin1(s: string): Buffer {
   return Buffer.from(s, 'latin1');
 }
 
-function rootKey(version: number): Buffer {
+// Record builders, shared with bulk-load.ts (the layout is in the header comment).
+
+/** 's' key */
+export function latestKey(keyBytes: Buffer): Buffer {
+  return Buffer.concat([S, keyBytes]);
+}
+
+/** u64 version || value; `vs` is the version as u64String. */
+export function latestRecord(vs: string, value: Uint8Array): Buffer {
+  const record = Buffer.allocUnsafe(8 + value.length);
+  record.write(vs, 0, 'latin1');
+  record.set(value, 8);
+  return record;
+}
+
+/** 'h' key 0x00 u64 version */
+export function historyKey(keyBytes: Buffer, vs: string): Buffer {
+  const out = Buffer.allocUnsafe(keyBytes.length + 10);
+  out[0] = 0x68;
+  keyBytes.copy(out, 1);
+  out[keyBytes.length + 1] = 0;
+  out.write(vs, keyBytes.length + 2, 'latin1');
+  return out;
+}
+
+/** 0x01 || value (a set; 0x00 alone is a delete) */
+export function historyRecord(value: Uint8Array): Buffer {
+  const record = Buffer.allocUnsafe(1 + value.length);
+  record[0] = 1;
+  record.set(value, 1);
+  return record;
+}
+
+export function rootKey(version: number): Buffer {
   return latin1('r' + u64String(version));
 }
 
@@ -820,11 +844,11 @@ function decodeStaleList(bytes: Uint8Array): Buffer[] {
   return out;
 }
 
-function resolve(ref: ChildRef | undefined, version: number): ChildRef | undefined {
+export function resolve(ref: ChildRef | undefined, version: number): ChildRef | undefined {
   return ref === undefined || ref.version !== NEW_VERSION ? ref : { ...ref, version };
 }
 
-function encodeRoot(root: ChildRef | undefined): Buffer {
+export function encodeRoot(root: ChildRef | undefined): Buffer {
   if (root === undefined) return Buffer.from([0]);
   const out = Buffer.alloc(1 + 8 + 1 + HASH_LEN);
   out[0] = 1;
@@ -841,7 +865,7 @@ function decodeRoot(bytes: Uint8Array): ChildRef | undefined {
   return { version: readU64(b, 1), leaf: b[9] === 1, hash: b.toString('latin1', 10, 10 + HASH_LEN) };
 }
 
-function encodeMeta(height: number, appHash: Uint8Array, keys: number): Uint8Array {
+export function encodeMeta(height: number, appHash: Uint8Array, keys: number): Uint8Array {
   const out = Buffer.alloc(META_LEN);
   out[0] = META_FORMAT;
   out.write(u64String(height), 1, 'latin1');

@@ -12,4 +12,5 @@ export {
   type CommittedStoreOptions,
   type VersionView,
 } from './committed-store.js';
+export { bulkLoad, type BulkLoadOptions } from './bulk-load.js';
 export { decodeProof, encodeProof, stateRoot, verifyProof, type StoreProof } from './tree.js';

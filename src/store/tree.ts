@@ -154,19 +154,6 @@ function writeUvarint(buf: Uint8Array, offset: number, n: number): number {
   return offset;
 }
 
-function readUvarint(buf: Uint8Array, at: { offset: number }): number {
-  let n = 0;
-  let scale = 1;
-  for (let i = 0; i < 8; i++) {
-    const b = buf[at.offset++];
-    if (b === undefined) throw new RangeError('truncated varint');
-    n += (b & 0x7f) * scale;
-    if (b < 0x80) return n;
-    scale *= 128;
-  }
-  throw new RangeError('varint too long');
-}
-
 /**
  * Node record (docs/STORE.md "On disk"):
  *   leaf:     0x00 || keyHash[32] || valueHash[32] || uvarint(len key) || key (UTF-8) || value
@@ -211,34 +198,56 @@ export function encodeNode(node: TreeNode, newVersion: number): Buffer {
 
 /** Decodes a node record; throws RangeError on a malformed one. */
 export function decodeNode(buf: Uint8Array): TreeNode {
-  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (b[0] === LEAF_TAG) {
-    if (b.length < 1 + 2 * HASH_LEN + 1) throw new RangeError('truncated leaf node');
+  return decodeNodeString(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1'));
+}
+
+/**
+ * Decodes a node record held as a latin1 string (the form the node cache
+ * keeps: one compact string per node instead of an object per child).
+ */
+export function decodeNodeString(s: string): TreeNode {
+  const tag = s.charCodeAt(0);
+  if (tag === LEAF_TAG) {
+    if (s.length < 1 + 2 * HASH_LEN + 1) throw new RangeError('truncated leaf node');
     const at = { offset: 1 + 2 * HASH_LEN };
-    const keyLen = readUvarint(b, at);
-    if (at.offset + keyLen > b.length) throw new RangeError('truncated leaf key');
+    const keyLen = readUvarintString(s, at);
+    if (at.offset + keyLen > s.length) throw new RangeError('truncated leaf key');
+    const value = Buffer.from(s.slice(at.offset + keyLen), 'latin1');
     return {
       kind: 'leaf',
-      keyHash: b.toString('latin1', 1, 1 + HASH_LEN),
-      valueHash: b.toString('latin1', 1 + HASH_LEN, 1 + 2 * HASH_LEN),
-      key: b.toString('utf8', at.offset, at.offset + keyLen),
-      value: new Uint8Array(b.subarray(at.offset + keyLen)), // a plain copy, not a Buffer
+      keyHash: s.slice(1, 1 + HASH_LEN),
+      valueHash: s.slice(1 + HASH_LEN, 1 + 2 * HASH_LEN),
+      key: Buffer.from(s.slice(at.offset, at.offset + keyLen), 'latin1').toString('utf8'),
+      value: new Uint8Array(value), // a plain copy, not a (pooled) Buffer
     };
   }
-  if (b[0] !== INTERNAL_TAG || b.length < 5) throw new RangeError(`unknown node tag ${b[0]}`);
-  const childMask = b.readUInt16BE(1);
-  const leafMask = b.readUInt16BE(3);
+  if (tag !== INTERNAL_TAG || s.length < 5) throw new RangeError(`unknown node tag ${tag}`);
+  const childMask = (s.charCodeAt(1) << 8) | s.charCodeAt(2);
+  const leafMask = (s.charCodeAt(3) << 8) | s.charCodeAt(4);
   const children = new Array<ChildRef | undefined>(16);
   const at = { offset: 5 };
   for (let i = 0; i < 16; i++) {
     if ((childMask & (1 << i)) === 0) continue;
-    const version = readUvarint(b, at);
-    if (at.offset + HASH_LEN > b.length) throw new RangeError('truncated internal node');
-    children[i] = { version, hash: b.toString('latin1', at.offset, at.offset + HASH_LEN), leaf: (leafMask & (1 << i)) !== 0 };
+    const version = readUvarintString(s, at);
+    if (at.offset + HASH_LEN > s.length) throw new RangeError('truncated internal node');
+    children[i] = { version, hash: s.slice(at.offset, at.offset + HASH_LEN), leaf: (leafMask & (1 << i)) !== 0 };
     at.offset += HASH_LEN;
   }
-  if (at.offset !== b.length) throw new RangeError('trailing bytes in internal node');
+  if (at.offset !== s.length) throw new RangeError('trailing bytes in internal node');
   return { kind: 'internal', children };
+}
+
+function readUvarintString(s: string, at: { offset: number }): number {
+  let n = 0;
+  let scale = 1;
+  for (let i = 0; i < 8; i++) {
+    if (at.offset >= s.length) throw new RangeError('truncated varint');
+    const b = s.charCodeAt(at.offset++);
+    n += (b & 0x7f) * scale;
+    if (b < 0x80) return n;
+    scale *= 128;
+  }
+  throw new RangeError('varint too long');
 }
 
 /** Reads committed nodes (from the database through a cache). Throws if the node is missing. */
@@ -585,4 +594,43 @@ export function stateRoot(entries: Iterable<readonly [string, Uint8Array]>): Uin
     },
   };
   return Buffer.from(updateTree(empty, undefined, changes).rootHash, 'latin1');
+}
+
+// ---------------------------------------------------------------------------
+// Bulk building
+
+/** Keys sorted by keyHash, read by index (bulk loads keep them in flat buffers, not objects). */
+export interface SortedLeaves {
+  /** Nibble `depth` of the i-th key's keyHash. */
+  nibbleAt(i: number, depth: number): number;
+  /** The keyHash (latin1) of the i-th key. */
+  keyHashAt(i: number): string;
+  /** The i-th key's leaf, built when the tree places it. */
+  leafAt(i: number): LeafNode;
+}
+
+/**
+ * The subtree at `depth` of the keys [lo, hi) of `leaves` (sorted by
+ * keyHash, distinct), built bottom-up in one pass: `emit` receives every
+ * node exactly as {@link updateTree} writes it when the same keys are
+ * inserted into an empty tree (child references at {@link NEW_VERSION}).
+ * Leaves are requested in ascending order. `lo < hi`.
+ */
+export function buildSortedSubtree(leaves: SortedLeaves, depth: number, lo: number, hi: number, emit: (write: NodeWrite) => void): ChildRef {
+  if (hi - lo === 1) {
+    const leaf = leaves.leafAt(lo);
+    emit({ depth, path: leaf.keyHash, node: leaf });
+    return { version: NEW_VERSION, hash: leafHash(leaf.keyHash, leaf.valueHash), leaf: true };
+  }
+  const children = new Array<ChildRef | undefined>(16);
+  let i = lo;
+  while (i < hi) {
+    const n = leaves.nibbleAt(i, depth);
+    let j = i + 1;
+    while (j < hi && leaves.nibbleAt(j, depth) === n) j++;
+    children[n] = buildSortedSubtree(leaves, depth + 1, i, j, emit);
+    i = j;
+  }
+  emit({ depth, path: leaves.keyHashAt(lo), node: { kind: 'internal', children } });
+  return { version: NEW_VERSION, hash: internalHash(children), leaf: false };
 }

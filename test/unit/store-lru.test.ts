@@ -5,9 +5,9 @@ import { LruCache } from '../../src/store/lru.js';
 
 describe('LruCache', () => {
   it('stays within its budget and keeps what is used', () => {
-    const cache = new LruCache<number, string>(1000);
+    const cache = new LruCache<number, string>(1000, () => 10);
     for (let i = 0; i < 10_000; i++) {
-      cache.set(i, `v${i}`, 10);
+      cache.set(i, `v${i}`);
       cache.get(0); // used all the time: never evicted
       assert.ok(cache.weight <= 1000, `weight ${cache.weight}`);
     }
@@ -18,14 +18,26 @@ describe('LruCache', () => {
   });
 
   it('replaces an entry, and refuses one heavier than half the budget', () => {
-    const cache = new LruCache<string, number>(100);
-    cache.set('a', 1, 10);
-    cache.set('a', 2, 20);
-    assert.equal(cache.get('a'), 2);
+    // the value is the weight
+    const cache = new LruCache<string, number>(100, (_key, value) => value);
+    cache.set('a', 10);
+    cache.set('a', 20);
+    assert.equal(cache.get('a'), 20);
     assert.equal(cache.weight, 20);
-    cache.set('big', 3, 51);
+    cache.set('big', 51);
     assert.equal(cache.get('big'), undefined);
-    cache.set('a', 4, 60);
+    cache.set('a', 60);
     assert.equal(cache.get('a'), undefined, 'a too heavy replacement drops the old value too');
+    assert.equal(cache.weight, 0);
+  });
+
+  it('an entry read from the old generation moves to the young one with its weight', () => {
+    const cache = new LruCache<string, number>(100, (_key, value) => value);
+    cache.set('x', 30);
+    cache.set('y', 30); // young is full (60 > 50): x's generation becomes the old one
+    assert.equal(cache.weight, 60);
+    assert.equal(cache.get('x'), 30);
+    assert.equal(cache.weight, 60);
+    assert.equal(cache.size, 2);
   });
 });
