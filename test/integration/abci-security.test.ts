@@ -85,7 +85,12 @@ describe('ABCI security with real CometBFT (v0.38, socket over TCP)', () => {
     const huge = await signTransfer(wallet, LOOP, 0n, 0, { gasLimit: 500_000_000n });
     const r1 = await node.rpc.broadcastTxSync(huge);
     assert.equal(r1.code, TxCode.BlockGasLimit, r1.log);
-    assert.match(r1.log ?? '', new RegExp(`above the block gas limit ${DEFAULT_BLOCK_GAS_LIMIT}`));
+    assert.match(r1.log ?? '', /above the per-transaction cap 16777216 \(EIP-7825\)/);
+    // Under Osaka's per-transaction cap but over the block's gas limit.
+    const overBlock = await signTransfer(wallet, LOOP, 0n, 0, { gasLimit: DEFAULT_BLOCK_GAS_LIMIT + 1_000_000n });
+    const r1b = await node.rpc.broadcastTxSync(overBlock);
+    assert.equal(r1b.code, TxCode.BlockGasLimit, r1b.log);
+    assert.match(r1b.log ?? '', new RegExp(`above the block gas limit ${DEFAULT_BLOCK_GAS_LIMIT}`));
     const poor = new Wallet(Wallet.createRandom().privateKey);
     const freeLoop = await signTransfer(poor, LOOP, 0n, 0, { gasPrice: 0n, gasLimit: 500_000n });
     const r2 = await node.rpc.broadcastTxSync(freeLoop);
