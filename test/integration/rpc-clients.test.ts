@@ -351,7 +351,7 @@ describe('JSON-RPC gateway with ethers and viem (one node)', { timeout: 300_000 
 
     // cmt_getTransactionResult: the ABCI result CometBFT recorded.
     const comet = await node.rpc.tx(unstake.hash);
-    const result = (await raw('cmt_getTransactionResult', [`0x${unstake.hash.toLowerCase()}`])).result as { status: string; code: number; gasUsed: string; blockNumber: string; log: string };
+    const result = (await raw('cmt_getTransactionResult', [unstake.ethHash])).result as { status: string; code: number; gasUsed: string; blockNumber: string; log: string };
     assert.deepEqual(
       [result.status, result.code, BigInt(result.gasUsed), BigInt(result.blockNumber), result.log],
       ['executed', comet.tx_result.code, BigInt(comet.tx_result.gas_used), BigInt(comet.height), comet.tx_result.log ?? ''],

@@ -1,6 +1,6 @@
 /** Staking and governance calls from tests: ABI-encoded, signed with ethers, broadcast, waited for. */
 import { generateKeyPairSync } from 'node:crypto';
-import { Wallet } from 'ethers';
+import { Wallet, keccak256 } from 'ethers';
 import { signCandidacy } from '../../src/staking/pop.js';
 import { STAKING_INTERFACE } from '../../src/staking/index.js';
 import { governanceInterface } from '../../src/gov/index.js';
@@ -20,7 +20,7 @@ export async function systemCall(
   return (await sendSystemCall(node, wallet, target, fn, args, value)).result;
 }
 
-/** Like `systemCall`, with the transaction's CometBFT hash and height. */
+/** Like `systemCall`, with the transaction's hashes (CometBFT's sha256, Ethereum's keccak) and height. */
 export async function sendSystemCall(
   node: LocalNode,
   wallet: Wallet,
@@ -28,7 +28,7 @@ export async function sendSystemCall(
   fn: string,
   args: unknown[],
   value = 0n,
-): Promise<{ hash: string; height: bigint; result: TxResultJson }> {
+): Promise<{ hash: string; ethHash: string; height: bigint; result: TxResultJson }> {
   const iface = target === 'staking' ? STAKING_INTERFACE : governanceInterface;
   const nonce = Number((await account(node, wallet.address.toLowerCase())).nonce);
   const signed = await wallet.signTransaction({
@@ -43,7 +43,7 @@ export async function sendSystemCall(
     data: iface.encodeFunctionData(fn, args),
   });
   const hash = await broadcast(node.rpc, Buffer.from(signed.slice(2), 'hex'));
-  return { hash, ...(await waitForTx(node.rpc, hash)) };
+  return { hash, ethHash: keccak256(signed), ...(await waitForTx(node.rpc, hash)) };
 }
 
 export interface CandidateJson {
