@@ -53,7 +53,8 @@ export default {
   ignoreStatic: true,
   incremental: true,
   incrementalFile: 'reports/mutation/stryker-incremental.json',
-  concurrency: 2,
+  // One of these runs the TypeScript checker, the others run tests.
+  concurrency: 3,
   timeoutMS: 60_000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
