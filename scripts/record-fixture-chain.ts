@@ -424,7 +424,6 @@ async function main(): Promise<void> {
   console.log(`result codes: ${[...chain.codes.entries()].sort((a, b) => a[0] - b[0]).map(([c, n]) => `${c}×${n}`).join(' ')}`);
   console.log(`validator updates at heights ${chain.validatorUpdateHeights.join(', ')}`);
   console.log(`last app hash ${chain.appHashes[HEIGHTS]}`);
-  console.log(`done at ${new Date().toISOString()}`);
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) await main();
