@@ -494,7 +494,8 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
   def('cmt_getDelegations', 1, (p) => moduleQuery(`/delegations/${parseAddress(arg(p, 0, 'address'), 'address')}`));
   def('cmt_getCandidate', 1, (p) => moduleQuery(`/candidate/${parseAddress(arg(p, 0, 'address'), 'address')}`));
   def('cmt_getUnstakes', 1, (p) => moduleQuery(`/unstakes/${parseAddress(arg(p, 0, 'address'), 'address')}`));
-  def('cmt_getAwards', 1, (p) => moduleQuery(`/awards/${parseAddress(arg(p, 0, 'address'), 'address')}`));
+  // Awards are kept per block (the `/awards/<height>` query), not per address.
+  def('cmt_getAwards', 1, (p) => moduleQuery(`/awards/${heightOf(parseBlockTag(p[0] ?? 'latest', 'block'))}`));
   def('cmt_getProposals', 0, () => moduleQuery('/proposals'));
   def('cmt_getProposal', 1, (p) => {
     const id = arg(p, 0, 'id');

@@ -1,6 +1,6 @@
 /** Staking and governance calls from tests: ABI-encoded, signed with ethers, broadcast, waited for. */
 import { generateKeyPairSync } from 'node:crypto';
-import { Wallet } from 'ethers';
+import { Wallet, keccak256 } from 'ethers';
 import { signCandidacy } from '../../src/staking/pop.js';
 import { STAKING_INTERFACE } from '../../src/staking/index.js';
 import { governanceInterface } from '../../src/gov/index.js';
@@ -17,6 +17,18 @@ export async function systemCall(
   args: unknown[],
   value = 0n,
 ): Promise<TxResultJson> {
+  return (await sendSystemCall(node, wallet, target, fn, args, value)).result;
+}
+
+/** Like `systemCall`, with the transaction's hashes (CometBFT's sha256, Ethereum's keccak) and height. */
+export async function sendSystemCall(
+  node: LocalNode,
+  wallet: Wallet,
+  target: 'staking' | 'governance',
+  fn: string,
+  args: unknown[],
+  value = 0n,
+): Promise<{ hash: string; ethHash: string; height: bigint; result: TxResultJson }> {
   const iface = target === 'staking' ? STAKING_INTERFACE : governanceInterface;
   const nonce = Number((await account(node, wallet.address.toLowerCase())).nonce);
   const signed = await wallet.signTransaction({
@@ -31,7 +43,7 @@ export async function systemCall(
     data: iface.encodeFunctionData(fn, args),
   });
   const hash = await broadcast(node.rpc, Buffer.from(signed.slice(2), 'hex'));
-  return (await waitForTx(node.rpc, hash)).result;
+  return { hash, ethHash: keccak256(signed), ...(await waitForTx(node.rpc, hash)) };
 }
 
 export interface CandidateJson {

@@ -1,0 +1,64 @@
+// Mutation testing of the consensus code (docs/TESTING.md "Mutation testing").
+//   npm run mutate                                # every consensus folder (hours on a loaded machine)
+//   npm run mutate -- --mutate 'src/staking/**/*.ts'   # one folder
+// Not part of CI. Each mutant runs, through the tap runner, only the unit test
+// files that cover it (coverage per test file); the TypeScript checker drops
+// mutants that do not compile before they run.
+
+/**
+ * The unit tests that exercise each consensus folder (fast ones: the
+ * staking-whitepaper and simulator tests take minutes each and are left
+ * out). The recorded chain pins the app hash of 240 blocks, so it runs for
+ * every folder. `--mutate <folder glob>` picks the tests of the folders it
+ * names; a run over everything uses all of them.
+ */
+const TESTS = {
+  staking: ['test/unit/staking-{abi,blocks,inflation,limits,math,ops,principal,property,exact}.test.ts'],
+  gov: ['test/unit/gov-*.test.ts'],
+  app: ['test/unit/app*.test.ts', 'test/unit/genesis-canonical.test.ts', 'test/unit/export-roundtrip.test.ts'],
+  tx: ['test/unit/tx-*.test.ts', 'test/unit/app-admission.test.ts', 'test/unit/evm-system-calls.test.ts'],
+  store: ['test/unit/store-{committed,kv,lru,tree}.test.ts'],
+  state: ['test/unit/params.test.ts', 'test/unit/genesis-canonical.test.ts', 'test/unit/tx-executor.test.ts', 'test/unit/staking-ops.test.ts', 'test/unit/app.test.ts'],
+};
+const ALWAYS = ['test/unit/recorded-chain.test.ts'];
+
+function testFilesFor(argv) {
+  const i = argv.findIndex((a) => a === '--mutate' || a === '-m');
+  const target = i >= 0 ? argv[i + 1] ?? '' : '';
+  const folders = Object.keys(TESTS).filter((f) => target.includes(`src/${f}`));
+  const chosen = folders.length > 0 ? folders : Object.keys(TESTS);
+  return [...new Set([...chosen.flatMap((f) => TESTS[f]), ...ALWAYS])];
+}
+const testFiles = testFilesFor(process.argv);
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: 'npm',
+  testRunner: 'tap',
+  tap: {
+    testFiles,
+    nodeArgs: ['--import', 'tsx', '--test-reporter=tap', '-r', '{{hookFile}}', '{{testFile}}'],
+    forceBail: true,
+  },
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  mutate: [
+    'src/{staking,gov,app,tx,store,state}/**/*.ts',
+    // Test helpers that live in src/ but are no consensus code.
+    '!src/staking/testkit.ts',
+  ],
+  coverageAnalysis: 'perTest',
+  // A static mutant (module-level code) would need every test file for itself.
+  ignoreStatic: true,
+  incremental: true,
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
+  // One of these runs the TypeScript checker, the others run tests.
+  concurrency: 3,
+  timeoutMS: 60_000,
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: true,
+};
