@@ -3,7 +3,8 @@
  * /genesis, /genesis_chunked, /status and /block): the home it writes
  * (genesis, peers, ports, [statesync] with the fetched trust point), and the
  * refusals (bad peers, disagreeing state-sync servers, a bad genesis), which
- * leave no home behind. The real join is test/integration/node-join.test.ts.
+ * leave no home behind. The real joins: test/integration/node-join.test.ts
+ * (by replay) and test/integration/statesync.test.ts (by state sync).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
