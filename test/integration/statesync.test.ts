@@ -181,6 +181,7 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
       );
       const restoredHeight = BigInt(log.height as string);
       assert.ok(restoredHeight >= 2n * SNAPSHOT_INTERVAL && restoredHeight % SNAPSHOT_INTERVAL === 0n, `restored a snapshot height (${restoredHeight})`);
+      assert.ok(BigInt(init.joined.stateSync.trustHeight) <= restoredHeight, 'the trust height is at or below the snapshot: the light client verified forward from it');
       const lines = cmtdLog(joiner.home);
       assert.ok(!lines.some((l) => l.message === 'genesis loaded'), 'no InitChain: the joiner did not start from genesis');
       const firstCommit = lines.find((l) => l.message === 'committed block');
