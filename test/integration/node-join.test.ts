@@ -100,7 +100,8 @@ describe('joining a network with cmtd init --join and cmtd node', () => {
     await backAtTip(restarts);
     assert.equal(alive(cometPid), false, 'the CometBFT left without its app was ended');
     assert.notEqual(node!.lastPid('cmtd'), cmtdPid);
-    assert.match(node!.output, /cmtd exited \(killed by SIGKILL\)/);
+    // Which death `cmtd node` sees first is a race: cmtd's, or CometBFT leaving at once without its app.
+    assert.match(node!.output, /cmtd exited \(killed by SIGKILL\)|cometbft exited \(exit code \d+\)/);
   });
 
   it('kill -9 of its CometBFT: back at the tip within 30 s, and no transaction sent around it fails with a nonce gap', async () => {
