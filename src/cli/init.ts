@@ -28,7 +28,7 @@ import { printJson } from './format.js';
 import { defaultAppState, readGenesisFile, validateGenesisDoc, writeGenesisFile } from './genesis.js';
 import { homeOption, outputOption } from './options.js';
 import { writeNodeSettings } from '../node/home.js';
-import { loadGenesis, parsePeers, stateSyncTrust, type StateSyncTrust } from '../node/join.js';
+import { DEFAULT_TRUST_OFFSET, loadGenesis, MAX_TRUST_OFFSET, parsePeers, stateSyncTrust, type StateSyncTrust } from '../node/join.js';
 import type { GenesisDoc } from './genesis.js';
 
 export interface InitFlags {
@@ -50,6 +50,8 @@ export interface InitFlags {
   privateNetwork?: boolean;
   stateSyncRpc?: string;
   stateSyncTrustPeriod: string;
+  /** Blocks below the tip for the trust height (default DEFAULT_TRUST_OFFSET). */
+  stateSyncTrustOffset?: string;
 }
 
 /** The node's ports; abci undefined: a unix socket in the home. */
@@ -87,6 +89,12 @@ function portsOf(flags: InitFlags): Ports {
   return ports;
 }
 
+function trustOffset(value: string | undefined): bigint {
+  if (value === undefined) return DEFAULT_TRUST_OFFSET;
+  if (!/^\s*[0-9]+\s*$/.test(value) || BigInt(value) > MAX_TRUST_OFFSET) throw new Error(`--state-sync-trust-offset must be a number of blocks from 0 to ${MAX_TRUST_OFFSET}, got '${value}'`);
+  return BigInt(value);
+}
+
 function checkTrustPeriod(value: string): void {
   // A Go duration, as CometBFT parses it.
   if (!/^([0-9]+(\.[0-9]+)?(h|m|s|ms))+$/.test(value)) throw new Error(`--state-sync-trust-period must be a duration such as 168h or 336h0m0s, got '${value}'`);
@@ -122,6 +130,7 @@ export async function initHome(flags: InitFlags): Promise<InitResult> {
   const seeds = parsePeers(flags.seeds ?? '', '--seeds');
   if (joining && peers.length === 0 && seeds.length === 0) throw new Error('--join needs --peers or --seeds (node-id@host:port,...): the nodes to connect to');
   checkTrustPeriod(flags.stateSyncTrustPeriod);
+  const offset = trustOffset(flags.stateSyncTrustOffset);
   const home = resolve(flags.home);
   const cometHome = resolve(flags.cometHome ?? cometHomeOf(home));
   const genesisPath = join(cometHome, 'config', 'genesis.json');
@@ -135,7 +144,7 @@ export async function initHome(flags: InitFlags): Promise<InitResult> {
     joinedGenesis = (await loadGenesis(flags.genesis!)) as unknown as GenesisDoc;
     validateGenesisDoc(joinedGenesis);
     const servers = (flags.stateSyncRpc ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '');
-    if (servers.length > 0) trust = await stateSyncTrust(servers, joinedGenesis.chain_id ?? '');
+    if (servers.length > 0) trust = await stateSyncTrust(servers, joinedGenesis.chain_id ?? '', offset);
   } else if (flags.stateSyncRpc !== undefined) {
     throw new Error('--state-sync-rpc is for --join: a new chain has no snapshots to sync from');
   }
@@ -285,6 +294,7 @@ export function registerInit(program: Command): void {
     .addOption(opt('--external-address <host:port>', 'the p2p address peers should dial (behind NAT)'))
     .addOption(opt('--private-network', 'peers on private or loopback addresses, several per IP (a LAN or one machine): addr_book_strict off, allow_duplicate_ip on'))
     .addOption(opt('--state-sync-rpc <urls>', '--join by state sync: CometBFT RPC URLs of nodes of the network (two or more, comma-separated); the trust height and hash are fetched from them'))
+    .addOption(opt('--state-sync-trust-offset <blocks>', 'how far below the servers\' tip the trust height is: at or below their newest snapshot (1.5 snapshot intervals), so the light client verifies forward', DEFAULT_TRUST_OFFSET.toString()))
     .addOption(opt('--state-sync-trust-period <duration>', 'how long a trusted header is trusted (below the unbonding period)', '168h0m0s'))
     .addOption(outputOption())
     .action(async (flags: InitFlags, command: Command) => {

@@ -9,8 +9,16 @@ import { readFileSync } from 'node:fs';
 /** Largest genesis or RPC answer read (a genesis with 100,000 accounts is ~15 MB). */
 export const MAX_RPC_RESPONSE_BYTES = 256 * 1024 * 1024;
 const RPC_TIMEOUT_MS = 30_000;
-/** How far below the tip the state-sync trust height is: a committed block every server has. */
-export const TRUST_HEIGHT_OFFSET = 20n;
+/**
+ * Default of --state-sync-trust-offset: how far below the tip the trust
+ * height is. 1.5 default snapshot intervals (1,000), so that it is at or
+ * below the newest snapshot the peers offer: CometBFT's light client then
+ * verifies forward from it, skipping; a trust height above the snapshot
+ * makes it fetch and check every header back down to the snapshot, one by one.
+ */
+export const DEFAULT_TRUST_OFFSET = 1_500n;
+/** Largest --state-sync-trust-offset accepted. */
+export const MAX_TRUST_OFFSET = 100_000_000n;
 
 /** GET `url`, parsed as JSON; bounded in size and time, errors say which URL. */
 export async function getJson(url: string, maxBytes = MAX_RPC_RESPONSE_BYTES): Promise<unknown> {
@@ -128,17 +136,27 @@ export interface StateSyncTrust {
 }
 
 /**
- * A trust point for CometBFT's light client: a height a little below the
- * first server's tip and that block's hash, which every server must give
- * alike (one lying server is caught here, not after a long sync).
+ * A trust point for CometBFT's light client: the height `offset` below the
+ * servers' tip (not below the oldest block any of them still has, nor below
+ * 1) and that block's hash, which every server must give alike (one lying
+ * server is caught here, not after a long sync).
  */
-export async function stateSyncTrust(servers: string[], chainId: string): Promise<StateSyncTrust> {
+export async function stateSyncTrust(servers: string[], chainId: string, offset = DEFAULT_TRUST_OFFSET): Promise<StateSyncTrust> {
   if (servers.length === 0) throw new Error('--state-sync-rpc: give at least one CometBFT RPC URL');
   for (const s of servers) if (!/^https?:\/\/[^\s,]+$/.test(s)) throw new Error(`--state-sync-rpc: '${s}' is not an http(s) URL`);
-  const status = await cometGet<{ node_info: { network: string }; sync_info: { latest_block_height: string } }>(servers[0]!, '/status');
-  if (status.node_info.network !== chainId) throw new Error(`--state-sync-rpc ${servers[0]} serves chain '${status.node_info.network}', the genesis is of '${chainId}'`);
-  const tip = BigInt(status.sync_info.latest_block_height);
-  const trustHeight = tip > TRUST_HEIGHT_OFFSET ? tip - TRUST_HEIGHT_OFFSET : 1n;
+  const statuses = await Promise.all(
+    servers.map(async (s) => {
+      const status = await cometGet<{ node_info: { network: string }; sync_info: { latest_block_height: string; earliest_block_height?: string } }>(s, '/status');
+      if (status.node_info.network !== chainId) throw new Error(`--state-sync-rpc ${s} serves chain '${status.node_info.network}', the genesis is of '${chainId}'`);
+      return { tip: BigInt(status.sync_info.latest_block_height), earliest: BigInt(status.sync_info.earliest_block_height ?? '1') };
+    }),
+  );
+  // A block every server has: below the lowest tip, not below the highest pruning horizon.
+  const tip = statuses.reduce((m, s) => (s.tip < m ? s.tip : m), statuses[0]!.tip);
+  const earliest = statuses.reduce((m, s) => (s.earliest > m ? s.earliest : m), 1n);
+  if (earliest > tip) throw new Error(`--state-sync-rpc: the servers have no block in common (one has pruned below height ${earliest}, another is at ${tip})`);
+  const wanted = tip - offset;
+  const trustHeight = wanted > earliest ? wanted : earliest;
   const hashes = await Promise.all(
     servers.map(async (s) => (await cometGet<{ block_id: { hash: string } }>(s, `/block?height=${trustHeight}`)).block_id.hash.toUpperCase()),
   );

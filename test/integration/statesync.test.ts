@@ -7,11 +7,14 @@
  * - node0 and node1 serve corrupted chunks (the test-only fault flag): the
  *   new node refuses them (RETRY, sender rejected) and restores from the
  *   honest node2/node3;
- * - a 5th node, configured for state sync (its [statesync] section written
- *   by configureStateSync), restores a snapshot taken after height 20 rather
- *   than replaying from block 1, reaches the tip with the others' app
- *   hashes, serves the current state over JSON-RPC and answers a clear
- *   error for blocks before its snapshot;
+ * - a 5th node, made as an operator does it (`cmtd init --join --genesis
+ *   <node0>/genesis --peers … --state-sync-rpc <node2>,<node1>`, which
+ *   fetches the trust point itself) and run by `cmtd node`, restores a
+ *   snapshot taken at height 20 or later rather than replaying from block 1,
+ *   reaches the tip with the others' app hashes, serves the current state
+ *   over JSON-RPC and answers a clear error for blocks before its snapshot;
+ *   then it declares candidacy, is delegated to, enters the validator set
+ *   and signs blocks (the same steps as the replay join of node-join.test.ts);
  * - node3 runs with --min-retain-blocks 15 (--state-history 12, genesis
  *   evidence age 5 blocks): CometBFT prunes its block store, cmtd its index,
  *   and JSON-RPC names the oldest block it still has.
@@ -29,7 +32,7 @@ import { waitFor } from '../../src/localnet/process.js';
 import { CMT } from '../../src/state/params.js';
 import { tempDir } from '../support/chain.js';
 import { systemCall } from '../support/staking.js';
-import { configureStateSync, trustPoint } from '../support/statesync.js';
+import { becomeValidator, cmtd, freeBasePort, JoinedNode, peerAddresses } from '../support/join.js';
 
 const SNAPSHOT_INTERVAL = 10n;
 const EXTRA_ACCOUNTS = 1000;
@@ -44,14 +47,14 @@ interface JsonRpcAnswer {
   error?: { code: number; message: string; data?: unknown };
 }
 
-async function ethRpc(node: LocalNode, method: string, params: unknown[]): Promise<JsonRpcAnswer> {
+async function ethRpc(node: { ethRpcUrl?: string }, method: string, params: unknown[]): Promise<JsonRpcAnswer> {
   const res = await fetch(node.ethRpcUrl!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
   return (await res.json()) as JsonRpcAnswer;
 }
 
-/** cmtd's JSON log lines of a node. */
-function cmtdLog(node: LocalNode): Array<Record<string, unknown>> {
-  return readFileSync(join(node.home, 'cmtd.log'), 'utf8')
+/** cmtd's JSON log lines of the node `cmtd node` runs in `home`. */
+function cmtdLog(home: string): Array<Record<string, unknown>> {
+  return readFileSync(join(home, 'logs', 'cmtd.log'), 'utf8')
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -61,7 +64,7 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
   let net: Localnet;
   let dir: string;
   let validators: LocalNode[];
-  let joiner: LocalNode;
+  let joiner: JoinedNode;
   let token: Contract;
   let tokenAddress: string;
   let failed = false;
@@ -70,12 +73,13 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
     // Every cmtd of this network: snapshots every 10 heights, 4 KiB chunks.
     process.env.CMTD_SNAPSHOT_INTERVAL = SNAPSHOT_INTERVAL.toString();
     process.env.CMTD_SNAPSHOT_CHUNK_BYTES = '4096';
-    process.env.CMTD_SNAPSHOT_KEEP_RECENT = '2';
+    // A snapshot must outlive the joiner's discovery (CometBFT's discovery_time, 15 s by default) and
+    // restore: at ~3 s per snapshot, 20 kept is a minute (a snapshot deleted under a joiner stalls it).
+    process.env.CMTD_SNAPSHOT_KEEP_RECENT = '20';
     dir = tempDir('statesync');
     net = await Localnet.create({
       dir,
       nodes: 4,
-      candidates: 1,
       accounts: 8,
       blockTime: '300ms',
       appState: (ctx) => {
@@ -91,14 +95,14 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
       },
     });
     validators = net.validatorNodes;
-    joiner = net.candidateNodes[0]!;
     // A short evidence age, so that pruning is not held back by it (CometBFT's default is 100,000 blocks).
     for (const node of net.nodes) {
       const genesis = readGenesis(node.home);
       genesis.consensus_params.evidence = { max_age_num_blocks: '5', max_age_duration: '10000000000', max_bytes: '1048576' };
       writeGenesis(node.home, genesis);
     }
-    validators[3]!.cmtd.spec.args.push('--min-retain-blocks', '15', '--state-history', '12');
+    // node3 keeps 10 snapshots (its oldest bounds its pruning: from height ~110 on, not ~210).
+    validators[3]!.cmtd.spec.args.push('--min-retain-blocks', '15', '--state-history', '12', '--snapshot-keep-recent', '10');
     // node0 and node1 lie about chunks: the joiner must refuse theirs and use node2's and node3's.
     for (const liar of [validators[0]!, validators[1]!]) liar.cmtd.spec.args.push('--test-corrupt-snapshot-chunks');
     for (const node of validators) await net.startCmtd(node);
@@ -106,6 +110,7 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
     await net.waitForHeight(2n, 60_000, validators);
   });
   after(async () => {
+    await joiner?.stop();
     await net?.stop();
     if (!failed && process.env.CMTD_KEEP_TEST_FILES === undefined && dir !== undefined) rmSync(dir, { recursive: true, force: true });
     else if (dir !== undefined) console.log(`statesync test files kept in ${dir}`);
@@ -149,37 +154,53 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
 
   it('a new node restores a snapshot, refusing corrupted chunks, and reaches the tip with the same app hash', async () => {
     try {
-      const trust = await trustPoint(validators[2]!.rpc);
-      configureStateSync(joiner.home, { rpcServers: [`http://127.0.0.1:${validators[2]!.rpcPort}`, `http://127.0.0.1:${validators[1]!.rpcPort}`], trust });
-      await net.startCmtd(joiner);
-      await net.startComet(joiner);
+      const home = join(dir, 'joiner');
+      const base = await freeBasePort();
+      // The light client's servers: node2 (honest) and node1 (serves bad chunks, but its RPC tells the truth); not node3, which prunes.
+      const servers = [validators[2]!, validators[1]!].map((n) => `http://127.0.0.1:${n.rpcPort}`);
+      const peers = await peerAddresses(validators);
+      const init = JSON.parse(
+        await cmtd('init', '--join', '--home', home, '--genesis', `http://127.0.0.1:${validators[0]!.rpcPort}/genesis`, '--peers', peers.join(','), '--moniker', 'node4', '--base-port', String(base), '--private-network', '--state-sync-rpc', servers.join(','), '--output', 'json'),
+      ) as { joined: { chainId: string; stateSync: { trustHeight: string; trustHash: string; rpcServers: string[] } } };
+      assert.equal(init.joined.chainId, net.chainId);
+      const { trustHeight, trustHash, rpcServers } = init.joined.stateSync;
+      assert.deepEqual(rpcServers, servers);
+      assert.equal(trustHash, (await validators[2]!.rpc.block(BigInt(trustHeight))).block_id.hash, 'the trust point is a block of the real chain');
+      assert.ok(BigInt(trustHeight) >= 1n && BigInt(trustHeight) < (await validators[2]!.rpc.height()), `the trust height (${trustHeight}) is a committed block below the tip`);
+      joiner = new JoinedNode(home, base);
+      joiner.start();
 
       const log = await waitFor(
         'the joiner restored a snapshot',
         async () => {
-          const restored = cmtdLog(joiner).find((l) => l.message === 'snapshot restored');
+          if (joiner.exited) throw new Error(`cmtd node exited:\n${joiner.output}`);
+          const restored = cmtdLog(joiner.home).find((l) => l.message === 'snapshot restored');
           return restored;
         },
         240_000,
       );
       const restoredHeight = BigInt(log.height as string);
       assert.ok(restoredHeight >= 2n * SNAPSHOT_INTERVAL && restoredHeight % SNAPSHOT_INTERVAL === 0n, `restored a snapshot height (${restoredHeight})`);
-      const lines = cmtdLog(joiner);
+      assert.ok(BigInt(init.joined.stateSync.trustHeight) <= restoredHeight, 'the trust height is at or below the snapshot: the light client verified forward from it');
+      const lines = cmtdLog(joiner.home);
       assert.ok(!lines.some((l) => l.message === 'genesis loaded'), 'no InitChain: the joiner did not start from genesis');
       const firstCommit = lines.find((l) => l.message === 'committed block');
       assert.ok(firstCommit === undefined || BigInt(firstCommit.height as string) === restoredHeight + 1n, 'the first block it executed follows the snapshot');
+      assert.match(readFileSync(join(home, 'logs', 'cometbft.log'), 'utf8'), /Snapshot restored/, "CometBFT's log: the snapshot restored");
+      assert.match(joiner.output, /cometbft: .*Snapshot restored/, "cmtd node's summary says so");
       const refused = lines.filter((l) => l.message === 'snapshot chunk refused: its hash is not the one in the metadata; fetching it again from another peer');
       assert.ok(refused.length > 0, 'chunks served by the lying nodes were refused');
 
       // At the tip with everyone else.
       const tip = (await validators[2]!.rpc.height()) + 2n;
-      await net.waitForHeight(tip, 180_000, [...validators, joiner]);
+      await joiner.waitPast(tip, 180_000);
+      await net.waitForHeight(tip, 60_000, validators);
       for (const h of [restoredHeight + 2n, tip]) {
         // node3 prunes old blocks (last test): compare the others'.
         const hashes = await Promise.all(
           [validators[0]!, validators[1]!, validators[2]!, joiner].map(async (n) => {
             const answer = await ethRpc(n, 'eth_getBlockByNumber', [`0x${h.toString(16)}`, false]);
-            assert.ok(answer.result !== undefined && answer.result !== null, `block ${h} on node${n.index}: ${JSON.stringify(answer)}`);
+            assert.ok(answer.result !== undefined && answer.result !== null, `block ${h} on ${n.ethRpcUrl}: ${JSON.stringify(answer)}`);
             return answer.result as { stateRoot: string; hash: string };
           }),
         );
@@ -209,9 +230,9 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
       provider.destroy();
       // Delegations earn every block: compare both nodes' state at one height (an ABCI query at a height).
       const at = (await joiner.rpc.height()) - 1n;
-      const queryAt = async (n: LocalNode, path: string): Promise<unknown> => {
+      const queryAt = async (n: LocalNode | JoinedNode, path: string): Promise<unknown> => {
         const r = await n.rpc.abciQuery(path, at);
-        assert.equal(r.code, 0, `${path} at ${at} on node${n.index}: ${r.log}`);
+        assert.equal(r.code, 0, `${path} at ${at} on ${n.rpc.url}: ${r.log}`);
         return JSON.parse(Buffer.from(r.value ?? '', 'base64').toString('utf8')) as unknown;
       };
       const path = `/delegations/${net.accounts[6]!.address}`;
@@ -228,6 +249,15 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
       const logs = await ethRpc(joiner, 'eth_getLogs', [{ fromBlock: '0x1', toBlock: '0x5' }]);
       assert.equal(logs.error?.code, -32002, 'logs of blocks before the snapshot: the same clear error');
       assert.ok((await ethRpc(reference, 'eth_getBlockByNumber', ['0x1', false])).result !== null, 'the validators still have block 1');
+    } catch (err) {
+      failed = true;
+      throw err;
+    }
+  });
+
+  it('the state-synced node declares candidacy, is delegated to, enters the validator set and signs blocks', async () => {
+    try {
+      await becomeValidator(joiner, { operator: net.accounts[4]!, delegator: net.accounts[7]!, observer: validators[2]!, dir, name: 'node4' });
     } catch (err) {
       failed = true;
       throw err;

@@ -1,7 +1,8 @@
 /**
- * A node's CometBFT [statesync] section, written by hand: the one place the
- * integration tests configure state sync (to be replaced by
- * `cmtd init --join --state-sync-rpc` when that lands).
+ * A localnet node's CometBFT [statesync] section, written by hand, for
+ * bench/statesync.ts (its nodes are localnet nodes, with a 5 s discovery
+ * time). Tests join by state sync as an operator does, with `cmtd init
+ * --join --state-sync-rpc` (test/support/join.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -3,7 +3,8 @@
  * /genesis, /genesis_chunked, /status and /block): the home it writes
  * (genesis, peers, ports, [statesync] with the fetched trust point), and the
  * refusals (bad peers, disagreeing state-sync servers, a bad genesis), which
- * leave no home behind. The real join is test/integration/node-join.test.ts.
+ * leave no home behind. The real joins: test/integration/node-join.test.ts
+ * (by replay) and test/integration/statesync.test.ts (by state sync).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,8 +30,8 @@ const GENESIS = {
   app_state: defaultAppState(),
 };
 
-/** A stand-in CometBFT RPC: tip height 100, block hashes per server, the genesis whole or only chunked. */
-function standIn(blockHash: string, options: { chunkedOnly?: boolean } = {}): Promise<{ server: Server; url: string }> {
+/** A stand-in CometBFT RPC: tip height 100 (its oldest block `earliest`, default 1), block hashes per server, the genesis whole or only chunked. */
+function standIn(blockHash: string, options: { chunkedOnly?: boolean; earliest?: number } = {}): Promise<{ server: Server; url: string }> {
   const json = JSON.stringify(GENESIS);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -44,7 +45,7 @@ function standIn(blockHash: string, options: { chunkedOnly?: boolean } = {}): Pr
       const half = Math.ceil(json.length / 2);
       return reply({ chunk: String(chunk), total: '2', data: Buffer.from(json.slice(chunk * half, (chunk + 1) * half)).toString('base64') });
     }
-    if (url.pathname === '/status') return reply({ node_info: { network: 'joined-1' }, sync_info: { latest_block_height: '100' } });
+    if (url.pathname === '/status') return reply({ node_info: { network: 'joined-1' }, sync_info: { latest_block_height: '100', earliest_block_height: String(options.earliest ?? 1) } });
     if (url.pathname === '/block') return reply({ block_id: { hash: blockHash }, block: { header: { height: url.searchParams.get('height') } } });
     res.statusCode = 404;
     res.end('not found');
@@ -62,14 +63,15 @@ describe('cmtd init --join', () => {
   let honest2: string;
   let liar: string;
   let chunked: string;
+  let pruned: string;
   const HASH = 'AA'.repeat(32);
 
   before(async () => {
-    for (const [hash, opts] of [[HASH, {}], [HASH.toLowerCase(), {}], ['BB'.repeat(32), {}], [HASH, { chunkedOnly: true }]] as const) {
+    for (const [hash, opts] of [[HASH, {}], [HASH.toLowerCase(), {}], ['BB'.repeat(32), {}], [HASH, { chunkedOnly: true }], [HASH, { earliest: 60 }]] as const) {
       const s = await standIn(hash, opts);
       servers.push(s.server);
     }
-    [honest, honest2, liar, chunked] = servers.map((s) => `http://127.0.0.1:${(s.address() as { port: number }).port}`) as [string, string, string, string];
+    [honest, honest2, liar, chunked, pruned] = servers.map((s) => `http://127.0.0.1:${(s.address() as { port: number }).port}`) as [string, string, string, string, string];
   });
   after(() => {
     for (const s of servers) s.close();
@@ -78,7 +80,7 @@ describe('cmtd init --join', () => {
 
   it("writes a home from a node's /genesis, with peers, ports and the state-sync trust point", async () => {
     const home = join(dir, 'synced');
-    const r = await initHome(flags(home, { genesis: honest, peers: PEER, basePort: '30000', privateNetwork: true, stateSyncRpc: `${honest},${honest2}` }));
+    const r = await initHome(flags(home, { genesis: honest, peers: PEER, basePort: '30000', privateNetwork: true, stateSyncRpc: `${honest},${honest2}`, stateSyncTrustOffset: '20' }));
     assert.equal(r.joined?.chainId, 'joined-1');
     const genesis = JSON.parse(readFileSync(join(home, 'cometbft', 'config', 'genesis.json'), 'utf8')) as typeof GENESIS;
     assert.deepEqual(genesis.app_state, GENESIS.app_state);
@@ -94,7 +96,7 @@ describe('cmtd init --join', () => {
     assert.equal(get('p2p', 'addr_book_strict'), 'false');
     assert.equal(get('statesync', 'enable'), 'true');
     assert.equal(get('statesync', 'rpc_servers'), `${honest},${honest2}`);
-    assert.equal(get('statesync', 'trust_height'), '80', 'a little below the tip (100)');
+    assert.equal(get('statesync', 'trust_height'), '80', '--state-sync-trust-offset 20 below the tip (100)');
     assert.equal(get('statesync', 'trust_hash'), HASH);
     assert.equal(get('statesync', 'trust_period'), '168h0m0s');
     assert.equal(readNodeSettings(home).ethRpcAddress, '127.0.0.1:30003');
@@ -113,12 +115,25 @@ describe('cmtd init --join', () => {
     assert.equal(getTomlValue(readFileSync(join(replay, 'cometbft', 'config', 'config.toml'), 'utf8'), 'statesync', 'enable'), 'false');
   });
 
+  it('puts the trust height 1,500 blocks below the tip by default (at or below a snapshot), never below a block every server has', async () => {
+    const trustHeight = async (name: string, extra: Partial<InitFlags>): Promise<string | undefined> => {
+      const home = join(dir, name);
+      const r = await initHome(flags(home, { genesis: honest, peers: PEER, ...extra }));
+      assert.equal(getTomlValue(readFileSync(join(home, 'cometbft', 'config', 'config.toml'), 'utf8'), 'statesync', 'trust_height'), r.joined?.stateSync?.trustHeight);
+      return r.joined?.stateSync?.trustHeight;
+    };
+    assert.equal(await trustHeight('default-offset', { stateSyncRpc: honest }), '1', 'tip 100 - 1,500: the first block');
+    assert.equal(await trustHeight('pruned-server', { stateSyncRpc: `${honest},${pruned}`, stateSyncTrustOffset: '90' }), '60', 'the oldest block the pruned server has');
+    assert.equal(await trustHeight('zero-offset', { stateSyncRpc: honest, stateSyncTrustOffset: '0' }), '100', 'offset 0: the tip');
+  });
+
   it('refuses bad input and leaves no home behind', async () => {
     const cases: Array<[Partial<InitFlags>, RegExp]> = [
       [{ genesis: honest }, /--join needs --peers or --seeds/],
       [{ peers: PEER }, /--join needs --genesis/],
       [{ genesis: honest, peers: 'abc@host:1' }, /is not node-id@host:port/],
-      [{ genesis: honest, peers: PEER, stateSyncRpc: `${honest},${liar}` }, /gives block 80 the hash B+.*do not trust them both/],
+      [{ genesis: honest, peers: PEER, stateSyncRpc: `${honest},${liar}` }, /gives block 1 the hash B+.*do not trust them both/],
+      [{ genesis: honest, peers: PEER, stateSyncRpc: honest, stateSyncTrustOffset: '-5' }, /--state-sync-trust-offset must be a number of blocks/],
       [{ genesis: honest, peers: PEER, basePort: '65534' }, /--base-port must leave room/],
       [{ genesis: honest, peers: PEER, p2pPort: '9000', rpcPort: '9000' }, /ports must differ/],
       [{ genesis: honest, peers: PEER, stateSyncRpc: honest, stateSyncTrustPeriod: 'a week' }, /--state-sync-trust-period/],
