@@ -10,7 +10,7 @@ LOCALNET_FLAGS := $(strip $(foreach v,$(LOCALNET_VARS),$(if $(CMTD_$(v)),--$(sub
 # The old names would be ignored without a word.
 $(foreach v,LOCALNET_DIR VALIDATORS BLOCK_TIME,$(if $(filter command line environment,$(origin $(v))),$(error $(v)= is now CMTD_$(subst LOCALNET_,,$(v))= (README: Local network))))
 
-.PHONY: all deps cometbft build test test-unit test-integration test-docker localnet localnet-reset bench clean
+.PHONY: all deps cometbft chromium build test test-unit test-integration test-docker localnet localnet-reset bench clean
 
 all: build
 
@@ -23,10 +23,14 @@ deps: node_modules/.package-lock.json
 cometbft:
 	bash scripts/install-cometbft.sh all >/dev/null
 
+# Debian's chromium for the browser test (apt-get when root; CHROMIUM_PATH for another browser).
+chromium:
+	bash scripts/install-chromium.sh
+
 build: deps
 	npm run build
 
-test: deps cometbft
+test: deps cometbft chromium
 	npm test
 
 test-unit: deps
