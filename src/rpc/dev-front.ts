@@ -28,37 +28,12 @@ function answerOf<T>(method: string, body: RpcAnswer): T {
   return body.result as T;
 }
 
-/** How often a call the node gave up on because blocks kept committing under it is sent again. */
-const MOVED_STATE_RETRIES = 5;
-
-/**
- * Sends a call, again when the node gave up on it because blocks kept
- * committing under it (src/rpc/call-pool.ts restarts an EVM call a few
- * times, then answers "retry"): a dev chain makes a block every commit
- * timeout, and a slow machine should not turn that into a failed
- * eth_estimateGas.
- */
-async function retryingMovedState<T>(send: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await send();
-    } catch (err) {
-      const moved = err instanceof RpcError && err.code === RpcCode.Server && err.message.startsWith('state changed during the call');
-      if (!moved || attempt >= MOVED_STATE_RETRIES) throw err;
-    }
-  }
-}
-
 /** JSON-RPC calls to the node over HTTP. */
 export class HttpNodeRpc implements NodeRpc {
   private id = 0;
   constructor(readonly url: string) {}
 
-  call<T>(method: string, params: unknown[]): Promise<T> {
-    return retryingMovedState(() => this.callOnce<T>(method, params));
-  }
-
-  private async callOnce<T>(method: string, params: unknown[]): Promise<T> {
+  async call<T>(method: string, params: unknown[]): Promise<T> {
     let response: Response;
     try {
       response = await fetch(this.url, {
@@ -122,11 +97,7 @@ class WsNodeRpc implements NodeRpc {
     });
   }
 
-  call<T>(method: string, params: unknown[]): Promise<T> {
-    return retryingMovedState(() => this.callOnce<T>(method, params));
-  }
-
-  private async callOnce<T>(method: string, params: unknown[]): Promise<T> {
+  async call<T>(method: string, params: unknown[]): Promise<T> {
     await this.open;
     if (this.closed) throw new RpcError(RpcCode.ResourceUnavailable, 'the node closed its WebSocket');
     const id = this.nextId++;
