@@ -119,16 +119,27 @@ describe('joining a network with cmtd init --join and cmtd node', () => {
     const restarts = node!.restarts();
     process.kill(cometPid, 'SIGKILL');
     await backAtTip(restarts);
+    // Its mempool reaches the network only once it has peers again (being at the tip does not
+    // prove it: it already had the stored blocks).
+    await waitFor(
+      'the restarted CometBFT connected to its peers',
+      async () => (Number((await node!.rpc.call<{ n_peers: string }>('net_info', {})).n_peers) >= 2 ? true : undefined),
+      60_000,
+      250,
+    );
 
     // The client goes on from where it was: a nonce the chain has not reached must be refused at CheckTx, never accepted into a block.
+    // Nonces as the joined node sees them: it may still be a block behind node0.
+    const nonceOnJoined = async (): Promise<number> => Number((await node!.rpc.queryJson<{ nonce: string }>(`/account/${wallet.address.toLowerCase()}`)).nonce);
     for (let i = 0; i < 5; i++) {
+      // Read first: the view CheckTx uses can only have moved on from it.
+      const committed = await nonceOnJoined();
       const r = await node!.rpc.broadcastTxSync(await signTransfer(wallet, to, 1n, nonce + i));
-      const committed = Number((await account(net.nodes[0]!, wallet.address.toLowerCase())).nonce);
       if (r.code !== 0) assert.ok(nonce + i > committed, `nonce ${nonce + i} refused (code ${r.code}) though the chain is at ${committed}: ${r.log}`);
     }
     // Then from the chain's nonce (another value, so not a copy of one already sent): whatever the
     // mempool does not hold yet it accepts, and the chain executes it.
-    const committed = Number((await account(net.nodes[0]!, wallet.address.toLowerCase())).nonce);
+    const committed = await nonceOnJoined();
     for (let n = committed; n < committed + 3; n++) await node!.rpc.broadcastTxSync(await signTransfer(wallet, to, 2n, n));
     await waitFor(
       'the transactions after the restart committed',
