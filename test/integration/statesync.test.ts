@@ -186,8 +186,12 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
       assert.ok(!lines.some((l) => l.message === 'genesis loaded'), 'no InitChain: the joiner did not start from genesis');
       const firstCommit = lines.find((l) => l.message === 'committed block');
       assert.ok(firstCommit === undefined || BigInt(firstCommit.height as string) === restoredHeight + 1n, 'the first block it executed follows the snapshot');
-      assert.match(readFileSync(join(home, 'logs', 'cometbft.log'), 'utf8'), /Snapshot restored/, "CometBFT's log: the snapshot restored");
-      assert.match(joiner.output, /cometbft: .*Snapshot restored/, "cmtd node's summary says so");
+      // CometBFT logs its own line only after it has checked the restored app hash through Info, a moment after cmtd's.
+      await waitFor(
+        "CometBFT's log and cmtd node's summary: the snapshot restored",
+        async () => (/Snapshot restored/.test(readFileSync(join(home, 'logs', 'cometbft.log'), 'utf8')) && /cometbft: .*Snapshot restored/.test(joiner.output) ? true : undefined),
+        60_000,
+      );
       const refused = lines.filter((l) => l.message === 'snapshot chunk refused: its hash is not the one in the metadata; fetching it again from another peer');
       assert.ok(refused.length > 0, 'chunks served by the lying nodes were refused');
 
