@@ -140,7 +140,7 @@ function txRate(s: Setup, n: number): { delegatePerS: number; unstakePerS: numbe
   const run = (sender: Address, value: bigint, data: Uint8Array): void => {
     const scratch = new Overlay(kv);
     new Accounts(scratch).debit(sender, value);
-    new StakingContract(scratch).call({ sender, value, height: 10_000n, time: 100_000n, txHash: new Uint8Array(32) }, data);
+    StakingContract.over(scratch).call({ sender, value, height: 10_000n, time: 100_000n, txHash: new Uint8Array(32) }, data);
     scratch.commitTo(kv);
   };
   const t0 = performance.now();

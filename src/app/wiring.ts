@@ -104,7 +104,7 @@ export function createModules(): ChainModules {
       return updates;
     },
     resolveSystem(address, kv) {
-      if (address === STAKING_ADDRESS) return new StakingContract(kv);
+      if (address === STAKING_ADDRESS) return StakingContract.over(kv);
       if (address === GOVERNANCE_ADDRESS) return GovernanceContract.over(kv, new StakingLedger(kv));
       return undefined;
     },

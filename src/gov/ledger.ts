@@ -19,7 +19,6 @@
  */
 import type { KV } from '../store/kv.js';
 import { Accounts, toAddress, type Address, type Bank } from '../state/accounts.js';
-import type { EvmLog } from '../state/logs.js';
 import {
   FIXED_PARAMS,
   ParamError,
@@ -32,7 +31,8 @@ import {
   type ParamName,
   type Params,
 } from '../state/params.js';
-import { GovEvents } from './abi.js';
+import type { SystemEvent } from '../system/types.js';
+import { GovEvents } from './events.js';
 import { STATE_KEY, decodeGovState, decodeProposal, encodeGovState, encodeProposal, proposalKey, type GovState } from './codec.js';
 import {
   GovernanceError,
@@ -67,10 +67,10 @@ export function decide(t: Tally): Decision {
   return null;
 }
 
-/** Result of a proposal: its id and the logs of the operation. */
+/** Result of a proposal: its id and the events of the operation. */
 export interface ProposeResult {
   id: bigint;
-  logs: EvmLog[];
+  events: SystemEvent[];
 }
 
 const ZERO_TALLY: Tally = Object.freeze({ yes: 0n, no: 0n, total: 0n });
@@ -221,7 +221,7 @@ export class GovernanceLedger {
     this.saveState(state);
     return {
       id,
-      logs: [
+      events: [
         GovEvents.proposalCreated(id, who, ProposalKind.ParamChange, proposal.expiresAt),
         GovEvents.paramChangeProposed(id, name, canonical, reason),
       ],
@@ -267,7 +267,7 @@ export class GovernanceLedger {
     this.saveState(state);
     return {
       id,
-      logs: [
+      events: [
         GovEvents.proposalCreated(id, who, ProposalKind.TransferFund, proposal.expiresAt),
         GovEvents.transferFundProposed(id, src, dst, amount, reason),
       ],
@@ -280,7 +280,7 @@ export class GovernanceLedger {
    * Records (or changes) `voter`'s vote and tallies the proposal at once; if
    * that decides it, the proposal closes (and is applied) in this call.
    */
-  vote(ctx: GovContext, voter: Address, id: bigint, yes: boolean): EvmLog[] {
+  vote(ctx: GovContext, voter: Address, id: bigint, yes: boolean): SystemEvent[] {
     const who = toAddress(voter);
     const table = this.powerTable();
     this.requireValidator(who, table, 'vote');
@@ -298,17 +298,17 @@ export class GovernanceLedger {
       p.votes.push({ voter: who, yes });
       p.votes.sort((a, b) => cmp(a.voter, b.voter));
     }
-    const logs: EvmLog[] = [GovEvents.voted(id, who, yes)];
+    const events: SystemEvent[] = [GovEvents.voted(id, who, yes)];
     const tally = this.tally(p, table);
     const decision = decide(tally);
     if (decision === null) {
       this.saveProposal(p);
-      return logs;
+      return events;
     }
     const state = this.loadState();
-    logs.push(...this.close(ctx, state, p, decision === 'pass' ? ProposalStatus.Passed : ProposalStatus.Failed, tally));
+    events.push(...this.close(ctx, state, p, decision === 'pass' ? ProposalStatus.Passed : ProposalStatus.Failed, tally));
     this.saveState(state);
-    return logs;
+    return events;
   }
 
   // ------------------------------------------------------------- end block
@@ -319,25 +319,25 @@ export class GovernanceLedger {
    * expiresAt) and re-tallies the others at the current powers, closing those
    * that are now decided. Proposals are processed in ascending id order.
    */
-  endBlock(ctx: GovContext): EvmLog[] {
+  endBlock(ctx: GovContext): SystemEvent[] {
     const state = this.loadState();
     if (state.open.length === 0) return [];
     const table = this.powerTable();
-    const logs: EvmLog[] = [];
+    const events: SystemEvent[] = [];
     for (const id of [...state.open]) {
       const p = this.mustGet(id);
       const tally = this.tally(p, table);
       if (ctx.time >= p.expiresAt) {
-        logs.push(...this.close(ctx, state, p, ProposalStatus.Expired, tally));
+        events.push(...this.close(ctx, state, p, ProposalStatus.Expired, tally));
         continue;
       }
       const decision = decide(tally);
       if (decision !== null) {
-        logs.push(...this.close(ctx, state, p, decision === 'pass' ? ProposalStatus.Passed : ProposalStatus.Failed, tally));
+        events.push(...this.close(ctx, state, p, decision === 'pass' ? ProposalStatus.Passed : ProposalStatus.Failed, tally));
       }
     }
     this.saveState(state);
-    return logs;
+    return events;
   }
 
   // --------------------------------------------------------------- private
@@ -354,7 +354,7 @@ export class GovernanceLedger {
   }
 
   /** Closes an open proposal with `status`, applying its effect; updates `state` (caller saves it). */
-  private close(ctx: GovContext, state: GovState, p: Proposal, status: ProposalStatus, tally: Tally): EvmLog[] {
+  private close(ctx: GovContext, state: GovState, p: Proposal, status: ProposalStatus, tally: Tally): SystemEvent[] {
     if (p.status !== ProposalStatus.Open) throw new Error(`proposal ${p.id} is already closed`);
     const index = state.open.indexOf(p.id);
     if (index < 0) throw new Error(`open proposal ${p.id} is missing from the open list`);
@@ -362,23 +362,23 @@ export class GovernanceLedger {
     p.closedHeight = ctx.height;
     p.closedTime = ctx.time;
     p.finalTally = { ...tally };
-    const logs: EvmLog[] = [];
+    const events: SystemEvent[] = [];
     const power = `yes ${tally.yes}, no ${tally.no} of ${tally.total} voting power`;
     if (status === ProposalStatus.Passed) {
       const applied = this.apply(state, p);
       if (applied.ok) {
         p.status = ProposalStatus.Passed;
         p.outcome = `passed: ${power}`;
-        logs.push(GovEvents.proposalPassed(p.id, tally), ...applied.logs);
+        events.push(GovEvents.proposalPassed(p.id, tally), ...applied.events);
       } else {
         p.status = ProposalStatus.Failed;
         p.outcome = `passed the vote (${power}) but could not be applied: ${applied.error}`;
-        logs.push(GovEvents.proposalFailed(p.id, tally, p.outcome));
+        events.push(GovEvents.proposalFailed(p.id, tally, p.outcome));
       }
     } else {
       p.status = status;
       p.outcome = status === ProposalStatus.Failed ? `rejected: ${power}` : `expired without a decision: ${power}`;
-      logs.push(
+      events.push(
         status === ProposalStatus.Failed
           ? GovEvents.proposalFailed(p.id, tally, p.outcome)
           : GovEvents.proposalExpired(p.id, tally),
@@ -387,14 +387,14 @@ export class GovernanceLedger {
     if (p.status !== ProposalStatus.Passed && p.transfer !== null) {
       this.release(state, p.transfer.amount);
       this.bank.credit(p.transfer.from, p.transfer.amount);
-      logs.push(GovEvents.fundReturned(p.id, p.transfer.from, p.transfer.amount));
+      events.push(GovEvents.fundReturned(p.id, p.transfer.from, p.transfer.amount));
     }
     this.saveProposal(p);
-    return logs;
+    return events;
   }
 
   /** Carries out a passed proposal. A param change that no longer validates is not applied. */
-  private apply(state: GovState, p: Proposal): { ok: true; logs: EvmLog[] } | { ok: false; error: string } {
+  private apply(state: GovState, p: Proposal): { ok: true; events: SystemEvent[] } | { ok: false; error: string } {
     if (p.param !== null) {
       const { name, value } = p.param;
       const field = paramField(name);
@@ -408,12 +408,12 @@ export class GovernanceLedger {
         if (!(err instanceof ParamError)) throw err;
         return { ok: false, error: err.message };
       }
-      return { ok: true, logs: [GovEvents.paramChanged(p.id, name, value)] };
+      return { ok: true, events: [GovEvents.paramChanged(p.id, name, value)] };
     }
     if (p.transfer !== null) {
       this.release(state, p.transfer.amount);
       this.bank.credit(p.transfer.to, p.transfer.amount);
-      return { ok: true, logs: [GovEvents.fundTransferred(p.id, p.transfer.from, p.transfer.to, p.transfer.amount)] };
+      return { ok: true, events: [GovEvents.fundTransferred(p.id, p.transfer.from, p.transfer.to, p.transfer.amount)] };
     }
     throw new Error(`proposal ${p.id} has no payload`);
   }

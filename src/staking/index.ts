@@ -2,6 +2,7 @@
 export * from './types.js';
 export { StakingLedger, checkDescription, MAX_DESCRIPTION_BYTES, type OpContext, type StakingDeps } from './ledger.js';
 export { StakingContract, STAKING_GAS, STAKING_INTERFACE } from './contract.js';
+export { StakingEvents } from './events.js';
 export { STAKING_ABI } from './abi.js';
 export { parseStakingGenesis, genesisStake, canonicalJson } from './genesis.js';
 export * as economics from './economics.js';

@@ -90,7 +90,7 @@ export function sendStakingTx(
   new Accounts(scratch).debit(tx.sender, value);
   const data = STAKING_INTERFACE.encodeFunctionData(fn, args);
   try {
-    const result = new StakingContract(scratch).call(
+    const result = StakingContract.over(scratch).call(
       { sender: tx.sender, value, height: tx.height, time: tx.time, txHash: new Uint8Array(32) },
       new Uint8Array(Buffer.from(data.slice(2), 'hex')),
     );
@@ -104,7 +104,7 @@ export function sendStakingTx(
 
 /** Decodes a view call's answer. */
 export function stakingView(kv: KV, fn: string, args: readonly unknown[] = []): unknown {
-  const c = new StakingContract(kv);
+  const c = StakingContract.over(kv);
   const out = c.view(new Uint8Array(Buffer.from(STAKING_INTERFACE.encodeFunctionData(fn, args).slice(2), 'hex')));
   return STAKING_INTERFACE.decodeFunctionResult(fn, out)[0];
 }

@@ -14,6 +14,7 @@
  */
 import type { Address } from '../state/accounts.js';
 import type { EvmLog } from '../state/logs.js';
+import type { AbiValue } from './abi.js';
 
 export const STAKING_ADDRESS: Address = '0x0000000000000000000000000000000000001000';
 export const GOVERNANCE_ADDRESS: Address = '0x0000000000000000000000000000000000001001';
@@ -33,6 +34,16 @@ export interface SystemCallResult {
   /** ABI-encoded return value (may be empty). */
   returnData: Uint8Array;
   logs: EvmLog[];
+}
+
+/**
+ * An event a system function emits, before encoding: the ABI event's name
+ * and its fields in declaration order. Ledgers return these; the dispatcher
+ * turns them into logs.
+ */
+export interface SystemEvent {
+  readonly name: string;
+  readonly values: readonly AbiValue[];
 }
 
 /** A refused system call: the message is what the user sees as the revert reason. */

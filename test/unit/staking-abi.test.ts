@@ -51,7 +51,7 @@ describe('IStaking ABI', () => {
 
 describe('StakingContract dispatch', () => {
   const chain = newTestChain();
-  const c = new StakingContract(chain.kv);
+  const c = StakingContract.over(chain.kv);
   const ctx = { sender: testAddress(1), value: 0n, height: 1n, time: 1n, txHash: new Uint8Array(32) };
 
   it('lives at the staking address and prices calls by function', () => {

@@ -129,7 +129,7 @@ class Chain {
       accounts.debit(c.sender, c.value);
       const inner = new Overlay(scratch);
       try {
-        new StakingContract(inner).call(
+        StakingContract.over(inner).call(
           { sender: c.sender, value: c.value, height: this.height + 1n, time: this.time + 1n, txHash: new Uint8Array(32) },
           new Uint8Array(Buffer.from(STAKING_INTERFACE.encodeFunctionData(c.fn, c.args).slice(2), 'hex')),
         );
