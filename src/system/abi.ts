@@ -168,7 +168,7 @@ function unencodable(p: AbiParam, why: string): never {
 export function assertEncodable(p: AbiParam): void {
   if (p.type.endsWith('[]')) return assertEncodable({ ...p, type: p.type.slice(0, -2) });
   if (p.type === 'tuple') return (p.components ?? []).forEach(assertEncodable);
-  if (!/^(address|bool|bytes32|bytes|string|uint(8|16|32|64|128|256))$/.test(p.type)) unencodable(p, 'unsupported type');
+  if (!['address', 'bool', 'bytes32', 'bytes', 'string'].includes(p.type) && !UINT_BITS.has(p.type)) unencodable(p, 'unsupported type');
 }
 
 function isDynamic(p: AbiParam): boolean {
@@ -177,14 +177,19 @@ function isDynamic(p: AbiParam): boolean {
   return false;
 }
 
-function hexBytes(p: AbiParam, v: AbiValue, size: number): Uint8Array {
+const HEX_OF_SIZE: Readonly<Record<number, RegExp>> = { 20: /^0x[0-9a-fA-F]{40}$/, 32: /^0x[0-9a-fA-F]{64}$/ };
+
+function hexBytes(p: AbiParam, v: AbiValue, size: 20 | 32): Uint8Array {
   if (v instanceof Uint8Array) {
     if (v.length !== size) unencodable(p, `${v.length} bytes, expected ${size}`);
     return v;
   }
-  if (typeof v !== 'string' || !new RegExp(`^0x[0-9a-fA-F]{${2 * size}}$`).test(v)) unencodable(p, `not ${size} bytes of 0x-hex`);
+  if (typeof v !== 'string' || !HEX_OF_SIZE[size]!.test(v)) unencodable(p, `not ${size} bytes of 0x-hex`);
   return Buffer.from(v.slice(2), 'hex');
 }
+
+/** Bits of each unsigned integer type the encoder handles. */
+const UINT_BITS: ReadonlyMap<string, bigint> = new Map([8, 16, 32, 64, 128, 256].map((n) => [`uint${n}`, BigInt(n)]));
 
 function staticWord(p: AbiParam, v: AbiValue): Uint8Array {
   const out = new Uint8Array(32);
@@ -195,10 +200,10 @@ function staticWord(p: AbiParam, v: AbiValue): Uint8Array {
   } else if (p.type === 'bool') {
     if (typeof v !== 'boolean') unencodable(p, 'not a boolean');
     out[31] = v ? 1 : 0;
-  } else if (/^uint(8|16|32|64|128|256)$/.test(p.type)) {
+  } else if (UINT_BITS.has(p.type)) {
     if (typeof v !== 'bigint' && !(typeof v === 'number' && Number.isSafeInteger(v))) unencodable(p, 'not an integer');
     const n = BigInt(v);
-    if (n < 0n || n >= 1n << BigInt(p.type.slice(4))) unencodable(p, `${n} out of range`);
+    if (n < 0n || n >= 1n << UINT_BITS.get(p.type)!) unencodable(p, `${n} out of range`);
     out.set(Buffer.from(n.toString(16).padStart(64, '0'), 'hex'));
   } else {
     unencodable(p, 'unsupported type');
