@@ -130,7 +130,9 @@ export class SystemContractDefinition<L> {
       }
       const outputs = entry.outputs ?? [];
       outputs.forEach(assertEncodable);
-      this.bySelector.set(selectorOf(signatureOf(name, entry.inputs ?? [])), { name, fn, outputs });
+      const selector = selectorOf(signatureOf(name, entry.inputs ?? []));
+      if (this.bySelector.has(selector)) throw new Error(`${spec.address}: ${name} and ${this.bySelector.get(selector)!.name} share selector ${selector}`);
+      this.bySelector.set(selector, { name, fn, outputs });
       seen.add(name);
     }
     for (const name of Object.keys(spec.functions)) {
@@ -189,8 +191,8 @@ export class SystemDispatcher<L> implements SystemContract {
     const args = this.definition.decode(d, calldata);
     const { wording } = this.definition.spec;
     if (ctx.value > 0n && !('call' in d.fn && d.fn.payable)) throw wording.refuse('not_payable', wording.notPayable(d.name));
-    if ('view' in d.fn) return { returnData: this.answer(d, args), logs: [] };
     const fn = d.fn;
+    if ('view' in fn) return { returnData: this.answer(d, fn, args), logs: [] };
     const outcome = this.refusing(() => fn.call(this.ledger, args as never, ctx));
     return {
       returnData: encodeResult(d.outputs, outcome.returns ?? []),
@@ -201,12 +203,13 @@ export class SystemDispatcher<L> implements SystemContract {
   view(calldata: Uint8Array): Uint8Array {
     const d = this.definition.select(calldata);
     const args = this.definition.decode(d, calldata);
-    if (!('view' in d.fn)) throw this.definition.spec.wording.refuse('not_view', this.definition.spec.wording.notView(d.name));
-    return this.answer(d, args);
+    const fn = d.fn;
+    if (!('view' in fn)) throw this.definition.spec.wording.refuse('not_view', this.definition.spec.wording.notView(d.name));
+    return this.answer(d, fn, args);
   }
 
-  private answer(d: Dispatch<L>, args: unknown[]): Uint8Array {
-    const fn = d.fn as ViewFunction<L, readonly ArgType[]>;
+  // `args as never`: the arguments were decoded with fn.inputs, which is what the handler's type says (systemFunctions).
+  private answer(d: Dispatch<L>, fn: ViewFunction<L, readonly ArgType[]>, args: unknown[]): Uint8Array {
     return encodeResult(d.outputs, this.refusing(() => fn.view(this.ledger, args as never)));
   }
 
