@@ -107,10 +107,6 @@ function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
 }
 
-function uintBits(type: ArgType): bigint {
-  return BigInt(type.slice('uint'.length));
-}
-
 function decodeStatic(type: ArgType, body: Uint8Array, at: number, name: string): boolean | bigint | string {
   switch (type) {
     case 'address':
@@ -125,7 +121,7 @@ function decodeStatic(type: ArgType, body: Uint8Array, at: number, name: string)
     }
     default: {
       const v = wordToBigint(body, at);
-      if (v >= 1n << uintBits(type)) throw new AbiDecodeError(`${name}: out of range for ${type}`);
+      if (v >= 1n << UINT_BITS.get(type)!) throw new AbiDecodeError(`${name}: out of range for ${type}`);
       return v;
     }
   }
