@@ -14,7 +14,7 @@ import type { AbiEntry, AbiValue } from '../system/abi.js';
 import { SystemContractDefinition, SystemDispatcher, systemFunctions, type RefusalWording } from '../system/dispatcher.js';
 import { STAKING_ADDRESS, SystemCallError } from '../system/types.js';
 import { STAKING_ABI } from './abi.js';
-import { StakingEvents as E } from './events.js';
+import { StakingEvents } from './events.js';
 import { StakingLedger, type StakingDeps } from './ledger.js';
 import { StakingError, type CandidateInfo, type CandidateState, type DelegationInfo } from './types.js';
 
@@ -68,7 +68,7 @@ const FUNCTIONS = {
     payable: true,
     call: (ledger, [pubKey, signature, maxStake, rate, description], ctx) => {
       const r = ledger.declareCandidacy(ctx, new Uint8Array(Buffer.from(pubKey.slice(2), 'hex')), signature, maxStake, Number(rate), description);
-      return { events: [E.candidacyDeclared(ctx.sender, pubKey, maxStake, Number(rate), r.selfStake)] };
+      return { events: [StakingEvents.candidacyDeclared(ctx.sender, pubKey, maxStake, Number(rate), r.selfStake)] };
     },
   }),
   updateCandidacy: fn({
@@ -77,7 +77,7 @@ const FUNCTIONS = {
     payable: true,
     call: (ledger, [maxStake, rate, description], ctx) => {
       const r = ledger.updateCandidacy(ctx, maxStake, Number(rate), description);
-      return { events: [E.candidacyUpdated(ctx.sender, maxStake, Number(rate), ctx.value, r.verifiedCleared)] };
+      return { events: [StakingEvents.candidacyUpdated(ctx.sender, maxStake, Number(rate), ctx.value, r.verifiedCleared)] };
     },
   }),
   withdrawCandidacy: fn({
@@ -86,7 +86,7 @@ const FUNCTIONS = {
     payable: false,
     call: (ledger, [], ctx) => {
       const r = ledger.withdrawCandidacy(ctx);
-      return { events: [E.candidacyWithdrawn(ctx.sender, r.amount, r.matureTime)] };
+      return { events: [StakingEvents.candidacyWithdrawn(ctx.sender, r.amount, r.matureTime)] };
     },
   }),
   deactivateCandidacy: fn({
@@ -95,7 +95,7 @@ const FUNCTIONS = {
     payable: false,
     call: (ledger, [], ctx) => {
       ledger.deactivateCandidacy(ctx);
-      return { events: [E.candidacyDeactivated(ctx.sender)] };
+      return { events: [StakingEvents.candidacyDeactivated(ctx.sender)] };
     },
   }),
   activateCandidacy: fn({
@@ -104,7 +104,7 @@ const FUNCTIONS = {
     payable: false,
     call: (ledger, [], ctx) => {
       ledger.activateCandidacy(ctx);
-      return { events: [E.candidacyActivated(ctx.sender)] };
+      return { events: [StakingEvents.candidacyActivated(ctx.sender)] };
     },
   }),
   verifyCandidacy: fn({
@@ -113,7 +113,7 @@ const FUNCTIONS = {
     payable: false,
     call: (ledger, [candidate, verified], ctx) => {
       ledger.verifyCandidacy(ctx, candidate, verified);
-      return { events: [E.candidacyVerified(candidate, verified)] };
+      return { events: [StakingEvents.candidacyVerified(candidate, verified)] };
     },
   }),
   setEnterprise: fn({
@@ -122,7 +122,7 @@ const FUNCTIONS = {
     payable: false,
     call: (ledger, [account, enterprise], ctx) => {
       ledger.setEnterprise(ctx, account, enterprise);
-      return { events: [E.enterpriseSet(account, enterprise)] };
+      return { events: [StakingEvents.enterpriseSet(account, enterprise)] };
     },
   }),
   delegate: fn({
@@ -131,7 +131,7 @@ const FUNCTIONS = {
     payable: true,
     call: (ledger, [candidate], ctx) => {
       const r = ledger.delegate(ctx, candidate);
-      return { events: [E.delegated(ctx.sender, candidate, ctx.value, r.compRateBp)] };
+      return { events: [StakingEvents.delegated(ctx.sender, candidate, ctx.value, r.compRateBp)] };
     },
   }),
   unstake: fn({
@@ -140,7 +140,7 @@ const FUNCTIONS = {
     payable: false,
     call: (ledger, [candidate, amount], ctx) => {
       const r = ledger.unstake(ctx, candidate, amount);
-      return { returns: [r.id], events: [E.unstaked(ctx.sender, candidate, r.id, r.amount, r.matureTime)] };
+      return { returns: [r.id], events: [StakingEvents.unstaked(ctx.sender, candidate, r.id, r.amount, r.matureTime)] };
     },
   }),
   setCompRate: fn({
@@ -149,7 +149,7 @@ const FUNCTIONS = {
     payable: false,
     call: (ledger, [delegator, rate], ctx) => {
       const r = ledger.setCompRate(ctx, delegator, Number(rate));
-      return { events: [E.compRateSet(ctx.sender, delegator, Number(rate), r.amount)] };
+      return { events: [StakingEvents.compRateSet(ctx.sender, delegator, Number(rate), r.amount)] };
     },
   }),
   getCandidate: fn({
