@@ -1,10 +1,10 @@
 /** Request frames (without length prefix) for the ABCI wire benchmark. */
-import { encodeRequest } from '../../src/abci/codec.js';
-
-
+import { BlockIDFlag } from '../../src/abci/gen/tendermint/types/validator_pb.js';
+import { CheckTxType } from '../../src/abci/gen/tendermint/abci/types_pb.js';
+import { encodeRequest } from '../../test/support/abci-wire.js';
 
 export function finalizeBlockFrame(txs: Uint8Array[]): Uint8Array {
-  const votes = Array.from({ length: 4 }, (_, i) => ({ validator: { address: new Uint8Array(20).fill(i), power: 10n }, blockIdFlag: 'commit' as const }));
+  const votes = Array.from({ length: 4 }, (_, i) => ({ validator: { address: new Uint8Array(20).fill(i), power: 10n }, blockIdFlag: BlockIDFlag.BLOCK_ID_FLAG_COMMIT }));
   return Buffer.from(
     encodeRequest({
       type: 'finalizeBlock',
@@ -23,6 +23,5 @@ export function finalizeBlockFrame(txs: Uint8Array[]): Uint8Array {
 }
 
 export function checkTxFrame(tx: Uint8Array): Uint8Array {
-  return Buffer.from(encodeRequest({ type: 'checkTx', value: { tx, type: 'new' } }));
+  return Buffer.from(encodeRequest({ type: 'checkTx', value: { tx, type: CheckTxType.NEW } }));
 }
-
