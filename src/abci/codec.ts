@@ -23,7 +23,7 @@
  *   bench/abci-wire.ts measures both directions.
  */
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
+import type { DescMessage, Message, MessageShape } from '@bufbuild/protobuf';
 import { DurationSchema } from '@bufbuild/protobuf/wkt';
 import * as pb from './gen/tendermint/abci/types_pb.js';
 import { PublicKeySchema, type PublicKey as WirePublicKey } from './gen/tendermint/crypto/keys_pb.js';
@@ -42,6 +42,7 @@ import type {
   Header,
   Misbehavior,
   MisbehaviorType,
+  Plain,
   PublicKey,
   RequestApplySnapshotChunk,
   RequestBeginBlock,
@@ -217,12 +218,18 @@ const APPLY_RESULT = enumNames<ResponseApplySnapshotChunk['result']>('ApplySnaps
 const EMPTY_BYTES = new Uint8Array(0);
 const ZERO_TIME: Timestamp = { seconds: 0n, nanos: 0 };
 
+/** The fields of a generated message, without protobuf-es's `$typeName` / `$unknown`. */
+function plain<M extends Message>(m: M): Plain<M> {
+  const { $typeName, $unknown, ...fields } = m;
+  return fields;
+}
+
 function time(t: Timestamp | undefined): Timestamp {
-  return t ?? ZERO_TIME;
+  return t === undefined ? ZERO_TIME : { seconds: t.seconds, nanos: t.nanos };
 }
 
 function validator(v: pb.Validator | undefined): Validator {
-  return v ?? { address: EMPTY_BYTES, power: 0n };
+  return v === undefined ? { address: EMPTY_BYTES, power: 0n } : { address: v.address, power: v.power };
 }
 
 /** v0.38 sends block_id_flag; v0.37 signed_last_block instead: true -> 'commit', false -> 'absent'. */
@@ -273,24 +280,24 @@ function publicKey(k: WirePublicKey | undefined): PublicKey {
 function consensusParams(p: WireConsensusParams | undefined): ConsensusParams | undefined {
   if (p === undefined) return undefined;
   const out: ConsensusParams = {};
-  if (p.block) out.block = p.block;
-  if (p.evidence) out.evidence = { ...p.evidence, maxAgeDuration: p.evidence.maxAgeDuration ?? ZERO_TIME };
-  if (p.validator) out.validator = p.validator;
-  if (p.version) out.version = p.version;
-  if (p.abci) out.abci = p.abci;
+  if (p.block) out.block = plain(p.block);
+  if (p.evidence) out.evidence = { ...plain(p.evidence), maxAgeDuration: time(p.evidence.maxAgeDuration) };
+  if (p.validator) out.validator = plain(p.validator);
+  if (p.version) out.version = plain(p.version);
+  if (p.abci) out.abci = plain(p.abci);
   return out;
 }
 
 function header(h: WireHeader | undefined): Header {
   const id = h?.lastBlockId;
   return {
-    version: h?.version ?? { block: 0n, app: 0n },
+    version: h?.version === undefined ? { block: 0n, app: 0n } : plain(h.version),
     chainId: h?.chainId ?? '',
     height: h?.height ?? 0n,
     time: time(h?.time),
     lastBlockId: {
       hash: id?.hash ?? EMPTY_BYTES,
-      partSetHeader: id?.partSetHeader ?? { total: 0, hash: EMPTY_BYTES },
+      partSetHeader: id?.partSetHeader === undefined ? { total: 0, hash: EMPTY_BYTES } : plain(id.partSetHeader),
     },
     lastCommitHash: h?.lastCommitHash ?? EMPTY_BYTES,
     dataHash: h?.dataHash ?? EMPTY_BYTES,
@@ -306,13 +313,13 @@ function header(h: WireHeader | undefined): Header {
 
 /**
  * Per request type, the generated message -> the application's request.
- * Messages the application sees as they travel (types.ts `Plain<...>`) pass
- * through as decoded.
+ * Messages the application sees as they travel (types.ts `Plain<...>`) only
+ * lose protobuf-es's bookkeeping fields.
  */
 const REQUEST_FROM_WIRE: { [K in RequestType]: (m: WireRequestOf<K>) => RequestMap[K] } = {
-  echo: (m) => m,
+  echo: plain,
   flush: () => ({}),
-  info: (m) => m,
+  info: plain,
   initChain: (m) => {
     const out: RequestInitChain = {
       time: time(m.time),
@@ -325,7 +332,7 @@ const REQUEST_FROM_WIRE: { [K in RequestType]: (m: WireRequestOf<K>) => RequestM
     if (cp !== undefined) out.consensusParams = cp;
     return out;
   },
-  query: (m) => m,
+  query: plain,
   beginBlock: (m) => ({
     hash: m.hash,
     header: header(m.header),
@@ -333,17 +340,17 @@ const REQUEST_FROM_WIRE: { [K in RequestType]: (m: WireRequestOf<K>) => RequestM
     byzantineValidators: misbehavior(m.byzantineValidators),
   }),
   checkTx: (m) => ({ tx: m.tx, type: CHECK_TX_TYPE.name(m.type) }),
-  deliverTx: (m) => m,
-  endBlock: (m) => m,
+  deliverTx: plain,
+  endBlock: plain,
   commit: () => ({}),
   listSnapshots: () => ({}),
   offerSnapshot: (m) => {
     const out: RequestOfferSnapshot = { appHash: m.appHash };
-    if (m.snapshot !== undefined) out.snapshot = m.snapshot;
+    if (m.snapshot !== undefined) out.snapshot = plain(m.snapshot);
     return out;
   },
-  loadSnapshotChunk: (m) => m,
-  applySnapshotChunk: (m) => m,
+  loadSnapshotChunk: plain,
+  applySnapshotChunk: plain,
   prepareProposal: (m) => ({
     maxTxBytes: m.maxTxBytes,
     txs: m.txs,
@@ -374,7 +381,7 @@ const REQUEST_FROM_WIRE: { [K in RequestType]: (m: WireRequestOf<K>) => RequestM
     nextValidatorsHash: m.nextValidatorsHash,
     proposerAddress: m.proposerAddress,
   }),
-  verifyVoteExtension: (m) => m,
+  verifyVoteExtension: plain,
   finalizeBlock: (m) => ({
     txs: m.txs,
     decidedLastCommit: commitInfo(m.decidedLastCommit),

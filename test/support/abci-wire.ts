@@ -9,9 +9,14 @@
  * plain objects, enums as the generated enum numbers, absent fields zero) and
  * generated messages (responses).
  */
+import { fileURLToPath } from 'node:url';
 import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { varint } from '../../src/abci/codec.js';
 import { RequestSchema, ResponseSchema, type Response } from '../../src/abci/gen/tendermint/abci/types_pb.js';
+
+/** The repository's proto/ tree and the ABCI file in it (for independent decoders: proto-loader, protobufjs). */
+export const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
+export const ABCI_PROTO_FILE = 'tendermint/abci/types.proto';
 
 type RequestCase = Exclude<NonNullable<MessageInitShape<typeof RequestSchema>['value']>, { case: undefined }>;
 type ResponseCase = Exclude<Response['value'], { case: undefined }>;
