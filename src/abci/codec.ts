@@ -410,9 +410,12 @@ function eventsToWire(events: Event[] | undefined): pb.Event[] {
   return events === undefined || events.length === 0 ? [] : events.map(eventToWire);
 }
 
-function execTxResultToWire(r: ExecTxResult): pb.ExecTxResult {
-  return {
-    $typeName: 'tendermint.abci.ExecTxResult',
+/** ExecTxResult, v0.37's ResponseDeliverTx and ResponseCheckTx have the same fields. */
+type ExecTxResultLike = pb.ExecTxResult | pb.ResponseCheckTx | pb.ResponseDeliverTx;
+
+function execTxResultToWire<T extends ExecTxResultLike['$typeName']>(r: ExecTxResult, $typeName: T): Extract<ExecTxResultLike, { $typeName: T }> {
+  const m: ExecTxResultLike = {
+    $typeName,
     code: r.code,
     data: r.data ?? EMPTY_BYTES,
     log: r.log ?? '',
@@ -421,7 +424,8 @@ function execTxResultToWire(r: ExecTxResult): pb.ExecTxResult {
     gasUsed: r.gasUsed ?? 0n,
     events: eventsToWire(r.events),
     codespace: r.codespace ?? '',
-  };
+  } as ExecTxResultLike;
+  return m as Extract<ExecTxResultLike, { $typeName: T }>;
 }
 
 function publicKeyToWire(k: PublicKey): WirePublicKey {
@@ -466,8 +470,8 @@ const RESPONSE_TO_WIRE: { [K in ResponseType]: (v: ResponseMap[K]) => WireRespon
     });
   },
   beginBlock: (v) => create(pb.ResponseBeginBlockSchema, { events: eventsToWire(v.events) }),
-  checkTx: (v) => ({ ...execTxResultToWire(v), $typeName: 'tendermint.abci.ResponseCheckTx' }),
-  deliverTx: (v) => ({ ...execTxResultToWire(v), $typeName: 'tendermint.abci.ResponseDeliverTx' }),
+  checkTx: (v) => execTxResultToWire(v, 'tendermint.abci.ResponseCheckTx'),
+  deliverTx: (v) => execTxResultToWire(v, 'tendermint.abci.ResponseDeliverTx'),
   endBlock: (v) =>
     create(pb.ResponseEndBlockSchema, {
       validatorUpdates: validatorUpdatesToWire(v.validatorUpdates),
@@ -490,7 +494,7 @@ const RESPONSE_TO_WIRE: { [K in ResponseType]: (v: ResponseMap[K]) => WireRespon
   verifyVoteExtension: (v) => create(pb.ResponseVerifyVoteExtensionSchema, { status: VERIFY_STATUS.number(v.status) }),
   finalizeBlock: (v) => {
     const txResults = new Array<pb.ExecTxResult>(v.txResults.length);
-    for (let i = 0; i < txResults.length; i++) txResults[i] = execTxResultToWire(v.txResults[i]!);
+    for (let i = 0; i < txResults.length; i++) txResults[i] = execTxResultToWire(v.txResults[i]!, 'tendermint.abci.ExecTxResult');
     return {
       $typeName: 'tendermint.abci.ResponseFinalizeBlock',
       events: eventsToWire(v.events),
@@ -546,23 +550,32 @@ const ONE_BUFFER_FRAME_BYTES = 64 * 1024;
  */
 export function encodeResponseFrame(res: AbciResponse): Uint8Array[] {
   const body = encodeResponse(res);
-  const header = varint(body.length);
-  if (body.length >= ONE_BUFFER_FRAME_BYTES) return [header, body];
-  const frame = Buffer.allocUnsafe(header.length + body.length);
-  frame.set(header, 0);
-  frame.set(body, header.length);
+  if (body.length >= ONE_BUFFER_FRAME_BYTES) return [varint(body.length), body];
+  const frame = Buffer.allocUnsafe(varintSize(body.length) + body.length);
+  const at = writeVarint(frame, body.length);
+  frame.set(body, at);
   return [frame];
 }
 
 /** `n` (a length, < 2^53) as an unsigned varint: the socket framing's length prefix. */
 export function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  out.push(n);
-  return Buffer.from(out);
+  const out = Buffer.allocUnsafe(varintSize(n));
+  writeVarint(out, n);
+  return out;
+}
+
+function varintSize(n: number): number {
+  let size = 1;
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) size++;
+  return size;
+}
+
+/** Writes `n` as an unsigned varint at the start of `out`; returns the bytes written. */
+function writeVarint(out: Uint8Array, n: number): number {
+  let i = 0;
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) out[i++] = (n % 0x80) | 0x80;
+  out[i++] = n;
+  return i;
 }
 
 /**
