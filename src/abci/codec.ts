@@ -410,11 +410,9 @@ function eventsToWire(events: Event[] | undefined): pb.Event[] {
   return events === undefined || events.length === 0 ? [] : events.map(eventToWire);
 }
 
-/** ExecTxResult, v0.37's ResponseDeliverTx and ResponseCheckTx have the same fields. */
-type ExecTxResultLike = pb.ExecTxResult | pb.ResponseCheckTx | pb.ResponseDeliverTx;
-
-function execTxResultToWire<T extends ExecTxResultLike['$typeName']>(r: ExecTxResult, $typeName: T): Extract<ExecTxResultLike, { $typeName: T }> {
-  const m: ExecTxResultLike = {
+/** ExecTxResult, v0.37's ResponseDeliverTx and ResponseCheckTx have the same fields: `M` says which to build. */
+function execTxResultToWire<M extends pb.ExecTxResult | pb.ResponseCheckTx | pb.ResponseDeliverTx>(r: ExecTxResult, $typeName: M['$typeName']): M {
+  const m: Omit<pb.ExecTxResult, '$typeName'> & { $typeName: M['$typeName'] } = {
     $typeName,
     code: r.code,
     data: r.data ?? EMPTY_BYTES,
@@ -424,8 +422,8 @@ function execTxResultToWire<T extends ExecTxResultLike['$typeName']>(r: ExecTxRe
     gasUsed: r.gasUsed ?? 0n,
     events: eventsToWire(r.events),
     codespace: r.codespace ?? '',
-  } as ExecTxResultLike;
-  return m as Extract<ExecTxResultLike, { $typeName: T }>;
+  };
+  return m as M;
 }
 
 function publicKeyToWire(k: PublicKey): WirePublicKey {
@@ -470,8 +468,8 @@ const RESPONSE_TO_WIRE: { [K in ResponseType]: (v: ResponseMap[K]) => WireRespon
     });
   },
   beginBlock: (v) => create(pb.ResponseBeginBlockSchema, { events: eventsToWire(v.events) }),
-  checkTx: (v) => execTxResultToWire(v, 'tendermint.abci.ResponseCheckTx'),
-  deliverTx: (v) => execTxResultToWire(v, 'tendermint.abci.ResponseDeliverTx'),
+  checkTx: (v) => execTxResultToWire<pb.ResponseCheckTx>(v, 'tendermint.abci.ResponseCheckTx'),
+  deliverTx: (v) => execTxResultToWire<pb.ResponseDeliverTx>(v, 'tendermint.abci.ResponseDeliverTx'),
   endBlock: (v) =>
     create(pb.ResponseEndBlockSchema, {
       validatorUpdates: validatorUpdatesToWire(v.validatorUpdates),
@@ -494,7 +492,7 @@ const RESPONSE_TO_WIRE: { [K in ResponseType]: (v: ResponseMap[K]) => WireRespon
   verifyVoteExtension: (v) => create(pb.ResponseVerifyVoteExtensionSchema, { status: VERIFY_STATUS.number(v.status) }),
   finalizeBlock: (v) => {
     const txResults = new Array<pb.ExecTxResult>(v.txResults.length);
-    for (let i = 0; i < txResults.length; i++) txResults[i] = execTxResultToWire(v.txResults[i]!, 'tendermint.abci.ExecTxResult');
+    for (let i = 0; i < txResults.length; i++) txResults[i] = execTxResultToWire<pb.ExecTxResult>(v.txResults[i]!, 'tendermint.abci.ExecTxResult');
     return {
       $typeName: 'tendermint.abci.ResponseFinalizeBlock',
       events: eventsToWire(v.events),
