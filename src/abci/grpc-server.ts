@@ -1,7 +1,8 @@
 /**
- * ABCI over gRPC (@grpc/grpc-js), with service definitions built from our own
- * protobufjs codec (no proto-loader at run time), so the application sees the
- * same types as over the socket.
+ * ABCI over gRPC (@grpc/grpc-js), with service definitions built from the
+ * services generated from our `proto/` (./gen, protoc-gen-es) and our codec
+ * (no proto-loader at run time), so the application sees the same types as
+ * over the socket.
  *
  * Services:
  *   tendermint.abci.ABCI             CometBFT v0.38 method set
@@ -32,17 +33,12 @@
  * apply here: prefer the socket transport where others can reach the port.
  */
 import * as grpc from '@grpc/grpc-js';
+import { create, fromBinary, toBinary, type DescMethod, type DescService } from '@bufbuild/protobuf';
 import type { Logger } from '../util/logger.js';
 import { formatListenAddress, makeSocketPrivate, parseListenAddress, type ListenAddress } from './address.js';
-import {
-  requestCodec,
-  responseCodec,
-  warmUpCodec,
-  type AbciRequest,
-  type RequestType,
-  type ResponseMap,
-} from './codec.js';
+import { methodCodec, type AbciRequest, type RequestType, type ResponseMap } from './codec.js';
 import { Dispatcher, ProtocolDetector, SerialQueue, type ConnectionContext } from './dispatch.js';
+import { ABCI, ABCIApplication } from './gen/tendermint/abci/types_pb.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './socket-server.js';
 import type { AbciApplication, AbciProtocol } from './types.js';
 
@@ -57,75 +53,65 @@ export interface GrpcServerOptions {
 
 type Lane = 'consensus' | 'mempool' | 'query' | 'snapshot' | 'none';
 
-/** gRPC method name -> request oneof type and lane. */
-const METHODS: Record<string, { type: RequestType; lane: Lane }> = {
-  Echo: { type: 'echo', lane: 'none' },
-  Flush: { type: 'flush', lane: 'none' },
-  Info: { type: 'info', lane: 'query' },
-  Query: { type: 'query', lane: 'query' },
-  CheckTx: { type: 'checkTx', lane: 'mempool' },
-  InitChain: { type: 'initChain', lane: 'consensus' },
-  PrepareProposal: { type: 'prepareProposal', lane: 'consensus' },
-  ProcessProposal: { type: 'processProposal', lane: 'consensus' },
-  ExtendVote: { type: 'extendVote', lane: 'consensus' },
-  VerifyVoteExtension: { type: 'verifyVoteExtension', lane: 'consensus' },
-  FinalizeBlock: { type: 'finalizeBlock', lane: 'consensus' },
-  BeginBlock: { type: 'beginBlock', lane: 'consensus' },
-  DeliverTx: { type: 'deliverTx', lane: 'consensus' },
-  EndBlock: { type: 'endBlock', lane: 'consensus' },
-  Commit: { type: 'commit', lane: 'consensus' },
-  ListSnapshots: { type: 'listSnapshots', lane: 'snapshot' },
-  OfferSnapshot: { type: 'offerSnapshot', lane: 'snapshot' },
-  LoadSnapshotChunk: { type: 'loadSnapshotChunk', lane: 'snapshot' },
-  ApplySnapshotChunk: { type: 'applySnapshotChunk', lane: 'snapshot' },
+/** Each request type's lane (a method's request type is its generated local name, e.g. finalizeBlock). */
+const LANES: Record<RequestType, Lane> = {
+  echo: 'none',
+  flush: 'none',
+  info: 'query',
+  query: 'query',
+  checkTx: 'mempool',
+  initChain: 'consensus',
+  prepareProposal: 'consensus',
+  processProposal: 'consensus',
+  extendVote: 'consensus',
+  verifyVoteExtension: 'consensus',
+  finalizeBlock: 'consensus',
+  beginBlock: 'consensus',
+  deliverTx: 'consensus',
+  endBlock: 'consensus',
+  commit: 'consensus',
+  listSnapshots: 'snapshot',
+  offerSnapshot: 'snapshot',
+  loadSnapshotChunk: 'snapshot',
+  applySnapshotChunk: 'snapshot',
 };
 
-const COMMON_METHODS = [
-  'Echo',
-  'Flush',
-  'Info',
-  'CheckTx',
-  'Query',
-  'Commit',
-  'InitChain',
-  'ListSnapshots',
-  'OfferSnapshot',
-  'LoadSnapshotChunk',
-  'ApplySnapshotChunk',
-  'PrepareProposal',
-  'ProcessProposal',
-];
-
-/** Method names of each service, as in CometBFT's proto. */
-export const ABCI_SERVICES: Record<'ABCI' | 'ABCIApplication', { protocol: AbciProtocol; methods: string[] }> = {
-  ABCI: { protocol: 'v0.38', methods: [...COMMON_METHODS, 'ExtendVote', 'VerifyVoteExtension', 'FinalizeBlock'] },
-  ABCIApplication: { protocol: 'v0.37', methods: [...COMMON_METHODS, 'BeginBlock', 'DeliverTx', 'EndBlock'] },
+/** The generated services and the protocol each stands for. */
+export const ABCI_SERVICES: Record<'ABCI' | 'ABCIApplication', { protocol: AbciProtocol; desc: DescService }> = {
+  ABCI: { protocol: 'v0.38', desc: ABCI },
+  ABCIApplication: { protocol: 'v0.37', desc: ABCIApplication },
 };
+
+/** The request type a generated method carries (its local name, e.g. "finalizeBlock"). */
+function requestTypeOf(method: DescMethod): RequestType {
+  const type = method.localName as RequestType;
+  if (!(type in LANES)) throw new Error(`ABCI method ${method.name} has no request type`);
+  return type;
+}
 
 function toBuffer(u: Uint8Array): Buffer {
   return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.length);
 }
 
 /**
- * A grpc-js ServiceDefinition for `tendermint.abci.<service>` using our codec.
- * Also usable to build a client (grpc.makeGenericClientConstructor).
+ * A grpc-js ServiceDefinition for `tendermint.abci.<service>`: the server
+ * side decodes requests into, and encodes responses from, the application's
+ * types (codec.ts); the client side (grpc.makeGenericClientConstructor) takes
+ * and returns the generated messages as they are.
  */
 export function abciServiceDefinition(service: 'ABCI' | 'ABCIApplication'): grpc.ServiceDefinition {
   const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
-  for (const name of ABCI_SERVICES[service].methods) {
-    const m = METHODS[name];
-    if (m === undefined) throw new Error(`unknown ABCI method ${name}`);
-    const req = requestCodec(m.type);
-    const res = responseCodec(m.type);
-    def[name] = {
-      path: `/tendermint.abci.${service}/${name}`,
+  for (const method of ABCI_SERVICES[service].desc.methods) {
+    const codec = methodCodec(requestTypeOf(method), method.input, method.output);
+    def[method.name] = {
+      path: `/${method.parent.typeName}/${method.name}`,
       requestStream: false,
       responseStream: false,
-      requestSerialize: (v: unknown) => toBuffer(req.encode(v as never)),
-      requestDeserialize: (b: Buffer) => req.decode(b),
-      responseSerialize: (v: unknown) => toBuffer(res.encode(v as never)),
-      responseDeserialize: (b: Buffer) => res.decode(b),
-      originalName: name.charAt(0).toLowerCase() + name.slice(1),
+      requestSerialize: (v: unknown) => toBuffer(toBinary(method.input, create(method.input, v as never))),
+      requestDeserialize: (b: Buffer) => codec.decodeRequest(b),
+      responseSerialize: (v: unknown) => toBuffer(codec.encodeResponse(v as never)),
+      responseDeserialize: (b: Buffer) => fromBinary(method.output, b),
+      originalName: method.localName,
     };
   }
   return def;
@@ -150,7 +136,6 @@ export class AbciGrpcServer {
     this.closeTimeoutMs = options.closeTimeoutMs ?? 5000;
     const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.dispatcher = new Dispatcher(options.app, new ProtocolDetector('v0.38'), this.logger);
-    warmUpCodec();
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': max,
       'grpc.max_send_message_length': max,
@@ -159,12 +144,12 @@ export class AbciGrpcServer {
       const protocol = ABCI_SERVICES[service].protocol;
       const impl: grpc.UntypedServiceImplementation = {};
       const contexts: Record<string, ConnectionContext> = {};
-      for (const name of ABCI_SERVICES[service].methods) {
-        const m = METHODS[name];
-        if (m === undefined) continue;
-        const ctx = (contexts[m.lane] ??= { label: `grpc ${service} ${m.lane}`, flow: protocol });
-        impl[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
-          this.handle(m.type, m.lane, ctx, call.request, callback);
+      for (const method of ABCI_SERVICES[service].desc.methods) {
+        const type = requestTypeOf(method);
+        const lane = LANES[type];
+        const ctx = (contexts[lane] ??= { label: `grpc ${service} ${lane}`, flow: protocol });
+        impl[method.name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
+          this.handle(type, lane, ctx, call.request, callback);
       }
       this.server.addService(abciServiceDefinition(service), impl);
     }

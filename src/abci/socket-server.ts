@@ -24,7 +24,7 @@ import { lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import type { Logger } from '../util/logger.js';
 import { formatListenAddress, makeSocketPrivate, parseListenAddress, type ListenAddress } from './address.js';
-import { decodeRequest, encodeResponseFrame, warmUpCodec, type AbciResponse } from './codec.js';
+import { decodeRequest, encodeResponseFrame, type AbciResponse } from './codec.js';
 import { Dispatcher, ProtocolDetector, type ConnectionContext } from './dispatch.js';
 import { ConnectionRoles, roleOf, type ExclusiveRole, type RoleHolder } from './roles.js';
 import type { AbciApplication, AbciProtocol } from './types.js';
@@ -327,7 +327,7 @@ class Connection implements RoleHolder {
     }
   }
 
-  private encode(res: AbciResponse): Uint8Array {
+  private encode(res: AbciResponse): Uint8Array[] {
     try {
       return encodeResponseFrame(res);
     } catch (err) {
@@ -337,12 +337,12 @@ class Connection implements RoleHolder {
     }
   }
 
-  private write(bytes: Uint8Array): void {
+  private write(frame: Uint8Array[]): void {
     if (!this.corked) {
       this.socket.cork();
       this.corked = true;
     }
-    this.socket.write(bytes);
+    for (const bytes of frame) this.socket.write(bytes);
   }
 
   private uncork(): void {
@@ -438,7 +438,6 @@ export class AbciSocketServer {
     this.closeTimeoutMs = options.closeTimeoutMs ?? 5000;
     this.dispatcher = new Dispatcher(options.app, new ProtocolDetector(options.defaultProtocol), this.logger);
     this.roles = new ConnectionRoles((role, conn) => this.dispatcher.connectionBound(role, conn.label));
-    warmUpCodec();
     this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
     this.server.on('error', (err) => this.logger.error('ABCI server error', { error: err.message }));
   }

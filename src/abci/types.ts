@@ -1,37 +1,41 @@
 /**
  * ABCI request/response types as the application sees them.
  *
- * These are hand-written, protobuf-free shapes of CometBFT's `tendermint.abci`
- * messages (v0.38, plus the v0.37 BeginBlock/DeliverTx/EndBlock flow). The
- * transport (`src/abci/codec.ts`) converts between wire bytes and these types;
- * the application never imports protobufjs.
+ * The wire messages are generated from `proto/` into `./gen/` (protoc-gen-es,
+ * `npm run generate:abci`). Where the application sees a message exactly as
+ * it travels, its type here is the generated one without protobuf-es's
+ * bookkeeping (`Plain<...>`). Where the application's view differs, the type
+ * is written out below with the reason:
+ * - enums are lower-case string unions ('commit', 'recheck', 'accept'...);
+ * - nested messages of requests are always present (the decoder fills the
+ *   proto3 defaults), where protobuf-es makes them optional;
+ * - v0.37's `signed_last_block` arrives as a `blockIdFlag` (see VoteInfo);
+ * - the `tendermint.crypto.PublicKey` oneof is `{ ed25519 } | { secp256k1 }`;
+ * - response fields an app rarely sets are optional (proto3 zero value).
+ * `codec.ts` maps between the two, in the directions the server needs.
  *
- * Conventions:
- * - int64 / uint64  -> `bigint`
- * - int32 / uint32  -> `number`
- * - bytes           -> `Uint8Array` (on decode: a view into the received frame,
- *                      not a copy; copy it if you keep it for long and care
- *                      about retaining the whole frame's memory)
- * - Timestamp       -> `{ seconds: bigint; nanos: number }`
- * - enums           -> lower-case string unions
- * - field names     -> camelCase of the proto names
- *
- * Requests are always fully populated by the decoder (proto3 defaults filled in).
- * In responses, fields marked optional default to the proto3 zero value.
+ * Conventions: int64 / uint64 -> `bigint`; int32 / uint32 -> `number`; bytes
+ * -> `Uint8Array` (on decode: a view into the received frame, not a copy; copy
+ * it if you keep it for long and care about retaining the whole frame's
+ * memory); field names are camelCase of the proto names.
  */
+import type { Message } from '@bufbuild/protobuf';
+import type { Duration as WireDuration, Timestamp as WireTimestamp } from '@bufbuild/protobuf/wkt';
+import type * as wire from './gen/tendermint/abci/types_pb.js';
+import type * as wireParams from './gen/tendermint/types/params_pb.js';
+import type * as wireProof from './gen/tendermint/crypto/proof_pb.js';
+import type * as wireTypes from './gen/tendermint/types/types_pb.js';
+import type * as wireVersion from './gen/tendermint/version/types_pb.js';
+
+/** A generated message without protobuf-es's `$typeName` / `$unknown`: a plain object of its fields. */
+export type Plain<M extends Message> = Omit<M, '$typeName' | '$unknown'>;
 
 // ---------------------------------------------------------------------------
 // Common types
 
-export interface Timestamp {
-  seconds: bigint;
-  nanos: number;
-}
+export type Timestamp = Plain<WireTimestamp>;
 
-export interface Duration {
-  seconds: bigint;
-  nanos: number;
-}
+export type Duration = Plain<WireDuration>;
 
 /** `tendermint.crypto.PublicKey` (a oneof: set exactly one). */
 export interface PublicKey {
@@ -45,10 +49,7 @@ export interface ValidatorUpdate {
 }
 
 /** `tendermint.abci.Validator`: address = first 20 bytes of sha256(pubkey). */
-export interface Validator {
-  address: Uint8Array;
-  power: bigint;
-}
+export type Validator = Plain<wire.Validator>;
 
 /** `tendermint.types.BlockIDFlag`. */
 export type BlockIdFlag = 'unknown' | 'absent' | 'commit' | 'nil';
@@ -118,10 +119,7 @@ export interface ExecTxResult {
 // ---------------------------------------------------------------------------
 // Consensus params (`tendermint.types.ConsensusParams`)
 
-export interface BlockParams {
-  maxBytes: bigint;
-  maxGas: bigint;
-}
+export type BlockParams = Plain<wireParams.BlockParams>;
 
 export interface EvidenceParams {
   maxAgeNumBlocks: bigint;
@@ -129,18 +127,12 @@ export interface EvidenceParams {
   maxBytes: bigint;
 }
 
-export interface ValidatorParams {
-  pubKeyTypes: string[];
-}
+export type ValidatorParams = Plain<wireParams.ValidatorParams>;
 
-export interface VersionParams {
-  app: bigint;
-}
+export type VersionParams = Plain<wireParams.VersionParams>;
 
 /** v0.38 only. */
-export interface AbciParams {
-  voteExtensionsEnableHeight: bigint;
-}
+export type AbciParams = Plain<wireParams.ABCIParams>;
 
 /** Each part is optional: in updates, an absent part means "unchanged". */
 export interface ConsensusParams {
@@ -154,20 +146,14 @@ export interface ConsensusParams {
 // ---------------------------------------------------------------------------
 // Block header (v0.37 BeginBlock)
 
-export interface PartSetHeader {
-  total: number;
-  hash: Uint8Array;
-}
+export type PartSetHeader = Plain<wireTypes.PartSetHeader>;
 
 export interface BlockId {
   hash: Uint8Array;
   partSetHeader: PartSetHeader;
 }
 
-export interface ConsensusVersion {
-  block: bigint;
-  app: bigint;
-}
+export type ConsensusVersion = Plain<wireVersion.Consensus>;
 
 export interface Header {
   version: ConsensusVersion;
@@ -189,11 +175,7 @@ export interface Header {
 // ---------------------------------------------------------------------------
 // Proofs (ResponseQuery)
 
-export interface ProofOp {
-  type: string;
-  key: Uint8Array;
-  data: Uint8Array;
-}
+export type ProofOp = Plain<wireProof.ProofOp>;
 
 export interface ProofOps {
   ops: ProofOp[];
@@ -202,26 +184,16 @@ export interface ProofOps {
 // ---------------------------------------------------------------------------
 // Echo / Flush (answered by the transport; here for the codec)
 
-export interface RequestEcho {
-  message: string;
-}
-export interface ResponseEcho {
-  message: string;
-}
+export type RequestEcho = Plain<wire.RequestEcho>;
+export type ResponseEcho = Plain<wire.ResponseEcho>;
 export type RequestFlush = Record<string, never>;
 export type ResponseFlush = Record<string, never>;
 
 // ---------------------------------------------------------------------------
 // Info / InitChain / Query / CheckTx
 
-export interface RequestInfo {
-  /** CometBFT software version, e.g. "0.38.25". */
-  version: string;
-  blockVersion: bigint;
-  p2pVersion: bigint;
-  /** ABCI protocol version: "2.0.0" from CometBFT v0.38, "1.0.0" from v0.37. */
-  abciVersion: string;
-}
+/** `version`: CometBFT software version, e.g. "0.38.25"; `abciVersion`: "2.0.0" from CometBFT v0.38, "1.0.0" from v0.37. */
+export type RequestInfo = Plain<wire.RequestInfo>;
 
 export interface ResponseInfo {
   data?: string;
@@ -246,12 +218,7 @@ export interface ResponseInitChain {
   appHash?: Uint8Array;
 }
 
-export interface RequestQuery {
-  data: Uint8Array;
-  path: string;
-  height: bigint;
-  prove: boolean;
-}
+export type RequestQuery = Plain<wire.RequestQuery>;
 
 export interface ResponseQuery {
   code?: number;
@@ -297,9 +264,7 @@ export interface RequestPrepareProposal {
   proposerAddress: Uint8Array;
 }
 
-export interface ResponsePrepareProposal {
-  txs: Uint8Array[];
-}
+export type ResponsePrepareProposal = Plain<wire.ResponsePrepareProposal>;
 
 export interface RequestProcessProposal {
   txs: Uint8Array[];
@@ -330,16 +295,9 @@ export interface RequestExtendVote {
   proposerAddress: Uint8Array;
 }
 
-export interface ResponseExtendVote {
-  voteExtension: Uint8Array;
-}
+export type ResponseExtendVote = Plain<wire.ResponseExtendVote>;
 
-export interface RequestVerifyVoteExtension {
-  hash: Uint8Array;
-  validatorAddress: Uint8Array;
-  height: bigint;
-  voteExtension: Uint8Array;
-}
+export type RequestVerifyVoteExtension = Plain<wire.RequestVerifyVoteExtension>;
 
 export type VerifyStatus = 'unknown' | 'accept' | 'reject';
 
@@ -397,15 +355,11 @@ export interface ResponseBeginBlock {
   events?: Event[];
 }
 
-export interface RequestDeliverTx {
-  tx: Uint8Array;
-}
+export type RequestDeliverTx = Plain<wire.RequestDeliverTx>;
 
 export type ResponseDeliverTx = ExecTxResult;
 
-export interface RequestEndBlock {
-  height: bigint;
-}
+export type RequestEndBlock = Plain<wire.RequestEndBlock>;
 
 export interface ResponseEndBlock {
   validatorUpdates?: ValidatorUpdate[];
@@ -416,13 +370,7 @@ export interface ResponseEndBlock {
 // ---------------------------------------------------------------------------
 // State sync
 
-export interface Snapshot {
-  height: bigint;
-  format: number;
-  chunks: number;
-  hash: Uint8Array;
-  metadata: Uint8Array;
-}
+export type Snapshot = Plain<wire.Snapshot>;
 
 export type RequestListSnapshots = Record<string, never>;
 
@@ -441,21 +389,11 @@ export interface ResponseOfferSnapshot {
   result: OfferSnapshotResult;
 }
 
-export interface RequestLoadSnapshotChunk {
-  height: bigint;
-  format: number;
-  chunk: number;
-}
+export type RequestLoadSnapshotChunk = Plain<wire.RequestLoadSnapshotChunk>;
 
-export interface ResponseLoadSnapshotChunk {
-  chunk: Uint8Array;
-}
+export type ResponseLoadSnapshotChunk = Plain<wire.ResponseLoadSnapshotChunk>;
 
-export interface RequestApplySnapshotChunk {
-  index: number;
-  chunk: Uint8Array;
-  sender: string;
-}
+export type RequestApplySnapshotChunk = Plain<wire.RequestApplySnapshotChunk>;
 
 export type ApplySnapshotChunkResult =
   | 'unknown'

@@ -13,11 +13,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Wallet } from 'ethers';
-import type { AbciRequest } from '../../src/abci/codec.js';
+import { CheckTxType, MisbehaviorType } from '../../src/abci/gen/tendermint/abci/types_pb.js';
 import { defaultAppState, type LocalNode } from '../../src/localnet/network.js';
 import { CMT, DEFAULT_BLOCK_GAS_LIMIT } from '../../src/state/params.js';
 import { TxCode } from '../../src/tx/errors.js';
 import { AbciClient } from '../support/abci-client.js';
+import type { WireRequest } from '../support/abci-wire.js';
 import { account, cometHash, signTransfer, startLocalnet, waitForTx, GWEI } from '../support/chain.js';
 
 /** JUMPDEST PUSH1 0 JUMP: loops until its gas runs out. */
@@ -48,14 +49,14 @@ describe('ABCI security with real CometBFT (v0.38, socket over TCP)', () => {
     const next = info.value.lastBlockHeight + 1n;
     const [alice] = net.accounts;
     const tx = await signTransfer(new Wallet(alice!.privateKey), Wallet.createRandom().address, 1n, 0);
-    const forged: AbciRequest = {
+    const forged: WireRequest = {
       type: 'finalizeBlock',
       value: {
         txs: [tx],
         decidedLastCommit: { round: 0, votes: [] },
         misbehavior: [
           {
-            type: 'duplicate_vote',
+            type: MisbehaviorType.DUPLICATE_VOTE,
             validator: { address: Buffer.from(node.validatorKey.address, 'hex'), power: 10n },
             height: next - 1n,
             time: { seconds: 4_000_000_000n, nanos: 0 },
@@ -121,7 +122,7 @@ describe('ABCI security with real CometBFT (v0.38, socket over TCP)', () => {
     // While CometBFT is down, a mempool (this client) sees nonces 0 and 1; then it goes away.
     const mempool = await AbciClient.connect(node.abciAddress);
     for (let nonce = 0; nonce < 2; nonce++) {
-      const r = await mempool.call({ type: 'checkTx', value: { tx: await signTransfer(wallet, to, 1n, nonce), type: 'new' } });
+      const r = await mempool.call({ type: 'checkTx', value: { tx: await signTransfer(wallet, to, 1n, nonce), type: CheckTxType.NEW } });
       assert.ok(r.type === 'checkTx' && r.value.code === 0);
     }
     mempool.socket.end();

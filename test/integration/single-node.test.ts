@@ -1,7 +1,7 @@
 /**
  * One cmtd + one real CometBFT: transfers signed with ethers, broadcast
  * through broadcast_tx_sync, included in blocks, balances through abci_query.
- * Runs over the socket and gRPC transports with v0.38, and the socket with v0.37.
+ * Runs over the socket and gRPC transports, with CometBFT v0.38 and v0.37.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +14,7 @@ const CASES: Array<{ abci: AbciTransport; version: CometVersion }> = [
   { abci: 'socket', version: 'v0.38.25' },
   { abci: 'grpc', version: 'v0.38.25' },
   { abci: 'socket', version: 'v0.37.18' },
+  { abci: 'grpc', version: 'v0.37.18' },
 ];
 
 for (const { abci, version } of CASES) {

@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
-import { decodeResponse, encodeRequestFrame, type AbciRequest, type AbciResponse } from '../../src/abci/codec.js';
 import { FrameDecoder } from '../../src/abci/socket-server.js';
+import { decodeResponse, encodeRequestFrame, type WireRequest, type WireResponse } from './abci-wire.js';
 
 export class AbciClient {
   private readonly decoder = new FrameDecoder(256 * 1024 * 1024);
-  private readonly responses: AbciResponse[] = [];
-  private readonly waiters: ((r: AbciResponse | undefined) => void)[] = [];
+  private readonly responses: WireResponse[] = [];
+  private readonly waiters: ((r: WireResponse | undefined) => void)[] = [];
   private ended = false;
   readonly closed: Promise<void>;
 
@@ -38,7 +38,7 @@ export class AbciClient {
     return new AbciClient(socket);
   }
 
-  send(...reqs: AbciRequest[]): void {
+  send(...reqs: WireRequest[]): void {
     this.socket.write(Buffer.concat(reqs.map((r) => encodeRequestFrame(r))));
   }
 
@@ -47,14 +47,14 @@ export class AbciClient {
   }
 
   /** Next response in FIFO order; undefined if the connection closed first. */
-  next(): Promise<AbciResponse | undefined> {
+  next(): Promise<WireResponse | undefined> {
     const r = this.responses.shift();
     if (r) return Promise.resolve(r);
     if (this.ended) return Promise.resolve(undefined);
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  async call(req: AbciRequest): Promise<AbciResponse> {
+  async call(req: WireRequest): Promise<WireResponse> {
     this.send(req, { type: 'flush', value: {} });
     const res = await this.next();
     const flush = await this.next();

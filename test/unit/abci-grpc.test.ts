@@ -3,11 +3,11 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { ABCI_PROTO_FILE, protoDir } from '../../src/abci/codec.js';
 import { abciServiceDefinition } from '../../src/abci/grpc-server.js';
 import { startAbciServer, type AbciServer } from '../../src/abci/server.js';
 import type { AbciApplication, RequestFinalizeBlock, RequestInfo } from '../../src/abci/types.js';
 import { silentLogger } from '../../src/util/logger.js';
+import { ABCI_PROTO_FILE, PROTO_DIR } from '../support/abci-wire.js';
 
 const EMPTY = new Uint8Array(0);
 const MAX = 64 * 1024 * 1024;
@@ -82,7 +82,7 @@ describe('ABCI gRPC server', () => {
     app = new GrpcTestApp();
     server = await startAbciServer({ transport: 'grpc', address: 'tcp://127.0.0.1:0', app, logger: silentLogger() });
     const def = protoLoader.loadSync(ABCI_PROTO_FILE, {
-      includeDirs: [protoDir()],
+      includeDirs: [PROTO_DIR],
       longs: String,
       defaults: true,
       oneofs: true,

@@ -11,11 +11,12 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { AbciRequest } from '../../src/abci/codec.js';
+import { CheckTxType, MisbehaviorType } from '../../src/abci/gen/tendermint/abci/types_pb.js';
 import { startAbciServer } from '../../src/abci/server.js';
 import type { AbciApplication, RequestFinalizeBlock } from '../../src/abci/types.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { AbciClient } from '../support/abci-client.js';
+import type { WireRequest } from '../support/abci-wire.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -60,15 +61,15 @@ class RecordingApp implements AbciApplication {
   };
 }
 
-const info: AbciRequest = { type: 'info', value: { version: 'x', blockVersion: 11n, p2pVersion: 8n, abciVersion: '2.0.0' } };
-const commit: AbciRequest = { type: 'commit', value: {} };
-const checkTx: AbciRequest = { type: 'checkTx', value: { tx: new Uint8Array([1]), type: 'new' } };
-const finalize = (height: bigint): AbciRequest => ({
+const info: WireRequest = { type: 'info', value: { version: 'x', blockVersion: 11n, p2pVersion: 8n, abciVersion: '2.0.0' } };
+const commit: WireRequest = { type: 'commit', value: {} };
+const checkTx: WireRequest = { type: 'checkTx', value: { tx: new Uint8Array([1]), type: CheckTxType.NEW } };
+const finalize = (height: bigint): WireRequest => ({
   type: 'finalizeBlock',
   value: {
     txs: [new Uint8Array([0xf0, 0x0d])],
     decidedLastCommit: { round: 0, votes: [] },
-    misbehavior: [{ type: 'duplicate_vote', validator: { address: new Uint8Array(20), power: 10n }, height: 1n, time: { seconds: 1n, nanos: 0 }, totalVotingPower: 10n }],
+    misbehavior: [{ type: MisbehaviorType.DUPLICATE_VOTE, validator: { address: new Uint8Array(20), power: 10n }, height: 1n, time: { seconds: 1n, nanos: 0 }, totalVotingPower: 10n }],
     hash: EMPTY,
     height,
     time: { seconds: 4_000_000_000n, nanos: 0 },
@@ -214,9 +215,9 @@ describe('ABCI connection limits', () => {
   it('takes a frame up to maxMessageBytes', async () => {
     await withServer({ maxMessageBytes: 64 * 1024 }, async (address, app) => {
       const c = await AbciClient.connect(address);
-      const big: AbciRequest = { type: 'checkTx', value: { tx: new Uint8Array(60 * 1024), type: 'new' } };
+      const big: WireRequest = { type: 'checkTx', value: { tx: new Uint8Array(60 * 1024), type: CheckTxType.NEW } };
       assert.equal((await c.call(big)).type, 'checkTx');
-      c.send({ type: 'checkTx', value: { tx: new Uint8Array(65 * 1024), type: 'new' } });
+      c.send({ type: 'checkTx', value: { tx: new Uint8Array(65 * 1024), type: CheckTxType.NEW } });
       assert.equal(await c.next(), undefined, 'a frame over the limit closes the connection');
       assert.deepEqual(app.calls, ['checkTx']);
     });

@@ -10,13 +10,12 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
 import { startAbciServer, type AbciServer } from '../../src/abci/server.js';
-import { decodeResponse, encodeRequestFrame } from '../../src/abci/codec.js';
-import type { AbciRequest, AbciResponse } from '../../src/abci/codec.js';
 import { FrameDecoder } from '../../src/abci/socket-server.js';
 import { EvmCallPool } from '../../src/rpc/call-pool.js';
 import type { CallBlock, CallRequest, CallRunner, CallState } from '../../src/rpc/call.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { AccountReader } from '../../src/state/accounts.js';
+import { decodeResponse, encodeRequestFrame, type WireRequest, type WireResponse } from '../support/abci-wire.js';
 import { GWEI, startHarness, type Harness } from '../support/rpc-harness.js';
 
 /** Init code JUMPDEST PUSH1 0 JUMP: loops until its gas runs out (hours at the gas given here). */
@@ -30,7 +29,7 @@ const RESOLVER = new URL('../support/rpc-harness.ts', import.meta.url).href;
 /** A minimal ABCI socket client: requests in, responses out in order. */
 class AbciClient {
   private readonly decoder = new FrameDecoder();
-  private readonly waiters: Array<(r: AbciResponse) => void> = [];
+  private readonly waiters: Array<(r: WireResponse) => void> = [];
   private constructor(private readonly socket: net.Socket) {
     socket.on('data', (chunk: Buffer) => {
       for (const frame of this.decoder.push(chunk)) this.waiters.shift()?.(decodeResponse(frame));
@@ -42,8 +41,8 @@ class AbciClient {
     return new AbciClient(socket);
   }
   /** Sends `req` and a flush; resolves with the response to `req`. */
-  request(req: AbciRequest): Promise<AbciResponse> {
-    const answer = new Promise<AbciResponse>((resolve) => this.waiters.push(resolve));
+  request(req: WireRequest): Promise<WireResponse> {
+    const answer = new Promise<WireResponse>((resolve) => this.waiters.push(resolve));
     this.waiters.push(() => {}); // the flush
     this.socket.write(Buffer.concat([encodeRequestFrame(req), encodeRequestFrame({ type: 'flush', value: {} })]));
     return answer;
