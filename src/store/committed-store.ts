@@ -27,6 +27,7 @@ import type { Logger } from '../util/logger.js';
 import { isWellFormedKey } from './keys.js';
 import type { Change, KVReader } from './kv.js';
 import { LruCache } from './lru.js';
+import { NodeCache } from './node-cache.js';
 import {
   EMPTY_HASH,
   HASH_LEN,
@@ -37,7 +38,9 @@ import {
   keyHashOf,
   leafHash,
   lookup,
+  nibble,
   nodeKey,
+  nodePlace,
   proveKey,
   stateRoot,
   u64String,
@@ -45,6 +48,7 @@ import {
   verifyProof as verifyTreeProof,
   type ChildRef,
   type NodeAddress,
+  type NodeWrite,
   type NodeSource,
   type StoreProof,
   type TreeChange,
@@ -68,6 +72,8 @@ export const LEVELDB_OPTIONS = { keyEncoding: 'buffer', valueEncoding: 'view', m
 export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
 /** Records deleted per pruning batch. */
 const PRUNE_SLICE = 5_000;
+/** Parallel LevelDB reads of one prefetch level (libuv's thread pool has 4 threads by default). */
+const PREFETCH_READERS = 4;
 /** Default number of versions kept (`--state-history`). */
 export const DEFAULT_STATE_HISTORY = 10_000;
 
@@ -159,8 +165,10 @@ export class CommittedStore implements KVReader {
   private readonly sync: boolean;
   private readonly stateHistory: number;
   private readonly values: LruCache<string, Latest>;
-  /** Node records as latin1 strings (decoded on each use: compact, no object per child). */
-  private readonly nodes: LruCache<string, string>;
+  /** Node records by place, latest tree first (node-cache.ts). */
+  private readonly nodes: NodeCache;
+  /** Records read by {@link prefetch} for the next computeRoot, by node key; dropped when it has run. */
+  private prefetched = new Map<string, string>();
   private readonly source: NodeSource;
   private _height: number;
   private _appHash: Uint8Array;
@@ -189,8 +197,8 @@ export class CommittedStore implements KVReader {
     const cache = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
     // Values are what the ledgers read; nodes what a commit walks.
     this.values = new LruCache(Math.floor(cache / 2), (key, record) => 96 + 2 * key.length + (record === null ? 0 : record.value.length));
-    this.nodes = new LruCache(cache - Math.floor(cache / 2), (key, record) => 120 + key.length + record.length);
-    this.source = { load: (address) => this.loadNode(address) };
+    this.nodes = new NodeCache(cache - Math.floor(cache / 2));
+    this.source = { load: (address, replaced) => this.loadNode(address, replaced) };
     this._height = meta.height;
     this._appHash = meta.appHash;
     this.root = meta.root;
@@ -396,7 +404,92 @@ export class CommittedStore implements KVReader {
       tree.push({ key, keyHash: keyHashOf(key), value, existed: before !== null });
     }
     this.generation++;
-    return new PendingRoot(this, this.generation, effective, updateTree(this.source, this.root, tree));
+    try {
+      return new PendingRoot(this, this.generation, effective, updateTree(this.source, this.root, tree));
+    } finally {
+      this.prefetched = new Map();
+    }
+  }
+
+  /**
+   * Reads ahead the tree nodes that `computeRoot` of changes to `keys` will
+   * walk and that no cache holds: level by level from the root, each level's
+   * missing nodes in one parallel read on LevelDB's threads (getMany), where
+   * computeRoot would read them one by one, synchronously, on the main
+   * thread. Advisory: it changes no result, and whatever it could not read
+   * (a node pruned meanwhile, say) computeRoot reads itself. The nodes are
+   * kept for the next computeRoot only. Leaves are not read: a changed key's
+   * own leaf is never needed, and one an insert moves is read by computeRoot.
+   */
+  async prefetch(keys: Iterable<string>): Promise<void> {
+    this.assertOpen();
+    const prefetched = new Map<string, string>();
+    this.prefetched = prefetched;
+    const hashes: string[] = [];
+    for (const key of keys) if (typeof key === 'string') hashes.push(keyHashOf(key));
+    const root = this.root;
+    if (root === undefined || root.leaf || hashes.length === 0) return;
+    hashes.sort();
+    // Per node to read: the version that wrote it and the changed keys [lo, hi) below it.
+    let level: Array<{ version: number; lo: number; hi: number }> = [{ version: root.version, lo: 0, hi: hashes.length }];
+    for (let depth = 0; level.length > 0; depth++) {
+      const records = new Array<string | undefined>(level.length);
+      const missing: number[] = [];
+      const reads: Buffer[] = [];
+      for (let g = 0; g < level.length; g++) {
+        const { version, lo } = level[g]!;
+        const place = nodePlace(depth, hashes[lo]!);
+        let record = this.nodes.get(version, depth, place);
+        if (record === undefined) {
+          const key = 'n' + u64String(version) + place;
+          const deferred = this.deferred?.records.get(key);
+          if (deferred !== undefined) {
+            if (deferred !== null) record = Buffer.from(deferred.buffer, deferred.byteOffset, deferred.byteLength).toString('latin1');
+          } else {
+            missing.push(g);
+            reads.push(latin1(key));
+          }
+        }
+        records[g] = record;
+      }
+      if (reads.length > 0) {
+        const size = Math.ceil(reads.length / PREFETCH_READERS);
+        const parts: Array<Promise<Array<Uint8Array | undefined>>> = [];
+        for (let i = 0; i < reads.length; i += size) parts.push(this.db.getMany(reads.slice(i, i + size), { fillCache: false }));
+        const values = (await Promise.all(parts)).flat();
+        if (this.closed || this.prefetched !== prefetched) return; // closed, or a newer prefetch took over
+        for (let i = 0; i < values.length; i++) {
+          const value = values[i];
+          if (value === undefined) continue;
+          const record = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
+          prefetched.set(reads[i]!.toString('latin1'), record);
+          records[missing[i]!] = record;
+        }
+      }
+      const next: typeof level = [];
+      for (let g = 0; g < level.length; g++) {
+        const record = records[g];
+        if (record === undefined) continue;
+        let node: TreeNode;
+        try {
+          node = decodeNodeString(record);
+        } catch {
+          continue; // computeRoot reports it
+        }
+        if (node.kind !== 'internal') continue;
+        const { hi } = level[g]!;
+        let i = level[g]!.lo;
+        while (i < hi) {
+          const n = nibble(hashes[i]!, depth);
+          let j = i + 1;
+          while (j < hi && nibble(hashes[j]!, depth) === n) j++;
+          const child = node.children[n];
+          if (child !== undefined && !child.leaf) next.push({ version: child.version, lo: i, hi: j });
+          i = j;
+        }
+      }
+      level = next;
+    }
   }
 
   /**
@@ -435,7 +528,8 @@ export class CommittedStore implements KVReader {
     const batch: RecordSink = dbBatch ?? staged!;
     let keys = this.keyCount;
     const stale: Buffer[] = [];
-    const internals: Array<[string, Buffer]> = [];
+    const internals: NodeWrite[] = [];
+    const records: Buffer[] = [];
     try {
       for (const { key, value, before } of pending.changes) {
         const kb = Buffer.from(key, 'utf8');
@@ -455,7 +549,10 @@ export class CommittedStore implements KVReader {
       for (const w of pending.tree.writes) {
         const key = nodeKey(v, w.depth, w.path);
         const record = encodeNode(w.node, v);
-        if (w.node.kind === 'internal') internals.push([key, record]);
+        if (w.node.kind === 'internal') {
+          internals.push(w);
+          records.push(record);
+        }
         batch.put(latin1(key), record);
       }
       for (const s of pending.tree.stale) stale.push(latin1(nodeKey(s.version, s.depth, s.path)));
@@ -497,7 +594,10 @@ export class CommittedStore implements KVReader {
     for (const { key, value } of pending.changes) this.cacheLatest(key, value === null ? null : { version: v, value });
     // The next block walks the new internal nodes; new leaves are read back
     // only by proofs, historical reads and inserts next to them: not cached.
-    for (const [key, record] of internals) this.cacheNode(key, record.toString('latin1'));
+    for (let i = 0; i < internals.length; i++) {
+      const { depth, path } = internals[i]!;
+      this.nodes.set(v, depth, nodePlace(depth, path), records[i]!.toString('latin1'));
+    }
     this.root = resolve(pending.tree.root, v);
     this._height = v;
     this._appHash = Uint8Array.from(pending.root);
@@ -633,27 +733,28 @@ export class CommittedStore implements KVReader {
     this.values.set(key, record);
   }
 
-  private loadNode(address: NodeAddress): TreeNode {
-    const key = nodeKey(address.version, address.depth, address.path);
-    let record = this.nodes.get(key);
+  /** `replaced`: an update reads the node to replace it (see NodeSource); it is not cached then. */
+  private loadNode(address: NodeAddress, replaced = false): TreeNode {
+    const place = nodePlace(address.depth, address.path);
+    let record = this.nodes.get(address.version, address.depth, place);
     if (record === undefined) {
-      this.assertOpen();
-      const buf = this.readRecord(latin1(key));
-      if (buf === undefined) {
-        throw new StoreCorruptionError(`state store is corrupt: tree node (version ${address.version}, depth ${address.depth}) is missing`);
+      const key = 'n' + u64String(address.version) + place;
+      record = this.prefetched.get(key);
+      if (record === undefined) {
+        this.assertOpen();
+        const buf = this.readRecord(latin1(key));
+        if (buf === undefined) {
+          throw new StoreCorruptionError(`state store is corrupt: tree node (version ${address.version}, depth ${address.depth}) is missing`);
+        }
+        record = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
+        if (!replaced) this.nodes.set(address.version, address.depth, place, record);
       }
-      record = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
-      this.cacheNode(key, record);
     }
     try {
       return decodeNodeString(record);
     } catch (err) {
       throw new StoreCorruptionError(`state store is corrupt: tree node (version ${address.version}, depth ${address.depth}): ${(err as Error).message}`);
     }
-  }
-
-  private cacheNode(key: string, record: string): void {
-    this.nodes.set(key, record);
   }
 
   /** The root of a retained version (undefined: the empty tree). */

@@ -118,15 +118,22 @@ export interface NodeAddress {
 }
 
 /**
- * A node's database key (latin1): 'n' || version (u64 BE) || depth (u8) ||
- * the path's nibbles packed two per byte (an odd last one in the high half).
+ * A node's database key (latin1): 'n' || version (u64 BE) || its place
+ * ({@link nodePlace}).
  */
 export function nodeKey(version: number, depth: number, path: string): string {
-  let key = 'n' + u64String(version) + String.fromCharCode(depth);
+  return 'n' + u64String(version) + nodePlace(depth, path);
+}
+
+/**
+ * A node's place in the tree, whatever version wrote it (latin1): depth
+ * (u8) || the path's first `depth` nibbles packed two per byte (an odd last
+ * one in the high half).
+ */
+export function nodePlace(depth: number, path: string): string {
   const full = depth >> 1;
-  key += path.slice(0, full);
-  if (depth & 1) key += String.fromCharCode(path.charCodeAt(full) & 0xf0);
-  return key;
+  const place = String.fromCharCode(depth) + path.slice(0, full);
+  return depth & 1 ? place + String.fromCharCode(path.charCodeAt(full) & 0xf0) : place;
 }
 
 /** 8 latin1 characters: `n` as a big-endian u64 (n < 2^53). */
@@ -252,7 +259,11 @@ function readUvarintString(s: string, at: { offset: number }): number {
 
 /** Reads committed nodes (from the database through a cache). Throws if the node is missing. */
 export interface NodeSource {
-  load(address: NodeAddress): TreeNode;
+  /**
+   * `replaced`: the caller (an update) is about to replace the node with a
+   * new one, so a cache need not keep the one read.
+   */
+  load(address: NodeAddress, replaced?: boolean): TreeNode;
 }
 
 // ---------------------------------------------------------------------------
@@ -331,11 +342,11 @@ class Updater {
         this.stale.push(existing.old!);
         return this.build(depth, this.entries(lo, hi, undefined));
       }
-      const leaf = this.source.load(existing.old!) as LeafNode;
+      const leaf = this.source.load(existing.old!, true) as LeafNode;
       return this.build(depth, this.entries(lo, hi, { keyHash: leaf.keyHash, sub: { ...existing, node: leaf } }));
     }
     const address = existing.old!;
-    const node = this.source.load(address) as InternalNode;
+    const node = this.source.load(address, true) as InternalNode;
     const after = new Array<Sub | undefined>(16);
     const paths = new Array<string>(16);
     let changedMask = 0;
@@ -430,7 +441,7 @@ class Updater {
       if (sub.old.depth === depth) return { version: sub.old.version, hash: sub.hash, leaf: sub.leaf };
       // an old leaf moving up (a sibling left) or down (a key joined it): rewrite it at its new place
       this.stale.push(sub.old);
-      node ??= this.source.load(sub.old);
+      node ??= this.source.load(sub.old, true);
     }
     if (sub.leaf) this.writes.push({ depth, path, node: node! });
     return { version: NEW_VERSION, hash: sub.hash, leaf: sub.leaf };
