@@ -21,6 +21,7 @@ for (let b = 0; b < BLOCKS; b++) {
   const sorted = [...changes.entries()].sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0));
   for (const [key] of sorted) store.get(key);
   const cpu0 = process.cpuUsage(); const m0 = mainThreadCpuMs(); const t0 = performance.now();
+  await store.prefetch(changes.keys());
   const pending = store.computeRoot(sorted);
   const t1 = performance.now();
   await store.commit(store.height + 1n, pending, pending.root);

@@ -32,14 +32,13 @@ import {
   EMPTY_HASH,
   HASH_LEN,
   NEW_VERSION,
+  INTERNAL_RECORD,
   decodeNodeString,
-  encodeNode,
   internalHash,
   keyHashOf,
   leafHash,
   lookup,
   nibble,
-  nodeKey,
   nodePlace,
   proveKey,
   stateRoot,
@@ -48,7 +47,6 @@ import {
   verifyProof as verifyTreeProof,
   type ChildRef,
   type NodeAddress,
-  type NodeWrite,
   type NodeSource,
   type StoreProof,
   type TreeChange,
@@ -396,19 +394,23 @@ export class CommittedStore implements KVReader {
       normalized.set(key, change === null ? null : new Uint8Array(change));
     }
     const effective: NormalizedChange[] = [];
-    const tree: TreeChange[] = [];
     for (const [key, value] of normalized) {
       const before = this.latest(key);
       if (value === null && before === null) continue; // deleting an absent key changes nothing
       effective.push({ key, value, before });
-      tree.push({ key, keyHash: keyHashOf(key), value, existed: before !== null });
     }
     this.generation++;
     try {
-      return new PendingRoot(this, this.generation, effective, updateTree(this.source, this.root, tree));
+      // Nodes are written as the next height; commit redoes the update if it is another one.
+      return new PendingRoot(this, this.generation, effective, this.updateTree(effective, this._height + 1));
     } finally {
       this.prefetched = new Map();
     }
+  }
+
+  private updateTree(changes: readonly NormalizedChange[], version: number): TreeUpdateResult {
+    const tree: TreeChange[] = changes.map(({ key, value, before }) => ({ key, keyHash: keyHashOf(key), value, existed: before !== null }));
+    return updateTree(this.source, this.root, tree, version);
   }
 
   /**
@@ -522,14 +524,14 @@ export class CommittedStore implements KVReader {
 
     const v = Number(height);
     const vs = u64String(v);
+    // A height other than the one computeRoot assumed (not the next one): the node keys and child versions differ.
+    const tree = pending.tree.version === v ? pending.tree : this.updateTree(pending.changes, v);
     const dbBatch = this.deferred === undefined ? this.db.batch() : undefined;
     // Deferred: staged apart, so a commit that fails halfway leaves nothing behind.
     const staged = dbBatch === undefined ? new DeferredRecords() : undefined;
     const batch: RecordSink = dbBatch ?? staged!;
     let keys = this.keyCount;
     const stale: Buffer[] = [];
-    const internals: NodeWrite[] = [];
-    const records: Buffer[] = [];
     try {
       for (const { key, value, before } of pending.changes) {
         const kb = Buffer.from(key, 'utf8');
@@ -546,18 +548,10 @@ export class CommittedStore implements KVReader {
           if (before === null) keys++;
         }
       }
-      for (const w of pending.tree.writes) {
-        const key = nodeKey(v, w.depth, w.path);
-        const record = encodeNode(w.node, v);
-        if (w.node.kind === 'internal') {
-          internals.push(w);
-          records.push(record);
-        }
-        batch.put(latin1(key), record);
-      }
-      for (const s of pending.tree.stale) stale.push(latin1(nodeKey(s.version, s.depth, s.path)));
+      for (let i = 0; i < tree.writeKeys.length; i++) batch.put(latin1(tree.writeKeys[i]!), latin1(tree.writeRecords[i]!));
+      for (const key of tree.stale) stale.push(latin1(key));
       if (stale.length > 0) batch.put(staleKey(v), encodeStaleList(stale));
-      const root = resolve(pending.tree.root, v);
+      const root = tree.root;
       batch.put(rootKey(v), encodeRoot(root));
       if (extra !== undefined) {
         for (const [key, change] of extra) {
@@ -594,11 +588,13 @@ export class CommittedStore implements KVReader {
     for (const { key, value } of pending.changes) this.cacheLatest(key, value === null ? null : { version: v, value });
     // The next block walks the new internal nodes; new leaves are read back
     // only by proofs, historical reads and inserts next to them: not cached.
-    for (let i = 0; i < internals.length; i++) {
-      const { depth, path } = internals[i]!;
-      this.nodes.set(v, depth, nodePlace(depth, path), records[i]!.toString('latin1'));
+    for (let i = 0; i < tree.writeKeys.length; i++) {
+      const record = tree.writeRecords[i]!;
+      if (record.charCodeAt(0) !== INTERNAL_RECORD) continue;
+      const key = tree.writeKeys[i]!; // 'n' || u64 version || place (depth first)
+      this.nodes.set(v, key.charCodeAt(9), key.slice(9), record);
     }
-    this.root = resolve(pending.tree.root, v);
+    this.root = tree.root;
     this._height = v;
     this._appHash = Uint8Array.from(pending.root);
     this.keyCount = keys;
@@ -606,7 +602,7 @@ export class CommittedStore implements KVReader {
       height: height.toString(),
       appHash: hex(pending.root),
       changes: pending.changes.length,
-      nodes: pending.tree.writes.length,
+      nodes: tree.writeKeys.length,
       ms: Math.round(performance.now() - started),
     });
     this.schedulePrune();

@@ -30,6 +30,8 @@ export const NEW_VERSION = -1;
 
 const LEAF_TAG = 0x00;
 const INTERNAL_TAG = 0x01;
+/** The first byte of an internal node's record (a leaf's is 0x00). */
+export const INTERNAL_RECORD = INTERNAL_TAG;
 
 // ---------------------------------------------------------------------------
 // Hashing
@@ -279,7 +281,7 @@ export interface TreeChange {
   existed: boolean;
 }
 
-/** A node the update writes (version: the commit's). */
+/** A node a bulk build writes (child references at {@link NEW_VERSION}). */
 export interface NodeWrite {
   depth: number;
   path: string;
@@ -290,9 +292,18 @@ export interface TreeUpdateResult {
   /** The new root (undefined: the empty tree). */
   root: ChildRef | undefined;
   rootHash: string;
-  writes: NodeWrite[];
-  /** Committed nodes the new version no longer reaches. */
-  stale: NodeAddress[];
+  /** The version the written nodes belong to (their keys and child references say so). */
+  version: number;
+  /**
+   * The nodes written: database keys ({@link nodeKey}) and records
+   * ({@link encodeNode}), latin1, index for index. Encoded as the update
+   * goes, so that what a block holds until its commit is two strings per
+   * node, not an object graph the garbage collector keeps copying.
+   */
+  writeKeys: string[];
+  writeRecords: string[];
+  /** Database keys of the committed nodes the new version no longer reaches. */
+  stale: string[];
 }
 
 /** A subtree after the update, not yet placed under a parent. */
@@ -301,33 +312,86 @@ interface Sub {
   leaf: boolean;
   /** Unchanged on disk. */
   old?: NodeAddress;
-  /** New content (a new leaf or internal node), or a moving old leaf once loaded. */
-  node?: TreeNode;
+  /** A new leaf's record, or a moving old leaf's once loaded. */
+  record?: string;
 }
 
 /**
  * Applies `changes` (distinct keys; a delete of an absent key must not be
- * included) to the tree whose root is `root`. Reads only the nodes on the
- * changed paths; writes a new node for each of them.
+ * included) to the tree whose root is `root`, as version `version`. Reads
+ * only the nodes on the changed paths; writes a new node for each of them.
+ * `encode: false` computes the root alone (no records).
  */
-export function updateTree(source: NodeSource, root: ChildRef | undefined, changes: TreeChange[]): TreeUpdateResult {
+export function updateTree(source: NodeSource, root: ChildRef | undefined, changes: TreeChange[], version: number, encode = true): TreeUpdateResult {
   const sorted = [...changes].sort((a, b) => (a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0));
-  const u = new Updater(source, sorted);
+  const u = new Updater(source, sorted, version, encode);
   const existing: Sub | undefined = root === undefined ? undefined : { hash: root.hash, leaf: root.leaf, old: { version: root.version, depth: 0, path: EMPTY_HASH } };
   const sub = u.update(existing, 0, 0, sorted.length);
-  if (sub === existing) return { root, rootHash: root?.hash ?? EMPTY_HASH, writes: [], stale: [] };
+  if (sub === existing) return { root, rootHash: root?.hash ?? EMPTY_HASH, version, writeKeys: [], writeRecords: [], stale: [] };
   const newRoot = sub === undefined ? undefined : u.place(sub, 0, sorted[0]?.keyHash ?? EMPTY_HASH);
-  return { root: newRoot, rootHash: newRoot?.hash ?? EMPTY_HASH, writes: u.writes, stale: u.stale };
+  return { root: newRoot, rootHash: newRoot?.hash ?? EMPTY_HASH, version, writeKeys: u.writeKeys, writeRecords: u.writeRecords, stale: u.stale };
+}
+
+/** Scratch space for encoding records (grown on demand). */
+let encodeScratch = Buffer.allocUnsafe(4096);
+
+/** A leaf record (see {@link encodeNode}) as a latin1 string. */
+function leafRecord(keyHash: string, valueHash: string, key: string, value: Uint8Array): string {
+  const keyLen = Buffer.byteLength(key, 'utf8');
+  const size = 1 + 2 * HASH_LEN + uvarintLength(keyLen) + keyLen + value.length;
+  if (size > encodeScratch.length) encodeScratch = Buffer.allocUnsafe(2 * size);
+  const out = encodeScratch;
+  out[0] = LEAF_TAG;
+  out.write(keyHash, 1, 'latin1');
+  out.write(valueHash, 1 + HASH_LEN, 'latin1');
+  let off = writeUvarint(out, 1 + 2 * HASH_LEN, keyLen);
+  off += out.write(key, off, 'utf8');
+  out.set(value, off);
+  return out.toString('latin1', 0, size);
+}
+
+/** An internal record (see {@link encodeNode}) as a latin1 string; every child's version is known. */
+function internalRecord(children: ReadonlyArray<ChildRef | undefined>): string {
+  const out = encodeScratch; // ≤ 5 + 16 × (8 + 32) bytes
+  let childMask = 0;
+  let leafMask = 0;
+  let off = 5;
+  for (let i = 0; i < 16; i++) {
+    const c = children[i];
+    if (c === undefined) continue;
+    childMask |= 1 << i;
+    if (c.leaf) leafMask |= 1 << i;
+    off = writeUvarint(out, off, c.version);
+    off += out.write(c.hash, off, 'latin1');
+  }
+  out[0] = INTERNAL_TAG;
+  out[1] = childMask >> 8;
+  out[2] = childMask & 0xff;
+  out[3] = leafMask >> 8;
+  out[4] = leafMask & 0xff;
+  return out.toString('latin1', 0, off);
 }
 
 class Updater {
-  readonly writes: NodeWrite[] = [];
-  readonly stale: NodeAddress[] = [];
+  readonly writeKeys: string[] = [];
+  readonly writeRecords: string[] = [];
+  readonly stale: string[] = [];
 
   constructor(
     private readonly source: NodeSource,
     private readonly items: TreeChange[],
+    private readonly version: number,
+    private readonly encode: boolean,
   ) {}
+
+  private write(depth: number, path: string, record: string): void {
+    this.writeKeys.push(nodeKey(this.version, depth, path));
+    this.writeRecords.push(record);
+  }
+
+  private dropped(address: NodeAddress): void {
+    if (this.encode) this.stale.push(nodeKey(address.version, address.depth, address.path));
+  }
 
   update(existing: Sub | undefined, depth: number, lo: number, hi: number): Sub | undefined {
     if (lo === hi) return existing;
@@ -339,11 +403,12 @@ class Updater {
       let own = false;
       for (let i = lo; i < hi; i++) if (this.items[i]!.existed) own = true;
       if (own) {
-        this.stale.push(existing.old!);
+        this.dropped(existing.old!);
         return this.build(depth, this.entries(lo, hi, undefined));
       }
       const leaf = this.source.load(existing.old!, true) as LeafNode;
-      return this.build(depth, this.entries(lo, hi, { keyHash: leaf.keyHash, sub: { ...existing, node: leaf } }));
+      const record = this.encode ? leafRecord(leaf.keyHash, leaf.valueHash, leaf.key, leaf.value) : undefined;
+      return this.build(depth, this.entries(lo, hi, { keyHash: leaf.keyHash, sub: { ...existing, record } }));
     }
     const address = existing.old!;
     const node = this.source.load(address, true) as InternalNode;
@@ -367,7 +432,7 @@ class Updater {
       i = j;
     }
     if (changedMask === 0) return existing;
-    this.stale.push(address);
+    this.dropped(address);
     let count = 0;
     let only = -1;
     for (let n = 0; n < 16; n++) {
@@ -393,9 +458,8 @@ class Updater {
       const sub = after[n];
       children[n] = sub === undefined ? undefined : this.place(sub, depth + 1, paths[n]!);
     }
-    const internal: InternalNode = { kind: 'internal', children };
-    this.writes.push({ depth, path: this.items[lo]!.keyHash, node: internal });
-    return { hash: internalHash(children), leaf: false, node: internal };
+    if (this.encode) this.write(depth, this.items[lo]!.keyHash, internalRecord(children));
+    return { hash: internalHash(children), leaf: false };
   }
 
   /** The changes in [lo, hi) that set a value, as new leaves, plus `keep` (an old leaf), in keyHash order. */
@@ -409,8 +473,8 @@ class Updater {
       }
       if (item.value === null) continue;
       const valueHash = sha256(item.value);
-      const leaf: LeafNode = { kind: 'leaf', keyHash: item.keyHash, valueHash, key: item.key, value: item.value };
-      out.push({ keyHash: item.keyHash, sub: { hash: leafHash(item.keyHash, valueHash), leaf: true, node: leaf } });
+      const record = this.encode ? leafRecord(item.keyHash, valueHash, item.key, item.value) : undefined;
+      out.push({ keyHash: item.keyHash, sub: { hash: leafHash(item.keyHash, valueHash), leaf: true, record } });
     }
     if (keep !== undefined) out.push(keep);
     return out;
@@ -429,22 +493,24 @@ class Updater {
       children[n] = this.place(this.build(depth + 1, entries, i, j)!, depth + 1, entries[i]!.keyHash);
       i = j;
     }
-    const internal: InternalNode = { kind: 'internal', children };
-    this.writes.push({ depth, path: entries[lo]!.keyHash, node: internal });
-    return { hash: internalHash(children), leaf: false, node: internal };
+    if (this.encode) this.write(depth, entries[lo]!.keyHash, internalRecord(children));
+    return { hash: internalHash(children), leaf: false };
   }
 
   /** The reference a parent holds to `sub` placed at (depth, path); writes new and moved leaves. */
   place(sub: Sub, depth: number, path: string): ChildRef {
-    let node = sub.node;
+    let record = sub.record;
     if (sub.old !== undefined) {
       if (sub.old.depth === depth) return { version: sub.old.version, hash: sub.hash, leaf: sub.leaf };
       // an old leaf moving up (a sibling left) or down (a key joined it): rewrite it at its new place
-      this.stale.push(sub.old);
-      node ??= this.source.load(sub.old, true);
+      this.dropped(sub.old);
+      if (record === undefined && this.encode) {
+        const leaf = this.source.load(sub.old, true) as LeafNode;
+        record = leafRecord(leaf.keyHash, leaf.valueHash, leaf.key, leaf.value);
+      }
     }
-    if (sub.leaf) this.writes.push({ depth, path, node: node! });
-    return { version: NEW_VERSION, hash: sub.hash, leaf: sub.leaf };
+    if (sub.leaf && this.encode) this.write(depth, path, record!);
+    return { version: this.version, hash: sub.hash, leaf: sub.leaf };
   }
 }
 
@@ -604,7 +670,7 @@ export function stateRoot(entries: Iterable<readonly [string, Uint8Array]>): Uin
       throw new Error('stateRoot reads no nodes');
     },
   };
-  return Buffer.from(updateTree(empty, undefined, changes).rootHash, 'latin1');
+  return Buffer.from(updateTree(empty, undefined, changes, 0, false).rootHash, 'latin1');
 }
 
 // ---------------------------------------------------------------------------

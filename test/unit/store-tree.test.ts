@@ -126,13 +126,16 @@ describe('state commitment', () => {
 
   it('block sequences: roots, historical reads, proofs and iteration match the reference at every retained version', async () => {
     await fc.assert(
-      fc.asyncProperty(blocksArb, fc.integer({ min: 0, max: 4 }), fc.boolean(), async (blocks, history, reopen) => {
+      fc.asyncProperty(blocksArb, fc.integer({ min: 0, max: 4 }), fc.boolean(), fc.boolean(), fc.constantFrom(2048, 1 << 20), async (blocks, history, reopen, prefetch, cacheBytes) => {
         const dir = tempDir();
-        // A tiny cache so that reads go to LevelDB, not only to memory.
-        let store = await CommittedStore.open(dir, { stateHistory: history, cacheBytes: 2048 });
+        // A tiny cache so that reads go to LevelDB, not only to memory; or one
+        // whose never-evicted upper levels (node-cache.ts) hold these small trees.
+        let store = await CommittedStore.open(dir, { stateHistory: history, cacheBytes });
         try {
           const states: Array<Map<string, Uint8Array>> = [new Map()];
           for (const [i, changes] of blocks.entries()) {
+            // read-ahead of the block's paths (also of keys the block does not change): the same root
+            if (prefetch) await store.prefetch([...changes.map(([key]) => key), ...(i % 2 === 0 ? ['a/1', 'extra'] : [])]);
             const pending = store.computeRoot(changes);
             const next = apply(states[i]!, changes);
             assert.equal(hex(pending.root), hex(referenceRoot(next)), `root of version ${i + 1}`);
@@ -140,7 +143,7 @@ describe('state commitment', () => {
             states.push(next);
             if (reopen && i % 3 === 2) {
               await store.close();
-              store = await CommittedStore.open(dir, { stateHistory: history, cacheBytes: 2048 });
+              store = await CommittedStore.open(dir, { stateHistory: history, cacheBytes });
             }
           }
           await store.pruned();
