@@ -410,7 +410,7 @@ export class CommittedStore implements KVReader {
 
   private updateTree(changes: readonly NormalizedChange[], version: number): TreeUpdateResult {
     const tree: TreeChange[] = changes.map(({ key, value, before }) => ({ key, keyHash: keyHashOf(key), value, existed: before !== null }));
-    return updateTree(this.source, this.root, tree, version);
+    return updateTree(this.source, this.root, tree, version, { innerDepth: this.nodes.upperDepth });
   }
 
   /**
@@ -441,7 +441,7 @@ export class CommittedStore implements KVReader {
       for (let g = 0; g < level.length; g++) {
         const { version, lo } = level[g]!;
         const place = nodePlace(depth, hashes[lo]!);
-        let record = this.nodes.get(version, depth, place);
+        let record = this.nodes.get(version, depth, place)?.record;
         if (record === undefined) {
           const key = 'n' + u64String(version) + place;
           const deferred = this.deferred?.records.get(key);
@@ -592,7 +592,7 @@ export class CommittedStore implements KVReader {
       const record = tree.writeRecords[i]!;
       if (record.charCodeAt(0) !== INTERNAL_RECORD) continue;
       const key = tree.writeKeys[i]!; // 'n' || u64 version || place (depth first)
-      this.nodes.set(v, key.charCodeAt(9), key.slice(9), record);
+      this.nodes.set(v, key.charCodeAt(9), key.slice(9), record, tree.writeInner[i]);
     }
     this.root = tree.root;
     this._height = v;
@@ -732,7 +732,8 @@ export class CommittedStore implements KVReader {
   /** `replaced`: an update reads the node to replace it (see NodeSource); it is not cached then. */
   private loadNode(address: NodeAddress, replaced = false): TreeNode {
     const place = nodePlace(address.depth, address.path);
-    let record = this.nodes.get(address.version, address.depth, place);
+    const cached = this.nodes.get(address.version, address.depth, place);
+    let record = cached?.record;
     if (record === undefined) {
       const key = 'n' + u64String(address.version) + place;
       record = this.prefetched.get(key);
@@ -747,7 +748,9 @@ export class CommittedStore implements KVReader {
       }
     }
     try {
-      return decodeNodeString(record);
+      const node = decodeNodeString(record);
+      if (cached?.inner !== undefined && node.kind === 'internal') node.inner = cached.inner;
+      return node;
     } catch (err) {
       throw new StoreCorruptionError(`state store is corrupt: tree node (version ${address.version}, depth ${address.depth}): ${(err as Error).message}`);
     }

@@ -11,16 +11,24 @@
  * - the upper levels (depth < `upperDepth`), never evicted: every block
  *   rewrites nodes in them (a 20,000-key block touches a quarter of the
  *   65,536 depth-4 places), so they must not compete with deep nodes that
- *   a block rarely meets again. Bounded by the number of places:
- *   (16^upperDepth − 1) / 15 nodes, the depth chosen so that a full set of
- *   them fits in half of the budget;
- * - deeper nodes, in an LRU (lru.ts) with the rest of the budget.
+ *   a block rarely meets again. Each keeps its inner hashes too (tree.ts
+ *   foldHash), so that rewriting it for one changed child costs 4 hashes,
+ *   not 15. Bounded by the number of places: (16^upperDepth − 1) / 15
+ *   nodes, the depth chosen so that a full set of them fits in three
+ *   quarters of the budget;
+ * - deeper nodes, records only, in an LRU (lru.ts) with the rest.
  */
 import { LruCache } from './lru.js';
-import { u64String } from './tree.js';
+import { INNER_LEN, u64String } from './tree.js';
 
-/** Bytes counted for a full 16-child internal node record and its map entry (record ≤ 661 bytes). */
-const FULL_NODE_BYTES = 760;
+/** Bytes counted for an upper node: a full 16-child record (≤ 661 bytes), its inner hashes and its map entry. */
+const FULL_NODE_BYTES = 760 + INNER_LEN;
+
+/** A cached node: its record, and its inner hashes if the cache keeps them. */
+export interface CachedNode {
+  record: string;
+  inner?: string;
+}
 /** Per-entry overhead counted by the LRU besides the key and record characters. */
 const ENTRY_OVERHEAD = 120;
 
@@ -33,17 +41,24 @@ export class NodeCache {
   /** `budget`: bytes for all cached nodes. */
   constructor(budget: number) {
     let depth = 0;
-    while (depth < 8 && ((16 ** (depth + 1) - 1) / 15) * FULL_NODE_BYTES <= budget / 2) depth++;
+    while (depth < 8 && ((16 ** (depth + 1) - 1) / 15) * FULL_NODE_BYTES <= (budget * 3) / 4) depth++;
     this.upperDepth = depth;
     const upperBytes = ((16 ** depth - 1) / 15) * FULL_NODE_BYTES;
     this.lower = new LruCache(Math.max(0, budget - upperBytes), (place, entry) => ENTRY_OVERHEAD + place.length + entry.length);
   }
 
-  /** The record of the node `version` wrote at `place` (depth byte + packed path: tree.ts nodePlace), if cached. */
-  get(version: number, depth: number, place: string): string | undefined {
-    const entry = depth < this.upperDepth ? this.upper.get(place) : this.lower.get(place);
+  /** The node `version` wrote at `place` (depth byte + packed path: tree.ts nodePlace), if cached. */
+  get(version: number, depth: number, place: string): CachedNode | undefined {
+    if (depth < this.upperDepth) {
+      // entry: u64 version || 0x01 || inner hashes || record, or u64 version || 0x00 || record
+      const entry = this.upper.get(place);
+      if (entry === undefined || !entry.startsWith(u64String(version))) return undefined;
+      if (entry.charCodeAt(8) === 0) return { record: entry.slice(9) };
+      return { record: entry.slice(9 + INNER_LEN), inner: entry.slice(9, 9 + INNER_LEN) };
+    }
+    const entry = this.lower.get(place); // u64 version || record
     if (entry === undefined || !entry.startsWith(u64String(version))) return undefined;
-    return entry.slice(8);
+    return { record: entry.slice(8) };
   }
 
   /**
@@ -51,12 +66,12 @@ export class NodeCache {
    * node of a later version is cached there (an older one read by a
    * historical query must not displace the latest tree's).
    */
-  set(version: number, depth: number, place: string, record: string): void {
+  set(version: number, depth: number, place: string, record: string, inner?: string): void {
     const vs = u64String(version);
-    const map = depth < this.upperDepth ? this.upper : undefined;
-    const current = map !== undefined ? map.get(place) : this.lower.get(place);
+    const upper = depth < this.upperDepth;
+    const current = upper ? this.upper.get(place) : this.lower.get(place);
     if (current !== undefined && current.slice(0, 8) > vs) return;
-    if (map !== undefined) map.set(place, vs + record);
+    if (upper) this.upper.set(place, inner === undefined ? vs + '\0' + record : vs + '\x01' + inner + record);
     else this.lower.set(place, vs + record);
   }
 

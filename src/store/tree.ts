@@ -71,6 +71,42 @@ export function internalHash(children: ReadonlyArray<{ hash: string } | undefine
   return level[0]!;
 }
 
+/**
+ * The inner hashes of a 16-slot node's binary fold, in heap order: entry
+ * i (1..15) is the pair of entries 2i and 2i + 1, entries 16..31 are the
+ * slots; entry 1 is the node's hash. Scratch of {@link foldHash}.
+ */
+const heap = new Array<string>(32).fill(EMPTY_HASH);
+/** Per heap entry 1..15: the mask of the slots below it. */
+const SLOTS_BELOW: number[] = [0];
+for (let i = 1; i < 16; i++) {
+  const level = 31 - Math.clz32(i); // 0 for the root .. 3 above the slots
+  const width = 16 >> level;
+  const first = i * width - 16;
+  SLOTS_BELOW.push(((1 << width) - 1) << first);
+}
+/** Inner hashes of a node as kept beside a cached record: heap entries 1..15, 32 latin1 characters each. */
+export const INNER_LEN = 15 * HASH_LEN;
+
+/**
+ * The hash of a 16-slot node (as {@link internalHash}). With `oldInner`,
+ * the node's inner hashes before the slots in `changed` changed, only the
+ * pairs above changed slots are hashed (4 for one changed slot instead of
+ * up to 15). With `keepInner`, also returns the new inner hashes
+ * ({@link INNER_LEN} characters, a flat string).
+ */
+export function foldHash(children: ReadonlyArray<{ hash: string } | undefined>, oldInner: string | undefined, changed: number, keepInner: boolean): { hash: string; inner?: string } {
+  for (let i = 0; i < 16; i++) heap[16 + i] = children[i]?.hash ?? EMPTY_HASH;
+  for (let i = 15; i >= 1; i--) {
+    heap[i] = oldInner !== undefined && (changed & SLOTS_BELOW[i]!) === 0 ? oldInner.slice((i - 1) * HASH_LEN, i * HASH_LEN) : pairHash(heap[2 * i]!, heap[2 * i + 1]!);
+  }
+  if (!keepInner) return { hash: heap[1]! };
+  if (innerScratch === undefined) innerScratch = Buffer.allocUnsafe(INNER_LEN);
+  for (let i = 1; i < 16; i++) innerScratch.write(heap[i]!, (i - 1) * HASH_LEN, 'latin1');
+  return { hash: heap[1]!, inner: innerScratch.toString('latin1') };
+}
+let innerScratch: Buffer | undefined;
+
 /** Nibble `i` (0..63) of a latin1 keyHash. */
 export function nibble(keyHash: string, i: number): number {
   const b = keyHash.charCodeAt(i >> 1);
@@ -100,6 +136,8 @@ export interface InternalNode {
   kind: 'internal';
   /** 16 slots. */
   children: Array<ChildRef | undefined>;
+  /** Its inner hashes ({@link foldHash}), when the node cache kept them. */
+  inner?: string;
 }
 
 export interface LeafNode {
@@ -302,6 +340,8 @@ export interface TreeUpdateResult {
    */
   writeKeys: string[];
   writeRecords: string[];
+  /** Index for index: the inner hashes of an internal node above the `innerDepth` given to {@link updateTree} (else undefined). */
+  writeInner: Array<string | undefined>;
   /** Database keys of the committed nodes the new version no longer reaches. */
   stale: string[];
 }
@@ -322,14 +362,20 @@ interface Sub {
  * only the nodes on the changed paths; writes a new node for each of them.
  * `encode: false` computes the root alone (no records).
  */
-export function updateTree(source: NodeSource, root: ChildRef | undefined, changes: TreeChange[], version: number, encode = true): TreeUpdateResult {
+export function updateTree(
+  source: NodeSource,
+  root: ChildRef | undefined,
+  changes: TreeChange[],
+  version: number,
+  options: { encode?: boolean; innerDepth?: number } = {},
+): TreeUpdateResult {
   const sorted = [...changes].sort((a, b) => (a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0));
-  const u = new Updater(source, sorted, version, encode);
+  const u = new Updater(source, sorted, version, options.encode ?? true, options.innerDepth ?? 0);
   const existing: Sub | undefined = root === undefined ? undefined : { hash: root.hash, leaf: root.leaf, old: { version: root.version, depth: 0, path: EMPTY_HASH } };
   const sub = u.update(existing, 0, 0, sorted.length);
-  if (sub === existing) return { root, rootHash: root?.hash ?? EMPTY_HASH, version, writeKeys: [], writeRecords: [], stale: [] };
+  if (sub === existing) return { root, rootHash: root?.hash ?? EMPTY_HASH, version, writeKeys: [], writeRecords: [], writeInner: [], stale: [] };
   const newRoot = sub === undefined ? undefined : u.place(sub, 0, sorted[0]?.keyHash ?? EMPTY_HASH);
-  return { root: newRoot, rootHash: newRoot?.hash ?? EMPTY_HASH, version, writeKeys: u.writeKeys, writeRecords: u.writeRecords, stale: u.stale };
+  return { root: newRoot, rootHash: newRoot?.hash ?? EMPTY_HASH, version, writeKeys: u.writeKeys, writeRecords: u.writeRecords, writeInner: u.writeInner, stale: u.stale };
 }
 
 /** Scratch space for encoding records (grown on demand). */
@@ -375,6 +421,7 @@ function internalRecord(children: ReadonlyArray<ChildRef | undefined>): string {
 class Updater {
   readonly writeKeys: string[] = [];
   readonly writeRecords: string[] = [];
+  readonly writeInner: Array<string | undefined> = [];
   readonly stale: string[] = [];
 
   constructor(
@@ -382,11 +429,14 @@ class Updater {
     private readonly items: TreeChange[],
     private readonly version: number,
     private readonly encode: boolean,
+    /** Inner hashes are kept for the nodes written above this depth (the node cache's never-evicted levels). */
+    private readonly innerDepth: number,
   ) {}
 
-  private write(depth: number, path: string, record: string): void {
+  private write(depth: number, path: string, record: string, inner?: string): void {
     this.writeKeys.push(nodeKey(this.version, depth, path));
     this.writeRecords.push(record);
+    this.writeInner.push(inner);
   }
 
   private dropped(address: NodeAddress): void {
@@ -458,8 +508,9 @@ class Updater {
       const sub = after[n];
       children[n] = sub === undefined ? undefined : this.place(sub, depth + 1, paths[n]!);
     }
-    if (this.encode) this.write(depth, this.items[lo]!.keyHash, internalRecord(children));
-    return { hash: internalHash(children), leaf: false };
+    const fold = foldHash(children, node.inner, changedMask, this.encode && depth < this.innerDepth);
+    if (this.encode) this.write(depth, this.items[lo]!.keyHash, internalRecord(children), fold.inner);
+    return { hash: fold.hash, leaf: false };
   }
 
   /** The changes in [lo, hi) that set a value, as new leaves, plus `keep` (an old leaf), in keyHash order. */
@@ -493,8 +544,9 @@ class Updater {
       children[n] = this.place(this.build(depth + 1, entries, i, j)!, depth + 1, entries[i]!.keyHash);
       i = j;
     }
-    if (this.encode) this.write(depth, entries[lo]!.keyHash, internalRecord(children));
-    return { hash: internalHash(children), leaf: false };
+    const fold = foldHash(children, undefined, 0xffff, this.encode && depth < this.innerDepth);
+    if (this.encode) this.write(depth, entries[lo]!.keyHash, internalRecord(children), fold.inner);
+    return { hash: fold.hash, leaf: false };
   }
 
   /** The reference a parent holds to `sub` placed at (depth, path); writes new and moved leaves. */
@@ -670,7 +722,7 @@ export function stateRoot(entries: Iterable<readonly [string, Uint8Array]>): Uin
       throw new Error('stateRoot reads no nodes');
     },
   };
-  return Buffer.from(updateTree(empty, undefined, changes, 0, false).rootHash, 'latin1');
+  return Buffer.from(updateTree(empty, undefined, changes, 0, { encode: false }).rootHash, 'latin1');
 }
 
 // ---------------------------------------------------------------------------

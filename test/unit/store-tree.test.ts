@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { CommittedStore, VersionUnavailableError } from '../../src/store/committed-store.js';
 import { compareKeys, isWellFormedKey } from '../../src/store/keys.js';
 import type { Change } from '../../src/store/kv.js';
-import { decodeNode, decodeProof, encodeProof, nodeKey, stateRoot, verifyProof, type StoreProof } from '../../src/store/tree.js';
+import { EMPTY_HASH, decodeNode, decodeProof, encodeProof, foldHash, internalHash, nodeKey, sha256, stateRoot, verifyProof, type StoreProof } from '../../src/store/tree.js';
 import { referenceRoot } from './fixtures/store-reference.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -111,6 +111,26 @@ describe('state commitment', () => {
       assert.equal(hex(stateRoot(state)), root);
       assert.equal(hex(referenceRoot(state)), root);
     }
+  });
+
+  it('a node rehashed from its kept inner hashes and the changed slots equals the full fold', () => {
+    const slotsArb = fc.array(fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined }), { minLength: 16, maxLength: 16 });
+    fc.assert(
+      fc.property(slotsArb, slotsArb, fc.integer({ min: 0, max: 0xffff }), (before, after, mask) => {
+        const child = (n: number | undefined): { hash: string } | undefined => (n === undefined ? undefined : { hash: sha256(bytes(String(n))) });
+        const old = before.map(child);
+        // the new node: `after` in the slots of `mask`, the old children elsewhere
+        const next = old.map((c, i) => (mask & (1 << i) ? child(after[i]) : c));
+        const kept = foldHash(old, undefined, 0xffff, true);
+        assert.equal(kept.hash, internalHash(old));
+        assert.equal(kept.inner!.length, 15 * 32);
+        const updated = foldHash(next, kept.inner, mask, true);
+        assert.equal(updated.hash, internalHash(next));
+        assert.equal(updated.inner, foldHash(next, undefined, 0xffff, true).inner);
+        if (next.every((c) => c === undefined)) assert.equal(updated.hash, EMPTY_HASH);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('the in-memory build equals the reference on random states, whatever the insertion order', () => {
