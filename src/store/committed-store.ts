@@ -38,6 +38,7 @@ import {
   keyHashOf,
   leafHash,
   lookup,
+  internalChildVersion,
   nibble,
   nodePlace,
   proveKey,
@@ -167,6 +168,8 @@ export class CommittedStore implements KVReader {
   private readonly nodes: NodeCache;
   /** Records read by {@link prefetch} for the next computeRoot, by node key; dropped when it has run. */
   private prefetched = new Map<string, string>();
+  /** The keyHashes {@link prefetch} computed, for the next computeRoot. */
+  private prefetchedHashes = new Map<string, string>();
   private readonly source: NodeSource;
   private _height: number;
   private _appHash: Uint8Array;
@@ -405,11 +408,12 @@ export class CommittedStore implements KVReader {
       return new PendingRoot(this, this.generation, effective, this.updateTree(effective, this._height + 1));
     } finally {
       this.prefetched = new Map();
+      this.prefetchedHashes = new Map();
     }
   }
 
   private updateTree(changes: readonly NormalizedChange[], version: number): TreeUpdateResult {
-    const tree: TreeChange[] = changes.map(({ key, value, before }) => ({ key, keyHash: keyHashOf(key), value, existed: before !== null }));
+    const tree: TreeChange[] = changes.map(({ key, value, before }) => ({ key, keyHash: this.prefetchedHashes.get(key) ?? keyHashOf(key), value, existed: before !== null }));
     return updateTree(this.source, this.root, tree, version, { innerDepth: this.nodes.upperDepth });
   }
 
@@ -427,8 +431,14 @@ export class CommittedStore implements KVReader {
     this.assertOpen();
     const prefetched = new Map<string, string>();
     this.prefetched = prefetched;
+    this.prefetchedHashes = new Map();
     const hashes: string[] = [];
-    for (const key of keys) if (typeof key === 'string') hashes.push(keyHashOf(key));
+    for (const key of keys) {
+      if (typeof key !== 'string') continue;
+      const keyHash = keyHashOf(key);
+      hashes.push(keyHash);
+      this.prefetchedHashes.set(key, keyHash);
+    }
     const root = this.root;
     if (root === undefined || root.leaf || hashes.length === 0) return;
     hashes.sort();
@@ -472,21 +482,14 @@ export class CommittedStore implements KVReader {
       for (let g = 0; g < level.length; g++) {
         const record = records[g];
         if (record === undefined) continue;
-        let node: TreeNode;
-        try {
-          node = decodeNodeString(record);
-        } catch {
-          continue; // computeRoot reports it
-        }
-        if (node.kind !== 'internal') continue;
         const { hi } = level[g]!;
         let i = level[g]!.lo;
         while (i < hi) {
           const n = nibble(hashes[i]!, depth);
           let j = i + 1;
           while (j < hi && nibble(hashes[j]!, depth) === n) j++;
-          const child = node.children[n];
-          if (child !== undefined && !child.leaf) next.push({ version: child.version, lo: i, hi: j });
+          const version = internalChildVersion(record, n);
+          if (version >= 0) next.push({ version, lo: i, hi: j });
           i = j;
         }
       }

@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { CommittedStore, VersionUnavailableError } from '../../src/store/committed-store.js';
 import { compareKeys, isWellFormedKey } from '../../src/store/keys.js';
 import type { Change } from '../../src/store/kv.js';
-import { EMPTY_HASH, decodeNode, decodeProof, encodeProof, foldHash, internalHash, nodeKey, sha256, stateRoot, verifyProof, type StoreProof } from '../../src/store/tree.js';
+import { EMPTY_HASH, decodeNode, decodeProof, encodeNode, encodeProof, foldHash, internalChildVersion, internalHash, nodeKey, sha256, stateRoot, verifyProof, type ChildRef, type StoreProof } from '../../src/store/tree.js';
 import { referenceRoot } from './fixtures/store-reference.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -131,6 +131,23 @@ describe('state commitment', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('a read-ahead finds a child internal node\'s version in a record without decoding it', () => {
+    const childArb = fc.option(fc.record({ version: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 2 ** 53 - 1 })), leaf: fc.boolean() }), { nil: undefined });
+    fc.assert(
+      fc.property(fc.array(childArb, { minLength: 16, maxLength: 16 }), (slots) => {
+        const children = slots.map((c, i): ChildRef | undefined => (c === undefined ? undefined : { ...c, hash: sha256(bytes(String(i))) }));
+        const record = encodeNode({ kind: 'internal', children }, 0).toString('latin1');
+        for (let n = 0; n < 16; n++) {
+          const c = children[n];
+          assert.equal(internalChildVersion(record, n), c === undefined || c.leaf ? -1 : c.version, `slot ${n}`);
+          assert.equal(internalChildVersion(record.slice(0, record.length - 1), 15), -1, 'truncated record');
+        }
+      }),
+      { numRuns: 200 },
+    );
+    assert.equal(internalChildVersion('\0' + 'x'.repeat(80), 0), -1, 'a leaf record');
   });
 
   it('the in-memory build equals the reference on random states, whatever the insertion order', () => {
