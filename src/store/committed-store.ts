@@ -468,7 +468,13 @@ export class CommittedStore implements KVReader {
         const size = Math.ceil(reads.length / PREFETCH_READERS);
         const parts: Array<Promise<Array<Uint8Array | undefined>>> = [];
         for (let i = 0; i < reads.length; i += size) parts.push(this.db.getMany(reads.slice(i, i + size), { fillCache: false }));
-        const values = (await Promise.all(parts)).flat();
+        let values: Array<Uint8Array | undefined>;
+        try {
+          values = (await Promise.all(parts)).flat();
+        } catch (err) {
+          if (this.closed) return; // closed meanwhile: nothing to read ahead for
+          throw err;
+        }
         if (this.closed || this.prefetched !== prefetched) return; // closed, or a newer prefetch took over
         for (let i = 0; i < values.length; i++) {
           const value = values[i];

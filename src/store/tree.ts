@@ -407,15 +407,15 @@ export function updateTree(
   return { root: newRoot, rootHash: newRoot?.hash ?? EMPTY_HASH, version, writeKeys: u.writeKeys, writeRecords: u.writeRecords, writeInner: u.writeInner, stale: u.stale };
 }
 
-/** Scratch space for encoding records (grown on demand). */
-let encodeScratch = Buffer.allocUnsafe(4096);
+/** Scratch space for encoding records (an internal record is at most 5 + 16 × (8 + 32) bytes). */
+const encodeScratch = Buffer.allocUnsafe(4096);
 
 /** A leaf record (see {@link encodeNode}) as a latin1 string. */
 function leafRecord(keyHash: string, valueHash: string, key: string, value: Uint8Array): string {
   const keyLen = Buffer.byteLength(key, 'utf8');
   const size = 1 + 2 * HASH_LEN + uvarintLength(keyLen) + keyLen + value.length;
-  if (size > encodeScratch.length) encodeScratch = Buffer.allocUnsafe(2 * size);
-  const out = encodeScratch;
+  // a large value gets a buffer of its own rather than growing the shared scratch for good
+  const out = size <= encodeScratch.length ? encodeScratch : Buffer.allocUnsafe(size);
   out[0] = LEAF_TAG;
   out.write(keyHash, 1, 'latin1');
   out.write(valueHash, 1 + HASH_LEN, 'latin1');
