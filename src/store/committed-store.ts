@@ -27,17 +27,20 @@ import type { Logger } from '../util/logger.js';
 import { isWellFormedKey } from './keys.js';
 import type { Change, KVReader } from './kv.js';
 import { LruCache } from './lru.js';
+import { NodeCache } from './node-cache.js';
 import {
   EMPTY_HASH,
   HASH_LEN,
   NEW_VERSION,
+  INTERNAL_RECORD,
   decodeNodeString,
-  encodeNode,
   internalHash,
   keyHashOf,
   leafHash,
   lookup,
-  nodeKey,
+  internalChildVersion,
+  nibble,
+  nodePlace,
   proveKey,
   stateRoot,
   u64String,
@@ -68,6 +71,8 @@ export const LEVELDB_OPTIONS = { keyEncoding: 'buffer', valueEncoding: 'view', m
 export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
 /** Records deleted per pruning batch. */
 const PRUNE_SLICE = 5_000;
+/** Parallel LevelDB reads of one prefetch level (libuv's thread pool has 4 threads by default). */
+const PREFETCH_READERS = 4;
 /** Default number of versions kept (`--state-history`). */
 export const DEFAULT_STATE_HISTORY = 10_000;
 
@@ -159,8 +164,12 @@ export class CommittedStore implements KVReader {
   private readonly sync: boolean;
   private readonly stateHistory: number;
   private readonly values: LruCache<string, Latest>;
-  /** Node records as latin1 strings (decoded on each use: compact, no object per child). */
-  private readonly nodes: LruCache<string, string>;
+  /** Node records by place, latest tree first (node-cache.ts). */
+  private readonly nodes: NodeCache;
+  /** Records read by {@link prefetch} for the next computeRoot, by node key; dropped when it has run. */
+  private prefetched = new Map<string, string>();
+  /** The keyHashes {@link prefetch} computed, for the next computeRoot. */
+  private prefetchedHashes = new Map<string, string>();
   private readonly source: NodeSource;
   private _height: number;
   private _appHash: Uint8Array;
@@ -189,8 +198,8 @@ export class CommittedStore implements KVReader {
     const cache = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
     // Values are what the ledgers read; nodes what a commit walks.
     this.values = new LruCache(Math.floor(cache / 2), (key, record) => 96 + 2 * key.length + (record === null ? 0 : record.value.length));
-    this.nodes = new LruCache(cache - Math.floor(cache / 2), (key, record) => 120 + key.length + record.length);
-    this.source = { load: (address) => this.loadNode(address) };
+    this.nodes = new NodeCache(cache - Math.floor(cache / 2));
+    this.source = { load: (address, replaced) => this.loadNode(address, replaced) };
     this._height = meta.height;
     this._appHash = meta.appHash;
     this.root = meta.root;
@@ -388,15 +397,110 @@ export class CommittedStore implements KVReader {
       normalized.set(key, change === null ? null : new Uint8Array(change));
     }
     const effective: NormalizedChange[] = [];
-    const tree: TreeChange[] = [];
     for (const [key, value] of normalized) {
       const before = this.latest(key);
       if (value === null && before === null) continue; // deleting an absent key changes nothing
       effective.push({ key, value, before });
-      tree.push({ key, keyHash: keyHashOf(key), value, existed: before !== null });
     }
     this.generation++;
-    return new PendingRoot(this, this.generation, effective, updateTree(this.source, this.root, tree));
+    try {
+      // Nodes are written as the next height; commit redoes the update if it is another one.
+      return new PendingRoot(this, this.generation, effective, this.updateTree(effective, this._height + 1));
+    } finally {
+      this.prefetched = new Map();
+      this.prefetchedHashes = new Map();
+    }
+  }
+
+  private updateTree(changes: readonly NormalizedChange[], version: number): TreeUpdateResult {
+    const tree: TreeChange[] = changes.map(({ key, value, before }) => ({ key, keyHash: this.prefetchedHashes.get(key) ?? keyHashOf(key), value, existed: before !== null }));
+    return updateTree(this.source, this.root, tree, version, { innerDepth: this.nodes.upperDepth });
+  }
+
+  /**
+   * Reads ahead the tree nodes that `computeRoot` of changes to `keys` will
+   * walk and that no cache holds: level by level from the root, each level's
+   * missing nodes in one parallel read on LevelDB's threads (getMany), where
+   * computeRoot would read them one by one, synchronously, on the main
+   * thread. Advisory: it changes no result, and whatever it could not read
+   * (a node pruned meanwhile, say) computeRoot reads itself. The nodes are
+   * kept for the next computeRoot only. Leaves are not read: a changed key's
+   * own leaf is never needed, and one an insert moves is read by computeRoot.
+   */
+  async prefetch(keys: Iterable<string>): Promise<void> {
+    this.assertOpen();
+    const prefetched = new Map<string, string>();
+    this.prefetched = prefetched;
+    this.prefetchedHashes = new Map();
+    const hashes: string[] = [];
+    for (const key of keys) {
+      if (typeof key !== 'string') continue;
+      const keyHash = keyHashOf(key);
+      hashes.push(keyHash);
+      this.prefetchedHashes.set(key, keyHash);
+    }
+    const root = this.root;
+    if (root === undefined || root.leaf || hashes.length === 0) return;
+    hashes.sort();
+    // Per node to read: the version that wrote it and the changed keys [lo, hi) below it.
+    let level: Array<{ version: number; lo: number; hi: number }> = [{ version: root.version, lo: 0, hi: hashes.length }];
+    for (let depth = 0; level.length > 0; depth++) {
+      const records = new Array<string | undefined>(level.length);
+      const missing: number[] = [];
+      const reads: Buffer[] = [];
+      for (let g = 0; g < level.length; g++) {
+        const { version, lo } = level[g]!;
+        const place = nodePlace(depth, hashes[lo]!);
+        let record = this.nodes.get(version, depth, place)?.record;
+        if (record === undefined) {
+          const key = 'n' + u64String(version) + place;
+          const deferred = this.deferred?.records.get(key);
+          if (deferred !== undefined) {
+            if (deferred !== null) record = Buffer.from(deferred.buffer, deferred.byteOffset, deferred.byteLength).toString('latin1');
+          } else {
+            missing.push(g);
+            reads.push(latin1(key));
+          }
+        }
+        records[g] = record;
+      }
+      if (reads.length > 0) {
+        const size = Math.ceil(reads.length / PREFETCH_READERS);
+        const parts: Array<Promise<Array<Uint8Array | undefined>>> = [];
+        for (let i = 0; i < reads.length; i += size) parts.push(this.db.getMany(reads.slice(i, i + size), { fillCache: false }));
+        let values: Array<Uint8Array | undefined>;
+        try {
+          values = (await Promise.all(parts)).flat();
+        } catch (err) {
+          if (this.closed) return; // closed meanwhile: nothing to read ahead for
+          throw err;
+        }
+        if (this.closed || this.prefetched !== prefetched) return; // closed, or a newer prefetch took over
+        for (let i = 0; i < values.length; i++) {
+          const value = values[i];
+          if (value === undefined) continue;
+          const record = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
+          prefetched.set(reads[i]!.toString('latin1'), record);
+          records[missing[i]!] = record;
+        }
+      }
+      const next: typeof level = [];
+      for (let g = 0; g < level.length; g++) {
+        const record = records[g];
+        if (record === undefined) continue;
+        const { hi } = level[g]!;
+        let i = level[g]!.lo;
+        while (i < hi) {
+          const n = nibble(hashes[i]!, depth);
+          let j = i + 1;
+          while (j < hi && nibble(hashes[j]!, depth) === n) j++;
+          const version = internalChildVersion(record, n);
+          if (version >= 0) next.push({ version, lo: i, hi: j });
+          i = j;
+        }
+      }
+      level = next;
+    }
   }
 
   /**
@@ -429,13 +533,14 @@ export class CommittedStore implements KVReader {
 
     const v = Number(height);
     const vs = u64String(v);
+    // A height other than the one computeRoot assumed (not the next one): the node keys and child versions differ.
+    const tree = pending.tree.version === v ? pending.tree : this.updateTree(pending.changes, v);
     const dbBatch = this.deferred === undefined ? this.db.batch() : undefined;
     // Deferred: staged apart, so a commit that fails halfway leaves nothing behind.
     const staged = dbBatch === undefined ? new DeferredRecords() : undefined;
     const batch: RecordSink = dbBatch ?? staged!;
     let keys = this.keyCount;
     const stale: Buffer[] = [];
-    const internals: Array<[string, Buffer]> = [];
     try {
       for (const { key, value, before } of pending.changes) {
         const kb = Buffer.from(key, 'utf8');
@@ -452,15 +557,10 @@ export class CommittedStore implements KVReader {
           if (before === null) keys++;
         }
       }
-      for (const w of pending.tree.writes) {
-        const key = nodeKey(v, w.depth, w.path);
-        const record = encodeNode(w.node, v);
-        if (w.node.kind === 'internal') internals.push([key, record]);
-        batch.put(latin1(key), record);
-      }
-      for (const s of pending.tree.stale) stale.push(latin1(nodeKey(s.version, s.depth, s.path)));
+      for (let i = 0; i < tree.writeKeys.length; i++) batch.put(latin1(tree.writeKeys[i]!), latin1(tree.writeRecords[i]!));
+      for (const key of tree.stale) stale.push(latin1(key));
       if (stale.length > 0) batch.put(staleKey(v), encodeStaleList(stale));
-      const root = resolve(pending.tree.root, v);
+      const root = tree.root;
       batch.put(rootKey(v), encodeRoot(root));
       if (extra !== undefined) {
         for (const [key, change] of extra) {
@@ -497,8 +597,13 @@ export class CommittedStore implements KVReader {
     for (const { key, value } of pending.changes) this.cacheLatest(key, value === null ? null : { version: v, value });
     // The next block walks the new internal nodes; new leaves are read back
     // only by proofs, historical reads and inserts next to them: not cached.
-    for (const [key, record] of internals) this.cacheNode(key, record.toString('latin1'));
-    this.root = resolve(pending.tree.root, v);
+    for (let i = 0; i < tree.writeKeys.length; i++) {
+      const record = tree.writeRecords[i]!;
+      if (record.charCodeAt(0) !== INTERNAL_RECORD) continue;
+      const key = tree.writeKeys[i]!; // 'n' || u64 version || place (depth first)
+      this.nodes.set(v, key.charCodeAt(9), key.slice(9), record, tree.writeInner[i]);
+    }
+    this.root = tree.root;
     this._height = v;
     this._appHash = Uint8Array.from(pending.root);
     this.keyCount = keys;
@@ -506,7 +611,7 @@ export class CommittedStore implements KVReader {
       height: height.toString(),
       appHash: hex(pending.root),
       changes: pending.changes.length,
-      nodes: pending.tree.writes.length,
+      nodes: tree.writeKeys.length,
       ms: Math.round(performance.now() - started),
     });
     this.schedulePrune();
@@ -633,27 +738,31 @@ export class CommittedStore implements KVReader {
     this.values.set(key, record);
   }
 
-  private loadNode(address: NodeAddress): TreeNode {
-    const key = nodeKey(address.version, address.depth, address.path);
-    let record = this.nodes.get(key);
+  /** `replaced`: an update reads the node to replace it (see NodeSource); it is not cached then. */
+  private loadNode(address: NodeAddress, replaced = false): TreeNode {
+    const place = nodePlace(address.depth, address.path);
+    const cached = this.nodes.get(address.version, address.depth, place);
+    let record = cached?.record;
     if (record === undefined) {
-      this.assertOpen();
-      const buf = this.readRecord(latin1(key));
-      if (buf === undefined) {
-        throw new StoreCorruptionError(`state store is corrupt: tree node (version ${address.version}, depth ${address.depth}) is missing`);
+      const key = 'n' + u64String(address.version) + place;
+      record = this.prefetched.get(key);
+      if (record === undefined) {
+        this.assertOpen();
+        const buf = this.readRecord(latin1(key));
+        if (buf === undefined) {
+          throw new StoreCorruptionError(`state store is corrupt: tree node (version ${address.version}, depth ${address.depth}) is missing`);
+        }
+        record = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
+        if (!replaced) this.nodes.set(address.version, address.depth, place, record);
       }
-      record = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
-      this.cacheNode(key, record);
     }
     try {
-      return decodeNodeString(record);
+      const node = decodeNodeString(record);
+      if (cached?.inner !== undefined && node.kind === 'internal') node.inner = cached.inner;
+      return node;
     } catch (err) {
       throw new StoreCorruptionError(`state store is corrupt: tree node (version ${address.version}, depth ${address.depth}): ${(err as Error).message}`);
     }
-  }
-
-  private cacheNode(key: string, record: string): void {
-    this.nodes.set(key, record);
   }
 
   /** The root of a retained version (undefined: the empty tree). */

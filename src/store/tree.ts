@@ -30,6 +30,8 @@ export const NEW_VERSION = -1;
 
 const LEAF_TAG = 0x00;
 const INTERNAL_TAG = 0x01;
+/** The first byte of an internal node's record (a leaf's is 0x00). */
+export const INTERNAL_RECORD = INTERNAL_TAG;
 
 // ---------------------------------------------------------------------------
 // Hashing
@@ -69,6 +71,42 @@ export function internalHash(children: ReadonlyArray<{ hash: string } | undefine
   return level[0]!;
 }
 
+/**
+ * The inner hashes of a 16-slot node's binary fold, in heap order: entry
+ * i (1..15) is the pair of entries 2i and 2i + 1, entries 16..31 are the
+ * slots; entry 1 is the node's hash. Scratch of {@link foldHash}.
+ */
+const heap = new Array<string>(32).fill(EMPTY_HASH);
+/** Per heap entry 1..15: the mask of the slots below it. */
+const SLOTS_BELOW: number[] = [0];
+for (let i = 1; i < 16; i++) {
+  const level = 31 - Math.clz32(i); // 0 for the root .. 3 above the slots
+  const width = 16 >> level;
+  const first = i * width - 16;
+  SLOTS_BELOW.push(((1 << width) - 1) << first);
+}
+/** Inner hashes of a node as kept beside a cached record: heap entries 1..15, 32 latin1 characters each. */
+export const INNER_LEN = 15 * HASH_LEN;
+
+/**
+ * The hash of a 16-slot node (as {@link internalHash}). With `oldInner`,
+ * the node's inner hashes before the slots in `changed` changed, only the
+ * pairs above changed slots are hashed (4 for one changed slot instead of
+ * up to 15). With `keepInner`, also returns the new inner hashes
+ * ({@link INNER_LEN} characters, a flat string).
+ */
+export function foldHash(children: ReadonlyArray<{ hash: string } | undefined>, oldInner: string | undefined, changed: number, keepInner: boolean): { hash: string; inner?: string } {
+  for (let i = 0; i < 16; i++) heap[16 + i] = children[i]?.hash ?? EMPTY_HASH;
+  for (let i = 15; i >= 1; i--) {
+    heap[i] = oldInner !== undefined && (changed & SLOTS_BELOW[i]!) === 0 ? oldInner.slice((i - 1) * HASH_LEN, i * HASH_LEN) : pairHash(heap[2 * i]!, heap[2 * i + 1]!);
+  }
+  if (!keepInner) return { hash: heap[1]! };
+  if (innerScratch === undefined) innerScratch = Buffer.allocUnsafe(INNER_LEN);
+  for (let i = 1; i < 16; i++) innerScratch.write(heap[i]!, (i - 1) * HASH_LEN, 'latin1');
+  return { hash: heap[1]!, inner: innerScratch.toString('latin1') };
+}
+let innerScratch: Buffer | undefined;
+
 /** Nibble `i` (0..63) of a latin1 keyHash. */
 export function nibble(keyHash: string, i: number): number {
   const b = keyHash.charCodeAt(i >> 1);
@@ -98,6 +136,8 @@ export interface InternalNode {
   kind: 'internal';
   /** 16 slots. */
   children: Array<ChildRef | undefined>;
+  /** Its inner hashes ({@link foldHash}), when the node cache kept them. */
+  inner?: string;
 }
 
 export interface LeafNode {
@@ -118,15 +158,22 @@ export interface NodeAddress {
 }
 
 /**
- * A node's database key (latin1): 'n' || version (u64 BE) || depth (u8) ||
- * the path's nibbles packed two per byte (an odd last one in the high half).
+ * A node's database key (latin1): 'n' || version (u64 BE) || its place
+ * ({@link nodePlace}).
  */
 export function nodeKey(version: number, depth: number, path: string): string {
-  let key = 'n' + u64String(version) + String.fromCharCode(depth);
+  return 'n' + u64String(version) + nodePlace(depth, path);
+}
+
+/**
+ * A node's place in the tree, whatever version wrote it (latin1): depth
+ * (u8) || the path's first `depth` nibbles packed two per byte (an odd last
+ * one in the high half).
+ */
+export function nodePlace(depth: number, path: string): string {
   const full = depth >> 1;
-  key += path.slice(0, full);
-  if (depth & 1) key += String.fromCharCode(path.charCodeAt(full) & 0xf0);
-  return key;
+  const place = String.fromCharCode(depth) + path.slice(0, full);
+  return depth & 1 ? place + String.fromCharCode(path.charCodeAt(full) & 0xf0) : place;
 }
 
 /** 8 latin1 characters: `n` as a big-endian u64 (n < 2^53). */
@@ -237,6 +284,35 @@ export function decodeNodeString(s: string): TreeNode {
   return { kind: 'internal', children };
 }
 
+/**
+ * The version of child `n` of an internal node record (latin1) if that
+ * child is an internal node; -1 if the slot is empty, holds a leaf, or the
+ * record is not a well-formed internal node. Reads the record in place (no
+ * decoding): for walking paths, as a read-ahead does.
+ */
+export function internalChildVersion(record: string, n: number): number {
+  if (record.charCodeAt(0) !== INTERNAL_TAG || record.length < 5) return -1;
+  const childMask = (record.charCodeAt(1) << 8) | record.charCodeAt(2);
+  const leafMask = (record.charCodeAt(3) << 8) | record.charCodeAt(4);
+  if ((childMask & (1 << n)) === 0 || (leafMask & (1 << n)) !== 0) return -1;
+  let off = 5;
+  for (let i = 0; i <= n; i++) {
+    if ((childMask & (1 << i)) === 0) continue;
+    let version = 0;
+    let scale = 1;
+    for (;;) {
+      if (off >= record.length || scale > 2 ** 56) return -1;
+      const b = record.charCodeAt(off++);
+      version += (b & 0x7f) * scale;
+      if (b < 0x80) break;
+      scale *= 128;
+    }
+    if (i === n) return off + HASH_LEN <= record.length ? version : -1;
+    off += HASH_LEN;
+  }
+  return -1;
+}
+
 function readUvarintString(s: string, at: { offset: number }): number {
   let n = 0;
   let scale = 1;
@@ -252,7 +328,11 @@ function readUvarintString(s: string, at: { offset: number }): number {
 
 /** Reads committed nodes (from the database through a cache). Throws if the node is missing. */
 export interface NodeSource {
-  load(address: NodeAddress): TreeNode;
+  /**
+   * `replaced`: the caller (an update) is about to replace the node with a
+   * new one, so a cache need not keep the one read.
+   */
+  load(address: NodeAddress, replaced?: boolean): TreeNode;
 }
 
 // ---------------------------------------------------------------------------
@@ -268,7 +348,7 @@ export interface TreeChange {
   existed: boolean;
 }
 
-/** A node the update writes (version: the commit's). */
+/** A node a bulk build writes (child references at {@link NEW_VERSION}). */
 export interface NodeWrite {
   depth: number;
   path: string;
@@ -279,9 +359,20 @@ export interface TreeUpdateResult {
   /** The new root (undefined: the empty tree). */
   root: ChildRef | undefined;
   rootHash: string;
-  writes: NodeWrite[];
-  /** Committed nodes the new version no longer reaches. */
-  stale: NodeAddress[];
+  /** The version the written nodes belong to (their keys and child references say so). */
+  version: number;
+  /**
+   * The nodes written: database keys ({@link nodeKey}) and records
+   * ({@link encodeNode}), latin1, index for index. Encoded as the update
+   * goes, so that what a block holds until its commit is two strings per
+   * node, not an object graph the garbage collector keeps copying.
+   */
+  writeKeys: string[];
+  writeRecords: string[];
+  /** Index for index: the inner hashes of an internal node above the `innerDepth` given to {@link updateTree} (else undefined). */
+  writeInner: Array<string | undefined>;
+  /** Database keys of the committed nodes the new version no longer reaches. */
+  stale: string[];
 }
 
 /** A subtree after the update, not yet placed under a parent. */
@@ -290,33 +381,96 @@ interface Sub {
   leaf: boolean;
   /** Unchanged on disk. */
   old?: NodeAddress;
-  /** New content (a new leaf or internal node), or a moving old leaf once loaded. */
-  node?: TreeNode;
+  /** A new leaf's record, or a moving old leaf's once loaded. */
+  record?: string;
 }
 
 /**
  * Applies `changes` (distinct keys; a delete of an absent key must not be
- * included) to the tree whose root is `root`. Reads only the nodes on the
- * changed paths; writes a new node for each of them.
+ * included) to the tree whose root is `root`, as version `version`. Reads
+ * only the nodes on the changed paths; writes a new node for each of them.
+ * `encode: false` computes the root alone (no records).
  */
-export function updateTree(source: NodeSource, root: ChildRef | undefined, changes: TreeChange[]): TreeUpdateResult {
+export function updateTree(
+  source: NodeSource,
+  root: ChildRef | undefined,
+  changes: TreeChange[],
+  version: number,
+  options: { encode?: boolean; innerDepth?: number } = {},
+): TreeUpdateResult {
   const sorted = [...changes].sort((a, b) => (a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0));
-  const u = new Updater(source, sorted);
+  const u = new Updater(source, sorted, version, options.encode ?? true, options.innerDepth ?? 0);
   const existing: Sub | undefined = root === undefined ? undefined : { hash: root.hash, leaf: root.leaf, old: { version: root.version, depth: 0, path: EMPTY_HASH } };
   const sub = u.update(existing, 0, 0, sorted.length);
-  if (sub === existing) return { root, rootHash: root?.hash ?? EMPTY_HASH, writes: [], stale: [] };
+  if (sub === existing) return { root, rootHash: root?.hash ?? EMPTY_HASH, version, writeKeys: [], writeRecords: [], writeInner: [], stale: [] };
   const newRoot = sub === undefined ? undefined : u.place(sub, 0, sorted[0]?.keyHash ?? EMPTY_HASH);
-  return { root: newRoot, rootHash: newRoot?.hash ?? EMPTY_HASH, writes: u.writes, stale: u.stale };
+  return { root: newRoot, rootHash: newRoot?.hash ?? EMPTY_HASH, version, writeKeys: u.writeKeys, writeRecords: u.writeRecords, writeInner: u.writeInner, stale: u.stale };
+}
+
+/** Scratch space for encoding records (an internal record is at most 5 + 16 × (8 + 32) bytes). */
+const encodeScratch = Buffer.allocUnsafe(4096);
+
+/** A leaf record (see {@link encodeNode}) as a latin1 string. */
+function leafRecord(keyHash: string, valueHash: string, key: string, value: Uint8Array): string {
+  const keyLen = Buffer.byteLength(key, 'utf8');
+  const size = 1 + 2 * HASH_LEN + uvarintLength(keyLen) + keyLen + value.length;
+  // a large value gets a buffer of its own rather than growing the shared scratch for good
+  const out = size <= encodeScratch.length ? encodeScratch : Buffer.allocUnsafe(size);
+  out[0] = LEAF_TAG;
+  out.write(keyHash, 1, 'latin1');
+  out.write(valueHash, 1 + HASH_LEN, 'latin1');
+  let off = writeUvarint(out, 1 + 2 * HASH_LEN, keyLen);
+  off += out.write(key, off, 'utf8');
+  out.set(value, off);
+  return out.toString('latin1', 0, size);
+}
+
+/** An internal record (see {@link encodeNode}) as a latin1 string; every child's version is known. */
+function internalRecord(children: ReadonlyArray<ChildRef | undefined>): string {
+  const out = encodeScratch; // ≤ 5 + 16 × (8 + 32) bytes
+  let childMask = 0;
+  let leafMask = 0;
+  let off = 5;
+  for (let i = 0; i < 16; i++) {
+    const c = children[i];
+    if (c === undefined) continue;
+    childMask |= 1 << i;
+    if (c.leaf) leafMask |= 1 << i;
+    off = writeUvarint(out, off, c.version);
+    off += out.write(c.hash, off, 'latin1');
+  }
+  out[0] = INTERNAL_TAG;
+  out[1] = childMask >> 8;
+  out[2] = childMask & 0xff;
+  out[3] = leafMask >> 8;
+  out[4] = leafMask & 0xff;
+  return out.toString('latin1', 0, off);
 }
 
 class Updater {
-  readonly writes: NodeWrite[] = [];
-  readonly stale: NodeAddress[] = [];
+  readonly writeKeys: string[] = [];
+  readonly writeRecords: string[] = [];
+  readonly writeInner: Array<string | undefined> = [];
+  readonly stale: string[] = [];
 
   constructor(
     private readonly source: NodeSource,
     private readonly items: TreeChange[],
+    private readonly version: number,
+    private readonly encode: boolean,
+    /** Inner hashes are kept for the nodes written above this depth (the node cache's never-evicted levels). */
+    private readonly innerDepth: number,
   ) {}
+
+  private write(depth: number, path: string, record: string, inner?: string): void {
+    this.writeKeys.push(nodeKey(this.version, depth, path));
+    this.writeRecords.push(record);
+    this.writeInner.push(inner);
+  }
+
+  private dropped(address: NodeAddress): void {
+    if (this.encode) this.stale.push(nodeKey(address.version, address.depth, address.path));
+  }
 
   update(existing: Sub | undefined, depth: number, lo: number, hi: number): Sub | undefined {
     if (lo === hi) return existing;
@@ -328,14 +482,15 @@ class Updater {
       let own = false;
       for (let i = lo; i < hi; i++) if (this.items[i]!.existed) own = true;
       if (own) {
-        this.stale.push(existing.old!);
+        this.dropped(existing.old!);
         return this.build(depth, this.entries(lo, hi, undefined));
       }
-      const leaf = this.source.load(existing.old!) as LeafNode;
-      return this.build(depth, this.entries(lo, hi, { keyHash: leaf.keyHash, sub: { ...existing, node: leaf } }));
+      const leaf = this.source.load(existing.old!, true) as LeafNode;
+      const record = this.encode ? leafRecord(leaf.keyHash, leaf.valueHash, leaf.key, leaf.value) : undefined;
+      return this.build(depth, this.entries(lo, hi, { keyHash: leaf.keyHash, sub: { ...existing, record } }));
     }
     const address = existing.old!;
-    const node = this.source.load(address) as InternalNode;
+    const node = this.source.load(address, true) as InternalNode;
     const after = new Array<Sub | undefined>(16);
     const paths = new Array<string>(16);
     let changedMask = 0;
@@ -356,7 +511,7 @@ class Updater {
       i = j;
     }
     if (changedMask === 0) return existing;
-    this.stale.push(address);
+    this.dropped(address);
     let count = 0;
     let only = -1;
     for (let n = 0; n < 16; n++) {
@@ -382,9 +537,9 @@ class Updater {
       const sub = after[n];
       children[n] = sub === undefined ? undefined : this.place(sub, depth + 1, paths[n]!);
     }
-    const internal: InternalNode = { kind: 'internal', children };
-    this.writes.push({ depth, path: this.items[lo]!.keyHash, node: internal });
-    return { hash: internalHash(children), leaf: false, node: internal };
+    const fold = foldHash(children, node.inner, changedMask, this.encode && depth < this.innerDepth);
+    if (this.encode) this.write(depth, this.items[lo]!.keyHash, internalRecord(children), fold.inner);
+    return { hash: fold.hash, leaf: false };
   }
 
   /** The changes in [lo, hi) that set a value, as new leaves, plus `keep` (an old leaf), in keyHash order. */
@@ -398,8 +553,8 @@ class Updater {
       }
       if (item.value === null) continue;
       const valueHash = sha256(item.value);
-      const leaf: LeafNode = { kind: 'leaf', keyHash: item.keyHash, valueHash, key: item.key, value: item.value };
-      out.push({ keyHash: item.keyHash, sub: { hash: leafHash(item.keyHash, valueHash), leaf: true, node: leaf } });
+      const record = this.encode ? leafRecord(item.keyHash, valueHash, item.key, item.value) : undefined;
+      out.push({ keyHash: item.keyHash, sub: { hash: leafHash(item.keyHash, valueHash), leaf: true, record } });
     }
     if (keep !== undefined) out.push(keep);
     return out;
@@ -418,22 +573,25 @@ class Updater {
       children[n] = this.place(this.build(depth + 1, entries, i, j)!, depth + 1, entries[i]!.keyHash);
       i = j;
     }
-    const internal: InternalNode = { kind: 'internal', children };
-    this.writes.push({ depth, path: entries[lo]!.keyHash, node: internal });
-    return { hash: internalHash(children), leaf: false, node: internal };
+    const fold = foldHash(children, undefined, 0xffff, this.encode && depth < this.innerDepth);
+    if (this.encode) this.write(depth, entries[lo]!.keyHash, internalRecord(children), fold.inner);
+    return { hash: fold.hash, leaf: false };
   }
 
   /** The reference a parent holds to `sub` placed at (depth, path); writes new and moved leaves. */
   place(sub: Sub, depth: number, path: string): ChildRef {
-    let node = sub.node;
+    let record = sub.record;
     if (sub.old !== undefined) {
       if (sub.old.depth === depth) return { version: sub.old.version, hash: sub.hash, leaf: sub.leaf };
       // an old leaf moving up (a sibling left) or down (a key joined it): rewrite it at its new place
-      this.stale.push(sub.old);
-      node ??= this.source.load(sub.old);
+      this.dropped(sub.old);
+      if (record === undefined && this.encode) {
+        const leaf = this.source.load(sub.old, true) as LeafNode;
+        record = leafRecord(leaf.keyHash, leaf.valueHash, leaf.key, leaf.value);
+      }
     }
-    if (sub.leaf) this.writes.push({ depth, path, node: node! });
-    return { version: NEW_VERSION, hash: sub.hash, leaf: sub.leaf };
+    if (sub.leaf && this.encode) this.write(depth, path, record!);
+    return { version: this.version, hash: sub.hash, leaf: sub.leaf };
   }
 }
 
@@ -593,7 +751,7 @@ export function stateRoot(entries: Iterable<readonly [string, Uint8Array]>): Uin
       throw new Error('stateRoot reads no nodes');
     },
   };
-  return Buffer.from(updateTree(empty, undefined, changes).rootHash, 'latin1');
+  return Buffer.from(updateTree(empty, undefined, changes, 0, { encode: false }).rootHash, 'latin1');
 }
 
 // ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { CommittedStore, VersionUnavailableError } from '../../src/store/committed-store.js';
 import { compareKeys, isWellFormedKey } from '../../src/store/keys.js';
 import type { Change } from '../../src/store/kv.js';
-import { decodeNode, decodeProof, encodeProof, nodeKey, stateRoot, verifyProof, type StoreProof } from '../../src/store/tree.js';
+import { EMPTY_HASH, decodeNode, decodeProof, encodeNode, encodeProof, foldHash, internalChildVersion, internalHash, nodeKey, sha256, stateRoot, verifyProof, type ChildRef, type StoreProof } from '../../src/store/tree.js';
 import { referenceRoot } from './fixtures/store-reference.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -113,6 +113,43 @@ describe('state commitment', () => {
     }
   });
 
+  it('a node rehashed from its kept inner hashes and the changed slots equals the full fold', () => {
+    const slotsArb = fc.array(fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined }), { minLength: 16, maxLength: 16 });
+    fc.assert(
+      fc.property(slotsArb, slotsArb, fc.integer({ min: 0, max: 0xffff }), (before, after, mask) => {
+        const child = (n: number | undefined): { hash: string } | undefined => (n === undefined ? undefined : { hash: sha256(bytes(String(n))) });
+        const old = before.map(child);
+        // the new node: `after` in the slots of `mask`, the old children elsewhere
+        const next = old.map((c, i) => (mask & (1 << i) ? child(after[i]) : c));
+        const kept = foldHash(old, undefined, 0xffff, true);
+        assert.equal(kept.hash, internalHash(old));
+        assert.equal(kept.inner!.length, 15 * 32);
+        const updated = foldHash(next, kept.inner, mask, true);
+        assert.equal(updated.hash, internalHash(next));
+        assert.equal(updated.inner, foldHash(next, undefined, 0xffff, true).inner);
+        if (next.every((c) => c === undefined)) assert.equal(updated.hash, EMPTY_HASH);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a read-ahead finds a child internal node\'s version in a record without decoding it', () => {
+    const childArb = fc.option(fc.record({ version: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 2 ** 53 - 1 })), leaf: fc.boolean() }), { nil: undefined });
+    fc.assert(
+      fc.property(fc.array(childArb, { minLength: 16, maxLength: 16 }), (slots) => {
+        const children = slots.map((c, i): ChildRef | undefined => (c === undefined ? undefined : { ...c, hash: sha256(bytes(String(i))) }));
+        const record = encodeNode({ kind: 'internal', children }, 0).toString('latin1');
+        for (let n = 0; n < 16; n++) {
+          const c = children[n];
+          assert.equal(internalChildVersion(record, n), c === undefined || c.leaf ? -1 : c.version, `slot ${n}`);
+          assert.equal(internalChildVersion(record.slice(0, record.length - 1), 15), -1, 'truncated record');
+        }
+      }),
+      { numRuns: 200 },
+    );
+    assert.equal(internalChildVersion('\0' + 'x'.repeat(80), 0), -1, 'a leaf record');
+  });
+
   it('the in-memory build equals the reference on random states, whatever the insertion order', () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.tuple(fc.string({ maxLength: 6 }).filter(isWellFormedKey), fc.uint8Array({ maxLength: 6 })), { selector: ([k]) => k, maxLength: 300 }), (pairs) => {
@@ -126,13 +163,16 @@ describe('state commitment', () => {
 
   it('block sequences: roots, historical reads, proofs and iteration match the reference at every retained version', async () => {
     await fc.assert(
-      fc.asyncProperty(blocksArb, fc.integer({ min: 0, max: 4 }), fc.boolean(), async (blocks, history, reopen) => {
+      fc.asyncProperty(blocksArb, fc.integer({ min: 0, max: 4 }), fc.boolean(), fc.boolean(), fc.constantFrom(2048, 1 << 20), async (blocks, history, reopen, prefetch, cacheBytes) => {
         const dir = tempDir();
-        // A tiny cache so that reads go to LevelDB, not only to memory.
-        let store = await CommittedStore.open(dir, { stateHistory: history, cacheBytes: 2048 });
+        // A tiny cache so that reads go to LevelDB, not only to memory; or one
+        // whose never-evicted upper levels (node-cache.ts) hold these small trees.
+        let store = await CommittedStore.open(dir, { stateHistory: history, cacheBytes });
         try {
           const states: Array<Map<string, Uint8Array>> = [new Map()];
           for (const [i, changes] of blocks.entries()) {
+            // read-ahead of the block's paths (also of keys the block does not change): the same root
+            if (prefetch) await store.prefetch([...changes.map(([key]) => key), ...(i % 2 === 0 ? ['a/1', 'extra'] : [])]);
             const pending = store.computeRoot(changes);
             const next = apply(states[i]!, changes);
             assert.equal(hex(pending.root), hex(referenceRoot(next)), `root of version ${i + 1}`);
@@ -140,7 +180,7 @@ describe('state commitment', () => {
             states.push(next);
             if (reopen && i % 3 === 2) {
               await store.close();
-              store = await CommittedStore.open(dir, { stateHistory: history, cacheBytes: 2048 });
+              store = await CommittedStore.open(dir, { stateHistory: history, cacheBytes });
             }
           }
           await store.pruned();

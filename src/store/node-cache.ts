@@ -1,0 +1,82 @@
+/**
+ * The tree-node cache: node records (latin1 strings, decoded on each use)
+ * by their place in the tree (depth + path), each tagged with the version
+ * that wrote it. A lookup of (version, place) hits only when the cached node
+ * is that version's: a node's record is fixed by (version, depth, path), so
+ * a hit is always the right record, and a place rewritten by a later commit
+ * simply replaces its entry. Keyed by place rather than by version, the
+ * cache holds the latest tree rather than every version a block replaced.
+ *
+ * Two parts:
+ * - the upper levels (depth < `upperDepth`), never evicted: every block
+ *   rewrites nodes in them (a 20,000-key block touches a quarter of the
+ *   65,536 depth-4 places), so they must not compete with deep nodes that
+ *   a block rarely meets again. Each keeps its inner hashes too (tree.ts
+ *   foldHash), so that rewriting it for one changed child costs 4 hashes,
+ *   not 15. Bounded by the number of places: (16^upperDepth − 1) / 15
+ *   nodes, the depth chosen so that a full set of them fits in three
+ *   quarters of the budget;
+ * - deeper nodes, records only, in an LRU (lru.ts) with the rest.
+ */
+import { LruCache } from './lru.js';
+import { INNER_LEN, u64String } from './tree.js';
+
+/** Bytes counted for an upper node: a full 16-child record (≤ 661 bytes), its inner hashes and its map entry. */
+const FULL_NODE_BYTES = 760 + INNER_LEN;
+
+/** A cached node: its record, and its inner hashes if the cache keeps them. */
+export interface CachedNode {
+  record: string;
+  inner?: string;
+}
+/** Per-entry overhead counted by the LRU besides the key and record characters. */
+const ENTRY_OVERHEAD = 120;
+
+export class NodeCache {
+  /** Nodes at depths below this are kept in `upper`, never evicted. */
+  readonly upperDepth: number;
+  private readonly upper = new Map<string, string>();
+  private readonly lower: LruCache<string, string>;
+
+  /** `budget`: bytes for all cached nodes. */
+  constructor(budget: number) {
+    let depth = 0;
+    while (depth < 8 && ((16 ** (depth + 1) - 1) / 15) * FULL_NODE_BYTES <= (budget * 3) / 4) depth++;
+    this.upperDepth = depth;
+    const upperBytes = ((16 ** depth - 1) / 15) * FULL_NODE_BYTES;
+    this.lower = new LruCache(Math.max(0, budget - upperBytes), (place, entry) => ENTRY_OVERHEAD + place.length + entry.length);
+  }
+
+  /** The node `version` wrote at `place` (depth byte + packed path: tree.ts nodePlace), if cached. */
+  get(version: number, depth: number, place: string): CachedNode | undefined {
+    if (depth < this.upperDepth) {
+      // entry: u64 version || 0x01 || inner hashes || record, or u64 version || 0x00 || record
+      const entry = this.upper.get(place);
+      if (entry === undefined || !entry.startsWith(u64String(version))) return undefined;
+      if (entry.charCodeAt(8) === 0) return { record: entry.slice(9) };
+      return { record: entry.slice(9 + INNER_LEN), inner: entry.slice(9, 9 + INNER_LEN) };
+    }
+    const entry = this.lower.get(place); // u64 version || record
+    if (entry === undefined || !entry.startsWith(u64String(version))) return undefined;
+    return { record: entry.slice(8) };
+  }
+
+  /**
+   * Caches the record of the node `version` wrote at `place`, unless a
+   * node of a later version is cached there (an older one read by a
+   * historical query must not displace the latest tree's).
+   */
+  set(version: number, depth: number, place: string, record: string, inner?: string): void {
+    const vs = u64String(version);
+    const upper = depth < this.upperDepth;
+    const current = upper ? this.upper.get(place) : this.lower.get(place);
+    if (current !== undefined && current.slice(0, 8) > vs) return;
+    if (upper) this.upper.set(place, inner === undefined ? vs + '\0' + record : vs + '\x01' + inner + record);
+    else this.lower.set(place, vs + record);
+  }
+
+  /** Entries held (for tests and metrics). */
+  get size(): number {
+    return this.upper.size + this.lower.size;
+  }
+}
