@@ -4,3 +4,4 @@ export { GovernanceContract, GOVERNANCE_GAS } from './contract.js';
 export { GOVERNANCE_ABI, GovEvents, governanceInterface } from './abi.js';
 export { STATE_KEY as GOV_STATE_KEY, proposalKey } from './codec.js';
 export * from './types.js';
+export { GovQueries, tallyAt } from './queries.js';
