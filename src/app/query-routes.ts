@@ -27,10 +27,10 @@ import { QueryCode, QueryError } from './query-codes.js';
 
 export interface QueryRoute<A extends unknown[], T> {
   readonly pattern: RegExp;
-  /** The path of these arguments. */
+  /** The path of these arguments (its parameters name the arguments' types). */
   path(...args: A): string;
   /** The arguments of a matching path; throws QueryError(BadRequest) for a malformed one. */
-  parse(match: RegExpExecArray): A;
+  parse(match: RegExpExecArray): NoInfer<A>;
   /** The answer from the typed read API; undefined: not found. */
   answer(reads: ChainReads, ...args: A): T | undefined;
   /** What was not found, in the words of the path as written (`<what> not found`). */
@@ -55,50 +55,50 @@ export const QUERY_ROUTES = {
   account: route({
     pattern: /^\/account\/(.*)$/,
     path: (address: Address) => `/account/${address}`,
-    parse: (m) => [addressParam(m[1]!)],
+    parse: (m): [Address] => [addressParam(m[1]!)],
     answer: (r, address) => r.account(address),
   }),
   candidates: route({
     pattern: /^\/candidates$/,
     path: () => '/candidates',
-    parse: () => [],
+    parse: (): [] => [],
     answer: (r) => r.staking.candidates(),
   }),
   candidate: route({
     pattern: /^\/candidate\/([^/]+)$/,
     path: (address: Address) => `/candidate/${address}`,
-    parse: (m) => [addressParam(m[1]!)],
+    parse: (m): [Address] => [addressParam(m[1]!)],
     answer: (r, address) => r.staking.candidate(address),
     missing: (m) => `candidate ${m[1]}`,
   }),
   validators: route({
     pattern: /^\/validators$/,
     path: () => '/validators',
-    parse: () => [],
+    parse: (): [] => [],
     answer: (r) => r.staking.validators(),
   }),
   delegations: route({
     pattern: /^\/delegations\/([^/]+)$/,
     path: (delegator: Address) => `/delegations/${delegator}`,
-    parse: (m) => [addressParam(m[1]!)],
+    parse: (m): [Address] => [addressParam(m[1]!)],
     answer: (r, delegator) => r.staking.delegations(delegator),
   }),
   unstakes: route({
     pattern: /^\/unstakes\/([^/]+)$/,
     path: (delegator: Address) => `/unstakes/${delegator}`,
-    parse: (m) => [addressParam(m[1]!)],
+    parse: (m): [Address] => [addressParam(m[1]!)],
     answer: (r, delegator) => r.staking.unstakes(delegator),
   }),
   params: route({
     pattern: /^\/params$/,
     path: () => '/params',
-    parse: () => [],
+    parse: (): [] => [],
     answer: (r) => paramsToJson(r.params()),
   }),
   chainId: route({
     pattern: /^\/chain_id$/,
     path: () => '/chain_id',
-    parse: () => [],
+    parse: (): [] => [],
     answer: (r) => {
       const chainId = r.staking.chainId();
       return chainId === undefined ? undefined : { chain_id: chainId };
@@ -108,26 +108,26 @@ export const QUERY_ROUTES = {
   proposals: route({
     pattern: /^\/proposals$/,
     path: () => '/proposals',
-    parse: () => [],
+    parse: (): [] => [],
     answer: (r) => r.gov.proposals(),
   }),
   proposal: route({
     pattern: /^\/proposal\/([^/]+)$/,
     path: (id: bigint) => `/proposal/${id}`,
-    parse: (m) => [numberParam(m[1]!, 'a proposal id')],
+    parse: (m): [bigint] => [numberParam(m[1]!, 'a proposal id')],
     answer: (r, id) => r.gov.proposal(id),
     missing: (m) => `proposal ${m[1]}`,
   }),
   supply: route({
     pattern: /^\/supply$/,
     path: () => '/supply',
-    parse: () => [],
+    parse: (): [] => [],
     answer: (r) => r.supply(),
   }),
   awards: route({
     pattern: /^\/awards\/([^/]+)$/,
     path: (height: bigint) => `/awards/${height}`,
-    parse: (m) => [numberParam(m[1]!, 'a height')],
+    parse: (m): [bigint] => [numberParam(m[1]!, 'a height')],
     answer: (r, height) => r.staking.awards(height),
     missing: (m) => `awards of height ${m[1]} (only recent heights are kept)`,
   }),
@@ -135,9 +135,9 @@ export const QUERY_ROUTES = {
 
 export type QueryName = keyof typeof QUERY_ROUTES;
 /** The arguments of a query's path. */
-export type QueryArgs<N extends QueryName> = Parameters<(typeof QUERY_ROUTES)[N]['path']>;
+export type QueryArgs<N extends QueryName> = (typeof QUERY_ROUTES)[N] extends { path(...args: infer A): string } ? A : never;
 /** A query's typed answer (when found). */
-export type QueryAnswer<N extends QueryName> = NonNullable<ReturnType<(typeof QUERY_ROUTES)[N]['answer']>>;
+export type QueryAnswer<N extends QueryName> = (typeof QUERY_ROUTES)[N] extends { answer(reads: ChainReads, ...args: never): infer T } ? NonNullable<T> : never;
 
 /** A value as JSON carries it: bigints as decimal strings. */
 export type Json<T> = T extends bigint
