@@ -50,18 +50,25 @@ export type { StakingDeps } from './keeper.js';
 
 export class StakingLedger {
   readonly store: StakingStore;
-  /** The typed read API over the same state (and the same params and supply sources). */
-  readonly queries: StakingQueries;
   private readonly keeper: StakingKeeper;
+  private reads: StakingQueries | undefined;
 
   constructor(
     readonly kv: KV,
     deps: StakingDeps = {},
   ) {
-    const keeper = new StakingKeeper(kv, deps);
-    this.keeper = keeper;
-    this.store = keeper.store;
-    this.queries = new StakingQueries(kv, { params: () => keeper.params(), supply: () => keeper.supply.read() });
+    this.keeper = new StakingKeeper(kv, deps);
+    this.store = this.keeper.store;
+  }
+
+  /**
+   * The typed read API over the same state (and the same params and supply
+   * sources); made on first use, since most ledgers serve one operation.
+   */
+  get queries(): StakingQueries {
+    const keeper = this.keeper;
+    this.reads ??= new StakingQueries(this.kv, { params: () => keeper.params(), supply: () => keeper.supply.read() });
+    return this.reads;
   }
 
   params(): Params {
