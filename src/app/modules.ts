@@ -7,7 +7,9 @@
 import type { Address } from '../state/accounts.js';
 import { Accounts } from '../state/accounts.js';
 import { Supply } from '../state/supply.js';
-import { saveParams } from '../state/params.js';
+import { saveParams, type Params } from '../state/params.js';
+import type { GovQueries } from '../gov/queries.js';
+import type { StakingQueries } from '../staking/queries.js';
 import type { Evidence, LastCommitVote, ValidatorUpdate as PowerUpdate } from '../staking/types.js';
 import type { KV, KVReader } from '../store/kv.js';
 import type { BlockInfo, SystemContractResolver } from '../tx/executor.js';
@@ -19,15 +21,38 @@ export type { Evidence, LastCommitVote } from '../staking/types.js';
 /** A validator power change for CometBFT (ed25519 key, power 0 removes). */
 export type { ValidatorUpdate as PowerUpdate } from '../staking/types.js';
 
-/** Thrown by a module query: becomes a non-zero ABCI query code with this message. */
-export class QueryError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'QueryError';
-  }
+export { QueryError } from './query-codes.js';
+
+/** An account as the `/account/<address>` query answers it. */
+export interface AccountInfo {
+  address: Address;
+  balance: bigint;
+  nonce: bigint;
+}
+
+/** The supply and where it is (SPEC 5.3), as the `/supply` query answers it. */
+export interface SupplyInfo {
+  supply: bigint;
+  genesis: bigint;
+  minted: bigint;
+  burned: bigint;
+  carried_dust: bigint;
+  staked: bigint;
+  unstaking: bigint;
+  held_by_proposals: bigint;
+}
+
+/**
+ * The modules' typed read API over one state (committed, at a version).
+ * ABCI query paths (query-routes.ts), JSON-RPC cmt_* methods, metrics and
+ * export are thin mappings over it; nothing reads module state by path.
+ */
+export interface ChainReads {
+  readonly staking: StakingQueries;
+  readonly gov: GovQueries;
+  account(address: Address): AccountInfo;
+  params(): Params;
+  supply(): SupplyInfo;
 }
 
 export interface ChainModules {
@@ -41,11 +66,8 @@ export interface ChainModules {
   /** End-of-block work; returns validator power changes for CometBFT. */
   endBlock(state: KV, block: BlockInfo): PowerUpdate[];
   resolveSystem: SystemContractResolver;
-  /**
-   * Answers a module query path (e.g. `/candidates`) from committed state with
-   * a JSON-ready value, or undefined when no module owns the path. Throws QueryError.
-   */
-  query(state: KVReader, path: string, height: bigint): unknown;
+  /** The typed read API over `state` (committed state at some version; never written). */
+  reads(state: KVReader): ChainReads;
 }
 
 /**

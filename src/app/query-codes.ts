@@ -6,3 +6,14 @@ export enum QueryCode {
   NotFound = 3,
   HeightUnavailable = 4,
 }
+
+/** Thrown by a query: becomes a non-zero ABCI query code with this message. */
+export class QueryError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'QueryError';
+  }
+}

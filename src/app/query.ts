@@ -1,8 +1,8 @@
 /**
  * ABCI Query: path routing over committed state, JSON answers.
  *
- *   /account/<address>   {"address","balance","nonce"}
- *   module paths         see ChainModules.query (staking, governance)
+ * The paths and their answers are in query-routes.ts: each maps onto the
+ * modules' typed read API (ChainModules.reads).
  *
  * `height` 0 (or the latest height) reads the latest committed state; an
  * older height reads that version of the store (docs/STORE.md "Historical
@@ -10,12 +10,12 @@
  * gets a HeightUnavailable error saying which, rather than a wrong answer.
  */
 import type { RequestQuery, ResponseQuery } from '../abci/types.js';
-import { AccountReader, isAddress, toAddress } from '../state/accounts.js';
 import { VersionUnavailableError } from '../store/committed-store.js';
 import type { KVReader } from '../store/kv.js';
 import { bigintReplacer } from '../util/logger.js';
-import { QueryError, type ChainModules } from './modules.js';
-import { QueryCode } from './query-codes.js';
+import type { ChainModules } from './modules.js';
+import { QueryCode, QueryError } from './query-codes.js';
+import { routeQuery } from './query-routes.js';
 
 export { QueryCode };
 
@@ -47,16 +47,8 @@ export function answerQuery(req: RequestQuery, committed: QueryableStore, module
   }
   const path = req.path.replace(/\/+$/, '');
   try {
-    const account = /^\/account\/(.*)$/.exec(path);
-    if (account !== null) {
-      const raw = account[1]!;
-      if (!isAddress(raw)) return error(QueryCode.BadRequest, `'${raw}' is not an address: expected 0x and 40 hex digits`, height);
-      const address = toAddress(raw);
-      const record = new AccountReader(store).get(address);
-      return ok({ address, balance: record.balance.toString(), nonce: record.nonce.toString() }, height);
-    }
-    const answer = modules.query(store, path, height);
-    if (answer !== undefined) return ok(answer, height);
+    const answer = routeQuery(modules.reads(store), path);
+    if (answer !== undefined) return ok(answer.value, height);
   } catch (err) {
     if (err instanceof QueryError) return error(err.code, err.message, height);
     throw err;

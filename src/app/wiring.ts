@@ -1,63 +1,31 @@
 /**
  * The chain's modules as the node runs them: accounts and supply, the DPoS
- * staking ledger (system contract 0x…1000) and governance (0x…1001), and the
- * ABCI query paths they answer.
+ * staking ledger (system contract 0x…1000) and governance (0x…1001), and
+ * their typed read API (query-routes.ts maps the ABCI query paths onto it).
  */
-import { GovernanceContract, GovernanceLedger } from '../gov/index.js';
-import { StakingContract, StakingLedger } from '../staking/index.js';
+import { GovernanceContract, GovernanceLedger, GovQueries } from '../gov/index.js';
+import { StakingContract, StakingLedger, StakingQueries } from '../staking/index.js';
 import { readSupply, totalSupply } from '../state/supply.js';
-import { isAddress, toAddress, type Address } from '../state/accounts.js';
-import { loadParams, paramsToJson } from '../state/params.js';
+import { AccountReader } from '../state/accounts.js';
+import { loadParams } from '../state/params.js';
 import type { KVReader } from '../store/kv.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
-import { QueryCode } from './query-codes.js';
-import { QueryError, writeBaseGenesis, type ChainModules } from './modules.js';
+import { writeBaseGenesis, type ChainModules, type ChainReads } from './modules.js';
 
-function addressParam(raw: string): Address {
-  if (!isAddress(raw)) throw new QueryError(QueryCode.BadRequest, `'${raw}' is not an address: expected 0x and 40 hex digits`);
-  return toAddress(raw);
-}
-
-function found<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new QueryError(QueryCode.NotFound, `${what} not found`);
-  return value;
-}
-
-/**
- * The ledgers over a read-only view: queries construct them over committed
- * state and only call their read methods.
- */
-function readOnly(state: KVReader): { staking: StakingLedger; gov: GovernanceLedger } {
-  const kv = { get: (key: string) => state.get(key), set: refuse, delete: refuse };
-  const staking = new StakingLedger(kv);
-  return { staking, gov: new GovernanceLedger(kv, staking) };
-}
-
-function refuse(): never {
-  throw new Error('a query tried to write state');
-}
-
-const ROUTES: Array<[RegExp, (state: KVReader, match: RegExpExecArray) => unknown]> = [
-  [/^\/candidates$/, (s) => readOnly(s).staking.candidates()],
-  [/^\/candidate\/([^/]+)$/, (s, m) => found(readOnly(s).staking.candidate(addressParam(m[1]!)), `candidate ${m[1]}`)],
-  [/^\/validators$/, (s) => readOnly(s).staking.validators()],
-  [/^\/delegations\/([^/]+)$/, (s, m) => readOnly(s).staking.delegations(addressParam(m[1]!))],
-  [/^\/unstakes\/([^/]+)$/, (s, m) => readOnly(s).staking.unstakes(addressParam(m[1]!))],
-  [/^\/params$/, (s) => paramsToJson(loadParams(s))],
-  [/^\/chain_id$/, (s) => ({ chain_id: found(readOnly(s).staking.chainId(), 'chain id') })],
-  [/^\/proposals$/, (s) => readOnly(s).gov.proposals()],
-  [
-    /^\/proposal\/([^/]+)$/,
-    (s, m) => {
-      if (!/^[0-9]+$/.test(m[1]!)) throw new QueryError(QueryCode.BadRequest, `'${m[1]}' is not a proposal id`);
-      return found(readOnly(s).gov.proposal(BigInt(m[1]!)), `proposal ${m[1]}`);
+/** The typed read API over a state that is only read (committed state at a version). */
+export function chainReads(state: KVReader): ChainReads {
+  const staking = new StakingQueries(state);
+  const gov = new GovQueries(state, staking);
+  return {
+    staking,
+    gov,
+    account(address) {
+      const record = new AccountReader(state).get(address);
+      return { address, balance: record.balance, nonce: record.nonce };
     },
-  ],
-  [
-    /^\/supply$/,
-    (s) => {
-      const supply = readSupply(s);
-      const { staking, gov } = readOnly(s);
+    params: () => loadParams(state),
+    supply() {
+      const supply = readSupply(state);
       const totals = staking.stakingTotals();
       return {
         supply: totalSupply(supply),
@@ -70,15 +38,8 @@ const ROUTES: Array<[RegExp, (state: KVReader, match: RegExpExecArray) => unknow
         held_by_proposals: gov.heldTotal(),
       };
     },
-  ],
-  [
-    /^\/awards\/([^/]+)$/,
-    (s, m) => {
-      if (!/^[0-9]+$/.test(m[1]!)) throw new QueryError(QueryCode.BadRequest, `'${m[1]}' is not a height`);
-      return found(readOnly(s).staking.awards(BigInt(m[1]!)), `awards of height ${m[1]} (only recent heights are kept)`);
-    },
-  ],
-];
+  };
+}
 
 export function createModules(): ChainModules {
   return {
@@ -108,12 +69,6 @@ export function createModules(): ChainModules {
       if (address === GOVERNANCE_ADDRESS) return GovernanceContract.over(kv, new StakingLedger(kv));
       return undefined;
     },
-    query(state, path) {
-      for (const [pattern, answer] of ROUTES) {
-        const match = pattern.exec(path);
-        if (match !== null) return answer(state, match);
-      }
-      return undefined;
-    },
+    reads: chainReads,
   };
 }

@@ -6,6 +6,8 @@
 import { join, resolve } from 'node:path';
 import { isAddress as isEthersAddress } from 'ethers';
 import { KeyStore } from '../keys/index.js';
+import type { Address } from '../state/accounts.js';
+import { queryPath, type QueryArgs, type QueryJson, type QueryName } from '../app/query-routes.js';
 import { CometRpc, CometRpcError, type AbciQueryResult } from '../localnet/rpc.js';
 import { defaultHome } from './options.js';
 
@@ -46,11 +48,11 @@ export function keyStore(home: string): KeyStore {
  * An address given as 0x + 40 hex digits, or the name of a key in the home
  * (its address). Lower-case 0x form.
  */
-export function resolveAddress(value: string, home: string, flag: string): string {
+export function resolveAddress(value: string, home: string, flag: string): Address {
   const text = value.trim();
   if (/^0x[0-9a-fA-F]{40}$/.test(text)) {
     if (!isEthersAddress(text)) throw new Error(`${flag}: '${text}' has a wrong checksum (mixed case); check the address or write it in lower case`);
-    return text.toLowerCase();
+    return text.toLowerCase() as Address;
   }
   if (text.startsWith('0x')) throw new Error(`${flag}: '${text}' is not an address: expected 0x and 40 hex digits`);
   const store = keyStore(home);
@@ -61,7 +63,7 @@ export function resolveAddress(value: string, home: string, flag: string): strin
     known = false; // not even a valid key name
   }
   if (!known) throw new Error(`${flag}: '${text}' is neither an address (0x and 40 hex digits) nor a key in ${store.dir}`);
-  return store.info(text).address.toLowerCase();
+  return store.info(text).address.toLowerCase() as Address;
 }
 
 /** A CometBFT RPC client with messages that say what to check. */
@@ -95,6 +97,16 @@ export class NodeClient {
 
   async abciQuery(path: string, height?: bigint): Promise<AbciQueryResult> {
     return this.call((rpc) => rpc.abciQuery(path, height));
+  }
+
+  /** A query's typed JSON answer at the latest height (src/app/query-routes.ts: `read('candidate', address)`). */
+  read<N extends QueryName>(name: N, ...args: QueryArgs<N>): Promise<QueryJson<N>> {
+    return this.query<QueryJson<N>>(queryPath(name, ...args));
+  }
+
+  /** `read` at an older height (the node keeps its last --state-history heights). */
+  readAt<N extends QueryName>(height: bigint | undefined, name: N, ...args: QueryArgs<N>): Promise<QueryJson<N>> {
+    return this.query<QueryJson<N>>(queryPath(name, ...args), height);
   }
 
   /** An ABCI query's JSON answer (at `height`, default the latest); a non-zero code becomes an error with the node's message. */

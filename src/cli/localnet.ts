@@ -8,6 +8,8 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { queryPath, type QueryJson } from '../app/query-routes.js';
+import { toAddress } from '../state/accounts.js';
 import { parseCorsOrigins } from '../rpc/cors.js';
 import { COMETBFT_VERSIONS, type CometVersion } from '../localnet/cometbft.js';
 import { Localnet, type AbciTransport, type LocalNode } from '../localnet/network.js';
@@ -241,9 +243,9 @@ async function printChain(net: Localnet): Promise<void> {
   // State is there once the first block is committed (InitChain's writes with it). CometBFT's
   // height counts a block once it is stored, before the app commits it: height 2 means block 1 is.
   await net.waitForHeight(2n, 120_000, [net.nodes[0]!]);
-  const params = await rpc.queryJson<Record<string, string | number | boolean>>('/params');
+  const params = await rpc.queryJson<QueryJson<'params'>>(queryPath('params'));
   const balances = new Map<string, bigint>();
-  await Promise.all(net.accounts.map(async (a) => balances.set(a.address, BigInt((await rpc.queryJson<{ balance: string }>(`/account/${a.address}`)).balance))));
+  await Promise.all(net.accounts.map(async (a) => balances.set(a.address, BigInt((await rpc.queryJson<QueryJson<'account'>>(queryPath('account', toAddress(a.address)))).balance))));
   const seconds = (name: string): string => formatDuration(Number(params[name]));
   const lines = [
     `Ethereum chain id ${String(params.chain_id)} (for wallets and eth_chainId); CometBFT chain id '${net.chainId}'`,

@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { Transaction } from 'ethers';
 import { CometRpcError, type TxResultJson } from '../localnet/rpc.js';
+import type { QueryArgs, QueryJson, QueryName } from '../app/query-routes.js';
 import { NodeClient, resolveAddress } from './client.js';
 import { opt } from './flags.js';
 import { formatCmt, printJson, printTable } from './format.js';
@@ -21,7 +22,8 @@ interface QueryFlags {
   height?: string;
 }
 
-type Row = Record<string, unknown>;
+type Candidate = QueryJson<'candidate'>;
+type Proposal = QueryJson<'proposal'>;
 
 const s = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 const cmt = (v: unknown): string => (v === null || v === undefined || v === '' ? '' : formatCmt(BigInt(s(v))));
@@ -45,12 +47,12 @@ function descriptionName(description: unknown): string {
   }
 }
 
-function candidateNames(candidates: Row[]): Map<string, string> {
+function candidateNames(candidates: Candidate[]): Map<string, string> {
   return new Map(candidates.map((c) => [s(c.address), descriptionName(c.description)]));
 }
 
 /** Whether a candidate's stake earns block awards now: validators and backups do (SPEC 5). */
-function earns(c: Row): string {
+function earns(c: Candidate): string {
   if (s(c.state) !== 'active') return `no (${s(c.state)})`;
   return c.role === 'validator' || c.role === 'backup' ? `yes (${s(c.role)})` : 'no (not ranked)';
 }
@@ -87,14 +89,14 @@ function none(what: string): void {
   process.stdout.write(`${what}\n`);
 }
 
-/** Runs one query; JSON output is the node's answer as is. */
-async function run<T>(flags: QueryFlags, path: string, text: (value: T) => void): Promise<void> {
-  const value = await new NodeClient(flags.node).query<T>(path, flags.height === undefined ? undefined : parseHeight(flags.height));
+/** Runs one query (src/app/query-routes.ts); JSON output is the node's answer as is. */
+async function run<N extends QueryName>(flags: QueryFlags, name: N, args: QueryArgs<N>, text: (value: QueryJson<N>) => void): Promise<void> {
+  const value = await new NodeClient(flags.node).readAt(flags.height === undefined ? undefined : parseHeight(flags.height), name, ...args);
   if (flags.output === 'json') printJson(value);
   else text(value);
 }
 
-function candidateRows(c: Row): Array<[string, string]> {
+function candidateRows(c: Candidate): Array<[string, string]> {
   return [
     ['address', s(c.address)],
     ['name', descriptionName(c.description)],
@@ -119,16 +121,16 @@ function candidateRows(c: Row): Array<[string, string]> {
   ];
 }
 
-function proposalSubject(p: Row): string {
-  const param = p.param as { name: string; value: string } | null;
-  if (param !== null && param !== undefined) return `${param.name} = ${param.value}`;
-  const t = p.transfer as { from: string; to: string; amount: string } | null;
-  if (t !== null && t !== undefined) return `${cmt(t.amount)} CMT ${t.from} → ${t.to}`;
+function proposalSubject(p: Proposal): string {
+  const param = p.param;
+  if (param !== null) return `${param.name} = ${param.value}`;
+  const t = p.transfer;
+  if (t !== null) return `${cmt(t.amount)} CMT ${t.from} → ${t.to}`;
   return '';
 }
 
-function tallyText(p: Row): string {
-  const t = p.tally as { yes: string; no: string; total: string };
+function tallyText(p: Proposal): string {
+  const t = p.tally;
   const total = BigInt(t.total);
   const share = (x: string): string => (total === 0n ? '0%' : `${Number((BigInt(x) * 10_000n) / total) / 100}%`);
   return `yes ${share(t.yes)}, no ${share(t.no)}`;
@@ -173,7 +175,7 @@ export function registerQuery(program: Command): void {
     .option('--height <n>', 'as of this block height (default: the latest; the node keeps its last --state-history heights)')
     .action((address: string, flags: QueryFlags) => {
       const a = resolveAddress(address, flags.home, 'account');
-      return run<Row>(flags, `/account/${a}`, (r) =>
+      return run(flags, 'account', [a], (r) =>
         printFields([
           ['address', s(r.address)],
           ['balance', `${cmt(r.balance)} CMT`],
@@ -184,11 +186,11 @@ export function registerQuery(program: Command): void {
     });
 
   register(query, 'candidate <address>', 'one candidate (address or key name)').action((address: string, flags: QueryFlags) =>
-    run<Row>(flags, `/candidate/${resolveAddress(address, flags.home, 'candidate')}`, (c) => printFields(candidateRows(c))),
+    run(flags, 'candidate', [resolveAddress(address, flags.home, 'candidate')], (c) => printFields(candidateRows(c))),
   );
 
   register(query, 'candidates', 'every candidate, with its rank and stake').action((flags: QueryFlags) =>
-    run<Row[]>(flags, '/candidates', (list) => {
+    run(flags, 'candidates', [], (list) => {
       if (list.length === 0) return none('no candidates');
       const sorted = [...list].sort((a, b) => (Number(a.rank) || 1e9) - (Number(b.rank) || 1e9));
       printTable(
@@ -200,10 +202,10 @@ export function registerQuery(program: Command): void {
 
   register(query, 'validators', 'the validators and backup validators, in rank order').action(async (flags: QueryFlags) => {
     const client = new NodeClient(flags.node);
-    const list = await client.query<Row[]>('/validators');
+    const list = await client.read('validators');
     if (flags.output === 'json') return printJson(list);
     if (list.length === 0) return none('no validators elected from candidates (the genesis CometBFT validators stand)');
-    const names = candidateNames(await client.query<Row[]>('/candidates'));
+    const names = candidateNames(await client.read('candidates'));
     printTable(
       ['rank', 'role', 'address', 'name', 'stake', 'voting power', 'consensus power', 'verified'],
       list.map((v) => [s(v.rank), s(v.role), s(v.address), names.get(s(v.address)) ?? '', cmt(v.totalStake), cmt(v.votingPower), s(v.consensusPower), v.verified === true ? 'yes' : 'no']),
@@ -214,10 +216,10 @@ export function registerQuery(program: Command): void {
     async (address: string, flags: QueryFlags) => {
       const delegator = resolveAddress(address, flags.home, 'delegator');
       const client = new NodeClient(flags.node);
-      const list = await client.query<Row[]>(`/delegations/${delegator}`);
+      const list = await client.read('delegations', delegator);
       if (flags.output === 'json') return printJson(list);
       if (list.length === 0) return none('no delegations');
-      const [candidates, unstakes] = await Promise.all([client.query<Row[]>('/candidates'), client.query<Row[]>(`/unstakes/${delegator}`)]);
+      const [candidates, unstakes] = await Promise.all([client.read('candidates'), client.read('unstakes', delegator)]);
       const byAddress = new Map(candidates.map((c) => [s(c.address), c]));
       const waiting = new Map<string, bigint>();
       for (const u of unstakes) if (s(u.id) !== '0') waiting.set(s(u.candidate), (waiting.get(s(u.candidate)) ?? 0n) + BigInt(s(u.amount)));
@@ -249,7 +251,7 @@ export function registerQuery(program: Command): void {
   );
 
   register(query, 'unstakes <address>', "an address's waiting unstake requests (address or key name)").action((address: string, flags: QueryFlags) =>
-    run<Row[]>(flags, `/unstakes/${resolveAddress(address, flags.home, 'delegator')}`, (list) => {
+    run(flags, 'unstakes', [resolveAddress(address, flags.home, 'delegator')], (list) => {
       if (list.length === 0) return none('no unstake requests waiting');
       printTable(
         ['id', 'candidate', 'value now', 'paid out', 'requested at'],
@@ -274,7 +276,7 @@ export function registerQuery(program: Command): void {
   });
 
   register(query, 'params', 'the chain parameters').action((flags: QueryFlags) =>
-    run<Row>(flags, '/params', (p) => printTable(['param', 'value'], Object.entries(p).map(([k, v]) => [k, paramText(k, v)]))),
+    run(flags, 'params', [], (p) => printTable(['param', 'value'], Object.entries(p).map(([k, v]) => [k, paramText(k, v)]))),
   );
 
   register(query, 'proposals', 'governance proposals')
@@ -284,7 +286,7 @@ export function registerQuery(program: Command): void {
       if (status !== undefined && !['open', 'passed', 'failed', 'expired'].includes(status)) {
         throw new Error(`--status must be open, passed, failed or expired, got '${status}'`);
       }
-      const all = await new NodeClient(flags.node).query<Row[]>('/proposals');
+      const all = await new NodeClient(flags.node).read('proposals');
       const list = status === undefined ? all : all.filter((p) => p.status === status);
       if (flags.output === 'json') return printJson(list);
       if (list.length === 0) return none(status === undefined ? 'no proposals' : `no ${status} proposals`);
@@ -296,8 +298,8 @@ export function registerQuery(program: Command): void {
 
   register(query, 'proposal <id>', 'one proposal, with its votes').action((id: string, flags: QueryFlags) => {
     if (!/^[0-9]+$/.test(id)) throw new Error(`a proposal id is a whole number, got '${id}'`);
-    return run<Row>(flags, `/proposal/${id}`, (p) => {
-      const votes = (p.votes as Array<{ voter: string; yes: boolean }>) ?? [];
+    return run(flags, 'proposal', [BigInt(id)], (p) => {
+      const votes = p.votes;
       printFields([
         ['id', s(p.id)],
         ['status', s(p.status)],
@@ -316,7 +318,7 @@ export function registerQuery(program: Command): void {
   });
 
   register(query, 'supply', 'total supply and where it is').action((flags: QueryFlags) =>
-    run<Row>(flags, '/supply', (r) =>
+    run(flags, 'supply', [], (r) =>
       printFields([
         ['supply', `${cmt(r.supply)} CMT`],
         ['genesis', `${cmt(r.genesis)} CMT`],
@@ -335,15 +337,15 @@ export function registerQuery(program: Command): void {
     let h = height;
     if (h === undefined) h = String(await client.call((rpc) => rpc.height()));
     else if (!/^[0-9]+$/.test(h)) throw new Error(`a height is a whole number, got '${h}'`);
-    return run<Row>(flags, `/awards/${h}`, (a) => {
+    return run(flags, 'awards', [BigInt(h)], (a) => {
       printFields([
         ['height', s(a.height)],
         ['minted', `${cmt(a.minted)} CMT`],
         ['fees', `${cmt(a.fees)} CMT`],
         ['dust in / out', `${dust(a.dustIn)} / ${dust(a.dustOut)}`],
-        ['absent', ((a.absent as string[]) ?? []).join(', ') || 'none'],
+        ['absent', a.absent.join(', ') || 'none'],
       ]);
-      const awards = (a.awards as Row[]) ?? [];
+      const awards = a.awards;
       if (awards.length > 0) {
         process.stdout.write('\n');
         printTable(
@@ -351,7 +353,7 @@ export function registerQuery(program: Command): void {
           awards.map((e) => [s(e.candidate), s(e.group), cmt(e.votingPower), formatCmt(BigInt(s(e.delegatorsAward)), 12), formatCmt(BigInt(s(e.compensation)), 12)]),
         );
       }
-      const slashes = (a.slashes as Row[]) ?? [];
+      const slashes = a.slashes;
       if (slashes.length > 0) {
         process.stdout.write('\n');
         printTable(['slashed', 'amount', 'reason'], slashes.map((x) => [s(x.candidate), cmt(x.amount), s(x.reason)]));

@@ -26,6 +26,8 @@ import { Interface, Transaction, hexlify, type Wallet } from 'ethers';
 import { GOVERNANCE_GAS, governanceInterface } from '../gov/index.js';
 import { getPassword } from '../keys/index.js';
 import { CometRpcError, type TxResultJson } from '../localnet/rpc.js';
+import type { QueryJson } from '../app/query-routes.js';
+import type { Address } from '../state/accounts.js';
 import type { EvmLog } from '../state/logs.js';
 import { parsePrivValidatorKey, signCandidacy, STAKING_GAS, STAKING_INTERFACE } from '../staking/index.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
@@ -72,13 +74,6 @@ interface ParamsJson {
   [name: string]: string | number | boolean;
 }
 
-interface CandidateJson {
-  address: string;
-  maxStake: string;
-  compRateBp: number;
-  description: string;
-}
-
 /** What a command asks to send; gas and nonce are worked out around it. */
 export interface Call {
   to: string;
@@ -94,7 +89,7 @@ export interface TxContext {
   flags: TxFlags;
   client: NodeClient;
   params: ParamsJson;
-  sender: string;
+  sender: Address;
 }
 
 const INTERFACES: Record<'staking' | 'governance', Interface> = { staking: STAKING_INTERFACE, governance: governanceInterface };
@@ -240,10 +235,10 @@ async function unlockFrom(flags: TxFlags): Promise<Wallet> {
   return store.unlock(name, password);
 }
 
-function senderAddress(flags: TxFlags): string {
+function senderAddress(flags: TxFlags): Address {
   const store = keyStore(flags.home);
-  if (/^0x[0-9a-fA-F]{40}$/.test(flags.from)) return flags.from.toLowerCase();
-  return store.info(flags.from).address.toLowerCase();
+  if (/^0x[0-9a-fA-F]{40}$/.test(flags.from)) return flags.from.toLowerCase() as Address;
+  return store.info(flags.from).address.toLowerCase() as Address;
 }
 
 /** A mined transaction's result, decoded: for the sender's outcome and for `cmtd query tx`. */
@@ -398,10 +393,10 @@ export async function sendTx(flags: TxFlags, build: (ctx: TxContext) => Promise<
   if (!flags.simulate && flags.dryRun === true) throw new Error('--dry-run is a simulation: drop --no-simulate');
   const client = new NodeClient(flags.node);
   const sender = senderAddress(flags);
-  const params = await client.query<ParamsJson>('/params');
+  const params = (await client.read('params')) as ParamsJson;
   const call = await build({ flags, client, params, sender });
   const gasPrice = flags.gasPrice === undefined ? BigInt(params.min_gas_price) : parseGasPrice(flags.gasPrice);
-  const account = await client.query<{ nonce: string; balance: string }>(`/account/${sender}`);
+  const account = await client.read('account', sender);
   const balance = BigInt(account.balance);
   const nonce = flags.nonce === undefined ? BigInt(account.nonce) : parseWhole(flags.nonce, '--nonce');
   const timeoutS = Number(parseWhole(flags.waitTimeout, '--wait-timeout'));
@@ -478,9 +473,9 @@ function ratio(raw: string, flag: string): number {
   return bp;
 }
 
-async function currentCandidate(ctx: TxContext): Promise<CandidateJson> {
+async function currentCandidate(ctx: TxContext): Promise<QueryJson<'candidate'>> {
   try {
-    return await ctx.client.query<CandidateJson>(`/candidate/${ctx.sender}`);
+    return await ctx.client.read('candidate', ctx.sender);
   } catch (err) {
     if (/not found/i.test((err as Error).message)) throw new Error(`${ctx.sender} is not a candidate: declare first with 'cmtd tx declare'`);
     throw err;
@@ -542,7 +537,7 @@ const SPECS: Spec[] = [
         throw new Error('--pub-key is not the public key of --validator-key: declare with the key your node signs blocks with');
       }
       // The chain id the ledger recorded at InitChain (CometBFT's, from genesis.json).
-      const { chain_id: chainId } = await ctx.client.query<{ chain_id: string }>('/chain_id');
+      const { chain_id: chainId } = await ctx.client.read('chainId');
       const signature = signCandidacy(key.seed, chainId, ctx.sender);
       return systemCall(
         'staking',

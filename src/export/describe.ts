@@ -4,12 +4,11 @@
  * (supply, validators, waiting unstake requests, proposals) that genesis
  * loading ignores. Pure reads over a complete state.
  */
-import { GovernanceLedger } from '../gov/index.js';
+import { GovQueries } from '../gov/index.js';
 import { decodeAccount, type Address } from '../state/accounts.js';
 import { loadParams, paramsToJson } from '../state/params.js';
 import { readSupply, totalSupply } from '../state/supply.js';
-import { StakingLedger, type DelegationInfo } from '../staking/index.js';
-import type { KV } from '../store/kv.js';
+import { StakingQueries, type DelegationInfo } from '../staking/index.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
 import { CODE_PREFIX, STORAGE_PREFIX } from '../evm/state.js';
 import type { StateSnapshot } from './snapshot.js';
@@ -37,14 +36,10 @@ function hex(b: Uint8Array): string {
   return `0x${Buffer.from(b).toString('hex')}`;
 }
 
-/** Read-only ledgers over the snapshot (a write would be a bug here). */
-function ledgers(state: StateSnapshot): { staking: StakingLedger; gov: GovernanceLedger } {
-  const refuse = (): never => {
-    throw new Error('export tried to write state');
-  };
-  const kv: KV = { get: (key) => state.get(key), set: refuse, delete: refuse };
-  const staking = new StakingLedger(kv);
-  return { staking, gov: new GovernanceLedger(kv, staking) };
+/** The modules' typed read API over the snapshot. */
+function ledgers(state: StateSnapshot): { staking: StakingQueries; gov: GovQueries } {
+  const staking = new StakingQueries(state);
+  return { staking, gov: new GovQueries(state, staking) };
 }
 
 /** Whether a contract at `address` can be listed in SPEC 10 `contracts` (genesis refuses system and precompile addresses). */

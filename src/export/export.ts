@@ -19,10 +19,10 @@ import { saveBlockGasLimit } from '../app/consensus.js';
 import { EXACT_STATE_FORMAT, parseAppGenesis, specSeal } from '../app/genesis.js';
 import { createModules } from '../app/wiring.js';
 import { stateDir } from '../node/run.js';
-import { StakingLedger, cometAddress } from '../staking/index.js';
+import { StakingQueries, cometAddress } from '../staking/index.js';
 import type { ValidatorUpdate } from '../staking/types.js';
 import { CommittedStore } from '../store/committed-store.js';
-import { Overlay, type KV } from '../store/kv.js';
+import { Overlay } from '../store/kv.js';
 import { compareKeys } from '../store/keys.js';
 import { silentLogger } from '../util/logger.js';
 import { describeState, type Json } from './describe.js';
@@ -121,16 +121,7 @@ function sealedRecords(records: { [key: string]: string | null }): Array<[string
 export async function buildExport(snapshot: StateSnapshot): Promise<ExportResult> {
   const described = describeState(snapshot);
   const blockMaxGas = blockMaxGasOf(snapshot);
-  const readOnly: KV = {
-    get: (key) => snapshot.get(key),
-    set: () => {
-      throw new Error('export tried to write state');
-    },
-    delete: () => {
-      throw new Error('export tried to write state');
-    },
-  };
-  const lastSent = new StakingLedger(readOnly).lastValidatorSet();
+  const lastSent = new StakingQueries(snapshot).lastValidatorSet();
 
   const spec = parseAppGenesis(Buffer.from(JSON.stringify(described.spec), 'utf8'));
   const exactState = (records: { [key: string]: string | null }): { [key: string]: Json } => ({

@@ -5,3 +5,4 @@ export { GOVERNANCE_ABI, governanceInterface } from './abi.js';
 export { GovEvents } from './events.js';
 export { STATE_KEY as GOV_STATE_KEY, proposalKey } from './codec.js';
 export * from './types.js';
+export { GovQueries, tallyAt } from './queries.js';

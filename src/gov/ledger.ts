@@ -33,10 +33,10 @@ import {
 } from '../state/params.js';
 import type { SystemEvent } from '../system/types.js';
 import { GovEvents } from './events.js';
-import { STATE_KEY, decodeGovState, decodeProposal, encodeGovState, encodeProposal, proposalKey, type GovState } from './codec.js';
+import { STATE_KEY, encodeGovState, encodeProposal, proposalKey, type GovState } from './codec.js';
+import { GovQueries, tallyAt, type PowerTable } from './queries.js';
 import {
   GovernanceError,
-  KIND_NAMES,
   MAX_OPEN_PROPOSALS_PER_PROPOSER,
   MAX_REASON_BYTES,
   MAX_UINT256,
@@ -51,11 +51,7 @@ import {
   type ValidatorPowerSource,
 } from './types.js';
 
-/** Voting power of each current validator, and their total. */
-export interface PowerTable {
-  powers: ReadonlyMap<Address, bigint>;
-  total: bigint;
-}
+export type { PowerTable } from './queries.js';
 
 export type Decision = 'pass' | 'fail' | null;
 
@@ -81,6 +77,8 @@ function cmp(a: string, b: string): number {
 
 export class GovernanceLedger {
   private readonly bank: Bank;
+  /** The typed read API over the same state and validators. */
+  readonly queries: GovQueries;
 
   /**
    * @param kv state (the block's or a transaction's overlay)
@@ -89,100 +87,57 @@ export class GovernanceLedger {
    */
   constructor(
     private readonly kv: KV,
-    private readonly validators: ValidatorPowerSource,
+    validators: ValidatorPowerSource,
     bank?: Bank,
   ) {
     this.bank = bank ?? new Accounts(kv);
+    this.queries = new GovQueries(kv, validators);
   }
 
-  // ---------------------------------------------------------------- queries
+  // ---------------------------------------------------------------- queries (queries.ts)
 
   /** Total CMT (wei) held by open transfer-fund proposals: part of the supply identity (SPEC 5.3). */
   heldTotal(): bigint {
-    return this.loadState().held;
+    return this.queries.heldTotal();
   }
 
   /** Number of proposals ever made; ids are 1..proposalCount(). */
   proposalCount(): bigint {
-    return this.loadState().nextId - 1n;
+    return this.queries.proposalCount();
   }
 
   /** Ids of open proposals, ascending. */
   openProposalIds(): bigint[] {
-    return [...this.loadState().open];
+    return this.queries.openProposalIds();
   }
 
   /** The stored proposal, or undefined. */
   getProposal(id: bigint): Proposal | undefined {
-    if (id <= 0n || id >= 2n ** 64n) return undefined;
-    const raw = this.kv.get(proposalKey(id));
-    return raw === undefined ? undefined : decodeProposal(raw);
+    return this.queries.getProposal(id);
   }
 
   /** The live tally of an open proposal at current powers, or the final tally of a closed one. */
   tallyOf(p: Proposal, table: PowerTable = this.powerTable()): Tally {
-    return p.status === ProposalStatus.Open ? this.tally(p, table) : p.finalTally;
+    return this.queries.tallyOf(p, table);
   }
 
   /** One proposal as a JSON-friendly object, or undefined. */
   proposal(id: bigint): ProposalJson | undefined {
-    const p = this.getProposal(id);
-    return p === undefined ? undefined : this.toJson(p, this.powerTable());
+    return this.queries.proposal(id);
   }
 
   /** All proposals (optionally only those with a given status), ascending id. */
   proposals(filter: { status?: ProposalStatusName } = {}): ProposalJson[] {
-    const state = this.loadState();
-    const table = this.powerTable();
-    const ids: bigint[] = [];
-    if (filter.status === 'open') ids.push(...state.open);
-    else for (let id = 1n; id < state.nextId; id++) ids.push(id);
-    const out: ProposalJson[] = [];
-    for (const id of ids) {
-      const p = this.mustGet(id);
-      if (filter.status !== undefined && STATUS_NAMES[p.status] !== filter.status) continue;
-      out.push(this.toJson(p, table));
-    }
-    return out;
+    return this.queries.proposals(filter);
   }
 
   toJson(p: Proposal, table: PowerTable = this.powerTable()): ProposalJson {
-    const t = this.tallyOf(p, table);
-    const open = p.status === ProposalStatus.Open;
-    return {
-      id: p.id.toString(),
-      kind: KIND_NAMES[p.kind],
-      status: STATUS_NAMES[p.status],
-      proposer: p.proposer,
-      reason: p.reason,
-      createdHeight: p.createdHeight.toString(),
-      createdTime: p.createdTime.toString(),
-      expiresAt: p.expiresAt.toString(),
-      closedHeight: open ? null : p.closedHeight.toString(),
-      closedTime: open ? null : p.closedTime.toString(),
-      outcome: p.outcome,
-      param: p.param === null ? null : { name: p.param.name, value: p.param.value },
-      transfer:
-        p.transfer === null
-          ? null
-          : { from: p.transfer.from, to: p.transfer.to, amount: p.transfer.amount.toString() },
-      votes: p.votes.map((v) => ({ voter: v.voter, yes: v.yes })),
-      tally: { yes: t.yes.toString(), no: t.no.toString(), total: t.total.toString() },
-    };
+    return this.queries.toJson(p, table);
   }
 
   /** The current validators' powers, validated (no duplicates, no negative power). */
   powerTable(): PowerTable {
-    const powers = new Map<Address, bigint>();
-    let total = 0n;
-    for (const v of this.validators.validatorSet()) {
-      const address = toAddress(v.address);
-      if (v.votingPower < 0n) throw new Error(`validator ${address} has negative voting power ${v.votingPower}`);
-      if (powers.has(address)) throw new Error(`validator ${address} appears twice in the validator set`);
-      powers.set(address, v.votingPower);
-      total += v.votingPower;
-    }
-    return { powers, total };
+    return this.queries.powerTable();
   }
 
   // ------------------------------------------------------------- proposals
@@ -299,7 +254,7 @@ export class GovernanceLedger {
       p.votes.sort((a, b) => cmp(a.voter, b.voter));
     }
     const events: SystemEvent[] = [GovEvents.voted(id, who, yes)];
-    const tally = this.tally(p, table);
+    const tally = tallyAt(p, table);
     const decision = decide(tally);
     if (decision === null) {
       this.saveProposal(p);
@@ -326,7 +281,7 @@ export class GovernanceLedger {
     const events: SystemEvent[] = [];
     for (const id of [...state.open]) {
       const p = this.mustGet(id);
-      const tally = this.tally(p, table);
+      const tally = tallyAt(p, table);
       if (ctx.time >= p.expiresAt) {
         events.push(...this.close(ctx, state, p, ProposalStatus.Expired, tally));
         continue;
@@ -341,17 +296,6 @@ export class GovernanceLedger {
   }
 
   // --------------------------------------------------------------- private
-
-  private tally(p: Proposal, table: PowerTable): Tally {
-    let yes = 0n;
-    let no = 0n;
-    for (const v of p.votes) {
-      const power = table.powers.get(v.voter) ?? 0n;
-      if (v.yes) yes += power;
-      else no += power;
-    }
-    return { yes, no, total: table.total };
-  }
 
   /** Closes an open proposal with `status`, applying its effect; updates `state` (caller saves it). */
   private close(ctx: GovContext, state: GovState, p: Proposal, status: ProposalStatus, tally: Tally): SystemEvent[] {
@@ -493,13 +437,11 @@ export class GovernanceLedger {
   }
 
   private mustGet(id: bigint): Proposal {
-    const p = this.getProposal(id);
-    if (p === undefined) throw new Error(`governance state is corrupt: proposal ${id} is missing`);
-    return p;
+    return this.queries.mustGet(id);
   }
 
   private loadState(): GovState {
-    return decodeGovState(this.kv.get(STATE_KEY));
+    return this.queries.loadState();
   }
 
   private saveState(state: GovState): void {

@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics of a node (prom-client), fed by the app's observer hook
- * (AppMetrics) and, after each commit, by the module queries over committed
- * state. The list and its meaning are in README.md ("Metrics").
+ * (AppMetrics) and, after each commit, by the modules' typed read API over
+ * committed state. The list and its meaning are in README.md ("Metrics").
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ChainModules } from '../app/modules.js';
@@ -126,15 +126,12 @@ export class NodeMetrics implements AppMetrics {
       this.height.set(Number(height));
       // Before InitChain's state is committed there is nothing to read yet: the gauges stay at 0, no warning.
       if (height === 0n) return;
-      const ranking = this.modules.query(this.store, '/validators', height);
-      const candidates = this.modules.query(this.store, '/candidates', height);
-      const supply = this.modules.query(this.store, '/supply', height);
-      const roles = Array.isArray(ranking) ? ranking.map((v: { role?: unknown }) => v.role) : [];
-      this.validators.set(roles.filter((r) => r === 'validator').length);
-      this.backups.set(roles.filter((r) => r === 'backup').length);
-      this.candidates.set(Array.isArray(candidates) ? candidates.length : 0);
-      const total = bigintField(supply, 'supply');
-      const staked = bigintField(supply, 'staked');
+      const reads = this.modules.reads(this.store);
+      const ranking = reads.staking.validators();
+      this.validators.set(ranking.filter((v) => v.role === 'validator').length);
+      this.backups.set(ranking.filter((v) => v.role === 'backup').length);
+      this.candidates.set(reads.staking.candidates().length);
+      const { supply: total, staked } = reads.supply();
       this.supply.set(weiToCmt(total));
       this.staked.set(weiToCmt(staked));
       // In parts per million, computed in bigint so a large supply loses no precision.
@@ -146,11 +143,4 @@ export class NodeMetrics implements AppMetrics {
       this.refreshFailed = true;
     }
   }
-}
-
-function bigintField(value: unknown, field: string): bigint {
-  const v = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[field] : undefined;
-  if (typeof v === 'bigint') return v;
-  if (typeof v === 'string' && /^[0-9]+$/.test(v)) return BigInt(v);
-  throw new Error(`/supply: '${field}' is not an amount`);
 }

@@ -4,13 +4,14 @@
  * sees the block being executed.
  */
 import { readCode, readStorage } from '../evm/state.js';
-import { QueryError, type ChainModules } from '../app/modules.js';
-import { QueryCode } from '../app/query-codes.js';
+import type { ChainModules, ChainReads } from '../app/modules.js';
+import { QueryCode, QueryError } from '../app/query-codes.js';
+import { routeQuery } from '../app/query-routes.js';
 import type { ChainIndex, IndexStore, LogFilter } from '../index/reader.js';
 import type { BlockRecord } from '../index/records.js';
 import type { BroadcastResult, StatusResult } from '../localnet/rpc.js';
 import { AccountReader, type Address } from '../state/accounts.js';
-import { loadParams, type Params } from '../state/params.js';
+import { loadParams, paramsToJson, type Params } from '../state/params.js';
 import type { VersionView } from '../store/committed-store.js';
 import type { KVReader } from '../store/kv.js';
 import { decodeSignedTx, hashHex, type SignedTx } from '../tx/decode.js';
@@ -233,11 +234,18 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
 
   const capGas = (req: CallRequest): CallRequest => ({ ...req, gas: req.gas === null || req.gas > limits.gasCap ? limits.gasCap : req.gas });
 
-  const moduleQuery = (path: string): unknown => {
+  /** The modules' typed read API over the latest committed state. */
+  const reads = (): ChainReads => {
     if (store.height === 0n) throw new RpcError(RpcCode.ResourceUnavailable, 'the chain has no committed block yet');
-    let answer: unknown;
+    return o.modules.reads(store);
+  };
+
+  /** A query path (cmt_query) answered as ABCI Query answers it; not found is null. */
+  const pathQuery = (path: string): unknown => {
+    const r = reads();
+    let answer: { value: unknown } | undefined;
     try {
-      answer = o.modules.query(store, path, store.height);
+      answer = routeQuery(r, path);
     } catch (err) {
       if (err instanceof QueryError) {
         if (err.code === QueryCode.NotFound) return null;
@@ -246,7 +254,7 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
       throw err;
     }
     if (answer === undefined) throw new RpcError(RpcCode.MethodNotSupported, `no module of this node answers ${path}`);
-    return answer;
+    return answer.value;
   };
 
   // ---- web3 / net ---------------------------------------------------------
@@ -489,26 +497,41 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
 
   // ---- cmt: staking and chain data ------------------------------------------------
 
-  def('cmt_getCandidates', 0, () => moduleQuery('/candidates'));
-  def('cmt_getValidators', 0, () => moduleQuery('/validators'));
-  def('cmt_getDelegations', 1, (p) => moduleQuery(`/delegations/${parseAddress(arg(p, 0, 'address'), 'address')}`));
-  def('cmt_getCandidate', 1, (p) => moduleQuery(`/candidate/${parseAddress(arg(p, 0, 'address'), 'address')}`));
-  def('cmt_getUnstakes', 1, (p) => moduleQuery(`/unstakes/${parseAddress(arg(p, 0, 'address'), 'address')}`));
+  // Each is the typed read its ABCI query path maps to (src/app/query-routes.ts), with the same
+  // JSON answer; a record that is not there is null.
+  def('cmt_getCandidates', 0, () => reads().staking.candidates());
+  def('cmt_getValidators', 0, () => reads().staking.validators());
+  def('cmt_getDelegations', 1, (p) => {
+    const delegator = parseAddress(arg(p, 0, 'address'), 'address');
+    return reads().staking.delegations(delegator);
+  });
+  def('cmt_getCandidate', 1, (p) => {
+    const candidate = parseAddress(arg(p, 0, 'address'), 'address');
+    return reads().staking.candidate(candidate) ?? null;
+  });
+  def('cmt_getUnstakes', 1, (p) => {
+    const delegator = parseAddress(arg(p, 0, 'address'), 'address');
+    return reads().staking.unstakes(delegator);
+  });
   // Awards are kept per block (the `/awards/<height>` query), not per address.
-  def('cmt_getAwards', 1, (p) => moduleQuery(`/awards/${heightOf(parseBlockTag(p[0] ?? 'latest', 'block'))}`));
-  def('cmt_getProposals', 0, () => moduleQuery('/proposals'));
+  def('cmt_getAwards', 1, (p) => {
+    const height = heightOf(parseBlockTag(p[0] ?? 'latest', 'block'));
+    return reads().staking.awards(height) ?? null;
+  });
+  def('cmt_getProposals', 0, () => reads().gov.proposals());
   def('cmt_getProposal', 1, (p) => {
     const id = arg(p, 0, 'id');
-    return moduleQuery(`/proposal/${typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : parseQuantity(id, 'id', 64)}`);
+    const parsed = typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? BigInt(id) : parseQuantity(id, 'id', 64);
+    return reads().gov.proposal(parsed) ?? null;
   });
-  def('cmt_getParams', 0, () => moduleQuery('/params'));
-  def('cmt_getSupply', 0, () => moduleQuery('/supply'));
+  def('cmt_getParams', 0, () => paramsToJson(reads().params()));
+  def('cmt_getSupply', 0, () => reads().supply());
   def('cmt_query', 1, (p) => {
     const path = arg(p, 0, 'path');
     if (typeof path !== 'string' || !/^\/[A-Za-z0-9_\-/.]{0,200}$/.test(path)) {
       throw invalidParams(`path: expected a module query path like "/candidates", got ${describeValue(path)}`);
     }
-    return moduleQuery(path);
+    return pathQuery(path);
   });
   def('cmt_getTransactionResult', 1, async (p) => {
     const hash = parseHash(arg(p, 0, 'hash'), 'hash');

@@ -1,6 +1,7 @@
 /** The staking ledger's public surface. */
 export * from './types.js';
 export { StakingLedger, checkDescription, MAX_DESCRIPTION_BYTES, type OpContext, type StakingDeps } from './ledger.js';
+export { StakingQueries, type StakingReadDeps, type ValidatorPower } from './queries.js';
 export { StakingContract, STAKING_GAS, STAKING_INTERFACE } from './contract.js';
 export { StakingEvents } from './events.js';
 export { STAKING_ABI } from './abi.js';

@@ -65,3 +65,15 @@ export class Overlay implements KV {
     this.changes.clear();
   }
 }
+
+/**
+ * A KV over a reader that refuses every write: for code that reads through
+ * a write-capable API (a ledger's record store) over a read-only view.
+ */
+export function readOnly(reader: KVReader): KV {
+  return { get: (key) => reader.get(key), set: refuseWrite, delete: refuseWrite };
+}
+
+function refuseWrite(): never {
+  throw new Error('a read-only view of the state was written to');
+}

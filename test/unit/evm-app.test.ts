@@ -14,6 +14,7 @@ import { Interface, getBytes, getCreateAddress } from 'ethers';
 import { CmtdApp } from '../../src/app/app.js';
 import { parseAppGenesis } from '../../src/app/genesis.js';
 import { writeBaseGenesis, type ChainModules } from '../../src/app/modules.js';
+import { chainReads } from '../../src/app/wiring.js';
 import { Accounts, type Address } from '../../src/state/accounts.js';
 import { DEFAULT_PARAMS } from '../../src/state/params.js';
 import { readSupply } from '../../src/state/supply.js';
@@ -72,7 +73,7 @@ const modules: ChainModules = {
   beginBlock() {},
   endBlock: () => [],
   resolveSystem: noSystem,
-  query: () => undefined,
+  reads: chainReads,
 };
 
 describe('EVM in the application', () => {
