@@ -24,6 +24,7 @@ import type { ValidatorUpdate } from '../staking/types.js';
 import { CommittedStore } from '../store/committed-store.js';
 import { Overlay, type KV } from '../store/kv.js';
 import { compareKeys } from '../store/keys.js';
+import { bytesEqual } from '../util/bytes.js';
 import { silentLogger } from '../util/logger.js';
 import { describeState, type Json } from './describe.js';
 import { readSnapshot, type StateSnapshot } from './snapshot.js';
@@ -93,11 +94,6 @@ function loadGenesis(appState: unknown, blockMaxGas: bigint, cometValidators: Va
   return out;
 }
 
-function bytesEqual(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
-}
-
 function hex(b: Uint8Array): string {
   return Buffer.from(b).toString('hex');
 }
@@ -105,7 +101,8 @@ function hex(b: Uint8Array): string {
 /** Keys whose values differ between a complete state and a snapshot, ascending. */
 function differingKeys(loaded: ReadonlyMap<string, Uint8Array>, snapshot: StateSnapshot): string[] {
   const keys = new Set<string>([...snapshot.keys, ...loaded.keys()]);
-  return [...keys].filter((k) => !bytesEqual(loaded.get(k), snapshot.get(k))).sort(compareKeys);
+  const differs = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean => (a === undefined || b === undefined ? a !== b : !bytesEqual(a, b));
+  return [...keys].filter((k) => differs(loaded.get(k), snapshot.get(k))).sort(compareKeys);
 }
 
 /** Records as the genesis loader parses them (ascending keys, bytes), for the seal. */
