@@ -12,7 +12,7 @@ export type { GenesisCandidate, GenesisDelegation };
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
 import type { GenesisContract } from '../evm/genesis.js';
 import { isWellFormedKey } from '../store/keys.js';
-import { sha256 } from '../util/crypto.js';
+import { sha256 } from '../util/sha256.js';
 
 export type { GenesisContract };
 

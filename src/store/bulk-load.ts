@@ -12,7 +12,6 @@
  * read back and nothing proportional to the state lives in objects; records
  * go to LevelDB in large batches.
  */
-import { hash } from 'node:crypto';
 
 import { ClassicLevel } from 'classic-level';
 
@@ -29,8 +28,9 @@ import {
   resolve,
   rootKey,
 } from './committed-store.js';
+import { sha256, sha256Binary } from '../util/sha256.js';
 import { isWellFormedKey } from './keys.js';
-import { EMPTY_HASH, HASH_LEN, buildSortedSubtree, encodeNode, internalHash, nodeKey, sha256, u64String, type ChildRef, type LeafNode, type NodeWrite, type SortedLeaves } from './tree.js';
+import { EMPTY_HASH, HASH_LEN, buildSortedSubtree, encodeNode, internalHash, nodeKey, u64String, type ChildRef, type LeafNode, type NodeWrite, type SortedLeaves } from './tree.js';
 
 /** Keys built per synchronous step (the batch is written between steps). */
 const SYNC_RANGE = 20_000;
@@ -68,7 +68,7 @@ export async function bulkLoad(
   for (let i = 0; i < count; i++) {
     const [key] = entryAt(i);
     if (typeof key !== 'string' || !isWellFormedKey(key)) throw new StoreUsageError(`invalid state key ${JSON.stringify(key)}`);
-    hash('sha256', Buffer.from(key, 'utf8'), 'buffer').copy(hashes, i * HASH_LEN);
+    hashes.set(sha256(Buffer.from(key, 'utf8')), i * HASH_LEN);
   }
   const order = sortByHash(hashes, count);
   const sorted = Buffer.allocUnsafe(count * HASH_LEN);
@@ -112,7 +112,7 @@ export async function bulkLoad(
         put(historyKey(kb, vs), historyRecord(value));
         placed++;
         const plain = new Uint8Array(value); // leaves hold plain copies, as commit's do
-        return { kind: 'leaf', keyHash: leaves.keyHashAt(i), valueHash: sha256(plain), key, value: plain };
+        return { kind: 'leaf', keyHash: leaves.keyHashAt(i), valueHash: sha256Binary(plain), key, value: plain };
       },
     };
     const emit = (w: NodeWrite): void => put(Buffer.from(nodeKey(v, w.depth, w.path), 'latin1'), encodeNode(w.node, v));

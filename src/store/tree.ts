@@ -20,7 +20,7 @@
  * Hashes travel as 32-character latin1 strings: Node's one-shot hash returns
  * those faster than Buffers, and they compare and key Maps cheaply.
  */
-import { hash as nodeHash } from 'node:crypto';
+import { sha256Binary } from '../util/sha256.js';
 
 export const HASH_LEN = 32;
 /** EMPTY, as a latin1 string. */
@@ -36,19 +36,15 @@ const INTERNAL_TAG = 0x01;
 
 const scratch = Buffer.allocUnsafe(1 + 2 * HASH_LEN);
 
-export function sha256(data: Uint8Array): string {
-  return nodeHash('sha256', data, 'binary');
-}
-
 export function keyHashOf(key: string): string {
-  return sha256(Buffer.from(key, 'utf8'));
+  return sha256Binary(Buffer.from(key, 'utf8'));
 }
 
 export function leafHash(keyHash: string, valueHash: string): string {
   scratch[0] = LEAF_TAG;
   scratch.write(keyHash, 1, 'latin1');
   scratch.write(valueHash, 1 + HASH_LEN, 'latin1');
-  return nodeHash('sha256', scratch, 'binary');
+  return sha256Binary(scratch);
 }
 
 export function pairHash(left: string, right: string): string {
@@ -56,7 +52,7 @@ export function pairHash(left: string, right: string): string {
   scratch[0] = INTERNAL_TAG;
   scratch.write(left, 1, 'latin1');
   scratch.write(right, 1 + HASH_LEN, 'latin1');
-  return nodeHash('sha256', scratch, 'binary');
+  return sha256Binary(scratch);
 }
 
 /** The binary root of 16 slots (undefined = EMPTY). */
@@ -397,7 +393,7 @@ class Updater {
         keep = undefined;
       }
       if (item.value === null) continue;
-      const valueHash = sha256(item.value);
+      const valueHash = sha256Binary(item.value);
       const leaf: LeafNode = { kind: 'leaf', keyHash: item.keyHash, valueHash, key: item.key, value: item.value };
       out.push({ keyHash: item.keyHash, sub: { hash: leafHash(item.keyHash, valueHash), leaf: true, node: leaf } });
     }
@@ -502,7 +498,7 @@ export function verifyProof(root: Uint8Array, key: string, value: Uint8Array | u
       const leafKeyHash = Buffer.from(kh).toString('latin1');
       const leafValueHash = Buffer.from(vh).toString('latin1');
       if (value !== undefined) {
-        if (leafKeyHash !== keyHash || leafValueHash !== sha256(value)) return false;
+        if (leafKeyHash !== keyHash || leafValueHash !== sha256Binary(value)) return false;
       } else {
         // another key's leaf where this key's path ends: this key cannot be in the tree
         if (leafKeyHash === keyHash) return false;
