@@ -25,8 +25,7 @@
  */
 import type { AccountFields, StateManagerInterface } from '@ethereumjs/common';
 import { Account as EthAccountClass, KECCAK256_NULL, KECCAK256_RLP, equalsBytes, type Account as EthAccount, type Address as EthAddress } from '@ethereumjs/util';
-import { RLP } from '@ethereumjs/rlp';
-import { bigintToBytes, bytesToBigint } from '../state/accounts.js';
+import { decodeAccount, encodeAccount, type Account } from '../state/accounts.js';
 import { Overlay, type KV, type KVReader } from '../store/kv.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
 import { keccak256 } from '../util/crypto.js';
@@ -120,32 +119,25 @@ export function unpad(value: Uint8Array): Uint8Array {
   return i === 0 ? value : value.subarray(i);
 }
 
-interface DecodedAccount {
-  nonce: bigint;
-  balance: bigint;
-  codeHash: Uint8Array;
-}
-
 /**
  * Decoded accounts by the identity of their stored bytes. Values in the KV
  * are immutable, so the same bytes always decode the same; this saves the
  * RLP decode on the EVM's many repeated reads of one account.
  */
-const decodedAccounts = new WeakMap<Uint8Array, DecodedAccount>();
+const decodedAccounts = new WeakMap<Uint8Array, Account>();
 
 function encodeAccountRecord(nonce: bigint, balance: bigint, codeHash: Uint8Array): Uint8Array {
-  const raw = RLP.encode([bigintToBytes(nonce), bigintToBytes(balance), codeHash]);
+  const account = { nonce, balance, codeHash };
+  const raw = encodeAccount(account);
   // The next read of this account decodes these very bytes: remember what they hold.
-  decodedAccounts.set(raw, { nonce, balance, codeHash });
+  decodedAccounts.set(raw, account);
   return raw;
 }
 
-function decode(raw: Uint8Array): DecodedAccount {
+function decode(raw: Uint8Array): Account {
   let d = decodedAccounts.get(raw);
   if (d === undefined) {
-    const f = RLP.decode(raw) as Uint8Array[];
-    if (!Array.isArray(f) || f.length !== 3) throw new Error('corrupt account record');
-    d = { nonce: bytesToBigint(f[0]!), balance: bytesToBigint(f[1]!), codeHash: f[2]! };
+    d = decodeAccount(raw);
     decodedAccounts.set(raw, d);
   }
   return d;
