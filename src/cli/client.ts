@@ -6,7 +6,7 @@
 import { join, resolve } from 'node:path';
 import { isAddress as isEthersAddress } from 'ethers';
 import { KeyStore } from '../keys/index.js';
-import { CometRpc, CometRpcError, type AbciQueryResult } from '../localnet/rpc.js';
+import { CometRpc, CometRpcError, type AbciQueryResult } from '../comet/rpc.js';
 import { defaultHome } from './options.js';
 
 /** `<home>/keys`: keystore files. */

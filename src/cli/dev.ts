@@ -21,7 +21,7 @@ import { HDNodeWallet, Mnemonic } from 'ethers';
 import { setTomlValue } from '../localnet/cometbft.js';
 import { CMT } from '../state/params.js';
 import { defaultAppState, DEV_MNEMONIC, Localnet, type LocalNode } from '../localnet/network.js';
-import { waitFor } from '../localnet/process.js';
+import { waitFor } from '../node/process.js';
 import { parseCorsOrigins } from '../rpc/cors.js';
 import { devAccountMethods } from '../rpc/dev-accounts.js';
 import { HttpNodeRpc, startDevFront } from '../rpc/dev-front.js';

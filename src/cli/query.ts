@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import { Transaction } from 'ethers';
-import { CometRpcError, type TxResultJson } from '../localnet/rpc.js';
+import { CometRpcError, type TxResultJson } from '../comet/rpc.js';
 import { NodeClient, resolveAddress } from './client.js';
 import { opt } from './flags.js';
 import { formatCmt, printJson, printTable } from './format.js';

@@ -18,14 +18,13 @@
  * with the staking and governance ABIs. A transaction that fails in its
  * block exits with status 1.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, type Option } from 'commander';
 import { Interface, Transaction, hexlify, type Wallet } from 'ethers';
 import { GOVERNANCE_GAS, governanceInterface } from '../gov/index.js';
 import { getPassword } from '../keys/index.js';
-import { CometRpcError, type TxResultJson } from '../localnet/rpc.js';
+import { CometRpcError, cometTxHash, type TxResultJson } from '../comet/rpc.js';
 import type { EvmLog } from '../state/logs.js';
 import { parsePrivValidatorKey, signCandidacy, STAKING_GAS, STAKING_INTERFACE } from '../staking/index.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
@@ -433,7 +432,7 @@ export async function sendTx(flags: TxFlags, build: (ctx: TxContext) => Promise<
   const signed = await wallet.signTransaction(unsignedTx(plan));
   const raw = new Uint8Array(Buffer.from(signed.slice(2), 'hex'));
   const hash = Transaction.from(signed).hash!;
-  const cometHash = createHash('sha256').update(raw).digest('hex').toUpperCase();
+  const cometHash = cometTxHash(raw);
   const json = flags.output === 'json';
   if (!json) process.stderr.write(`${call.summary}\nsending ${hash} from ${sender} (nonce ${nonce}, gas limit ${gasLimit}, gas price ${formatGasPrice(gasPrice)})\n`);
 

@@ -8,7 +8,7 @@ import { QueryError, type ChainModules } from '../app/modules.js';
 import { QueryCode } from '../app/query-codes.js';
 import type { ChainIndex, IndexStore, LogFilter } from '../index/reader.js';
 import type { BlockRecord } from '../index/records.js';
-import type { BroadcastResult, StatusResult } from '../localnet/rpc.js';
+import type { BroadcastResult, StatusResult } from '../comet/rpc.js';
 import { AccountReader, type Address } from '../state/accounts.js';
 import { loadParams, type Params } from '../state/params.js';
 import type { VersionView } from '../store/committed-store.js';

@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { defaultCmtdCommand, devAccounts } from '../../src/localnet/network.js';
-import { canListen } from '../../src/localnet/process.js';
+import { canListen } from '../../src/node/process.js';
 import { alive, descendants } from '../support/processes.js';
-import { waitFor } from '../../src/localnet/process.js';
-import { CometRpc } from '../../src/localnet/rpc.js';
+import { waitFor } from '../../src/node/process.js';
+import { CometRpc } from '../../src/comet/rpc.js';
 
 const run = promisify(execFile);
 const [COMMAND, ...BASE_ARGS] = defaultCmtdCommand();

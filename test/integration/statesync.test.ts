@@ -28,7 +28,7 @@ import { Contract, ContractFactory, JsonRpcProvider, NonceManager, Wallet } from
 import { loadContract } from '../../src/evm/contracts.js';
 import { readGenesis, writeGenesis } from '../../src/localnet/cometbft.js';
 import { Localnet, defaultAppState, type LocalNode } from '../../src/localnet/network.js';
-import { waitFor } from '../../src/localnet/process.js';
+import { waitFor } from '../../src/node/process.js';
 import { CMT } from '../../src/state/params.js';
 import { tempDir } from '../support/chain.js';
 import { systemCall } from '../support/staking.js';

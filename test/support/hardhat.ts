@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultCmtdCommand } from '../../src/localnet/network.js';
-import { canListen } from '../../src/localnet/process.js';
+import { canListen } from '../../src/node/process.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

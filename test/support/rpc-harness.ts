@@ -13,7 +13,7 @@ import { Wallet } from 'ethers';
 import { CmtdApp } from '../../src/app/app.js';
 import type { ChainModules } from '../../src/app/modules.js';
 import { createModules } from '../../src/app/wiring.js';
-import type { BroadcastResult, StatusResult } from '../../src/localnet/rpc.js';
+import type { BroadcastResult, StatusResult } from '../../src/comet/rpc.js';
 import { startRpcGateway, type RpcGateway, type RpcLimits } from '../../src/rpc/index.js';
 import type { CallRunner } from '../../src/rpc/call.js';
 import type { CometClient } from '../../src/rpc/eth.js';

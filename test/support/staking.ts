@@ -7,7 +7,7 @@ import { governanceInterface } from '../../src/gov/index.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../../src/system/types.js';
 import type { LocalNode } from '../../src/localnet/network.js';
 import { account, broadcast, waitForTx, CHAIN_ID, GWEI } from './chain.js';
-import type { TxResultJson } from '../../src/localnet/rpc.js';
+import type { TxResultJson } from '../../src/comet/rpc.js';
 
 export async function systemCall(
   node: LocalNode,

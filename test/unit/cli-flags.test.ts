@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { useColor } from '../../src/util/logger.js';
-import { waitFor } from '../../src/localnet/process.js';
+import { waitFor } from '../../src/node/process.js';
 
 const run = promisify(execFile);
 const ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
