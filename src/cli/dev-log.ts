@@ -5,7 +5,7 @@
  * come from the node's newHeads subscription; empty blocks print nothing.
  */
 import { WebSocket } from 'ws';
-import { decodeRevertReason } from '../evm/engine.js';
+import { decodeRevertReason } from '../system/revert.js';
 import type { NodeRpc } from '../rpc/dev-accounts.js';
 
 interface Receipt {

@@ -25,7 +25,8 @@ import type { EvmLog } from '../state/logs.js';
 import type { Params } from '../state/params.js';
 import { Overlay, type KVReader } from '../store/kv.js';
 import { SystemCallError } from '../system/types.js';
-import { baseFee, revertData, type SystemContractResolver } from '../tx/executor.js';
+import { encodeRevertReason } from '../system/revert.js';
+import { baseFee, type SystemContractResolver } from '../tx/executor.js';
 import { applyAuthorizations } from '../tx/authorization.js';
 import type { Authorization } from '../tx/decode.js';
 import { MAX_INITCODE_SIZE, calldataFloorGas, intrinsicGas } from '../tx/gas.js';
@@ -210,7 +211,7 @@ function callSystem(
     return { success: true, returnData, gasUsed: intrinsic, logs: [] };
   } catch (err) {
     if (!(err instanceof SystemCallError)) throw err;
-    if (err.reason !== 'not_view') return failed(`execution reverted: ${err.message}`, intrinsic, revertData(err.message));
+    if (err.reason !== 'not_view') return failed(`execution reverted: ${err.message}`, intrinsic, encodeRevertReason(err.message));
   }
   const from = request.from ?? ZERO_ADDRESS;
   const value = request.value ?? 0n;
@@ -221,7 +222,7 @@ function callSystem(
     const result = system.call({ sender: from, value, height: ctx.height, time: ctx.time, txHash: ZERO_HASH }, request.data);
     return { success: true, returnData: result.returnData, gasUsed: used, logs: result.logs };
   } catch (err) {
-    if (err instanceof SystemCallError) return failed(`execution reverted: ${err.message}`, intrinsic, revertData(err.message));
+    if (err instanceof SystemCallError) return failed(`execution reverted: ${err.message}`, intrinsic, encodeRevertReason(err.message));
     if (err instanceof Error && err.name === 'InsufficientBalanceError') return failed(err.message, intrinsic);
     throw err;
   }
@@ -276,7 +277,7 @@ function estimateSystemCall(
     new Accounts(scratch).debit(from, value);
     system.call({ sender: from, value, height: ctx.height, time: ctx.time, txHash: ZERO_HASH }, request.data);
   } catch (err) {
-    if (err instanceof SystemCallError) throw new EstimateGasError(`execution reverted: ${err.message}`, revertData(err.message));
+    if (err instanceof SystemCallError) throw new EstimateGasError(`execution reverted: ${err.message}`, encodeRevertReason(err.message));
     if (err instanceof Error && err.name === 'InsufficientBalanceError') throw new EstimateGasError(err.message, EMPTY);
     throw err;
   }

@@ -25,6 +25,7 @@ import type { EvmLog } from '../state/logs.js';
 import { Overlay, type KV, type KVReader } from '../store/kv.js';
 import type { AccessListEntry } from '../tx/decode.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
+import { decodeRevertReason } from '../system/revert.js';
 import type { SystemContractResolver } from '../tx/executor.js';
 import { keccak256 } from '../util/crypto.js';
 import { DEFAULT_EVM_HARDFORK } from '../state/params.js';
@@ -580,27 +581,6 @@ function burnedBy(changes: Overlay, parent: KVReader, systemInflow: bigint): big
   }
   if (delta < 0n) throw new EvmInvariantError(`EVM execution created ${-delta} wei`);
   return delta;
-}
-
-const ERROR_SELECTOR = '08c379a0';
-const PANIC_SELECTOR = '4e487b71';
-
-/** The Solidity revert reason in revert data: Error(string) text, Panic(uint256) code, or undefined. */
-export function decodeRevertReason(data: Uint8Array): string | undefined {
-  if (data.length < 4) return undefined;
-  const selector = hexNoPrefix(data.subarray(0, 4));
-  const body = Buffer.from(data.subarray(4));
-  if (selector === ERROR_SELECTOR && body.length >= 64) {
-    const offset = Number(BigInt(`0x${body.subarray(0, 32).toString('hex')}`) & 0xffffffffn);
-    if (offset + 32 > body.length) return undefined;
-    const length = Number(BigInt(`0x${body.subarray(offset, offset + 32).toString('hex')}`) & 0xffffffffn);
-    if (offset + 32 + length > body.length) return undefined;
-    return body.subarray(offset + 32, offset + 32 + length).toString('utf8');
-  }
-  if (selector === PANIC_SELECTOR && body.length >= 32) {
-    return `panic 0x${BigInt(`0x${body.subarray(0, 32).toString('hex')}`).toString(16)}`;
-  }
-  return undefined;
 }
 
 function describeFailure(error: string, returnData: Uint8Array): string {

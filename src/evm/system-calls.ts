@@ -22,7 +22,8 @@ import { Accounts, addressFromBytes, decodeAccount, type Address } from '../stat
 import type { EvmLog } from '../state/logs.js';
 import { Overlay, type KVReader } from '../store/kv.js';
 import { SystemCallError, type SystemContract } from '../system/types.js';
-import { revertData, type SystemContractResolver } from '../tx/executor.js';
+import { encodeRevertReason } from '../system/revert.js';
+import type { SystemContractResolver } from '../tx/executor.js';
 import type { KvStateManager } from './state.js';
 
 /** What system frames of one execution need besides the message. */
@@ -36,7 +37,7 @@ export interface SystemCallEnv {
 }
 
 function revert(message: string, gasUsed: bigint): ExecResult {
-  return { returnValue: revertData(message), executionGasUsed: gasUsed, exceptionError: new EVMError(EVMError.errorMessages.REVERT) };
+  return { returnValue: encodeRevertReason(message), executionGasUsed: gasUsed, exceptionError: new EVMError(EVMError.errorMessages.REVERT) };
 }
 
 function outOfGas(gasLimit: bigint): ExecResult {

@@ -17,6 +17,7 @@ import type { EvmLog } from '../state/logs.js';
 import { Overlay, type KV, type KVReader } from '../store/kv.js';
 import { readCode } from '../evm/state.js';
 import { forkRules, type ForkRules } from '../evm/hardfork.js';
+import { encodeRevertReason } from '../system/revert.js';
 import { SystemCallError, type SystemContract } from '../system/types.js';
 import { applyAuthorizations, isDelegation } from './authorization.js';
 import type { SignedTx } from './decode.js';
@@ -359,18 +360,6 @@ function runSystemCall(
     return outcome(TxCode.Ok, '', tx, gas, price, result.logs, result.returnData);
   } catch (err) {
     if (!(err instanceof SystemCallError)) throw err;
-    return outcome(TxCode.Reverted, `${contract.address}: ${err.message} (${err.reason})`, tx, gas, price, [], revertData(err.message));
+    return outcome(TxCode.Reverted, `${contract.address}: ${err.message} (${err.reason})`, tx, gas, price, [], encodeRevertReason(err.message));
   }
-}
-
-/** ABI encoding of Error(string), the standard Solidity revert reason, so wallets show it. */
-export function revertData(message: string): Uint8Array {
-  const text = Buffer.from(message, 'utf8');
-  const padded = Math.ceil(text.length / 32) * 32;
-  const out = Buffer.alloc(4 + 32 + 32 + padded);
-  Buffer.from('08c379a0', 'hex').copy(out, 0);
-  out.writeUInt8(0x20, 4 + 31);
-  out.writeUInt32BE(text.length, 4 + 32 + 28);
-  text.copy(out, 4 + 64);
-  return out;
 }

@@ -12,7 +12,7 @@ import { SystemCallError, STAKING_ADDRESS, type SystemContract } from '../../src
 import { TxCode } from '../../src/tx/errors.js';
 import type { SystemContractResolver } from '../../src/tx/executor.js';
 import { EstimateGasError, estimateGas, ethCall, type CallContext } from '../../src/evm/call.js';
-import { decodeRevertReason } from '../../src/evm/engine.js';
+import { decodeRevertReason } from '../../src/system/revert.js';
 import { CMT, EMPTY_STATE, Sender, deploy, noSystem, rules, send, wallet, type Chain, type Deployed } from '../support/evm.js';
 
 const merchant = wallet(21);

@@ -11,7 +11,7 @@ import { Accounts } from '../../src/state/accounts.js';
 import { readSupply } from '../../src/state/supply.js';
 import { Overlay } from '../../src/store/kv.js';
 import { TxCode } from '../../src/tx/errors.js';
-import { decodeRevertReason } from '../../src/evm/engine.js';
+import { decodeRevertReason } from '../../src/system/revert.js';
 import type { TxOutcome } from '../../src/tx/executor.js';
 import { CMT, EMPTY_STATE, Sender, deploy, noSystem, rules, send, sumBalances, wallet, type Chain, type Deployed } from '../support/evm.js';
 

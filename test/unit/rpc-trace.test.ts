@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Interface, Transaction } from 'ethers';
 import { compileSolidity } from '../../src/evm/contracts.js';
-import { decodeRevertReason } from '../../src/evm/engine.js';
+import { decodeRevertReason } from '../../src/system/revert.js';
 import { CMT, GWEI, LOGGER_ADDRESS, startHarness, type Harness } from '../support/rpc-harness.js';
 import { hardhatNetwork, type Eip1193 } from '../support/hardhat-network.js';
 
