@@ -10,9 +10,10 @@ import { Supply } from '../state/supply.js';
 import { saveParams } from '../state/params.js';
 import type { Evidence, LastCommitVote, ValidatorUpdate as PowerUpdate } from '../staking/types.js';
 import type { KV, KVReader } from '../store/kv.js';
-import type { BlockInfo, SystemContractResolver } from '../tx/executor.js';
+import type { BlockInfo } from '../tx/executor.js';
 import { writeGenesisContracts } from '../evm/genesis.js';
 import { genesisSupply, type AppGenesis } from './genesis.js';
+import type { SystemContractResolver } from '../system/types.js';
 
 /** Block-boundary inputs and outputs, as the staking ledger defines them. */
 export type { Evidence, LastCommitVote } from '../staking/types.js';

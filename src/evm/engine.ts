@@ -24,9 +24,8 @@ import { addressFromBytes, bigintToBytes, bytesToBigint, decodeAccount, type Add
 import type { EvmLog } from '../state/logs.js';
 import { Overlay, type KV, type KVReader } from '../store/kv.js';
 import type { AccessListEntry } from '../tx/decode.js';
-import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
+import { GOVERNANCE_ADDRESS, STAKING_ADDRESS, type SystemContractResolver } from '../system/types.js';
 import { decodeRevertReason } from '../system/revert.js';
-import type { SystemContractResolver } from '../tx/executor.js';
 import { keccak256 } from '../util/crypto.js';
 import { DEFAULT_EVM_HARDFORK } from '../state/params.js';
 import { forkRules, type EvmHardforkName } from './hardfork.js';

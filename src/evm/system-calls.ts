@@ -21,9 +21,8 @@ import { EVMError, type ExecResult, type Log, type Message } from '@ethereumjs/e
 import { Accounts, addressFromBytes, decodeAccount, type Address } from '../state/accounts.js';
 import type { EvmLog } from '../state/logs.js';
 import { Overlay, type KVReader } from '../store/kv.js';
-import { SystemCallError, type SystemContract } from '../system/types.js';
+import { SystemCallError, type SystemContract, type SystemContractResolver } from '../system/types.js';
 import { encodeRevertReason } from '../system/revert.js';
-import type { SystemContractResolver } from '../tx/executor.js';
 import type { KvStateManager } from './state.js';
 
 /** What system frames of one execution need besides the message. */

@@ -9,10 +9,10 @@ import { loadParams } from '../state/params.js';
 import type { KVReader } from '../store/kv.js';
 import { bigintToBytes } from '../state/accounts.js';
 import type { AccessListEntry, Authorization } from '../tx/decode.js';
-import type { SystemContractResolver } from '../tx/executor.js';
 import { RpcCode, RpcError, invalidParams } from './errors.js';
 import type { TraceOutput, TraceRequest } from './tracers.js';
 import { data as hexData, parseAddress, parseData, parseHash, parseQuantity, describeValue } from './hex.js';
+import type { SystemContractResolver } from '../system/types.js';
 
 export interface CallRequest {
   from: Address | null;

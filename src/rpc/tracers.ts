@@ -27,10 +27,11 @@ import { loadParams } from '../state/params.js';
 import { Overlay, type KV, type KVReader } from '../store/kv.js';
 import { decodeSignedTx, hashHex, type SignedTx } from '../tx/decode.js';
 import { TxCode } from '../tx/errors.js';
-import { baseFee, evmBlockContext, executeTx, isPrecompile, type BlockInfo, type ChainRules, type SystemContractResolver } from '../tx/executor.js';
+import { baseFee, evmBlockContext, executeTx, isPrecompile, type BlockInfo, type ChainRules } from '../tx/executor.js';
 import { effectiveGasPrice, intrinsicGas } from '../tx/gas.js';
 import type { CallBlock, CallRequest } from './call.js';
 import { data as hexData, quantity } from './hex.js';
+import type { SystemContractResolver } from '../system/types.js';
 
 // ---- requests ------------------------------------------------------------------
 

@@ -14,6 +14,7 @@
  */
 import type { Address } from '../state/accounts.js';
 import type { EvmLog } from '../state/logs.js';
+import type { KV } from '../store/kv.js';
 
 export const STAKING_ADDRESS: Address = '0x0000000000000000000000000000000000001000';
 export const GOVERNANCE_ADDRESS: Address = '0x0000000000000000000000000000000000001001';
@@ -56,3 +57,6 @@ export interface SystemContract {
   /** Answers a view function (eth_call) without changing state. Throws SystemCallError. */
   view(calldata: Uint8Array): Uint8Array;
 }
+
+/** Builds the system contract at `address` over `kv`, or undefined for an ordinary address. */
+export type SystemContractResolver = (address: Address, kv: KV) => SystemContract | undefined;

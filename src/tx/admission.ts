@@ -18,9 +18,10 @@ import { Accounts } from '../state/accounts.js';
 import type { KV } from '../store/kv.js';
 import type { SignedTx } from './decode.js';
 import { TxCode, TxError } from './errors.js';
-import { isPrecompile, type ChainRules, type SystemContractResolver } from './executor.js';
+import { isPrecompile, type ChainRules } from './executor.js';
 import { isFreeTx } from './gas.js';
 import { forkRules } from '../evm/hardfork.js';
+import type { SystemContractResolver } from '../system/types.js';
 
 /**
  * Whether `tx` is a common operation (SPEC 9) on `state`: a call to a system
