@@ -23,7 +23,6 @@ import { Address as EthAddress } from '@ethereumjs/util';
 import { addressFromBytes, bigintToBytes, bytesToBigint, decodeAccount, type Address } from '../state/accounts.js';
 import type { EvmLog } from '../state/logs.js';
 import { Overlay, type KV, type KVReader } from '../store/kv.js';
-import type { AccessListEntry } from '../tx/decode.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS, type SystemContractResolver } from '../system/types.js';
 import { decodeRevertReason } from '../system/revert.js';
 import { keccak256 } from '../util/crypto.js';
@@ -371,6 +370,12 @@ export function releaseEngine(engine: EvmEngine): void {
 }
 
 // ---- one transaction (or call) -----------------------------------------------
+
+/** An EIP-2930 access list entry: an address and storage keys that start warm. */
+export interface AccessListEntry {
+  address: Uint8Array;
+  storageKeys: Uint8Array[];
+}
 
 export interface EvmMessage {
   caller: Address;
