@@ -3,7 +3,7 @@
  * against committed state.
  */
 import { loadBlockGasLimit } from '../app/consensus.js';
-import { estimateGas, EstimateGasError, ethCall, type CallContext as EvmCallContext, type CallRequest as EvmCallRequest } from '../evm/call.js';
+import { estimateGas, EstimateGasError, ethCall, type CallContext as EvmCallContext, type CallRequest as EvmCallRequest } from '../tx/call.js';
 import type { Address } from '../state/accounts.js';
 import { loadParams } from '../state/params.js';
 import type { KVReader } from '../store/kv.js';
@@ -148,7 +148,7 @@ export function reverted(message: string, revert: Uint8Array): RpcError {
 }
 
 /**
- * The EVM runner (src/evm/call.ts) on the calling thread: contract code through @ethereumjs/evm,
+ * The EVM runner (src/tx/call.ts) on the calling thread: contract code through @ethereumjs/evm,
  * system addresses natively. Failures map to geth's errors: a revert is
  * code 3 with the revert data, anything else (out of gas, insufficient
  * funds, invalid opcode) -32000 with the reason.

@@ -37,7 +37,7 @@ export interface RpcGatewayOptions {
   limits?: Partial<RpcLimits>;
   /** Access-Control-Allow-Origin for browsers; default none. */
   cors?: string;
-  /** How eth_call / eth_estimateGas run; default: worker threads (call-pool.ts) running the EVM (src/evm/call.ts). */
+  /** How eth_call / eth_estimateGas run; default: worker threads (call-pool.ts) running the EVM (src/tx/call.ts). */
   calls?: CallRunner;
   /**
    * URL of an ES module whose `systemResolver()` gives the system contracts

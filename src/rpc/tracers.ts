@@ -17,7 +17,7 @@
  */
 import type { EVMResult, InterpreterStep, Message } from '@ethereumjs/evm';
 import { loadBlockGasLimit } from '../app/consensus.js';
-import { ethCall } from '../evm/call.js';
+import { ethCall } from '../tx/call.js';
 import { forkRules, type EvmHardforkName, type ForkRules } from '../evm/hardfork.js';
 import { acquireEngine, evmBlockGasLimit, prevRandaoOf, readBlockHash, recordBlockHash, releaseEngine, runMessage, type EvmEngine } from '../evm/engine.js';
 import { decodeRevertReason } from '../system/revert.js';
@@ -519,7 +519,7 @@ async function traceTx(
   );
 }
 
-/** debug_traceCall: eth_call's execution (src/evm/call.ts) on a traced engine. */
+/** debug_traceCall: eth_call's execution (src/tx/call.ts) on a traced engine. */
 async function traceCall(
   state: KVReader,
   req: CallRequest,

@@ -20,7 +20,7 @@ import { readSupply } from '../../src/state/supply.js';
 import { CommittedStore } from '../../src/store/committed-store.js';
 import { Overlay } from '../../src/store/kv.js';
 import { decodeReceipt } from '../../src/tx/receipt.js';
-import { ethCall, type CallContext } from '../../src/evm/call.js';
+import { ethCall, type CallContext } from '../../src/tx/call.js';
 import { compileSolidity } from '../../src/evm/contracts.js';
 import { FEE_POOL_ADDRESS, prevRandaoOf } from '../../src/evm/engine.js';
 import { silentLogger } from '../../src/util/logger.js';

@@ -1,5 +1,5 @@
 /**
- * eth_call and eth_estimateGas (src/evm/call.ts): read-only execution on a
+ * eth_call and eth_estimateGas (src/tx/call.ts): read-only execution on a
  * throw-away overlay, revert reasons, creation, exact gas estimates, and the
  * system addresses answered natively by a SystemContract fixture.
  */
@@ -10,7 +10,7 @@ import { Accounts, type Address } from '../../src/state/accounts.js';
 import { Overlay } from '../../src/store/kv.js';
 import { SystemCallError, STAKING_ADDRESS, type SystemContract, type SystemContractResolver } from '../../src/system/types.js';
 import { TxCode } from '../../src/tx/errors.js';
-import { EstimateGasError, estimateGas, ethCall, type CallContext } from '../../src/evm/call.js';
+import { EstimateGasError, estimateGas, ethCall, type CallContext } from '../../src/tx/call.js';
 import { decodeRevertReason } from '../../src/system/revert.js';
 import { CMT, EMPTY_STATE, Sender, deploy, noSystem, rules, send, wallet, type Chain, type Deployed } from '../support/evm.js';
 
