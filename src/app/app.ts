@@ -53,7 +53,6 @@ import { BlockIndexer } from '../index/indexer.js';
 import { IndexPruner, indexBaseRecord } from '../index/pruner.js';
 import { SnapshotRestorer } from '../statesync/restore.js';
 import type { SnapshotStore } from '../statesync/snapshots.js';
-import type { AppMetrics } from '../metrics/observer.js';
 import { Accounts, type Address } from '../state/accounts.js';
 import { loadParams } from '../state/params.js';
 import type { CommittedStore, PendingRoot } from '../store/committed-store.js';
@@ -66,7 +65,7 @@ import { checkConsensusDependencies } from '../evm/dependencies.js';
 import { verifyGenesisCode } from '../evm/genesis.js';
 import { executeTx, rejected, validateStatic, type BlockInfo, type ChainRules } from '../tx/executor.js';
 import { isFreeTx } from '../tx/gas.js';
-import { encodeReceipt } from '../tx/receipt.js';
+import { encodeReceipt, type Receipt } from '../tx/receipt.js';
 import { PendingPool } from '../tx/pending-pool.js';
 import { SenderCache } from '../tx/sender-cache.js';
 import type { Logger } from '../util/logger.js';
@@ -74,6 +73,7 @@ import { loadBlockGasLimit, saveBlockGasLimit } from './consensus.js';
 import { parseAppGenesis } from './genesis.js';
 import type { ChainModules, Evidence, LastCommitVote, PowerUpdate } from './modules.js';
 import { answerQuery } from './query.js';
+import type { AppMetrics } from './observer.js';
 import type { BlockRetention } from './retention.js';
 
 export const APP_VERSION = 1n;
@@ -339,25 +339,41 @@ export class CmtdApp implements AbciApplication {
     this.modules.beginBlock(this.block, info, toVotes(commit), toEvidence(misbehavior));
   }
 
+  /**
+   * The next transaction of the block: executed or refused, answered to
+   * CometBFT, and told to the block index and the metrics from its typed
+   * outcome (nothing re-decodes the ABCI result).
+   */
   private async deliver(raw: Uint8Array): Promise<ExecTxResult> {
     const current = this.current;
     if (current === undefined) throw new Error('DeliverTx outside a block');
+    const { result, tx, receipt } = await this.execute(current, raw);
+    this.indexer.addTx(raw, { tx, receipt, code: result.code, log: result.log ?? '' });
+    if (this.metrics !== undefined) {
+      current.txResults++;
+      if (result.code !== TxCode.Ok) current.rejectedCodes.push(result.code);
+    }
+    return result;
+  }
+
+  /** Runs one transaction of the block: its ABCI result, the decoded transaction (if it decoded) and its receipt (if it ran). */
+  private async execute(current: BlockInProgress, raw: Uint8Array): Promise<{ result: ExecTxResult; tx?: SignedTx; receipt?: Receipt }> {
     let tx: SignedTx;
     try {
       tx = this.senders.resolve(raw);
     } catch (err) {
       if (!(err instanceof TxError)) throw err;
-      return toExecResult(rejected(err));
+      return { result: toExecResult(rejected(err)) };
     }
     current.txHashes.push(tx.hash);
     const { rules } = current;
     const refusal = current.admission.refusal(tx);
-    if (refusal !== undefined) return toExecResult(rejected(refusal, tx.gasLimit), tx);
+    if (refusal !== undefined) return { result: toExecResult(rejected(refusal, tx.gasLimit), tx), tx };
     try {
       const outcome = await executeTx(tx, this.block, rules, current.info, this.modules.resolveSystem);
       if (this.testRuleOverride !== undefined && outcome.code === TxCode.Ok) this.testRuleOverride.afterTx(this.block, tx, current.info.height); // TEST ONLY
       current.admission.admit(tx, outcome.gasUsed);
-      return {
+      const result: ExecTxResult = {
         code: outcome.code,
         codespace: outcome.code === TxCode.Ok ? '' : CODESPACE,
         log: outcome.code === TxCode.Ok ? '' : `${codeName(outcome.code)}: ${outcome.log}`,
@@ -366,9 +382,10 @@ export class CmtdApp implements AbciApplication {
         gasUsed: outcome.gasUsed,
         events: [txEvent(tx)],
       };
+      return { result, tx, receipt: outcome.receipt };
     } catch (err) {
       if (!(err instanceof TxError)) throw err;
-      return toExecResult(rejected(err, tx.gasLimit), tx);
+      return { result: toExecResult(rejected(err, tx.gasLimit), tx), tx };
     }
   }
 
@@ -458,8 +475,6 @@ export class CmtdApp implements AbciApplication {
     this.beginBlockWork(req.height, req.time, req.decidedLastCommit, req.misbehavior, req.hash, req.proposerAddress);
     const txResults: ExecTxResult[] = [];
     for (const raw of req.txs) txResults.push(await this.deliver(raw)); // in order: the EVM is async
-    this.observeResults(txResults);
-    req.txs.forEach((raw, i) => this.indexer.addTx(raw, txResults[i]!, this.senders));
     const { updates, appHash } = this.endBlockWork();
     return { txResults, validatorUpdates: updates.map(toValidatorUpdate), appHash };
   }
@@ -477,10 +492,7 @@ export class CmtdApp implements AbciApplication {
   }
 
   async deliverTx(req: RequestDeliverTx): Promise<ResponseDeliverTx> {
-    const result = await this.deliver(req.tx);
-    this.observeResults([result]);
-    this.indexer.addTx(req.tx, result, this.senders);
-    return result;
+    return this.deliver(req.tx);
   }
 
   async endBlock(req: RequestEndBlock): Promise<ResponseEndBlock> {
@@ -505,14 +517,6 @@ export class CmtdApp implements AbciApplication {
   /** The sender's next nonce as CheckTx sees it: the committed nonce plus its transactions in the mempool. */
   pendingNonce(address: Address): bigint {
     return this.pending.nextNonce(address, new Accounts(this.check).get(address), this.check);
-  }
-
-  /** Counts a block's transaction results for AppOptions.metrics. */
-  private observeResults(results: ExecTxResult[]): void {
-    const current = this.current;
-    if (this.metrics === undefined || current === undefined) return;
-    current.txResults += results.length;
-    for (const r of results) if (r.code !== TxCode.Ok) current.rejectedCodes.push(r.code);
   }
 
   /** The changes the next Commit writes: the block's, on top of genesis for block 1. */
