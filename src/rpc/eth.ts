@@ -6,35 +6,27 @@
 import { readCode, readStorage } from '../evm/state.js';
 import { QueryError, type ChainModules } from '../app/modules.js';
 import { QueryCode } from '../app/query-codes.js';
-import type { ChainIndex, IndexStore, LogFilter } from '../index/reader.js';
+import type { ChainIndex, LogFilter } from '../index/reader.js';
 import type { BlockRecord } from '../index/records.js';
 import type { BroadcastResult, StatusResult } from '../comet/rpc.js';
 import { AccountReader, type Address } from '../state/accounts.js';
 import { loadParams, type Params } from '../state/params.js';
 import type { VersionView } from '../store/committed-store.js';
-import type { KVReader } from '../store/kv.js';
 import { decodeSignedTx, hashHex, type SignedTx } from '../tx/decode.js';
 import { codeName, TxCode, TxError } from '../tx/errors.js';
 import { keccak256 } from '../util/crypto.js';
 import type { Logger } from '../util/logger.js';
-import { parseCallRequest, type CallBlock, type CallRequest, type CallRunner } from './call.js';
+import { parseCallRequest, type CallBlock, type CallRequest } from './call.js';
+import type { CallRunner } from './call-runner.js';
 import { RpcCode, RpcError, invalidParams } from './errors.js';
 import { queryLogs, type BlockBound, type FilterManager, type LogCriteria, type SubscriptionManager } from './filters.js';
 import { formatBlock, formatReceipt, formatTransaction, formatTxRecord, UNLIMITED_GAS } from './format.js';
 import { data, describeValue, fixed, parseAddress, parseBool, parseData, parseHash, parseQuantity, parseSlot, quantity } from './hex.js';
 import type { CallContext, MethodSpec } from './jsonrpc.js';
 import type { PendingPool } from './pending.js';
-import { parseBlockTag, stateResolver } from './state-at.js';
+import { parseBlockTag, stateResolver, type RpcStore } from './state-at.js';
 
 export const CLIENT_VERSION = `cmtd/v0.1.0/node-${process.version}`;
-
-/** The store as the gateway reads it: committed state (latest and retained versions) and the index records. */
-export interface RpcStore extends KVReader, IndexStore {
-  /** The state after block `height` (throws VersionUnavailableError when it is not retained). */
-  at(height: bigint): VersionView;
-  /** The oldest retained version (`--state-history`). */
-  readonly oldestVersion: bigint;
-}
 
 /** The CometBFT RPC calls the gateway makes. */
 export interface CometClient {

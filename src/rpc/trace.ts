@@ -9,9 +9,11 @@
  */
 import type { ChainIndex } from '../index/reader.js';
 import type { BlockRecord } from '../index/records.js';
-import type { CallRunner, CallState } from './call.js';
+import type { CallState } from './call.js';
+import type { CallRunner } from './call-runner.js';
 import { parseCallRequest } from './call.js';
-import type { RpcLimits, RpcStore } from './eth.js';
+import type { RpcLimits } from './eth.js';
+import type { RpcStore } from './state-at.js';
 import { RpcCode, RpcError, invalidParams } from './errors.js';
 import { describeValue, fixed, parseHash } from './hex.js';
 import type { CallContext, MethodSpec } from './jsonrpc.js';

@@ -15,7 +15,7 @@ import type { ChainModules } from '../../src/app/modules.js';
 import { createModules } from '../../src/app/wiring.js';
 import type { BroadcastResult, StatusResult } from '../../src/comet/rpc.js';
 import { startRpcGateway, type RpcGateway, type RpcLimits } from '../../src/rpc/index.js';
-import type { CallRunner } from '../../src/rpc/call.js';
+import type { CallRunner } from '../../src/rpc/call-runner.js';
 import type { CometClient } from '../../src/rpc/eth.js';
 import type { Address } from '../../src/state/accounts.js';
 import { CommittedStore } from '../../src/store/committed-store.js';
