@@ -16,7 +16,7 @@ import { Supply } from '../src/state/supply.js';
 import { StakingLedger } from '../src/staking/ledger.js';
 import { genesisStake } from '../src/staking/genesis.js';
 import { cometAddress } from '../src/staking/power.js';
-import { sendStakingTx, testAddress, testPubKey } from '../src/staking/testkit.js';
+import { sendStakingTx, testAddress, testPubKey } from '../test/support/staking-testkit.js';
 import { StakingContract, STAKING_INTERFACE } from '../src/staking/contract.js';
 import type { StakingGenesis } from '../src/staking/types.js';
 

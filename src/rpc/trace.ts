@@ -13,11 +13,10 @@ import type { CallState } from './call.js';
 import type { CallRunner } from './call-runner.js';
 import { parseCallRequest } from './call.js';
 import type { RpcLimits } from './eth.js';
-import type { RpcStore } from './state-at.js';
 import { RpcCode, RpcError, invalidParams } from './errors.js';
 import { describeValue, fixed, parseHash } from './hex.js';
 import type { CallContext, MethodSpec } from './jsonrpc.js';
-import { parseBlockTag, stateResolver } from './state-at.js';
+import { parseBlockTag, stateResolver, type RpcStore } from './state-at.js';
 import type { AccessListResult, TraceOptions, TraceOutput, TraceRequest } from './tracers.js';
 
 /** Runs of eth_createAccessList before it settles for the list it has. */

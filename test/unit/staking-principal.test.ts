@@ -11,7 +11,7 @@ import type { Address } from '../../src/state/accounts.js';
 import { decodeDelegation, encodeDelegation } from '../../src/staking/store.js';
 import type { DelegationInfo } from '../../src/staking/types.js';
 import { genesisStake, parseStakingGenesis } from '../../src/staking/genesis.js';
-import { TestNet, newTestChain, testAddress, testPop, testPubKey } from '../../src/staking/testkit.js';
+import { TestNet, newTestChain, testAddress, testPop, testPubKey } from '../support/staking-testkit.js';
 import { RLP } from '@ethereumjs/rlp';
 
 const F = testAddress('pr-foundation');

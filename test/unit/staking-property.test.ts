@@ -13,7 +13,7 @@ import { Supply } from '../../src/state/supply.js';
 import { StakingContract, STAKING_INTERFACE } from '../../src/staking/contract.js';
 import { StakingLedger } from '../../src/staking/ledger.js';
 import { compareRank, cometAddress } from '../../src/staking/power.js';
-import { TEST_CHAIN_ID, testAddress, testPop, testPubKey } from '../../src/staking/testkit.js';
+import { TEST_CHAIN_ID, testAddress, testPop, testPubKey } from '../support/staking-testkit.js';
 import { SystemCallError } from '../../src/system/types.js';
 
 const NC = 6; // candidates
