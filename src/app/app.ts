@@ -54,6 +54,7 @@ import { IndexPruner, indexBaseRecord } from '../index/pruner.js';
 import { SnapshotRestorer } from '../statesync/restore.js';
 import type { SnapshotStore } from '../statesync/snapshots.js';
 import { Accounts, type Address } from '../state/accounts.js';
+import { STATE_PREFIXES } from '../state/keys.js';
 import { loadParams } from '../state/params.js';
 import type { CommittedStore, PendingRoot } from '../store/committed-store.js';
 import { Overlay, type Change } from '../store/kv.js';
@@ -541,7 +542,7 @@ export class CmtdApp implements AbciApplication {
 /** The addresses whose account record (`a/<hex>`, src/state/accounts.ts) the block changes. */
 function changedAccountsOf(changes: Array<[string, Change]>): Address[] {
   const changed: Address[] = [];
-  for (const [key] of changes) if (key.startsWith('a/') && key.length === 42) changed.push(`0x${key.slice(2)}`);
+  for (const [key] of changes) if (key.startsWith(STATE_PREFIXES.account) && key.length === STATE_PREFIXES.account.length + 40) changed.push(`0x${key.slice(STATE_PREFIXES.account.length)}`);
   return changed;
 }
 

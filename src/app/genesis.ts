@@ -4,6 +4,7 @@
  * here into typed records and handed to it.
  */
 import { toAddress, type Address } from '../state/accounts.js';
+import { STATE_PREFIXES } from '../state/keys.js';
 import { paramsFromJson, paramsToJson, type Params } from '../state/params.js';
 import type { GenesisCandidate, GenesisDelegation } from '../staking/types.js';
 import { canonicalJson } from '../staking/genesis.js';
@@ -223,7 +224,7 @@ function exactRecords(raw: unknown, genesis: AppGenesis): Array<[string, Uint8Ar
       const path = `exact_state.records[${JSON.stringify(key)}]`;
       if (key === '' || !isWellFormedKey(key)) throw new GenesisError(path, 'not a state key');
       // Consensus params are CometBFT's (genesis consensus_params), recorded by InitChain itself.
-      if (key.startsWith('c/')) throw new GenesisError(path, 'consensus params come from the genesis consensus_params, not from records');
+      if (key.startsWith(STATE_PREFIXES.consensus)) throw new GenesisError(path, 'consensus params come from the genesis consensus_params, not from records');
       const value = records[key];
       if (value === null) return [key, null];
       if (typeof value !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(value)) throw new GenesisError(path, 'expected 0x-prefixed hex or null');

@@ -22,6 +22,7 @@ import { RLP } from '@ethereumjs/rlp';
 import { Address as EthAddress } from '@ethereumjs/util';
 import { addressFromBytes, bigintToBytes, bytesToBigint, decodeAccount, type Address } from '../state/accounts.js';
 import type { EvmLog } from '../state/logs.js';
+import { STATE_PREFIXES } from '../state/keys.js';
 import { Overlay, type KV, type KVReader } from '../store/kv.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS, type SystemContractResolver } from '../system/types.js';
 import { decodeRevertReason } from '../system/revert.js';
@@ -93,7 +94,7 @@ export const BLOCK_HASH_WINDOW = 256n;
 const BLOCK_HASH_SLOTS = BLOCK_HASH_WINDOW + 1n;
 
 function blockHashKey(height: bigint): string {
-  return `bh/${(height % BLOCK_HASH_SLOTS).toString().padStart(3, '0')}`;
+  return `${STATE_PREFIXES.blockHash}${(height % BLOCK_HASH_SLOTS).toString().padStart(3, '0')}`;
 }
 
 /**
@@ -556,7 +557,7 @@ const SYSTEM_ADDRESSES: readonly string[] = [STAKING_ADDRESS.slice(2), GOVERNANC
 function clearSystemBalances(changes: Overlay, parent: KVReader): boolean {
   let found = false;
   for (const address of SYSTEM_ADDRESSES) {
-    const key = `a/${address}`;
+    const key = `${STATE_PREFIXES.account}${address}`;
     const raw = changes.get(key);
     if (raw !== parent.get(key) && balanceIn(raw) > 0n) {
       changes.delete(key);
@@ -580,7 +581,7 @@ function clearSystemBalances(changes: Overlay, parent: KVReader): boolean {
 function burnedBy(changes: Overlay, parent: KVReader, systemInflow: bigint): bigint {
   let delta = -systemInflow;
   for (const [key, value] of changes.sortedChanges()) {
-    if (!key.startsWith('a/')) continue;
+    if (!key.startsWith(STATE_PREFIXES.account)) continue;
     delta += balanceIn(parent.get(key)) - balanceIn(value);
   }
   if (delta < 0n) throw new EvmInvariantError(`EVM execution created ${-delta} wei`);

@@ -26,6 +26,7 @@
 import type { AccountFields, StateManagerInterface } from '@ethereumjs/common';
 import { Account as EthAccountClass, KECCAK256_NULL, KECCAK256_RLP, equalsBytes, type Account as EthAccount, type Address as EthAddress } from '@ethereumjs/util';
 import { decodeAccount, encodeAccount, type Account } from '../state/accounts.js';
+import { STATE_PREFIXES } from '../state/keys.js';
 import { Overlay, type KV, type KVReader } from '../store/kv.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
 import { keccak256 } from '../util/crypto.js';
@@ -33,8 +34,6 @@ import { keccak256 } from '../util/crypto.js';
 const EMPTY = new Uint8Array(0);
 const ZERO_ROOT = new Uint8Array(32);
 
-export const CODE_PREFIX = 'code/';
-export const STORAGE_PREFIX = 'st/';
 
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
@@ -42,12 +41,12 @@ function hex(bytes: Uint8Array): string {
 
 /** Key of code by its hash (32 bytes). */
 export function codeKey(codeHash: Uint8Array): string {
-  return CODE_PREFIX + hex(codeHash);
+  return STATE_PREFIXES.code + hex(codeHash);
 }
 
 /** Key of a storage slot: address 20 bytes, slot 32 bytes. */
 export function storageKey(address: Uint8Array, slot: Uint8Array): string {
-  return `${STORAGE_PREFIX}${hex(address)}/${hex(slot)}`;
+  return `${STATE_PREFIXES.storage}${hex(address)}/${hex(slot)}`;
 }
 
 /**
@@ -83,12 +82,12 @@ export function isSystemAddress(address: Uint8Array): boolean {
 }
 
 function accountKeyOf(address: Uint8Array): string {
-  return `a/${hexOfAddress(address)}`;
+  return `${STATE_PREFIXES.account}${hexOfAddress(address)}`;
 }
 
 /** storageKey with the address hex remembered (see hexOfAddress). */
 function slotKey(address: Uint8Array, slot: Uint8Array): string {
-  return `${STORAGE_PREFIX}${hexOfAddress(address)}/${hex(slot)}`;
+  return `${STATE_PREFIXES.storage}${hexOfAddress(address)}/${hex(slot)}`;
 }
 
 /**

@@ -15,11 +15,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CmtdApp } from '../app/app.js';
-import { saveBlockGasLimit } from '../app/consensus.js';
+import { MAX_GAS_KEY, saveBlockGasLimit } from '../app/consensus.js';
 import { EXACT_STATE_FORMAT, parseAppGenesis, specSeal } from '../app/genesis.js';
 import { createModules } from '../app/wiring.js';
 import { stateDir } from '../node/run.js';
 import { StakingLedger, cometAddress } from '../staking/index.js';
+import { STATE_PREFIXES } from '../state/keys.js';
 import type { ValidatorUpdate } from '../staking/types.js';
 import { CommittedStore } from '../store/committed-store.js';
 import { Overlay, type KV } from '../store/kv.js';
@@ -30,7 +31,6 @@ import { describeState, type Json } from './describe.js';
 import { readSnapshot, type StateSnapshot } from './snapshot.js';
 
 /** Key of the block gas limit InitChain records from CometBFT's consensus params (src/app/consensus.ts). */
-const MAX_GAS_KEY = 'c/block_max_gas';
 
 export interface ExportedValidator {
   /** ed25519 public key, base64 (as in CometBFT's genesis.json). */
@@ -147,7 +147,7 @@ export async function buildExport(snapshot: StateSnapshot): Promise<ExportResult
   const base = loadGenesis({ ...described.spec, exact_state: exactState({}) }, blockMaxGas, lastSent);
   const records: { [key: string]: string | null } = {};
   for (const key of differingKeys(base, snapshot)) {
-    if (key.startsWith('c/')) {
+    if (key.startsWith(STATE_PREFIXES.consensus)) {
       throw new ExportError(`consensus key ${key} would differ after InitChain; it comes from the genesis consensus_params, not from app_state`);
     }
     const value = snapshot.get(key);

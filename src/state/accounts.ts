@@ -5,6 +5,7 @@
  */
 import { RLP } from '@ethereumjs/rlp';
 import type { KV, KVReader } from '../store/kv.js';
+import { STATE_PREFIXES } from './keys.js';
 
 /** A lower-case, 0x-prefixed, 20-byte hex address. */
 export type Address = `0x${string}`;
@@ -40,7 +41,7 @@ export function emptyAccount(): Account {
 }
 
 export function accountKey(address: Address): string {
-  return `a/${address.slice(2)}`;
+  return `${STATE_PREFIXES.account}${address.slice(2)}`;
 }
 
 export function bigintToBytes(value: bigint): Uint8Array {
