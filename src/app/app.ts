@@ -59,13 +59,12 @@ import { loadParams } from '../state/params.js';
 import type { CommittedStore, PendingRoot } from '../store/committed-store.js';
 import { Overlay, type Change } from '../store/kv.js';
 import type { SignedTx } from '../tx/decode.js';
-import { BlockAdmission, isCommonOperation, notCommonError } from '../tx/admission.js';
+import { BlockAdmission, commonOperationRefusal } from '../tx/admission.js';
 import { CODESPACE, TxCode, TxError, codeName } from '../tx/errors.js';
 import { recordBlockHash } from '../evm/engine.js';
 import { checkConsensusDependencies } from '../evm/dependencies.js';
 import { verifyGenesisCode } from '../evm/genesis.js';
 import { executeTx, rejected, validateStatic, type BlockInfo, type ChainRules } from '../tx/executor.js';
-import { isFreeTx } from '../tx/gas.js';
 import { encodeReceipt, type Receipt } from '../tx/receipt.js';
 import { PendingPool } from '../tx/pending-pool.js';
 import { SenderCache } from '../tx/sender-cache.js';
@@ -243,7 +242,8 @@ export class CmtdApp implements AbciApplication {
       const tx = this.senders.resolve(req.tx);
       const rules = this.committedRules();
       validateStatic(tx, rules);
-      if (isFreeTx(tx) && !isCommonOperation(tx, this.check, this.modules.resolveSystem, rules)) throw notCommonError();
+      const refusal = commonOperationRefusal(tx, this.check, this.modules.resolveSystem, rules);
+      if (refusal !== undefined) throw refusal;
       // A recheck of a queued transaction: its sender's queue was already
       // re-evaluated against the block that just committed.
       const verdict = req.type === 'recheck' ? this.pending.recheck(tx, this.store.height) : 'unknown';
@@ -279,11 +279,10 @@ export class CmtdApp implements AbciApplication {
       }
       // CometBFT counts each tx's protobuf framing too; 8 bytes covers it.
       const size = BigInt(raw.length) + 8n;
-      if (skipped.has(tx.sender) || bytes + size > req.maxTxBytes || admission.refusal(tx) !== undefined) {
+      if (skipped.has(tx.sender) || bytes + size > req.maxTxBytes || admission.admitProposed(tx) !== undefined) {
         skipped.add(tx.sender);
         continue;
       }
-      admission.admit(tx, tx.gasLimit);
       bytes += size;
       txs.push(raw);
     }
@@ -300,21 +299,18 @@ export class CmtdApp implements AbciApplication {
         this.log.warn('rejecting proposal: undecodable transaction', { height: req.height.toString(), error: (err as Error).message });
         return { status: 'reject' };
       }
-      const refusal = admission.refusal(tx);
+      const refusal = admission.admitProposed(tx);
       if (refusal !== undefined) {
         this.log.warn('rejecting proposal: a transaction breaks the block rules', { height: req.height.toString(), code: codeName(refusal.code), error: refusal.message });
         return { status: 'reject' };
       }
-      admission.admit(tx, tx.gasLimit);
     }
     return { status: 'accept' };
   }
 
   /** The admission rule (src/tx/admission.ts) over committed state, for the proposal steps. */
   private committedAdmission(): BlockAdmission {
-    const state = new Overlay(this.genesis ?? this.store);
-    const rules = this.committedRules();
-    return new BlockAdmission(rules, (tx) => isCommonOperation(tx, state, this.modules.resolveSystem, rules));
+    return BlockAdmission.on(new Overlay(this.genesis ?? this.store), this.committedRules(), this.modules.resolveSystem);
   }
 
   // ---- block execution (shared by both flows) --------------------------
@@ -331,9 +327,8 @@ export class CmtdApp implements AbciApplication {
     this.block = new Overlay(this.genesis ?? this.store);
     recordBlockHash(this.block, height, hash); // BLOCKHASH (docs/EVM.md)
     const rules = this.rulesFor(this.block);
-    const block = this.block;
     // Execution judges a zero-price transaction on the block's state as it is when the transaction runs.
-    const admission = new BlockAdmission(rules, (tx) => isCommonOperation(tx, block, this.modules.resolveSystem, rules));
+    const admission = BlockAdmission.on(this.block, rules, this.modules.resolveSystem);
     this.current = { info, rules, admission, txHashes: [], started: performance.now(), txResults: 0, rejectedCodes: [] };
     this.indexer.beginBlock({ info, rules: this.current.rules, hash, proposer });
     this.executed = undefined;
