@@ -3,7 +3,7 @@
  * the staking ledger (candidates, delegations, enterprise accounts) are parsed
  * here into typed records and handed to it.
  */
-import { toAddress, type Address } from '../state/accounts.js';
+import { toAddress, type Address } from '../util/address.js';
 import { STATE_PREFIXES } from '../state/keys.js';
 import { paramsFromJson, paramsToJson, type Params } from '../state/params.js';
 import type { GenesisCandidate, GenesisDelegation } from '../staking/types.js';

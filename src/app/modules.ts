@@ -4,7 +4,7 @@
  * queries. The app knows only this interface; `createModules` wires the real
  * ledgers.
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { Accounts } from '../state/accounts.js';
 import { Supply } from '../state/supply.js';
 import { saveParams } from '../state/params.js';

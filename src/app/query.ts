@@ -10,7 +10,8 @@
  * gets a HeightUnavailable error saying which, rather than a wrong answer.
  */
 import type { RequestQuery, ResponseQuery } from '../abci/types.js';
-import { AccountReader, isAddress, toAddress } from '../state/accounts.js';
+import { AccountReader } from '../state/accounts.js';
+import { isAddress, toAddress } from '../util/address.js';
 import { VersionUnavailableError } from '../store/committed-store.js';
 import type { KVReader } from '../store/kv.js';
 import { bigintReplacer } from '../util/logger.js';

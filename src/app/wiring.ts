@@ -6,7 +6,7 @@
 import { GovernanceContract, GovernanceLedger } from '../gov/index.js';
 import { StakingContract, StakingLedger } from '../staking/index.js';
 import { readSupply, totalSupply } from '../state/supply.js';
-import { isAddress, toAddress, type Address } from '../state/accounts.js';
+import { isAddress, toAddress, type Address } from '../util/address.js';
 import { loadParams, paramsToJson } from '../state/params.js';
 import type { KVReader } from '../store/kv.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';

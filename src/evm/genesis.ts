@@ -3,7 +3,8 @@
  * balance written straight into state, in the layout of src/evm/state.ts.
  * Their balances are part of the genesis supply (src/app/genesis.ts).
  */
-import { Accounts, decodeAccount, type Address } from '../state/accounts.js';
+import { Accounts, decodeAccount } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { STATE_PREFIXES } from '../state/keys.js';
 import type { Change, KV, KVReader } from '../store/kv.js';
 import { keccak256 } from '../util/crypto.js';

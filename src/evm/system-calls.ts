@@ -18,7 +18,8 @@
  *   less gas than that fails out of gas and consumes it all.
  */
 import { EVMError, type ExecResult, type Log, type Message } from '@ethereumjs/evm';
-import { Accounts, addressFromBytes, decodeAccount, type Address } from '../state/accounts.js';
+import { Accounts, decodeAccount } from '../state/accounts.js';
+import { addressFromBytes, type Address } from '../util/address.js';
 import type { EvmLog } from '../state/logs.js';
 import { STATE_PREFIXES } from '../state/keys.js';
 import { Overlay, type KVReader } from '../store/kv.js';

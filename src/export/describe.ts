@@ -5,7 +5,8 @@
  * loading ignores. Pure reads over a complete state.
  */
 import { GovernanceLedger } from '../gov/index.js';
-import { decodeAccount, type Address } from '../state/accounts.js';
+import { decodeAccount } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { STATE_PREFIXES } from '../state/keys.js';
 import { loadParams, paramsToJson } from '../state/params.js';
 import { readSupply, totalSupply } from '../state/supply.js';

@@ -4,7 +4,7 @@
  */
 import { Interface, getBytes, type InterfaceAbi } from 'ethers';
 import abiJson from '../../contracts/abi/IGovernance.json' with { type: 'json' };
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import type { EvmLog } from '../state/logs.js';
 import { GOVERNANCE_ADDRESS } from '../system/types.js';
 import type { ProposalKind, Tally } from './types.js';

@@ -8,7 +8,7 @@
  * objects hold only references), and over committed state for eth_call.
  */
 import { getBytes, hexlify, type FunctionFragment, type Result } from 'ethers';
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import {
   GOVERNANCE_ADDRESS,
   SystemCallError,

@@ -3,7 +3,7 @@
  * and receipts by hash, and logs by filter. Only committed records are ever
  * visible: they are written in the batch that commits their block.
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import type { EvmLog } from '../state/logs.js';
 import { bytesEqual } from '../util/bytes.js';
 import { bloomMayContain } from './bloom.js';

@@ -17,7 +17,8 @@
  * Ethereum ones (keccak256 of the signed transaction); block hashes are
  * CometBFT's.
  */
-import { addressFromBytes, bigintToBytes, bytesToBigint, type Address } from '../state/accounts.js';
+import { bigintToBytes, bytesToBigint } from '../state/accounts.js';
+import { addressFromBytes, type Address } from '../util/address.js';
 import type { EvmLog } from '../state/logs.js';
 import { EXTRA_PREFIXES } from '../state/keys.js';
 

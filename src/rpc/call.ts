@@ -4,7 +4,7 @@
  */
 import { loadBlockGasLimit } from '../app/consensus.js';
 import { estimateGas, EstimateGasError, ethCall, type CallContext as EvmCallContext, type CallRequest as EvmCallRequest } from '../tx/call.js';
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { loadParams } from '../state/params.js';
 import type { KVReader } from '../store/kv.js';
 import { bigintToBytes } from '../state/accounts.js';

@@ -8,7 +8,7 @@ import type { ChainModules } from '../app/modules.js';
 import type { BlockIndexer, IndexedBlock } from '../index/indexer.js';
 import { ChainIndex } from '../index/reader.js';
 import { CometRpc } from '../comet/rpc.js';
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import type { Logger } from '../util/logger.js';
 import type { CallRunner } from './call-runner.js';
 import { EvmCallPool } from './call-pool.js';

@@ -22,7 +22,8 @@ import { forkRules, type EvmHardforkName, type ForkRules } from '../evm/hardfork
 import { acquireEngine, evmBlockGasLimit, prevRandaoOf, readBlockHash, recordBlockHash, releaseEngine, runMessage, type EvmEngine } from '../evm/engine.js';
 import { decodeRevertReason } from '../system/revert.js';
 import { readStorage } from '../evm/state.js';
-import { Accounts, addressFromBytes, type Address } from '../state/accounts.js';
+import { Accounts } from '../state/accounts.js';
+import { addressFromBytes, type Address } from '../util/address.js';
 import { loadParams } from '../state/params.js';
 import { Overlay, type KV, type KVReader } from '../store/kv.js';
 import { decodeSignedTx, hashHex, type SignedTx } from '../tx/decode.js';

@@ -8,7 +8,7 @@
  */
 import { Interface, type FunctionFragment, type Result } from 'ethers';
 import type { KV } from '../store/kv.js';
-import { toAddress, type Address } from '../state/accounts.js';
+import { toAddress, type Address } from '../util/address.js';
 import type { EvmLog } from '../state/logs.js';
 import {
   STAKING_ADDRESS,

@@ -13,7 +13,8 @@
  * untouched even without a scratch overlay.
  */
 import type { KV } from '../store/kv.js';
-import { Accounts, type Address, type Bank } from '../state/accounts.js';
+import { Accounts, type Bank } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { loadParams, type Params } from '../state/params.js';
 import { Supply, totalSupply } from '../state/supply.js';
 import { distributeGroup, rateOf, type AwardMember } from './award.js';

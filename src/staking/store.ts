@@ -24,7 +24,8 @@
  */
 import { RLP } from '@ethereumjs/rlp';
 import type { KV } from '../store/kv.js';
-import { addressFromBytes, bigintToBytes, bytesToBigint, type Address } from '../state/accounts.js';
+import { bigintToBytes, bytesToBigint } from '../state/accounts.js';
+import { addressFromBytes, type Address } from '../util/address.js';
 
 import type { AwardYear } from './inflation.js';
 import type { AwardEntry, BlockAwards, CandidateState, SlashInfo } from './types.js';

@@ -12,7 +12,7 @@
  *  3. on a throw the executor discards the scratch state (value returned),
  *     keeps the gas fee, and reports the error's message as the revert reason.
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import type { EvmLog } from '../state/logs.js';
 import type { KV } from '../store/kv.js';
 

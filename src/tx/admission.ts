@@ -13,7 +13,7 @@
  * not exceed the block gas limit. The proposal steps count gas limits (as
  * CometBFT does); execution counts the gas transactions really used.
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { Accounts } from '../state/accounts.js';
 import type { KV } from '../store/kv.js';
 import type { SignedTx } from './decode.js';

@@ -19,7 +19,7 @@
  * estimate − 1 gas the transaction fails. System calls cost their fixed gas
  * and are simulated on scratch state so a refusal is reported.
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { Accounts } from '../state/accounts.js';
 import type { EvmLog } from '../state/logs.js';
 import type { Params } from '../state/params.js';

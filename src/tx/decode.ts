@@ -11,7 +11,7 @@
  * transaction), which alone would exceed the CheckTx budget.
  */
 import { RLP } from '@ethereumjs/rlp';
-import { addressFromBytes, type Address } from '../state/accounts.js';
+import { addressFromBytes, type Address } from '../util/address.js';
 import type { AccessListEntry } from '../evm/engine.js';
 import { keccak256, recoverAddress } from '../util/crypto.js';
 import { TxCode, TxError } from './errors.js';

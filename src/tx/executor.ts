@@ -10,7 +10,8 @@
  * to the Supply fee pool (docs/EVM.md).
  */
 import { acquireEngine, evmBlockGasLimit, prevRandaoOf, releaseEngine, runMessage, EvmInvariantError, type EvmBlockContext } from '../evm/engine.js';
-import { Accounts, type Account, type Address } from '../state/accounts.js';
+import { Accounts, type Account } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import type { Params } from '../state/params.js';
 import { Supply } from '../state/supply.js';
 import type { EvmLog } from '../state/logs.js';

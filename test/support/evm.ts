@@ -4,7 +4,8 @@
  * calls, and state sums for the conservation checks.
  */
 import { Interface, Wallet, getCreateAddress, type TransactionRequest } from 'ethers';
-import { Accounts, decodeAccount, type Address } from '../../src/state/accounts.js';
+import { Accounts, decodeAccount } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { DEFAULT_PARAMS, type Params } from '../../src/state/params.js';
 import { readSupply } from '../../src/state/supply.js';
 import type { KV, KVReader, Overlay } from '../../src/store/kv.js';

@@ -17,7 +17,7 @@ import type { BroadcastResult, StatusResult } from '../../src/comet/rpc.js';
 import { startRpcGateway, type RpcGateway, type RpcLimits } from '../../src/rpc/index.js';
 import type { CallRunner } from '../../src/rpc/call-runner.js';
 import type { CometClient } from '../../src/rpc/eth.js';
-import type { Address } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { CommittedStore } from '../../src/store/committed-store.js';
 import type { KV } from '../../src/store/kv.js';
 import { SystemCallError, type SystemContract } from '../../src/system/types.js';

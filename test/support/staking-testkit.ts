@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { Overlay, type KV } from '../../src/store/kv.js';
-import { Accounts, type Address } from '../../src/state/accounts.js';
+import { Accounts } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { CMT, DEFAULT_PARAMS, paramsToJson, saveParams, type Params } from '../../src/state/params.js';
 import { Supply } from '../../src/state/supply.js';
 import { SystemCallError, type SystemCallResult } from '../../src/system/types.js';

@@ -6,7 +6,8 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { getBytes } from 'ethers';
-import { Accounts, type Address } from '../../src/state/accounts.js';
+import { Accounts } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { Overlay } from '../../src/store/kv.js';
 import { SystemCallError, STAKING_ADDRESS, type SystemContract, type SystemContractResolver } from '../../src/system/types.js';
 import { TxCode } from '../../src/tx/errors.js';

@@ -14,7 +14,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { CMT } from '../../src/state/params.js';
-import type { Address } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { TestNet, testAddress, testPop, testPubKey } from '../support/staking-testkit.js';
 
 const NC = 6;

@@ -1,7 +1,8 @@
 import { describe, it, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { Wallet, getCreateAddress, type TransactionRequest } from 'ethers';
-import { Accounts, type Address } from '../../src/state/accounts.js';
+import { Accounts } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { DEFAULT_PARAMS } from '../../src/state/params.js';
 import { readSupply } from '../../src/state/supply.js';
 import { Overlay } from '../../src/store/kv.js';
