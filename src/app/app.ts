@@ -70,6 +70,7 @@ import { encodeReceipt, type Receipt } from '../tx/receipt.js';
 import { PendingPool } from '../tx/pending-pool.js';
 import { SenderCache } from '../tx/sender-cache.js';
 import type { Logger } from '../util/logger.js';
+import { CMTD_VERSION } from '../util/version.js';
 import { loadBlockGasLimit, saveBlockGasLimit } from './consensus.js';
 import { parseAppGenesis } from './genesis.js';
 import type { ChainModules, Evidence, LastCommitVote, PowerUpdate } from './modules.js';
@@ -78,7 +79,6 @@ import type { AppMetrics } from './observer.js';
 import type { BlockRetention } from './retention.js';
 
 export const APP_VERSION = 1n;
-export const SOFTWARE_VERSION = '0.1.0';
 
 interface BlockInProgress {
   info: BlockInfo;
@@ -196,7 +196,7 @@ export class CmtdApp implements AbciApplication {
     this.log.info('info', { cometbft: req.version, abci: req.abciVersion, height: this.store.height.toString() });
     return {
       data: 'cmtd',
-      version: SOFTWARE_VERSION,
+      version: CMTD_VERSION,
       appVersion: APP_VERSION,
       lastBlockHeight: this.store.height,
       lastBlockAppHash: this.store.height === 0n ? new Uint8Array(0) : this.store.appHash,

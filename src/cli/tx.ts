@@ -25,6 +25,7 @@ import { Interface, Transaction, hexlify, type Wallet } from 'ethers';
 import { GOVERNANCE_GAS, governanceInterface } from '../gov/index.js';
 import { getPassword } from '../keys/index.js';
 import { CometRpcError, cometTxHash, type TxResultJson } from '../comet/rpc.js';
+import { DEFAULT_ETH_RPC_ADDRESS } from '../rpc/server.js';
 import type { EvmLog } from '../state/logs.js';
 import { parsePrivValidatorKey, signCandidacy, STAKING_GAS, STAKING_INTERFACE } from '../staking/index.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
@@ -696,7 +697,7 @@ export function registerTx(program: Command): void {
       .addOption(opt('--nonce <n>', "default: the account's next nonce"))
       .addOption(opt('--no-wait', 'return once the node accepted the transaction, without waiting for a block'))
       .addOption(opt('--wait-timeout <seconds>', 'how long to wait for a block', '60'))
-      .addOption(opt('--eth-rpc <url>', "the node's Ethereum JSON-RPC, where the transaction is simulated first", 'http://127.0.0.1:8545'))
+      .addOption(opt('--eth-rpc <url>', "the node's Ethereum JSON-RPC, where the transaction is simulated first", `http://${DEFAULT_ETH_RPC_ADDRESS}`))
       .addOption(opt('--no-simulate', 'send without simulating first (a doomed transaction is then mined and charged)'))
       .addOption(opt('--dry-run', 'simulate and print the gas, fee and effect; sign and send nothing'))
       .addOption(opt('--generate-only', 'print the unsigned transaction (hex; JSON with --output json) for offline signing; send nothing'))

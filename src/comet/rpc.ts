@@ -5,6 +5,9 @@
  */
 import { sha256 } from '../util/sha256.js';
 
+/** Where a node's CometBFT RPC listens unless told otherwise (CometBFT's own default). */
+export const DEFAULT_COMET_RPC_URL = 'http://127.0.0.1:26657';
+
 /** CometBFT's name for a transaction: upper-case hex of sha256(tx bytes), as its RPC reports and looks it up. */
 export function cometTxHash(raw: Uint8Array): string {
   return Buffer.from(sha256(raw)).toString('hex').toUpperCase();

@@ -17,6 +17,7 @@ import { decodeSignedTx, hashHex, type SignedTx } from '../tx/decode.js';
 import { codeName, TxCode, TxError } from '../tx/errors.js';
 import { keccak256 } from '../util/crypto.js';
 import type { Logger } from '../util/logger.js';
+import { CMTD_VERSION } from '../util/version.js';
 import { parseCallRequest, type CallBlock, type CallRequest } from './call.js';
 import type { CallRunner } from './call-runner.js';
 import { RpcCode, RpcError, invalidParams } from './errors.js';
@@ -27,7 +28,7 @@ import type { CallContext, MethodSpec } from './jsonrpc.js';
 import type { PendingPool } from './pending.js';
 import { parseBlockTag, stateResolver, type RpcStore } from './state-at.js';
 
-export const CLIENT_VERSION = `cmtd/v0.1.0/node-${process.version}`;
+export const CLIENT_VERSION = `cmtd/v${CMTD_VERSION}/node-${process.version}`;
 
 /** The CometBFT RPC calls the gateway makes. */
 export interface CometClient {
