@@ -24,7 +24,7 @@ import { RpcCode, RpcError, invalidParams } from './errors.js';
 import { queryLogs, type BlockBound, type FilterManager, type LogCriteria, type SubscriptionManager } from './filters.js';
 import { formatBlock, formatReceipt, formatTransaction, formatTxRecord, UNLIMITED_GAS } from './format.js';
 import { data, describeValue, fixed, parseAddress, parseBool, parseData, parseHash, parseQuantity, parseSlot, quantity } from './hex.js';
-import type { CallContext, MethodSpec } from './jsonrpc.js';
+import { methodTable, requiredArg, type MethodSpec } from './jsonrpc.js';
 import type { PendingPool } from './pending.js';
 import { parseBlockTag, stateResolver, type RpcStore } from './state-at.js';
 
@@ -192,14 +192,8 @@ export function parseLogCriteria(value: unknown): LogCriteria {
 
 export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
   const { store, index, limits } = o;
-  const methods = new Map<string, MethodSpec>();
-  const def = (name: string, maxParams: number, handler: (p: unknown[], ctx: CallContext) => unknown): void => {
-    methods.set(name, { maxParams, handler });
-  };
-  const arg = (p: unknown[], i: number, name: string): unknown => {
-    if (p[i] === undefined) throw invalidParams(`missing value for required argument ${i} (${name})`);
-    return p[i];
-  };
+  const { methods, def } = methodTable();
+  const arg = requiredArg;
 
   const params = (): Params => {
     if (store.height === 0n) throw new RpcError(RpcCode.ResourceUnavailable, 'the chain has no committed block yet');
