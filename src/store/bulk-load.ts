@@ -8,7 +8,7 @@
  *
  * The keys are hashed into one flat buffer, sorted by keyHash (radix on the
  * first two bytes, then a comparison sort per bucket), and the tree is built
- * bottom-up in keyHash order (tree.ts buildSortedSubtree), so no node is
+ * bottom-up in keyHash order (tree.ts buildSortedSubtreeAsync), so no node is
  * read back and nothing proportional to the state lives in objects; records
  * go to LevelDB in large batches.
  */
@@ -30,7 +30,7 @@ import {
 } from './committed-store.js';
 import { sha256, sha256Binary } from '../util/sha256.js';
 import { isWellFormedKey } from './keys.js';
-import { EMPTY_HASH, HASH_LEN, buildSortedSubtree, encodeNode, internalHash, nodeKey, u64String, type ChildRef, type LeafNode, type NodeWrite, type SortedLeaves } from './tree.js';
+import { EMPTY_HASH, HASH_LEN, buildSortedSubtreeAsync, encodeNode, nodeKey, u64String, type LeafNode, type NodeWrite, type SortedLeaves } from './tree.js';
 
 /** Keys built per synchronous step (the batch is written between steps). */
 const SYNC_RANGE = 20_000;
@@ -117,26 +117,7 @@ export async function bulkLoad(
     };
     const emit = (w: NodeWrite): void => put(Buffer.from(nodeKey(v, w.depth, w.path), 'latin1'), encodeNode(w.node, v));
 
-    const build = async (depth: number, lo: number, hi: number): Promise<ChildRef> => {
-      if (hi - lo <= SYNC_RANGE) {
-        const ref = buildSortedSubtree(leaves, depth, lo, hi, emit);
-        await flush(false);
-        return ref;
-      }
-      // the same recursion as buildSortedSubtree, awaiting between large subtrees
-      const children = new Array<ChildRef | undefined>(16);
-      let i = lo;
-      while (i < hi) {
-        const n = leaves.nibbleAt(i, depth);
-        let j = i + 1;
-        while (j < hi && leaves.nibbleAt(j, depth) === n) j++;
-        children[n] = await build(depth + 1, i, j);
-        i = j;
-      }
-      emit({ depth, path: leaves.keyHashAt(lo), node: { kind: 'internal', children } });
-      return { version: -1, hash: internalHash(children), leaf: false };
-    };
-    const root = count === 0 ? undefined : resolve(await build(0, 0, count), v);
+    const root = count === 0 ? undefined : resolve(await buildSortedSubtreeAsync(leaves, 0, 0, count, emit, SYNC_RANGE, () => flush(false)), v);
     const appHash = Buffer.from(root?.hash ?? EMPTY_HASH, 'latin1');
     put(rootKey(v), encodeRoot(root));
     put(Buffer.from(META_KEY), Buffer.from(encodeMeta(v, appHash, count)));

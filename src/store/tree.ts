@@ -613,20 +613,65 @@ export interface SortedLeaves {
  * Leaves are requested in ascending order. `lo < hi`.
  */
 export function buildSortedSubtree(leaves: SortedLeaves, depth: number, lo: number, hi: number, emit: (write: NodeWrite) => void): ChildRef {
+  return buildSortedNode(leaves, depth, lo, hi, emit, (d, i, j) => buildSortedSubtree(leaves, d, i, j, emit));
+}
+
+/**
+ * buildSortedSubtree for a build too large for one synchronous step (bulk
+ * load): subtrees of at most `syncKeys` keys are built synchronously, and
+ * `pause` is awaited after each (the caller writes its batch there). Emits
+ * the same nodes in the same order.
+ */
+export async function buildSortedSubtreeAsync(
+  leaves: SortedLeaves,
+  depth: number,
+  lo: number,
+  hi: number,
+  emit: (write: NodeWrite) => void,
+  syncKeys: number,
+  pause: () => Promise<void>,
+): Promise<ChildRef> {
+  if (hi - lo <= syncKeys) {
+    const ref = buildSortedSubtree(leaves, depth, lo, hi, emit);
+    await pause();
+    return ref;
+  }
+  const built: ChildRef[] = [];
+  for (const [i, j] of childRanges(leaves, depth, lo, hi)) built.push(await buildSortedSubtreeAsync(leaves, depth + 1, i, j, emit, syncKeys, pause));
+  let next = 0;
+  return buildSortedNode(leaves, depth, lo, hi, emit, () => built[next++]!);
+}
+
+/** The key ranges [i, j) of the children of keys [lo, hi) at `depth`, in nibble order. */
+function childRanges(leaves: SortedLeaves, depth: number, lo: number, hi: number): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  let i = lo;
+  while (i < hi) {
+    const n = leaves.nibbleAt(i, depth);
+    let j = i + 1;
+    while (j < hi && leaves.nibbleAt(j, depth) === n) j++;
+    ranges.push([i, j]);
+    i = j;
+  }
+  return ranges;
+}
+
+/** The node of keys [lo, hi) at `depth`: a leaf, or the internal node over children that `child` builds, in order. */
+function buildSortedNode(
+  leaves: SortedLeaves,
+  depth: number,
+  lo: number,
+  hi: number,
+  emit: (write: NodeWrite) => void,
+  child: (depth: number, lo: number, hi: number) => ChildRef,
+): ChildRef {
   if (hi - lo === 1) {
     const leaf = leaves.leafAt(lo);
     emit({ depth, path: leaf.keyHash, node: leaf });
     return { version: NEW_VERSION, hash: leafHash(leaf.keyHash, leaf.valueHash), leaf: true };
   }
   const children = new Array<ChildRef | undefined>(16);
-  let i = lo;
-  while (i < hi) {
-    const n = leaves.nibbleAt(i, depth);
-    let j = i + 1;
-    while (j < hi && leaves.nibbleAt(j, depth) === n) j++;
-    children[n] = buildSortedSubtree(leaves, depth + 1, i, j, emit);
-    i = j;
-  }
+  for (const [i, j] of childRanges(leaves, depth, lo, hi)) children[leaves.nibbleAt(i, depth)] = child(depth + 1, i, j);
   emit({ depth, path: leaves.keyHashAt(lo), node: { kind: 'internal', children } });
   return { version: NEW_VERSION, hash: internalHash(children), leaf: false };
 }
