@@ -9,15 +9,9 @@ import type { LocalNode } from '../../src/localnet/network.js';
 import { account, broadcast, waitForTx, CHAIN_ID, GWEI } from './chain.js';
 import type { TxResultJson } from '../../src/comet/rpc.js';
 
-export async function systemCall(
-  node: LocalNode,
-  wallet: Wallet,
-  target: 'staking' | 'governance',
-  fn: string,
-  args: unknown[],
-  value = 0n,
-): Promise<TxResultJson> {
-  return (await sendSystemCall(node, wallet, target, fn, args, value)).result;
+/** A staking or governance call signed by `wallet`, broadcast to `node` and waited for: its CometBFT result. */
+export async function systemCall(...call: Parameters<typeof sendSystemCall>): Promise<TxResultJson> {
+  return (await sendSystemCall(...call)).result;
 }
 
 /** Like `systemCall`, with the transaction's hashes (CometBFT's sha256, Ethereum's keccak) and height. */
