@@ -16,7 +16,7 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { HDNodeWallet, Mnemonic } from 'ethers';
 import { setTomlValue } from '../localnet/cometbft.js';
 import { CMT } from '../state/params.js';

@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { parseCorsOrigins } from '../rpc/cors.js';
 import { COMETBFT_VERSIONS, DEFAULT_COMETBFT_VERSION, type CometVersion } from '../localnet/cometbft.js';
 import { Localnet, type AbciTransport, type LocalNode } from '../localnet/network.js';

@@ -3,7 +3,7 @@
  * tables for people (amounts in CMT) or, with --output json, the node's JSON
  * answer unchanged (amounts in wei, as decimal strings).
  */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { Transaction } from 'ethers';
 import { CometRpcError, type TxResultJson } from '../comet/rpc.js';
 import { NodeClient, resolveAddress } from './client.js';

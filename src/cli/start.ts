@@ -1,5 +1,5 @@
 /** `cmtd start`: serve the application to a CometBFT node. */
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MESSAGE_BYTES } from '../abci/index.js';
 import { defaultAbciAddress } from './client.js';
 import { homeOption } from './options.js';

@@ -20,8 +20,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, type Option } from 'commander';
-import { Interface, Transaction, hexlify, type Wallet } from 'ethers';
+import type { Command, Option } from 'commander';
+import { type Interface, Transaction, hexlify, type Wallet } from 'ethers';
 import { GOVERNANCE_GAS, governanceInterface } from '../gov/index.js';
 import { getPassword } from '../keys/index.js';
 import { CometRpcError, cometTxHash, type TxResultJson } from '../comet/rpc.js';

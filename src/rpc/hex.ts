@@ -52,7 +52,7 @@ function describe(value: unknown): string {
     if (!write('{')) return false;
     let first = true;
     for (const key in v) {
-      if (!Object.prototype.hasOwnProperty.call(v, key)) continue;
+      if (!Object.hasOwn(v, key)) continue;
       if (!write(`${first ? '' : ','}${JSON.stringify(key.slice(0, DESCRIBE_MAX))}:`) || !walk((v as Record<string, unknown>)[key])) return false;
       first = false;
     }

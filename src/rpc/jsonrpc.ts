@@ -161,7 +161,7 @@ export class JsonRpcDispatcher {
       return errorResponse(null, RpcCode.InvalidRequest, 'invalid request: expected a JSON-RPC request object');
     }
     const r = request as Record<string, unknown>;
-    const hasId = Object.prototype.hasOwnProperty.call(r, 'id');
+    const hasId = Object.hasOwn(r, 'id');
     const id: JsonRpcId = hasId && validId(r.id) ? r.id : null;
     if (hasId && !validId(r.id)) return errorResponse(null, RpcCode.InvalidRequest, 'invalid request: id must be a string, a number or null');
     if (r.jsonrpc !== '2.0') return errorResponse(id, RpcCode.InvalidRequest, 'invalid request: "jsonrpc" must be "2.0"');

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { Wallet, type TransactionRequest } from 'ethers';
+import type { Wallet, TransactionRequest } from 'ethers';
 import { Localnet, type LocalnetOptions, type LocalNode } from '../../src/localnet/network.js';
 import { waitFor } from '../../src/node/process.js';
 import type { CometRpc, TxResultJson } from '../../src/comet/rpc.js';

@@ -1,6 +1,6 @@
 /** Staking and governance calls from tests: ABI-encoded, signed with ethers, broadcast, waited for. */
 import { generateKeyPairSync } from 'node:crypto';
-import { Wallet, keccak256 } from 'ethers';
+import { type Wallet, keccak256 } from 'ethers';
 import { signCandidacy } from '../../src/staking/pop.js';
 import { STAKING_INTERFACE } from '../../src/staking/index.js';
 import { governanceInterface } from '../../src/gov/index.js';
