@@ -61,7 +61,12 @@ module.exports = {
       'abci',
       ABCI_TYPES,
     ),
-    forbid('modules-below-app', 'Modules (tx, evm, staking, gov, system) never import the app, the services or the rooms above.', 'tx|evm|staking|gov|system', `app|index|statesync|${TOP}`),
+    forbid(
+      'modules-below-app',
+      'Modules (tx, evm, staking, gov, system) never import the app, the services or the rooms above.',
+      'tx|evm|staking|gov|system',
+      `app|index|statesync|${TOP}`,
+    ),
     forbid('ledgers-below-tx', 'Ledgers and the EVM are called by the transaction executor; they never import it.', 'evm|staking|gov|system', 'tx'),
     forbid('ledgers-below-evm', 'The EVM reaches system contracts through src/system, never a ledger directly; ledgers never import the EVM.', 'staking|gov|system', 'evm'),
     forbid('staking-gov-apart', 'The staking and governance ledgers are separate rooms; what they share lives in state/ or system/.', 'staking', 'gov'),

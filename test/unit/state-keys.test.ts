@@ -23,7 +23,10 @@ function overlapping(prefixes: Record<string, string>): string[] {
 
 test('no state prefix is a prefix of another', () => {
   assert.deepEqual(overlapping(STATE_PREFIXES), []);
-  assert.ok(Object.values(STATE_PREFIXES).every((p) => p.endsWith('/')), 'every prefix ends with its separator');
+  assert.ok(
+    Object.values(STATE_PREFIXES).every((p) => p.endsWith('/')),
+    'every prefix ends with its separator',
+  );
 });
 
 test('no extra-record prefix is a prefix of another', () => {
