@@ -35,7 +35,7 @@ import { DEFAULT_PARAMS } from '../src/state/params.js';
 import { Overlay } from '../src/store/kv.js';
 import { keccak256, signHash } from '../src/util/crypto.js';
 import { ethCall } from '../src/tx/call.js';
-import { loadContract } from '../src/evm/contracts.js';
+import { loadContract } from '../test/support/contracts.js';
 import { FEE_POOL_ADDRESS } from '../src/evm/engine.js';
 import { forceLibraryLoop } from '../src/evm/fast-step.js';
 import { benchApp, runBlock } from './lib/app.js';

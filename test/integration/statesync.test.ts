@@ -25,7 +25,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Contract, ContractFactory, JsonRpcProvider, NonceManager, Wallet } from 'ethers';
-import { loadContract } from '../../src/evm/contracts.js';
+import { loadContract } from '../support/contracts.js';
 import { readGenesis, writeGenesis } from '../../src/localnet/cometbft.js';
 import { Localnet, defaultAppState, type LocalNode } from '../../src/localnet/network.js';
 import { waitFor } from '../../src/node/process.js';

@@ -11,7 +11,7 @@ import { readSupply } from '../../src/state/supply.js';
 import type { KV, KVReader, Overlay } from '../../src/store/kv.js';
 import { decodeSignedTx, type SignedTx } from '../../src/tx/decode.js';
 import { executeTx, type BlockInfo, type ChainRules, type TxOutcome } from '../../src/tx/executor.js';
-import { loadContract, type CompiledContract } from '../../src/evm/contracts.js';
+import { loadContract, type CompiledContract } from './contracts.js';
 import type { SystemContractResolver } from '../../src/system/types.js';
 
 export const GWEI = 10n ** 9n;

@@ -22,7 +22,7 @@ import { CommittedStore } from '../../src/store/committed-store.js';
 import { Overlay } from '../../src/store/kv.js';
 import { decodeReceipt } from '../../src/tx/receipt.js';
 import { ethCall, type CallContext } from '../../src/tx/call.js';
-import { compileSolidity } from '../../src/evm/contracts.js';
+import { compileSolidity } from '../support/contracts.js';
 import { FEE_POOL_ADDRESS, prevRandaoOf } from '../../src/evm/engine.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { CMT, GWEI, Sender, noSystem, wallet } from '../support/evm.js';

@@ -25,7 +25,7 @@ import type { SignedTx } from '../../src/tx/decode.js';
 import { TxCode } from '../../src/tx/errors.js';
 import { executeTx, type TxOutcome } from '../../src/tx/executor.js';
 import { FEE_POOL_ADDRESS, prevRandaoOf } from '../../src/evm/engine.js';
-import { loadContract } from '../../src/evm/contracts.js';
+import { loadContract } from '../support/contracts.js';
 import { readCode } from '../../src/evm/state.js';
 import { compileForDefaultTarget } from '../support/solc-default.js';
 import { CMT, EMPTY_STATE, GWEI, Sender, noSystem, rules, wallet } from '../support/evm.js';

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { Interface, getCreateAddress } from 'ethers';
 import { acquireEngine, prevRandaoOf, releaseEngine, runMessage, type EvmBlockContext, type EvmMessage } from '../../src/evm/engine.js';
 import { fastStepInstalled } from '../../src/evm/fast-step.js';
-import { loadContract } from '../../src/evm/contracts.js';
+import { loadContract } from '../support/contracts.js';
 import { Accounts } from '../../src/state/accounts.js';
 import type { Address } from '../../src/util/address.js';
 import { Overlay } from '../../src/store/kv.js';

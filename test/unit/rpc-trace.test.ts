@@ -10,7 +10,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Interface, Transaction } from 'ethers';
-import { compileSolidity } from '../../src/evm/contracts.js';
+import { compileSolidity } from '../support/contracts.js';
 import type { CallFrame, StructLoggerResult } from '../../src/rpc/tracers.js';
 import { decodeRevertReason } from '../../src/system/revert.js';
 import { CMT, GWEI, LOGGER_ADDRESS, startHarness, type Harness } from '../support/rpc-harness.js';
