@@ -10,7 +10,7 @@ LOCALNET_FLAGS := $(strip $(foreach v,$(LOCALNET_VARS),$(if $(CMTD_$(v)),--$(sub
 # The old names would be ignored without a word.
 $(foreach v,LOCALNET_DIR VALIDATORS BLOCK_TIME,$(if $(filter command line environment,$(origin $(v))),$(error $(v)= is now CMTD_$(subst LOCALNET_,,$(v))= (README: Local network))))
 
-.PHONY: all deps cometbft chromium build test test-unit test-integration test-docker localnet localnet-reset bench clean
+.PHONY: all deps cometbft chromium build lint test test-unit test-integration test-docker localnet localnet-reset bench clean
 
 all: build
 
@@ -29,6 +29,11 @@ chromium:
 
 build: deps
 	npm run build
+
+# Biome (lint + formatting) and the import rules between rooms (.dependency-cruiser.cjs).
+lint: deps
+	npm run lint
+	npm run format:check
 
 test: deps cometbft chromium
 	npm test

@@ -45,8 +45,6 @@ export default {
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   mutate: [
     'src/{staking,gov,app,tx,store,state}/**/*.ts',
-    // Test helpers that live in src/ but are no consensus code.
-    '!src/staking/testkit.ts',
   ],
   coverageAnalysis: 'perTest',
   // A static mutant (module-level code) would need every test file for itself.

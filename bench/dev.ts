@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { JsonRpcProvider, Wallet, parseEther } from 'ethers';
 import { defaultCmtdCommand, devAccounts } from '../src/localnet/network.js';
-import { canListen } from '../src/localnet/process.js';
+import { canListen } from '../src/node/process.js';
 
 const TRANSFERS = 40;
 const IDLE_SECONDS = 5;

@@ -25,7 +25,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTomlValue } from '../src/localnet/cometbft.js';
-import { freePort } from '../src/localnet/process.js';
+import { freePort } from '../src/node/process.js';
 import { defaultAppState, defaultCmtdCommand, Localnet, type LocalNode } from '../src/localnet/network.js';
 import { benchAccounts, signLegacyTransfer } from './lib/txgen.js';
 

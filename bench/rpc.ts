@@ -10,7 +10,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContractFactory, Interface, JsonRpcProvider, Wallet } from 'ethers';
-import { loadContract } from '../src/evm/contracts.js';
+import { loadContract } from '../test/support/contracts.js';
 import { Localnet } from '../src/localnet/network.js';
 
 const BALANCE_SECONDS = 5;

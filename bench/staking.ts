@@ -10,13 +10,14 @@
  *   node --import tsx bench/staking.ts [--small 100] [--large 1000000] [--blocks 300] [--txs 5000]
  */
 import { Overlay } from '../src/store/kv.js';
-import { Accounts, type Address } from '../src/state/accounts.js';
+import { Accounts } from '../src/state/accounts.js';
+import type { Address } from '../src/util/address.js';
 import { CMT, DEFAULT_PARAMS, saveParams } from '../src/state/params.js';
 import { Supply } from '../src/state/supply.js';
 import { StakingLedger } from '../src/staking/ledger.js';
 import { genesisStake } from '../src/staking/genesis.js';
 import { cometAddress } from '../src/staking/power.js';
-import { sendStakingTx, testAddress, testPubKey } from '../src/staking/testkit.js';
+import { sendStakingTx, testAddress, testPubKey } from '../test/support/staking-testkit.js';
 import { StakingContract, STAKING_INTERFACE } from '../src/staking/contract.js';
 import type { StakingGenesis } from '../src/staking/types.js';
 

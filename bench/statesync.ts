@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Localnet, defaultAppState, type LocalNode } from '../src/localnet/network.js';
-import { waitFor } from '../src/localnet/process.js';
+import { waitFor } from '../src/node/process.js';
 import { CMT } from '../src/state/params.js';
 import { tempDir } from '../test/support/chain.js';
 import { configureStateSync, trustPoint } from '../test/support/statesync.js';

@@ -1,5 +1,5 @@
 /**
- * Compiles the example contracts (contracts/*.sol, see src/evm/contracts.ts)
+ * Compiles the example contracts (contracts/*.sol, see test/support/contracts.ts)
  * with solc-js and writes contracts/build/<Name>.json (abi, bytecode,
  * deployedBytecode, compiler, sourceHash).
  *
@@ -7,7 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUILD_DIR, CONTRACT_NAMES, compileContract } from '../src/evm/contracts.js';
+import { BUILD_DIR, CONTRACT_NAMES, compileContract } from '../test/support/contracts.js';
 
 const wanted = process.argv.slice(2);
 const names = wanted.length > 0 ? wanted : [...CONTRACT_NAMES];

@@ -35,7 +35,7 @@ import { createModules } from '../src/app/wiring.js';
 import { CommittedStore } from '../src/store/committed-store.js';
 import { STAKING_INTERFACE } from '../src/staking/index.js';
 import { governanceInterface } from '../src/gov/index.js';
-import { testPop, testPubKey } from '../src/staking/testkit.js';
+import { testPop, testPubKey } from '../test/support/staking-testkit.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../src/system/types.js';
 import { silentLogger } from '../src/util/logger.js';
 import { finalizeBlockRequest, initChainRequest, type RawBlock, type RawBlockResults, type RawEvidence, type RawGenesis, type RawHeader, type RawValidator } from '../src/replay/cometbft-json.js';

@@ -53,31 +53,32 @@ import { BlockIndexer } from '../index/indexer.js';
 import { IndexPruner, indexBaseRecord } from '../index/pruner.js';
 import { SnapshotRestorer } from '../statesync/restore.js';
 import type { SnapshotStore } from '../statesync/snapshots.js';
-import type { AppMetrics } from '../metrics/observer.js';
-import { Accounts, type Address } from '../state/accounts.js';
+import { Accounts } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
+import { STATE_PREFIXES } from '../state/keys.js';
 import { loadParams } from '../state/params.js';
 import type { CommittedStore, PendingRoot } from '../store/committed-store.js';
 import { Overlay, type Change } from '../store/kv.js';
 import type { SignedTx } from '../tx/decode.js';
-import { BlockAdmission, isCommonOperation, notCommonError } from '../tx/admission.js';
+import { BlockAdmission, commonOperationRefusal } from '../tx/admission.js';
 import { CODESPACE, TxCode, TxError, codeName } from '../tx/errors.js';
 import { recordBlockHash } from '../evm/engine.js';
 import { checkConsensusDependencies } from '../evm/dependencies.js';
 import { verifyGenesisCode } from '../evm/genesis.js';
 import { executeTx, rejected, validateStatic, type BlockInfo, type ChainRules } from '../tx/executor.js';
-import { isFreeTx } from '../tx/gas.js';
-import { encodeReceipt } from '../tx/receipt.js';
+import { encodeReceipt, type Receipt } from '../tx/receipt.js';
 import { PendingPool } from '../tx/pending-pool.js';
 import { SenderCache } from '../tx/sender-cache.js';
 import type { Logger } from '../util/logger.js';
+import { CMTD_VERSION } from '../util/version.js';
 import { loadBlockGasLimit, saveBlockGasLimit } from './consensus.js';
 import { parseAppGenesis } from './genesis.js';
 import type { ChainModules, Evidence, LastCommitVote, PowerUpdate } from './modules.js';
 import { answerQuery } from './query.js';
+import type { AppMetrics } from './observer.js';
 import type { BlockRetention } from './retention.js';
 
 export const APP_VERSION = 1n;
-export const SOFTWARE_VERSION = '0.1.0';
 
 interface BlockInProgress {
   info: BlockInfo;
@@ -195,7 +196,7 @@ export class CmtdApp implements AbciApplication {
     this.log.info('info', { cometbft: req.version, abci: req.abciVersion, height: this.store.height.toString() });
     return {
       data: 'cmtd',
-      version: SOFTWARE_VERSION,
+      version: CMTD_VERSION,
       appVersion: APP_VERSION,
       lastBlockHeight: this.store.height,
       lastBlockAppHash: this.store.height === 0n ? new Uint8Array(0) : this.store.appHash,
@@ -242,7 +243,8 @@ export class CmtdApp implements AbciApplication {
       const tx = this.senders.resolve(req.tx);
       const rules = this.committedRules();
       validateStatic(tx, rules);
-      if (isFreeTx(tx) && !isCommonOperation(tx, this.check, this.modules.resolveSystem, rules)) throw notCommonError();
+      const refusal = commonOperationRefusal(tx, this.check, this.modules.resolveSystem, rules);
+      if (refusal !== undefined) throw refusal;
       // A recheck of a queued transaction: its sender's queue was already
       // re-evaluated against the block that just committed.
       const verdict = req.type === 'recheck' ? this.pending.recheck(tx, this.store.height) : 'unknown';
@@ -278,11 +280,10 @@ export class CmtdApp implements AbciApplication {
       }
       // CometBFT counts each tx's protobuf framing too; 8 bytes covers it.
       const size = BigInt(raw.length) + 8n;
-      if (skipped.has(tx.sender) || bytes + size > req.maxTxBytes || admission.refusal(tx) !== undefined) {
+      if (skipped.has(tx.sender) || bytes + size > req.maxTxBytes || admission.admitProposed(tx) !== undefined) {
         skipped.add(tx.sender);
         continue;
       }
-      admission.admit(tx, tx.gasLimit);
       bytes += size;
       txs.push(raw);
     }
@@ -299,21 +300,18 @@ export class CmtdApp implements AbciApplication {
         this.log.warn('rejecting proposal: undecodable transaction', { height: req.height.toString(), error: (err as Error).message });
         return { status: 'reject' };
       }
-      const refusal = admission.refusal(tx);
+      const refusal = admission.admitProposed(tx);
       if (refusal !== undefined) {
         this.log.warn('rejecting proposal: a transaction breaks the block rules', { height: req.height.toString(), code: codeName(refusal.code), error: refusal.message });
         return { status: 'reject' };
       }
-      admission.admit(tx, tx.gasLimit);
     }
     return { status: 'accept' };
   }
 
   /** The admission rule (src/tx/admission.ts) over committed state, for the proposal steps. */
   private committedAdmission(): BlockAdmission {
-    const state = new Overlay(this.genesis ?? this.store);
-    const rules = this.committedRules();
-    return new BlockAdmission(rules, (tx) => isCommonOperation(tx, state, this.modules.resolveSystem, rules));
+    return BlockAdmission.on(new Overlay(this.genesis ?? this.store), this.committedRules(), this.modules.resolveSystem);
   }
 
   // ---- block execution (shared by both flows) --------------------------
@@ -330,34 +328,49 @@ export class CmtdApp implements AbciApplication {
     this.block = new Overlay(this.genesis ?? this.store);
     recordBlockHash(this.block, height, hash); // BLOCKHASH (docs/EVM.md)
     const rules = this.rulesFor(this.block);
-    const block = this.block;
     // Execution judges a zero-price transaction on the block's state as it is when the transaction runs.
-    const admission = new BlockAdmission(rules, (tx) => isCommonOperation(tx, block, this.modules.resolveSystem, rules));
+    const admission = BlockAdmission.on(this.block, rules, this.modules.resolveSystem);
     this.current = { info, rules, admission, txHashes: [], started: performance.now(), txResults: 0, rejectedCodes: [] };
     this.indexer.beginBlock({ info, rules: this.current.rules, hash, proposer });
     this.executed = undefined;
     this.modules.beginBlock(this.block, info, toVotes(commit), toEvidence(misbehavior));
   }
 
+  /**
+   * The next transaction of the block: executed or refused, answered to
+   * CometBFT, and told to the block index and the metrics from its typed
+   * outcome (nothing re-decodes the ABCI result).
+   */
   private async deliver(raw: Uint8Array): Promise<ExecTxResult> {
     const current = this.current;
     if (current === undefined) throw new Error('DeliverTx outside a block');
+    const { result, tx, receipt } = await this.execute(current, raw);
+    this.indexer.addTx(raw, { tx, receipt, code: result.code, log: result.log ?? '' });
+    if (this.metrics !== undefined) {
+      current.txResults++;
+      if (result.code !== TxCode.Ok) current.rejectedCodes.push(result.code);
+    }
+    return result;
+  }
+
+  /** Runs one transaction of the block: its ABCI result, the decoded transaction (if it decoded) and its receipt (if it ran). */
+  private async execute(current: BlockInProgress, raw: Uint8Array): Promise<{ result: ExecTxResult; tx?: SignedTx; receipt?: Receipt }> {
     let tx: SignedTx;
     try {
       tx = this.senders.resolve(raw);
     } catch (err) {
       if (!(err instanceof TxError)) throw err;
-      return toExecResult(rejected(err));
+      return { result: toExecResult(rejected(err)) };
     }
     current.txHashes.push(tx.hash);
     const { rules } = current;
     const refusal = current.admission.refusal(tx);
-    if (refusal !== undefined) return toExecResult(rejected(refusal, tx.gasLimit), tx);
+    if (refusal !== undefined) return { result: toExecResult(rejected(refusal, tx.gasLimit), tx), tx };
     try {
       const outcome = await executeTx(tx, this.block, rules, current.info, this.modules.resolveSystem);
       if (this.testRuleOverride !== undefined && outcome.code === TxCode.Ok) this.testRuleOverride.afterTx(this.block, tx, current.info.height); // TEST ONLY
       current.admission.admit(tx, outcome.gasUsed);
-      return {
+      const result: ExecTxResult = {
         code: outcome.code,
         codespace: outcome.code === TxCode.Ok ? '' : CODESPACE,
         log: outcome.code === TxCode.Ok ? '' : `${codeName(outcome.code)}: ${outcome.log}`,
@@ -366,9 +379,10 @@ export class CmtdApp implements AbciApplication {
         gasUsed: outcome.gasUsed,
         events: [txEvent(tx)],
       };
+      return { result, tx, receipt: outcome.receipt };
     } catch (err) {
       if (!(err instanceof TxError)) throw err;
-      return toExecResult(rejected(err, tx.gasLimit), tx);
+      return { result: toExecResult(rejected(err, tx.gasLimit), tx), tx };
     }
   }
 
@@ -458,8 +472,6 @@ export class CmtdApp implements AbciApplication {
     this.beginBlockWork(req.height, req.time, req.decidedLastCommit, req.misbehavior, req.hash, req.proposerAddress);
     const txResults: ExecTxResult[] = [];
     for (const raw of req.txs) txResults.push(await this.deliver(raw)); // in order: the EVM is async
-    this.observeResults(txResults);
-    req.txs.forEach((raw, i) => this.indexer.addTx(raw, txResults[i]!, this.senders));
     const { updates, appHash } = this.endBlockWork();
     return { txResults, validatorUpdates: updates.map(toValidatorUpdate), appHash };
   }
@@ -477,10 +489,7 @@ export class CmtdApp implements AbciApplication {
   }
 
   async deliverTx(req: RequestDeliverTx): Promise<ResponseDeliverTx> {
-    const result = await this.deliver(req.tx);
-    this.observeResults([result]);
-    this.indexer.addTx(req.tx, result, this.senders);
-    return result;
+    return this.deliver(req.tx);
   }
 
   async endBlock(req: RequestEndBlock): Promise<ResponseEndBlock> {
@@ -507,14 +516,6 @@ export class CmtdApp implements AbciApplication {
     return this.pending.nextNonce(address, new Accounts(this.check).get(address), this.check);
   }
 
-  /** Counts a block's transaction results for AppOptions.metrics. */
-  private observeResults(results: ExecTxResult[]): void {
-    const current = this.current;
-    if (this.metrics === undefined || current === undefined) return;
-    current.txResults += results.length;
-    for (const r of results) if (r.code !== TxCode.Ok) current.rejectedCodes.push(r.code);
-  }
-
   /** The changes the next Commit writes: the block's, on top of genesis for block 1. */
   private pendingChanges(): Array<[string, Change]> {
     if (this.genesis === undefined) return this.block.sortedChanges();
@@ -537,7 +538,7 @@ export class CmtdApp implements AbciApplication {
 /** The addresses whose account record (`a/<hex>`, src/state/accounts.ts) the block changes. */
 function changedAccountsOf(changes: Array<[string, Change]>): Address[] {
   const changed: Address[] = [];
-  for (const [key] of changes) if (key.startsWith('a/') && key.length === 42) changed.push(`0x${key.slice(2)}`);
+  for (const [key] of changes) if (key.startsWith(STATE_PREFIXES.account) && key.length === STATE_PREFIXES.account.length + 40) changed.push(`0x${key.slice(STATE_PREFIXES.account.length)}`);
   return changed;
 }
 

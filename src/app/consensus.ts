@@ -4,9 +4,10 @@
  * param `block_gas_limit`.
  */
 import { loadParams, type Params } from '../state/params.js';
+import { STATE_PREFIXES } from '../state/keys.js';
 import type { KV, KVReader } from '../store/kv.js';
 
-const MAX_GAS_KEY = 'c/block_max_gas';
+export const MAX_GAS_KEY = `${STATE_PREFIXES.consensus}block_max_gas`;
 
 export function saveBlockGasLimit(kv: KV, maxGas: bigint): void {
   kv.set(MAX_GAS_KEY, Buffer.from(maxGas.toString(), 'utf8'));

@@ -3,7 +3,8 @@
  * the staking ledger (candidates, delegations, enterprise accounts) are parsed
  * here into typed records and handed to it.
  */
-import { toAddress, type Address } from '../state/accounts.js';
+import { toAddress, type Address } from '../util/address.js';
+import { STATE_PREFIXES } from '../state/keys.js';
 import { paramsFromJson, paramsToJson, type Params } from '../state/params.js';
 import type { GenesisCandidate, GenesisDelegation } from '../staking/types.js';
 import { canonicalJson } from '../staking/genesis.js';
@@ -12,7 +13,7 @@ export type { GenesisCandidate, GenesisDelegation };
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
 import type { GenesisContract } from '../evm/genesis.js';
 import { isWellFormedKey } from '../store/keys.js';
-import { sha256 } from '../util/crypto.js';
+import { sha256 } from '../util/sha256.js';
 
 export type { GenesisContract };
 
@@ -223,7 +224,7 @@ function exactRecords(raw: unknown, genesis: AppGenesis): Array<[string, Uint8Ar
       const path = `exact_state.records[${JSON.stringify(key)}]`;
       if (key === '' || !isWellFormedKey(key)) throw new GenesisError(path, 'not a state key');
       // Consensus params are CometBFT's (genesis consensus_params), recorded by InitChain itself.
-      if (key.startsWith('c/')) throw new GenesisError(path, 'consensus params come from the genesis consensus_params, not from records');
+      if (key.startsWith(STATE_PREFIXES.consensus)) throw new GenesisError(path, 'consensus params come from the genesis consensus_params, not from records');
       const value = records[key];
       if (value === null) return [key, null];
       if (typeof value !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(value)) throw new GenesisError(path, 'expected 0x-prefixed hex or null');

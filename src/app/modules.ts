@@ -4,7 +4,7 @@
  * queries. The app knows only this interface; `createModules` wires the real
  * ledgers.
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { Accounts } from '../state/accounts.js';
 import { Supply } from '../state/supply.js';
 import { saveParams, type Params } from '../state/params.js';
@@ -12,9 +12,10 @@ import type { GovQueries } from '../gov/queries.js';
 import type { StakingQueries } from '../staking/queries.js';
 import type { Evidence, LastCommitVote, ValidatorUpdate as PowerUpdate } from '../staking/types.js';
 import type { KV, KVReader } from '../store/kv.js';
-import type { BlockInfo, SystemContractResolver } from '../tx/executor.js';
+import type { BlockInfo } from '../tx/executor.js';
 import { writeGenesisContracts } from '../evm/genesis.js';
 import { genesisSupply, type AppGenesis } from './genesis.js';
+import type { SystemContractResolver } from '../system/types.js';
 
 /** Block-boundary inputs and outputs, as the staking ledger defines them. */
 export type { Evidence, LastCommitVote } from '../staking/types.js';

@@ -20,7 +20,7 @@
  *
  * Answers go out as JSON with bigints as decimal strings (`Json<T>`).
  */
-import { isAddress, toAddress, type Address } from '../state/accounts.js';
+import { isAddress, toAddress, type Address } from '../util/address.js';
 import { paramsToJson } from '../state/params.js';
 import type { ChainReads } from './modules.js';
 import { QueryCode, QueryError } from './query-codes.js';

@@ -11,11 +11,12 @@
  *   queryable (`--state-history`; 0 keeps every state, hence every block).
  */
 import type { PrunableIndexStore } from '../index/pruner.js';
+import { EXTRA_PREFIXES } from '../state/keys.js';
 
 /** CometBFT's default `evidence.max_age_num_blocks`, used when the genesis value is not known (a state-synced node). */
 export const DEFAULT_EVIDENCE_MAX_AGE_BLOCKS = 100_000n;
 /** The non-consensus record holding the chain's `evidence.max_age_num_blocks` (from InitChain). */
-export const EVIDENCE_MAX_AGE_KEY = 'app/evidence_max_age';
+export const EVIDENCE_MAX_AGE_KEY = `${EXTRA_PREFIXES.app}evidence_max_age`;
 
 export interface RetentionOptions {
   /** Blocks to keep at least (0: keep every block, never prune). */

@@ -6,9 +6,9 @@
 import { join, resolve } from 'node:path';
 import { isAddress as isEthersAddress } from 'ethers';
 import { KeyStore } from '../keys/index.js';
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { queryPath, type QueryArgs, type QueryJson, type QueryName } from '../app/query-routes.js';
-import { CometRpc, CometRpcError, type AbciQueryResult } from '../localnet/rpc.js';
+import { CometRpc, CometRpcError, type AbciQueryResult } from '../comet/rpc.js';
 import { defaultHome } from './options.js';
 
 /** `<home>/keys`: keystore files. */

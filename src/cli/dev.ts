@@ -16,17 +16,17 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { HDNodeWallet, Mnemonic } from 'ethers';
 import { setTomlValue } from '../localnet/cometbft.js';
 import { CMT } from '../state/params.js';
 import { defaultAppState, DEV_MNEMONIC, Localnet, type LocalNode } from '../localnet/network.js';
-import { waitFor } from '../localnet/process.js';
+import { waitFor } from '../node/process.js';
 import { parseCorsOrigins } from '../rpc/cors.js';
 import { devAccountMethods } from '../rpc/dev-accounts.js';
 import { HttpNodeRpc, startDevFront } from '../rpc/dev-front.js';
 import { DEFAULT_RPC_LIMITS } from '../rpc/eth.js';
-import type { RpcServer } from '../rpc/server.js';
+import { DEFAULT_ETH_RPC_PORT, type RpcServer } from '../rpc/server.js';
 import { parseAmount } from './amount.js';
 import { logMinedTxs, type MinedTxLog } from './dev-log.js';
 import { formatCmt } from './format.js';
@@ -290,7 +290,7 @@ export function registerDev(program: Command): void {
     .addOption(
       new Option('--rpc-port <port>', 'Ethereum JSON-RPC port; the node takes the four ports below it (p2p port-4, CometBFT RPC port-3, ABCI port-2, its own JSON-RPC port-1)')
         .env('CMTD_DEV_RPC_PORT')
-        .default('8545'),
+        .default(String(DEFAULT_ETH_RPC_PORT)),
     )
     .addOption(
       new Option('--block-time <duration>', "a block every <duration> ('2s', '500ms', or seconds like anvil: '2'), empty or not; default: a block as soon as a transaction arrives").env(

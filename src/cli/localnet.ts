@@ -7,11 +7,11 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { queryPath, type QueryJson } from '../app/query-routes.js';
-import { toAddress } from '../state/accounts.js';
+import { toAddress } from '../util/address.js';
 import { parseCorsOrigins } from '../rpc/cors.js';
-import { COMETBFT_VERSIONS, type CometVersion } from '../localnet/cometbft.js';
+import { COMETBFT_VERSIONS, DEFAULT_COMETBFT_VERSION, type CometVersion } from '../localnet/cometbft.js';
 import { Localnet, type AbciTransport, type LocalNode } from '../localnet/network.js';
 import { opt } from './flags.js';
 import { formatCmt } from './format.js';
@@ -326,7 +326,7 @@ function createOptions(command: Command): Command {
     .addOption(opt('--base-port <port>', 'node i listens on base+10i+6 (p2p), +7 (CometBFT RPC), +8 (ABCI), +9 (Ethereum JSON-RPC)', '26600'))
     .addOption(opt('--chain-id <id>', 'CometBFT chain id', 'cmtd-localnet'))
     .addOption(opt('--abci <transport>', 'ABCI transport of every node', 'socket').choices(['socket', 'grpc']))
-    .addOption(opt('--comet-version <version>', 'pinned CometBFT version', 'v0.38.25').choices([...COMETBFT_VERSIONS]));
+    .addOption(opt('--comet-version <version>', 'pinned CometBFT version', DEFAULT_COMETBFT_VERSION).choices([...COMETBFT_VERSIONS]));
 }
 
 export function registerLocalnet(program: Command): void {

@@ -8,7 +8,8 @@
  * (or an unknown command) loads them all to list them.
  */
 import { Command } from 'commander';
-import { CMTD_VERSION, registerVersion } from './version.js';
+import { CMTD_VERSION } from '../util/version.js';
+import { registerVersion } from './version.js';
 
 type Register = (program: Command) => void;
 

@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Option } from 'commander';
+import { DEFAULT_COMET_RPC_URL } from '../comet/rpc.js';
 
 export type OutputFormat = 'text' | 'json';
 
@@ -17,7 +18,7 @@ export function homeOption(): Option {
 }
 
 export function nodeOption(): Option {
-  return new Option('--node <url>', 'CometBFT RPC of the node to talk to').env('CMTD_NODE').default('http://127.0.0.1:26657');
+  return new Option('--node <url>', 'CometBFT RPC of the node to talk to').env('CMTD_NODE').default(DEFAULT_COMET_RPC_URL);
 }
 
 export function outputOption(): Option {

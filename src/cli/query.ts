@@ -3,9 +3,9 @@
  * tables for people (amounts in CMT) or, with --output json, the node's JSON
  * answer unchanged (amounts in wei, as decimal strings).
  */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { Transaction } from 'ethers';
-import { CometRpcError, type TxResultJson } from '../localnet/rpc.js';
+import { CometRpcError, type TxResultJson } from '../comet/rpc.js';
 import type { QueryArgs, QueryJson, QueryName } from '../app/query-routes.js';
 import { NodeClient, resolveAddress } from './client.js';
 import { opt } from './flags.js';

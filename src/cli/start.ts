@@ -1,10 +1,12 @@
 /** `cmtd start`: serve the application to a CometBFT node. */
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MESSAGE_BYTES } from '../abci/index.js';
 import { defaultAbciAddress } from './client.js';
 import { homeOption } from './options.js';
 import { DEFAULT_SNAPSHOT_INTERVAL, DEFAULT_SNAPSHOT_KEEP_RECENT, startNode, type AbciTransport } from '../node/run.js';
+import { DEFAULT_COMET_RPC_URL } from '../comet/rpc.js';
 import { parseCorsOrigins } from '../rpc/cors.js';
+import { DEFAULT_ETH_RPC_ADDRESS } from '../rpc/server.js';
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES } from '../statesync/format.js';
 import { DEFAULT_RPC_LIMITS } from '../rpc/index.js';
 import { DEFAULT_CACHE_BYTES, DEFAULT_STATE_HISTORY } from '../store/committed-store.js';
@@ -77,12 +79,12 @@ export function registerStart(program: Command): void {
     .addOption(
       new Option('--rpc-address <host:port>', "Ethereum JSON-RPC (HTTP + WebSocket) listen address; '' disables it")
         .env('CMTD_RPC_ADDRESS')
-        .default('127.0.0.1:8545'),
+        .default(DEFAULT_ETH_RPC_ADDRESS),
     )
     .addOption(
       new Option('--comet-rpc <url>', "CometBFT RPC that eth_sendRawTransaction broadcasts through; '' disables broadcasting")
         .env('CMTD_COMET_RPC')
-        .default('http://127.0.0.1:26657'),
+        .default(DEFAULT_COMET_RPC_URL),
     )
     .addOption(new Option('--rpc-max-body-bytes <n>', 'largest JSON-RPC request body or WebSocket message').env('CMTD_RPC_MAX_BODY_BYTES').default(String(DEFAULT_RPC_LIMITS.maxBodyBytes)))
     .addOption(new Option('--rpc-max-batch <n>', 'most requests in one JSON-RPC batch').env('CMTD_RPC_MAX_BATCH').default(String(DEFAULT_RPC_LIMITS.maxBatch)))

@@ -18,16 +18,16 @@
  * with the staking and governance ABIs. A transaction that fails in its
  * block exits with status 1.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, type Option } from 'commander';
-import { Interface, Transaction, hexlify, type Wallet } from 'ethers';
+import type { Command, Option } from 'commander';
+import { type Interface, Transaction, hexlify, type Wallet } from 'ethers';
 import { GOVERNANCE_GAS, governanceInterface } from '../gov/index.js';
 import { getPassword } from '../keys/index.js';
-import { CometRpcError, type TxResultJson } from '../localnet/rpc.js';
+import { CometRpcError, cometTxHash, type TxResultJson } from '../comet/rpc.js';
+import { DEFAULT_ETH_RPC_ADDRESS } from '../rpc/server.js';
 import type { QueryJson } from '../app/query-routes.js';
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import type { EvmLog } from '../state/logs.js';
 import { parsePrivValidatorKey, signCandidacy, STAKING_GAS, STAKING_INTERFACE } from '../staking/index.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
@@ -428,7 +428,7 @@ export async function sendTx(flags: TxFlags, build: (ctx: TxContext) => Promise<
   const signed = await wallet.signTransaction(unsignedTx(plan));
   const raw = new Uint8Array(Buffer.from(signed.slice(2), 'hex'));
   const hash = Transaction.from(signed).hash!;
-  const cometHash = createHash('sha256').update(raw).digest('hex').toUpperCase();
+  const cometHash = cometTxHash(raw);
   const json = flags.output === 'json';
   if (!json) process.stderr.write(`${call.summary}\nsending ${hash} from ${sender} (nonce ${nonce}, gas limit ${gasLimit}, gas price ${formatGasPrice(gasPrice)})\n`);
 
@@ -692,7 +692,7 @@ export function registerTx(program: Command): void {
       .addOption(opt('--nonce <n>', "default: the account's next nonce"))
       .addOption(opt('--no-wait', 'return once the node accepted the transaction, without waiting for a block'))
       .addOption(opt('--wait-timeout <seconds>', 'how long to wait for a block', '60'))
-      .addOption(opt('--eth-rpc <url>', "the node's Ethereum JSON-RPC, where the transaction is simulated first", 'http://127.0.0.1:8545'))
+      .addOption(opt('--eth-rpc <url>', "the node's Ethereum JSON-RPC, where the transaction is simulated first", `http://${DEFAULT_ETH_RPC_ADDRESS}`))
       .addOption(opt('--no-simulate', 'send without simulating first (a doomed transaction is then mined and charged)'))
       .addOption(opt('--dry-run', 'simulate and print the gas, fee and effect; sign and send nothing'))
       .addOption(opt('--generate-only', 'print the unsigned transaction (hex; JSON with --output json) for offline signing; send nothing'))

@@ -20,13 +20,13 @@ import { createCustomCommon, Mainnet, type Common } from '@ethereumjs/common';
 import { createEVM, EVMError, type EVM, type EVMMockBlockchainInterface, type EVMResult, type ExecResult, type Message, type PrecompileInput } from '@ethereumjs/evm';
 import { RLP } from '@ethereumjs/rlp';
 import { Address as EthAddress } from '@ethereumjs/util';
-import { addressFromBytes, bigintToBytes, bytesToBigint, decodeAccount, type Address } from '../state/accounts.js';
+import { bigintToBytes, bytesToBigint, decodeAccount } from '../state/accounts.js';
+import { addressFromBytes, type Address } from '../util/address.js';
 import type { EvmLog } from '../state/logs.js';
+import { STATE_PREFIXES } from '../state/keys.js';
 import { Overlay, type KV, type KVReader } from '../store/kv.js';
-import type { AccessListEntry } from '../tx/decode.js';
-import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
+import { GOVERNANCE_ADDRESS, STAKING_ADDRESS, type SystemContractResolver } from '../system/types.js';
 import { decodeRevertReason } from '../system/revert.js';
-import type { SystemContractResolver } from '../tx/executor.js';
 import { keccak256 } from '../util/crypto.js';
 import { DEFAULT_EVM_HARDFORK } from '../state/params.js';
 import { forkRules, type EvmHardforkName } from './hardfork.js';
@@ -95,7 +95,7 @@ export const BLOCK_HASH_WINDOW = 256n;
 const BLOCK_HASH_SLOTS = BLOCK_HASH_WINDOW + 1n;
 
 function blockHashKey(height: bigint): string {
-  return `bh/${(height % BLOCK_HASH_SLOTS).toString().padStart(3, '0')}`;
+  return `${STATE_PREFIXES.blockHash}${(height % BLOCK_HASH_SLOTS).toString().padStart(3, '0')}`;
 }
 
 /**
@@ -373,6 +373,12 @@ export function releaseEngine(engine: EvmEngine): void {
 
 // ---- one transaction (or call) -----------------------------------------------
 
+/** An EIP-2930 access list entry: an address and storage keys that start warm. */
+export interface AccessListEntry {
+  address: Uint8Array;
+  storageKeys: Uint8Array[];
+}
+
 export interface EvmMessage {
   caller: Address;
   /** null: contract creation. */
@@ -552,7 +558,7 @@ const SYSTEM_ADDRESSES: readonly string[] = [STAKING_ADDRESS.slice(2), GOVERNANC
 function clearSystemBalances(changes: Overlay, parent: KVReader): boolean {
   let found = false;
   for (const address of SYSTEM_ADDRESSES) {
-    const key = `a/${address}`;
+    const key = `${STATE_PREFIXES.account}${address}`;
     const raw = changes.get(key);
     if (raw !== parent.get(key) && balanceIn(raw) > 0n) {
       changes.delete(key);
@@ -576,7 +582,7 @@ function clearSystemBalances(changes: Overlay, parent: KVReader): boolean {
 function burnedBy(changes: Overlay, parent: KVReader, systemInflow: bigint): bigint {
   let delta = -systemInflow;
   for (const [key, value] of changes.sortedChanges()) {
-    if (!key.startsWith('a/')) continue;
+    if (!key.startsWith(STATE_PREFIXES.account)) continue;
     delta += balanceIn(parent.get(key)) - balanceIn(value);
   }
   if (delta < 0n) throw new EvmInvariantError(`EVM execution created ${-delta} wei`);

@@ -3,10 +3,12 @@
  * balance written straight into state, in the layout of src/evm/state.ts.
  * Their balances are part of the genesis supply (src/app/genesis.ts).
  */
-import { Accounts, decodeAccount, type Address } from '../state/accounts.js';
+import { Accounts, decodeAccount } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
+import { STATE_PREFIXES } from '../state/keys.js';
 import type { Change, KV, KVReader } from '../store/kv.js';
 import { keccak256 } from '../util/crypto.js';
-import { CODE_PREFIX, codeKey, storageKey, writeCode } from './state.js';
+import { codeKey, storageKey, writeCode } from './state.js';
 
 /** A contract present from genesis (SPEC 10), as parsed by src/app/genesis.ts. */
 export interface GenesisContract {
@@ -45,10 +47,10 @@ export class GenesisStateError extends Error {
 export function verifyGenesisCode(changes: Iterable<[string, Change]>, state: KVReader): void {
   for (const [key, value] of changes) {
     if (value === null) continue;
-    if (key.startsWith(CODE_PREFIX)) {
+    if (key.startsWith(STATE_PREFIXES.code)) {
       const hash = Buffer.from(keccak256(value)).toString('hex');
-      if (key !== CODE_PREFIX + hash) throw new GenesisStateError(`genesis state: code record ${key} holds code whose keccak-256 is ${hash}`);
-    } else if (key.startsWith('a/')) {
+      if (key !== STATE_PREFIXES.code + hash) throw new GenesisStateError(`genesis state: code record ${key} holds code whose keccak-256 is ${hash}`);
+    } else if (key.startsWith(STATE_PREFIXES.account)) {
       let codeHash: Uint8Array;
       try {
         codeHash = decodeAccount(value).codeHash;

@@ -25,8 +25,8 @@
  */
 import type { AccountFields, StateManagerInterface } from '@ethereumjs/common';
 import { Account as EthAccountClass, KECCAK256_NULL, KECCAK256_RLP, equalsBytes, type Account as EthAccount, type Address as EthAddress } from '@ethereumjs/util';
-import { RLP } from '@ethereumjs/rlp';
-import { bigintToBytes, bytesToBigint } from '../state/accounts.js';
+import { decodeAccount, encodeAccount, type Account } from '../state/accounts.js';
+import { STATE_PREFIXES } from '../state/keys.js';
 import { Overlay, type KV, type KVReader } from '../store/kv.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
 import { keccak256 } from '../util/crypto.js';
@@ -34,8 +34,6 @@ import { keccak256 } from '../util/crypto.js';
 const EMPTY = new Uint8Array(0);
 const ZERO_ROOT = new Uint8Array(32);
 
-export const CODE_PREFIX = 'code/';
-export const STORAGE_PREFIX = 'st/';
 
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
@@ -43,12 +41,12 @@ function hex(bytes: Uint8Array): string {
 
 /** Key of code by its hash (32 bytes). */
 export function codeKey(codeHash: Uint8Array): string {
-  return CODE_PREFIX + hex(codeHash);
+  return STATE_PREFIXES.code + hex(codeHash);
 }
 
 /** Key of a storage slot: address 20 bytes, slot 32 bytes. */
 export function storageKey(address: Uint8Array, slot: Uint8Array): string {
-  return `${STORAGE_PREFIX}${hex(address)}/${hex(slot)}`;
+  return `${STATE_PREFIXES.storage}${hex(address)}/${hex(slot)}`;
 }
 
 /**
@@ -84,12 +82,12 @@ export function isSystemAddress(address: Uint8Array): boolean {
 }
 
 function accountKeyOf(address: Uint8Array): string {
-  return `a/${hexOfAddress(address)}`;
+  return `${STATE_PREFIXES.account}${hexOfAddress(address)}`;
 }
 
 /** storageKey with the address hex remembered (see hexOfAddress). */
 function slotKey(address: Uint8Array, slot: Uint8Array): string {
-  return `${STORAGE_PREFIX}${hexOfAddress(address)}/${hex(slot)}`;
+  return `${STATE_PREFIXES.storage}${hexOfAddress(address)}/${hex(slot)}`;
 }
 
 /**
@@ -120,32 +118,25 @@ export function unpad(value: Uint8Array): Uint8Array {
   return i === 0 ? value : value.subarray(i);
 }
 
-interface DecodedAccount {
-  nonce: bigint;
-  balance: bigint;
-  codeHash: Uint8Array;
-}
-
 /**
  * Decoded accounts by the identity of their stored bytes. Values in the KV
  * are immutable, so the same bytes always decode the same; this saves the
  * RLP decode on the EVM's many repeated reads of one account.
  */
-const decodedAccounts = new WeakMap<Uint8Array, DecodedAccount>();
+const decodedAccounts = new WeakMap<Uint8Array, Account>();
 
 function encodeAccountRecord(nonce: bigint, balance: bigint, codeHash: Uint8Array): Uint8Array {
-  const raw = RLP.encode([bigintToBytes(nonce), bigintToBytes(balance), codeHash]);
+  const account = { nonce, balance, codeHash };
+  const raw = encodeAccount(account);
   // The next read of this account decodes these very bytes: remember what they hold.
-  decodedAccounts.set(raw, { nonce, balance, codeHash });
+  decodedAccounts.set(raw, account);
   return raw;
 }
 
-function decode(raw: Uint8Array): DecodedAccount {
+function decode(raw: Uint8Array): Account {
   let d = decodedAccounts.get(raw);
   if (d === undefined) {
-    const f = RLP.decode(raw) as Uint8Array[];
-    if (!Array.isArray(f) || f.length !== 3) throw new Error('corrupt account record');
-    d = { nonce: bytesToBigint(f[0]!), balance: bytesToBigint(f[1]!), codeHash: f[2]! };
+    d = decodeAccount(raw);
     decodedAccounts.set(raw, d);
   }
   return d;

@@ -18,12 +18,13 @@
  *   less gas than that fails out of gas and consumes it all.
  */
 import { EVMError, type ExecResult, type Log, type Message } from '@ethereumjs/evm';
-import { Accounts, addressFromBytes, decodeAccount, type Address } from '../state/accounts.js';
+import { Accounts, decodeAccount } from '../state/accounts.js';
+import { addressFromBytes, type Address } from '../util/address.js';
 import type { EvmLog } from '../state/logs.js';
+import { STATE_PREFIXES } from '../state/keys.js';
 import { Overlay, type KVReader } from '../store/kv.js';
-import { SystemCallError, type SystemContract } from '../system/types.js';
+import { SystemCallError, type SystemContract, type SystemContractResolver } from '../system/types.js';
 import { encodeRevertReason } from '../system/revert.js';
-import type { SystemContractResolver } from '../tx/executor.js';
 import type { KvStateManager } from './state.js';
 
 /** What system frames of one execution need besides the message. */
@@ -52,7 +53,7 @@ function toEvmLog(log: EvmLog): Log {
 function balancesTaken(changes: Overlay, parent: KVReader): bigint {
   let taken = 0n;
   for (const [key, value] of changes.sortedChanges()) {
-    if (!key.startsWith('a/')) continue;
+    if (!key.startsWith(STATE_PREFIXES.account)) continue;
     const before = parent.get(key);
     taken += (before === undefined ? 0n : decodeAccount(before).balance) - (value === null ? 0n : decodeAccount(value).balance);
   }

@@ -5,12 +5,14 @@
  * loading ignores. Pure reads over a complete state.
  */
 import { GovQueries } from '../gov/index.js';
-import { decodeAccount, type Address } from '../state/accounts.js';
+import { decodeAccount } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
+import { STATE_PREFIXES } from '../state/keys.js';
 import { loadParams, paramsToJson } from '../state/params.js';
 import { readSupply, totalSupply } from '../state/supply.js';
 import { StakingQueries, type DelegationInfo } from '../staking/index.js';
+import { ENTERPRISE_PREFIX, UNBONDINGS_PREFIX } from '../staking/store.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
-import { CODE_PREFIX, STORAGE_PREFIX } from '../evm/state.js';
 import type { StateSnapshot } from './snapshot.js';
 
 /** Largest code a genesis contract may have (src/app/genesis.ts, EIP-170). */
@@ -63,8 +65,8 @@ export function describeState(state: StateSnapshot): DescribedState {
 
   // Storage slots by contract address, in one pass.
   const storage = new Map<string, Record<string, string>>();
-  for (const key of state.keysWithPrefix(STORAGE_PREFIX)) {
-    const [addr, slot] = key.slice(STORAGE_PREFIX.length).split('/');
+  for (const key of state.keysWithPrefix(STATE_PREFIXES.storage)) {
+    const [addr, slot] = key.slice(STATE_PREFIXES.storage.length).split('/');
     if (addr === undefined || slot === undefined) continue;
     let slots = storage.get(addr);
     if (slots === undefined) storage.set(addr, (slots = {}));
@@ -74,7 +76,7 @@ export function describeState(state: StateSnapshot): DescribedState {
   const accounts: Json[] = [];
   const contracts: Json[] = [];
   const unlisted: string[] = [];
-  for (const key of state.keysWithPrefix('a/')) {
+  for (const key of state.keysWithPrefix(STATE_PREFIXES.account)) {
     const address = `0x${key.slice(2)}` as Address;
     const account = decodeAccount(state.get(key)!);
     if (account.codeHash.length === 0) {
@@ -83,7 +85,7 @@ export function describeState(state: StateSnapshot): DescribedState {
       accounts.push(entry);
       continue;
     }
-    const code = state.get(CODE_PREFIX + Buffer.from(account.codeHash).toString('hex'));
+    const code = state.get(STATE_PREFIXES.code + Buffer.from(account.codeHash).toString('hex'));
     if (code === undefined) throw new Error(`state has no code for the contract at ${address}`);
     if (!listableContract(address, code)) {
       unlisted.push(address);
@@ -126,12 +128,12 @@ export function describeState(state: StateSnapshot): DescribedState {
       else if (!d.self) delegations.push({ delegator: d.delegator, candidate: d.candidate, amount: d.amount.toString() });
     }
   }
-  for (const key of state.keysWithPrefix('k/du/')) {
-    const delegator = `0x${key.slice('k/du/'.length)}` as Address;
+  for (const key of state.keysWithPrefix(UNBONDINGS_PREFIX)) {
+    const delegator = `0x${key.slice(UNBONDINGS_PREFIX.length)}` as Address;
     for (const r of staking.unstakes(delegator)) if (r.id !== 0n) waiting.push(waitingEntry(r));
   }
 
-  const enterprise = state.keysWithPrefix('k/e/').map((k) => `0x${k.slice('k/e/'.length)}`);
+  const enterprise = state.keysWithPrefix(ENTERPRISE_PREFIX).map((k) => `0x${k.slice(ENTERPRISE_PREFIX.length)}`);
 
   const supply = readSupply(state);
   const totals = staking.stakingTotals();

@@ -15,21 +15,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CmtdApp } from '../app/app.js';
-import { saveBlockGasLimit } from '../app/consensus.js';
+import { MAX_GAS_KEY, saveBlockGasLimit } from '../app/consensus.js';
 import { EXACT_STATE_FORMAT, parseAppGenesis, specSeal } from '../app/genesis.js';
 import { createModules } from '../app/wiring.js';
 import { stateDir } from '../node/run.js';
 import { StakingQueries, cometAddress } from '../staking/index.js';
+import { STATE_PREFIXES } from '../state/keys.js';
 import type { ValidatorUpdate } from '../staking/types.js';
 import { CommittedStore } from '../store/committed-store.js';
 import { Overlay } from '../store/kv.js';
 import { compareKeys } from '../store/keys.js';
+import { bytesEqual } from '../util/bytes.js';
 import { silentLogger } from '../util/logger.js';
 import { describeState, type Json } from './describe.js';
 import { readSnapshot, type StateSnapshot } from './snapshot.js';
 
 /** Key of the block gas limit InitChain records from CometBFT's consensus params (src/app/consensus.ts). */
-const MAX_GAS_KEY = 'c/block_max_gas';
 
 export interface ExportedValidator {
   /** ed25519 public key, base64 (as in CometBFT's genesis.json). */
@@ -93,11 +94,6 @@ function loadGenesis(appState: unknown, blockMaxGas: bigint, cometValidators: Va
   return out;
 }
 
-function bytesEqual(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
-}
-
 function hex(b: Uint8Array): string {
   return Buffer.from(b).toString('hex');
 }
@@ -105,7 +101,8 @@ function hex(b: Uint8Array): string {
 /** Keys whose values differ between a complete state and a snapshot, ascending. */
 function differingKeys(loaded: ReadonlyMap<string, Uint8Array>, snapshot: StateSnapshot): string[] {
   const keys = new Set<string>([...snapshot.keys, ...loaded.keys()]);
-  return [...keys].filter((k) => !bytesEqual(loaded.get(k), snapshot.get(k))).sort(compareKeys);
+  const differs = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean => (a === undefined || b === undefined ? a !== b : !bytesEqual(a, b));
+  return [...keys].filter((k) => differs(loaded.get(k), snapshot.get(k))).sort(compareKeys);
 }
 
 /** Records as the genesis loader parses them (ascending keys, bytes), for the seal. */
@@ -141,7 +138,7 @@ export async function buildExport(snapshot: StateSnapshot): Promise<ExportResult
   const base = loadGenesis({ ...described.spec, exact_state: exactState({}) }, blockMaxGas, lastSent);
   const records: { [key: string]: string | null } = {};
   for (const key of differingKeys(base, snapshot)) {
-    if (key.startsWith('c/')) {
+    if (key.startsWith(STATE_PREFIXES.consensus)) {
       throw new ExportError(`consensus key ${key} would differ after InitChain; it comes from the genesis consensus_params, not from app_state`);
     }
     const value = snapshot.get(key);

@@ -13,7 +13,8 @@
  * UTF-8, addresses 20 raw bytes.
  */
 import { RLP } from '@ethereumjs/rlp';
-import { addressFromBytes, bigintToBytes, bytesToBigint, type Address } from '../state/accounts.js';
+import { bigintToBytes, bytesToBigint } from '../state/accounts.js';
+import { addressFromBytes, type Address } from '../util/address.js';
 import { ProposalKind, ProposalStatus, type Proposal, type Vote } from './types.js';
 
 export const STATE_KEY = 'g/state';

@@ -3,7 +3,7 @@
  * order). The ledger returns them with each operation; the system-contract
  * dispatcher encodes them as logs of 0x…1001.
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import type { SystemEvent } from '../system/types.js';
 import type { ProposalKind, Tally } from './types.js';
 

@@ -18,7 +18,8 @@
  * GovernanceError before writing anything.
  */
 import type { KV } from '../store/kv.js';
-import { Accounts, toAddress, type Address, type Bank } from '../state/accounts.js';
+import { Accounts, type Bank } from '../state/accounts.js';
+import { toAddress, type Address } from '../util/address.js';
 import {
   FIXED_PARAMS,
   ParamError,

@@ -5,7 +5,7 @@
  * export; the block's state for the ledger itself. Reads only.
  */
 import type { KVReader } from '../store/kv.js';
-import { toAddress, type Address } from '../state/accounts.js';
+import { toAddress, type Address } from '../util/address.js';
 import { STATE_KEY, decodeGovState, decodeProposal, proposalKey, type GovState } from './codec.js';
 import {
   KIND_NAMES,

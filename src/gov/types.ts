@@ -2,7 +2,7 @@
  * Governance types (SPEC section 8): proposals, votes, the JSON form of a
  * proposal for queries, and the one thing governance needs from staking.
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { SystemCallError } from '../system/types.js';
 
 /**

@@ -4,7 +4,7 @@
  * committed.
  *
  * The app calls, per block: `beginBlock`, `addTx` for every transaction of
- * the CometBFT block in order (with its ABCI result), `finishBlock` after the
+ * the CometBFT block in order (with its typed outcome), `finishBlock` after the
  * block's state is final (returns the records for `CommittedStore.commit`'s
  * `extra`, so they are written in the same batch as the state), and
  * `committed` once that batch is on disk. A block that is re-executed (replay
@@ -15,7 +15,7 @@
  */
 import type { SignedTx } from '../tx/decode.js';
 import type { BlockInfo, ChainRules } from '../tx/executor.js';
-import { decodeReceipt, type Receipt } from '../tx/receipt.js';
+import type { Receipt } from '../tx/receipt.js';
 import { keccak256 } from '../util/crypto.js';
 import type { Logger } from '../util/logger.js';
 import { emptyBloom, logsBloom } from './bloom.js';
@@ -33,17 +33,15 @@ import {
   type TxRecord,
 } from './records.js';
 
-/** What the indexer needs of an ABCI ExecTxResult. */
-export interface TxResultLike {
+/** A transaction of the block as the app executed it. */
+export interface ExecutedTx {
+  /** Undefined when the bytes are not a valid signed transaction. */
+  tx: SignedTx | undefined;
+  /** Undefined when the transaction was refused rather than executed. */
+  receipt: Receipt | undefined;
+  /** The ABCI code and log CometBFT got. */
   code: number;
-  log?: string;
-  /** The encoded Receipt (src/tx/receipt.ts) when the transaction was executed; empty when it was refused. */
-  data?: Uint8Array;
-}
-
-/** Decodes a signed transaction (the app's sender cache). */
-export interface TxResolver {
-  resolve(raw: Uint8Array): SignedTx;
+  log: string;
 }
 
 export interface BlockStart {
@@ -93,35 +91,18 @@ export class BlockIndexer {
     this.finished = undefined;
   }
 
-  /** Records the next transaction of the CometBFT block and its result. */
-  addTx(raw: Uint8Array, result: TxResultLike, resolver: TxResolver): void {
+  /** Records the next transaction of the CometBFT block and its outcome. */
+  addTx(raw: Uint8Array, result: ExecutedTx): void {
     const p = this.pending;
     if (p === undefined) return;
     const position = p.position++;
     p.txBytes += BigInt(raw.length);
-    let tx: SignedTx | undefined;
-    try {
-      tx = resolver.resolve(raw);
-    } catch {
-      tx = undefined;
-    }
-    let receipt: Receipt | undefined;
-    if (tx !== undefined && result.data !== undefined && result.data.length > 0) {
-      try {
-        receipt = decodeReceipt(result.data);
-      } catch (err) {
-        this.log?.error('cannot decode a transaction receipt; indexing the transaction as refused', {
-          height: p.start.info.height.toString(),
-          position,
-          error: (err as Error).message,
-        });
-      }
-    }
+    const { tx, receipt } = result;
     if (tx === undefined || receipt === undefined) {
       const hash = tx?.hash ?? keccak256(raw);
       p.rejected.push({
         hash,
-        record: { height: p.start.info.height, position, code: result.code, log: result.log ?? '', sender: tx?.sender ?? null },
+        record: { height: p.start.info.height, position, code: result.code, log: result.log, sender: tx?.sender ?? null },
       });
       return;
     }
@@ -140,7 +121,7 @@ export class BlockIndexer {
       logs: receipt.logs,
       firstLogIndex: p.logCount,
       code: result.code,
-      log: result.log ?? '',
+      log: result.log,
       returnData: receipt.status === 1 ? new Uint8Array(0) : receipt.returnData,
     });
     p.logCount += receipt.logs.length;

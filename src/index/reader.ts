@@ -3,8 +3,9 @@
  * and receipts by hash, and logs by filter. Only committed records are ever
  * visible: they are written in the batch that commits their block.
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import type { EvmLog } from '../state/logs.js';
+import { bytesEqual } from '../util/bytes.js';
 import { bloomMayContain } from './bloom.js';
 import {
   blockHashKey,
@@ -83,12 +84,6 @@ class Lru<K, V> {
     this.map.set(key, value);
     if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as K);
   }
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** Whether a log passes `filter` (Ethereum eth_getLogs semantics). */

@@ -17,8 +17,10 @@
  * Ethereum ones (keccak256 of the signed transaction); block hashes are
  * CometBFT's.
  */
-import { addressFromBytes, bigintToBytes, bytesToBigint, type Address } from '../state/accounts.js';
+import { bigintToBytes, bytesToBigint } from '../state/accounts.js';
+import { addressFromBytes, type Address } from '../util/address.js';
 import type { EvmLog } from '../state/logs.js';
+import { EXTRA_PREFIXES } from '../state/keys.js';
 
 
 export interface BlockTxSummary {
@@ -85,23 +87,23 @@ export interface RejectedTxRecord {
 }
 
 export function heightKey(height: bigint): string {
-  return `eb/${height.toString(16).padStart(16, '0')}`;
+  return `${EXTRA_PREFIXES.indexBlock}${height.toString(16).padStart(16, '0')}`;
 }
 
 export function blockHashKey(hash: Uint8Array): string {
-  return `eh/${hex(hash)}`;
+  return `${EXTRA_PREFIXES.indexBlockHash}${hex(hash)}`;
 }
 
 export function txKey(hash: Uint8Array): string {
-  return `et/${hex(hash)}`;
+  return `${EXTRA_PREFIXES.indexTx}${hex(hash)}`;
 }
 
 export function rejectedKey(hash: Uint8Array): string {
-  return `ex/${hex(hash)}`;
+  return `${EXTRA_PREFIXES.indexRejected}${hex(hash)}`;
 }
 
 /** Where the index starts (see the layout above). */
-export const INDEX_BASE_KEY = 'index/base';
+export const INDEX_BASE_KEY = `${EXTRA_PREFIXES.indexBase}base`;
 
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');

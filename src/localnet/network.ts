@@ -22,8 +22,8 @@ import {
   type ValidatorKey,
 } from './cometbft.js';
 import { NodeSupervisor, type PairEnd, type RestartPolicy } from '../node/supervisor.js';
-import { freePort, ManagedProcess, waitFor } from './process.js';
-import { CometRpc } from './rpc.js';
+import { freePort, type ManagedProcess, waitFor } from '../node/process.js';
+import type { CometRpc } from '../comet/rpc.js';
 
 /** The well-known development mnemonic (Hardhat/Anvil): never use its keys for real funds. */
 export const DEV_MNEMONIC = 'test test test test test test test test test test test junk';

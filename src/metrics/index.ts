@@ -1,3 +1,2 @@
-export type { AppMetrics, BlockObservation } from './observer.js';
 export { NodeMetrics, weiToCmt, type CommittedState, type NodeMetricsOptions } from './metrics.js';
 export { startMetricsServer, parseHostPort, type MetricsServer } from './server.js';

@@ -8,7 +8,7 @@ import type { ChainModules } from '../app/modules.js';
 import type { KVReader } from '../store/kv.js';
 import { codeName } from '../tx/errors.js';
 import type { Logger } from '../util/logger.js';
-import type { AppMetrics, BlockObservation } from './observer.js';
+import type { AppMetrics, BlockObservation } from '../app/observer.js';
 
 /** The committed state the gauges are read from (a CommittedStore). */
 export interface CommittedState extends KVReader {

@@ -5,13 +5,14 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_ETH_RPC_ADDRESS } from '../rpc/server.js';
 
 export interface NodeSettings {
   /** host:port of cmtd's Ethereum JSON-RPC ('' : not served). */
   ethRpcAddress: string;
 }
 
-export const DEFAULT_NODE_SETTINGS: NodeSettings = { ethRpcAddress: '127.0.0.1:8545' };
+export const DEFAULT_NODE_SETTINGS: NodeSettings = { ethRpcAddress: DEFAULT_ETH_RPC_ADDRESS };
 
 export function nodeSettingsPath(home: string): string {
   return join(home, 'node.json');

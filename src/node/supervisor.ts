@@ -14,8 +14,8 @@
  *   'on-failure' the pair is started again after a backoff (1 s, doubling to
  *   30 s; back to 1 s once the pair has run for a minute).
  */
-import { describeExit, ManagedProcess, waitFor, type ProcessExit, type ProcessSpec } from '../localnet/process.js';
-import { CometRpc } from '../localnet/rpc.js';
+import { describeExit, ManagedProcess, waitFor, type ProcessExit, type ProcessSpec } from './process.js';
+import { CometRpc } from '../comet/rpc.js';
 
 export type RestartPolicy = 'on-failure' | 'no';
 export const RESTART_POLICIES: readonly RestartPolicy[] = ['on-failure', 'no'];

@@ -19,10 +19,10 @@
  * src/store/committed-store.ts): reads see every commit at once, so app
  * hashes are the same; the state on disk is always some replayed height.
  */
-import { createHash } from 'node:crypto';
 import { CmtdApp, type TestRuleOverride } from '../app/app.js';
 import type { ExecTxResult, ResponseFinalizeBlock } from '../abci/types.js';
 import { createModules } from '../app/wiring.js';
+import { cometTxHash } from '../comet/rpc.js';
 import { CommittedStore } from '../store/committed-store.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import {
@@ -95,7 +95,7 @@ function hex(b: Uint8Array): string {
 }
 
 function txHash(tx: string): string {
-  return createHash('sha256').update(Buffer.from(tx, 'base64')).digest('hex').toUpperCase();
+  return cometTxHash(Buffer.from(tx, 'base64'));
 }
 
 /** The app hash the chain recorded for the state after `data.block`, and where it comes from. */

@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { CometRpc, CometRpcError } from '../localnet/rpc.js';
+import { CometRpc, CometRpcError } from '../comet/rpc.js';
 import { initialHeight, ReplayInputError, type RawBlock, type RawBlockResults, type RawGenesis, type RawHeader, type RawValidator } from './cometbft-json.js';
 
 export interface HeightData {

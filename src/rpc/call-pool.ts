@@ -21,7 +21,8 @@
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from '../util/logger.js';
-import type { CallBlock, CallRequest, CallRunner, CallState } from './call.js';
+import type { CallBlock, CallRequest, CallState } from './call.js';
+import type { CallRunner } from './call-runner.js';
 import { RpcCode, RpcError } from './errors.js';
 import type { TraceOutput, TraceRequest } from './tracers.js';
 

@@ -9,12 +9,12 @@
  */
 import { setPriority } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import type { SystemContractResolver } from '../tx/executor.js';
 import type { KVReader } from '../store/kv.js';
 import { evmCallRunner } from './call.js';
 import { RpcCode, RpcError } from './errors.js';
 import type { CallJob, ReadReply, WorkerInit, WorkerReply } from './call-pool.js';
 import { runTrace, TraceLimitError } from './tracers.js';
+import type { SystemContractResolver } from '../system/types.js';
 
 const init = workerData as WorkerInit;
 const flag = new Int32Array(init.signal);

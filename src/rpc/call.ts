@@ -3,16 +3,16 @@
  * against committed state.
  */
 import { loadBlockGasLimit } from '../app/consensus.js';
-import { estimateGas, EstimateGasError, ethCall, type CallContext as EvmCallContext, type CallRequest as EvmCallRequest } from '../evm/call.js';
-import type { Address } from '../state/accounts.js';
+import { estimateGas, EstimateGasError, ethCall, type CallContext as EvmCallContext, type CallRequest as EvmCallRequest } from '../tx/call.js';
+import type { Address } from '../util/address.js';
 import { loadParams } from '../state/params.js';
 import type { KVReader } from '../store/kv.js';
 import { bigintToBytes } from '../state/accounts.js';
-import type { AccessListEntry, Authorization } from '../tx/decode.js';
-import type { SystemContractResolver } from '../tx/executor.js';
+import type { AccessListEntry } from '../evm/engine.js';
+import type { Authorization } from '../tx/decode.js';
 import { RpcCode, RpcError, invalidParams } from './errors.js';
-import type { TraceOutput, TraceRequest } from './tracers.js';
 import { data as hexData, parseAddress, parseData, parseHash, parseQuantity, describeValue } from './hex.js';
+import type { SystemContractResolver } from '../system/types.js';
 
 export interface CallRequest {
   from: Address | null;
@@ -43,21 +43,6 @@ export interface CallBlock {
 /** One committed store version as calls read it: the state after block `height`. */
 export interface CallState extends KVReader {
   readonly height: bigint;
-}
-
-/**
- * Runs calls against one pinned version of committed state (`state`, the
- * state after `block`), off the event loop (call-pool.ts).
- */
-export interface CallRunner {
-  /** Return data of the call; throws RpcError (3 with the revert data when it reverts). */
-  call(state: CallState, req: CallRequest, block: CallBlock): Promise<Uint8Array>;
-  /** Gas the call would need as a transaction; throws RpcError. */
-  estimateGas(state: CallState, req: CallRequest, block: CallBlock): Promise<bigint>;
-  /** Re-executes with a tracer (trace.ts) within `timeoutMs`; absent: the runner cannot trace. */
-  trace?(state: CallState, job: TraceRequest, timeoutMs: number): Promise<TraceOutput>;
-  /** Stops what the runner started (worker threads). */
-  close?(): Promise<void>;
 }
 
 const KNOWN_FIELDS = new Set([
@@ -147,7 +132,7 @@ export function reverted(message: string, revert: Uint8Array): RpcError {
 }
 
 /**
- * The EVM runner (src/evm/call.ts) on the calling thread: contract code through @ethereumjs/evm,
+ * The EVM runner (src/tx/call.ts) on the calling thread: contract code through @ethereumjs/evm,
  * system addresses natively. Failures map to geth's errors: a revert is
  * code 3 with the revert data, anything else (out of gas, insufficient
  * funds, invalid opcode) -32000 with the reason.

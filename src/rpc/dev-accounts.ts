@@ -9,7 +9,7 @@
 import { getBytes, hexlify, isHexString, toUtf8Bytes, type HDNodeWallet, type TransactionRequest, type TypedDataField, type Wallet } from 'ethers';
 import { RpcCode, RpcError, invalidParams } from './errors.js';
 import { describeValue, parseAddress, parseData, parseQuantity, quantity } from './hex.js';
-import type { MethodSpec } from './jsonrpc.js';
+import { methodTable, requiredArg, type MethodSpec } from './jsonrpc.js';
 
 /** The methods a key is needed for: served by `cmtd dev` only. */
 export const DEV_ONLY_METHODS = [
@@ -168,14 +168,8 @@ export function devAccountMethods(o: DevAccountsOptions): Map<string, MethodSpec
     return isHexString(value) ? getBytes(value) : toUtf8Bytes(value);
   };
 
-  const methods = new Map<string, MethodSpec>();
-  const def = (name: string, maxParams: number, handler: (p: unknown[]) => unknown): void => {
-    methods.set(name, { maxParams, handler });
-  };
-  const arg = (p: unknown[], i: number, name: string): unknown => {
-    if (p[i] === undefined) throw invalidParams(`missing value for required argument ${i} (${name})`);
-    return p[i];
-  };
+  const { methods, def } = methodTable();
+  const arg = requiredArg;
 
   def('eth_accounts', 0, () => addresses);
   def('eth_requestAccounts', 0, () => addresses);

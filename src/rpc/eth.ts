@@ -7,35 +7,29 @@ import { readCode, readStorage } from '../evm/state.js';
 import type { ChainModules, ChainReads } from '../app/modules.js';
 import { QueryCode, QueryError } from '../app/query-codes.js';
 import { routeQuery } from '../app/query-routes.js';
-import type { ChainIndex, IndexStore, LogFilter } from '../index/reader.js';
+import type { ChainIndex, LogFilter } from '../index/reader.js';
 import type { BlockRecord } from '../index/records.js';
-import type { BroadcastResult, StatusResult } from '../localnet/rpc.js';
-import { AccountReader, type Address } from '../state/accounts.js';
+import type { BroadcastResult, StatusResult } from '../comet/rpc.js';
+import { AccountReader } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { loadParams, paramsToJson, type Params } from '../state/params.js';
 import type { VersionView } from '../store/committed-store.js';
-import type { KVReader } from '../store/kv.js';
 import { decodeSignedTx, hashHex, type SignedTx } from '../tx/decode.js';
 import { codeName, TxCode, TxError } from '../tx/errors.js';
 import { keccak256 } from '../util/crypto.js';
 import type { Logger } from '../util/logger.js';
-import { parseCallRequest, type CallBlock, type CallRequest, type CallRunner } from './call.js';
+import { CMTD_VERSION } from '../util/version.js';
+import { parseCallRequest, type CallBlock, type CallRequest } from './call.js';
+import type { CallRunner } from './call-runner.js';
 import { RpcCode, RpcError, invalidParams } from './errors.js';
 import { queryLogs, type BlockBound, type FilterManager, type LogCriteria, type SubscriptionManager } from './filters.js';
 import { formatBlock, formatReceipt, formatTransaction, formatTxRecord, UNLIMITED_GAS } from './format.js';
 import { data, describeValue, fixed, parseAddress, parseBool, parseData, parseHash, parseQuantity, parseSlot, quantity } from './hex.js';
-import type { CallContext, MethodSpec } from './jsonrpc.js';
+import { methodTable, requiredArg, type MethodSpec } from './jsonrpc.js';
 import type { PendingPool } from './pending.js';
-import { parseBlockTag, stateResolver } from './state-at.js';
+import { parseBlockTag, stateResolver, type RpcStore } from './state-at.js';
 
-export const CLIENT_VERSION = `cmtd/v0.1.0/node-${process.version}`;
-
-/** The store as the gateway reads it: committed state (latest and retained versions) and the index records. */
-export interface RpcStore extends KVReader, IndexStore {
-  /** The state after block `height` (throws VersionUnavailableError when it is not retained). */
-  at(height: bigint): VersionView;
-  /** The oldest retained version (`--state-history`). */
-  readonly oldestVersion: bigint;
-}
+export const CLIENT_VERSION = `cmtd/v${CMTD_VERSION}/node-${process.version}`;
 
 /** The CometBFT RPC calls the gateway makes. */
 export interface CometClient {
@@ -199,14 +193,8 @@ export function parseLogCriteria(value: unknown): LogCriteria {
 
 export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
   const { store, index, limits } = o;
-  const methods = new Map<string, MethodSpec>();
-  const def = (name: string, maxParams: number, handler: (p: unknown[], ctx: CallContext) => unknown): void => {
-    methods.set(name, { maxParams, handler });
-  };
-  const arg = (p: unknown[], i: number, name: string): unknown => {
-    if (p[i] === undefined) throw invalidParams(`missing value for required argument ${i} (${name})`);
-    return p[i];
-  };
+  const { methods, def } = methodTable();
+  const arg = requiredArg;
 
   const params = (): Params => {
     if (store.height === 0n) throw new RpcError(RpcCode.ResourceUnavailable, 'the chain has no committed block yet');

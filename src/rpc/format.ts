@@ -8,7 +8,7 @@ import { UNLIMITED_BLOCK_GAS_LIMIT } from '../evm/engine.js';
 import { logsBloom } from '../index/bloom.js';
 import type { LocatedLog } from '../index/reader.js';
 import type { BlockRecord, TxRecord } from '../index/records.js';
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { bigintToBytes } from '../state/accounts.js';
 import { decodeTx, type DecodedTx } from '../tx/decode.js';
 import { keccak256 } from '../util/crypto.js';

@@ -7,13 +7,14 @@
 import type { ChainModules } from '../app/modules.js';
 import type { BlockIndexer, IndexedBlock } from '../index/indexer.js';
 import { ChainIndex } from '../index/reader.js';
-import { CometRpc } from '../localnet/rpc.js';
-import type { Address } from '../state/accounts.js';
+import { CometRpc } from '../comet/rpc.js';
+import type { Address } from '../util/address.js';
 import type { Logger } from '../util/logger.js';
-import type { CallRunner } from './call.js';
+import type { CallRunner } from './call-runner.js';
 import { EvmCallPool } from './call-pool.js';
 import { devOnlyRefusals } from './dev-accounts.js';
-import { DEFAULT_RPC_LIMITS, ethMethods, type CometClient, type RpcLimits, type RpcStore } from './eth.js';
+import { DEFAULT_RPC_LIMITS, ethMethods, type CometClient, type RpcLimits } from './eth.js';
+import type { RpcStore } from './state-at.js';
 import { FilterManager, SubscriptionManager } from './filters.js';
 import { fixed } from './hex.js';
 import { JsonRpcDispatcher } from './jsonrpc.js';
@@ -37,7 +38,7 @@ export interface RpcGatewayOptions {
   limits?: Partial<RpcLimits>;
   /** Access-Control-Allow-Origin for browsers; default none. */
   cors?: string;
-  /** How eth_call / eth_estimateGas run; default: worker threads (call-pool.ts) running the EVM (src/evm/call.ts). */
+  /** How eth_call / eth_estimateGas run; default: worker threads (call-pool.ts) running the EVM (src/tx/call.ts). */
   calls?: CallRunner;
   /**
    * URL of an ES module whose `systemResolver()` gives the system contracts

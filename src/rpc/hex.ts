@@ -3,7 +3,7 @@
  * zeros), data (0x-hex bytes), addresses, hashes; and the strict parsers the
  * gateway validates parameters with (errors become -32602).
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { invalidParams } from './errors.js';
 
 const QUANTITY_RE = /^0x(0|[1-9a-fA-F][0-9a-fA-F]*)$/;
@@ -52,7 +52,7 @@ function describe(value: unknown): string {
     if (!write('{')) return false;
     let first = true;
     for (const key in v) {
-      if (!Object.prototype.hasOwnProperty.call(v, key)) continue;
+      if (!Object.hasOwn(v, key)) continue;
       if (!write(`${first ? '' : ','}${JSON.stringify(key.slice(0, DESCRIBE_MAX))}:`) || !walk((v as Record<string, unknown>)[key])) return false;
       first = false;
     }

@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../util/logger.js';
 import { BlockUnavailableError } from '../index/reader.js';
-import { RpcCode, RpcError } from './errors.js';
+import { RpcCode, RpcError, invalidParams } from './errors.js';
 
 export type JsonRpcId = string | number | null;
 
@@ -45,6 +45,18 @@ export interface MethodSpec {
 }
 
 export type MethodTable = ReadonlyMap<string, MethodSpec>;
+
+/** A method table being written (eth.ts, trace.ts, dev-accounts.ts): `def(name, maxParams, handler)` adds a method. */
+export function methodTable(): { methods: Map<string, MethodSpec>; def: (name: string, maxParams: number, handler: (p: unknown[], ctx: CallContext) => unknown) => void } {
+  const methods = new Map<string, MethodSpec>();
+  return { methods, def: (name, maxParams, handler) => void methods.set(name, { maxParams, handler }) };
+}
+
+/** Positional parameter `i` (`name` in the error) of a method, which must be given. */
+export function requiredArg(p: unknown[], i: number, name: string): unknown {
+  if (p[i] === undefined) throw invalidParams(`missing value for required argument ${i} (${name})`);
+  return p[i];
+}
 
 export interface DispatcherOptions {
   methods: MethodTable;
@@ -149,7 +161,7 @@ export class JsonRpcDispatcher {
       return errorResponse(null, RpcCode.InvalidRequest, 'invalid request: expected a JSON-RPC request object');
     }
     const r = request as Record<string, unknown>;
-    const hasId = Object.prototype.hasOwnProperty.call(r, 'id');
+    const hasId = Object.hasOwn(r, 'id');
     const id: JsonRpcId = hasId && validId(r.id) ? r.id : null;
     if (hasId && !validId(r.id)) return errorResponse(null, RpcCode.InvalidRequest, 'invalid request: id must be a string, a number or null');
     if (r.jsonrpc !== '2.0') return errorResponse(id, RpcCode.InvalidRequest, 'invalid request: "jsonrpc" must be "2.0"');

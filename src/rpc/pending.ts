@@ -6,7 +6,7 @@
  * mempool after each Commit, so for a moment after a block the app's view
  * holds only committed nonces).
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import type { SignedTx } from '../tx/decode.js';
 
 interface Entry {

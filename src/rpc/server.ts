@@ -11,6 +11,11 @@ import { corsHeaders, originAllowed, parseCorsOrigins } from './cors.js';
 import { RpcCode } from './errors.js';
 import { stringify, type JsonRpcDispatcher, type SubscriptionSink } from './jsonrpc.js';
 
+/** The Ethereum JSON-RPC port wallets and tools expect (geth's, anvil's, Hardhat's). */
+export const DEFAULT_ETH_RPC_PORT = 8545;
+/** cmtd's Ethereum JSON-RPC listen address unless told otherwise: loopback only. */
+export const DEFAULT_ETH_RPC_ADDRESS = `127.0.0.1:${DEFAULT_ETH_RPC_PORT}`;
+
 export interface RpcServerOptions {
   host: string;
   port: number;

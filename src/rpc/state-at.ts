@@ -4,11 +4,19 @@
  * header), which is what Ethereum's "balance at block N" means; versions
  * older than the store's retained history (`--state-history`) are pruned.
  */
-import type { ChainIndex } from '../index/reader.js';
+import type { ChainIndex, IndexStore } from '../index/reader.js';
 import { VersionUnavailableError, type VersionView } from '../store/committed-store.js';
+import type { KVReader } from '../store/kv.js';
 import { RpcCode, RpcError, invalidParams } from './errors.js';
 import { describeValue, fixed, parseHash, parseQuantity, quantity } from './hex.js';
-import type { RpcStore } from './eth.js';
+
+/** The store as the gateway reads it: committed state (latest and retained versions) and the index records. */
+export interface RpcStore extends KVReader, IndexStore {
+  /** The state after block `height` (throws VersionUnavailableError when it is not retained). */
+  at(height: bigint): VersionView;
+  /** The oldest retained version (`--state-history`). */
+  readonly oldestVersion: bigint;
+}
 
 export type BlockTag = bigint | 'latest' | 'earliest' | 'pending' | 'safe' | 'finalized';
 const TAGS = new Set(['latest', 'earliest', 'pending', 'safe', 'finalized']);

@@ -9,13 +9,14 @@
  */
 import type { ChainIndex } from '../index/reader.js';
 import type { BlockRecord } from '../index/records.js';
-import type { CallRunner, CallState } from './call.js';
+import type { CallState } from './call.js';
+import type { CallRunner } from './call-runner.js';
 import { parseCallRequest } from './call.js';
-import type { RpcLimits, RpcStore } from './eth.js';
+import type { RpcLimits } from './eth.js';
 import { RpcCode, RpcError, invalidParams } from './errors.js';
 import { describeValue, fixed, parseHash } from './hex.js';
-import type { CallContext, MethodSpec } from './jsonrpc.js';
-import { parseBlockTag, stateResolver } from './state-at.js';
+import { methodTable, requiredArg, type CallContext, type MethodSpec } from './jsonrpc.js';
+import { parseBlockTag, stateResolver, type RpcStore } from './state-at.js';
 import type { AccessListResult, TraceOptions, TraceOutput, TraceRequest } from './tracers.js';
 
 /** Runs of eth_createAccessList before it settles for the list it has. */
@@ -89,14 +90,8 @@ export function traceMethods(o: TraceApiOptions): Map<string, MethodSpec> {
   const { store, index, limits } = o;
   const { stateAt, versionAt, heightOf } = stateResolver(store, index);
   const running = new Map<string, number>();
-  const methods = new Map<string, MethodSpec>();
-  const def = (name: string, maxParams: number, handler: (p: unknown[], ctx: CallContext) => unknown): void => {
-    methods.set(name, { maxParams, handler });
-  };
-  const arg = (p: unknown[], i: number, name: string): unknown => {
-    if (p[i] === undefined) throw invalidParams(`missing value for required argument ${i} (${name})`);
-    return p[i];
-  };
+  const { methods, def } = methodTable();
+  const arg = requiredArg;
 
   /** Runs a trace within the client's quota. */
   const trace = async (ctx: CallContext, state: CallState, request: TraceRequest, timeoutMs: number): Promise<TraceOutput> => {

@@ -17,20 +17,22 @@
  */
 import type { EVMResult, InterpreterStep, Message } from '@ethereumjs/evm';
 import { loadBlockGasLimit } from '../app/consensus.js';
-import { ethCall } from '../evm/call.js';
+import { ethCall } from '../tx/call.js';
 import { forkRules, type EvmHardforkName, type ForkRules } from '../evm/hardfork.js';
 import { acquireEngine, evmBlockGasLimit, prevRandaoOf, readBlockHash, recordBlockHash, releaseEngine, runMessage, type EvmEngine } from '../evm/engine.js';
 import { decodeRevertReason } from '../system/revert.js';
 import { readStorage } from '../evm/state.js';
-import { Accounts, addressFromBytes, type Address } from '../state/accounts.js';
+import { Accounts } from '../state/accounts.js';
+import { addressFromBytes, type Address } from '../util/address.js';
 import { loadParams } from '../state/params.js';
 import { Overlay, type KV, type KVReader } from '../store/kv.js';
 import { decodeSignedTx, hashHex, type SignedTx } from '../tx/decode.js';
 import { TxCode } from '../tx/errors.js';
-import { baseFee, evmBlockContext, executeTx, isPrecompile, type BlockInfo, type ChainRules, type SystemContractResolver } from '../tx/executor.js';
+import { baseFee, evmBlockContext, executeTx, isPrecompile, type BlockInfo, type ChainRules } from '../tx/executor.js';
 import { effectiveGasPrice, intrinsicGas } from '../tx/gas.js';
 import type { CallBlock, CallRequest } from './call.js';
 import { data as hexData, quantity } from './hex.js';
+import type { SystemContractResolver } from '../system/types.js';
 
 // ---- requests ------------------------------------------------------------------
 
@@ -518,7 +520,7 @@ async function traceTx(
   );
 }
 
-/** debug_traceCall: eth_call's execution (src/evm/call.ts) on a traced engine. */
+/** debug_traceCall: eth_call's execution (src/tx/call.ts) on a traced engine. */
 async function traceCall(
   state: KVReader,
   req: CallRequest,

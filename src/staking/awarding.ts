@@ -5,7 +5,7 @@
  * staked, by voting power; each candidate keeps its compensation and the
  * rest compounds into its pools.
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import type { Params } from '../state/params.js';
 import { totalSupply } from '../state/supply.js';
 import { distributeGroup, type AwardMember } from './award.js';

@@ -3,7 +3,7 @@
  * the 12% voting-power cap of the validators, and the consensus set sent to
  * CometBFT (only its changes, against the set last sent).
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import type { Params } from '../state/params.js';
 import type { StakingKeeper } from './keeper.js';
 import { boundTotalPower, consensusPower, diffSets, elect, powerCap, sortSet, totalStake, votingPower } from './power.js';

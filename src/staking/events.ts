@@ -2,7 +2,7 @@
  * The events of IStaking.sol, one builder each (fields in declaration
  * order). The system-contract dispatcher encodes them as logs of 0x…1000.
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import type { SystemEvent } from '../system/types.js';
 
 export const StakingEvents = {

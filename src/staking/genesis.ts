@@ -2,7 +2,7 @@
  * The staking part of genesis `app_state` (SPEC 10): JSON → StakingGenesis.
  * Amounts are decimal wei strings, public keys base64 ed25519 (32 bytes).
  */
-import { toAddress, type Address } from '../state/accounts.js';
+import { toAddress, type Address } from '../util/address.js';
 import type { GenesisCandidate, GenesisDelegation, StakingGenesis } from './types.js';
 
 function fail(where: string, message: string): never {

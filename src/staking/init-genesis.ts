@@ -3,7 +3,7 @@
  * enterprise accounts, checked as strictly as the operations check them, and
  * the first election. (genesis.ts parses the genesis JSON into a StakingGenesis.)
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { desiredSet } from './election.js';
 import { BP, CandidateCache, type StakingKeeper } from './keeper.js';
 import { checkDescription } from './operations.js';

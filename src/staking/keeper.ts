@@ -6,7 +6,8 @@
  * list. Queries read through StakingQueries (queries.ts) instead.
  */
 import type { KV } from '../store/kv.js';
-import { Accounts, type Address, type Bank } from '../state/accounts.js';
+import { Accounts, type Bank } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { loadParams, type Params } from '../state/params.js';
 import { Supply } from '../state/supply.js';
 import { deposit, isWiped, shareValue } from './pool.js';

@@ -19,7 +19,7 @@
  * the number of delegations.
  */
 import type { KV } from '../store/kv.js';
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import type { Params } from '../state/params.js';
 import { endBlock } from './end-block.js';
 import { initGenesis } from './init-genesis.js';

@@ -9,7 +9,7 @@
  * everything before writing anything, so a refused call leaves the state
  * untouched even without a scratch overlay.
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import type { Params } from '../state/params.js';
 import { BP, fail, findPool, poolOf, type StakingKeeper } from './keeper.js';
 import { deposit, isWiped, redeem, shareValue, sharesForWithdrawal } from './pool.js';

@@ -2,8 +2,8 @@
  * Voting power with the 12% cap (SPEC 4.2), ranking and election (4.3) and
  * the validator updates sent to CometBFT (4.4). All integer arithmetic.
  */
-import { createHash } from 'node:crypto';
 import { CMT } from '../state/params.js';
+import { sha256 } from '../util/sha256.js';
 import type { CandidateRecord, SentValidator } from './store.js';
 import type { ValidatorUpdate } from './types.js';
 
@@ -47,7 +47,7 @@ export function consensusPower(V: bigint): bigint {
 
 /** CometBFT validator address: the first 20 bytes of sha256(ed25519 pubkey). */
 export function cometAddress(pubKey: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(pubKey).digest().subarray(0, 20));
+  return sha256(pubKey).slice(0, 20);
 }
 
 export interface RankEntry {

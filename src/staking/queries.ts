@@ -10,7 +10,7 @@
  * bigints as decimal strings.
  */
 import { readOnly, type KVReader } from '../store/kv.js';
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { loadParams, type Params } from '../state/params.js';
 import { readSupply, totalSupply, type SupplyRecord } from '../state/supply.js';
 import { rateOf } from './award.js';

@@ -4,7 +4,7 @@
  * misbehaviour evidence slashes max_slash_blocks × slash_ratio once and
  * removes the validator.
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { CandidateCache, type StakingKeeper } from './keeper.js';
 import { slashPool } from './pool.js';
 import type { CandidateRecord } from './store.js';

@@ -24,7 +24,8 @@
  */
 import { RLP } from '@ethereumjs/rlp';
 import type { KV } from '../store/kv.js';
-import { addressFromBytes, bigintToBytes, bytesToBigint, type Address } from '../state/accounts.js';
+import { bigintToBytes, bytesToBigint } from '../state/accounts.js';
+import { addressFromBytes, type Address } from '../util/address.js';
 
 import type { AwardYear } from './inflation.js';
 import type { AwardEntry, BlockAwards, CandidateState, SlashInfo } from './types.js';
@@ -148,6 +149,11 @@ const DECODED = new WeakMap<Uint8Array, CandidateRecord>();
 export function cloneCandidate(c: CandidateRecord): CandidateRecord {
   return { ...c, pubKey: c.pubKey, pools: c.pools.map((p) => ({ ...p })) };
 }
+
+/** A delegator's unbonding request ids: `k/du/<delegator hex>` (export reads them by prefix). */
+export const UNBONDINGS_PREFIX = 'k/du/';
+/** Enterprise-flagged candidates: `k/e/<address hex>`. */
+export const ENTERPRISE_PREFIX = 'k/e/';
 
 export function candidateKey(a: Address): string {
   return `k/c/${hex(a)}`;
@@ -421,12 +427,12 @@ export class StakingStore {
     this.kv.delete(requestKey(id));
   }
   delegatorRequests(delegator: Address): bigint[] {
-    const raw = this.kv.get(`k/du/${hex(delegator)}`);
+    const raw = this.kv.get(`${UNBONDINGS_PREFIX}${hex(delegator)}`);
     return raw === undefined ? [] : decode(raw).map(big);
   }
   setDelegatorRequests(delegator: Address, ids: readonly bigint[]): void {
-    if (ids.length === 0) this.kv.delete(`k/du/${hex(delegator)}`);
-    else this.kv.set(`k/du/${hex(delegator)}`, RLP.encode(ids.map(u)));
+    if (ids.length === 0) this.kv.delete(`${UNBONDINGS_PREFIX}${hex(delegator)}`);
+    else this.kv.set(`${UNBONDINGS_PREFIX}${hex(delegator)}`, RLP.encode(ids.map(u)));
   }
   queueState(): QueueState {
     const raw = this.kv.get('k/q');
@@ -451,11 +457,11 @@ export class StakingStore {
 
   // enterprise
   isEnterprise(a: Address): boolean {
-    return this.kv.get(`k/e/${hex(a)}`) !== undefined;
+    return this.kv.get(`${ENTERPRISE_PREFIX}${hex(a)}`) !== undefined;
   }
   setEnterprise(a: Address, on: boolean): void {
-    if (on) this.kv.set(`k/e/${hex(a)}`, Uint8Array.of(1));
-    else this.kv.delete(`k/e/${hex(a)}`);
+    if (on) this.kv.set(`${ENTERPRISE_PREFIX}${hex(a)}`, Uint8Array.of(1));
+    else this.kv.delete(`${ENTERPRISE_PREFIX}${hex(a)}`);
   }
 
   // ranking and validator set

@@ -3,7 +3,7 @@
  * at the block boundaries and what queries return. Amounts are wei (bigint),
  * rates basis points (integers).
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 
 /** The block being executed. */
 export interface BlockContext {

@@ -4,7 +4,7 @@
  * every block pays those whose time has come: O(matured requests + queues).
  * A withdrawn candidacy waits as one entry that pays all its delegations.
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { dropEmptyPools, findPool, type CandidateCache, type StakingKeeper } from './keeper.js';
 import { redeem } from './pool.js';
 import { REQUEST_DELEGATION, type CandidateRecord, type Queue, type RequestRecord } from './store.js';

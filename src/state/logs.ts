@@ -1,5 +1,5 @@
 /** An Ethereum log (event), as emitted by contracts and by the system contracts. */
-import type { Address } from './accounts.js';
+import type { Address } from '../util/address.js';
 
 export interface EvmLog {
   address: Address;

@@ -3,6 +3,7 @@
  * their place in state. Rates are basis points; amounts are wei (bigint).
  */
 import type { KV, KVReader } from '../store/kv.js';
+import { STATE_PREFIXES } from './keys.js';
 
 export const CMT = 10n ** 18n;
 export const GWEI = 10n ** 9n;
@@ -258,7 +259,7 @@ export function paramsFromJson(json: unknown, defaults: Readonly<Params> = DEFAU
   return params;
 }
 
-const PARAMS_KEY = 'p/params';
+const PARAMS_KEY = `${STATE_PREFIXES.params}params`;
 
 /** Params live in state as one canonical JSON record (sorted keys), so the app hash covers them. */
 export function loadParams(kv: KVReader): Params {

@@ -6,6 +6,7 @@
 import { RLP } from '@ethereumjs/rlp';
 import type { KV, KVReader } from '../store/kv.js';
 import { bigintToBytes, bytesToBigint } from './accounts.js';
+import { STATE_PREFIXES } from './keys.js';
 
 export interface SupplyRecord {
   genesis: bigint;
@@ -17,7 +18,7 @@ export interface SupplyRecord {
   dust: bigint;
 }
 
-const SUPPLY_KEY = 's/supply';
+const SUPPLY_KEY = `${STATE_PREFIXES.supply}supply`;
 
 export function readSupply(kv: KVReader): SupplyRecord {
   const raw = kv.get(SUPPLY_KEY);

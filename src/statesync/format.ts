@@ -10,7 +10,7 @@
  * Pure functions: no I/O.
  */
 import { compareKeys, isWellFormedKey } from '../store/keys.js';
-import { sha256 } from '../util/crypto.js';
+import { sha256 } from '../util/sha256.js';
 
 /** The only snapshot format this version writes and restores. */
 export const SNAPSHOT_FORMAT = 1;

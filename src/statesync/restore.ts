@@ -23,6 +23,7 @@ import type {
   ResponseOfferSnapshot,
 } from '../abci/types.js';
 import type { Change, PendingRoot } from '../store/index.js';
+import { bytesEqual } from '../util/bytes.js';
 import type { Logger } from '../util/logger.js';
 import { SNAPSHOT_FORMAT, SnapshotFormatError, chunkHash, decodeChunk, decodeMetadata, snapshotHash, type SnapshotMetadata } from './format.js';
 
@@ -73,7 +74,7 @@ export class SnapshotRestorer {
     const height = s.height.toString();
     // CometBFT crashed after the app committed a restore but before it saved its own state: it syncs
     // again, and the verified app hash of that height is the one the store has.
-    const alreadyRestored = s.height > 0n && this.target.height === s.height && equal(this.target.appHash, req.appHash);
+    const alreadyRestored = s.height > 0n && this.target.height === s.height && bytesEqual(this.target.appHash, req.appHash);
     if (this.target.height !== 0n && !alreadyRestored) {
       // Rejected, not aborted: CometBFT may still offer the snapshot this store holds.
       this.log?.warn('snapshot refused: this node already has state (of another height); to state sync, empty its data directory', {
@@ -83,7 +84,7 @@ export class SnapshotRestorer {
       return { result: 'reject' };
     }
     if (s.format !== SNAPSHOT_FORMAT) return this.refuse('reject_format', height, `format ${s.format}, this node restores format ${SNAPSHOT_FORMAT}`);
-    if (!equal(snapshotHash(s.metadata), s.hash)) return this.refuse('reject', height, 'its metadata does not hash to the snapshot hash');
+    if (!bytesEqual(snapshotHash(s.metadata), s.hash)) return this.refuse('reject', height, 'its metadata does not hash to the snapshot hash');
     let metadata: SnapshotMetadata;
     try {
       metadata = decodeMetadata(s.metadata);
@@ -92,7 +93,7 @@ export class SnapshotRestorer {
     }
     if (metadata.height !== s.height) return this.refuse('reject', height, `its metadata is of height ${metadata.height}`);
     if (metadata.chunkHashes.length !== s.chunks) return this.refuse('reject', height, `it says ${s.chunks} chunks, its metadata ${metadata.chunkHashes.length}`);
-    if (!equal(metadata.appHash, req.appHash)) {
+    if (!bytesEqual(metadata.appHash, req.appHash)) {
       return this.refuse('reject', height, `its app hash ${hex(metadata.appHash)} is not the verified one ${hex(req.appHash)}`);
     }
     this.current = { metadata, appHash: Uint8Array.from(req.appHash), next: 0, lastKey: undefined, entries: [], started: performance.now(), alreadyRestored };
@@ -118,7 +119,7 @@ export class SnapshotRestorer {
       if (req.index < c.next) return { result: 'accept' };
       return this.chunkResult('retry', [c.next], [], `chunk ${req.index} arrived before chunk ${c.next}`);
     }
-    if (!equal(chunkHash(req.chunk), expected)) {
+    if (!bytesEqual(chunkHash(req.chunk), expected)) {
       this.log?.warn('snapshot chunk refused: its hash is not the one in the metadata; fetching it again from another peer', {
         height: c.metadata.height.toString(),
         index: req.index,
@@ -147,7 +148,7 @@ export class SnapshotRestorer {
     const height = c.metadata.height;
     if (BigInt(c.entries.length) !== c.metadata.keyCount) return this.rejectSnapshot(`${c.entries.length} entries, its metadata announces ${c.metadata.keyCount}`);
     const pending = this.target.computeRoot(c.entries);
-    if (!equal(pending.root, c.appHash)) {
+    if (!bytesEqual(pending.root, c.appHash)) {
       return this.rejectSnapshot(`the restored state's root ${hex(pending.root)} is not the verified app hash ${hex(c.appHash)}`);
     }
     await this.target.commit(height, pending, c.appHash, this.options.extraFor(height));
@@ -177,10 +178,6 @@ export class SnapshotRestorer {
     this.log?.warn('snapshot chunk not applied', { result, reason: why });
     return { result, refetchChunks: refetch, rejectSenders: reject };
   }
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
 function hex(b: Uint8Array): string {

@@ -8,11 +8,10 @@
  *
  * The keys are hashed into one flat buffer, sorted by keyHash (radix on the
  * first two bytes, then a comparison sort per bucket), and the tree is built
- * bottom-up in keyHash order (tree.ts buildSortedSubtree), so no node is
+ * bottom-up in keyHash order (tree.ts buildSortedSubtreeAsync), so no node is
  * read back and nothing proportional to the state lives in objects; records
  * go to LevelDB in large batches.
  */
-import { hash } from 'node:crypto';
 
 import { ClassicLevel } from 'classic-level';
 
@@ -29,8 +28,9 @@ import {
   resolve,
   rootKey,
 } from './committed-store.js';
+import { sha256, sha256Binary } from '../util/sha256.js';
 import { isWellFormedKey } from './keys.js';
-import { EMPTY_HASH, HASH_LEN, buildSortedSubtree, encodeNode, internalHash, nodeKey, sha256, u64String, type ChildRef, type LeafNode, type NodeWrite, type SortedLeaves } from './tree.js';
+import { EMPTY_HASH, HASH_LEN, buildSortedSubtreeAsync, encodeNode, nodeKey, u64String, type LeafNode, type NodeWrite, type SortedLeaves } from './tree.js';
 
 /** Keys built per synchronous step (the batch is written between steps). */
 const SYNC_RANGE = 20_000;
@@ -68,7 +68,7 @@ export async function bulkLoad(
   for (let i = 0; i < count; i++) {
     const [key] = entryAt(i);
     if (typeof key !== 'string' || !isWellFormedKey(key)) throw new StoreUsageError(`invalid state key ${JSON.stringify(key)}`);
-    hash('sha256', Buffer.from(key, 'utf8'), 'buffer').copy(hashes, i * HASH_LEN);
+    hashes.set(sha256(Buffer.from(key, 'utf8')), i * HASH_LEN);
   }
   const order = sortByHash(hashes, count);
   const sorted = Buffer.allocUnsafe(count * HASH_LEN);
@@ -112,31 +112,12 @@ export async function bulkLoad(
         put(historyKey(kb, vs), historyRecord(value));
         placed++;
         const plain = new Uint8Array(value); // leaves hold plain copies, as commit's do
-        return { kind: 'leaf', keyHash: leaves.keyHashAt(i), valueHash: sha256(plain), key, value: plain };
+        return { kind: 'leaf', keyHash: leaves.keyHashAt(i), valueHash: sha256Binary(plain), key, value: plain };
       },
     };
     const emit = (w: NodeWrite): void => put(Buffer.from(nodeKey(v, w.depth, w.path), 'latin1'), encodeNode(w.node, v));
 
-    const build = async (depth: number, lo: number, hi: number): Promise<ChildRef> => {
-      if (hi - lo <= SYNC_RANGE) {
-        const ref = buildSortedSubtree(leaves, depth, lo, hi, emit);
-        await flush(false);
-        return ref;
-      }
-      // the same recursion as buildSortedSubtree, awaiting between large subtrees
-      const children = new Array<ChildRef | undefined>(16);
-      let i = lo;
-      while (i < hi) {
-        const n = leaves.nibbleAt(i, depth);
-        let j = i + 1;
-        while (j < hi && leaves.nibbleAt(j, depth) === n) j++;
-        children[n] = await build(depth + 1, i, j);
-        i = j;
-      }
-      emit({ depth, path: leaves.keyHashAt(lo), node: { kind: 'internal', children } });
-      return { version: -1, hash: internalHash(children), leaf: false };
-    };
-    const root = count === 0 ? undefined : resolve(await build(0, 0, count), v);
+    const root = count === 0 ? undefined : resolve(await buildSortedSubtreeAsync(leaves, 0, 0, count, emit, SYNC_RANGE, () => flush(false)), v);
     const appHash = Buffer.from(root?.hash ?? EMPTY_HASH, 'latin1');
     put(rootKey(v), encodeRoot(root));
     put(Buffer.from(META_KEY), Buffer.from(encodeMeta(v, appHash, count)));

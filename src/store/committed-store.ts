@@ -23,6 +23,7 @@
  */
 import { ClassicLevel } from 'classic-level';
 
+import { bytesEqual } from '../util/bytes.js';
 import type { Logger } from '../util/logger.js';
 import { isWellFormedKey } from './keys.js';
 import type { Change, KVReader } from './kv.js';
@@ -1011,12 +1012,6 @@ function plainCopy(buf: Uint8Array, start: number, end = buf.length): Uint8Array
   const out = new Uint8Array(end - start);
   out.set(buf.subarray(start, end));
   return out;
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function hex(bytes: Uint8Array): string {

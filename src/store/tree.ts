@@ -20,7 +20,7 @@
  * Hashes travel as 32-character latin1 strings: Node's one-shot hash returns
  * those faster than Buffers, and they compare and key Maps cheaply.
  */
-import { hash as nodeHash } from 'node:crypto';
+import { sha256Binary } from '../util/sha256.js';
 
 export const HASH_LEN = 32;
 /** EMPTY, as a latin1 string. */
@@ -38,19 +38,15 @@ export const INTERNAL_RECORD = INTERNAL_TAG;
 
 const scratch = Buffer.allocUnsafe(1 + 2 * HASH_LEN);
 
-export function sha256(data: Uint8Array): string {
-  return nodeHash('sha256', data, 'binary');
-}
-
 export function keyHashOf(key: string): string {
-  return sha256(Buffer.from(key, 'utf8'));
+  return sha256Binary(Buffer.from(key, 'utf8'));
 }
 
 export function leafHash(keyHash: string, valueHash: string): string {
   scratch[0] = LEAF_TAG;
   scratch.write(keyHash, 1, 'latin1');
   scratch.write(valueHash, 1 + HASH_LEN, 'latin1');
-  return nodeHash('sha256', scratch, 'binary');
+  return sha256Binary(scratch);
 }
 
 export function pairHash(left: string, right: string): string {
@@ -58,7 +54,7 @@ export function pairHash(left: string, right: string): string {
   scratch[0] = INTERNAL_TAG;
   scratch.write(left, 1, 'latin1');
   scratch.write(right, 1 + HASH_LEN, 'latin1');
-  return nodeHash('sha256', scratch, 'binary');
+  return sha256Binary(scratch);
 }
 
 /** The binary root of 16 slots (undefined = EMPTY). */
@@ -552,7 +548,7 @@ class Updater {
         keep = undefined;
       }
       if (item.value === null) continue;
-      const valueHash = sha256(item.value);
+      const valueHash = sha256Binary(item.value);
       const record = this.encode ? leafRecord(item.keyHash, valueHash, item.key, item.value) : undefined;
       out.push({ keyHash: item.keyHash, sub: { hash: leafHash(item.keyHash, valueHash), leaf: true, record } });
     }
@@ -660,7 +656,7 @@ export function verifyProof(root: Uint8Array, key: string, value: Uint8Array | u
       const leafKeyHash = Buffer.from(kh).toString('latin1');
       const leafValueHash = Buffer.from(vh).toString('latin1');
       if (value !== undefined) {
-        if (leafKeyHash !== keyHash || leafValueHash !== sha256(value)) return false;
+        if (leafKeyHash !== keyHash || leafValueHash !== sha256Binary(value)) return false;
       } else {
         // another key's leaf where this key's path ends: this key cannot be in the tree
         if (leafKeyHash === keyHash) return false;
@@ -775,20 +771,65 @@ export interface SortedLeaves {
  * Leaves are requested in ascending order. `lo < hi`.
  */
 export function buildSortedSubtree(leaves: SortedLeaves, depth: number, lo: number, hi: number, emit: (write: NodeWrite) => void): ChildRef {
+  return buildSortedNode(leaves, depth, lo, hi, emit, (d, i, j) => buildSortedSubtree(leaves, d, i, j, emit));
+}
+
+/**
+ * buildSortedSubtree for a build too large for one synchronous step (bulk
+ * load): subtrees of at most `syncKeys` keys are built synchronously, and
+ * `pause` is awaited after each (the caller writes its batch there). Emits
+ * the same nodes in the same order.
+ */
+export async function buildSortedSubtreeAsync(
+  leaves: SortedLeaves,
+  depth: number,
+  lo: number,
+  hi: number,
+  emit: (write: NodeWrite) => void,
+  syncKeys: number,
+  pause: () => Promise<void>,
+): Promise<ChildRef> {
+  if (hi - lo <= syncKeys) {
+    const ref = buildSortedSubtree(leaves, depth, lo, hi, emit);
+    await pause();
+    return ref;
+  }
+  const built: ChildRef[] = [];
+  for (const [i, j] of childRanges(leaves, depth, lo, hi)) built.push(await buildSortedSubtreeAsync(leaves, depth + 1, i, j, emit, syncKeys, pause));
+  let next = 0;
+  return buildSortedNode(leaves, depth, lo, hi, emit, () => built[next++]!);
+}
+
+/** The key ranges [i, j) of the children of keys [lo, hi) at `depth`, in nibble order. */
+function childRanges(leaves: SortedLeaves, depth: number, lo: number, hi: number): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  let i = lo;
+  while (i < hi) {
+    const n = leaves.nibbleAt(i, depth);
+    let j = i + 1;
+    while (j < hi && leaves.nibbleAt(j, depth) === n) j++;
+    ranges.push([i, j]);
+    i = j;
+  }
+  return ranges;
+}
+
+/** The node of keys [lo, hi) at `depth`: a leaf, or the internal node over children that `child` builds, in order. */
+function buildSortedNode(
+  leaves: SortedLeaves,
+  depth: number,
+  lo: number,
+  hi: number,
+  emit: (write: NodeWrite) => void,
+  child: (depth: number, lo: number, hi: number) => ChildRef,
+): ChildRef {
   if (hi - lo === 1) {
     const leaf = leaves.leafAt(lo);
     emit({ depth, path: leaf.keyHash, node: leaf });
     return { version: NEW_VERSION, hash: leafHash(leaf.keyHash, leaf.valueHash), leaf: true };
   }
   const children = new Array<ChildRef | undefined>(16);
-  let i = lo;
-  while (i < hi) {
-    const n = leaves.nibbleAt(i, depth);
-    let j = i + 1;
-    while (j < hi && leaves.nibbleAt(j, depth) === n) j++;
-    children[n] = buildSortedSubtree(leaves, depth + 1, i, j, emit);
-    i = j;
-  }
+  for (const [i, j] of childRanges(leaves, depth, lo, hi)) children[leaves.nibbleAt(i, depth)] = child(depth + 1, i, j);
   emit({ depth, path: leaves.keyHashAt(lo), node: { kind: 'internal', children } });
   return { version: NEW_VERSION, hash: internalHash(children), leaf: false };
 }

@@ -20,7 +20,7 @@
  * What is encoded: any ABI value (tuples, arrays, strings) for return data,
  * and event logs (indexed fields are static types in both interfaces).
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import type { EvmLog } from '../state/logs.js';
 import { keccak256 } from '../util/crypto.js';
 

@@ -14,7 +14,7 @@
  * mutability, and nothing else. docs/ARCHITECTURE.md "System contracts"
  * tells how to add a function.
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import {
   AbiDecodeError,
   assertEncodable,

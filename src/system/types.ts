@@ -12,9 +12,10 @@
  *  3. on a throw the executor discards the scratch state (value returned),
  *     keeps the gas fee, and reports the error's message as the revert reason.
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import type { EvmLog } from '../state/logs.js';
 import type { AbiValue } from './abi.js';
+import type { KV } from '../store/kv.js';
 
 export const STAKING_ADDRESS: Address = '0x0000000000000000000000000000000000001000';
 export const GOVERNANCE_ADDRESS: Address = '0x0000000000000000000000000000000000001001';
@@ -67,3 +68,6 @@ export interface SystemContract {
   /** Answers a view function (eth_call) without changing state. Throws SystemCallError. */
   view(calldata: Uint8Array): Uint8Array;
 }
+
+/** Builds the system contract at `address` over `kv`, or undefined for an ordinary address. */
+export type SystemContractResolver = (address: Address, kv: KV) => SystemContract | undefined;

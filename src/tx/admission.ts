@@ -13,14 +13,15 @@
  * not exceed the block gas limit. The proposal steps count gas limits (as
  * CometBFT does); execution counts the gas transactions really used.
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { Accounts } from '../state/accounts.js';
 import type { KV } from '../store/kv.js';
 import type { SignedTx } from './decode.js';
 import { TxCode, TxError } from './errors.js';
-import { isPrecompile, type ChainRules, type SystemContractResolver } from './executor.js';
+import { isPrecompile, type ChainRules } from './executor.js';
 import { isFreeTx } from './gas.js';
 import { forkRules } from '../evm/hardfork.js';
+import type { SystemContractResolver } from '../system/types.js';
 
 /**
  * Whether `tx` is a common operation (SPEC 9) on `state`: a call to a system
@@ -37,11 +38,16 @@ export function isCommonOperation(tx: SignedTx, state: KV, resolveSystem: System
 }
 
 /** The refusal of a zero-price transaction that is not a common operation (CheckTx and blocks alike). */
-export function notCommonError(): TxError {
+function notCommonError(): TxError {
   return new TxError(
     TxCode.GasPriceTooLow,
     'a zero-price transaction must be a plain transfer to an address without code or a call to a system address; contract creation and calls into contract code pay a gas price',
   );
+}
+
+/** CheckTx's part of the rule: a zero-price transaction that is no common operation on `state` is refused. */
+export function commonOperationRefusal(tx: SignedTx, state: KV, resolveSystem: SystemContractResolver, rules: ChainRules): TxError | undefined {
+  return isFreeTx(tx) && !isCommonOperation(tx, state, resolveSystem, rules) ? notCommonError() : undefined;
 }
 
 /** The admission state of one block being built, checked or executed. */
@@ -58,6 +64,11 @@ export class BlockAdmission {
     private readonly rules: ChainRules,
     private readonly isCommon: (tx: SignedTx) => boolean,
   ) {}
+
+  /** The admission of a block whose zero-price transactions are judged on `state` (committed state for proposals, the block's for execution). */
+  static on(state: KV, rules: ChainRules, resolveSystem: SystemContractResolver): BlockAdmission {
+    return new BlockAdmission(rules, (tx) => isCommonOperation(tx, state, resolveSystem, rules));
+  }
 
   /** Why `tx` may not join the block now, or undefined when it may. Changes nothing. */
   refusal(tx: SignedTx): TxError | undefined {
@@ -78,6 +89,13 @@ export class BlockAdmission {
       return new TxError(TxCode.BlockGasLimit, `not enough gas left in the block: ${this.gas} of ${blockGasLimit} counted, this transaction asks for ${tx.gasLimit}`);
     }
     return undefined;
+  }
+
+  /** The proposal steps: admits `tx` counting its gas limit, or says why it may not join (and counts nothing). */
+  admitProposed(tx: SignedTx): TxError | undefined {
+    const refusal = this.refusal(tx);
+    if (refusal === undefined) this.admit(tx, tx.gasLimit);
+    return refusal;
   }
 
   /** Counts an admitted transaction: `gas` is its gas limit (proposals) or the gas it used (execution). */

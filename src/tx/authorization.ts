@@ -9,7 +9,8 @@
  * What was applied stays applied even if the call then reverts.
  */
 import { RLP } from '@ethereumjs/rlp';
-import { Accounts, addressFromBytes, bigintToBytes, type Address } from '../state/accounts.js';
+import { Accounts, bigintToBytes } from '../state/accounts.js';
+import { addressFromBytes, type Address } from '../util/address.js';
 import type { KV } from '../store/kv.js';
 import { keccak256, recoverAddress } from '../util/crypto.js';
 import { readCode, writeCode } from '../evm/state.js';

@@ -11,7 +11,8 @@
  * transaction), which alone would exceed the CheckTx budget.
  */
 import { RLP } from '@ethereumjs/rlp';
-import { addressFromBytes, type Address } from '../state/accounts.js';
+import { addressFromBytes, type Address } from '../util/address.js';
+import type { AccessListEntry } from '../evm/engine.js';
 import { keccak256, recoverAddress } from '../util/crypto.js';
 import { TxCode, TxError } from './errors.js';
 
@@ -34,11 +35,6 @@ export interface Authorization {
   /** At most 32 bytes each, big-endian. */
   r: Uint8Array;
   s: Uint8Array;
-}
-
-export interface AccessListEntry {
-  address: Uint8Array;
-  storageKeys: Uint8Array[];
 }
 
 export interface DecodedTx {

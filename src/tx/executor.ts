@@ -10,7 +10,8 @@
  * to the Supply fee pool (docs/EVM.md).
  */
 import { acquireEngine, evmBlockGasLimit, prevRandaoOf, releaseEngine, runMessage, EvmInvariantError, type EvmBlockContext } from '../evm/engine.js';
-import { Accounts, type Account, type Address } from '../state/accounts.js';
+import { Accounts, type Account } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import type { Params } from '../state/params.js';
 import { Supply } from '../state/supply.js';
 import type { EvmLog } from '../state/logs.js';
@@ -18,7 +19,7 @@ import { Overlay, type KV, type KVReader } from '../store/kv.js';
 import { readCode } from '../evm/state.js';
 import { forkRules, type ForkRules } from '../evm/hardfork.js';
 import { encodeRevertReason } from '../system/revert.js';
-import { SystemCallError, type SystemContract } from '../system/types.js';
+import { SystemCallError, type SystemContract, type SystemContractResolver } from '../system/types.js';
 import { applyAuthorizations, isDelegation } from './authorization.js';
 import type { SignedTx } from './decode.js';
 import { TxCode, TxError } from './errors.js';
@@ -44,8 +45,6 @@ export interface BlockInfo {
   hash?: Uint8Array;
 }
 
-/** Builds the system contract at `address` over `kv`, or undefined for an ordinary address. */
-export type SystemContractResolver = (address: Address, kv: KV) => SystemContract | undefined;
 
 export interface TxOutcome {
   code: TxCode;

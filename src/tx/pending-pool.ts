@@ -22,7 +22,8 @@
  * Outside consensus: block execution never reads this view (SPEC 11).
  */
 import { equalsBytes } from '@ethereumjs/util';
-import type { Account, Address } from '../state/accounts.js';
+import type { Account } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import type { KVReader } from '../store/kv.js';
 import type { SignedTx } from './decode.js';
 import { TxCode, TxError } from './errors.js';

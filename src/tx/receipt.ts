@@ -7,7 +7,8 @@
  * with logs as [[address, [topic...], data] ...] and contractAddress empty when none.
  */
 import { RLP } from '@ethereumjs/rlp';
-import { addressFromBytes, bigintToBytes, bytesToBigint, type Address } from '../state/accounts.js';
+import { bigintToBytes, bytesToBigint } from '../state/accounts.js';
+import { addressFromBytes, type Address } from '../util/address.js';
 import type { EvmLog } from '../state/logs.js';
 
 export interface Receipt {

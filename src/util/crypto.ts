@@ -4,7 +4,6 @@
  * their addon fails to load, which is ~25x slower; here a missing addon is a
  * startup error instead.
  */
-import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 
@@ -58,10 +57,6 @@ export function keccak256(data: Uint8Array): Uint8Array {
   keccakState.initialize(1088, 512);
   keccakState.absorb(data);
   return keccakState.squeeze(32);
-}
-
-export function sha256(data: Uint8Array): Uint8Array {
-  return createHash('sha256').update(data).digest();
 }
 
 /**

@@ -23,7 +23,7 @@ import {
   type TransactionReceipt,
 } from 'ethers';
 import { devAccounts } from '../../src/localnet/network.js';
-import { loadContract } from '../../src/evm/contracts.js';
+import { loadContract } from '../support/contracts.js';
 import { startDev, type DevChain } from '../support/hardhat.js';
 
 const CMT = 10n ** 18n;

@@ -11,7 +11,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Contract, JsonRpcProvider, getAddress } from 'ethers';
 import { devAccounts } from '../../src/localnet/network.js';
-import { loadContract } from '../../src/evm/contracts.js';
+import { loadContract } from '../support/contracts.js';
 import { tempDir } from '../support/chain.js';
 import { hardhatEnv, run, startDev, type DevChain } from '../support/hardhat.js';
 

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ContractFactory, HDNodeWallet, JsonRpcProvider, Mnemonic, TypedDataEncoder, getAddress, parseEther, verifyMessage, verifyTypedData, type JsonRpcSigner } from 'ethers';
 import { WebSocket } from 'ws';
-import { compileSolidity } from '../../src/evm/contracts.js';
+import { compileSolidity } from '../support/contracts.js';
 import { startDev, type DevChain } from '../support/hardhat.js';
 
 const MNEMONIC = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { Interface, Wallet, getCreateAddress } from 'ethers';
 import { Localnet, defaultCmtdCommand } from '../../src/localnet/network.js';
 import { readGenesis, writeGenesis } from '../../src/localnet/cometbft.js';
-import { loadContract } from '../../src/evm/contracts.js';
+import { loadContract } from '../support/contracts.js';
 import { CommittedStore } from '../../src/store/committed-store.js';
 import { stateDir } from '../../src/node/run.js';
 import { account, balance, broadcast, CHAIN_ID, GWEI, signTransfer, startLocalnet, tempDir, waitForTx } from '../support/chain.js';

@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { defaultCmtdCommand, devAccounts } from '../../src/localnet/network.js';
-import { canListen } from '../../src/localnet/process.js';
+import { canListen } from '../../src/node/process.js';
 import { alive, descendants } from '../support/processes.js';
-import { waitFor } from '../../src/localnet/process.js';
-import { CometRpc } from '../../src/localnet/rpc.js';
+import { waitFor } from '../../src/node/process.js';
+import { CometRpc } from '../../src/comet/rpc.js';
 
 const run = promisify(execFile);
 const [COMMAND, ...BASE_ARGS] = defaultCmtdCommand();
@@ -164,7 +164,7 @@ describe('cmtd localnet (command line)', () => {
   it('refuses flags the existing network does not match, naming each difference', async () => {
     const refused = await cmtdRun(['localnet', 'start', '--dir', dir, '--validators', '2', '--candidates', '1', '--block-time', '5s', '--base-port', String(base + 100)]);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /already holds localnet 'cmtd-localnet', which does not match what was asked:\n  --block-time 5s: it has 300ms\n  --base-port [0-9]+: its node0 listens on p2p [0-9]+, RPC [0-9]+ \(base port [0-9]+\)\n/);
+    assert.match(refused.stderr, /already holds localnet 'cmtd-localnet', which does not match what was asked:\n {2}--block-time 5s: it has 300ms\n {2}--base-port [0-9]+: its node0 listens on p2p [0-9]+, RPC [0-9]+ \(base port [0-9]+\)\n/);
     assert.doesNotMatch(refused.stderr, /--validators|--candidates/, 'flags that match are not listed');
     assert.match(refused.stderr, /leaving out these flags, or add --reset/);
     // From the environment too (CMTD_ + the flag); the old variable names are refused rather than ignored.

@@ -16,7 +16,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Interface, Wallet, getCreateAddress } from 'ethers';
 import { defaultCmtdCommand } from '../../src/localnet/network.js';
-import { loadContract } from '../../src/evm/contracts.js';
+import { loadContract } from '../support/contracts.js';
 import { account, broadcast, CHAIN_ID, GWEI, signTransfer, startLocalnet, tempDir, waitForTx } from '../support/chain.js';
 import { systemCall } from '../support/staking.js';
 

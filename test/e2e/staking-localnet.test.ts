@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { Wallet } from 'ethers';
 import { startLocalnet } from '../support/chain.js';
 import { newConsensusKey, systemCall, type CandidateJson } from '../support/staking.js';
-import { waitFor } from '../../src/localnet/process.js';
+import { waitFor } from '../../src/node/process.js';
 import type { LocalNode } from '../../src/localnet/network.js';
 
 const CMT = 10n ** 18n;

@@ -17,7 +17,7 @@
  *   CMTD_HARDHAT_REPORT write Mocha's JSON report to this file instead of the spec output
  *
  * Nothing is downloaded: the compiler is the `solc` npm package of this
- * repository (solc-js), the same one src/evm/contracts.ts uses, with the same
+ * repository (solc-js), the same one test/support/contracts.ts uses, with the same
  * settings (optimizer 200 runs, EVM version cancun).
  */
 const path = require('node:path');

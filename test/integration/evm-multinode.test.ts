@@ -19,9 +19,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AbiCoder, Contract, ContractFactory, JsonRpcProvider, NonceManager, Wallet, keccak256, type TransactionReceipt } from 'ethers';
-import { loadContract } from '../../src/evm/contracts.js';
+import { loadContract } from '../support/contracts.js';
 import { defaultAppState, type LocalNode } from '../../src/localnet/network.js';
-import { waitFor } from '../../src/localnet/process.js';
+import { waitFor } from '../../src/node/process.js';
 import { CMT } from '../../src/state/params.js';
 import { startLocalnet } from '../support/chain.js';
 

@@ -8,10 +8,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalnet, tempDir } from '../support/chain.js';
-import { ROOT, hardhatEnv, run, type MochaJsonReport } from '../support/hardhat.js';
+import { ROOT, hardhatEnv, runHardhatTests } from '../support/hardhat.js';
 
 /** The tests the Hardhat project must pass (test/hardhat/test/*.cjs). */
 const EXPECTED = [
@@ -55,12 +55,7 @@ describe('Hardhat project against a cmtd node', { timeout: 600_000 }, () => {
       CMTD_HARDHAT_OUT: out,
       CMTD_HARDHAT_REPORT: report,
     });
-    const { code, output } = await run('npx', ['--no-install', 'hardhat', 'test', '--network', 'cmtd', '--config', 'test/hardhat/hardhat.config.cjs'], env, 480_000);
-    assert.ok(existsSync(report), `hardhat wrote no test report (exit code ${code}):\n${output}`);
-    const result = JSON.parse(readFileSync(report, 'utf8')) as MochaJsonReport;
-    const failures = result.failures.map((f) => `${f.fullTitle}: ${f.err.stack ?? f.err.message ?? ''}`).join('\n\n');
-    assert.equal(result.stats.failures, 0, failures);
-    assert.equal(code, 0, output);
+    const result = await runHardhatTests(env);
     const passed = new Set(result.passes.map((p) => p.fullTitle));
     for (const name of EXPECTED) assert.ok(passed.has(name), `'${name}' passed`);
     assert.equal(result.stats.pending, 0);

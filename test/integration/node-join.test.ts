@@ -18,7 +18,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import type { LocalNode } from '../../src/localnet/network.js';
-import { waitFor } from '../../src/localnet/process.js';
+import { waitFor } from '../../src/node/process.js';
 import { account, signTransfer, startLocalnet, tempDir } from '../support/chain.js';
 import { becomeValidator, cmtd, freeBasePort, JoinedNode, peerAddresses } from '../support/join.js';
 import { alive } from '../support/processes.js';

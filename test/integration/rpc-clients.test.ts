@@ -10,7 +10,7 @@ import { ContractFactory, Contract, JsonRpcProvider, NonceManager, Wallet, WebSo
 import { createPublicClient, createWalletClient, defineChain, http, parseAbi, webSocket, type Abi, type Chain, type Hex } from 'viem';
 import { readFileSync } from 'node:fs';
 import { privateKeyToAccount } from 'viem/accounts';
-import { loadContract } from '../../src/evm/contracts.js';
+import { loadContract } from '../support/contracts.js';
 import type { LocalNode } from '../../src/localnet/network.js';
 import { DEFAULT_BLOCK_GAS_LIMIT } from '../../src/state/params.js';
 import { balance, startLocalnet, GWEI } from '../support/chain.js';

@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ContractFactory, JsonRpcProvider, NonceManager, Wallet } from 'ethers';
-import { loadContract, type CompiledContract } from '../../src/evm/contracts.js';
+import { loadContract, type CompiledContract } from '../support/contracts.js';
 import type { CometVersion } from '../../src/localnet/cometbft.js';
 import { startLocalnet, GWEI } from '../support/chain.js';
 

@@ -12,7 +12,7 @@ import { Wallet, getCreateAddress, type TransactionRequest } from 'ethers';
 import type { ExecTxResult, ResponseFinalizeBlock } from '../../src/abci/types.js';
 import { CmtdApp, type AppOptions } from '../../src/app/app.js';
 import { createModules } from '../../src/app/wiring.js';
-import type { Address } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { CommittedStore } from '../../src/store/committed-store.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../../src/system/types.js';
 import { decodeReceipt, type Receipt } from '../../src/tx/receipt.js';

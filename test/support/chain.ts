@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { Wallet, type TransactionRequest } from 'ethers';
+import type { Wallet, TransactionRequest } from 'ethers';
 import { Localnet, type LocalnetOptions, type LocalNode } from '../../src/localnet/network.js';
-import { waitFor } from '../../src/localnet/process.js';
-import type { CometRpc, TxResultJson } from '../../src/localnet/rpc.js';
+import { waitFor } from '../../src/node/process.js';
+import type { CometRpc, TxResultJson } from '../../src/comet/rpc.js';
 
 export const CHAIN_ID = 18n;
 export const GWEI = 10n ** 9n;

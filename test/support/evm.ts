@@ -4,13 +4,15 @@
  * calls, and state sums for the conservation checks.
  */
 import { Interface, Wallet, getCreateAddress, type TransactionRequest } from 'ethers';
-import { Accounts, decodeAccount, type Address } from '../../src/state/accounts.js';
+import { Accounts, decodeAccount } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { DEFAULT_PARAMS, type Params } from '../../src/state/params.js';
 import { readSupply } from '../../src/state/supply.js';
 import type { KV, KVReader, Overlay } from '../../src/store/kv.js';
 import { decodeSignedTx, type SignedTx } from '../../src/tx/decode.js';
-import { executeTx, type BlockInfo, type ChainRules, type SystemContractResolver, type TxOutcome } from '../../src/tx/executor.js';
-import { loadContract, type CompiledContract } from '../../src/evm/contracts.js';
+import { executeTx, type BlockInfo, type ChainRules, type TxOutcome } from '../../src/tx/executor.js';
+import { loadContract, type CompiledContract } from './contracts.js';
+import type { SystemContractResolver } from '../../src/system/types.js';
 
 export const GWEI = 10n ** 9n;
 export const CMT = 10n ** 18n;

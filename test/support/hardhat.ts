@@ -3,11 +3,13 @@
  * a child process with its output collected, Mocha's JSON report, and a
  * `cmtd dev` on free ports, stopped with Ctrl-C.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultCmtdCommand } from '../../src/localnet/network.js';
-import { canListen } from '../../src/localnet/process.js';
+import { canListen } from '../../src/node/process.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -21,6 +23,23 @@ export interface MochaJsonReport {
 /** Environment that keeps Hardhat quiet and offline. */
 export function hardhatEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true', CI: 'true', NO_COLOR: '1', ...extra };
+}
+
+/**
+ * `hardhat test --network cmtd` (test/hardhat/hardhat.config.cjs) with `env`,
+ * which names the report file (CMTD_HARDHAT_REPORT): asserts that it wrote
+ * the report, that no test failed and that it exited 0; returns the report.
+ */
+export async function runHardhatTests(env: NodeJS.ProcessEnv): Promise<MochaJsonReport> {
+  const report = env.CMTD_HARDHAT_REPORT;
+  assert.ok(report !== undefined, 'CMTD_HARDHAT_REPORT names the report file');
+  const { code, output } = await run('npx', ['--no-install', 'hardhat', 'test', '--network', 'cmtd', '--config', 'test/hardhat/hardhat.config.cjs'], env, 480_000);
+  assert.ok(existsSync(report), `hardhat wrote no test report (exit code ${code}):\n${output}`);
+  const result = JSON.parse(readFileSync(report, 'utf8')) as MochaJsonReport;
+  const failures = result.failures.map((f) => `${f.fullTitle}: ${f.err.stack ?? f.err.message ?? ''}`).join('\n\n');
+  assert.equal(result.stats.failures, 0, failures);
+  assert.equal(code, 0, output);
+  return result;
 }
 
 /** Runs a command in the repository root; resolves with its exit code and the last 200 kB of its output. */

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cometbftBinary, nodeId, readValidatorKey } from '../../src/localnet/cometbft.js';
 import { defaultCmtdCommand, type LocalNode } from '../../src/localnet/network.js';
-import { canListen, waitFor } from '../../src/localnet/process.js';
-import { CometRpc } from '../../src/localnet/rpc.js';
+import { canListen, waitFor } from '../../src/node/process.js';
+import { CometRpc } from '../../src/comet/rpc.js';
 import type { DevAccount } from '../../src/localnet/network.js';
 
 const run = promisify(execFile);

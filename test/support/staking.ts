@@ -1,23 +1,17 @@
 /** Staking and governance calls from tests: ABI-encoded, signed with ethers, broadcast, waited for. */
 import { generateKeyPairSync } from 'node:crypto';
-import { Wallet, keccak256 } from 'ethers';
+import { type Wallet, keccak256 } from 'ethers';
 import { signCandidacy } from '../../src/staking/pop.js';
 import { STAKING_INTERFACE } from '../../src/staking/index.js';
 import { governanceInterface } from '../../src/gov/index.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../../src/system/types.js';
 import type { LocalNode } from '../../src/localnet/network.js';
 import { account, broadcast, waitForTx, CHAIN_ID, GWEI } from './chain.js';
-import type { TxResultJson } from '../../src/localnet/rpc.js';
+import type { TxResultJson } from '../../src/comet/rpc.js';
 
-export async function systemCall(
-  node: LocalNode,
-  wallet: Wallet,
-  target: 'staking' | 'governance',
-  fn: string,
-  args: unknown[],
-  value = 0n,
-): Promise<TxResultJson> {
-  return (await sendSystemCall(node, wallet, target, fn, args, value)).result;
+/** A staking or governance call signed by `wallet`, broadcast to `node` and waited for: its CometBFT result. */
+export async function systemCall(...call: Parameters<typeof sendSystemCall>): Promise<TxResultJson> {
+  return (await sendSystemCall(...call)).result;
 }
 
 /** Like `systemCall`, with the transaction's hashes (CometBFT's sha256, Ethereum's keccak) and height. */

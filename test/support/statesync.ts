@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTomlValue } from '../../src/localnet/cometbft.js';
-import type { CometRpc } from '../../src/localnet/rpc.js';
+import type { CometRpc } from '../../src/comet/rpc.js';
 
 export interface TrustPoint {
   height: bigint;

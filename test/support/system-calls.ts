@@ -4,7 +4,7 @@
  * src/evm/system-calls.ts. They use low-level calls with
  * abi.encodeWithSignature, so they do not depend on IStaking.sol.
  */
-import { compileSolidity, type CompiledContract } from '../../src/evm/contracts.js';
+import { compileSolidity, type CompiledContract } from './contracts.js';
 
 export const STAKING_POOL_SOURCE = `
 // SPDX-License-Identifier: Apache-2.0

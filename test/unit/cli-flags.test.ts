@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { useColor } from '../../src/util/logger.js';
-import { waitFor } from '../../src/localnet/process.js';
+import { waitFor } from '../../src/node/process.js';
 
 const run = promisify(execFile);
 const ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
@@ -84,7 +84,7 @@ describe('cmtd start logs', () => {
       child.kill('SIGTERM');
       await exited;
     }
-    assert.doesNotMatch(output, /\x1b\[/, 'no ANSI escape codes');
+    assert.ok(!output.includes('\u001b['), 'no ANSI escape codes');
     const count = (re: RegExp): number => output.split('\n').filter((l) => re.test(l)).length;
     assert.equal(count(/state (store opened|loaded)/), 1, output);
     assert.equal(count(/ABCI.*listening/), 1, output);

@@ -1,17 +1,17 @@
 /**
- * eth_call and eth_estimateGas (src/evm/call.ts): read-only execution on a
+ * eth_call and eth_estimateGas (src/tx/call.ts): read-only execution on a
  * throw-away overlay, revert reasons, creation, exact gas estimates, and the
  * system addresses answered natively by a SystemContract fixture.
  */
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { getBytes } from 'ethers';
-import { Accounts, type Address } from '../../src/state/accounts.js';
+import { Accounts } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { Overlay } from '../../src/store/kv.js';
-import { SystemCallError, STAKING_ADDRESS, type SystemContract } from '../../src/system/types.js';
+import { SystemCallError, STAKING_ADDRESS, type SystemContract, type SystemContractResolver } from '../../src/system/types.js';
 import { TxCode } from '../../src/tx/errors.js';
-import type { SystemContractResolver } from '../../src/tx/executor.js';
-import { EstimateGasError, estimateGas, ethCall, type CallContext } from '../../src/evm/call.js';
+import { EstimateGasError, estimateGas, ethCall, type CallContext } from '../../src/tx/call.js';
 import { decodeRevertReason } from '../../src/system/revert.js';
 import { CMT, EMPTY_STATE, Sender, deploy, noSystem, rules, send, wallet, type Chain, type Deployed } from '../support/evm.js';
 

@@ -26,7 +26,7 @@ import { Interface } from 'ethers';
 import type { BlockIdFlag, ExecTxResult, Misbehavior, VoteInfo } from '../../src/abci/types.js';
 import { CmtdApp } from '../../src/app/app.js';
 import { createModules } from '../../src/app/wiring.js';
-import { ethCall, estimateGas } from '../../src/evm/call.js';
+import { ethCall, estimateGas } from '../../src/tx/call.js';
 import { governanceInterface } from '../../src/gov/index.js';
 import { STAKING_INTERFACE } from '../../src/staking/index.js';
 import { loadParams } from '../../src/state/params.js';

@@ -17,7 +17,7 @@ import { Overlay } from '../../src/store/kv.js';
 import { TxCode } from '../../src/tx/errors.js';
 import { executeTx } from '../../src/tx/executor.js';
 import { decodeReceipt, encodeReceipt } from '../../src/tx/receipt.js';
-import { ethCall } from '../../src/evm/call.js';
+import { ethCall } from '../../src/tx/call.js';
 import { FEE_POOL_ADDRESS } from '../../src/evm/engine.js';
 import { CMT, EMPTY_STATE, GWEI, Sender, deploy, noSystem, rules, send, sumBalances, wallet, type Chain, type Deployed } from '../support/evm.js';
 

@@ -17,7 +17,7 @@ import { CommittedStore } from '../../src/store/committed-store.js';
 import { STAKING_INTERFACE } from '../../src/staking/index.js';
 import { STAKING_ADDRESS } from '../../src/system/types.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { loadContract } from '../../src/evm/contracts.js';
+import { loadContract } from '../support/contracts.js';
 import { readSnapshot } from '../../src/export/snapshot.js';
 import { buildExport, exportHome } from '../../src/export/export.js';
 import { stateDir } from '../../src/node/run.js';

@@ -10,7 +10,7 @@ import { CmtdApp } from '../../src/app/app.js';
 import { createModules } from '../../src/app/wiring.js';
 import { CommittedStore } from '../../src/store/committed-store.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { testAddress, testPubKey } from '../../src/staking/testkit.js';
+import { testAddress, testPubKey } from '../support/staking-testkit.js';
 import { parseAppGenesis } from '../../src/app/genesis.js';
 import { StakingLedger } from '../../src/staking/ledger.js';
 import { Overlay } from '../../src/store/kv.js';

@@ -5,7 +5,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Overlay } from '../../src/store/kv.js';
-import { Accounts, type Address } from '../../src/state/accounts.js';
+import { Accounts } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { CMT, DEFAULT_PARAMS, loadParams, saveParams, type Params } from '../../src/state/params.js';
 import { GovernanceLedger, decide } from '../../src/gov/ledger.js';
 import { decodeProposal, encodeProposal } from '../../src/gov/codec.js';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from '../../src/localnet/process.js';
+import { freePort, waitFor } from '../../src/node/process.js';
 import { NodeSupervisor } from '../../src/node/supervisor.js';
 import { alive } from '../support/processes.js';
 

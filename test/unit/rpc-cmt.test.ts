@@ -13,7 +13,7 @@ import { QueryCode } from '../../src/app/query-codes.js';
 import { queryPath } from '../../src/app/query-routes.js';
 import { governanceInterface } from '../../src/gov/index.js';
 import { STAKING_INTERFACE } from '../../src/staking/index.js';
-import type { Address } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../../src/system/types.js';
 import { CMT, GWEI, startHarness, type Harness } from '../support/rpc-harness.js';
 

@@ -8,7 +8,7 @@ import { bloomMayContain, logsBloom } from '../../src/index/bloom.js';
 import { bloomAllows, logMatches, type LogFilter } from '../../src/index/reader.js';
 import { decodeBlock, decodeRejected, decodeTxRecord, encodeBlock, encodeRejected, encodeTx, type BlockRecord, type TxRecord } from '../../src/index/records.js';
 import { EMPTY_TRIE_ROOT, formatBlock, formatReceipt, formatTxRecord } from '../../src/rpc/format.js';
-import type { Address } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { decodeSignedTx } from '../../src/tx/decode.js';
 
 const A: Address = '0x00000000000000000000000000000000000a11ce';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Interface, Transaction } from 'ethers';
-import { compileSolidity } from '../../src/evm/contracts.js';
+import { compileSolidity } from '../support/contracts.js';
 import { CMT, GWEI, blockHash, startHarness, type Harness } from '../support/rpc-harness.js';
 import { ROOT, freeRpcPort, hardhatEnv } from '../support/hardhat.js';
 

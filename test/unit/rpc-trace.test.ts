@@ -10,7 +10,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Interface, Transaction } from 'ethers';
-import { compileSolidity } from '../../src/evm/contracts.js';
+import { compileSolidity } from '../support/contracts.js';
+import type { CallFrame, StructLoggerResult } from '../../src/rpc/tracers.js';
 import { decodeRevertReason } from '../../src/system/revert.js';
 import { CMT, GWEI, LOGGER_ADDRESS, startHarness, type Harness } from '../support/rpc-harness.js';
 import { hardhatNetwork, type Eip1193 } from '../support/hardhat-network.js';
@@ -28,35 +29,6 @@ contract Outer {
   function catching(uint256 v) external { y = y + 1; try inner.fail(v) { y = 2; } catch { y = y + 3; } }
   function bubbling(uint256 v) external { y = 5; inner.fail(v); }
 }`;
-
-interface StructLog {
-  pc: number;
-  op: string;
-  gas: number;
-  gasCost: number;
-  depth: number;
-  stack?: string[];
-  memory?: string[];
-  storage?: Record<string, string>;
-}
-interface StructTrace {
-  gas: number;
-  failed: boolean;
-  returnValue: string;
-  structLogs: StructLog[];
-}
-interface Frame {
-  type: string;
-  from: string;
-  to?: string;
-  gas: string;
-  gasUsed: string;
-  input: string;
-  output?: string;
-  error?: string;
-  revertReason?: string;
-  calls?: Frame[];
-}
 
 describe('debug_trace* against Hardhat', { timeout: 180_000 }, () => {
   let h: Harness;
@@ -110,8 +82,8 @@ describe('debug_trace* against Hardhat', { timeout: 180_000 }, () => {
 
   for (const name of ['catching', 'bubbling']) {
     it(`the struct log of ${name}() equals Hardhat's, step by step`, async () => {
-      const ours = (await ok('debug_traceTransaction', [hashes[name], { enableMemory: true }])) as StructTrace;
-      const theirs = (await hardhat.request({ method: 'debug_traceTransaction', params: [hashes[name]] })) as StructTrace;
+      const ours = (await ok('debug_traceTransaction', [hashes[name], { enableMemory: true }])) as StructLoggerResult;
+      const theirs = (await hardhat.request({ method: 'debug_traceTransaction', params: [hashes[name]] })) as StructLoggerResult;
       assert.equal(ours.failed, theirs.failed);
       assert.equal(ours.failed, name === 'bubbling');
       assert.equal(ours.gas, theirs.gas);
@@ -132,18 +104,18 @@ describe('debug_trace* against Hardhat', { timeout: 180_000 }, () => {
   }
 
   it('leaves out the stack and storage on request, and memory by default (geth defaults)', async () => {
-    const full = (await ok('debug_traceTransaction', [hashes.bubbling])) as StructTrace;
+    const full = (await ok('debug_traceTransaction', [hashes.bubbling])) as StructLoggerResult;
     assert.ok(full.structLogs.every((l) => l.memory === undefined && l.stack !== undefined));
-    const bare = (await ok('debug_traceTransaction', [hashes.bubbling, { disableStack: true, disableStorage: true }])) as StructTrace;
+    const bare = (await ok('debug_traceTransaction', [hashes.bubbling, { disableStack: true, disableStorage: true }])) as StructLoggerResult;
     assert.equal(bare.structLogs.length, full.structLogs.length);
     assert.ok(bare.structLogs.every((l) => l.stack === undefined && l.storage === undefined));
-    const limited = (await ok('debug_traceTransaction', [hashes.bubbling, { limit: 10 }])) as StructTrace;
+    const limited = (await ok('debug_traceTransaction', [hashes.bubbling, { limit: 10 }])) as StructLoggerResult;
     assert.equal(limited.structLogs.length, 10);
   });
 
   it('gives callTracer frames that agree with the struct log: callee, gas given and used, revert reason', async () => {
-    const log = ((await ok('debug_traceTransaction', [hashes.bubbling, { enableMemory: true }])) as StructTrace).structLogs;
-    const top = (await ok('debug_traceTransaction', [hashes.bubbling, { tracer: 'callTracer' }])) as Frame;
+    const log = ((await ok('debug_traceTransaction', [hashes.bubbling, { enableMemory: true }])) as StructLoggerResult).structLogs;
+    const top = (await ok('debug_traceTransaction', [hashes.bubbling, { tracer: 'callTracer' }])) as CallFrame;
     const receipt = (await ok('eth_getTransactionReceipt', [hashes.bubbling])) as { gasUsed: string; from: string };
     assert.equal(top.type, 'CALL');
     assert.equal(top.from, receipt.from);
@@ -174,31 +146,31 @@ describe('debug_trace* against Hardhat', { timeout: 180_000 }, () => {
     assert.equal(decodeRevertReason(memory.subarray(offset, offset + size)), call.revertReason);
     assert.equal(call.output, `0x${memory.subarray(offset, offset + size).toString('hex')}`);
 
-    const onlyTop = (await ok('debug_traceTransaction', [hashes.bubbling, { tracer: 'callTracer', tracerConfig: { onlyTopCall: true } }])) as Frame;
+    const onlyTop = (await ok('debug_traceTransaction', [hashes.bubbling, { tracer: 'callTracer', tracerConfig: { onlyTopCall: true } }])) as CallFrame;
     assert.equal(onlyTop.calls, undefined);
     assert.equal(onlyTop.gasUsed, top.gasUsed);
   });
 
   it('traces a whole block, a call, and a plain transfer; refuses unknown tracers and hashes clearly', async () => {
     const receipt = (await ok('eth_getTransactionReceipt', [hashes.bubbling])) as { blockNumber: string };
-    const block = (await ok('debug_traceBlockByNumber', [receipt.blockNumber, { tracer: 'callTracer' }])) as Array<{ txHash: string; result: Frame }>;
+    const block = (await ok('debug_traceBlockByNumber', [receipt.blockNumber, { tracer: 'callTracer' }])) as Array<{ txHash: string; result: CallFrame }>;
     assert.deepEqual(block.map((t) => t.txHash), [hashes.catching, hashes.bubbling]);
     assert.equal(block[0]!.result.error, undefined, 'catching() succeeded: the inner revert was caught');
     assert.equal(block[0]!.result.calls![0]!.revertReason, 'inner says no');
     assert.equal(block[1]!.result.revertReason, 'inner says no');
 
-    const call = (await ok('debug_traceCall', [{ from: h.wallets[1]!.address, to: outerAddress, data: abi.encodeFunctionData('bubbling', [0]) }, 'latest', { tracer: 'callTracer' }])) as Frame;
+    const call = (await ok('debug_traceCall', [{ from: h.wallets[1]!.address, to: outerAddress, data: abi.encodeFunctionData('bubbling', [0]) }, 'latest', { tracer: 'callTracer' }])) as CallFrame;
     assert.equal(call.error, undefined);
     assert.equal(call.calls![0]!.to, innerAddress.toLowerCase());
-    const theirs = (await hardhat.request({ method: 'debug_traceCall', params: [{ from: h.wallets[1]!.address, to: outerAddress, data: abi.encodeFunctionData('catching', [7]), gas: '0x1e8480' }, 'latest'] })) as StructTrace;
-    const ours = (await ok('debug_traceCall', [{ from: h.wallets[1]!.address, to: outerAddress, data: abi.encodeFunctionData('catching', [7]), gas: '0x1e8480' }, 'latest'])) as StructTrace;
+    const theirs = (await hardhat.request({ method: 'debug_traceCall', params: [{ from: h.wallets[1]!.address, to: outerAddress, data: abi.encodeFunctionData('catching', [7]), gas: '0x1e8480' }, 'latest'] })) as StructLoggerResult;
+    const ours = (await ok('debug_traceCall', [{ from: h.wallets[1]!.address, to: outerAddress, data: abi.encodeFunctionData('catching', [7]), gas: '0x1e8480' }, 'latest'])) as StructLoggerResult;
     assert.deepEqual(ours.structLogs.map((l) => [l.op, l.gasCost, l.depth]), theirs.structLogs.map((l) => [l.op, l.gasCost, l.depth]));
     assert.equal(ours.gas, theirs.gas);
 
     const transfer = await h.wallets[2]!.signTransaction({ chainId: 18n, type: 2, nonce: 0, gasLimit: 21_000n, maxFeePerGas: 10n * GWEI, maxPriorityFeePerGas: 0n, to: h.wallets[1]!.address, value: 1n });
     await ok('eth_sendRawTransaction', [transfer]);
     await h.block();
-    const plain = (await ok('debug_traceTransaction', [Transaction.from(transfer).hash])) as StructTrace;
+    const plain = (await ok('debug_traceTransaction', [Transaction.from(transfer).hash])) as StructLoggerResult;
     assert.deepEqual(plain, { gas: 21_000, failed: false, returnValue: '', structLogs: [] });
 
     assert.match((await h.rpc('debug_traceTransaction', [hashes.bubbling, { tracer: 'prestateTracer' }])).error!.message, /not supported/);
@@ -219,7 +191,7 @@ describe('debug_trace* against Hardhat', { timeout: 180_000 }, () => {
       const hash = Transaction.from(raw).hash!;
       const receipt = (await ok('eth_getTransactionReceipt', [hash])) as { gasUsed: string; status: string };
       assert.equal(receipt.status, fails ? '0x0' : '0x1');
-      const frame = (await ok('debug_traceTransaction', [hash, { tracer: 'callTracer' }])) as Frame;
+      const frame = (await ok('debug_traceTransaction', [hash, { tracer: 'callTracer' }])) as CallFrame;
       assert.equal(frame.type, 'CALL');
       assert.equal(frame.to, LOGGER_ADDRESS);
       assert.equal(frame.from, h.wallets[1]!.address.toLowerCase());
@@ -232,7 +204,7 @@ describe('debug_trace* against Hardhat', { timeout: 180_000 }, () => {
         assert.equal(frame.error, undefined);
         assert.equal(frame.output, '0x01aa', 'the logger returns its calldata');
       }
-      const struct = (await ok('debug_traceTransaction', [hash])) as StructTrace;
+      const struct = (await ok('debug_traceTransaction', [hash])) as StructLoggerResult;
       assert.deepEqual([struct.gas, struct.failed, struct.structLogs.length], [Number(BigInt(receipt.gasUsed)), fails, 0]);
     }
   });

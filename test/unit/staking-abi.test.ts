@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { STAKING_ABI } from '../../src/staking/abi.js';
 import { STAKING_GAS, STAKING_INTERFACE, StakingContract } from '../../src/staking/contract.js';
-import { newTestChain, testAddress } from '../../src/staking/testkit.js';
+import { newTestChain, testAddress } from '../support/staking-testkit.js';
 import { STAKING_ADDRESS, SystemCallError } from '../../src/system/types.js';
 
 const require = createRequire(import.meta.url);

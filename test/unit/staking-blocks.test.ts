@@ -3,9 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CMT, saveParams } from '../../src/state/params.js';
-import type { Address } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { MAX_TOTAL_VOTING_POWER, boundTotalPower } from '../../src/staking/power.js';
-import { TestNet, testAddress, testPop, testPubKey, newTestChain } from '../../src/staking/testkit.js';
+import { TestNet, testAddress, testPop, testPubKey, newTestChain } from '../support/staking-testkit.js';
 import { genesisStake, parseStakingGenesis } from '../../src/staking/genesis.js';
 
 const F = testAddress('foundation');

@@ -7,8 +7,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CMT } from '../../src/state/params.js';
-import type { Address } from '../../src/state/accounts.js';
-import { TestNet, testAddress, testPop, testPubKey } from '../../src/staking/testkit.js';
+import type { Address } from '../../src/util/address.js';
+import { TestNet, testAddress, testPop, testPubKey } from '../support/staking-testkit.js';
 
 const F = testAddress('limits-foundation');
 const cand = (i: number): Address => testAddress(`limits-cand-${i}`);

@@ -3,10 +3,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CMT } from '../../src/state/params.js';
-import type { Address } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { STAKING_INTERFACE } from '../../src/staking/contract.js';
 import { decodeCandidate, encodeCandidate } from '../../src/staking/store.js';
-import { TestNet, testAddress, testPop, testPubKey, stakingView } from '../../src/staking/testkit.js';
+import { TestNet, testAddress, testPop, testPubKey, stakingView } from '../support/staking-testkit.js';
 
 const F = testAddress('foundation');
 const cand = (i: number): Address => testAddress(`cand-${i}`);

@@ -7,11 +7,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { CMT } from '../../src/state/params.js';
-import type { Address } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { decodeDelegation, encodeDelegation } from '../../src/staking/store.js';
 import type { DelegationInfo } from '../../src/staking/types.js';
 import { genesisStake, parseStakingGenesis } from '../../src/staking/genesis.js';
-import { TestNet, newTestChain, testAddress, testPop, testPubKey } from '../../src/staking/testkit.js';
+import { TestNet, newTestChain, testAddress, testPop, testPubKey } from '../support/staking-testkit.js';
 import { RLP } from '@ethereumjs/rlp';
 
 const F = testAddress('pr-foundation');

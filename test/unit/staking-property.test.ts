@@ -7,13 +7,14 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Overlay, type KV } from '../../src/store/kv.js';
-import { Accounts, type Address } from '../../src/state/accounts.js';
+import { Accounts } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { CMT, DEFAULT_PARAMS, saveParams, type Params } from '../../src/state/params.js';
 import { Supply } from '../../src/state/supply.js';
 import { StakingContract, STAKING_INTERFACE } from '../../src/staking/contract.js';
 import { StakingLedger } from '../../src/staking/ledger.js';
 import { compareRank, cometAddress } from '../../src/staking/power.js';
-import { TEST_CHAIN_ID, testAddress, testPop, testPubKey } from '../../src/staking/testkit.js';
+import { TEST_CHAIN_ID, testAddress, testPop, testPubKey } from '../support/staking-testkit.js';
 import { SystemCallError } from '../../src/system/types.js';
 
 const NC = 6; // candidates

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CMT } from '../../src/state/params.js';
 import { simulate } from '../../src/sim/simulate.js';
-import { whitepaperGenesis } from '../../src/staking/testkit.js';
+import { whitepaperGenesis } from '../support/staking-testkit.js';
 
 describe('simulate', () => {
   const setup = whitepaperGenesis({

@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { simulate } from '../../src/sim/simulate.js';
-import { whitepaperGenesis, type WhitepaperKind } from '../../src/staking/testkit.js';
+import { whitepaperGenesis, type WhitepaperKind } from '../support/staking-testkit.js';
 import { WHITEPAPER_TABLE, per100, toNumber } from '../../src/staking/economics.js';
 
 const DAY = 8640;

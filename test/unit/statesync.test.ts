@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { Interface } from 'ethers';
 import type { Snapshot } from '../../src/abci/types.js';
 import { BlockRetention } from '../../src/app/retention.js';
-import { compileSolidity } from '../../src/evm/contracts.js';
+import { compileSolidity } from '../support/contracts.js';
 import { BlockUnavailableError, ChainIndex } from '../../src/index/reader.js';
 import { heightKey } from '../../src/index/records.js';
 import {

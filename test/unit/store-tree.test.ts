@@ -14,7 +14,8 @@ import fc from 'fast-check';
 import { CommittedStore, VersionUnavailableError } from '../../src/store/committed-store.js';
 import { compareKeys, isWellFormedKey } from '../../src/store/keys.js';
 import type { Change } from '../../src/store/kv.js';
-import { EMPTY_HASH, decodeNode, decodeProof, encodeNode, encodeProof, foldHash, internalChildVersion, internalHash, nodeKey, sha256, stateRoot, verifyProof, type ChildRef, type StoreProof } from '../../src/store/tree.js';
+import { EMPTY_HASH, decodeNode, decodeProof, encodeNode, encodeProof, foldHash, internalChildVersion, internalHash, nodeKey, stateRoot, verifyProof, type ChildRef, type StoreProof } from '../../src/store/tree.js';
+import { sha256Binary as sha256 } from '../../src/util/sha256.js';
 import { referenceRoot } from './fixtures/store-reference.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);

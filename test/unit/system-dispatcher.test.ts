@@ -17,7 +17,8 @@ import fc from 'fast-check';
 import { getBytes, hexlify, Interface, type ParamType } from 'ethers';
 import { Overlay } from '../../src/store/kv.js';
 import { CMT, DEFAULT_PARAMS } from '../../src/state/params.js';
-import { Accounts, type Address } from '../../src/state/accounts.js';
+import { Accounts } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { decodeArguments, encodeEventLog, encodeResult, eventEncoder, AbiDecodeError, type AbiEntry, type AbiParam, type AbiValue, type ArgType } from '../../src/system/abi.js';
 import { SystemContractDefinition, systemFunctions } from '../../src/system/dispatcher.js';
 import { decodeRevertReason, encodeRevertReason } from '../../src/system/revert.js';
@@ -26,7 +27,7 @@ import { STAKING_ABI } from '../../src/staking/abi.js';
 import { StakingContract, STAKING_INTERFACE } from '../../src/staking/contract.js';
 import { GOVERNANCE_ABI, governanceInterface } from '../../src/gov/abi.js';
 import { GovernanceContract } from '../../src/gov/contract.js';
-import { newTestChain, sendStakingTx, testAddress, testPop, testPubKey } from '../../src/staking/testkit.js';
+import { newTestChain, sendStakingTx, testAddress, testPop, testPubKey } from '../support/staking-testkit.js';
 import { AppNode, Account } from '../support/app-node.js';
 
 const INTERFACES: Array<[string, Interface, readonly AbiEntry[]]> = [

@@ -14,8 +14,8 @@ import { effectiveGasPrice, intrinsicGas } from '../../src/tx/gas.js';
 import { Accounts } from '../../src/state/accounts.js';
 import { DEFAULT_PARAMS } from '../../src/state/params.js';
 import { Overlay } from '../../src/store/kv.js';
-import type { SystemContractResolver } from '../../src/tx/executor.js';
 import { benchAccounts, signLegacyTx } from '../../bench/lib/txgen.js';
+import type { SystemContractResolver } from '../../src/system/types.js';
 
 const [alice, bob, carol] = benchAccounts(3, 'tx-admission') as [ReturnType<typeof benchAccounts>[number], ReturnType<typeof benchAccounts>[number], ReturnType<typeof benchAccounts>[number]];
 const SYSTEM = '0x0000000000000000000000000000000000001000';

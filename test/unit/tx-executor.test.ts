@@ -1,14 +1,15 @@
 import { describe, it, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { Wallet, getCreateAddress, type TransactionRequest } from 'ethers';
-import { Accounts, type Address } from '../../src/state/accounts.js';
+import { Accounts } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { DEFAULT_PARAMS } from '../../src/state/params.js';
 import { readSupply } from '../../src/state/supply.js';
 import { Overlay } from '../../src/store/kv.js';
 import { decodeSignedTx, type SignedTx } from '../../src/tx/decode.js';
 import { TxCode, TxError } from '../../src/tx/errors.js';
-import { executeTx, validateSender, validateStatic, type ChainRules, type SystemContractResolver } from '../../src/tx/executor.js';
-import { SystemCallError, type SystemContract } from '../../src/system/types.js';
+import { executeTx, validateSender, validateStatic, type ChainRules } from '../../src/tx/executor.js';
+import { SystemCallError, type SystemContract, type SystemContractResolver } from '../../src/system/types.js';
 import { decodeReceipt, encodeReceipt } from '../../src/tx/receipt.js';
 
 const GWEI = 10n ** 9n;

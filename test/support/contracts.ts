@@ -17,7 +17,7 @@ import type { JsonFragment } from 'ethers';
 
 const require = createRequire(import.meta.url);
 
-/** Repository root (this file is src/evm/contracts.ts). */
+/** Repository root (this file is test/support/contracts.ts). */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CONTRACTS_DIR = join(ROOT, 'contracts');
 export const BUILD_DIR = join(CONTRACTS_DIR, 'build');

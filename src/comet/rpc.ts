@@ -1,7 +1,18 @@
 /**
  * A small client for CometBFT's JSON-RPC over HTTP (the endpoints cmtd's
- * tools and tests use). Errors carry CometBFT's message.
+ * JSON-RPC gateway, replay, the node supervisor, tools and tests use).
+ * Errors carry CometBFT's message.
  */
+import { sha256 } from '../util/sha256.js';
+
+/** Where a node's CometBFT RPC listens unless told otherwise (CometBFT's own default). */
+export const DEFAULT_COMET_RPC_URL = 'http://127.0.0.1:26657';
+
+/** CometBFT's name for a transaction: upper-case hex of sha256(tx bytes), as its RPC reports and looks it up. */
+export function cometTxHash(raw: Uint8Array): string {
+  return Buffer.from(sha256(raw)).toString('hex').toUpperCase();
+}
+
 export class CometRpcError extends Error {
   constructor(
     readonly method: string,

@@ -1,19 +1,21 @@
 /**
  * Helpers to drive the real ledger the way the node does, for tests, the
- * benchmark and the simulator's scenarios: deterministic keys and addresses,
+ * benchmark and the fixture recorder: deterministic keys and addresses,
  * a transaction run like the executor runs a system call (scratch overlay,
  * value debited, committed only on success), and the whitepaper genesis of
- * SPEC 5.6. Nothing here is used by consensus code.
+ * SPEC 5.6. Test support: production code never imports it (.dependency-cruiser.cjs).
  */
 import { createHash } from 'node:crypto';
-import { Overlay, type KV } from '../store/kv.js';
-import { Accounts, type Address } from '../state/accounts.js';
-import { CMT, DEFAULT_PARAMS, paramsToJson, saveParams, type Params } from '../state/params.js';
-import { Supply } from '../state/supply.js';
-import { SystemCallError, type SystemCallResult } from '../system/types.js';
-import { StakingContract, STAKING_INTERFACE } from './contract.js';
-import { StakingLedger } from './ledger.js';
-import { ed25519PublicKey, signCandidacy } from './pop.js';
+import { Overlay, type KV } from '../../src/store/kv.js';
+import { Accounts } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
+import { CMT, DEFAULT_PARAMS, paramsToJson, saveParams, type Params } from '../../src/state/params.js';
+import { Supply } from '../../src/state/supply.js';
+import { SystemCallError, type SystemCallResult } from '../../src/system/types.js';
+import { StakingContract, STAKING_INTERFACE } from '../../src/staking/contract.js';
+import { StakingLedger } from '../../src/staking/ledger.js';
+import { ed25519PublicKey, signCandidacy } from '../../src/staking/pop.js';
+import { cometAddress } from '../../src/staking/power.js';
 
 /** The CometBFT chain id of test chains (what candidacy proofs sign). */
 export const TEST_CHAIN_ID = 'cmtd-test';
@@ -237,7 +239,7 @@ export class TestNet {
     const absent = new Set(opts.absent ?? []);
     const votes = this.height === 1n ? [] : this.ledger.lastValidatorSet().map((v) => {
       const who = byKey.get(Buffer.from(v.pubKey).toString('hex'));
-      return { validatorAddress: cometAddressOf(v.pubKey), absent: who !== undefined && absent.has(who) };
+      return { validatorAddress: cometAddress(v.pubKey), absent: who !== undefined && absent.has(who) };
     });
     const evidence = (opts.evidence ?? []).map((a) => {
       const c = this.ledger.candidate(a)!;
@@ -273,8 +275,4 @@ export class TestNet {
     for (const a of this.seen) balances += this.chain.accounts.balance(a);
     return { supply: t.supply, held: balances + t.bonded + t.dust + t.feePool };
   }
-}
-
-function cometAddressOf(pubKey: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(pubKey).digest().subarray(0, 20));
 }

@@ -19,19 +19,19 @@
  * estimate − 1 gas the transaction fails. System calls cost their fixed gas
  * and are simulated on scratch state so a refusal is reported.
  */
-import type { Address } from '../state/accounts.js';
+import type { Address } from '../util/address.js';
 import { Accounts } from '../state/accounts.js';
 import type { EvmLog } from '../state/logs.js';
 import type { Params } from '../state/params.js';
 import { Overlay, type KVReader } from '../store/kv.js';
-import { SystemCallError } from '../system/types.js';
+import { SystemCallError, type SystemContractResolver } from '../system/types.js';
 import { encodeRevertReason } from '../system/revert.js';
-import { baseFee, type SystemContractResolver } from '../tx/executor.js';
-import { applyAuthorizations } from '../tx/authorization.js';
-import type { Authorization } from '../tx/decode.js';
-import { MAX_INITCODE_SIZE, calldataFloorGas, intrinsicGas } from '../tx/gas.js';
-import { forkRules } from './hardfork.js';
-import { acquireEngine, evmBlockGasLimit, prevRandaoOf, readBlockHash, releaseEngine, runMessage, type EvmOutcome } from './engine.js';
+import { baseFee } from './executor.js';
+import { applyAuthorizations } from './authorization.js';
+import type { Authorization } from './decode.js';
+import { MAX_INITCODE_SIZE, calldataFloorGas, intrinsicGas } from './gas.js';
+import { forkRules } from '../evm/hardfork.js';
+import { acquireEngine, evmBlockGasLimit, prevRandaoOf, readBlockHash, releaseEngine, runMessage, type EvmOutcome } from '../evm/engine.js';
 
 export interface CallRequest {
   /** Sender; the zero address when absent. */
