@@ -75,7 +75,7 @@ const ROUTES: Array<[RegExp, (state: KVReader, match: RegExpExecArray) => unknow
     /^\/awards\/([^/]+)$/,
     (s, m) => {
       if (!/^[0-9]+$/.test(m[1]!)) throw new QueryError(QueryCode.BadRequest, `'${m[1]}' is not a height`);
-      return found(readOnly(s).staking.awards(BigInt(m[1]!)), `awards of height ${m[1]} (only recent heights are kept)`);
+      return found(readOnly(s).staking.awards(BigInt(m[1]!)), `awards of height ${m[1]} (only recent heights are kept, and a block that minted, collected, paid and slashed nothing has none)`);
     },
   ],
 ];

@@ -128,8 +128,11 @@ async function createChain(dir: string, flags: DevFlags, rpcPort: number): Promi
     cmtdLogLevel: flags.logLevel,
     appState: (ctx) => {
       const funded = [operatorIndex(accounts), ...Array.from({ length: accounts }, (_, i) => i)].map((i) => ({ address: address(i), privateKey: '' }));
-      const state = defaultAppState({ ...ctx, accounts: funded }, balance) as { accounts: Array<{ address: string; balance: string }> };
+      const state = defaultAppState({ ...ctx, accounts: funded }, balance) as { params: Record<string, unknown>; accounts: Array<{ address: string; balance: string }> };
       state.accounts.push({ address: address(faucetIndex(accounts)), balance: FAUCET_BALANCE.toString() });
+      // No mint (SPEC 3 lets a genesis lower the rate; governance may raise it again up to 8%): a
+      // block that mints changes the state, and CometBFT follows every state change with another block.
+      state.params.inflation_rate_bp = 0;
       return state;
     },
   });
