@@ -10,9 +10,11 @@
 import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
 import { CmtdApp } from '../../src/app/app.js';
 import { createModules } from '../../src/app/wiring.js';
 import { readBlockHash } from '../../src/evm/engine.js';
+import { SnapshotStore } from '../../src/statesync/snapshots.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { Account, AppNode, CMT, T0 } from '../support/app-node.js';
 
@@ -115,5 +117,22 @@ describe('an idle block', () => {
       const supply = await node.json<{ minted: string }>('/supply');
       assert.equal(BigInt(supply.minted), (base * 800n * elapsed) / (10_000n * YEAR_MS), `minted by block ${node.height}`);
     }
+  });
+  it('puts a state-sync snapshot due at an idle height off to the next height that writes its BLOCKHASH entries', async () => {
+    node = new AppNode();
+    const operator = Account.fromSeed('idle-operator');
+    const sender = Account.fromSeed('idle-sender');
+    await node.open(genesis(operator, sender, 0));
+    const snapshots = new SnapshotStore({ dir: join(node.dir, 'snapshots'), source: node.store, interval: 2, keepRecent: 10, chunkBytes: 1024 });
+    await snapshots.open();
+    (node.app as unknown as { snapshots: SnapshotStore }).snapshots = snapshots;
+    const pay = async (): Promise<Uint8Array> => sender.sign({ to: operator.address, value: 1n, gasLimit: 21_000n });
+    // 1: genesis written; 2: idle (due, put off); 3: pays (taken); 4: idle (due, put off); 5: idle; 6: pays (taken, and due anyway).
+    for (const txs of [[], [], [await pay()], [], [], [await pay()]]) {
+      await node.block(txs);
+      await snapshots.idle();
+    }
+    assert.deepEqual(snapshots.list().map((x) => x.height).sort((a, b) => Number(a - b)), [3n, 6n]);
+    await snapshots.close();
   });
 });
