@@ -535,6 +535,11 @@ export class CmtdApp implements AbciApplication {
     return answerQuery(req, this.store, this.modules);
   }
 
+  /** Committed hashes of idle blocks not in the BLOCKHASH ring yet (src/app/block-hashes.ts); the JSON-RPC's calls read them. */
+  get idleBlockHashes(): readonly BlockHashEntry[] {
+    return this.idleHashes;
+  }
+
   /** The sender's next nonce as CheckTx sees it: the committed nonce plus its transactions in the mempool. */
   pendingNonce(address: Address): bigint {
     return this.pending.nextNonce(address, new Accounts(this.check).get(address), this.check);

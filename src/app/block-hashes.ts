@@ -19,7 +19,7 @@
  * whose list is empty (app.ts).
  */
 import { RLP } from '@ethereumjs/rlp';
-import { BLOCK_HASH_SLOTS, recordBlockHash } from '../evm/engine.js';
+import { BLOCK_HASH_SLOTS, blockHashKey, recordBlockHash } from '../evm/engine.js';
 import { bigintToBytes, bytesToBigint } from '../state/accounts.js';
 import type { Change, KV, KVReader } from '../store/kv.js';
 
@@ -54,4 +54,27 @@ export function changesState(changes: ReadonlyArray<readonly [string, Change]>, 
     if (value === null ? before !== undefined : before === undefined || !Buffer.from(value).equals(before)) return true;
   }
   return false;
+}
+
+/**
+ * A committed version as calls read it (eth_call, traces): its BLOCKHASH
+ * ring completed with the idle blocks' hashes (`idle`, the app's current
+ * list) up to its height. A block's hash is a fact about the chain, so
+ * serving it from the list is what the ring will hold once a block writes.
+ */
+export function withIdleBlockHashes<V extends KVReader & { readonly height: bigint }>(view: V, idle: readonly BlockHashEntry[]): V {
+  const known = idle.filter(([height]) => height <= view.height);
+  if (known.length === 0) return view;
+  const bySlot = new Map<string, BlockHashEntry>();
+  for (const entry of known) bySlot.set(blockHashKey(entry[0]), entry); // oldest first: the newest stays
+  return Object.assign(Object.create(view) as V, {
+    get(key: string): Uint8Array | undefined {
+      const entry = bySlot.get(key);
+      return entry === undefined ? view.get(key) : encodeEntry(entry);
+    },
+  });
+}
+
+function encodeEntry([height, hash]: BlockHashEntry): Uint8Array {
+  return RLP.encode([bigintToBytes(height), hash]);
 }

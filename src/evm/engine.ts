@@ -93,7 +93,7 @@ export const BLOCK_HASH_WINDOW = 256n;
  */
 export const BLOCK_HASH_SLOTS = BLOCK_HASH_WINDOW + 1n;
 
-function blockHashKey(height: bigint): string {
+export function blockHashKey(height: bigint): string {
   return `bh/${(height % BLOCK_HASH_SLOTS).toString().padStart(3, '0')}`;
 }
 

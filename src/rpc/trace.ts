@@ -16,7 +16,7 @@ import type { RpcLimits, RpcStore } from './eth.js';
 import { RpcCode, RpcError, invalidParams } from './errors.js';
 import { describeValue, fixed, parseHash } from './hex.js';
 import type { CallContext, MethodSpec } from './jsonrpc.js';
-import { parseBlockTag, stateResolver } from './state-at.js';
+import { parseBlockTag, stateResolver, type IdleBlockHashes } from './state-at.js';
 import type { AccessListResult, TraceOptions, TraceOutput, TraceRequest } from './tracers.js';
 
 /** Runs of eth_createAccessList before it settles for the list it has. */
@@ -24,6 +24,8 @@ const MAX_ACCESS_LIST_RUNS = 4;
 
 export interface TraceApiOptions {
   store: RpcStore;
+  /** As EthApiOptions.idleBlockHashes. */
+  idleBlockHashes?: IdleBlockHashes;
   index: ChainIndex;
   calls: CallRunner;
   limits: RpcLimits;
@@ -88,7 +90,7 @@ export function parseTraceConfig(value: unknown, limits: RpcLimits): { options: 
 
 export function traceMethods(o: TraceApiOptions): Map<string, MethodSpec> {
   const { store, index, limits } = o;
-  const { stateAt, versionAt, heightOf } = stateResolver(store, index);
+  const { stateAt, versionAt, heightOf } = stateResolver(store, index, o.idleBlockHashes);
   const running = new Map<string, number>();
   const methods = new Map<string, MethodSpec>();
   const def = (name: string, maxParams: number, handler: (p: unknown[], ctx: CallContext) => unknown): void => {

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Interface, Transaction, type Wallet } from 'ethers';
 import { compileSolidity } from '../../src/evm/contracts.js';
-import { GWEI, startHarness, type Harness } from '../support/rpc-harness.js';
+import { GWEI, blockHash, startHarness, type Harness } from '../support/rpc-harness.js';
 
 const SOURCE = `// SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
@@ -22,6 +22,9 @@ contract First {
 contract Second {
   uint256 public n;
   function hit() external returns (uint256) { n = n + 2; return 222; }
+}
+contract Hashes {
+  function at(uint256 n) external view returns (bytes32) { return blockhash(n); }
 }`;
 
 interface StructTrace {
@@ -80,7 +83,8 @@ describe('traces re-execute what the block executed', { timeout: 120_000 }, () =
   let deploySecond: string;
 
   before(async () => {
-    h = await startHarness();
+    // No mint: blocks without transactions are idle (the last test needs some).
+    h = await startHarness({}, { params: { inflation_rate_bp: '0' } });
     const [deployer] = h.wallets;
     // Block 1: both contracts are created in the genesis block's successor, the first block there is.
     deployFirst = await send(deployer!, { data: first.bytecode });
@@ -135,5 +139,27 @@ describe('traces re-execute what the block executed', { timeout: 120_000 }, () =
     assert.equal(BigInt(frame.output!), 222n);
     // The storage both delegates used is the EOA's own: 1 (First) + 2 (Second).
     assert.equal(BigInt((await ok('eth_getStorageAt', [eoa.address, '0x0', 'latest'])) as string), 3n);
+  });
+  it("eth_call reads BLOCKHASH of idle blocks (not yet in the state's ring) as the chain's hashes", async () => {
+    const hashes = compileSolidity(SOURCE, 'Hashes');
+    const deploy = await send(h.wallets[2]!, { data: hashes.bytecode });
+    await h.block();
+    const address = (await receipt(deploy)).contractAddress!;
+    // Blocks without transactions on a chain that mints nothing: idle, their hashes kept outside the state.
+    const idleFrom = h.height + 1n;
+    await h.block();
+    await h.block();
+    assert.deepEqual(h.app.idleBlockHashes.map(([height]) => height), [idleFrom, idleFrom + 1n], 'the blocks were idle');
+    const iface = new Interface(hashes.abi);
+    // A call at "latest" runs in the last block (idleFrom + 1): the blocks before it are asked.
+    for (const n of [idleFrom - 1n, idleFrom]) {
+      const out = (await ok('eth_call', [{ to: address, data: iface.encodeFunctionData('at', [n]) }, 'latest'])) as string;
+      assert.equal(out, `0x${Buffer.from(blockHash(n)).toString('hex')}`, `blockhash(${n})`);
+      const block = (await ok('eth_getBlockByNumber', [`0x${n.toString(16)}`, false])) as { hash: string };
+      assert.equal(out, block.hash);
+    }
+    // At the state of the first idle block, the second is in the future: 0 (the current block's own hash is 0, as on Ethereum).
+    const before = (await ok('eth_call', [{ to: address, data: iface.encodeFunctionData('at', [idleFrom + 1n]) }, `0x${idleFrom.toString(16)}`])) as string;
+    assert.equal(BigInt(before), 0n);
   });
 });
