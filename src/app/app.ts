@@ -62,7 +62,6 @@ import { Overlay, type Change } from '../store/kv.js';
 import type { SignedTx } from '../tx/decode.js';
 import { BlockAdmission, commonOperationRefusal } from '../tx/admission.js';
 import { CODESPACE, TxCode, TxError, codeName } from '../tx/errors.js';
-import { recordBlockHash } from '../evm/engine.js';
 import { checkConsensusDependencies } from '../evm/dependencies.js';
 import { verifyGenesisCode } from '../evm/genesis.js';
 import { executeTx, rejected, validateStatic, type BlockInfo, type ChainRules } from '../tx/executor.js';
@@ -71,6 +70,7 @@ import { PendingPool } from '../tx/pending-pool.js';
 import { SenderCache } from '../tx/sender-cache.js';
 import type { Logger } from '../util/logger.js';
 import { CMTD_VERSION } from '../util/version.js';
+import { IDLE_BLOCK_HASHES_KEY, changesState, decodeIdleHashes, encodeIdleHashes, withBlock, writeRing, type BlockHashEntry } from './block-hashes.js';
 import { loadBlockGasLimit, saveBlockGasLimit } from './consensus.js';
 import { parseAppGenesis } from './genesis.js';
 import type { ChainModules, Evidence, LastCommitVote, PowerUpdate } from './modules.js';
@@ -90,6 +90,10 @@ interface BlockInProgress {
   started: number;
   txResults: number;
   rejectedCodes: number[];
+  /** BLOCKHASH ring entries the block has yet to write (src/app/block-hashes.ts); undefined once written. */
+  ringEntries: BlockHashEntry[] | undefined;
+  /** What the block wrote before its first transaction (BLOCKHASH ring, begin-block staking work). */
+  opening?: Array<[string, Change]>;
 }
 
 interface ExecutedBlock {
@@ -104,6 +108,8 @@ interface ExecutedBlock {
   extra: Array<[string, Change]>;
   /** For AppOptions.metrics. */
   observed: { seconds: number; txs: number; rejectedCodes: number[] };
+  /** Hashes of the idle blocks up to this one, not in the ring yet (src/app/block-hashes.ts). */
+  idleHashes: BlockHashEntry[];
 }
 
 export interface AppOptions {
@@ -160,6 +166,8 @@ export class CmtdApp implements AbciApplication {
   private readonly indexPruner: IndexPruner;
   /** Non-consensus records InitChain leaves for block 1's commit. */
   private genesisExtra: Array<[string, Change]> = [];
+  /** Committed: hashes of the idle blocks since the last BLOCKHASH ring write (src/app/block-hashes.ts). */
+  private idleHashes: BlockHashEntry[] = [];
 
   constructor(options: AppOptions) {
     checkConsensusDependencies(); // refuse to run other EVM/crypto versions than pinned (docs/EVM.md)
@@ -188,6 +196,8 @@ export class CmtdApp implements AbciApplication {
   async open(): Promise<void> {
     await this.indexPruner.open();
     await this.retention?.load(this.store);
+    const idle = await this.store.getExtra(IDLE_BLOCK_HASHES_KEY);
+    this.idleHashes = idle === undefined ? [] : decodeIdleHashes(idle);
   }
 
   // ---- connection handshake and genesis --------------------------------
@@ -326,14 +336,23 @@ export class CmtdApp implements AbciApplication {
     // Start from committed state: CometBFT replays a block whose execution we
     // finished but never committed (after its own crash or a reconnect).
     this.block = new Overlay(this.genesis ?? this.store);
-    recordBlockHash(this.block, height, hash); // BLOCKHASH (docs/EVM.md)
     const rules = this.rulesFor(this.block);
     // Execution judges a zero-price transaction on the block's state as it is when the transaction runs.
     const admission = BlockAdmission.on(this.block, rules, this.modules.resolveSystem);
-    this.current = { info, rules, admission, txHashes: [], started: performance.now(), txResults: 0, rejectedCodes: [] };
+    this.current = { info, rules, admission, txHashes: [], started: performance.now(), txResults: 0, rejectedCodes: [], ringEntries: withBlock(this.idleHashes, height, hash) };
     this.indexer.beginBlock({ info, rules: this.current.rules, hash, proposer });
     this.executed = undefined;
     this.modules.beginBlock(this.block, info, toVotes(commit), toEvidence(misbehavior));
+  }
+
+  /** Before the block's first transaction: the BLOCKHASH ring is written, and what the transactions start from is indexed for traces. */
+  private openForTransactions(current: BlockInProgress): void {
+    if (current.ringEntries === undefined) return;
+    writeRing(this.block, current.ringEntries);
+    current.ringEntries = undefined;
+    current.opening = this.block.sortedChanges();
+    // Traces re-execute from here (src/rpc/trace.ts); block 1's opening is written at its end (endBlockWork).
+    if (this.genesis === undefined) this.indexer.setOpening({ on: 'parent', writes: current.opening });
   }
 
   /**
@@ -344,6 +363,7 @@ export class CmtdApp implements AbciApplication {
   private async deliver(raw: Uint8Array): Promise<ExecTxResult> {
     const current = this.current;
     if (current === undefined) throw new Error('DeliverTx outside a block');
+    this.openForTransactions(current);
     const { result, tx, receipt } = await this.execute(current, raw);
     this.indexer.addTx(raw, { tx, receipt, code: result.code, log: result.log ?? '' });
     if (this.metrics !== undefined) {
@@ -390,12 +410,22 @@ export class CmtdApp implements AbciApplication {
     const current = this.current;
     if (current === undefined) throw new Error('EndBlock outside a block');
     const updates = this.modules.endBlock(this.block, current.info);
+    // A block without transactions writes the ring only if it changed something else (src/app/block-hashes.ts).
+    let idleHashes: BlockHashEntry[] = [];
+    if (current.ringEntries !== undefined) {
+      if (changesState(this.block.sortedChanges(), this.genesis ?? this.store)) writeRing(this.block, current.ringEntries);
+      else idleHashes = current.ringEntries;
+    }
+    if (this.genesis !== undefined && current.opening !== undefined) this.indexer.setOpening({ on: 'self', writes: this.undoToOpening(this.genesis, current.opening) });
     const changes = this.pendingChanges();
     const pending = this.store.computeRoot(changes);
     const appHash = pending.root;
     const changedAccounts = changedAccountsOf(changes);
     const observed = { seconds: (performance.now() - current.started) / 1000, txs: current.txResults, rejectedCodes: current.rejectedCodes };
-    this.executed = { height: current.info.height, appHash, pending, txHashes: current.txHashes, changedAccounts, extra: this.indexer.finishBlock(appHash), observed };
+    const extra: Array<[string, Change]> = this.indexer.finishBlock(appHash);
+    if (idleHashes.length > 0) extra.push([IDLE_BLOCK_HASHES_KEY, encodeIdleHashes(idleHashes)]);
+    else if (this.idleHashes.length > 0) extra.push([IDLE_BLOCK_HASHES_KEY, null]);
+    this.executed = { height: current.info.height, appHash, pending, txHashes: current.txHashes, changedAccounts, extra, observed, idleHashes };
     this.current = undefined;
     return { updates, appHash };
   }
@@ -410,6 +440,7 @@ export class CmtdApp implements AbciApplication {
     await this.store.commit(executed.height, executed.pending, executed.appHash, extra);
     this.genesis = undefined;
     this.genesisExtra = [];
+    this.idleHashes = executed.idleHashes;
     this.block = new Overlay(this.store);
     this.check = new Overlay(this.store);
     this.committedRulesCache = undefined;
@@ -426,7 +457,8 @@ export class CmtdApp implements AbciApplication {
       commitMs: Math.round(performance.now() - started),
     });
     this.metrics?.onBlock({ height: executed.height, ...executed.observed, commitSeconds: (performance.now() - started) / 1000 });
-    this.snapshots?.committed(executed.height); // in the background
+    // In the background; a snapshot waits for a height whose BLOCKHASH entries are all in the state it carries.
+    this.snapshots?.committed(executed.height, this.idleHashes.length === 0);
     return { ...executed, retainHeight };
   }
 
@@ -460,6 +492,7 @@ export class CmtdApp implements AbciApplication {
   /** The store now holds a restored snapshot: every view starts over from it. */
   private restored(height: bigint): void {
     this.genesis = undefined;
+    this.idleHashes = []; // snapshots are taken only at heights without idle hashes
     this.block = new Overlay(this.store);
     this.check = new Overlay(this.store);
     this.committedRulesCache = undefined;
@@ -511,9 +544,24 @@ export class CmtdApp implements AbciApplication {
     return answerQuery(req, this.store, this.modules);
   }
 
+  /** Committed hashes of idle blocks not in the BLOCKHASH ring yet (src/app/block-hashes.ts); the JSON-RPC's calls read them. */
+  get idleBlockHashes(): readonly BlockHashEntry[] {
+    return this.idleHashes;
+  }
+
   /** The sender's next nonce as CheckTx sees it: the committed nonce plus its transactions in the mempool. */
   pendingNonce(address: Address): bigint {
     return this.pending.nextNonce(address, new Accounts(this.check).get(address), this.check);
+  }
+
+  /**
+   * Block 1's opening for traces: genesis is no committed version, so the
+   * state before its first transaction is given as writes over block 1's
+   * own version: each key the block wrote, back to its value then.
+   */
+  private undoToOpening(genesis: Overlay, opening: Array<[string, Change]>): Array<[string, Change]> {
+    const atOpening = new Map(opening);
+    return this.block.sortedChanges().map(([key]) => [key, atOpening.has(key) ? atOpening.get(key)! : (genesis.get(key) ?? null)]);
   }
 
   /** The changes the next Commit writes: the block's, on top of genesis for block 1. */

@@ -129,7 +129,7 @@ export const QUERY_ROUTES = {
     path: (height: bigint) => `/awards/${height}`,
     parse: (m): [bigint] => [numberParam(m[1]!, 'a height')],
     answer: (r, height) => r.staking.awards(height),
-    missing: (m) => `awards of height ${m[1]} (only recent heights are kept)`,
+    missing: (m) => `awards of height ${m[1]} (only recent heights are kept, and a block that minted, collected, paid and slashed nothing has none)`,
   }),
 };
 

@@ -92,16 +92,17 @@ export const BLOCK_HASH_WINDOW = 256n;
  * recorded before it runs (eth_call's PREVRANDAO reads it). With only 256
  * slots, block h would overwrite h − 256 before BLOCKHASH(h − 256) is asked.
  */
-const BLOCK_HASH_SLOTS = BLOCK_HASH_WINDOW + 1n;
+export const BLOCK_HASH_SLOTS = BLOCK_HASH_WINDOW + 1n;
 
-function blockHashKey(height: bigint): string {
+export function blockHashKey(height: bigint): string {
   return `${STATE_PREFIXES.blockHash}${(height % BLOCK_HASH_SLOTS).toString().padStart(3, '0')}`;
 }
 
 /**
  * Records the CometBFT header hash of block `height` in a 257-entry ring in
- * state (`bh/<height mod 257>` = RLP [height, hash]). Called once at the
- * start of every block.
+ * state (`bh/<height mod 257>` = RLP [height, hash]). The app writes it
+ * before a block's first transaction, or at the end of a block that changed
+ * state (src/app/block-hashes.ts).
  */
 export function recordBlockHash(kv: KV, height: bigint, hash: Uint8Array): void {
   kv.set(blockHashKey(height), RLP.encode([bigintToBytes(height), hash]));

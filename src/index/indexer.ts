@@ -23,9 +23,12 @@ import {
   blockHashKey,
   encodeBlock,
   encodeHeight,
+  encodeOpening,
   encodeRejected,
   encodeTx,
   heightKey,
+  openingKey,
+  type BlockOpening,
   rejectedKey,
   txKey,
   type BlockRecord,
@@ -70,6 +73,7 @@ interface PendingBlock {
   gasUsed: bigint;
   logCount: number;
   txBytes: bigint;
+  opening?: BlockOpening;
 }
 
 export interface BlockIndexerOptions {
@@ -89,6 +93,11 @@ export class BlockIndexer {
   beginBlock(start: BlockStart): void {
     this.pending = { start, txs: [], hashes: [], rejected: [], position: 0, gasUsed: 0n, logCount: 0, txBytes: 0n };
     this.finished = undefined;
+  }
+
+  /** What the block wrote before its first transaction (see BlockOpening); traces start there. */
+  setOpening(opening: BlockOpening): void {
+    if (this.pending !== undefined) this.pending.opening = opening;
   }
 
   /** Records the next transaction of the CometBFT block and its outcome. */
@@ -157,6 +166,7 @@ export class BlockIndexer {
     if (block.hash.length === 32) records.push([blockHashKey(block.hash), encodeHeight(block.height)]);
     for (let i = 0; i < p.txs.length; i++) records.push([txKey(block.txs[i]!.hash), encodeTx(p.txs[i]!)]);
     for (const r of p.rejected) records.push([rejectedKey(r.hash), encodeRejected(r.record)]);
+    if (p.opening !== undefined) records.push([openingKey(block.height), encodeOpening(p.opening)]);
     this.finished = { block, txs: p.txs };
     return records;
   }

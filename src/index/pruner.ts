@@ -12,7 +12,7 @@
  */
 import type { Change } from '../store/kv.js';
 import type { Logger } from '../util/logger.js';
-import { INDEX_BASE_KEY, blockHashKey, decodeBlock, decodeHeight, decodeRejected, encodeHeight, heightKey, rejectedKey, txKey } from './records.js';
+import { INDEX_BASE_KEY, blockHashKey, decodeBlock, decodeHeight, decodeRejected, encodeHeight, heightKey, openingKey, rejectedKey, txKey } from './records.js';
 
 /** Blocks whose records one Commit deletes at most. */
 export const DEFAULT_PRUNE_BLOCKS_PER_COMMIT = 100;
@@ -105,7 +105,7 @@ export class IndexPruner {
       const raw = await this.store.getExtra(heightKey(h));
       if (raw === undefined) continue;
       const block = decodeBlock(raw);
-      changes.push([heightKey(h), null]);
+      changes.push([heightKey(h), null], [openingKey(h), null]);
       if (block.hash.length === 32) changes.push([blockHashKey(block.hash), null]);
       // An executed transaction is in one block only (its nonce is used).
       for (const t of block.txs) changes.push([txKey(t.hash), null]);

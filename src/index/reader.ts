@@ -11,12 +11,15 @@ import {
   blockHashKey,
   decodeBlock,
   decodeHeight,
+  decodeOpening,
   decodeRejected,
   decodeTxRecord,
   heightKey,
   INDEX_BASE_KEY,
+  openingKey,
   rejectedKey,
   txKey,
+  type BlockOpening,
   type BlockRecord,
   type RejectedTxRecord,
   type TxRecord,
@@ -200,6 +203,12 @@ export class ChainIndex {
     if (raw === undefined) return undefined;
     const rejected = decodeRejected(raw);
     return rejected.height > this.store.height ? undefined : rejected;
+  }
+
+  /** The state before the first transaction of block `height` (records.ts BlockOpening); undefined for a block indexed before these were. */
+  async opening(height: bigint): Promise<BlockOpening | undefined> {
+    const raw = await this.store.getExtra(openingKey(height));
+    return raw === undefined ? undefined : decodeOpening(raw);
   }
 
   /** The executed transactions of `block`, in order. */

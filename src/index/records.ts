@@ -9,6 +9,9 @@
  *   et/<tx hash hex>      TxRecord: an executed transaction and its receipt
  *   ex/<tx hash hex>      RejectedTxRecord: included by CometBFT but not
  *                         executed (no nonce, no fee; no Ethereum receipt)
+ *   eo/<height: 16 hex>   BlockOpening: the state before the block's first
+ *                         transaction, as writes over a committed version
+ *                         (what traces re-execute on)
  *   index/base            u64 height of the oldest block indexed (absent: 1):
  *                         older ones were pruned (--min-retain-blocks) or
  *                         precede the state-sync snapshot the node started from
@@ -100,6 +103,23 @@ export function txKey(hash: Uint8Array): string {
 
 export function rejectedKey(hash: Uint8Array): string {
   return `${EXTRA_PREFIXES.indexRejected}${hex(hash)}`;
+}
+
+export function openingKey(height: bigint): string {
+  return `eo/${height.toString(16).padStart(16, '0')}`;
+}
+
+/**
+ * The state a block's first transaction ran on, as writes over a committed
+ * version: over the parent's (`on: 'parent'`), what the block wrote before
+ * its transactions (the BLOCKHASH ring entry, begin-block slashing); for
+ * block 1, whose parent (genesis) is no version of its own, over the block's
+ * own version (`on: 'self'`): the values its transactions and end of block
+ * overwrote. Null deletes a key.
+ */
+export interface BlockOpening {
+  on: 'parent' | 'self';
+  writes: Array<[string, Uint8Array | null]>;
 }
 
 /** Where the index starts (see the layout above). */
@@ -367,4 +387,36 @@ export function encodeHeight(height: bigint): Uint8Array {
 export function decodeHeight(bytes: Uint8Array): bigint {
   if (bytes.length !== 8) throw new Error('corrupt block-hash index record');
   return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, false);
+}
+
+export function encodeOpening(o: BlockOpening): Uint8Array {
+  const keys = o.writes.map(([k]) => Buffer.from(k, 'utf8'));
+  let size = 1 + 1 + 4;
+  o.writes.forEach(([, v], i) => (size += 4 + keys[i]!.length + 1 + (v === null ? 0 : 4 + v.length)));
+  const w = new Writer(size);
+  w.u8(FORMAT);
+  w.u8(o.on === 'parent' ? 0 : 1);
+  w.u32(o.writes.length);
+  o.writes.forEach(([, v], i) => {
+    w.bytes(keys[i]!);
+    if (v === null) w.u8(0);
+    else {
+      w.u8(1);
+      w.bytes(v);
+    }
+  });
+  return w.done();
+}
+
+export function decodeOpening(bytes: Uint8Array): BlockOpening {
+  const r = new Reader(bytes);
+  version(r);
+  const on = r.u8() === 0 ? 'parent' : 'self';
+  const writes: Array<[string, Uint8Array | null]> = [];
+  for (let i = r.u32(); i > 0; i--) {
+    const key = Buffer.from(r.bytes()).toString('utf8');
+    writes.push([key, r.u8() === 0 ? null : r.bytes()]);
+  }
+  r.end();
+  return { on, writes };
 }

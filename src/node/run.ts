@@ -119,6 +119,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         modules,
         indexer: app.indexer,
         pendingNonce: (address) => app.pendingNonce(address),
+        idleBlockHashes: () => app.idleBlockHashes,
         ...(options.rpc.cometRpcUrl === '' ? {} : { cometRpcUrl: options.rpc.cometRpcUrl }),
         ...(options.rpc.limits === undefined ? {} : { limits: options.rpc.limits }),
         ...(options.rpc.cors === undefined ? {} : { cors: options.rpc.cors }),

@@ -4,7 +4,9 @@
  * `hardhat node` do); `cmtd start` holds no key and refuses them
  * (devOnlyRefusals). Signed transactions go to the node like any other, by
  * eth_sendRawTransaction: consensus sees nothing special, and
- * anvil_setBalance is a transfer from a faucet account, not a state edit.
+ * anvil_setBalance is a transfer from a faucet account, not a state edit;
+ * evm_mine makes a block (an idle chain makes none) by a faucet transfer to
+ * itself.
  */
 import { getBytes, hexlify, isHexString, toUtf8Bytes, type HDNodeWallet, type TransactionRequest, type TypedDataField, type Wallet } from 'ethers';
 import { RpcCode, RpcError, invalidParams } from './errors.js';
@@ -19,7 +21,13 @@ export const DEV_ONLY_METHODS = [
   'eth_signTypedData_v4',
   'anvil_setBalance',
   'hardhat_setBalance',
+  'evm_mine',
+  'anvil_mine',
+  'hardhat_mine',
 ] as const;
+
+/** Most blocks one anvil_mine / hardhat_mine makes (each is a faucet transaction mined in turn). */
+export const MAX_MINE_BLOCKS = 100;
 
 /** `cmtd start`'s answers to the key methods: a clear refusal (eth_accounts stays, answering []). */
 export function devOnlyRefusals(): Map<string, MethodSpec> {
@@ -214,6 +222,30 @@ export function devAccountMethods(o: DevAccountsOptions): Map<string, MethodSpec
   };
   def('anvil_setBalance', 2, setBalance);
   def('hardhat_setBalance', 2, setBalance);
+  /** Blocks made one after another, each by a 0-value faucet transfer to itself (a block's time is the validator's clock: none can be set). */
+  const mine = async (count: bigint): Promise<void> => {
+    const faucet = o.faucet.address.toLowerCase();
+    for (let i = 0n; i < count; i++) {
+      await serial(faucet, async () => {
+        const hash = await send(o.faucet, { to: faucet, value: '0x0', gas: quantity(21_000n) });
+        await waitForReceipt(hash);
+      });
+    }
+  };
+  def('evm_mine', 1, async (p) => {
+    if (p[0] !== undefined && p[0] !== null) throw invalidParams("evm_mine: cmtd dev cannot set a block's timestamp (it is the validator's clock); call it without parameters");
+    await mine(1n);
+    return '0x0';
+  });
+  const mineMany = async (p: unknown[]): Promise<null> => {
+    const count = p[0] === undefined || p[0] === null ? 1n : parseQuantity(p[0], 'blocks');
+    if (count < 1n || count > BigInt(MAX_MINE_BLOCKS)) throw invalidParams(`blocks: from 1 to ${MAX_MINE_BLOCKS}, got ${count}`);
+    if (p[1] !== undefined && p[1] !== null && p[1] !== '0x0' && p[1] !== 0) throw invalidParams("interval: cmtd dev cannot set blocks' timestamps (they are the validator's clock)");
+    await mine(count);
+    return null;
+  };
+  def('anvil_mine', 2, mineMany);
+  def('hardhat_mine', 2, mineMany);
   return methods;
 }
 

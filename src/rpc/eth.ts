@@ -27,7 +27,7 @@ import { formatBlock, formatReceipt, formatTransaction, formatTxRecord, UNLIMITE
 import { data, describeValue, fixed, parseAddress, parseBool, parseData, parseHash, parseQuantity, parseSlot, quantity } from './hex.js';
 import { methodTable, requiredArg, type MethodSpec } from './jsonrpc.js';
 import type { PendingPool } from './pending.js';
-import { parseBlockTag, stateResolver, type RpcStore } from './state-at.js';
+import { parseBlockTag, stateResolver, type IdleBlockHashes, type RpcStore } from './state-at.js';
 
 export const CLIENT_VERSION = `cmtd/v${CMTD_VERSION}/node-${process.version}`;
 
@@ -101,6 +101,8 @@ export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
 
 export interface EthApiOptions {
   store: RpcStore;
+  /** The app's hashes of idle blocks not in the BLOCKHASH ring yet: calls read them (src/app/block-hashes.ts). */
+  idleBlockHashes?: IdleBlockHashes;
   modules: ChainModules;
   index: ChainIndex;
   pending: PendingPool;
@@ -201,7 +203,7 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
     return loadParams(store);
   };
 
-  const { heightOf, stateAt } = stateResolver(store, index);
+  const { heightOf, stateAt } = stateResolver(store, index, o.idleBlockHashes);
 
   const parentHashOf = async (block: BlockRecord): Promise<Uint8Array | undefined> =>
     block.height > 1n ? (await index.blockIfIndexed(block.height - 1n))?.hash : undefined;

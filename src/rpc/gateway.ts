@@ -21,6 +21,7 @@ import { JsonRpcDispatcher } from './jsonrpc.js';
 import { PendingPool } from './pending.js';
 import { traceMethods } from './trace.js';
 import { parseHostPort, startRpcServer } from './server.js';
+import type { IdleBlockHashes } from './state-at.js';
 
 export interface RpcGatewayOptions {
   /** host:port to listen on (port 0: any free port). */
@@ -31,6 +32,8 @@ export interface RpcGatewayOptions {
   indexer: BlockIndexer;
   /** The app's CheckTx view of a sender's next nonce. */
   pendingNonce?: (address: Address) => bigint;
+  /** The app's hashes of idle blocks not in the BLOCKHASH ring yet (src/app/block-hashes.ts): calls read them. */
+  idleBlockHashes?: IdleBlockHashes;
   /** CometBFT RPC URL for broadcasting (http://127.0.0.1:26657); undefined: eth_sendRawTransaction is unavailable. */
   cometRpcUrl?: string;
   /** A CometBFT client to use instead of one for cometRpcUrl (tests). */
@@ -87,6 +90,7 @@ export async function startRpcGateway(o: RpcGatewayOptions): Promise<RpcGateway>
     limits,
     ...(comet === undefined ? {} : { comet }),
     ...(o.pendingNonce === undefined ? {} : { pendingNonce: o.pendingNonce }),
+    ...(o.idleBlockHashes === undefined ? {} : { idleBlockHashes: o.idleBlockHashes }),
     onBroadcast: (tx) => {
       const hash = fixed(tx.hash, 32);
       filters.onPendingTx(hash);
@@ -96,7 +100,7 @@ export async function startRpcGateway(o: RpcGatewayOptions): Promise<RpcGateway>
   });
   // A node holds no keys: the signing methods get a clear refusal (cmtd dev serves them).
   for (const [name, spec] of devOnlyRefusals()) methods.set(name, spec);
-  for (const [name, spec] of traceMethods({ store: o.store, index, calls, limits })) methods.set(name, spec);
+  for (const [name, spec] of traceMethods({ store: o.store, index, calls, limits, ...(o.idleBlockHashes === undefined ? {} : { idleBlockHashes: o.idleBlockHashes }) })) methods.set(name, spec);
   const dispatcher = new JsonRpcDispatcher({ methods, maxBatch: limits.maxBatch, logger: log });
 
   // Committed blocks, in order: caches, pending pool, filters, subscriptions.

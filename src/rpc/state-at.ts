@@ -4,6 +4,7 @@
  * header), which is what Ethereum's "balance at block N" means; versions
  * older than the store's retained history (`--state-history`) are pruned.
  */
+import { withIdleBlockHashes, type BlockHashEntry } from '../app/block-hashes.js';
 import type { ChainIndex, IndexStore } from '../index/reader.js';
 import { VersionUnavailableError, type VersionView } from '../store/committed-store.js';
 import type { KVReader } from '../store/kv.js';
@@ -36,7 +37,10 @@ export interface StateResolver {
   versionAt(height: bigint): VersionView;
 }
 
-export function stateResolver(store: RpcStore, index: ChainIndex): StateResolver {
+/** The app's hashes of idle blocks not in the BLOCKHASH ring yet (src/app/block-hashes.ts). */
+export type IdleBlockHashes = () => readonly BlockHashEntry[];
+
+export function stateResolver(store: RpcStore, index: ChainIndex, idleBlockHashes?: IdleBlockHashes): StateResolver {
   const heightOf = (tag: BlockTag): bigint => {
     if (typeof tag === 'bigint') return tag;
     return tag === 'earliest' ? 1n : store.height;
@@ -50,7 +54,8 @@ export function stateResolver(store: RpcStore, index: ChainIndex): StateResolver
     if (height === 0n) throw new RpcError(RpcCode.Server, 'historical state unavailable: block 0 has no state of its own (the genesis state is committed with block 1)');
     try {
       if (height < store.oldestVersion) throw new VersionUnavailableError('pruned', true);
-      return store.at(height);
+      const view = store.at(height);
+      return idleBlockHashes === undefined ? view : withIdleBlockHashes(view, idleBlockHashes());
     } catch (err) {
       if (!(err instanceof VersionUnavailableError)) throw err;
       const oldest = store.oldestVersion;

@@ -4,8 +4,9 @@
  * state each trace re-executes on, and the per-client bound. The tracers
  * themselves run in the call workers (tracers.ts).
  *
- * A transaction of block N is re-executed on the state after block N − 1
- * plus the block's earlier transactions; a call on the state it names.
+ * A transaction of block N is re-executed on the state its block's first
+ * transaction saw (the state after block N − 1 plus the block's opening
+ * writes) plus the block's earlier transactions; a call on the state it names.
  */
 import type { ChainIndex } from '../index/reader.js';
 import type { BlockRecord } from '../index/records.js';
@@ -16,7 +17,7 @@ import type { RpcLimits } from './eth.js';
 import { RpcCode, RpcError, invalidParams } from './errors.js';
 import { describeValue, fixed, parseHash } from './hex.js';
 import { methodTable, requiredArg, type CallContext, type MethodSpec } from './jsonrpc.js';
-import { parseBlockTag, stateResolver, type RpcStore } from './state-at.js';
+import { parseBlockTag, stateResolver, type IdleBlockHashes, type RpcStore } from './state-at.js';
 import type { AccessListResult, TraceOptions, TraceOutput, TraceRequest } from './tracers.js';
 
 /** Runs of eth_createAccessList before it settles for the list it has. */
@@ -24,6 +25,8 @@ const MAX_ACCESS_LIST_RUNS = 4;
 
 export interface TraceApiOptions {
   store: RpcStore;
+  /** As EthApiOptions.idleBlockHashes. */
+  idleBlockHashes?: IdleBlockHashes;
   index: ChainIndex;
   calls: CallRunner;
   limits: RpcLimits;
@@ -88,7 +91,7 @@ export function parseTraceConfig(value: unknown, limits: RpcLimits): { options: 
 
 export function traceMethods(o: TraceApiOptions): Map<string, MethodSpec> {
   const { store, index, limits } = o;
-  const { stateAt, versionAt, heightOf } = stateResolver(store, index);
+  const { stateAt, versionAt, heightOf } = stateResolver(store, index, o.idleBlockHashes);
   const running = new Map<string, number>();
   const { methods, def } = methodTable();
   const arg = requiredArg;
@@ -112,10 +115,18 @@ export function traceMethods(o: TraceApiOptions): Map<string, MethodSpec> {
     }
   };
 
-  /** The state a transaction of `block` starts from: the state after the parent block. */
-  const parentState = (block: BlockRecord): CallState => {
+  /**
+   * Where the transactions of `block` start: a committed version and the
+   * block's opening writes over it (src/index/records.ts BlockOpening: the
+   * BLOCKHASH entry and begin-block slashing over the parent's state; for
+   * block 1, its own state with its later writes undone). A block indexed
+   * before openings were recorded starts from its parent's state.
+   */
+  const startOf = async (block: BlockRecord): Promise<{ state: CallState; opening?: Array<[string, Uint8Array | null]> }> => {
+    const opening = await index.opening(block.height);
+    if (opening !== undefined) return { state: versionAt(opening.on === 'self' ? block.height : block.height - 1n), opening: opening.writes };
     if (block.height <= 1n) throw new RpcError(RpcCode.Server, 'historical state unavailable: block 1 runs on the genesis state, which is not kept apart from it');
-    return versionAt(block.height - 1n);
+    return { state: versionAt(block.height - 1n) };
   };
 
   const traceBlock = async (block: BlockRecord | undefined, config: unknown, ctx: CallContext): Promise<TraceOutput> => {
@@ -123,9 +134,11 @@ export function traceMethods(o: TraceApiOptions): Map<string, MethodSpec> {
     const { options, timeoutMs } = parseTraceConfig(config, limits);
     const txs = await index.blockTxs(block);
     if (txs.length === 0) return [];
-    return trace(ctx, parentState(block), {
+    const { state, opening } = await startOf(block);
+    return trace(ctx, state, {
       kind: 'txs',
       block: { height: block.height, time: block.time, hash: block.hash },
+      ...(opening === undefined ? {} : { opening }),
       prior: [],
       traced: txs.map((t) => t.raw),
       options,
@@ -139,11 +152,12 @@ export function traceMethods(o: TraceApiOptions): Map<string, MethodSpec> {
     if (record === undefined) throw new RpcError(RpcCode.Server, `transaction ${fixed(hash, 32)} not found`);
     const block = await index.block(record.height);
     if (block === undefined) throw new RpcError(RpcCode.Server, `block ${record.height} of transaction ${fixed(hash, 32)} is not in the index`);
-    const state = parentState(block);
+    const { state, opening } = await startOf(block);
     const txs = await index.blockTxs(block);
     const out = await trace(ctx, state, {
       kind: 'txs',
       block: { height: block.height, time: block.time, hash: block.hash },
+      ...(opening === undefined ? {} : { opening }),
       prior: txs.slice(0, record.index).map((t) => t.raw),
       traced: [record.raw],
       options,

@@ -27,9 +27,9 @@ import { addressFromBytes, type Address } from '../util/address.js';
 import { loadParams } from '../state/params.js';
 import { Overlay, type KV, type KVReader } from '../store/kv.js';
 import { decodeSignedTx, hashHex, type SignedTx } from '../tx/decode.js';
-import { TxCode } from '../tx/errors.js';
-import { baseFee, evmBlockContext, executeTx, isPrecompile, type BlockInfo, type ChainRules } from '../tx/executor.js';
-import { effectiveGasPrice, intrinsicGas } from '../tx/gas.js';
+import { TxCode, TxError } from '../tx/errors.js';
+import { baseFee, executeTx, isPrecompile, type BlockInfo, type ChainRules } from '../tx/executor.js';
+import { intrinsicGas } from '../tx/gas.js';
 import type { CallBlock, CallRequest } from './call.js';
 import { data as hexData, quantity } from './hex.js';
 import type { SystemContractResolver } from '../system/types.js';
@@ -66,7 +66,20 @@ export type TraceRequest =
    * Transactions of `block` (signed bytes) on the state after its parent:
    * `prior` run untraced, then each of `traced` in turn.
    */
-  | { kind: 'txs'; block: TraceBlock; prior: Uint8Array[]; traced: Uint8Array[]; options: TraceOptions };
+  | {
+      kind: 'txs';
+      block: TraceBlock;
+      /**
+       * The block's opening writes over `state` (src/index/records.ts
+       * BlockOpening): what the block wrote before its first transaction,
+       * or for block 1 what undoes its later writes. Absent for blocks
+       * indexed before openings were: the BLOCKHASH ring entry alone then.
+       */
+      opening?: Array<[string, Uint8Array | null]>;
+      prior: Uint8Array[];
+      traced: Uint8Array[];
+      options: TraceOptions;
+    };
 
 // ---- results ---------------------------------------------------------------------
 
@@ -433,13 +446,14 @@ function rulesOf(state: KVReader): ChainRules {
   return { params, blockGasLimit: loadBlockGasLimit(state, params) };
 }
 
-/** Runs `job` over `state` (the version it names: the call's block, or the traced block's parent). */
+/** Runs `job` over `state` (the version it names: the call's block, or the one a block trace starts from). */
 export async function runTrace(state: KVReader, job: TraceRequest, resolveSystem: SystemContractResolver): Promise<TraceOutput> {
   const budget = new Budget(job.options.maxBytes);
   if (job.kind === 'call') return traceCall(state, job.req, job.block, job.options, budget, resolveSystem);
 
   const block = new Overlay(state);
-  recordBlockHash(block, job.block.height, job.block.hash);
+  if (job.opening === undefined) recordBlockHash(block, job.block.height, job.block.hash); // a block indexed before openings were
+  else for (const [key, value] of job.opening) value === null ? block.delete(key) : block.set(key, value);
   const rules = rulesOf(block);
   const info: BlockInfo = { height: job.block.height, time: job.block.time, hash: job.block.hash };
   for (const raw of job.prior) {
@@ -451,73 +465,52 @@ export async function runTrace(state: KVReader, job: TraceRequest, resolveSystem
     }
   }
   const out: Array<{ txHash: string; result: TraceResult }> = [];
-  for (let i = 0; i < job.traced.length; i++) {
-    const tx = decodeSignedTx(job.traced[i]!);
+  // Each traced transaction runs on the block's state as consensus left it after the one before.
+  for (const raw of job.traced) {
+    const tx = decodeSignedTx(raw);
     out.push({ txHash: hashHex(tx.hash), result: await traceTx(tx, block, rules, info, job.options, budget, resolveSystem) });
-    // The next transaction runs on this one's effects, as consensus computed them.
-    if (i + 1 < job.traced.length) await executeTx(tx, block, rules, info, resolveSystem);
   }
   return out;
 }
 
 /**
- * One transaction, traced, on a scratch copy of `state`. Transfers to
- * accounts without code and system calls run through the executor (no EVM
- * steps); everything else charges nonce and gas as the executor does, then
- * runs the message on a traced engine.
+ * One transaction, traced, writing into `state`: the executor's own run
+ * (nonce, fee, EIP-7702 authorizations, system calls, the EVM message, the
+ * refund and calldata floor) with the tracer on the engine of its EVM
+ * message, so gas and status are the receipt's. Transfers to accounts
+ * without code and system calls have no EVM steps.
  */
 async function traceTx(
   tx: SignedTx,
-  state: KVReader,
+  state: KV,
   rules: ChainRules,
   info: BlockInfo,
   options: TraceOptions,
   budget: Budget,
   resolveSystem: SystemContractResolver,
 ): Promise<TraceResult> {
-  const scratch = new Overlay(state);
-  const summary = { from: tx.sender, to: tx.to, value: tx.value, input: tx.data, gasLimit: tx.gasLimit };
   const fork = forkRules(rules.params.evm_hardfork);
   const tracer = makeTracer(options, budget, tx.to === null ? [tx.sender] : [tx.sender, tx.to], fork);
-  const to = tx.to;
-  const native = to !== null && !isPrecompile(to, fork) && (resolveSystem(to, new Overlay(scratch)) !== undefined || new Accounts(scratch).get(to).codeHash.length === 0);
-  if (native) {
-    const outcome = await executeTx(tx, scratch, rules, info, resolveSystem);
-    return tracer.result({
-      ...summary,
-      gasUsed: outcome.gasUsed,
-      success: outcome.code === TxCode.Ok,
-      returnData: outcome.receipt.returnData,
-      created: null,
-      error: outcome.code === TxCode.Ok ? undefined : outcome.log,
-    });
+  let outcome;
+  try {
+    outcome = await executeTx(tx, state, rules, info, resolveSystem, tracer);
+  } catch (err) {
+    if (!(err instanceof TxError)) throw err;
+    throw new Error(`transaction ${hashHex(tx.hash)} cannot run on the block's state: ${err.message}`);
   }
-  const price = effectiveGasPrice(tx, baseFee(rules.params));
-  const accounts = new Accounts(scratch);
-  const sender = accounts.get(tx.sender);
-  sender.nonce += 1n;
-  sender.balance -= tx.gasLimit * price;
-  accounts.put(tx.sender, sender);
-  return traceMessage(
-    scratch,
-    tracer,
-    summary,
-    {
-      caller: tx.sender,
-      to: tx.to,
-      value: tx.value,
-      data: tx.data,
-      gasLimit: tx.gasLimit,
-      intrinsicGas: intrinsicGas(tx),
-      gasPrice: price,
-      accessList: tx.accessList,
-      incrementNonce: false,
-      system: { resolve: resolveSystem, txHash: tx.hash },
-    },
-    evmBlockContext(rules, info),
-    rules.params.chain_id,
-    rules.params.evm_hardfork,
-  );
+  const ok = outcome.code === TxCode.Ok;
+  return tracer.result({
+    from: tx.sender,
+    to: tx.to,
+    value: tx.value,
+    input: tx.data,
+    gasLimit: tx.gasLimit,
+    gasUsed: outcome.gasUsed,
+    success: ok,
+    returnData: outcome.receipt.returnData,
+    created: outcome.receipt.contractAddress,
+    error: ok ? undefined : outcome.log,
+  });
 }
 
 /** debug_traceCall: eth_call's execution (src/tx/call.ts) on a traced engine. */

@@ -8,10 +8,15 @@
  * and a block mints what its interval adds, so a full year mints exactly
  * floor(B_k · r_k / 10^4) however its time is split into blocks. B_k and r_k
  * are recorded when the chain enters year k. Pure integer arithmetic.
+ *
+ * The record keeps minted_k(t_{h−1}), what the year has minted so far, rather
+ * than t_{h−1} itself: a block mints minted_k(t_h) minus it, the same number
+ * the SPEC's difference gives, and a block that mints nothing (a rate of 0)
+ * leaves the record unchanged, so an idle chain's state stops changing.
  */
 import type { Params } from '../state/params.js';
 
-/** The award year the chain is in, and the header time the last mint reached. */
+/** The award year the chain is in, and what its mint has reached. */
 export interface AwardYear {
   /** Header time of block 1, ms. */
   t0: bigint;
@@ -20,8 +25,8 @@ export interface AwardYear {
   base: bigint;
   /** r_k, basis points. */
   rateBp: bigint;
-  /** Header time (ms) of the last block that ran the mint. */
-  last: bigint;
+  /** minted_k(t) at the header time t of the last block that ran the mint (before the supply cap). */
+  minted: bigint;
 }
 
 /** r_k: inflation_rate_bp in years 0 … inflation_years − 1, late_inflation_rate_bp after. */
@@ -55,18 +60,18 @@ export function runMint(
   const yearMs = params.seconds_per_year * 1000n;
   const room = params.supply_cap > supply ? params.supply_cap - supply : 0n;
   const capped = (m: bigint): bigint => (!mintable ? 0n : m < room ? m : room);
-  let y: AwardYear = prev ?? { t0: tMs, year: 0n, base: supply, rateBp: rateForYear(0n, params), last: tMs };
-  const t = tMs < y.last ? y.last : tMs;
-  let from = y.last;
+  let y: AwardYear = prev ?? { t0: tMs, year: 0n, base: supply, rateBp: rateForYear(0n, params), minted: 0n };
   let minted = 0n;
   for (;;) {
-    const end = y.t0 + (y.year + 1n) * yearMs;
-    const to = t < end ? t : end;
-    minted += mintedAt(y, to, yearMs) - mintedAt(y, from, yearMs);
-    if (t < end) break;
+    // Header time never goes back (CometBFT); were it to, nothing is minted and the record stays.
+    const reached = mintedAt(y, tMs, yearMs);
+    if (reached > y.minted) {
+      minted += reached - y.minted;
+      y = { ...y, minted: reached };
+    }
+    if (tMs < y.t0 + (y.year + 1n) * yearMs) break;
     const next = y.year + 1n;
-    y = { t0: y.t0, year: next, base: supply + capped(minted), rateBp: rateForYear(next, params), last: end };
-    from = end;
+    y = { t0: y.t0, year: next, base: supply + capped(minted), rateBp: rateForYear(next, params), minted: 0n };
   }
-  return { year: { ...y, last: t }, minted: capped(minted) };
+  return { year: y, minted: capped(minted) };
 }

@@ -17,10 +17,10 @@
  *   k/e/<addr>           enterprise account flag
  *   k/r                  ranking of the last end of block: validators, backups
  *   k/vs                 validator set last returned to CometBFT (pubkey, power), sorted by pubkey
- *   k/y                  award year: t0 (block 1's header time, ms), k, B_k, r_k, header time of the last mint (ms)
+ *   k/y                  award year: t0 (block 1's header time, ms), k, B_k, r_k, minted_k so far (wei, before the cap)
  *   k/chain              CometBFT chain id (UTF-8), written at InitChain: what candidacy proofs sign
- *   k/b                  this block's absent validators and slashes (written by beginBlock)
- *   k/aw/<height:16>     award record of a recent height (the last AWARD_HISTORY heights)
+ *   k/b                  this block's absent validators and slashes (written by beginBlock; absent when there are none)
+ *   k/aw/<slot:16>       award record of a recent height, slot = height mod AWARD_HISTORY (none for a block that awarded nothing)
  */
 import { RLP } from '@ethereumjs/rlp';
 import type { KV } from '../store/kv.js';
@@ -34,7 +34,7 @@ import type { AwardEntry, BlockAwards, CandidateState, SlashInfo } from './types
 export const SELF_POOL = 10_000;
 /** Shares minted per wei when a pool is (re)started: keeps share rounding far below 1 wei. */
 export const SHARE_SCALE = 10n ** 18n;
-/** How many recent heights keep their award record. */
+/** Slots of the award record ring: a record stays readable for at least this many heights. */
 export const AWARD_HISTORY = 100n;
 
 type Rlp = Uint8Array | Rlp[];
@@ -510,10 +510,10 @@ export class StakingStore {
     if (raw === undefined) return undefined;
     const f = decode(raw);
     if (f.length !== 5) throw new Error('corrupt award year record');
-    return { t0: big(f[0]), year: big(f[1]), base: big(f[2]), rateBp: big(f[3]), last: big(f[4]) };
+    return { t0: big(f[0]), year: big(f[1]), base: big(f[2]), rateBp: big(f[3]), minted: big(f[4]) };
   }
   putYear(y: AwardYear): void {
-    this.kv.set('k/y', RLP.encode([u(y.t0), u(y.year), u(y.base), u(y.rateBp), u(y.last)]));
+    this.kv.set('k/y', RLP.encode([u(y.t0), u(y.year), u(y.base), u(y.rateBp), u(y.minted)]));
   }
   block(): BlockRecord | undefined {
     const raw = this.kv.get('k/b');
@@ -521,17 +521,32 @@ export class StakingStore {
     const f = decode(raw);
     return { height: big(f[0]), absent: list(f[1]).map(mustAddr), slashes: list(f[2]).map(decodeSlash) };
   }
+  /** A block with no absentee and no slash leaves no record (and clears an older one): an idle block writes nothing. */
   putBlock(b: BlockRecord): void {
-    this.kv.set('k/b', RLP.encode([u(b.height), b.absent.map(addr), b.slashes.map(encodeSlash)]));
+    if (b.absent.length === 0 && b.slashes.length === 0) this.kv.delete('k/b');
+    else this.kv.set('k/b', RLP.encode([u(b.height), b.absent.map(addr), b.slashes.map(encodeSlash)]));
   }
+  /** The award record of `height`, while its slot holds it; undefined for a block that awarded nothing. */
   awards(height: bigint): BlockAwards | undefined {
-    const raw = this.kv.get(`k/aw/${hex16(height)}`);
-    return raw === undefined ? undefined : decodeAwards(raw);
+    const raw = this.kv.get(awardKey(height));
+    if (raw === undefined) return undefined;
+    const record = decodeAwards(raw);
+    return record.height === height ? record : undefined;
   }
+  /**
+   * Records a block's awards in the slot of its height (a ring of
+   * AWARD_HISTORY slots). A block that minted, collected and paid out nothing
+   * and had no absentee or slash writes nothing, so an idle block leaves the
+   * state as it was.
+   */
   putAwards(a: BlockAwards): void {
-    this.kv.set(`k/aw/${hex16(a.height)}`, encodeAwards(a));
-    if (a.height > AWARD_HISTORY) this.kv.delete(`k/aw/${hex16(a.height - AWARD_HISTORY)}`);
+    const idle = a.minted === 0n && a.fees === 0n && a.dustOut === a.dustIn && a.slashes.length === 0 && a.absent.length === 0;
+    if (!idle) this.kv.set(awardKey(a.height), encodeAwards(a));
   }
+}
+
+function awardKey(height: bigint): string {
+  return `k/aw/${hex16(height % AWARD_HISTORY)}`;
 }
 
 const SLASH_REASONS: readonly SlashInfo['reason'][] = ['absent', 'byzantine'];

@@ -62,6 +62,8 @@ export class SnapshotStore {
   /** Complete snapshots on disk, newest first. */
   private snapshots: Snapshot[] = [];
   private building: Promise<void> | undefined;
+  /** A snapshot height was reached and none taken yet (the app was not ready then). */
+  private due = false;
   private closed = false;
 
   constructor(options: SnapshotOptions) {
@@ -133,8 +135,17 @@ export class SnapshotStore {
    * snapshot of that version in the background (skipped, with a warning,
    * while the previous one is still being built).
    */
-  committed(height: bigint): void {
-    if (this.interval === 0 || height % BigInt(this.interval) !== 0n || this.closed) return;
+  /**
+   * Block `height` is committed: a snapshot is due at every multiple of the
+   * interval. `ready` false (the app's state at this height leaves out
+   * BLOCKHASH entries of idle blocks, src/app/block-hashes.ts) puts a due
+   * snapshot off to the next ready height.
+   */
+  committed(height: bigint, ready = true): void {
+    if (this.interval === 0 || this.closed) return;
+    if (height % BigInt(this.interval) === 0n) this.due = true;
+    if (!this.due || !ready) return;
+    this.due = false;
     if (this.building !== undefined) {
       this.log?.warn('snapshot skipped: the previous one is still being built', { height: height.toString() });
       return;

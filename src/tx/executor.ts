@@ -9,7 +9,7 @@
  * state that a failure throws away (the fee stays charged). Every fee goes
  * to the Supply fee pool (docs/EVM.md).
  */
-import { acquireEngine, evmBlockGasLimit, prevRandaoOf, releaseEngine, runMessage, EvmInvariantError, type EvmBlockContext } from '../evm/engine.js';
+import { acquireEngine, evmBlockGasLimit, prevRandaoOf, releaseEngine, runMessage, EvmInvariantError, type EvmBlockContext, type EvmEngine } from '../evm/engine.js';
 import { Accounts, type Account } from '../state/accounts.js';
 import type { Address } from '../util/address.js';
 import type { Params } from '../state/params.js';
@@ -54,6 +54,17 @@ export interface TxOutcome {
   /** Fee charged (gasUsed × effective price), paid into the block's fee pool. */
   fee: bigint;
   receipt: Receipt;
+}
+
+/**
+ * Listeners a trace (src/rpc/tracers.ts) puts on the engine that runs a
+ * transaction's EVM message, so the trace follows the very execution the
+ * block ran. With one, the message runs on an 'rpc' engine (consensus
+ * engines refuse listeners); block execution never passes one.
+ */
+export interface EngineObserver {
+  attach(engine: EvmEngine): void;
+  detach(engine: EvmEngine): void;
 }
 
 /** The constant base fee of the chain (see gas.ts). */
@@ -224,6 +235,7 @@ export async function executeTx(
   rules: ChainRules,
   block: BlockInfo,
   resolveSystem: SystemContractResolver,
+  observer?: EngineObserver,
 ): Promise<TxOutcome> {
   const accounts = new Accounts(state);
   validateStatic(tx, rules);
@@ -269,7 +281,7 @@ export async function executeTx(
     if (result.code === TxCode.Ok) scratch.commitTo(state);
     result = withGas(result, settledGas(result.gasUsed, authorized?.refund ?? 0n, floor), price);
   } else {
-    result = await runEvm(tx, state, rules, block, intrinsic, price, resolveSystem, authorized?.warm ?? [], authorized?.refund ?? 0n);
+    result = await runEvm(tx, state, rules, block, intrinsic, price, resolveSystem, authorized?.warm ?? [], authorized?.refund ?? 0n, observer);
     result = withGas(result, settledGas(result.gasUsed, 0n, floor), price);
   }
   accounts.credit(tx.sender, (tx.gasLimit - result.gasUsed) * price);
@@ -293,8 +305,10 @@ async function runEvm(
   resolveSystem: SystemContractResolver,
   warm: readonly Address[],
   authorizationRefund: bigint,
+  observer: EngineObserver | undefined,
 ): Promise<TxOutcome> {
-  const engine = await acquireEngine(rules.params.chain_id, 'consensus', rules.params.evm_hardfork);
+  const engine = await acquireEngine(rules.params.chain_id, observer === undefined ? 'consensus' : 'rpc', rules.params.evm_hardfork);
+  observer?.attach(engine);
   let run;
   try {
     run = await runMessage(
@@ -324,6 +338,8 @@ async function runEvm(
     // node runs the same code): the transaction fails and pays its whole gas.
     const message = err instanceof Error ? err.message : String(err);
     return outcome(TxCode.Reverted, `EVM error: ${message}`, tx, tx.gasLimit, price, [], new Uint8Array(0));
+  } finally {
+    observer?.detach(engine);
   }
   releaseEngine(engine);
   const { outcome: o, changes } = run;

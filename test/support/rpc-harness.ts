@@ -117,6 +117,7 @@ export async function startHarness(limits: Partial<RpcLimits> = {}, options: { c
       modules,
       indexer: h.app.indexer,
       pendingNonce: (a) => h.app.pendingNonce(a),
+      idleBlockHashes: () => h.app.idleBlockHashes,
       comet,
       limits,
       callResolverModule: import.meta.url,

@@ -113,6 +113,26 @@ describe('development-account methods', () => {
     assert.match((await call(node, 'anvil_setBalance', [faucet.address, '0x1'])).error?.message ?? '', /is the faucet/);
   });
 
+  it('evm_mine / anvil_mine make blocks by faucet transfers to itself, one at a time; timestamps and bad counts are refused with nothing sent', async () => {
+    const node = new ScriptedNode();
+    assert.equal((await call(node, 'evm_mine', [])).result, '0x0');
+    assert.equal(node.sent.length, 1);
+    assert.deepEqual([node.sent[0]!.from, node.sent[0]!.to?.toLowerCase(), node.sent[0]!.value], [faucet.address, faucet.address.toLowerCase(), 0n]);
+    assert.equal((await call(node, 'anvil_mine', ['0x3'])).result, null);
+    assert.equal(node.sent.length, 4);
+    assert.deepEqual(node.sent.slice(1).map((t) => t.nonce), [1, 2, 3].map((i) => node.sent[0]!.nonce + i), 'each waits for the one before');
+    for (const [method, params, message] of [
+      ['evm_mine', ['0x5f5e1000'], /cannot set a block's timestamp/],
+      ['hardhat_mine', ['0x0'], /from 1 to 100/],
+      ['anvil_mine', ['0x65'], /from 1 to 100/],
+      ['anvil_mine', ['0x2', '0x10'], /cannot set blocks' timestamps/],
+    ] as const) {
+      const answer = await call(node, method, [...params]);
+      assert.match(answer.error?.message ?? '', message, `${method} ${JSON.stringify(params)}`);
+    }
+    assert.equal(node.sent.length, 4);
+  });
+
   it('cmtd start refuses every key method, naming cmtd dev', async () => {
     const dispatcher = new JsonRpcDispatcher({ methods: devOnlyRefusals(), maxBatch: 10 });
     for (const method of DEV_ONLY_METHODS) {

@@ -96,4 +96,50 @@ describe('award year in header time', () => {
     assert.equal(runMint(capped.year, T0 + Y, B, { ...params, supply_cap: B + 7n }, true).minted, 7n);
     assert.equal(runMint(capped.year, T0 + Y, B + 7n, { ...params, supply_cap: B + 7n }, true).minted, 0n);
   });
+  it("each block mints Σ_k minted_k(t_h) − minted_k(t_{h−1}) of its header times, as SPEC 5.1 writes it (property)", () => {
+    // The SPEC's formula over the previous block's time, with its own B_k bookkeeping: the
+    // year record keeps minted_k so far instead of that time, and must give the same mints.
+    const params: Params = { ...PARAMS, inflation_years: 2, late_inflation_rate_bp: 300, supply_cap: 10n ** 40n }; // no cap in the way
+    const specMinted = (base: bigint, rate: bigint, k: bigint, t: bigint): bigint => {
+      let e = t - T0 - k * Y;
+      if (e < 0n) e = 0n;
+      if (e > Y) e = Y;
+      return (base * rate * e) / (10_000n * Y);
+    };
+    fc.assert(
+      fc.property(supplyArb, fc.array(fc.bigInt(0n, Y + Y / 3n), { maxLength: 40 }), (B, gaps) => {
+        let { year } = runMint(undefined, T0, B, params, true);
+        let supply = B;
+        const bases = [B];
+        let prev = T0;
+        for (const g of gaps) {
+          const t = prev + g;
+          const r = runMint(year, t, supply, params, true);
+          let expected = 0n;
+          for (let k = (prev - T0) / Y; k <= (t - T0) / Y; k++) {
+            const rate = BigInt(k < 2n ? params.inflation_rate_bp : params.late_inflation_rate_bp);
+            expected += specMinted(bases[Number(k)]!, rate, k, t) - specMinted(bases[Number(k)]!, rate, k, prev);
+            if (bases[Number(k) + 1] === undefined && t >= T0 + (k + 1n) * Y) bases.push(supply + expected);
+          }
+          assert.equal(r.minted, expected);
+          supply += r.minted;
+          year = r.year;
+          prev = t;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a rate of 0, or the same header time again, mints nothing and leaves the year record as it was', () => {
+    const zero = { ...PARAMS, inflation_rate_bp: 0 };
+    const first = runMint(undefined, T0, 1_000n * CMT, zero, true);
+    const later = runMint(first.year, T0 + Y / 2n, 1_000n * CMT, zero, true);
+    assert.equal(later.minted, 0n);
+    assert.deepEqual(later.year, first.year);
+    const paying = runMint(runMint(undefined, T0, 1_000n * CMT, PARAMS, true).year, T0 + 1_000n, 1_000n * CMT, PARAMS, true);
+    const again = runMint(paying.year, T0 + 1_000n, 1_000n * CMT + paying.minted, PARAMS, true);
+    assert.equal(again.minted, 0n);
+    assert.deepEqual(again.year, paying.year);
+  });
 });

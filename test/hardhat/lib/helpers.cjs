@@ -73,13 +73,23 @@ async function latestTime() {
   return BigInt(block.timestamp);
 }
 
-/** Waits until the chain's latest block is later than `time` (unix seconds). */
+/**
+ * Waits until the chain's latest block is later than `time` (unix seconds).
+ * An idle chain makes no blocks (cmtd dev, like anvil): evm_mine makes one
+ * as the clock passes. A `cmtd start` node refuses evm_mine (-32004): its
+ * chain makes blocks by itself.
+ */
 async function waitForBlockTimeAfter(time, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if ((await latestTime()) > time) return;
     if (Date.now() > deadline) throw new Error(`no block later than ${time} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
+    try {
+      await network.provider.send('evm_mine', []);
+    } catch (err) {
+      if (!/served by 'cmtd dev' only/.test(String(err.message))) throw err;
+    }
   }
 }
 
