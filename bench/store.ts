@@ -37,7 +37,7 @@ function keyOf(i: number): string {
   return 'a/' + createHash('sha256').update(`key${i}`).digest('hex').slice(0, 40);
 }
 
-function valueOf(i: number, version: number): Uint8Array {
+function storeValueOf(i: number, version: number): Uint8Array {
   const v = new Uint8Array(70);
   const view = new DataView(v.buffer);
   view.setUint32(0, i);
@@ -74,7 +74,7 @@ async function build(dir: string, size: number): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const t0 = performance.now();
   let reported = 0;
-  await bulkLoad(join(dir, 'state.db'), 1n, size, (i) => [keyOf(i), valueOf(i, 0)], {
+  await bulkLoad(join(dir, 'state.db'), 1n, size, (i) => [keyOf(i), storeValueOf(i, 0)], {
     onProgress: (placed) => {
       if (placed - reported >= 1_000_000) {
         reported = placed;
@@ -109,9 +109,9 @@ async function bench(size: number): Promise<number> {
     const nInserts = Math.floor(DIRTY * 0.05);
     while (changes.size < nUpdates) {
       const i = rand(size);
-      changes.set(keyOf(i), valueOf(i, b + 1));
+      changes.set(keyOf(i), storeValueOf(i, b + 1));
     }
-    for (let k = 0; k < nInserts; k++) changes.set(keyOf(size * 10 + runTag * 100_000 + fresh), valueOf(fresh++, b + 1));
+    for (let k = 0; k < nInserts; k++) changes.set(keyOf(size * 10 + runTag * 100_000 + fresh), storeValueOf(fresh++, b + 1));
     while (changes.size < DIRTY) changes.set(keyOf(rand(size)), null);
     const sorted = [...changes.entries()].sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0));
     // The app reads what it writes: warm the value cache like FinalizeBlock would.
@@ -161,7 +161,7 @@ async function bench(size: number): Promise<number> {
     const changes: Array<[string, Change]> = [];
     for (let k = 0; k < 100; k++) {
       const i = rand(size);
-      changes.push([keyOf(i), valueOf(i, 1000 + b)]);
+      changes.push([keyOf(i), storeValueOf(i, 1000 + b)]);
     }
     const pending = store.computeRoot(changes);
     await store.commit(store.height + 1n, pending, pending.root);

@@ -84,7 +84,7 @@ const FUNCTIONS = {
     inputs: [],
     gas: 50_000n,
     payable: false,
-    call: (ledger, [], ctx) => {
+    call: (ledger, _args, ctx) => {
       const r = ledger.withdrawCandidacy(ctx);
       return { events: [StakingEvents.candidacyWithdrawn(ctx.sender, r.amount, r.matureTime)] };
     },
@@ -93,7 +93,7 @@ const FUNCTIONS = {
     inputs: [],
     gas: 30_000n,
     payable: false,
-    call: (ledger, [], ctx) => {
+    call: (ledger, _args, ctx) => {
       ledger.deactivateCandidacy(ctx);
       return { events: [StakingEvents.candidacyDeactivated(ctx.sender)] };
     },
@@ -102,7 +102,7 @@ const FUNCTIONS = {
     inputs: [],
     gas: 30_000n,
     payable: false,
-    call: (ledger, [], ctx) => {
+    call: (ledger, _args, ctx) => {
       ledger.activateCandidacy(ctx);
       return { events: [StakingEvents.candidacyActivated(ctx.sender)] };
     },

@@ -57,7 +57,7 @@ describe('ABCI query routes', () => {
     for (const [path, message] of [
       [`/candidate/${ADDRESS}`, `candidate ${ADDRESS} not found`],
       ['/proposal/007', 'proposal 007 not found'],
-      ['/awards/9', 'awards of height 9 (only recent heights are kept) not found'],
+      ['/awards/9', 'awards of height 9 (only recent heights are kept, and a block that minted, collected, paid and slashed nothing has none) not found'],
     ] as const) {
       assert.throws(() => routeQuery(nothing, path), (err: unknown) => err instanceof QueryError && err.code === QueryCode.NotFound && err.message === message, path);
     }

@@ -213,7 +213,10 @@ describe('block retention and index pruning', () => {
   it('retain height never goes below the snapshots, the evidence age or the state history', () => {
     const r = (o: Partial<ConstructorParameters<typeof BlockRetention>[0]>) =>
       new BlockRetention({ minRetainBlocks: 10, snapshotInterval: 0, snapshotKeepRecent: 2, stateHistory: 5, ...o });
-    const evidence = (b: BlockRetention, age: bigint): BlockRetention => (b.setEvidenceMaxAge(age), b);
+    const evidence = (b: BlockRetention, age: bigint): BlockRetention => {
+      b.setEvidenceMaxAge(age);
+      return b;
+    };
     assert.equal(evidence(r({}), 1n).retainHeight(100n), 91n, 'the last 10 blocks');
     assert.equal(evidence(r({ minRetainBlocks: 0 }), 1n).retainHeight(100n), 0n, '0 keeps all');
     assert.equal(evidence(r({ stateHistory: 0 }), 1n).retainHeight(100n), 0n, 'a full state history keeps all blocks');

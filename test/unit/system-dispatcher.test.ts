@@ -38,11 +38,11 @@ const INTERFACES: Array<[string, Interface, readonly AbiEntry[]]> = [
 const ADDRESSES = [testAddress(1), testAddress(2), '0x0000000000000000000000000000000000001000', '0x0000000000000000000000000000000000000000'];
 
 /** Random values of an ABI type, in the form both encoders take (tuples as objects by field name). */
-function valueOf(p: AbiParam): fc.Arbitrary<AbiValue> {
-  if (p.type.endsWith('[]')) return fc.array(valueOf({ ...p, type: p.type.slice(0, -2) }), { maxLength: 3 });
+function arbitraryOf(p: AbiParam): fc.Arbitrary<AbiValue> {
+  if (p.type.endsWith('[]')) return fc.array(arbitraryOf({ ...p, type: p.type.slice(0, -2) }), { maxLength: 3 });
   if (p.type === 'tuple') {
     const fields = p.components ?? [];
-    return fc.tuple(...fields.map(valueOf)).map((vs) => Object.fromEntries(fields.map((f, i) => [f.name, vs[i]!])));
+    return fc.tuple(...fields.map(arbitraryOf)).map((vs) => Object.fromEntries(fields.map((f, i) => [f.name, vs[i]!])));
   }
   if (p.type === 'address') return fc.constantFrom(...ADDRESSES);
   if (p.type === 'bool') return fc.boolean();
@@ -68,7 +68,7 @@ describe('system ABI codec = ethers on well-formed data', () => {
       for (const entry of abi.filter((e) => e.type === 'function')) {
         const inputs = entry.inputs ?? [];
         fc.assert(
-          fc.property(fc.tuple(...inputs.map(valueOf)), (args) => {
+          fc.property(fc.tuple(...inputs.map(arbitraryOf)), (args) => {
             const data = iface.encodeFunctionData(entry.name!, args);
             const ours = decodeArguments(entry.name!, inputs.map((p) => p.type as ArgType), body(data));
             const theirs = [...iface.decodeFunctionData(entry.name!, data)].map((v, i) => normalised(inputs[i]!.type, v));
@@ -84,7 +84,7 @@ describe('system ABI codec = ethers on well-formed data', () => {
         if (entry.type === 'event') {
           const encoder = eventEncoder(entry);
           fc.assert(
-            fc.property(fc.tuple(...(entry.inputs ?? []).map(valueOf)), (values) => {
+            fc.property(fc.tuple(...(entry.inputs ?? []).map(arbitraryOf)), (values) => {
               const ours = encodeEventLog(STAKING_ADDRESS, encoder, values);
               const theirs = iface.encodeEventLog(entry.name!, values);
               assert.deepEqual(ours.topics.map((t) => hexlify(t)), theirs.topics);
@@ -95,7 +95,7 @@ describe('system ABI codec = ethers on well-formed data', () => {
         }
         if (entry.type === 'function') {
           fc.assert(
-            fc.property(fc.tuple(...(entry.outputs ?? []).map(valueOf)), (values) => {
+            fc.property(fc.tuple(...(entry.outputs ?? []).map(arbitraryOf)), (values) => {
               assert.equal(hexlify(encodeResult(entry.outputs ?? [], values)), iface.encodeFunctionResult(entry.name!, values));
             }),
             { numRuns: 25, seed: 14 },

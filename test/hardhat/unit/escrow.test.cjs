@@ -5,7 +5,7 @@
  */
 const assert = require('node:assert/strict');
 const { ethers } = require('hardhat');
-const { CMT, ZERO, deploy, snapshot, now, mineAt, sendAt, reason, expectChanges, event } = require('../lib/local.cjs');
+const { CMT, ZERO, deploy, snapshot, now, mineAt, reason, expectChanges, event } = require('../lib/local.cjs');
 
 const HOUR = 3_600n;
 const ref = (text) => ethers.id(text);
