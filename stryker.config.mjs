@@ -17,7 +17,7 @@ const TESTS = {
   gov: ['test/unit/gov-codec.test.ts', 'test/unit/gov-proposals.test.ts', 'test/unit/gov-contract.test.ts', 'test/unit/gov-property.test.ts'],
   app: ['test/unit/app*.test.ts', 'test/unit/genesis-canonical.test.ts', 'test/unit/export-roundtrip.test.ts'],
   tx: ['test/unit/tx-*.test.ts', 'test/unit/app-admission.test.ts', 'test/unit/evm-system-calls.test.ts'],
-  store: ['test/unit/store-{committed,deferred,kv,lru,tree}.test.ts'],
+  store: ['test/unit/store-{keys,lru-policy,kv,lru,tree,committed,deferred}.test.ts'],
   state: ['test/unit/state-records.test.ts', 'test/unit/params.test.ts', 'test/unit/genesis-canonical.test.ts'],
 };
 const ALWAYS = ['test/unit/recorded-chain.test.ts'];
