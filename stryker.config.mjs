@@ -63,8 +63,8 @@ export default {
   ignoreStatic: true,
   incremental: true,
   incrementalFile: `reports/mutation/${scope}.incremental.json`,
-  // One of these runs the TypeScript checker, the others run tests.
-  concurrency: 3,
+  // One test runner (and one checker): the machine is small and shared.
+  concurrency: 1,
   timeoutMS: 60_000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: `reports/mutation/${scope}.html` },
