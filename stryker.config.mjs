@@ -14,7 +14,7 @@
  */
 const TESTS = {
   staking: ['test/unit/staking-{abi,blocks,inflation,limits,math,ops,principal,property,exact}.test.ts'],
-  gov: ['test/unit/gov-codec.test.ts', 'test/unit/gov-proposals.test.ts'],
+  gov: ['test/unit/gov-edges.test.ts', 'test/unit/gov-codec.test.ts', 'test/unit/gov-proposals.test.ts'],
   app: ['test/unit/app*.test.ts', 'test/unit/genesis-canonical.test.ts', 'test/unit/export-roundtrip.test.ts'],
   tx: ['test/unit/tx-*.test.ts', 'test/unit/app-admission.test.ts', 'test/unit/evm-system-calls.test.ts'],
   store: ['test/unit/store-{keys,lru-policy,kv,lru,tree,committed,deferred}.test.ts'],
