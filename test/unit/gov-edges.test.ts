@@ -32,7 +32,7 @@ function setup(powers: bigint[] = [CMT, CMT, CMT]) {
   saveParams(kv, { ...DEFAULT_PARAMS, proposal_period_s: PERIOD });
   new Accounts(kv).credit(ALICE, 1_000n * CMT);
   const set = [A, B, C].map((address, i) => ({ address, votingPower: powers[i]! }));
-  const validators = { set, validatorSet: () => validators.set.map((v) => ({ ...v })) } satisfies ValidatorPowerSource & { set: typeof set };
+  const validators: ValidatorPowerSource & { set: typeof set } = { set, validatorSet: () => validators.set.map((v) => ({ ...v })) };
   return { kv, validators, gov: new GovernanceLedger(kv, validators) };
 }
 
