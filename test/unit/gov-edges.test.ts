@@ -51,6 +51,8 @@ describe('governance edges', () => {
     refused(() => gov.proposeParamChange(at(0n), A, 'max_validators', '19', ''), 'param_unchanged', "parameter 'max_validators' is already 19");
     refused(() => gov.proposeTransferFund(at(0n), A, ALICE, BOB, 0n, ''), 'zero_amount', 'the amount to transfer must be greater than zero');
     refused(() => gov.proposeTransferFund(at(0n), A, ALICE, BOB, 2n ** 256n, ''), 'invalid_amount', 'the amount does not fit a uint256');
+    // Exactly 2^256 − 1 fits: it is refused only for the balance.
+    refused(() => gov.proposeTransferFund(at(0n), A, ALICE, BOB, 2n ** 256n - 1n, ''), 'insufficient_balance', `insufficient balance to hold: ${ALICE} has ${1_000n * CMT} wei, the proposal needs ${2n ** 256n - 1n} wei`);
     refused(() => gov.proposeTransferFund(at(0n), A, ALICE, ALICE, 1n, ''), 'same_address', 'from and to are the same address');
     refused(() => gov.proposeTransferFund(at(0n), A, BOB, ALICE, 5n, ''), 'insufficient_balance', `insufficient balance to hold: ${BOB} has 0 wei, the proposal needs 5 wei`);
     refused(() => gov.vote(at(0n), A, 9n, true), 'unknown_proposal', 'no proposal with id 9');
@@ -92,6 +94,7 @@ describe('governance edges', () => {
     const { gov, validators } = setup();
     assert.equal(gov.getProposal(2n ** 64n), undefined);
     assert.equal(gov.getProposal(0n), undefined);
+    assert.equal(gov.getProposal(-1n), undefined);
     validators.set[2]!.votingPower = -1n;
     assert.throws(() => gov.powerTable(), { message: `validator ${C} has negative voting power -1` });
   });
