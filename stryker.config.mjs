@@ -70,5 +70,8 @@ export default {
   htmlReporter: { fileName: `reports/mutation/${scope}.html` },
   jsonReporter: { fileName: `reports/mutation/${scope}.json` },
   tempDirName: '.stryker-tmp',
+  // Another run's sandbox (a second run with its own --tempDirName) is not
+  // project code: copying it is slow and fails when that run ends first.
+  ignorePatterns: ['/.stryker-tmp*', '/reports'],
   cleanTempDir: true,
 };
