@@ -25,7 +25,7 @@ const ALWAYS = ['test/unit/recorded-chain.test.ts'];
 /** The consensus folders a `--mutate` argument names (all of them without one). */
 function foldersFor(argv) {
   const i = argv.findIndex((a) => a === '--mutate' || a === '-m');
-  const target = i >= 0 ? argv[i + 1] ?? '' : '';
+  const target = i >= 0 ? (argv[i + 1] ?? '') : '';
   const folders = Object.keys(TESTS).filter((f) => target.includes(`src/${f}`));
   return folders.length > 0 ? folders : Object.keys(TESTS);
 }
@@ -50,9 +50,7 @@ export default {
   checkers: process.env.CMTD_MUTATE_NO_CHECK === '1' ? [] : ['typescript'],
   tsconfigFile: 'tsconfig.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
-  mutate: [
-    'src/{staking,gov,app,tx,store,state,system}/**/*.ts',
-  ],
+  mutate: ['src/{staking,gov,app,tx,store,state,system}/**/*.ts'],
   coverageAnalysis: 'perTest',
   // A static mutant (module-level code) would need every test file for itself.
   ignoreStatic: true,

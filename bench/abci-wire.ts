@@ -89,4 +89,6 @@ const ms = (cpu: number, wall: number): string => `${cpu.toFixed(2)} ms CPU (${w
 console.log(`abci wire benchmark: ${BLOCK_TXS}-tx blocks of ${TX_BYTES}-byte txs, median of ${ROUNDS} rounds (Node ${process.version})`);
 console.log(`  decode FinalizeBlock request (${(fbFrame.length / 1e6).toFixed(2)} MB):   ${ms(fbDecCpu, fbDecWall)}`);
 console.log(`  encode FinalizeBlock response (10,000 results): ${ms(fbEncCpu, fbEncWall)}`);
-console.log(`  CheckTx decode + encode: ${Math.round(CHECKS / (ctCpu / 1000)).toLocaleString('en-US')} per CPU second (${Math.round(CHECKS / (ctWall / 1000)).toLocaleString('en-US')}/s wall)`);
+console.log(
+  `  CheckTx decode + encode: ${Math.round(CHECKS / (ctCpu / 1000)).toLocaleString('en-US')} per CPU second (${Math.round(CHECKS / (ctWall / 1000)).toLocaleString('en-US')}/s wall)`,
+);

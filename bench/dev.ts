@@ -27,7 +27,9 @@ function percentile(sorted: number[], p: number): number {
 
 function summary(name: string, times: number[]): void {
   const sorted = [...times].sort((a, b) => a - b);
-  console.log(`${name.padEnd(48)} p50 ${percentile(sorted, 50).toFixed(0).padStart(4)} ms   p90 ${percentile(sorted, 90).toFixed(0).padStart(4)} ms   max ${sorted.at(-1)!.toFixed(0).padStart(4)} ms   (${times.length} txs)`);
+  console.log(
+    `${name.padEnd(48)} p50 ${percentile(sorted, 50).toFixed(0).padStart(4)} ms   p90 ${percentile(sorted, 90).toFixed(0).padStart(4)} ms   max ${sorted.at(-1)!.toFixed(0).padStart(4)} ms   (${times.length} txs)`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -58,7 +58,14 @@ function strip(b: Uint8Array): Uint8Array {
 
 /** A legacy EIP-155 transaction signed with the native secp256k1 binding. */
 function signCall(from: BenchAccount, to: string | null, data: Uint8Array, nonce: bigint, gasLimit: bigint): Uint8Array {
-  const fields = [bigintToBytes(nonce), bigintToBytes(GAS_PRICE), bigintToBytes(gasLimit), to === null ? new Uint8Array(0) : Buffer.from(to.slice(2), 'hex'), new Uint8Array(0), data];
+  const fields = [
+    bigintToBytes(nonce),
+    bigintToBytes(GAS_PRICE),
+    bigintToBytes(gasLimit),
+    to === null ? new Uint8Array(0) : Buffer.from(to.slice(2), 'hex'),
+    new Uint8Array(0),
+    data,
+  ];
   const chainId = 18n;
   const hash = keccak256(RLP.encode([...fields, bigintToBytes(chainId), new Uint8Array(0), new Uint8Array(0)]));
   const { r, s, recovery } = signHash(hash, from.privateKey);
@@ -153,7 +160,8 @@ export async function benchEvm(): Promise<Record<string, number>> {
   // ---- eth_call balanceOf latency ---------------------------------------------
   const ctx = { height: bench.store.height, time: 1_700_000_000n, params: { ...DEFAULT_PARAMS }, blockGasLimit: null };
   const state = new Overlay(bench.store);
-  for (let i = 0; i < 100; i++) await ethCall(state, { to: w.token as `0x${string}`, data: hexBytes(w.iface.encodeFunctionData('balanceOf', [w.senders[i]!.address])) }, ctx, () => undefined);
+  for (let i = 0; i < 100; i++)
+    await ethCall(state, { to: w.token as `0x${string}`, data: hexBytes(w.iface.encodeFunctionData('balanceOf', [w.senders[i]!.address])) }, ctx, () => undefined);
   const calls = Array.from({ length: CALLS }, (_, i) => hexBytes(w.iface.encodeFunctionData('balanceOf', [w.senders[i % SENDERS]!.address])));
   const callStart = performance.now();
   for (const data of calls) {

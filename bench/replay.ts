@@ -43,10 +43,13 @@ interface ChainShape {
 
 function post(agent: Agent, port: number, body: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve());
-    });
+    const req = request(
+      { host: '127.0.0.1', port, method: 'POST', path: '/', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -170,7 +173,9 @@ try {
   show('from a recording, batched writes  ', await timedReplay(await FileSource.open(recording), last, emptyTo));
   if (net !== undefined) {
     const rpc = await timedReplay(new RpcSource(`http://127.0.0.1:${net.nodes[0]!.rpcPort}`), emptyTo, undefined);
-    console.log(`  from the node's RPC, empty blocks: ${fmt(Number(emptyTo) / rpc.seconds)} blocks/s, ${fmt(Number(emptyTo) / rpc.cpuSeconds)} per CPU-second of replay (goal >= 1,000)`);
+    console.log(
+      `  from the node's RPC, empty blocks: ${fmt(Number(emptyTo) / rpc.seconds)} blocks/s, ${fmt(Number(emptyTo) / rpc.cpuSeconds)} per CPU-second of replay (goal >= 1,000)`,
+    );
   }
 } finally {
   await net?.stop();

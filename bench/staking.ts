@@ -104,10 +104,7 @@ function runBlocks(s: Setup, blocks: number): { perBlockMs: number; medianMs: nu
     const ctx = { height: BigInt(h), time: BigInt(h) * 10n };
     const set = ledger.lastValidatorSet();
     // one validator misses every 7th block: slashing is part of the work
-    const votes =
-      h === 1
-        ? []
-        : set.map((v, i) => ({ validatorAddress: cometAddress(v.pubKey), absent: h % 7 === 0 && i === h % set.length }));
+    const votes = h === 1 ? [] : set.map((v, i) => ({ validatorAddress: cometAddress(v.pubKey), absent: h % 7 === 0 && i === h % set.length }));
     const t0 = performance.now();
     ledger.beginBlock(ctx, votes, []);
     ledger.endBlock(ctx);
@@ -134,8 +131,7 @@ function txRate(s: Setup, n: number): { delegatePerS: number; unstakePerS: numbe
   const accounts = new Accounts(kv);
   const senders = Array.from({ length: n }, (_, i) => testAddress(`bench-sender-${i}`));
   for (const a of senders) accounts.credit(a, 10_000n * CMT);
-  const enc = (fn: string, args: unknown[]): Uint8Array =>
-    new Uint8Array(Buffer.from(STAKING_INTERFACE.encodeFunctionData(fn, args).slice(2), 'hex'));
+  const enc = (fn: string, args: unknown[]): Uint8Array => new Uint8Array(Buffer.from(STAKING_INTERFACE.encodeFunctionData(fn, args).slice(2), 'hex'));
   const delegations = senders.map((_, i) => enc('delegate', [s.candidates[i % CANDIDATES]!]));
   const unstakes = senders.map((_, i) => enc('unstake', [s.candidates[i % CANDIDATES]!, 0n]));
   const run = (sender: Address, value: bigint, data: Uint8Array): void => {

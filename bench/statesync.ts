@@ -59,22 +59,24 @@ async function main(): Promise<void> {
     await net.waitForHeight(1n, 600_000, [validator]);
     console.log(`state sync bench: ${ACCOUNTS.toLocaleString('en')} genesis accounts; validator at height 1 after ${((performance.now() - t) / 1000).toFixed(1)} s (InitChain)`);
     const snapshotsDir = join(validator.cmtdHome, 'data', 'snapshots');
-    await waitFor(
-      'a snapshot on the validator',
-      async () => (readFileSync(join(validator.home, 'cmtd.log'), 'utf8').includes('"snapshot taken"') ? true : undefined),
-      600_000,
-    );
-    const taken = readFileSync(join(validator.home, 'cmtd.log'), 'utf8').split('\n').find((l) => l.includes('"snapshot taken"'))!;
+    await waitFor('a snapshot on the validator', async () => (readFileSync(join(validator.home, 'cmtd.log'), 'utf8').includes('"snapshot taken"') ? true : undefined), 600_000);
+    const taken = readFileSync(join(validator.home, 'cmtd.log'), 'utf8')
+      .split('\n')
+      .find((l) => l.includes('"snapshot taken"'))!;
     const snap = JSON.parse(taken) as { height: string; chunks: number; keys: string; ms: number };
     console.log(`  snapshot of height ${snap.height}: ${snap.keys} keys in ${snap.chunks} chunk(s), built in ${snap.ms} ms (in the background) under ${snapshotsDir}`);
 
     configureStateSync(bySync.home, { rpcServers: [`http://127.0.0.1:${validator.rpcPort}`, `http://127.0.0.1:${validator.rpcPort}`], trust: await trustPoint(validator.rpc) });
     let target = (await validator.rpc.height()) + 1n;
     const syncSeconds = await joinAndTime(net, bySync, target);
-    const restored = readFileSync(join(bySync.home, 'cmtd.log'), 'utf8').split('\n').find((l) => l.includes('"snapshot restored"'));
+    const restored = readFileSync(join(bySync.home, 'cmtd.log'), 'utf8')
+      .split('\n')
+      .find((l) => l.includes('"snapshot restored"'));
     if (restored === undefined) throw new Error('node1 did not restore a snapshot');
     const r = JSON.parse(restored) as { height: string; ms: number };
-    console.log(`  join by state sync: at height ${target} after ${syncSeconds.toFixed(1)} s (snapshot ${r.height} restored in ${r.ms} ms; the rest is CometBFT's discovery (5 s), light client and block sync)`);
+    console.log(
+      `  join by state sync: at height ${target} after ${syncSeconds.toFixed(1)} s (snapshot ${r.height} restored in ${r.ms} ms; the rest is CometBFT's discovery (5 s), light client and block sync)`,
+    );
     await bySync.comet.stop();
     await bySync.cmtd.stop();
 

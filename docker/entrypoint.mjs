@@ -48,23 +48,34 @@ const cmtdMetrics = `0.0.0.0:${slot + 1}`;
 
 // What `cmtd node` passes to `cmtd start` after its own derived flags (which these override).
 const startArgs = [
-  '--abci', node.abci,
-  '--address', `tcp://127.0.0.1:${node.abciPort}`,
-  '--rpc-address', `0.0.0.0:${node.ethRpcPort}`,
-  '--comet-rpc', `http://127.0.0.1:${node.rpcPort}`,
-  '--metrics-address', cmtdMetrics,
-  '--log-format', 'json',
+  '--abci',
+  node.abci,
+  '--address',
+  `tcp://127.0.0.1:${node.abciPort}`,
+  '--rpc-address',
+  `0.0.0.0:${node.ethRpcPort}`,
+  '--comet-rpc',
+  `http://127.0.0.1:${node.rpcPort}`,
+  '--metrics-address',
+  cmtdMetrics,
+  '--log-format',
+  'json',
 ];
 const cmtdArgs = [join(APP, 'bin', 'cmtd.js'), 'start', '--home', join(home, 'cmtd'), ...startArgs];
 const cometArgs = ['node', '--home', home];
 const nodeArgs = [
   join(APP, 'bin', 'cmtd.js'),
   'node',
-  '--home', join(home, 'cmtd'),
-  '--comet-home', home,
-  '--cometbft', COMETBFT,
-  '--restart', 'on-failure',
-  '--grace-period', GRACE_SECONDS,
+  '--home',
+  join(home, 'cmtd'),
+  '--comet-home',
+  home,
+  '--cometbft',
+  COMETBFT,
+  '--restart',
+  'on-failure',
+  '--grace-period',
+  GRACE_SECONDS,
   '--',
   ...startArgs,
 ];

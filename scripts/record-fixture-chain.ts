@@ -38,7 +38,16 @@ import { governanceInterface } from '../src/gov/index.js';
 import { testPop, testPubKey } from '../test/support/staking-testkit.js';
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../src/system/types.js';
 import { silentLogger } from '../src/util/logger.js';
-import { finalizeBlockRequest, initChainRequest, type RawBlock, type RawBlockResults, type RawEvidence, type RawGenesis, type RawHeader, type RawValidator } from '../src/replay/cometbft-json.js';
+import {
+  finalizeBlockRequest,
+  initChainRequest,
+  type RawBlock,
+  type RawBlockResults,
+  type RawEvidence,
+  type RawGenesis,
+  type RawHeader,
+  type RawValidator,
+} from '../src/replay/cometbft-json.js';
 import { RECORDING_KIND, RECORDING_VERSION } from '../src/replay/source.js';
 import type { ValidatorUpdate } from '../src/abci/types.js';
 import { benchAccounts, signLegacyTx, type BenchAccount } from '../bench/lib/txgen.js';
@@ -189,7 +198,14 @@ export async function recordChain(): Promise<RecordedChain> {
     const init = await app.initChain(initChainRequest(genesis));
     const appHashes = [hexUpper(init.appHash ?? new Uint8Array(0))];
     const lines: string[] = [
-      JSON.stringify({ kind: RECORDING_KIND, version: RECORDING_VERSION, source: 'scripts/record-fixture-chain.ts', chain_id: CHAIN_ID, first_height: '1', last_height: String(HEIGHTS) }),
+      JSON.stringify({
+        kind: RECORDING_KIND,
+        version: RECORDING_VERSION,
+        source: 'scripts/record-fixture-chain.ts',
+        chain_id: CHAIN_ID,
+        first_height: '1',
+        last_height: String(HEIGHTS),
+      }),
       JSON.stringify({ kind: 'genesis', genesis }),
     ];
 
@@ -248,7 +264,16 @@ export async function recordChain(): Promise<RecordedChain> {
       // An EIP-1559 transfer every 9 blocks (ethers signs it).
       if (h % 9 === 0) {
         const wallet = new Wallet(`0x${Buffer.from(acct(12).privateKey).toString('hex')}`);
-        const signed = await wallet.signTransaction({ type: 2, chainId: 18n, nonce: Number(await nonce(12)), maxFeePerGas: 5n * GWEI, maxPriorityFeePerGas: GWEI, gasLimit: 21_000n, to: acct(8).address, value: 3n * 10n ** 16n });
+        const signed = await wallet.signTransaction({
+          type: 2,
+          chainId: 18n,
+          nonce: Number(await nonce(12)),
+          maxFeePerGas: 5n * GWEI,
+          maxPriorityFeePerGas: GWEI,
+          gasLimit: 21_000n,
+          to: acct(8).address,
+          value: 3n * 10n ** 16n,
+        });
         txs.push(Buffer.from(signed.slice(2), 'hex'));
       }
 
@@ -282,7 +307,13 @@ export async function recordChain(): Promise<RecordedChain> {
         await legacy(10, LOOP, { gasLimit: 100_000n }); // out of gas
         await legacy(11, REVERTER, { gasLimit: 50_000n }); // reverts
       }
-      if (h === 10) await staking(6, 'declareCandidacy', [`0x${Buffer.from(candidateKey(6)).toString('hex')}`, testPop('fixture-6', acct(6).address, CHAIN_ID), 1_000_000n * CMT, 1500, '{"name":"newcomer"}'], 100_000n * CMT);
+      if (h === 10)
+        await staking(
+          6,
+          'declareCandidacy',
+          [`0x${Buffer.from(candidateKey(6)).toString('hex')}`, testPop('fixture-6', acct(6).address, CHAIN_ID), 1_000_000n * CMT, 1500, '{"name":"newcomer"}'],
+          100_000n * CMT,
+        );
       if (h === 14) {
         await staking(11, 'delegate', [acct(6).address], 90_000n * CMT);
         await staking(12, 'delegate', [acct(6).address], 90_000n * CMT);
@@ -401,7 +432,10 @@ export async function recordChain(): Promise<RecordedChain> {
         validator_updates:
           updates.length === 0
             ? null
-            : updates.map((u) => ({ pub_key: { Sum: { type: 'tendermint.crypto.PublicKey_Ed25519', value: { ed25519: Buffer.from(u.pubKey.ed25519!).toString('base64') } } }, power: u.power.toString() })),
+            : updates.map((u) => ({
+                pub_key: { Sum: { type: 'tendermint.crypto.PublicKey_Ed25519', value: { ed25519: Buffer.from(u.pubKey.ed25519!).toString('base64') } } },
+                power: u.power.toString(),
+              })),
         app_hash: Buffer.from(response.appHash).toString('base64'),
       };
       lines.push(JSON.stringify({ kind: 'block', block, results }));
@@ -419,9 +453,17 @@ async function main(): Promise<void> {
   mkdirSync(FIXTURE_DIR, { recursive: true });
   const recording = gzipSync(`${chain.lines.join('\n')}\n`, { level: 9 });
   writeFileSync(RECORDING_FILE, recording);
-  writeFileSync(APP_HASHES_FILE, `${JSON.stringify({ chain_id: CHAIN_ID, note: 'app hash after InitChain (index 0) and after each height; regenerate with npm run fixture:chain (docs/TESTING.md)', app_hashes: chain.appHashes }, null, 1)}\n`);
+  writeFileSync(
+    APP_HASHES_FILE,
+    `${JSON.stringify({ chain_id: CHAIN_ID, note: 'app hash after InitChain (index 0) and after each height; regenerate with npm run fixture:chain (docs/TESTING.md)', app_hashes: chain.appHashes }, null, 1)}\n`,
+  );
   console.log(`${RECORDING_FILE}: ${HEIGHTS} blocks, ${recording.length} bytes`);
-  console.log(`result codes: ${[...chain.codes.entries()].sort((a, b) => a[0] - b[0]).map(([c, n]) => `${c}×${n}`).join(' ')}`);
+  console.log(
+    `result codes: ${[...chain.codes.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([c, n]) => `${c}×${n}`)
+      .join(' ')}`,
+  );
   console.log(`validator updates at heights ${chain.validatorUpdateHeights.join(', ')}`);
   console.log(`last app hash ${chain.appHashes[HEIGHTS]}`);
 }

@@ -37,9 +37,5 @@ if (files.length === 0) {
 // Integration tests start real CometBFT processes: run files one at a time so
 // two of them never compete for the machine's two cores or for ports.
 const concurrency = tiers.every((t) => t === 'unit') ? 2 : 1;
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files],
-  { stdio: 'inherit' },
-);
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -15,7 +15,8 @@ if (process.argv.includes('--remove')) {
   const root = lock.packages?.[''] ?? {};
   // A lockfile out of step with package.json would ship other versions than the pins.
   for (const [name, spec] of Object.entries(pkg.dependencies ?? {})) {
-    if (root.dependencies?.[name] !== spec) throw new Error(`package-lock.json is stale for ${name} (${root.dependencies?.[name]} vs ${spec}): run npm install --package-lock-only`);
+    if (root.dependencies?.[name] !== spec)
+      throw new Error(`package-lock.json is stale for ${name} (${root.dependencies?.[name]} vs ${spec}): run npm install --package-lock-only`);
   }
   copyFileSync('package-lock.json', SHRINKWRAP);
 }

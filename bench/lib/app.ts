@@ -50,7 +50,9 @@ const CACHE_DIR = process.env.CMTD_BENCH_CACHE ?? join(homedir(), '.cache', 'cmt
 
 /** The address of filler account `i` (funded, never sending; benches pick recipients among them). */
 export function fillerAddress(i: number): `0x${string}` {
-  return `0x${Buffer.from(keccak256(Buffer.from(`filler-${i}`))).toString('hex').slice(0, 40)}`;
+  return `0x${Buffer.from(keccak256(Buffer.from(`filler-${i}`)))
+    .toString('hex')
+    .slice(0, 40)}`;
 }
 
 /**
@@ -61,11 +63,7 @@ export function fillerAddress(i: number): `0x${string}` {
  * by the accounts module) written by the store's bulk load as version 1.
  * Each run works on a copy, so the cached state never changes.
  */
-export async function benchAppWithFillers(
-  appState: { params?: Record<string, unknown>; [field: string]: unknown },
-  fillers: number,
-  name: string,
-): Promise<BenchApp> {
+export async function benchAppWithFillers(appState: { params?: Record<string, unknown>; [field: string]: unknown }, fillers: number, name: string): Promise<BenchApp> {
   const cached = join(CACHE_DIR, name);
   if (!existsSync(join(cached, 'complete'))) {
     const started = performance.now();
@@ -84,7 +82,9 @@ export async function benchAppWithFillers(
     const n = entries.length;
     await bulkLoad(join(cached, 'state.db'), 1n, n + fillers, (i) => (i < n ? entries[i]! : [accountKey(fillerAddress(i - n)), filler]));
     writeFileSync(join(cached, 'complete'), `${n + fillers}\n`);
-    console.log(`built the bench state ${cached}: ${n} genesis keys + ${fillers.toLocaleString('en-US')} filler accounts in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    console.log(
+      `built the bench state ${cached}: ${n} genesis keys + ${fillers.toLocaleString('en-US')} filler accounts in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    );
   }
   const dir = mkdtempSync(join(tmpdir(), 'cmtd-bench-'));
   cpSync(join(cached, 'state.db'), join(dir, 'state.db'), { recursive: true });

@@ -29,7 +29,9 @@ const DEV_MNEMONIC = 'test test test test test test test test test test test jun
 const SOLC_VERSION = require('solc/package.json').version;
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async ({ solcVersion }) => {
   if (solcVersion !== SOLC_VERSION) throw new Error(`only the local solc ${SOLC_VERSION} (npm package solc) is available, not ${solcVersion}`);
-  const longVersion = require('solc').version().replace(/\.Emscripten\.clang$/, '');
+  const longVersion = require('solc')
+    .version()
+    .replace(/\.Emscripten\.clang$/, '');
   return { compilerPath: require.resolve('solc/soljson.js'), isSolcJs: true, version: solcVersion, longVersion };
 });
 

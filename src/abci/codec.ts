@@ -195,22 +195,8 @@ const CHECK_TX_TYPE = enumNames<CheckTxType>('CheckTxType', ['new', 'recheck']);
 const MISBEHAVIOR_TYPE = enumNames<MisbehaviorType>('MisbehaviorType', ['unknown', 'duplicate_vote', 'light_client_attack']);
 const PROPOSAL_STATUS = enumNames<ResponseProcessProposal['status']>('ProposalStatus', ['unknown', 'accept', 'reject']);
 const VERIFY_STATUS = enumNames<ResponseVerifyVoteExtension['status']>('VerifyStatus', ['unknown', 'accept', 'reject']);
-const OFFER_RESULT = enumNames<ResponseOfferSnapshot['result']>('OfferSnapshot result', [
-  'unknown',
-  'accept',
-  'abort',
-  'reject',
-  'reject_format',
-  'reject_sender',
-]);
-const APPLY_RESULT = enumNames<ResponseApplySnapshotChunk['result']>('ApplySnapshotChunk result', [
-  'unknown',
-  'accept',
-  'abort',
-  'retry',
-  'retry_snapshot',
-  'reject_snapshot',
-]);
+const OFFER_RESULT = enumNames<ResponseOfferSnapshot['result']>('OfferSnapshot result', ['unknown', 'accept', 'abort', 'reject', 'reject_format', 'reject_sender']);
+const APPLY_RESULT = enumNames<ResponseApplySnapshotChunk['result']>('ApplySnapshotChunk result', ['unknown', 'accept', 'abort', 'retry', 'retry_snapshot', 'reject_snapshot']);
 
 // ---------------------------------------------------------------------------
 // Requests: generated message -> application type
@@ -586,11 +572,7 @@ export interface MethodCodec<K extends RequestType & ResponseType> {
 }
 
 /** The server-side codec of the gRPC method whose request/response case is `type`. */
-export function methodCodec<K extends RequestType & ResponseType>(
-  type: K,
-  requestSchema: DescMessage,
-  responseSchema: DescMessage,
-): MethodCodec<K> {
+export function methodCodec<K extends RequestType & ResponseType>(type: K, requestSchema: DescMessage, responseSchema: DescMessage): MethodCodec<K> {
   const fromWire = REQUEST_FROM_WIRE[type] as (m: unknown) => RequestMap[K];
   const toWire = RESPONSE_TO_WIRE[type] as (v: ResponseMap[K]) => MessageShape<DescMessage>;
   return {

@@ -148,8 +148,7 @@ export class AbciGrpcServer {
         const type = requestTypeOf(method);
         const lane = LANES[type];
         const ctx = (contexts[lane] ??= { label: `grpc ${service} ${lane}`, flow: protocol });
-        impl[method.name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
-          this.handle(type, lane, ctx, call.request, callback);
+        impl[method.name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => this.handle(type, lane, ctx, call.request, callback);
       }
       this.server.addService(abciServiceDefinition(service), impl);
     }
@@ -159,13 +158,7 @@ export class AbciGrpcServer {
     return this.dispatcher.protocol;
   }
 
-  private handle(
-    type: RequestType,
-    lane: Lane,
-    ctx: ConnectionContext,
-    value: unknown,
-    callback: grpc.sendUnaryData<unknown>,
-  ): void {
+  private handle(type: RequestType, lane: Lane, ctx: ConnectionContext, value: unknown, callback: grpc.sendUnaryData<unknown>): void {
     const req = { type, value } as AbciRequest;
     const job = (): Promise<unknown> => this.dispatcher.handle(req, ctx);
     const pending = lane === 'none' ? job() : this.lanes[lane].run(job);
@@ -188,12 +181,7 @@ export class AbciGrpcServer {
   /** Binds `tcp://host:port` (or host:port) or `unix:///path`; resolves to the bound address. */
   async listen(address: string): Promise<string> {
     const parsed = parseListenAddress(address);
-    const target =
-      parsed.kind === 'unix'
-        ? `unix:${parsed.path}`
-        : parsed.host.includes(':')
-          ? `[${parsed.host}]:${parsed.port}`
-          : `${parsed.host}:${parsed.port}`;
+    const target = parsed.kind === 'unix' ? `unix:${parsed.path}` : parsed.host.includes(':') ? `[${parsed.host}]:${parsed.port}` : `${parsed.host}:${parsed.port}`;
     const port = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
     });

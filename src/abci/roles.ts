@@ -65,7 +65,7 @@ export class ConnectionRoles {
     if (role === undefined || conn.role === role) return undefined;
     if (conn.role !== undefined) return `${type} is a ${role} request, but ${conn.label} is the ${conn.role} connection`;
     let holder = this.holders.get(role);
-    if (holder !== undefined && holder.ending) {
+    if (holder?.ending) {
       await holder.closed;
       this.release(holder);
       holder = this.holders.get(role);

@@ -488,10 +488,7 @@ export class AbciSocketServer {
     });
     if (parsed.kind === 'unix') makeSocketPrivate(parsed.path);
     const bound = this.server.address();
-    this.listenAddress =
-      parsed.kind === 'tcp' && bound !== null && typeof bound === 'object'
-        ? { kind: 'tcp', host: parsed.host, port: bound.port }
-        : parsed;
+    this.listenAddress = parsed.kind === 'tcp' && bound !== null && typeof bound === 'object' ? { kind: 'tcp', host: parsed.host, port: bound.port } : parsed;
     const text = formatListenAddress(this.listenAddress);
     this.logger.info('ABCI socket server listening', { address: text });
     return text;

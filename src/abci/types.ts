@@ -395,13 +395,7 @@ export type ResponseLoadSnapshotChunk = Plain<wire.ResponseLoadSnapshotChunk>;
 
 export type RequestApplySnapshotChunk = Plain<wire.RequestApplySnapshotChunk>;
 
-export type ApplySnapshotChunkResult =
-  | 'unknown'
-  | 'accept'
-  | 'abort'
-  | 'retry'
-  | 'retry_snapshot'
-  | 'reject_snapshot';
+export type ApplySnapshotChunkResult = 'unknown' | 'accept' | 'abort' | 'retry' | 'retry_snapshot' | 'reject_snapshot';
 
 export interface ResponseApplySnapshotChunk {
   result: ApplySnapshotChunkResult;

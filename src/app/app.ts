@@ -586,7 +586,8 @@ export class CmtdApp implements AbciApplication {
 /** The addresses whose account record (`a/<hex>`, src/state/accounts.ts) the block changes. */
 function changedAccountsOf(changes: Array<[string, Change]>): Address[] {
   const changed: Address[] = [];
-  for (const [key] of changes) if (key.startsWith(STATE_PREFIXES.account) && key.length === STATE_PREFIXES.account.length + 40) changed.push(`0x${key.slice(STATE_PREFIXES.account.length)}`);
+  for (const [key] of changes)
+    if (key.startsWith(STATE_PREFIXES.account) && key.length === STATE_PREFIXES.account.length + 40) changed.push(`0x${key.slice(STATE_PREFIXES.account.length)}`);
   return changed;
 }
 
@@ -599,9 +600,7 @@ function toVotes(commit: CommitInfo): LastCommitVote[] {
 }
 
 function toEvidence(misbehavior: Misbehavior[]): Evidence[] {
-  return misbehavior
-    .filter((m) => m.type !== 'unknown')
-    .map((m) => ({ validatorAddress: m.validator.address, height: m.height, kind: m.type as Evidence['kind'] }));
+  return misbehavior.filter((m) => m.type !== 'unknown').map((m) => ({ validatorAddress: m.validator.address, height: m.height, kind: m.type as Evidence['kind'] }));
 }
 
 function txEvent(tx: SignedTx): Event {

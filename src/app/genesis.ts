@@ -130,7 +130,10 @@ export function parseAppGenesis(bytes: Uint8Array): AppGenesis {
     if (a.nonce !== undefined) account.nonce = wei(a.nonce, `accounts[${i}].nonce`);
     return account;
   });
-  noDuplicates(accounts.map((a) => a.address), 'accounts');
+  noDuplicates(
+    accounts.map((a) => a.address),
+    'accounts',
+  );
 
   const candidates = list(root.candidates, 'candidates').map((raw, i): GenesisCandidate => {
     const c = object(raw, `candidates[${i}]`);
@@ -155,8 +158,14 @@ export function parseAppGenesis(bytes: Uint8Array): AppGenesis {
       verified: c.verified === true,
     };
   });
-  noDuplicates(candidates.map((c) => c.address), 'candidates');
-  noDuplicates(candidates.map((c) => Buffer.from(c.pubKey).toString('hex')), 'candidates[].pub_key');
+  noDuplicates(
+    candidates.map((c) => c.address),
+    'candidates',
+  );
+  noDuplicates(
+    candidates.map((c) => Buffer.from(c.pubKey).toString('hex')),
+    'candidates[].pub_key',
+  );
 
   const delegations = list(root.delegations, 'delegations').map((raw, i) => {
     const d = object(raw, `delegations[${i}]`);
@@ -167,13 +176,14 @@ export function parseAppGenesis(bytes: Uint8Array): AppGenesis {
     };
   });
 
-  const enterpriseAccounts = list(root.enterprise_accounts, 'enterprise_accounts').map((raw, i) =>
-    address(raw, `enterprise_accounts[${i}]`),
-  );
+  const enterpriseAccounts = list(root.enterprise_accounts, 'enterprise_accounts').map((raw, i) => address(raw, `enterprise_accounts[${i}]`));
   noDuplicates(enterpriseAccounts, 'enterprise_accounts');
 
   const contracts = list(root.contracts, 'contracts').map((raw, i) => genesisContract(raw, `contracts[${i}]`));
-  noDuplicates(contracts.map((c) => c.address), 'contracts');
+  noDuplicates(
+    contracts.map((c) => c.address),
+    'contracts',
+  );
   const accountSet = new Set<string>(accounts.map((a) => a.address));
   for (const c of contracts) {
     if (accountSet.has(c.address)) throw new GenesisError('contracts', `${c.address} is listed in both accounts and contracts`);

@@ -140,13 +140,7 @@ export type QueryArgs<N extends QueryName> = (typeof QUERY_ROUTES)[N] extends { 
 export type QueryAnswer<N extends QueryName> = (typeof QUERY_ROUTES)[N] extends { answer(reads: ChainReads, ...args: never): infer T } ? NonNullable<T> : never;
 
 /** A value as JSON carries it: bigints as decimal strings. */
-export type Json<T> = T extends bigint
-  ? string
-  : T extends ReadonlyArray<infer U>
-    ? Json<U>[]
-    : T extends object
-      ? { [K in keyof T]: Json<T[K]> }
-      : T;
+export type Json<T> = T extends bigint ? string : T extends ReadonlyArray<infer U> ? Json<U>[] : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
 /** A query's answer as the JSON a client receives. */
 export type QueryJson<N extends QueryName> = Json<QueryAnswer<N>>;
 

@@ -49,10 +49,7 @@ export function createModules(): ChainModules {
       // A state restarted from an export keeps the chain id it was born with (its
       // exact records carry it), so the export's state root stays exact.
       if (staking.chainId() === undefined) staking.setChainId(chainId);
-      return staking.initGenesis(
-        { candidates: genesis.candidates, delegations: genesis.delegations, enterpriseAccounts: genesis.enterpriseAccounts },
-        cometValidators,
-      );
+      return staking.initGenesis({ candidates: genesis.candidates, delegations: genesis.delegations, enterpriseAccounts: genesis.enterpriseAccounts }, cometValidators);
     },
     beginBlock(state, block, votes, evidence) {
       new StakingLedger(state).beginBlock(block, votes, evidence);

@@ -15,9 +15,7 @@ function parseWithUnit(raw: string, flag: string, bareUnit: 'cmt' | 'wei'): bigi
   const text = raw.trim().toLowerCase();
   const m = /^([0-9][0-9,_]*)?(?:\.([0-9]+))?\s*(cmt|gwei|wei)?$/.exec(text);
   if (text === '' || m === null || (m[1] === undefined && m[2] === undefined)) {
-    throw new Error(
-      `${flag} must be an amount like 1.5 (CMT), 1500000000000000000wei or 2gwei, got '${raw}'`,
-    );
+    throw new Error(`${flag} must be an amount like 1.5 (CMT), 1500000000000000000wei or 2gwei, got '${raw}'`);
   }
   const whole = (m[1] ?? '0').replace(/[,_]/g, '');
   const unit = m[3] ?? bareUnit;
@@ -26,9 +24,7 @@ function parseWithUnit(raw: string, flag: string, bareUnit: 'cmt' | 'wei'): bigi
   const significant = frac.replace(/0+$/, '');
   if (significant.length > decimals) {
     throw new Error(
-      decimals === 0
-        ? `${flag}: '${raw}' has a fraction of a wei; wei are whole numbers`
-        : `${flag}: '${raw}' has more than ${decimals} decimals (the smallest unit is 1 wei)`,
+      decimals === 0 ? `${flag}: '${raw}' has a fraction of a wei; wei are whole numbers` : `${flag}: '${raw}' has more than ${decimals} decimals (the smallest unit is 1 wei)`,
     );
   }
   return BigInt(whole) * 10n ** BigInt(decimals) + BigInt(significant.padEnd(decimals, '0') || '0');

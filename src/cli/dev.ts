@@ -235,15 +235,21 @@ async function dev(flags: DevFlags, command: Command): Promise<void> {
   process.stdout.write(`cmtd dev ready: Ethereum JSON-RPC ${front.url} (chain id ${chainId})\n`);
   txLog = logMinedTxs(nodeUrl.replace(/^http/, 'ws'), nodeRpc, (text) => process.stdout.write(text));
   // The supervisor (src/node/supervisor.ts) ends the other process when one dies; the chain then stops.
-  void net.supervise('no', () => undefined).then(({ end }) => {
-    if (end.code !== 0) void stop(`${end.reason} (logs in ${node.home})`, 1);
-  });
+  void net
+    .supervise('no', () => undefined)
+    .then(({ end }) => {
+      if (end.code !== 0) void stop(`${end.reason} (logs in ${node.home})`, 1);
+    });
 }
 
 /** The last lines of a log file, for an error message. */
 function logTail(path: string, name: string, lines = 15): string {
   if (!existsSync(path)) return '';
-  const tail = readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => l.slice(0, 400));
+  const tail = readFileSync(path, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .slice(-lines)
+    .map((l) => l.slice(0, 400));
   return `\n--- the end of ${name} ---\n${tail.join('\n')}`;
 }
 
@@ -296,14 +302,19 @@ export function registerDev(program: Command): void {
         .default(String(DEFAULT_ETH_RPC_PORT)),
     )
     .addOption(
-      new Option('--block-time <duration>', "a block every <duration> ('2s', '500ms', or seconds like anvil: '2'), empty or not; default: a block as soon as a transaction arrives").env(
-        'CMTD_DEV_BLOCK_TIME',
-      ),
+      new Option(
+        '--block-time <duration>',
+        "a block every <duration> ('2s', '500ms', or seconds like anvil: '2'), empty or not; default: a block as soon as a transaction arrives",
+      ).env('CMTD_DEV_BLOCK_TIME'),
     )
     .addOption(new Option('--accounts <n>', 'development accounts: the first n of the mnemonic').env('CMTD_DEV_ACCOUNTS').default('10'))
     .addOption(new Option('--mnemonic <phrase>', 'BIP-39 phrase of the development accounts').env('CMTD_DEV_MNEMONIC').default(DEV_MNEMONIC))
     .addOption(new Option('--balance <cmt>', 'balance of each development account, CMT').env('CMTD_DEV_BALANCE').default('1000000'))
-    .addOption(new Option('--rpc-cors <origins>', "web pages allowed to call the JSON-RPC: '*', or origins like http://localhost:3000,https://app.example; '' for none").env('CMTD_DEV_RPC_CORS').default('*'))
+    .addOption(
+      new Option('--rpc-cors <origins>', "web pages allowed to call the JSON-RPC: '*', or origins like http://localhost:3000,https://app.example; '' for none")
+        .env('CMTD_DEV_RPC_CORS')
+        .default('*'),
+    )
     .addOption(new Option('--log-level <level>', 'cmtd log level (its log is a file in the chain directory)').choices(['error', 'warn', 'info', 'debug']).default('info'))
     .action(dev);
 }

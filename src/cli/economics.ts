@@ -1,5 +1,5 @@
 /** `cmtd economics`: the income formula of SPEC 5.6, the delegators' calculator. */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { outputOption } from './options.js';
 import { economics } from '../staking/index.js';
 import { parseRatioBp, printJson, printTable } from './format.js';

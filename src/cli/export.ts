@@ -6,7 +6,7 @@
  * checks it.
  */
 import { writeFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { exportHome } from '../export/export.js';
 import { opt } from './flags.js';
 import { homeOption } from './options.js';

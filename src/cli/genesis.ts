@@ -9,7 +9,7 @@
  * is refused and the file is left as it was.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { GenesisError, genesisSupply, parseAppGenesis, type AppGenesis } from '../app/genesis.js';
 import { createModules } from '../app/wiring.js';
 import { DEFAULT_PARAMS, paramsToJson } from '../state/params.js';
@@ -329,7 +329,7 @@ function genesisCommand(parent: Command, name: string, description: string): Com
 }
 
 export function registerGenesis(program: Command): void {
-  const genesis = program.command('genesis').description("edit and check the app_state of a CometBFT genesis.json");
+  const genesis = program.command('genesis').description('edit and check the app_state of a CometBFT genesis.json');
   genesisCommand(genesis, 'add-account', 'add a funded account')
     .addOption(required('--account <address|key>', 'the account: an address or the name of a key in <home>/keys'))
     .addOption(required('--balance <amount>', 'its balance: CMT ("1000000", "1.5") or wei ("1000wei")'))
@@ -349,5 +349,5 @@ export function registerGenesis(program: Command): void {
     .addOption(required('--candidate <address|key>', 'the candidate'))
     .addOption(required('--amount <amount>', 'stake (CMT)'))
     .action(addDelegation);
-  genesisCommand(genesis, 'validate', "check the genesis as the node will at InitChain; prints the supply and the genesis validators").action(validate);
+  genesisCommand(genesis, 'validate', 'check the genesis as the node will at InitChain; prints the supply and the genesis validators').action(validate);
 }

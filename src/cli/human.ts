@@ -19,7 +19,11 @@ export function formatDuration(seconds: number): string {
 
 /** A Unix time as a UTC date. */
 export function formatDate(unixSeconds: bigint | number): string {
-  return new Date(Number(unixSeconds) * 1000).toISOString().replace(/\.000Z$/, 'Z').replace('T', ' ').replace(/Z$/, ' UTC');
+  return new Date(Number(unixSeconds) * 1000)
+    .toISOString()
+    .replace(/\.000Z$/, 'Z')
+    .replace('T', ' ')
+    .replace(/Z$/, ' UTC');
 }
 
 /** A Unix time as a date and how far it is from `now` (Unix seconds): "2026-12-02 08:10:00 UTC (in 2 min)". */

@@ -19,7 +19,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { cometbftBinary, cometbftInit, readValidatorKey, setTomlValue } from '../localnet/cometbft.js';
 import { DEFAULT_BLOCK_GAS_LIMIT } from '../state/params.js';
 import { cometHomeOf, defaultAbciAddress, homeHint, keysDir } from './client.js';
@@ -91,7 +91,8 @@ function portsOf(flags: InitFlags): Ports {
 
 function trustOffset(value: string | undefined): bigint {
   if (value === undefined) return DEFAULT_TRUST_OFFSET;
-  if (!/^\s*[0-9]+\s*$/.test(value) || BigInt(value) > MAX_TRUST_OFFSET) throw new Error(`--state-sync-trust-offset must be a number of blocks from 0 to ${MAX_TRUST_OFFSET}, got '${value}'`);
+  if (!/^\s*[0-9]+\s*$/.test(value) || BigInt(value) > MAX_TRUST_OFFSET)
+    throw new Error(`--state-sync-trust-offset must be a number of blocks from 0 to ${MAX_TRUST_OFFSET}, got '${value}'`);
   return BigInt(value);
 }
 
@@ -112,7 +113,13 @@ export interface InitResult {
   /** Why the CometBFT home was not created. */
   cometSkipped?: string;
   /** --join: the chain joined and how the node will sync. */
-  joined?: { chainId: string; genesisSource: string; peers: string[]; seeds: string[]; stateSync?: { rpcServers: string[]; trustHeight: string; trustHash: string; trustPeriod: string } };
+  joined?: {
+    chainId: string;
+    genesisSource: string;
+    peers: string[];
+    seeds: string[];
+    stateSync?: { rpcServers: string[]; trustHeight: string; trustHash: string; trustPeriod: string };
+  };
   ports?: Ports;
 }
 
@@ -124,7 +131,7 @@ function checkChainId(id: string): void {
 export async function initHome(flags: InitFlags): Promise<InitResult> {
   const joining = flags.join === true;
   if (!joining) checkChainId(flags.chainId);
-  if (joining && flags.genesis === undefined) throw new Error('--join needs --genesis FILE|URL: the genesis of the network to join (a URL may be a node\'s CometBFT RPC)');
+  if (joining && flags.genesis === undefined) throw new Error("--join needs --genesis FILE|URL: the genesis of the network to join (a URL may be a node's CometBFT RPC)");
   const ports = portsOf(flags);
   const peers = parsePeers(flags.peers ?? '', '--peers');
   const seeds = parsePeers(flags.seeds ?? '', '--seeds');
@@ -143,7 +150,10 @@ export async function initHome(flags: InitFlags): Promise<InitResult> {
   if (joining) {
     joinedGenesis = (await loadGenesis(flags.genesis!)) as unknown as GenesisDoc;
     validateGenesisDoc(joinedGenesis);
-    const servers = (flags.stateSyncRpc ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '');
+    const servers = (flags.stateSyncRpc ?? '')
+      .split(',')
+      .map((u) => u.trim())
+      .filter((u) => u !== '');
     if (servers.length > 0) trust = await stateSyncTrust(servers, joinedGenesis.chain_id ?? '', offset);
   } else if (flags.stateSyncRpc !== undefined) {
     throw new Error('--state-sync-rpc is for --join: a new chain has no snapshots to sync from');
@@ -249,11 +259,7 @@ function print(r: InitResult, flags: InitFlags): void {
   }
   if (r.joined !== undefined) return printJoined(r, flags);
   const h = homeHint(flags.home);
-  const lines = [
-    `initialised ${r.home}`,
-    `  data/      ${r.dataDir} (cmtd's state, written by 'cmtd start')`,
-    `  keys/      ${r.keysDir} (account keys: 'cmtd keys')`,
-  ];
+  const lines = [`initialised ${r.home}`, `  data/      ${r.dataDir} (cmtd's state, written by 'cmtd start')`, `  keys/      ${r.keysDir} (account keys: 'cmtd keys')`];
   if (r.cometHome === undefined) {
     lines.push('', `no CometBFT home was created: ${r.cometSkipped ?? 'no cometbft binary'}`, "run 'cmtd init' again once cometbft is installed.");
   } else {
@@ -293,8 +299,19 @@ export function registerInit(program: Command): void {
     .addOption(opt('--eth-port <port>', "cmtd's Ethereum JSON-RPC port, on loopback (default 8545)"))
     .addOption(opt('--external-address <host:port>', 'the p2p address peers should dial (behind NAT)'))
     .addOption(opt('--private-network', 'peers on private or loopback addresses, several per IP (a LAN or one machine): addr_book_strict off, allow_duplicate_ip on'))
-    .addOption(opt('--state-sync-rpc <urls>', '--join by state sync: CometBFT RPC URLs of nodes of the network (two or more, comma-separated); the trust height and hash are fetched from them'))
-    .addOption(opt('--state-sync-trust-offset <blocks>', 'how far below the servers\' tip the trust height is: at or below their newest snapshot (1.5 snapshot intervals), so the light client verifies forward', DEFAULT_TRUST_OFFSET.toString()))
+    .addOption(
+      opt(
+        '--state-sync-rpc <urls>',
+        '--join by state sync: CometBFT RPC URLs of nodes of the network (two or more, comma-separated); the trust height and hash are fetched from them',
+      ),
+    )
+    .addOption(
+      opt(
+        '--state-sync-trust-offset <blocks>',
+        "how far below the servers' tip the trust height is: at or below their newest snapshot (1.5 snapshot intervals), so the light client verifies forward",
+        DEFAULT_TRUST_OFFSET.toString(),
+      ),
+    )
     .addOption(opt('--state-sync-trust-period <duration>', 'how long a trusted header is trusted (below the unbonding period)', '168h0m0s'))
     .addOption(outputOption())
     .action(async (flags: InitFlags, command: Command) => {

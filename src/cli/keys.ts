@@ -8,7 +8,7 @@
  * shown once, and `keys add NAME --recover` rebuilds the key from them.
  */
 import { readFileSync, rmSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { HDNodeWallet, Mnemonic, randomBytes } from 'ethers';
 import { getPassword, normalizePrivateKey, promptHidden, type KeyInfo } from '../keys/index.js';
 import { keyStore } from './client.js';
@@ -147,7 +147,10 @@ function list(flags: KeyFlags): void {
     process.stdout.write(`no keys in ${store.dir}: create one with 'cmtd keys add NAME' or import one with 'cmtd keys import NAME'\n`);
     return;
   }
-  printTable(['name', 'address'], keys.map((k) => [k.name, k.address]));
+  printTable(
+    ['name', 'address'],
+    keys.map((k) => [k.name, k.address]),
+  );
 }
 
 function show(name: string, flags: KeyFlags): void {

@@ -57,7 +57,9 @@ const RENAMED_ENV = ['DIR', 'VALIDATORS', 'CANDIDATES', 'ACCOUNTS', 'BLOCK_TIME'
 function refuseRenamedEnv(): void {
   const set = RENAMED_ENV.filter((name) => process.env[`CMTD_LOCALNET_${name}`] !== undefined);
   if (set.length > 0) {
-    throw new Error(`${set.map((n) => `CMTD_LOCALNET_${n}`).join(', ')} ${set.length === 1 ? 'is' : 'are'} now ${set.map((n) => `CMTD_${n}`).join(', ')} (every variable is CMTD_ + its flag): rename ${set.length === 1 ? 'it' : 'them'}`);
+    throw new Error(
+      `${set.map((n) => `CMTD_LOCALNET_${n}`).join(', ')} ${set.length === 1 ? 'is' : 'are'} now ${set.map((n) => `CMTD_${n}`).join(', ')} (every variable is CMTD_ + its flag): rename ${set.length === 1 ? 'it' : 'them'}`,
+    );
   }
 }
 
@@ -96,7 +98,9 @@ export function localnetDifferences(net: Localnet, flags: CreateFlags, given: (n
   differs('abci', '--abci', abcis.join(','));
   const first = net.nodes[0];
   if (given('basePort') && first !== undefined && first.p2pPort !== Number(flags.basePort) + 6) {
-    out.push(`--base-port ${flags.basePort}: its node0 listens on p2p ${first.p2pPort}, RPC ${first.rpcPort}${first.p2pPort % 10 === 6 ? ` (base port ${first.p2pPort - 6})` : ''}`);
+    out.push(
+      `--base-port ${flags.basePort}: its node0 listens on p2p ${first.p2pPort}, RPC ${first.rpcPort}${first.p2pPort % 10 === 6 ? ` (base port ${first.p2pPort - 6})` : ''}`,
+    );
   }
   return out;
 }
@@ -245,7 +249,9 @@ async function printChain(net: Localnet): Promise<void> {
   await net.waitForHeight(2n, 120_000, [net.nodes[0]!]);
   const params = await rpc.queryJson<QueryJson<'params'>>(queryPath('params'));
   const balances = new Map<string, bigint>();
-  await Promise.all(net.accounts.map(async (a) => balances.set(a.address, BigInt((await rpc.queryJson<QueryJson<'account'>>(queryPath('account', toAddress(a.address)))).balance))));
+  await Promise.all(
+    net.accounts.map(async (a) => balances.set(a.address, BigInt((await rpc.queryJson<QueryJson<'account'>>(queryPath('account', toAddress(a.address)))).balance))),
+  );
   const seconds = (name: string): string => formatDuration(Number(params[name]));
   const lines = [
     `Ethereum chain id ${String(params.chain_id)} (for wallets and eth_chainId); CometBFT chain id '${net.chainId}'`,
@@ -330,10 +336,7 @@ function createOptions(command: Command): Command {
 }
 
 export function registerLocalnet(program: Command): void {
-  const localnet = program
-    .command('localnet')
-    .description('run a local test network of cmtd + CometBFT validators on loopback')
-    .hook('preAction', refuseRenamedEnv);
+  const localnet = program.command('localnet').description('run a local test network of cmtd + CometBFT validators on loopback').hook('preAction', refuseRenamedEnv);
   createOptions(localnet.command('init').description('create the network files (keys, genesis, configs) without starting it'))
     .addOption(new Option('--docker', 'configure the nodes for docker-compose.yml: listen on all interfaces, peers by service name (node0, node1, ...)'))
     .action(init);

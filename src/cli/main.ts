@@ -32,11 +32,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
 
 export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command();
-  program
-    .name('cmtd')
-    .description('CyberMiles-style DPoS blockchain application for CometBFT')
-    .version(CMTD_VERSION)
-    .showHelpAfterError();
+  program.name('cmtd').description('CyberMiles-style DPoS blockchain application for CometBFT').version(CMTD_VERSION).showHelpAfterError();
   const invoked = argv[2];
   const names = invoked !== undefined && invoked in COMMANDS ? [invoked] : Object.keys(COMMANDS);
   for (const name of names) (await COMMANDS[name]!())(program);

@@ -9,7 +9,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { cometbftBinary, getTomlValue } from '../localnet/cometbft.js';
 import { defaultCmtdCommand } from '../localnet/network.js';
 import { readNodeSettings } from '../node/home.js';
@@ -74,13 +74,19 @@ export function planNode(flags: Pick<NodeFlags, 'home' | 'cometHome' | 'cometbft
       args: [
         ...baseArgs,
         'start',
-        '--home', home,
-        '--abci', abci,
-        '--address', address,
-        '--comet-rpc', cometRpcUrl,
-        '--rpc-address', settings.ethRpcAddress,
+        '--home',
+        home,
+        '--abci',
+        abci,
+        '--address',
+        address,
+        '--comet-rpc',
+        cometRpcUrl,
+        '--rpc-address',
+        settings.ethRpcAddress,
         // JSON, so the summary can pick out warnings and errors; later arguments win.
-        '--log-format', 'json',
+        '--log-format',
+        'json',
         ...startArgs,
       ],
     },
@@ -109,7 +115,11 @@ function cmtdSummary(line: string): void {
 function cometSummary(line: string): void {
   // Said on every clean stop: not news.
   if (/use of closed network connection|transport is closed/.test(line)) return;
-  if (/^E\[/.test(line) || /^panic/.test(line) || /^I\[[^\]]*\] (Snapshot restored|Offering snapshot|Snapshot accepted|Applied snapshot chunk|Discovered new snapshot)/.test(line)) {
+  if (
+    /^E\[/.test(line) ||
+    /^panic/.test(line) ||
+    /^I\[[^\]]*\] (Snapshot restored|Offering snapshot|Snapshot accepted|Applied snapshot chunk|Discovered new snapshot)/.test(line)
+  ) {
     say(`cometbft: ${line.slice(0, 300)}`);
   }
 }
@@ -176,7 +186,12 @@ export function registerNode(program: Command): void {
     .addOption(homeOption())
     .addOption(opt('--comet-home <dir>', "the node's CometBFT home (default: <home>/cometbft)"))
     .addOption(opt('--cometbft <path>', 'the cometbft binary (default: COMETBFT_BIN, else the pinned build scripts/install-cometbft.sh installs)'))
-    .addOption(new Option('--restart <policy>', 'on-failure: restart the pair with backoff when either process dies; no: exit 1').choices([...RESTART_POLICIES]).env('CMTD_RESTART').default('on-failure'))
+    .addOption(
+      new Option('--restart <policy>', 'on-failure: restart the pair with backoff when either process dies; no: exit 1')
+        .choices([...RESTART_POLICIES])
+        .env('CMTD_RESTART')
+        .default('on-failure'),
+    )
     .addOption(opt('--grace-period <seconds>', 'how long each process may take to stop after SIGTERM before SIGKILL', '10'))
     .addOption(opt('--status-interval <seconds>', 'print the height this often (0: never)', '60'))
     .action(runNode);

@@ -195,7 +195,17 @@ export function registerQuery(program: Command): void {
       const sorted = [...list].sort((a, b) => (Number(a.rank) || 1e9) - (Number(b.rank) || 1e9));
       printTable(
         ['rank', 'role', 'address', 'name', 'state', 'stake', 'voting power', 'comp', 'verified'],
-        sorted.map((c) => [Number(c.rank) > 0 ? s(c.rank) : '-', s(c.role), s(c.address), descriptionName(c.description), s(c.state), cmt(c.totalStake), cmt(c.votingPower), pct(c.compRateBp), c.verified === true ? 'yes' : 'no']),
+        sorted.map((c) => [
+          Number(c.rank) > 0 ? s(c.rank) : '-',
+          s(c.role),
+          s(c.address),
+          descriptionName(c.description),
+          s(c.state),
+          cmt(c.totalStake),
+          cmt(c.votingPower),
+          pct(c.compRateBp),
+          c.verified === true ? 'yes' : 'no',
+        ]),
       );
     }),
   );
@@ -208,47 +218,58 @@ export function registerQuery(program: Command): void {
     const names = candidateNames(await client.read('candidates'));
     printTable(
       ['rank', 'role', 'address', 'name', 'stake', 'voting power', 'consensus power', 'verified'],
-      list.map((v) => [s(v.rank), s(v.role), s(v.address), names.get(s(v.address)) ?? '', cmt(v.totalStake), cmt(v.votingPower), s(v.consensusPower), v.verified === true ? 'yes' : 'no']),
+      list.map((v) => [
+        s(v.rank),
+        s(v.role),
+        s(v.address),
+        names.get(s(v.address)) ?? '',
+        cmt(v.totalStake),
+        cmt(v.votingPower),
+        s(v.consensusPower),
+        v.verified === true ? 'yes' : 'no',
+      ]),
     );
   });
 
-  register(query, 'delegations <address>', "an address's stakes: principal, value now, awards earned, candidate, whether it earns, compensation rate, unstaking (address or key name)").action(
-    async (address: string, flags: QueryFlags) => {
-      const delegator = resolveAddress(address, flags.home, 'delegator');
-      const client = new NodeClient(flags.node);
-      const list = await client.read('delegations', delegator);
-      if (flags.output === 'json') return printJson(list);
-      if (list.length === 0) return none('no delegations');
-      const [candidates, unstakes] = await Promise.all([client.read('candidates'), client.read('unstakes', delegator)]);
-      const byAddress = new Map(candidates.map((c) => [s(c.address), c]));
-      const waiting = new Map<string, bigint>();
-      for (const u of unstakes) if (s(u.id) !== '0') waiting.set(s(u.candidate), (waiting.get(s(u.candidate)) ?? 0n) + BigInt(s(u.amount)));
-      printTable(
-        ['candidate', 'name', 'earns', 'principal', 'value now', 'earned', 'unstaking', 'comp', 'self', 'withdrawing'],
-        list.map((d) => {
-          const c = byAddress.get(s(d.candidate));
-          return [
-            s(d.candidate),
-            c === undefined ? '' : descriptionName(c.description),
-            c === undefined ? '' : earns(c),
-            cmt(d.principal),
-            cmt(d.amount),
-            cmt(d.earned),
-            cmt(waiting.get(s(d.candidate)) ?? 0n),
-            pct(d.compRateBp),
-            d.self === true ? 'yes' : 'no',
-            d.withdrawing === true ? 'yes' : 'no',
-          ];
-        }),
-      );
-      process.stdout.write(
-        '\nprincipal: what was delegated and not yet unstaked (an unstake takes its share of it). value now: the stake with\n' +
-          'its awards, less any slash. earned: value now − principal (negative when slashes outweigh the awards).\n' +
-          'comp: the part of the awards the candidate keeps. Amounts in CMT.\n' +
-          `${unstakes.length > 0 ? `unstaking: ${WAITING_NOTE} (cmtd query unstakes ${delegator})\n` : ''}`,
-      );
-    },
-  );
+  register(
+    query,
+    'delegations <address>',
+    "an address's stakes: principal, value now, awards earned, candidate, whether it earns, compensation rate, unstaking (address or key name)",
+  ).action(async (address: string, flags: QueryFlags) => {
+    const delegator = resolveAddress(address, flags.home, 'delegator');
+    const client = new NodeClient(flags.node);
+    const list = await client.read('delegations', delegator);
+    if (flags.output === 'json') return printJson(list);
+    if (list.length === 0) return none('no delegations');
+    const [candidates, unstakes] = await Promise.all([client.read('candidates'), client.read('unstakes', delegator)]);
+    const byAddress = new Map(candidates.map((c) => [s(c.address), c]));
+    const waiting = new Map<string, bigint>();
+    for (const u of unstakes) if (s(u.id) !== '0') waiting.set(s(u.candidate), (waiting.get(s(u.candidate)) ?? 0n) + BigInt(s(u.amount)));
+    printTable(
+      ['candidate', 'name', 'earns', 'principal', 'value now', 'earned', 'unstaking', 'comp', 'self', 'withdrawing'],
+      list.map((d) => {
+        const c = byAddress.get(s(d.candidate));
+        return [
+          s(d.candidate),
+          c === undefined ? '' : descriptionName(c.description),
+          c === undefined ? '' : earns(c),
+          cmt(d.principal),
+          cmt(d.amount),
+          cmt(d.earned),
+          cmt(waiting.get(s(d.candidate)) ?? 0n),
+          pct(d.compRateBp),
+          d.self === true ? 'yes' : 'no',
+          d.withdrawing === true ? 'yes' : 'no',
+        ];
+      }),
+    );
+    process.stdout.write(
+      '\nprincipal: what was delegated and not yet unstaked (an unstake takes its share of it). value now: the stake with\n' +
+        'its awards, less any slash. earned: value now − principal (negative when slashes outweigh the awards).\n' +
+        'comp: the part of the awards the candidate keeps. Amounts in CMT.\n' +
+        `${unstakes.length > 0 ? `unstaking: ${WAITING_NOTE} (cmtd query unstakes ${delegator})\n` : ''}`,
+    );
+  });
 
   register(query, 'unstakes <address>', "an address's waiting unstake requests (address or key name)").action((address: string, flags: QueryFlags) =>
     run(flags, 'unstakes', [resolveAddress(address, flags.home, 'delegator')], (list) => {
@@ -269,14 +290,27 @@ export function registerQuery(program: Command): void {
     if (found === undefined) throw new Error(`no transaction ${hash} in the node's blocks (it may be pending, or the node indexes no transactions)`);
     const tx = Transaction.from(`0x${Buffer.from(found.tx, 'base64').toString('hex')}`);
     const report = txReport(BigInt(found.height), found.tx_result, tx.gasPrice ?? 0n, systemFunction(tx.to, tx.data));
-    const base = { hash: tx.hash!, from: tx.from?.toLowerCase() ?? '', to: tx.to?.toLowerCase() ?? null, value: tx.value.toString(), nonce: String(tx.nonce), gasLimit: tx.gasLimit.toString(), gasPrice: (tx.gasPrice ?? 0n).toString() };
+    const base = {
+      hash: tx.hash!,
+      from: tx.from?.toLowerCase() ?? '',
+      to: tx.to?.toLowerCase() ?? null,
+      value: tx.value.toString(),
+      nonce: String(tx.nonce),
+      gasLimit: tx.gasLimit.toString(),
+      gasPrice: (tx.gasPrice ?? 0n).toString(),
+    };
     if (flags.output === 'json') return printJson({ ...base, ...report });
     const head = `from ${base.from} to ${base.to ?? '(contract creation)'}, value ${formatCmt(tx.value, 18)} CMT, nonce ${base.nonce}, gas price ${formatCmt(tx.gasPrice ?? 0n, 18)} CMT per gas`;
     process.stdout.write(`${[...reportLines(tx.hash!, report, tx.gasLimit), head].join('\n')}\n`);
   });
 
   register(query, 'params', 'the chain parameters').action((flags: QueryFlags) =>
-    run(flags, 'params', [], (p) => printTable(['param', 'value'], Object.entries(p).map(([k, v]) => [k, paramText(k, v)]))),
+    run(flags, 'params', [], (p) =>
+      printTable(
+        ['param', 'value'],
+        Object.entries(p).map(([k, v]) => [k, paramText(k, v)]),
+      ),
+    ),
   );
 
   register(query, 'proposals', 'governance proposals')
@@ -356,7 +390,10 @@ export function registerQuery(program: Command): void {
       const slashes = a.slashes;
       if (slashes.length > 0) {
         process.stdout.write('\n');
-        printTable(['slashed', 'amount', 'reason'], slashes.map((x) => [s(x.candidate), cmt(x.amount), s(x.reason)]));
+        printTable(
+          ['slashed', 'amount', 'reason'],
+          slashes.map((x) => [s(x.candidate), cmt(x.amount), s(x.reason)]),
+        );
       }
     });
   });

@@ -9,7 +9,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { stateDir } from '../node/run.js';
 import { openSource, recordChain, RpcSource } from '../replay/source.js';
 import { createProgress } from '../replay/progress.js';
@@ -43,18 +43,25 @@ export function registerReplay(program: Command): void {
     .addOption(new Option('--to <height>', 'last height to replay or record (default: the latest the source has)').env('CMTD_REPLAY_TO'))
     .addOption(
       // Not CMTD_HOME: a node's home must never be taken for replay's fresh state by accident.
-      new Option('--home <dir>', "keep the replayed state in <dir>/data/state.db (must be empty; default: a temporary directory, removed after)").env('CMTD_REPLAY_HOME'),
+      new Option('--home <dir>', 'keep the replayed state in <dir>/data/state.db (must be empty; default: a temporary directory, removed after)').env('CMTD_REPLAY_HOME'),
     )
-    .addOption(new Option('--record <file>', 'record genesis and blocks of the --from RPC into <file> (JSON lines; gzip if it ends in .gz) instead of replaying').env('CMTD_REPLAY_RECORD'))
+    .addOption(
+      new Option('--record <file>', 'record genesis and blocks of the --from RPC into <file> (JSON lines; gzip if it ends in .gz) instead of replaying').env('CMTD_REPLAY_RECORD'),
+    )
     .addOption(outputOption())
     .addOption(
       // Deliberately without an environment variable: it must never be switched on by a forgotten setting.
-      new Option('--test-alter-rule <name@height>', `TEST ONLY: change a consensus rule from <height> on, to check that replay reports the divergence (${Object.keys(TEST_RULES).join(', ')})`),
+      new Option(
+        '--test-alter-rule <name@height>',
+        `TEST ONLY: change a consensus rule from <height> on, to check that replay reports the divergence (${Object.keys(TEST_RULES).join(', ')})`,
+      ),
     )
     .addHelpText(
       'after',
       `\nExit status: 0 every height matched, ${DIVERGENCE_EXIT_CODE} divergence found, 1 error.\n` +
-        `Test only: --test-alter-rule NAME@HEIGHT alters a rule in the replaying app (${Object.entries(TEST_RULES).map(([n, d]) => `${n}: ${d}`).join('; ')}).\n` +
+        `Test only: --test-alter-rule NAME@HEIGHT alters a rule in the replaying app (${Object.entries(TEST_RULES)
+          .map(([n, d]) => `${n}: ${d}`)
+          .join('; ')}).\n` +
         'See docs/REPLAY.md.',
     )
     .action(async (flags: ReplayFlags) => {

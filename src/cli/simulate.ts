@@ -3,7 +3,7 @@
  * from a genesis, with chosen validators absent, without CometBFT.
  */
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { outputOption } from './options.js';
 import { simulate, type AbsentRange } from '../sim/simulate.js';
 import { formatCmt, printJson, printTable } from './format.js';
@@ -42,7 +42,7 @@ export function registerSimulate(program: Command): void {
   program
     .command('simulate')
     .description("run the real staking ledger over N blocks from a genesis and report every address's outcome")
-    .requiredOption('--genesis <file>', "CometBFT genesis.json, or just its app_state")
+    .requiredOption('--genesis <file>', 'CometBFT genesis.json, or just its app_state')
     .requiredOption('--blocks <n>', 'number of blocks to run')
     .option('--absent <addr:from-to>', 'a validator absent over a height range (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--block-time <seconds>', 'seconds between blocks', '10')

@@ -67,7 +67,8 @@ export class EthRpcClient {
       if (REFUSAL_CODES.has(answer.error.code)) return { ok: false, reason: answer.error.message };
       throw new CliError(`the simulation failed: ${answer.error.message} (JSON-RPC error ${answer.error.code})`, 1);
     }
-    if (typeof answer.result !== 'string' || !/^0x[0-9a-f]+$/i.test(answer.result)) throw new CliError(`eth_estimateGas answered ${JSON.stringify(answer.result)}, not a quantity`, 1);
+    if (typeof answer.result !== 'string' || !/^0x[0-9a-f]+$/i.test(answer.result))
+      throw new CliError(`eth_estimateGas answered ${JSON.stringify(answer.result)}, not a quantity`, 1);
     return { ok: true, gas: BigInt(answer.result) };
   }
 

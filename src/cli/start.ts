@@ -14,7 +14,12 @@ import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../util
 
 export function logOptions(command: Command): Command {
   return command
-    .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).env('CMTD_LOG_LEVEL').default('info'))
+    .addOption(
+      new Option('--log-level <level>', 'log level')
+        .choices([...LOG_LEVELS])
+        .env('CMTD_LOG_LEVEL')
+        .default('info'),
+    )
     .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'pretty']).env('CMTD_LOG_FORMAT').default('pretty'))
     .addOption(new Option('--log-file <file>', 'also append JSON logs to this file').env('CMTD_LOG_FILE'));
 }
@@ -77,32 +82,72 @@ export function registerStart(program: Command): void {
         .default(String(DEFAULT_MAX_MESSAGE_BYTES)),
     )
     .addOption(
-      new Option('--rpc-address <host:port>', "Ethereum JSON-RPC (HTTP + WebSocket) listen address; '' disables it")
-        .env('CMTD_RPC_ADDRESS')
-        .default(DEFAULT_ETH_RPC_ADDRESS),
+      new Option('--rpc-address <host:port>', "Ethereum JSON-RPC (HTTP + WebSocket) listen address; '' disables it").env('CMTD_RPC_ADDRESS').default(DEFAULT_ETH_RPC_ADDRESS),
     )
     .addOption(
-      new Option('--comet-rpc <url>', "CometBFT RPC that eth_sendRawTransaction broadcasts through; '' disables broadcasting")
-        .env('CMTD_COMET_RPC')
-        .default(DEFAULT_COMET_RPC_URL),
+      new Option('--comet-rpc <url>', "CometBFT RPC that eth_sendRawTransaction broadcasts through; '' disables broadcasting").env('CMTD_COMET_RPC').default(DEFAULT_COMET_RPC_URL),
     )
-    .addOption(new Option('--rpc-max-body-bytes <n>', 'largest JSON-RPC request body or WebSocket message').env('CMTD_RPC_MAX_BODY_BYTES').default(String(DEFAULT_RPC_LIMITS.maxBodyBytes)))
+    .addOption(
+      new Option('--rpc-max-body-bytes <n>', 'largest JSON-RPC request body or WebSocket message').env('CMTD_RPC_MAX_BODY_BYTES').default(String(DEFAULT_RPC_LIMITS.maxBodyBytes)),
+    )
     .addOption(new Option('--rpc-max-batch <n>', 'most requests in one JSON-RPC batch').env('CMTD_RPC_MAX_BATCH').default(String(DEFAULT_RPC_LIMITS.maxBatch)))
     .addOption(new Option('--rpc-max-log-blocks <n>', 'most blocks one eth_getLogs may span').env('CMTD_RPC_MAX_LOG_BLOCKS').default(String(DEFAULT_RPC_LIMITS.maxLogBlockRange)))
     .addOption(new Option('--rpc-max-logs <n>', 'most logs one eth_getLogs may return').env('CMTD_RPC_MAX_LOGS').default(String(DEFAULT_RPC_LIMITS.maxLogResults)))
     .addOption(new Option('--rpc-gas-cap <gas>', 'gas limit of eth_call and eth_estimateGas').env('CMTD_RPC_GAS_CAP').default(DEFAULT_RPC_LIMITS.gasCap.toString()))
-    .addOption(new Option('--rpc-evm-timeout <ms>', 'wall-clock limit of one eth_call / eth_estimateGas, milliseconds').env('CMTD_RPC_EVM_TIMEOUT').default(String(DEFAULT_RPC_LIMITS.evmTimeoutMs)))
-    .addOption(new Option('--rpc-evm-workers <n>', 'worker threads running eth_call / eth_estimateGas (calls at once)').env('CMTD_RPC_EVM_WORKERS').default(String(DEFAULT_RPC_LIMITS.evmWorkers)))
-    .addOption(new Option('--rpc-evm-queue <n>', 'eth_call / eth_estimateGas requests that may wait for a worker').env('CMTD_RPC_EVM_QUEUE').default(String(DEFAULT_RPC_LIMITS.evmQueue)))
-    .addOption(new Option('--rpc-max-connections <n>', 'most WebSocket connections (and as many HTTP connections again)').env('CMTD_RPC_MAX_CONNECTIONS').default(String(DEFAULT_RPC_LIMITS.maxConnections)))
-    .addOption(new Option('--rpc-max-subscriptions <n>', 'most eth_subscribe subscriptions on one WebSocket connection').env('CMTD_RPC_MAX_SUBSCRIPTIONS').default(String(DEFAULT_RPC_LIMITS.maxSubscriptionsPerConnection)))
+    .addOption(
+      new Option('--rpc-evm-timeout <ms>', 'wall-clock limit of one eth_call / eth_estimateGas, milliseconds')
+        .env('CMTD_RPC_EVM_TIMEOUT')
+        .default(String(DEFAULT_RPC_LIMITS.evmTimeoutMs)),
+    )
+    .addOption(
+      new Option('--rpc-evm-workers <n>', 'worker threads running eth_call / eth_estimateGas (calls at once)')
+        .env('CMTD_RPC_EVM_WORKERS')
+        .default(String(DEFAULT_RPC_LIMITS.evmWorkers)),
+    )
+    .addOption(
+      new Option('--rpc-evm-queue <n>', 'eth_call / eth_estimateGas requests that may wait for a worker').env('CMTD_RPC_EVM_QUEUE').default(String(DEFAULT_RPC_LIMITS.evmQueue)),
+    )
+    .addOption(
+      new Option('--rpc-max-connections <n>', 'most WebSocket connections (and as many HTTP connections again)')
+        .env('CMTD_RPC_MAX_CONNECTIONS')
+        .default(String(DEFAULT_RPC_LIMITS.maxConnections)),
+    )
+    .addOption(
+      new Option('--rpc-max-subscriptions <n>', 'most eth_subscribe subscriptions on one WebSocket connection')
+        .env('CMTD_RPC_MAX_SUBSCRIPTIONS')
+        .default(String(DEFAULT_RPC_LIMITS.maxSubscriptionsPerConnection)),
+    )
     .addOption(new Option('--rpc-max-filters <n>', 'most installed filters, all clients together').env('CMTD_RPC_MAX_FILTERS').default(String(DEFAULT_RPC_LIMITS.maxFilters)))
-    .addOption(new Option('--rpc-max-filters-per-client <n>', 'most installed filters of one client (IP address)').env('CMTD_RPC_MAX_FILTERS_PER_CLIENT').default(String(DEFAULT_RPC_LIMITS.maxFiltersPerClient)))
-    .addOption(new Option('--rpc-ws-max-buffer <bytes>', 'unsent bytes at which a WebSocket client that does not read is disconnected').env('CMTD_RPC_WS_MAX_BUFFER').default(String(DEFAULT_RPC_LIMITS.maxWsBufferedBytes)))
-    .addOption(new Option('--rpc-trace-timeout <ms>', 'wall-clock limit of one debug_trace* request, milliseconds').env('CMTD_RPC_TRACE_TIMEOUT').default(String(DEFAULT_RPC_LIMITS.traceTimeoutMs)))
-    .addOption(new Option('--rpc-trace-max-bytes <n>', 'largest debug_trace* result, bytes of JSON (approximate)').env('CMTD_RPC_TRACE_MAX_BYTES').default(String(DEFAULT_RPC_LIMITS.traceMaxBytes)))
-    .addOption(new Option('--rpc-traces-per-client <n>', 'debug_trace* / eth_createAccessList requests one client (IP address) may have running').env('CMTD_RPC_TRACES_PER_CLIENT').default(String(DEFAULT_RPC_LIMITS.maxTracesPerClient)))
-    .addOption(new Option('--rpc-cors <origins>', "web pages allowed to call the JSON-RPC: '*', or origins like http://localhost:3000,https://app.example (default: none)").env('CMTD_RPC_CORS'))
+    .addOption(
+      new Option('--rpc-max-filters-per-client <n>', 'most installed filters of one client (IP address)')
+        .env('CMTD_RPC_MAX_FILTERS_PER_CLIENT')
+        .default(String(DEFAULT_RPC_LIMITS.maxFiltersPerClient)),
+    )
+    .addOption(
+      new Option('--rpc-ws-max-buffer <bytes>', 'unsent bytes at which a WebSocket client that does not read is disconnected')
+        .env('CMTD_RPC_WS_MAX_BUFFER')
+        .default(String(DEFAULT_RPC_LIMITS.maxWsBufferedBytes)),
+    )
+    .addOption(
+      new Option('--rpc-trace-timeout <ms>', 'wall-clock limit of one debug_trace* request, milliseconds')
+        .env('CMTD_RPC_TRACE_TIMEOUT')
+        .default(String(DEFAULT_RPC_LIMITS.traceTimeoutMs)),
+    )
+    .addOption(
+      new Option('--rpc-trace-max-bytes <n>', 'largest debug_trace* result, bytes of JSON (approximate)')
+        .env('CMTD_RPC_TRACE_MAX_BYTES')
+        .default(String(DEFAULT_RPC_LIMITS.traceMaxBytes)),
+    )
+    .addOption(
+      new Option('--rpc-traces-per-client <n>', 'debug_trace* / eth_createAccessList requests one client (IP address) may have running')
+        .env('CMTD_RPC_TRACES_PER_CLIENT')
+        .default(String(DEFAULT_RPC_LIMITS.maxTracesPerClient)),
+    )
+    .addOption(
+      new Option('--rpc-cors <origins>', "web pages allowed to call the JSON-RPC: '*', or origins like http://localhost:3000,https://app.example (default: none)").env(
+        'CMTD_RPC_CORS',
+      ),
+    )
     .addOption(
       new Option('--state-history <n>', 'block heights of state kept for historical queries and proofs; older ones are pruned (0: keep all)')
         .env('CMTD_STATE_HISTORY')
@@ -118,14 +163,21 @@ export function registerStart(program: Command): void {
         .env('CMTD_SNAPSHOT_INTERVAL')
         .default(String(DEFAULT_SNAPSHOT_INTERVAL)),
     )
-    .addOption(new Option('--snapshot-keep-recent <n>', 'snapshots kept on disk and offered to peers (the latest n)').env('CMTD_SNAPSHOT_KEEP_RECENT').default(String(DEFAULT_SNAPSHOT_KEEP_RECENT)))
+    .addOption(
+      new Option('--snapshot-keep-recent <n>', 'snapshots kept on disk and offered to peers (the latest n)')
+        .env('CMTD_SNAPSHOT_KEEP_RECENT')
+        .default(String(DEFAULT_SNAPSHOT_KEEP_RECENT)),
+    )
     .addOption(
       new Option('--snapshot-chunk-bytes <n>', `size at which snapshot chunks are cut (1024 to ${MAX_CHUNK_BYTES})`)
         .env('CMTD_SNAPSHOT_CHUNK_BYTES')
         .default(String(DEFAULT_CHUNK_BYTES)),
     )
     .addOption(
-      new Option('--min-retain-blocks <n>', 'blocks to keep at least; older ones are pruned from CometBFT and the index (0: keep all; never below what snapshots, evidence and --state-history need)')
+      new Option(
+        '--min-retain-blocks <n>',
+        'blocks to keep at least; older ones are pruned from CometBFT and the index (0: keep all; never below what snapshots, evidence and --state-history need)',
+      )
         .env('CMTD_MIN_RETAIN_BLOCKS')
         .default('0'),
     )

@@ -287,7 +287,8 @@ export function reportLines(hash: string, report: TxReport, gasLimit?: bigint): 
   ];
   if (report.events.length > 0) {
     lines.push('events:');
-    for (const e of report.events) lines.push(e.event === undefined ? `  log of ${e.address}: topics ${e.topics!.join(',')} data ${e.data}` : `  ${e.event} ${formatArgs(e.args!)}`);
+    for (const e of report.events)
+      lines.push(e.event === undefined ? `  log of ${e.address}: topics ${e.topics!.join(',')} data ${e.data}` : `  ${e.event} ${formatArgs(e.args!)}`);
   }
   if (report.returned !== undefined) lines.push(`returned: ${formatArgs(report.returned)}`);
   return lines;
@@ -405,7 +406,11 @@ export async function sendTx(flags: TxFlags, build: (ctx: TxContext) => Promise<
   const eth = new EthRpcClient(flags.ethRpc);
   if (flags.simulate) {
     const insufficient = (gas: bigint, bound: string): never =>
-      refuse(flags, { call, sender }, `insufficient funds: ${sender} has ${balance} wei, the transaction needs ${bound} ${call.value + gas * gasPrice} wei (value ${call.value} wei + gas ${gas} × price ${gasPrice} wei)`);
+      refuse(
+        flags,
+        { call, sender },
+        `insufficient funds: ${sender} has ${balance} wei, the transaction needs ${bound} ${call.value + gas * gasPrice} wei (value ${call.value} wei + gas ${gas} × price ${gasPrice} wei)`,
+      );
     // The value alone is beyond the balance: say it in these words rather than the EVM's.
     if (call.value > balance) insufficient(flags.gasLimit === undefined ? gasLimitOf(call) : parseWhole(flags.gasLimit, '--gas-limit'), 'at least');
     const simulated = await eth.estimate({ from: sender, to: call.to, value: call.value, data: call.data });
@@ -644,8 +649,7 @@ const SPECS: Spec[] = [
       required('--value <value>', 'new value, as in genesis params (wei for amounts, basis points for rates)'),
       opt('--reason <text>', 'why', ''),
     ],
-    build: (f) =>
-      systemCall('governance', 'proposeParamChange', [str(f, 'param'), str(f, 'value'), str(f, 'reason')], 0n, `propose ${str(f, 'param')} = ${str(f, 'value')}`),
+    build: (f) => systemCall('governance', 'proposeParamChange', [str(f, 'param'), str(f, 'value'), str(f, 'reason')], 0n, `propose ${str(f, 'param')} = ${str(f, 'value')}`),
   },
   {
     name: 'propose-transfer',

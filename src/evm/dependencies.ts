@@ -11,15 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CONSENSUS_DEPENDENCIES = [
-  '@ethereumjs/common',
-  '@ethereumjs/evm',
-  '@ethereumjs/rlp',
-  '@ethereumjs/tx',
-  '@ethereumjs/util',
-  '@ethereumjs/vm',
-  'secp256k1',
-] as const;
+export const CONSENSUS_DEPENDENCIES = ['@ethereumjs/common', '@ethereumjs/evm', '@ethereumjs/rlp', '@ethereumjs/tx', '@ethereumjs/util', '@ethereumjs/vm', 'secp256k1'] as const;
 
 export class DependencyVersionError extends Error {
   override readonly name = 'DependencyVersionError';

@@ -257,9 +257,7 @@ function mload(runState: RunStateLike): void {
   const offset = runState.stack.pop();
   const bytes = runState.memory.read(Number(offset), 32, true);
   const view = new DataView(bytes.buffer, bytes.byteOffset, 32);
-  runState.stack.push(
-    (view.getBigUint64(0) << 192n) | (view.getBigUint64(8) << 128n) | (view.getBigUint64(16) << 64n) | view.getBigUint64(24),
-  );
+  runState.stack.push((view.getBigUint64(0) << 192n) | (view.getBigUint64(8) << 128n) | (view.getBigUint64(16) << 64n) | view.getBigUint64(24));
 }
 
 /**

@@ -126,7 +126,10 @@ function twins(lib: Library): { gas: Map<number, GasTwin>; ops: Map<number, OpTw
     if (length !== 0n) g += common.param('copyGas') * divCeil(length, 32n);
     return g;
   };
-  const memory = (size: bigint) => (rs: RunState, g: bigint, common: Common): bigint => g + subMemUsage(rs, rs.stack.peek()[0]!, size, common);
+  const memory =
+    (size: bigint) =>
+    (rs: RunState, g: bigint, common: Common): bigint =>
+      g + subMemUsage(rs, rs.stack.peek()[0]!, size, common);
   const range = (rs: RunState, g: bigint, common: Common): bigint => {
     const [offset, length] = rs.stack.peek(2);
     return g + subMemUsage(rs, offset!, length!, common);
@@ -424,7 +427,10 @@ interface EvmLike {
 interface InterpreterResultLike {
   _result: { selfdestruct?: unknown; createdAddresses?: unknown; returnValue?: Uint8Array; logs: unknown[] } & Record<string, unknown>;
   _env: Record<string, unknown>;
-  run(code: Uint8Array | undefined, opts: { pc?: number }): Promise<{ runState: RunState & { gasLeft: bigint; gasRefund: bigint; stateGasSpilled: bigint }; exceptionError?: { error: string } }>;
+  run(
+    code: Uint8Array | undefined,
+    opts: { pc?: number },
+  ): Promise<{ runState: RunState & { gasLeft: bigint; gasRefund: bigint; stateGasSpilled: bigint }; exceptionError?: { error: string } }>;
 }
 
 type InterpreterClass = new (

@@ -50,4 +50,3 @@ const OSAKA: ForkRules = {
 export function forkRules(name: EvmHardforkName): ForkRules {
   return name === 'osaka' ? OSAKA : CANCUN;
 }
-

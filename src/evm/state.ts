@@ -34,7 +34,6 @@ import { keccak256 } from '../util/crypto.js';
 const EMPTY = new Uint8Array(0);
 const ZERO_ROOT = new Uint8Array(32);
 
-
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
 }

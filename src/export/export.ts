@@ -163,12 +163,7 @@ export async function buildExport(snapshot: StateSnapshot): Promise<ExportResult
   return { height: snapshot.height, appHash: snapshot.appHash, appState, validators, blockMaxGas, records: Object.keys(records).length };
 }
 
-async function verifyInitChain(
-  appState: unknown,
-  snapshot: StateSnapshot,
-  blockMaxGas: bigint,
-  lastSent: ValidatorUpdate[],
-): Promise<ExportedValidator[]> {
+async function verifyInitChain(appState: unknown, snapshot: StateSnapshot, blockMaxGas: bigint, lastSent: ValidatorUpdate[]): Promise<ExportedValidator[]> {
   const dir = mkdtempSync(join(tmpdir(), 'cmtd-export-check-'));
   const store = await CommittedStore.open(join(dir, 'state.db'));
   try {

@@ -35,7 +35,6 @@ export class StateSnapshot implements KVReader {
   }
 }
 
-
 /** Reads the committed state in `dir` (a node's `<home>/data/state.db`). */
 export async function readSnapshot(dir: string): Promise<StateSnapshot> {
   if (!existsSync(dir)) throw new Error(`no state store at ${dir}: is --home the node's cmtd home?`);

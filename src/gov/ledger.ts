@@ -20,18 +20,7 @@
 import type { KV } from '../store/kv.js';
 import { Accounts, type Bank } from '../state/accounts.js';
 import { toAddress, type Address } from '../util/address.js';
-import {
-  FIXED_PARAMS,
-  ParamError,
-  paramField,
-  loadParams,
-  paramToString,
-  parseParamValue,
-  saveParams,
-  validateParams,
-  type ParamName,
-  type Params,
-} from '../state/params.js';
+import { FIXED_PARAMS, ParamError, paramField, loadParams, paramToString, parseParamValue, saveParams, validateParams, type ParamName, type Params } from '../state/params.js';
 import type { SystemEvent } from '../system/types.js';
 import { GovEvents } from './events.js';
 import { STATE_KEY, encodeGovState, encodeProposal, proposalKey, type GovState } from './codec.js';
@@ -177,10 +166,7 @@ export class GovernanceLedger {
     this.saveState(state);
     return {
       id,
-      events: [
-        GovEvents.proposalCreated(id, who, ProposalKind.ParamChange, proposal.expiresAt),
-        GovEvents.paramChangeProposed(id, name, canonical, reason),
-      ],
+      events: [GovEvents.proposalCreated(id, who, ProposalKind.ParamChange, proposal.expiresAt), GovEvents.paramChangeProposed(id, name, canonical, reason)],
     };
   }
 
@@ -189,14 +175,7 @@ export class GovernanceLedger {
    * `from` at once and held until the proposal closes: paid to `to` if it
    * passes, returned to `from` if it fails or expires.
    */
-  proposeTransferFund(
-    ctx: GovContext,
-    proposer: Address,
-    from: Address,
-    to: Address,
-    amount: bigint,
-    reason: string,
-  ): ProposeResult {
+  proposeTransferFund(ctx: GovContext, proposer: Address, from: Address, to: Address, amount: bigint, reason: string): ProposeResult {
     const who = toAddress(proposer);
     this.requireValidator(who, this.powerTable(), 'propose');
     this.checkReason(reason);
@@ -209,10 +188,7 @@ export class GovernanceLedger {
     if (src === dst) throw new GovernanceError('from and to are the same address', 'same_address');
     const balance = this.bank.balance(src);
     if (balance < amount) {
-      throw new GovernanceError(
-        `insufficient balance to hold: ${src} has ${balance} wei, the proposal needs ${amount} wei`,
-        'insufficient_balance',
-      );
+      throw new GovernanceError(`insufficient balance to hold: ${src} has ${balance} wei, the proposal needs ${amount} wei`, 'insufficient_balance');
     }
     const params = loadParams(this.kv);
     this.bank.debit(src, amount);
@@ -223,10 +199,7 @@ export class GovernanceLedger {
     this.saveState(state);
     return {
       id,
-      events: [
-        GovEvents.proposalCreated(id, who, ProposalKind.TransferFund, proposal.expiresAt),
-        GovEvents.transferFundProposed(id, src, dst, amount, reason),
-      ],
+      events: [GovEvents.proposalCreated(id, who, ProposalKind.TransferFund, proposal.expiresAt), GovEvents.transferFundProposed(id, src, dst, amount, reason)],
     };
   }
 
@@ -323,11 +296,7 @@ export class GovernanceLedger {
     } else {
       p.status = status;
       p.outcome = status === ProposalStatus.Failed ? `rejected: ${power}` : `expired without a decision: ${power}`;
-      events.push(
-        status === ProposalStatus.Failed
-          ? GovEvents.proposalFailed(p.id, tally, p.outcome)
-          : GovEvents.proposalExpired(p.id, tally),
-      );
+      events.push(status === ProposalStatus.Failed ? GovEvents.proposalFailed(p.id, tally, p.outcome) : GovEvents.proposalExpired(p.id, tally));
     }
     if (p.status !== ProposalStatus.Passed && p.transfer !== null) {
       this.release(state, p.transfer.amount);
@@ -368,14 +337,7 @@ export class GovernanceLedger {
     state.held -= amount;
   }
 
-  private newProposal(
-    ctx: GovContext,
-    state: GovState,
-    params: Params,
-    proposer: Address,
-    reason: string,
-    kind: ProposalKind,
-  ): { id: bigint; proposal: Proposal } {
+  private newProposal(ctx: GovContext, state: GovState, params: Params, proposer: Address, reason: string, kind: ProposalKind): { id: bigint; proposal: Proposal } {
     const id = state.nextId;
     state.nextId += 1n;
     state.open.push(id);
@@ -430,10 +392,7 @@ export class GovernanceLedger {
     let open = 0;
     for (const id of state.open) if (this.mustGet(id).proposer === proposer) open++;
     if (open >= MAX_OPEN_PROPOSALS_PER_PROPOSER) {
-      throw new GovernanceError(
-        `${proposer} already has ${open} open proposals (at most ${MAX_OPEN_PROPOSALS_PER_PROPOSER})`,
-        'too_many_open_proposals',
-      );
+      throw new GovernanceError(`${proposer} already has ${open} open proposals (at most ${MAX_OPEN_PROPOSALS_PER_PROPOSER})`, 'too_many_open_proposals');
     }
   }
 

@@ -7,16 +7,7 @@
 import type { KVReader } from '../store/kv.js';
 import { toAddress, type Address } from '../util/address.js';
 import { STATE_KEY, decodeGovState, decodeProposal, proposalKey, type GovState } from './codec.js';
-import {
-  KIND_NAMES,
-  ProposalStatus,
-  STATUS_NAMES,
-  type Proposal,
-  type ProposalJson,
-  type ProposalStatusName,
-  type Tally,
-  type ValidatorPowerSource,
-} from './types.js';
+import { KIND_NAMES, ProposalStatus, STATUS_NAMES, type Proposal, type ProposalJson, type ProposalStatusName, type Tally, type ValidatorPowerSource } from './types.js';
 
 /** Voting power of each current validator, and their total. */
 export interface PowerTable {
@@ -111,10 +102,7 @@ export class GovQueries {
       closedTime: open ? null : p.closedTime.toString(),
       outcome: p.outcome,
       param: p.param === null ? null : { name: p.param.name, value: p.param.value },
-      transfer:
-        p.transfer === null
-          ? null
-          : { from: p.transfer.from, to: p.transfer.to, amount: p.transfer.amount.toString() },
+      transfer: p.transfer === null ? null : { from: p.transfer.from, to: p.transfer.to, amount: p.transfer.amount.toString() },
       votes: p.votes.map((v) => ({ voter: v.voter, yes: v.yes })),
       tally: { yes: t.yes.toString(), no: t.no.toString(), total: t.total.toString() },
     };

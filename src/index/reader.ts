@@ -248,6 +248,10 @@ export class ChainIndex {
   async logsOf(block: BlockRecord, filter: LogFilter): Promise<LocatedLog[]> {
     const withLogs = block.txs.filter((t) => t.logCount > 0);
     const txs = await Promise.all(withLogs.map((t) => this.tx(t.hash)));
-    return blockLogs(block, txs.filter((t): t is TxRecord => t !== undefined), filter);
+    return blockLogs(
+      block,
+      txs.filter((t): t is TxRecord => t !== undefined),
+      filter,
+    );
   }
 }

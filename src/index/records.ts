@@ -25,7 +25,6 @@ import { addressFromBytes, type Address } from '../util/address.js';
 import type { EvmLog } from '../state/logs.js';
 import { EXTRA_PREFIXES } from '../state/keys.js';
 
-
 export interface BlockTxSummary {
   hash: Uint8Array;
   gasUsed: bigint;

@@ -314,9 +314,7 @@ export class Localnet {
         abci: node.abci,
         rpcPort: node.rpcPort,
         p2pPort: node.p2pPort,
-        persistentPeers: manifestNodes
-          .filter((p) => p.index !== node.index)
-          .map((p) => `${ids[p.index]}@${docker ? dockerHost(p.index) : '127.0.0.1'}:${p.p2pPort}`),
+        persistentPeers: manifestNodes.filter((p) => p.index !== node.index).map((p) => `${ids[p.index]}@${docker ? dockerHost(p.index) : '127.0.0.1'}:${p.p2pPort}`),
         blockTime: options.blockTime ?? '500ms',
         logLevel: options.cometLogLevel ?? 'info',
       });

@@ -157,9 +157,7 @@ export async function stateSyncTrust(servers: string[], chainId: string, offset 
   if (earliest > tip) throw new Error(`--state-sync-rpc: the servers have no block in common (one has pruned below height ${earliest}, another is at ${tip})`);
   const wanted = tip - offset;
   const trustHeight = wanted > earliest ? wanted : earliest;
-  const hashes = await Promise.all(
-    servers.map(async (s) => (await cometGet<{ block_id: { hash: string } }>(s, `/block?height=${trustHeight}`)).block_id.hash.toUpperCase()),
-  );
+  const hashes = await Promise.all(servers.map(async (s) => (await cometGet<{ block_id: { hash: string } }>(s, `/block?height=${trustHeight}`)).block_id.hash.toUpperCase()));
   const trustHash = hashes[0]!;
   if (!/^[0-9A-F]{64}$/.test(trustHash)) throw new Error(`--state-sync-rpc ${servers[0]}: block ${trustHeight} has no hash`);
   hashes.forEach((h, i) => {

@@ -115,7 +115,10 @@ export function parseTime(text: string): Timestamp {
   let seconds = BigInt(ms / 1000);
   if (zone !== 'Z') {
     const sign = zone!.startsWith('-') ? -1n : 1n;
-    const [zh, zm] = zone!.slice(1).split(':').map((x) => BigInt(x));
+    const [zh, zm] = zone!
+      .slice(1)
+      .split(':')
+      .map((x) => BigInt(x));
     seconds -= sign * (zh! * 3600n + zm! * 60n);
   }
   return { seconds, nanos: Number((frac ?? '').padEnd(9, '0')) };

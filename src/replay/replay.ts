@@ -25,16 +25,7 @@ import { createModules } from '../app/wiring.js';
 import { cometTxHash } from '../comet/rpc.js';
 import { CommittedStore } from '../store/committed-store.js';
 import { silentLogger, type Logger } from '../util/logger.js';
-import {
-  base64Bytes,
-  finalizeBlockRequest,
-  initChainRequest,
-  initialHeight,
-  rawUpdatesText,
-  ReplayInputError,
-  updatesText,
-  type RawTxResult,
-} from './cometbft-json.js';
+import { base64Bytes, finalizeBlockRequest, initChainRequest, initialHeight, rawUpdatesText, ReplayInputError, updatesText, type RawTxResult } from './cometbft-json.js';
 import { heightOf, type HeightData, type ReplaySource } from './source.js';
 
 /** Blocks whose store writes go to LevelDB in one batch. */

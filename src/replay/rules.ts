@@ -21,7 +21,11 @@ export function parseTestRule(spec: string): TestRuleOverride & { fromHeight: bi
   const [, name, heightText] = m;
   const fromHeight = BigInt(heightText!);
   if (name !== 'transfer-fee-plus-one') {
-    throw new Error(`--test-alter-rule: unknown rule '${name}'; known: ${Object.entries(TEST_RULES).map(([n, d]) => `${n} (${d})`).join('; ')}`);
+    throw new Error(
+      `--test-alter-rule: unknown rule '${name}'; known: ${Object.entries(TEST_RULES)
+        .map(([n, d]) => `${n} (${d})`)
+        .join('; ')}`,
+    );
   }
   return {
     name: spec,

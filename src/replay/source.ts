@@ -279,7 +279,11 @@ export interface RecordResult {
  * Records genesis and heights initial…`to` (default: the node's latest) of
  * the chain behind `source` into `path`, for `cmtd replay --from <path>`.
  */
-export async function recordChain(source: RpcSource, path: string, options: { to?: bigint; onHeight?: (height: bigint, first: bigint, last: bigint) => void } = {}): Promise<RecordResult> {
+export async function recordChain(
+  source: RpcSource,
+  path: string,
+  options: { to?: bigint; onHeight?: (height: bigint, first: bigint, last: bigint) => void } = {},
+): Promise<RecordResult> {
   const genesis = await source.genesis();
   const first = initialHeight(genesis);
   const available = await source.lastHeight();

@@ -52,9 +52,7 @@ export interface WorkerInit {
   resolverModule?: string;
 }
 
-export type CallJob =
-  | { id: number; kind: 'call' | 'estimate'; req: CallRequest; block: CallBlock }
-  | { id: number; kind: 'trace'; trace: TraceRequest };
+export type CallJob = { id: number; kind: 'call' | 'estimate'; req: CallRequest; block: CallBlock } | { id: number; kind: 'trace'; trace: TraceRequest };
 
 /** The answer to a state read: the value of the key in the job's version, or why that version cannot be read. */
 export interface ReadReply {
@@ -64,10 +62,7 @@ export interface ReadReply {
 
 type JobValue = Uint8Array | bigint | TraceOutput;
 
-export type WorkerReply =
-  | { ready: true }
-  | { id: number; ok: true; value: JobValue }
-  | { id: number; ok: false; error: { code?: number; message: string; data?: unknown } };
+export type WorkerReply = { ready: true } | { id: number; ok: true; value: JobValue } | { id: number; ok: false; error: { code?: number; message: string; data?: unknown } };
 
 // ---- the pool ----------------------------------------------------------------
 
@@ -159,11 +154,10 @@ export class EvmCallPool implements CallRunner {
     if (this.broken && this.slots.length === 0) return Promise.reject(new RpcError(RpcCode.Internal, 'EVM call workers cannot start (see the node log)'));
     if (this.waiting.length + this.load.running >= this.o.workers + this.o.queue) {
       return Promise.reject(
-        new RpcError(
-          RpcCode.LimitExceeded,
-          `too many eth_call/eth_estimateGas/trace requests: ${this.o.workers} run at once and ${this.o.queue} wait; retry later`,
-          { workers: this.o.workers, queue: this.o.queue },
-        ),
+        new RpcError(RpcCode.LimitExceeded, `too many eth_call/eth_estimateGas/trace requests: ${this.o.workers} run at once and ${this.o.queue} wait; retry later`, {
+          workers: this.o.workers,
+          queue: this.o.queue,
+        }),
       );
     }
     return new Promise((resolve, reject) => {

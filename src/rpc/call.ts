@@ -46,8 +46,22 @@ export interface CallState extends KVReader {
 }
 
 const KNOWN_FIELDS = new Set([
-  'from', 'to', 'gas', 'gasPrice', 'maxFeePerGas', 'maxPriorityFeePerGas', 'value', 'data', 'input', 'nonce',
-  'accessList', 'authorizationList', 'type', 'chainId', 'blobVersionedHashes', 'maxFeePerBlobGas',
+  'from',
+  'to',
+  'gas',
+  'gasPrice',
+  'maxFeePerGas',
+  'maxPriorityFeePerGas',
+  'value',
+  'data',
+  'input',
+  'nonce',
+  'accessList',
+  'authorizationList',
+  'type',
+  'chainId',
+  'blobVersionedHashes',
+  'maxFeePerBlobGas',
 ]);
 
 function optional<T>(obj: Record<string, unknown>, key: string, parse: (v: unknown, name: string) => T): T | null {
@@ -125,7 +139,6 @@ export function parseCallRequest(value: unknown, maxDataBytes: number): CallRequ
   }
   return req;
 }
-
 
 export function reverted(message: string, revert: Uint8Array): RpcError {
   return new RpcError(RpcCode.ExecutionReverted, message.startsWith('execution reverted') ? message : `execution reverted: ${message}`, hexData(revert));

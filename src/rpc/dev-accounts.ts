@@ -95,7 +95,10 @@ export function devAccountMethods(o: DevAccountsOptions): Map<string, MethodSpec
   const serial = <T>(address: string, work: () => Promise<T>): Promise<T> => {
     const previous = queues.get(address) ?? Promise.resolve();
     const next = previous.then(work, work);
-    queues.set(address, next.catch(() => undefined));
+    queues.set(
+      address,
+      next.catch(() => undefined),
+    );
     return next;
   };
 
@@ -135,7 +138,9 @@ export function devAccountMethods(o: DevAccountsOptions): Map<string, MethodSpec
       chainIdOnce(),
       needsPrice ? o.node.call<string>('eth_gasPrice', []) : undefined,
       givenGas === undefined
-        ? o.node.call<string>('eth_estimateGas', [{ from, ...(to === null ? {} : { to }), data: dataHex, value: quantity(value), ...(accessList === undefined ? {} : { accessList }) }])
+        ? o.node.call<string>('eth_estimateGas', [
+            { from, ...(to === null ? {} : { to }), data: dataHex, value: quantity(value), ...(accessList === undefined ? {} : { accessList }) },
+          ])
         : undefined,
       givenNonce === undefined ? o.node.call<string>('eth_getTransactionCount', [from, 'pending']) : undefined,
     ]);
@@ -240,7 +245,8 @@ export function devAccountMethods(o: DevAccountsOptions): Map<string, MethodSpec
   const mineMany = async (p: unknown[]): Promise<null> => {
     const count = p[0] === undefined || p[0] === null ? 1n : parseQuantity(p[0], 'blocks');
     if (count < 1n || count > BigInt(MAX_MINE_BLOCKS)) throw invalidParams(`blocks: from 1 to ${MAX_MINE_BLOCKS}, got ${count}`);
-    if (p[1] !== undefined && p[1] !== null && p[1] !== '0x0' && p[1] !== 0) throw invalidParams("interval: cmtd dev cannot set blocks' timestamps (they are the validator's clock)");
+    if (p[1] !== undefined && p[1] !== null && p[1] !== '0x0' && p[1] !== 0)
+      throw invalidParams("interval: cmtd dev cannot set blocks' timestamps (they are the validator's clock)");
     await mine(count);
     return null;
   };

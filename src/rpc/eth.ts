@@ -98,7 +98,6 @@ export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
   maxTracesPerClient: 2,
 });
 
-
 export interface EthApiOptions {
   store: RpcStore;
   /** The app's hashes of idle blocks not in the BLOCKHASH ring yet: calls read them (src/app/block-hashes.ts). */
@@ -205,8 +204,7 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
 
   const { heightOf, stateAt } = stateResolver(store, index, o.idleBlockHashes);
 
-  const parentHashOf = async (block: BlockRecord): Promise<Uint8Array | undefined> =>
-    block.height > 1n ? (await index.blockIfIndexed(block.height - 1n))?.hash : undefined;
+  const parentHashOf = async (block: BlockRecord): Promise<Uint8Array | undefined> => (block.height > 1n ? (await index.blockIfIndexed(block.height - 1n))?.hash : undefined);
 
   const blockJson = async (block: BlockRecord | undefined, full: boolean): Promise<unknown> => {
     if (block === undefined) return null;
@@ -423,29 +421,22 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
   };
 
   def('eth_getTransactionByBlockNumberAndIndex', 2, async (p) => txAt(await blockByTag(arg(p, 0, 'block')), arg(p, 1, 'index')));
-  def('eth_getTransactionByBlockHashAndIndex', 2, async (p) =>
-    txAt(await index.blockByHash(parseHash(arg(p, 0, 'blockHash'), 'blockHash')), arg(p, 1, 'index')),
-  );
+  def('eth_getTransactionByBlockHashAndIndex', 2, async (p) => txAt(await index.blockByHash(parseHash(arg(p, 0, 'blockHash'), 'blockHash')), arg(p, 1, 'index')));
 
   // ---- blocks ----------------------------------------------------------------
 
   def('eth_getBlockByNumber', 2, async (p) => blockJson(await blockByTag(arg(p, 0, 'block')), parseBool(p[1] ?? false, 'full')));
-  def('eth_getBlockByHash', 2, async (p) =>
-    blockJson(await index.blockByHash(parseHash(arg(p, 0, 'blockHash'), 'blockHash')), parseBool(p[1] ?? false, 'full')),
-  );
+  def('eth_getBlockByHash', 2, async (p) => blockJson(await index.blockByHash(parseHash(arg(p, 0, 'blockHash'), 'blockHash')), parseBool(p[1] ?? false, 'full')));
   const countOf = (block: BlockRecord | undefined): string | null => (block === undefined ? null : quantity(block.txs.length));
   def('eth_getBlockTransactionCountByNumber', 1, async (p) => countOf(await blockByTag(arg(p, 0, 'block'))));
   def('eth_getBlockTransactionCountByHash', 1, async (p) => countOf(await index.blockByHash(parseHash(arg(p, 0, 'blockHash'), 'blockHash'))));
   def('eth_getUncleCountByBlockNumber', 1, async (p) => ((await blockByTag(arg(p, 0, 'block'))) === undefined ? null : '0x0'));
-  def('eth_getUncleCountByBlockHash', 1, async (p) =>
-    (await index.blockByHash(parseHash(arg(p, 0, 'blockHash'), 'blockHash'))) === undefined ? null : '0x0',
-  );
+  def('eth_getUncleCountByBlockHash', 1, async (p) => ((await index.blockByHash(parseHash(arg(p, 0, 'blockHash'), 'blockHash'))) === undefined ? null : '0x0'));
   def('eth_getUncleByBlockNumberAndIndex', 2, () => null);
   def('eth_getUncleByBlockHashAndIndex', 2, () => null);
   def('eth_getBlockReceipts', 1, async (p) => {
     const value = arg(p, 0, 'block');
-    const block =
-      typeof value === 'string' && value.length === 66 ? await index.blockByHash(parseHash(value, 'blockHash')) : await blockByTag(value);
+    const block = typeof value === 'string' && value.length === 66 ? await index.blockByHash(parseHash(value, 'blockHash')) : await blockByTag(value);
     if (block === undefined) return null;
     return (await index.blockTxs(block)).map((tx) => formatReceipt(block, tx));
   });

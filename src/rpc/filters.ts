@@ -53,11 +53,9 @@ async function rangeLogs(index: ChainIndex, from: bigint, to: bigint, filter: Lo
   }
   const last = to < index.latest ? to : index.latest;
   if (last - from + 1n > BigInt(limits.maxLogBlockRange)) {
-    throw new RpcError(
-      RpcCode.LimitExceeded,
-      `block range too large: ${last - from + 1n} blocks (${from}..${last}); the limit is ${limits.maxLogBlockRange} blocks per query`,
-      { limit: limits.maxLogBlockRange },
-    );
+    throw new RpcError(RpcCode.LimitExceeded, `block range too large: ${last - from + 1n} blocks (${from}..${last}); the limit is ${limits.maxLogBlockRange} blocks per query`, {
+      limit: limits.maxLogBlockRange,
+    });
   }
   try {
     return (await index.logs(from, last, filter, limits.maxLogResults)).map(formatLog);
@@ -80,9 +78,7 @@ interface Owned {
   touched: number;
 }
 
-type Filter =
-  | (Owned & { kind: 'logs'; criteria: LogCriteria; /** last height reported */ last: bigint })
-  | (Owned & { kind: 'blocks' | 'pending'; queue: string[] });
+type Filter = (Owned & { kind: 'logs'; criteria: LogCriteria /** last height reported */; last: bigint }) | (Owned & { kind: 'blocks' | 'pending'; queue: string[] });
 
 export interface FilterLimits extends LogQueryLimits {
   /** Most filters of all clients together. */
@@ -184,11 +180,9 @@ export class FilterManager {
     this.sweep();
     const mine = this.perClient.get(filter.client) ?? 0;
     if (mine >= this.limits.maxFiltersPerClient) {
-      throw new RpcError(
-        RpcCode.LimitExceeded,
-        `too many filters: one client may have at most ${this.limits.maxFiltersPerClient}; uninstall some or let them expire`,
-        { limit: this.limits.maxFiltersPerClient },
-      );
+      throw new RpcError(RpcCode.LimitExceeded, `too many filters: one client may have at most ${this.limits.maxFiltersPerClient}; uninstall some or let them expire`, {
+        limit: this.limits.maxFiltersPerClient,
+      });
     }
     if (this.filters.size >= this.limits.maxFilters) {
       throw new RpcError(RpcCode.LimitExceeded, `too many filters: the node keeps at most ${this.limits.maxFilters}; uninstall some or let them expire`, {
@@ -262,10 +256,7 @@ export class SubscriptionManager {
     }
     const size = (this.criteria.get(sink) ?? 0) + (sub.kind === 'logs' ? criteriaSize(sub.filter) : 0);
     if (size > MAX_CRITERIA_PER_CONNECTION) {
-      throw new RpcError(
-        RpcCode.LimitExceeded,
-        `too many addresses and topics in this connection's log subscriptions (limit ${MAX_CRITERIA_PER_CONNECTION} in all)`,
-      );
+      throw new RpcError(RpcCode.LimitExceeded, `too many addresses and topics in this connection's log subscriptions (limit ${MAX_CRITERIA_PER_CONNECTION} in all)`);
     }
     const id = newId();
     this.subs.set(id, { ...sub, sink } as Subscription);

@@ -215,9 +215,7 @@ export function transactionsRoot(block: BlockRecord): string {
 /** A commitment to the block's receipts summaries (not a Merkle-Patricia root: see docs/RPC.md). */
 export function receiptsRoot(block: BlockRecord): string {
   if (block.txs.length === 0) return EMPTY_TRIE_ROOT;
-  return data(
-    keccak256(RLP.encode(block.txs.map((t) => [t.hash, bigintToBytes(t.gasUsed), bigintToBytes(t.effectiveGasPrice), bigintToBytes(BigInt(t.logCount))]))),
-  );
+  return data(keccak256(RLP.encode(block.txs.map((t) => [t.hash, bigintToBytes(t.gasUsed), bigintToBytes(t.effectiveGasPrice), bigintToBytes(BigInt(t.logCount))]))));
 }
 
 /**

@@ -100,7 +100,8 @@ export async function startRpcGateway(o: RpcGatewayOptions): Promise<RpcGateway>
   });
   // A node holds no keys: the signing methods get a clear refusal (cmtd dev serves them).
   for (const [name, spec] of devOnlyRefusals()) methods.set(name, spec);
-  for (const [name, spec] of traceMethods({ store: o.store, index, calls, limits, ...(o.idleBlockHashes === undefined ? {} : { idleBlockHashes: o.idleBlockHashes }) })) methods.set(name, spec);
+  for (const [name, spec] of traceMethods({ store: o.store, index, calls, limits, ...(o.idleBlockHashes === undefined ? {} : { idleBlockHashes: o.idleBlockHashes }) }))
+    methods.set(name, spec);
   const dispatcher = new JsonRpcDispatcher({ methods, maxBatch: limits.maxBatch, logger: log });
 
   // Committed blocks, in order: caches, pending pool, filters, subscriptions.
@@ -109,7 +110,10 @@ export async function startRpcGateway(o: RpcGatewayOptions): Promise<RpcGateway>
     queue = queue
       .then(async () => {
         index.remember(b.block, b.txs);
-        pending.onBlock(b.block.height, b.block.txs.map((t) => t.hash));
+        pending.onBlock(
+          b.block.height,
+          b.block.txs.map((t) => t.hash),
+        );
         filters.onBlock(b);
         const parent = b.block.height > 1n ? await index.blockIfIndexed(b.block.height - 1n) : undefined;
         subscriptions.onBlock(b, parent?.hash);

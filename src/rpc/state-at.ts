@@ -59,11 +59,9 @@ export function stateResolver(store: RpcStore, index: ChainIndex, idleBlockHashe
     } catch (err) {
       if (!(err instanceof VersionUnavailableError)) throw err;
       const oldest = store.oldestVersion;
-      throw new RpcError(
-        RpcCode.Server,
-        `historical state unavailable: the state of block ${height} was pruned; the oldest available block is ${oldest} (--state-history)`,
-        { oldestBlock: quantity(oldest) },
-      );
+      throw new RpcError(RpcCode.Server, `historical state unavailable: the state of block ${height} was pruned; the oldest available block is ${oldest} (--state-history)`, {
+        oldestBlock: quantity(oldest),
+      });
     }
   };
 

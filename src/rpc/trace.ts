@@ -135,14 +135,19 @@ export function traceMethods(o: TraceApiOptions): Map<string, MethodSpec> {
     const txs = await index.blockTxs(block);
     if (txs.length === 0) return [];
     const { state, opening } = await startOf(block);
-    return trace(ctx, state, {
-      kind: 'txs',
-      block: { height: block.height, time: block.time, hash: block.hash },
-      ...(opening === undefined ? {} : { opening }),
-      prior: [],
-      traced: txs.map((t) => t.raw),
-      options,
-    }, timeoutMs);
+    return trace(
+      ctx,
+      state,
+      {
+        kind: 'txs',
+        block: { height: block.height, time: block.time, hash: block.hash },
+        ...(opening === undefined ? {} : { opening }),
+        prior: [],
+        traced: txs.map((t) => t.raw),
+        options,
+      },
+      timeoutMs,
+    );
   };
 
   def('debug_traceTransaction', 2, async (p, ctx) => {
@@ -154,14 +159,19 @@ export function traceMethods(o: TraceApiOptions): Map<string, MethodSpec> {
     if (block === undefined) throw new RpcError(RpcCode.Server, `block ${record.height} of transaction ${fixed(hash, 32)} is not in the index`);
     const { state, opening } = await startOf(block);
     const txs = await index.blockTxs(block);
-    const out = await trace(ctx, state, {
-      kind: 'txs',
-      block: { height: block.height, time: block.time, hash: block.hash },
-      ...(opening === undefined ? {} : { opening }),
-      prior: txs.slice(0, record.index).map((t) => t.raw),
-      traced: [record.raw],
-      options,
-    }, timeoutMs);
+    const out = await trace(
+      ctx,
+      state,
+      {
+        kind: 'txs',
+        block: { height: block.height, time: block.time, hash: block.hash },
+        ...(opening === undefined ? {} : { opening }),
+        prior: txs.slice(0, record.index).map((t) => t.raw),
+        traced: [record.raw],
+        options,
+      },
+      timeoutMs,
+    );
     return Array.isArray(out) ? out[0]!.result : out;
   });
 
@@ -184,7 +194,15 @@ export function traceMethods(o: TraceApiOptions): Map<string, MethodSpec> {
     const state = await stateAt(p[1]);
     const block = await index.block(state.height);
     const gas = first.gas === null || first.gas > limits.gasCap ? limits.gasCap : first.gas;
-    const options: TraceOptions = { tracer: 'accessList', disableStack: true, disableStorage: true, enableMemory: false, limit: 0, onlyTopCall: false, maxBytes: limits.traceMaxBytes };
+    const options: TraceOptions = {
+      tracer: 'accessList',
+      disableStack: true,
+      disableStorage: true,
+      enableMemory: false,
+      limit: 0,
+      onlyTopCall: false,
+      maxBytes: limits.traceMaxBytes,
+    };
     let req = { ...first, gas };
     let previous = '';
     for (let run = 1; ; run++) {
@@ -192,7 +210,10 @@ export function traceMethods(o: TraceApiOptions): Map<string, MethodSpec> {
       const key = JSON.stringify(result.accessList);
       if (key === previous || run === MAX_ACCESS_LIST_RUNS) return result;
       previous = key;
-      req = { ...req, accessList: result.accessList.map((e) => ({ address: Buffer.from(e.address.slice(2), 'hex'), storageKeys: e.storageKeys.map((k) => Buffer.from(k.slice(2), 'hex')) })) };
+      req = {
+        ...req,
+        accessList: result.accessList.map((e) => ({ address: Buffer.from(e.address.slice(2), 'hex'), storageKeys: e.storageKeys.map((k) => Buffer.from(k.slice(2), 'hex')) })),
+      };
     }
   });
 

@@ -452,7 +452,8 @@ export async function runTrace(state: KVReader, job: TraceRequest, resolveSystem
   if (job.kind === 'call') return traceCall(state, job.req, job.block, job.options, budget, resolveSystem);
 
   const block = new Overlay(state);
-  if (job.opening === undefined) recordBlockHash(block, job.block.height, job.block.hash); // a block indexed before openings were
+  if (job.opening === undefined)
+    recordBlockHash(block, job.block.height, job.block.hash); // a block indexed before openings were
   else for (const [key, value] of job.opening) value === null ? block.delete(key) : block.set(key, value);
   const rules = rulesOf(block);
   const info: BlockInfo = { height: job.block.height, time: job.block.time, hash: job.block.hash };
@@ -514,14 +515,7 @@ async function traceTx(
 }
 
 /** debug_traceCall: eth_call's execution (src/tx/call.ts) on a traced engine. */
-async function traceCall(
-  state: KVReader,
-  req: CallRequest,
-  block: CallBlock,
-  options: TraceOptions,
-  budget: Budget,
-  resolveSystem: SystemContractResolver,
-): Promise<TraceResult> {
+async function traceCall(state: KVReader, req: CallRequest, block: CallBlock, options: TraceOptions, budget: Budget, resolveSystem: SystemContractResolver): Promise<TraceResult> {
   const rules = rulesOf(state);
   const from = req.from ?? ZERO_ADDRESS;
   const gasCap = evmBlockGasLimit(rules.blockGasLimit);
@@ -529,8 +523,7 @@ async function traceCall(
   const summary = { from, to: req.to, value: req.value, input: req.data, gasLimit: gas };
   const tracer = makeTracer(options, budget, req.to === null ? [from] : [from, req.to], forkRules(rules.params.evm_hardfork));
   const intrinsic = intrinsicGas({ to: req.to, data: req.data, accessList: req.accessList });
-  const fail = (error: string): TraceResult =>
-    tracer.result({ ...summary, gasUsed: gas, success: false, returnData: new Uint8Array(0), created: null, error });
+  const fail = (error: string): TraceResult => tracer.result({ ...summary, gasUsed: gas, success: false, returnData: new Uint8Array(0), created: null, error });
   if (req.to !== null && resolveSystem(req.to, new Overlay(state)) !== undefined) {
     // A system contract answers natively (as eth_call): one frame, no steps.
     const request = { to: req.to, data: req.data, value: req.value, from, gas, ...(req.gasPrice === null ? {} : { gasPrice: req.gasPrice }) };

@@ -137,8 +137,7 @@ export function simulate(opts: SimulateOptions): SimulateResult {
     [1n, genesisSet],
     [2n, new Map(genesisSet)],
   ]);
-  const absentAt = (a: Address, h: number): boolean =>
-    (opts.absent ?? []).some((r) => toAddress(r.address) === a && h >= r.from && h <= r.to);
+  const absentAt = (a: Address, h: number): boolean => (opts.absent ?? []).some((r) => toAddress(r.address) === a && h >= r.from && h <= r.to);
   const removals: SimulateResult['removals'] = [];
 
   let height = 0n;

@@ -31,10 +31,7 @@ export function rateOf(poolId: number): bigint {
   return poolId === SELF_POOL ? 0n : BigInt(poolId);
 }
 
-export function distributeGroup(
-  A: bigint,
-  members: readonly AwardMember[],
-): { awards: MemberAward[]; distributed: bigint } {
+export function distributeGroup(A: bigint, members: readonly AwardMember[]): { awards: MemberAward[]; distributed: bigint } {
   let Vg = 0n;
   for (const m of members) Vg += m.V;
   let distributed = 0n;

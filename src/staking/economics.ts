@@ -103,7 +103,12 @@ export const WHITEPAPER_TABLE: readonly WhitepaperRow[] = Object.freeze([
 ]);
 
 /** Income per 100 CMT per year for a stake ratio in bp (Total = 10000, S = ratio). */
-export function per100(stakeRatioBp: number, selfStakeRatioBp: number, compRateBp: number, inflationRateBp = 800): {
+export function per100(
+  stakeRatioBp: number,
+  selfStakeRatioBp: number,
+  compRateBp: number,
+  inflationRateBp = 800,
+): {
   validator: Rational;
   delegator: Rational;
 } {

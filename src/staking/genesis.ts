@@ -59,8 +59,7 @@ export function parseStakingGenesis(appState: unknown): StakingGenesis {
     if (pubKey.length !== 32) fail(`${where}.pub_key`, `an ed25519 key has 32 bytes, got ${pubKey.length}`);
     const rate = c.comp_rate_bp ?? 0;
     if (typeof rate !== 'number' || !Number.isInteger(rate)) fail(`${where}.comp_rate_bp`, 'expected an integer');
-    const description =
-      c.description === undefined ? '{}' : typeof c.description === 'string' ? c.description : canonicalJson(c.description);
+    const description = c.description === undefined ? '{}' : typeof c.description === 'string' ? c.description : canonicalJson(c.description);
     if (c.verified !== undefined && typeof c.verified !== 'boolean') fail(`${where}.verified`, 'expected a boolean');
     return {
       address: address(c.address, `${where}.address`),
@@ -81,9 +80,7 @@ export function parseStakingGenesis(appState: unknown): StakingGenesis {
       amount: wei(d.amount, `${where}.amount`),
     };
   });
-  const enterpriseAccounts = arr(s.enterprise_accounts, 'enterprise_accounts').map((v, i) =>
-    address(v, `enterprise_accounts[${i}]`),
-  );
+  const enterpriseAccounts = arr(s.enterprise_accounts, 'enterprise_accounts').map((v, i) => address(v, `enterprise_accounts[${i}]`));
   return { candidates, delegations, enterpriseAccounts };
 }
 

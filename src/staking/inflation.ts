@@ -50,13 +50,7 @@ export function mintedAt(y: AwardYear, tMs: bigint, yearMs: bigint): bigint {
  * `mintable` false (no validator to award) nothing is minted and the time
  * passes unminted.
  */
-export function runMint(
-  prev: AwardYear | undefined,
-  tMs: bigint,
-  supply: bigint,
-  params: Params,
-  mintable: boolean,
-): { year: AwardYear; minted: bigint } {
+export function runMint(prev: AwardYear | undefined, tMs: bigint, supply: bigint, params: Params, mintable: boolean): { year: AwardYear; minted: bigint } {
   const yearMs = params.seconds_per_year * 1000n;
   const room = params.supply_cap > supply ? params.supply_cap - supply : 0n;
   const capped = (m: bigint): bigint => (!mintable ? 0n : m < room ? m : room);

@@ -126,14 +126,7 @@ export class StakingKeeper {
     return loadCandidates(this.store);
   }
 
-  newCandidate(
-    address: Address,
-    pubKey: Uint8Array,
-    maxStake: bigint,
-    compRateBp: number,
-    description: string,
-    height: bigint,
-  ): CandidateRecord {
+  newCandidate(address: Address, pubKey: Uint8Array, maxStake: bigint, compRateBp: number, description: string, height: bigint): CandidateRecord {
     this.store.addToCandidateList(address);
     this.store.setPubKeyOwner(pubKey, address);
     this.store.setConsensusOwner(cometAddress(pubKey), address);

@@ -97,14 +97,7 @@ export class StakingLedger {
     ops.setChainId(this.keeper, chainId);
   }
 
-  declareCandidacy(
-    ctx: OpContext,
-    pubKey: Uint8Array,
-    pubKeySignature: Uint8Array,
-    maxStake: bigint,
-    compRateBp: number,
-    description: string,
-  ): { selfStake: bigint } {
+  declareCandidacy(ctx: OpContext, pubKey: Uint8Array, pubKeySignature: Uint8Array, maxStake: bigint, compRateBp: number, description: string): { selfStake: bigint } {
     return ops.declareCandidacy(this.keeper, ctx, pubKey, pubKeySignature, maxStake, compRateBp, description);
   }
 

@@ -31,16 +31,7 @@ export interface OpContext {
 /** Longest accepted candidate description, bytes of UTF-8. */
 export const MAX_DESCRIPTION_BYTES = 4096;
 /** Description fields that, when present, must be strings (SPEC 6). */
-export const DESCRIPTION_FIELDS = [
-  'name',
-  'website',
-  'location',
-  'email',
-  'jurisdiction',
-  'data_centre',
-  'security',
-  'technical_setup',
-] as const;
+export const DESCRIPTION_FIELDS = ['name', 'website', 'location', 'email', 'jurisdiction', 'data_centre', 'security', 'technical_setup'] as const;
 
 /** Checks a candidate description: a JSON object whose known fields are strings. */
 export function checkDescription(description: string): void {
@@ -107,10 +98,7 @@ export function declareCandidacy(
   checkRate(compRateBp);
   checkDescription(description);
   if (ctx.value * BP < maxStake * BigInt(params.self_stake_ratio_bp)) {
-    fail(
-      'self_stake_too_low',
-      `self-stake ${ctx.value} is below ${params.self_stake_ratio_bp / 100}% of maxStake ${maxStake}`,
-    );
+    fail('self_stake_too_low', `self-stake ${ctx.value} is below ${params.self_stake_ratio_bp / 100}% of maxStake ${maxStake}`);
   }
   if (ctx.value > maxStake) fail('above_max_stake', `self-stake ${ctx.value} exceeds maxStake ${maxStake}`);
   const c = k.newCandidate(ctx.sender, pubKey, maxStake, compRateBp, description, ctx.height);
@@ -119,13 +107,7 @@ export function declareCandidacy(
   return { selfStake: ctx.value };
 }
 
-export function updateCandidacy(
-  k: StakingKeeper,
-  ctx: OpContext,
-  maxStake: bigint,
-  compRateBp: number,
-  description: string,
-): { verifiedCleared: boolean } {
+export function updateCandidacy(k: StakingKeeper, ctx: OpContext, maxStake: bigint, compRateBp: number, description: string): { verifiedCleared: boolean } {
   const params = k.params();
   const c = standingCandidate(k, ctx.sender);
   if (maxStake <= 0n) fail('bad_max_stake', 'maxStake must be positive');
@@ -141,10 +123,7 @@ export function updateCandidacy(
   if (maxStake > c.maxStake) {
     const self = k.selfStake(c) + ctx.value;
     if (self * BP < maxStake * BigInt(params.self_stake_ratio_bp)) {
-      fail(
-        'self_stake_too_low',
-        `raising maxStake to ${maxStake} needs a self-stake of ${params.self_stake_ratio_bp / 100}% (have ${self})`,
-      );
+      fail('self_stake_too_low', `raising maxStake to ${maxStake} needs a self-stake of ${params.self_stake_ratio_bp / 100}% (have ${self})`);
     }
   }
   checkDepositPool(c, SELF_POOL, ctx.value);
@@ -173,17 +152,21 @@ export function withdrawCandidacy(k: StakingKeeper, ctx: OpContext): { matureTim
     p.waitingShares = p.shares;
     amount += p.tokens;
   }
-  enqueue(k, {
-    id: 0n,
-    kind: REQUEST_WITHDRAWAL,
-    delegator: '',
-    candidate: c.address,
-    pool: 0,
-    shares: 0n,
-    matureTime,
-    height: ctx.height,
-    next: 0n,
-  }, params.unstake_waiting_period_s);
+  enqueue(
+    k,
+    {
+      id: 0n,
+      kind: REQUEST_WITHDRAWAL,
+      delegator: '',
+      candidate: c.address,
+      pool: 0,
+      shares: 0n,
+      matureTime,
+      height: ctx.height,
+      next: 0n,
+    },
+    params.unstake_waiting_period_s,
+  );
   k.store.putCandidate(c);
   return { matureTime, amount };
 }
@@ -244,12 +227,7 @@ export function delegate(k: StakingKeeper, ctx: OpContext, candidate: Address): 
   return { shares, compRateBp: Number(rateOf(poolId)) };
 }
 
-export function unstake(
-  k: StakingKeeper,
-  ctx: OpContext,
-  candidate: Address,
-  amount: bigint,
-): { id: bigint; amount: bigint; shares: bigint; matureTime: bigint } {
+export function unstake(k: StakingKeeper, ctx: OpContext, candidate: Address, amount: bigint): { id: bigint; amount: bigint; shares: bigint; matureTime: bigint } {
   noValue(ctx);
   const params = k.params();
   const c = k.store.getCandidate(candidate);
@@ -267,10 +245,7 @@ export function unstake(
   if (self) {
     const remaining = value - wanted;
     if (remaining * BP < c.maxStake * BigInt(params.self_stake_ratio_bp)) {
-      fail(
-        'self_stake_floor',
-        `a candidate must keep ${params.self_stake_ratio_bp / 100}% of maxStake as self-stake (withdraw the candidacy to leave)`,
-      );
+      fail('self_stake_floor', `a candidate must keep ${params.self_stake_ratio_bp / 100}% of maxStake as self-stake (withdraw the candidacy to leave)`);
     }
   } else if (params.stake_limits_enabled) {
     const remaining = delegatorTotal(k, ctx.sender, c) - wanted;

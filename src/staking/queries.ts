@@ -19,15 +19,7 @@ import { findPool, loadCandidates, poolWaiting, selfStakeOf } from './keeper.js'
 import { shareValue } from './pool.js';
 import { cometAddress, consensusPower, totalStake, votingPower } from './power.js';
 import { StakingStore, type CandidateRecord, type DelegationRecord, type Ranking } from './store.js';
-import type {
-  BlockAwards,
-  CandidateInfo,
-  DelegationInfo,
-  StakingTotals,
-  UnstakeRequestInfo,
-  ValidatorInfo,
-  ValidatorUpdate,
-} from './types.js';
+import type { BlockAwards, CandidateInfo, DelegationInfo, StakingTotals, UnstakeRequestInfo, ValidatorInfo, ValidatorUpdate } from './types.js';
 
 export interface StakingReadDeps {
   /** Params source (default: `loadParams(state)` at each call). */

@@ -259,17 +259,7 @@ export function requestKey(id: bigint): string {
 }
 
 export function encodeRequest(r: RequestRecord): Uint8Array {
-  return RLP.encode([
-    u(r.id),
-    u(r.kind),
-    addr(r.delegator),
-    addr(r.candidate),
-    u(r.pool),
-    u(r.shares),
-    u(r.matureTime),
-    u(r.height),
-    u(r.next),
-  ]);
+  return RLP.encode([u(r.id), u(r.kind), addr(r.delegator), addr(r.candidate), u(r.pool), u(r.shares), u(r.matureTime), u(r.height), u(r.next)]);
 }
 
 export function decodeRequest(raw: Uint8Array): RequestRecord {
@@ -312,7 +302,6 @@ export interface SentValidator {
   pubKey: Uint8Array;
   power: bigint;
 }
-
 
 export interface BlockRecord {
   height: bigint;
@@ -491,7 +480,10 @@ export class StakingStore {
   }
   putLastSent(set: readonly SentValidator[]): void {
     const raw = RLP.encode(set.map((v) => [v.pubKey, u(v.power)]));
-    MEMO.set(raw, set.map((v) => ({ ...v })));
+    MEMO.set(
+      raw,
+      set.map((v) => ({ ...v })),
+    );
     this.kv.set('k/vs', raw);
   }
 
@@ -564,13 +556,7 @@ function encodeAwards(a: BlockAwards): Uint8Array {
     u(a.fees),
     u(a.dustIn),
     u(a.dustOut),
-    a.awards.map((e) => [
-      addr(e.candidate),
-      u(e.group === 'validator' ? 0 : 1),
-      u(e.votingPower),
-      u(e.delegatorsAward),
-      u(e.compensation),
-    ]),
+    a.awards.map((e) => [addr(e.candidate), u(e.group === 'validator' ? 0 : 1), u(e.votingPower), u(e.delegatorsAward), u(e.compensation)]),
     a.slashes.map(encodeSlash),
     a.absent.map(addr),
   ]);
@@ -597,4 +583,3 @@ function decodeAwards(raw: Uint8Array): BlockAwards {
     absent: list(f[7]).map(mustAddr),
   };
 }
-

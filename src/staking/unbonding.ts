@@ -87,7 +87,10 @@ function payWithdrawal(k: StakingKeeper, c: CandidateRecord, paid: EndBlockResul
     k.bank.credit(cur, amount);
     paid.push({ delegator: cur, candidate: c.address, amount });
     k.store.deleteDelegationRecord(c.address, cur);
-    k.store.setDelegatorCandidates(cur, k.store.delegatorCandidates(cur).filter((a) => a !== c.address));
+    k.store.setDelegatorCandidates(
+      cur,
+      k.store.delegatorCandidates(cur).filter((a) => a !== c.address),
+    );
     cur = d.next;
   }
   c.head = '';

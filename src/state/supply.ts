@@ -35,10 +35,7 @@ export function readSupply(kv: KVReader): SupplyRecord {
 }
 
 export function writeSupply(kv: KV, s: SupplyRecord): void {
-  kv.set(
-    SUPPLY_KEY,
-    RLP.encode([s.genesis, s.minted, s.burned, s.feePool, s.dust].map((v) => bigintToBytes(v))),
-  );
+  kv.set(SUPPLY_KEY, RLP.encode([s.genesis, s.minted, s.burned, s.feePool, s.dust].map((v) => bigintToBytes(v))));
 }
 
 /** Total supply: genesis + minted − burned. */

@@ -64,7 +64,8 @@ export function decodeMetadata(bytes: Uint8Array): SnapshotMetadata {
   if (b[0] !== SNAPSHOT_FORMAT) throw new SnapshotFormatError(`metadata of format ${b[0]}, expected ${SNAPSHOT_FORMAT}`);
   const count = b.readUInt32BE(17 + HASH_LEN);
   if (count < 1 || count > MAX_CHUNKS) throw new SnapshotFormatError(`a snapshot has 1 to ${MAX_CHUNKS} chunks, metadata says ${count}`);
-  if (b.length !== METADATA_HEADER + HASH_LEN * count) throw new SnapshotFormatError(`metadata of ${count} chunks must be ${METADATA_HEADER + HASH_LEN * count} bytes, got ${b.length}`);
+  if (b.length !== METADATA_HEADER + HASH_LEN * count)
+    throw new SnapshotFormatError(`metadata of ${count} chunks must be ${METADATA_HEADER + HASH_LEN * count} bytes, got ${b.length}`);
   const chunkHashes: Uint8Array[] = [];
   for (let i = 0; i < count; i++) chunkHashes.push(Uint8Array.from(b.subarray(METADATA_HEADER + HASH_LEN * i, METADATA_HEADER + HASH_LEN * (i + 1))));
   return { height: b.readBigUInt64BE(1), appHash: Uint8Array.from(b.subarray(9, 9 + HASH_LEN)), keyCount: b.readBigUInt64BE(9 + HASH_LEN), chunkHashes };

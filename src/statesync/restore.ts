@@ -15,13 +15,7 @@
  *   `height` of the store.
  * Nothing touches the store before that final check.
  */
-import type {
-  ApplySnapshotChunkResult,
-  RequestApplySnapshotChunk,
-  RequestOfferSnapshot,
-  ResponseApplySnapshotChunk,
-  ResponseOfferSnapshot,
-} from '../abci/types.js';
+import type { ApplySnapshotChunkResult, RequestApplySnapshotChunk, RequestOfferSnapshot, ResponseApplySnapshotChunk, ResponseOfferSnapshot } from '../abci/types.js';
 import type { Change, PendingRoot } from '../store/index.js';
 import { bytesEqual } from '../util/bytes.js';
 import type { Logger } from '../util/logger.js';

@@ -15,19 +15,7 @@
 
 import { ClassicLevel } from 'classic-level';
 
-import {
-  LEVELDB_OPTIONS,
-  META_KEY,
-  StoreUsageError,
-  encodeMeta,
-  encodeRoot,
-  historyKey,
-  historyRecord,
-  latestKey,
-  latestRecord,
-  resolve,
-  rootKey,
-} from './committed-store.js';
+import { LEVELDB_OPTIONS, META_KEY, StoreUsageError, encodeMeta, encodeRoot, historyKey, historyRecord, latestKey, latestRecord, resolve, rootKey } from './committed-store.js';
 import { sha256, sha256Binary } from '../util/sha256.js';
 import { isWellFormedKey } from './keys.js';
 import { EMPTY_HASH, HASH_LEN, buildSortedSubtreeAsync, encodeNode, nodeKey, u64String, type LeafNode, type NodeWrite, type SortedLeaves } from './tree.js';

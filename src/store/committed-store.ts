@@ -235,9 +235,7 @@ export class CommittedStore implements KVReader {
       if (metaBytes === undefined) {
         const any = await db.keys({ limit: 1 }).all();
         if (any.length > 0) {
-          throw new StoreCorruptionError(
-            `state store ${dir}: records exist but no commit record (m:commit); the database is not a cmtd store (of this format) or is damaged`,
-          );
+          throw new StoreCorruptionError(`state store ${dir}: records exist but no commit record (m:commit); the database is not a cmtd store (of this format) or is damaged`);
         }
       } else {
         const { height, appHash, keys } = decodeMeta(metaBytes);
@@ -512,12 +510,7 @@ export class CommittedStore implements KVReader {
    * root (a mismatch is a bug in the caller and writes nothing). `height`
    * must exceed the last committed height.
    */
-  async commit(
-    height: bigint,
-    changes: PendingRoot | Iterable<readonly [string, Change]>,
-    appHash: Uint8Array,
-    extra?: Iterable<readonly [string, Change]>,
-  ): Promise<void> {
+  async commit(height: bigint, changes: PendingRoot | Iterable<readonly [string, Change]>, appHash: Uint8Array, extra?: Iterable<readonly [string, Change]>): Promise<void> {
     this.assertOpen();
     if (this.committing) throw new StoreUsageError('commit called while another commit is in progress');
     if (typeof height !== 'bigint' || height <= BigInt(this._height) || height > U64_MAX || height > BigInt(MAX_VERSION)) {
@@ -986,9 +979,7 @@ export function encodeMeta(height: number, appHash: Uint8Array, keys: number): U
 
 function decodeMeta(meta: Uint8Array): { height: number; appHash: Uint8Array; keys: number } {
   if (meta.length !== META_LEN || meta[0] !== META_FORMAT) {
-    throw new StoreCorruptionError(
-      `unrecognised commit record (m:commit, ${meta.length} bytes, format ${meta[0]}): expected ${META_LEN} bytes, format ${META_FORMAT}`,
-    );
+    throw new StoreCorruptionError(`unrecognised commit record (m:commit, ${meta.length} bytes, format ${meta[0]}): expected ${META_LEN} bytes, format ${META_FORMAT}`);
   }
   return { height: readU64(meta, 1), appHash: plainCopy(meta, 9, 9 + HASH_LEN), keys: readU64(meta, 9 + HASH_LEN) };
 }

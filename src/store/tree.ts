@@ -91,7 +91,12 @@ export const INNER_LEN = 15 * HASH_LEN;
  * up to 15). With `keepInner`, also returns the new inner hashes
  * ({@link INNER_LEN} characters, a flat string).
  */
-export function foldHash(children: ReadonlyArray<{ hash: string } | undefined>, oldInner: string | undefined, changed: number, keepInner: boolean): { hash: string; inner?: string } {
+export function foldHash(
+  children: ReadonlyArray<{ hash: string } | undefined>,
+  oldInner: string | undefined,
+  changed: number,
+  keepInner: boolean,
+): { hash: string; inner?: string } {
   for (let i = 0; i < 16; i++) heap[16 + i] = children[i]?.hash ?? EMPTY_HASH;
   for (let i = 15; i >= 1; i--) {
     heap[i] = oldInner !== undefined && (changed & SLOTS_BELOW[i]!) === 0 ? oldInner.slice((i - 1) * HASH_LEN, i * HASH_LEN) : pairHash(heap[2 * i]!, heap[2 * i + 1]!);

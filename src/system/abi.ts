@@ -87,7 +87,9 @@ function canonicalType(p: AbiParam): string {
 
 /** The 4-byte selector of a function signature, as 0x-hex. */
 export function selectorOf(signature: string): string {
-  return `0x${Buffer.from(keccak256(Buffer.from(signature, 'utf8'))).subarray(0, 4).toString('hex')}`;
+  return `0x${Buffer.from(keccak256(Buffer.from(signature, 'utf8')))
+    .subarray(0, 4)
+    .toString('hex')}`;
 }
 
 // ------------------------------------------------------------------ decode
@@ -247,13 +249,22 @@ function encodeValue(p: AbiParam, v: AbiValue): Uint8Array {
     if (!Array.isArray(v)) unencodable(p, 'not an array');
     const items = v as readonly AbiValue[];
     const element: AbiParam = { ...p, name: p.name, type: p.type.slice(0, -2) };
-    return concat([lengthWord(items.length), encodeSequence(items.map(() => element), items)]);
+    return concat([
+      lengthWord(items.length),
+      encodeSequence(
+        items.map(() => element),
+        items,
+      ),
+    ]);
   }
   if (p.type === 'tuple') {
     const fields = p.components ?? [];
     if (typeof v !== 'object' || v instanceof Uint8Array || Array.isArray(v)) unencodable(p, 'not an object');
     const record = v as { readonly [field: string]: AbiValue };
-    return encodeSequence(fields, fields.map((f) => record[f.name]!));
+    return encodeSequence(
+      fields,
+      fields.map((f) => record[f.name]!),
+    );
   }
   if (p.type === 'string' || p.type === 'bytes') {
     let bytes: Uint8Array;

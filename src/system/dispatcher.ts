@@ -33,7 +33,7 @@ import {
   type EventEncoder,
 } from './abi.js';
 import type { EvmLog } from '../state/logs.js';
-import { SystemCallError, type SystemCallContext, type SystemCallResult, type SystemContract, type SystemEvent } from './types.js';
+import type { SystemCallError, SystemCallContext, SystemCallResult, SystemContract, SystemEvent } from './types.js';
 
 /** What a state-changing handler returns: the function's return values (if it has outputs) and its events, in emission order. */
 export interface CallOutcome {
@@ -210,7 +210,10 @@ export class SystemDispatcher<L> implements SystemContract {
 
   // `args as never`: the arguments were decoded with fn.inputs, which is what the handler's type says (systemFunctions).
   private answer(d: Dispatch<L>, fn: ViewFunction<L, readonly ArgType[]>, args: unknown[]): Uint8Array {
-    return encodeResult(d.outputs, this.refusing(() => fn.view(this.ledger, args as never)));
+    return encodeResult(
+      d.outputs,
+      this.refusing(() => fn.view(this.ledger, args as never)),
+    );
   }
 
   /** Runs a handler, turning the ledger's refusals into the contract's SystemCallError; anything else is an internal fault. */

@@ -198,13 +198,7 @@ export async function ethCall(state: KVReader, request: CallRequest, ctx: CallCo
   return evmRun(state, request, ctx, gas, resolveSystem);
 }
 
-function callSystem(
-  scratch: Overlay,
-  request: CallRequest,
-  system: NonNullable<ReturnType<SystemContractResolver>>,
-  ctx: CallContext,
-  gas: bigint,
-): CallResult {
+function callSystem(scratch: Overlay, request: CallRequest, system: NonNullable<ReturnType<SystemContractResolver>>, ctx: CallContext, gas: bigint): CallResult {
   const intrinsic = intrinsicOf(request);
   try {
     const returnData = system.view(request.data);

@@ -45,7 +45,6 @@ export interface BlockInfo {
   hash?: Uint8Array;
 }
 
-
 export interface TxOutcome {
   code: TxCode;
   log: string;
@@ -112,16 +111,10 @@ export function validateStatic(tx: SignedTx, rules: ChainRules): void {
   }
   if (isFreeTx(tx)) {
     if (tx.gasLimit > params.free_tx_gas_limit) {
-      throw new TxError(
-        TxCode.FreeTxGasLimit,
-        `a zero-price transaction may ask for at most ${params.free_tx_gas_limit} gas, this one asks for ${tx.gasLimit}`,
-      );
+      throw new TxError(TxCode.FreeTxGasLimit, `a zero-price transaction may ask for at most ${params.free_tx_gas_limit} gas, this one asks for ${tx.gasLimit}`);
     }
   } else if (tx.maxFeePerGas < params.min_gas_price) {
-    throw new TxError(
-      TxCode.GasPriceTooLow,
-      `gas price ${tx.maxFeePerGas} wei is below the minimum ${params.min_gas_price} wei (or use a zero price within the free slots)`,
-    );
+    throw new TxError(TxCode.GasPriceTooLow, `gas price ${tx.maxFeePerGas} wei is below the minimum ${params.min_gas_price} wei (or use a zero price within the free slots)`);
   }
 }
 
@@ -149,10 +142,7 @@ export function validateSender(tx: SignedTx, account: Account, state?: KVReader)
   }
   const cost = maxCost(tx);
   if (account.balance < cost) {
-    throw new TxError(
-      TxCode.InsufficientFunds,
-      `insufficient funds: ${tx.sender} has ${account.balance} wei, the transaction needs up to ${cost} wei (gas limit × price + value)`,
-    );
+    throw new TxError(TxCode.InsufficientFunds, `insufficient funds: ${tx.sender} has ${account.balance} wei, the transaction needs up to ${cost} wei (gas limit × price + value)`);
   }
 }
 
@@ -351,14 +341,7 @@ async function runEvm(
   return outcome(TxCode.Ok, '', tx, o.gasUsed, price, o.logs, o.returnData, o.createdAddress);
 }
 
-function runSystemCall(
-  tx: SignedTx,
-  scratch: Overlay,
-  contract: SystemContract,
-  intrinsic: bigint,
-  price: bigint,
-  block: BlockInfo,
-): TxOutcome {
+function runSystemCall(tx: SignedTx, scratch: Overlay, contract: SystemContract, intrinsic: bigint, price: bigint, block: BlockInfo): TxOutcome {
   let gas: bigint;
   try {
     gas = intrinsic + contract.gasCost(tx.data);

@@ -19,13 +19,7 @@ type KeccakStateCtor = new () => KeccakStateNative;
 interface Secp256k1Native {
   /** Output length picks the encoding: 65 bytes = uncompressed. Returns 0 on success. */
   ecdsaRecover(output: Uint8Array, sig: Uint8Array, recid: number, msg32: Uint8Array): number;
-  ecdsaSign(
-    output: { signature: Uint8Array; recid: number },
-    msg32: Uint8Array,
-    seckey: Uint8Array,
-    data: Uint8Array | undefined,
-    noncefn: undefined,
-  ): number;
+  ecdsaSign(output: { signature: Uint8Array; recid: number }, msg32: Uint8Array, seckey: Uint8Array, data: Uint8Array | undefined, noncefn: undefined): number;
   publicKeyCreate(output: Uint8Array, seckey: Uint8Array): number;
 }
 
@@ -43,10 +37,7 @@ function loadNative<T>(pkg: string, check: (m: unknown) => m is T): T {
 
 const KeccakState = loadNative<KeccakStateCtor>('keccak', (m): m is KeccakStateCtor => typeof m === 'function');
 type Secp256k1Addon = { Secp256k1: new () => Secp256k1Native };
-const secp = new (loadNative<Secp256k1Addon>(
-  'secp256k1',
-  (m): m is Secp256k1Addon => typeof (m as { Secp256k1?: unknown }).Secp256k1 === 'function',
-).Secp256k1)();
+const secp = new (loadNative<Secp256k1Addon>('secp256k1', (m): m is Secp256k1Addon => typeof (m as { Secp256k1?: unknown }).Secp256k1 === 'function').Secp256k1)();
 
 // One native sponge, re-initialised per hash (as the keccak package itself
 // does): creating a native object per call was ~40% of decoding a transaction.

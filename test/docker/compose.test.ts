@@ -57,7 +57,8 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError instanceof Error ? ` (last error: ${lastError.message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError instanceof Error ? ` (last error: ${lastError.message})` : ''}`);
     await new Promise((r) => setTimeout(r, 1_000));
   }
 }
@@ -229,7 +230,9 @@ describe('docker compose: the 4-node localnet in a real Docker engine', { skip: 
     // 2 of 4 validators (half the power) cannot commit: the chain halts, and the running nodes' checks fail.
     const halted = Date.now();
     await compose(['stop', 'node2', 'node3'], 120_000);
-    await waitFor('node0 and node1 to turn unhealthy', 300_000, async () => ((await Promise.all(['node0', 'node1'].map(health))).every((s) => s === 'unhealthy') ? true : undefined));
+    await waitFor('node0 and node1 to turn unhealthy', 300_000, async () =>
+      (await Promise.all(['node0', 'node1'].map(health))).every((s) => s === 'unhealthy') ? true : undefined,
+    );
     log(`node0, node1 unhealthy with the chain halted: ${elapsed(halted)}`);
     const resumed = Date.now();
     await compose(['start', 'node2', 'node3'], 120_000);

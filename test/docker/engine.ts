@@ -75,10 +75,7 @@ export function dockerUnavailableReason(): string | undefined {
 
 /** apt-get installs docker.io (and mmdebstrap, for the stand-ins) when missing. */
 export async function ensurePackages(log: Log): Promise<void> {
-  const missing = [
-    ...(onPath('dockerd') && onPath('docker') ? [] : ['docker.io']),
-    ...(onPath('mmdebstrap') ? [] : ['mmdebstrap']),
-  ];
+  const missing = [...(onPath('dockerd') && onPath('docker') ? [] : ['docker.io']), ...(onPath('mmdebstrap') ? [] : ['mmdebstrap'])];
   if (missing.length === 0) return;
   log(`installing ${missing.join(', ')} with apt-get`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -132,7 +129,9 @@ export async function ensureComposePlugin(log: Log): Promise<void> {
   if (!existsSync(binary)) {
     if (!onPath('go')) throw new Error('the Compose v2 plugin is missing and Go (needed to build it) is not installed');
     log(`building the Compose ${COMPOSE_VERSION} plugin from its Go module (first time only)`);
-    const download = JSON.parse(await run('go', ['mod', 'download', '-json', `github.com/docker/compose/v2@${COMPOSE_VERSION}`], { cwd: tmpdir(), timeoutMs: 900_000 })) as { Dir: string };
+    const download = JSON.parse(await run('go', ['mod', 'download', '-json', `github.com/docker/compose/v2@${COMPOSE_VERSION}`], { cwd: tmpdir(), timeoutMs: 900_000 })) as {
+      Dir: string;
+    };
     mkdirSync(CACHE_DIR, { recursive: true });
     const src = mkdtempSync(join(CACHE_DIR, 'compose-src-'));
     try {
@@ -219,7 +218,12 @@ export async function ensureBaseImages(images: string[], log: Log): Promise<void
     for (const image of missing) {
       if (imageExists(image)) continue; // tagged together with an earlier one
       const [name, tag = 'latest'] = image.split(':') as [string, string?];
-      if (name === 'node' && tag.startsWith('20')) await importNodeStandin(rootfs, images.filter((i) => i.startsWith('node:20')), log);
+      if (name === 'node' && tag.startsWith('20'))
+        await importNodeStandin(
+          rootfs,
+          images.filter((i) => i.startsWith('node:20')),
+          log,
+        );
       else if (name === 'golang') await importGoStandin(rootfs, image, log);
       else throw new Error(`no stand-in recipe for base image ${image}`);
     }
@@ -231,7 +235,9 @@ export async function ensureBaseImages(images: string[], log: Log): Promise<void
 /** `docker import` of the root file system `dir` as every tag, with Dockerfile instructions. */
 async function importRootfs(dir: string, tags: string[], changes: string[]): Promise<void> {
   const changeArgs = [`LABEL ${STANDIN_LABEL}=true`, ...changes].flatMap((c) => ['--change', c]);
-  const id = (await run('bash', ['-o', 'pipefail', '-c', 'dir="$1"; shift; tar -C "$dir" -c . | docker import "$@" - ', 'import', dir, ...changeArgs], { timeoutMs: 900_000 })).trim();
+  const id = (
+    await run('bash', ['-o', 'pipefail', '-c', 'dir="$1"; shift; tar -C "$dir" -c . | docker import "$@" - ', 'import', dir, ...changeArgs], { timeoutMs: 900_000 })
+  ).trim();
   for (const tag of tags) await run('docker', ['tag', id, tag]);
 }
 

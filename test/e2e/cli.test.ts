@@ -148,7 +148,25 @@ describe('cmtd CLI on a real localnet', () => {
         priv_key: { type: 'tendermint/PrivKeyEd25519', value: Buffer.concat([Buffer.from(jwk.d!, 'base64url'), Buffer.from(jwk.x!, 'base64url')]).toString('base64') },
       }),
     );
-    const declared = await tx('declare', '--from', 'carol', '--validator-key', validatorKeyFile, '--pub-key', pubKey, '--max-stake', '1000', '--self-stake', '100', '--comp-rate', '10%', '--name', 'carol', '--website', 'https://carol.example');
+    const declared = await tx(
+      'declare',
+      '--from',
+      'carol',
+      '--validator-key',
+      validatorKeyFile,
+      '--pub-key',
+      pubKey,
+      '--max-stake',
+      '1000',
+      '--self-stake',
+      '100',
+      '--comp-rate',
+      '10%',
+      '--name',
+      'carol',
+      '--website',
+      'https://carol.example',
+    );
     const declaredEvent = declared.events.find((e) => e.event === 'CandidacyDeclared');
     assert.equal(declaredEvent?.args?.candidate, carol);
     assert.equal(declaredEvent?.args?.selfStake, (100n * CMT).toString());
@@ -253,7 +271,10 @@ describe('cmtd CLI on a real localnet', () => {
       { args: ['tx', 'unstake', '--from', 'alice', '--candidate', 'carol', '--amount', '145'], reason: /below_min_stake: .*at least 10 CMT \(would be [0-9.]+ CMT\)/ },
       { args: ['tx', 'delegate', '--from', 'dave', '--candidate', 'carol', '--amount', '5'], reason: /below_min_stake: .*at least 10 CMT \(would be 5 CMT\)/ },
       { args: ['tx', 'unstake', '--from', 'dave', '--candidate', 'carol', '--amount', '20'], reason: new RegExp(`no_delegation: ${dave} has no stake at ${carol}`) },
-      { args: ['tx', 'transfer', '--from', 'dave', '--to', 'alice', '--amount', '1000'], reason: /insufficient funds: .* has 100 CMT, the transaction needs at least 1,000\.000042 CMT/ },
+      {
+        args: ['tx', 'transfer', '--from', 'dave', '--to', 'alice', '--amount', '1000'],
+        reason: /insufficient funds: .* has 100 CMT, the transaction needs at least 1,000\.000042 CMT/,
+      },
     ];
     for (const { args, reason } of doomed) {
       const r = await unsignable(...args);

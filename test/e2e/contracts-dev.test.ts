@@ -12,16 +12,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  Contract,
-  ContractFactory,
-  JsonRpcProvider,
-  Wallet,
-  id as hashText,
-  type ContractTransactionResponse,
-  type Log,
-  type TransactionReceipt,
-} from 'ethers';
+import { type Contract, ContractFactory, JsonRpcProvider, Wallet, id as hashText, type ContractTransactionResponse, type Log, type TransactionReceipt } from 'ethers';
 import { devAccounts } from '../../src/localnet/network.js';
 import { loadContract } from '../support/contracts.js';
 import { startDev, type DevChain } from '../support/hardhat.js';
@@ -44,7 +35,9 @@ describe('business contracts on cmtd dev', { timeout: 600_000 }, () => {
     // quickly mined transaction would come from before it (nonce too low on the next send).
     provider = new JsonRpcProvider(dev.rpcUrl, 18, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 200 });
     // Account 0 operates the validator (its balance takes block awards): it is not used.
-    wallets = devAccounts(10).slice(1).map((a) => new Wallet(a.privateKey, provider));
+    wallets = devAccounts(10)
+      .slice(1)
+      .map((a) => new Wallet(a.privateKey, provider));
   });
   after(async () => {
     provider?.destroy();
@@ -115,8 +108,10 @@ describe('business contracts on cmtd dev', { timeout: 600_000 }, () => {
   }
 
   const call = <T>(contract: Contract, fn: string, ...args: unknown[]): Promise<T> => contract.getFunction(fn)(...args) as Promise<T>;
-  const send = (contract: Contract, from: Wallet, fn: string, ...args: unknown[]) => (): Promise<ContractTransactionResponse> =>
-    (contract.connect(from) as Contract).getFunction(fn)(...args) as Promise<ContractTransactionResponse>;
+  const send =
+    (contract: Contract, from: Wallet, fn: string, ...args: unknown[]) =>
+    (): Promise<ContractTransactionResponse> =>
+      (contract.connect(from) as Contract).getFunction(fn)(...args) as Promise<ContractTransactionResponse>;
 
   it('repays a CMT loan in three instalments on its schedule, then closes it and returns the collateral', async () => {
     const [lender, borrower] = wallets as [Wallet, Wallet];
@@ -138,8 +133,22 @@ describe('business contracts on cmtd dev', { timeout: 600_000 }, () => {
       collateralAmount: 300n,
     };
     const planAddress = String(plan.target);
-    await expectChanges(lender, [[lender.address, -10n * CMT], [planAddress, 10n * CMT]], send(plan, lender, 'offerLoan', terms, { ...TX, value: 10n * CMT }));
-    const accepted = await expectChanges(borrower, [[borrower.address, 10n * CMT], [planAddress, -10n * CMT]], send(plan, borrower, 'acceptLoan', 1n, TX));
+    await expectChanges(
+      lender,
+      [
+        [lender.address, -10n * CMT],
+        [planAddress, 10n * CMT],
+      ],
+      send(plan, lender, 'offerLoan', terms, { ...TX, value: 10n * CMT }),
+    );
+    const accepted = await expectChanges(
+      borrower,
+      [
+        [borrower.address, 10n * CMT],
+        [planAddress, -10n * CMT],
+      ],
+      send(plan, borrower, 'acceptLoan', 1n, TX),
+    );
     const start = event(plan, accepted, 'LoanStarted')['start'] as bigint;
     assert.deepEqual(await balancesOf([borrower.address, planAddress], points), [0n, 300n]);
 
@@ -150,7 +159,11 @@ describe('business contracts on cmtd dev', { timeout: 600_000 }, () => {
       assert.ok(position.dueNow >= 4n * CMT);
       const receipt = await expectChanges(
         borrower,
-        [[borrower.address, -4n * CMT], [lender.address, 4n * CMT], [planAddress, 0n]],
+        [
+          [borrower.address, -4n * CMT],
+          [lender.address, 4n * CMT],
+          [planAddress, 0n],
+        ],
         send(plan, borrower, 'repay', 1n, 4n * CMT, { ...TX, value: 4n * CMT }),
       );
       assert.equal(event(plan, receipt, 'Repaid')['totalPaid'], i * 4n * CMT);
@@ -181,7 +194,14 @@ describe('business contracts on cmtd dev', { timeout: 600_000 }, () => {
     };
     const planAddress = String(plan.target);
     await mined(send(plan, lender, 'offerLoan', terms, { ...TX, value: 5n * CMT })());
-    const accepted = await expectChanges(borrower, [[borrower.address, 5n * CMT], [planAddress, -5n * CMT]], send(plan, borrower, 'acceptLoan', 1n, TX));
+    const accepted = await expectChanges(
+      borrower,
+      [
+        [borrower.address, 5n * CMT],
+        [planAddress, -5n * CMT],
+      ],
+      send(plan, borrower, 'acceptLoan', 1n, TX),
+    );
     const start = event(plan, accepted, 'LoanStarted')['start'] as bigint;
     assert.equal((await call<{ inDefault: boolean }>(plan, 'position', 1n)).inDefault, false);
     // Instalment 1 is due at start + 2 and in default after start + 2 + 2.
@@ -189,7 +209,16 @@ describe('business contracts on cmtd dev', { timeout: 600_000 }, () => {
     const position = await call<{ inDefault: boolean; overdue: bigint }>(plan, 'position', 1n);
     assert.equal(position.inDefault, true);
     assert.ok(position.overdue >= 3n * CMT + CMT / 2n, 'the first instalment and its late fee are overdue');
-    const receipt = await expectChanges(lender, [[lender.address, 500n], [planAddress, -500n], [borrower.address, 0n]], send(plan, lender, 'claimCollateral', 1n, TX), points);
+    const receipt = await expectChanges(
+      lender,
+      [
+        [lender.address, 500n],
+        [planAddress, -500n],
+        [borrower.address, 0n],
+      ],
+      send(plan, lender, 'claimCollateral', 1n, TX),
+      points,
+    );
     const defaulted = event(plan, receipt, 'LoanDefaulted');
     assert.equal(defaulted['instalmentsPaid'], 0n);
     assert.equal(defaulted['collateralClaimed'], 500n);
@@ -203,22 +232,57 @@ describe('business contracts on cmtd dev', { timeout: 600_000 }, () => {
     const pool = await deploy('InsurancePlan', admin, [ZERO, admin.address, [assessor1.address, assessor2.address], 5_000n, 200n, 3_600n, 3_600n]);
     const poolAddress = String(pool.target);
     await mined(send(pool, admin, 'setApprovalsRequired', 2, TX)());
-    await expectChanges(alice, [[alice.address, -6n * CMT], [poolAddress, 6n * CMT]], send(pool, alice, 'deposit', 6n * CMT, { ...TX, value: 6n * CMT }));
-    await expectChanges(bob, [[bob.address, -4n * CMT], [poolAddress, 4n * CMT]], send(pool, bob, 'deposit', 4n * CMT, { ...TX, value: 4n * CMT }));
+    await expectChanges(
+      alice,
+      [
+        [alice.address, -6n * CMT],
+        [poolAddress, 6n * CMT],
+      ],
+      send(pool, alice, 'deposit', 6n * CMT, { ...TX, value: 6n * CMT }),
+    );
+    await expectChanges(
+      bob,
+      [
+        [bob.address, -4n * CMT],
+        [poolAddress, 4n * CMT],
+      ],
+      send(pool, bob, 'deposit', 4n * CMT, { ...TX, value: 4n * CMT }),
+    );
     assert.equal(await call(pool, 'capacity'), 5n * CMT);
 
     // Cover 1: 3 CMT for an hour, premium 0.06 CMT; a claim of 2 CMT, paid on the second approval.
-    const premium1 = 6n * CMT / 100n;
+    const premium1 = (6n * CMT) / 100n;
     assert.equal(await call(pool, 'quote', 3n * CMT), premium1);
-    await expectChanges(holder, [[holder.address, -premium1], [poolAddress, premium1]], send(pool, holder, 'buyCover', 3n * CMT, 3_600n, hashText('order-1'), { ...TX, value: premium1 }));
+    await expectChanges(
+      holder,
+      [
+        [holder.address, -premium1],
+        [poolAddress, premium1],
+      ],
+      send(pool, holder, 'buyCover', 3n * CMT, 3_600n, hashText('order-1'), { ...TX, value: premium1 }),
+    );
     await mined(send(pool, holder, 'fileClaim', 1n, 2n * CMT, 'parcel lost', TX)());
-    const first = await expectChanges(assessor1, [[holder.address, 0n], [poolAddress, 0n]], send(pool, assessor1, 'approveClaim', 1n, TX));
+    const first = await expectChanges(
+      assessor1,
+      [
+        [holder.address, 0n],
+        [poolAddress, 0n],
+      ],
+      send(pool, assessor1, 'approveClaim', 1n, TX),
+    );
     assert.equal(event(pool, first, 'ClaimApproved')['approvals'], 1n);
-    const paid = await expectChanges(assessor2, [[holder.address, 2n * CMT], [poolAddress, -2n * CMT]], send(pool, assessor2, 'approveClaim', 1n, TX));
+    const paid = await expectChanges(
+      assessor2,
+      [
+        [holder.address, 2n * CMT],
+        [poolAddress, -2n * CMT],
+      ],
+      send(pool, assessor2, 'approveClaim', 1n, TX),
+    );
     assert.equal(event(pool, paid, 'ClaimPaid')['amount'], 2n * CMT);
 
     // Cover 2: 1 CMT for 3 seconds, premium 0.02 CMT, no claim: it expires and the pool earns it.
-    const premium2 = 2n * CMT / 100n;
+    const premium2 = (2n * CMT) / 100n;
     const bought = await mined(send(pool, holder, 'buyCover', CMT, 3n, hashText('order-2'), { ...TX, value: premium2 })());
     const end = event(pool, bought, 'CoverBought')['end'] as bigint;
     await waitForBlockTimeAfter(end);
@@ -226,9 +290,23 @@ describe('business contracts on cmtd dev', { timeout: 600_000 }, () => {
     assert.equal(event(pool, expired, 'CoverExpired')['premiumToPool'], premium2);
 
     // Pool funds: 10 + 0.06 − 2 + 0.02 = 8.08 CMT for 10 shares: 6/10 to alice, 4/10 to bob.
-    assert.equal(await call(pool, 'poolFunds'), 808n * CMT / 100n);
-    await expectChanges(alice, [[alice.address, 4_848n * CMT / 1_000n], [poolAddress, -4_848n * CMT / 1_000n]], send(pool, alice, 'redeem', 6n * CMT, TX));
-    await expectChanges(bob, [[bob.address, 3_232n * CMT / 1_000n], [poolAddress, -3_232n * CMT / 1_000n]], send(pool, bob, 'redeem', 4n * CMT, TX));
+    assert.equal(await call(pool, 'poolFunds'), (808n * CMT) / 100n);
+    await expectChanges(
+      alice,
+      [
+        [alice.address, (4_848n * CMT) / 1_000n],
+        [poolAddress, (-4_848n * CMT) / 1_000n],
+      ],
+      send(pool, alice, 'redeem', 6n * CMT, TX),
+    );
+    await expectChanges(
+      bob,
+      [
+        [bob.address, (3_232n * CMT) / 1_000n],
+        [poolAddress, (-3_232n * CMT) / 1_000n],
+      ],
+      send(pool, bob, 'redeem', 4n * CMT, TX),
+    );
     assert.equal(await provider.getBalance(poolAddress), 0n);
   });
 
@@ -246,13 +324,25 @@ describe('business contracts on cmtd dev', { timeout: 600_000 }, () => {
       disputeWindow,
       orderRef: hashText(`order-${amount}`),
     });
-    await expectChanges(buyer, [[buyer.address, -5n * CMT], [escrowAddress, 5n * CMT]], send(escrow, buyer, 'createOrderWith', await terms(5n * CMT, 600n), { ...TX, value: 5n * CMT }));
+    await expectChanges(
+      buyer,
+      [
+        [buyer.address, -5n * CMT],
+        [escrowAddress, 5n * CMT],
+      ],
+      send(escrow, buyer, 'createOrderWith', await terms(5n * CMT, 600n), { ...TX, value: 5n * CMT }),
+    );
     await mined(send(escrow, seller, 'markShipped', 1n, 'PARCEL-1', TX)());
     const disputed = await mined(send(escrow, buyer, 'dispute', 1n, 'arrived broken', TX)());
     assert.equal(event(escrow, disputed, 'OrderDisputed')['reason'], 'arrived broken');
     const resolved = await expectChanges(
       arbiter,
-      [[buyer.address, 2n * CMT], [seller.address, 3n * CMT], [escrowAddress, -5n * CMT], [arbiter.address, 0n]],
+      [
+        [buyer.address, 2n * CMT],
+        [seller.address, 3n * CMT],
+        [escrowAddress, -5n * CMT],
+        [arbiter.address, 0n],
+      ],
       send(escrow, arbiter, 'resolve', 1n, 2n * CMT, TX),
     );
     const r = event(escrow, resolved, 'DisputeResolved');
@@ -262,7 +352,14 @@ describe('business contracts on cmtd dev', { timeout: 600_000 }, () => {
     await mined(send(escrow, buyer, 'createOrderWith', await terms(CMT, 3n), { ...TX, value: CMT })());
     const opened = await mined(send(escrow, seller, 'dispute', 2n, 'cannot deliver', TX)());
     await waitForBlockTimeAfter(event(escrow, opened, 'OrderDisputed')['disputeDeadline'] as bigint);
-    const settled = await expectChanges(seller, [[buyer.address, CMT], [escrowAddress, -CMT]], send(escrow, seller, 'settleExpiredDispute', 2n, TX));
+    const settled = await expectChanges(
+      seller,
+      [
+        [buyer.address, CMT],
+        [escrowAddress, -CMT],
+      ],
+      send(escrow, seller, 'settleExpiredDispute', 2n, TX),
+    );
     assert.deepEqual([event(escrow, settled, 'DisputeExpired')['toBuyer'], event(escrow, settled, 'DisputeExpired')['toSeller']], [CMT, 0n]);
     assert.equal(await provider.getBalance(escrowAddress), 0n);
   });

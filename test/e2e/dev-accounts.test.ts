@@ -34,7 +34,11 @@ interface RpcAnswer {
 }
 
 async function rpc(url: string, method: string, params: unknown[] = [], headers: Record<string, string> = {}): Promise<RpcAnswer> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
   return (await response.json()) as RpcAnswer;
 }
 
@@ -56,7 +60,7 @@ describe('cmtd dev development accounts', { timeout: 300_000 }, () => {
     await dev?.stop();
   });
 
-  it('lists the mnemonic\'s accounts, printed with their balances, funded with --balance', async () => {
+  it("lists the mnemonic's accounts, printed with their balances, funded with --balance", async () => {
     const expected = [0, 1, 2].map((i) => wallet(i).address.toLowerCase());
     assert.deepEqual(await provider.send('eth_accounts', []), expected);
     for (const [i, address] of expected.entries()) {
@@ -111,7 +115,16 @@ describe('cmtd dev development accounts', { timeout: 300_000 }, () => {
     const viaEthSign = (await provider.send('eth_sign', [address.toLowerCase(), '0x68656c6c6f'])) as string;
     assert.equal(verifyMessage(new Uint8Array([0x68, 0x65, 0x6c, 0x6c, 0x6f]), viaEthSign), address);
     const domain = { name: 'Mail', version: '1', chainId: 18, verifyingContract: '0xcccccccccccccccccccccccccccccccccccccccc' };
-    const types = { Person: [{ name: 'name', type: 'string' }, { name: 'wallet', type: 'address' }], Mail: [{ name: 'from', type: 'Person' }, { name: 'contents', type: 'string' }] };
+    const types = {
+      Person: [
+        { name: 'name', type: 'string' },
+        { name: 'wallet', type: 'address' },
+      ],
+      Mail: [
+        { name: 'from', type: 'Person' },
+        { name: 'contents', type: 'string' },
+      ],
+    };
     const message = { from: { name: 'Cow', wallet: '0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826' }, contents: 'Hello, Bob!' };
     const typed = await signer.signTypedData(domain, types, message);
     assert.equal(verifyTypedData(domain, types, message, typed), address);
@@ -163,7 +176,11 @@ describe('cmtd dev development accounts', { timeout: 300_000 }, () => {
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
     assert.match(preflight.headers.get('access-control-allow-methods') ?? '', /POST/);
-    const answer = await fetch(dev.rpcUrl, { method: 'POST', headers: { origin: 'http://dapp.example', 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}' });
+    const answer = await fetch(dev.rpcUrl, {
+      method: 'POST',
+      headers: { origin: 'http://dapp.example', 'content-type': 'application/json' },
+      body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}',
+    });
     assert.equal(answer.headers.get('access-control-allow-origin'), '*');
   });
 

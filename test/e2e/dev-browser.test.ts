@@ -103,7 +103,11 @@ describe('a browser page on another origin reads cmtd dev with viem', { timeout:
     };
     // The same answers read from Node.js, outside the browser.
     const call = async (method: string, params: unknown[]): Promise<string> => {
-      const response = await fetch(dev.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+      const response = await fetch(dev.rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+      });
       return ((await response.json()) as { result: string }).result;
     };
     assert.equal(fromPage.chainId, Number(await call('eth_chainId', [])));
@@ -136,4 +140,3 @@ describe('a browser page on another origin reads cmtd dev with viem', { timeout:
     await page.close();
   });
 });
-

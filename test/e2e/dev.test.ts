@@ -13,8 +13,6 @@ import { devAccounts, defaultCmtdCommand } from '../../src/localnet/network.js';
 import { alive, descendants } from '../support/processes.js';
 import { freeRpcPort } from '../support/hardhat.js';
 
-
-
 describe('cmtd dev', () => {
   let child: ChildProcess;
   let output = '';
@@ -82,11 +80,7 @@ describe('cmtd dev', () => {
     assert.ok(children.length >= 2, `cmtd and cometbft run under cmtd dev (found ${children.length} processes)`);
     child.kill('SIGINT');
     assert.equal(await exited, 0, output);
-    assert.deepEqual(
-      children.filter(alive),
-      [],
-      'every process cmtd dev started has exited',
-    );
+    assert.deepEqual(children.filter(alive), [], 'every process cmtd dev started has exited');
     assert.ok(!existsSync(state), 'the temporary state was deleted');
   });
 });

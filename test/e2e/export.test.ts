@@ -68,13 +68,26 @@ describe('cmtd export', () => {
     const nonceOf = async (w: Wallet): Promise<number> => Number((await account(node, w.address.toLowerCase())).nonce);
     const send = async (from: number, to: string | null, data: string): Promise<void> => {
       const w = wallets[from]!;
-      const signed = await w.signTransaction({ type: 2, chainId: CHAIN_ID, nonce: await nonceOf(w), maxFeePerGas: 5n * GWEI, maxPriorityFeePerGas: GWEI, gasLimit: 3_000_000n, to, data });
+      const signed = await w.signTransaction({
+        type: 2,
+        chainId: CHAIN_ID,
+        nonce: await nonceOf(w),
+        maxFeePerGas: 5n * GWEI,
+        maxPriorityFeePerGas: GWEI,
+        gasLimit: 3_000_000n,
+        to,
+        data,
+      });
       const { result } = await waitForTx(node.rpc, await broadcast(node.rpc, Buffer.from(signed.slice(2), 'hex')));
       assert.equal(result.code, 0, result.log);
     };
 
     // Some state.
-    for (const [from, to] of [[1, 2], [3, 2], [1, 5]] as const) {
+    for (const [from, to] of [
+      [1, 2],
+      [3, 2],
+      [1, 5],
+    ] as const) {
       const tx = await signTransfer(wallets[from]!, old.accounts[to]!.address, 7n * CMT, await nonceOf(wallets[from]!));
       assert.equal((await waitForTx(node.rpc, await broadcast(node.rpc, tx))).result.code, 0);
     }
@@ -127,11 +140,20 @@ describe('cmtd export', () => {
     const delegation = appState.delegations.find((d) => d.delegator === old.accounts[4]!.address && d.candidate === operator);
     assert.ok(delegation !== undefined && BigInt(delegation.amount) >= 2_500n * CMT, JSON.stringify(appState.delegations));
     assert.deepEqual(appState.enterprise_accounts, [old.accounts[8]!.address]);
-    assert.deepEqual(appState.candidates.map((c) => c.pub_key), [node.validatorKey.pubKey]);
+    assert.deepEqual(
+      appState.candidates.map((c) => c.pub_key),
+      [node.validatorKey.pubKey],
+    );
     const contract = appState.contracts.find((c) => c.address === tokenAddress);
     assert.ok(contract !== undefined && Object.keys(contract.storage).length > 0, 'the token contract with its storage');
-    assert.ok(appState.exact_state.summary.unstake_requests.some((r) => r.delegator === old.accounts[4]!.address), 'the waiting unstake request');
-    assert.ok(Object.keys(appState.exact_state.records).some((k) => k.startsWith('k/u/')), 'the unstake request is an exact record');
+    assert.ok(
+      appState.exact_state.summary.unstake_requests.some((r) => r.delegator === old.accounts[4]!.address),
+      'the waiting unstake request',
+    );
+    assert.ok(
+      Object.keys(appState.exact_state.records).some((k) => k.startsWith('k/u/')),
+      'the unstake request is an exact record',
+    );
 
     // A new one-node chain from it. Its validator must be the exported one, so it reuses the old node's key.
     const fresh = await Localnet.create({ dir: tempDir('export-new'), nodes: 1, blockTime: '200ms', appState: () => appState, cmtdLogLevel: 'warn', cometLogLevel: 'error' });

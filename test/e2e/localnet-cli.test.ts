@@ -22,7 +22,6 @@ const run = promisify(execFile);
 const [COMMAND, ...BASE_ARGS] = defaultCmtdCommand();
 const NODES = 3;
 
-
 /** A base port whose nodes' ports (base+10i+6 … +9) are free, below the ephemeral range. */
 async function freeBasePort(): Promise<number> {
   for (let tries = 0; tries < 200; tries++) {
@@ -47,8 +46,6 @@ async function cmtdRun(args: string[], env: Record<string, string> = {}): Promis
     return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
 }
-
-
 
 interface Started {
   child: ChildProcess;
@@ -102,7 +99,20 @@ describe('cmtd localnet (command line)', () => {
   });
 
   it('starts 2 validators and 1 candidate: the summary lists every node with its Ethereum JSON-RPC', async () => {
-    running = await startLocalnet(['--dir', dir, '--validators', '2', '--candidates', '1', '--base-port', String(base), '--block-time', '300ms', '--rpc-cors', 'http://localhost:3000']);
+    running = await startLocalnet([
+      '--dir',
+      dir,
+      '--validators',
+      '2',
+      '--candidates',
+      '1',
+      '--base-port',
+      String(base),
+      '--block-time',
+      '300ms',
+      '--rpc-cors',
+      'http://localhost:3000',
+    ]);
     const summary = running.output();
     for (let i = 0; i < NODES; i++) {
       const role = i < 2 ? 'validator' : 'candidate';
@@ -164,7 +174,10 @@ describe('cmtd localnet (command line)', () => {
   it('refuses flags the existing network does not match, naming each difference', async () => {
     const refused = await cmtdRun(['localnet', 'start', '--dir', dir, '--validators', '2', '--candidates', '1', '--block-time', '5s', '--base-port', String(base + 100)]);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /already holds localnet 'cmtd-localnet', which does not match what was asked:\n {2}--block-time 5s: it has 300ms\n {2}--base-port [0-9]+: its node0 listens on p2p [0-9]+, RPC [0-9]+ \(base port [0-9]+\)\n/);
+    assert.match(
+      refused.stderr,
+      /already holds localnet 'cmtd-localnet', which does not match what was asked:\n {2}--block-time 5s: it has 300ms\n {2}--base-port [0-9]+: its node0 listens on p2p [0-9]+, RPC [0-9]+ \(base port [0-9]+\)\n/,
+    );
     assert.doesNotMatch(refused.stderr, /--validators|--candidates/, 'flags that match are not listed');
     assert.match(refused.stderr, /leaving out these flags, or add --reset/);
     // From the environment too (CMTD_ + the flag); the old variable names are refused rather than ignored.

@@ -77,7 +77,16 @@ describe('cmtd replay', () => {
     };
     const send = async (from: number, to: string | null, data: string): Promise<{ height: bigint }> => {
       const w = wallets[from]!;
-      const signed = await w.signTransaction({ type: 2, chainId: CHAIN_ID, nonce: await nonceOf(w), maxFeePerGas: 5n * GWEI, maxPriorityFeePerGas: GWEI, gasLimit: 3_000_000n, to, data });
+      const signed = await w.signTransaction({
+        type: 2,
+        chainId: CHAIN_ID,
+        nonce: await nonceOf(w),
+        maxFeePerGas: 5n * GWEI,
+        maxPriorityFeePerGas: GWEI,
+        gasLimit: 3_000_000n,
+        to,
+        data,
+      });
       const { height, result } = await waitForTx(node.rpc, await broadcast(node.rpc, Buffer.from(signed.slice(2), 'hex')));
       assert.equal(result.code, 0, result.log);
       return { height };

@@ -48,7 +48,14 @@ describe('declaring candidacy on a one-validator CometBFT network', () => {
         params: { unstake_waiting_period_s: '60' },
         accounts: accounts.map((a) => ({ address: a.address, balance: (1_000_000n * CMT).toString() })),
         candidates: [
-          { address: accounts[0]!.address, pub_key: validatorKeys[0]!.pubKey, max_stake: (100_000n * CMT).toString(), self_stake: (10_000n * CMT).toString(), comp_rate_bp: 2000, description: { name: 'node0' } },
+          {
+            address: accounts[0]!.address,
+            pub_key: validatorKeys[0]!.pubKey,
+            max_stake: (100_000n * CMT).toString(),
+            self_stake: (10_000n * CMT).toString(),
+            comp_rate_bp: 2000,
+            description: { name: 'node0' },
+          },
         ],
       }),
     });
@@ -81,10 +88,14 @@ describe('declaring candidacy on a one-validator CometBFT network', () => {
     const key = newConsensusKey(net.chainId, declarer.address);
     const declared = await declare(key.pubKey, key.signature);
     assert.equal(declared.code, 0, declared.log);
-    const joined = await waitFor('CometBFT to add the new candidate', async () => {
-      const { validators } = await node.rpc.validators();
-      return validators.some((v) => v.pub_key.value === base64Key(key.pubKey)) ? validators : undefined;
-    }, 30_000);
+    const joined = await waitFor(
+      'CometBFT to add the new candidate',
+      async () => {
+        const { validators } = await node.rpc.validators();
+        return validators.some((v) => v.pub_key.value === base64Key(key.pubKey)) ? validators : undefined;
+      },
+      30_000,
+    );
     const power = new Map(joined.map((v) => [v.pub_key.value, BigInt(v.voting_power)]));
     // By stake: 2,000 against ~10,000, not 12% of S each (which would be equal powers and a halt).
     assert.equal(power.get(base64Key(key.pubKey)), 2_000n);
@@ -149,10 +160,14 @@ describe('staking on a real CometBFT network', () => {
     const burnedBefore = BigInt((await observer.rpc.queryJson<{ burned: string }>('/supply')).burned);
     await net.nodes[victim]!.comet.stop();
     let last: CandidateJson | undefined;
-    const removed = await waitFor('the stopped validator to be removed', async () => {
-      last = await candidate(victimAddress);
-      return last.state === 'removed' ? last : undefined;
-    }, 120_000).catch((err: Error) => {
+    const removed = await waitFor(
+      'the stopped validator to be removed',
+      async () => {
+        last = await candidate(victimAddress);
+        return last.state === 'removed' ? last : undefined;
+      },
+      120_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}; node${victim} last seen as ${JSON.stringify(last)}`);
     });
     const slashed = BigInt(removed.slashed);
@@ -160,20 +175,28 @@ describe('staking on a real CometBFT network', () => {
     assert.ok(slashed >= (stakeBefore * 115n) / 10_000n && slashed <= (stakeBefore * 121n) / 10_000n, `slashed ${slashed} of ${stakeBefore}`);
     const burned = BigInt((await observer.rpc.queryJson<{ burned: string }>('/supply')).burned) - burnedBefore;
     assert.equal(burned, slashed, 'what was slashed is burned, visible in /supply');
-    await waitFor('CometBFT to drop the removed validator and promote the backup', async () => {
-      const set = await cometValidatorKeys(observer);
-      return !set.has(keyOf(victim)) && set.has(keyOf(demoted!)) ? true : undefined;
-    }, 60_000);
+    await waitFor(
+      'CometBFT to drop the removed validator and promote the backup',
+      async () => {
+        const set = await cometValidatorKeys(observer);
+        return !set.has(keyOf(victim)) && set.has(keyOf(demoted!)) ? true : undefined;
+      },
+      60_000,
+    );
 
     // Restart it and activate the candidacy: it competes again.
     await net.startComet(net.nodes[victim]!);
     const operator = new Wallet(net.accounts[victim]!.privateKey);
     const activated = await systemCall(observer, operator, 'staking', 'activateCandidacy', []);
     assert.equal(activated.code, 0, activated.log);
-    const back = await waitFor('the candidate to be ranked again', async () => {
-      const c = await candidate(victimAddress);
-      return c.state === 'active' && c.rank > 0 ? c : undefined;
-    }, 60_000);
+    const back = await waitFor(
+      'the candidate to be ranked again',
+      async () => {
+        const c = await candidate(victimAddress);
+        return c.state === 'active' && c.rank > 0 ? c : undefined;
+      },
+      60_000,
+    );
     assert.ok(['validator', 'backup'].includes(back.role), `role ${back.role}`);
     assert.equal(base64Key(back.pubKey), keyOf(victim));
   });

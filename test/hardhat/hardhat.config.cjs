@@ -36,7 +36,9 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async ({ solcVersion }) => {
     throw new Error(`only the local solc ${SOLC_VERSION} (node_modules/solc) is available, not ${solcVersion}`);
   }
   // "0.8.37+commit.f401782d.Emscripten.clang" → "0.8.37+commit.f401782d"
-  const longVersion = require('solc').version().replace(/\.Emscripten\.clang$/, '');
+  const longVersion = require('solc')
+    .version()
+    .replace(/\.Emscripten\.clang$/, '');
   return { compilerPath: require.resolve('solc/soljson.js'), isSolcJs: true, version: solcVersion, longVersion };
 });
 

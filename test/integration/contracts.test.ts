@@ -50,13 +50,20 @@ describe('contract library: lint, unit tests and coverage', { timeout: 900_000 }
     assert.equal(result.stats.pending, 0);
     assert.ok(result.stats.passes >= 30, `${result.stats.passes} unit tests passed`);
     for (const suite of ['Escrow (unit)', 'LoanRepaymentPlan (unit)', 'InsurancePlan (unit)', 'LoyaltyToken (unit)']) {
-      assert.ok(result.passes.some((p) => p.fullTitle.startsWith(suite)), `${suite} ran`);
+      assert.ok(
+        result.passes.some((p) => p.fullTitle.startsWith(suite)),
+        `${suite} ran`,
+      );
     }
     assert.equal(code, 0, output);
 
     const summary = JSON.parse(readFileSync(join(out, 'coverage', 'coverage-summary.json'), 'utf8')) as CoverageSummary;
     const files = Object.keys(summary).filter((f) => f !== 'total');
-    for (const name of MEASURED) assert.ok(files.some((f) => f.endsWith(`contracts/${name}`)), `${name} is measured`);
+    for (const name of MEASURED)
+      assert.ok(
+        files.some((f) => f.endsWith(`contracts/${name}`)),
+        `${name} is measured`,
+      );
     const { pct, covered, total } = summary['total']!.branches;
     assert.ok(total > 100, `${total} branches measured`);
     assert.ok(pct >= MIN_BRANCH_PCT, `branch coverage ${pct} % (${covered}/${total}) is below ${MIN_BRANCH_PCT} %:\n${output}`);

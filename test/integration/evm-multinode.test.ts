@@ -104,7 +104,10 @@ describe('EVM state on two validators: agreement, restart and full replay', { ti
       const [r0, r1] = await Promise.all([node0.rpc.blockResults(h), node1.rpc.blockResults(h)]);
       assert.ok(r0.app_hash !== undefined && r0.app_hash !== '', `block_results ${h} carries the app hash`);
       assert.equal(r1.app_hash, r0.app_hash, `app hash after block ${h}`);
-      const [b0, b1] = (await Promise.all([rpc(node0, 'eth_getBlockByNumber', [hexQuantity(h), false]), rpc(node1, 'eth_getBlockByNumber', [hexQuantity(h), false])])) as Array<{ stateRoot: string; hash: string }>;
+      const [b0, b1] = (await Promise.all([rpc(node0, 'eth_getBlockByNumber', [hexQuantity(h), false]), rpc(node1, 'eth_getBlockByNumber', [hexQuantity(h), false])])) as Array<{
+        stateRoot: string;
+        hash: string;
+      }>;
       assert.equal(b0.stateRoot, appHashHex(r0.app_hash), `node0's index: stateRoot of block ${h} is the app hash`);
       assert.equal(b1.stateRoot, b0.stateRoot, `node1's index: stateRoot of block ${h}`);
       assert.equal(b1.hash, b0.hash);
@@ -112,7 +115,11 @@ describe('EVM state on two validators: agreement, restart and full replay', { ti
   }
 
   /** The same storage slots, code and eth_call answers on both nodes, once both have reached `height`. */
-  async function assertSameState(height: bigint, reads: Array<{ address: string; slots: string[] }>, calls: Array<() => Promise<[unknown, unknown]>>): Promise<Map<string, string>> {
+  async function assertSameState(
+    height: bigint,
+    reads: Array<{ address: string; slots: string[] }>,
+    calls: Array<() => Promise<[unknown, unknown]>>,
+  ): Promise<Map<string, string>> {
     await waitForCommitted(height);
     const values = new Map<string, string>();
     for (const { address, slots } of reads) {

@@ -111,7 +111,9 @@ describe('Osaka on a real chain: solc default target, EIP-7702 with viem and eth
     assert.equal(tx.authorizationList![0]!.address.toLowerCase(), delegate.toLowerCase());
     assert.equal(tx.authorizationList![0]!.chainId, 18);
     assert.equal(tx.authorizationList![0]!.nonce, eoaNonce);
-    const block = (await raw('eth_getBlockByNumber', [`0x${receipt.blockNumber.toString(16)}`, true])).result as { transactions: Array<{ hash: string; type: string; authorizationList?: unknown[] }> };
+    const block = (await raw('eth_getBlockByNumber', [`0x${receipt.blockNumber.toString(16)}`, true])).result as {
+      transactions: Array<{ hash: string; type: string; authorizationList?: unknown[] }>;
+    };
     const inBlock = block.transactions.find((t) => t.hash === hash)!;
     assert.equal(inBlock.type, '0x4');
     assert.equal(inBlock.authorizationList?.length, 1);

@@ -51,7 +51,10 @@ describe('Hardhat project against a cmtd node', { timeout: 600_000 }, () => {
     const env = hardhatEnv({
       CMTD_RPC_URL: node.ethRpcUrl,
       // Dev accounts 1-5 (account 0 operates the validator).
-      CMTD_PRIVATE_KEYS: net.accounts.slice(1, 6).map((a) => a.privateKey).join(','),
+      CMTD_PRIVATE_KEYS: net.accounts
+        .slice(1, 6)
+        .map((a) => a.privateKey)
+        .join(','),
       CMTD_HARDHAT_OUT: out,
       CMTD_HARDHAT_REPORT: report,
     });

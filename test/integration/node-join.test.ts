@@ -71,7 +71,21 @@ describe('joining a network with cmtd init --join and cmtd node', () => {
   it('a 5th node joins by block replay, has the same app hash, declares, is delegated to, enters the validator set and signs blocks', async () => {
     const peers = await peerAddresses(net.validatorNodes);
     const base = await freeBasePort();
-    const init = await cmtd('init', '--join', '--home', home, '--genesis', `http://127.0.0.1:${net.nodes[0]!.rpcPort}/genesis`, '--peers', peers.join(','), '--moniker', 'node4', '--base-port', String(base), '--private-network');
+    const init = await cmtd(
+      'init',
+      '--join',
+      '--home',
+      home,
+      '--genesis',
+      `http://127.0.0.1:${net.nodes[0]!.rpcPort}/genesis`,
+      '--peers',
+      peers.join(','),
+      '--moniker',
+      'node4',
+      '--base-port',
+      String(base),
+      '--private-network',
+    );
     assert.match(init, new RegExp(`to join chain '${net.chainId}'`));
     assert.match(init, /sync {7}by replaying every block from genesis/);
     const genesis = JSON.parse(readFileSync(join(home, 'cometbft', 'config', 'genesis.json'), 'utf8')) as { chain_id: string; app_state: unknown };

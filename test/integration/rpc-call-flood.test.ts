@@ -33,7 +33,9 @@ describe('eth_call flood at one validator', { timeout: 600_000 }, () => {
     const first = (await target.rpc.height()) + 1n;
     const answers = { timeout: 0, outOfGas: 0, busy: 0, other: [] as string[] };
     const end = Date.now() + FLOOD_MS;
-    const body = JSON.stringify(Array.from({ length: BATCH }, (_, id) => ({ jsonrpc: '2.0', id, method: id % 2 === 0 ? 'eth_call' : 'eth_estimateGas', params: [{ data: LOOP }] })));
+    const body = JSON.stringify(
+      Array.from({ length: BATCH }, (_, id) => ({ jsonrpc: '2.0', id, method: id % 2 === 0 ? 'eth_call' : 'eth_estimateGas', params: [{ data: LOOP }] })),
+    );
     // The flood stops at its end even with batches still queued at the node.
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort(), FLOOD_MS);

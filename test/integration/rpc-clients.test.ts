@@ -61,7 +61,7 @@ describe('JSON-RPC gateway with ethers and viem (one node)', { timeout: 300_000 
     const block = await provider.getBlock(height);
     assert.ok(block !== null);
     const comet = await node.rpc.block(BigInt(height));
-    assert.equal(block.hash, `0x${comet.block_id.hash.toLowerCase()}`, 'the block hash is CometBFT\'s');
+    assert.equal(block.hash, `0x${comet.block_id.hash.toLowerCase()}`, "the block hash is CometBFT's");
     assert.equal(block.baseFeePerGas, 2n * GWEI);
     assert.equal(block.gasLimit, DEFAULT_BLOCK_GAS_LIMIT, 'the genesis max_gas and the param agree');
     const parent = await provider.getBlock(height - 1);
@@ -82,7 +82,10 @@ describe('JSON-RPC gateway with ethers and viem (one node)', { timeout: 300_000 
     sent.push(await signer.sendTransaction({ to, value: 2n, type: 2, maxFeePerGas: 5n * GWEI, maxPriorityFeePerGas: GWEI }));
     sent.push(await signer.sendTransaction({ to, value: 3n }));
     sent.push(await signer.sendTransaction({ to, value: 4n, type: 0 }));
-    assert.deepEqual(sent.map((t) => t.nonce), [0, 1, 2, 3]);
+    assert.deepEqual(
+      sent.map((t) => t.nonce),
+      [0, 1, 2, 3],
+    );
     // (provider.send: ethers caches identical calls for 250 ms, and NonceManager just asked.)
     assert.equal(await provider.send('eth_getTransactionCount', [wallet.address, 'pending']), '0x4');
     const receipts = await Promise.all(sent.map((t) => t.wait()));
@@ -121,10 +124,7 @@ describe('JSON-RPC gateway with ethers and viem (one node)', { timeout: 300_000 
     const to = net.accounts[2]!.address;
     await (await wallet.sendTransaction({ to, value: 1n, nonce: 0 })).wait();
     await assert.rejects(wallet.sendTransaction({ to, value: 1n, nonce: 0, gasLimit: 21_000n }), (err: unknown) => isError(err, 'NONCE_EXPIRED'));
-    await assert.rejects(
-      wallet.sendTransaction({ to, value: 10n ** 30n, gasLimit: 21_000n, nonce: 1 }),
-      (err: unknown) => isError(err, 'INSUFFICIENT_FUNDS'),
-    );
+    await assert.rejects(wallet.sendTransaction({ to, value: 10n ** 30n, gasLimit: 21_000n, nonce: 1 }), (err: unknown) => isError(err, 'INSUFFICIENT_FUNDS'));
     const poor = Wallet.createRandom(provider);
     await assert.rejects(poor.sendTransaction({ to, value: 1n, gasLimit: 21_000n, nonce: 0, gasPrice: 2n * GWEI, type: 0 }), (err: unknown) => isError(err, 'INSUFFICIENT_FUNDS'));
   });
@@ -164,7 +164,10 @@ describe('JSON-RPC gateway with ethers and viem (one node)', { timeout: 300_000 
       assert.equal(r.status, 'success');
       assert.equal(r.gasUsed, 21_000n);
     }
-    assert.deepEqual(receipts.map((r) => r.type), ['eip1559', 'legacy', 'eip2930']);
+    assert.deepEqual(
+      receipts.map((r) => r.type),
+      ['eip1559', 'legacy', 'eip2930'],
+    );
     assert.equal(await publicClient.getBalance({ address: to }), 18n);
     const fees = receipts.reduce((s, r) => s + r.gasUsed * r.effectiveGasPrice, 0n);
     assert.equal(await publicClient.getBalance({ address: account.address }), balanceBefore - 18n - fees);
@@ -253,20 +256,39 @@ describe('JSON-RPC gateway with ethers and viem (one node)', { timeout: 300_000 
 
     const logs = await provider.getLogs({ address, fromBlock: mint1.blockNumber, toBlock: mint2.blockNumber, topics: [iface.getEvent('Transfer')!.topicHash] });
     assert.equal(logs.length, 2);
-    assert.deepEqual(logs.map((l) => l.transactionHash), [mint1.hash, mint2.hash]);
+    assert.deepEqual(
+      logs.map((l) => l.transactionHash),
+      [mint1.hash, mint2.hash],
+    );
     assert.equal(logs[0]!.index, mint1.logs[0]!.index);
     const changes = (await provider.send('eth_getFilterChanges', [filterId])) as Array<{ transactionHash: string }>;
-    assert.deepEqual(changes.map((l) => l.transactionHash), [mint1.hash, mint2.hash]);
+    assert.deepEqual(
+      changes.map((l) => l.transactionHash),
+      [mint1.hash, mint2.hash],
+    );
     await wsDone;
     assert.deepEqual(wsTransfers, [100n, 50n]);
     await wsProvider.destroy();
 
     // viem reads the contract and its events.
-    const abi = parseAbi(['function balanceOf(address) view returns (uint256)', 'event Transfer(address indexed from, address indexed to, uint256 value)', 'function redeem(uint256 amount, bytes32 rewardRef)']);
+    const abi = parseAbi([
+      'function balanceOf(address) view returns (uint256)',
+      'event Transfer(address indexed from, address indexed to, uint256 value)',
+      'function redeem(uint256 amount, bytes32 rewardRef)',
+    ]);
     const client = createPublicClient({ chain, transport: http(url) });
     assert.equal(await client.readContract({ address: address as Hex, abi, functionName: 'balanceOf', args: [customer as Hex] }), 150n);
-    const events = await client.getContractEvents({ address: address as Hex, abi, eventName: 'Transfer', fromBlock: BigInt(mint1.blockNumber), toBlock: BigInt(mint2.blockNumber) });
-    assert.deepEqual(events.map((e) => e.args.value), [100n, 50n]);
+    const events = await client.getContractEvents({
+      address: address as Hex,
+      abi,
+      eventName: 'Transfer',
+      fromBlock: BigInt(mint1.blockNumber),
+      toBlock: BigInt(mint2.blockNumber),
+    });
+    assert.deepEqual(
+      events.map((e) => e.args.value),
+      [100n, 50n],
+    );
 
     // A revert: eth_call and eth_estimateGas answer code 3 with the revert data.
     const revert = await raw('eth_call', [{ from: customer, to: address, data: iface.encodeFunctionData('redeem', [1_000n, `0x${'00'.repeat(32)}`]) }, 'latest']);
@@ -314,16 +336,25 @@ describe('JSON-RPC gateway with ethers and viem (one node)', { timeout: 300_000 
     }
 
     const candidates = (await agree('cmt_getCandidates', [], '/candidates')) as Array<{ address: string }>;
-    assert.deepEqual(candidates.map((c) => c.address), [v]);
+    assert.deepEqual(
+      candidates.map((c) => c.address),
+      [v],
+    );
     assert.equal(((await agree('cmt_getCandidate', [v], `/candidate/${v}`)) as { address: string }).address, v);
     assert.equal(await agree('cmt_getCandidate', [d], `/candidate/${d}`), null, 'a non-candidate is null');
     assert.equal(((await agree('cmt_getValidators', [], '/validators')) as unknown[]).length, 1);
     const delegations = (await agree('cmt_getDelegations', [delegator.address], `/delegations/${d}`)) as Array<{ candidate: string; principal: string }>;
-    assert.deepEqual(delegations.map((x) => x.candidate), [v]);
+    assert.deepEqual(
+      delegations.map((x) => x.candidate),
+      [v],
+    );
     // The unstake released its share of the principal (a little less than 500 CMT: the stake had earned awards).
     assert.ok(BigInt(delegations[0]!.principal) > 1_500n * CMT && BigInt(delegations[0]!.principal) < 2_000n * CMT, delegations[0]!.principal);
     const unstakes = (await agree('cmt_getUnstakes', [delegator.address], `/unstakes/${d}`)) as Array<{ candidate: string }>;
-    assert.deepEqual(unstakes.map((x) => x.candidate), [v]);
+    assert.deepEqual(
+      unstakes.map((x) => x.candidate),
+      [v],
+    );
     const proposals = (await agree('cmt_getProposals', [], '/proposals')) as Array<{ id: string }>;
     assert.equal(proposals.length, 1);
     const id = BigInt(proposals[0]!.id);

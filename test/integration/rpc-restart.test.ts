@@ -87,7 +87,9 @@ for (const version of ['v0.38.25', 'v0.37.18'] as CometVersion[]) {
       const head = BigInt((await rpc('eth_blockNumber')) as string);
       assert.ok(head >= stoppedAt + 2n);
       // The chain goes on: consecutive blocks link across the restart.
-      const blocks = (await Promise.all([stoppedAt - 1n, stoppedAt, stoppedAt + 1n, stoppedAt + 2n].map((h) => rpc('eth_getBlockByNumber', [`0x${h.toString(16)}`, false])))) as Array<{ hash: string; parentHash: string }>;
+      const blocks = (await Promise.all(
+        [stoppedAt - 1n, stoppedAt, stoppedAt + 1n, stoppedAt + 2n].map((h) => rpc('eth_getBlockByNumber', [`0x${h.toString(16)}`, false])),
+      )) as Array<{ hash: string; parentHash: string }>;
       for (let i = 1; i < blocks.length; i++) assert.equal(blocks[i]!.parentHash, blocks[i - 1]!.hash);
     });
   });

@@ -123,8 +123,16 @@ describe('staking through the IStaking ABI with ethers over JSON-RPC', { timeout
     const fee = declared.gasUsed * declared.gasPrice;
     assert.equal(await provider.getBalance(candidate), balanceBefore - selfStake - fee, 'the self-stake and the fee left the balance');
     // The transaction's logs are found again through eth_getLogs by the event's topic.
-    const logs = await provider.getLogs({ address: STAKING_ADDRESS, fromBlock: declared.blockNumber, toBlock: declared.blockNumber, topics: [IFACE.getEvent('CandidacyDeclared')!.topicHash] });
-    assert.deepEqual(logs.map((l) => l.transactionHash), [declared.hash]);
+    const logs = await provider.getLogs({
+      address: STAKING_ADDRESS,
+      fromBlock: declared.blockNumber,
+      toBlock: declared.blockNumber,
+      topics: [IFACE.getEvent('CandidacyDeclared')!.topicHash],
+    });
+    assert.deepEqual(
+      logs.map((l) => l.transactionHash),
+      [declared.hash],
+    );
 
     // The view (eth_call) and cmt_getCandidate / cmt_getCandidates show it.
     const onChain = (await view.getFunction('getCandidate')(candidate)) as { [key: string]: unknown };
@@ -170,13 +178,19 @@ describe('staking through the IStaking ABI with ethers over JSON-RPC', { timeout
     assert.equal(BigInt(delegations[0]!.earned), BigInt(delegations[0]!.amount) - delegated);
     assert.equal(delegations[0]!.withdrawing, false);
     const viewDelegations = (await view.getFunction('getDelegations')(delegator)) as Array<{ candidate: string }>;
-    assert.deepEqual(viewDelegations.map((d) => d.candidate), [candidate]);
+    assert.deepEqual(
+      viewDelegations.map((d) => d.candidate),
+      [candidate],
+    );
 
     // The candidate's total stake includes the delegation; it ranks (as a backup: max_validators is 1).
     const afterDelegation = await cmt<CandidateJson>('cmt_getCandidate', [candidate]);
     assert.ok(BigInt(afterDelegation.totalStake) >= selfStake + delegated - 1n);
     const validators = await cmt<Array<{ address: string; role: string }>>('cmt_getValidators');
-    assert.ok(validators.some((v) => v.address === candidate.toLowerCase() && v.role === 'backup'), JSON.stringify(validators));
+    assert.ok(
+      validators.some((v) => v.address === candidate.toLowerCase() && v.role === 'backup'),
+      JSON.stringify(validators),
+    );
 
     // ---- unstake part of the delegation.
     const unstaked = 1_000n * CMT;
@@ -216,7 +230,7 @@ describe('staking through the IStaking ABI with ethers over JSON-RPC', { timeout
     assert.ok(principalLeft > delegated - unstaked - CMT && principalLeft < delegated, `principal left ${principalLeft}`);
     assert.equal(BigInt(remaining[0]!.earned), BigInt(remaining[0]!.amount) - principalLeft);
     const waiting = await cmt<CandidateJson>('cmt_getCandidate', [candidate]);
-    assert.ok(BigInt(waiting.waitingStake) >= unstaked - 1n, 'the request waits inside the candidate\'s stake');
+    assert.ok(BigInt(waiting.waitingStake) >= unstaked - 1n, "the request waits inside the candidate's stake");
   });
 
   it('reports refused staking calls as reverts with the reason code', async () => {
@@ -231,7 +245,7 @@ describe('staking through the IStaking ABI with ethers over JSON-RPC', { timeout
     });
     await assert.rejects(staking.getFunction('unstake')(candidate, CMT), (err: unknown) => isError(err, 'CALL_EXCEPTION') && /^no_delegation/.test(err.reason ?? ''));
     // A declaration reusing a key already in use: refused too.
-    const used = await staking.getFunction('getCandidate')(candidate) as { pubKey: string };
+    const used = (await staking.getFunction('getCandidate')(candidate)) as { pubKey: string };
     await assert.rejects(
       staking.getFunction('declareCandidacy')(used.pubKey, `0x${'00'.repeat(64)}`, 10_000n * CMT, 0, '{}', { value: 1_000n * CMT }),
       (err: unknown) => isError(err, 'CALL_EXCEPTION') && /^pubkey_in_use/.test(err.reason ?? ''),

@@ -82,8 +82,14 @@ describe('a staking pool contract over JSON-RPC (ethers, real CometBFT)', { time
     // unstake (its amount is shares × the pool's price, which awards move between blocks).
     const poolEvents = stakingEvents(scenario);
     const replayEvents = replayed.flatMap(stakingEvents);
-    assert.deepEqual(poolEvents.map(([name]) => name), ['Delegated', 'Unstaked', 'Delegated']);
-    assert.deepEqual(replayEvents.map(([name]) => name), ['Delegated', 'Unstaked', 'Delegated']);
+    assert.deepEqual(
+      poolEvents.map(([name]) => name),
+      ['Delegated', 'Unstaked', 'Delegated'],
+    );
+    assert.deepEqual(
+      replayEvents.map(([name]) => name),
+      ['Delegated', 'Unstaked', 'Delegated'],
+    );
     assert.deepEqual([poolEvents[0]![1], poolEvents[2]![1]], [replayEvents[0]![1], replayEvents[2]![1]]);
     for (const events of [poolEvents, replayEvents]) assert.ok(events[1]![1] >= 1_000n * CMT && events[1]![1] < 1_000n * CMT + 10n ** 9n, String(events[1]![1]));
 

@@ -39,7 +39,9 @@ for (const { abci, version } of CASES) {
       const hashes = [];
       hashes.push(await broadcast(node.rpc, await signTransfer(wallet, bob!.address, 1n * 10n ** 18n, 0)));
       hashes.push(await broadcast(node.rpc, await signTransfer(wallet, bob!.address, 2n * 10n ** 18n, 1)));
-      hashes.push(await broadcast(node.rpc, await signTransfer(wallet, recipient, 5n, 2, { type: 2, maxFeePerGas: 5n * GWEI, maxPriorityFeePerGas: 1n * GWEI, gasPrice: undefined })));
+      hashes.push(
+        await broadcast(node.rpc, await signTransfer(wallet, recipient, 5n, 2, { type: 2, maxFeePerGas: 5n * GWEI, maxPriorityFeePerGas: 1n * GWEI, gasPrice: undefined })),
+      );
       for (const hash of hashes) {
         const { result } = await waitForTx(node.rpc, hash);
         assert.equal(result.code, 0, result.log);

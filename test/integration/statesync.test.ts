@@ -131,7 +131,11 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
 
       const delegated = await systemCall(validators[2]!, new Wallet(net.accounts[6]!.privateKey), 'staking', 'delegate', [net.accounts[1]!.address], 1_000n * CMT);
       assert.equal(delegated.code, 0, delegated.log);
-      const proposed = await systemCall(validators[2]!, new Wallet(net.accounts[0]!.privateKey), 'governance', 'proposeParamChange', ['min_gas_price', '3000000000', 'state sync test']);
+      const proposed = await systemCall(validators[2]!, new Wallet(net.accounts[0]!.privateKey), 'governance', 'proposeParamChange', [
+        'min_gas_price',
+        '3000000000',
+        'state sync test',
+      ]);
       assert.equal(proposed.code, 0, proposed.log);
 
       await net.waitForHeight(2n * SNAPSHOT_INTERVAL + 3n, 180_000, validators);
@@ -143,7 +147,10 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
         60_000,
       );
       const metadata = snapshotDirs.map((d) => readFileSync(join(d, '20', 'metadata')).toString('hex'));
-      assert.ok(metadata.every((m) => m === metadata[0]), 'the snapshot of height 20 is the same on every node');
+      assert.ok(
+        metadata.every((m) => m === metadata[0]),
+        'the snapshot of height 20 is the same on every node',
+      );
       const chunks = readdirSync(join(snapshotDirs[0]!, '20')).filter((f) => /^[0-9]+$/.test(f)).length;
       assert.ok(chunks >= 10, `1,000+ accounts in 4 KiB chunks: many chunks (${chunks})`);
     } catch (err) {
@@ -160,7 +167,25 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
       const servers = [validators[2]!, validators[1]!].map((n) => `http://127.0.0.1:${n.rpcPort}`);
       const peers = await peerAddresses(validators);
       const init = JSON.parse(
-        await cmtd('init', '--join', '--home', home, '--genesis', `http://127.0.0.1:${validators[0]!.rpcPort}/genesis`, '--peers', peers.join(','), '--moniker', 'node4', '--base-port', String(base), '--private-network', '--state-sync-rpc', servers.join(','), '--output', 'json'),
+        await cmtd(
+          'init',
+          '--join',
+          '--home',
+          home,
+          '--genesis',
+          `http://127.0.0.1:${validators[0]!.rpcPort}/genesis`,
+          '--peers',
+          peers.join(','),
+          '--moniker',
+          'node4',
+          '--base-port',
+          String(base),
+          '--private-network',
+          '--state-sync-rpc',
+          servers.join(','),
+          '--output',
+          'json',
+        ),
       ) as { joined: { chainId: string; stateSync: { trustHeight: string; trustHash: string; rpcServers: string[] } } };
       assert.equal(init.joined.chainId, net.chainId);
       const { trustHeight, trustHash, rpcServers } = init.joined.stateSync;

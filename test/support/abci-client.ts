@@ -31,9 +31,7 @@ export class AbciClient {
   }
 
   static async connect(address: string): Promise<AbciClient> {
-    const socket = address.startsWith('unix://')
-      ? net.connect(address.slice('unix://'.length))
-      : net.connect(Number(address.split(':').pop()), '127.0.0.1');
+    const socket = address.startsWith('unix://') ? net.connect(address.slice('unix://'.length)) : net.connect(Number(address.split(':').pop()), '127.0.0.1');
     await once(socket, 'connect');
     return new AbciClient(socket);
   }
@@ -67,4 +65,3 @@ export class AbciClient {
     this.socket.destroy();
   }
 }
-

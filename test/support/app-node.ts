@@ -115,7 +115,12 @@ export class AppNode {
     });
     const { retainHeight } = await this.app.commit();
     const results = response.txResults;
-    return { response, retainHeight, results, receipts: results.map((r) => (r.data !== undefined && r.data.length > 0 ? decodeReceipt(r.data) : (undefined as unknown as Receipt))) };
+    return {
+      response,
+      retainHeight,
+      results,
+      receipts: results.map((r) => (r.data !== undefined && r.data.length > 0 ? decodeReceipt(r.data) : (undefined as unknown as Receipt))),
+    };
   }
 
   async json<T>(path: string): Promise<T> {

@@ -63,15 +63,19 @@ export async function broadcast(rpc: CometRpc, tx: Uint8Array): Promise<string> 
 
 /** Waits until the transaction is in a committed block; returns its result and height. */
 export async function waitForTx(rpc: CometRpc, hash: string, timeoutMs = 60_000): Promise<{ height: bigint; result: TxResultJson }> {
-  const found = await waitFor(`transaction ${hash}`, async () => {
-    try {
-      const tx = await rpc.tx(hash);
-      return { height: BigInt(tx.height), result: tx.tx_result };
-    } catch (err) {
-      if (/not found/i.test((err as Error).message)) return undefined;
-      throw err;
-    }
-  }, timeoutMs);
+  const found = await waitFor(
+    `transaction ${hash}`,
+    async () => {
+      try {
+        const tx = await rpc.tx(hash);
+        return { height: BigInt(tx.height), result: tx.tx_result };
+      } catch (err) {
+        if (/not found/i.test((err as Error).message)) return undefined;
+        throw err;
+      }
+    },
+    timeoutMs,
+  );
   return found;
 }
 

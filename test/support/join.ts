@@ -123,22 +123,41 @@ export class JoinedNode {
  * elected: in CometBFT's validator set as `observer` sees it, then signing a
  * block. `dir` holds the key files imported.
  */
-export async function becomeValidator(
-  node: JoinedNode,
-  options: { operator: DevAccount; delegator: DevAccount; observer: LocalNode; dir: string; name: string },
-): Promise<void> {
+export async function becomeValidator(node: JoinedNode, options: { operator: DevAccount; delegator: DevAccount; observer: LocalNode; dir: string; name: string }): Promise<void> {
   const { operator, delegator, observer, dir, name } = options;
-  for (const [keyName, key] of [['operator', operator.privateKey], ['delegator', delegator.privateKey]] as const) {
+  for (const [keyName, key] of [
+    ['operator', operator.privateKey],
+    ['delegator', delegator.privateKey],
+  ] as const) {
     const keyFile = join(dir, `${name}-${keyName}.key`);
     writeFileSync(keyFile, key.slice(2), { mode: 0o600 });
     await cmtd('keys', 'import', keyName, '--home', node.home, '--private-key-file', keyFile);
   }
   const via = ['--home', node.home, '--node', node.rpc.url, '--eth-rpc', node.ethRpcUrl, '--output', 'json'];
   const declared = JSON.parse(
-    await cmtd('tx', 'declare', ...via, '--from', 'operator', '--validator-key', join(node.cometHome, 'config', 'priv_validator_key.json'), '--max-stake', '100000', '--self-stake', '10000', '--comp-rate', '10%', '--name', name),
+    await cmtd(
+      'tx',
+      'declare',
+      ...via,
+      '--from',
+      'operator',
+      '--validator-key',
+      join(node.cometHome, 'config', 'priv_validator_key.json'),
+      '--max-stake',
+      '100000',
+      '--self-stake',
+      '10000',
+      '--comp-rate',
+      '10%',
+      '--name',
+      name,
+    ),
   ) as { status: string; log?: string };
   assert.equal(declared.status, 'ok', declared.log);
-  const delegated = JSON.parse(await cmtd('tx', 'delegate', ...via, '--from', 'delegator', '--candidate', operator.address, '--amount', '5000')) as { status: string; log?: string };
+  const delegated = JSON.parse(await cmtd('tx', 'delegate', ...via, '--from', 'delegator', '--candidate', operator.address, '--amount', '5000')) as {
+    status: string;
+    log?: string;
+  };
   assert.equal(delegated.status, 'ok', delegated.log);
 
   const key = readValidatorKey(node.cometHome);

@@ -88,7 +88,10 @@ export function blockHash(height: bigint): Uint8Array {
   return createHash('sha256').update(`block ${height}`).digest();
 }
 
-export async function startHarness(limits: Partial<RpcLimits> = {}, options: { calls?: CallRunner; maxGas?: bigint; params?: Record<string, string>; stateHistory?: number; appState?: Record<string, unknown> } = {}): Promise<Harness> {
+export async function startHarness(
+  limits: Partial<RpcLimits> = {},
+  options: { calls?: CallRunner; maxGas?: bigint; params?: Record<string, string>; stateHistory?: number; appState?: Record<string, unknown> } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'cmtd-rpc-'));
   const wallets = Array.from({ length: 3 }, (_, i) => new Wallet(`0x${createHash('sha256').update(`rpc-harness-${i}`).digest('hex')}`));
   const h = { dir, wallets, mempool: [] as Uint8Array[], height: 0n } as Harness;
@@ -133,7 +136,11 @@ export async function startHarness(limits: Partial<RpcLimits> = {}, options: { c
     consensusParams: { block: { maxBytes: 1_000_000n, maxGas: options.maxGas ?? 30_000_000n } },
     validators: [],
     appStateBytes: Buffer.from(
-      JSON.stringify({ params: options.params ?? {}, accounts: wallets.map((w) => ({ address: w.address.toLowerCase(), balance: (1_000n * CMT).toString() })), ...options.appState }),
+      JSON.stringify({
+        params: options.params ?? {},
+        accounts: wallets.map((w) => ({ address: w.address.toLowerCase(), balance: (1_000n * CMT).toString() })),
+        ...options.appState,
+      }),
     ),
     initialHeight: 1n,
   });

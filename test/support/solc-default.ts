@@ -21,7 +21,11 @@ export interface DefaultTargetContract {
 
 export function compileForDefaultTarget(source: string, name: string): DefaultTargetContract {
   const solc = require('solc') as { compile(input: string): string };
-  const input = { language: 'Solidity', sources: { [`${name}.sol`]: { content: source } }, settings: { outputSelection: { '*': { '*': ['abi', 'metadata', 'evm.bytecode.object'] } } } };
+  const input = {
+    language: 'Solidity',
+    sources: { [`${name}.sol`]: { content: source } },
+    settings: { outputSelection: { '*': { '*': ['abi', 'metadata', 'evm.bytecode.object'] } } },
+  };
   const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput;
   const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
   if (errors.length > 0) throw new Error(errors.map((e) => e.formattedMessage).join('\n'));

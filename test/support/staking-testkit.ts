@@ -81,12 +81,7 @@ export type TxOutcome = { ok: true; result: SystemCallResult } | { ok: false; er
  * `kv`, the value debited from the sender there, the call, then the scratch
  * state committed on success or dropped on a refusal (gas is not modelled).
  */
-export function sendStakingTx(
-  kv: KV,
-  tx: { sender: Address; value?: bigint; height: bigint; time: bigint },
-  fn: string,
-  args: readonly unknown[] = [],
-): TxOutcome {
+export function sendStakingTx(kv: KV, tx: { sender: Address; value?: bigint; height: bigint; time: bigint }, fn: string, args: readonly unknown[] = []): TxOutcome {
   const scratch = new Overlay(kv);
   const value = tx.value ?? 0n;
   new Accounts(scratch).debit(tx.sender, value);
@@ -237,10 +232,13 @@ export class TestNet {
     const ctx = { height: this.height, time: this.time };
     const byKey = new Map(this.ledger.candidates().map((c) => [c.pubKey.slice(2), c.address]));
     const absent = new Set(opts.absent ?? []);
-    const votes = this.height === 1n ? [] : this.ledger.lastValidatorSet().map((v) => {
-      const who = byKey.get(Buffer.from(v.pubKey).toString('hex'));
-      return { validatorAddress: cometAddress(v.pubKey), absent: who !== undefined && absent.has(who) };
-    });
+    const votes =
+      this.height === 1n
+        ? []
+        : this.ledger.lastValidatorSet().map((v) => {
+            const who = byKey.get(Buffer.from(v.pubKey).toString('hex'));
+            return { validatorAddress: cometAddress(v.pubKey), absent: who !== undefined && absent.has(who) };
+          });
     const evidence = (opts.evidence ?? []).map((a) => {
       const c = this.ledger.candidate(a)!;
       return {

@@ -16,17 +16,7 @@ import {
 import * as pb from '../../src/abci/gen/tendermint/abci/types_pb.js';
 import { BlockIDFlag } from '../../src/abci/gen/tendermint/types/validator_pb.js';
 import { ABCI_SERVICES } from '../../src/abci/grpc-server.js';
-import type {
-  CommitInfo,
-  ConsensusParams,
-  Event,
-  ExecTxResult,
-  ExtendedCommitInfo,
-  Header,
-  Misbehavior,
-  Snapshot,
-  Timestamp,
-} from '../../src/abci/types.js';
+import type { CommitInfo, ConsensusParams, Event, ExecTxResult, ExtendedCommitInfo, Header, Misbehavior, Snapshot, Timestamp } from '../../src/abci/types.js';
 import { decodeResponse, encodeRequest, type WireRequest } from '../support/abci-wire.js';
 
 /*
@@ -567,9 +557,6 @@ describe('abci codec: decoding is cheap and safe', () => {
   });
 
   it('refuses to encode an invalid enum from the application', () => {
-    assert.throws(
-      () => encodeResponse({ type: 'processProposal', value: { status: 'maybe' as 'accept' } }),
-      /invalid ProposalStatus/,
-    );
+    assert.throws(() => encodeResponse({ type: 'processProposal', value: { status: 'maybe' as 'accept' } }), /invalid ProposalStatus/);
   });
 });

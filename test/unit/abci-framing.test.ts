@@ -82,8 +82,7 @@ class TestApp implements AbciApplication {
   initChain = async () => this.enter('initChain', () => ({}));
   // The tx's first byte decides how many event-loop turns the handler takes: later
   // requests finish "faster" than earlier ones unless the transport serializes them.
-  checkTx = async (req: { tx: Uint8Array }) =>
-    this.enter('checkTx', () => ({ code: 0, data: req.tx }), (req.tx[0] ?? 0) % 5);
+  checkTx = async (req: { tx: Uint8Array }) => this.enter('checkTx', () => ({ code: 0, data: req.tx }), (req.tx[0] ?? 0) % 5);
   query = async (req: { path: string; data: Uint8Array }) =>
     this.enter('query', () => {
       if (req.path === '/boom') throw new Error('query exploded');
@@ -91,8 +90,7 @@ class TestApp implements AbciApplication {
       return { code: 0, value: req.data };
     });
   prepareProposal = async (req: { txs: Uint8Array[] }) => this.enter('prepareProposal', () => ({ txs: req.txs }));
-  processProposal = async () =>
-    this.enter('processProposal', () => ({ status: 'maybe' as unknown as 'accept' }));
+  processProposal = async () => this.enter('processProposal', () => ({ status: 'maybe' as unknown as 'accept' }));
   finalizeBlock = async (req: RequestFinalizeBlock) =>
     this.enter('finalizeBlock', () => ({
       txResults: req.txs.map((tx) => ({ code: 0, gasUsed: BigInt(tx.length) })),
@@ -332,9 +330,7 @@ describe('ABCI socket server', () => {
       assert.equal((await bad.next())?.type, 'echo');
       assert.equal((await bad.next())?.type, 'flush');
       const seen = capture.entries.length;
-      const logged = capture.waitFor(
-        (e) => e.message === 'closing ABCI connection' && capture.entries.indexOf(e) >= seen,
-      );
+      const logged = capture.waitFor((e) => e.message === 'closing ABCI connection' && capture.entries.indexOf(e) >= seen);
       await bad.writeRaw(bytes);
       await bad.closed;
       const entry = await logged;
@@ -503,9 +499,6 @@ describe('ABCI socket server: lifecycle', () => {
   });
 
   it('rejects a bad address', async () => {
-    await assert.rejects(
-      startAbciServer({ transport: 'socket', address: 'http://x:1', app: new TestApp(), logger: captureLogger().logger }),
-      /unsupported scheme/,
-    );
+    await assert.rejects(startAbciServer({ transport: 'socket', address: 'http://x:1', app: new TestApp(), logger: captureLogger().logger }), /unsupported scheme/);
   });
 });

@@ -54,10 +54,7 @@ const validRequests: WireRequest[] = [
 
 /** Valid frames with some bytes overwritten: close to real traffic, so it reaches deep into the decoder. */
 const corruptedFrames = fc
-  .tuple(
-    fc.array(fc.constantFrom(...validRequests), { minLength: 1, maxLength: 4 }),
-    fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
-  )
+  .tuple(fc.array(fc.constantFrom(...validRequests), { minLength: 1, maxLength: 4 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }))
   .map(([reqs, edits]) => {
     const bytes = Buffer.concat(reqs.map((r) => encodeRequestFrame(r)));
     for (const [pos, value] of edits) bytes[pos % bytes.length] = value;
@@ -145,9 +142,7 @@ describe('ABCI fuzz: random bytes never hurt the server', () => {
       { numRuns: 150 },
     );
     // a well-formed session still works afterwards
-    const responses = await session(
-      Buffer.concat([encodeRequestFrame({ type: 'echo', value: { message: 'alive' } }), encodeRequestFrame({ type: 'flush', value: {} })]),
-    );
+    const responses = await session(Buffer.concat([encodeRequestFrame({ type: 'echo', value: { message: 'alive' } }), encodeRequestFrame({ type: 'flush', value: {} })]));
     assert.deepEqual(
       responses.map((r) => [r.type, r.type === 'echo' ? r.value.message : undefined]),
       [

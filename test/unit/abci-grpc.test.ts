@@ -130,7 +130,10 @@ describe('ABCI gRPC server', () => {
     });
     const results = res.txResults as { code: number; gasUsed: string; events: { attributes: { value: string }[] }[] }[];
     assert.equal(results.length, 5);
-    assert.deepEqual(results.map((r) => r.code), [0, 1, 0, 1, 0]);
+    assert.deepEqual(
+      results.map((r) => r.code),
+      [0, 1, 0, 1, 0],
+    );
     assert.equal(results[4]?.gasUsed, String(1024 * 1024));
     assert.equal(results[3]?.events[0]?.attributes[0]?.value, '3');
     const h = createHash('sha256');

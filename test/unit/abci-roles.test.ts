@@ -69,7 +69,9 @@ const finalize = (height: bigint): WireRequest => ({
   value: {
     txs: [new Uint8Array([0xf0, 0x0d])],
     decidedLastCommit: { round: 0, votes: [] },
-    misbehavior: [{ type: MisbehaviorType.DUPLICATE_VOTE, validator: { address: new Uint8Array(20), power: 10n }, height: 1n, time: { seconds: 1n, nanos: 0 }, totalVotingPower: 10n }],
+    misbehavior: [
+      { type: MisbehaviorType.DUPLICATE_VOTE, validator: { address: new Uint8Array(20), power: 10n }, height: 1n, time: { seconds: 1n, nanos: 0 }, totalVotingPower: 10n },
+    ],
     hash: EMPTY,
     height,
     time: { seconds: 4_000_000_000n, nanos: 0 },
@@ -115,7 +117,10 @@ describe('ABCI connection roles', () => {
       assert.equal(refused?.type, 'exception');
       assert.match(refused?.type === 'exception' ? refused.value.error : '', /finalizeBlock refused .* the consensus connection is/);
       assert.equal(await intruder.next(), undefined, 'the connection is closed; Commit is never answered');
-      assert.deepEqual(app.calls.filter((c) => c !== 'info'), ['checkTx', 'finalizeBlock 1', 'finalized 1', 'commit']);
+      assert.deepEqual(
+        app.calls.filter((c) => c !== 'info'),
+        ['checkTx', 'finalizeBlock 1', 'finalized 1', 'commit'],
+      );
 
       // CometBFT's own connections carry on.
       assert.equal((await consensus.call(finalize(2n))).type, 'finalizeBlock');

@@ -193,7 +193,10 @@ describe('block admission (SPEC 9)', () => {
       await start({}, 84_000n); // max_gas below the param: the smaller one binds
       const txs = [free(a, NOBODY, 0n), free(a, NOBODY, 1n), paid(a, NOBODY, 2n), free(poor1, LOOP, 0n, 100_000n), paid(b, NOBODY), paid(c, NOBODY), paid(d, NOBODY)];
       const out = await prepare(txs);
-      assert.deepEqual(out.map((t) => Buffer.from(t).toString('hex')), [txs[0]!, txs[4]!, txs[5]!, txs[6]!].map((t) => Buffer.from(t).toString('hex')));
+      assert.deepEqual(
+        out.map((t) => Buffer.from(t).toString('hex')),
+        [txs[0]!, txs[4]!, txs[5]!, txs[6]!].map((t) => Buffer.from(t).toString('hex')),
+      );
       assert.equal((await app.processProposal(proposal(out))).status, 'accept');
     });
 

@@ -59,7 +59,10 @@ class Node {
   }
 }
 
-type Op = { kind: 'transfer'; from: number; to: number; amount: number } | { kind: 'delegate'; from: number; candidate: number; amount: number } | { kind: 'unstake'; from: number; candidate: number; amount: number };
+type Op =
+  | { kind: 'transfer'; from: number; to: number; amount: number }
+  | { kind: 'delegate'; from: number; candidate: number; amount: number }
+  | { kind: 'unstake'; from: number; candidate: number; amount: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('transfer' as const), from: fc.nat(7), to: fc.nat(7), amount: fc.integer({ min: 1, max: 5_000 }) }),
@@ -95,10 +98,19 @@ describe('app determinism and conservation', () => {
             op.kind === 'delegate'
               ? STAKING_INTERFACE.encodeFunctionData('delegate', [accounts[op.candidate]!.address])
               : STAKING_INTERFACE.encodeFunctionData('unstake', [accounts[op.candidate]!.address, BigInt(op.amount) * CMT]);
-          return signLegacyTx(from, { to: STAKING_ADDRESS, data: Buffer.from(data.slice(2), 'hex'), value: op.kind === 'delegate' ? BigInt(op.amount) * CMT : 0n, nonce, gasLimit: 200_000n });
+          return signLegacyTx(from, {
+            to: STAKING_ADDRESS,
+            data: Buffer.from(data.slice(2), 'hex'),
+            value: op.kind === 'delegate' ? BigInt(op.amount) * CMT : 0n,
+            nonce,
+            gasLimit: 200_000n,
+          });
         });
         // Candidate 2 misses blocks 8-14 (it may be slashed, demoted or removed).
-        const votes: VoteInfo[] = height === 1n ? [] : consensusAddresses.map((address, c) => ({ validator: { address, power: 1n }, blockIdFlag: c === 2 && height >= 8n && height <= 14n ? 'absent' : 'commit' }));
+        const votes: VoteInfo[] =
+          height === 1n
+            ? []
+            : consensusAddresses.map((address, c) => ({ validator: { address, power: 1n }, blockIdFlag: c === 2 && height >= 8n && height <= 14n ? 'absent' : 'commit' }));
         const request: RequestFinalizeBlock = {
           txs,
           decidedLastCommit: { round: 0, votes },

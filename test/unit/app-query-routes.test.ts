@@ -39,7 +39,11 @@ describe('ABCI query routes', () => {
       assert.ok(match !== null, `${name}: ${path} does not match its own pattern`);
       assert.deepEqual(route.parse(match), args, `${name}: ${path}`);
       const others = routes().filter(([other, r]) => other !== name && r.pattern.test(path));
-      assert.deepEqual(others.map(([other]) => other), [], `${path} also matches other routes`);
+      assert.deepEqual(
+        others.map(([other]) => other),
+        [],
+        `${path} also matches other routes`,
+      );
     }
   });
 
@@ -50,7 +54,11 @@ describe('ABCI query routes', () => {
       },
     });
     for (const path of ['/account/0x12', '/candidate/alice', '/delegations/0x', '/unstakes/0xzz', '/proposal/-1', '/awards/0x10']) {
-      assert.throws(() => routeQuery(reads, path), (err: unknown) => err instanceof QueryError && err.code === QueryCode.BadRequest, path);
+      assert.throws(
+        () => routeQuery(reads, path),
+        (err: unknown) => err instanceof QueryError && err.code === QueryCode.BadRequest,
+        path,
+      );
     }
     assert.equal(routeQuery(reads, '/nothing/here'), undefined, 'no route: undefined');
     const nothing = { staking: { candidate: () => undefined, awards: () => undefined }, gov: { proposal: () => undefined } } as unknown as ChainReads;
@@ -59,7 +67,11 @@ describe('ABCI query routes', () => {
       ['/proposal/007', 'proposal 007 not found'],
       ['/awards/9', 'awards of height 9 (only recent heights are kept, and a block that minted, collected, paid and slashed nothing has none) not found'],
     ] as const) {
-      assert.throws(() => routeQuery(nothing, path), (err: unknown) => err instanceof QueryError && err.code === QueryCode.NotFound && err.message === message, path);
+      assert.throws(
+        () => routeQuery(nothing, path),
+        (err: unknown) => err instanceof QueryError && err.code === QueryCode.NotFound && err.message === message,
+        path,
+      );
     }
   });
 });

@@ -67,7 +67,11 @@ describe('CheckTx view across blocks (recheck on and off)', () => {
   }
 
   it('rechecks against the new nonce and balance exactly, evicting what the block made invalid', async () => {
-    const queued = [signLegacyTransfer(alice!, bob!.address, 1n * CMT, 0n), signLegacyTransfer(alice!, bob!.address, 2n * CMT, 1n), signLegacyTransfer(alice!, bob!.address, 3n * CMT, 2n)];
+    const queued = [
+      signLegacyTransfer(alice!, bob!.address, 1n * CMT, 0n),
+      signLegacyTransfer(alice!, bob!.address, 2n * CMT, 1n),
+      signLegacyTransfer(alice!, bob!.address, 3n * CMT, 2n),
+    ];
     for (const tx of queued) assert.equal((await check(tx, 'new')).code, 0);
     // Another node's transaction with nonce 0 spends 6 CMT: our nonce 0 is superseded,
     // nonce 1 (2 CMT) still fits in the 4 CMT left, nonce 2 (3 more) no longer does.

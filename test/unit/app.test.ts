@@ -13,7 +13,6 @@ import { finalizeRequest } from '../../bench/lib/app.js';
 
 const CMT = 10n ** 18n;
 
-
 describe('CmtdApp', () => {
   let dir: string;
   let store: CommittedStore;
@@ -164,7 +163,12 @@ describe('CmtdApp', () => {
     await initChain();
     const at = async (height: bigint): Promise<{ code: number; log?: string; height: bigint; balance?: string }> => {
       const r = await app.query({ path: `/account/${bob!.address}`, data: new Uint8Array(0), height, prove: false });
-      return { code: r.code ?? 0, ...(r.log === undefined ? {} : { log: r.log }), height: r.height ?? 0n, ...(r.code === 0 ? { balance: (JSON.parse(Buffer.from(r.value!).toString('utf8')) as { balance: string }).balance } : {}) };
+      return {
+        code: r.code ?? 0,
+        ...(r.log === undefined ? {} : { log: r.log }),
+        height: r.height ?? 0n,
+        ...(r.code === 0 ? { balance: (JSON.parse(Buffer.from(r.value!).toString('utf8')) as { balance: string }).balance } : {}),
+      };
     };
     for (let h = 1n; h <= 6n; h++) {
       const r = await app.finalizeBlock(finalizeRequest(h, [signLegacyTransfer(alice!, bob!.address, h, h - 1n)]));

@@ -31,7 +31,17 @@ describe('block openings for traces', () => {
     await node.open({
       params: { foundation_address: operator.address },
       accounts: [operator, sender].map((a) => ({ address: a.address, balance: (10_000n * CMT).toString() })),
-      candidates: [{ address: operator.address, pub_key: key.pubKey, max_stake: (100_000n * CMT).toString(), self_stake: (10_000n * CMT).toString(), comp_rate_bp: 2000, description: { name: 'v' }, verified: false }],
+      candidates: [
+        {
+          address: operator.address,
+          pub_key: key.pubKey,
+          max_stake: (100_000n * CMT).toString(),
+          self_stake: (10_000n * CMT).toString(),
+          comp_rate_bp: 2000,
+          description: { name: 'v' },
+          verified: false,
+        },
+      ],
     });
     const index = new ChainIndex(node.store);
     const block = async (absent: boolean, txs: Uint8Array[]): Promise<void> => {
@@ -66,7 +76,8 @@ describe('block openings for traces', () => {
     await block(false, [await transfer()]);
     const ordinary = await index.opening(2n);
     const parent = node.store.at(1n);
-    const same = (a: Uint8Array | null | undefined, b: Uint8Array | undefined): boolean => (a ?? undefined) === undefined ? b === undefined : b !== undefined && Buffer.from(a!).equals(b);
+    const same = (a: Uint8Array | null | undefined, b: Uint8Array | undefined): boolean =>
+      (a ?? undefined) === undefined ? b === undefined : b !== undefined && Buffer.from(a!).equals(b);
     assert.deepEqual([ordinary?.on, ordinary?.writes.filter(([k, v]) => !same(v, parent.get(k))).map(([k]) => k)], ['parent', ['bh/002']], 'only the BLOCKHASH entry changes');
 
     await block(true, [await transfer()]);

@@ -53,7 +53,14 @@ function cometGenesis(): GenesisDoc {
     chain_id: 'cli-test',
     initial_height: '1',
     consensus_params: { block: { max_bytes: '22020096', max_gas: '-1' } },
-    validators: [{ address: '', pub_key: { type: 'tendermint/PubKeyEd25519', value: publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64') }, power: '10', name: 'n0' }],
+    validators: [
+      {
+        address: '',
+        pub_key: { type: 'tendermint/PubKeyEd25519', value: publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64') },
+        power: '10',
+        name: 'n0',
+      },
+    ],
     app_hash: '',
     app_state: defaultAppState(),
   };
@@ -77,7 +84,7 @@ describe('cmtd genesis', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('the default app_state is valid: CometBFT\'s own validators stand', () => {
+  it("the default app_state is valid: CometBFT's own validators stand", () => {
     const report = validateGenesisDoc(cometGenesis());
     assert.equal(report.validatorSource, 'cometbft');
     assert.equal(report.supply, 0n);
@@ -93,9 +100,21 @@ describe('cmtd genesis', () => {
     assert.match(twice.stderr, /already a genesis account/);
 
     const candidate = await cmtd([
-      'genesis', 'add-candidate', ...g,
-      '--candidate', OPERATOR, '--pub-key', keyFile, '--max-stake', '100000', '--comp-rate', '20%',
-      '--name', 'alpha', '--website', 'https://alpha.example',
+      'genesis',
+      'add-candidate',
+      ...g,
+      '--candidate',
+      OPERATOR,
+      '--pub-key',
+      keyFile,
+      '--max-stake',
+      '100000',
+      '--comp-rate',
+      '20%',
+      '--name',
+      'alpha',
+      '--website',
+      'https://alpha.example',
     ]);
     assert.equal(candidate.code, 0, candidate.stderr);
     const delegation = await cmtd(['genesis', 'add-delegation', ...g, '--delegator', DELEGATOR, '--candidate', OPERATOR, '--amount', '5000']);
@@ -122,7 +141,12 @@ describe('cmtd genesis', () => {
 
     const validated = await cmtd(['genesis', 'validate', '--genesis', file, '--output', 'json']);
     assert.equal(validated.code, 0, validated.stderr);
-    const report = JSON.parse(validated.stdout) as { valid: boolean; supply: string; validatorSource: string; validators: Array<{ pubKey: string; operator: string; power: string }> };
+    const report = JSON.parse(validated.stdout) as {
+      valid: boolean;
+      supply: string;
+      validatorSource: string;
+      validators: Array<{ pubKey: string; operator: string; power: string }>;
+    };
     assert.equal(report.valid, true);
     assert.equal(report.supply, (1000n * CMT + CMT / 2n + 2_000_000n + 10_000n * CMT + 5000n * CMT).toString());
     assert.equal(report.validatorSource, 'app');
@@ -136,17 +160,49 @@ describe('cmtd genesis', () => {
     const other = join(dir, 'other_key.json');
     writeValidatorKey(other);
     const low = await cmtd([
-      'genesis', 'add-candidate', '--genesis', file, '--candidate', '0x00000000000000000000000000000000000000a2',
-      '--pub-key', other, '--max-stake', '100000', '--self-stake', '9999.99',
+      'genesis',
+      'add-candidate',
+      '--genesis',
+      file,
+      '--candidate',
+      '0x00000000000000000000000000000000000000a2',
+      '--pub-key',
+      other,
+      '--max-stake',
+      '100000',
+      '--self-stake',
+      '9999.99',
     ]);
     assert.equal(low.code, 1);
     assert.match(low.stderr, /refusing to write .*genesis\.json.*0x00000000000000000000000000000000000000a2: self_stake must be at least 10% of max_stake/);
-    const reused = await cmtd(['genesis', 'add-candidate', '--genesis', file, '--candidate', '0x00000000000000000000000000000000000000a3', '--pub-key', keyFile, '--max-stake', '1000']);
+    const reused = await cmtd([
+      'genesis',
+      'add-candidate',
+      '--genesis',
+      file,
+      '--candidate',
+      '0x00000000000000000000000000000000000000a3',
+      '--pub-key',
+      keyFile,
+      '--max-stake',
+      '1000',
+    ]);
     assert.equal(reused.code, 1);
     assert.match(reused.stderr, /pub_key/);
     const noCandidate = await cmtd(['genesis', 'add-delegation', '--genesis', file, '--delegator', DELEGATOR, '--candidate', DELEGATOR, '--amount', '1']);
     assert.match(noCandidate.stderr, /is not a genesis candidate/);
-    const badKey = await cmtd(['genesis', 'add-candidate', '--genesis', file, '--candidate', '0x00000000000000000000000000000000000000a4', '--pub-key', 'abc', '--max-stake', '1000']);
+    const badKey = await cmtd([
+      'genesis',
+      'add-candidate',
+      '--genesis',
+      file,
+      '--candidate',
+      '0x00000000000000000000000000000000000000a4',
+      '--pub-key',
+      'abc',
+      '--max-stake',
+      '1000',
+    ]);
     assert.match(badKey.stderr, /--pub-key must be an ed25519 public key/);
     assert.equal(readFileSync(file, 'utf8'), before);
   });

@@ -47,6 +47,9 @@ describe('README and --help', () => {
     const rows = [...table.matchAll(/^\| `(--[a-z-]+)/gm)].map((m) => m[1]!);
     const help = await helpFlags(['tx', 'delegate']);
     assert.ok(rows.length >= 10);
-    assert.deepEqual(rows.filter((f) => !help.has(f)), []);
+    assert.deepEqual(
+      rows.filter((f) => !help.has(f)),
+      [],
+    );
   });
 });

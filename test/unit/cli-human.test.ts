@@ -18,7 +18,10 @@ describe('human-readable chain messages', () => {
       'insufficient funds: 0x00000000000000000000000000000000000000aa has 0 CMT, the transaction needs up to 0.000042 CMT (gas limit × price + value)',
     );
     // Gas, heights, ids and basis points are left alone; so are hex strings.
-    assert.equal(humanizeChainText('rate 600 bp is above 500 bp; gas 21000 at height 1234567; 0x1234567890123456789012 0xab12345678901234567890cd'), 'rate 600 bp is above 500 bp; gas 21000 at height 1234567; 0x1234567890123456789012 0xab12345678901234567890cd');
+    assert.equal(
+      humanizeChainText('rate 600 bp is above 500 bp; gas 21000 at height 1234567; 0x1234567890123456789012 0xab12345678901234567890cd'),
+      'rate 600 bp is above 500 bp; gas 21000 at height 1234567; 0x1234567890123456789012 0xab12345678901234567890cd',
+    );
   });
 
   it('rewrites Unix times as dates with how far they are', () => {

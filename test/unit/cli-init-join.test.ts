@@ -24,7 +24,11 @@ const GENESIS = {
   genesis_time: '2026-01-01T00:00:00Z',
   chain_id: 'joined-1',
   initial_height: '1',
-  consensus_params: { block: { max_bytes: '22020096', max_gas: '15000000' }, evidence: { max_age_num_blocks: '100000', max_age_duration: '172800000000000', max_bytes: '1048576' }, validator: { pub_key_types: ['ed25519'] } },
+  consensus_params: {
+    block: { max_bytes: '22020096', max_gas: '15000000' },
+    evidence: { max_age_num_blocks: '100000', max_age_duration: '172800000000000', max_bytes: '1048576' },
+    validator: { pub_key_types: ['ed25519'] },
+  },
   validators: [{ address: '', pub_key: { type: 'tendermint/PubKeyEd25519', value: 'wlgvGOk3SNlUbz9I4XHJV/HNF4H6hoWTJcZQfNHZbDc=' }, power: '10', name: 'v0' }],
   app_hash: '',
   app_state: defaultAppState(),
@@ -45,7 +49,8 @@ function standIn(blockHash: string, options: { chunkedOnly?: boolean; earliest?:
       const half = Math.ceil(json.length / 2);
       return reply({ chunk: String(chunk), total: '2', data: Buffer.from(json.slice(chunk * half, (chunk + 1) * half)).toString('base64') });
     }
-    if (url.pathname === '/status') return reply({ node_info: { network: 'joined-1' }, sync_info: { latest_block_height: '100', earliest_block_height: String(options.earliest ?? 1) } });
+    if (url.pathname === '/status')
+      return reply({ node_info: { network: 'joined-1' }, sync_info: { latest_block_height: '100', earliest_block_height: String(options.earliest ?? 1) } });
     if (url.pathname === '/block') return reply({ block_id: { hash: blockHash }, block: { header: { height: url.searchParams.get('height') } } });
     res.statusCode = 404;
     res.end('not found');
@@ -67,7 +72,13 @@ describe('cmtd init --join', () => {
   const HASH = 'AA'.repeat(32);
 
   before(async () => {
-    for (const [hash, opts] of [[HASH, {}], [HASH.toLowerCase(), {}], ['BB'.repeat(32), {}], [HASH, { chunkedOnly: true }], [HASH, { earliest: 60 }]] as const) {
+    for (const [hash, opts] of [
+      [HASH, {}],
+      [HASH.toLowerCase(), {}],
+      ['BB'.repeat(32), {}],
+      [HASH, { chunkedOnly: true }],
+      [HASH, { earliest: 60 }],
+    ] as const) {
       const s = await standIn(hash, opts);
       servers.push(s.server);
     }
@@ -80,7 +91,9 @@ describe('cmtd init --join', () => {
 
   it("writes a home from a node's /genesis, with peers, ports and the state-sync trust point", async () => {
     const home = join(dir, 'synced');
-    const r = await initHome(flags(home, { genesis: honest, peers: PEER, basePort: '30000', privateNetwork: true, stateSyncRpc: `${honest},${honest2}`, stateSyncTrustOffset: '20' }));
+    const r = await initHome(
+      flags(home, { genesis: honest, peers: PEER, basePort: '30000', privateNetwork: true, stateSyncRpc: `${honest},${honest2}`, stateSyncTrustOffset: '20' }),
+    );
     assert.equal(r.joined?.chainId, 'joined-1');
     const genesis = JSON.parse(readFileSync(join(home, 'cometbft', 'config', 'genesis.json'), 'utf8')) as typeof GENESIS;
     assert.deepEqual(genesis.app_state, GENESIS.app_state);

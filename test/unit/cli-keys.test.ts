@@ -132,7 +132,7 @@ describe('cmtd keys', () => {
     assert.match(bad.stderr, /a private key is 32 bytes of hex/);
   });
 
-  it('shows a new key\'s mnemonic once, deletes the key only when confirmed, and recovers it from the words', async () => {
+  it("shows a new key's mnemonic once, deletes the key only when confirmed, and recovers it from the words", async () => {
     const added = await cmtd(['keys', 'add', 'gina', '--home', home, '--output', 'json'], { CMTD_KEY_PASSWORD: 'g' });
     assert.equal(added.code, 0, added.stderr);
     const { address, mnemonic } = JSON.parse(added.stdout) as { address: string; mnemonic: string };

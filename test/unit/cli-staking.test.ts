@@ -65,7 +65,10 @@ describe('cmtd simulate / economics', () => {
     assert.equal(BigInt(result.burned), slashed);
     assert.equal(BigInt(present.slashed), 0n);
     assert.ok(BigInt(present.earned) > BigInt(absent.earned), 'the absent validator earned less');
-    assert.deepEqual(result.removals.map((r) => r.address), [address(1)]);
+    assert.deepEqual(
+      result.removals.map((r) => r.address),
+      [address(1)],
+    );
   });
 
   it('prints a table for people', async () => {

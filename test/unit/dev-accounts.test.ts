@@ -120,7 +120,11 @@ describe('development-account methods', () => {
     assert.deepEqual([node.sent[0]!.from, node.sent[0]!.to?.toLowerCase(), node.sent[0]!.value], [faucet.address, faucet.address.toLowerCase(), 0n]);
     assert.equal((await call(node, 'anvil_mine', ['0x3'])).result, null);
     assert.equal(node.sent.length, 4);
-    assert.deepEqual(node.sent.slice(1).map((t) => t.nonce), [1, 2, 3].map((i) => node.sent[0]!.nonce + i), 'each waits for the one before');
+    assert.deepEqual(
+      node.sent.slice(1).map((t) => t.nonce),
+      [1, 2, 3].map((i) => node.sent[0]!.nonce + i),
+      'each waits for the one before',
+    );
     for (const [method, params, message] of [
       ['evm_mine', ['0x5f5e1000'], /cannot set a block's timestamp/],
       ['hardhat_mine', ['0x0'], /from 1 to 100/],

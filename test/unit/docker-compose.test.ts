@@ -141,7 +141,7 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('publishes node i\'s RPC and metrics ports on loopback by default (.env): base+10i+9 JSON-RPC, +7 CometBFT RPC, +0/+1 metrics; not p2p', () => {
+  it("publishes node i's RPC and metrics ports on loopback by default (.env): base+10i+9 JSON-RPC, +7 CometBFT RPC, +0/+1 metrics; not p2p", () => {
     assert.equal(BASE_PORT, 26600, "the default of 'cmtd localnet start'");
     assert.equal(dotenv.get('CMTD_HOST_IP'), '127.0.0.1');
     nodeNames.forEach((name, i) => {
@@ -203,11 +203,7 @@ describe('docker-compose.yml', () => {
       // The node's own genesis validation: parse app_state and run InitChain over an empty state.
       const app = parseAppGenesis(Buffer.from(JSON.stringify(genesis!.app_state)));
       const elected = createModules().initGenesis(new Overlay({ get: () => undefined }), app, [], genesis!.chain_id as string);
-      assert.deepEqual(
-        elected.map((v) => Buffer.from(v.pubKey).toString('base64')).sort(),
-        [...keys].sort(),
-        'InitChain elects the 4 nodes',
-      );
+      assert.deepEqual(elected.map((v) => Buffer.from(v.pubKey).toString('base64')).sort(), [...keys].sort(), 'InitChain elects the 4 nodes');
       assert.ok(app.accounts.length >= 4, 'funded development accounts');
     });
 
@@ -266,7 +262,16 @@ describe('docker-compose.yml', () => {
     await run('docker', ['compose', '-f', COMPOSE_FILE, 'config', '--quiet'], { cwd: ROOT, timeout: 30_000 });
     const { stdout } = await run('docker', ['compose', '-f', COMPOSE_FILE, 'config', '--format', 'json'], { cwd: ROOT, timeout: 30_000 });
     const resolved = JSON.parse(stdout) as {
-      services: Record<string, { image: string; command: string[]; restart?: string; ports?: Array<{ host_ip: string; target: number; published: string }>; volumes: Array<{ source: string; target: string }> }>;
+      services: Record<
+        string,
+        {
+          image: string;
+          command: string[];
+          restart?: string;
+          ports?: Array<{ host_ip: string; target: number; published: string }>;
+          volumes: Array<{ source: string; target: string }>;
+        }
+      >;
     };
     assert.deepEqual(Object.keys(resolved.services).sort(), Object.keys(compose.services).sort());
     for (const [name, service] of Object.entries(compose.services)) {

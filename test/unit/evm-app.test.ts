@@ -114,16 +114,24 @@ describe('EVM in the application', () => {
     const parsed = parseAppGenesis(Buffer.from(JSON.stringify(appState)));
     assert.equal(parsed.contracts.length, 1);
     assert.equal(parsed.contracts[0]!.balance, 5n);
-    assert.deepEqual(parsed.contracts[0]!.storage.map(([slot, value]) => [Buffer.from(slot).toString('hex'), Buffer.from(value).toString('hex')]), [['00'.repeat(32), '2a']]);
-    const bad = (contracts: unknown, pattern: RegExp) =>
-      assert.throws(() => parseAppGenesis(Buffer.from(JSON.stringify({ ...appState, contracts }))), pattern);
+    assert.deepEqual(
+      parsed.contracts[0]!.storage.map(([slot, value]) => [Buffer.from(slot).toString('hex'), Buffer.from(value).toString('hex')]),
+      [['00'.repeat(32), '2a']],
+    );
+    const bad = (contracts: unknown, pattern: RegExp) => assert.throws(() => parseAppGenesis(Buffer.from(JSON.stringify({ ...appState, contracts }))), pattern);
     bad([{ address: PROBE, code: '0x' }], /needs code/);
     bad([{ address: PROBE, code: '0x6' }], /whole bytes/);
     bad([{ address: PROBE, code: '0x00', storage: { '0x1': '0x' + '11'.repeat(33) } }], /at most 32 bytes/);
     bad([{ address: PROBE, code: '0x00', colour: 'red' }], /unknown field/);
     bad([{ address: '0x0000000000000000000000000000000000001000', code: '0x00' }], /reserved/);
     bad([{ address: alice.address, code: '0x00' }], /both accounts and contracts/);
-    bad([{ address: PROBE, code: '0x00' }, { address: PROBE, code: '0x00' }], /appears twice/);
+    bad(
+      [
+        { address: PROBE, code: '0x00' },
+        { address: PROBE, code: '0x00' },
+      ],
+      /appears twice/,
+    );
   });
 
   it('writes genesis contracts, runs contract transactions in blocks and keeps them across a reopen', async () => {
@@ -141,11 +149,12 @@ describe('EVM in the application', () => {
     const raw = async (request: Parameters<Sender['tx']>[0]): Promise<Uint8Array> => (await a.tx(request)).raw;
 
     // Block 1: a call to the genesis contract and a deployment.
-    const r1 = await runBlock(app, 1n, [
-      await raw({ to: PROBE, data: iface.encodeFunctionData('set', [7n]) }),
-      await raw({ to: null, data: probe.bytecode }),
-    ]);
-    assert.deepEqual(r1.txResults.map((r) => r.code), [0, 0], r1.txResults.map((r) => r.log).join('; '));
+    const r1 = await runBlock(app, 1n, [await raw({ to: PROBE, data: iface.encodeFunctionData('set', [7n]) }), await raw({ to: null, data: probe.bytecode })]);
+    assert.deepEqual(
+      r1.txResults.map((r) => r.code),
+      [0, 0],
+      r1.txResults.map((r) => r.log).join('; '),
+    );
     const deployed = getCreateAddress({ from: alice.address, nonce: 1 }).toLowerCase();
     assert.equal(decodeReceipt(r1.txResults[1]!.data!).contractAddress, deployed);
     assert.equal(readSupply(store).genesis, 100n * CMT + 5n, 'genesis supply counts contract balances');
@@ -154,7 +163,9 @@ describe('EVM in the application', () => {
 
     // Blocks 2 and 3: record the block context.
     await runBlock(app, 2n, []);
-    const r3 = await runBlock(app, 3n, [await raw({ to: PROBE, data: iface.encodeFunctionData('record'), type: 2, gasPrice: undefined, maxFeePerGas: 4n * GWEI, maxPriorityFeePerGas: GWEI })]);
+    const r3 = await runBlock(app, 3n, [
+      await raw({ to: PROBE, data: iface.encodeFunctionData('record'), type: 2, gasPrice: undefined, maxFeePerGas: 4n * GWEI, maxPriorityFeePerGas: GWEI }),
+    ]);
     assert.equal(r3.txResults[0]!.code, 0, r3.txResults[0]!.log);
     assert.equal(await read(store, 'lastNumber'), 3n);
     assert.equal(await read(store, 'lastTimestamp'), T0 + 30n);

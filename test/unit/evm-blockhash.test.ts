@@ -49,7 +49,10 @@ describe('BLOCKHASH window', () => {
 
   /** Offsets h − n of the heights n for which BLOCKHASH(n) answered a non-zero hash in block h. */
   const answered = (h: bigint, seen: Map<bigint, string>): bigint[] =>
-    [...seen].filter(([, hash]) => hash !== ZERO).map(([n]) => h - n).sort((a, b) => (a < b ? -1 : 1));
+    [...seen]
+      .filter(([, hash]) => hash !== ZERO)
+      .map(([n]) => h - n)
+      .sort((a, b) => (a < b ? -1 : 1));
   let ours: bigint[] | undefined;
 
   it('returns the hash of each of the 256 previous blocks, h − 256 included, and 0 outside', async () => {

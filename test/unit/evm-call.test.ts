@@ -80,10 +80,20 @@ describe('ethCall and estimateGas', () => {
   });
 
   it('runs a creation and returns the runtime code; value needs the balance', async () => {
-    const r = await ethCall(state, { from: merchant.address, to: null, data: getBytes(token.contract.bytecode + token.iface.encodeDeploy(['A', 'B', merchant.address]).slice(2)) }, ctx, noSystem);
+    const r = await ethCall(
+      state,
+      { from: merchant.address, to: null, data: getBytes(token.contract.bytecode + token.iface.encodeDeploy(['A', 'B', merchant.address]).slice(2)) },
+      ctx,
+      noSystem,
+    );
     assert.equal(r.success, true, r.error);
     assert.equal(`0x${Buffer.from(r.returnData).toString('hex')}`, token.contract.deployedBytecode);
-    const poor = await ethCall(state, { from: bob.address, to: escrow.address, value: CMT, data: data(escrow, 'createOrder', [alice.address, merchant.address, ctx.time + 100n, 10n, '0x' + '00'.repeat(32)]) }, ctx, noSystem);
+    const poor = await ethCall(
+      state,
+      { from: bob.address, to: escrow.address, value: CMT, data: data(escrow, 'createOrder', [alice.address, merchant.address, ctx.time + 100n, 10n, '0x' + '00'.repeat(32)]) },
+      ctx,
+      noSystem,
+    );
     assert.equal(poor.success, false);
     assert.match(poor.error!, /insufficient funds/);
   });
@@ -111,7 +121,10 @@ describe('ethCall and estimateGas', () => {
   it('refuses to estimate a call that always fails, with the reason', async () => {
     await assert.rejects(
       estimateGas(state, { from: alice.address, to: token.address, data: data(token, 'mint', [alice.address, 1n]) }, ctx, noSystem),
-      (err: unknown) => err instanceof EstimateGasError && /execution reverted/.test(err.message) && token.iface.parseError(`0x${Buffer.from(err.returnData).toString('hex')}`)?.name === 'OwnableUnauthorizedAccount',
+      (err: unknown) =>
+        err instanceof EstimateGasError &&
+        /execution reverted/.test(err.message) &&
+        token.iface.parseError(`0x${Buffer.from(err.returnData).toString('hex')}`)?.name === 'OwnableUnauthorizedAccount',
     );
   });
 

@@ -43,11 +43,17 @@ describe('EVM code and the store', () => {
 
     const missing = new Overlay({ get: () => undefined });
     missing.set('a/' + '22'.repeat(20), encodeAccount({ nonce: 1n, balance: 0n, codeHash: keccak256(new Uint8Array([1])) }));
-    assert.throws(() => verifyGenesisCode(missing.sortedChanges(), missing), (e: unknown) => e instanceof GenesisStateError && /no code record/.test(e.message));
+    assert.throws(
+      () => verifyGenesisCode(missing.sortedChanges(), missing),
+      (e: unknown) => e instanceof GenesisStateError && /no code record/.test(e.message),
+    );
 
     const mislabelled = new Overlay({ get: () => undefined });
     mislabelled.set(codeKey(keccak256(new Uint8Array([1]))), CODE);
-    assert.throws(() => verifyGenesisCode(mislabelled.sortedChanges(), mislabelled), (e: unknown) => e instanceof GenesisStateError && /keccak-256/.test(e.message));
+    assert.throws(
+      () => verifyGenesisCode(mislabelled.sortedChanges(), mislabelled),
+      (e: unknown) => e instanceof GenesisStateError && /keccak-256/.test(e.message),
+    );
   });
 
   it('InitChain refuses a sealed exported state whose account has no code', async () => {

@@ -38,8 +38,14 @@ describe('consensus dependency versions', () => {
     const otherVersion = fakePackage({ ...pkg.dependencies, '@ethereumjs/evm': '0.0.1' });
     const range = fakePackage({ ...pkg.dependencies, secp256k1: `^${secp}` });
     try {
-      assert.throws(() => checkConsensusDependencies(otherVersion.file), (e: Error) => e.message.includes(`@ethereumjs/evm ${evm} (pinned 0.0.1)`));
-      assert.throws(() => checkConsensusDependencies(range.file), (e: Error) => e.message.includes(`secp256k1 ${secp} (pinned ^${secp})`));
+      assert.throws(
+        () => checkConsensusDependencies(otherVersion.file),
+        (e: Error) => e.message.includes(`@ethereumjs/evm ${evm} (pinned 0.0.1)`),
+      );
+      assert.throws(
+        () => checkConsensusDependencies(range.file),
+        (e: Error) => e.message.includes(`secp256k1 ${secp} (pinned ^${secp})`),
+      );
     } finally {
       otherVersion.cleanup();
       range.cleanup();

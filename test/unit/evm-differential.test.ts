@@ -99,11 +99,19 @@ async function generateBlocks(): Promise<{ blocks: Block[]; poolAddress: string 
       txs.push(await users[0]!.sign({ to: null, data: relay.bytecode, value: 10_000n * CMT }));
     }
     if (h === 3n) {
-      txs.push(await candidates[0]!.sign({ to: GOVERNANCE_ADDRESS, data: governanceInterface.encodeFunctionData('proposeParamChange', ['min_gas_price', '3000000000', 'differential']), gasLimit: 300_000n }));
+      txs.push(
+        await candidates[0]!.sign({
+          to: GOVERNANCE_ADDRESS,
+          data: governanceInterface.encodeFunctionData('proposeParamChange', ['min_gas_price', '3000000000', 'differential']),
+          gasLimit: 300_000n,
+        }),
+      );
     }
     if (h === 5n) {
       // A zero-price call (free slot), from an account that sends nothing else.
-      txs.push(await zeroPrice.sign({ to: STAKING_ADDRESS, data: STAKING_INTERFACE.encodeFunctionData('delegate', [candidate()]), value: 1_000n * CMT, gasPrice: 0n, gasLimit: 200_000n }));
+      txs.push(
+        await zeroPrice.sign({ to: STAKING_ADDRESS, data: STAKING_INTERFACE.encodeFunctionData('delegate', [candidate()]), value: 1_000n * CMT, gasPrice: 0n, gasLimit: 200_000n }),
+      );
     }
     const count = h === 1n ? 2 : 3 + rng.int(6);
     for (let i = 0; i < count; i++) {
@@ -113,10 +121,19 @@ async function generateBlocks(): Promise<{ blocks: Block[]; poolAddress: string 
           txs.push(await user.sign({ to: rng.pick(users).address, value: BigInt(1 + rng.int(100)) * CMT, gasLimit: 21_000n }));
           break;
         case 1:
-          txs.push(await user.sign({ to: STAKING_ADDRESS, data: STAKING_INTERFACE.encodeFunctionData('delegate', [candidate()]), value: BigInt(1_000 + rng.int(3_000)) * CMT, gasLimit: 200_000n }));
+          txs.push(
+            await user.sign({
+              to: STAKING_ADDRESS,
+              data: STAKING_INTERFACE.encodeFunctionData('delegate', [candidate()]),
+              value: BigInt(1_000 + rng.int(3_000)) * CMT,
+              gasLimit: 200_000n,
+            }),
+          );
           break;
         case 2:
-          txs.push(await user.sign({ to: STAKING_ADDRESS, data: STAKING_INTERFACE.encodeFunctionData('unstake', [candidate(), BigInt(rng.int(2)) * 100n * CMT]), gasLimit: 200_000n }));
+          txs.push(
+            await user.sign({ to: STAKING_ADDRESS, data: STAKING_INTERFACE.encodeFunctionData('unstake', [candidate(), BigInt(rng.int(2)) * 100n * CMT]), gasLimit: 200_000n }),
+          );
           break;
         case 3:
           txs.push(await owner.sign({ to: poolAddress, data: poolIface.encodeFunctionData('stake', [candidate(), BigInt(1_000 + rng.int(2_000)) * CMT]), gasLimit: 1_000_000n }));
@@ -125,7 +142,9 @@ async function generateBlocks(): Promise<{ blocks: Block[]; poolAddress: string 
           txs.push(await owner.sign({ to: poolAddress, data: poolIface.encodeFunctionData('unstake', [candidate(), BigInt(rng.int(3)) * 100n * CMT]), gasLimit: 1_000_000n }));
           break;
         case 5:
-          txs.push(await owner.sign({ to: poolAddress, data: poolIface.encodeFunctionData(rng.pick(['level1', 'stakeThenRevert']), [candidate(), 1_000n * CMT]), gasLimit: 1_000_000n }));
+          txs.push(
+            await owner.sign({ to: poolAddress, data: poolIface.encodeFunctionData(rng.pick(['level1', 'stakeThenRevert']), [candidate(), 1_000n * CMT]), gasLimit: 1_000_000n }),
+          );
           break;
         case 6:
           txs.push(await owner.sign({ to: poolAddress, data: poolIface.encodeFunctionData('refusals', [candidate()]), gasLimit: 2_000_000n }));
@@ -133,7 +152,14 @@ async function generateBlocks(): Promise<{ blocks: Block[]; poolAddress: string 
         case 7: {
           const data = rng.int(2) === 0 ? STAKING_INTERFACE.encodeFunctionData('delegate', [candidate()]) : `0x${rng.int(0xffffffff).toString(16).padStart(8, '0')}`;
           const value = BigInt(rng.int(3)) * 1_000n * CMT;
-          txs.push(await users[0]!.sign({ to: relayAddress, data: relayIface.encodeFunctionData('relay', [rng.pick([STAKING_ADDRESS, GOVERNANCE_ADDRESS]), value, data, rng.int(4)]), value, gasLimit: 1_000_000n }));
+          txs.push(
+            await users[0]!.sign({
+              to: relayAddress,
+              data: relayIface.encodeFunctionData('relay', [rng.pick([STAKING_ADDRESS, GOVERNANCE_ADDRESS]), value, data, rng.int(4)]),
+              value,
+              gasLimit: 1_000_000n,
+            }),
+          );
           break;
         }
         default:
@@ -143,7 +169,9 @@ async function generateBlocks(): Promise<{ blocks: Block[]; poolAddress: string 
     const flags: BlockIdFlag[] = ['commit', 'commit', 'commit', 'commit', 'nil', 'absent'];
     const votes: VoteInfo[] = h === 1n ? [] : consensusAddresses.map((address) => ({ validator: { address, power: 1n }, blockIdFlag: rng.pick(flags) }));
     const misbehavior: Misbehavior[] =
-      h === 9n ? [{ type: 'duplicate_vote', validator: { address: consensusAddresses[1]!, power: 1n }, height: 8n, time: { seconds: T0 + 40n, nanos: 0 }, totalVotingPower: 4n }] : [];
+      h === 9n
+        ? [{ type: 'duplicate_vote', validator: { address: consensusAddresses[1]!, power: 1n }, height: 8n, time: { seconds: T0 + 40n, nanos: 0 }, totalVotingPower: 4n }]
+        : [];
     blocks.push({ height: h, txs, votes, misbehavior });
   }
   return { blocks, poolAddress };

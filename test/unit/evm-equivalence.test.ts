@@ -167,7 +167,11 @@ describe('equivalence with stock @ethereumjs/vm runTx', () => {
       assert.equal(o.gasUsed, r.totalGasSpent, `${what} gas`);
       assert.equal(hex(o.receipt.returnData), hex(r.execResult.returnValue), `${what} return data`);
       const refLogs = (r.execResult.exceptionError === undefined ? (r.execResult.logs ?? []) : []).map(([address, topics, data]) => [hex(address), topics.map(hex), hex(data)]);
-      assert.deepEqual(o.receipt.logs.map((l) => [l.address, l.topics.map(hex), hex(l.data)]), refLogs, `${what} logs`);
+      assert.deepEqual(
+        o.receipt.logs.map((l) => [l.address, l.topics.map(hex), hex(l.data)]),
+        refLogs,
+        `${what} logs`,
+      );
       if (txs[i]!.to === null) assert.equal(o.receipt.contractAddress, r.createdAddress?.toString(), `${what} created address`);
     }
     assert.ok(ours.some((o) => o.code === TxCode.Reverted) && ours.filter((o) => o.code === TxCode.Ok).length >= 12);

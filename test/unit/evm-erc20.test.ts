@@ -44,7 +44,12 @@ async function newChain(): Promise<{ chain: Chain; state: Overlay; m: Sender; a:
 }
 
 async function balanceOf(state: Overlay, token: Deployed, who: string): Promise<bigint> {
-  const r = await ethCall(state, { to: token.address, data: getBytes(token.iface.encodeFunctionData('balanceOf', [who])) }, { height: 7n, time: 1_700_000_000n, params: rules().params, blockGasLimit: 30_000_000n }, noSystem);
+  const r = await ethCall(
+    state,
+    { to: token.address, data: getBytes(token.iface.encodeFunctionData('balanceOf', [who])) },
+    { height: 7n, time: 1_700_000_000n, params: rules().params, blockGasLimit: 30_000_000n },
+    noSystem,
+  );
   assert.ok(r.success, r.error);
   return token.iface.decodeFunctionResult('balanceOf', r.returnData)[0] as bigint;
 }
@@ -113,7 +118,10 @@ describe('ERC-20 LoyaltyToken through executeTx', () => {
     const after = new Accounts(state).get(alice.address);
     assert.equal(after.nonce, before.nonce + 1n);
     assert.equal(after.balance, before.balance - outcome.fee);
-    assert.deepEqual(state.sortedChanges().filter(([k]) => k.startsWith('st/')), storageBefore);
+    assert.deepEqual(
+      state.sortedChanges().filter(([k]) => k.startsWith('st/')),
+      storageBefore,
+    );
     assert.equal(await balanceOf(state, token, alice.address), 10n);
   });
 

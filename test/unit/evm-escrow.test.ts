@@ -24,7 +24,10 @@ const REF = '0x' + '42'.repeat(32);
 
 function events(escrow: Deployed, outcome: TxOutcome): Array<{ name: string; args: Record<string, unknown> }> {
   return outcome.receipt.logs.map((log) => {
-    const parsed = escrow.iface.parseLog({ topics: log.topics.map((t) => `0x${Buffer.from(t).toString('hex')}`), data: `0x${Buffer.from(log.data).toString('hex')}` } as Pick<Log, 'topics' | 'data'>);
+    const parsed = escrow.iface.parseLog({ topics: log.topics.map((t) => `0x${Buffer.from(t).toString('hex')}`), data: `0x${Buffer.from(log.data).toString('hex')}` } as Pick<
+      Log,
+      'topics' | 'data'
+    >);
     assert.ok(parsed, 'every log is an Escrow event');
     return { name: parsed.name, args: parsed.args.toObject() };
   });
@@ -81,11 +84,17 @@ describe('Escrow contract', () => {
     at(T0 + 3600n);
     const shipped = await send(chain, seller, escrow, 'markShipped', [1n, 'DHL 123']);
     assert.equal(shipped.code, TxCode.Ok, shipped.log);
-    assert.deepEqual(events(escrow, shipped).map((e) => [e.name, e.args.tracking, e.args.confirmDeadline]), [['OrderShipped', 'DHL 123', T0 + 3600n + 3n * DAY]]);
+    assert.deepEqual(
+      events(escrow, shipped).map((e) => [e.name, e.args.tracking, e.args.confirmDeadline]),
+      [['OrderShipped', 'DHL 123', T0 + 3600n + 3n * DAY]],
+    );
 
     const confirmed = await send(chain, buyer, escrow, 'confirmReceived', [1n]);
     assert.equal(confirmed.code, TxCode.Ok, confirmed.log);
-    assert.deepEqual(events(escrow, confirmed).map((e) => [e.name, e.args.paidToSeller, e.args.confirmedByBuyer]), [['OrderCompleted', 5n * CMT, true]]);
+    assert.deepEqual(
+      events(escrow, confirmed).map((e) => [e.name, e.args.paidToSeller, e.args.confirmedByBuyer]),
+      [['OrderCompleted', 5n * CMT, true]],
+    );
     assert.equal(accounts.balance(escrow.address), 0n);
     assert.equal(accounts.balance(sellerW.address), sellerStart + 5n * CMT - shipped.fee);
     // The order is closed: confirming again is refused with a reason.
@@ -101,7 +110,10 @@ describe('Escrow contract', () => {
     reverted(await send(chain, seller, escrow, 'markShipped', [1n, 'late']), 'Escrow: ship deadline has passed');
     const refund = await send(chain, buyer, escrow, 'refundExpired', [1n]);
     assert.equal(refund.code, TxCode.Ok, refund.log);
-    assert.deepEqual(events(escrow, refund).map((e) => [e.name, e.args.refundedToBuyer, e.args.bySeller]), [['OrderRefunded', 2n * CMT, false]]);
+    assert.deepEqual(
+      events(escrow, refund).map((e) => [e.name, e.args.refundedToBuyer, e.args.bySeller]),
+      [['OrderRefunded', 2n * CMT, false]],
+    );
     assert.equal(accounts.balance(buyerW.address), buyerStart - created.fee - early.fee - refund.fee);
   });
 
@@ -112,14 +124,20 @@ describe('Escrow contract', () => {
     at(T0 + 3n * DAY + 1n);
     const claimed = await send(chain, seller, escrow, 'claimPayment', [1n]);
     assert.equal(claimed.code, TxCode.Ok, claimed.log);
-    assert.deepEqual(events(escrow, claimed).map((e) => [e.name, e.args.confirmedByBuyer]), [['OrderCompleted', false]]);
+    assert.deepEqual(
+      events(escrow, claimed).map((e) => [e.name, e.args.confirmedByBuyer]),
+      [['OrderCompleted', false]],
+    );
   });
 
   it('settles a dispute by the arbiter, split between buyer and seller', async () => {
     await openOrder(10n * CMT);
     await send(chain, seller, escrow, 'markShipped', [1n, 'FedEx']);
     const disputed = await send(chain, buyer, escrow, 'dispute', [1n, 'item damaged']);
-    assert.deepEqual(events(escrow, disputed).map((e) => [e.name, e.args.by, e.args.reason]), [['OrderDisputed', buyerW.wallet.address, 'item damaged']]);
+    assert.deepEqual(
+      events(escrow, disputed).map((e) => [e.name, e.args.by, e.args.reason]),
+      [['OrderDisputed', buyerW.wallet.address, 'item damaged']],
+    );
     reverted(await send(chain, buyer, escrow, 'confirmReceived', [1n]), 'Escrow: order is not shipped');
     reverted(await send(chain, buyer, escrow, 'resolve', [1n, 0n]), 'Escrow: only the arbiter can resolve');
     reverted(await send(chain, arbiter, escrow, 'resolve', [1n, 11n * CMT]), 'Escrow: refund exceeds the escrowed amount');
@@ -127,7 +145,10 @@ describe('Escrow contract', () => {
     const sellerBefore = accounts.balance(sellerW.address);
     const resolved = await send(chain, arbiter, escrow, 'resolve', [1n, 4n * CMT]);
     assert.equal(resolved.code, TxCode.Ok, resolved.log);
-    assert.deepEqual(events(escrow, resolved).map((e) => [e.name, e.args.toBuyer, e.args.toSeller]), [['DisputeResolved', 4n * CMT, 6n * CMT]]);
+    assert.deepEqual(
+      events(escrow, resolved).map((e) => [e.name, e.args.toBuyer, e.args.toSeller]),
+      [['DisputeResolved', 4n * CMT, 6n * CMT]],
+    );
     assert.equal(accounts.balance(buyerW.address), buyerBefore + 4n * CMT);
     assert.equal(accounts.balance(sellerW.address), sellerBefore + 6n * CMT);
     assert.equal(accounts.balance(escrow.address), 0n);
@@ -155,7 +176,10 @@ describe('Escrow contract', () => {
     assert.equal(refund.code, TxCode.Ok);
     const resolved = await send(chain, arbiter, escrow, 'resolve', [1n, CMT / 4n]);
     assert.equal(resolved.code, TxCode.Ok, resolved.log);
-    assert.deepEqual(events(escrow, resolved).map((e) => e.name), ['DisputeResolved', 'PaymentDeferred']);
+    assert.deepEqual(
+      events(escrow, resolved).map((e) => e.name),
+      ['DisputeResolved', 'PaymentDeferred'],
+    );
     assert.equal(accounts.balance(escrow.address), (CMT * 3n) / 4n, 'the seller contract share waits in escrow');
     reverted(await send(chain, buyer, escrow, 'withdraw', [ZeroAddress]), 'Payouts: nothing to withdraw');
     assert.equal(total(), start);

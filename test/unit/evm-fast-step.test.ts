@@ -59,7 +59,17 @@ describe('synchronous interpreter loop', () => {
 
     const message = (caller: Address, to: Address, data: string, gasLimit = 200_000n): EvmMessage => {
       const bytes = Buffer.from(data.slice(2), 'hex');
-      return { caller, to, value: 0n, data: bytes, gasLimit, intrinsicGas: intrinsicGas({ to, data: bytes, accessList: [] }), gasPrice: 2_000_000_000n, accessList: [], incrementNonce: true };
+      return {
+        caller,
+        to,
+        value: 0n,
+        data: bytes,
+        gasLimit,
+        intrinsicGas: intrinsicGas({ to, data: bytes, accessList: [] }),
+        gasPrice: 2_000_000_000n,
+        accessList: [],
+        incrementNonce: true,
+      };
     };
     const messages: Array<[string, EvmMessage]> = [
       ['transfer', message(alice.address, tokenAddress, ti.encodeFunctionData('transfer', [merchant.address, 10n]))],

@@ -108,7 +108,10 @@ describe('system addresses called from contracts (in-process app)', () => {
     // Events: the surviving calls' events only, in order, as the EOA's receipts carry them.
     const topics = (logs: { address: string; topics: Uint8Array[] }[]): string[] =>
       logs.filter((l) => l.address === STAKING_ADDRESS).map((l) => Buffer.from(l.topics[0]!).toString('hex'));
-    assert.deepEqual(topics(block.receipts[0]!.logs), block.receipts.slice(1).flatMap((r) => topics(r.logs)));
+    assert.deepEqual(
+      topics(block.receipts[0]!.logs),
+      block.receipts.slice(1).flatMap((r) => topics(r.logs)),
+    );
     assert.equal(topics(block.receipts[0]!.logs).length, 3);
 
     // The STATICCALL view saw the stake; EXTCODESIZE of the system address is 1; every refusal held.

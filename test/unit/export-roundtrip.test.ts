@@ -81,17 +81,22 @@ describe('export', () => {
           nonce: nonces[from]!++,
           gasLimit: fields.gasLimit ?? 300_000n,
         });
-      const staking = (from: number, fn: string, args: unknown[], value = 0n): Uint8Array => tx(from, { to: STAKING_ADDRESS, data: STAKING_INTERFACE.encodeFunctionData(fn, args), value });
+      const staking = (from: number, fn: string, args: unknown[], value = 0n): Uint8Array =>
+        tx(from, { to: STAKING_ADDRESS, data: STAKING_INTERFACE.encodeFunctionData(fn, args), value });
       const blocks: Uint8Array[][] = [
         [signLegacyTransfer(accounts[3]!, accounts[4]!.address, 5n * CMT, nonces[3]!++), staking(4, 'delegate', [accounts[0]!.address], 5_000n * CMT)],
-        [staking(5, 'delegate', [accounts[1]!.address], 8_000n * CMT), tx(3, { to: null, data: token.bytecode + iface.encodeDeploy(['Points', 'PTS', accounts[3]!.address]).slice(2), gasLimit: 3_000_000n })],
+        [
+          staking(5, 'delegate', [accounts[1]!.address], 8_000n * CMT),
+          tx(3, { to: null, data: token.bytecode + iface.encodeDeploy(['Points', 'PTS', accounts[3]!.address]).slice(2), gasLimit: 3_000_000n }),
+        ],
         [staking(4, 'unstake', [accounts[0]!.address, 1_000n * CMT]), staking(0, 'setEnterprise', [accounts[5]!.address, true])],
         [],
         [staking(5, 'unstake', [accounts[1]!.address, 0n])],
       ];
       for (const [i, txs] of blocks.entries()) {
         const height = BigInt(i + 1);
-        const votes: VoteInfo[] = height === 1n ? [] : consensusAddresses.map((address, c) => ({ validator: { address, power: 1n }, blockIdFlag: c === 1 && height === 3n ? 'absent' : 'commit' }));
+        const votes: VoteInfo[] =
+          height === 1n ? [] : consensusAddresses.map((address, c) => ({ validator: { address, power: 1n }, blockIdFlag: c === 1 && height === 3n ? 'absent' : 'commit' }));
         const request: RequestFinalizeBlock = {
           txs,
           decidedLastCommit: { round: 0, votes },
@@ -124,7 +129,10 @@ describe('export', () => {
       assert.equal((appState.contracts as unknown[]).length, 1);
       assert.deepEqual(appState.enterprise_accounts, [accounts[5]!.address]);
       assert.ok((appState.delegations as Array<{ delegator: string }>).some((d) => d.delegator === accounts[4]!.address));
-      assert.ok(Object.keys(appState.exact_state.records).some((k) => k.startsWith('k/u/')), 'the unstake requests are exact records');
+      assert.ok(
+        Object.keys(appState.exact_state.records).some((k) => k.startsWith('k/u/')),
+        'the unstake requests are exact records',
+      );
       assert.ok(!Object.keys(appState.exact_state.records).some((k) => k.startsWith('a/')), 'accounts come from the SPEC 10 fields');
 
       // A new chain from the export: InitChain's app hash is the exported state's.
@@ -138,10 +146,7 @@ describe('export', () => {
         initialHeight: height + 1n,
       });
       assert.equal(Buffer.from(init.appHash!).toString('hex'), Buffer.from(appHash).toString('hex'));
-      assert.deepEqual(
-        init.validators!.map((v) => Buffer.from(v.pubKey.ed25519!).toString('base64')).sort(),
-        exported.validators.map((v) => v.pubKey).sort(),
-      );
+      assert.deepEqual(init.validators!.map((v) => Buffer.from(v.pubKey.ed25519!).toString('base64')).sort(), exported.validators.map((v) => v.pubKey).sort());
       // ... and it keeps running: the next block executes (the unstake request matures later).
       const next = await app.finalizeBlock({
         txs: [signLegacyTransfer(accounts[3]!, accounts[2]!.address, CMT, nonces[3]!++)],

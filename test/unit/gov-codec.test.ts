@@ -11,7 +11,7 @@ import { RLP } from '@ethereumjs/rlp';
 
 import { STATE_KEY, decodeGovState, decodeProposal, encodeGovState, encodeProposal, proposalKey } from '../../src/gov/codec.js';
 import { ProposalKind, ProposalStatus, type Proposal } from '../../src/gov/types.js';
-import type { Address } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 
 type Nested = Uint8Array | Nested[];
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

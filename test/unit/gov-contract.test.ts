@@ -91,7 +91,10 @@ describe('IGovernance ABI', () => {
       ),
     ) as { errors?: Array<{ severity: string; formattedMessage: string }>; contracts: Record<string, Record<string, { abi: unknown[] }>> };
     const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
-    assert.deepEqual(errors.map((e) => e.formattedMessage), []);
+    assert.deepEqual(
+      errors.map((e) => e.formattedMessage),
+      [],
+    );
     const compiled = output.contracts['IGovernance.sol']!['IGovernance']!.abi;
     const shipped = JSON.parse(readFileSync(new URL('../../contracts/abi/IGovernance.json', import.meta.url), 'utf8')) as unknown[];
     const key = (x: unknown) => JSON.stringify(x);
@@ -119,7 +122,10 @@ describe('GovernanceContract calls', () => {
     const r = send(block, validators, ctx(A, 50n), data);
     assert.equal(iface.decodeFunctionResult('proposeParamChange', r.returnData)[0], 1n);
     const events = parse(r.logs);
-    assert.deepEqual(events.map((e) => e.name), ['ProposalCreated', 'ParamChangeProposed']);
+    assert.deepEqual(
+      events.map((e) => e.name),
+      ['ProposalCreated', 'ParamChangeProposed'],
+    );
     assert.equal(events[0]!.args[0], 1n);
     assert.equal(events[0]!.args[1].toLowerCase(), A);
     assert.equal(events[0]!.args[2], 0n);
@@ -130,7 +136,10 @@ describe('GovernanceContract calls', () => {
     const r2 = send(block, validators, ctx(B), data2);
     assert.equal(iface.decodeFunctionResult('proposeTransferFund', r2.returnData)[0], 2n);
     const e2 = parse(r2.logs);
-    assert.deepEqual(e2.map((e) => e.name), ['ProposalCreated', 'TransferFundProposed']);
+    assert.deepEqual(
+      e2.map((e) => e.name),
+      ['ProposalCreated', 'TransferFundProposed'],
+    );
     assert.deepEqual([e2[1]!.args[1].toLowerCase(), e2[1]!.args[2].toLowerCase(), e2[1]!.args[3]], [ALICE, BOB, 5n * CMT]);
     assert.equal(new Accounts(block).balance(ALICE), 995n * CMT);
   });
@@ -149,10 +158,16 @@ describe('GovernanceContract calls', () => {
     send(block, validators, ctx(A), iface.encodeFunctionData('proposeParamChange', ['free_tx_slots', '50', '']));
     const r1 = send(block, validators, ctx(A, 1n), iface.encodeFunctionData('vote', [1n, true]));
     assert.equal(r1.returnData.length, 0);
-    assert.deepEqual(parse(r1.logs).map((e) => e.name), ['Voted']);
+    assert.deepEqual(
+      parse(r1.logs).map((e) => e.name),
+      ['Voted'],
+    );
     const r2 = send(block, validators, ctx(C, 1n), iface.encodeFunctionData('vote', [1n, true]));
     const events = parse(r2.logs);
-    assert.deepEqual(events.map((e) => e.name), ['Voted', 'ProposalPassed', 'ParamChanged']);
+    assert.deepEqual(
+      events.map((e) => e.name),
+      ['Voted', 'ProposalPassed', 'ParamChanged'],
+    );
     assert.deepEqual([...events[1]!.args], [1n, 20n * CMT, 0n, 30n * CMT]);
     assert.deepEqual([...events[2]!.args], [1n, 'free_tx_slots', '50']);
     assert.equal(loadParams(block).free_tx_slots, 50);
@@ -220,14 +235,16 @@ describe('GovernanceContract views', () => {
     send(block, validators, ctx(C, 11n), iface.encodeFunctionData('vote', [2n, false])); // 2/3 no: failed
 
     const contract = GovernanceContract.over(block, validators);
-    const view = (fn: string, args: unknown[] = []) =>
-      iface.decodeFunctionResult(fn, contract.view(getBytes(iface.encodeFunctionData(fn, args))));
+    const view = (fn: string, args: unknown[] = []) => iface.decodeFunctionResult(fn, contract.view(getBytes(iface.encodeFunctionData(fn, args))));
 
     assert.equal(view('proposalCount')[0], 2n);
     assert.deepEqual([...view('openProposals')[0]], [1n]);
     assert.equal(view('heldTotal')[0], 7n * CMT);
     const votes = view('getVotes', [1n]);
-    assert.deepEqual([...votes[0]].map((a: string) => a.toLowerCase()), [A, C]);
+    assert.deepEqual(
+      [...votes[0]].map((a: string) => a.toLowerCase()),
+      [A, C],
+    );
     assert.deepEqual([...votes[1]], [false, true]);
 
     const p1 = view('getProposal', [1n])[0];

@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { RLP } from '@ethereumjs/rlp';
 
 import { Overlay } from '../../src/store/kv.js';
-import { Accounts, type Address } from '../../src/state/accounts.js';
+import { Accounts } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { CMT, DEFAULT_PARAMS, saveParams } from '../../src/state/params.js';
 import { GovernanceLedger } from '../../src/gov/ledger.js';
 import { decodeProposal, encodeProposal } from '../../src/gov/codec.js';
@@ -52,15 +53,27 @@ describe('governance edges', () => {
     refused(() => gov.proposeTransferFund(at(0n), A, ALICE, BOB, 0n, ''), 'zero_amount', 'the amount to transfer must be greater than zero');
     refused(() => gov.proposeTransferFund(at(0n), A, ALICE, BOB, 2n ** 256n, ''), 'invalid_amount', 'the amount does not fit a uint256');
     // Exactly 2^256 − 1 fits: it is refused only for the balance.
-    refused(() => gov.proposeTransferFund(at(0n), A, ALICE, BOB, 2n ** 256n - 1n, ''), 'insufficient_balance', `insufficient balance to hold: ${ALICE} has ${1_000n * CMT} wei, the proposal needs ${2n ** 256n - 1n} wei`);
+    refused(
+      () => gov.proposeTransferFund(at(0n), A, ALICE, BOB, 2n ** 256n - 1n, ''),
+      'insufficient_balance',
+      `insufficient balance to hold: ${ALICE} has ${1_000n * CMT} wei, the proposal needs ${2n ** 256n - 1n} wei`,
+    );
     refused(() => gov.proposeTransferFund(at(0n), A, ALICE, ALICE, 1n, ''), 'same_address', 'from and to are the same address');
     refused(() => gov.proposeTransferFund(at(0n), A, BOB, ALICE, 5n, ''), 'insufficient_balance', `insufficient balance to hold: ${BOB} has 0 wei, the proposal needs 5 wei`);
     refused(() => gov.vote(at(0n), A, 9n, true), 'unknown_proposal', 'no proposal with id 9');
-    refused(() => gov.proposeParamChange(at(0n), A, 'max_validators', '21', 'é'.repeat(MAX_REASON_BYTES / 2 + 1)), 'reason_too_long', `reason is ${MAX_REASON_BYTES + 2} bytes, at most ${MAX_REASON_BYTES} are allowed`);
+    refused(
+      () => gov.proposeParamChange(at(0n), A, 'max_validators', '21', 'é'.repeat(MAX_REASON_BYTES / 2 + 1)),
+      'reason_too_long',
+      `reason is ${MAX_REASON_BYTES + 2} bytes, at most ${MAX_REASON_BYTES} are allowed`,
+    );
     const { id } = gov.proposeParamChange(at(0n), A, 'max_validators', '21', 'é'.repeat(MAX_REASON_BYTES / 2));
     refused(() => gov.vote(at(PERIOD), B, id, true), 'proposal_expired', `proposal ${id} expired at time ${PERIOD}`);
     for (let i = 1; i < MAX_OPEN_PROPOSALS_PER_PROPOSER; i++) gov.proposeParamChange(at(0n), A, 'free_tx_slots', String(i), '');
-    refused(() => gov.proposeParamChange(at(0n), A, 'free_tx_slots', '99', ''), 'too_many_open_proposals', `${A} already has ${MAX_OPEN_PROPOSALS_PER_PROPOSER} open proposals (at most ${MAX_OPEN_PROPOSALS_PER_PROPOSER})`);
+    refused(
+      () => gov.proposeParamChange(at(0n), A, 'free_tx_slots', '99', ''),
+      'too_many_open_proposals',
+      `${A} already has ${MAX_OPEN_PROPOSALS_PER_PROPOSER} open proposals (at most ${MAX_OPEN_PROPOSALS_PER_PROPOSER})`,
+    );
   });
 
   it('a proposal that the end-of-block tally rejects fails (not passes) and returns the held amount', () => {

@@ -10,13 +10,7 @@ import type { Address } from '../../src/util/address.js';
 import { CMT, DEFAULT_PARAMS, loadParams, saveParams, type Params } from '../../src/state/params.js';
 import { GovernanceLedger, decide } from '../../src/gov/ledger.js';
 import { decodeProposal, encodeProposal } from '../../src/gov/codec.js';
-import {
-  GovernanceError,
-  MAX_OPEN_PROPOSALS_PER_PROPOSER,
-  MAX_REASON_BYTES,
-  ProposalStatus,
-  type ValidatorPowerSource,
-} from '../../src/gov/types.js';
+import { GovernanceError, MAX_OPEN_PROPOSALS_PER_PROPOSER, MAX_REASON_BYTES, ProposalStatus, type ValidatorPowerSource } from '../../src/gov/types.js';
 import { governanceInterface } from '../../src/gov/abi.js';
 import type { SystemEvent } from '../../src/system/types.js';
 
@@ -180,11 +174,7 @@ describe('param change proposals', () => {
   it('refuses a value inconsistent with the other params', () => {
     const { kv, gov } = setup();
     // address_min_stake above the current address_max_stake (100,000 CMT).
-    refuses(
-      kv,
-      () => gov.proposeParamChange(at(0n), A, 'address_min_stake', (200_000n * CMT).toString(), ''),
-      'invalid_param_value',
-    );
+    refuses(kv, () => gov.proposeParamChange(at(0n), A, 'address_min_stake', (200_000n * CMT).toString(), ''), 'invalid_param_value');
   });
 
   it('stores the canonical value and applies it when passed', () => {
@@ -443,8 +433,14 @@ describe('queries and encoding', () => {
     assert.equal(all[1]!.status, 'failed');
     assert.equal(all[1]!.kind, 'transfer_fund');
     assert.match(all[1]!.outcome, /^rejected/);
-    assert.deepEqual(gov.proposals({ status: 'open' }).map((p) => p.id), ['1']);
-    assert.deepEqual(gov.proposals({ status: 'failed' }).map((p) => p.id), ['2']);
+    assert.deepEqual(
+      gov.proposals({ status: 'open' }).map((p) => p.id),
+      ['1'],
+    );
+    assert.deepEqual(
+      gov.proposals({ status: 'failed' }).map((p) => p.id),
+      ['2'],
+    );
     assert.equal(gov.proposal(3n), undefined);
     assert.equal(gov.proposalCount(), 2n);
     // JSON-safe: no bigint anywhere.
@@ -459,7 +455,10 @@ describe('queries and encoding', () => {
     gov.vote(at(1n), A, 1n, true);
     const p = gov.getProposal(1n)!;
     assert.deepEqual(decodeProposal(encodeProposal(p)), p);
-    const written = kv.sortedChanges().map(([k]) => k).filter((k) => !before.has(k));
+    const written = kv
+      .sortedChanges()
+      .map(([k]) => k)
+      .filter((k) => !before.has(k));
     assert.deepEqual(written, ['g/p/0000000000000001', 'g/state']);
   });
 

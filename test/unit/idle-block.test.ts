@@ -66,7 +66,7 @@ describe('an idle block', () => {
   let node: AppNode;
   afterEach(() => node.close());
 
-  it('with inflation 0 changes nothing (app hash kept); the next block that writes puts the idle blocks\' hashes in the BLOCKHASH ring, also after a restart', async () => {
+  it("with inflation 0 changes nothing (app hash kept); the next block that writes puts the idle blocks' hashes in the BLOCKHASH ring, also after a restart", async () => {
     node = new AppNode();
     const operator = Account.fromSeed('idle-operator');
     const sender = Account.fromSeed('idle-sender');
@@ -86,9 +86,15 @@ describe('an idle block', () => {
 
     const byPaying = await changedKeys(node, payingHeight - 1n, payingHeight);
     for (const key of ['bh/002', 'bh/003']) assert.ok(byPaying.includes(key), `the paying block writes ${key}: ${byPaying.join(' ')}`);
-    assert.ok(byPaying.some((k) => k.startsWith('k/aw/')), `the paying block records its awards: ${byPaying.join(' ')}`);
-    assert.ok(byPaying.some((k) => k.startsWith('k/c/')), 'the fee is paid to the validator');
-    assert.equal(Buffer.from(readBlockHash(node.store, 2n)).toString("hex"), Buffer.from(blockHash(2n)).toString("hex"), "BLOCKHASH(2) is the idle block's hash");
+    assert.ok(
+      byPaying.some((k) => k.startsWith('k/aw/')),
+      `the paying block records its awards: ${byPaying.join(' ')}`,
+    );
+    assert.ok(
+      byPaying.some((k) => k.startsWith('k/c/')),
+      'the fee is paid to the validator',
+    );
+    assert.equal(Buffer.from(readBlockHash(node.store, 2n)).toString('hex'), Buffer.from(blockHash(2n)).toString('hex'), "BLOCKHASH(2) is the idle block's hash");
     for (let h = payingHeight + 1n; h <= node.height; h++) {
       assert.deepEqual(await changedKeys(node, h - 1n, h), [], `idle block ${h}`);
       assert.deepEqual(node.store.appHashAt(h), node.store.appHashAt(h - 1n));
@@ -112,7 +118,8 @@ describe('an idle block', () => {
     for (let i = 0; i < 4; i++) {
       await node.block([]);
       const changed = await changedKeys(node, node.height - 1n, node.height);
-      for (const key of ['k/y', 's/supply', `k/aw/${(node.height % 100n).toString(16).padStart(16, '0')}`]) assert.ok(changed.includes(key), `block ${node.height} writes ${key}: ${changed.join(' ')}`);
+      for (const key of ['k/y', 's/supply', `k/aw/${(node.height % 100n).toString(16).padStart(16, '0')}`])
+        assert.ok(changed.includes(key), `block ${node.height} writes ${key}: ${changed.join(' ')}`);
       const elapsed = (T0 + node.height * 5n) * 1000n - t1;
       const supply = await node.json<{ minted: string }>('/supply');
       assert.equal(BigInt(supply.minted), (base * 800n * elapsed) / (10_000n * YEAR_MS), `minted by block ${node.height}`);
@@ -132,7 +139,13 @@ describe('an idle block', () => {
       await node.block(txs);
       await snapshots.idle();
     }
-    assert.deepEqual(snapshots.list().map((x) => x.height).sort((a, b) => Number(a - b)), [3n, 6n]);
+    assert.deepEqual(
+      snapshots
+        .list()
+        .map((x) => x.height)
+        .sort((a, b) => Number(a - b)),
+      [3n, 6n],
+    );
     await snapshots.close();
   });
 });

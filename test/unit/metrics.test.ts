@@ -15,7 +15,6 @@ import { finalizeRequest } from '../../bench/lib/app.js';
 
 const CMT = 10n ** 18n;
 
-
 /** The value of one sample in the registry's text output, e.g. `cmtd_block_height` or `cmtd_tx_rejected_total{stage="check",code="NonceTooHigh"}`. */
 function sample(text: string, series: string): number | undefined {
   for (const line of text.split('\n')) {

@@ -47,7 +47,9 @@ async function pair(name: string, options: { hang?: boolean; graceMs?: number } 
 }
 
 function events(path: string): string[] {
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 describe('node supervisor', () => {
@@ -71,8 +73,14 @@ describe('node supervisor', () => {
     assert.equal(alive(cometPid), false, 'the old CometBFT was ended');
     assert.deepEqual(events(file), ['cometbft SIGTERM'], 'CometBFT got SIGTERM first (and then SIGKILL: it ignored it)');
     assert.ok(sup.running && sup.cmtd.pid !== cmtdPid && sup.comet.pid !== cometPid, 'both processes are new');
-    assert.ok(reports.some((r) => /^cmtd exited \(killed by SIGKILL\)/.test(r)), reports.join('\n'));
-    assert.ok(reports.some((r) => /^restarting the pair in 1 s/.test(r)), reports.join('\n'));
+    assert.ok(
+      reports.some((r) => /^cmtd exited \(killed by SIGKILL\)/.test(r)),
+      reports.join('\n'),
+    );
+    assert.ok(
+      reports.some((r) => /^restarting the pair in 1 s/.test(r)),
+      reports.join('\n'),
+    );
     await sup.stop();
   });
 

@@ -4,13 +4,27 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseAppGenesis } from '../../src/app/genesis.js';
-import { CMT, DEFAULT_BLOCK_GAS_LIMIT, DEFAULT_PARAMS, FIXED_PARAMS, PARAM_NAMES, loadParams, paramRange, paramsFromJson, paramsToJson, saveParams } from '../../src/state/params.js';
+import {
+  CMT,
+  DEFAULT_BLOCK_GAS_LIMIT,
+  DEFAULT_PARAMS,
+  FIXED_PARAMS,
+  PARAM_NAMES,
+  loadParams,
+  paramRange,
+  paramsFromJson,
+  paramsToJson,
+  saveParams,
+} from '../../src/state/params.js';
 
 const genesis = (params: Record<string, unknown>): unknown => parseAppGenesis(Buffer.from(JSON.stringify({ params })));
 
 describe('param ranges', () => {
   it('refuses a genesis param outside its range, naming the range', () => {
-    assert.throws(() => genesis({ unstake_waiting_period_s: (2n ** 64n).toString() }), /app_state\.params: param unstake_waiting_period_s: .* outside its valid range 1 s … 90 days/);
+    assert.throws(
+      () => genesis({ unstake_waiting_period_s: (2n ** 64n).toString() }),
+      /app_state\.params: param unstake_waiting_period_s: .* outside its valid range 1 s … 90 days/,
+    );
     assert.throws(() => genesis({ unstake_waiting_period_s: '0' }), /outside its valid range 1 s … 90 days/);
     assert.throws(() => genesis({ free_tx_gas_limit: '100000000000' }), /free_tx_gas_limit: .*outside its valid range 21000 … 1000000000/);
     assert.throws(() => genesis({ free_tx_gas_limit: '2000000', block_gas_limit: '1000000' }), /free_tx_gas_limit: 2000000 must not exceed block_gas_limit \(1000000\)/);

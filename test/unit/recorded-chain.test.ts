@@ -30,7 +30,9 @@ const HEIGHTS = PINNED.app_hashes.length - 1;
 const REGENERATE = 'if the state format changed on purpose, run `npm run fixture:chain` and commit the fixture with the reason (docs/TESTING.md)';
 
 function hex(b: Uint8Array | undefined): string {
-  return Buffer.from(b ?? new Uint8Array(0)).toString('hex').toUpperCase();
+  return Buffer.from(b ?? new Uint8Array(0))
+    .toString('hex')
+    .toUpperCase();
 }
 
 async function withStateDir<T>(run: (dir: string) => Promise<T>): Promise<T> {

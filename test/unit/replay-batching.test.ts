@@ -105,7 +105,11 @@ describe('replay with batched store writes', () => {
   it('matches every app hash with a write every 4 blocks, and leaves the last height on disk', async () => {
     const stateDir = join(dir, 'batched');
     const report = await replayChain({ source: new MemorySource(genesis, chain), stateDir, flushBlocks: 4 });
-    assert.equal(report.divergence, undefined, JSON.stringify(report.divergence, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+    assert.equal(
+      report.divergence,
+      undefined,
+      JSON.stringify(report.divergence, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+    );
     assert.equal(report.matched, BigInt(BLOCKS));
     const store = await CommittedStore.open(stateDir);
     try {

@@ -23,7 +23,11 @@ const LAST = 30;
 type Line = { kind: string; [k: string]: unknown };
 type BlockLine = { kind: 'block'; block: RawBlock; results: RawBlockResults };
 
-const allLines = gunzipSync(readFileSync(RECORDING)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+const allLines = gunzipSync(readFileSync(RECORDING))
+  .toString('utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l) as Line);
 
 /** The recording cut after block LAST (the last block's app hash then comes from its block_results). */
 function prefix(): Line[] {
@@ -97,11 +101,15 @@ describe('replay divergence on a fabricated recording', () => {
     changed[0]! ^= 0xff;
     results.app_hash = changed.toString('base64');
     const report = await replay(lines);
-    assert.deepEqual(report.divergence?.appHash, { expected: changed.toString('hex').toUpperCase(), got: real.toString('hex').toUpperCase(), from: `block_results of block ${LAST}` });
+    assert.deepEqual(report.divergence?.appHash, {
+      expected: changed.toString('hex').toUpperCase(),
+      got: real.toString('hex').toUpperCase(),
+      from: `block_results of block ${LAST}`,
+    });
     assert.equal(report.divergence?.height, BigInt(LAST));
   });
 
-  it("reports a changed genesis app hash as a divergence in InitChain (height 0)", async () => {
+  it('reports a changed genesis app hash as a divergence in InitChain (height 0)', async () => {
     const lines = prefix();
     const first = block(lines, 1).block.block.header;
     const real = first.app_hash;

@@ -25,23 +25,30 @@ describe('cmt_* JSON-RPC methods (in-process chain)', { timeout: 120_000 }, () =
 
   before(async () => {
     // The harness's wallets (test/support/rpc-harness.ts): wallet 0 a genesis candidate, wallet 1 delegating to it.
-    [validator, delegator, stranger] = [0, 1, 2].map((i) => new Wallet(`0x${createHash('sha256').update(`rpc-harness-${i}`).digest('hex')}`).address.toLowerCase() as Address) as [Address, Address, Address];
-    h = await startHarness({}, {
-      appState: {
-        params: { stake_limits_enabled: false },
-        candidates: [
-          {
-            address: validator,
-            pub_key: randomBytes(32).toString('base64'),
-            max_stake: (100_000n * CMT).toString(),
-            self_stake: (10_000n * CMT).toString(),
-            comp_rate_bp: 2000,
-            description: { name: 'v0' },
-          },
-        ],
-        delegations: [{ delegator, candidate: validator, amount: (5_000n * CMT).toString() }],
+    [validator, delegator, stranger] = [0, 1, 2].map((i) => new Wallet(`0x${createHash('sha256').update(`rpc-harness-${i}`).digest('hex')}`).address.toLowerCase() as Address) as [
+      Address,
+      Address,
+      Address,
+    ];
+    h = await startHarness(
+      {},
+      {
+        appState: {
+          params: { stake_limits_enabled: false },
+          candidates: [
+            {
+              address: validator,
+              pub_key: randomBytes(32).toString('base64'),
+              max_stake: (100_000n * CMT).toString(),
+              self_stake: (10_000n * CMT).toString(),
+              comp_rate_bp: 2000,
+              description: { name: 'v0' },
+            },
+          ],
+          delegations: [{ delegator, candidate: validator, amount: (5_000n * CMT).toString() }],
+        },
       },
-    });
+    );
     assert.equal(h.wallets[0]!.address.toLowerCase(), validator);
     await h.block();
   });
@@ -78,19 +85,34 @@ describe('cmt_* JSON-RPC methods (in-process chain)', { timeout: 120_000 }, () =
     await h.block();
 
     const candidates = (await agree('cmt_getCandidates', [], queryPath('candidates'))) as Array<{ address: string; totalStake: string }>;
-    assert.deepEqual(candidates.map((c) => c.address), [validator]);
+    assert.deepEqual(
+      candidates.map((c) => c.address),
+      [validator],
+    );
     assert.ok(BigInt(candidates[0]!.totalStake) > 14_000n * CMT, 'self-stake and the delegation left after the unstake, with their awards');
     assert.equal(((await agree('cmt_getCandidate', [validator], queryPath('candidate', validator))) as { address: string }).address, validator);
     assert.equal(await agree('cmt_getCandidate', [stranger], queryPath('candidate', stranger)), null, 'a non-candidate is null');
     const validators = (await agree('cmt_getValidators', [], queryPath('validators'))) as Array<{ address: string; role: string }>;
-    assert.deepEqual(validators.map((v) => [v.address, v.role]), [[validator, 'validator']]);
+    assert.deepEqual(
+      validators.map((v) => [v.address, v.role]),
+      [[validator, 'validator']],
+    );
     const delegations = (await agree('cmt_getDelegations', [delegator], queryPath('delegations', delegator))) as Array<{ candidate: string; principal: string }>;
-    assert.deepEqual(delegations.map((d) => [d.candidate, d.principal]), [[validator, (4_000n * CMT).toString()]]);
+    assert.deepEqual(
+      delegations.map((d) => [d.candidate, d.principal]),
+      [[validator, (4_000n * CMT).toString()]],
+    );
     const unstakes = (await agree('cmt_getUnstakes', [delegator], queryPath('unstakes', delegator))) as Array<{ candidate: string; amount: string }>;
-    assert.deepEqual(unstakes.map((u) => u.candidate), [validator]);
+    assert.deepEqual(
+      unstakes.map((u) => u.candidate),
+      [validator],
+    );
     assert.ok(BigInt(unstakes[0]!.amount) >= 1_000n * CMT, 'the unstaked amount (waiting stake still earns)');
     const proposals = (await agree('cmt_getProposals', [], queryPath('proposals'))) as Array<{ id: string; param: { name: string } }>;
-    assert.deepEqual(proposals.map((p) => [p.id, p.param.name]), [['1', 'unstake_waiting_period_s']]);
+    assert.deepEqual(
+      proposals.map((p) => [p.id, p.param.name]),
+      [['1', 'unstake_waiting_period_s']],
+    );
     assert.equal(((await agree('cmt_getProposal', ['0x1'], queryPath('proposal', 1n))) as { id: string }).id, '1');
     assert.equal(((await agree('cmt_getProposal', [1], queryPath('proposal', 1n))) as { id: string }).id, '1');
     assert.equal(await agree('cmt_getProposal', ['0x3e7'], queryPath('proposal', 999n)), null, 'an unknown proposal is null');
@@ -101,7 +123,10 @@ describe('cmt_* JSON-RPC methods (in-process chain)', { timeout: 120_000 }, () =
     assert.equal(supply.unstaking, unstakes[0]!.amount);
     const awards = (await agree('cmt_getAwards', [`0x${h.height.toString(16)}`], queryPath('awards', h.height))) as { height: string; awards: Array<{ candidate: string }> };
     assert.equal(awards.height, h.height.toString());
-    assert.deepEqual(awards.awards.map((a) => a.candidate), [validator]);
+    assert.deepEqual(
+      awards.awards.map((a) => a.candidate),
+      [validator],
+    );
     assert.deepEqual((await h.rpc('cmt_getAwards', [])).result, awards, 'no block parameter: the latest block');
     assert.deepEqual((await h.rpc('cmt_getAwards', ['latest'])).result, awards);
     await agree('cmt_query', [queryPath('candidates')], queryPath('candidates'));

@@ -155,16 +155,40 @@ describe('EVM calls off the event loop', { timeout: 120_000 }, () => {
     const addr = h.wallets[1]!.address.toLowerCase() as `0x${string}`;
     // A creation whose init code returns BALANCE(wallet 1) ( PUSH20 addr BALANCE PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN).
     const code = Buffer.from(`73${addr.slice(2)}3160005260206000f3`, 'hex');
-    const req: CallRequest = { from: null, to: null, gas: null, gasPrice: null, maxFeePerGas: null, maxPriorityFeePerGas: null, value: 0n, data: code, nonce: null, accessList: [] };
+    const req: CallRequest = {
+      from: null,
+      to: null,
+      gas: null,
+      gasPrice: null,
+      maxFeePerGas: null,
+      maxPriorityFeePerGas: null,
+      value: 0n,
+      data: code,
+      nonce: null,
+      accessList: [],
+    };
     const pinned = h.store.at(h.store.height);
     const before = BigInt(`0x${Buffer.from(await pool.call(pinned, req, { height: pinned.height, time: 0n })).toString('hex')}`);
-    const tx = await h.wallets[0]!.signTransaction({ chainId: 18n, gasLimit: 21_000n, type: 0, gasPrice: 2n * GWEI, nonce: Number(new AccountReader(h.store).nonce(h.wallets[0]!.address.toLowerCase() as `0x${string}`)), to: addr, value: 5n });
+    const tx = await h.wallets[0]!.signTransaction({
+      chainId: 18n,
+      gasLimit: 21_000n,
+      type: 0,
+      gasPrice: 2n * GWEI,
+      nonce: Number(new AccountReader(h.store).nonce(h.wallets[0]!.address.toLowerCase() as `0x${string}`)),
+      to: addr,
+      value: 5n,
+    });
     await h.block([Buffer.from(tx.slice(2), 'hex')]);
     assert.equal(BigInt(`0x${Buffer.from(await pool.call(pinned, req, { height: pinned.height, time: 0n })).toString('hex')}`), before, 'the old version is read');
     const latest = h.store.at(h.store.height);
     assert.equal(BigInt(`0x${Buffer.from(await pool.call(latest, req, { height: latest.height, time: 0n })).toString('hex')}`), before + 5n);
 
-    const gone: CallState = { height: 1n, get: () => { throw new Error('the state at height 1 was pruned'); } };
+    const gone: CallState = {
+      height: 1n,
+      get: () => {
+        throw new Error('the state at height 1 was pruned');
+      },
+    };
     await assert.rejects(pool.call(gone, req, { height: 1n, time: 0n }), (err: Error & { code?: number }) => {
       assert.equal(err.code, -32000);
       assert.match(err.message, /historical state unavailable: the state at height 1 was pruned/);
@@ -172,4 +196,3 @@ describe('EVM calls off the event loop', { timeout: 120_000 }, () => {
     });
   });
 });
-

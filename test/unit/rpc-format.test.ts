@@ -51,7 +51,9 @@ describe('logs bloom', () => {
   it('equals @ethereumjs/vm Bloom for any logs', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ address: fc.uint8Array({ minLength: 20, maxLength: 20 }), topics: fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 4 }) }), { maxLength: 6 }),
+        fc.array(fc.record({ address: fc.uint8Array({ minLength: 20, maxLength: 20 }), topics: fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 4 }) }), {
+          maxLength: 6,
+        }),
         (logs) => {
           const ours = logsBloom(logs);
           const theirs = new Bloom();
@@ -95,17 +97,43 @@ describe('index records and their JSON', () => {
     const txs = raws.map((raw) => decodeSignedTx(raw));
     const records: TxRecord[] = [
       {
-        height: 7n, index: 0, raw: raws[0]!, sender: txs[0]!.sender, status: 1, gasUsed: 30_000n, cumulativeGasUsed: 30_000n,
-        effectiveGasPrice: 2_000_000_000n, contractAddress: null, logs: [{ address: A, topics: [topic(1)], data: Uint8Array.of(0, 255) }],
-        firstLogIndex: 0, code: 0, log: '', returnData: new Uint8Array(0),
+        height: 7n,
+        index: 0,
+        raw: raws[0]!,
+        sender: txs[0]!.sender,
+        status: 1,
+        gasUsed: 30_000n,
+        cumulativeGasUsed: 30_000n,
+        effectiveGasPrice: 2_000_000_000n,
+        contractAddress: null,
+        logs: [{ address: A, topics: [topic(1)], data: Uint8Array.of(0, 255) }],
+        firstLogIndex: 0,
+        code: 0,
+        log: '',
+        returnData: new Uint8Array(0),
       },
       {
-        height: 7n, index: 1, raw: raws[1]!, sender: txs[1]!.sender, status: 0, gasUsed: 25_000n, cumulativeGasUsed: 55_000n,
-        effectiveGasPrice: 3_000_000_000n, contractAddress: null, logs: [], firstLogIndex: 1, code: 12, log: 'Reverted: no', returnData: Uint8Array.of(8, 0xc3, 0x79, 0xa0),
+        height: 7n,
+        index: 1,
+        raw: raws[1]!,
+        sender: txs[1]!.sender,
+        status: 0,
+        gasUsed: 25_000n,
+        cumulativeGasUsed: 55_000n,
+        effectiveGasPrice: 3_000_000_000n,
+        contractAddress: null,
+        logs: [],
+        firstLogIndex: 1,
+        code: 12,
+        log: 'Reverted: no',
+        returnData: Uint8Array.of(8, 0xc3, 0x79, 0xa0),
       },
     ];
     for (const r of records) assert.deepEqual(decodeTxRecord(encodeTx(r)), r);
-    const b = block(records, txs.map((t) => Uint8Array.from(t.hash)));
+    const b = block(
+      records,
+      txs.map((t) => Uint8Array.from(t.hash)),
+    );
     assert.deepEqual(decodeBlock(encodeBlock(b)), b);
     assert.deepEqual(decodeBlock(encodeBlock({ ...b, gasLimit: null })).gasLimit, null);
     const rejected = { height: 7n, position: 2, code: 4, log: 'NonceTooLow: x', sender: null };
@@ -152,8 +180,15 @@ describe('index records and their JSON', () => {
     assert.equal(receipt.effectiveGasPrice, '0x77359400');
     assert.equal(receipt.logs.length, 1);
     assert.deepEqual(receipt.logs[0], {
-      address: A, topics: [`0x${'01'.repeat(32)}`], data: '0x00ff', blockNumber: '0x7', blockHash: json.hash,
-      transactionHash: full[0]!.hash, transactionIndex: '0x0', logIndex: '0x0', removed: false,
+      address: A,
+      topics: [`0x${'01'.repeat(32)}`],
+      data: '0x00ff',
+      blockNumber: '0x7',
+      blockHash: json.hash,
+      transactionHash: full[0]!.hash,
+      transactionIndex: '0x0',
+      logIndex: '0x0',
+      removed: false,
     });
     const failed = formatReceipt(b, records[1]!);
     assert.equal(failed.status, '0x0');

@@ -114,7 +114,10 @@ describe('JSON-RPC gateway (in-process chain)', { timeout: 120_000 }, () => {
     assert.equal(block.parentHash, hex(blockHash(height - 1n)));
     assert.equal(block.timestamp, `0x${(1_700_000_000n + height).toString(16)}`);
     const byHash = (await h.rpc('eth_getBlockByHash', [block.hash, true])).result as { transactions: Array<Record<string, unknown>> };
-    assert.deepEqual(byHash.transactions.map((t) => t.hash), hashes);
+    assert.deepEqual(
+      byHash.transactions.map((t) => t.hash),
+      hashes,
+    );
     assert.equal(byHash.transactions[2]!.value, '0x3');
     assert.equal((await h.rpc('eth_getBlockTransactionCountByNumber', [block.number])).result, '0x3');
     assert.equal(((await h.rpc('eth_getTransactionByBlockNumberAndIndex', [block.number, '0x1'])).result as { hash: string }).hash, hashes[1]);
@@ -203,17 +206,26 @@ describe('JSON-RPC gateway (in-process chain)', { timeout: 120_000 }, () => {
     const logs = (await h.rpc('eth_getLogs', [{ fromBlock: `0x${firstBlock.toString(16)}`, toBlock: 'latest', address: LOGGER_ADDRESS }])).error;
     assert.equal(logs?.code, -32005, 'four logs are above the limit of three results');
     assert.match(logs!.message, /more than 3 results/);
-    const one = (await h.rpc('eth_getLogs', [{ fromBlock: `0x${firstBlock.toString(16)}`, toBlock: `0x${firstBlock.toString(16)}`, topics: [hex(LOG_TOPIC)] }])).result as Array<Record<string, unknown>>;
+    const one = (await h.rpc('eth_getLogs', [{ fromBlock: `0x${firstBlock.toString(16)}`, toBlock: `0x${firstBlock.toString(16)}`, topics: [hex(LOG_TOPIC)] }])).result as Array<
+      Record<string, unknown>
+    >;
     assert.equal(one.length, 2);
-    assert.deepEqual(one.map((l) => l.logIndex), ['0x0', '0x1']);
-    assert.deepEqual(one.map((l) => l.transactionHash), txHashes.slice(0, 2));
+    assert.deepEqual(
+      one.map((l) => l.logIndex),
+      ['0x0', '0x1'],
+    );
+    assert.deepEqual(
+      one.map((l) => l.transactionHash),
+      txHashes.slice(0, 2),
+    );
     assert.equal(one[0]!.address, LOGGER_ADDRESS);
     assert.equal(one[0]!.data, '0x01');
     assert.equal(one[1]!.data, '0x02');
     assert.equal((one[0]!.topics as string[])[1], `0x${'00'.repeat(12)}${from.slice(2)}`);
     const byHash = (await h.rpc('eth_getLogs', [{ blockHash: hex(blockHash(lastBlock)) }])).result as unknown[];
     assert.equal(byHash.length, 2);
-    const bySender = (await h.rpc('eth_getLogs', [{ fromBlock: '0x1', topics: [null, `0x${'00'.repeat(12)}${h.wallets[2]!.address.slice(2).toLowerCase()}`] }])).result as unknown[];
+    const bySender = (await h.rpc('eth_getLogs', [{ fromBlock: '0x1', topics: [null, `0x${'00'.repeat(12)}${h.wallets[2]!.address.slice(2).toLowerCase()}`] }]))
+      .result as unknown[];
     assert.equal(bySender.length, 0);
     const range = await h.rpc('eth_getLogs', [{ fromBlock: '0x1', toBlock: '0x100', address: h.wallets[2]!.address }]);
     assert.equal(range.error, undefined, 'a range past the head is clamped to it');
@@ -252,7 +264,10 @@ describe('JSON-RPC gateway (in-process chain)', { timeout: 120_000 }, () => {
     assert.equal(heads[0]!.params!.result.hash, hex(blockHash(firstBlock)));
     assert.equal(heads[1]!.params!.result.parentHash, hex(blockHash(firstBlock)));
     const subLogs = messages.filter((m) => m.params?.subscription === logsSub).map((m) => m.params!.result);
-    assert.deepEqual(subLogs.map((l) => l.transactionHash), txHashes);
+    assert.deepEqual(
+      subLogs.map((l) => l.transactionHash),
+      txHashes,
+    );
     assert.equal(messages.filter((m) => m.params?.subscription === otherLogsSub).length, 0);
     assert.equal(await wsCall(4, 'eth_unsubscribe', [headsSub]), true);
     ws.close();

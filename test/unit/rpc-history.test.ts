@@ -152,7 +152,11 @@ describe('state as of a past block', { timeout: 240_000 }, () => {
         child.once('exit', (code) => reject(new Error(`hardhat node exited with ${code}:\n${output}`)));
       });
       const fork = async (method: string, params: unknown[]): Promise<unknown> => {
-        const res = await fetch(`http://127.0.0.1:${port}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+        const res = await fetch(`http://127.0.0.1:${port}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+        });
         const body = (await res.json()) as { result?: unknown; error?: unknown };
         assert.equal(body.error, undefined, `${method} on the fork: ${JSON.stringify(body.error)}\n${output}`);
         return body.result;

@@ -10,8 +10,24 @@ import { parseLogCriteria, refusalError } from '../../src/rpc/eth.js';
 function dispatcher(maxBatch = 3): JsonRpcDispatcher {
   const methods = new Map<string, MethodSpec>([
     ['echo', { maxParams: 2, handler: (p) => p }],
-    ['boom', { maxParams: 0, handler: () => { throw new Error('kaput'); } }],
-    ['revert', { maxParams: 0, handler: () => { throw new RpcError(RpcCode.ExecutionReverted, 'execution reverted: no', '0x08c379a0'); } }],
+    [
+      'boom',
+      {
+        maxParams: 0,
+        handler: () => {
+          throw new Error('kaput');
+        },
+      },
+    ],
+    [
+      'revert',
+      {
+        maxParams: 0,
+        handler: () => {
+          throw new RpcError(RpcCode.ExecutionReverted, 'execution reverted: no', '0x08c379a0');
+        },
+      },
+    ],
     ['bigint', { maxParams: 0, handler: () => ({ amount: 10n ** 20n }) }],
   ]);
   return new JsonRpcDispatcher({ methods, maxBatch });
@@ -35,7 +51,15 @@ describe('JSON-RPC envelope', () => {
   });
 
   it('refuses malformed requests (-32600)', async () => {
-    for (const body of ['42', '"x"', '{"id":1,"method":"echo"}', '{"jsonrpc":"1.0","id":1,"method":"echo"}', '{"jsonrpc":"2.0","id":1}', '{"jsonrpc":"2.0","id":{},"method":"echo"}', '[]']) {
+    for (const body of [
+      '42',
+      '"x"',
+      '{"id":1,"method":"echo"}',
+      '{"jsonrpc":"1.0","id":1,"method":"echo"}',
+      '{"jsonrpc":"2.0","id":1}',
+      '{"jsonrpc":"2.0","id":{},"method":"echo"}',
+      '[]',
+    ]) {
       const r = (await call(body)) as { error: { code: number } };
       assert.equal(r.error.code, -32600, body);
     }
@@ -66,8 +90,13 @@ describe('JSON-RPC envelope', () => {
   });
 
   it('answers batches in order, skips notifications, bounds the batch length', async () => {
-    const r = (await call('[{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]},{"jsonrpc":"2.0","method":"echo"},{"jsonrpc":"2.0","id":2,"method":"nope"}]')) as Array<{ id: number }>;
-    assert.deepEqual(r.map((x) => x.id), [1, 2]);
+    const r = (await call('[{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]},{"jsonrpc":"2.0","method":"echo"},{"jsonrpc":"2.0","id":2,"method":"nope"}]')) as Array<{
+      id: number;
+    }>;
+    assert.deepEqual(
+      r.map((x) => x.id),
+      [1, 2],
+    );
     assert.equal(await call('{"jsonrpc":"2.0","method":"echo"}'), undefined);
     assert.equal(await call('[{"jsonrpc":"2.0","method":"echo"}]'), undefined);
     const big = JSON.stringify(Array.from({ length: 4 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'echo' })));

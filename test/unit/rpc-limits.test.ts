@@ -138,9 +138,7 @@ describe('JSON-RPC per-client limits', { timeout: 300_000 }, () => {
     const slow: WebSocket[] = [];
     for (let c = 0; c < maxConnections; c++) {
       const client = await connect(h.gateway.wsUrl);
-      const subs = await Promise.all(
-        Array.from({ length: maxSubscriptionsPerConnection }, (_, i) => client.call('eth_subscribe', i % 2 === 0 ? ['newHeads'] : ['logs', {}])),
-      );
+      const subs = await Promise.all(Array.from({ length: maxSubscriptionsPerConnection }, (_, i) => client.call('eth_subscribe', i % 2 === 0 ? ['newHeads'] : ['logs', {}])));
       for (const s of subs) assert.match(String(s.result), /^0x/, JSON.stringify(s));
       if (c === 0) {
         const over = await client.call('eth_subscribe', ['newHeads']);

@@ -108,7 +108,10 @@ describe('traces re-execute what the block executed', { timeout: 120_000 }, () =
     assert.equal(frame.type, 'CREATE');
     assert.equal(frame.to, secondAddress.toLowerCase());
     const block = (await ok('debug_traceBlockByNumber', ['0x1', { tracer: 'callTracer' }])) as Array<{ result: Frame }>;
-    assert.deepEqual(block.map((t) => t.result.to), [firstAddress.toLowerCase(), secondAddress.toLowerCase()]);
+    assert.deepEqual(
+      block.map((t) => t.result.to),
+      [firstAddress.toLowerCase(), secondAddress.toLowerCase()],
+    );
   });
 
   it('applies a type-4 transaction’s authorization before tracing its call, for a fresh account and one delegated elsewhere', async () => {
@@ -125,7 +128,10 @@ describe('traces re-execute what the block executed', { timeout: 120_000 }, () =
     await h.block();
     assert.equal((await receipt(toFirst)).status, '0x1');
     const a = await traced(toFirst);
-    assert.ok(a.structLogs.some((l) => l.op === 'SSTORE'), 'the delegated code runs');
+    assert.ok(
+      a.structLogs.some((l) => l.op === 'SSTORE'),
+      'the delegated code runs',
+    );
     assert.equal(BigInt(a.returnValue), 111n, "First's hit()");
 
     // Already delegated to First: the authorization moves it to Second before the call.
@@ -149,7 +155,11 @@ describe('traces re-execute what the block executed', { timeout: 120_000 }, () =
     const idleFrom = h.height + 1n;
     await h.block();
     await h.block();
-    assert.deepEqual(h.app.idleBlockHashes.map(([height]) => height), [idleFrom, idleFrom + 1n], 'the blocks were idle');
+    assert.deepEqual(
+      h.app.idleBlockHashes.map(([height]) => height),
+      [idleFrom, idleFrom + 1n],
+      'the blocks were idle',
+    );
     const iface = new Interface(hashes.abi);
     // A call at "latest" runs in the last block (idleFrom + 1): the blocks before it are asked.
     for (const n of [idleFrom - 1n, idleFrom]) {

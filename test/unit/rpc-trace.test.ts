@@ -95,7 +95,11 @@ describe('debug_trace* against Hardhat', { timeout: 180_000 }, () => {
         const b = theirs.structLogs[i]!;
         const at = `step ${i} (${b.op} at pc ${b.pc}, depth ${b.depth})`;
         assert.deepEqual({ op: a.op, pc: a.pc, gas: a.gas, gasCost: a.gasCost, depth: a.depth }, { op: b.op, pc: b.pc, gas: b.gas, gasCost: b.gasCost, depth: b.depth }, at);
-        assert.deepEqual(a.stack!.map(BigInt), b.stack!.map((v) => BigInt(`0x${v}`)), `${at}: stack`);
+        assert.deepEqual(
+          a.stack!.map(BigInt),
+          b.stack!.map((v) => BigInt(`0x${v}`)),
+          `${at}: stack`,
+        );
         assert.deepEqual(a.memory, b.memory, `${at}: memory`);
         if (a.op === 'SLOAD' || a.op === 'SSTORE') assert.deepEqual(a.storage, b.storage, `${at}: storage`);
         else assert.equal(a.storage, undefined, `${at}: storage only on SLOAD / SSTORE (geth)`);
@@ -154,20 +158,45 @@ describe('debug_trace* against Hardhat', { timeout: 180_000 }, () => {
   it('traces a whole block, a call, and a plain transfer; refuses unknown tracers and hashes clearly', async () => {
     const receipt = (await ok('eth_getTransactionReceipt', [hashes.bubbling])) as { blockNumber: string };
     const block = (await ok('debug_traceBlockByNumber', [receipt.blockNumber, { tracer: 'callTracer' }])) as Array<{ txHash: string; result: CallFrame }>;
-    assert.deepEqual(block.map((t) => t.txHash), [hashes.catching, hashes.bubbling]);
+    assert.deepEqual(
+      block.map((t) => t.txHash),
+      [hashes.catching, hashes.bubbling],
+    );
     assert.equal(block[0]!.result.error, undefined, 'catching() succeeded: the inner revert was caught');
     assert.equal(block[0]!.result.calls![0]!.revertReason, 'inner says no');
     assert.equal(block[1]!.result.revertReason, 'inner says no');
 
-    const call = (await ok('debug_traceCall', [{ from: h.wallets[1]!.address, to: outerAddress, data: abi.encodeFunctionData('bubbling', [0]) }, 'latest', { tracer: 'callTracer' }])) as CallFrame;
+    const call = (await ok('debug_traceCall', [
+      { from: h.wallets[1]!.address, to: outerAddress, data: abi.encodeFunctionData('bubbling', [0]) },
+      'latest',
+      { tracer: 'callTracer' },
+    ])) as CallFrame;
     assert.equal(call.error, undefined);
     assert.equal(call.calls![0]!.to, innerAddress.toLowerCase());
-    const theirs = (await hardhat.request({ method: 'debug_traceCall', params: [{ from: h.wallets[1]!.address, to: outerAddress, data: abi.encodeFunctionData('catching', [7]), gas: '0x1e8480' }, 'latest'] })) as StructLoggerResult;
-    const ours = (await ok('debug_traceCall', [{ from: h.wallets[1]!.address, to: outerAddress, data: abi.encodeFunctionData('catching', [7]), gas: '0x1e8480' }, 'latest'])) as StructLoggerResult;
-    assert.deepEqual(ours.structLogs.map((l) => [l.op, l.gasCost, l.depth]), theirs.structLogs.map((l) => [l.op, l.gasCost, l.depth]));
+    const theirs = (await hardhat.request({
+      method: 'debug_traceCall',
+      params: [{ from: h.wallets[1]!.address, to: outerAddress, data: abi.encodeFunctionData('catching', [7]), gas: '0x1e8480' }, 'latest'],
+    })) as StructLoggerResult;
+    const ours = (await ok('debug_traceCall', [
+      { from: h.wallets[1]!.address, to: outerAddress, data: abi.encodeFunctionData('catching', [7]), gas: '0x1e8480' },
+      'latest',
+    ])) as StructLoggerResult;
+    assert.deepEqual(
+      ours.structLogs.map((l) => [l.op, l.gasCost, l.depth]),
+      theirs.structLogs.map((l) => [l.op, l.gasCost, l.depth]),
+    );
     assert.equal(ours.gas, theirs.gas);
 
-    const transfer = await h.wallets[2]!.signTransaction({ chainId: 18n, type: 2, nonce: 0, gasLimit: 21_000n, maxFeePerGas: 10n * GWEI, maxPriorityFeePerGas: 0n, to: h.wallets[1]!.address, value: 1n });
+    const transfer = await h.wallets[2]!.signTransaction({
+      chainId: 18n,
+      type: 2,
+      nonce: 0,
+      gasLimit: 21_000n,
+      maxFeePerGas: 10n * GWEI,
+      maxPriorityFeePerGas: 0n,
+      to: h.wallets[1]!.address,
+      value: 1n,
+    });
     await ok('eth_sendRawTransaction', [transfer]);
     await h.block();
     const plain = (await ok('debug_traceTransaction', [Transaction.from(transfer).hash])) as StructLoggerResult;
@@ -187,7 +216,10 @@ describe('debug_trace* against Hardhat', { timeout: 180_000 }, () => {
     await ok('eth_sendRawTransaction', [good]);
     await ok('eth_sendRawTransaction', [refused]);
     await h.block();
-    for (const [raw, fails] of [[good, false], [refused, true]] as const) {
+    for (const [raw, fails] of [
+      [good, false],
+      [refused, true],
+    ] as const) {
       const hash = Transaction.from(raw).hash!;
       const receipt = (await ok('eth_getTransactionReceipt', [hash])) as { gasUsed: string; status: string };
       assert.equal(receipt.status, fails ? '0x0' : '0x1');
@@ -233,7 +265,15 @@ describe('debug_trace* against Hardhat', { timeout: 180_000 }, () => {
     const small = await startHarness({ traceMaxBytes: 2_000 });
     try {
       await small.block();
-      const raw = await small.wallets[0]!.signTransaction({ chainId: 18n, type: 2, nonce: 0, gasLimit: 2_000_000n, maxFeePerGas: 10n * GWEI, maxPriorityFeePerGas: 0n, data: inner.bytecode });
+      const raw = await small.wallets[0]!.signTransaction({
+        chainId: 18n,
+        type: 2,
+        nonce: 0,
+        gasLimit: 2_000_000n,
+        maxFeePerGas: 10n * GWEI,
+        maxPriorityFeePerGas: 0n,
+        data: inner.bytecode,
+      });
       await small.rpc('eth_sendRawTransaction', [raw]);
       await small.block();
       const r = await small.rpc('debug_traceTransaction', [Transaction.from(raw).hash]);

@@ -23,7 +23,10 @@ function compile(): unknown[] {
     contracts: Record<string, Record<string, { abi: unknown[] }>>;
   };
   const errors = (out.errors ?? []).filter((e) => e.severity === 'error');
-  assert.deepEqual(errors.map((e) => e.formattedMessage), []);
+  assert.deepEqual(
+    errors.map((e) => e.formattedMessage),
+    [],
+  );
   return out.contracts['IStaking.sol']!.IStaking!.abi;
 }
 
@@ -69,15 +72,36 @@ describe('StakingContract dispatch', () => {
       }
       throw new Error('expected a refusal');
     };
-    assert.equal(reason(() => c.call(ctx, Uint8Array.of(1, 2))), 'unknown_function');
-    assert.equal(reason(() => c.call(ctx, Uint8Array.of(1, 2, 3, 4))), 'unknown_function');
-    assert.equal(reason(() => c.gasCost(Uint8Array.of(1, 2, 3, 4))), 'unknown_function');
+    assert.equal(
+      reason(() => c.call(ctx, Uint8Array.of(1, 2))),
+      'unknown_function',
+    );
+    assert.equal(
+      reason(() => c.call(ctx, Uint8Array.of(1, 2, 3, 4))),
+      'unknown_function',
+    );
+    assert.equal(
+      reason(() => c.gasCost(Uint8Array.of(1, 2, 3, 4))),
+      'unknown_function',
+    );
     const del = STAKING_INTERFACE.encodeFunctionData('delegate', [testAddress(2)]);
-    assert.equal(reason(() => c.call(ctx, bytes(del.slice(0, 20)))), 'bad_calldata');
+    assert.equal(
+      reason(() => c.call(ctx, bytes(del.slice(0, 20)))),
+      'bad_calldata',
+    );
     const withdraw = bytes(STAKING_INTERFACE.encodeFunctionData('withdrawCandidacy', []));
-    assert.equal(reason(() => c.call({ ...ctx, value: 1n }, withdraw)), 'not_payable');
-    assert.equal(reason(() => c.call(ctx, withdraw)), 'not_candidate');
-    assert.equal(reason(() => c.view(withdraw)), 'not_view');
+    assert.equal(
+      reason(() => c.call({ ...ctx, value: 1n }, withdraw)),
+      'not_payable',
+    );
+    assert.equal(
+      reason(() => c.call(ctx, withdraw)),
+      'not_candidate',
+    );
+    assert.equal(
+      reason(() => c.view(withdraw)),
+      'not_view',
+    );
     // the revert text starts with the reason code
     try {
       c.call(ctx, withdraw);

@@ -83,16 +83,14 @@ describe('block award', () => {
     declare(n, 1, 100_000n * CMT);
     n.block();
     const { end } = n.block({ fees: [[del(5), 1000n * CMT]] });
-    const sum = (g: string): bigint =>
-      end.awards.awards.filter((a) => a.group === g).reduce((s, a) => s + a.delegatorsAward + a.compensation, 0n);
+    const sum = (g: string): bigint => end.awards.awards.filter((a) => a.group === g).reduce((s, a) => s + a.delegatorsAward + a.compensation, 0n);
     assert.equal(sum('validator') + end.awards.dustOut, 1000n * CMT + end.awards.dustIn);
     declare(n, 2, 50_000n * CMT);
     n.block();
     const { end: e2 } = n.block({ fees: [[del(5), 1000n * CMT]] });
     const A = 1000n * CMT + e2.awards.dustIn;
     const Av = (A * 9000n) / 10_000n;
-    const got = (g: string): bigint =>
-      e2.awards.awards.filter((a) => a.group === g).reduce((s, a) => s + a.delegatorsAward + a.compensation, 0n);
+    const got = (g: string): bigint => e2.awards.awards.filter((a) => a.group === g).reduce((s, a) => s + a.delegatorsAward + a.compensation, 0n);
     assert.ok(Av - got('validator') < 10n, 'validators get 90%');
     assert.ok(A - Av - got('backup') < 10n, 'backups get 10%');
     assert.equal(e2.awards.awards.find((a) => a.group === 'backup')!.candidate, cand(2));
@@ -194,7 +192,11 @@ describe('slashing', () => {
     declare(n, 1, 200_000n * CMT);
     declare(n, 2, 100_000n * CMT);
     n.block();
-    const keys = (): string[] => n.ledger.lastValidatorSet().map((v) => `0x${Buffer.from(v.pubKey).toString('hex')}`).sort();
+    const keys = (): string[] =>
+      n.ledger
+        .lastValidatorSet()
+        .map((v) => `0x${Buffer.from(v.pubKey).toString('hex')}`)
+        .sort();
     assert.deepEqual(keys(), [pk(0), pk(1)].sort());
     const T0 = n.ledger.candidate(cand(0))!.totalStake;
     for (let i = 0; i < 11; i++) n.block({ absent: [cand(0)] });
@@ -237,11 +239,20 @@ describe('slashing', () => {
     const T = n.ledger.candidate(cand(0))!.totalStake;
     // Two evidences of one incident in one block.
     const { begin } = n.block({ evidence: [cand(0), cand(0)] });
-    assert.deepEqual(begin.slashes.map((x) => [x.reason, x.amount]), [['byzantine', (T * 120n) / 10_000n], ['byzantine', 0n]]);
+    assert.deepEqual(
+      begin.slashes.map((x) => [x.reason, x.amount]),
+      [
+        ['byzantine', (T * 120n) / 10_000n],
+        ['byzantine', 0n],
+      ],
+    );
     assert.deepEqual(begin.removed, [cand(0)]);
     // More evidence in a later block: recorded, nothing slashed or removed.
     const later = n.block({ evidence: [cand(0)] });
-    assert.deepEqual(later.begin.slashes.map((x) => x.amount), [0n]);
+    assert.deepEqual(
+      later.begin.slashes.map((x) => x.amount),
+      [0n],
+    );
     assert.deepEqual(later.begin.removed, []);
     const c = n.ledger.candidate(cand(0))!;
     assert.equal(c.slashed, (T * 120n) / 10_000n);
@@ -298,9 +309,7 @@ describe('election and validator updates', () => {
       const a = n.ledger.candidate(vs[i - 1]!.address)!;
       const b = n.ledger.candidate(vs[i]!.address)!;
       assert.ok(
-        a.totalStake > b.totalStake ||
-          (a.totalStake === b.totalStake &&
-            (a.declareHeight < b.declareHeight || (a.declareHeight === b.declareHeight && a.address < b.address))),
+        a.totalStake > b.totalStake || (a.totalStake === b.totalStake && (a.declareHeight < b.declareHeight || (a.declareHeight === b.declareHeight && a.address < b.address))),
       );
     }
     // the five equal stakes: i = 0, 5, 10 declared in block 1 come before 15, 20 (block 2)
@@ -319,7 +328,10 @@ describe('election and validator updates', () => {
     assert.equal(n.block().end.updates.length, 0, 'nothing changed, nothing sent');
     n.ok(del(0), 'delegate', [cand(0)], 50_000n * CMT);
     const { end: e3 } = n.block();
-    assert.deepEqual(e3.updates.map((u) => u.power), [150_000n]);
+    assert.deepEqual(
+      e3.updates.map((u) => u.power),
+      [150_000n],
+    );
     // A small newcomer weighs by its stake, not as much as the largest (issue 8.1: it could halt consensus).
     declare(n, 1, 2_000n * CMT);
     n.block();

@@ -102,7 +102,10 @@ describe('staking, exact values (property)', () => {
           total += s.amount;
         }
         // Every evidence is recorded (one slash entry each, in order), every absent active validator is slashed once.
-        assert.deepEqual(begin.slashes.filter((s) => s.reason === 'byzantine').map((s) => s.candidate), evidence.map(cand));
+        assert.deepEqual(
+          begin.slashes.filter((s) => s.reason === 'byzantine').map((s) => s.candidate),
+          evidence.map(cand),
+        );
         assert.equal(n.chain.supply.read().burned - burnedBefore, total, 'the supply burned exactly the slashes');
       }),
       runs(40),
@@ -171,8 +174,7 @@ describe('staking, exact values (property)', () => {
           } else {
             const wanted = op.all ? value : op.amount;
             const remaining = held(op.d) - wanted;
-            const expected =
-              value === 0n ? 'no_delegation' : wanted > value ? 'amount_exceeds_stake' : remaining > 0n && remaining < MIN ? 'below_min_stake' : 'ok';
+            const expected = value === 0n ? 'no_delegation' : wanted > value ? 'amount_exceeds_stake' : remaining > 0n && remaining < MIN ? 'below_min_stake' : 'ok';
             const r = n.tx(del(op.d), 'unstake', [cand(op.c), op.all ? 0n : op.amount]);
             assert.equal(r.ok ? 'ok' : r.error.reason, expected, `unstake ${wanted} of ${value} by ${op.d} at ${op.c} (holding ${held(op.d)})`);
             if (r.ok) {

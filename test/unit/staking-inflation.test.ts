@@ -96,7 +96,7 @@ describe('award year in header time', () => {
     assert.equal(runMint(capped.year, T0 + Y, B, { ...params, supply_cap: B + 7n }, true).minted, 7n);
     assert.equal(runMint(capped.year, T0 + Y, B + 7n, { ...params, supply_cap: B + 7n }, true).minted, 0n);
   });
-  it("each block mints Σ_k minted_k(t_h) − minted_k(t_{h−1}) of its header times, as SPEC 5.1 writes it (property)", () => {
+  it('each block mints Σ_k minted_k(t_h) − minted_k(t_{h−1}) of its header times, as SPEC 5.1 writes it (property)', () => {
     // The SPEC's formula over the previous block's time, with its own B_k bookkeeping: the
     // year record keeps minted_k so far instead of that time, and must give the same mints.
     const params: Params = { ...PARAMS, inflation_years: 2, late_inflation_rate_bp: 300, supply_cap: 10n ** 40n }; // no cap in the way

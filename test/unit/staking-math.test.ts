@@ -46,7 +46,10 @@ describe('share pool', () => {
               inside -= slashPool(p, op.v);
             }
             assert.equal(p.tokens, inside);
-            assert.equal(p.shares, held.reduce((a, b) => a + b, 0n));
+            assert.equal(
+              p.shares,
+              held.reduce((a, b) => a + b, 0n),
+            );
             const values = held.reduce((a, h) => a + shareValue(p, h), 0n);
             assert.ok(values <= p.tokens, 'holders never own more than the pool');
           }
@@ -134,7 +137,10 @@ describe('power and election', () => {
   it('orders by stake, declaration height, address', () => {
     const e = (address: string, stake: bigint, h: bigint) => ({ address: address as `0x${string}`, stake, declareHeight: h });
     const sorted = [e('0x02', 5n, 1n), e('0x01', 5n, 1n), e('0x00', 5n, 2n), e('0x03', 6n, 9n)].sort(compareRank);
-    assert.deepEqual(sorted.map((x) => x.address), ['0x03', '0x01', '0x02', '0x00']);
+    assert.deepEqual(
+      sorted.map((x) => x.address),
+      ['0x03', '0x01', '0x02', '0x00'],
+    );
   });
 
   it('diffs sets: removals at 0, changes and additions only', () => {

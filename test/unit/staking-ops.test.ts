@@ -316,7 +316,7 @@ describe('unstake', () => {
     n.ok(del(0), 'unstake', [cand(0), 1_000n * CMT]);
   });
 
-  it("a candidate keeps 10% of maxStake while its candidacy stands", () => {
+  it('a candidate keeps 10% of maxStake while its candidacy stands', () => {
     const n = net();
     declare(n, 0, 1_000_000n * CMT, 150_000n * CMT);
     assert.equal(n.refused(cand(0), 'unstake', [cand(0), 50_001n * CMT]), 'self_stake_floor');
@@ -349,7 +349,10 @@ describe('withdraw, deactivate, activate', () => {
     assert.equal(n.refused(del(0), 'unstake', [cand(0), 0n]), 'candidate_withdrawn');
     assert.equal(n.refused(cand(0), 'withdrawCandidacy'), 'candidate_withdrawn');
     const { end } = n.block();
-    assert.deepEqual(n.ledger.validators().map((v) => v.address), [cand(1)]);
+    assert.deepEqual(
+      n.ledger.validators().map((v) => v.address),
+      [cand(1)],
+    );
     assert.ok(!end.awards.awards.some((a) => a.candidate === cand(0)), 'withdrawn earns nothing');
     const gone = end.updates.find((u) => `0x${Buffer.from(u.pubKey).toString('hex')}` === pk(0));
     assert.equal(gone?.power, 0n, 'power 0 removes it from CometBFT');
@@ -393,7 +396,10 @@ describe('withdraw, deactivate, activate', () => {
     assert.equal(n.refused(cand(0), 'deactivateCandidacy'), 'not_active');
     const { end } = n.block();
     assert.ok(!end.awards.awards.some((a) => a.candidate === cand(0)));
-    assert.deepEqual(n.ledger.validators().map((v) => v.address), [cand(1)]);
+    assert.deepEqual(
+      n.ledger.validators().map((v) => v.address),
+      [cand(1)],
+    );
     const T = n.ledger.candidate(cand(0))!.totalStake;
     n.block({ absent: [cand(0)] });
     assert.equal(n.ledger.candidate(cand(0))!.totalStake, T, 'deactivated: not slashed');

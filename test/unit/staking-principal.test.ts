@@ -130,7 +130,16 @@ describe('principal', () => {
   it('genesis delegations and self-stakes start with principal = amount', () => {
     const chain = newTestChain({}, [[F, 1000n * CMT]]);
     const g = parseStakingGenesis({
-      candidates: [{ address: cand(0), pub_key: Buffer.from(testPubKey('pr-cand-0')).toString('base64'), max_stake: (1_000_000n * CMT).toString(), self_stake: (100_000n * CMT + 9n).toString(), comp_rate_bp: 1000, description: { name: 'g' } }],
+      candidates: [
+        {
+          address: cand(0),
+          pub_key: Buffer.from(testPubKey('pr-cand-0')).toString('base64'),
+          max_stake: (1_000_000n * CMT).toString(),
+          self_stake: (100_000n * CMT + 9n).toString(),
+          comp_rate_bp: 1000,
+          description: { name: 'g' },
+        },
+      ],
       delegations: [{ delegator: del(0), candidate: cand(0), amount: (500_000n * CMT + 1n).toString() }],
       enterprise_accounts: [],
     });
@@ -159,7 +168,10 @@ type Op =
 const NC = 3;
 const ND = 4;
 const who = (i: number): Address => (i < NC ? cand(i) : del(i - NC));
-const value = fc.oneof(fc.bigInt(1n, 5_000n).map((x) => x * CMT), fc.bigInt(1n, 5_000n * CMT));
+const value = fc.oneof(
+  fc.bigInt(1n, 5_000n).map((x) => x * CMT),
+  fc.bigInt(1n, 5_000n * CMT),
+);
 const opArb = fc.oneof(
   { weight: 4, arbitrary: fc.record({ k: fc.constant('delegate' as const), d: fc.nat(NC + ND - 1), c: fc.nat(NC - 1), v: value }) },
   { weight: 4, arbitrary: fc.record({ k: fc.constant('unstake' as const), pick: fc.nat(100), part: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 10_000 })) }) },

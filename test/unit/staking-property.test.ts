@@ -50,11 +50,27 @@ type Op =
   | { k: 'verify'; c: number; on: boolean }
   | { k: 'block'; absent: number[]; evidence: number[]; fee: bigint; dt: number };
 
-const amount = fc.oneof(fc.bigInt(1n, 3_000n).map((x) => x * CMT), fc.bigInt(1n, 3_000n * CMT));
-const small = fc.oneof(fc.bigInt(5n, 500n).map((x) => x * CMT), fc.bigInt(1n, 600n * CMT));
+const amount = fc.oneof(
+  fc.bigInt(1n, 3_000n).map((x) => x * CMT),
+  fc.bigInt(1n, 3_000n * CMT),
+);
+const small = fc.oneof(
+  fc.bigInt(5n, 500n).map((x) => x * CMT),
+  fc.bigInt(1n, 600n * CMT),
+);
 const opArb = fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constant('declare' as const), c: fc.nat(NC - 1), self: amount, mult: fc.bigInt(2n, 20n), rate: fc.integer({ min: 0, max: 9999 }) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('update' as const), c: fc.nat(NC - 1), max: amount.map((x) => x * 5n), rate: fc.integer({ min: 0, max: 9999 }), value: fc.oneof(fc.constant(0n), amount), desc: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant('update' as const),
+      c: fc.nat(NC - 1),
+      max: amount.map((x) => x * 5n),
+      rate: fc.integer({ min: 0, max: 9999 }),
+      value: fc.oneof(fc.constant(0n), amount),
+      desc: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ k: fc.constantFrom<'withdraw' | 'deactivate' | 'activate'>('withdraw', 'deactivate'), c: fc.nat(NC - 1) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('activate' as const), c: fc.nat(NC - 1) }) },
   { weight: 5, arbitrary: fc.record({ k: fc.constant('delegate' as const), d: fc.nat(NC + ND - 1), c: fc.nat(NC - 1), v: small }) },
@@ -257,8 +273,7 @@ describe('staking properties', () => {
         // B: a Map-backed base, a fresh overlay per block committed into it (as the node does).
         const base = new Map<string, Uint8Array>();
         const reader = { get: (k: string) => base.get(k) };
-        const commit = (o: Overlay): void =>
-          o.commitTo({ get: reader.get, set: (k, v) => void base.set(k, v), delete: (k) => void base.delete(k) });
+        const commit = (o: Overlay): void => o.commitTo({ get: reader.get, set: (k, v) => void base.set(k, v), delete: (k) => void base.delete(k) });
         let ob = new Overlay(reader);
         const b = Chain.genesis(ob);
         for (const op of ops) {

@@ -36,14 +36,20 @@ describe('simulate', () => {
     const lost = by.get(v0!.address)!.slashed + by.get(v0!.delegator)!.slashed;
     // 12 misses of 0.1% each, compounding on a shrinking stake: a little under 1.2%
     assert.ok(lost > (T0 * 118n) / 10_000n && lost <= (T0 * 120n) / 10_000n, `lost ${lost}`);
-    assert.ok(by.get(v1!.address)!.slashed >= ((v1!.self * 120n) / 10_000n) - 2n);
-    assert.equal(r.burned, [...by.values()].reduce((s, a) => s + a.slashed, 0n));
+    assert.ok(by.get(v1!.address)!.slashed >= (v1!.self * 120n) / 10_000n - 2n);
+    assert.equal(
+      r.burned,
+      [...by.values()].reduce((s, a) => s + a.slashed, 0n),
+    );
     // removed validators left the consensus set; the backup and the rest remain
     assert.equal(r.consensusSet.length, 3);
     // conservation
     const held = r.addresses.reduce((s, a) => s + a.balance + a.stake, 0n);
     assert.equal(held + r.dust, r.supply);
-    assert.equal(r.bonded, r.addresses.reduce((s, a) => s + a.stake, 0n));
+    assert.equal(
+      r.bonded,
+      r.addresses.reduce((s, a) => s + a.stake, 0n),
+    );
     const earned = r.addresses.reduce((s, a) => s + a.earned, 0n);
     assert.equal(earned + r.dust, r.minted, 'everything minted was earned or is dust');
   });

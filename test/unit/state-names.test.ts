@@ -13,7 +13,10 @@ import { DEFAULT_PARAMS, PARAM_NAMES, ParamError, paramRange, parseParamValue } 
 describe('state names', () => {
   it('the errors carry their class names', () => {
     assert.equal(new InsufficientBalanceError(`0x${'0'.repeat(40)}`, 1n, 2n).name, 'InsufficientBalanceError');
-    assert.throws(() => parseParamValue('max_validators', '0'), (e: unknown) => e instanceof ParamError && e.name === 'ParamError' && e.param === 'max_validators');
+    assert.throws(
+      () => parseParamValue('max_validators', '0'),
+      (e: unknown) => e instanceof ParamError && e.name === 'ParamError' && e.param === 'max_validators',
+    );
   });
 
   it("each numeric param's range reads exactly as in the table of docs/GOVERNANCE.md", () => {

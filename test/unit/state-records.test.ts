@@ -16,16 +16,13 @@ import {
   Accounts,
   InsufficientBalanceError,
   accountKey,
-  addressFromBytes,
   bigintToBytes,
   bytesToBigint,
   decodeAccount,
   emptyAccount,
   encodeAccount,
-  isAddress,
-  toAddress,
-  type Address,
 } from '../../src/state/accounts.js';
+import { addressFromBytes, isAddress, toAddress, type Address } from '../../src/util/address.js';
 import {
   CMT,
   DEFAULT_PARAMS,
@@ -156,7 +153,11 @@ describe('accounts', () => {
     assert.throws(
       () => accounts.debit(A, 101n),
       (e: unknown) =>
-        e instanceof InsufficientBalanceError && e.address === A && e.balance === 100n && e.needed === 101n && e.message === `insufficient balance: ${A} has 100 wei, needs 101 wei`,
+        e instanceof InsufficientBalanceError &&
+        e.address === A &&
+        e.balance === 100n &&
+        e.needed === 101n &&
+        e.message === `insufficient balance: ${A} has 100 wei, needs 101 wei`,
     );
     assert.equal(hex(kv.map.get(accountKey(A))!), before, 'a refused debit changes nothing');
 

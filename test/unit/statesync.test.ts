@@ -22,15 +22,7 @@ import { BlockRetention } from '../../src/app/retention.js';
 import { compileSolidity } from '../support/contracts.js';
 import { BlockUnavailableError, ChainIndex } from '../../src/index/reader.js';
 import { heightKey } from '../../src/index/records.js';
-import {
-  SnapshotFormatError,
-  chunkHash,
-  decodeChunk,
-  decodeMetadata,
-  encodeChunk,
-  encodeMetadata,
-  snapshotHash,
-} from '../../src/statesync/format.js';
+import { SnapshotFormatError, chunkHash, decodeChunk, decodeMetadata, encodeChunk, encodeMetadata, snapshotHash } from '../../src/statesync/format.js';
 import { SnapshotStore } from '../../src/statesync/snapshots.js';
 import { AppNode, Account, CMT } from '../support/app-node.js';
 
@@ -112,7 +104,10 @@ describe('state sync through the ABCI snapshot methods', () => {
     mkdirSync(join(source.dir, 'snapshots', '9.tmp'));
     const reopened = new SnapshotStore({ dir: join(source.dir, 'snapshots'), source: source.store, interval: 3, keepRecent: 2 });
     await reopened.open();
-    assert.deepEqual(reopened.list().map((s) => hex(s.hash)), list.map((s) => hex(s.hash)));
+    assert.deepEqual(
+      reopened.list().map((s) => hex(s.hash)),
+      list.map((s) => hex(s.hash)),
+    );
     assert.ok(!existsSync(join(source.dir, 'snapshots', '9.tmp')));
     // Chunks only of listed snapshots, in range.
     assert.equal((await source.app.loadSnapshotChunk({ height: 6n, format: 1, chunk: offered.chunks })).chunk.length, 0);
@@ -229,10 +224,7 @@ describe('block retention and index pruning', () => {
   it('prunes the index to the retain height and says which block is the oldest', async () => {
     const node = new AppNode();
     const retention = new BlockRetention({ minRetainBlocks: 3, snapshotInterval: 0, snapshotKeepRecent: 1, stateHistory: 2 });
-    await node.open(
-      { accounts: [{ address: senders[0]!.address, balance: (1_000n * CMT).toString() }] },
-      { retention, stateHistory: 2 },
-    );
+    await node.open({ accounts: [{ address: senders[0]!.address, balance: (1_000n * CMT).toString() }] }, { retention, stateHistory: 2 });
     retention.setEvidenceMaxAge(1n); // as if genesis said so
     const sender = Account.fromSeed('statesync-0');
     const index = new ChainIndex(node.store);

@@ -28,10 +28,21 @@ async function records(dir: string): Promise<Array<[string, string]>> {
   return out;
 }
 
-const entriesArb = fc.uniqueArray(fc.tuple(fc.oneof(fc.string({ maxLength: 12 }), fc.integer({ min: 0, max: 5000 }).map((i) => `a/${i}`)), fc.uint8Array({ maxLength: 10 })), {
-  selector: ([k]) => k,
-  maxLength: 400,
-}).map((es) => es.filter(([k]) => isWellFormedKey(k)));
+const entriesArb = fc
+  .uniqueArray(
+    fc.tuple(
+      fc.oneof(
+        fc.string({ maxLength: 12 }),
+        fc.integer({ min: 0, max: 5000 }).map((i) => `a/${i}`),
+      ),
+      fc.uint8Array({ maxLength: 10 }),
+    ),
+    {
+      selector: ([k]) => k,
+      maxLength: 400,
+    },
+  )
+  .map((es) => es.filter(([k]) => isWellFormedKey(k)));
 
 describe('bulk load', () => {
   it('writes the same records as one commit of the same keys, with the reference root (property)', async () => {
@@ -72,7 +83,11 @@ describe('bulk load', () => {
       assert.ok(CommittedStore.verifyProof(bulk.appHash, 'a/1f', entries[0x1f]![1], proof));
       await bulk.verify();
 
-      const block: Array<[string, Change]> = [['a/0', null], ['a/1', Uint8Array.of(9)], ['new', Uint8Array.of(1)]];
+      const block: Array<[string, Change]> = [
+        ['a/0', null],
+        ['a/1', Uint8Array.of(9)],
+        ['new', Uint8Array.of(1)],
+      ];
       for (const store of [bulk, committed]) {
         const p = store.computeRoot(block);
         await store.commit(6n, p, p.root);
@@ -92,8 +107,14 @@ describe('bulk load', () => {
     const root = mkdtempSync(join(tmpdir(), 'cmtd-bulk-'));
     try {
       await bulkLoad(join(root, 'a'), 1n, 1, () => ['k', Uint8Array.of(1)]);
-      await assert.rejects(bulkLoad(join(root, 'a'), 1n, 1, () => ['k', Uint8Array.of(1)]), StoreUsageError);
-      await assert.rejects(bulkLoad(join(root, 'b'), 1n, 2, () => ['same', Uint8Array.of(1)]), /appears twice/);
+      await assert.rejects(
+        bulkLoad(join(root, 'a'), 1n, 1, () => ['k', Uint8Array.of(1)]),
+        StoreUsageError,
+      );
+      await assert.rejects(
+        bulkLoad(join(root, 'b'), 1n, 2, () => ['same', Uint8Array.of(1)]),
+        /appears twice/,
+      );
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

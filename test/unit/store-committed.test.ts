@@ -5,12 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 
-import {
-  CommittedStore,
-  PendingRoot,
-  StoreCorruptionError,
-  StoreUsageError,
-} from '../../src/store/committed-store.js';
+import { CommittedStore, PendingRoot, StoreCorruptionError, StoreUsageError } from '../../src/store/committed-store.js';
 import { Overlay, type Change } from '../../src/store/kv.js';
 
 const emptyRoot = (): Uint8Array => new Uint8Array(32);
@@ -89,7 +84,11 @@ describe('CommittedStore', () => {
   it('a value larger than the encoding scratch (100 KiB) is written, read back and proven like a small one', async () => {
     const store = await CommittedStore.open(dir);
     const big = new Uint8Array(100 * 1024).map((_, i) => (i * 7) & 0xff);
-    const state = new Map<string, Uint8Array>([['big', big], ['small', bytes('s')], ['a/1', bytes('one')]]);
+    const state = new Map<string, Uint8Array>([
+      ['big', big],
+      ['small', bytes('s')],
+      ['a/1', bytes('one')],
+    ]);
     await commitChanges(store, 1n, [...state]);
     assert.equal(hex(store.appHash), hex(referenceRoot(state)));
     await commitChanges(store, 2n, [['a/2', bytes('two')]]); // 'big' keeps its leaf, read back through the tree
@@ -102,7 +101,11 @@ describe('CommittedStore', () => {
   it('a read-ahead still running when the store closes ends quietly', async () => {
     const store = await CommittedStore.open(dir, { cacheBytes: 0 });
     const keys = Array.from({ length: 2000 }, (_, i) => `a/${i}`);
-    await commitChanges(store, 1n, keys.map((k): [string, Change] => [k, bytes(k)]));
+    await commitChanges(
+      store,
+      1n,
+      keys.map((k): [string, Change] => [k, bytes(k)]),
+    );
     const reading = store.prefetch(keys);
     await store.close();
     await reading; // resolves: nothing to read ahead for a closed store
@@ -222,15 +225,25 @@ describe('CommittedStore', () => {
 
   it('extra records are stored outside the Merkle state and survive reopen', async () => {
     const store = await CommittedStore.open(dir);
-    await commitChanges(store, 1n, [['s', bytes('state')]], [
-      ['blk/0001', bytes('b1')],
-      ['tx/aa', bytes('t1')],
-    ]);
-    await commitChanges(store, 2n, [], [
-      ['blk/0002', bytes('b2')],
-      ['blk/0003', bytes('b3')],
-      ['tx/aa', null],
-    ]);
+    await commitChanges(
+      store,
+      1n,
+      [['s', bytes('state')]],
+      [
+        ['blk/0001', bytes('b1')],
+        ['tx/aa', bytes('t1')],
+      ],
+    );
+    await commitChanges(
+      store,
+      2n,
+      [],
+      [
+        ['blk/0002', bytes('b2')],
+        ['blk/0003', bytes('b3')],
+        ['tx/aa', null],
+      ],
+    );
     assert.equal(store.height, 2n);
     assert.equal(hex(store.appHash), hex(referenceRoot(new Map([['s', bytes('state')]]))));
     assert.equal(store.get('blk/0001'), undefined, 'extra is not consensus state');
@@ -316,7 +329,11 @@ describe('CommittedStore', () => {
   it('reads during a commit see the previous version until the commit returns', async () => {
     const store = await CommittedStore.open(dir, { cacheBytes: 0 }); // no cache: every read goes to LevelDB
     const keys = Array.from({ length: 2000 }, (_, i) => `k/${i}`);
-    await commitChanges(store, 1n, keys.map((k) => [k, bytes('old')]));
+    await commitChanges(
+      store,
+      1n,
+      keys.map((k) => [k, bytes('old')]),
+    );
     const pending = store.computeRoot(keys.map((k) => [k, bytes('new')]));
     let done = false;
     const commit = store.commit(2n, pending, pending.root).then(() => (done = true));
@@ -345,10 +362,15 @@ describe('CommittedStore', () => {
   describe('corruption detection', () => {
     async function seed(): Promise<void> {
       const store = await CommittedStore.open(dir);
-      await commitChanges(store, 1n, [
-        ['a', bytes('1')],
-        ['b', bytes('2')],
-      ], [['idx', bytes('i')]]);
+      await commitChanges(
+        store,
+        1n,
+        [
+          ['a', bytes('1')],
+          ['b', bytes('2')],
+        ],
+        [['idx', bytes('i')]],
+      );
       await store.close();
     }
 

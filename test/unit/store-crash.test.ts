@@ -109,10 +109,7 @@ describe('CommittedStore crash safety (kill -9)', () => {
       await store.verify();
       const h = Number(store.height);
       t.diagnostic(`round ${round}: killed at '${at}' after seeing height ${lastReported}; reopened at ${h}`);
-      assert.ok(
-        h === lastReported || h === lastReported + 1,
-        `round ${round} (seed ${seed}): height ${h} should be ${lastReported} or ${lastReported + 1}`,
-      );
+      assert.ok(h === lastReported || h === lastReported + 1, `round ${round} (seed ${seed}): height ${h} should be ${lastReported} or ${lastReported + 1}`);
       const expected = expectedState(h);
       assert.equal(hex(store.appHash), hex(referenceRoot(expected)), `round ${round}: app hash of height ${h}`);
       assert.equal(store.size, expected.size);

@@ -14,7 +14,21 @@ import fc from 'fast-check';
 import { CommittedStore, VersionUnavailableError } from '../../src/store/committed-store.js';
 import { compareKeys, isWellFormedKey } from '../../src/store/keys.js';
 import type { Change } from '../../src/store/kv.js';
-import { EMPTY_HASH, decodeNode, decodeProof, encodeNode, encodeProof, foldHash, internalChildVersion, internalHash, nodeKey, stateRoot, verifyProof, type ChildRef, type StoreProof } from '../../src/store/tree.js';
+import {
+  EMPTY_HASH,
+  decodeNode,
+  decodeProof,
+  encodeNode,
+  encodeProof,
+  foldHash,
+  internalChildVersion,
+  internalHash,
+  nodeKey,
+  stateRoot,
+  verifyProof,
+  type ChildRef,
+  type StoreProof,
+} from '../../src/store/tree.js';
 import { sha256Binary as sha256 } from '../../src/util/sha256.js';
 import { referenceRoot } from './fixtures/store-reference.js';
 
@@ -40,10 +54,7 @@ const keyArb = fc.oneof(
   fc.integer({ min: 0, max: 60 }).map((i) => `a/${i}`),
   fc.constantFrom('', 'é', '\u{1F600}', 'z'.repeat(70)),
 );
-const changeArb: fc.Arbitrary<[string, Change]> = fc.tuple(
-  keyArb,
-  fc.oneof(fc.constant(null), fc.uint8Array({ maxLength: 8 }), fc.constant(new Uint8Array(0))),
-);
+const changeArb: fc.Arbitrary<[string, Change]> = fc.tuple(keyArb, fc.oneof(fc.constant(null), fc.uint8Array({ maxLength: 8 }), fc.constant(new Uint8Array(0))));
 const blocksArb = fc.array(fc.array(changeArb, { maxLength: 25 }), { minLength: 1, maxLength: 12 });
 
 /** Every way a proof can lie must be refused. */
@@ -105,8 +116,21 @@ describe('state commitment', () => {
     const vectors: Array<[Map<string, Uint8Array>, string]> = [
       [new Map(), '0000000000000000000000000000000000000000000000000000000000000000'],
       [new Map([['a', bytes('1')]]), '565388d4bc00257133f799d9366ac97f6e949c18acc53d17457f8859ba0f08d3'],
-      [new Map([['a', bytes('1')], ['b', bytes('2')]]), 'c3f323fa2f052ac4612cccbbec37a899aba84530b66cb0538f820351f99ae9f2'],
-      [new Map([['a', bytes('1')], ['b', bytes('2')], ['c', bytes('3')]]), 'a6eb6cede4f1a29b8eaecc9e0f219bb92e0f2cce2f329487d59954f9fb7709b2'],
+      [
+        new Map([
+          ['a', bytes('1')],
+          ['b', bytes('2')],
+        ]),
+        'c3f323fa2f052ac4612cccbbec37a899aba84530b66cb0538f820351f99ae9f2',
+      ],
+      [
+        new Map([
+          ['a', bytes('1')],
+          ['b', bytes('2')],
+          ['c', bytes('3')],
+        ]),
+        'a6eb6cede4f1a29b8eaecc9e0f219bb92e0f2cce2f329487d59954f9fb7709b2',
+      ],
     ];
     for (const [state, root] of vectors) {
       assert.equal(hex(stateRoot(state)), root);
@@ -134,8 +158,10 @@ describe('state commitment', () => {
     );
   });
 
-  it('a read-ahead finds a child internal node\'s version in a record without decoding it', () => {
-    const childArb = fc.option(fc.record({ version: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 2 ** 53 - 1 })), leaf: fc.boolean() }), { nil: undefined });
+  it("a read-ahead finds a child internal node's version in a record without decoding it", () => {
+    const childArb = fc.option(fc.record({ version: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 2 ** 53 - 1 })), leaf: fc.boolean() }), {
+      nil: undefined,
+    });
     fc.assert(
       fc.property(fc.array(childArb, { minLength: 16, maxLength: 16 }), (slots) => {
         const children = slots.map((c, i): ChildRef | undefined => (c === undefined ? undefined : { ...c, hash: sha256(bytes(String(i))) }));
@@ -153,83 +179,96 @@ describe('state commitment', () => {
 
   it('the in-memory build equals the reference on random states, whatever the insertion order', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.tuple(fc.string({ maxLength: 6 }).filter(isWellFormedKey), fc.uint8Array({ maxLength: 6 })), { selector: ([k]) => k, maxLength: 300 }), (pairs) => {
-        const state = new Map(pairs);
-        assert.equal(hex(stateRoot(state)), hex(referenceRoot(state)));
-        assert.equal(hex(stateRoot([...pairs].reverse())), hex(referenceRoot(state)));
-      }),
+      fc.property(
+        fc.uniqueArray(fc.tuple(fc.string({ maxLength: 6 }).filter(isWellFormedKey), fc.uint8Array({ maxLength: 6 })), { selector: ([k]) => k, maxLength: 300 }),
+        (pairs) => {
+          const state = new Map(pairs);
+          assert.equal(hex(stateRoot(state)), hex(referenceRoot(state)));
+          assert.equal(hex(stateRoot([...pairs].reverse())), hex(referenceRoot(state)));
+        },
+      ),
       { numRuns: 60 },
     );
   });
 
   it('block sequences: roots, historical reads, proofs and iteration match the reference at every retained version', async () => {
     await fc.assert(
-      fc.asyncProperty(blocksArb, fc.integer({ min: 0, max: 4 }), fc.boolean(), fc.boolean(), fc.constantFrom(2048, 1 << 20), async (blocks, history, reopen, prefetch, cacheBytes) => {
-        const dir = tempDir();
-        // A tiny cache so that reads go to LevelDB, not only to memory; or one
-        // whose never-evicted upper levels (node-cache.ts) hold these small trees.
-        let store = await CommittedStore.open(dir, { stateHistory: history, cacheBytes });
-        try {
-          const states: Array<Map<string, Uint8Array>> = [new Map()];
-          for (const [i, changes] of blocks.entries()) {
-            // read-ahead of the block's paths (also of keys the block does not change): the same root
-            if (prefetch) await store.prefetch([...changes.map(([key]) => key), ...(i % 2 === 0 ? ['a/1', 'extra'] : [])]);
-            const pending = store.computeRoot(changes);
-            const next = apply(states[i]!, changes);
-            assert.equal(hex(pending.root), hex(referenceRoot(next)), `root of version ${i + 1}`);
-            await store.commit(BigInt(i + 1), pending, pending.root);
-            states.push(next);
-            if (reopen && i % 3 === 2) {
-              await store.close();
-              store = await CommittedStore.open(dir, { stateHistory: history, cacheBytes });
+      fc.asyncProperty(
+        blocksArb,
+        fc.integer({ min: 0, max: 4 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.constantFrom(2048, 1 << 20),
+        async (blocks, history, reopen, prefetch, cacheBytes) => {
+          const dir = tempDir();
+          // A tiny cache so that reads go to LevelDB, not only to memory; or one
+          // whose never-evicted upper levels (node-cache.ts) hold these small trees.
+          let store = await CommittedStore.open(dir, { stateHistory: history, cacheBytes });
+          try {
+            const states: Array<Map<string, Uint8Array>> = [new Map()];
+            for (const [i, changes] of blocks.entries()) {
+              // read-ahead of the block's paths (also of keys the block does not change): the same root
+              if (prefetch) await store.prefetch([...changes.map(([key]) => key), ...(i % 2 === 0 ? ['a/1', 'extra'] : [])]);
+              const pending = store.computeRoot(changes);
+              const next = apply(states[i]!, changes);
+              assert.equal(hex(pending.root), hex(referenceRoot(next)), `root of version ${i + 1}`);
+              await store.commit(BigInt(i + 1), pending, pending.root);
+              states.push(next);
+              if (reopen && i % 3 === 2) {
+                await store.close();
+                store = await CommittedStore.open(dir, { stateHistory: history, cacheBytes });
+              }
             }
+            await store.pruned();
+            const latest = blocks.length;
+            assert.equal(store.size, states[latest]!.size);
+            const oldest = history === 0 ? 1 : Math.max(1, latest - history + 1);
+            assert.equal(store.oldestVersion, BigInt(oldest));
+            for (let v = 1; v <= latest; v++) {
+              if (v < oldest) {
+                assert.throws(
+                  () => store.getAt('a/1', BigInt(v)),
+                  (e: unknown) => e instanceof VersionUnavailableError && e.pruned && /pruned/.test(e.message),
+                );
+                assert.throws(() => store.prove('a/1', BigInt(v)), VersionUnavailableError);
+                continue;
+              }
+              const state = states[v]!;
+              const root = referenceRoot(state);
+              assert.equal(hex(store.appHashAt(BigInt(v))), hex(root), `app hash of version ${v}`);
+              const view = store.at(BigInt(v));
+              for (const key of [...state.keys(), 'a/1', 'a/59', 'é', 'missing']) {
+                assert.deepEqual(view.get(key), state.get(key), `${key} at version ${v}`);
+                const proof = store.prove(key, BigInt(v));
+                assert.equal(verifyProof(root, key, state.get(key), proof), true, `proof of ${key} at version ${v}`);
+                assert.deepEqual(encodeProof(decodeProof(encodeProof(proof))), encodeProof(proof));
+                assert.equal(verifyProof(root, key, state.get(key), decodeProof(encodeProof(proof))), true);
+                if (key === 'a/1' || key === 'missing') assertForgeriesRefused(root, key, state.get(key), proof);
+              }
+              // iteration in key byte order, paged
+              const expected = [...state.entries()].sort(([a], [b]) => compareKeys(a, b));
+              const got: Array<[string, Uint8Array]> = [];
+              let from: string | undefined = '';
+              while (from !== undefined) {
+                const page: { entries: Array<[string, Uint8Array]>; next?: string } = await store.entries(BigInt(v), from, 3);
+                assert.ok(page.entries.length <= 3);
+                got.push(...page.entries);
+                from = page.next;
+              }
+              assert.deepEqual(got, expected, `entries of version ${v}`);
+            }
+            assert.throws(() => store.getAt('a/1', BigInt(latest + 1)), VersionUnavailableError);
+            await store.close();
+            // pruning removed exactly what no retained version reaches
+            const { reachable, stored } = await reachableNodes(dir);
+            assert.deepEqual([...stored].filter((k) => !reachable.has(k)).length, 0, 'garbage left behind');
+            if (history === 0) assert.equal(store.oldestVersion, 1n);
+          } finally {
+            await store.close();
+            rmSync(dir, { recursive: true, force: true });
           }
-          await store.pruned();
-          const latest = blocks.length;
-          assert.equal(store.size, states[latest]!.size);
-          const oldest = history === 0 ? 1 : Math.max(1, latest - history + 1);
-          assert.equal(store.oldestVersion, BigInt(oldest));
-          for (let v = 1; v <= latest; v++) {
-            if (v < oldest) {
-              assert.throws(() => store.getAt('a/1', BigInt(v)), (e: unknown) => e instanceof VersionUnavailableError && e.pruned && /pruned/.test(e.message));
-              assert.throws(() => store.prove('a/1', BigInt(v)), VersionUnavailableError);
-              continue;
-            }
-            const state = states[v]!;
-            const root = referenceRoot(state);
-            assert.equal(hex(store.appHashAt(BigInt(v))), hex(root), `app hash of version ${v}`);
-            const view = store.at(BigInt(v));
-            for (const key of [...state.keys(), 'a/1', 'a/59', 'é', 'missing']) {
-              assert.deepEqual(view.get(key), state.get(key), `${key} at version ${v}`);
-              const proof = store.prove(key, BigInt(v));
-              assert.equal(verifyProof(root, key, state.get(key), proof), true, `proof of ${key} at version ${v}`);
-              assert.deepEqual(encodeProof(decodeProof(encodeProof(proof))), encodeProof(proof));
-              assert.equal(verifyProof(root, key, state.get(key), decodeProof(encodeProof(proof))), true);
-              if (key === 'a/1' || key === 'missing') assertForgeriesRefused(root, key, state.get(key), proof);
-            }
-            // iteration in key byte order, paged
-            const expected = [...state.entries()].sort(([a], [b]) => compareKeys(a, b));
-            const got: Array<[string, Uint8Array]> = [];
-            let from: string | undefined = '';
-            while (from !== undefined) {
-              const page: { entries: Array<[string, Uint8Array]>; next?: string } = await store.entries(BigInt(v), from, 3);
-              assert.ok(page.entries.length <= 3);
-              got.push(...page.entries);
-              from = page.next;
-            }
-            assert.deepEqual(got, expected, `entries of version ${v}`);
-          }
-          assert.throws(() => store.getAt('a/1', BigInt(latest + 1)), VersionUnavailableError);
-          await store.close();
-          // pruning removed exactly what no retained version reaches
-          const { reachable, stored } = await reachableNodes(dir);
-          assert.deepEqual([...stored].filter((k) => !reachable.has(k)).length, 0, 'garbage left behind');
-          if (history === 0) assert.equal(store.oldestVersion, 1n);
-        } finally {
-          await store.close();
-          rmSync(dir, { recursive: true, force: true });
-        }
-      }),
+        },
+      ),
       { numRuns: 40, ...(process.env.STORE_TREE_SEED === undefined ? {} : { seed: Number(process.env.STORE_TREE_SEED), path: process.env.STORE_TREE_PATH }) },
     );
   });

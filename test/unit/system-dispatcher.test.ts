@@ -70,7 +70,11 @@ describe('system ABI codec = ethers on well-formed data', () => {
         fc.assert(
           fc.property(fc.tuple(...inputs.map(arbitraryOf)), (args) => {
             const data = iface.encodeFunctionData(entry.name!, args);
-            const ours = decodeArguments(entry.name!, inputs.map((p) => p.type as ArgType), body(data));
+            const ours = decodeArguments(
+              entry.name!,
+              inputs.map((p) => p.type as ArgType),
+              body(data),
+            );
             const theirs = [...iface.decodeFunctionData(entry.name!, data)].map((v, i) => normalised(inputs[i]!.type, v));
             assert.deepEqual(ours, theirs);
           }),
@@ -87,7 +91,10 @@ describe('system ABI codec = ethers on well-formed data', () => {
             fc.property(fc.tuple(...(entry.inputs ?? []).map(arbitraryOf)), (values) => {
               const ours = encodeEventLog(STAKING_ADDRESS, encoder, values);
               const theirs = iface.encodeEventLog(entry.name!, values);
-              assert.deepEqual(ours.topics.map((t) => hexlify(t)), theirs.topics);
+              assert.deepEqual(
+                ours.topics.map((t) => hexlify(t)),
+                theirs.topics,
+              );
               assert.equal(hexlify(ours.data), theirs.data);
             }),
             { numRuns: 40, seed: 13 },
@@ -161,10 +168,7 @@ describe('system contract tables', () => {
     assert.throws(() => define({}), /ping has no table entry/);
     assert.throws(() => define({ ping: fn({ inputs: ['address'], gas: 1n, view: () => [true] }) }), /takes \(uint256\) in the ABI, \(address\) in the table/);
     assert.throws(() => define({ ping: fn({ inputs: ['uint256'], gas: 1n, payable: false, call: () => ({ events: [] }) }) }), /view in the ABI, nonpayable in the table/);
-    assert.throws(
-      () => define({ ping: fn({ inputs: ['uint256'], gas: 1n, view: () => [true] }), pong: fn({ inputs: [], gas: 1n, view: () => [] }) }),
-      /pong is not in the ABI/,
-    );
+    assert.throws(() => define({ ping: fn({ inputs: ['uint256'], gas: 1n, view: () => [true] }), pong: fn({ inputs: [], gas: 1n, view: () => [] }) }), /pong is not in the ABI/);
   });
 });
 
@@ -185,10 +189,19 @@ describe('fuzz: random calldata through the dispatcher', () => {
   const foundation = testAddress('fz-foundation');
   const candidates = [0, 1, 2].map((i) => testAddress(`fz-cand-${i}`));
   const users = [foundation, ...candidates, testAddress('fz-user')];
-  const chain = newTestChain({ ...DEFAULT_PARAMS, foundation_address: foundation, proposal_period_s: 1_000n }, users.map((a) => [a, 10_000_000n * CMT] as [Address, bigint]));
+  const chain = newTestChain(
+    { ...DEFAULT_PARAMS, foundation_address: foundation, proposal_period_s: 1_000n },
+    users.map((a) => [a, 10_000_000n * CMT] as [Address, bigint]),
+  );
   for (let i = 0; i < 3; i++) {
     const pk = hexlify(testPubKey(`fz-${i}`));
-    const r = sendStakingTx(chain.kv, { sender: candidates[i]!, value: 100_000n * CMT, height: 1n, time: 1n }, 'declareCandidacy', [pk, testPop(`fz-${i}`, candidates[i]!), 1_000_000n * CMT, 1000, '{"name":"fz"}']);
+    const r = sendStakingTx(chain.kv, { sender: candidates[i]!, value: 100_000n * CMT, height: 1n, time: 1n }, 'declareCandidacy', [
+      pk,
+      testPop(`fz-${i}`, candidates[i]!),
+      1_000_000n * CMT,
+      1000,
+      '{"name":"fz"}',
+    ]);
     assert.ok(r.ok);
   }
   chain.ledger.endBlock({ height: 1n, time: 1n });
@@ -223,7 +236,12 @@ describe('fuzz: random calldata through the dispatcher', () => {
     fc.oneof({ weight: 2, arbitrary: validCall(iface) }, { weight: 3, arbitrary: mutated(iface) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 100 }) });
 
   const op = fc
-    .record({ to: fc.constantFrom('staking', 'governance'), sender: fc.constantFrom(...users), value: fc.constantFrom(0n, 0n, 1n, 1_000n * CMT), how: fc.constantFrom('call', 'view', 'gas') })
+    .record({
+      to: fc.constantFrom('staking', 'governance'),
+      sender: fc.constantFrom(...users),
+      value: fc.constantFrom(0n, 0n, 1n, 1_000n * CMT),
+      how: fc.constantFrom('call', 'view', 'gas'),
+    })
     .chain((o) => calldata(o.to === 'staking' ? STAKING_INTERFACE : governanceInterface).map((data) => ({ ...o, data })));
 
   it('never throws anything but a SystemCallError with a reason code and a message', () => {

@@ -17,7 +17,11 @@ import { Overlay } from '../../src/store/kv.js';
 import { benchAccounts, signLegacyTx } from '../../bench/lib/txgen.js';
 import type { SystemContractResolver } from '../../src/system/types.js';
 
-const [alice, bob, carol] = benchAccounts(3, 'tx-admission') as [ReturnType<typeof benchAccounts>[number], ReturnType<typeof benchAccounts>[number], ReturnType<typeof benchAccounts>[number]];
+const [alice, bob, carol] = benchAccounts(3, 'tx-admission') as [
+  ReturnType<typeof benchAccounts>[number],
+  ReturnType<typeof benchAccounts>[number],
+  ReturnType<typeof benchAccounts>[number],
+];
 const SYSTEM = '0x0000000000000000000000000000000000001000';
 const PRECOMPILE = '0x0000000000000000000000000000000000000001';
 const CODED = '0x000000000000000000000000000000000000c0de';

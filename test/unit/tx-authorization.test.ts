@@ -9,7 +9,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Authorization as EthersAuthorization } from 'ethers';
 
-import { Accounts, type Address } from '../../src/state/accounts.js';
+import { Accounts } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 import { Overlay } from '../../src/store/kv.js';
 import { readCode } from '../../src/evm/state.js';
 import { applyAuthorizations, authorizationSigner, isDelegation } from '../../src/tx/authorization.js';
@@ -28,11 +29,17 @@ const EXISTING_SIGNER_REFUND = 25_000n - 12_500n;
 const int = (n: bigint): Uint8Array => (n === 0n ? new Uint8Array(0) : Buffer.from(n.toString(16).padStart(Math.ceil(n.toString(16).length / 2) * 2, '0'), 'hex'));
 
 function toAuthorization(a: EthersAuthorization): Authorization {
-  return { chainId: a.chainId, address: Buffer.from(a.address.slice(2), 'hex'), nonce: a.nonce, yParity: a.signature.yParity, r: int(BigInt(a.signature.r)), s: int(BigInt(a.signature.s)) };
+  return {
+    chainId: a.chainId,
+    address: Buffer.from(a.address.slice(2), 'hex'),
+    nonce: a.nonce,
+    yParity: a.signature.yParity,
+    r: int(BigInt(a.signature.r)),
+    s: int(BigInt(a.signature.s)),
+  };
 }
 
-const authorize = async (address: Address, nonce: bigint, chainId = 18n): Promise<Authorization> =>
-  toAuthorization(await alice.wallet.authorize({ address, nonce, chainId }));
+const authorize = async (address: Address, nonce: bigint, chainId = 18n): Promise<Authorization> => toAuthorization(await alice.wallet.authorize({ address, nonce, chainId }));
 
 const delegation = (address: Address): string => `ef0100${address.slice(2)}`;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

@@ -19,10 +19,9 @@ const txRequest = fc.record({
   to: fc.option(fc.uint8Array({ minLength: 20, maxLength: 20 }), { nil: null }),
   value: fc.bigInt({ min: 0n, max: 10n ** 27n }),
   data: fc.uint8Array({ maxLength: 200 }),
-  accessList: fc.array(
-    fc.record({ address: fc.uint8Array({ minLength: 20, maxLength: 20 }), keys: fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 3 }) }),
-    { maxLength: 3 },
-  ),
+  accessList: fc.array(fc.record({ address: fc.uint8Array({ minLength: 20, maxLength: 20 }), keys: fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 3 }) }), {
+    maxLength: 3,
+  }),
 });
 
 function hex(bytes: Uint8Array): string {
@@ -75,13 +74,27 @@ describe('transaction decoding', () => {
   });
 
   it('never throws anything but a TxError on arbitrary bytes or mutated transactions (fuzz)', async () => {
-    const valid = await sign({ type: 2, nonce: 1, gasLimit: 21_000n, price: 2n * 10n ** 9n, tip: 1n, to: new Uint8Array(20).fill(1), value: 1n, data: new Uint8Array(0), accessList: [] });
+    const valid = await sign({
+      type: 2,
+      nonce: 1,
+      gasLimit: 21_000n,
+      price: 2n * 10n ** 9n,
+      tip: 1n,
+      to: new Uint8Array(20).fill(1),
+      value: 1n,
+      data: new Uint8Array(0),
+      accessList: [],
+    });
     const mutated = fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })).map(([i, b]) => {
       const copy = Uint8Array.from(valid);
       copy[i] = b;
       return copy;
     });
-    const inputs = fc.oneof(fc.uint8Array({ maxLength: 300 }), mutated, fc.uint8Array({ maxLength: 40 }).map((tail) => Uint8Array.from([0x02, 0xf8, ...tail])));
+    const inputs = fc.oneof(
+      fc.uint8Array({ maxLength: 300 }),
+      mutated,
+      fc.uint8Array({ maxLength: 40 }).map((tail) => Uint8Array.from([0x02, 0xf8, ...tail])),
+    );
     fc.assert(
       fc.property(inputs, (raw) => {
         try {
@@ -104,9 +117,18 @@ describe('transaction decoding', () => {
   });
 
   it('refuses unsupported types, empty input and oversize transactions', () => {
-    assert.throws(() => decodeTx(Uint8Array.from([0x03, 0xc0])), (e: unknown) => e instanceof TxError && e.code === TxCode.UnsupportedType);
-    assert.throws(() => decodeTx(new Uint8Array(0)), (e: unknown) => e instanceof TxError && e.code === TxCode.Encoding);
-    assert.throws(() => decodeTx(new Uint8Array(200_000).fill(0xc0)), (e: unknown) => e instanceof TxError && e.code === TxCode.TooLarge);
+    assert.throws(
+      () => decodeTx(Uint8Array.from([0x03, 0xc0])),
+      (e: unknown) => e instanceof TxError && e.code === TxCode.UnsupportedType,
+    );
+    assert.throws(
+      () => decodeTx(new Uint8Array(0)),
+      (e: unknown) => e instanceof TxError && e.code === TxCode.Encoding,
+    );
+    assert.throws(
+      () => decodeTx(new Uint8Array(200_000).fill(0xc0)),
+      (e: unknown) => e instanceof TxError && e.code === TxCode.TooLarge,
+    );
   });
 
   it('refuses a high-s signature (EIP-2)', async () => {
@@ -117,6 +139,9 @@ describe('transaction decoding', () => {
     const { RLP } = await import('@ethereumjs/rlp');
     const fields = RLP.decode(raw) as Uint8Array[];
     fields[8] = Buffer.from(highS.toString(16).padStart(64, '0'), 'hex');
-    assert.throws(() => decodeTx(RLP.encode(fields)), (e: unknown) => e instanceof TxError && e.code === TxCode.Signature && /EIP-2/.test(e.message));
+    assert.throws(
+      () => decodeTx(RLP.encode(fields)),
+      (e: unknown) => e instanceof TxError && e.code === TxCode.Signature && /EIP-2/.test(e.message),
+    );
   });
 });

@@ -11,7 +11,7 @@ import { Wallet } from 'ethers';
 import { decodeReceipt, encodeReceipt, type Receipt } from '../../src/tx/receipt.js';
 import { CODESPACE, TxCode, TxError, codeName } from '../../src/tx/errors.js';
 import { SenderCache } from '../../src/tx/sender-cache.js';
-import type { Address } from '../../src/state/accounts.js';
+import type { Address } from '../../src/util/address.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const A = `0x${'a1'.repeat(20)}` as Address;
@@ -28,7 +28,14 @@ describe('receipt bytes', () => {
       contractAddress: C,
       returnData: Uint8Array.of(0xde, 0xad),
     };
-    const bytes = RLP.encode([1n, 53_000n, 2_000_000_000n, [[Buffer.from(A.slice(2), 'hex'), [topic], Uint8Array.of(1, 2)]], Buffer.from(C.slice(2), 'hex'), Uint8Array.of(0xde, 0xad)]);
+    const bytes = RLP.encode([
+      1n,
+      53_000n,
+      2_000_000_000n,
+      [[Buffer.from(A.slice(2), 'hex'), [topic], Uint8Array.of(1, 2)]],
+      Buffer.from(C.slice(2), 'hex'),
+      Uint8Array.of(0xde, 0xad),
+    ]);
     assert.equal(hex(encodeReceipt(receipt)), hex(bytes));
     assert.deepEqual(decodeReceipt(bytes), receipt);
   });

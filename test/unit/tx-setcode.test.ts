@@ -29,14 +29,30 @@ const target = '0x00000000000000000000000000000000000c0de1' as Address;
 
 function toAuthorization(a: EthersAuthorization): Authorization {
   const bytes = (hex: string): Uint8Array => {
-    const b = Buffer.from(BigInt(hex).toString(16).padStart(2, '0').replace(/^(.(..)*)$/, '0$1'), 'hex');
+    const b = Buffer.from(
+      BigInt(hex)
+        .toString(16)
+        .padStart(2, '0')
+        .replace(/^(.(..)*)$/, '0$1'),
+      'hex',
+    );
     return BigInt(hex) === 0n ? new Uint8Array(0) : b;
   };
   return { chainId: a.chainId, address: Buffer.from(a.address.slice(2), 'hex'), nonce: a.nonce, yParity: a.signature.yParity, r: bytes(a.signature.r), s: bytes(a.signature.s) };
 }
 
 async function setCodeTx(authorizationList: EthersAuthorization[], extra: Record<string, unknown> = {}) {
-  return sign(bob.wallet, { type: 4, gasPrice: undefined, maxFeePerGas: 5n * GWEI, maxPriorityFeePerGas: GWEI, nonce: 0, to: alice.address, gasLimit: 200_000n, authorizationList, ...extra });
+  return sign(bob.wallet, {
+    type: 4,
+    gasPrice: undefined,
+    maxFeePerGas: 5n * GWEI,
+    maxPriorityFeePerGas: GWEI,
+    nonce: 0,
+    to: alice.address,
+    gasLimit: 200_000n,
+    authorizationList,
+    ...extra,
+  });
 }
 
 /** Replaces the authorization list of a signed type-4 transaction (the outer signature no longer matters for decoding). */
@@ -77,7 +93,11 @@ describe('type-4 (EIP-7702) decoding', () => {
       ['yParity of 2 bytes', [[tuple[0], tuple[1], tuple[2], new Uint8Array([1, 0]), tuple[4], tuple[5]]], /yParity is longer than 1 bytes/],
     ];
     for (const [what, list, message] of cases) {
-      assert.throws(() => decodeTx(withAuthorizationList(tx.raw, list)), (err: unknown) => err instanceof TxError && err.code === TxCode.Encoding && message.test(err.message), what);
+      assert.throws(
+        () => decodeTx(withAuthorizationList(tx.raw, list)),
+        (err: unknown) => err instanceof TxError && err.code === TxCode.Encoding && message.test(err.message),
+        what,
+      );
     }
     const fields = [...good];
     fields[5] = new Uint8Array(0); // to: empty = creation
@@ -85,7 +105,10 @@ describe('type-4 (EIP-7702) decoding', () => {
   });
 
   it('refuses blob transactions by name', () => {
-    assert.throws(() => decodeTx(Buffer.from('03c0', 'hex')), (err: unknown) => err instanceof TxError && err.code === TxCode.UnsupportedType && /EIP-4844/.test(err.message));
+    assert.throws(
+      () => decodeTx(Buffer.from('03c0', 'hex')),
+      (err: unknown) => err instanceof TxError && err.code === TxCode.UnsupportedType && /EIP-4844/.test(err.message),
+    );
   });
 });
 
@@ -93,7 +116,10 @@ describe('type-4 validation (CheckTx rules)', () => {
   it('needs the osaka fork: a cancun chain refuses type 4', async () => {
     const tx = await setCodeTx([await alice.wallet.authorize({ address: target, nonce: 0, chainId: 18n })]);
     assert.doesNotThrow(() => validateStatic(tx, rules()));
-    assert.throws(() => validateStatic(tx, rules({ evm_hardfork: 'cancun' })), (err: unknown) => err instanceof TxError && err.code === TxCode.UnsupportedType);
+    assert.throws(
+      () => validateStatic(tx, rules({ evm_hardfork: 'cancun' })),
+      (err: unknown) => err instanceof TxError && err.code === TxCode.UnsupportedType,
+    );
   });
 
   it('enforces the EIP-7825 gas cap and the EIP-7623 calldata floor from osaka on', async () => {

@@ -76,7 +76,7 @@ async function expectChanges(token, sender, changes, send) {
   const after = await balances(token, accounts);
   const senderAddress = await sender.getAddress();
   accounts.forEach((a, i) => {
-    const address = typeof a === 'string' ? a : a.address ?? a.target;
+    const address = typeof a === 'string' ? a : (a.address ?? a.target);
     const gas = token === ZERO && address === senderAddress ? receipt.fee : 0n;
     assert.equal(after[i] - before[i], changes.get(a) - gas, `balance change of ${address}`);
   });

@@ -106,10 +106,13 @@ describe('Escrow', function () {
     await mined(escrow.connect(seller).markShipped(id, 'TRACK-456'));
     const { confirmDeadline } = await escrow.orders(id);
     // eth_call runs at the latest block's time: refused while the window is open there.
-    const early = await escrow.connect(seller).claimPayment.staticCall(id).then(
-      () => undefined,
-      (err) => err,
-    );
+    const early = await escrow
+      .connect(seller)
+      .claimPayment.staticCall(id)
+      .then(
+        () => undefined,
+        (err) => err,
+      );
     if (early === undefined) assert.ok((await latestTime()) > confirmDeadline, 'a claim succeeds only after the window');
     else assert.equal((await expectRevert(Promise.reject(early), escrow)).reason, 'Escrow: confirmation window still open');
     await waitForBlockTimeAfter(confirmDeadline);

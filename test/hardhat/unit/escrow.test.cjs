@@ -57,8 +57,14 @@ describe('Escrow (unit)', function () {
   it('completes a CMT order: paid into escrow, shipped, confirmed, the seller paid', async function () {
     const amount = 3n * CMT;
     const shipDeadline = (await now()) + HOUR;
-    const created = await expectChanges(ZERO, buyer, new Map([[buyer, -amount], [escrow.target, amount]]), () =>
-      escrow.connect(buyer).createOrder(seller.address, arbiter.address, shipDeadline, HOUR, ref('o1'), { value: amount }),
+    const created = await expectChanges(
+      ZERO,
+      buyer,
+      new Map([
+        [buyer, -amount],
+        [escrow.target, amount],
+      ]),
+      () => escrow.connect(buyer).createOrder(seller.address, arbiter.address, shipDeadline, HOUR, ref('o1'), { value: amount }),
     );
     const e = event(escrow, created, 'OrderCreated');
     assert.deepEqual(
@@ -70,7 +76,16 @@ describe('Escrow (unit)', function () {
     const s = event(escrow, shipped, 'OrderShipped');
     assert.equal(s.args.tracking, 'TRACK');
     assert.equal(s.args.confirmDeadline, (await now()) + HOUR);
-    const done = await expectChanges(ZERO, buyer, new Map([[seller, amount], [escrow.target, -amount], [buyer, 0n]]), () => escrow.connect(buyer).confirmReceived(1n));
+    const done = await expectChanges(
+      ZERO,
+      buyer,
+      new Map([
+        [seller, amount],
+        [escrow.target, -amount],
+        [buyer, 0n],
+      ]),
+      () => escrow.connect(buyer).confirmReceived(1n),
+    );
     const c = event(escrow, done, 'OrderCompleted');
     assert.equal(c.args.paidToSeller, amount);
     assert.equal(c.args.confirmedByBuyer, true);
@@ -99,15 +114,37 @@ describe('Escrow (unit)', function () {
 
   it('takes ERC-20 payments and pays the seller in the token', async function () {
     const amount = 100n * CMT;
-    const receipt = await expectChanges(token.target, buyer, new Map([[buyer, -amount], [escrow.target, amount]]), async () => escrow.connect(buyer).createOrderWith(await terms()));
+    const receipt = await expectChanges(
+      token.target,
+      buyer,
+      new Map([
+        [buyer, -amount],
+        [escrow.target, amount],
+      ]),
+      async () => escrow.connect(buyer).createOrderWith(await terms()),
+    );
     const e = event(escrow, receipt, 'OrderCreated');
     assert.equal(e.args.token, token.target);
     assert.equal(e.args.disputeWindow, 2n * HOUR);
     await (await escrow.connect(seller).markShipped(1n, 'T')).wait();
-    await expectChanges(token.target, buyer, new Map([[seller, amount], [escrow.target, -amount]]), () => escrow.connect(buyer).confirmReceived(1n));
+    await expectChanges(
+      token.target,
+      buyer,
+      new Map([
+        [seller, amount],
+        [escrow.target, -amount],
+      ]),
+      () => escrow.connect(buyer).confirmReceived(1n),
+    );
     // A CMT order through createOrderWith, with its own dispute window.
-    const cmt = await expectChanges(ZERO, buyer, new Map([[buyer, -7n], [escrow.target, 7n]]), async () =>
-      escrow.connect(buyer).createOrderWith(await terms({ token: ZERO, amount: 7n }), { value: 7n }),
+    const cmt = await expectChanges(
+      ZERO,
+      buyer,
+      new Map([
+        [buyer, -7n],
+        [escrow.target, 7n],
+      ]),
+      async () => escrow.connect(buyer).createOrderWith(await terms({ token: ZERO, amount: 7n }), { value: 7n }),
     );
     assert.equal(event(escrow, cmt, 'OrderCreated').args.token, ZERO);
   });
@@ -129,7 +166,15 @@ describe('Escrow (unit)', function () {
     assert.equal(await reason(escrow.connect(buyer).refundExpired(id), escrow), 'Escrow: ship deadline not reached');
     await mineAt(shipDeadline + 1n);
     assert.equal(await reason(escrow.connect(seller).refundExpired(id), escrow), 'Escrow: only the buyer can claim a refund');
-    const receipt = await expectChanges(ZERO, buyer, new Map([[buyer, amount], [escrow.target, -amount]]), () => escrow.connect(buyer).refundExpired(id));
+    const receipt = await expectChanges(
+      ZERO,
+      buyer,
+      new Map([
+        [buyer, amount],
+        [escrow.target, -amount],
+      ]),
+      () => escrow.connect(buyer).refundExpired(id),
+    );
     const r = event(escrow, receipt, 'OrderRefunded');
     assert.equal(r.args.refundedToBuyer, amount);
     assert.equal(r.args.bySeller, false);
@@ -145,14 +190,30 @@ describe('Escrow (unit)', function () {
     assert.equal(await reason(escrow.connect(seller).claimPayment(id), escrow), 'Escrow: confirmation window still open');
     await mineAt(confirmDeadline + 1n);
     assert.equal(await reason(escrow.connect(buyer).claimPayment(id), escrow), 'Escrow: only the seller can claim');
-    const receipt = await expectChanges(ZERO, seller, new Map([[seller, CMT], [escrow.target, -CMT]]), () => escrow.connect(seller).claimPayment(id));
+    const receipt = await expectChanges(
+      ZERO,
+      seller,
+      new Map([
+        [seller, CMT],
+        [escrow.target, -CMT],
+      ]),
+      () => escrow.connect(seller).claimPayment(id),
+    );
     assert.equal(event(escrow, receipt, 'OrderCompleted').args.confirmedByBuyer, false);
   });
 
   it('lets the seller refund in full, before or after shipment', async function () {
     const { id } = await cmtOrder(CMT);
     assert.equal(await reason(escrow.connect(buyer).refundBySeller(id), escrow), 'Escrow: only the seller can refund');
-    const receipt = await expectChanges(ZERO, seller, new Map([[buyer, CMT], [escrow.target, -CMT]]), () => escrow.connect(seller).refundBySeller(id));
+    const receipt = await expectChanges(
+      ZERO,
+      seller,
+      new Map([
+        [buyer, CMT],
+        [escrow.target, -CMT],
+      ]),
+      () => escrow.connect(seller).refundBySeller(id),
+    );
     assert.equal(event(escrow, receipt, 'OrderRefunded').args.bySeller, true);
     assert.equal(await reason(escrow.connect(seller).refundBySeller(id), escrow), 'Escrow: order is not open');
     const second = await cmtOrder(2n * CMT);
@@ -165,16 +226,40 @@ describe('Escrow (unit)', function () {
     assert.equal(await reason(escrow.connect(seller).partialRefund(id, 0n), escrow), 'Escrow: refund must be between 0 and the escrowed amount');
     assert.equal(await reason(escrow.connect(seller).partialRefund(id, 10n * CMT + 1n), escrow), 'Escrow: refund must be between 0 and the escrowed amount');
     assert.equal(await reason(escrow.connect(buyer).partialRefund(id, 1n), escrow), 'Escrow: only the seller can refund');
-    const receipt = await expectChanges(ZERO, seller, new Map([[buyer, 3n * CMT], [escrow.target, -3n * CMT]]), () => escrow.connect(seller).partialRefund(id, 3n * CMT));
+    const receipt = await expectChanges(
+      ZERO,
+      seller,
+      new Map([
+        [buyer, 3n * CMT],
+        [escrow.target, -3n * CMT],
+      ]),
+      () => escrow.connect(seller).partialRefund(id, 3n * CMT),
+    );
     const p = event(escrow, receipt, 'OrderPartiallyRefunded');
     assert.equal(p.args.refundedToBuyer, 3n * CMT);
     assert.equal(p.args.remaining, 7n * CMT);
     await (await escrow.connect(seller).markShipped(id, 'T')).wait();
-    await expectChanges(ZERO, buyer, new Map([[seller, 7n * CMT], [escrow.target, -7n * CMT]]), () => escrow.connect(buyer).confirmReceived(id));
+    await expectChanges(
+      ZERO,
+      buyer,
+      new Map([
+        [seller, 7n * CMT],
+        [escrow.target, -7n * CMT],
+      ]),
+      () => escrow.connect(buyer).confirmReceived(id),
+    );
 
     const second = await cmtOrder(4n * CMT);
     await (await escrow.connect(seller).partialRefund(second.id, CMT)).wait();
-    const full = await expectChanges(ZERO, seller, new Map([[buyer, 3n * CMT], [escrow.target, -3n * CMT]]), () => escrow.connect(seller).partialRefund(second.id, 3n * CMT));
+    const full = await expectChanges(
+      ZERO,
+      seller,
+      new Map([
+        [buyer, 3n * CMT],
+        [escrow.target, -3n * CMT],
+      ]),
+      () => escrow.connect(seller).partialRefund(second.id, 3n * CMT),
+    );
     assert.equal(event(escrow, full, 'OrderRefunded').args.refundedToBuyer, 3n * CMT);
     assert.equal((await escrow.orders(second.id)).status, Status.Refunded);
   });
@@ -191,8 +276,16 @@ describe('Escrow (unit)', function () {
     assert.equal(await reason(escrow.connect(buyer).resolve(id, 0n), escrow), 'Escrow: only the arbiter can resolve');
     assert.equal(await reason(escrow.connect(arbiter).resolve(id, 5n * CMT + 1n), escrow), 'Escrow: refund exceeds the escrowed amount');
     assert.equal(await reason(escrow.connect(arbiter).settleExpiredDispute(id), escrow), 'Escrow: dispute deadline not reached');
-    const receipt = await expectChanges(ZERO, arbiter, new Map([[buyer, 2n * CMT], [seller, 3n * CMT], [escrow.target, -5n * CMT], [arbiter, 0n]]), () =>
-      escrow.connect(arbiter).resolve(id, 2n * CMT),
+    const receipt = await expectChanges(
+      ZERO,
+      arbiter,
+      new Map([
+        [buyer, 2n * CMT],
+        [seller, 3n * CMT],
+        [escrow.target, -5n * CMT],
+        [arbiter, 0n],
+      ]),
+      () => escrow.connect(arbiter).resolve(id, 2n * CMT),
     );
     const r = event(escrow, receipt, 'DisputeResolved');
     assert.deepEqual([r.args.arbiter, r.args.toBuyer, r.args.toSeller], [arbiter.address, 2n * CMT, 3n * CMT]);
@@ -218,11 +311,27 @@ describe('Escrow (unit)', function () {
     assert.equal(await reason(escrow.connect(arbiter).resolve(2n, 0n), escrow), 'Escrow: dispute deadline has passed');
     assert.equal(await reason(escrow.connect(other).settleExpiredDispute(id), escrow), 'Escrow: dispute deadline not reached');
     await mineAt(d1 + 1n);
-    const refunded = await expectChanges(ZERO, other, new Map([[buyer, 2n * CMT], [escrow.target, -2n * CMT]]), () => escrow.connect(other).settleExpiredDispute(id));
+    const refunded = await expectChanges(
+      ZERO,
+      other,
+      new Map([
+        [buyer, 2n * CMT],
+        [escrow.target, -2n * CMT],
+      ]),
+      () => escrow.connect(other).settleExpiredDispute(id),
+    );
     const r = event(escrow, refunded, 'DisputeExpired');
     assert.deepEqual([r.args.toBuyer, r.args.toSeller], [2n * CMT, 0n]);
     // Opened after shipment (a token order): the seller is paid.
-    const paid = await expectChanges(token.target, other, new Map([[seller, 100n * CMT], [buyer, 0n]]), () => escrow.connect(other).settleExpiredDispute(2n));
+    const paid = await expectChanges(
+      token.target,
+      other,
+      new Map([
+        [seller, 100n * CMT],
+        [buyer, 0n],
+      ]),
+      () => escrow.connect(other).settleExpiredDispute(2n),
+    );
     assert.deepEqual([...event(escrow, paid, 'DisputeExpired').args].slice(1), [0n, 100n * CMT]);
     assert.equal((await escrow.orders(2n)).status, Status.Resolved);
   });
@@ -233,13 +342,29 @@ describe('Escrow (unit)', function () {
     const { id } = await cmtOrder(CMT, { to: sellerContract });
     const call = (fn, args) => escrow.interface.encodeFunctionData(fn, args);
     await (await rejector.forward(escrow.target, call('markShipped', [id, 'T']))).wait();
-    const receipt = await expectChanges(ZERO, buyer, new Map([[sellerContract, 0n], [escrow.target, 0n]]), () => escrow.connect(buyer).confirmReceived(id));
+    const receipt = await expectChanges(
+      ZERO,
+      buyer,
+      new Map([
+        [sellerContract, 0n],
+        [escrow.target, 0n],
+      ]),
+      () => escrow.connect(buyer).confirmReceived(id),
+    );
     const deferred = event(escrow, receipt, 'PaymentDeferred');
     assert.deepEqual([deferred.args.token, deferred.args.recipient, deferred.args.amount], [ZERO, sellerContract, CMT]);
     assert.equal(await escrow.pendingWithdrawal(ZERO, sellerContract), CMT);
     assert.equal(await reason(rejector.forward(escrow.target, call('withdraw', [ZERO])), escrow), 'Payouts: CMT transfer failed');
     await (await rejector.setAccept(true)).wait();
-    const w = await expectChanges(ZERO, buyer, new Map([[sellerContract, CMT], [escrow.target, -CMT]]), () => rejector.forward(escrow.target, call('withdraw', [ZERO])));
+    const w = await expectChanges(
+      ZERO,
+      buyer,
+      new Map([
+        [sellerContract, CMT],
+        [escrow.target, -CMT],
+      ]),
+      () => rejector.forward(escrow.target, call('withdraw', [ZERO])),
+    );
     assert.deepEqual([...event(escrow, w, 'Withdrawn').args], [ZERO, sellerContract, CMT]);
     assert.equal(await escrow.pendingWithdrawal(ZERO, sellerContract), 0n);
     assert.equal(await reason(escrow.connect(seller).withdraw(ZERO), escrow), 'Payouts: nothing to withdraw');
@@ -248,10 +373,26 @@ describe('Escrow (unit)', function () {
     await (await escrow.connect(buyer).createOrderWith(await terms())).wait();
     await (await escrow.connect(seller).markShipped(2n, 'T')).wait();
     await (await token.setBlocked(seller.address, true)).wait();
-    const blocked = await expectChanges(token.target, buyer, new Map([[seller, 0n], [escrow.target, 0n]]), () => escrow.connect(buyer).confirmReceived(2n));
+    const blocked = await expectChanges(
+      token.target,
+      buyer,
+      new Map([
+        [seller, 0n],
+        [escrow.target, 0n],
+      ]),
+      () => escrow.connect(buyer).confirmReceived(2n),
+    );
     assert.equal(event(escrow, blocked, 'PaymentDeferred').args.token, token.target);
     await (await token.setBlocked(seller.address, false)).wait();
-    await expectChanges(token.target, seller, new Map([[seller, 100n * CMT], [escrow.target, -100n * CMT]]), () => escrow.connect(seller).withdraw(token.target));
+    await expectChanges(
+      token.target,
+      seller,
+      new Map([
+        [seller, 100n * CMT],
+        [escrow.target, -100n * CMT],
+      ]),
+      () => escrow.connect(seller).withdraw(token.target),
+    );
   });
 
   it('refuses every re-entry while it pays out', async function () {
@@ -272,7 +413,15 @@ describe('Escrow (unit)', function () {
       i(escrow, 'withdraw', [ZERO]),
     ];
     await (await party.armReentry(escrow.target, calls)).wait();
-    await expectChanges(ZERO, buyer, new Map([[party.target, CMT], [escrow.target, -CMT]]), () => escrow.connect(buyer).confirmReceived(id));
+    await expectChanges(
+      ZERO,
+      buyer,
+      new Map([
+        [party.target, CMT],
+        [escrow.target, -CMT],
+      ]),
+      () => escrow.connect(buyer).confirmReceived(id),
+    );
     assert.equal(await party.refusedReentries(), BigInt(calls.length));
   });
 });

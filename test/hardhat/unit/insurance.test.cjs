@@ -50,30 +50,61 @@ describe('InsurancePlan (unit)', function () {
     const one = [a1.address];
     for (const ratio of [0n, 10_001n]) assert.equal(await reason(make(ratio, one, 1n, 1n, 1n), pool), 'Insurance: solvency ratio must be 1 to 10000 bps');
     assert.equal(await reason(make(1n, [], 1n, 1n, 1n), pool), 'Insurance: at least one assessor');
-    for (const [w, p] of [[0n, 1n], [1n, 0n]]) assert.equal(await reason(make(1n, one, 1n, w, p), pool), 'Insurance: windows must be positive');
+    for (const [w, p] of [
+      [0n, 1n],
+      [1n, 0n],
+    ])
+      assert.equal(await reason(make(1n, one, 1n, w, p), pool), 'Insurance: windows must be positive');
     for (const premium of [0n, 10_001n]) assert.equal(await reason(make(1n, one, premium, 1n, 1n), pool), 'Insurance: premium must be 1 to 10000 bps');
   });
 
   it('issues shares for deposits and pays them back; the solvency rule limits cover and withdrawals', async function () {
-    const d = await expectChanges(ZERO, alice, new Map([[alice, -6n * CMT], [pool.target, 6n * CMT]]), () => deposit(alice, 6n * CMT));
+    const d = await expectChanges(
+      ZERO,
+      alice,
+      new Map([
+        [alice, -6n * CMT],
+        [pool.target, 6n * CMT],
+      ]),
+      () => deposit(alice, 6n * CMT),
+    );
     assert.deepEqual([...event(pool, d, 'Deposited').args], [alice.address, 6n * CMT, 6n * CMT]);
     await (await deposit(bob, 4n * CMT)).wait();
     assert.deepEqual([await pool.poolFunds(), await pool.totalShares(), await pool.sharesOf(bob.address)], [10n * CMT, 10n * CMT, 4n * CMT]);
     // 50 % of 10 CMT: 5 CMT of cover can be sold.
     assert.equal(await pool.capacity(), 5n * CMT);
-    assert.equal(await reason(buy(5n * CMT + 1n), pool), 'Insurance: cover exceeds the pool\'s capacity');
-    const bought = await expectChanges(ZERO, holder, new Map([[holder, -CMT / 10n], [pool.target, CMT / 10n]]), () => buy(5n * CMT));
+    assert.equal(await reason(buy(5n * CMT + 1n), pool), "Insurance: cover exceeds the pool's capacity");
+    const bought = await expectChanges(
+      ZERO,
+      holder,
+      new Map([
+        [holder, -CMT / 10n],
+        [pool.target, CMT / 10n],
+      ]),
+      () => buy(5n * CMT),
+    );
     const c = event(pool, bought, 'CoverBought');
     const t = await now();
-    assert.deepEqual([c.args.id, c.args.holder, c.args.amount, c.args.premium, c.args.start, c.args.end, c.args.ref], [1n, holder.address, 5n * CMT, CMT / 10n, t, t + 10n * DAY, ethers.id('order-1')]);
+    assert.deepEqual(
+      [c.args.id, c.args.holder, c.args.amount, c.args.premium, c.args.start, c.args.end, c.args.ref],
+      [1n, holder.address, 5n * CMT, CMT / 10n, t, t + 10n * DAY, ethers.id('order-1')],
+    );
     assert.deepEqual([await pool.activeCover(), await pool.heldPremiums(), await pool.capacity()], [5n * CMT, CMT / 10n, 0n]);
     // Any withdrawal now breaks the rule: 5 CMT of cover needs 10 CMT of funds.
     assert.equal(await reason(pool.connect(alice).redeem(1n), pool), 'Insurance: withdrawal would break the solvency rule');
     // More funds, more capacity: a withdrawal that keeps the rule passes.
     await (await deposit(alice, 2n * CMT)).wait();
-    const r = await expectChanges(ZERO, alice, new Map([[alice, 2n * CMT], [pool.target, -2n * CMT]]), () => pool.connect(alice).redeem(2n * CMT));
+    const r = await expectChanges(
+      ZERO,
+      alice,
+      new Map([
+        [alice, 2n * CMT],
+        [pool.target, -2n * CMT],
+      ]),
+      () => pool.connect(alice).redeem(2n * CMT),
+    );
     assert.deepEqual([...event(pool, r, 'Redeemed').args], [alice.address, 2n * CMT, 2n * CMT]);
-    for (const shares of [0n, 6n * CMT + 1n]) assert.equal(await reason(pool.connect(alice).redeem(shares), pool), 'Insurance: shares must be between 0 and the caller\'s');
+    for (const shares of [0n, 6n * CMT + 1n]) assert.equal(await reason(pool.connect(alice).redeem(shares), pool), "Insurance: shares must be between 0 and the caller's");
     assert.equal(await reason(pool.connect(alice).deposit(0n), pool), 'Insurance: amount must be positive');
     assert.equal(await reason(pool.connect(alice).deposit(2n, { value: 1n }), pool), 'Payouts: CMT sent differs from the amount');
   });
@@ -94,24 +125,41 @@ describe('InsurancePlan (unit)', function () {
     await (await pool.connect(admin).setApprovalsRequired(2)).wait();
     await (await buy(5n * CMT)).wait();
     assert.equal(await reason(pool.connect(alice).fileClaim(1n, CMT, 'x'), pool), 'Insurance: only the holder can claim');
-    for (const amount of [0n, 5n * CMT + 1n]) assert.equal(await reason(pool.connect(holder).fileClaim(1n, amount, 'x'), pool), 'Insurance: claim must be between 0 and the cover amount');
+    for (const amount of [0n, 5n * CMT + 1n])
+      assert.equal(await reason(pool.connect(holder).fileClaim(1n, amount, 'x'), pool), 'Insurance: claim must be between 0 and the cover amount');
     assert.equal(await reason(pool.connect(a1).approveClaim(1n), pool), 'Insurance: no pending claim');
     const filed = await (await pool.connect(holder).fileClaim(1n, 3n * CMT, 'parcel lost')).wait();
     const f = event(pool, filed, 'ClaimFiled');
     assert.deepEqual([f.args.amount, f.args.deadline, f.args.evidence], [3n * CMT, (await now()) + 2n * DAY, 'parcel lost']);
     assert.equal(await reason(pool.connect(holder).fileClaim(1n, CMT, 'again'), pool), 'Insurance: cover is not active');
     assert.equal(await customError(pool.connect(alice).approveClaim(1n), pool), 'AccessControlUnauthorizedAccount');
-    const first = await expectChanges(ZERO, a1, new Map([[holder, 0n], [pool.target, 0n]]), () => pool.connect(a1).approveClaim(1n));
+    const first = await expectChanges(
+      ZERO,
+      a1,
+      new Map([
+        [holder, 0n],
+        [pool.target, 0n],
+      ]),
+      () => pool.connect(a1).approveClaim(1n),
+    );
     assert.deepEqual([...event(pool, first, 'ClaimApproved').args], [1n, a1.address, 1n]);
     assert.equal(events(pool, first, 'ClaimPaid').length, 0, 'one approval of two pays nothing');
     assert.equal(await reason(pool.connect(a1).approveClaim(1n), pool), 'Insurance: already approved');
-    const paid = await expectChanges(ZERO, a2, new Map([[holder, 3n * CMT], [pool.target, -3n * CMT]]), () => pool.connect(a2).approveClaim(1n));
+    const paid = await expectChanges(
+      ZERO,
+      a2,
+      new Map([
+        [holder, 3n * CMT],
+        [pool.target, -3n * CMT],
+      ]),
+      () => pool.connect(a2).approveClaim(1n),
+    );
     assert.deepEqual([...event(pool, paid, 'ClaimPaid').args], [1n, holder.address, 3n * CMT]);
     assert.equal((await pool.covers(1n)).status, Status.Paid);
     // The pool earned the premium (0.1) and paid 3: 7.1 CMT for 10 shares.
-    assert.deepEqual([await pool.poolFunds(), await pool.activeCover(), await pool.heldPremiums()], [71n * CMT / 10n, 0n, 0n]);
-    assert.equal(await pool.previewRedeem(6n * CMT), 426n * CMT / 100n);
-    await expectChanges(ZERO, bob, new Map([[bob, 284n * CMT / 100n]]), () => pool.connect(bob).redeem(4n * CMT));
+    assert.deepEqual([await pool.poolFunds(), await pool.activeCover(), await pool.heldPremiums()], [(71n * CMT) / 10n, 0n, 0n]);
+    assert.equal(await pool.previewRedeem(6n * CMT), (426n * CMT) / 100n);
+    await expectChanges(ZERO, bob, new Map([[bob, (284n * CMT) / 100n]]), () => pool.connect(bob).redeem(4n * CMT));
     assert.equal(await reason(pool.connect(a3).approveClaim(1n), pool), 'Insurance: no pending claim');
   });
 
@@ -149,18 +197,50 @@ describe('InsurancePlan (unit)', function () {
     assert.equal(await reason(pool.connect(holder).fileClaim(2n, CMT, 'x'), pool), 'Insurance: cover has ended');
   });
 
-  it('shares an expired cover\'s premium among the depositors pro rata (ERC-20 pool)', async function () {
-    await expectChanges(token.target, alice, new Map([[alice, -600n], [tokenPool.target, 600n]]), () => tokenPool.connect(alice).deposit(600n));
+  it("shares an expired cover's premium among the depositors pro rata (ERC-20 pool)", async function () {
+    await expectChanges(
+      token.target,
+      alice,
+      new Map([
+        [alice, -600n],
+        [tokenPool.target, 600n],
+      ]),
+      () => tokenPool.connect(alice).deposit(600n),
+    );
     await (await tokenPool.connect(bob).deposit(400n)).wait();
     assert.equal(await reason(tokenPool.connect(bob).deposit(1n, { value: 1n }), tokenPool), 'Payouts: CMT sent with a token payment');
-    const bought = await expectChanges(token.target, holder, new Map([[holder, -10n], [tokenPool.target, 10n]]), () => tokenPool.connect(holder).buyCover(1_000n, DAY, ethers.ZeroHash));
+    const bought = await expectChanges(
+      token.target,
+      holder,
+      new Map([
+        [holder, -10n],
+        [tokenPool.target, 10n],
+      ]),
+      () => tokenPool.connect(holder).buyCover(1_000n, DAY, ethers.ZeroHash),
+    );
     assert.equal(event(tokenPool, bought, 'CoverBought').args.premium, 10n);
     await mineAt((await tokenPool.covers(1n)).end + 1n);
     const expired = await (await tokenPool.connect(bob).expireCover(1n)).wait();
     assert.equal(events(tokenPool, expired, 'ClaimLapsed').length, 0);
     assert.equal(event(tokenPool, expired, 'CoverExpired').args.premiumToPool, 10n);
-    await expectChanges(token.target, alice, new Map([[alice, 606n], [tokenPool.target, -606n]]), () => tokenPool.connect(alice).redeem(600n));
-    await expectChanges(token.target, bob, new Map([[bob, 404n], [tokenPool.target, -404n]]), () => tokenPool.connect(bob).redeem(400n));
+    await expectChanges(
+      token.target,
+      alice,
+      new Map([
+        [alice, 606n],
+        [tokenPool.target, -606n],
+      ]),
+      () => tokenPool.connect(alice).redeem(600n),
+    );
+    await expectChanges(
+      token.target,
+      bob,
+      new Map([
+        [bob, 404n],
+        [tokenPool.target, -404n],
+      ]),
+      () => tokenPool.connect(bob).redeem(400n),
+    );
     assert.deepEqual([await tokenPool.poolFunds(), await tokenPool.totalShares()], [0n, 0n]);
     // A later deposit into the emptied pool starts over at one share per unit.
     await (await tokenPool.connect(alice).deposit(5n)).wait();
@@ -179,7 +259,15 @@ describe('InsurancePlan (unit)', function () {
     // A claim of the whole pool (ratio 100 %) leaves only its premium.
     await (await tokenPool.connect(holder).buyCover(1_111n, DAY, ethers.ZeroHash)).wait();
     await (await tokenPool.connect(holder).fileClaim(2n, 1_111n, 'x')).wait();
-    await expectChanges(token.target, a1, new Map([[holder, 1_111n], [tokenPool.target, -1_111n]]), () => tokenPool.connect(a1).approveClaim(2n));
+    await expectChanges(
+      token.target,
+      a1,
+      new Map([
+        [holder, 1_111n],
+        [tokenPool.target, -1_111n],
+      ]),
+      () => tokenPool.connect(a1).approveClaim(2n),
+    );
     assert.deepEqual([await tokenPool.poolFunds(), await tokenPool.totalShares()], [12n, 1_100n]);
     await expectChanges(token.target, bob, new Map([[bob, 1n]]), () => tokenPool.connect(bob).redeem(100n));
   });
@@ -208,7 +296,15 @@ describe('InsurancePlan (unit)', function () {
     await (await party.forward(pool.target, i('deposit', [2n * CMT]), { value: 2n * CMT })).wait();
     const calls = [i('deposit', [1n]), i('redeem', [1n]), i('buyCover', [1n, 1n, ethers.ZeroHash]), i('approveClaim', [1n]), i('withdraw', [ZERO])];
     await (await party.armReentry(pool.target, calls)).wait();
-    await expectChanges(ZERO, alice, new Map([[party.target, 2n * CMT], [pool.target, -2n * CMT]]), () => party.connect(alice).forward(pool.target, i('redeem', [2n * CMT])));
+    await expectChanges(
+      ZERO,
+      alice,
+      new Map([
+        [party.target, 2n * CMT],
+        [pool.target, -2n * CMT],
+      ]),
+      () => party.connect(alice).forward(pool.target, i('redeem', [2n * CMT])),
+    );
     assert.equal(await party.refusedReentries(), BigInt(calls.length));
   });
 });

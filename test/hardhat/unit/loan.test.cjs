@@ -71,16 +71,35 @@ describe('LoanRepaymentPlan (unit)', function () {
 
   it('funds, starts, is repaid in three instalments on time and closes, returning the collateral', async function () {
     const t = terms();
-    const offered = await expectChanges(ZERO, lender, new Map([[lender, -10n * CMT], [plan.target, 10n * CMT]]), () => plan.connect(lender).offerLoan(t, { value: t.principal }));
+    const offered = await expectChanges(
+      ZERO,
+      lender,
+      new Map([
+        [lender, -10n * CMT],
+        [plan.target, 10n * CMT],
+      ]),
+      () => plan.connect(lender).offerLoan(t, { value: t.principal }),
+    );
     const o = event(plan, offered, 'LoanOffered');
     assert.deepEqual([o.args.id, o.args.lender, o.args.borrower, o.args.terms.principal, o.args.terms.count], [1n, lender.address, borrower.address, 10n * CMT, 3n]);
     assert.equal((await plan.loan(1n)).status, Status.Offered);
     assert.equal((await plan.position(1n)).outstanding, 0n, 'nothing is outstanding before acceptance');
-    await expectChanges(collateral.target, borrower, new Map([[borrower, -5n * CMT], [plan.target, 5n * CMT]]), () => plan.connect(borrower).acceptLoan(1n));
+    await expectChanges(
+      collateral.target,
+      borrower,
+      new Map([
+        [borrower, -5n * CMT],
+        [plan.target, 5n * CMT],
+      ]),
+      () => plan.connect(borrower).acceptLoan(1n),
+    );
     const start = (await plan.loan(1n)).start;
     assert.equal(start, await now());
     let p = await plan.position(1n);
-    assert.deepEqual([p.status, p.instalmentsDue, p.instalmentsPaid, p.nextDueTime, p.dueNow, p.overdue, p.outstanding, p.feesOwed, p.inDefault], [Status.Active, 0n, 0n, start + PERIOD, 0n, 0n, 12n * CMT, 0n, false]);
+    assert.deepEqual(
+      [p.status, p.instalmentsDue, p.instalmentsPaid, p.nextDueTime, p.dueNow, p.overdue, p.outstanding, p.feesOwed, p.inDefault],
+      [Status.Active, 0n, 0n, start + PERIOD, 0n, 0n, 12n * CMT, 0n, false],
+    );
     assert.equal(await plan.outstanding(1n), 12n * CMT);
 
     for (let i = 1n; i <= 3n; i++) {
@@ -110,7 +129,15 @@ describe('LoanRepaymentPlan (unit)', function () {
     // Two instalments late: 8 CMT + two fees, all overdue.
     assert.deepEqual([p.instalmentsDue, p.dueNow, p.overdue, p.feesOwed, p.outstanding], [2n, 8n * CMT + 2n * FEE, 8n * CMT + 2n * FEE, 2n * FEE, 12n * CMT + 2n * FEE]);
     // A payment smaller than the fees goes to the fees only.
-    const small = await expectChanges(ZERO, borrower, new Map([[borrower, -FEE], [lender, FEE]]), () => repay(id, FEE));
+    const small = await expectChanges(
+      ZERO,
+      borrower,
+      new Map([
+        [borrower, -FEE],
+        [lender, FEE],
+      ]),
+      () => repay(id, FEE),
+    );
     const charged = event(plan, small, 'LateFeeCharged');
     assert.deepEqual([charged.args.instalments, charged.args.fee], [2n, 2n * FEE]);
     assert.deepEqual([...event(plan, small, 'Repaid').args].slice(2), [FEE, FEE, 0n]);
@@ -123,7 +150,15 @@ describe('LoanRepaymentPlan (unit)', function () {
     // Instalment 3 falls late too: one more fee.
     await mineAt(start + 3n * PERIOD + 1n);
     assert.equal((await plan.position(id)).feesOwed, FEE);
-    const last = await expectChanges(ZERO, borrower, new Map([[borrower, -(8n * CMT + FEE)], [lender, 8n * CMT + FEE]]), () => repay(id, 8n * CMT + FEE));
+    const last = await expectChanges(
+      ZERO,
+      borrower,
+      new Map([
+        [borrower, -(8n * CMT + FEE)],
+        [lender, 8n * CMT + FEE],
+      ]),
+      () => repay(id, 8n * CMT + FEE),
+    );
     assert.deepEqual([...event(plan, last, 'LateFeeCharged').args].slice(1), [1n, FEE]);
     assert.ok(events(plan, last, 'LoanClosed').length === 1);
     // Past the end of the schedule the due count stops at the instalment count.
@@ -143,7 +178,17 @@ describe('LoanRepaymentPlan (unit)', function () {
     // Paying ahead leaves no late fee for instalments already paid.
     await mineAt(start + 2n * PERIOD + 1n);
     assert.equal((await plan.position(id)).feesOwed, 0n);
-    const closing = await expectChanges(ZERO, other, new Map([[other, -4n * CMT], [lender, 4n * CMT], [borrower, 2n * CMT], [plan.target, -2n * CMT]]), () => repay(id, 4n * CMT, other));
+    const closing = await expectChanges(
+      ZERO,
+      other,
+      new Map([
+        [other, -4n * CMT],
+        [lender, 4n * CMT],
+        [borrower, 2n * CMT],
+        [plan.target, -2n * CMT],
+      ]),
+      () => repay(id, 4n * CMT, other),
+    );
     assert.equal(event(plan, closing, 'Repaid').args.payer, other.address, 'anyone may pay');
     assert.equal(event(plan, closing, 'LoanClosed').args.collateralReturned, 2n * CMT);
     p = await plan.position(id);
@@ -177,7 +222,16 @@ describe('LoanRepaymentPlan (unit)', function () {
     await mineAt(start + 2n * PERIOD + GRACE + 1n);
     assert.equal((await plan.position(id)).inDefault, true);
     assert.equal(await reason(plan.connect(borrower).claimCollateral(id), plan), 'Loan: only the lender can claim the collateral');
-    const receipt = await expectChanges(ZERO, lender, new Map([[lender, 6n * CMT], [plan.target, -6n * CMT], [borrower, 0n]]), () => plan.connect(lender).claimCollateral(id));
+    const receipt = await expectChanges(
+      ZERO,
+      lender,
+      new Map([
+        [lender, 6n * CMT],
+        [plan.target, -6n * CMT],
+        [borrower, 0n],
+      ]),
+      () => plan.connect(lender).claimCollateral(id),
+    );
     const d = event(plan, receipt, 'LoanDefaulted');
     assert.deepEqual([d.args.instalmentsPaid, d.args.collateralClaimed], [1n, 6n * CMT]);
     assert.deepEqual([...event(plan, receipt, 'LateFeeCharged').args].slice(1), [1n, FEE]);
@@ -188,9 +242,33 @@ describe('LoanRepaymentPlan (unit)', function () {
 
   it('lends and is repaid in an ERC-20, and a loan without collateral defaults with nothing to claim', async function () {
     const t = terms({ token: token.target, collateralToken: ZERO, collateralAmount: 0n });
-    await expectChanges(token.target, lender, new Map([[lender, -10n * CMT], [plan.target, 10n * CMT]]), () => plan.connect(lender).offerLoan(t));
-    await expectChanges(token.target, borrower, new Map([[borrower, 10n * CMT], [plan.target, -10n * CMT]]), () => plan.connect(borrower).acceptLoan(1n));
-    await expectChanges(token.target, borrower, new Map([[borrower, -4n * CMT], [lender, 4n * CMT]]), () => repay(1n, 4n * CMT, borrower, token.target));
+    await expectChanges(
+      token.target,
+      lender,
+      new Map([
+        [lender, -10n * CMT],
+        [plan.target, 10n * CMT],
+      ]),
+      () => plan.connect(lender).offerLoan(t),
+    );
+    await expectChanges(
+      token.target,
+      borrower,
+      new Map([
+        [borrower, 10n * CMT],
+        [plan.target, -10n * CMT],
+      ]),
+      () => plan.connect(borrower).acceptLoan(1n),
+    );
+    await expectChanges(
+      token.target,
+      borrower,
+      new Map([
+        [borrower, -4n * CMT],
+        [lender, 4n * CMT],
+      ]),
+      () => repay(1n, 4n * CMT, borrower, token.target),
+    );
     assert.equal(await reason(plan.connect(borrower).repay(1n, 1n, { value: 1n }), plan), 'Payouts: CMT sent with a token payment');
     await mineAt((await plan.loan(1n)).start + 2n * PERIOD + GRACE + 1n);
     const receipt = await expectChanges(ZERO, lender, new Map([[plan.target, 0n]]), () => plan.connect(lender).claimCollateral(1n));
@@ -201,7 +279,15 @@ describe('LoanRepaymentPlan (unit)', function () {
     const t = terms({ token: token.target });
     await (await plan.connect(lender).offerLoan(t)).wait();
     assert.equal(await reason(plan.connect(borrower).cancelOffer(1n), plan), 'Loan: only the lender can cancel');
-    const receipt = await expectChanges(token.target, lender, new Map([[lender, 10n * CMT], [plan.target, -10n * CMT]]), () => plan.connect(lender).cancelOffer(1n));
+    const receipt = await expectChanges(
+      token.target,
+      lender,
+      new Map([
+        [lender, 10n * CMT],
+        [plan.target, -10n * CMT],
+      ]),
+      () => plan.connect(lender).cancelOffer(1n),
+    );
     assert.equal(event(plan, receipt, 'LoanCancelled').args.id, 1n);
     assert.equal((await plan.loan(1n)).status, Status.Cancelled);
     assert.equal(await reason(plan.connect(lender).cancelOffer(1n), plan), 'Loan: not an open offer');
@@ -239,7 +325,15 @@ describe('LoanRepaymentPlan (unit)', function () {
     await (await plan.connect(borrower).acceptLoan(1n)).wait();
     const calls = [i('offerLoan', [t]), i('cancelOffer', [1n]), i('acceptLoan', [1n]), i('repay', [1n, 1n]), i('claimCollateral', [1n]), i('withdraw', [ZERO])];
     await (await party.armReentry(plan.target, calls)).wait();
-    await expectChanges(ZERO, borrower, new Map([[borrower, -4n * CMT], [party.target, 4n * CMT]]), () => repay(1n, 4n * CMT));
+    await expectChanges(
+      ZERO,
+      borrower,
+      new Map([
+        [borrower, -4n * CMT],
+        [party.target, 4n * CMT],
+      ]),
+      () => repay(1n, 4n * CMT),
+    );
     assert.equal(await party.refusedReentries(), BigInt(calls.length));
   });
 });
