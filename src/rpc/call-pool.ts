@@ -16,14 +16,17 @@
  * Each job has a wall-clock limit counted from the moment a worker takes
  * it: a worker still running then is terminated and replaced. At most
  * `workers + queue` jobs are accepted at once; beyond that a job is
- * refused at once (-32005). A waiting job waits at most for the jobs
- * ahead of it, each of which ends by its limit.
+ * refused at once (-32005), or takes the place of a job of the client with
+ * the most waiting (fair-queue.ts): clients are served in turn, so one that
+ * floods cannot lock the others out. A waiting job waits at most for the
+ * jobs ahead of it, each of which ends by its limit.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from '../util/logger.js';
 import type { CallBlock, CallRequest, CallState } from './call.js';
 import type { CallRunner } from './call-runner.js';
 import { RpcCode, RpcError } from './errors.js';
+import { FairQueue } from './fair-queue.js';
 import type { TraceOutput, TraceRequest } from './tracers.js';
 
 export interface CallPoolOptions {
@@ -95,7 +98,7 @@ const WORKER_HEAP_MB = 512;
 
 export class EvmCallPool implements CallRunner {
   private readonly slots: Slot[] = [];
-  private readonly waiting: Pending[] = [];
+  private readonly waiting = new FairQueue<Pending>();
   private readonly readyWaiters: Array<() => void> = [];
   private nextId = 1;
   private closed = false;
@@ -112,7 +115,7 @@ export class EvmCallPool implements CallRunner {
 
   /** Calls running and waiting now. */
   get load(): { running: number; waiting: number } {
-    return { running: this.slots.filter((s) => s.running !== undefined).length, waiting: this.waiting.length };
+    return { running: this.slots.filter((s) => s.running !== undefined).length, waiting: this.waiting.size };
   }
 
   /** Resolves once every worker started so far is ready (calls wait for workers anyway: tests). */
@@ -123,23 +126,23 @@ export class EvmCallPool implements CallRunner {
     }
   }
 
-  call(state: CallState, req: CallRequest, block: CallBlock): Promise<Uint8Array> {
-    return this.submit({ id: this.nextId++, kind: 'call', req, block }, state, this.o.timeoutMs) as Promise<Uint8Array>;
+  call(state: CallState, req: CallRequest, block: CallBlock, client = ''): Promise<Uint8Array> {
+    return this.submit({ id: this.nextId++, kind: 'call', req, block }, state, this.o.timeoutMs, client) as Promise<Uint8Array>;
   }
 
-  estimateGas(state: CallState, req: CallRequest, block: CallBlock): Promise<bigint> {
-    return this.submit({ id: this.nextId++, kind: 'estimate', req, block }, state, this.o.timeoutMs) as Promise<bigint>;
+  estimateGas(state: CallState, req: CallRequest, block: CallBlock, client = ''): Promise<bigint> {
+    return this.submit({ id: this.nextId++, kind: 'estimate', req, block }, state, this.o.timeoutMs, client) as Promise<bigint>;
   }
 
-  trace(state: CallState, trace: TraceRequest, timeoutMs: number): Promise<TraceOutput> {
-    return this.submit({ id: this.nextId++, kind: 'trace', trace }, state, timeoutMs) as Promise<TraceOutput>;
+  trace(state: CallState, trace: TraceRequest, timeoutMs: number, client = ''): Promise<TraceOutput> {
+    return this.submit({ id: this.nextId++, kind: 'trace', trace }, state, timeoutMs, client) as Promise<TraceOutput>;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const wake of this.readyWaiters.splice(0)) wake();
     const gone = new RpcError(RpcCode.ResourceUnavailable, 'the node is shutting down');
-    for (const p of this.waiting.splice(0)) this.settle(p, gone);
+    for (const p of this.waiting.drain()) this.settle(p, gone);
     await Promise.all(
       this.slots.splice(0).map(async (slot) => {
         if (slot.running !== undefined) this.settle(slot.running, gone);
@@ -149,29 +152,33 @@ export class EvmCallPool implements CallRunner {
     );
   }
 
-  private submit(job: CallJob, state: CallState, timeoutMs: number): Promise<JobValue> {
+  private submit(job: CallJob, state: CallState, timeoutMs: number, client: string): Promise<JobValue> {
     if (this.closed) return Promise.reject(new RpcError(RpcCode.ResourceUnavailable, 'the node is shutting down'));
     if (this.broken && this.slots.length === 0) return Promise.reject(new RpcError(RpcCode.Internal, 'EVM call workers cannot start (see the node log)'));
-    if (this.waiting.length + this.load.running >= this.o.workers + this.o.queue) {
-      return Promise.reject(
-        new RpcError(RpcCode.LimitExceeded, `too many eth_call/eth_estimateGas/trace requests: ${this.o.workers} run at once and ${this.o.queue} wait; retry later`, {
-          workers: this.o.workers,
-          queue: this.o.queue,
-        }),
-      );
+    if (this.waiting.size + this.load.running >= this.o.workers + this.o.queue) {
+      const displaced = this.waiting.yieldLongest(this.waiting.waitingOf(client));
+      if (displaced === undefined) return Promise.reject(this.full('retry later'));
+      this.settle(displaced, this.full('other clients are served in turn and this one had the most waiting; retry later'));
     }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ job, state, timeoutMs, timer: undefined, resolve, reject });
+      this.waiting.push(client, { job, state, timeoutMs, timer: undefined, resolve, reject });
       // Workers start on demand, up to the limit: an idle node keeps none.
       const free = this.slots.filter((slot) => slot.running === undefined).length;
-      if (!this.broken && this.waiting.length > free && this.slots.length < this.o.workers) this.slots.push(this.spawn());
+      if (!this.broken && this.waiting.size > free && this.slots.length < this.o.workers) this.slots.push(this.spawn());
       this.pump();
+    });
+  }
+
+  private full(why: string): RpcError {
+    return new RpcError(RpcCode.LimitExceeded, `too many eth_call/eth_estimateGas/trace requests: ${this.o.workers} run at once and ${this.o.queue} wait; ${why}`, {
+      workers: this.o.workers,
+      queue: this.o.queue,
     });
   }
 
   private pump(): void {
     for (const slot of this.slots) {
-      if (this.waiting.length === 0) return;
+      if (this.waiting.size === 0) return;
       if (!slot.ready || slot.running !== undefined) continue;
       const p = this.waiting.shift()!;
       slot.running = p;
@@ -259,7 +266,7 @@ export class EvmCallPool implements CallRunner {
       for (const wake of this.readyWaiters.splice(0)) wake();
       if (this.slots.length === 0) {
         const broken = new RpcError(RpcCode.Internal, 'EVM call workers cannot start (see the node log)');
-        for (const w of this.waiting.splice(0)) this.settle(w, broken);
+        for (const w of this.waiting.drain()) this.settle(w, broken);
       }
     });
     return slot;

@@ -12,12 +12,16 @@ import type { TraceOutput, TraceRequest } from './tracers.js';
  * state after `block`), off the event loop (call-pool.ts).
  */
 export interface CallRunner {
-  /** Return data of the call; throws RpcError (3 with the revert data when it reverts). */
-  call(state: CallState, req: CallRequest, block: CallBlock): Promise<Uint8Array>;
+  /**
+   * Return data of the call; throws RpcError (3 with the revert data when it
+   * reverts). `client` (the remote IP address) is whose share of the
+   * runner's capacity the call takes.
+   */
+  call(state: CallState, req: CallRequest, block: CallBlock, client?: string): Promise<Uint8Array>;
   /** Gas the call would need as a transaction; throws RpcError. */
-  estimateGas(state: CallState, req: CallRequest, block: CallBlock): Promise<bigint>;
+  estimateGas(state: CallState, req: CallRequest, block: CallBlock, client?: string): Promise<bigint>;
   /** Re-executes with a tracer (trace.ts) within `timeoutMs`; absent: the runner cannot trace. */
-  trace?(state: CallState, job: TraceRequest, timeoutMs: number): Promise<TraceOutput>;
+  trace?(state: CallState, job: TraceRequest, timeoutMs: number, client?: string): Promise<TraceOutput>;
   /** Stops what the runner started (worker threads). */
   close?(): Promise<void>;
 }

@@ -345,18 +345,18 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
     return fixed(readStorage(await stateAt(p[2]), Buffer.from(address.slice(2), 'hex'), slot), 32);
   });
 
-  def('eth_call', 3, async (p) => {
+  def('eth_call', 3, async (p, ctx) => {
     const req = capGas(parseCallRequest(arg(p, 0, 'call object'), limits.maxBodyBytes));
     if (p[2] !== undefined && p[2] !== null) throw invalidParams('state overrides are not supported');
     const state = await stateAt(p[1]);
-    return data(await o.calls.call(state, req, await callBlock(state)));
+    return data(await o.calls.call(state, req, await callBlock(state), ctx.client));
   });
 
-  def('eth_estimateGas', 3, async (p) => {
+  def('eth_estimateGas', 3, async (p, ctx) => {
     const req = capGas(parseCallRequest(arg(p, 0, 'call object'), limits.maxBodyBytes));
     if (p[2] !== undefined && p[2] !== null) throw invalidParams('state overrides are not supported');
     const state = await stateAt(p[1]);
-    return quantity(await o.calls.estimateGas(state, req, await callBlock(state)));
+    return quantity(await o.calls.estimateGas(state, req, await callBlock(state), ctx.client));
   });
 
   // ---- transactions ---------------------------------------------------------

@@ -107,7 +107,7 @@ export function traceMethods(o: TraceApiOptions): Map<string, MethodSpec> {
     }
     running.set(client, count + 1);
     try {
-      return await run(state, request, timeoutMs);
+      return await run(state, request, timeoutMs, client);
     } finally {
       const left = (running.get(client) ?? 1) - 1;
       if (left === 0) running.delete(client);

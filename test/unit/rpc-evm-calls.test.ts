@@ -3,11 +3,13 @@
  * while looping calls run, the app's ABCI socket keeps answering; a call
  * ends at its wall-clock limit with a clear error and its worker is
  * replaced; the waiting queue is bounded; a call reads the store version it
- * was given while blocks commit, and fails clearly when that version is pruned.
+ * was given while blocks commit, and fails clearly when that version is pruned;
+ * a client flooding the queue cannot lock another client out.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import http from 'node:http';
 import net from 'node:net';
 import { startAbciServer, type AbciServer } from '../../src/abci/server.js';
 import { FrameDecoder } from '../../src/abci/socket-server.js';
@@ -84,6 +86,19 @@ async function until(what: string, condition: () => boolean, timeoutMs = 30_000)
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** A JSON-RPC request sent from another loopback address, i.e. as another client (the gateway counts clients by IP address). */
+async function rpcFrom(localAddress: string, url: string, method: string, params: unknown[]): Promise<{ result?: unknown; error?: { code: number; message: string } }> {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method, params });
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } }, resolve);
+    req.on('error', reject);
+    req.end(body);
+  });
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as { result?: unknown; error?: { code: number; message: string } };
 }
 
 describe('EVM calls off the event loop', { timeout: 120_000 }, () => {
@@ -194,5 +209,50 @@ describe('EVM calls off the event loop', { timeout: 120_000 }, () => {
       assert.match(err.message, /historical state unavailable: the state at height 1 was pruned/);
       return true;
     });
+  });
+});
+
+describe('EVM calls shared between clients', { timeout: 120_000 }, () => {
+  let h: Harness;
+  let pool: EvmCallPool;
+
+  before(async () => {
+    pool = new EvmCallPool({ workers: 1, queue: 4, timeoutMs: 1_500, resolverModule: RESOLVER });
+    h = await startHarness({ gasCap: GAS }, { calls: pool, maxGas: GAS, params: { block_gas_limit: '1000000000' } });
+    await h.block();
+    await pool.ready();
+  });
+  after(async () => {
+    await h?.cleanup();
+  });
+
+  it('a client that fills the queue gives way to another, which is served in turn, not after the whole queue', async () => {
+    const done: string[] = [];
+    // Client 127.0.0.2 takes the worker and all 4 waiting places; its sixth call is refused (its own line is the longest).
+    const flood = Array.from({ length: 5 }, async (_, i) => {
+      const r = await rpcFrom('127.0.0.2', h.url, 'eth_call', [{ data: LOOP }]);
+      done.push(`flood ${i}`);
+      return r;
+    });
+    await until('one running and four waiting', () => pool.load.running === 1 && pool.load.waiting === 4);
+    const refused = await rpcFrom('127.0.0.2', h.url, 'eth_call', [{ data: LOOP }]);
+    assert.equal(refused.error?.code, -32005);
+    assert.match(refused.error!.message, /1 run at once and 4 wait; retry later/);
+
+    // Client 127.0.0.1 (the harness) gets a place: the flooder's newest call gives way.
+    const light = h.rpc('eth_call', [{ to: h.wallets[1]!.address }]).then((r) => {
+      done.push('light');
+      return r;
+    });
+    const results = await Promise.all(flood);
+    assert.equal((await light).result, '0x');
+    const displaced = results.filter((r) => r.error?.code === -32005);
+    assert.equal(displaced.length, 1, JSON.stringify(results));
+    assert.match(displaced[0]!.error!.message, /served in turn and this one had the most waiting/);
+    assert.equal(results.filter((r) => /execution aborted/.test(r.error?.message ?? '')).length, 4);
+    // Served in turn: the running call, then one waiting call of the flooder, then the light client's, before the flooder's other two.
+    const lightAt = done.indexOf('light');
+    const loopsBefore = done.slice(0, lightAt).filter((d) => d.startsWith('flood') && results[Number(d.split(' ')[1])]!.error?.code !== -32005).length;
+    assert.equal(loopsBefore, 2, done.join(', '));
   });
 });
