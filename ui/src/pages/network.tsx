@@ -84,9 +84,9 @@ export function NetworkPage({ chain }: { chain: Chain }) {
             <dd>{cmt(supply, 0)} CMT</dd>
           </div>
           <div>
-            <dt>Inflation this year</dt>
+            <dt>Inflation rate</dt>
             <dd>
-              {bp(inflationBp)} (minted so far {cmt(d.supply.minted, 2)} CMT)
+              {bp(inflationBp)} a year ({cmt(d.supply.minted, 2)} CMT minted since genesis)
             </dd>
           </div>
           <div>
@@ -170,17 +170,34 @@ function ShareChart({ validators, byAddress, totalPower, capBp }: { validators: 
     });
     const shares = validators.map((v) => ratio(v.votingPower, totalPower) * 100);
     const xs = validators.map((_, i) => i + 1);
+    const cap = capBp / 100;
     const options: Omit<Options, 'width' | 'height'> = {
-      scales: { x: { time: false, range: [0.5, validators.length + 0.5] }, y: { range: [0, Math.max(capBp / 100 + 4, ...shares.map((s) => s + 2))] } },
+      scales: { x: { time: false, range: [0.5, validators.length + 0.5] }, y: { range: [0, Math.max(cap + 4, ...shares.map((s) => s + 2))] } },
       axes: [{ values: (_u, splits) => splits.map((s) => (Number.isInteger(s) ? (names[s - 1] ?? '') : '')), gap: 4 }, { label: '% of voting power' }],
-      series: [
-        {},
-        { label: 'share', stroke: COLORS[0], fill: `${COLORS[0]}99`, paths: bars, points: { show: false } },
-        { label: `cap ${bp(capBp)}`, stroke: COLORS[1], width: 2, dash: [6, 4], points: { show: false } },
-      ],
-      legend: { show: true },
+      series: [{}, { label: 'share of voting power (%)', stroke: COLORS[0], fill: `${COLORS[0]}99`, paths: bars, points: { show: false } }],
+      // The cap as a dashed line across the whole plot, labelled.
+      hooks: {
+        draw: [
+          (u) => {
+            const y = u.valToPos(cap, 'y', true);
+            const { ctx } = u;
+            ctx.save();
+            ctx.strokeStyle = COLORS[1]!;
+            ctx.fillStyle = COLORS[1]!;
+            ctx.lineWidth = 2 * devicePixelRatio;
+            ctx.setLineDash([8 * devicePixelRatio, 5 * devicePixelRatio]);
+            ctx.beginPath();
+            ctx.moveTo(u.bbox.left, y);
+            ctx.lineTo(u.bbox.left + u.bbox.width, y);
+            ctx.stroke();
+            ctx.font = `${12 * devicePixelRatio}px system-ui, sans-serif`;
+            ctx.fillText(`cap ${bp(capBp)}`, u.bbox.left + 4 * devicePixelRatio, y - 4 * devicePixelRatio);
+            ctx.restore();
+          },
+        ],
+      },
     };
-    const data: AlignedData = [xs, shares, xs.map(() => capBp / 100)];
+    const data: AlignedData = [xs, shares];
     return { options, data };
   }, [key, totalPower, capBp]);
   if (validators.length === 0) return <p>No validators.</p>;
