@@ -189,6 +189,31 @@ describe('the staking dashboard in Chromium against a localnet', { timeout: 600_
     await ctx.close();
   });
 
+  it('is usable from the keyboard: Tab reaches the page links, Enter follows them and sorts a column', async () => {
+    const ctx = await context(undefined);
+    const page = await open(ctx, 'network');
+    await page.waitForSelector('[data-testid="candidates"] tbody tr');
+    const focused = async (): Promise<string> => String(await page.evaluate('document.activeElement?.textContent?.trim()'));
+    let steps = 0;
+    while ((await focused()) !== 'Governance' && steps++ < 12) await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'Governance', 'Tab reaches the Governance link');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(`location.hash === '#/governance'`);
+    await page.goto(`${uiUrl}#/network`);
+    const sortByStake = '[data-testid="candidates"] th button:has-text("Stake (CMT)")';
+    await page.waitForSelector(sortByStake);
+    await page.focus(sortByStake);
+    const first = (): Promise<string | null> => page.getAttribute('[data-testid="candidates"] tbody tr', 'data-address');
+    const order = (): Promise<string | null> => page.getAttribute('[data-testid="candidates"] th:has(button:has-text("Stake (CMT)"))', 'aria-sort');
+    await page.keyboard.press('Enter');
+    assert.equal(await order(), 'descending');
+    assert.equal(await first(), net.accounts[2]!.address, 'the largest stake first');
+    await page.keyboard.press('Enter');
+    assert.equal(await order(), 'ascending');
+    assert.equal(await first(), net.accounts[3]!.address, 'the backup, the smallest stake, first');
+    await ctx.close();
+  });
+
   it('delegates from the page through the injected wallet; the delegation and then its growing awards appear', async () => {
     const delegator = net.accounts[5]!;
     const candidate = net.accounts[2]!.address;

@@ -6,7 +6,7 @@
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ErrorBox, Loading } from './common.js';
 import { AccountPage } from './pages/account.js';
 import { CalculatorPage } from './pages/calculator.js';
@@ -71,10 +71,13 @@ function App() {
     return () => provider.removeListener?.('accountsChanged', onAccounts);
   }, []);
 
-  // Each page names itself in the tab title, and focus moves to its heading for screen readers.
+  // Each page names itself in the tab title; after a page change (not on load, where the
+  // keyboard starts at the top) focus moves to the content, for keyboard and screen reader users.
+  const firstRoute = useRef(true);
   useEffect(() => {
     document.title = `${NAV.find((n) => n.page === route.page)?.label ?? 'Candidate'} · cmtd staking dashboard`;
-    document.getElementById('main')?.focus();
+    if (firstRoute.current) firstRoute.current = false;
+    else document.getElementById('main')?.focus();
   }, [route]);
 
   const connect = (): void => {

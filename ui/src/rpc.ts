@@ -4,7 +4,8 @@
  * for eth_* and eth_call. The URL is the serving node's (/config.json) unless
  * the page is opened with ?rpc=<url> (any node that allows this page's origin).
  */
-import { createPublicClient, http, type PublicClient } from 'viem';
+import { createClient, http, type Client } from 'viem';
+import { getBlock } from 'viem/actions';
 
 export type Address = `0x${string}`;
 
@@ -113,11 +114,12 @@ export class RpcError extends Error {
 }
 
 export class Chain {
-  readonly client: PublicClient;
+  /** A bare viem client: the actions are imported one by one (viem/actions), so the bundle holds only those used. */
+  readonly client: Client;
   private nextId = 1;
 
   constructor(readonly url: string) {
-    this.client = createPublicClient({ transport: http(url, { retryCount: 1, timeout: 20_000 }) });
+    this.client = createClient({ transport: http(url, { retryCount: 1, timeout: 20_000 }) });
   }
 
   /** One JSON-RPC call; a node error becomes an RpcError with the node's message. */
@@ -149,7 +151,7 @@ export class Chain {
 
   /** The latest block's height and header time (seconds). */
   async head(): Promise<{ height: bigint; time: bigint }> {
-    const block = await this.client.getBlock({ blockTag: 'latest' });
+    const block = await getBlock(this.client, { blockTag: 'latest' });
     return { height: block.number ?? 0n, time: block.timestamp };
   }
 
@@ -157,7 +159,7 @@ export class Chain {
   async blockTime(head: { height: bigint; time: bigint }, span = 20n): Promise<number | undefined> {
     const from = head.height - span;
     if (from < 1n) return undefined;
-    const past = await this.client.getBlock({ blockNumber: from });
+    const past = await getBlock(this.client, { blockNumber: from });
     return Number(head.time - past.timestamp) / Number(span);
   }
 }

@@ -4,7 +4,8 @@
  * eth_call on the node first: a call that would revert is explained (the
  * system contract's revert reason) and never reaches the wallet.
  */
-import { BaseError, ContractFunctionRevertedError, createWalletClient, custom, encodeFunctionData, type Abi, type EIP1193Provider } from 'viem';
+import { BaseError, ContractFunctionRevertedError, createClient, custom, encodeFunctionData, type Abi, type EIP1193Provider } from 'viem';
+import { estimateGas, sendTransaction, simulateContract, waitForTransactionReceipt } from 'viem/actions';
 import governanceAbi from '../../contracts/abi/IGovernance.json';
 import stakingAbi from '../../contracts/abi/IStaking.json';
 import type { Address, Chain } from './rpc.js';
@@ -78,12 +79,12 @@ export async function preview(chain: Chain, from: Address, call: SystemCall): Pr
   const abi = call.target === 'staking' ? STAKING_ABI : GOVERNANCE_ABI;
   const { to, value } = request(call);
   try {
-    await chain.client.simulateContract({ address: to, abi, functionName: call.functionName, args: call.args, account: from, value });
+    await simulateContract(chain.client, { address: to, abi, functionName: call.functionName, args: call.args, account: from, value });
   } catch (err) {
     return { ok: false, reason: reasonOf(err) };
   }
   try {
-    return { ok: true, gas: await chain.client.estimateGas({ ...request(call), account: from }) };
+    return { ok: true, gas: await estimateGas(chain.client, { ...request(call), account: from }) };
   } catch (err) {
     return { ok: false, reason: reasonOf(err) };
   }
@@ -102,9 +103,9 @@ export interface Sent {
 export async function send(chain: Chain, from: Address, call: SystemCall, gas: bigint | undefined): Promise<Sent> {
   const provider = injectedWallet();
   if (provider === undefined) throw new Error('no browser wallet to sign with');
-  const wallet = createWalletClient({ transport: custom(provider) });
-  const hash = await wallet.sendTransaction({ account: from, chain: null, ...request(call), ...(gas === undefined ? {} : { gas: (gas * 12n) / 10n }) });
-  const receipt = await chain.client.waitForTransactionReceipt({ hash, timeout: 120_000, pollingInterval: 500 });
+  const wallet = createClient({ transport: custom(provider) });
+  const hash = await sendTransaction(wallet, { account: from, chain: null, ...request(call), ...(gas === undefined ? {} : { gas: (gas * 12n) / 10n }) });
+  const receipt = await waitForTransactionReceipt(chain.client, { hash, timeout: 120_000, pollingInterval: 500 });
   if (receipt.status === 'success') return { hash, ok: true, blockNumber: receipt.blockNumber };
   const result = await chain.call<{ log?: string } | null>('cmt_getTransactionResult', [hash]);
   return { hash, ok: false, blockNumber: receipt.blockNumber, ...(result?.log === undefined ? {} : { log: result.log }) };

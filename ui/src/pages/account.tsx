@@ -4,6 +4,7 @@
  * and, for a candidate, update candidacy and set a delegator's rate.
  */
 import { useMemo, useState } from 'preact/hooks';
+import { getBalance } from 'viem/actions';
 import type { AlignedData, Options } from 'uplot';
 import { Chart, COLORS } from '../chart.js';
 import { Action, ErrorBox, Loading, Section, useLoad } from '../common.js';
@@ -24,7 +25,7 @@ interface AccountData {
 async function loadAccount(chain: Chain, address: Address): Promise<AccountData> {
   const head = await chain.head();
   const [balance, delegations, unstakes, candidates] = await Promise.all([
-    chain.client.getBalance({ address }),
+    getBalance(chain.client, { address }),
     chain.delegations(address),
     chain.unstakes(address),
     chain.candidates(),
