@@ -287,6 +287,22 @@ describe('the staking dashboard in Chromium against a localnet', { timeout: 600_
     await ctx.close();
   });
 
+  it("updates a candidate's description from its account page; the network page shows the new name", async () => {
+    const operator = net.accounts[1]!;
+    const ctx = await context(operator.privateKey);
+    const page = await open(ctx, 'account');
+    await page.waitForSelector('[data-testid="candidacy-name"]');
+    assert.equal(await page.inputValue('[data-testid="candidacy-name"]'), 'node1', 'the form starts from the declared description');
+    await page.fill('[data-testid="candidacy-name"]', 'node1 renamed');
+    await page.click('[data-testid="update-candidacy"] button');
+    await page.click('[data-testid="update-candidacy-confirm"]', { timeout: 30_000 });
+    await page.waitForSelector('[data-testid="update-candidacy-done"]', { timeout: 60_000 });
+    assert.match((await page.textContent('[data-testid="update-candidacy-done"]'))!, /^Done in block/);
+    await page.goto(`${uiUrl}#/network`);
+    await page.waitForSelector(`[data-testid="validators"] tr[data-address="${operator.address}"] a:text("node1 renamed")`, { timeout: 30_000 });
+    await ctx.close();
+  });
+
   it('renders every page at desktop and phone widths, charts drawn, no console errors; saves screenshots', async () => {
     const routes: Array<{ route: string; ready: string; chart?: string }> = [
       { route: 'network', ready: '[data-testid="validators"] tbody tr', chart: 'share-chart' },

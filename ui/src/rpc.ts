@@ -6,6 +6,7 @@
  */
 import { createClient, http, type Client } from 'viem';
 import { getBlock } from 'viem/actions';
+import { sampleHeights } from './sample.js';
 
 export type Address = `0x${string}`;
 
@@ -187,15 +188,6 @@ export async function resolveRpcUrl(): Promise<string> {
   // A node listening on all interfaces: the JSON-RPC is on the host this page came from.
   if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = location.hostname;
   return url.href;
-}
-
-/** Samples `count` heights evenly over the last `span` blocks, oldest first, the head last. */
-export function sampleHeights(head: bigint, span: bigint, count: number): bigint[] {
-  const first = head - span < 1n ? 1n : head - span;
-  const out = new Set<bigint>();
-  for (let i = 0; i < count; i++) out.add(first + ((head - first) * BigInt(i)) / BigInt(Math.max(1, count - 1)));
-  out.add(head);
-  return [...out].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /**

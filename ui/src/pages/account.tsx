@@ -315,7 +315,7 @@ function CandidateForms({ chain, from, own, onDone }: { chain: Chain; from: Addr
           </label>
           {Object.keys(fields).map((k) => (
             <label key={k}>
-              {k} <input value={fields[k]} onInput={(e) => setFields({ ...fields, [k]: (e.target as HTMLInputElement).value })} />
+              {k} <input value={fields[k]} onInput={(e) => setFields({ ...fields, [k]: (e.target as HTMLInputElement).value })} data-testid={`candidacy-${k}`} />
             </label>
           ))}
           <Action
