@@ -361,7 +361,9 @@ export class Localnet {
             'json',
             '--log-level',
             options.cmtdLogLevel ?? 'info',
-            ...(n.index === 0 && options.uiAddress !== undefined ? ['--ui-address', options.uiAddress] : []),
+            // Always given: a CMTD_UI_ADDRESS in the environment every node inherits would have them all bind one port.
+            '--ui-address',
+            n.index === 0 ? (options.uiAddress ?? '') : '',
           ],
           logFile: join(home, 'cmtd.log'),
         },
