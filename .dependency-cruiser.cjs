@@ -2,7 +2,7 @@
  * The rooms of src/ and what each may import (docs/ARCHITECTURE.md, "Rooms").
  * `npm run lint:deps` checks every import, type-only ones included.
  *
- *   top:       cli (nothing imports it), localnet (only cli), node, rpc,
+ *   top:       cli (nothing imports it), localnet (only cli), node, rpc, ui,
  *              metrics, replay, export, sim, keys, comet
  *   app:       src/app
  *   services:  index, statesync (driven by the app, outside consensus)
@@ -13,7 +13,7 @@
  *   transport: src/abci imports only util; below the app only its message
  *              types (src/abci/types.ts, src/abci/gen/) may be imported.
  */
-const TOP = 'cli|localnet|node|rpc|metrics|replay|export|sim|keys|comet';
+const TOP = 'cli|localnet|node|rpc|metrics|replay|export|sim|keys|comet|ui';
 const ABCI_TYPES = '^src/abci/(types\\.ts$|gen/)';
 
 /** A rule: `from` room(s) may not import `to` room(s). */
@@ -35,6 +35,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^(src|bench|scripts)/' },
       to: { circular: true },
+    },
+    {
+      name: 'browser-ui-apart',
+      comment: 'The staking dashboard (ui/) runs in the browser: of the node it imports only the pure income formula (the same code as `cmtd economics`) and the contract ABIs.',
+      severity: 'error',
+      from: { path: '^ui/' },
+      to: { path: '^(src|test|bench|scripts)/', pathNot: '^src/staking/economics\\.ts$' },
+    },
+    {
+      name: 'node-not-to-browser-ui',
+      comment: 'Nothing of the node imports the browser code: src/ui/server.ts serves its build (dist/ui). Unit tests may.',
+      severity: 'error',
+      from: { path: '^(src|bench|scripts)/' },
+      to: { path: '^ui/' },
     },
     {
       name: 'no-src-to-test',

@@ -30,10 +30,12 @@ chromium:
 build: deps
 	npm run build
 
-# Biome (lint + formatting) and the import rules between rooms (.dependency-cruiser.cjs).
+# Biome (lint + formatting), the import rules between rooms (.dependency-cruiser.cjs) and the
+# type check (the tests run through tsx and the dashboard through esbuild: neither checks types).
 lint: deps
 	npm run lint
 	npm run format:check
+	npm run typecheck
 
 test: deps cometbft chromium
 	npm test

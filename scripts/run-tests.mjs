@@ -29,6 +29,12 @@ function findTests(dir) {
   });
 }
 
+// The integration and e2e tiers run `cmtd` with its staking dashboard (and test it in Chromium): build it first.
+if (tiers.some((t) => t !== 'unit')) {
+  const built = spawnSync(process.execPath, ['scripts/build-ui.mjs'], { stdio: 'inherit' });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+}
+
 const files = tiers.flatMap((tier) => findTests(join('test', tier)));
 if (files.length === 0) {
   console.error(`no test files found for ${tiers.join(', ')}`);

@@ -26,7 +26,8 @@ import { parseCorsOrigins } from '../rpc/cors.js';
 import { devAccountMethods } from '../rpc/dev-accounts.js';
 import { HttpNodeRpc, startDevFront } from '../rpc/dev-front.js';
 import { DEFAULT_RPC_LIMITS } from '../rpc/eth.js';
-import { DEFAULT_ETH_RPC_PORT, type RpcServer } from '../rpc/server.js';
+import { DEFAULT_ETH_RPC_PORT, parseHostPort, type RpcServer } from '../rpc/server.js';
+import { startUiServer, uiBuilt, uiOrigins, withUiOrigins, type UiServer } from '../ui/server.js';
 import { parseAmount } from './amount.js';
 import { logMinedTxs, type MinedTxLog } from './dev-log.js';
 import { formatCmt } from './format.js';
@@ -39,7 +40,19 @@ interface DevFlags {
   mnemonic: string;
   balance: string;
   rpcCors: string;
+  uiAddress?: string;
   logLevel: string;
+}
+
+/**
+ * Where the staking dashboard is served: --ui-address, else 127.0.0.1 five
+ * ports below --rpc-port (the base port + 5, as node0 of a localnet). Off
+ * with '' or, when not asked for, when the dashboard is not built.
+ */
+function dashboardAddress(flag: string | undefined, rpcPort: number): { host: string; port: number } | undefined {
+  if (flag !== undefined) return flag.trim() === '' ? undefined : parseHostPort(flag);
+  if (!uiBuilt()) return undefined;
+  return { host: '127.0.0.1', port: rpcPort - BASE_PORT_BELOW + 5 };
 }
 
 /** Ports below --rpc-port that the node takes: base+6 p2p, +7 CometBFT RPC, +8 ABCI, +9 the node's JSON-RPC (src/localnet/network.ts). */
@@ -156,6 +169,7 @@ async function dev(flags: DevFlags, command: Command): Promise<void> {
   const rpcPort = wholeNumber(flags.rpcPort, 'rpc-port', BASE_PORT_BELOW, 65_535);
   const blockTime = parseBlockTime(flags.blockTime);
   parseCorsOrigins(flags.rpcCors); // refuse a bad value before anything starts
+  const ui = dashboardAddress(flags.uiAddress, rpcPort);
   const temporary = flags.home === undefined;
   const dir = temporary ? mkdtempSync(join(tmpdir(), 'cmtd-dev-')) : resolve(flags.home!);
   const removeTemporary = (): void => {
@@ -186,12 +200,14 @@ async function dev(flags: DevFlags, command: Command): Promise<void> {
 
   let stopping = false;
   let front: RpcServer | undefined;
+  let uiServer: UiServer | undefined;
   let txLog: MinedTxLog | undefined;
   const stop = async (reason: string, code: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
     txLog?.stop();
     process.stdout.write(`\n${reason}: stopping...\n`);
+    await uiServer?.close();
     await front?.close();
     await net.stop();
     removeTemporary();
@@ -210,16 +226,19 @@ async function dev(flags: DevFlags, command: Command): Promise<void> {
       port: publicPort,
       nodeUrl,
       local: devAccountMethods({ accounts: wallets, faucet, node: nodeRpc }),
-      cors: flags.rpcCors,
+      // The dashboard's pages call the JSON-RPC from the dashboard's origin.
+      cors: ui === undefined ? flags.rpcCors : withUiOrigins(flags.rpcCors, uiOrigins(ui.host, ui.port)),
       maxBodyBytes: DEFAULT_RPC_LIMITS.maxBodyBytes,
       maxBatch: DEFAULT_RPC_LIMITS.maxBatch,
       // Each WebSocket client gets one to the node, which also serves the mined-transaction log's: one fewer here.
       maxConnections: DEFAULT_RPC_LIMITS.maxConnections - 1,
       maxWsBufferedBytes: DEFAULT_RPC_LIMITS.maxWsBufferedBytes,
     });
+    if (ui !== undefined) uiServer = await startUiServer({ ...ui, config: { rpcUrl: front.url } });
   } catch (err) {
     if (stopping) return; // interrupted while starting
     stopping = true;
+    await uiServer?.close();
     await front?.close();
     await net.stop();
     // A temporary chain's logs go with it: keep their ends in the message.
@@ -230,7 +249,21 @@ async function dev(flags: DevFlags, command: Command): Promise<void> {
   if (stopping) return;
   const chainId = BigInt(await nodeRpc.call<string>('eth_chainId', []));
   const balances = await Promise.all([...wallets, faucet, operator].map(async (w) => BigInt(await nodeRpc.call<string>('eth_getBalance', [w.address, 'latest']))));
-  printBanner({ net, node, url: front.url, chainId, temporary, blockTime, cors: flags.rpcCors, mnemonic: manifest.mnemonic, wallets, faucet, operator, balances });
+  printBanner({
+    net,
+    node,
+    url: front.url,
+    ...(uiServer === undefined ? {} : { uiUrl: uiServer.url }),
+    chainId,
+    temporary,
+    blockTime,
+    cors: flags.rpcCors,
+    mnemonic: manifest.mnemonic,
+    wallets,
+    faucet,
+    operator,
+    balances,
+  });
   // Ready line: scripts and tests wait for it.
   process.stdout.write(`cmtd dev ready: Ethereum JSON-RPC ${front.url} (chain id ${chainId})\n`);
   txLog = logMinedTxs(nodeUrl.replace(/^http/, 'ws'), nodeRpc, (text) => process.stdout.write(text));
@@ -257,6 +290,8 @@ interface Banner {
   net: Localnet;
   node: LocalNode;
   url: string;
+  /** The staking dashboard, when served. */
+  uiUrl?: string;
   chainId: bigint;
   temporary: boolean;
   blockTime: string | undefined;
@@ -275,6 +310,7 @@ function printBanner(b: Banner): void {
     '',
     `Ethereum JSON-RPC   ${b.url} (HTTP and WebSocket), chain id ${b.chainId}`,
     `browsers (CORS)     ${b.cors.trim() === '' ? 'none allowed (--rpc-cors)' : b.cors}`,
+    `staking dashboard   ${b.uiUrl ?? "off (--ui-address; 'npm run build:ui' builds it)"}`,
     `CometBFT RPC        http://127.0.0.1:${b.node.rpcPort}`,
     `state               ${b.net.dir}${b.temporary ? ' (temporary: deleted on exit; --home DIR keeps it)' : ''}`,
     `logs                ${b.node.home}/cmtd.log, ${b.node.home}/cometbft.log`,
@@ -314,6 +350,9 @@ export function registerDev(program: Command): void {
       new Option('--rpc-cors <origins>', "web pages allowed to call the JSON-RPC: '*', or origins like http://localhost:3000,https://app.example; '' for none")
         .env('CMTD_DEV_RPC_CORS')
         .default('*'),
+    )
+    .addOption(
+      new Option('--ui-address <host:port>', "staking dashboard listen address (default: 127.0.0.1, five ports below --rpc-port: 8540); '' disables it").env('CMTD_DEV_UI_ADDRESS'),
     )
     .addOption(new Option('--log-level <level>', 'cmtd log level (its log is a file in the chain directory)').choices(['error', 'warn', 'info', 'debug']).default('info'))
     .action(dev);

@@ -11,6 +11,8 @@ import { type Command, Option } from 'commander';
 import { queryPath, type QueryJson } from '../app/query-routes.js';
 import { toAddress } from '../util/address.js';
 import { parseCorsOrigins } from '../rpc/cors.js';
+import { parseHostPort } from '../rpc/server.js';
+import { uiBuilt } from '../ui/server.js';
 import { COMETBFT_VERSIONS, DEFAULT_COMETBFT_VERSION, type CometVersion } from '../localnet/cometbft.js';
 import { Localnet, type AbciTransport, type LocalNode } from '../localnet/network.js';
 import { opt } from './flags.js';
@@ -39,6 +41,7 @@ interface CreateFlags extends CommonFlags {
 interface StartFlags extends CreateFlags {
   logLevel: string;
   rpcCors?: string;
+  uiAddress?: string;
   reset?: boolean;
 }
 
@@ -187,6 +190,9 @@ async function start(flags: StartFlags, command: Command): Promise<void> {
     net = Localnet.load(dir, { cmtdLogLevel: flags.logLevel });
     refuseDifferences(dir, net, flags, command, 'start');
   } else net = await create(dir, flags, { cmtdLogLevel: flags.logLevel });
+  // node0 serves the staking dashboard: on its base port + 5 unless told otherwise ('' : none).
+  const uiAddress = dashboardAddress(net, flags.uiAddress);
+  if (uiAddress !== undefined) net = Localnet.load(dir, { cmtdLogLevel: flags.logLevel, uiAddress });
   if (net.docker) throw new Error(`${dir} is configured for docker-compose.yml (nodes reach each other by service name): run it with 'docker compose up'`);
   writeFileSync(join(dir, PID_FILE), `${process.pid}\n`);
   let stopping = false;
@@ -212,6 +218,7 @@ async function start(flags: StartFlags, command: Command): Promise<void> {
   if (stopping) return; // a signal arrived while the nodes were starting
   process.stdout.write(`localnet '${net.chainId}' running from ${net.dir} (Ctrl-C to stop)\n\n`);
   printNodes(net);
+  if (uiAddress !== undefined) process.stdout.write(`staking dashboard   http://${uiAddress}/ (served by node0)\n\n`);
   await printChain(net);
   // A node whose cmtd or cometbft dies is restarted as a pair (src/node/supervisor.ts), and said so.
   void net.supervise('on-failure', (message) => process.stdout.write(`${message}\n`));
@@ -223,6 +230,22 @@ async function start(flags: StartFlags, command: Command): Promise<void> {
     const heights = await Promise.all(net.nodes.map((n) => n.rpc.height().then(String, () => 'down')));
     process.stdout.write(`heights: ${heights.join(' ')}${dead.length > 0 ? `  (stopped: ${dead.join(', ')}; see their logs)` : ''}\n`);
   }
+}
+
+/** Where node0 serves the dashboard: --ui-address, else 127.0.0.1 on node0's base port + 5 (the port below its p2p port's group). */
+function dashboardAddress(net: Localnet, flag: string | undefined): string | undefined {
+  if (flag !== undefined) {
+    if (flag.trim() === '') return undefined;
+    parseHostPort(flag); // a bad value stops here, before the nodes start
+    return flag.trim();
+  }
+  const node0 = net.nodes[0];
+  if (node0 === undefined) return undefined;
+  if (!uiBuilt()) {
+    process.stdout.write("note: no staking dashboard: it is not built ('npm run build:ui')\n");
+    return undefined;
+  }
+  return `127.0.0.1:${node0.p2pPort - 1}`;
 }
 
 function ethRpc(node: LocalNode): string {
@@ -343,6 +366,7 @@ export function registerLocalnet(program: Command): void {
   createOptions(localnet.command('start').description('create (first time) and start the network in the foreground; Ctrl-C stops it'))
     .addOption(opt('--log-level <level>', 'cmtd log level', 'info').choices(['error', 'warn', 'info', 'debug']))
     .addOption(opt('--rpc-cors <origins>', "web pages allowed to call the nodes' JSON-RPC: '*', or origins like http://localhost:3000 (default: none)"))
+    .addOption(opt('--ui-address <host:port>', "where node0 serves the staking dashboard (default: 127.0.0.1 on the base port + 5, e.g. 26605); '' disables it"))
     // Deliberately no environment variable: deleting a chain must be asked for each time.
     .addOption(new Option('--reset', 'delete the network in --dir first (chain data, keys) and create a new one from the flags'))
     .action(start);

@@ -6,7 +6,8 @@ import { homeOption } from './options.js';
 import { DEFAULT_SNAPSHOT_INTERVAL, DEFAULT_SNAPSHOT_KEEP_RECENT, startNode, type AbciTransport } from '../node/run.js';
 import { DEFAULT_COMET_RPC_URL } from '../comet/rpc.js';
 import { parseCorsOrigins } from '../rpc/cors.js';
-import { DEFAULT_ETH_RPC_ADDRESS } from '../rpc/server.js';
+import { DEFAULT_ETH_RPC_ADDRESS, parseHostPort } from '../rpc/server.js';
+import { startUiServer, uiOrigins, withUiOrigins, type UiServer } from '../ui/server.js';
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES } from '../statesync/format.js';
 import { DEFAULT_RPC_LIMITS } from '../rpc/index.js';
 import { DEFAULT_CACHE_BYTES, DEFAULT_STATE_HISTORY } from '../store/committed-store.js';
@@ -49,6 +50,7 @@ interface StartFlags {
   rpcTraceMaxBytes: string;
   rpcTracesPerClient: string;
   rpcCors?: string;
+  uiAddress: string;
   metricsAddress: string;
   stateHistory: string;
   stateCacheMb: string;
@@ -149,6 +151,11 @@ export function registerStart(program: Command): void {
       ),
     )
     .addOption(
+      new Option('--ui-address <host:port>', "staking dashboard (web pages over this node's JSON-RPC) listen address, e.g. 127.0.0.1:8540; '' (the default) disables it")
+        .env('CMTD_UI_ADDRESS')
+        .default(''),
+    )
+    .addOption(
       new Option('--state-history <n>', 'block heights of state kept for historical queries and proofs; older ones are pruned (0: keep all)')
         .env('CMTD_STATE_HISTORY')
         .default(String(DEFAULT_STATE_HISTORY)),
@@ -190,6 +197,10 @@ export function registerStart(program: Command): void {
   logOptions(command).action(async (flags: StartFlags) => {
     const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, ...(flags.logFile ? { file: flags.logFile } : {}) });
     if (flags.rpcCors !== undefined) parseCorsOrigins(flags.rpcCors); // a bad value stops the node before it opens anything
+    const ui = flags.uiAddress === '' ? undefined : parseHostPort(flags.uiAddress);
+    if (ui !== undefined && flags.rpcAddress === '') throw new Error("--ui-address needs the JSON-RPC (--rpc-address): the dashboard's pages read the chain through it");
+    // The dashboard's pages call the JSON-RPC from the dashboard's origin: allow it.
+    const cors = ui === undefined ? flags.rpcCors : withUiOrigins(flags.rpcCors, uiOrigins(ui.host, ui.port));
     const rpc =
       flags.rpcAddress === ''
         ? undefined
@@ -214,7 +225,7 @@ export function registerStart(program: Command): void {
               traceMaxBytes: positiveInt(flags.rpcTraceMaxBytes, '--rpc-trace-max-bytes'),
               maxTracesPerClient: positiveInt(flags.rpcTracesPerClient, '--rpc-traces-per-client'),
             },
-            ...(flags.rpcCors === undefined ? {} : { cors: flags.rpcCors }),
+            ...(cors === undefined ? {} : { cors }),
           };
     const node = await startNode({
       home: flags.home,
@@ -236,12 +247,22 @@ export function registerStart(program: Command): void {
       ...(rpc === undefined ? {} : { rpc }),
       ...(flags.metricsAddress === '' ? {} : { metrics: { address: flags.metricsAddress } }),
     });
+    let uiServer: UiServer | undefined;
+    if (ui !== undefined) {
+      try {
+        uiServer = await startUiServer({ ...ui, config: { rpcUrl: node.rpcUrl! } });
+      } catch (err) {
+        await node.stop();
+        throw err;
+      }
+      logger.info(`staking dashboard on ${uiServer.url}`, { module: 'ui' });
+    }
     // The JSON-RPC and metrics addresses are in their modules' log lines; this one line on stdout
     // says the node is ready, with its bound address, for scripts to wait for (port 0 picks a free one).
     process.stdout.write(`cmtd listening on ${node.address}\n`);
     const shutdown = (signal: string): void => {
       logger.info(`received ${signal}, shutting down`, { module: 'node' });
-      node.stop().then(
+      Promise.all([uiServer?.close(), node.stop()]).then(
         () => process.exit(0),
         (err: unknown) => {
           logger.error('shutdown failed', { module: 'node', error: (err as Error).message });

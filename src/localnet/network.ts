@@ -95,6 +95,8 @@ export interface LocalnetOptions {
   cmtdCommand?: string[];
   cmtdLogLevel?: string;
   cometLogLevel?: string;
+  /** host:port where node0's cmtd serves the staking dashboard (`cmtd start --ui-address`); default: none. */
+  uiAddress?: string;
 }
 
 export interface LocalNode {
@@ -326,7 +328,7 @@ export class Localnet {
   }
 
   /** Opens the network whose files are in `dir`. */
-  static load(dirPath: string, options: Pick<LocalnetOptions, 'cmtdCommand' | 'cmtdLogLevel'> = {}): Localnet {
+  static load(dirPath: string, options: Pick<LocalnetOptions, 'cmtdCommand' | 'cmtdLogLevel' | 'uiAddress'> = {}): Localnet {
     const dir = resolve(dirPath);
     const manifestPath = join(dir, 'localnet.json');
     if (!existsSync(manifestPath)) throw new Error(`no localnet in ${dir}: create one with 'cmtd localnet start'`);
@@ -359,6 +361,9 @@ export class Localnet {
             'json',
             '--log-level',
             options.cmtdLogLevel ?? 'info',
+            // Always given: a CMTD_UI_ADDRESS in the environment every node inherits would have them all bind one port.
+            '--ui-address',
+            n.index === 0 ? (options.uiAddress ?? '') : '',
           ],
           logFile: join(home, 'cmtd.log'),
         },

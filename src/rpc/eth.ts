@@ -228,6 +228,9 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
     return o.modules.reads(store);
   };
 
+  /** The typed read API at a block parameter (as eth_getBalance takes it); absent: the latest committed state. */
+  const readsAt = async (block: unknown): Promise<ChainReads> => (block === undefined || block === null ? reads() : o.modules.reads(await stateAt(block)));
+
   /** A query path (cmt_query) answered as ABCI Query answers it; not found is null. */
   const pathQuery = (path: string): unknown => {
     const r = reads();
@@ -482,13 +485,14 @@ export function ethMethods(o: EthApiOptions): Map<string, MethodSpec> {
   // JSON answer; a record that is not there is null.
   def('cmt_getCandidates', 0, () => reads().staking.candidates());
   def('cmt_getValidators', 0, () => reads().staking.validators());
-  def('cmt_getDelegations', 1, (p) => {
+  // These two take an optional block parameter: the staking dashboard charts them over the retained history.
+  def('cmt_getDelegations', 2, async (p) => {
     const delegator = parseAddress(arg(p, 0, 'address'), 'address');
-    return reads().staking.delegations(delegator);
+    return (await readsAt(p[1])).staking.delegations(delegator);
   });
-  def('cmt_getCandidate', 1, (p) => {
+  def('cmt_getCandidate', 2, async (p) => {
     const candidate = parseAddress(arg(p, 0, 'address'), 'address');
-    return reads().staking.candidate(candidate) ?? null;
+    return (await readsAt(p[1])).staking.candidate(candidate) ?? null;
   });
   def('cmt_getUnstakes', 1, (p) => {
     const delegator = parseAddress(arg(p, 0, 'address'), 'address');

@@ -73,6 +73,23 @@ describe('cmtd dev', () => {
     }
   });
 
+  it('serves the staking dashboard five ports below the JSON-RPC, pointed at it and allowed by its CORS', async () => {
+    const uiPort = rpcPort - 5;
+    assert.match(output, new RegExp(`staking dashboard\\s+http://127\\.0\\.0\\.1:${uiPort}/`));
+    const page = await fetch(`http://127.0.0.1:${uiPort}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<script type="module" src="app\.js"><\/script>/);
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    assert.deepEqual(await (await fetch(`http://127.0.0.1:${uiPort}/config.json`)).json(), { rpcUrl: `http://127.0.0.1:${rpcPort}` });
+    // The page's calls to the JSON-RPC come from the dashboard's origin.
+    const call = await fetch(`http://127.0.0.1:${rpcPort}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: `http://127.0.0.1:${uiPort}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+    });
+    assert.ok(['*', `http://127.0.0.1:${uiPort}`].includes(call.headers.get('access-control-allow-origin') ?? ''));
+  });
+
   it('stops everything on Ctrl-C: exit code 0, no cmtd or cometbft left, temporary state deleted', async () => {
     const state = /state\s+(\S+) \(temporary/.exec(output)?.[1];
     assert.ok(state !== undefined && existsSync(state), 'the temporary state directory is printed and exists');

@@ -22,11 +22,11 @@ const run = promisify(execFile);
 const [COMMAND, ...BASE_ARGS] = defaultCmtdCommand();
 const NODES = 3;
 
-/** A base port whose nodes' ports (base+10i+6 … +9) are free, below the ephemeral range. */
+/** A base port whose nodes' ports (base+10i+6 … +9) and the dashboard's (base+5) are free, below the ephemeral range. */
 async function freeBasePort(): Promise<number> {
   for (let tries = 0; tries < 200; tries++) {
     const base = 20_000 + 10 * Math.floor(Math.random() * 1_150);
-    const ports = Array.from({ length: NODES }, (_, i) => [6, 7, 8, 9].map((o) => base + 10 * i + o)).flat();
+    const ports = [base + 5, ...Array.from({ length: NODES }, (_, i) => [6, 7, 8, 9].map((o) => base + 10 * i + o)).flat()];
     if ((await Promise.all(ports.map(canListen))).every(Boolean)) return base;
   }
   throw new Error('no free port range');
@@ -134,6 +134,17 @@ describe('cmtd localnet (command line)', () => {
       assert.equal((await preflight('http://localhost:3000')).headers.get('access-control-allow-origin'), 'http://localhost:3000', `node${i}`);
       assert.equal((await preflight('http://elsewhere.example')).headers.get('access-control-allow-origin'), null, `node${i}`);
     }
+  });
+
+  it("serves the staking dashboard from node0 on the base port + 5, its origin allowed by node0's JSON-RPC beside --rpc-cors", async () => {
+    const ui = `http://127.0.0.1:${base + 5}`;
+    assert.match(running!.output(), new RegExp(`staking dashboard\\s+${ui.replace(/\./g, '\\.')}/ \\(served by node0\\)`));
+    const page = await fetch(`${ui}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<script type="module" src="app\.js">/);
+    assert.deepEqual(await (await fetch(`${ui}/config.json`)).json(), { rpcUrl: `http://127.0.0.1:${base + 9}` });
+    const preflight = await fetch(`http://127.0.0.1:${base + 9}`, { method: 'OPTIONS', headers: { origin: ui, 'access-control-request-method': 'POST' } });
+    assert.equal(preflight.headers.get('access-control-allow-origin'), ui);
   });
 
   it('reports growing heights on every node through `localnet status`', async () => {

@@ -67,14 +67,17 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv, tim
   });
 }
 
-/** A port p with p-4 … p free (cmtd dev's node takes the four below its JSON-RPC port), below the ephemeral range. */
+/**
+ * A port p with p-5 … p free (cmtd dev's node takes the four below its JSON-RPC port, its staking
+ * dashboard the fifth), below the ephemeral range.
+ */
 export async function freeRpcPort(): Promise<number> {
   for (let tries = 0; tries < 200; tries++) {
-    const port = 20_010 + 5 * Math.floor(Math.random() * 2_300);
-    const free = await Promise.all([port - 4, port - 3, port - 2, port - 1, port].map(canListen));
+    const port = 20_010 + 6 * Math.floor(Math.random() * 1_900);
+    const free = await Promise.all([port - 5, port - 4, port - 3, port - 2, port - 1, port].map(canListen));
     if (free.every(Boolean)) return port;
   }
-  throw new Error('no 5 free consecutive ports');
+  throw new Error('no 6 free consecutive ports');
 }
 
 export interface DevChain {

@@ -134,6 +134,20 @@ describe('cmt_* JSON-RPC methods (in-process chain)', { timeout: 120_000 }, () =
     await agree('cmt_query', ['/chain_id'], queryPath('chainId'));
     assert.equal(await agree('cmt_query', [queryPath('candidate', stranger)], queryPath('candidate', stranger)), null);
 
+    // As of an earlier block (the block parameter of eth_getBalance): before the unstake, the whole delegation.
+    const before = `0x${(h.height - 1n).toString(16)}`;
+    const thenAnswer = await h.rpc('cmt_getDelegations', [delegator, before]);
+    assert.equal(thenAnswer.error, undefined, JSON.stringify(thenAnswer.error));
+    const then = thenAnswer.result as Array<{ principal: string }>;
+    assert.deepEqual(
+      then.map((d) => d.principal),
+      [(5_000n * CMT).toString()],
+    );
+    assert.deepEqual((await h.rpc('cmt_getDelegations', [delegator, 'latest'])).result, delegations);
+    const candidateThen = (await h.rpc('cmt_getCandidate', [validator, { blockNumber: before }])).result as { totalStake: string };
+    assert.ok(BigInt(candidateThen.totalStake) > 0n && candidateThen.totalStake !== candidates[0]!.totalStake, 'the stake changed since (awards)');
+    assert.equal((await h.rpc('cmt_getCandidate', [validator, `0x${(h.height + 5n).toString(16)}`])).error?.code, -32000, 'a future block is refused');
+    assert.equal((await h.rpc('cmt_getCandidate', [validator, 'soon'])).error?.code, -32602);
     const result = (await h.rpc('cmt_getTransactionResult', [unstake])).result as { status: string; code: number; blockNumber: string };
     assert.deepEqual([result.status, result.code, result.blockNumber], ['executed', 0, `0x${h.height.toString(16)}`]);
     assert.equal((await h.rpc('cmt_getTransactionResult', [`0x${'ab'.repeat(32)}`])).result, null, 'an unknown transaction is null');
