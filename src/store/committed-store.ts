@@ -417,23 +417,69 @@ export class CommittedStore implements KVReader {
   }
 
   /**
-   * Reads ahead the tree nodes that `computeRoot` of changes to `keys` will
-   * walk and that no cache holds: level by level from the root, each level's
-   * missing nodes in one parallel read on LevelDB's threads (getMany), where
-   * computeRoot would read them one by one, synchronously, on the main
-   * thread. Advisory: it changes no result, and whatever it could not read
-   * (a node pruned meanwhile, say) computeRoot reads itself. The nodes are
-   * kept for the next computeRoot only. Leaves are not read: a changed key's
-   * own leaf is never needed, and one an insert moves is read by computeRoot.
+   * Reads ahead, on LevelDB's threads, what a block that reads or changes
+   * `keys` will read synchronously on the main thread: the keys' latest
+   * values that the value cache lacks (one parallel read, into the cache)
+   * and the tree nodes that `computeRoot` of changes to `keys` will walk
+   * and no cache holds (level by level from the root, each level's missing
+   * nodes in one parallel read). Advisory: it changes no result, and
+   * whatever it could not read (a node pruned meanwhile, a commit that
+   * raced it) is read where it is needed. The nodes are kept for the next
+   * computeRoot only. Leaves are not read: a changed key's own leaf is never
+   * needed, and one an insert moves is read by computeRoot.
    */
   async prefetch(keys: Iterable<string>): Promise<void> {
     this.assertOpen();
+    const list: string[] = [];
+    for (const key of keys) if (typeof key === 'string' && isWellFormedKey(key)) list.push(key);
+    await Promise.all([this.prefetchValues(list), this.prefetchNodes(list)]);
+  }
+
+  /** The latest values of `keys` that no cache holds, read in parallel into the value cache. */
+  private async prefetchValues(keys: readonly string[]): Promise<void> {
+    const height = this._height;
+    const wanted: string[] = [];
+    const reads: Buffer[] = [];
+    for (const key of keys) {
+      if (this.values.get(key) !== undefined || this.writing?.has(key) === true) continue;
+      const dbKey = Buffer.concat([S, Buffer.from(key, 'utf8')]);
+      if (this.deferred?.records.has(dbKey.toString('latin1')) === true) continue; // in memory already
+      wanted.push(key);
+      reads.push(dbKey);
+    }
+    if (reads.length === 0) return;
+    const values = await this.readMany(reads);
+    // A commit since the reads began may have changed these keys: then they are read again when needed.
+    if (values === undefined || this._height !== height || this.committing) return;
+    for (let i = 0; i < values.length; i++) {
+      const key = wanted[i]!;
+      if (this.values.get(key) !== undefined) continue; // read synchronously meanwhile
+      const buf = values[i];
+      this.cacheLatest(key, buf === undefined ? null : { version: readU64(buf, 0), value: plainCopy(buf, 8) });
+    }
+  }
+
+  /** LevelDB reads in {@link PREFETCH_READERS} parallel parts; undefined if the store was closed meanwhile. */
+  private async readMany(reads: Buffer[]): Promise<Array<Uint8Array | undefined> | undefined> {
+    const size = Math.ceil(reads.length / PREFETCH_READERS);
+    const parts: Array<Promise<Array<Uint8Array | undefined>>> = [];
+    for (let i = 0; i < reads.length; i += size) parts.push(this.db.getMany(reads.slice(i, i + size), { fillCache: false }));
+    try {
+      const values = (await Promise.all(parts)).flat();
+      return this.closed ? undefined : values;
+    } catch (err) {
+      if (this.closed) return undefined; // closed meanwhile: nothing to read ahead for
+      throw err;
+    }
+  }
+
+  /** The tree nodes computeRoot of changes to `keys` will walk (see {@link prefetch}), kept for the next computeRoot. */
+  private async prefetchNodes(keys: readonly string[]): Promise<void> {
     const prefetched = new Map<string, string>();
     this.prefetched = prefetched;
     this.prefetchedHashes = new Map();
     const hashes: string[] = [];
     for (const key of keys) {
-      if (typeof key !== 'string') continue;
       const keyHash = keyHashOf(key);
       hashes.push(keyHash);
       this.prefetchedHashes.set(key, keyHash);
@@ -464,17 +510,8 @@ export class CommittedStore implements KVReader {
         records[g] = record;
       }
       if (reads.length > 0) {
-        const size = Math.ceil(reads.length / PREFETCH_READERS);
-        const parts: Array<Promise<Array<Uint8Array | undefined>>> = [];
-        for (let i = 0; i < reads.length; i += size) parts.push(this.db.getMany(reads.slice(i, i + size), { fillCache: false }));
-        let values: Array<Uint8Array | undefined>;
-        try {
-          values = (await Promise.all(parts)).flat();
-        } catch (err) {
-          if (this.closed) return; // closed meanwhile: nothing to read ahead for
-          throw err;
-        }
-        if (this.closed || this.prefetched !== prefetched) return; // closed, or a newer prefetch took over
+        const values = await this.readMany(reads);
+        if (values === undefined || this.prefetched !== prefetched) return; // closed, or a newer prefetch took over
         for (let i = 0; i < values.length; i++) {
           const value = values[i];
           if (value === undefined) continue;
