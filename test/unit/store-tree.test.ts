@@ -21,6 +21,7 @@ import {
   encodeNode,
   encodeProof,
   foldHash,
+  childAt,
   internalChildVersion,
   internalHash,
   nodeKey,
@@ -158,7 +159,7 @@ describe('state commitment', () => {
     );
   });
 
-  it("a read-ahead finds a child internal node's version in a record without decoding it", () => {
+  it("a read-ahead finds a child's version and kind in a record without decoding it", () => {
     const childArb = fc.option(fc.record({ version: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 2 ** 53 - 1 })), leaf: fc.boolean() }), {
       nil: undefined,
     });
@@ -169,12 +170,14 @@ describe('state commitment', () => {
         for (let n = 0; n < 16; n++) {
           const c = children[n];
           assert.equal(internalChildVersion(record, n), c === undefined || c.leaf ? -1 : c.version, `slot ${n}`);
+          assert.deepEqual(childAt(record, n), c === undefined ? undefined : { version: c.version, leaf: c.leaf }, `slot ${n}`);
           assert.equal(internalChildVersion(record.slice(0, record.length - 1), 15), -1, 'truncated record');
         }
       }),
       { numRuns: 200 },
     );
     assert.equal(internalChildVersion('\0' + 'x'.repeat(80), 0), -1, 'a leaf record');
+    assert.equal(childAt('\0' + 'x'.repeat(80), 0), undefined, 'a leaf record');
   });
 
   it('the in-memory build equals the reference on random states, whatever the insertion order', () => {
