@@ -314,12 +314,6 @@ export function childAt(record: string, n: number): { version: number; leaf: boo
   return undefined;
 }
 
-/** The version of child `n` of an internal node record if that child is an internal node; -1 otherwise (see {@link childAt}). */
-export function internalChildVersion(record: string, n: number): number {
-  const child = childAt(record, n);
-  return child === undefined || child.leaf ? -1 : child.version;
-}
-
 function readUvarintString(s: string, at: { offset: number }): number {
   let n = 0;
   let scale = 1;
