@@ -67,6 +67,24 @@ function rss(): string {
   return `rss ${mb(process.memoryUsage().rss)} MiB${detail}, heap ${mb(process.memoryUsage().heapUsed)} MiB`;
 }
 
+/**
+ * What the file-backed part of RSS is (Linux, /proc/self/smaps_rollup): clean
+ * pages (LevelDB's memory-mapped tables, Node's own code) are page cache the
+ * kernel drops under memory pressure without writing anything back; dirty
+ * and anonymous pages are what the process really holds.
+ */
+function memoryDetail(): string {
+  try {
+    const rollup = readFileSync('/proc/self/smaps_rollup', 'utf8');
+    const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(rollup)?.[1] ?? 0) * 1024;
+    const clean = kb('Shared_Clean') + kb('Private_Clean');
+    const dirty = kb('Shared_Dirty') + kb('Private_Dirty');
+    return `smaps: rss ${mb(kb('Rss'))} MiB = clean ${mb(clean)} MiB (reclaimable page cache) + dirty ${mb(dirty)} MiB (anonymous ${mb(kb('Anonymous'))} MiB)`;
+  } catch {
+    return 'smaps: not available';
+  }
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function build(dir: string, size: number): Promise<void> {
@@ -174,7 +192,7 @@ async function bench(size: number): Promise<number> {
     samples.push((performance.now() - t) * 1000);
   }
   console.log(`historical get, ${store.height - back} versions back: median ${median(samples).toFixed(1)} µs, p90 ${[...samples].sort((a, b) => a - b)[1800]!.toFixed(1)} µs`);
-  console.log(`after the run: ${rss()}`);
+  console.log(`after the run: ${rss()}; ${memoryDetail()}`);
   await store.close();
 
   t0 = performance.now();

@@ -53,7 +53,7 @@ import { BlockIndexer } from '../index/indexer.js';
 import { IndexPruner, indexBaseRecord } from '../index/pruner.js';
 import { SnapshotRestorer } from '../statesync/restore.js';
 import type { SnapshotStore } from '../statesync/snapshots.js';
-import { Accounts } from '../state/accounts.js';
+import { Accounts, accountKey } from '../state/accounts.js';
 import type { Address } from '../util/address.js';
 import { STATE_PREFIXES } from '../state/keys.js';
 import { loadParams } from '../state/params.js';
@@ -502,11 +502,35 @@ export class CmtdApp implements AbciApplication {
   // ---- v0.38 flow --------------------------------------------------------
 
   async finalizeBlock(req: RequestFinalizeBlock): Promise<ResponseFinalizeBlock> {
+    await this.readAhead(req.txs);
     this.beginBlockWork(req.height, req.time, req.decidedLastCommit, req.misbehavior, req.hash, req.proposerAddress);
     const txResults: ExecTxResult[] = [];
     for (const raw of req.txs) txResults.push(await this.deliver(raw)); // in order: the EVM is async
     const { updates, appHash } = this.endBlockWork();
     return { txResults, validatorUpdates: updates.map(toValidatorUpdate), appHash };
+  }
+
+  /**
+   * Reads ahead (store.prefetch) the accounts the block's transactions
+   * start from, senders and recipients: their values and the tree nodes on
+   * their paths are then read in parallel on LevelDB's threads, not one by
+   * one on the main thread during execution and computeRoot. Advisory: no
+   * result depends on it. The decoded transactions stay in the sender cache
+   * for execution.
+   */
+  private async readAhead(txs: readonly Uint8Array[]): Promise<void> {
+    const keys = new Set<string>();
+    for (const raw of txs) {
+      let tx: SignedTx;
+      try {
+        tx = this.senders.resolve(raw);
+      } catch {
+        continue; // execution refuses it (or throws) the same way
+      }
+      keys.add(accountKey(tx.sender));
+      if (tx.to !== null) keys.add(accountKey(tx.to));
+    }
+    if (keys.size > 0) await this.store.prefetch(keys);
   }
 
   async commit(): Promise<ResponseCommit> {

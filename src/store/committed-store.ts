@@ -39,7 +39,7 @@ import {
   keyHashOf,
   leafHash,
   lookup,
-  internalChildVersion,
+  childAt,
   nibble,
   nodePlace,
   proveKey,
@@ -417,30 +417,85 @@ export class CommittedStore implements KVReader {
   }
 
   /**
-   * Reads ahead the tree nodes that `computeRoot` of changes to `keys` will
-   * walk and that no cache holds: level by level from the root, each level's
-   * missing nodes in one parallel read on LevelDB's threads (getMany), where
-   * computeRoot would read them one by one, synchronously, on the main
-   * thread. Advisory: it changes no result, and whatever it could not read
-   * (a node pruned meanwhile, say) computeRoot reads itself. The nodes are
-   * kept for the next computeRoot only. Leaves are not read: a changed key's
-   * own leaf is never needed, and one an insert moves is read by computeRoot.
+   * Reads ahead, on LevelDB's threads, what a block that reads or changes
+   * `keys` will read synchronously on the main thread: the keys' latest
+   * values that the value cache lacks (one parallel read, into the cache)
+   * and the tree nodes that `computeRoot` of changes to `keys` will walk
+   * and no cache holds (level by level from the root, each level's missing
+   * nodes in one parallel read). Advisory: it changes no result, and
+   * whatever it could not read (a node pruned meanwhile, a commit that
+   * raced it) is read where it is needed. The nodes are kept for the next
+   * computeRoot only. A changed key's own leaf is never needed and not
+   * read; another key's leaf that an insert will move down is, once the
+   * values show that the keys ending at it are all absent.
    */
   async prefetch(keys: Iterable<string>): Promise<void> {
     this.assertOpen();
+    const list: string[] = [];
+    for (const key of keys) if (typeof key === 'string' && isWellFormedKey(key)) list.push(key);
+    const values = this.prefetchValues(list);
+    await Promise.all([values, this.prefetchNodes(list, values)]);
+  }
+
+  /** The latest values of `keys` that no cache holds, read in parallel into the value cache. */
+  private async prefetchValues(keys: readonly string[]): Promise<void> {
+    const height = this._height;
+    const wanted: string[] = [];
+    const reads: Buffer[] = [];
+    for (const key of keys) {
+      if (this.values.get(key) !== undefined || this.writing?.has(key) === true) continue;
+      const dbKey = Buffer.concat([S, Buffer.from(key, 'utf8')]);
+      if (this.deferred?.records.has(dbKey.toString('latin1')) === true) continue; // in memory already
+      wanted.push(key);
+      reads.push(dbKey);
+    }
+    if (reads.length === 0) return;
+    const values = await this.readMany(reads);
+    // A commit since the reads began may have changed these keys: then they are read again when needed.
+    if (values === undefined || this._height !== height || this.committing) return;
+    for (let i = 0; i < values.length; i++) {
+      const key = wanted[i]!;
+      if (this.values.get(key) !== undefined) continue; // read synchronously meanwhile
+      const buf = values[i];
+      this.cacheLatest(key, buf === undefined ? null : { version: readU64(buf, 0), value: plainCopy(buf, 8) });
+    }
+  }
+
+  /** LevelDB reads in {@link PREFETCH_READERS} parallel parts; undefined if the store was closed meanwhile. */
+  private async readMany(reads: Buffer[]): Promise<Array<Uint8Array | undefined> | undefined> {
+    const size = Math.ceil(reads.length / PREFETCH_READERS);
+    const parts: Array<Promise<Array<Uint8Array | undefined>>> = [];
+    for (let i = 0; i < reads.length; i += size) parts.push(this.db.getMany(reads.slice(i, i + size), { fillCache: false }));
+    try {
+      const values = (await Promise.all(parts)).flat();
+      return this.closed ? undefined : values;
+    } catch (err) {
+      if (this.closed) return undefined; // closed meanwhile: nothing to read ahead for
+      throw err;
+    }
+  }
+
+  /**
+   * The tree nodes computeRoot of changes to `keys` will walk (see
+   * {@link prefetch}), kept for the next computeRoot; `valuesRead` settles
+   * when the keys' values are cached (or could not be).
+   */
+  private async prefetchNodes(keys: readonly string[], valuesRead: Promise<void>): Promise<void> {
     const prefetched = new Map<string, string>();
     this.prefetched = prefetched;
     this.prefetchedHashes = new Map();
-    const hashes: string[] = [];
+    const byHash: Array<[string, string]> = [];
     for (const key of keys) {
-      if (typeof key !== 'string') continue;
       const keyHash = keyHashOf(key);
-      hashes.push(keyHash);
+      byHash.push([keyHash, key]);
       this.prefetchedHashes.set(key, keyHash);
     }
     const root = this.root;
-    if (root === undefined || root.leaf || hashes.length === 0) return;
-    hashes.sort();
+    if (root === undefined || root.leaf || byHash.length === 0) return;
+    byHash.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const hashes = byHash.map(([keyHash]) => keyHash);
+    // Leaves in the slots the walk ends at, with the keys [lo, hi) that end there.
+    const leaves: Array<{ version: number; depth: number; lo: number; hi: number }> = [];
     // Per node to read: the version that wrote it and the changed keys [lo, hi) below it.
     let level: Array<{ version: number; lo: number; hi: number }> = [{ version: root.version, lo: 0, hi: hashes.length }];
     for (let depth = 0; level.length > 0; depth++) {
@@ -464,26 +519,11 @@ export class CommittedStore implements KVReader {
         records[g] = record;
       }
       if (reads.length > 0) {
-        const size = Math.ceil(reads.length / PREFETCH_READERS);
-        const parts: Array<Promise<Array<Uint8Array | undefined>>> = [];
-        for (let i = 0; i < reads.length; i += size) parts.push(this.db.getMany(reads.slice(i, i + size), { fillCache: false }));
-        let values: Array<Uint8Array | undefined>;
-        try {
-          values = (await Promise.all(parts)).flat();
-        } catch (err) {
-          if (this.closed) return; // closed meanwhile: nothing to read ahead for
-          throw err;
-        }
-        if (this.closed || this.prefetched !== prefetched) return; // closed, or a newer prefetch took over
-        for (let i = 0; i < values.length; i++) {
-          const value = values[i];
-          if (value === undefined) continue;
-          const record = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
-          prefetched.set(reads[i]!.toString('latin1'), record);
-          records[missing[i]!] = record;
-        }
+        const read = await this.readPrefetched(reads, prefetched);
+        if (read === undefined) return;
+        for (let i = 0; i < read.length; i++) if (read[i] !== undefined) records[missing[i]!] = read[i];
       }
-      const next: typeof level = [];
+      const next: Array<{ version: number; depth: number; lo: number; hi: number }> = [];
       for (let g = 0; g < level.length; g++) {
         const record = records[g];
         if (record === undefined) continue;
@@ -493,13 +533,37 @@ export class CommittedStore implements KVReader {
           const n = nibble(hashes[i]!, depth);
           let j = i + 1;
           while (j < hi && nibble(hashes[j]!, depth) === n) j++;
-          const version = internalChildVersion(record, n);
-          if (version >= 0) next.push({ version, lo: i, hi: j });
+          const child = childAt(record, n);
+          if (child !== undefined) (child.leaf ? leaves : next).push({ version: child.version, depth: depth + 1, lo: i, hi: j });
           i = j;
         }
       }
       level = next;
     }
+    // An insert into a slot that holds another key's leaf reads that leaf (to
+    // move it down): read it too when every key ending there is known absent.
+    await valuesRead;
+    if (this.closed || this.prefetched !== prefetched) return;
+    const reads: Buffer[] = [];
+    for (const { version, depth, lo, hi } of leaves) {
+      let inserts = true;
+      for (let i = lo; i < hi && inserts; i++) inserts = this.values.get(byHash[i]![1]) === null;
+      const key = 'n' + u64String(version) + nodePlace(depth, hashes[lo]!);
+      if (inserts && this.deferred?.records.has(key) !== true) reads.push(latin1(key));
+    }
+    if (reads.length > 0) await this.readPrefetched(reads, prefetched);
+  }
+
+  /** Reads node records into `prefetched` (by node key); undefined if closed or a newer prefetch took over meanwhile. */
+  private async readPrefetched(reads: Buffer[], prefetched: Map<string, string>): Promise<Array<string | undefined> | undefined> {
+    const values = await this.readMany(reads);
+    if (values === undefined || this.prefetched !== prefetched) return undefined;
+    return values.map((value, i) => {
+      if (value === undefined) return undefined;
+      const record = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
+      prefetched.set(reads[i]!.toString('latin1'), record);
+      return record;
+    });
   }
 
   /**

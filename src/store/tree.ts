@@ -286,32 +286,32 @@ export function decodeNodeString(s: string): TreeNode {
 }
 
 /**
- * The version of child `n` of an internal node record (latin1) if that
- * child is an internal node; -1 if the slot is empty, holds a leaf, or the
- * record is not a well-formed internal node. Reads the record in place (no
- * decoding): for walking paths, as a read-ahead does.
+ * The child in slot `n` of an internal node record (latin1): the version
+ * that wrote it and whether it is a leaf; undefined if the slot is empty or
+ * the record is not a well-formed internal node. Reads the record in place
+ * (no decoding): for walking paths, as a read-ahead does.
  */
-export function internalChildVersion(record: string, n: number): number {
-  if (record.charCodeAt(0) !== INTERNAL_TAG || record.length < 5) return -1;
+export function childAt(record: string, n: number): { version: number; leaf: boolean } | undefined {
+  if (record.charCodeAt(0) !== INTERNAL_TAG || record.length < 5) return undefined;
   const childMask = (record.charCodeAt(1) << 8) | record.charCodeAt(2);
   const leafMask = (record.charCodeAt(3) << 8) | record.charCodeAt(4);
-  if ((childMask & (1 << n)) === 0 || (leafMask & (1 << n)) !== 0) return -1;
+  if ((childMask & (1 << n)) === 0) return undefined;
   let off = 5;
   for (let i = 0; i <= n; i++) {
     if ((childMask & (1 << i)) === 0) continue;
     let version = 0;
     let scale = 1;
     for (;;) {
-      if (off >= record.length || scale > 2 ** 56) return -1;
+      if (off >= record.length || scale > 2 ** 56) return undefined;
       const b = record.charCodeAt(off++);
       version += (b & 0x7f) * scale;
       if (b < 0x80) break;
       scale *= 128;
     }
-    if (i === n) return off + HASH_LEN <= record.length ? version : -1;
+    if (i === n) return off + HASH_LEN <= record.length ? { version, leaf: (leafMask & (1 << n)) !== 0 } : undefined;
     off += HASH_LEN;
   }
-  return -1;
+  return undefined;
 }
 
 function readUvarintString(s: string, at: { offset: number }): number {

@@ -112,6 +112,35 @@ describe('CommittedStore', () => {
     await assert.rejects(store.prefetch(keys), /closed/);
   });
 
+  it('a read-ahead of values answers like direct reads, and one that races a commit leaves no value older than the commit', async () => {
+    // 32 KiB of values cached: most of the 2,000 keys are read from LevelDB.
+    const store = await CommittedStore.open(dir, { cacheBytes: 64 * 1024 });
+    const keys = Array.from({ length: 2000 }, (_, i) => `a/${i}`);
+    await commitChanges(
+      store,
+      1n,
+      keys.map((k): [string, Change] => [k, bytes(`old ${k}`)]),
+    );
+    await store.prefetch([...keys, 'absent/1', 'absent/2']);
+    for (const k of keys) assert.equal(text(store.get(k)), `old ${k}`);
+    assert.equal(store.get('absent/1'), undefined);
+    const pending = store.computeRoot(keys.map((k, i): [string, Change] => [k, i % 10 === 0 ? null : bytes(`new ${k}`)]));
+    const reading = store.prefetch(keys); // its reads may see the state before the commit below
+    await store.commit(2n, pending, pending.root);
+    await reading;
+    for (const [i, k] of [...keys.entries()].reverse()) assert.equal(text(store.get(k)), i % 10 === 0 ? undefined : `new ${k}`, k);
+    // Deferred commits stay out of LevelDB, so here the reads surely see the state before the commit.
+    store.deferWrites();
+    const deferred = store.computeRoot(keys.map((k): [string, Change] => [k, bytes(`newer ${k}`)]));
+    const stale = store.prefetch(keys);
+    await store.commit(3n, deferred, deferred.root);
+    await stale;
+    // Newest first: reading the others would evict what a stale read-ahead put in the small cache last.
+    for (const k of [...keys].reverse()) assert.equal(text(store.get(k)), `newer ${k}`, k);
+    await store.flush();
+    await store.close();
+  });
+
   it('commits, then reopens with the same height, app hash and values', async () => {
     const store = await CommittedStore.open(dir);
     await commitChanges(store, 1n, [

@@ -21,7 +21,7 @@ import {
   encodeNode,
   encodeProof,
   foldHash,
-  internalChildVersion,
+  childAt,
   internalHash,
   nodeKey,
   stateRoot,
@@ -158,7 +158,7 @@ describe('state commitment', () => {
     );
   });
 
-  it("a read-ahead finds a child internal node's version in a record without decoding it", () => {
+  it("a read-ahead finds a child's version and kind in a record without decoding it", () => {
     const childArb = fc.option(fc.record({ version: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 2 ** 53 - 1 })), leaf: fc.boolean() }), {
       nil: undefined,
     });
@@ -168,13 +168,13 @@ describe('state commitment', () => {
         const record = encodeNode({ kind: 'internal', children }, 0).toString('latin1');
         for (let n = 0; n < 16; n++) {
           const c = children[n];
-          assert.equal(internalChildVersion(record, n), c === undefined || c.leaf ? -1 : c.version, `slot ${n}`);
-          assert.equal(internalChildVersion(record.slice(0, record.length - 1), 15), -1, 'truncated record');
+          assert.deepEqual(childAt(record, n), c === undefined ? undefined : { version: c.version, leaf: c.leaf }, `slot ${n}`);
+          assert.equal(childAt(record.slice(0, record.length - 1), 15), undefined, 'truncated record');
         }
       }),
       { numRuns: 200 },
     );
-    assert.equal(internalChildVersion('\0' + 'x'.repeat(80), 0), -1, 'a leaf record');
+    assert.equal(childAt('\0' + 'x'.repeat(80), 0), undefined, 'a leaf record');
   });
 
   it('the in-memory build equals the reference on random states, whatever the insertion order', () => {
