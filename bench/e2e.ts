@@ -16,7 +16,11 @@
  * other throughput benches do, so gas never limits a block of transfers.
  *
  * Environment: E2E_TXS (30000), E2E_RUNS (3), E2E_NODES (1,4),
- * E2E_RECHECK (true,false), E2E_KEEP=1 keeps the network directories,
+ * E2E_RECHECK (true,false), E2E_ABCI (socket: cmtd's transport, socket or
+ * grpc), E2E_COMET_SET (CometBFT config.toml overrides for both apps,
+ * `section.key=value` separated by commas, e.g.
+ * `mempool.size=50000,mempool.broadcast=false`; a value that parses as a
+ * number or boolean is written as one), E2E_KEEP=1 keeps the network directories,
  * E2E_PROFILE=<dir> writes a V8 CPU profile of each cmtd there (--cpu-prof),
  * and a CPU profile of node 0's CometBFT under load (pprof, `go tool pprof`).
  */
@@ -34,6 +38,20 @@ const RUNS = Number(process.env.E2E_RUNS ?? 3);
 const NODE_COUNTS = (process.env.E2E_NODES ?? '1,4').split(',').map(Number);
 const RECHECKS = (process.env.E2E_RECHECK ?? 'true,false').split(',').map((v) => v === 'true');
 const PROFILE = process.env.E2E_PROFILE;
+const ABCI = ((transport: string): 'socket' | 'grpc' => {
+  if (transport !== 'socket' && transport !== 'grpc') throw new Error(`E2E_ABCI must be socket or grpc, not ${transport}`);
+  return transport;
+})(process.env.E2E_ABCI ?? 'socket');
+const COMET_SET = (process.env.E2E_COMET_SET ?? '')
+  .split(',')
+  .filter((entry) => entry !== '')
+  .map((entry) => {
+    const match = /^(?:([\w.-]+)\.)?([\w-]+)=(.*)$/.exec(entry);
+    if (match === null) throw new Error(`E2E_COMET_SET entry '${entry}' is not section.key=value`);
+    const raw = match[3]!;
+    const value: string | number | boolean = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    return { section: match[1] ?? '', key: match[2]!, value };
+  });
 const SENDERS = 200;
 const STREAMS = 16;
 const BLOCK_GAS = 1_000_000_000n;
@@ -154,6 +172,7 @@ async function runOnce(app: AppKind, nodeCount: number, recheck: boolean, run: n
     dir,
     nodes: nodeCount,
     maxGas: BLOCK_GAS,
+    abci: ABCI,
     cometLogLevel: 'info',
     ...(PROFILE === undefined ? {} : { cmtdCommand: [defaultCmtdCommand()[0]!, '--cpu-prof', `--cpu-prof-dir=${PROFILE}`, ...defaultCmtdCommand().slice(1)] }),
     appState: (ctx) => {
@@ -169,6 +188,7 @@ async function runOnce(app: AppKind, nodeCount: number, recheck: boolean, run: n
     let text = readFileSync(path, 'utf8');
     if (PROFILE !== undefined && node.index === 0) text = setTomlValue(text, 'rpc', 'pprof_laddr', `127.0.0.1:${pprofPort}`);
     text = setTomlValue(text, 'mempool', 'recheck', recheck);
+    for (const { section, key, value } of COMET_SET) text = setTomlValue(text, section, key, value);
     if (app === 'kvstore') text = setTomlValue(text, '', 'proxy_app', 'kvstore');
     writeFileSync(path, text);
   }
@@ -229,7 +249,10 @@ function median(values: number[]): number {
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-console.log(`e2e benchmark: ${TXS} transactions, ${SENDERS} senders, ${STREAMS} broadcast_tx_async streams, ${RUNS} run(s) (Node ${process.version})`);
+console.log(
+  `e2e benchmark: ${TXS} transactions, ${SENDERS} senders, ${STREAMS} broadcast_tx_async streams, ${RUNS} run(s), cmtd over ABCI ${ABCI}` +
+    `${COMET_SET.length > 0 ? `, CometBFT config ${process.env.E2E_COMET_SET}` : ''} (Node ${process.version})`,
+);
 const signed = transfers();
 for (const nodeCount of NODE_COUNTS) {
   for (const recheck of RECHECKS) {

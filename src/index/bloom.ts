@@ -14,9 +14,21 @@ export interface BloomLog {
   topics: Uint8Array[];
 }
 
+// The bits of recent values: a block's logs repeat the same few addresses and
+// topics (a token's address and Transfer topic in every log), and a lookup
+// costs a fraction of a keccak-256. Bounded; cleared when full.
+const recentBits = new Map<string, [number, number, number]>();
+const RECENT_BITS_MAX = 8192;
+
 function bitsOf(value: Uint8Array): [number, number, number] {
+  const key = Buffer.from(value.buffer, value.byteOffset, value.length).toString('latin1');
+  const known = recentBits.get(key);
+  if (known !== undefined) return known;
   const h = keccak256(value);
-  return [((h[0]! << 8) | h[1]!) & 2047, ((h[2]! << 8) | h[3]!) & 2047, ((h[4]! << 8) | h[5]!) & 2047];
+  const bits: [number, number, number] = [((h[0]! << 8) | h[1]!) & 2047, ((h[2]! << 8) | h[3]!) & 2047, ((h[4]! << 8) | h[5]!) & 2047];
+  if (recentBits.size >= RECENT_BITS_MAX) recentBits.clear();
+  recentBits.set(key, bits);
+  return bits;
 }
 
 function addressBytes(address: string | Uint8Array): Uint8Array {

@@ -265,9 +265,18 @@ const PARAMS_KEY = `${STATE_PREFIXES.params}params`;
 export function loadParams(kv: KVReader): Params {
   const raw = kv.get(PARAMS_KEY);
   if (raw === undefined) throw new Error('params are missing from state: was InitChain run?');
-  // Params stored before `evm_hardfork` existed belong to a chain that ran Cancun.
-  return paramsFromJson(JSON.parse(Buffer.from(raw).toString('utf8')), { ...DEFAULT_PARAMS, evm_hardfork: LEGACY_EVM_HARDFORK });
+  // Several readers load params every block (rules, staking, governance) and
+  // they change rarely: the last record's parse is reused while the stored
+  // bytes are the same, which by construction parse to the same params.
+  if (lastLoaded === undefined || (lastLoaded.raw !== raw && !Buffer.from(raw.buffer, raw.byteOffset, raw.length).equals(lastLoaded.raw))) {
+    // Params stored before `evm_hardfork` existed belong to a chain that ran Cancun.
+    lastLoaded = { raw, params: paramsFromJson(JSON.parse(Buffer.from(raw).toString('utf8')), { ...DEFAULT_PARAMS, evm_hardfork: LEGACY_EVM_HARDFORK }) };
+  }
+  // A copy: callers may build on the object they get.
+  return { ...lastLoaded.params };
 }
+
+let lastLoaded: { raw: Uint8Array; params: Params } | undefined;
 
 export function saveParams(kv: KV, params: Params): void {
   validateParams(params);

@@ -60,7 +60,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /** A logger that writes nothing: for unit tests and library use. */
 export function silentLogger(): Logger {
-  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+  // Level 'error' too, so `isInfoEnabled()` guards skip building what would not be written.
+  return winston.createLogger({ level: 'error', silent: true, transports: [new winston.transports.Console({ silent: true })] });
 }
 
 export function bigintReplacer(_key: string, value: unknown): unknown {

@@ -69,4 +69,25 @@ describe('param ranges', () => {
     assert.doesNotMatch(Buffer.from(store.get('p/params')!).toString(), /evm_hardfork/);
     assert.equal(loadParams(kv).evm_hardfork, 'cancun');
   });
+
+  it('loadParams reuses the last parse only while the stored bytes are the same, and hands out copies', () => {
+    const store = new Map<string, Uint8Array>();
+    const kv = { get: (k: string) => store.get(k), set: (k: string, v: Uint8Array) => void store.set(k, v), delete: (k: string) => void store.delete(k) };
+    saveParams(kv, { ...DEFAULT_PARAMS, min_gas_price: 7n });
+    const first = loadParams(kv);
+    assert.equal(first.min_gas_price, 7n);
+    first.min_gas_price = 99n; // a caller building on its copy changes no one else's
+    assert.equal(loadParams(kv).min_gas_price, 7n);
+    // Equal bytes in another array (a reopened store): the same params.
+    store.set('p/params', Uint8Array.from(store.get('p/params')!));
+    assert.equal(loadParams(kv).min_gas_price, 7n);
+    // A governance change of one value: the new record is parsed.
+    saveParams(kv, { ...DEFAULT_PARAMS, min_gas_price: 8n });
+    assert.equal(loadParams(kv).min_gas_price, 8n);
+    // Another store holding other params (two chains in one process).
+    const other = new Map<string, Uint8Array>();
+    saveParams({ get: (k: string) => other.get(k), set: (k: string, v: Uint8Array) => void other.set(k, v), delete: () => undefined }, { ...DEFAULT_PARAMS, free_tx_slots: 3 });
+    assert.equal(loadParams({ get: (k: string) => other.get(k) } as never).free_tx_slots, 3);
+    assert.equal(loadParams(kv).free_tx_slots, DEFAULT_PARAMS.free_tx_slots);
+  });
 });

@@ -68,6 +68,29 @@ describe('logs bloom', () => {
       { numRuns: 50 },
     );
   });
+
+  it('stays equal when values repeat, are views into larger buffers, or outnumber its cache of recent values', () => {
+    const pool = new Uint8Array(32 * 9000 + 7);
+    for (let i = 0; i < pool.length; i++) pool[i] = (i * 131 + (i >> 8)) & 255;
+    // Overlapping views at odd offsets: equal bytes in other places give equal bits, different bytes different ones.
+    const topic = (i: number) => pool.subarray(7 + i * 32 - (i % 5), 7 + i * 32 - (i % 5) + 32);
+    const address = (i: number) => pool.subarray(3 + i * 11, 3 + i * 11 + 20);
+    const logs = Array.from({ length: 9000 }, (_, i) => ({ address: address(i % 300), topics: [topic(0), topic(i), topic((i * 7) % 9000)] }));
+    for (const round of [0, 1]) {
+      const theirs = new Bloom();
+      const ours = new Uint8Array(256);
+      for (const [i, log] of logs.entries()) {
+        logsBloom([log], ours);
+        theirs.add(Uint8Array.from(log.address));
+        for (const t of log.topics) theirs.add(Uint8Array.from(t));
+        if (i % 1000 === 999) assert.deepEqual(Buffer.from(ours), Buffer.from(theirs.bitvector), `round ${round}, log ${i}`);
+      }
+      assert.deepEqual(
+        Buffer.from(logsBloom(logs.slice(0, 50))),
+        Buffer.from(logsBloom(logs.slice(0, 50).map((l) => ({ address: Uint8Array.from(l.address), topics: l.topics.map((t) => Uint8Array.from(t)) })))),
+      );
+    }
+  });
 });
 
 describe('log filters', () => {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Wallet, type TransactionRequest } from 'ethers';
+import { Transaction, Wallet, type TransactionRequest } from 'ethers';
 import { createTxFromRLP } from '@ethereumjs/tx';
 import { createCustomCommon, Hardfork, Mainnet, type ChainConfig } from '@ethereumjs/common';
 import { decodeSignedTx, decodeTx } from '../../src/tx/decode.js';
@@ -106,6 +106,34 @@ describe('transaction decoding', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('hashes what was signed for chain ids and lengths of every RLP form (signing hash taken from the raw bytes)', async () => {
+    const to = `0x${'ab'.repeat(20)}`;
+    for (const chainId of [1n, 18n, 127n, 128n, 300n, 2n ** 40n + 7n, 2n ** 62n]) {
+      for (const type of [0, 1, 2]) {
+        for (const size of [0, 1, 55, 56, 300, 70_000]) {
+          const request: TransactionRequest = {
+            type,
+            chainId,
+            nonce: size,
+            gasLimit: 21_000n + BigInt(size),
+            to,
+            value: BigInt(size) * 10n ** 15n,
+            data: hex(new Uint8Array(size).fill(size % 251)),
+          };
+          if (type === 2) Object.assign(request, { maxFeePerGas: 3n * 10n ** 9n, maxPriorityFeePerGas: 10n ** 9n });
+          else request.gasPrice = 2n * 10n ** 9n;
+          if (type !== 0) request.accessList = [{ address: to, storageKeys: Array.from({ length: size % 3 }, (_, i) => hex(new Uint8Array(32).fill(i + 1))) }];
+          const signed = await wallet.signTransaction(request);
+          const tx = decodeSignedTx(Buffer.from(signed.slice(2), 'hex'));
+          const label = `type ${type}, chain ${chainId}, ${size} data bytes`;
+          assert.equal(hex(tx.signingHash), Transaction.from(signed).unsignedHash, label);
+          assert.equal(tx.sender, wallet.address.toLowerCase(), label);
+          assert.equal(tx.chainId, chainId, label);
+        }
+      }
+    }
   });
 
   it('refuses unprotected (pre-EIP-155) signatures with the chain-id code', async () => {
