@@ -144,6 +144,13 @@ export class CmtdApp implements AbciApplication {
   private readonly modules: ChainModules;
   private readonly log: Logger;
   private readonly senders = new SenderCache();
+  /**
+   * The block's transactions as readAhead decoded them, by the request's own
+   * byte arrays: execution takes them from here without hashing each raw
+   * transaction again for the sender cache. Emptied when the block's
+   * FinalizeBlock ends.
+   */
+  private readonly readAheadTxs = new Map<Uint8Array, SignedTx>();
   /** CheckTx's accepted, not yet included transactions. */
   private readonly pending = new PendingPool();
   /** TEST ONLY (AppOptions.testRuleOverride). */
@@ -377,7 +384,7 @@ export class CmtdApp implements AbciApplication {
   private async execute(current: BlockInProgress, raw: Uint8Array): Promise<{ result: ExecTxResult; tx?: SignedTx; receipt?: Receipt }> {
     let tx: SignedTx;
     try {
-      tx = this.senders.resolve(raw);
+      tx = this.readAheadTxs.get(raw) ?? this.senders.resolve(raw);
     } catch (err) {
       if (!(err instanceof TxError)) throw err;
       return { result: toExecResult(rejected(err)) };
@@ -506,9 +513,13 @@ export class CmtdApp implements AbciApplication {
 
   async finalizeBlock(req: RequestFinalizeBlock): Promise<ResponseFinalizeBlock> {
     await this.readAhead(req.txs);
-    this.beginBlockWork(req.height, req.time, req.decidedLastCommit, req.misbehavior, req.hash, req.proposerAddress);
     const txResults: ExecTxResult[] = [];
-    for (const raw of req.txs) txResults.push(await this.deliver(raw)); // in order: the EVM is async
+    try {
+      this.beginBlockWork(req.height, req.time, req.decidedLastCommit, req.misbehavior, req.hash, req.proposerAddress);
+      for (const raw of req.txs) txResults.push(await this.deliver(raw)); // in order: the EVM is async
+    } finally {
+      this.readAheadTxs.clear();
+    }
     const { updates, appHash } = this.endBlockWork();
     return { txResults, validatorUpdates: updates.map(toValidatorUpdate), appHash };
   }
@@ -523,6 +534,7 @@ export class CmtdApp implements AbciApplication {
    */
   private async readAhead(txs: readonly Uint8Array[]): Promise<void> {
     const keys = new Set<string>();
+    this.readAheadTxs.clear();
     for (const raw of txs) {
       let tx: SignedTx;
       try {
@@ -530,6 +542,7 @@ export class CmtdApp implements AbciApplication {
       } catch {
         continue; // execution refuses it (or throws) the same way
       }
+      this.readAheadTxs.set(raw, tx);
       keys.add(accountKey(tx.sender));
       if (tx.to !== null) keys.add(accountKey(tx.to));
     }

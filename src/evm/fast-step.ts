@@ -106,6 +106,15 @@ interface Library {
 
 const EMPTY = new Uint8Array(0);
 
+/** The library's initial frame memory (memory.js CONTAINER_SIZE), the only size pooled. */
+const MEMORY_CONTAINER = 8192;
+/** Memories kept for reuse: one per call depth in use, at most. */
+const MEMORY_POOL = 1025;
+
+interface MemoryLike {
+  _store: Uint8Array;
+}
+
 /** A stack word as 32 big-endian bytes (setLengthLeft(bigIntToBytes(v), 32) without the hex string). */
 function word32(value: bigint): Uint8Array {
   const bytes = new Uint8Array(32);
@@ -269,6 +278,8 @@ export function installFastStep(): Promise<void> {
       const eip2200 = await load<Partial<Library>>('opcodes/EIP2200.js');
       const evmModule = await load<{ EVM?: { prototype: EvmLike } }>('evm.js');
       const errorsModule = await load<{ EVMError?: { errorMessages: Record<string, string> } & (new (message: string) => Error) }>('errors.js');
+      const memoryModule = await load<{ Memory?: new () => MemoryLike }>('memory.js');
+      const stackModule = await load<{ Stack?: new () => Stack }>('stack.js');
       const proto = interpreterModule.Interpreter?.prototype;
       const EVMError = errorsModule.EVMError;
       const evmProto = evmModule.EVM?.prototype;
@@ -277,6 +288,8 @@ export function installFastStep(): Promise<void> {
         evmProto === undefined ||
         typeof evmProto.runInterpreter !== 'function' ||
         EVMError === undefined ||
+        typeof memoryModule.Memory !== 'function' ||
+        typeof stackModule.Stack !== 'function' ||
         typeof proto.run !== 'function' ||
         typeof proto.runStep !== 'function' ||
         typeof util.subMemUsage !== 'function' ||
@@ -299,7 +312,7 @@ export function installFastStep(): Promise<void> {
         EVMError,
       };
       patch(proto, lib);
-      patchRunInterpreter(evmProto, interpreterModule.Interpreter as unknown as InterpreterClass, lib);
+      patchRunInterpreter(evmProto, interpreterModule.Interpreter as unknown as InterpreterClass, lib, memoryModule.Memory, stackModule.Stack);
       fastStepInstalled = true;
     } catch {
       // Layout of @ethereumjs/evm changed: run the library's loop.
@@ -414,6 +427,7 @@ interface MessageLike {
 
 interface EvmLike {
   DEBUG: boolean;
+  common: Common;
   stateManager: { getAccount(address: EthAddress): Promise<Account | undefined> };
   blockchain: unknown;
   journal: unknown;
@@ -430,7 +444,7 @@ interface InterpreterResultLike {
   run(
     code: Uint8Array | undefined,
     opts: { pc?: number },
-  ): Promise<{ runState: RunState & { gasLeft: bigint; gasRefund: bigint; stateGasSpilled: bigint }; exceptionError?: { error: string } }>;
+  ): Promise<{ runState: RunState & { gasLeft: bigint; gasRefund: bigint; stateGasSpilled: bigint; memory?: MemoryLike }; exceptionError?: { error: string } }>;
 }
 
 type InterpreterClass = new (
@@ -451,8 +465,62 @@ type InterpreterClass = new (
  * equivalence test's reference stays untouched), with a block (without one
  * the library uses its defaults) and no profiler.
  */
-function patchRunInterpreter(proto: EvmLike, Interpreter: InterpreterClass, lib: Library): void {
+function patchRunInterpreter(proto: EvmLike, Interpreter: InterpreterClass, lib: Library, Memory: new () => MemoryLike, Stack: new () => Stack): void {
   const libraryRunInterpreter = proto.runInterpreter;
+  /**
+   * Frame memories of the initial 8 KiB, zeroed, for reuse: the library
+   * allocates a new one per frame (new Memory() in the Interpreter
+   * constructor), an off-heap 8 KiB buffer that cost more than any opcode of
+   * a token transfer, and the garbage collector's time after it. A memory
+   * goes back only once its frame and all frames under it are over; what
+   * leaves a frame (RETURN/REVERT data, logs, created code) is copied out of
+   * memory by the library, views into it (MLOAD, MCOPY, CALL/CREATE input)
+   * live no longer than the frame.
+   */
+  const pool: MemoryLike[] = [];
+  const acquire = (): MemoryLike => pool.pop() ?? new Memory();
+  const release = (memory: MemoryLike): void => {
+    if (memory._store.length !== MEMORY_CONTAINER || pool.length >= MEMORY_POOL) return;
+    memory._store.fill(0);
+    pool.push(memory);
+  };
+  /**
+   * `new Interpreter(...)` (@ethereumjs/evm 10.1.3's constructor, field for
+   * field) with a pooled memory. Not PoA (checked by the caller).
+   */
+  const construct = (evm: EvmLike, env: Record<string, unknown>, gasLeft: bigint): InterpreterResultLike => {
+    const interpreter = Object.create(Interpreter.prototype) as InterpreterResultLike & Record<string, unknown>;
+    interpreter.opDebuggers = {};
+    interpreter._evm = evm;
+    interpreter._stateManager = evm.stateManager;
+    interpreter.common = evm.common;
+    interpreter._runState = {
+      programCounter: 0,
+      opCode: 0xfe,
+      memory: acquire(),
+      memoryWordCount: 0n,
+      highestMemCost: 0n,
+      stack: new Stack(),
+      code: new Uint8Array(0),
+      validJumps: Uint8Array.from([]),
+      cachedPushes: {},
+      stateManager: evm.stateManager,
+      blockchain: evm.blockchain,
+      env,
+      shouldDoJumpAnalysis: true,
+      interpreter,
+      gasRefund: env.gasRefund,
+      gasLeft,
+      stateGasSpilled: 0n,
+      returnBytes: new Uint8Array(0),
+    };
+    interpreter.journal = evm.journal;
+    interpreter._env = env;
+    interpreter._result = { logs: env.initialLogs !== undefined ? [...(env.initialLogs as unknown[])] : [], returnValue: undefined, selfdestruct: new Map() };
+    interpreter.profilerOpts = evm._optsCached.profiler;
+    interpreter.performanceLogger = evm.performanceLogger;
+    return interpreter;
+  };
   const revert = lib.errors.REVERT;
   const invalidEof = lib.errors.INVALID_EOF_FORMAT;
   proto.runInterpreter = async function runInterpreter(this: EvmLike, message: MessageLike, opts: { pc?: number; initialLogs?: unknown[] } = {}) {
@@ -481,10 +549,18 @@ function patchRunInterpreter(proto: EvmLike, Interpreter: InterpreterClass, lib:
       createdAddresses: message.createdAddresses,
       initialLogs: opts.initialLogs,
     };
-    const interpreter = new Interpreter(this, this.stateManager, this.blockchain, env, message.gasLimit, this.journal, this.performanceLogger, this._optsCached.profiler);
+    const pooled = this.common.consensusType() !== 'poa';
+    const interpreter = pooled
+      ? construct(this, env, message.gasLimit)
+      : new Interpreter(this, this.stateManager, this.blockchain, env, message.gasLimit, this.journal, this.performanceLogger, this._optsCached.profiler);
     if (message.selfdestruct) interpreter._result.selfdestruct = message.selfdestruct;
     if (message.createdAddresses) interpreter._result.createdAddresses = message.createdAddresses;
     const interpreterRes = await interpreter.run(message.code, opts);
+    // The result's runState (built when read) shows no memory: it is reused.
+    if (pooled && interpreterRes.runState.memory !== undefined) {
+      release(interpreterRes.runState.memory);
+      interpreterRes.runState.memory = undefined;
+    }
     let result = interpreter._result;
     let gasUsed = message.gasLimit - interpreterRes.runState.gasLeft;
     if (interpreterRes.exceptionError) {
