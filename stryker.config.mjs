@@ -14,11 +14,12 @@
  */
 const TESTS = {
   staking: ['test/unit/staking-{abi,blocks,inflation,limits,math,ops,principal,property,exact}.test.ts'],
-  gov: ['test/unit/gov-edges.test.ts', 'test/unit/gov-codec.test.ts', 'test/unit/gov-proposals.test.ts'],
+  gov: ['test/unit/gov-edges.test.ts', 'test/unit/gov-codec.test.ts', 'test/unit/gov-proposals.test.ts', 'test/unit/gov-contract.test.ts'],
   app: ['test/unit/app*.test.ts', 'test/unit/genesis-canonical.test.ts', 'test/unit/export-roundtrip.test.ts'],
-  tx: ['test/unit/tx-*.test.ts', 'test/unit/app-admission.test.ts', 'test/unit/evm-system-calls.test.ts'],
+  tx: ['test/unit/tx-*.test.ts', 'test/unit/app-admission.test.ts', 'test/unit/evm-system-calls.test.ts', 'test/unit/evm-call.test.ts'],
   store: ['test/unit/store-{keys,lru-policy,kv,lru,tree,committed,deferred}.test.ts'],
   state: ['test/unit/state-names.test.ts', 'test/unit/state-records.test.ts', 'test/unit/params.test.ts', 'test/unit/genesis-canonical.test.ts'],
+  system: ['test/unit/system-dispatcher.test.ts', 'test/unit/evm-system-calls.test.ts', 'test/unit/staking-abi.test.ts', 'test/unit/gov-contract.test.ts'],
 };
 const ALWAYS = ['test/unit/recorded-chain.test.ts'];
 
@@ -32,8 +33,9 @@ function foldersFor(argv) {
 const folders = foldersFor(process.argv);
 const testFiles = [...new Set([...folders.flatMap((f) => TESTS[f]), ...ALWAYS])];
 // One incremental file and report per folder, so a run of one folder does not
-// throw away what a run of another remembered.
-const scope = folders.length === 1 ? folders[0] : 'all';
+// throw away what a run of another remembered. CMTD_MUTATE_SCOPE names a
+// narrower run (a few files of a folder) so it keeps its own.
+const scope = process.env.CMTD_MUTATE_SCOPE ?? (folders.length === 1 ? folders[0] : 'all');
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
