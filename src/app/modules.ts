@@ -6,7 +6,7 @@
  */
 import type { Address } from '../util/address.js';
 import { Accounts } from '../state/accounts.js';
-import { Supply } from '../state/supply.js';
+import { Supply, type SupplyInfo } from '../state/supply.js';
 import { saveParams, type Params } from '../state/params.js';
 import type { GovQueries } from '../gov/queries.js';
 import type { StakingQueries } from '../staking/queries.js';
@@ -29,18 +29,6 @@ export interface AccountInfo {
   address: Address;
   balance: bigint;
   nonce: bigint;
-}
-
-/** The supply and where it is (SPEC 5.3), as the `/supply` query answers it. */
-export interface SupplyInfo {
-  supply: bigint;
-  genesis: bigint;
-  minted: bigint;
-  burned: bigint;
-  carried_dust: bigint;
-  staked: bigint;
-  unstaking: bigint;
-  held_by_proposals: bigint;
 }
 
 /**

@@ -18,6 +18,18 @@ export interface SupplyRecord {
   dust: bigint;
 }
 
+/** The supply and where it is (SPEC 5.3), as the `/supply` query answers it. */
+export interface SupplyInfo {
+  supply: bigint;
+  genesis: bigint;
+  minted: bigint;
+  burned: bigint;
+  carried_dust: bigint;
+  staked: bigint;
+  unstaking: bigint;
+  held_by_proposals: bigint;
+}
+
 const SUPPLY_KEY = `${STATE_PREFIXES.supply}supply`;
 
 export function readSupply(kv: KVReader): SupplyRecord {

@@ -8,95 +8,22 @@ import { createClient, http, type Client } from 'viem';
 import { getBlock } from 'viem/actions';
 import { sampleHeights } from './sample.js';
 
-export type Address = `0x${string}`;
+import type { CandidateInfo, DelegationInfo, UnstakeRequestInfo, ValidatorInfo } from '../../src/staking/types.ts';
+import type { ProposalJson } from '../../src/gov/types.ts';
+import type { SupplyInfo } from '../../src/state/supply.ts';
+import type { Address } from '../../src/util/address.ts';
 
-/** A candidate as cmt_getCandidate(s) answers (wei amounts as decimal strings). */
-export interface CandidateJson {
-  address: Address;
-  pubKey: string;
-  consensusAddress: string;
-  maxStake: string;
-  compRateBp: number;
-  description: string;
-  verified: boolean;
-  state: string;
-  declareHeight: string;
-  totalStake: string;
-  selfStake: string;
-  waitingStake: string;
-  votingPower: string;
-  rank: number;
-  role: 'validator' | 'backup' | 'candidate';
-  missedBlocks: number;
-  awarded: string;
-  slashed: string;
-  withdrawMatureTime: string;
-  delegationCount: string;
-}
+export type { Address, ProposalJson };
 
-export interface ValidatorJson {
-  address: Address;
-  pubKey: string;
-  consensusAddress: string;
-  rank: number;
-  role: 'validator' | 'backup';
-  state: string;
-  totalStake: string;
-  votingPower: string;
-  /** What CometBFT weighs the validator with: floor(V_i / 10^18). */
-  consensusPower: string;
-  verified: boolean;
-}
+/** A node answer as JSON carries it: bigints become decimal strings (src/rpc/jsonrpc.ts `stringify`). */
+export type Json<T> = T extends bigint ? string : T extends Array<infer U> ? Array<Json<U>> : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
 
-export interface DelegationJson {
-  delegator: Address;
-  candidate: Address;
-  amount: string;
-  principal: string;
-  earned: string;
-  shares: string;
-  compRateBp: number;
-  self: boolean;
-  withdrawing: boolean;
-}
-
-export interface UnstakeJson {
-  id: string;
-  delegator: Address;
-  candidate: Address;
-  amount: string;
-  shares: string;
-  matureTime: string;
-  height: string;
-}
-
-export interface ProposalJson {
-  id: string;
-  kind: string;
-  status: string;
-  proposer: Address;
-  reason: string;
-  createdHeight: string;
-  createdTime: string;
-  expiresAt: string;
-  closedHeight: string | null;
-  closedTime: string | null;
-  outcome: string;
-  param: { name: string; value: string } | null;
-  transfer: { from: Address; to: Address; amount: string } | null;
-  votes: Array<{ voter: Address; yes: boolean }>;
-  tally: { yes: string; no: string; total: string };
-}
-
-export interface SupplyJson {
-  supply: string;
-  genesis: string;
-  minted: string;
-  burned: string;
-  staked: string;
-  unstaking: string;
-  held_by_proposals: string;
-}
+/** The cmt_* answers: the node's own types (type-only imports, nothing of src is bundled). */
+export type CandidateJson = Json<CandidateInfo>;
+export type ValidatorJson = Json<ValidatorInfo>;
+export type DelegationJson = Json<DelegationInfo>;
+export type UnstakeJson = Json<UnstakeRequestInfo>;
+export type SupplyJson = Json<SupplyInfo>;
 
 export type ParamsJson = Record<string, string | number | boolean>;
 
