@@ -15,7 +15,15 @@
 const TESTS = {
   staking: ['test/unit/staking-{abi,blocks,inflation,limits,math,ops,principal,property,exact}.test.ts'],
   gov: ['test/unit/gov-edges.test.ts', 'test/unit/gov-codec.test.ts', 'test/unit/gov-proposals.test.ts', 'test/unit/gov-contract.test.ts'],
-  app: ['test/unit/app*.test.ts', 'test/unit/genesis-canonical.test.ts', 'test/unit/export-roundtrip.test.ts'],
+  app: [
+    'test/unit/app*.test.ts',
+    'test/unit/genesis-canonical.test.ts',
+    'test/unit/export-roundtrip.test.ts',
+    'test/unit/idle-block.test.ts',
+    'test/unit/block-opening.test.ts',
+    'test/unit/metrics.test.ts',
+    'test/unit/statesync.test.ts',
+  ],
   tx: ['test/unit/tx-*.test.ts', 'test/unit/app-admission.test.ts', 'test/unit/evm-system-calls.test.ts', 'test/unit/evm-call.test.ts'],
   store: ['test/unit/store-{keys,lru-policy,kv,lru,tree,committed,deferred}.test.ts'],
   state: ['test/unit/state-names.test.ts', 'test/unit/state-records.test.ts', 'test/unit/params.test.ts', 'test/unit/genesis-canonical.test.ts'],
