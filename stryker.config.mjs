@@ -13,7 +13,7 @@
  * names; a run over everything uses all of them.
  */
 const TESTS = {
-  staking: ['test/unit/staking-{abi,blocks,inflation,limits,math,ops,principal,property,exact}.test.ts'],
+  staking: ['test/unit/staking-{abi,blocks,inflation,limits,math,ops,principal,property,exact,records}.test.ts', 'test/unit/idle-block.test.ts'],
   gov: ['test/unit/gov-edges.test.ts', 'test/unit/gov-codec.test.ts', 'test/unit/gov-proposals.test.ts', 'test/unit/gov-contract.test.ts'],
   app: [
     'test/unit/app*.test.ts',
