@@ -541,13 +541,17 @@ function awardKey(height: bigint): string {
   return `k/aw/${hex16(height % AWARD_HISTORY)}`;
 }
 
+// Codes stored in award records (index = code); an unknown code is a corrupt record.
 const SLASH_REASONS: readonly SlashInfo['reason'][] = ['absent', 'byzantine'];
+const AWARD_GROUPS: readonly AwardEntry['group'][] = ['validator', 'backup'];
 function encodeSlash(s: SlashInfo): Rlp {
   return [addr(s.candidate), u(s.amount), u(SLASH_REASONS.indexOf(s.reason))];
 }
 function decodeSlash(r: Rlp): SlashInfo {
   const g = list(r);
-  return { candidate: mustAddr(g[0]), amount: big(g[1]), reason: SLASH_REASONS[num(g[2])] ?? 'absent' };
+  const reason = SLASH_REASONS[num(g[2])];
+  if (reason === undefined) throw new Error('corrupt staking record: slash reason');
+  return { candidate: mustAddr(g[0]), amount: big(g[1]), reason };
 }
 function encodeAwards(a: BlockAwards): Uint8Array {
   return RLP.encode([
@@ -556,7 +560,7 @@ function encodeAwards(a: BlockAwards): Uint8Array {
     u(a.fees),
     u(a.dustIn),
     u(a.dustOut),
-    a.awards.map((e) => [addr(e.candidate), u(e.group === 'validator' ? 0 : 1), u(e.votingPower), u(e.delegatorsAward), u(e.compensation)]),
+    a.awards.map((e) => [addr(e.candidate), u(AWARD_GROUPS.indexOf(e.group)), u(e.votingPower), u(e.delegatorsAward), u(e.compensation)]),
     a.slashes.map(encodeSlash),
     a.absent.map(addr),
   ]);
@@ -571,9 +575,11 @@ function decodeAwards(raw: Uint8Array): BlockAwards {
     dustOut: big(f[4]),
     awards: list(f[5]).map((e): AwardEntry => {
       const g = list(e);
+      const group = AWARD_GROUPS[num(g[1])];
+      if (group === undefined) throw new Error('corrupt staking record: award group');
       return {
         candidate: mustAddr(g[0]),
-        group: big(g[1]) === 0n ? 'validator' : 'backup',
+        group,
         votingPower: big(g[2]),
         delegatorsAward: big(g[3]),
         compensation: big(g[4]),

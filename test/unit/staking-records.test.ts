@@ -116,6 +116,42 @@ describe('corrupt staking records are refused with their message', () => {
     f.pop();
     assert.throws(() => decodeRequest(RLP.encode(f)), { message: 'corrupt unstake request record' });
   });
+  it('an award record with an unknown slash reason or award group code', () => {
+    const kv = memKV();
+    const s = new StakingStore(kv);
+    const v = testAddress('rec-aw-v');
+    const rec: BlockAwards = {
+      height: 3n,
+      minted: 10n,
+      fees: 0n,
+      dustIn: 0n,
+      dustOut: 0n,
+      awards: [{ candidate: v, group: 'backup', votingPower: 0n, delegatorsAward: 10n, compensation: 0n }],
+      slashes: [{ candidate: v, amount: 1n, reason: 'byzantine' }],
+      absent: [],
+    };
+    s.putAwards(rec);
+    assert.deepEqual(s.awards(3n), rec);
+    const key = kv
+      .sortedChanges()
+      .map(([k]) => k)
+      .find((k) => k.startsWith('k/aw/'))!;
+    const corrupt = (edit: (f: Rlp[][][]) => void): void => {
+      const f = RLP.decode(kv.get(key)!) as unknown as Rlp[][][];
+      edit(f);
+      kv.set(key, RLP.encode(f as unknown as Rlp[]));
+    };
+    const good = kv.get(key)!;
+    corrupt((f) => {
+      f[6]![0]![2] = Uint8Array.of(2);
+    });
+    assert.throws(() => s.awards(3n), { message: 'corrupt staking record: slash reason' });
+    kv.set(key, good);
+    corrupt((f) => {
+      f[5]![0]![1] = Uint8Array.of(2);
+    });
+    assert.throws(() => s.awards(3n), { message: 'corrupt staking record: award group' });
+  });
   it('an award year record with 4 fields instead of 5', () => {
     const kv = memKV();
     const s = new StakingStore(kv);
