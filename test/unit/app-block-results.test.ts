@@ -12,6 +12,7 @@
 import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { keccak256 } from 'ethers';
 import winston from 'winston';
@@ -22,6 +23,7 @@ import type { BlockObservation } from '../../src/app/observer.js';
 import { BlockRetention, EVIDENCE_MAX_AGE_KEY } from '../../src/app/retention.js';
 import { createModules } from '../../src/app/wiring.js';
 import { EXTRA_PREFIXES } from '../../src/state/keys.js';
+import { SnapshotStore } from '../../src/statesync/snapshots.js';
 import { TxCode } from '../../src/tx/errors.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { Account, AppNode, CMT, T0 } from '../support/app-node.js';
@@ -148,6 +150,7 @@ describe('block results and commit records', () => {
     assert.ok(stored !== undefined, 'the idle hashes are stored with the commit');
     assert.equal(asJson(decodeIdleHashes(stored)), idle);
     assert.equal(await restartedIdle(), idle);
+    assert.deepEqual(await node.store.scanExtra('eo/'), [], 'no block opening for traces without a transaction, block 1 included');
 
     const paying = await node.block([await sender.sign({ to: operator.address, value: 1n, gasLimit: 21_000n })]);
     assert.equal(paying.results[0]!.code, 0, paying.results[0]!.log);
@@ -249,6 +252,45 @@ describe('block results and commit records', () => {
     await node.block([]);
     assert.deepEqual(await node.app.listSnapshots(), { snapshots: [] });
     assert.deepEqual(await node.app.loadSnapshotChunk({ height: 1n, format: 1, chunk: 0 }), { chunk: new Uint8Array(0) });
+  });
+
+  it('starts over from a restored snapshot: its index begins after the snapshot, so the next retain height is 0 while not above it', async () => {
+    await open();
+    const snapshots = new SnapshotStore({ dir: join(node.dir, 'snapshots'), source: node.store, interval: 4, keepRecent: 1, chunkBytes: 1024 });
+    await snapshots.open();
+    (node.app as unknown as { snapshots: SnapshotStore }).snapshots = snapshots;
+    for (let i = 0; i < 4; i++) {
+      await node.block([await sender.sign({ to: operator.address, value: 1n, gasLimit: 21_000n })]);
+      await snapshots.idle();
+    }
+    const [snapshot] = (await node.app.listSnapshots()).snapshots;
+    assert.equal(snapshot?.height, 4n);
+    // retain(h) = min(h (1 block, 1 version of history), h - 1 (evidence age 1)) = h - 1.
+    const retention = new BlockRetention({ minRetainBlocks: 1, snapshotInterval: 0, snapshotKeepRecent: 0, stateHistory: 1 });
+    retention.setEvidenceMaxAge(1n); // as if genesis said so
+    const target = new AppNode();
+    try {
+      await target.openEmpty({ retention });
+      assert.equal((await target.app.offerSnapshot({ snapshot: snapshot!, appHash: node.store.appHashAt(4n) })).result, 'accept');
+      for (let index = 0; index < snapshot!.chunks; index++) {
+        const { chunk } = await node.app.loadSnapshotChunk({ height: 4n, format: snapshot!.format, chunk: index });
+        assert.equal((await target.app.applySnapshotChunk({ index, chunk, sender: 'source' })).result, 'accept');
+      }
+      assert.equal(target.store.height, 4n);
+      assert.deepEqual(target.app.idleBlockHashes, []);
+      target.height = 4n;
+      const retains: bigint[] = [];
+      for (let i = 0; i < 3; i++) {
+        const next = await target.block([await sender.sign({ to: operator.address, value: 1n, gasLimit: 21_000n })]);
+        assert.equal(next.results[0]!.code, 0, next.results[0]!.log);
+        retains.push(next.retainHeight);
+      }
+      // Block 5 is the oldest on this node: 4 (after block 5) and 5 (after 6) prune nothing; 6 (after 7) does.
+      assert.deepEqual(retains, [0n, 0n, 6n]);
+    } finally {
+      await target.close();
+      await snapshots.close();
+    }
   });
 
   it("reads ahead the accounts a block's decoded transactions start from: senders and recipients, nothing for a block without one", async () => {
