@@ -105,7 +105,7 @@ export function rejectedKey(hash: Uint8Array): string {
 }
 
 export function openingKey(height: bigint): string {
-  return `eo/${height.toString(16).padStart(16, '0')}`;
+  return `${EXTRA_PREFIXES.indexOpening}${height.toString(16).padStart(16, '0')}`;
 }
 
 /**

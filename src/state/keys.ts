@@ -36,6 +36,8 @@ export const EXTRA_PREFIXES = {
   indexBlockHash: 'eh/',
   indexTx: 'et/',
   indexRejected: 'ex/',
+  /** A block's opening state for traces (index/records.ts). */
+  indexOpening: 'eo/',
   /** The app's own bookkeeping (app/retention.ts). */
   app: 'app/',
 } as const;
