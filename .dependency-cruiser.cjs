@@ -38,7 +38,7 @@ module.exports = {
     },
     {
       name: 'browser-ui-apart',
-      comment: 'The staking dashboard (ui/) runs in the browser: of the node it imports only the pure income formula (the same code as `cmtd economics`), the contract ABIs, and types (type-only imports are erased from the bundle; they keep the answer shapes in one place).',
+      comment: 'The dashboard (ui/) runs in the browser: of the node it imports the pure income formula (`cmtd economics`), the contract ABIs, and types (erased from the bundle).',
       severity: 'error',
       from: { path: '^ui/' },
       to: { path: '^(src|test|bench|scripts)/', pathNot: '^src/staking/economics\\.ts$', dependencyTypesNot: ['type-only'] },
