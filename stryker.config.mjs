@@ -13,7 +13,11 @@
  * names; a run over everything uses all of them.
  */
 const TESTS = {
-  staking: ['test/unit/staking-{abi,blocks,inflation,limits,math,ops,principal,property,exact,records}.test.ts', 'test/unit/idle-block.test.ts'],
+  staking: [
+    'test/unit/staking-{abi,blocks,inflation,limits,math,ops,principal,property,exact,records}.test.ts',
+    'test/unit/idle-block.test.ts',
+    'test/unit/evm-system-calls.test.ts',
+  ],
   gov: ['test/unit/gov-edges.test.ts', 'test/unit/gov-codec.test.ts', 'test/unit/gov-proposals.test.ts', 'test/unit/gov-contract.test.ts'],
   app: [
     'test/unit/app*.test.ts',
@@ -24,8 +28,15 @@ const TESTS = {
     'test/unit/metrics.test.ts',
     'test/unit/statesync.test.ts',
   ],
-  tx: ['test/unit/tx-*.test.ts', 'test/unit/app-admission.test.ts', 'test/unit/evm-system-calls.test.ts', 'test/unit/evm-call.test.ts'],
-  store: ['test/unit/store-{keys,lru-policy,kv,lru,tree,committed,deferred}.test.ts'],
+  tx: [
+    'test/unit/tx-*.test.ts',
+    'test/unit/app-admission.test.ts',
+    'test/unit/app-recheck.test.ts',
+    'test/unit/pending-pool-delegation.test.ts',
+    'test/unit/evm-system-calls.test.ts',
+    'test/unit/evm-call.test.ts',
+  ],
+  store: ['test/unit/store-{keys,lru-policy,kv,lru,tree,committed,deferred,bulk-load,proof-shapes,proof-forgery}.test.ts'],
   state: ['test/unit/state-names.test.ts', 'test/unit/state-records.test.ts', 'test/unit/params.test.ts', 'test/unit/genesis-canonical.test.ts'],
   system: ['test/unit/system-dispatcher.test.ts', 'test/unit/evm-system-calls.test.ts', 'test/unit/staking-abi.test.ts', 'test/unit/gov-contract.test.ts'],
 };
