@@ -69,7 +69,7 @@ export interface CallResult {
   success: boolean;
   /** Return data, or the revert data of a failed call. */
   returnData: Uint8Array;
-  /** Gas the call would pay as a transaction (intrinsic included, refund deducted). */
+  /** Gas the call would pay as a transaction (intrinsic included, refund deducted, from Prague at least the calldata floor). */
   gasUsed: bigint;
   logs: EvmLog[];
   /** Why it failed ("execution reverted: reason", "out of gas", ...). */
@@ -107,11 +107,18 @@ function intrinsicOf(request: CallRequest): bigint {
   return intrinsicGas(request.authorizationList === undefined ? tx : { ...tx, authorizationList: request.authorizationList });
 }
 
-/** From Prague a transaction's gas limit must cover its calldata floor (EIP-7623): an estimate never goes below it. */
-function atLeastFloor(gas: bigint, request: CallRequest, ctx: CallContext): bigint {
-  if (!forkRules(ctx.params.evm_hardfork).calldataFloor) return gas;
-  const floor = calldataFloorGas(request);
-  return gas < floor ? floor : gas;
+/**
+ * From Prague a transaction pays at least its calldata floor and its gas
+ * limit must cover it (EIP-7623), as block execution settles it; 0 before.
+ */
+function calldataFloorOf(request: CallRequest, ctx: CallContext): bigint {
+  return forkRules(ctx.params.evm_hardfork).calldataFloor ? calldataFloorGas(request) : 0n;
+}
+
+const atLeast = (gas: bigint, floor: bigint): bigint => (gas < floor ? floor : gas);
+
+function belowFloor(gas: bigint, floor: bigint): CallResult {
+  return failed(`gas limit ${gas} is below the calldata floor ${floor} of this call (EIP-7623)`, gas);
 }
 
 function failed(error: string, gasUsed: bigint, returnData: Uint8Array = EMPTY): CallResult {
@@ -125,6 +132,8 @@ async function evmRun(state: KVReader, request: CallRequest, ctx: CallContext, g
   if (request.to === null && request.data.length > MAX_INITCODE_SIZE) {
     return failed(`init code is ${request.data.length} bytes, more than ${MAX_INITCODE_SIZE} (EIP-3860)`, gas);
   }
+  const floor = calldataFloorOf(request, ctx);
+  if (gas < floor) return belowFloor(gas, floor);
   const from = request.from ?? ZERO_ADDRESS;
   const value = request.value ?? 0n;
   if (value > 0n && new Accounts(new Overlay(state)).balance(from) < value) {
@@ -175,7 +184,7 @@ async function evmRun(state: KVReader, request: CallRequest, ctx: CallContext, g
     return failed(`EVM error: ${err instanceof Error ? err.message : String(err)}`, gas);
   }
   releaseEngine(engine);
-  const result: CallResult = { success: outcome.success, returnData: outcome.returnData, gasUsed: outcome.gasUsed, logs: outcome.logs };
+  const result: CallResult = { success: outcome.success, returnData: outcome.returnData, gasUsed: atLeast(outcome.gasUsed, floor), logs: outcome.logs };
   if (outcome.error !== undefined) result.error = outcome.error;
   return result;
 }
@@ -207,10 +216,12 @@ function callSystem(scratch: Overlay, request: CallRequest, system: NonNullable<
     if (!(err instanceof SystemCallError)) throw err;
     if (err.reason !== 'not_view') return failed(`execution reverted: ${err.message}`, intrinsic, encodeRevertReason(err.message));
   }
+  const floor = calldataFloorOf(request, ctx);
+  if (gas < floor) return belowFloor(gas, floor);
   const from = request.from ?? ZERO_ADDRESS;
   const value = request.value ?? 0n;
   try {
-    const used = intrinsic + system.gasCost(request.data);
+    const used = atLeast(intrinsic + system.gasCost(request.data), floor);
     if (used > gas) return failed('out of gas', gas);
     new Accounts(scratch).debit(from, value);
     const result = system.call({ sender: from, value, height: ctx.height, time: ctx.time, txHash: ZERO_HASH }, request.data);
@@ -232,7 +243,7 @@ export async function estimateGas(state: KVReader, request: CallRequest, ctx: Ca
   if (request.to !== null) {
     const scratch = new Overlay(state);
     const system = resolveSystem(request.to, scratch);
-    if (system !== undefined) return atLeastFloor(estimateSystemCall(scratch, request, system, intrinsic, cap, ctx), request, ctx);
+    if (system !== undefined) return estimateSystemCall(scratch, request, system, intrinsic, cap, ctx);
   }
 
   const first = await evmRun(state, request, ctx, cap, resolveSystem);
@@ -251,7 +262,8 @@ export async function estimateGas(state: KVReader, request: CallRequest, ctx: Ca
     if ((await evmRun(state, request, ctx, mid, resolveSystem)).success) hi = mid;
     else lo = mid;
   }
-  return atLeastFloor(hi, request, ctx);
+  // The least succeeding gas covers the calldata floor: evmRun fails below it.
+  return hi;
 }
 
 function estimateSystemCall(
@@ -266,7 +278,7 @@ function estimateSystemCall(
   const value = request.value ?? 0n;
   let gas: bigint;
   try {
-    gas = intrinsic + system.gasCost(request.data);
+    gas = atLeast(intrinsic + system.gasCost(request.data), calldataFloorOf(request, ctx));
     if (gas > cap) throw new EstimateGasError(`the call costs ${gas} gas, above the gas cap ${cap}`, EMPTY);
     new Accounts(scratch).debit(from, value);
     system.call({ sender: from, value, height: ctx.height, time: ctx.time, txHash: ZERO_HASH }, request.data);

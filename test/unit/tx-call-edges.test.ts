@@ -22,7 +22,8 @@ import { SystemCallError, STAKING_ADDRESS, type SystemCallContext, type SystemCo
 import { decodeRevertReason } from '../../src/system/revert.js';
 import type { Authorization } from '../../src/tx/decode.js';
 import { EstimateGasError, estimateGas, ethCall, type CallContext } from '../../src/tx/call.js';
-import { CHAIN_ID, EMPTY_STATE, noSystem, rules, wallet } from '../support/evm.js';
+import { CHAIN_ID, EMPTY_STATE, noSystem, rules, sign, wallet } from '../support/evm.js';
+import { executeTx } from '../../src/tx/executor.js';
 
 const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000' as Address;
 const osaka = rules().params;
@@ -337,6 +338,44 @@ describe('estimateGas edges', () => {
     sys[0] = 3;
     assert.equal(await estimateGas(state, { from: alice.address, to: STAKING_ADDRESS, data: sys }, ctx, resolveSystem), 25_000n);
     assert.equal(await estimateGas(state, { from: alice.address, to: STAKING_ADDRESS, data: sys }, cancunCtx, resolveSystem), 22_600n);
+  });
+
+  it('eth_call from Prague pays the EIP-7623 calldata floor as a transaction does, and refuses a gas limit below it', async () => {
+    const state = funded();
+    const stop = address(0xc0de);
+    install(state, stop, '0x00');
+    const data = new Uint8Array(100).fill(0xff);
+    const belowFloor = {
+      success: false,
+      returnData: new Uint8Array(0),
+      gasUsed: 24_999n,
+      logs: [],
+      error: 'gas limit 24999 is below the calldata floor 25000 of this call (EIP-7623)',
+    };
+    // A transfer (the native path of block execution) and a call to code that does nothing.
+    for (const to of [bob.address, stop]) {
+      const call = await ethCall(state, { from: alice.address, to, data }, ctx, noSystem);
+      assert.equal(call.success, true, call.error);
+      assert.equal(call.gasUsed, 25_000n);
+      const paid = await executeTx(await sign(alice.wallet, { nonce: 0, to, data: hexlify(data) }), new Overlay(state), rules(), { height: 3n, time: 1_700_000_100n }, noSystem);
+      assert.equal(paid.code, 0, paid.log);
+      assert.equal(paid.gasUsed, call.gasUsed);
+      assert.equal((await ethCall(state, { from: alice.address, to, data, gas: 25_000n }, ctx, noSystem)).success, true);
+      assert.deepEqual(await ethCall(state, { from: alice.address, to, data, gas: 24_999n }, ctx, noSystem), belowFloor);
+      // Before Prague: the intrinsic gas, 21,000 + 100 × 16.
+      const before = await ethCall(state, { from: alice.address, to, data, gas: 22_600n }, cancunCtx, noSystem);
+      assert.equal(before.success, true, before.error);
+      assert.equal(before.gasUsed, 22_600n);
+    }
+    // A state-changing system function of fixed gas 0 (selector byte 0x03): the same floor.
+    const sys = new Uint8Array(100).fill(0xff);
+    sys[0] = 3;
+    const system = await ethCall(state, { from: alice.address, to: STAKING_ADDRESS, data: sys }, ctx, resolveSystem);
+    assert.equal(system.success, true, system.error);
+    assert.equal(system.gasUsed, 25_000n);
+    assert.equal((await ethCall(state, { from: alice.address, to: STAKING_ADDRESS, data: sys, gas: 25_000n }, ctx, resolveSystem)).success, true);
+    assert.deepEqual(await ethCall(state, { from: alice.address, to: STAKING_ADDRESS, data: sys, gas: 24_999n }, ctx, resolveSystem), belowFloor);
+    assert.equal((await ethCall(state, { from: alice.address, to: STAKING_ADDRESS, data: sys, gas: 22_600n }, cancunCtx, resolveSystem)).gasUsed, 22_600n);
   });
 
   it('a system call: its cost against the cap (request gas, block gas limit), its context, its refusals', async () => {
