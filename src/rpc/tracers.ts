@@ -29,7 +29,7 @@ import { Overlay, type KV, type KVReader } from '../store/kv.js';
 import { decodeSignedTx, hashHex, type SignedTx } from '../tx/decode.js';
 import { TxCode, TxError } from '../tx/errors.js';
 import { baseFee, executeTx, isPrecompile, type BlockInfo, type ChainRules } from '../tx/executor.js';
-import { intrinsicGas } from '../tx/gas.js';
+import { calldataFloorGas, intrinsicGas } from '../tx/gas.js';
 import type { CallBlock, CallRequest } from './call.js';
 import { data as hexData, quantity } from './hex.js';
 import type { SystemContractResolver } from '../system/types.js';
@@ -531,6 +531,9 @@ async function traceCall(state: KVReader, req: CallRequest, block: CallBlock, op
     return tracer.result({ ...summary, gasUsed: result.gasUsed, success: result.success, returnData: result.returnData, created: null, error: result.error });
   }
   if (gas < intrinsic) return fail(`intrinsic gas too low: the call needs at least ${intrinsic} gas`);
+  // From Prague, as eth_call and a block: the gas limit covers the calldata floor, and the call pays at least it.
+  const floor = forkRules(rules.params.evm_hardfork).calldataFloor ? calldataFloorGas(req) : 0n;
+  if (gas < floor) return fail(`gas limit ${gas} is below the calldata floor ${floor} of this call (EIP-7623)`);
   if (req.value > 0n && new Accounts(new Overlay(state)).balance(from) < req.value) return fail(`insufficient funds: ${from} cannot send ${req.value} wei`);
   const hash = readBlockHash(state, block.height);
   return traceMessage(
@@ -558,6 +561,7 @@ async function traceCall(state: KVReader, req: CallRequest, block: CallBlock, op
     },
     rules.params.chain_id,
     rules.params.evm_hardfork,
+    floor,
   );
 }
 
@@ -569,6 +573,7 @@ async function traceMessage(
   context: Parameters<typeof runMessage>[3],
   chainId: bigint,
   hardfork: EvmHardforkName,
+  gasFloor: bigint,
 ): Promise<TraceResult> {
   const engine = await acquireEngine(chainId, 'rpc', hardfork);
   tracer.attach(engine);
@@ -583,7 +588,7 @@ async function traceMessage(
   const { outcome } = run;
   return tracer.result({
     ...summary,
-    gasUsed: outcome.gasUsed,
+    gasUsed: outcome.gasUsed < gasFloor ? gasFloor : outcome.gasUsed,
     success: outcome.success,
     returnData: outcome.returnData,
     created: outcome.createdAddress,

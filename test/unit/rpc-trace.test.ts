@@ -206,6 +206,20 @@ describe('debug_trace* against Hardhat', { timeout: 180_000 }, () => {
     assert.match((await h.rpc('debug_traceTransaction', [`0x${'12'.repeat(32)}`])).error!.message, /transaction 0x1212.* not found/);
   });
 
+  it('debug_traceCall pays the EIP-7623 calldata floor as Hardhat does, and refuses a gas limit below it', async () => {
+    // 100 non-zero bytes to an account without code: intrinsic 22,600, floor 25,000.
+    const request = { from: h.wallets[1]!.address, to: h.wallets[2]!.address, data: `0x${'ff'.repeat(100)}` };
+    const theirs = (await hardhat.request({ method: 'debug_traceCall', params: [request, 'latest'] })) as StructLoggerResult;
+    const ours = (await ok('debug_traceCall', [request, 'latest'])) as StructLoggerResult;
+    assert.equal(ours.gas, theirs.gas);
+    assert.equal(ours.gas, 25_000);
+    const frame = (await ok('debug_traceCall', [request, 'latest', { tracer: 'callTracer' }])) as CallFrame;
+    assert.equal(frame.gasUsed, '0x61a8');
+    const short = await h.rpc('debug_traceCall', [{ ...request, gas: '0x61a7' }, 'latest', { tracer: 'callTracer' }]);
+    assert.equal(short.error, undefined);
+    assert.equal((short.result as CallFrame).error, 'gas limit 24999 is below the calldata floor 25000 of this call (EIP-7623)');
+  });
+
   it('gives a system contract call one CALL frame with its fixed gas, output and refusal', async () => {
     // The harness's stand-in system contract (like staking 0x…1000): 0x01… succeeds, 0x02… is refused.
     const sign = (nonce: number, data: string): Promise<string> =>
