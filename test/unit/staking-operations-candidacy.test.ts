@@ -247,7 +247,7 @@ describe('deactivate, activate and verify: the revert texts of their refusals', 
 });
 
 describe('the StakingLedger facade', () => {
-  it('its queries read the supply (and params) the ledger was given, not a second copy from the state', () => {
+  it('its queries read the supply source the ledger was given, not a second one over the state', () => {
     const n = net();
     const other = new Overlay({ get: () => undefined });
     const supply = new Supply(other);
