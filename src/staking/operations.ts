@@ -301,7 +301,10 @@ export function setCompRate(k: StakingKeeper, ctx: OpContext, delegator: Address
   const moved = redeem(from, d.shares);
   d.pool = compRateBp;
   d.shares = deposit(poolOf(c, compRateBp), moved);
-  k.store.putDelegation(ctx.sender, delegator, d);
+  // Out of a pool slashed to nothing the delegation gets no shares: like an unstake of all of
+  // it, it ends (a record without shares would name a pool dropped as empty, which payWithdrawal reads).
+  if (d.shares === 0n) k.unlinkDelegation(c, delegator, d);
+  else k.store.putDelegation(ctx.sender, delegator, d);
   k.store.putCandidate(c);
   return { amount: moved };
 }
