@@ -13,7 +13,7 @@ import type { TransactionRequest } from 'ethers';
 import { Accounts } from '../../src/state/accounts.js';
 import type { Address } from '../../src/util/address.js';
 import { Overlay } from '../../src/store/kv.js';
-import { readCode } from '../../src/evm/state.js';
+import { readCode, writeCode } from '../../src/evm/state.js';
 import { forkRules } from '../../src/evm/hardfork.js';
 import { isDelegation } from '../../src/tx/authorization.js';
 import type { SignedTx } from '../../src/tx/decode.js';
@@ -182,15 +182,26 @@ describe('calldata floor and precompiles in executeTx', () => {
   it('runs a transfer to a precompile: it pays the precompile gas and gets an empty log', async () => {
     const { state, accounts } = freshState();
     // sha256 of empty input: 60 + 12·0 words.
+    // A tracer's observer adds a listener: it must get an 'rpc' engine (consensus engines refuse listeners).
     const observed: string[] = [];
-    const observer: EngineObserver = { attach: () => observed.push('attach'), detach: () => observed.push('detach') };
+    const listener = (): void => {};
+    const observer: EngineObserver = {
+      attach: (engine) => {
+        observed.push(`attach ${engine.role}`);
+        engine.evm.events.on('beforeMessage', listener);
+      },
+      detach: (engine) => {
+        observed.push(`detach ${engine.role}`);
+        engine.evm.events.off('beforeMessage', listener);
+      },
+    };
     const out = await executeTx(await legacy({ to: SHA256, gasLimit: 30_000n }), state, osaka, block, noSystem, observer);
     assert.equal(out.code, TxCode.Ok);
     assert.equal(out.log, '');
     assert.equal(out.gasUsed, TX_BASE + 60n);
     assert.equal(out.receipt.returnData.length, 32);
     assert.equal(accounts.get(bob.address).balance, 10n * CMT - (TX_BASE + 60n) * PRICE);
-    assert.deepEqual(observed, ['attach', 'detach']);
+    assert.deepEqual(observed, ['attach rpc', 'detach rpc']);
   });
 });
 
@@ -223,6 +234,20 @@ describe('EIP-7702 authorizations', () => {
     assert.equal(a.nonce, 1n);
     assert.ok(isDelegation(readCode(state, a.codeHash)));
     assert.equal(accounts.get(bob.address).balance, 10n * CMT - 36_800n * PRICE);
+  });
+
+  it('starts the authority warm (EIP-7702 with EIP-2929): BALANCE of it costs 100, not 2600', async () => {
+    const { state, accounts } = freshState();
+    accounts.credit(alice.address, CMT);
+    // carol's code: PUSH20 alice, BALANCE, POP, STOP.
+    const code = Buffer.concat([Buffer.from('73', 'hex'), Buffer.from(alice.address.slice(2), 'hex'), Buffer.from('315000', 'hex')]);
+    accounts.put(carol, { nonce: 1n, balance: 0n, codeHash: writeCode(state, code) });
+    const out = await executeTx(await setCode(), state, osaka, block, noSystem);
+    assert.equal(out.code, TxCode.Ok);
+    // 46000 intrinsic + PUSH20 3 + warm BALANCE 100 + POP 2 = 46105; refund 12500 capped at 46105 / 5 = 9221.
+    const used = TX_BASE + PER_EMPTY_ACCOUNT_COST + 3n + 100n + 2n;
+    assert.equal(out.gasUsed, used - used / 5n);
+    assert.equal(out.gasUsed, 36_884n);
   });
 
   function systemWithCost(cost: bigint): SystemContractResolver {
