@@ -10,9 +10,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TransactionRequest } from 'ethers';
-import { Accounts } from '../../src/state/accounts.js';
+import { Accounts, accountKey } from '../../src/state/accounts.js';
 import type { Address } from '../../src/util/address.js';
 import { Overlay } from '../../src/store/kv.js';
+import { EvmInvariantError } from '../../src/evm/engine.js';
 import { readCode, writeCode } from '../../src/evm/state.js';
 import { forkRules } from '../../src/evm/hardfork.js';
 import { isDelegation } from '../../src/tx/authorization.js';
@@ -215,6 +216,45 @@ describe('EVM failure', () => {
     assert.equal(out.gasUsed, TX_BASE + 59n);
     assert.equal(out.receipt.status, 0);
     assert.equal(accounts.get(bob.address).balance, 10n * CMT - (TX_BASE + 59n) * PRICE);
+  });
+});
+
+describe('an exception inside the EVM', () => {
+  it('fails the transaction with the whole gas limit charged and nothing of the EVM kept', async () => {
+    // The store throws when the EVM reads the sha256 precompile's account (executeTx itself never reads it).
+    const faulty = accountKey(SHA256);
+    const base = new Overlay({
+      get: (key) => {
+        if (key === faulty) throw new Error('store fault');
+        return undefined;
+      },
+    });
+    const state = new Overlay(base);
+    const accounts = new Accounts(state);
+    accounts.credit(bob.address, 10n * CMT);
+    const out = await executeTx(await legacy({ to: SHA256, value: 7n, gasLimit: 30_000n }), state, osaka, block, noSystem);
+    assert.equal(out.code, TxCode.Reverted);
+    assert.equal(out.log, 'EVM error: store fault');
+    assert.equal(out.gasUsed, 30_000n);
+    assert.deepEqual(out.receipt.logs, []);
+    assert.equal(out.receipt.returnData.length, 0);
+    const b = accounts.get(bob.address);
+    assert.equal(b.nonce, 1n);
+    assert.equal(b.balance, 10n * CMT - 30_000n * PRICE);
+  });
+
+  it('lets an EVM invariant error escape: it must stop the node, not become a receipt', async () => {
+    const faulty = accountKey(SHA256);
+    const state = new Overlay(
+      new Overlay({
+        get: (key) => {
+          if (key === faulty) throw new EvmInvariantError('invariant broken');
+          return undefined;
+        },
+      }),
+    );
+    new Accounts(state).credit(bob.address, 10n * CMT);
+    await assert.rejects(executeTx(await legacy({ to: SHA256, gasLimit: 30_000n }), state, osaka, block, noSystem), EvmInvariantError);
   });
 });
 
