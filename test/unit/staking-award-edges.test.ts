@@ -1,0 +1,88 @@
+/**
+ * Edge cases of the staking award arithmetic found by mutation testing
+ * (issue 15): inflation.ts bounds, pool.ts guards, award.ts zero shortcut.
+ * Every expected value follows from the documented contract (SPEC 5.1, 5.2, 5.5).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_PARAMS, type Params } from '../../src/state/params.js';
+import { distributeGroup } from '../../src/staking/award.js';
+import { type AwardYear, mintedAt, runMint } from '../../src/staking/inflation.js';
+import { isWiped, redeem, shareValue, sharesForDeposit } from '../../src/staking/pool.js';
+import { type Pool, SELF_POOL, SHARE_SCALE } from '../../src/staking/store.js';
+
+const Y_S = 100n;
+const Y = Y_S * 1000n; // one award year in ms
+const PARAMS: Params = { ...DEFAULT_PARAMS, seconds_per_year: Y_S, inflation_rate_bp: 1000, inflation_years: 10, supply_cap: 10n ** 30n };
+
+const pool = (tokens: bigint, shares: bigint): Pool => ({ tokens, shares }) as Pool;
+
+describe('inflation edges (SPEC 5.1)', () => {
+  it('mintedAt is 0 before its year starts: e_k(t) = max(t - t0 - kY, 0)', () => {
+    const y: AwardYear = { t0: 1000n, year: 1n, base: 10_000n, rateBp: 1000n, minted: 0n };
+    // t lies half way through year 0, so e_1(t) clamps to 0 and nothing is minted for year 1.
+    assert.equal(mintedAt(y, 1000n + Y / 2n, Y), 0n);
+    // sanity: half way through year 1 it is B·r·(Y/2)/(10^4·Y) = 10000·1000/2/10000 = 500.
+    assert.equal(mintedAt(y, 1000n + Y + Y / 2n, Y), 500n);
+  });
+
+  it('a supply already above supply_cap mints nothing (never past the cap, never negative)', () => {
+    const params = { ...PARAMS, supply_cap: 1000n };
+    const first = runMint(undefined, 0n, 2000n, params, true);
+    assert.equal(first.minted, 0n);
+    // half a year at 10 %: uncapped 2000·1000·(Y/2)/(10^4·Y) = 100, but the cap leaves no room.
+    const r = runMint(first.year, Y / 2n, 2000n, params, true);
+    assert.equal(r.minted, 0n);
+  });
+
+  it('a header time that goes back mints nothing and keeps the record', () => {
+    const prev: AwardYear = { t0: 0n, year: 0n, base: 10_000n, rateBp: 1000n, minted: 500n };
+    // minted_0(Y/4) = 10000·1000/4/10000 = 250 < 500 already minted.
+    const r = runMint(prev, Y / 4n, 10_500n, PARAMS, true);
+    assert.equal(r.minted, 0n);
+    assert.equal(r.year.minted, 500n);
+    assert.equal(r.year.year, 0n);
+  });
+});
+
+describe('pool edges (SPEC 5.5)', () => {
+  it("the pool's last shares take all its tokens, even when asked about more shares", () => {
+    assert.equal(shareValue(pool(10n, 4n), 8n), 10n);
+    assert.equal(shareValue(pool(10n, 4n), 4n), 10n);
+  });
+
+  it('an empty pool (no shares, no tokens) is not wiped', () => {
+    assert.equal(isWiped(pool(0n, 0n)), false);
+    assert.equal(isWiped(pool(0n, 3n)), true);
+  });
+
+  it('a deposit into a pool with owners is priced at its share/token ratio, not the initial scale', () => {
+    // 100 wei bought 100·SCALE shares, then a slash halved the tokens: 10 wei now buy 10·100·SCALE/50.
+    assert.equal(sharesForDeposit(pool(50n, 100n * SHARE_SCALE), 10n), 20n * SHARE_SCALE);
+  });
+
+  it('a deposit into a wiped pool is refused with its own error', () => {
+    assert.throws(() => sharesForDeposit(pool(0n, 5n), 1n), { message: 'deposit into a wiped pool' });
+  });
+
+  it('redeeming more shares than the pool has is refused and leaves the pool as it was', () => {
+    const p = pool(10n, 4n);
+    assert.throws(() => redeem(p, 5n), { message: 'redeeming 5 shares of a pool of 4' });
+    assert.equal(p.tokens, 10n);
+    assert.equal(p.shares, 4n);
+  });
+});
+
+describe('award zero shortcut (SPEC 5.2)', () => {
+  it('a member with no stake (T = 0) gets nothing instead of dividing by zero', () => {
+    const r = distributeGroup(100n, [{ V: 1n, T: 0n, pools: [] }]);
+    assert.deepEqual(r.awards, [{ pools: [], compensation: 0n }]);
+    assert.equal(r.distributed, 0n);
+  });
+
+  it('a group with no power (V_g = 0) awards nothing instead of dividing by zero', () => {
+    const r = distributeGroup(100n, [{ V: 0n, T: 10n, pools: [{ id: SELF_POOL, tokens: 10n }] }]);
+    assert.deepEqual(r.awards, [{ pools: [0n], compensation: 0n }]);
+    assert.equal(r.distributed, 0n);
+  });
+});
