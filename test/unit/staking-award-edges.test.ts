@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_PARAMS, type Params } from '../../src/state/params.js';
+import { CMT, DEFAULT_PARAMS, type Params } from '../../src/state/params.js';
 import { distributeGroup } from '../../src/staking/award.js';
 import { type AwardYear, mintedAt, runMint } from '../../src/staking/inflation.js';
 import { isWiped, redeem, shareValue, sharesForDeposit } from '../../src/staking/pool.js';
 import { type Pool, SELF_POOL, SHARE_SCALE } from '../../src/staking/store.js';
+import { TestNet, testAddress, testPop, testPubKey } from '../support/staking-testkit.js';
 
 const Y_S = 100n;
 const Y = Y_S * 1000n; // one award year in ms
@@ -84,5 +85,19 @@ describe('award zero shortcut (SPEC 5.2)', () => {
     const r = distributeGroup(100n, [{ V: 0n, T: 10n, pools: [{ id: SELF_POOL, tokens: 10n }] }]);
     assert.deepEqual(r.awards, [{ pools: [0n], compensation: 0n }]);
     assert.equal(r.distributed, 0n);
+  });
+});
+
+describe('block mint with no earning validator (runMint contract: no validator to award, nothing minted)', () => {
+  it('a block whose only validator was absent mints nothing, and the time passes unminted', () => {
+    const cand = testAddress('cand-0');
+    const n = new TestNet({ foundation_address: testAddress('foundation'), slash_enabled: false }, [[cand, 10_000_000n * CMT]]);
+    n.ok(cand, 'declareCandidacy', [`0x${Buffer.from(testPubKey('cand-0')).toString('hex')}`, testPop('cand-0', cand), 1_000_000n * CMT, 0, '{"name":"x"}'], 100_000n * CMT);
+    n.block(); // elects it
+    assert.ok(n.block().end.awards.minted > 0n, 'an earning validator: the year mints');
+    const { end } = n.block({ absent: [cand] });
+    assert.equal(end.awards.minted, 0n);
+    const { supply, held } = n.conservation();
+    assert.equal(held, supply);
   });
 });
