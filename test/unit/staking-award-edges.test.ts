@@ -101,3 +101,32 @@ describe('block mint with no earning validator (runMint contract: no validator t
     assert.equal(held, supply);
   });
 });
+
+describe('award split uses capped voting power (SPEC 5.2 with V_i = min(T_i, threshold · S))', () => {
+  it('a validator above the cap earns on its capped power, not its stake', () => {
+    const c0 = testAddress('cand-0');
+    const c1 = testAddress('cand-1');
+    const bal: Array<[typeof c0, bigint]> = [
+      [c0, 10_000_000n * CMT],
+      [c1, 10_000_000n * CMT],
+      [testAddress('payer'), 10_000_000n * CMT],
+    ];
+    // threshold 50 %: the cap binds with 2 validators, cap = S/2 = 200k CMT.
+    const n = new TestNet({ foundation_address: testAddress('foundation'), slash_enabled: false, inflation_rate_bp: 0, validator_size_threshold_bp: 5000 }, bal);
+    const declare = (who: typeof c0, name: string, self: bigint): void => {
+      n.ok(who, 'declareCandidacy', [`0x${Buffer.from(testPubKey(name)).toString('hex')}`, testPop(name, who), self * 10n, 0, '{"name":"x"}'], self);
+    };
+    declare(c0, 'cand-0', 100_000n * CMT);
+    declare(c1, 'cand-1', 300_000n * CMT);
+    n.block(); // elects both
+    const { end } = n.block({ fees: [[testAddress('payer'), 300n * CMT]] });
+    const A = 300n * CMT + end.awards.dustIn;
+    const e0 = end.awards.awards.find((a) => a.candidate === c0)!;
+    const e1 = end.awards.awards.find((a) => a.candidate === c1)!;
+    assert.equal(e0.votingPower, 100_000n * CMT);
+    assert.equal(e1.votingPower, 200_000n * CMT);
+    // V_g = 300k CMT: shares 1/3 and 2/3 of A (uncapped they would be 1/4 and 3/4).
+    assert.equal(e0.delegatorsAward, (A * 100_000n) / 300_000n);
+    assert.equal(e1.delegatorsAward, (A * 200_000n) / 300_000n);
+  });
+});
