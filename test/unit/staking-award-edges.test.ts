@@ -130,3 +130,67 @@ describe('award split uses capped voting power (SPEC 5.2 with V_i = min(T_i, thr
     assert.equal(e1.delegatorsAward, (A * 200_000n) / 300_000n);
   });
 });
+
+describe('compensation of a candidate without self-stake (SPEC 5.2, 5.4)', () => {
+  it('no compensation opens no self-stake: a candidate that unstaked all of its own keeps no 0-share delegation', () => {
+    const cand = testAddress('cand-0');
+    const del = testAddress('del-0');
+    // self_stake_ratio_bp 0 lets the candidate take out all of its self-stake; rate 0 pays it no compensation.
+    const n = new TestNet({ foundation_address: testAddress('foundation'), slash_enabled: false, self_stake_ratio_bp: 0, unstake_waiting_period_s: 1n }, [
+      [cand, 10_000_000n * CMT],
+      [del, 10_000_000n * CMT],
+    ]);
+    n.ok(cand, 'declareCandidacy', [`0x${Buffer.from(testPubKey('cand-0')).toString('hex')}`, testPop('cand-0', cand), 1_000_000n * CMT, 0, '{"name":"x"}'], 100_000n * CMT);
+    n.ok(del, 'delegate', [cand], 50_000n * CMT);
+    n.block();
+    n.ok(cand, 'unstake', [cand, 100_000n * CMT]);
+    n.blocks(2); // the request waits in the self pool, matures (1 s) and is paid at the end of the second block
+    assert.equal(n.ledger.delegation(cand, cand), undefined, 'the self-stake is paid out');
+    assert.equal(n.ledger.candidate(cand)!.waitingStake, 0n);
+    const { end } = n.block({ fees: [[del, 10n * CMT]] });
+    const e = end.awards.awards.find((a) => a.candidate === cand)!;
+    assert.ok(e.delegatorsAward > 0n, 'it still validates on its delegator’s stake');
+    assert.equal(e.compensation, 0n);
+    assert.equal(n.ledger.delegation(cand, cand), undefined, 'a 0 compensation must not open a 0-share self delegation');
+    // What such a delegation would break: withdrawing the candidacy pays out every delegation at maturity.
+    n.ok(cand, 'withdrawCandidacy');
+    n.blocks(3);
+    assert.equal(n.ledger.candidate(cand), undefined);
+    const { supply, held } = n.conservation();
+    assert.equal(held, supply);
+  });
+});
+
+describe('an absent backup (SPEC 5.2: the absence rule is about validators)', () => {
+  it('a candidate absent from the last commit that is now a backup still earns its backup share', () => {
+    const v = testAddress('cand-0');
+    const b = testAddress('cand-1');
+    const n = new TestNet({ foundation_address: testAddress('foundation'), slash_enabled: false, inflation_rate_bp: 0, max_validators: 1, backup_validators: 1 }, [
+      [v, 10_000_000n * CMT],
+      [b, 10_000_000n * CMT],
+      [testAddress('payer'), 10_000_000n * CMT],
+    ]);
+    n.ok(v, 'declareCandidacy', [`0x${Buffer.from(testPubKey('cand-0')).toString('hex')}`, testPop('cand-0', v), 3_000_000n * CMT, 0, '{"name":"v"}'], 300_000n * CMT);
+    n.ok(b, 'declareCandidacy', [`0x${Buffer.from(testPubKey('cand-1')).toString('hex')}`, testPop('cand-1', b), 1_000_000n * CMT, 0, '{"name":"b"}'], 100_000n * CMT);
+    n.block(); // v validates, b is its backup
+    // CometBFT applies set changes two blocks late, so the last commit may still list a candidate the
+    // ranking has since demoted: here b was a validator of the last commit and missed it.
+    n.height += 1n;
+    n.time += 10n;
+    const ctx = { height: n.height, time: n.time };
+    const bRecord = n.ledger.candidate(b)!;
+    const votes = [{ validatorAddress: new Uint8Array(Buffer.from(bRecord.consensusAddress.slice(2), 'hex')), absent: true }];
+    const begin = n.ledger.beginBlock(ctx, votes, []);
+    assert.equal(begin.slashes.length, 0);
+    n.chain.accounts.debit(testAddress('payer'), 1_000n * CMT);
+    n.chain.supply.addFees(1_000n * CMT);
+    const end = n.ledger.endBlockDetailed(ctx);
+    assert.deepEqual(end.awards.absent, [b]);
+    const A = 1_000n * CMT + end.awards.dustIn;
+    const Av = (A * BigInt(DEFAULT_PARAMS.validators_award_ratio_bp)) / 10_000n;
+    const eb = end.awards.awards.find((a) => a.candidate === b);
+    assert.ok(eb !== undefined, 'the absent backup is in the award record');
+    assert.equal(eb.group, 'backup');
+    assert.equal(eb.delegatorsAward + eb.compensation, A - Av);
+  });
+});
