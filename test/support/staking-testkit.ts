@@ -5,6 +5,7 @@
  * value debited, committed only on success), and the whitepaper genesis of
  * SPEC 5.6. Test support: production code never imports it (.dependency-cruiser.cjs).
  */
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Overlay, type KV } from '../../src/store/kv.js';
 import { Accounts } from '../../src/state/accounts.js';
@@ -273,4 +274,63 @@ export class TestNet {
     for (const a of this.seen) balances += this.chain.accounts.balance(a);
     return { supply: t.supply, held: balances + t.bonded + t.dust + t.feePool };
   }
+}
+
+/** A candidate description with every field set (SPEC 6), for declareCandidacy. */
+export const TEST_DESCRIPTION = JSON.stringify({ name: 'n', website: 'https://x', location: 'l', email: 'e@x' });
+
+/** A test file's deterministic actors: foundation `F`, candidates, delegators and the candidates' consensus keys. */
+export interface TestActors {
+  readonly F: Address;
+  readonly cand: (i: number) => Address;
+  readonly del: (i: number) => Address;
+  /** Consensus public key of candidate `i`. */
+  readonly key: (i: number) => Uint8Array;
+  /** `key(i)` as 0x-hex, as declareCandidacy takes it. */
+  readonly pk: (i: number) => string;
+  /** Proof of possession of `key(i)` for `who`. */
+  readonly pop: (i: number, who: Address, chainId?: string) => string;
+}
+
+/**
+ * Actors named `<prefix>cand-<i>`, `<prefix>del-<i>` and `<prefix>foundation`
+ * (or `foundation`), with keys named `<keyPrefix><i>` (default `<prefix>cand-<i>`).
+ * Each file keeps its own names, so its addresses, keys and their order stay as they were.
+ */
+export function testActors(prefix = '', opts: { keyPrefix?: string; foundation?: string } = {}): TestActors {
+  const keyName = (i: number): string => `${opts.keyPrefix ?? `${prefix}cand-`}${i}`;
+  const key = (i: number): Uint8Array => testPubKey(keyName(i));
+  return {
+    F: testAddress(opts.foundation ?? `${prefix}foundation`),
+    cand: (i) => testAddress(`${prefix}cand-${i}`),
+    del: (i) => testAddress(`${prefix}del-${i}`),
+    key,
+    pk: (i) => `0x${Buffer.from(key(i)).toString('hex')}`,
+    pop: (i, who, chainId) => testPop(keyName(i), who, chainId),
+  };
+}
+
+/**
+ * A TestNet with `F` as foundation (holding `funds.foundation`, 1,000 CMT unless
+ * told; 0n leaves it out of the balances), candidates and delegators 0 … count-1
+ * holding `funds.each` (10,000,000 CMT unless told) and a 100 s unstake wait.
+ */
+export function fundedTestNet(actors: TestActors, count: number, overrides: Partial<Params> = {}, funds: { foundation?: bigint; each?: bigint } = {}): TestNet {
+  const foundation = funds.foundation ?? 1_000n * CMT;
+  const each = funds.each ?? 10_000_000n * CMT;
+  const balances: Array<[Address, bigint]> = foundation > 0n ? [[actors.F, foundation]] : [];
+  for (let i = 0; i < count; i++) balances.push([actors.cand(i), each], [actors.del(i), each]);
+  return new TestNet({ foundation_address: actors.F, unstake_waiting_period_s: 100n, ...overrides }, balances);
+}
+
+/** Candidate `i` declares itself: `self` staked, maxStake `max` (10 × self unless told), rate `rate` bp (0), description `desc` (TEST_DESCRIPTION). */
+export function declareCandidate(n: TestNet, actors: TestActors, i: number, opts: { self: bigint; max?: bigint; rate?: number; desc?: string }): SystemCallResult {
+  const who = actors.cand(i);
+  return n.ok(who, 'declareCandidacy', [actors.pk(i), actors.pop(i, who), opts.max ?? opts.self * 10n, opts.rate ?? 0, opts.desc ?? TEST_DESCRIPTION], opts.self);
+}
+
+/** Asserts SPEC 5.3 conservation on `n`. */
+export function assertConserved(n: TestNet): void {
+  const { supply, held } = n.conservation();
+  assert.equal(held, supply, 'supply = balances + stakes + dust');
 }

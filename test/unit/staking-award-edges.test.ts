@@ -10,13 +10,17 @@ import { distributeGroup } from '../../src/staking/award.js';
 import { type AwardYear, mintedAt, runMint } from '../../src/staking/inflation.js';
 import { isWiped, redeem, shareValue, sharesForDeposit } from '../../src/staking/pool.js';
 import { type Pool, SELF_POOL, SHARE_SCALE } from '../../src/staking/store.js';
-import { TestNet, testAddress, testPop, testPubKey } from '../support/staking-testkit.js';
+import { TestNet, assertConserved, declareCandidate, testActors, testAddress } from '../support/staking-testkit.js';
 
 const Y_S = 100n;
 const Y = Y_S * 1000n; // one award year in ms
 const PARAMS: Params = { ...DEFAULT_PARAMS, seconds_per_year: Y_S, inflation_rate_bp: 1000, inflation_years: 10, supply_cap: 10n ** 30n };
 
 const pool = (tokens: bigint, shares: bigint): Pool => ({ tokens, shares }) as Pool;
+
+const actors = testActors();
+const { F, cand, del } = actors;
+const DESC = '{"name":"x"}';
 
 describe('inflation edges (SPEC 5.1)', () => {
   it('mintedAt is 0 before its year starts: e_k(t) = max(t - t0 - kY, 0)', () => {
@@ -90,34 +94,29 @@ describe('award zero shortcut (SPEC 5.2)', () => {
 
 describe('block mint with no earning validator (runMint contract: no validator to award, nothing minted)', () => {
   it('a block whose only validator was absent mints nothing, and the time passes unminted', () => {
-    const cand = testAddress('cand-0');
-    const n = new TestNet({ foundation_address: testAddress('foundation'), slash_enabled: false }, [[cand, 10_000_000n * CMT]]);
-    n.ok(cand, 'declareCandidacy', [`0x${Buffer.from(testPubKey('cand-0')).toString('hex')}`, testPop('cand-0', cand), 1_000_000n * CMT, 0, '{"name":"x"}'], 100_000n * CMT);
+    const n = new TestNet({ foundation_address: F, slash_enabled: false }, [[cand(0), 10_000_000n * CMT]]);
+    declareCandidate(n, actors, 0, { self: 100_000n * CMT, desc: DESC });
     n.block(); // elects it
     assert.ok(n.block().end.awards.minted > 0n, 'an earning validator: the year mints');
-    const { end } = n.block({ absent: [cand] });
+    const { end } = n.block({ absent: [cand(0)] });
     assert.equal(end.awards.minted, 0n);
-    const { supply, held } = n.conservation();
-    assert.equal(held, supply);
+    assertConserved(n);
   });
 });
 
 describe('award split uses capped voting power (SPEC 5.2 with V_i = min(T_i, threshold · S))', () => {
   it('a validator above the cap earns on its capped power, not its stake', () => {
-    const c0 = testAddress('cand-0');
-    const c1 = testAddress('cand-1');
+    const c0 = cand(0);
+    const c1 = cand(1);
     const bal: Array<[typeof c0, bigint]> = [
       [c0, 10_000_000n * CMT],
       [c1, 10_000_000n * CMT],
       [testAddress('payer'), 10_000_000n * CMT],
     ];
     // threshold 50 %: the cap binds with 2 validators, cap = S/2 = 200k CMT.
-    const n = new TestNet({ foundation_address: testAddress('foundation'), slash_enabled: false, inflation_rate_bp: 0, validator_size_threshold_bp: 5000 }, bal);
-    const declare = (who: typeof c0, name: string, self: bigint): void => {
-      n.ok(who, 'declareCandidacy', [`0x${Buffer.from(testPubKey(name)).toString('hex')}`, testPop(name, who), self * 10n, 0, '{"name":"x"}'], self);
-    };
-    declare(c0, 'cand-0', 100_000n * CMT);
-    declare(c1, 'cand-1', 300_000n * CMT);
+    const n = new TestNet({ foundation_address: F, slash_enabled: false, inflation_rate_bp: 0, validator_size_threshold_bp: 5000 }, bal);
+    declareCandidate(n, actors, 0, { self: 100_000n * CMT, desc: DESC });
+    declareCandidate(n, actors, 1, { self: 300_000n * CMT, desc: DESC });
     n.block(); // elects both
     const { end } = n.block({ fees: [[testAddress('payer'), 300n * CMT]] });
     const A = 300n * CMT + end.awards.dustIn;
@@ -133,45 +132,44 @@ describe('award split uses capped voting power (SPEC 5.2 with V_i = min(T_i, thr
 
 describe('compensation of a candidate without self-stake (SPEC 5.2, 5.4)', () => {
   it('no compensation opens no self-stake: a candidate that unstaked all of its own keeps no 0-share delegation', () => {
-    const cand = testAddress('cand-0');
-    const del = testAddress('del-0');
+    const c = cand(0);
+    const d = del(0);
     // self_stake_ratio_bp 0 lets the candidate take out all of its self-stake; rate 0 pays it no compensation.
-    const n = new TestNet({ foundation_address: testAddress('foundation'), slash_enabled: false, self_stake_ratio_bp: 0, unstake_waiting_period_s: 1n }, [
-      [cand, 10_000_000n * CMT],
-      [del, 10_000_000n * CMT],
+    const n = new TestNet({ foundation_address: F, slash_enabled: false, self_stake_ratio_bp: 0, unstake_waiting_period_s: 1n }, [
+      [c, 10_000_000n * CMT],
+      [d, 10_000_000n * CMT],
     ]);
-    n.ok(cand, 'declareCandidacy', [`0x${Buffer.from(testPubKey('cand-0')).toString('hex')}`, testPop('cand-0', cand), 1_000_000n * CMT, 0, '{"name":"x"}'], 100_000n * CMT);
-    n.ok(del, 'delegate', [cand], 50_000n * CMT);
+    declareCandidate(n, actors, 0, { self: 100_000n * CMT, desc: DESC });
+    n.ok(d, 'delegate', [c], 50_000n * CMT);
     n.block();
-    n.ok(cand, 'unstake', [cand, 100_000n * CMT]);
+    n.ok(c, 'unstake', [c, 100_000n * CMT]);
     n.blocks(2); // the request waits in the self pool, matures (1 s) and is paid at the end of the second block
-    assert.equal(n.ledger.delegation(cand, cand), undefined, 'the self-stake is paid out');
-    assert.equal(n.ledger.candidate(cand)!.waitingStake, 0n);
-    const { end } = n.block({ fees: [[del, 10n * CMT]] });
-    const e = end.awards.awards.find((a) => a.candidate === cand)!;
+    assert.equal(n.ledger.delegation(c, c), undefined, 'the self-stake is paid out');
+    assert.equal(n.ledger.candidate(c)!.waitingStake, 0n);
+    const { end } = n.block({ fees: [[d, 10n * CMT]] });
+    const e = end.awards.awards.find((a) => a.candidate === c)!;
     assert.ok(e.delegatorsAward > 0n, 'it still validates on its delegator’s stake');
     assert.equal(e.compensation, 0n);
-    assert.equal(n.ledger.delegation(cand, cand), undefined, 'a 0 compensation must not open a 0-share self delegation');
+    assert.equal(n.ledger.delegation(c, c), undefined, 'a 0 compensation must not open a 0-share self delegation');
     // What such a delegation would break: withdrawing the candidacy pays out every delegation at maturity.
-    n.ok(cand, 'withdrawCandidacy');
+    n.ok(c, 'withdrawCandidacy');
     n.blocks(3);
-    assert.equal(n.ledger.candidate(cand), undefined);
-    const { supply, held } = n.conservation();
-    assert.equal(held, supply);
+    assert.equal(n.ledger.candidate(c), undefined);
+    assertConserved(n);
   });
 });
 
 describe('an absent backup (SPEC 5.2: the absence rule is about validators)', () => {
   it('a candidate absent from the last commit that is now a backup still earns its backup share', () => {
-    const v = testAddress('cand-0');
-    const b = testAddress('cand-1');
-    const n = new TestNet({ foundation_address: testAddress('foundation'), slash_enabled: false, inflation_rate_bp: 0, max_validators: 1, backup_validators: 1 }, [
+    const v = cand(0);
+    const b = cand(1);
+    const n = new TestNet({ foundation_address: F, slash_enabled: false, inflation_rate_bp: 0, max_validators: 1, backup_validators: 1 }, [
       [v, 10_000_000n * CMT],
       [b, 10_000_000n * CMT],
       [testAddress('payer'), 10_000_000n * CMT],
     ]);
-    n.ok(v, 'declareCandidacy', [`0x${Buffer.from(testPubKey('cand-0')).toString('hex')}`, testPop('cand-0', v), 3_000_000n * CMT, 0, '{"name":"v"}'], 300_000n * CMT);
-    n.ok(b, 'declareCandidacy', [`0x${Buffer.from(testPubKey('cand-1')).toString('hex')}`, testPop('cand-1', b), 1_000_000n * CMT, 0, '{"name":"b"}'], 100_000n * CMT);
+    declareCandidate(n, actors, 0, { self: 300_000n * CMT, desc: '{"name":"v"}' });
+    declareCandidate(n, actors, 1, { self: 100_000n * CMT, desc: '{"name":"b"}' });
     n.block(); // v validates, b is its backup
     // CometBFT applies set changes two blocks late, so the last commit may still list a candidate the
     // ranking has since demoted: here b was a validator of the last commit and missed it.

@@ -2,35 +2,20 @@
 // updates (4), genesis (10).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CMT, saveParams } from '../../src/state/params.js';
-import type { Address } from '../../src/util/address.js';
+import { CMT, type Params, saveParams } from '../../src/state/params.js';
 import { MAX_TOTAL_VOTING_POWER, boundTotalPower } from '../../src/staking/power.js';
-import { TestNet, testAddress, testPop, testPubKey, newTestChain } from '../support/staking-testkit.js';
+import { type TestNet, assertConserved, declareCandidate, fundedTestNet, newTestChain, testActors, testPubKey } from '../support/staking-testkit.js';
 import { genesisStake, parseStakingGenesis } from '../../src/staking/genesis.js';
 
-const F = testAddress('foundation');
-const cand = (i: number): Address => testAddress(`cand-${i}`);
-const del = (i: number): Address => testAddress(`del-${i}`);
-const pk = (i: number): string => `0x${Buffer.from(testPubKey(`cand-${i}`)).toString('hex')}`;
-const pop = (i: number, who: Address): string => testPop(`cand-${i}`, who);
-const DESC = '{"name":"x"}';
+const actors = testActors();
+const { F, cand, del, key, pk } = actors;
 
-function net(overrides: Record<string, unknown> = {}): TestNet {
-  const balances: Array<[Address, bigint]> = [];
-  for (let i = 0; i < 30; i++) {
-    balances.push([cand(i), 10_000_000n * CMT]);
-    balances.push([del(i), 10_000_000n * CMT]);
-  }
-  return new TestNet({ foundation_address: F, unstake_waiting_period_s: 100n, ...overrides }, balances);
+function net(overrides: Partial<Params> = {}): TestNet {
+  return fundedTestNet(actors, 30, overrides, { foundation: 0n });
 }
 
 function declare(n: TestNet, i: number, self: bigint, rate = 0, max = self * 10n): void {
-  n.ok(cand(i), 'declareCandidacy', [pk(i), pop(i, cand(i)), max, rate, DESC], self);
-}
-
-function conserved(n: TestNet): void {
-  const { supply, held } = n.conservation();
-  assert.equal(held, supply);
+  declareCandidate(n, actors, i, { self, rate, max, desc: '{"name":"x"}' });
 }
 
 describe('block award', () => {
@@ -63,7 +48,7 @@ describe('block award', () => {
     // the next block's award is M + D
     const { end: end2 } = n.block();
     assert.equal(end2.awards.dustIn, end.awards.dustOut);
-    conserved(n);
+    assertConserved(n);
   });
 
   it('includes the fees of the block', () => {
@@ -74,7 +59,7 @@ describe('block award', () => {
     assert.equal(end.awards.minted, 0n);
     assert.equal(end.awards.fees, 7n * CMT);
     assert.equal(n.ledger.candidate(cand(0))!.totalStake + end.awards.dustOut, before + 7n * CMT);
-    conserved(n);
+    assertConserved(n);
   });
 
   it('gives backups 10% when one has power, all to validators otherwise', () => {
@@ -94,7 +79,7 @@ describe('block award', () => {
     assert.ok(Av - got('validator') < 10n, 'validators get 90%');
     assert.ok(A - Av - got('backup') < 10n, 'backups get 10%');
     assert.equal(e2.awards.awards.find((a) => a.group === 'backup')!.candidate, cand(2));
-    conserved(n);
+    assertConserved(n);
   });
 
   it('an absent validator earns nothing; the others share its part', () => {
@@ -108,7 +93,7 @@ describe('block award', () => {
     assert.deepEqual(end.awards.absent, [cand(0)]);
     assert.equal(n.ledger.candidate(cand(0))!.totalStake, T0, 'absent: no award, and no slash when disabled');
     assert.equal(n.ledger.candidate(cand(1))!.totalStake + end.awards.dustOut, T1 + 100n * CMT + end.awards.dustIn);
-    conserved(n);
+    assertConserved(n);
   });
 
   it('counts award years in header time: B_k and r_k at entering year k, late rate after inflation_years, stops at the cap (SPEC 5.1)', () => {
@@ -134,7 +119,7 @@ describe('block award', () => {
     const two = minted(1, 120n);
     const y3 = (B3 * 100n) / 10_000n;
     assert.equal(two, y3 + ((B3 + y3) * 100n) / 10_000n);
-    conserved(n);
+    assertConserved(n);
 
     const capped = net({ seconds_per_year: 60n });
     declare(capped, 0, 100_000n * CMT);
@@ -183,7 +168,7 @@ describe('slashing', () => {
     assert.equal(after.missedBlocks, 1);
     n.block();
     assert.equal(n.ledger.candidate(cand(0))!.missedBlocks, 0, 'a signed block resets the count');
-    conserved(n);
+    assertConserved(n);
   });
 
   it('removes at max_slash_blocks consecutive misses and promotes the next in line', () => {
@@ -214,7 +199,7 @@ describe('slashing', () => {
     n.ok(cand(0), 'activateCandidacy');
     n.block();
     assert.deepEqual(keys(), [pk(0), pk(1)].sort());
-    conserved(n);
+    assertConserved(n);
   });
 
   it('byzantine evidence slashes 1.2% once and removes', () => {
@@ -227,7 +212,7 @@ describe('slashing', () => {
     assert.equal(begin.slashes[0]!.reason, 'byzantine');
     assert.equal(begin.slashes[0]!.amount, (T * 120n) / 10_000n);
     assert.equal(n.ledger.candidate(cand(0))!.state, 'removed');
-    conserved(n);
+    assertConserved(n);
   });
 
   it('slashes at most 1.2% per incident: later evidence against a removed validator slashes nothing (SPEC 7)', () => {
@@ -276,7 +261,7 @@ describe('slashing', () => {
     n.block({ evidence: [cand(2)] });
     n.block({ evidence: [cand(2)] });
     assert.equal(n.ledger.candidate(cand(2))!.totalStake, T3 - (T3 * 120n) / 10_000n);
-    conserved(n);
+    assertConserved(n);
   });
 
   it('slash_enabled = false: nothing is slashed or removed', () => {
@@ -394,7 +379,7 @@ describe('genesis', () => {
     const app = {
       candidates: Array.from({ length: 21 }, (_, i) => ({
         address: cand(i),
-        pub_key: Buffer.from(testPubKey(`cand-${i}`)).toString('base64'),
+        pub_key: Buffer.from(key(i)).toString('base64'),
         max_stake: (1_000_000n * CMT).toString(),
         self_stake: ((100_000n + BigInt(i)) * CMT).toString(),
         comp_rate_bp: 1000,
@@ -415,7 +400,7 @@ describe('genesis', () => {
     const staked = 500_000n * CMT + Array.from({ length: 21 }, (_, i) => (100_000n + BigInt(i)) * CMT).reduce((a, b) => a + b);
     assert.equal(chain.supply.read().genesis, 1000n * CMT + staked);
     assert.equal(chain.ledger.stakingTotals().bonded, staked);
-    assert.ok(!set.some((u) => Buffer.from(u.pubKey).equals(testPubKey('cand-1'))), 'the two smallest are not elected');
+    assert.ok(!set.some((u) => Buffer.from(u.pubKey).equals(key(1))), 'the two smallest are not elected');
   });
 
   it('with no candidates returns [] and replaces the CometBFT genesis set at the first election', () => {
@@ -426,7 +411,7 @@ describe('genesis', () => {
     const { end } = n.block();
     assert.deepEqual(
       end.updates.map((u) => u.power),
-      Buffer.compare(testPubKey('comet'), testPubKey('cand-0')) < 0 ? [0n, 100_000n] : [100_000n, 0n],
+      Buffer.compare(testPubKey('comet'), key(0)) < 0 ? [0n, 100_000n] : [100_000n, 0n],
     );
   });
 

@@ -13,15 +13,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CMT } from '../../src/state/params.js';
+import { CMT, type Params } from '../../src/state/params.js';
 import type { Address } from '../../src/util/address.js';
-import { TestNet, testAddress, testPop, testPubKey } from '../support/staking-testkit.js';
+import { type TestNet, declareCandidate, fundedTestNet, testActors } from '../support/staking-testkit.js';
 
 const NC = 6;
-const cand = (i: number): Address => testAddress(`x-cand-${i}`);
-const del = (i: number): Address => testAddress(`x-del-${i}`);
-const F = testAddress('x-foundation');
-const DESC = '{"name":"x"}';
+const actors = testActors('x-', { keyPrefix: 'x-' });
+const { cand, del } = actors;
 const MIN = 10n * CMT;
 const MAX = 1_000n * CMT;
 
@@ -31,12 +29,11 @@ function runs(numRuns: number): fc.Parameters<unknown> {
   return { numRuns, ...(seed === undefined ? {} : { seed: Number(seed) }) };
 }
 
-function net(params: Record<string, unknown> = {}): TestNet {
-  const balances: Array<[Address, bigint]> = [[F, 1_000n * CMT]];
-  for (let i = 0; i < NC; i++) balances.push([cand(i), 100_000n * CMT], [del(i), 100_000n * CMT]);
-  return new TestNet(
+function net(params: Partial<Params> = {}): TestNet {
+  return fundedTestNet(
+    actors,
+    NC,
     {
-      foundation_address: F,
       max_validators: 4,
       backup_validators: 1,
       unstake_waiting_period_s: 40n,
@@ -47,12 +44,12 @@ function net(params: Record<string, unknown> = {}): TestNet {
       seconds_per_year: 1_000n,
       ...params,
     },
-    balances,
+    { each: 100_000n * CMT },
   );
 }
 
 function declare(n: TestNet, i: number, self: bigint, maxStake: bigint, rate = 1000): void {
-  n.ok(cand(i), 'declareCandidacy', [`0x${Buffer.from(testPubKey(`x-${i}`)).toString('hex')}`, testPop(`x-${i}`, cand(i)), maxStake, rate, DESC], self);
+  declareCandidate(n, actors, i, { self, max: maxStake, rate, desc: '{"name":"x"}' });
 }
 
 /** The candidate's pools' tokens, by pool id. */

@@ -8,35 +8,21 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CMT } from '../../src/state/params.js';
 import type { Address } from '../../src/util/address.js';
-import { TestNet, testAddress, testPop, testPubKey } from '../support/staking-testkit.js';
+import { type TestNet, declareCandidate, fundedTestNet, testActors } from '../support/staking-testkit.js';
 
-const F = testAddress('limits-foundation');
-const cand = (i: number): Address => testAddress(`limits-cand-${i}`);
-const del = (i: number): Address => testAddress(`limits-del-${i}`);
-const DESC = JSON.stringify({ name: 'n', website: 'https://x', location: 'l', email: 'e@x' });
+const actors = testActors('limits-', { keyPrefix: 'limits-' });
+const { F, cand, del } = actors;
 
 const ADDRESS_MIN = 1_000n * CMT;
 const ADDRESS_MAX = 100_000n * CMT;
 const ENTERPRISE_MIN = 1_000_000n * CMT;
 
 function net(): TestNet {
-  const balances: Array<[Address, bigint]> = [[F, 1_000n * CMT]];
-  for (let i = 0; i < 3; i++) balances.push([cand(i), 10_000_000n * CMT], [del(i), 10_000_000n * CMT]);
-  return new TestNet(
-    {
-      foundation_address: F,
-      unstake_waiting_period_s: 100n,
-      self_stake_ratio_bp: 1000,
-      address_min_stake: ADDRESS_MIN,
-      address_max_stake: ADDRESS_MAX,
-      enterprise_min_stake: ENTERPRISE_MIN,
-    },
-    balances,
-  );
+  return fundedTestNet(actors, 3, { self_stake_ratio_bp: 1000, address_min_stake: ADDRESS_MIN, address_max_stake: ADDRESS_MAX, enterprise_min_stake: ENTERPRISE_MIN });
 }
 
-function declare(n: TestNet, i: number, maxStake: bigint, self: bigint): void {
-  n.ok(cand(i), 'declareCandidacy', [`0x${Buffer.from(testPubKey(`limits-${i}`)).toString('hex')}`, testPop(`limits-${i}`, cand(i)), maxStake, 2000, DESC], self);
+function declare(n: TestNet, i: number, max: bigint, self: bigint): void {
+  declareCandidate(n, actors, i, { max, self, rate: 2000 });
 }
 
 /** What the transaction gave: 'ok' or the refusal's reason. */

@@ -8,33 +8,25 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Overlay } from '../../src/store/kv.js';
-import { CMT, DEFAULT_PARAMS, saveParams } from '../../src/state/params.js';
+import { CMT, DEFAULT_PARAMS, type Params, saveParams } from '../../src/state/params.js';
 import { Supply } from '../../src/state/supply.js';
 import type { Address } from '../../src/util/address.js';
 import { checkDescription, MAX_DESCRIPTION_BYTES, StakingLedger } from '../../src/staking/ledger.js';
 import { StakingError } from '../../src/staking/types.js';
-import { TEST_CHAIN_ID, TestNet, testAddress, testPop, testPubKey } from '../support/staking-testkit.js';
+import { TEST_CHAIN_ID, TEST_DESCRIPTION, type TestNet, declareCandidate, fundedTestNet, testActors } from '../support/staking-testkit.js';
 
-const F = testAddress('foundation');
-const cand = (i: number): Address => testAddress(`cand-${i}`);
-const del = (i: number): Address => testAddress(`del-${i}`);
-const pk = (i: number): string => `0x${Buffer.from(testPubKey(`cand-${i}`)).toString('hex')}`;
-const pop = (i: number, who: Address): string => testPop(`cand-${i}`, who);
-const DESC = JSON.stringify({ name: 'n', website: 'https://x', location: 'l', email: 'e@x' });
+const actors = testActors();
+const { F, cand, del, pk, pop } = actors;
+const DESC = TEST_DESCRIPTION;
 const NOT_OBJECT = 'description must be a JSON object (name, website, location, email, …)';
 
-function net(overrides: Record<string, unknown> = {}): TestNet {
-  const balances: Array<[Address, bigint]> = [[F, 1_000n * CMT]];
-  for (let i = 0; i < 4; i++) {
-    balances.push([cand(i), 10_000_000n * CMT]);
-    balances.push([del(i), 10_000_000n * CMT]);
-  }
-  return new TestNet({ foundation_address: F, unstake_waiting_period_s: 100n, ...overrides }, balances);
+function net(overrides: Partial<Params> = {}): TestNet {
+  return fundedTestNet(actors, 4, overrides);
 }
 
 /** Declares candidate `i` with maxStake 1,000 CMT and a self-stake of 100 CMT (10%, the default ratio) unless told otherwise. */
 function declare(n: TestNet, i: number, max = 1_000n * CMT, self = 100n * CMT, rate = 2000): void {
-  n.ok(cand(i), 'declareCandidacy', [pk(i), pop(i, cand(i)), max, rate, DESC], self);
+  declareCandidate(n, actors, i, { max, self, rate });
 }
 
 /** The full revert text of a refused transaction: `"<reason>: <explanation>"` (docs/STAKING.md). */
@@ -117,10 +109,10 @@ describe('the chain id that candidacy proofs sign', () => {
     assert.equal(ledger.chainId(), undefined);
     const who = cand(1);
     const ctx = { sender: who, value: 100n * CMT, height: 1n, time: 1n };
-    const proof = (chain: string): Uint8Array => new Uint8Array(Buffer.from(testPop('cand-1', who, chain).slice(2), 'hex'));
+    const proof = (chain: string): Uint8Array => new Uint8Array(Buffer.from(pop(1, who, chain).slice(2), 'hex'));
     for (const chain of [TEST_CHAIN_ID, 'undefined']) {
       throwsStaking(
-        () => ledger.declareCandidacy(ctx, testPubKey('cand-1'), proof(chain), 1000n * CMT, 0, DESC),
+        () => ledger.declareCandidacy(ctx, actors.key(1), proof(chain), 1000n * CMT, 0, DESC),
         'no_chain_id',
         'this state has no CometBFT chain id recorded (InitChain stores it)',
       );

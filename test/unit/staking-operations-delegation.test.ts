@@ -21,13 +21,11 @@ import { CMT, type Params } from '../../src/state/params.js';
 import type { Address } from '../../src/util/address.js';
 import { StakingError } from '../../src/staking/types.js';
 import { StakingStore } from '../../src/staking/store.js';
-import { TestNet, testAddress, testPop, testPubKey } from '../support/staking-testkit.js';
+import { TEST_DESCRIPTION, type TestNet, assertConserved, declareCandidate, fundedTestNet, testActors } from '../support/staking-testkit.js';
 
-const F = testAddress('opsb-foundation');
-const cand = (i: number): Address => testAddress(`opsb-cand-${i}`);
-const del = (i: number): Address => testAddress(`opsb-del-${i}`);
-const pk = (i: number): string => `0x${Buffer.from(testPubKey(`opsb-${i}`)).toString('hex')}`;
-const DESC = JSON.stringify({ name: 'n', website: 'https://x', location: 'l', email: 'e@x' });
+const actors = testActors('opsb-', { keyPrefix: 'opsb-' });
+const { F, cand, del } = actors;
+const DESC = TEST_DESCRIPTION;
 
 // SPEC 6 defaults, pinned here so the expected numbers below follow from them.
 const ADDRESS_MIN = 1_000n * CMT;
@@ -35,25 +33,18 @@ const ADDRESS_MAX = 100_000n * CMT;
 const ENTERPRISE_MIN = 1_000_000n * CMT;
 
 function net(overrides: Partial<Params> = {}): TestNet {
-  const balances: Array<[Address, bigint]> = [[F, 1_000n * CMT]];
-  for (let i = 0; i < 4; i++) balances.push([cand(i), 10_000_000n * CMT], [del(i), 10_000_000n * CMT]);
-  return new TestNet(
-    {
-      foundation_address: F,
-      unstake_waiting_period_s: 100n,
-      self_stake_ratio_bp: 1000,
-      stake_limits_enabled: true,
-      address_min_stake: ADDRESS_MIN,
-      address_max_stake: ADDRESS_MAX,
-      enterprise_min_stake: ENTERPRISE_MIN,
-      ...overrides,
-    },
-    balances,
-  );
+  return fundedTestNet(actors, 4, {
+    self_stake_ratio_bp: 1000,
+    stake_limits_enabled: true,
+    address_min_stake: ADDRESS_MIN,
+    address_max_stake: ADDRESS_MAX,
+    enterprise_min_stake: ENTERPRISE_MIN,
+    ...overrides,
+  });
 }
 
 function declare(n: TestNet, i: number, max = 1_000_000n * CMT, self = 100_000n * CMT, rate = 2000): void {
-  n.ok(cand(i), 'declareCandidacy', [pk(i), testPop(`opsb-${i}`, cand(i)), max, rate, DESC], self);
+  declareCandidate(n, actors, i, { max, self, rate });
 }
 
 /** The refusal of a call: its reason and the text after `<reason>: `. */
@@ -74,11 +65,6 @@ function ledgerRefusal(call: () => unknown): { reason: string; text: string } {
     throw e;
   }
   throw new Error('the call was expected to be refused');
-}
-
-function assertConserved(n: TestNet): void {
-  const { supply, held } = n.conservation();
-  assert.equal(held, supply, 'supply = balances + stakes + dust');
 }
 
 describe('refusal texts of delegate and unstake name what was refused', () => {

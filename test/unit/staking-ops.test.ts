@@ -2,35 +2,22 @@
 // overlays as the executor uses them): every rule and every refusal.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CMT } from '../../src/state/params.js';
+import { CMT, type Params } from '../../src/state/params.js';
 import type { Address } from '../../src/util/address.js';
 import { STAKING_INTERFACE } from '../../src/staking/contract.js';
 import { decodeCandidate, encodeCandidate } from '../../src/staking/store.js';
-import { TestNet, testAddress, testPop, testPubKey, stakingView } from '../support/staking-testkit.js';
+import { TEST_DESCRIPTION, type TestNet, assertConserved, declareCandidate, fundedTestNet, stakingView, testActors } from '../support/staking-testkit.js';
 
-const F = testAddress('foundation');
-const cand = (i: number): Address => testAddress(`cand-${i}`);
-const del = (i: number): Address => testAddress(`del-${i}`);
-const pk = (i: number): string => `0x${Buffer.from(testPubKey(`cand-${i}`)).toString('hex')}`;
-const pop = (i: number, who: Address): string => testPop(`cand-${i}`, who);
-const DESC = JSON.stringify({ name: 'n', website: 'https://x', location: 'l', email: 'e@x' });
+const actors = testActors();
+const { F, cand, del, key, pk, pop } = actors;
+const DESC = TEST_DESCRIPTION;
 
-function net(overrides: Record<string, unknown> = {}): TestNet {
-  const balances: Array<[Address, bigint]> = [[F, 1_000n * CMT]];
-  for (let i = 0; i < 6; i++) {
-    balances.push([cand(i), 10_000_000n * CMT]);
-    balances.push([del(i), 10_000_000n * CMT]);
-  }
-  return new TestNet({ foundation_address: F, unstake_waiting_period_s: 100n, ...overrides }, balances);
+function net(overrides: Partial<Params> = {}): TestNet {
+  return fundedTestNet(actors, 6, overrides);
 }
 
 function declare(n: TestNet, i: number, max = 1_000_000n * CMT, self = 100_000n * CMT, rate = 2000): void {
-  n.ok(cand(i), 'declareCandidacy', [pk(i), pop(i, cand(i)), max, rate, DESC], self);
-}
-
-function assertConserved(n: TestNet): void {
-  const { supply, held } = n.conservation();
-  assert.equal(held, supply, 'supply = balances + stakes + dust');
+  declareCandidate(n, actors, i, { max, self, rate });
 }
 
 describe('declareCandidacy', () => {
@@ -86,7 +73,7 @@ describe('proof of possession of the consensus key (SPEC 6)', () => {
     // Someone else's key: a proof made for another address (a front-runner replaying it).
     assert.equal(refuse(at(cand(2))), 'bad_pubkey_signature');
     // The right key and address, but another chain's id.
-    assert.equal(refuse([pk(1), testPop('cand-1', cand(1), 'other-chain'), 1000n * CMT, 0, DESC]), 'bad_pubkey_signature');
+    assert.equal(refuse([pk(1), pop(1, cand(1), 'other-chain'), 1000n * CMT, 0, DESC]), 'bad_pubkey_signature');
     // Signed by another key; short, empty and flipped signatures.
     assert.equal(refuse([pk(1), pop(2, cand(1)), 1000n * CMT, 0, DESC]), 'bad_pubkey_signature');
     const good = pop(1, cand(1));
@@ -105,7 +92,7 @@ describe('descriptions keep their exact text (issue 19)', () => {
   it('a leading U+FEFF is not dropped: the stored record decodes to what was stored', () => {
     const c = {
       address: cand(0),
-      pubKey: testPubKey('cand-0'),
+      pubKey: key(0),
       maxStake: 1n,
       compRateBp: 0,
       description: '\uFEFF{"name":"bom"}',

@@ -6,31 +6,23 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CMT } from '../../src/state/params.js';
+import { CMT, type Params } from '../../src/state/params.js';
 import type { Address } from '../../src/util/address.js';
 import { decodeDelegation, encodeDelegation } from '../../src/staking/store.js';
 import type { DelegationInfo } from '../../src/staking/types.js';
 import { genesisStake, parseStakingGenesis } from '../../src/staking/genesis.js';
-import { TestNet, newTestChain, testAddress, testPop, testPubKey } from '../support/staking-testkit.js';
+import { type TestNet, declareCandidate, fundedTestNet, newTestChain, testActors } from '../support/staking-testkit.js';
 import { RLP } from '@ethereumjs/rlp';
 
-const F = testAddress('pr-foundation');
-const cand = (i: number): Address => testAddress(`pr-cand-${i}`);
-const del = (i: number): Address => testAddress(`pr-del-${i}`);
-const pk = (i: number): string => `0x${Buffer.from(testPubKey(`pr-cand-${i}`)).toString('hex')}`;
-const DESC = '{"name":"p"}';
+const actors = testActors('pr-');
+const { F, cand, del } = actors;
 
-function net(overrides: Record<string, unknown> = {}): TestNet {
-  const balances: Array<[Address, bigint]> = [[F, 1_000n * CMT]];
-  for (let i = 0; i < 4; i++) {
-    balances.push([cand(i), 10_000_000n * CMT]);
-    balances.push([del(i), 10_000_000n * CMT]);
-  }
-  return new TestNet({ foundation_address: F, unstake_waiting_period_s: 100n, seconds_per_year: 1_000n, address_max_stake: 5_000_000n * CMT, ...overrides }, balances);
+function net(overrides: Partial<Params> = {}): TestNet {
+  return fundedTestNet(actors, 4, { seconds_per_year: 1_000n, address_max_stake: 5_000_000n * CMT, ...overrides });
 }
 
 function declare(n: TestNet, i: number, self = 100_000n * CMT, rate = 2000, max = 1_000_000n * CMT): void {
-  n.ok(cand(i), 'declareCandidacy', [pk(i), testPop(`pr-cand-${i}`, cand(i)), max, rate, DESC], self);
+  declareCandidate(n, actors, i, { self, rate, max, desc: '{"name":"p"}' });
 }
 
 function deleg(n: TestNet, c: Address, d: Address): { amount: bigint; principal: bigint; earned: bigint; shares: bigint } {
@@ -133,7 +125,7 @@ describe('principal', () => {
       candidates: [
         {
           address: cand(0),
-          pub_key: Buffer.from(testPubKey('pr-cand-0')).toString('base64'),
+          pub_key: Buffer.from(actors.key(0)).toString('base64'),
           max_stake: (1_000_000n * CMT).toString(),
           self_stake: (100_000n * CMT + 9n).toString(),
           comp_rate_bp: 1000,

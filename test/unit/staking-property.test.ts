@@ -14,14 +14,12 @@ import { Supply } from '../../src/state/supply.js';
 import { StakingContract, STAKING_INTERFACE } from '../../src/staking/contract.js';
 import { StakingLedger } from '../../src/staking/ledger.js';
 import { compareRank, cometAddress } from '../../src/staking/power.js';
-import { TEST_CHAIN_ID, testAddress, testPop, testPubKey } from '../support/staking-testkit.js';
+import { TEST_CHAIN_ID, testActors } from '../support/staking-testkit.js';
 import { SystemCallError } from '../../src/system/types.js';
 
 const NC = 6; // candidates
 const ND = 5; // plain delegators
-const F = testAddress('p-foundation');
-const cand = (i: number): Address => testAddress(`p-cand-${i}`);
-const del = (i: number): Address => testAddress(`p-del-${i}`);
+const { F, cand, del, pk, pop } = testActors('p-', { keyPrefix: 'p-' });
 const ALL: Address[] = [F, ...Array.from({ length: NC }, (_, i) => cand(i)), ...Array.from({ length: ND }, (_, i) => del(i))];
 const anyone = (i: number): Address => ALL[1 + (i % (NC + ND))]!;
 
@@ -91,10 +89,9 @@ const opArb = fc.oneof(
 ) as fc.Arbitrary<Op>;
 
 function call(op: Op): { sender: Address; fn: string; args: unknown[]; value: bigint } | undefined {
-  const pk = (c: number): string => `0x${Buffer.from(testPubKey(`p-${c}`)).toString('hex')}`;
   switch (op.k) {
     case 'declare':
-      return { sender: cand(op.c), fn: 'declareCandidacy', args: [pk(op.c), testPop(`p-${op.c}`, cand(op.c)), op.self * op.mult, op.rate, '{"name":"p"}'], value: op.self };
+      return { sender: cand(op.c), fn: 'declareCandidacy', args: [pk(op.c), pop(op.c, cand(op.c)), op.self * op.mult, op.rate, '{"name":"p"}'], value: op.self };
     case 'update':
       return { sender: cand(op.c), fn: 'updateCandidacy', args: [op.max, op.rate, op.desc ? `{"name":"${op.rate}"}` : ''], value: op.value };
     case 'withdraw':

@@ -6,32 +6,24 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { CMT, saveParams } from '../../src/state/params.js';
+import { CMT, type Params, saveParams } from '../../src/state/params.js';
 import type { Address } from '../../src/util/address.js';
 import { cometAddress } from '../../src/staking/power.js';
 import { StakingStore } from '../../src/staking/store.js';
 import { ed25519PublicKey, parsePrivValidatorKey, signCandidacy, verifyCandidacySignature } from '../../src/staking/pop.js';
 import type { Evidence, LastCommitVote } from '../../src/staking/types.js';
-import { TestNet, testAddress, testPop, testPubKey } from '../support/staking-testkit.js';
+import { type TestNet, declareCandidate, fundedTestNet, testActors, testPubKey } from '../support/staking-testkit.js';
 
-const F = testAddress('foundation');
-const cand = (i: number): Address => testAddress(`edge-cand-${i}`);
-const del = (i: number): Address => testAddress(`edge-del-${i}`);
-const key = (i: number): Uint8Array => testPubKey(`edge-cand-${i}`);
-const DESC = '{"name":"x"}';
+const actors = testActors('edge-', { foundation: 'foundation' });
+const { cand, del, key } = actors;
 
-function net(overrides: Record<string, unknown> = {}): TestNet {
-  const balances: Array<[Address, bigint]> = [];
-  for (let i = 0; i < 6; i++) {
-    balances.push([cand(i), 10_000_000n * CMT]);
-    balances.push([del(i), 10_000_000n * CMT]);
-  }
+function net(overrides: Partial<Params> = {}): TestNet {
   // No inflation and no fees: nothing is awarded, so stakes keep their exact values.
-  return new TestNet({ foundation_address: F, unstake_waiting_period_s: 100n, inflation_rate_bp: 0, ...overrides }, balances);
+  return fundedTestNet(actors, 6, { inflation_rate_bp: 0, ...overrides }, { foundation: 0n });
 }
 
 function declare(n: TestNet, i: number, self: bigint): void {
-  n.ok(cand(i), 'declareCandidacy', [`0x${Buffer.from(key(i)).toString('hex')}`, testPop(`edge-cand-${i}`, cand(i)), self * 10n, 0, DESC], self);
+  declareCandidate(n, actors, i, { self, desc: '{"name":"x"}' });
 }
 
 /** One block with the given last-commit votes and evidence, as CometBFT would send them. */
