@@ -1,0 +1,251 @@
+/**
+ * Edges of tree.ts's node codec, node keys, partial refold and in-place
+ * record parse (issue 15, mutation survivors of src/store/tree.ts lines
+ * 1-330). Every record here is built by hand from the layout in
+ * docs/STORE.md "On disk" and every hash from "The commitment", with
+ * node:crypto, independently of tree.ts:
+ *
+ *   leaf      0x00 ‖ keyHash[32] ‖ valueHash[32] ‖ uvarint(len key) ‖ key ‖ value
+ *   internal  0x01 ‖ childMask u16 ‖ leafMask u16 ‖ per child (slot order): uvarint(child version) ‖ child hash[32]
+ *   'n' u64 version u8 depth path   (u64 big-endian, uvarint unsigned LEB128)
+ *
+ * Malformed records must throw RangeError saying what is wrong (the
+ * message ends up in the StoreCorruptionError a damaged node raises), and
+ * `childAt` must refuse what the decoder refuses.
+ */
+import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { type ChildRef, childAt, decodeNode, decodeNodeString, encodeNode, foldHash, nodeKey, u64String } from '../../src/store/tree.js';
+
+const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
+const sha256 = (...parts: Uint8Array[]): Buffer => createHash('sha256').update(Buffer.concat(parts)).digest();
+const EMPTY = Buffer.alloc(32);
+const pair = (l: Buffer, r: Buffer): Buffer => (l.equals(EMPTY) && r.equals(EMPTY) ? EMPTY : sha256(Uint8Array.of(0x01), l, r));
+/** Tree hashes travel as 32-character latin1 strings (tree.ts). */
+const str = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
+const buf = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+/** Unsigned LEB128. */
+function uvarint(n: number): Buffer {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n % 128) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+
+function leafRecord(key: string, value: Uint8Array): Buffer {
+  return Buffer.concat([Uint8Array.of(0x00), sha256(utf8(key)), sha256(value), uvarint(utf8(key).length), utf8(key), value]);
+}
+
+function u16(n: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n);
+  return b;
+}
+
+/** An internal record; `children[i]` = [version bytes (a uvarint, possibly malformed), hash bytes, leaf]. */
+function internalRecord(children: Array<[Buffer, Buffer, boolean] | undefined>): Buffer {
+  let childMask = 0;
+  let leafMask = 0;
+  const parts: Buffer[] = [];
+  children.forEach((c, i) => {
+    if (c === undefined) return;
+    childMask |= 1 << i;
+    if (c[2]) leafMask |= 1 << i;
+    parts.push(c[0], c[1]);
+  });
+  return Buffer.concat([Uint8Array.of(0x01), u16(childMask), u16(leafMask), ...parts]);
+}
+
+const H = (label: string): Buffer => sha256(utf8(label));
+/** A uvarint of `len` bytes: len - 1 continuation bytes 0x80, then 0x01 (value 128^(len - 1)). */
+const longVarint = (len: number): Buffer => Buffer.concat([Buffer.alloc(len - 1, 0x80), Uint8Array.of(0x01)]);
+
+function throwsRange(record: Uint8Array, message: RegExp): void {
+  assert.throws(
+    () => decodeNode(record),
+    (err: unknown) => err instanceof RangeError && message.test(err.message),
+    `expected RangeError ${message}`,
+  );
+}
+
+describe('leaf records', () => {
+  it('decode a non-ASCII key, a key of 200 bytes (2-byte uvarint) and an empty key exactly as laid out', () => {
+    const cases: Array<[string, Uint8Array]> = [
+      ['é/\u{1F600}', Uint8Array.of(1, 2, 3)],
+      ['z'.repeat(200), Uint8Array.of(0xff)],
+      ['', new Uint8Array(0)],
+    ];
+    for (const [key, value] of cases) {
+      const record = leafRecord(key, value);
+      const node = decodeNode(record);
+      assert.deepEqual(node, { kind: 'leaf', keyHash: str(sha256(utf8(key))), valueHash: str(sha256(value)), key, value: Uint8Array.from(value) });
+      assert.deepEqual(decodeNodeString(str(record)), node);
+      // and the encoder writes the same bytes
+      assert.ok(encodeNode(node, 0).equals(record), `encodeNode of ${JSON.stringify(key)}`);
+    }
+    // 'é/😀' is 7 UTF-8 bytes: the length field is 0x07, the key bytes follow it
+    assert.deepEqual([...leafRecord('é/\u{1F600}', new Uint8Array(0)).subarray(65)], [0x07, 0xc3, 0xa9, 0x2f, 0xf0, 0x9f, 0x98, 0x80]);
+  });
+
+  it('a leaf shorter than tag, two hashes and a length byte is refused as truncated', () => {
+    const header = leafRecord('', new Uint8Array(0)).subarray(0, 65); // 0x00 ‖ keyHash ‖ valueHash
+    throwsRange(header, /^truncated leaf node$/);
+    throwsRange(header.subarray(0, 1), /^truncated leaf node$/);
+    // 66 bytes with a zero length is the smallest leaf: empty key, empty value
+    assert.deepEqual(decodeNode(Buffer.concat([header, Uint8Array.of(0)])), {
+      kind: 'leaf',
+      keyHash: str(header.subarray(1, 33)),
+      valueHash: str(header.subarray(33, 65)),
+      key: '',
+      value: new Uint8Array(0),
+    });
+    // a length uvarint cut after its continuation byte
+    throwsRange(Buffer.concat([header, Uint8Array.of(0x80)]), /^truncated varint$/);
+  });
+
+  it('a key longer than the record is refused; a key ending the record is not', () => {
+    const header = leafRecord('', new Uint8Array(0)).subarray(0, 65);
+    throwsRange(Buffer.concat([header, Uint8Array.of(5), utf8('abcd')]), /^truncated leaf key$/);
+    const exact = decodeNode(Buffer.concat([header, Uint8Array.of(5), utf8('abcde')]));
+    assert.equal(exact.kind, 'leaf');
+    if (exact.kind === 'leaf') {
+      assert.equal(exact.key, 'abcde');
+      assert.deepEqual(exact.value, new Uint8Array(0));
+    }
+  });
+});
+
+describe('internal records', () => {
+  it('decode to 16 slots with each child where its mask bits put it', () => {
+    const record = internalRecord([undefined, undefined, undefined, [uvarint(300), H('three'), true], ...new Array<undefined>(8), [uvarint(7), H('twelve'), false]]);
+    // 300 = 0b10_0101100: LEB128 0xac 0x02
+    assert.deepEqual([...record.subarray(0, 7)], [0x01, 0x10, 0x08, 0x00, 0x08, 0xac, 0x02]);
+    const node = decodeNode(record);
+    assert.equal(node.kind, 'internal');
+    assert.ok(node.kind === 'internal');
+    assert.equal(node.children.length, 16);
+    for (let i = 0; i < 16; i++) {
+      const expected = i === 3 ? { version: 300, hash: str(H('three')), leaf: true } : i === 12 ? { version: 7, hash: str(H('twelve')), leaf: false } : undefined;
+      assert.deepEqual(node.children[i], expected, `slot ${i}`);
+    }
+    assert.ok(encodeNode(node, 0).equals(record));
+  });
+
+  it('a record without children is 5 bytes and decodes to 16 empty slots', () => {
+    const empty = encodeNode({ kind: 'internal', children: new Array<ChildRef | undefined>(16) }, 0);
+    assert.deepEqual([...empty], [0x01, 0, 0, 0, 0]);
+    const node = decodeNode(empty);
+    assert.equal(node.kind, 'internal');
+    assert.ok(node.kind === 'internal');
+    assert.equal(node.children.length, 16);
+    assert.ok(node.children.every((c) => c === undefined));
+  });
+
+  it('unknown tags and records shorter than the 5-byte header are refused as such', () => {
+    throwsRange(Uint8Array.of(0x02, 0, 0, 0, 0), /^unknown node tag 2$/);
+    throwsRange(Uint8Array.of(0x02), /^unknown node tag 2$/);
+    throwsRange(Uint8Array.of(0x01, 0x00), /^unknown node tag 1$/);
+    throwsRange(Uint8Array.of(0x01, 0x00, 0x01, 0x00), /^unknown node tag 1$/);
+  });
+
+  it('a child whose version or hash runs past the end, or bytes after the last child, are refused', () => {
+    // slot 0 declared, nothing after the header
+    throwsRange(Uint8Array.of(0x01, 0x00, 0x01, 0x00, 0x00), /^truncated varint$/);
+    // a version uvarint of 7 continuation bytes that the record cuts before its 8th
+    throwsRange(Buffer.concat([Uint8Array.of(0x01, 0x00, 0x01, 0x00, 0x00), Buffer.alloc(7, 0x80)]), /^truncated varint$/);
+    // the hash one byte short
+    throwsRange(internalRecord([[uvarint(7), H('zero').subarray(0, 31), false]]), /^truncated internal node$/);
+    // one byte too many
+    const good = internalRecord([[uvarint(7), H('zero'), false]]);
+    assert.equal(decodeNode(good).kind, 'internal');
+    throwsRange(Buffer.concat([good, Uint8Array.of(0)]), /^trailing bytes in internal node$/);
+  });
+
+  it('a version uvarint may take 8 bytes (56 bits hold any version < 2^53), not 9', () => {
+    const eight = decodeNode(internalRecord([[longVarint(8), H('zero'), true]]));
+    assert.ok(eight.kind === 'internal');
+    assert.deepEqual(eight.children[0], { version: 128 ** 7, hash: str(H('zero')), leaf: true });
+    throwsRange(internalRecord([[longVarint(9), H('zero'), true]]), /^varint too long$/);
+    // the leaf's key length too
+    const header = leafRecord('', new Uint8Array(0)).subarray(0, 65);
+    throwsRange(Buffer.concat([header, longVarint(9)]), /^varint too long$/);
+  });
+});
+
+describe('childAt (the read-ahead parse) refuses what the decoder refuses', () => {
+  it('a leaf record has no children', () => {
+    for (const key of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', '\u{1F600}', 'z'.repeat(70)]) {
+      const record = str(leafRecord(key, utf8('value')));
+      for (let n = 0; n < 16; n++) assert.equal(childAt(record, n), undefined, `leaf of ${key}, slot ${n}`);
+    }
+  });
+
+  it('an 8-byte version uvarint is read, a 10-byte one is refused', () => {
+    const record = (len: number): string => str(internalRecord([undefined, [uvarint(5), H('one'), true], [longVarint(len), H('two'), false]]));
+    assert.deepEqual(childAt(record(8), 2), { version: 128 ** 7, leaf: false });
+    assert.deepEqual(childAt(record(8), 1), { version: 5, leaf: true });
+    for (const len of [10]) {
+      assert.throws(() => decodeNode(buf(record(len))), RangeError);
+      assert.equal(childAt(record(len), 2), undefined, `${len}-byte uvarint`);
+    }
+  });
+});
+
+describe('node keys', () => {
+  it("a version is a big-endian u64, also above 2^32 (docs/STORE.md 'n' u64 version u8 depth path)", () => {
+    for (const v of [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 5, 2 ** 53 - 1]) {
+      const be = Buffer.alloc(8);
+      be.writeBigUInt64BE(BigInt(v));
+      assert.deepEqual([...buf(u64String(v))], [...be], `u64String(${v})`);
+      assert.deepEqual([...buf(nodeKey(v, 0, ''))], [0x6e, ...be, 0], `nodeKey(${v}, 0)`);
+    }
+  });
+});
+
+describe('foldHash with kept inner hashes', () => {
+  // heap order (tree.ts foldHash): entry i = pair(entry 2i, entry 2i + 1), entries 16..31 the slots, entry 1 the node's hash;
+  // the kept inner hashes are entries 1..15, 32 bytes each.
+  const slots = Array.from({ length: 16 }, (_, i) => H(`slot ${i}`));
+  const children = slots.map((h) => ({ hash: str(h) }));
+  /** Stand-ins for the kept entries 1..15: unrelated to the slots, so a result built from them shows they were reused, not rehashed. */
+  const kept = Array.from({ length: 16 }, (_, i) => H(`kept ${i}`));
+  const oldInner = str(Buffer.concat(kept.slice(1)));
+
+  it('rehashes only the pairs above the changed slots and takes every other entry from the kept ones', () => {
+    // slot 0 changed: entries 8 (slots 0, 1), 4, 2, 1 are rehashed; their siblings 9, 5, 3 are kept
+    const e8 = pair(slots[0]!, slots[1]!);
+    const e4 = pair(e8, kept[9]!);
+    const e2 = pair(e4, kept[5]!);
+    const e1 = pair(e2, kept[3]!);
+    const r0 = foldHash(children, oldInner, 1 << 0, true);
+    assert.equal(r0.hash, str(e1));
+    const inner0: Buffer[] = kept.slice(1).map((h) => Buffer.from(h));
+    inner0[0] = e1;
+    inner0[1] = e2;
+    inner0[3] = e4;
+    inner0[7] = e8;
+    assert.equal(r0.inner, str(Buffer.concat(inner0)));
+
+    // slot 13 changed: entries 14 (slots 12, 13), 7, 3, 1; siblings 15, 6, 2 kept
+    const e14 = pair(slots[12]!, slots[13]!);
+    const e7 = pair(e14, kept[15]!);
+    const e3 = pair(kept[6]!, e7);
+    assert.equal(foldHash(children, oldInner, 1 << 13, false).hash, str(pair(kept[2]!, e3)));
+  });
+
+  it('returns inner hashes only when asked to keep them', () => {
+    const full = foldHash(children, undefined, 0xffff, false);
+    assert.deepEqual(Object.keys(full), ['hash']);
+    assert.equal(full.inner, undefined);
+    // the full fold of the 16 slots, level by level (docs/STORE.md fold16)
+    let level = slots;
+    while (level.length > 1) level = Array.from({ length: level.length / 2 }, (_, i) => pair(level[2 * i]!, level[2 * i + 1]!));
+    assert.equal(full.hash, str(level[0]!));
+    assert.equal(foldHash(children, undefined, 0xffff, true).inner?.length, 15 * 32);
+  });
+});
