@@ -302,7 +302,7 @@ export function childAt(record: string, n: number): { version: number; leaf: boo
     let version = 0;
     let scale = 1;
     for (;;) {
-      if (off >= record.length || scale > 2 ** 56) return undefined;
+      if (off >= record.length || scale > 2 ** 49) return undefined; // at most 8 bytes, as readUvarintString
       const b = record.charCodeAt(off++);
       version += (b & 0x7f) * scale;
       if (b < 0x80) break;
