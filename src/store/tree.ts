@@ -269,7 +269,8 @@ export function decodeNodeString(s: string): TreeNode {
       value: new Uint8Array(value), // a plain copy, not a (pooled) Buffer
     };
   }
-  if (tag !== INTERNAL_TAG || s.length < 5) throw new RangeError(`unknown node tag ${tag}`);
+  if (tag !== INTERNAL_TAG) throw new RangeError(`unknown node tag ${tag}`);
+  if (s.length < 5) throw new RangeError('truncated internal node header');
   const childMask = (s.charCodeAt(1) << 8) | s.charCodeAt(2);
   const leafMask = (s.charCodeAt(3) << 8) | s.charCodeAt(4);
   const children = new Array<ChildRef | undefined>(16);
