@@ -19,7 +19,7 @@ const TESTS = {
     'test/unit/idle-block.test.ts',
     'test/unit/evm-system-calls.test.ts',
   ],
-  gov: ['test/unit/gov-edges.test.ts', 'test/unit/gov-codec.test.ts', 'test/unit/gov-proposals.test.ts', 'test/unit/gov-contract.test.ts'],
+  gov: ['test/unit/gov-edges.test.ts', 'test/unit/gov-codec.test.ts', 'test/unit/gov-proposals.test.ts', 'test/unit/gov-contract.test.ts', 'test/unit/gov-contract-edges.test.ts'],
   app: [
     'test/unit/app*.test.ts',
     'test/unit/genesis-canonical.test.ts',
@@ -39,7 +39,7 @@ const TESTS = {
   ],
   store: ['test/unit/store-{keys,lru-policy,kv,lru,tree,committed,deferred,bulk-load,proof-shapes,proof-forgery,tree-codec-edges}.test.ts'],
   state: ['test/unit/state-names.test.ts', 'test/unit/state-records.test.ts', 'test/unit/params.test.ts', 'test/unit/genesis-canonical.test.ts'],
-  system: ['test/unit/system-dispatcher.test.ts', 'test/unit/evm-system-calls.test.ts', 'test/unit/staking-abi.test.ts', 'test/unit/gov-contract.test.ts'],
+  system: ['test/unit/system-dispatcher.test.ts', 'test/unit/evm-system-calls.test.ts', 'test/unit/staking-abi.test.ts', 'test/unit/gov-contract.test.ts', 'test/unit/gov-contract-edges.test.ts'],
 };
 const ALWAYS = ['test/unit/recorded-chain.test.ts'];
 
