@@ -14,7 +14,7 @@
  */
 const TESTS = {
   staking: [
-    'test/unit/staking-{abi,blocks,inflation,limits,math,ops,principal,property,exact,records,slashing-edges,award-edges}.test.ts',
+    'test/unit/staking-{abi,blocks,inflation,limits,math,ops,principal,property,exact,records,slashing-edges,award-edges,power-edges,economics-edges}.test.ts',
     'test/unit/staking-operations-*.test.ts',
     'test/unit/idle-block.test.ts',
     'test/unit/evm-system-calls.test.ts',
@@ -39,7 +39,13 @@ const TESTS = {
   ],
   store: ['test/unit/store-{keys,lru-policy,kv,lru,tree,committed,deferred,bulk-load,proof-shapes,proof-forgery,tree-codec-edges}.test.ts'],
   state: ['test/unit/state-names.test.ts', 'test/unit/state-records.test.ts', 'test/unit/params.test.ts', 'test/unit/genesis-canonical.test.ts'],
-  system: ['test/unit/system-dispatcher.test.ts', 'test/unit/evm-system-calls.test.ts', 'test/unit/staking-abi.test.ts', 'test/unit/gov-contract.test.ts', 'test/unit/gov-contract-edges.test.ts'],
+  system: [
+    'test/unit/system-dispatcher.test.ts',
+    'test/unit/evm-system-calls.test.ts',
+    'test/unit/staking-abi.test.ts',
+    'test/unit/gov-contract.test.ts',
+    'test/unit/gov-contract-edges.test.ts',
+  ],
 };
 const ALWAYS = ['test/unit/recorded-chain.test.ts'];
 

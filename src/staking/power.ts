@@ -104,7 +104,10 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 /**
  * Keeps the set's total under MaxTotalVotingPower by halving every power as
  * often as needed (unreachable below the 10^10 CMT supply cap, but guarded);
- * members whose power drops to 0 leave, but at least the strongest stays.
+ * members whose power drops to 0 leave. The strongest always stays: the loop
+ * stops at the first shift whose total fits, and one shift less left a total
+ * above 2^60 − 1, which fewer than 2^60 members could not reach if each of
+ * them shifted to 0 (each was then at most 1).
  */
 export function boundTotalPower(set: SentValidator[]): SentValidator[] {
   let total = set.reduce((s, v) => s + v.power, 0n);
@@ -114,11 +117,7 @@ export function boundTotalPower(set: SentValidator[]): SentValidator[] {
     total = set.reduce((s, v) => s + (v.power >> shift), 0n);
   }
   if (shift === 0n) return set;
-  const scaled = set.map((v) => ({ pubKey: v.pubKey, power: v.power >> shift }));
-  const kept = scaled.filter((v) => v.power > 0n);
-  if (kept.length > 0) return kept;
-  const strongest = [...set].sort((a, b) => (a.power > b.power ? -1 : a.power < b.power ? 1 : compareBytes(a.pubKey, b.pubKey)))[0]!;
-  return [{ pubKey: strongest.pubKey, power: 1n }];
+  return set.map((v) => ({ pubKey: v.pubKey, power: v.power >> shift })).filter((v) => v.power > 0n);
 }
 
 /** Sorts a set by public key (the canonical order of `k/vs` and of updates). */
