@@ -145,9 +145,9 @@ class Db {
       if (node.kind === 'leaf') {
         const kh = buf(node.keyHash);
         for (let i = 0; i < depth; i++) assert.equal(nib(kh, i), nib(path, i), 'a leaf sits on its keyHash path');
-        assert.ok(kh.equals(sha256(utf8(node.key))));
-        assert.ok(buf(node.valueHash).equals(sha256(node.value)));
-        assert.ok(sha256(Uint8Array.of(0x00), kh, buf(node.valueHash)).equals(buf(ref.hash)));
+        assert.ok(kh.equals(sha256(utf8(node.key))), 'a leaf keyHash is sha256 of its key');
+        assert.ok(buf(node.valueHash).equals(sha256(node.value)), 'a leaf valueHash is sha256 of its value');
+        assert.ok(sha256(Uint8Array.of(0x00), kh, buf(node.valueHash)).equals(buf(ref.hash)), 'a leaf hashes to its reference');
         return;
       }
       const slots = Array.from({ length: 16 }, (_, n) => (node.children[n] === undefined ? EMPTY : buf(node.children[n]!.hash)));
@@ -298,7 +298,7 @@ describe('updateTree batches', () => {
         else final.set(k, v);
       }
       const dry = updateTree(db.source, db.root, db.changes(entries), db.version + 1, { encode: false, innerDepth: 2 });
-      assert.ok(buf(dry.rootHash).equals(refRoot(final)));
+      assert.ok(buf(dry.rootHash).equals(refRoot(final)), 'encode: false gives the documented root');
       assert.deepEqual(dry.writeKeys, []);
       assert.deepEqual(dry.writeRecords, []);
       assert.deepEqual(dry.writeInner, []);
@@ -353,7 +353,7 @@ describe('updateTree inner hashes (innerDepth)', () => {
       );
       const a = checkInner(fresh, innerDepth);
       assert.equal(a.kept, expectedKept(db.values, [...db.values.keys()], innerDepth));
-      assert.ok(a.notKept > 0);
+      assert.ok(a.notKept > 0, 'some internal nodes are written below innerDepth');
       // updates of existing keys rewrite the nodes on their paths (depth 0, 1, 2 ...), partly refolded from kept inner hashes
       const r = rng(innerDepth + 1);
       for (let round = 0; round < 4; round++) {
@@ -362,7 +362,7 @@ describe('updateTree inner hashes (innerDepth)', () => {
         batch.set(`in${400 + round}`, val('new'));
         const b = checkInner(db.apply([...batch], { innerDepth }), innerDepth);
         assert.equal(b.kept, expectedKept(db.values, [...batch.keys()], innerDepth));
-        assert.ok(b.notKept > 0);
+        assert.ok(b.notKept > 0, 'some internal nodes are written below innerDepth');
       }
     }
   });
@@ -370,8 +370,11 @@ describe('updateTree inner hashes (innerDepth)', () => {
   it('are not kept without innerDepth', () => {
     const db = new Db();
     const result = db.apply(Array.from({ length: 50 }, (_, i): [string, Uint8Array] => [`no${i}`, val(`${i}`)]));
-    assert.ok(result.writeInner.length > 0);
-    assert.ok(result.writeInner.every((x) => x === undefined));
+    assert.ok(result.writeInner.length > 0, 'nodes were written');
+    assert.ok(
+      result.writeInner.every((x) => x === undefined),
+      'no inner hashes without innerDepth',
+    );
   });
 });
 
@@ -401,7 +404,7 @@ describe('updateTree and a node cache', () => {
     for (const batch of batches) {
       const result = updateTree(source, db.root, db.changes(batch), db.version + 1, { innerDepth: 1 });
       for (const [key, node] of cache) assert.deepEqual(node, db.source.load(addressOf(key)), 'a cached node still equals its record');
-      assert.ok(result.stale.length > 0);
+      assert.ok(result.stale.length > 0, 'the update replaced committed nodes');
       db.apply(batch);
       cache.clear();
     }
