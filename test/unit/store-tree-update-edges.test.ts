@@ -1,0 +1,422 @@
+/**
+ * Edges of tree.ts's batch update (issue 15, mutation survivors of
+ * src/store/tree.ts lines 331-650: updateTree / Updater). Every expected
+ * root is recomputed here from docs/STORE.md "The commitment" with
+ * node:crypto, independently of tree.ts, from the final key/value set
+ * alone (so it also checks that the root does not depend on update order
+ * or batch split):
+ *
+ *   keyHash = sha256(key), valueHash = sha256(value), leaf = sha256(0x00 ‖ keyHash ‖ valueHash)
+ *   pair(l, r) = EMPTY if both EMPTY else sha256(0x01 ‖ l ‖ r); internal = fold16 of its slots with pair
+ *   0 keys: EMPTY; 1 key: its leaf; ≥ 2 keys: internal over the groups by next nibble
+ *
+ * The update's writes are applied to an in-memory node database (records
+ * keyed by nodeKey, as the committed store does) and its stale keys deleted;
+ * afterwards the database must hold exactly the nodes the new root reaches,
+ * each consistent with its parent's reference.
+ */
+import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { type ChildRef, EMPTY_HASH, type NodeAddress, type NodeSource, type TreeChange, type TreeNode, decodeNodeString, nodeKey, updateTree } from '../../src/store/tree.js';
+
+const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
+const sha256 = (...parts: Uint8Array[]): Buffer => createHash('sha256').update(Buffer.concat(parts)).digest();
+const EMPTY = Buffer.alloc(32);
+const pair = (l: Buffer, r: Buffer): Buffer => (l.equals(EMPTY) && r.equals(EMPTY) ? EMPTY : sha256(Uint8Array.of(0x01), l, r));
+/** Tree hashes travel as 32-character latin1 strings (tree.ts). */
+const str = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
+const buf = (s: string): Buffer => Buffer.from(s, 'latin1');
+const nib = (h: Buffer, i: number): number => (i & 1 ? h[i >> 1]! & 0x0f : h[i >> 1]! >> 4);
+
+/** The heap of a 16-slot fold: entries 16..31 the slots, entry i = pair(2i, 2i + 1); entry 1 is the node hash. */
+function heapOf(slots: Buffer[]): Buffer[] {
+  const heap: Buffer[] = new Array<Buffer>(32);
+  for (let i = 0; i < 16; i++) heap[16 + i] = slots[i]!;
+  for (let i = 15; i >= 1; i--) heap[i] = pair(heap[2 * i]!, heap[2 * i + 1]!);
+  return heap;
+}
+
+/** The documented root of a key/value set, from scratch. */
+function refRoot(values: ReadonlyMap<string, Uint8Array>): Buffer {
+  const leaves = [...values].map(([k, v]) => ({ kh: sha256(utf8(k)), h: sha256(Uint8Array.of(0x00), sha256(utf8(k)), sha256(v)) }));
+  const sub = (ls: typeof leaves, depth: number): Buffer => {
+    if (ls.length === 0) return EMPTY;
+    if (ls.length === 1) return ls[0]!.h;
+    const slots: Buffer[] = [];
+    for (let n = 0; n < 16; n++)
+      slots.push(
+        sub(
+          ls.filter((l) => nib(l.kh, depth) === n),
+          depth + 1,
+        ),
+      );
+    return heapOf(slots)[1]!;
+  };
+  return sub(leaves, 0);
+}
+
+/** Deterministic pseudo-random numbers (LCG), so the runs are reproducible. */
+function rng(seed: number): (n: number) => number {
+  let s = seed >>> 0;
+  return (n) => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s % n;
+  };
+}
+
+/** A 32-byte path whose first `depth` nibbles are those of `path` and nibble `depth` is `n`. */
+function childPath(path: Buffer, depth: number, n: number): Buffer {
+  const p = Buffer.from(path);
+  const i = depth >> 1;
+  p[i] = depth & 1 ? (p[i]! & 0xf0) | n : (p[i]! & 0x0f) | (n << 4);
+  return p;
+}
+
+/** An in-memory node database plus the key/value set it should commit to. */
+class Db {
+  readonly records = new Map<string, string>();
+  readonly inner = new Map<string, string>();
+  readonly values = new Map<string, Uint8Array>();
+  root: ChildRef | undefined;
+  version = 0;
+  /** Node keys loaded during the current update. */
+  loads: string[] = [];
+  readonly source: NodeSource = {
+    load: (a: NodeAddress): TreeNode => {
+      const key = nodeKey(a.version, a.depth, a.path);
+      this.loads.push(key);
+      const record = this.records.get(key);
+      if (record === undefined) throw new Error(`missing node v${a.version} d${a.depth}`);
+      const node = decodeNodeString(record);
+      const inner = this.inner.get(key);
+      if (node.kind === 'internal' && inner !== undefined) node.inner = inner;
+      return node;
+    },
+  };
+
+  changes(batch: Array<[string, Uint8Array | null]>): TreeChange[] {
+    return batch.map(([key, value]) => ({ key, keyHash: str(sha256(utf8(key))), value, existed: this.values.has(key) }));
+  }
+
+  /** Runs one update, commits its writes and stale deletes, and checks the result against the documented root. */
+  apply(batch: Array<[string, Uint8Array | null]>, options: { innerDepth?: number } = {}): ReturnType<typeof updateTree> {
+    this.version++;
+    this.loads = [];
+    const result = updateTree(this.source, this.root, this.changes(batch), this.version, options);
+    assert.equal(result.version, this.version);
+    assert.equal(new Set(this.loads).size, this.loads.length, 'an update reads each node at most once');
+    assert.equal(result.writeKeys.length, result.writeRecords.length);
+    assert.equal(result.writeKeys.length, result.writeInner.length);
+    assert.equal(new Set(result.stale).size, result.stale.length, 'stale keys are distinct');
+    for (const key of result.stale) {
+      assert.ok(this.records.delete(key), 'a stale key names a committed node');
+      this.inner.delete(key);
+    }
+    result.writeKeys.forEach((key, i) => {
+      assert.ok(!this.records.has(key), 'a write is a new node');
+      this.records.set(key, result.writeRecords[i]!);
+      const inner = result.writeInner[i];
+      if (inner !== undefined) this.inner.set(key, inner);
+    });
+    for (const [key, value] of batch) {
+      if (value === null) this.values.delete(key);
+      else this.values.set(key, value);
+    }
+    this.root = result.root;
+    const expected = refRoot(this.values);
+    assert.ok(buf(result.rootHash).equals(expected), `root after batch ${this.version} is the documented root of the final set`);
+    assert.equal(result.root === undefined, this.values.size === 0, 'the empty state has no root node');
+    if (result.root !== undefined) assert.equal(result.root.hash, result.rootHash);
+    this.checkReachable();
+    return result;
+  }
+
+  /** The database holds exactly the nodes the root reaches, each hashing to its parent's reference. */
+  checkReachable(): void {
+    const seen = new Set<string>();
+    const walk = (ref: ChildRef, depth: number, path: Buffer): void => {
+      const key = nodeKey(ref.version, depth, str(path));
+      const record = this.records.get(key);
+      assert.ok(record !== undefined, `node v${ref.version} at depth ${depth} is stored`);
+      seen.add(key);
+      const node = decodeNodeString(record);
+      assert.equal(node.kind === 'leaf', ref.leaf, 'the reference says whether the child is a leaf');
+      if (node.kind === 'leaf') {
+        const kh = buf(node.keyHash);
+        for (let i = 0; i < depth; i++) assert.equal(nib(kh, i), nib(path, i), 'a leaf sits on its keyHash path');
+        assert.ok(kh.equals(sha256(utf8(node.key))), 'a leaf keyHash is sha256 of its key');
+        assert.ok(buf(node.valueHash).equals(sha256(node.value)), 'a leaf valueHash is sha256 of its value');
+        assert.ok(sha256(Uint8Array.of(0x00), kh, buf(node.valueHash)).equals(buf(ref.hash)), 'a leaf hashes to its reference');
+        return;
+      }
+      const slots = Array.from({ length: 16 }, (_, n) => (node.children[n] === undefined ? EMPTY : buf(node.children[n]!.hash)));
+      assert.ok(heapOf(slots)[1]!.equals(buf(ref.hash)), 'an internal node hashes to its reference');
+      for (let n = 0; n < 16; n++) {
+        const c = node.children[n];
+        if (c !== undefined) walk(c, depth + 1, childPath(path, depth, n));
+      }
+    };
+    if (this.root !== undefined) walk(this.root, 0, EMPTY);
+    assert.deepEqual(
+      [...this.records.keys()].filter((k) => !seen.has(k)),
+      [],
+      'no unreachable node is left',
+    );
+  }
+}
+
+const val = (s: string): Uint8Array => utf8(s);
+
+describe('updateTree batches', () => {
+  it('random batches of inserts, updates and deletes give the documented root of the final set, whatever the split', () => {
+    const r = rng(15);
+    for (let trial = 0; trial < 12; trial++) {
+      const db = new Db();
+      const universe = Array.from({ length: 3 + trial * 6 }, (_, i) => `t${trial}/k${i}`);
+      for (let round = 0; round < 8; round++) {
+        const batch = new Map<string, Uint8Array | null>();
+        const size = 1 + r(Math.min(universe.length, 1 + round * 3));
+        for (let i = 0; i < size; i++) {
+          const key = universe[r(universe.length)]!;
+          if (db.values.has(key) && r(3) === 0) batch.set(key, null);
+          else batch.set(key, val(`${key}@${round}.${r(1000)}`));
+        }
+        db.apply([...batch]);
+      }
+    }
+  });
+
+  it('a lone leaf split by several inserts at once (the old leaf sorts before, among and after them)', () => {
+    const r = rng(7);
+    for (let trial = 0; trial < 60; trial++) {
+      const db = new Db();
+      db.apply([[`solo${trial}`, val('old')]]);
+      assert.equal(db.root?.leaf, true);
+      const n = 2 + r(5);
+      db.apply(Array.from({ length: n }, (_, i): [string, Uint8Array] => [`new${trial}/${i}`, val(`v${i}`)]));
+      // and the same final set inserted at once into an empty tree gives the same root (independent of batch split)
+      const once = new Db();
+      once.apply([...db.values]);
+      assert.equal(once.root?.hash, db.root?.hash);
+    }
+  });
+
+  it('a leaf deep in a tree split by inserts sharing its prefix', () => {
+    const db = new Db();
+    const keys = Array.from({ length: 40 }, (_, i) => `deep${i}`);
+    db.apply(keys.map((k) => [k, val(k)]));
+    // insert keys chosen to land on the slot of an existing leaf at depth 1 or 2
+    const leafPrefixes = new Set([...db.values.keys()].map((k) => sha256(utf8(k)).toString('hex').slice(0, 2)));
+    const extra: Array<[string, Uint8Array]> = [];
+    for (let i = 0; extra.length < 12 && i < 20000; i++) {
+      const k = `x${i}`;
+      if (leafPrefixes.has(sha256(utf8(k)).toString('hex').slice(0, 2))) extra.push([k, val(k)]);
+    }
+    db.apply(extra);
+  });
+
+  it('deleting every key empties the tree: no root node, EMPTY, no new node, every old node stale', () => {
+    for (const n of [1, 2, 30]) {
+      const db = new Db();
+      db.apply(Array.from({ length: n }, (_, i): [string, Uint8Array] => [`gone${i}`, val(`${i}`)]));
+      const before = db.records.size;
+      const result = db.apply([...db.values.keys()].map((k): [string, null] => [k, null]));
+      assert.equal(result.root, undefined);
+      assert.equal(result.rootHash, EMPTY_HASH);
+      assert.deepEqual(result.writeKeys, []);
+      assert.deepEqual(result.writeRecords, []);
+      assert.equal(result.stale.length, before);
+      assert.equal(db.records.size, 0);
+    }
+  });
+
+  it('deleting the only leaf beside an internal subtree keeps the internal node (it does not move up like a leaf)', () => {
+    // find keys a, b sharing their first nibble and c with another one
+    const hex = (k: string): string => sha256(utf8(k)).toString('hex');
+    const a = 'sib0';
+    let b = '';
+    let c = '';
+    for (let i = 1; b === '' || c === ''; i++) {
+      const k = `sib${i}`;
+      if (b === '' && hex(k)[0] === hex(a)[0]) b = k;
+      else if (c === '' && hex(k)[0] !== hex(a)[0]) c = k;
+    }
+    const db = new Db();
+    db.apply([
+      [a, val('a')],
+      [b, val('b')],
+      [c, val('c')],
+    ]);
+    const result = db.apply([[c, null]]);
+    assert.equal(result.root?.leaf, false);
+    // the root is now an internal node with one slot: the old subtree of a and b, untouched
+    const root = decodeNodeString(db.records.get(nodeKey(db.version, 0, EMPTY_HASH))!);
+    assert.equal(root.kind, 'internal');
+    if (root.kind !== 'internal') return;
+    const slots = Array.from({ length: 16 }, (_, n) => ({ n, ch: root.children[n] })).filter((x): x is { n: number; ch: ChildRef } => x.ch !== undefined);
+    assert.equal(slots.length, 1);
+    assert.equal(slots[0]!.n, nib(sha256(utf8(a)), 0));
+    assert.deepEqual({ version: slots[0]!.ch.version, leaf: slots[0]!.ch.leaf }, { version: 1, leaf: false });
+  });
+
+  it('an empty batch reads no node and writes nothing', () => {
+    const throwing: NodeSource = {
+      load() {
+        throw new Error('an empty batch reads no node');
+      },
+    };
+    for (const n of [0, 1, 5]) {
+      const db = new Db();
+      if (n > 0) db.apply(Array.from({ length: n }, (_, i): [string, Uint8Array] => [`e${i}`, val(`${i}`)]));
+      for (const options of [{}, { encode: false }, { innerDepth: 3 }]) {
+        const result = updateTree(throwing, db.root, [], db.version + 1, options);
+        assert.deepEqual(result.root, db.root);
+        assert.equal(result.rootHash, db.root?.hash ?? EMPTY_HASH);
+        assert.deepEqual(result.writeKeys, []);
+        assert.deepEqual(result.writeRecords, []);
+        assert.deepEqual(result.writeInner, []);
+        assert.deepEqual(result.stale, []);
+      }
+    }
+  });
+
+  it('encode: false computes the root alone: no records, no stale keys', () => {
+    const r = rng(3);
+    const db = new Db();
+    db.apply(Array.from({ length: 60 }, (_, i): [string, Uint8Array] => [`f${i}`, val(`${i}`)]));
+    for (let round = 0; round < 6; round++) {
+      const batch = new Map<string, Uint8Array | null>();
+      for (let i = 0; i < 1 + r(8); i++) {
+        const key = `f${r(80)}`;
+        batch.set(key, db.values.has(key) && r(2) === 0 ? null : val(`${key}/${round}`));
+      }
+      const entries = [...batch];
+      const final = new Map(db.values);
+      for (const [k, v] of entries) {
+        if (v === null) final.delete(k);
+        else final.set(k, v);
+      }
+      const dry = updateTree(db.source, db.root, db.changes(entries), db.version + 1, { encode: false, innerDepth: 2 });
+      assert.ok(buf(dry.rootHash).equals(refRoot(final)), 'encode: false gives the documented root');
+      assert.deepEqual(dry.writeKeys, []);
+      assert.deepEqual(dry.writeRecords, []);
+      assert.deepEqual(dry.writeInner, []);
+      assert.deepEqual(dry.stale, []);
+      // the real update agrees
+      assert.equal(db.apply(entries).rootHash, dry.rootHash);
+    }
+  });
+});
+
+describe('updateTree inner hashes (innerDepth)', () => {
+  /** Each write's inner hashes: the documented heap entries 1..15 of an internal node written above `innerDepth`, else undefined. */
+  function checkInner(result: ReturnType<typeof updateTree>, innerDepth: number): { kept: number; notKept: number } {
+    let kept = 0;
+    let notKept = 0;
+    result.writeKeys.forEach((key, i) => {
+      const depth = buf(key)[9]!; // 'n' ‖ u64 version ‖ u8 depth ‖ path
+      const node = decodeNodeString(result.writeRecords[i]!);
+      const inner = result.writeInner[i];
+      if (node.kind === 'leaf' || depth >= innerDepth) {
+        assert.equal(inner, undefined, `no inner hashes for a ${node.kind} at depth ${depth} (innerDepth ${innerDepth})`);
+        if (node.kind === 'internal') notKept++;
+        return;
+      }
+      const slots = Array.from({ length: 16 }, (_, n) => (node.children[n] === undefined ? EMPTY : buf(node.children[n]!.hash)));
+      const heap = heapOf(slots);
+      assert.ok(inner !== undefined, `inner hashes for an internal node at depth ${depth} (innerDepth ${innerDepth})`);
+      assert.ok(buf(inner).equals(Buffer.concat(heap.slice(1, 16))), 'heap entries 1..15, 32 bytes each');
+      kept++;
+    });
+    return { kept, notKept };
+  }
+
+  /**
+   * The internal nodes an update writes at depth 0 and 1 (innerDepth ≤ 2): the root if ≥ 2 keys remain, and per
+   * first nibble of a changed key the depth-1 node if that slot holds ≥ 2 keys.
+   */
+  function expectedKept(values: ReadonlyMap<string, Uint8Array>, changed: string[], innerDepth: number): number {
+    if (innerDepth === 0 || values.size < 2) return 0;
+    if (innerDepth === 1) return 1;
+    const perSlot = new Array<number>(16).fill(0);
+    for (const k of values.keys()) perSlot[nib(sha256(utf8(k)), 0)]!++;
+    return 1 + new Set(changed.map((k) => nib(sha256(utf8(k)), 0))).size - [...new Set(changed.map((k) => nib(sha256(utf8(k)), 0)))].filter((n) => perSlot[n]! < 2).length;
+  }
+
+  it('are kept exactly for the internal nodes written above innerDepth, by a fresh build and by an update', () => {
+    for (const innerDepth of [0, 1, 2]) {
+      const db = new Db();
+      const fresh = db.apply(
+        Array.from({ length: 400 }, (_, i): [string, Uint8Array] => [`in${i}`, val(`${i}`)]),
+        { innerDepth },
+      );
+      const a = checkInner(fresh, innerDepth);
+      assert.equal(a.kept, expectedKept(db.values, [...db.values.keys()], innerDepth));
+      assert.ok(a.notKept > 0, 'some internal nodes are written below innerDepth');
+      // updates of existing keys rewrite the nodes on their paths (depth 0, 1, 2 ...), partly refolded from kept inner hashes
+      const r = rng(innerDepth + 1);
+      for (let round = 0; round < 4; round++) {
+        const batch = new Map<string, Uint8Array | null>();
+        for (let i = 0; i < 3; i++) batch.set(`in${r(400)}`, val(`u${round}`));
+        batch.set(`in${400 + round}`, val('new'));
+        const b = checkInner(db.apply([...batch], { innerDepth }), innerDepth);
+        assert.equal(b.kept, expectedKept(db.values, [...batch.keys()], innerDepth));
+        assert.ok(b.notKept > 0, 'some internal nodes are written below innerDepth');
+      }
+    }
+  });
+
+  it('are not kept without innerDepth', () => {
+    const db = new Db();
+    const result = db.apply(Array.from({ length: 50 }, (_, i): [string, Uint8Array] => [`no${i}`, val(`${i}`)]));
+    assert.ok(result.writeInner.length > 0, 'nodes were written');
+    assert.ok(
+      result.writeInner.every((x) => x === undefined),
+      'no inner hashes without innerDepth',
+    );
+  });
+});
+
+describe('updateTree and a node cache', () => {
+  it('never mutates a node the source hands out (a cache keeps serving it for older versions)', () => {
+    const db = new Db();
+    db.apply(Array.from({ length: 60 }, (_, i): [string, Uint8Array] => [`c${i}`, val(`${i}`)]));
+    const cache = new Map<string, TreeNode>();
+    const source: NodeSource = {
+      load(a) {
+        const key = nodeKey(a.version, a.depth, a.path);
+        let node = cache.get(key);
+        if (node === undefined) {
+          node = db.source.load(a);
+          cache.set(key, node);
+        }
+        return node;
+      },
+    };
+    const batches: Array<Array<[string, Uint8Array | null]>> = [
+      [['c3', val('changed')]],
+      [
+        ['c4', null],
+        ['c70', val('x')],
+      ],
+    ];
+    for (const batch of batches) {
+      const result = updateTree(source, db.root, db.changes(batch), db.version + 1, { innerDepth: 1 });
+      for (const [key, node] of cache) assert.deepEqual(node, db.source.load(addressOf(key)), 'a cached node still equals its record');
+      assert.ok(result.stale.length > 0, 'the update replaced committed nodes');
+      db.apply(batch);
+      cache.clear();
+    }
+  });
+});
+
+/** The address a node key names (the path is the packed prefix, zero-padded: enough for nodeKey). */
+function addressOf(key: string): NodeAddress {
+  const b = buf(key);
+  const version = Number(b.readBigUInt64BE(1));
+  const depth = b[9]!;
+  const path = Buffer.alloc(32);
+  b.subarray(10).copy(path);
+  return { version, depth, path: str(path) };
+}
