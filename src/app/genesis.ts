@@ -12,7 +12,7 @@ import { canonicalJson } from '../staking/genesis.js';
 export type { GenesisCandidate, GenesisDelegation };
 import { GOVERNANCE_ADDRESS, STAKING_ADDRESS } from '../system/types.js';
 import type { GenesisContract } from '../evm/genesis.js';
-import { isWellFormedKey } from '../store/keys.js';
+import { compareKeys, isWellFormedKey } from '../store/keys.js';
 import { sha256 } from '../util/sha256.js';
 
 export type { GenesisContract };
@@ -228,8 +228,9 @@ function exactRecords(raw: unknown, genesis: AppGenesis): Array<[string, Uint8Ar
     throw new GenesisError('exact_state.format', `expected '${EXACT_STATE_FORMAT}', got ${JSON.stringify(e.format)}`);
   }
   const records = object(e.records, 'exact_state.records');
+  // The store's key order (UTF-8 bytes), as the exporter seals them.
   const parsed = Object.keys(records)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(compareKeys)
     .map((key): [string, Uint8Array | null] => {
       const path = `exact_state.records[${JSON.stringify(key)}]`;
       if (key === '' || !isWellFormedKey(key)) throw new GenesisError(path, 'not a state key');

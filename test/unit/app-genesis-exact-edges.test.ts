@@ -124,6 +124,20 @@ describe('exported genesis seal (specSeal)', () => {
     assert.deepEqual(parse(exported(fileRecords(shuffled))).exactState?.records, RECORDS);
   });
 
+  it("records sort in the store's UTF-8 byte order, as the exporter seals them (not UTF-16 order)", () => {
+    // U+E000 is 3 UTF-8 bytes (ee 80 80) and sorts before U+10000 (f0 90 80 80); in UTF-16 code
+    // units the astral character's surrogate (d800) comes first.
+    const bytesOrder: Array<[string, Uint8Array | null]> = [
+      ['k/x\u{E000}', new Uint8Array([1])],
+      ['k/x\u{10000}', new Uint8Array([2])],
+    ];
+    assert.ok(Buffer.compare(Buffer.from(bytesOrder[0]![0], 'utf8'), Buffer.from(bytesOrder[1]![0], 'utf8')) < 0, 'byte order as stated');
+    const s = spec();
+    const seal = documentedSeal(parseAppGenesis(Buffer.from(JSON.stringify(s))), bytesOrder);
+    const g = parse({ ...s, exact_state: { format: EXACT_STATE_FORMAT, seal, records: fileRecords([...bytesOrder].reverse()) } });
+    assert.deepEqual(g.exactState?.records, bytesOrder);
+  });
+
   const edits: Array<[string, (s: Record<string, unknown>) => void]> = [
     ['a candidate pub_key', (s) => ((s.candidates as Json[])[0]!.pub_key = Buffer.from(testPubKey('exact-edges-other')).toString('base64'))],
     ['a candidate max_stake', (s) => ((s.candidates as Json[])[0]!.max_stake = (100_001n * CMT).toString())],
