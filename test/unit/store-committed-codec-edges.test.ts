@@ -1,0 +1,159 @@
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+
+import { CommittedStore, META_KEY, StoreCorruptionError, encodeMeta, resolve, rootKey } from '../../src/store/committed-store.js';
+import { NEW_VERSION } from '../../src/store/tree.js';
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
+
+async function rawDb(dir: string): Promise<ClassicLevel<Buffer, Uint8Array>> {
+  const db = new ClassicLevel<Buffer, Uint8Array>(dir, { keyEncoding: 'buffer', valueEncoding: 'view' });
+  await db.open();
+  return db;
+}
+
+/** u64 big-endian, as docs/STORE.md lays out versions. */
+function u64(n: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(n);
+  return b;
+}
+
+describe('committed-store record codecs (edges)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cmtd-codec-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function storeAtHeight1(value = 'v'): Promise<void> {
+    const store = await CommittedStore.open(dir);
+    const pending = store.computeRoot([['k', bytes(value)]]);
+    await store.commit(1n, pending, pending.root);
+    await store.close();
+  }
+
+  async function overwrite(key: Buffer, value: Uint8Array): Promise<void> {
+    const db = await rawDb(dir);
+    await db.put(key, value);
+    await db.close();
+  }
+
+  it('resolve: undefined stays undefined, a committed version is kept, NEW_VERSION becomes the given version', () => {
+    assert.equal(resolve(undefined, 5), undefined);
+    const old = { version: 3, leaf: true, hash: 'h'.repeat(32) };
+    assert.deepEqual(resolve(old, 5), old);
+    const fresh = { version: NEW_VERSION, leaf: false, hash: 'g'.repeat(32) };
+    assert.deepEqual(resolve(fresh, 7), { version: 7, leaf: false, hash: 'g'.repeat(32) });
+  });
+
+  it('encodeMeta: format 2, u64 BE height, app hash, u64 BE key count (bytes >= 0x80 kept as single bytes)', () => {
+    const appHash = new Uint8Array(32).fill(0xab);
+    const meta = encodeMeta(0x1_0000_0081, appHash, 0xff80);
+    const expected = Buffer.concat([Buffer.from([2]), u64(0x1_0000_0081n), Buffer.from(appHash), u64(0xff80n)]);
+    assert.equal(Buffer.from(meta).toString('hex'), expected.toString('hex'));
+  });
+
+  it('a height above 2^32 is read back big-endian from the commit record', async () => {
+    const h = 0x1_0000_0005n;
+    let store = await CommittedStore.open(dir);
+    const pending = store.computeRoot([['k', bytes('v')]]);
+    await store.commit(h, pending, pending.root);
+    await store.close();
+    store = await CommittedStore.open(dir);
+    assert.equal(store.height, h);
+    assert.equal(text(store.get('k')), 'v');
+    await store.close();
+  });
+
+  it('a single-leaf root reopens (leaf flag) and an empty root (0x00) reopens as empty', async () => {
+    await storeAtHeight1('leafy');
+    let store = await CommittedStore.open(dir);
+    assert.equal(text(store.get('k')), 'leafy');
+    assert.equal(text(store.getAt('k', 1n)), 'leafy');
+    const pending = store.computeRoot([['k', null]]);
+    await store.commit(2n, pending, pending.root);
+    await store.close();
+    store = await CommittedStore.open(dir);
+    assert.equal(store.height, 2n);
+    assert.equal(store.get('k'), undefined);
+    assert.equal(store.size, 0);
+    await store.close();
+  });
+
+  for (const [name, record, len] of [
+    ['a lone 0x01', Buffer.from([1]), 1],
+    ['42 bytes starting 0x00', Buffer.alloc(42), 42],
+    ['43 bytes starting 0x01', Buffer.concat([Buffer.from([1]), Buffer.alloc(42)]), 43],
+  ] as const) {
+    it(`a malformed root record (${name}) is reported as corruption`, async () => {
+      await storeAtHeight1();
+      if (len === 43) {
+        // a valid 42-byte root followed by one extra byte
+        const db = await rawDb(dir);
+        const good = await db.get(rootKey(1));
+        await db.close();
+        assert.ok(good !== undefined && good.length === 42, 'the committed root record is 42 bytes');
+        await overwrite(rootKey(1), Buffer.concat([Buffer.from(good), Buffer.from([0])]));
+      } else {
+        await overwrite(rootKey(1), record);
+      }
+      await assert.rejects(CommittedStore.open(dir), (err: unknown) => {
+        assert.ok(err instanceof StoreCorruptionError, `expected StoreCorruptionError, got ${String(err)}`);
+        assert.match(err.message, new RegExp(`malformed root record \\(${len} bytes\\)`));
+        return true;
+      });
+    });
+  }
+
+  it('a commit record of the wrong format or length is reported as unrecognised', async () => {
+    await storeAtHeight1();
+    const db = await rawDb(dir);
+    const meta = Buffer.from((await db.get(META_KEY))!);
+    await db.close();
+    const wrongFormat = Buffer.from(meta);
+    wrongFormat[0] = 3;
+    const tooLong = Buffer.concat([meta, Buffer.from([0])]);
+    for (const bad of [wrongFormat, tooLong]) {
+      await overwrite(META_KEY, bad);
+      await assert.rejects(CommittedStore.open(dir), (err: unknown) => {
+        assert.ok(err instanceof StoreCorruptionError, `expected StoreCorruptionError, got ${String(err)}`);
+        assert.match(err.message, /unrecognised commit record/);
+        return true;
+      });
+    }
+  });
+
+  it('a commit record whose app hash differs from the root names both hashes in hex', async () => {
+    await storeAtHeight1();
+    const wrong = new Uint8Array(32).fill(0x5a);
+    await overwrite(META_KEY, encodeMeta(1, wrong, 1));
+    await assert.rejects(CommittedStore.open(dir), (err: unknown) => {
+      assert.ok(err instanceof Error, 'an Error');
+      assert.ok(err.message.includes('5a'.repeat(32)), `message names the recorded hash: ${err.message}`);
+      return true;
+    });
+  });
+
+  it('deferred writes: a delete then flush removes the key for good; the old version still reads', async () => {
+    await storeAtHeight1('old');
+    let store = await CommittedStore.open(dir);
+    store.deferWrites();
+    const pending = store.computeRoot([['k', null]]);
+    await store.commit(2n, pending, pending.root);
+    await store.flush();
+    await store.close();
+    store = await CommittedStore.open(dir);
+    assert.equal(store.get('k'), undefined);
+    assert.equal(store.getAt('k', 2n), undefined);
+    assert.equal(text(store.getAt('k', 1n)), 'old');
+    await store.close();
+  });
+});
