@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 
-import { CommittedStore, META_KEY, StoreCorruptionError, encodeMeta, resolve, rootKey } from '../../src/store/committed-store.js';
+import { CommittedStore, META_KEY, StoreCorruptionError, encodeMeta, historyKey, resolve, rootKey } from '../../src/store/committed-store.js';
 import { NEW_VERSION } from '../../src/store/tree.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -156,4 +156,77 @@ describe('committed-store record codecs (edges)', () => {
     assert.equal(text(store.getAt('k', 1n)), 'old');
     await store.close();
   });
+  it('a delete is stored as the history record 0x00 alone (docs/STORE.md)', async () => {
+    await storeAtHeight1();
+    const store = await CommittedStore.open(dir);
+    const pending = store.computeRoot([['k', null]]);
+    await store.commit(2n, pending, pending.root);
+    await store.close();
+    const db = await rawDb(dir);
+    const rec = await db.get(Buffer.concat([Buffer.from('hk'), Buffer.from([0]), u64(2n)]));
+    await db.close();
+    assert.ok(rec !== undefined, 'the delete has a history record');
+    assert.equal(Buffer.from(rec).toString('hex'), '00');
+  });
+
+  // Keys of 200 and 128 bytes: their stale-list length prefixes are the two-byte uvarints c8 01 and 80 01.
+  const longKey = 'L'.repeat(200);
+  const key128 = 'M'.repeat(128);
+
+  async function longKeyHistory(): Promise<void> {
+    const store = await CommittedStore.open(dir, { stateHistory: 0 });
+    for (const h of [1n, 2n, 3n]) {
+      const pending = store.computeRoot([
+        [longKey, bytes(`v${h}`)],
+        [key128, bytes(`w${h}`)],
+      ]);
+      await store.commit(h, pending, pending.root);
+    }
+    await store.close();
+  }
+
+  it('pruning decodes multi-byte stale-list lengths: the pruned history of a 200-byte key goes, the kept one stays', async () => {
+    await longKeyHistory();
+    const kb = Buffer.from(longKey, 'utf8');
+    const hk = (v: bigint): Buffer => Buffer.concat([Buffer.from('h'), kb, Buffer.from([0]), u64(v)]);
+    assert.equal(historyKey(kb, u64(1n).toString('latin1')).toString('hex'), hk(1n).toString('hex'));
+    const errors: string[] = [];
+    const logger = { info: () => {}, warn: () => {}, debug: () => {}, error: (msg: string, f?: { error?: string }) => errors.push(`${msg}: ${f?.error}`) };
+    const store = await CommittedStore.open(dir, { stateHistory: 1, logger: logger as never });
+    await store.pruned();
+    assert.equal(text(store.get(longKey)), 'v3');
+    assert.equal(text(store.get(key128)), 'w3');
+    await store.close();
+    assert.deepEqual(errors, []);
+    const db = await rawDb(dir);
+    const stale = await db.keys({ gte: Buffer.from('p'), lt: Buffer.from('q') }).all();
+    const m2 = await db.get(Buffer.concat([Buffer.from('h'), Buffer.from(key128), Buffer.from([0]), u64(2n)]));
+    const h1 = await db.get(hk(1n));
+    const h2 = await db.get(hk(2n));
+    const h3 = await db.get(hk(3n));
+    await db.close();
+    assert.equal(h1, undefined);
+    assert.equal(h2, undefined);
+    assert.equal(m2, undefined);
+    assert.ok(h3 !== undefined, 'the kept version keeps its history record');
+    assert.equal(Buffer.from(h3).toString('hex'), Buffer.concat([Buffer.from([1]), Buffer.from('v3')]).toString('hex'));
+    assert.deepEqual(stale, []);
+  });
+
+  for (const [name, list] of [
+    ['a length prefix cut off after a continuation byte', Buffer.from([0x80])],
+    ['a length longer than the rest', Buffer.from([0x05, 0x61])],
+  ] as const) {
+    it(`a truncated stale list (${name}) fails pruning as corruption`, async () => {
+      await longKeyHistory();
+      await overwrite(Buffer.concat([Buffer.from('p'), u64(1n)]), list);
+      const errors: string[] = [];
+      const logger = { info: () => {}, warn: () => {}, debug: () => {}, error: (msg: string, f?: { error?: string }) => errors.push(`${msg}: ${f?.error}`) };
+      const store = await CommittedStore.open(dir, { stateHistory: 1, logger: logger as never });
+      await store.pruned();
+      await store.close();
+      assert.equal(errors.length, 1, `one pruning failure logged: ${errors.join('; ')}`);
+      assert.match(errors[0]!, /truncated stale list/);
+    });
+  }
 });
