@@ -169,9 +169,9 @@ describe('committed-store record codecs (edges)', () => {
     assert.equal(Buffer.from(rec).toString('hex'), '00');
   });
 
-  // Keys of 200 and 128 bytes: their stale-list length prefixes are the two-byte uvarints c8 01 and 80 01.
+  // Stale lists hold record keys (history key = 'h' key 0x00 u64): user keys of 200 and 118 bytes give 210- and 128-byte records, uvarints d2 01 and 80 01.
   const longKey = 'L'.repeat(200);
-  const key128 = 'M'.repeat(128);
+  const key128 = 'M'.repeat(118); // its history key is 1 + 118 + 1 + 8 = 128 bytes
 
   async function longKeyHistory(): Promise<void> {
     const store = await CommittedStore.open(dir, { stateHistory: 0 });
