@@ -37,7 +37,9 @@ const TESTS = {
     'test/unit/evm-system-calls.test.ts',
     'test/unit/evm-call.test.ts',
   ],
-  store: ['test/unit/store-{keys,lru-policy,kv,lru,tree,committed,deferred,bulk-load,proof-shapes,proof-forgery,tree-codec-edges,tree-update-edges,tree-proof-edges}.test.ts'],
+  store: [
+    'test/unit/store-{keys,lru-policy,kv,lru,tree,committed,deferred,bulk-load,proof-shapes,proof-forgery,tree-codec-edges,tree-update-edges,tree-proof-edges,committed-codec-edges}.test.ts',
+  ],
   state: ['test/unit/state-names.test.ts', 'test/unit/state-records.test.ts', 'test/unit/params.test.ts', 'test/unit/genesis-canonical.test.ts'],
   system: [
     'test/unit/system-dispatcher.test.ts',
