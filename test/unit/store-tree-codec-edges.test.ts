@@ -14,14 +14,11 @@
  * `childAt` must refuse what the decoder refuses.
  */
 import { strict as assert } from 'node:assert';
-import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { pair, sha as sha256 } from './fixtures/store-reference.js';
 import { type ChildRef, childAt, decodeNode, decodeNodeString, encodeNode, foldHash, nodeKey, u64String } from '../../src/store/tree.js';
 
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
-const sha256 = (...parts: Uint8Array[]): Buffer => createHash('sha256').update(Buffer.concat(parts)).digest();
-const EMPTY = Buffer.alloc(32);
-const pair = (l: Buffer, r: Buffer): Buffer => (l.equals(EMPTY) && r.equals(EMPTY) ? EMPTY : sha256(Uint8Array.of(0x01), l, r));
 /** Tree hashes travel as 32-character latin1 strings (tree.ts). */
 const str = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
 const buf = (s: string): Buffer => Buffer.from(s, 'latin1');

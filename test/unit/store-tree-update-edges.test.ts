@@ -16,18 +16,14 @@
  * each consistent with its parent's reference.
  */
 import { strict as assert } from 'node:assert';
-import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { EMPTY, nibbleAt, pair, referenceRoot, sha as sha256 } from './fixtures/store-reference.js';
 import { type ChildRef, EMPTY_HASH, type NodeAddress, type NodeSource, type TreeChange, type TreeNode, decodeNodeString, nodeKey, updateTree } from '../../src/store/tree.js';
 
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
-const sha256 = (...parts: Uint8Array[]): Buffer => createHash('sha256').update(Buffer.concat(parts)).digest();
-const EMPTY = Buffer.alloc(32);
-const pair = (l: Buffer, r: Buffer): Buffer => (l.equals(EMPTY) && r.equals(EMPTY) ? EMPTY : sha256(Uint8Array.of(0x01), l, r));
 /** Tree hashes travel as 32-character latin1 strings (tree.ts). */
 const str = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
 const buf = (s: string): Buffer => Buffer.from(s, 'latin1');
-const nib = (h: Buffer, i: number): number => (i & 1 ? h[i >> 1]! & 0x0f : h[i >> 1]! >> 4);
 
 /** The heap of a 16-slot fold: entries 16..31 the slots, entry i = pair(2i, 2i + 1); entry 1 is the node hash. */
 function heapOf(slots: Buffer[]): Buffer[] {
@@ -35,25 +31,6 @@ function heapOf(slots: Buffer[]): Buffer[] {
   for (let i = 0; i < 16; i++) heap[16 + i] = slots[i]!;
   for (let i = 15; i >= 1; i--) heap[i] = pair(heap[2 * i]!, heap[2 * i + 1]!);
   return heap;
-}
-
-/** The documented root of a key/value set, from scratch. */
-function refRoot(values: ReadonlyMap<string, Uint8Array>): Buffer {
-  const leaves = [...values].map(([k, v]) => ({ kh: sha256(utf8(k)), h: sha256(Uint8Array.of(0x00), sha256(utf8(k)), sha256(v)) }));
-  const sub = (ls: typeof leaves, depth: number): Buffer => {
-    if (ls.length === 0) return EMPTY;
-    if (ls.length === 1) return ls[0]!.h;
-    const slots: Buffer[] = [];
-    for (let n = 0; n < 16; n++)
-      slots.push(
-        sub(
-          ls.filter((l) => nib(l.kh, depth) === n),
-          depth + 1,
-        ),
-      );
-    return heapOf(slots)[1]!;
-  };
-  return sub(leaves, 0);
 }
 
 /** Deterministic pseudo-random numbers (LCG), so the runs are reproducible. */
@@ -124,7 +101,7 @@ class Db {
       else this.values.set(key, value);
     }
     this.root = result.root;
-    const expected = refRoot(this.values);
+    const expected = referenceRoot(this.values);
     assert.ok(buf(result.rootHash).equals(expected), `root after batch ${this.version} is the documented root of the final set`);
     assert.equal(result.root === undefined, this.values.size === 0, 'the empty state has no root node');
     if (result.root !== undefined) assert.equal(result.root.hash, result.rootHash);
@@ -144,7 +121,7 @@ class Db {
       assert.equal(node.kind === 'leaf', ref.leaf, 'the reference says whether the child is a leaf');
       if (node.kind === 'leaf') {
         const kh = buf(node.keyHash);
-        for (let i = 0; i < depth; i++) assert.equal(nib(kh, i), nib(path, i), 'a leaf sits on its keyHash path');
+        for (let i = 0; i < depth; i++) assert.equal(nibbleAt(kh, i), nibbleAt(path, i), 'a leaf sits on its keyHash path');
         assert.ok(kh.equals(sha256(utf8(node.key))), 'a leaf keyHash is sha256 of its key');
         assert.ok(buf(node.valueHash).equals(sha256(node.value)), 'a leaf valueHash is sha256 of its value');
         assert.ok(sha256(Uint8Array.of(0x00), kh, buf(node.valueHash)).equals(buf(ref.hash)), 'a leaf hashes to its reference');
@@ -256,7 +233,7 @@ describe('updateTree batches', () => {
     if (root.kind !== 'internal') return;
     const slots = Array.from({ length: 16 }, (_, n) => ({ n, ch: root.children[n] })).filter((x): x is { n: number; ch: ChildRef } => x.ch !== undefined);
     assert.equal(slots.length, 1);
-    assert.equal(slots[0]!.n, nib(sha256(utf8(a)), 0));
+    assert.equal(slots[0]!.n, nibbleAt(sha256(utf8(a)), 0));
     assert.deepEqual({ version: slots[0]!.ch.version, leaf: slots[0]!.ch.leaf }, { version: 1, leaf: false });
   });
 
@@ -298,7 +275,7 @@ describe('updateTree batches', () => {
         else final.set(k, v);
       }
       const dry = updateTree(db.source, db.root, db.changes(entries), db.version + 1, { encode: false, innerDepth: 2 });
-      assert.ok(buf(dry.rootHash).equals(refRoot(final)), 'encode: false gives the documented root');
+      assert.ok(buf(dry.rootHash).equals(referenceRoot(final)), 'encode: false gives the documented root');
       assert.deepEqual(dry.writeKeys, []);
       assert.deepEqual(dry.writeRecords, []);
       assert.deepEqual(dry.writeInner, []);
@@ -340,8 +317,10 @@ describe('updateTree inner hashes (innerDepth)', () => {
     if (innerDepth === 0 || values.size < 2) return 0;
     if (innerDepth === 1) return 1;
     const perSlot = new Array<number>(16).fill(0);
-    for (const k of values.keys()) perSlot[nib(sha256(utf8(k)), 0)]!++;
-    return 1 + new Set(changed.map((k) => nib(sha256(utf8(k)), 0))).size - [...new Set(changed.map((k) => nib(sha256(utf8(k)), 0)))].filter((n) => perSlot[n]! < 2).length;
+    for (const k of values.keys()) perSlot[nibbleAt(sha256(utf8(k)), 0)]!++;
+    return (
+      1 + new Set(changed.map((k) => nibbleAt(sha256(utf8(k)), 0))).size - [...new Set(changed.map((k) => nibbleAt(sha256(utf8(k)), 0)))].filter((n) => perSlot[n]! < 2).length
+    );
   }
 
   it('are kept exactly for the internal nodes written above innerDepth, by a fresh build and by an update', () => {
