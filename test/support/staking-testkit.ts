@@ -17,6 +17,7 @@ import { StakingContract, STAKING_INTERFACE } from '../../src/staking/contract.j
 import { StakingLedger } from '../../src/staking/ledger.js';
 import { ed25519PublicKey, signCandidacy } from '../../src/staking/pop.js';
 import { cometAddress } from '../../src/staking/power.js';
+import type { CandidateRecord } from '../../src/staking/store.js';
 
 /** The CometBFT chain id of test chains (what candidacy proofs sign). */
 export const TEST_CHAIN_ID = 'cmtd-test';
@@ -333,4 +334,27 @@ export function declareCandidate(n: TestNet, actors: TestActors, i: number, opts
 export function assertConserved(n: TestNet): void {
   const { supply, held } = n.conservation();
   assert.equal(held, supply, 'supply = balances + stakes + dust');
+}
+
+/** A stored candidate record with neutral defaults (active, no pools, nothing missed, awarded or slashed), for code that reads records. */
+export function testCandidateRecord(address: Address, fields: Partial<CandidateRecord> & Pick<CandidateRecord, 'pubKey'>): CandidateRecord {
+  return {
+    address,
+    maxStake: 1_000n,
+    compRateBp: 0,
+    description: '',
+    verified: false,
+    state: 'active',
+    declareHeight: 1n,
+    missed: 0,
+    pools: [],
+    pendingRequests: 0n,
+    delegationCount: 0n,
+    head: '',
+    withdrawMatureTime: 0n,
+    awarded: 0n,
+    slashed: 0n,
+    penalized: false,
+    ...fields,
+  };
 }

@@ -13,6 +13,7 @@ import { MAX_TOTAL_VOTING_POWER, boundTotalPower, compareRank, diffSets, elect, 
 import { SELF_POOL, StakingStore, type CandidateRecord, type SentValidator } from '../../src/staking/store.js';
 import type { CandidateState } from '../../src/staking/types.js';
 import type { Address } from '../../src/util/address.js';
+import { testCandidateRecord } from '../support/staking-testkit.js';
 
 /** Address whose 20 bytes are all `b` (so the address order is the order of `b`). */
 function addr(b: number): Address {
@@ -27,25 +28,13 @@ function key(...lead: number[]): Uint8Array {
 }
 
 function candidate(b: number, stake: bigint, opts: { state?: CandidateState; declareHeight?: bigint; pubKey?: Uint8Array } = {}): CandidateRecord {
-  return {
-    address: addr(b),
+  return testCandidateRecord(addr(b), {
     pubKey: opts.pubKey ?? key(b),
     maxStake: 10n ** 9n * CMT,
-    compRateBp: 0,
-    description: '',
-    verified: false,
     state: opts.state ?? 'active',
     declareHeight: opts.declareHeight ?? 1n,
-    missed: 0,
     pools: stake === 0n ? [] : [{ id: SELF_POOL, tokens: stake, shares: stake, waitingShares: 0n }],
-    pendingRequests: 0n,
-    delegationCount: 0n,
-    head: '',
-    withdrawMatureTime: 0n,
-    awarded: 0n,
-    slashed: 0n,
-    penalized: false,
-  };
+  });
 }
 
 /** Lexicographic byte order, written out independently of power.ts. */

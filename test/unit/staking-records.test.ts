@@ -26,7 +26,7 @@ import {
   type Pool,
 } from '../../src/staking/store.js';
 import type { BlockAwards } from '../../src/staking/types.js';
-import { testAddress, testPubKey } from '../support/staking-testkit.js';
+import { testAddress, testCandidateRecord, testPubKey } from '../support/staking-testkit.js';
 
 type Rlp = Uint8Array | Rlp[];
 
@@ -37,25 +37,7 @@ function sortedAddresses(tag: string, n: number): Address[] {
 }
 
 function candidate(address: Address, pools: Pool[] = []): CandidateRecord {
-  return {
-    address,
-    pubKey: testPubKey(`rec-${address}`),
-    maxStake: 1_000n,
-    compRateBp: 2000,
-    description: '{"name":"r"}',
-    verified: false,
-    state: 'active',
-    declareHeight: 1n,
-    missed: 0,
-    pools,
-    pendingRequests: 0n,
-    delegationCount: 0n,
-    head: '',
-    withdrawMatureTime: 0n,
-    awarded: 0n,
-    slashed: 0n,
-    penalized: false,
-  };
+  return testCandidateRecord(address, { pubKey: testPubKey(`rec-${address}`), compRateBp: 2000, description: '{"name":"r"}', pools });
 }
 
 /** The RLP fields of a well-formed candidate record, to corrupt one at a time. */
