@@ -18,8 +18,20 @@ const TESTS = {
     'test/unit/staking-operations-*.test.ts',
     'test/unit/idle-block.test.ts',
     'test/unit/evm-system-calls.test.ts',
+    // staking/queries.ts answers through the app's query routes
+    'test/unit/app-query-routes.test.ts',
+    'test/unit/rpc-cmt.test.ts',
+    'test/unit/system-dispatcher.test.ts',
   ],
-  gov: ['test/unit/gov-edges.test.ts', 'test/unit/gov-codec.test.ts', 'test/unit/gov-proposals.test.ts', 'test/unit/gov-contract.test.ts', 'test/unit/gov-contract-edges.test.ts'],
+  gov: [
+    'test/unit/gov-edges.test.ts',
+    'test/unit/gov-codec.test.ts',
+    'test/unit/gov-proposals.test.ts',
+    'test/unit/gov-contract.test.ts',
+    'test/unit/gov-contract-edges.test.ts',
+    'test/unit/app-query-routes.test.ts',
+    'test/unit/rpc-cmt.test.ts',
+  ],
   app: [
     'test/unit/app*.test.ts',
     'test/unit/genesis-canonical.test.ts',
@@ -28,6 +40,8 @@ const TESTS = {
     'test/unit/block-opening.test.ts',
     'test/unit/metrics.test.ts',
     'test/unit/statesync.test.ts',
+    'test/unit/rpc-cmt.test.ts',
+    'test/unit/state-keys.test.ts',
   ],
   tx: [
     'test/unit/tx-*.test.ts',
@@ -38,7 +52,7 @@ const TESTS = {
     'test/unit/evm-call.test.ts',
   ],
   store: [
-    'test/unit/store-{keys,lru-policy,kv,lru,tree,committed,deferred,bulk-load,proof-shapes,proof-forgery,tree-codec-edges,tree-update-edges,tree-proof-edges,committed-codec-edges}.test.ts',
+    'test/unit/store-{keys,lru-policy,kv,lru,tree,committed,deferred,bulk-load,proof-shapes,proof-forgery,tree-codec-edges,tree-update-edges,tree-proof-edges,committed-codec-edges,node-cache}.test.ts',
   ],
   state: ['test/unit/state-names.test.ts', 'test/unit/state-records.test.ts', 'test/unit/params.test.ts', 'test/unit/genesis-canonical.test.ts'],
   system: [

@@ -1,0 +1,128 @@
+/**
+ * The tree-node cache (src/store/node-cache.ts) on its own: which depths it
+ * never evicts for a given budget, what a deep node costs against the rest
+ * of the budget, and that a lookup hits only the version that wrote the
+ * place (a stale or newer record must never be answered for another
+ * version: the tree would hash or prove the wrong node).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { NodeCache } from '../../src/store/node-cache.js';
+import { INNER_LEN } from '../../src/store/tree.js';
+
+/** Bytes counted per never-evicted node: a full 16-child record with its map entry, plus its inner hashes. */
+const FULL_NODE_BYTES = 760 + INNER_LEN;
+/** Bytes counted per evictable entry besides its key and value characters. */
+const ENTRY_OVERHEAD = 120;
+
+/** Node places at depths below `depth`: 1 + 16 + … + 16^(depth−1). */
+function placesAbove(depth: number): number {
+  return (16 ** depth - 1) / 15;
+}
+
+/** The least budget whose three quarters hold every node above `depth`. */
+function budgetFor(depth: number): number {
+  return Math.ceil((placesAbove(depth) * FULL_NODE_BYTES * 4) / 3);
+}
+
+/** A place as tree.ts writes it: depth byte, then the packed path. */
+function place(depth: number, path: string): string {
+  return String.fromCharCode(depth) + path;
+}
+
+const INNER = 'i'.repeat(INNER_LEN);
+
+describe('NodeCache', () => {
+  it('keeps the deepest full levels that fit in three quarters of the budget, at most 8', () => {
+    assert.equal(new NodeCache(0).upperDepth, 0, 'no budget: no never-evicted level');
+    for (let depth = 1; depth <= 8; depth++) {
+      const exact = budgetFor(depth);
+      assert.equal(new NodeCache(exact).upperDepth, depth, `budget ${exact} holds the ${depth} levels above depth ${depth}`);
+      assert.equal(new NodeCache(exact - 1).upperDepth, depth - 1, `budget ${exact - 1} is one byte short of depth ${depth}`);
+    }
+    assert.equal(new NodeCache(budgetFor(9) * 2).upperDepth, 8, 'never deeper than 8 levels, however large the budget');
+  });
+
+  it('gives the deep nodes what the upper levels leave, half of it per generation', () => {
+    for (const depth of [0, 1, 2]) {
+      const budget = budgetFor(depth + 1) - 1; // the most that still keeps `depth` upper levels
+      const cache = new NodeCache(budget);
+      assert.equal(cache.upperDepth, depth);
+      const lowerHalf = Math.floor((budget - placesAbove(depth) * FULL_NODE_BYTES) / 2);
+      const where = place(depth, 'ab');
+      // an entry weighs the overhead, its place, the 8-byte version and the record
+      const fits = 'r'.repeat(lowerHalf - ENTRY_OVERHEAD - where.length - 8);
+      cache.set(5, depth, where, fits);
+      assert.deepEqual(cache.get(5, depth, where), { record: fits }, `depth ${depth}: a record that just fits half the rest is cached`);
+      const other = place(depth, 'cd');
+      cache.set(5, depth, other, `${fits}x`);
+      assert.equal(cache.get(5, depth, other), undefined, `depth ${depth}: one byte more is not cached`);
+      assert.equal(cache.size, 1, `depth ${depth}: only the record that fits is held`);
+    }
+  });
+
+  it('never evicts a node above its upper depth, and evicts deeper ones', () => {
+    const cache = new NodeCache(budgetFor(2));
+    assert.equal(cache.upperDepth, 2);
+    const record = 'x'.repeat(600);
+    const top = place(0, '');
+    cache.set(1, 0, top, record);
+    for (let i = 0; i < 17; i++) cache.set(1, 1, place(1, String.fromCharCode(i)), record);
+    // far more depth-2 records than the rest of the budget holds
+    for (let i = 0; i < 200; i++) cache.set(1, 2, place(2, String.fromCharCode(i, i)), record);
+    assert.deepEqual(cache.get(1, 0, top), { record }, 'the root level is kept');
+    for (let i = 0; i < 17; i++) assert.deepEqual(cache.get(1, 1, place(1, String.fromCharCode(i))), { record }, `depth-1 place ${i} is kept`);
+    assert.equal(cache.get(1, 2, place(2, '\0\0')), undefined, 'the first depth-2 record was evicted');
+    assert.deepEqual(cache.get(1, 2, place(2, String.fromCharCode(199, 199))), { record }, 'the last depth-2 record is held');
+    assert.ok(cache.size < 18 + 200, `size ${cache.size} counts the evictions`);
+    assert.ok(cache.size > 18, `size ${cache.size} counts the upper levels and the deep nodes held`);
+  });
+
+  for (const [where, depth] of [
+    ['an upper level', 0],
+    ['a deep level', 3],
+  ] as const) {
+    it(`answers only the version that wrote a place, in ${where}`, () => {
+      const cache = new NodeCache(budgetFor(2));
+      assert.equal(depth < cache.upperDepth, where === 'an upper level');
+      const at = place(depth, 'p');
+      assert.equal(cache.get(9, depth, at), undefined, 'empty');
+      cache.set(9, depth, at, 'nine');
+      assert.deepEqual(cache.get(9, depth, at), { record: 'nine' });
+      assert.equal(cache.get(8, depth, at), undefined, 'an older version is not the cached one');
+      assert.equal(cache.get(10, depth, at), undefined, 'a newer version is not the cached one');
+      assert.equal(cache.get(9, depth, place(depth, 'q')), undefined, 'another place');
+      // version 10 rewrites the place; 9 (older) must not displace it, and the order is numeric
+      cache.set(10, depth, at, 'ten');
+      assert.deepEqual(cache.get(10, depth, at), { record: 'ten' });
+      assert.equal(cache.get(9, depth, at), undefined, 'the rewritten version is gone');
+      cache.set(9, depth, at, 'nine again');
+      assert.deepEqual(cache.get(10, depth, at), { record: 'ten' }, 'an older read does not displace the latest');
+      assert.equal(cache.get(9, depth, at), undefined);
+      cache.set(10, depth, at, 'ten again');
+      assert.deepEqual(cache.get(10, depth, at), { record: 'ten again' }, 'the same version replaces');
+      // 2^32 + 1 against 256: big-endian u64 order, not the low word's
+      cache.set(2 ** 32 + 1, depth, at, 'high');
+      cache.set(256, depth, at, 'low');
+      assert.deepEqual(cache.get(2 ** 32 + 1, depth, at), { record: 'high' });
+      assert.equal(cache.get(1, depth, at), undefined, 'the low word alone does not match');
+      assert.equal(cache.size, 1, 'one place, one entry');
+    });
+  }
+
+  it('keeps inner hashes for upper nodes only, and tells a record from them', () => {
+    const cache = new NodeCache(budgetFor(2));
+    const up = place(1, 'u');
+    cache.set(3, 1, up, '\x01record', INNER);
+    assert.deepEqual(cache.get(3, 1, up), { record: '\x01record', inner: INNER });
+    cache.set(4, 1, up, '\x01bare');
+    assert.deepEqual(cache.get(4, 1, up), { record: '\x01bare' }, 'no inner hashes: none answered, even for a record starting with the tag byte');
+    cache.set(5, 1, up, '\0zero', INNER);
+    assert.deepEqual(cache.get(5, 1, up), { record: '\0zero', inner: INNER });
+    const deep = place(2, 'dd');
+    cache.set(3, 2, deep, 'deep record', INNER);
+    assert.deepEqual(cache.get(3, 2, deep), { record: 'deep record' }, 'a deep node keeps its record only');
+    assert.equal(cache.size, 2);
+  });
+});
