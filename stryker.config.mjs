@@ -29,6 +29,7 @@ const TESTS = {
     'test/unit/gov-proposals.test.ts',
     'test/unit/gov-contract.test.ts',
     'test/unit/gov-contract-edges.test.ts',
+    'test/unit/gov-queries-edges.test.ts',
     'test/unit/app-query-routes.test.ts',
     'test/unit/rpc-cmt.test.ts',
   ],
