@@ -7,7 +7,8 @@ import type { Address } from '../util/address.js';
 import type { SystemEvent } from '../system/types.js';
 import type { ProposalKind, Tally } from './types.js';
 
-export const GovEvents = {
+// Frozen rather than `as const`: StrykerJS does not mutate inside a TypeScript `as` expression.
+export const GovEvents = Object.freeze({
   proposalCreated: (id: bigint, proposer: Address, kind: ProposalKind, expiresAt: bigint): SystemEvent => ({
     name: 'ProposalCreated',
     values: [id, proposer, kind, expiresAt],
@@ -33,4 +34,4 @@ export const GovEvents = {
     values: [id, from, to, amount],
   }),
   fundReturned: (id: bigint, from: Address, amount: bigint): SystemEvent => ({ name: 'FundReturned', values: [id, from, amount] }),
-} as const;
+});

@@ -5,7 +5,8 @@
 import type { Address } from '../util/address.js';
 import type { SystemEvent } from '../system/types.js';
 
-export const StakingEvents = {
+// Frozen rather than `as const`: StrykerJS does not mutate inside a TypeScript `as` expression.
+export const StakingEvents = Object.freeze({
   candidacyDeclared: (candidate: Address, pubKey: `0x${string}`, maxStake: bigint, compRateBp: number, selfStake: bigint): SystemEvent => ({
     name: 'CandidacyDeclared',
     values: [candidate, pubKey, maxStake, compRateBp, selfStake],
@@ -34,4 +35,4 @@ export const StakingEvents = {
     name: 'CompRateSet',
     values: [candidate, delegator, compRateBp, amount],
   }),
-} as const;
+});
