@@ -189,7 +189,8 @@ export function parseParamValue<K extends ParamName>(field: K, raw: string | num
   switch (rule.kind) {
     case 'bool': {
       if (text !== 'true' && text !== 'false') throw new ParamError(name, `expected true or false, got '${text}'`);
-      return (text === 'true') as Params[K];
+      const value = text === 'true';
+      return value as Params[K];
     }
     case 'address': {
       const lower = text.toLowerCase();
@@ -209,7 +210,8 @@ export function parseParamValue<K extends ParamName>(field: K, raw: string | num
         const shown = text.length > 80 ? `${text.slice(0, 80)}…` : String(value);
         throw new ParamError(name, `${shown} is outside its valid range ${paramRange(field)}`);
       }
-      return (rule.kind === 'int' ? Number(value) : value) as Params[K];
+      const typed = rule.kind === 'int' ? Number(value) : value;
+      return typed as Params[K];
     }
   }
 }

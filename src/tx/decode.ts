@@ -209,7 +209,8 @@ function decodeLegacy(raw: Uint8Array, hash: Uint8Array): DecodedTx {
   const recovery = Number((v - 35n) % 2n);
   const chainId = (v - 35n - BigInt(recovery)) / 2n;
   const gasPrice = uintField(f, 1, 'gasPrice', 32);
-  const unsigned = [f[0], f[1], f[2], f[3], f[4], f[5], uintBytes(chainId), new Uint8Array(0), new Uint8Array(0)] as Uint8Array[];
+  const unsignedFields: unknown[] = [f[0], f[1], f[2], f[3], f[4], f[5], uintBytes(chainId), new Uint8Array(0), new Uint8Array(0)];
+  const unsigned = unsignedFields as Uint8Array[];
   return {
     type: 0,
     raw,
@@ -249,7 +250,8 @@ function decodeTyped(raw: Uint8Array, hash: Uint8Array, type: 0x01 | 0x02 | 0x04
   const maxPriorityFeePerGas = uintField(f, 2, type === 0x01 ? 'gasPrice' : 'maxPriorityFeePerGas', 32);
   const maxFeePerGas = type === 0x01 ? maxPriorityFeePerGas : uintField(f, 3, 'maxFeePerGas', 32);
   if (maxPriorityFeePerGas > maxFeePerGas) fail('maxPriorityFeePerGas is above maxFeePerGas', TxCode.GasPriceTooLow);
-  const payload = RLP.encode(f.slice(0, 8 + o) as Uint8Array[]);
+  const signedFields = f.slice(0, 8 + o);
+  const payload = RLP.encode(signedFields as Uint8Array[]);
   const toSign = new Uint8Array(payload.length + 1);
   toSign[0] = type;
   toSign.set(payload, 1);
