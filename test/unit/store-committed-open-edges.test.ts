@@ -1,0 +1,489 @@
+/**
+ * Edges of CommittedStore.open (option checks, open failures, the checks of
+ * the root, the log line), the cache budget split, the `sync` option and the
+ * latest-version reads (getAt / appHashAt / PendingRoot.size). Layouts and
+ * values come from docs/STORE.md; the cache thresholds from the weights the
+ * store gives its caches (committed-store.ts constructor, lru.ts, node-cache.ts).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+
+import {
+  CommittedStore,
+  DEFAULT_CACHE_BYTES,
+  StoreCorruptionError,
+  StoreUsageError,
+  VersionUnavailableError,
+  type CommittedStoreOptions,
+} from '../../src/store/committed-store.js';
+import type { Logger } from '../../src/util/logger.js';
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
+
+/** docs/STORE.md test vector: the root of {"a": "1"}. */
+const ROOT_A1 = '565388d4bc00257133f799d9366ac97f6e949c18acc53d17457f8859ba0f08d3';
+const ZERO_HASH = '00'.repeat(32);
+
+/** u64 big-endian, as docs/STORE.md lays out versions. */
+function u64(n: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(n);
+  return b;
+}
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'cmtd-open-edges-'));
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function withRawDb(dir: string, fn: (db: ClassicLevel<Buffer, Uint8Array>) => Promise<void>): Promise<void> {
+  const db = new ClassicLevel<Buffer, Uint8Array>(dir, { keyEncoding: 'buffer', valueEncoding: 'view' });
+  await db.open();
+  try {
+    await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Commits `entries` as one block at `height` into the store in `dir`, then closes it. */
+async function commitBlock(dir: string, height: bigint, entries: Array<[string, string]>, options: CommittedStoreOptions = {}): Promise<void> {
+  const store = await CommittedStore.open(dir, options);
+  try {
+    const pending = store.computeRoot(entries.map(([k, v]) => [k, bytes(v)] as const));
+    await store.commit(height, pending, pending.root);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The error `open` rejects with (a store that opens is closed and fails the test). */
+async function openError(dir: string, options: CommittedStoreOptions = {}): Promise<Error> {
+  let store: CommittedStore | undefined;
+  try {
+    store = await CommittedStore.open(dir, options);
+  } catch (err) {
+    assert.ok(err instanceof Error, `expected an Error, got ${String(err)}`);
+    return err;
+  }
+  await store.close();
+  assert.fail('open should have been refused');
+}
+
+type Proto = Record<string, unknown>;
+
+/** Replaces a method of ClassicLevel.prototype until `restore`. */
+function patchLevel(name: string, make: (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown): () => void {
+  const proto = ClassicLevel.prototype as unknown as Proto;
+  const own = Object.hasOwn(proto, name);
+  const original = proto[name] as (...args: unknown[]) => unknown;
+  proto[name] = make(original);
+  return () => {
+    if (own) proto[name] = original;
+    else delete proto[name];
+  };
+}
+
+/** Counts LevelDB getSync reads by the first byte of the key ('s': latest values, 'n': tree nodes). */
+function countReads(): { reads: Map<string, number>; restore: () => void } {
+  const reads = new Map<string, number>();
+  const restore = patchLevel(
+    'getSync',
+    (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const key = args[0] as Buffer;
+        const tag = String.fromCharCode(key[0]!);
+        reads.set(tag, (reads.get(tag) ?? 0) + 1);
+        return original.apply(this, args);
+      },
+  );
+  return { reads, restore };
+}
+
+describe('CommittedStore.open: option checks', () => {
+  for (const [value, shown] of [
+    [-1, '-1'],
+    [1.5, '1.5'],
+  ] as const) {
+    it(`stateHistory ${shown} is refused with StoreUsageError`, async () => {
+      await withDir(async (dir) => {
+        const err = await openError(dir, { stateHistory: value });
+        assert.ok(err instanceof StoreUsageError, `expected StoreUsageError, got ${String(err)}`);
+        assert.equal(err.name, 'StoreUsageError');
+        assert.equal(err.message, `state history must be a whole number of versions (0: keep all), got ${shown}`);
+      });
+    });
+
+    it(`cacheBytes ${shown} is refused with StoreUsageError`, async () => {
+      await withDir(async (dir) => {
+        const err = await openError(dir, { cacheBytes: value });
+        assert.ok(err instanceof StoreUsageError, `expected StoreUsageError, got ${String(err)}`);
+        assert.equal(err.message, `cache size must be a whole number of bytes, got ${shown}`);
+      });
+    });
+  }
+
+  it('stateHistory 0 and cacheBytes 0 are accepted', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir, { stateHistory: 0, cacheBytes: 0 });
+      try {
+        assert.equal(store.height, 0n);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
+
+describe('CommittedStore error classes', () => {
+  it('carry their class name in .name', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir);
+      try {
+        assert.throws(
+          () => store.getAt('k', 1n),
+          (err: unknown) => {
+            assert.ok(err instanceof VersionUnavailableError, `expected VersionUnavailableError, got ${String(err)}`);
+            assert.equal(err.name, 'VersionUnavailableError');
+            assert.equal(err.pruned, false);
+            return true;
+          },
+        );
+      } finally {
+        await store.close();
+      }
+      // records without m:commit: not a store (docs/STORE.md "Checks")
+      await withRawDb(dir, async (db) => {
+        await db.put(Buffer.from('zz'), bytes('x'));
+      });
+      const err = await openError(dir);
+      assert.ok(err instanceof StoreCorruptionError, `expected StoreCorruptionError, got ${String(err)}`);
+      assert.equal(err.name, 'StoreCorruptionError');
+    });
+  });
+});
+
+describe('CommittedStore.open: a database that cannot be opened', () => {
+  it('a directory locked by an open store: the message carries the LevelDB cause, and the error its cause', async () => {
+    await withDir(async (dir) => {
+      const first = await CommittedStore.open(dir);
+      try {
+        const err = await openError(dir);
+        const cause = err.cause;
+        assert.ok(cause instanceof Error, `expected the LevelDB error as cause, got ${String(cause)}`);
+        const inner = cause.cause;
+        assert.ok(inner instanceof Error, `expected LevelDB's error to have a cause, got ${String(inner)}`);
+        assert.match(inner.message, /lock/i);
+        assert.equal(err.message, `cannot open the state store ${dir} (is another cmtd using it?): ${inner.message}`);
+      } finally {
+        await first.close();
+      }
+    });
+  });
+
+  it('an open failure without a cause: the message has no suffix, the cause is the failure', async () => {
+    await withDir(async (dir) => {
+      const failure = new Error('no cause here');
+      const restore = patchLevel('open', () => async () => {
+        throw failure;
+      });
+      let err: Error;
+      try {
+        err = await openError(dir);
+      } finally {
+        restore();
+      }
+      assert.equal(err.message, `cannot open the state store ${dir} (is another cmtd using it?)`);
+      assert.equal(err.cause, failure);
+    });
+  });
+});
+
+describe('CommittedStore.open: root checks (docs/STORE.md "Checks")', () => {
+  it('a recorded app hash the root node does not hash to: StoreCorruptionError naming both hashes', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [['a', '1']]);
+      // m:commit = 0x02 ‖ height u64 ‖ app hash[32] ‖ key count u64, with a zero app hash
+      await withRawDb(dir, async (db) => {
+        await db.put(Buffer.from('m:commit', 'latin1'), Buffer.concat([Buffer.from([2]), u64(1n), Buffer.alloc(32), u64(1n)]));
+      });
+      const err = await openError(dir);
+      assert.ok(err instanceof StoreCorruptionError, `expected StoreCorruptionError, got ${String(err)}`);
+      assert.equal(
+        err.message,
+        `state store ${dir} is corrupt: at height 1 the recorded app hash is ${ZERO_HASH} ` +
+          `but the root node hashes to ${ROOT_A1}; restore the data directory from a backup or resync`,
+      );
+    });
+  });
+
+  it('a root record whose hash differs from its node (app hash intact): StoreCorruptionError', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [['a', '1']]);
+      const rootKey = Buffer.concat([Buffer.from('r'), u64(1n)]);
+      await withRawDb(dir, async (db) => {
+        const record = Buffer.from((await db.get(rootKey))!);
+        // 0x01 ‖ u64 node version ‖ u8 isLeaf ‖ hash[32]: one key, so the root is its leaf, written by version 1
+        assert.equal(record.toString('hex'), `01${u64(1n).toString('hex')}01${ROOT_A1}`);
+        record.fill(0xee, 10);
+        await db.put(rootKey, record);
+      });
+      const err = await openError(dir);
+      assert.ok(err instanceof StoreCorruptionError, `expected StoreCorruptionError, got ${String(err)}`);
+      assert.ok(err.message.startsWith(`state store ${dir} is corrupt: at height 1 the recorded app hash is ${ROOT_A1} `), err.message);
+    });
+  });
+
+  it('a missing root node: StoreCorruptionError "root node unreadable"', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [['a', '1']]);
+      // 'n' u64 version u8 depth path: the root is at depth 0 with an empty path
+      await withRawDb(dir, async (db) => {
+        const nodeKey = Buffer.concat([Buffer.from('n'), u64(1n), Buffer.from([0])]);
+        assert.ok((await db.get(nodeKey)) !== undefined, 'the root node record should be where docs/STORE.md puts it');
+        await db.del(nodeKey);
+      });
+      const err = await openError(dir);
+      assert.ok(err instanceof StoreCorruptionError, `expected StoreCorruptionError, got ${String(err)}`);
+      assert.ok(err.message.startsWith(`state store ${dir} is corrupt: root node unreadable (`), err.message);
+      assert.match(err.message, /missing/);
+    });
+  });
+});
+
+describe('CommittedStore.open: pruning mark', () => {
+  it('m:pruned holds u64 T = H - N on disk and a reopened store refuses versions <= T as pruned', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir, { stateHistory: 2 });
+      try {
+        for (let h = 1n; h <= 5n; h++) {
+          const pending = store.computeRoot([['k', bytes(String(h))]]);
+          await store.commit(h, pending, pending.root);
+        }
+        await store.pruned();
+      } finally {
+        await store.close();
+      }
+      await withRawDb(dir, async (db) => {
+        const mark = await db.get(Buffer.from('m:pruned', 'latin1'));
+        assert.ok(mark !== undefined, 'm:pruned should be written');
+        assert.equal(Buffer.from(mark).toString('hex'), u64(3n).toString('hex'));
+      });
+      // archive mode at reopen: nothing is pruned at open, the mark alone must say what is gone
+      const reopened = await CommittedStore.open(dir, { stateHistory: 0 });
+      try {
+        assert.equal(reopened.oldestVersion, 4n);
+        assert.equal(text(reopened.getAt('k', 4n)), '4');
+        assert.throws(
+          () => reopened.getAt('k', 3n),
+          (err: unknown) => {
+            assert.ok(err instanceof VersionUnavailableError, `expected VersionUnavailableError, got ${String(err)}`);
+            assert.equal(err.pruned, true);
+            return true;
+          },
+        );
+      } finally {
+        await reopened.close();
+      }
+    });
+  });
+});
+
+describe('CommittedStore.open: log line', () => {
+  it('logs "state store opened" with dir, height, app hash, key count and a duration', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [['a', '1']]);
+      const logs: Array<[string, Record<string, unknown>]> = [];
+      const record = (message: string, meta: Record<string, unknown> = {}): void => {
+        logs.push([message, meta]);
+      };
+      const logger = { info: record, warn: record, error: record, debug: record } as unknown as Logger;
+      const t0 = performance.now();
+      const store = await CommittedStore.open(dir, { logger, stateHistory: 0 });
+      const elapsed = performance.now() - t0;
+      await store.close();
+      const opened = logs.filter(([message]) => message === 'state store opened');
+      assert.equal(opened.length, 1, JSON.stringify(logs));
+      const { ms, ...fields } = opened[0]![1];
+      assert.deepEqual(fields, { dir, height: '1', appHash: ROOT_A1, keys: 1 });
+      assert.equal(typeof ms, 'number');
+      assert.ok((ms as number) >= 0 && (ms as number) <= Math.ceil(elapsed), `ms ${String(ms)} should be within the ${elapsed} ms open took`);
+    });
+  });
+});
+
+describe('CommittedStore: cache budget', () => {
+  it('DEFAULT_CACHE_BYTES is 256 MiB (docs/STORE.md --state-cache-mb default)', () => {
+    assert.equal(DEFAULT_CACHE_BYTES, 256 * 1024 * 1024);
+  });
+
+  /**
+   * The value cache gets floor(C / 2) bytes, and each of its LRU generations
+   * half of that; a latest value weighs 96 + 2·key length + value length.
+   * 'abcd' with a 100-byte value weighs 204: kept when floor(floor(C/2)/2) >= 204.
+   */
+  async function valueReads(options: CommittedStoreOptions): Promise<number> {
+    let reads = -1;
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [['abcd', 'x'.repeat(100)]]);
+      const store = await CommittedStore.open(dir, { ...options, stateHistory: 0 });
+      const counter = countReads();
+      try {
+        assert.equal(text(store.get('abcd')), 'x'.repeat(100));
+        assert.equal(text(store.get('abcd')), 'x'.repeat(100));
+      } finally {
+        counter.restore();
+        await store.close();
+      }
+      reads = counter.reads.get('s') ?? 0;
+    });
+    return reads;
+  }
+
+  it('a value weighing exactly a value-cache generation (cacheBytes 816) is kept: the second get reads nothing', async () => {
+    assert.equal(await valueReads({ cacheBytes: 816 }), 1);
+  });
+
+  it('a value one byte over a value-cache generation (cacheBytes 812) is not kept: both gets read LevelDB', async () => {
+    assert.equal(await valueReads({ cacheBytes: 812 }), 2);
+  });
+
+  it('the default cache keeps a value', async () => {
+    assert.equal(await valueReads({}), 1);
+  });
+
+  /**
+   * {"a": "1", "b": "2"}: a and b differ in their first nibble (docs/STORE.md),
+   * so the root is an internal node with two leaf children at depth 1; a
+   * proof of a reads the root and a's leaf. open reads the root (checkRoot)
+   * and caches it if the node half of the cache can hold it.
+   */
+  async function nodeReadsOfProof(cacheBytes: number): Promise<number> {
+    let reads = -1;
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [
+        ['a', '1'],
+        ['b', '2'],
+      ]);
+      const store = await CommittedStore.open(dir, { cacheBytes, stateHistory: 0 });
+      const counter = countReads();
+      try {
+        const proof = store.prove('a');
+        assert.equal(proof.levels.length, 1);
+        assert.ok(CommittedStore.verifyProof(store.appHash, 'a', bytes('1'), proof), 'the proof of a should verify');
+      } finally {
+        counter.restore();
+        await store.close();
+      }
+      reads = counter.reads.get('n') ?? 0;
+    });
+    return reads;
+  }
+
+  it('cacheBytes 4000: the 2000-byte node half keeps the root among its never-evicted upper levels (1,240 bytes a node)', async () => {
+    assert.equal(await nodeReadsOfProof(4000), 1);
+  });
+
+  it('cacheBytes 400: the 200-byte node half cannot keep the root (a 71-byte record + 129 bytes of entry weighs 200 > 100)', async () => {
+    assert.equal(await nodeReadsOfProof(400), 2);
+  });
+});
+
+describe('CommittedStore: sync option', () => {
+  async function syncOfCommitBatches(options: CommittedStoreOptions): Promise<unknown[]> {
+    const seen: unknown[] = [];
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir, { ...options, stateHistory: 0 });
+      const restore = patchLevel(
+        'batch',
+        (original) =>
+          function (this: unknown, ...args: unknown[]) {
+            const batch = original.apply(this, args) as { write: (opts?: { sync?: boolean }) => Promise<void> };
+            if (args.length === 0) {
+              const write = batch.write.bind(batch);
+              batch.write = (opts) => {
+                seen.push(opts?.sync);
+                return write(opts);
+              };
+            }
+            return batch;
+          },
+      );
+      try {
+        const pending = store.computeRoot([['k', bytes('v')]]);
+        await store.commit(1n, pending, pending.root);
+      } finally {
+        restore();
+        await store.close();
+      }
+    });
+    return seen;
+  }
+
+  it('sync: true writes the commit batch with LevelDB sync', async () => {
+    assert.deepEqual(await syncOfCommitBatches({ sync: true }), [true]);
+  });
+
+  it('by default the commit batch is written without sync', async () => {
+    assert.deepEqual(await syncOfCommitBatches({}), [false]);
+  });
+});
+
+describe('CommittedStore: latest-version reads', () => {
+  it('getAt and at() of the latest height answer from the latest-value record, as get does', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [['k', 'v']]);
+      // 's' key = u64 version ‖ value: make the latest-value record disagree with the tree's leaf
+      await withRawDb(dir, async (db) => {
+        await db.put(Buffer.from('sk', 'latin1'), Buffer.concat([u64(1n), Buffer.from('X')]));
+      });
+      const store = await CommittedStore.open(dir, { stateHistory: 0 });
+      try {
+        assert.equal(text(store.get('k')), 'X');
+        assert.equal(text(store.getAt('k', 1n)), 'X');
+        assert.equal(text(store.at(1n).get('k')), 'X');
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  it('appHashAt of an empty store at height 0 is 32 zero bytes', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir, { stateHistory: 0 });
+      try {
+        assert.equal(Buffer.from(store.appHashAt(0n)).toString('hex'), ZERO_HASH);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  it('PendingRoot.size counts the distinct keys a block changes (last change wins, deletes of absent keys dropped)', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [['a', '1']]);
+      const store = await CommittedStore.open(dir, { stateHistory: 0 });
+      try {
+        const pending = store.computeRoot([
+          ['a', null],
+          ['b', bytes('2')],
+          ['b', bytes('3')],
+          ['c', null],
+        ]);
+        assert.equal(pending.size, 2);
+        assert.equal(store.computeRoot([['c', null]]).size, 0);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
