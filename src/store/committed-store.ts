@@ -275,9 +275,15 @@ export class CommittedStore implements KVReader {
       }
       hash = node.kind === 'leaf' ? leafHash(node.keyHash, node.valueHash) : internalHash(node.children);
     }
-    if (hash !== Buffer.from(this._appHash).toString('latin1') || (this.root !== undefined && this.root.hash !== hash)) {
+    const recorded =
+      hash !== Buffer.from(this._appHash).toString('latin1')
+        ? `the recorded app hash is ${hex(this._appHash)}`
+        : this.root !== undefined && this.root.hash !== hash
+          ? `the root record names hash ${hex(Buffer.from(this.root.hash, 'latin1'))}`
+          : undefined;
+    if (recorded !== undefined) {
       throw new StoreCorruptionError(
-        `state store ${dir} is corrupt: at height ${this._height} the recorded app hash is ${hex(this._appHash)} ` +
+        `state store ${dir} is corrupt: at height ${this._height} ${recorded} ` +
           `but the root node hashes to ${hex(Buffer.from(hash, 'latin1'))}; restore the data directory from a backup or resync`,
       );
     }

@@ -239,7 +239,10 @@ describe('CommittedStore.open: root checks (docs/STORE.md "Checks")', () => {
       });
       const err = await openError(dir);
       assert.ok(err instanceof StoreCorruptionError, `expected StoreCorruptionError, got ${String(err)}`);
-      assert.ok(err.message.startsWith(`state store ${dir} is corrupt: at height 1 the recorded app hash is ${ROOT_A1} `), err.message);
+      assert.ok(
+        err.message.startsWith(`state store ${dir} is corrupt: at height 1 the root record names hash ${'ee'.repeat(32)} but the root node hashes to ${ROOT_A1};`),
+        err.message,
+      );
     });
   });
 
