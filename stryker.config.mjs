@@ -22,6 +22,7 @@ const TESTS = {
     'test/unit/app-query-routes.test.ts',
     'test/unit/rpc-cmt.test.ts',
     'test/unit/system-dispatcher.test.ts',
+    'test/unit/system-events.test.ts',
   ],
   gov: [
     'test/unit/gov-edges.test.ts',
@@ -30,6 +31,7 @@ const TESTS = {
     'test/unit/gov-contract.test.ts',
     'test/unit/gov-contract-edges.test.ts',
     'test/unit/gov-queries-edges.test.ts',
+    'test/unit/system-events.test.ts',
     'test/unit/app-query-routes.test.ts',
     'test/unit/rpc-cmt.test.ts',
   ],
