@@ -21,14 +21,11 @@ import type { StakingGenesis, ValidatorUpdate } from './types.js';
 export function initGenesis(k: StakingKeeper, g: StakingGenesis, cometValidators: readonly ValidatorUpdate[] = []): ValidatorUpdate[] {
   const params = k.params();
   const cache = new CandidateCache(k.store);
-  const seen = new Set<string>();
   for (const gc of g.candidates) {
     const where = `genesis candidate ${gc.address}`;
     if (cache.get(gc.address) !== undefined) throw new Error(`${where}: declared twice`);
+    // also refuses a key an earlier genesis candidate took (newCandidate records it)
     k.checkPubKey(gc.address, gc.pubKey, where);
-    const pk = Buffer.from(gc.pubKey).toString('hex');
-    if (seen.has(pk)) throw new Error(`${where}: pub_key used by another genesis candidate`);
-    seen.add(pk);
     if (gc.maxStake <= 0n) throw new Error(`${where}: max_stake must be positive`);
     if (!Number.isInteger(gc.compRateBp) || gc.compRateBp < 0 || gc.compRateBp >= 10_000) {
       throw new Error(`${where}: comp_rate_bp must be 0…9999`);
