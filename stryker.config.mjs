@@ -14,7 +14,7 @@
  */
 const TESTS = {
   staking: [
-    'test/unit/staking-{abi,blocks,inflation,limits,math,ops,principal,property,exact,records,slashing-edges,award-edges,power-edges,economics-edges,queries-edges}.test.ts',
+    'test/unit/staking-{abi,blocks,inflation,limits,math,ops,principal,property,exact,records,slashing-edges,award-edges,power-edges,economics-edges,queries-edges,genesis-edges}.test.ts',
     'test/unit/staking-operations-*.test.ts',
     'test/unit/idle-block.test.ts',
     'test/unit/evm-system-calls.test.ts',

@@ -5,7 +5,7 @@ export { StakingQueries, type StakingReadDeps, type ValidatorPower } from './que
 export { StakingContract, STAKING_GAS, STAKING_INTERFACE } from './contract.js';
 export { StakingEvents } from './events.js';
 export { STAKING_ABI } from './abi.js';
-export { parseStakingGenesis, genesisStake, canonicalJson } from './genesis.js';
+export { genesisStake, canonicalJson } from './genesis.js';
 export * as economics from './economics.js';
 export { cometAddress, MAX_TOTAL_VOTING_POWER } from './power.js';
 export { candidacyMessage, signCandidacy, verifyCandidacySignature, parsePrivValidatorKey } from './pop.js';

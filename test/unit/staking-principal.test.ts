@@ -10,7 +10,8 @@ import { CMT, type Params } from '../../src/state/params.js';
 import type { Address } from '../../src/util/address.js';
 import { decodeDelegation, encodeDelegation } from '../../src/staking/store.js';
 import type { DelegationInfo } from '../../src/staking/types.js';
-import { genesisStake, parseStakingGenesis } from '../../src/staking/genesis.js';
+import { parseAppGenesis } from '../../src/app/genesis.js';
+import { genesisStake } from '../../src/staking/genesis.js';
 import { type TestNet, declareCandidate, fundedTestNet, newTestChain, testActors } from '../support/staking-testkit.js';
 import { RLP } from '@ethereumjs/rlp';
 
@@ -121,20 +122,24 @@ describe('principal', () => {
 
   it('genesis delegations and self-stakes start with principal = amount', () => {
     const chain = newTestChain({}, [[F, 1000n * CMT]]);
-    const g = parseStakingGenesis({
-      candidates: [
-        {
-          address: cand(0),
-          pub_key: Buffer.from(actors.key(0)).toString('base64'),
-          max_stake: (1_000_000n * CMT).toString(),
-          self_stake: (100_000n * CMT + 9n).toString(),
-          comp_rate_bp: 1000,
-          description: { name: 'g' },
-        },
-      ],
-      delegations: [{ delegator: del(0), candidate: cand(0), amount: (500_000n * CMT + 1n).toString() }],
-      enterprise_accounts: [],
-    });
+    const g = parseAppGenesis(
+      Buffer.from(
+        JSON.stringify({
+          candidates: [
+            {
+              address: cand(0),
+              pub_key: Buffer.from(actors.key(0)).toString('base64'),
+              max_stake: (1_000_000n * CMT).toString(),
+              self_stake: (100_000n * CMT + 9n).toString(),
+              comp_rate_bp: 1000,
+              description: { name: 'g' },
+            },
+          ],
+          delegations: [{ delegator: del(0), candidate: cand(0), amount: (500_000n * CMT + 1n).toString() }],
+          enterprise_accounts: [],
+        }), // the node's parser; its staking lists are what initGenesis takes
+      ),
+    );
     chain.supply.setGenesis(chain.supply.read().genesis + genesisStake(g));
     chain.ledger.initGenesis(g);
     assert.equal(chain.ledger.delegation(cand(0), cand(0))!.principal, 100_000n * CMT + 9n);
