@@ -1,0 +1,221 @@
+/**
+ * Edges of CommittedStore's reads and checks around computeRoot, entries and
+ * prefetch: the usage errors (docs/STORE.md: StoreUsageError for a bad key or
+ * value, entries refused while writes are deferred) and prefetch as a
+ * read-ahead of the latest values (committed-store.ts prefetch doc: one
+ * parallel read of the values the cache lacks, in PREFETCH_READERS = 4 parts,
+ * into the value cache; invalid keys are skipped).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+
+import { CommittedStore, StoreUsageError } from '../../src/store/committed-store.js';
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'cmtd-read-edges-'));
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Commits `entries` as one block at `height` into the store in `dir`, then closes it. */
+async function commitBlock(dir: string, height: bigint, entries: Array<[string, string]>): Promise<void> {
+  const store = await CommittedStore.open(dir);
+  try {
+    const pending = store.computeRoot(entries.map(([k, v]) => [k, bytes(v)] as const));
+    await store.commit(height, pending, pending.root);
+  } finally {
+    await store.close();
+  }
+}
+
+type Proto = Record<string, unknown>;
+
+/** Replaces a method of ClassicLevel.prototype until `restore`. */
+function patchLevel(name: string, make: (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown): () => void {
+  const proto = ClassicLevel.prototype as unknown as Proto;
+  const own = Object.hasOwn(proto, name);
+  const original = proto[name] as (...args: unknown[]) => unknown;
+  proto[name] = make(original);
+  return () => {
+    if (own) proto[name] = original;
+    else delete proto[name];
+  };
+}
+
+/**
+ * Records LevelDB reads of latest values (keys tagged 's', docs/STORE.md):
+ * each getMany call's 's' keys (as text after the tag) and the 's' keys read by getSync.
+ */
+function spyValueReads(): { manyCalls: string[][]; syncReads: string[]; restore: () => void } {
+  const manyCalls: string[][] = [];
+  const syncReads: string[] = [];
+  const tagged = (key: Buffer): string | undefined => (key[0] === 0x73 ? key.subarray(1).toString('utf8') : undefined);
+  const restoreMany = patchLevel(
+    'getMany',
+    (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const keys = (args[0] as Buffer[]).map(tagged).filter((k): k is string => k !== undefined);
+        if (keys.length > 0) manyCalls.push(keys);
+        return original.apply(this, args);
+      },
+  );
+  const restoreSync = patchLevel(
+    'getSync',
+    (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const key = tagged(args[0] as Buffer);
+        if (key !== undefined) syncReads.push(key);
+        return original.apply(this, args);
+      },
+  );
+  return {
+    manyCalls,
+    syncReads,
+    restore: () => {
+      restoreSync();
+      restoreMany();
+    },
+  };
+}
+
+describe('CommittedStore.computeRoot: usage errors', () => {
+  it('refuses a key that is not a string with StoreUsageError naming it', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir);
+      try {
+        assert.throws(
+          () => store.computeRoot([[123 as unknown as string, bytes('v')]]),
+          (err: unknown) => {
+            assert.ok(err instanceof StoreUsageError, `expected StoreUsageError, got ${String(err)}`);
+            assert.equal(err.message, 'invalid state key 123: keys must be well-formed strings without U+0000');
+            return true;
+          },
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  it('refuses a value that is neither a Uint8Array nor null with StoreUsageError naming the key', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir);
+      try {
+        assert.throws(
+          () => store.computeRoot([['a', 'text' as unknown as Uint8Array]]),
+          (err: unknown) => {
+            assert.ok(err instanceof StoreUsageError, `expected StoreUsageError, got ${String(err)}`);
+            assert.equal(err.message, 'invalid value for state key "a": expected Uint8Array or null');
+            return true;
+          },
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
+
+describe('CommittedStore.entries: deferred writes', () => {
+  it('is refused while writes are deferred, naming entries', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [['a', '1']]);
+      const store = await CommittedStore.open(dir);
+      try {
+        store.deferWrites();
+        await assert.rejects(store.entries(1n), (err: unknown) => {
+          assert.ok(err instanceof StoreUsageError, `expected StoreUsageError, got ${String(err)}`);
+          assert.equal(err.message, 'entries reads LevelDB directly: flush() the deferred commits first');
+          return true;
+        });
+        await store.flush();
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
+
+describe('CommittedStore.prefetch: values read ahead', () => {
+  const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+
+  it('reads the uncached values in 4 parallel parts, skips invalid keys, and later gets need no read', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(
+        dir,
+        1n,
+        keys.map((k) => [k, `v-${k}`]),
+      );
+      const store = await CommittedStore.open(dir);
+      const spy = spyValueReads();
+      try {
+        await store.prefetch([...keys, 123 as unknown as string, 'x\u0000y', '\ud800']);
+        // 8 keys in 4 parts of ceil(8 / 4) = 2, in the order given.
+        assert.deepEqual(spy.manyCalls, [
+          ['a', 'b'],
+          ['c', 'd'],
+          ['e', 'f'],
+          ['g', 'h'],
+        ]);
+        for (const k of keys) assert.equal(text(store.get(k)), `v-${k}`);
+        assert.deepEqual(spy.syncReads, [], 'the prefetched values come from the cache');
+      } finally {
+        spy.restore();
+        await store.close();
+      }
+    });
+  });
+
+  it('caches the absence of a key it read ahead', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [['a', '1']]);
+      const store = await CommittedStore.open(dir);
+      const spy = spyValueReads();
+      try {
+        await store.prefetch(['zz']);
+        assert.deepEqual(spy.manyCalls, [['zz']]);
+        assert.equal(store.get('zz'), undefined);
+        assert.deepEqual(spy.syncReads, [], 'the absence comes from the cache');
+      } finally {
+        spy.restore();
+        await store.close();
+      }
+    });
+  });
+
+  it('does not read ahead values the cache already holds', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [
+        ['a', '1'],
+        ['b', '2'],
+      ]);
+      const store = await CommittedStore.open(dir);
+      try {
+        assert.equal(text(store.get('a')), '1');
+        const spy = spyValueReads();
+        try {
+          await store.prefetch(['a', 'b']);
+          assert.deepEqual(spy.manyCalls, [['b']], 'only the uncached b is read');
+          await store.prefetch(['a', 'b']);
+          assert.deepEqual(spy.manyCalls, [['b']], 'nothing more is read once both are cached');
+          assert.equal(text(store.get('b')), '2');
+          assert.deepEqual(spy.syncReads, []);
+        } finally {
+          spy.restore();
+        }
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
