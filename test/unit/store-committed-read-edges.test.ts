@@ -54,7 +54,7 @@ function patchLevel(name: string, make: (original: (...args: unknown[]) => unkno
 
 /**
  * Records LevelDB reads of latest values (keys tagged 's', docs/STORE.md):
- * each getMany call's 's' keys (as text after the tag) and the 's' keys read by getSync.
+ * each getMany call's 's' keys (an empty call as []) (as text after the tag) and the 's' keys read by getSync.
  */
 function spyValueReads(): { manyCalls: string[][]; syncReads: string[]; restore: () => void } {
   const manyCalls: string[][] = [];
@@ -64,8 +64,10 @@ function spyValueReads(): { manyCalls: string[][]; syncReads: string[]; restore:
     'getMany',
     (original) =>
       function (this: unknown, ...args: unknown[]) {
-        const keys = (args[0] as Buffer[]).map(tagged).filter((k): k is string => k !== undefined);
-        if (keys.length > 0) manyCalls.push(keys);
+        const asked = args[0] as Buffer[];
+        const keys = asked.map(tagged).filter((k): k is string => k !== undefined);
+        // An empty read is recorded too: it reads nothing and should not be issued.
+        if (keys.length > 0 || asked.length === 0) manyCalls.push(keys);
         return original.apply(this, args);
       },
   );
@@ -146,6 +148,31 @@ describe('CommittedStore.entries: deferred writes', () => {
   });
 });
 
+describe('CommittedStore.entries: default start', () => {
+  it('lists every key of the version from the first when no fromKey is given', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [
+        ['b', '2'],
+        ['a', '1'],
+      ]);
+      const store = await CommittedStore.open(dir);
+      try {
+        const page = await store.entries(1n);
+        assert.deepEqual(
+          page.entries.map(([k, v]) => [k, text(v)]),
+          [
+            ['a', '1'],
+            ['b', '2'],
+          ],
+        );
+        assert.equal(page.next, undefined, 'the end: no key to continue from');
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
+
 describe('CommittedStore.prefetch: values read ahead', () => {
   const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
 
@@ -213,6 +240,30 @@ describe('CommittedStore.prefetch: values read ahead', () => {
         } finally {
           spy.restore();
         }
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  it('with deferred writes, reads ahead no value a deferred commit holds (LevelDB has an older one)', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [['a', 'old']]);
+      // cacheBytes 0: no value stays cached, so prefetch must tell deferred records from LevelDB's.
+      const store = await CommittedStore.open(dir, { cacheBytes: 0 });
+      try {
+        store.deferWrites();
+        const pending = store.computeRoot([['a', bytes('new')]]);
+        await store.commit(2n, pending, pending.root);
+        const spy = spyValueReads();
+        try {
+          await store.prefetch(['a']);
+          assert.deepEqual(spy.manyCalls, [], 'a is in the deferred records: nothing to read ahead');
+        } finally {
+          spy.restore();
+        }
+        assert.equal(text(store.get('a')), 'new');
+        await store.flush();
       } finally {
         await store.close();
       }
