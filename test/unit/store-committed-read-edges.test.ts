@@ -271,3 +271,25 @@ describe('CommittedStore.prefetch: values read ahead', () => {
     });
   });
 });
+
+describe('CommittedStore.computeRoot: a committed PendingRoot stays stale', () => {
+  it('refuses to commit again a PendingRoot already committed, after a newer computeRoot', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir);
+      try {
+        const first = store.computeRoot([['a', bytes('1')]]);
+        await store.commit(1n, first, first.root);
+        store.computeRoot([['b', bytes('2')]]);
+        // Only the latest computeRoot can be committed (docs of commit): `first` is neither.
+        await assert.rejects(store.commit(2n, first, first.root), (err: unknown) => {
+          assert.ok(err instanceof StoreUsageError, `expected StoreUsageError, got ${String(err)}`);
+          assert.equal(err.message, 'stale PendingRoot: another root was computed or committed after it (only the latest computeRoot can be committed)');
+          return true;
+        });
+        assert.equal(store.height, 1n, 'nothing was committed at height 2');
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
