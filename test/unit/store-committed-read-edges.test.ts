@@ -293,3 +293,52 @@ describe('CommittedStore.computeRoot: a committed PendingRoot stays stale', () =
     });
   });
 });
+
+describe('CommittedStore.entries: the iterator', () => {
+  it('stops reading at limit + 1 keys and closes its iterator', async () => {
+    await withDir(async (dir) => {
+      // 1100 keys: more than one nextv batch of 1024 rows.
+      const many: Array<[string, string]> = [];
+      for (let i = 0; i < 1100; i++) many.push([`k${String(i).padStart(4, '0')}`, String(i)]);
+      await commitBlock(dir, 1n, many);
+      const store = await CommittedStore.open(dir);
+      const opened: Array<{ nextv: number; closed: number }> = [];
+      const restore = patchLevel(
+        'iterator',
+        (original) =>
+          function (this: unknown, ...args: unknown[]) {
+            const it = original.apply(this, args) as { nextv: (...a: unknown[]) => unknown; close: (...a: unknown[]) => unknown };
+            const seen = { nextv: 0, closed: 0 };
+            opened.push(seen);
+            const nextv = it.nextv.bind(it);
+            const close = it.close.bind(it);
+            it.nextv = (...a: unknown[]) => {
+              seen.nextv++;
+              return nextv(...a);
+            };
+            it.close = (...a: unknown[]) => {
+              seen.closed++;
+              return close(...a);
+            };
+            return it;
+          },
+      );
+      try {
+        const page = await store.entries(1n, '', 2);
+        assert.deepEqual(
+          page.entries.map(([k, v]) => [k, text(v)]),
+          [
+            ['k0000', '0'],
+            ['k0001', '1'],
+          ],
+        );
+        assert.equal(page.next, 'k0002');
+        // The first batch of 1024 rows holds the 3 keys needed: no second batch is read.
+        assert.deepEqual(opened, [{ nextv: 1, closed: 1 }]);
+      } finally {
+        restore();
+        await store.close();
+      }
+    });
+  });
+});
