@@ -342,3 +342,36 @@ describe('CommittedStore.entries: the iterator', () => {
     });
   });
 });
+
+describe('CommittedStore.prefetch: a failed read', () => {
+  it('resolves when the read fails because the store was closed meanwhile, and rejects with the error otherwise', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [['a', '1']]);
+      const store = await CommittedStore.open(dir);
+      let closing: Promise<void> | undefined;
+      const restore = patchLevel('getMany', () => async () => {
+        closing = store.close();
+        throw new Error('read failed: the database closed');
+      });
+      try {
+        await store.prefetch(['a', 'b']);
+        await closing;
+      } finally {
+        restore();
+      }
+    });
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [['a', '1']]);
+      const store = await CommittedStore.open(dir);
+      const restore = patchLevel('getMany', () => async () => {
+        throw new Error('read failed: disk error');
+      });
+      try {
+        await assert.rejects(store.prefetch(['a', 'b']), /read failed: disk error/);
+      } finally {
+        restore();
+        await store.close();
+      }
+    });
+  });
+});
