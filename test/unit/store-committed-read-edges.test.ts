@@ -1,0 +1,377 @@
+/**
+ * Edges of CommittedStore's reads and checks around computeRoot, entries and
+ * prefetch: the usage errors (docs/STORE.md: StoreUsageError for a bad key or
+ * value, entries refused while writes are deferred) and prefetch as a
+ * read-ahead of the latest values (committed-store.ts prefetch doc: one
+ * parallel read of the values the cache lacks, in PREFETCH_READERS = 4 parts,
+ * into the value cache; invalid keys are skipped).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+
+import { CommittedStore, StoreUsageError } from '../../src/store/committed-store.js';
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'cmtd-read-edges-'));
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Commits `entries` as one block at `height` into the store in `dir`, then closes it. */
+async function commitBlock(dir: string, height: bigint, entries: Array<[string, string]>): Promise<void> {
+  const store = await CommittedStore.open(dir);
+  try {
+    const pending = store.computeRoot(entries.map(([k, v]) => [k, bytes(v)] as const));
+    await store.commit(height, pending, pending.root);
+  } finally {
+    await store.close();
+  }
+}
+
+type Proto = Record<string, unknown>;
+
+/** Replaces a method of ClassicLevel.prototype until `restore`. */
+function patchLevel(name: string, make: (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown): () => void {
+  const proto = ClassicLevel.prototype as unknown as Proto;
+  const own = Object.hasOwn(proto, name);
+  const original = proto[name] as (...args: unknown[]) => unknown;
+  proto[name] = make(original);
+  return () => {
+    if (own) proto[name] = original;
+    else delete proto[name];
+  };
+}
+
+/**
+ * Records LevelDB reads of latest values (keys tagged 's', docs/STORE.md):
+ * each getMany call's 's' keys (an empty call as []) (as text after the tag) and the 's' keys read by getSync.
+ */
+function spyValueReads(): { manyCalls: string[][]; syncReads: string[]; restore: () => void } {
+  const manyCalls: string[][] = [];
+  const syncReads: string[] = [];
+  const tagged = (key: Buffer): string | undefined => (key[0] === 0x73 ? key.subarray(1).toString('utf8') : undefined);
+  const restoreMany = patchLevel(
+    'getMany',
+    (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const asked = args[0] as Buffer[];
+        const keys = asked.map(tagged).filter((k): k is string => k !== undefined);
+        // An empty read is recorded too: it reads nothing and should not be issued.
+        if (keys.length > 0 || asked.length === 0) manyCalls.push(keys);
+        return original.apply(this, args);
+      },
+  );
+  const restoreSync = patchLevel(
+    'getSync',
+    (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const key = tagged(args[0] as Buffer);
+        if (key !== undefined) syncReads.push(key);
+        return original.apply(this, args);
+      },
+  );
+  return {
+    manyCalls,
+    syncReads,
+    restore: () => {
+      restoreSync();
+      restoreMany();
+    },
+  };
+}
+
+describe('CommittedStore.computeRoot: usage errors', () => {
+  it('refuses a key that is not a string with StoreUsageError naming it', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir);
+      try {
+        assert.throws(
+          () => store.computeRoot([[123 as unknown as string, bytes('v')]]),
+          (err: unknown) => {
+            assert.ok(err instanceof StoreUsageError, `expected StoreUsageError, got ${String(err)}`);
+            assert.equal(err.message, 'invalid state key 123: keys must be well-formed strings without U+0000');
+            return true;
+          },
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  it('refuses a value that is neither a Uint8Array nor null with StoreUsageError naming the key', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir);
+      try {
+        assert.throws(
+          () => store.computeRoot([['a', 'text' as unknown as Uint8Array]]),
+          (err: unknown) => {
+            assert.ok(err instanceof StoreUsageError, `expected StoreUsageError, got ${String(err)}`);
+            assert.equal(err.message, 'invalid value for state key "a": expected Uint8Array or null');
+            return true;
+          },
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
+
+describe('CommittedStore.entries: deferred writes', () => {
+  it('is refused while writes are deferred, naming entries', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [['a', '1']]);
+      const store = await CommittedStore.open(dir);
+      try {
+        store.deferWrites();
+        await assert.rejects(store.entries(1n), (err: unknown) => {
+          assert.ok(err instanceof StoreUsageError, `expected StoreUsageError, got ${String(err)}`);
+          assert.equal(err.message, 'entries reads LevelDB directly: flush() the deferred commits first');
+          return true;
+        });
+        await store.flush();
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
+
+describe('CommittedStore.entries: default start', () => {
+  it('lists every key of the version from the first when no fromKey is given', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [
+        ['b', '2'],
+        ['A', '1'],
+      ]);
+      const store = await CommittedStore.open(dir);
+      try {
+        // 'A' (0x41) sorts low: a default start other than the empty key could skip it.
+        const page = await store.entries(1n);
+        assert.deepEqual(
+          page.entries.map(([k, v]) => [k, text(v)]),
+          [
+            ['A', '1'],
+            ['b', '2'],
+          ],
+        );
+        assert.equal(page.next, undefined, 'the end: no key to continue from');
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
+
+describe('CommittedStore.prefetch: values read ahead', () => {
+  const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+
+  it('reads the uncached values in 4 parallel parts, skips invalid keys, and later gets need no read', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(
+        dir,
+        1n,
+        keys.map((k) => [k, `v-${k}`]),
+      );
+      const store = await CommittedStore.open(dir);
+      const spy = spyValueReads();
+      try {
+        await store.prefetch([...keys, 123 as unknown as string, 'x\u0000y', '\ud800']);
+        // 8 keys in 4 parts of ceil(8 / 4) = 2, in the order given.
+        assert.deepEqual(spy.manyCalls, [
+          ['a', 'b'],
+          ['c', 'd'],
+          ['e', 'f'],
+          ['g', 'h'],
+        ]);
+        for (const k of keys) assert.equal(text(store.get(k)), `v-${k}`);
+        assert.deepEqual(spy.syncReads, [], 'the prefetched values come from the cache');
+      } finally {
+        spy.restore();
+        await store.close();
+      }
+    });
+  });
+
+  it('caches the absence of a key it read ahead', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [['a', '1']]);
+      const store = await CommittedStore.open(dir);
+      const spy = spyValueReads();
+      try {
+        await store.prefetch(['zz']);
+        assert.deepEqual(spy.manyCalls, [['zz']]);
+        assert.equal(store.get('zz'), undefined);
+        assert.deepEqual(spy.syncReads, [], 'the absence comes from the cache');
+      } finally {
+        spy.restore();
+        await store.close();
+      }
+    });
+  });
+
+  it('does not read ahead values the cache already holds', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [
+        ['a', '1'],
+        ['b', '2'],
+      ]);
+      const store = await CommittedStore.open(dir);
+      try {
+        assert.equal(text(store.get('a')), '1');
+        const spy = spyValueReads();
+        try {
+          await store.prefetch(['a', 'b']);
+          assert.deepEqual(spy.manyCalls, [['b']], 'only the uncached b is read');
+          await store.prefetch(['a', 'b']);
+          assert.deepEqual(spy.manyCalls, [['b']], 'nothing more is read once both are cached');
+          assert.equal(text(store.get('b')), '2');
+          assert.deepEqual(spy.syncReads, []);
+        } finally {
+          spy.restore();
+        }
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  it('with deferred writes, reads ahead no value a deferred commit holds (LevelDB has an older one)', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [['a', 'old']]);
+      // cacheBytes 0: no value stays cached, so prefetch must tell deferred records from LevelDB's.
+      const store = await CommittedStore.open(dir, { cacheBytes: 0 });
+      try {
+        store.deferWrites();
+        const pending = store.computeRoot([['a', bytes('new')]]);
+        await store.commit(2n, pending, pending.root);
+        const spy = spyValueReads();
+        try {
+          await store.prefetch(['a']);
+          assert.deepEqual(spy.manyCalls, [], 'a is in the deferred records: nothing to read ahead');
+        } finally {
+          spy.restore();
+        }
+        assert.equal(text(store.get('a')), 'new');
+        await store.flush();
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
+
+describe('CommittedStore.computeRoot: a committed PendingRoot stays stale', () => {
+  it('refuses to commit again a PendingRoot already committed, after a newer computeRoot', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir);
+      try {
+        const first = store.computeRoot([['a', bytes('1')]]);
+        await store.commit(1n, first, first.root);
+        store.computeRoot([['b', bytes('2')]]);
+        // Only the latest computeRoot can be committed (docs of commit): `first` is neither.
+        await assert.rejects(store.commit(2n, first, first.root), (err: unknown) => {
+          assert.ok(err instanceof StoreUsageError, `expected StoreUsageError, got ${String(err)}`);
+          assert.equal(err.message, 'stale PendingRoot: another root was computed or committed after it (only the latest computeRoot can be committed)');
+          return true;
+        });
+        assert.equal(store.height, 1n, 'nothing was committed at height 2');
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
+
+describe('CommittedStore.entries: the iterator', () => {
+  it('stops reading at limit + 1 keys and closes its iterator', async () => {
+    await withDir(async (dir) => {
+      // 1100 keys: more than one nextv batch of 1024 rows.
+      const many: Array<[string, string]> = [];
+      for (let i = 0; i < 1100; i++) many.push([`k${String(i).padStart(4, '0')}`, String(i)]);
+      await commitBlock(dir, 1n, many);
+      const store = await CommittedStore.open(dir);
+      const opened: Array<{ nextv: number; closed: number }> = [];
+      const restore = patchLevel(
+        'iterator',
+        (original) =>
+          function (this: unknown, ...args: unknown[]) {
+            const it = original.apply(this, args) as { nextv: (...a: unknown[]) => unknown; close: (...a: unknown[]) => unknown };
+            const seen = { nextv: 0, closed: 0 };
+            opened.push(seen);
+            const nextv = it.nextv.bind(it);
+            const close = it.close.bind(it);
+            it.nextv = (...a: unknown[]) => {
+              seen.nextv++;
+              return nextv(...a);
+            };
+            it.close = (...a: unknown[]) => {
+              seen.closed++;
+              return close(...a);
+            };
+            return it;
+          },
+      );
+      try {
+        const page = await store.entries(1n, '', 2);
+        assert.deepEqual(
+          page.entries.map(([k, v]) => [k, text(v)]),
+          [
+            ['k0000', '0'],
+            ['k0001', '1'],
+          ],
+        );
+        assert.equal(page.next, 'k0002');
+        // The first batch of 1024 rows holds the 3 keys needed: no second batch is read.
+        assert.deepEqual(opened, [{ nextv: 1, closed: 1 }]);
+      } finally {
+        restore();
+        await store.close();
+      }
+    });
+  });
+});
+
+describe('CommittedStore.prefetch: a failed read', () => {
+  it('resolves when the read fails because the store was closed meanwhile, and rejects with the error otherwise', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [['a', '1']]);
+      const store = await CommittedStore.open(dir);
+      let closing: Promise<void> | undefined;
+      const restore = patchLevel('getMany', () => async () => {
+        closing = store.close();
+        throw new Error('read failed: the database closed');
+      });
+      try {
+        await store.prefetch(['a', 'b']);
+        await closing;
+      } finally {
+        restore();
+      }
+    });
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, [['a', '1']]);
+      const store = await CommittedStore.open(dir);
+      const restore = patchLevel('getMany', () => async () => {
+        throw new Error('read failed: disk error');
+      });
+      try {
+        await assert.rejects(store.prefetch(['a', 'b']), /read failed: disk error/);
+      } finally {
+        restore();
+        await store.close();
+      }
+    });
+  });
+});
