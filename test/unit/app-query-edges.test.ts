@@ -19,24 +19,7 @@ import type { RequestQuery } from '../../src/abci/types.js';
 import { accountKey } from '../../src/state/accounts.js';
 import { VersionUnavailableError } from '../../src/store/committed-store.js';
 import { Overlay, type KV, type KVReader } from '../../src/store/kv.js';
-import type { Address } from '../../src/util/address.js';
-
-const ADDRESS: Address = '0x00000000000000000000000000000000000000ab';
-
-const SAMPLES: { [N in QueryName]: QueryArgs<N> } = {
-  account: [ADDRESS],
-  candidates: [],
-  candidate: [ADDRESS],
-  validators: [],
-  delegations: [ADDRESS],
-  unstakes: [ADDRESS],
-  params: [],
-  chainId: [],
-  proposals: [],
-  proposal: [42n],
-  supply: [],
-  awards: [7n],
-};
+import { SAMPLE_ADDRESS as ADDRESS, QUERY_SAMPLES as SAMPLES } from './fixtures/query-samples.js';
 
 /** Every built path, one per route. */
 function builtPaths(): Array<[QueryName, string]> {

@@ -8,23 +8,7 @@ import assert from 'node:assert/strict';
 import { QueryCode, QueryError } from '../../src/app/query-codes.js';
 import { QUERY_ROUTES, queryPath, routeQuery, type QueryArgs, type QueryName, type QueryRoute } from '../../src/app/query-routes.js';
 import type { ChainReads } from '../../src/app/modules.js';
-
-const ADDRESS = '0x00000000000000000000000000000000000000ab';
-
-const SAMPLES: { [N in QueryName]: QueryArgs<N> } = {
-  account: [ADDRESS],
-  candidates: [],
-  candidate: [ADDRESS],
-  validators: [],
-  delegations: [ADDRESS],
-  unstakes: [ADDRESS],
-  params: [],
-  chainId: [],
-  proposals: [],
-  proposal: [42n],
-  supply: [],
-  awards: [7n],
-};
+import { SAMPLE_ADDRESS as ADDRESS, QUERY_SAMPLES as SAMPLES } from './fixtures/query-samples.js';
 
 function routes(): Array<[QueryName, QueryRoute<unknown[], unknown>]> {
   return Object.entries(QUERY_ROUTES) as Array<[QueryName, QueryRoute<unknown[], unknown>]>;

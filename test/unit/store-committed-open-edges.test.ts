@@ -7,9 +7,6 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 
 import {
@@ -21,9 +18,7 @@ import {
   type CommittedStoreOptions,
 } from '../../src/store/committed-store.js';
 import type { Logger } from '../../src/util/logger.js';
-
-const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
-const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
+import { bytes, commitBlock, patchLevel, text, withDir } from './fixtures/store-dirs.js';
 
 /** docs/STORE.md test vector: the root of {"a": "1"}. */
 const ROOT_A1 = '565388d4bc00257133f799d9366ac97f6e949c18acc53d17457f8859ba0f08d3';
@@ -36,15 +31,6 @@ function u64(n: bigint): Buffer {
   return b;
 }
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'cmtd-open-edges-'));
-  try {
-    await fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 async function withRawDb(dir: string, fn: (db: ClassicLevel<Buffer, Uint8Array>) => Promise<void>): Promise<void> {
   const db = new ClassicLevel<Buffer, Uint8Array>(dir, { keyEncoding: 'buffer', valueEncoding: 'view' });
   await db.open();
@@ -52,17 +38,6 @@ async function withRawDb(dir: string, fn: (db: ClassicLevel<Buffer, Uint8Array>)
     await fn(db);
   } finally {
     await db.close();
-  }
-}
-
-/** Commits `entries` as one block at `height` into the store in `dir`, then closes it. */
-async function commitBlock(dir: string, height: bigint, entries: Array<[string, string]>, options: CommittedStoreOptions = {}): Promise<void> {
-  const store = await CommittedStore.open(dir, options);
-  try {
-    const pending = store.computeRoot(entries.map(([k, v]) => [k, bytes(v)] as const));
-    await store.commit(height, pending, pending.root);
-  } finally {
-    await store.close();
   }
 }
 
@@ -77,20 +52,6 @@ async function openError(dir: string, options: CommittedStoreOptions = {}): Prom
   }
   await store.close();
   assert.fail('open should have been refused');
-}
-
-type Proto = Record<string, unknown>;
-
-/** Replaces a method of ClassicLevel.prototype until `restore`. */
-function patchLevel(name: string, make: (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown): () => void {
-  const proto = ClassicLevel.prototype as unknown as Proto;
-  const own = Object.hasOwn(proto, name);
-  const original = proto[name] as (...args: unknown[]) => unknown;
-  proto[name] = make(original);
-  return () => {
-    if (own) proto[name] = original;
-    else delete proto[name];
-  };
 }
 
 /** Counts LevelDB getSync reads by the first byte of the key ('s': latest values, 'n': tree nodes). */

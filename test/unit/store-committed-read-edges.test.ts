@@ -8,49 +8,9 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ClassicLevel } from 'classic-level';
 
 import { CommittedStore, StoreUsageError } from '../../src/store/committed-store.js';
-
-const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
-const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'cmtd-read-edges-'));
-  try {
-    await fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Commits `entries` as one block at `height` into the store in `dir`, then closes it. */
-async function commitBlock(dir: string, height: bigint, entries: Array<[string, string]>): Promise<void> {
-  const store = await CommittedStore.open(dir);
-  try {
-    const pending = store.computeRoot(entries.map(([k, v]) => [k, bytes(v)] as const));
-    await store.commit(height, pending, pending.root);
-  } finally {
-    await store.close();
-  }
-}
-
-type Proto = Record<string, unknown>;
-
-/** Replaces a method of ClassicLevel.prototype until `restore`. */
-function patchLevel(name: string, make: (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown): () => void {
-  const proto = ClassicLevel.prototype as unknown as Proto;
-  const own = Object.hasOwn(proto, name);
-  const original = proto[name] as (...args: unknown[]) => unknown;
-  proto[name] = make(original);
-  return () => {
-    if (own) proto[name] = original;
-    else delete proto[name];
-  };
-}
+import { bytes, commitBlock, patchLevel, text, withDir } from './fixtures/store-dirs.js';
 
 /**
  * Records LevelDB reads of latest values (keys tagged 's', docs/STORE.md):
