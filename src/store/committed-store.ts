@@ -870,7 +870,8 @@ export class CommittedStore implements KVReader {
    * next open) deletes.
    */
   private async prune(): Promise<void> {
-    while (!this.closed) {
+    // A run that began before deferWrites stops here: flush() starts the next.
+    while (!this.closed && this.deferred === undefined) {
       const target = this._height - this.stateHistory;
       if (target > this.prunedThrough) {
         const from = this.prunedThrough;
