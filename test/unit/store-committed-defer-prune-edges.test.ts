@@ -126,6 +126,29 @@ describe('CommittedStore.commit: the node cache after a commit', () => {
   });
 });
 
+describe('CommittedStore.prefetch: the nodes read ahead', () => {
+  it('a computeRoot after prefetch of its keys reads no internal node synchronously', async () => {
+    await withDir(async (dir) => {
+      await commitBlock(dir, 1n, fortyKeys(), { stateHistory: 0 });
+      const store = await CommittedStore.open(dir, { stateHistory: 0 });
+      try {
+        const changes = fortyKeys().map(([k]) => [k, bytes('changed')] as const);
+        await store.prefetch(changes.map(([k]) => k));
+        const spy = spyNodeReads();
+        try {
+          store.computeRoot(changes);
+        } finally {
+          spy.restore();
+        }
+        // Without the read-ahead the same computeRoot reads internal nodes (the test above): here they come from prefetch.
+        assert.equal(internal(spy.reads), 0, `internal nodes read synchronously: ${internal(spy.reads)}`);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
+
 describe('CommittedStore.commit: the debug log', () => {
   it("logs 'state committed' with the height, app hash, change and node counts and a duration", async () => {
     await withDir(async (dir) => {
@@ -452,6 +475,51 @@ describe('CommittedStore pruning: marks', () => {
   });
 });
 
+describe('CommittedStore pruning: one run at a time', () => {
+  it('a commit while a run is marking starts no second run; the running one catches up', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir, { stateHistory: 1 });
+      let release = (): void => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let marksScans = 0;
+      const restore = patchLevel(
+        'keys',
+        (original) =>
+          function (this: unknown, ...args: unknown[]) {
+            const it = original.apply(this, args) as { all: (...a: unknown[]) => Promise<unknown> };
+            if (!isMarksScan((args[0] ?? {}) as Record<string, unknown>)) return it;
+            marksScans++;
+            if (marksScans === 1) {
+              // Hold the first run in its marking step.
+              const all = it.all.bind(it);
+              it.all = async (...a: unknown[]) => {
+                await gate;
+                return all(...a);
+              };
+            }
+            return it;
+          },
+      );
+      try {
+        await commitOne(store, 1n, [['a', 'v1']]);
+        await commitOne(store, 2n, [['a', 'v2']]); // a run starts: prunes version 1, held
+        await commitOne(store, 3n, [['a', 'v3']]);
+        assert.equal(marksScans, 1, 'the commit of height 3 did not start a second run');
+        release();
+        await store.pruned();
+        assert.equal(marksScans, 2, 'the held run went on to prune version 2');
+        assert.equal(store.oldestVersion, 3n);
+      } finally {
+        release();
+        restore();
+        await store.close();
+      }
+    });
+  });
+});
+
 describe('CommittedStore pruning: failures', () => {
   const failKeys = (): (() => void) =>
     patchLevel('keys', () => () => {
@@ -621,7 +689,7 @@ describe('CommittedStore pruning: slices and close midway', () => {
     ['an empty list', 0],
     ['a list of exactly 5,000 records', 5000],
   ] as const) {
-    it(`${name} is deleted in one pass (three stale-list scans: p‖1, p‖2, none left)`, async () => {
+    it(`${name} is deleted in one batch (three stale-list scans: p‖1, p‖2, none left)`, async () => {
       await withDir(async (dir) => {
         await staleFixture(dir, n);
         let store: CommittedStore | undefined;
@@ -632,14 +700,26 @@ describe('CommittedStore pruning: slices and close midway', () => {
           scans++;
           if (scans > 10 && closing === undefined && store !== undefined) closing = store.close();
         });
+        let batches = 0;
+        const restoreBatch = patchLevel(
+          'batch',
+          (original) =>
+            function (this: unknown, ...args: unknown[]) {
+              batches++;
+              return original.apply(this, args);
+            },
+        );
         try {
           store = await CommittedStore.open(dir, { stateHistory: 1 });
           await store.pruned();
         } finally {
+          restoreBatch();
           restore();
         }
         await (closing ?? store.close());
         assert.equal(scans, 3);
+        // One batch marks version 1 pruned; each list (at most 5,000 records) goes in one batch with its records.
+        assert.equal(batches, 3);
         assert.deepEqual(await present(dir, [staleKey(1), staleKey(2), ...(n > 0 ? [junkKey(0), junkKey(n - 1)] : [])]), n > 0 ? [false, false, false, false] : [false, false]);
       });
     });
