@@ -15,7 +15,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { CommittedStore, StoreUsageError, type Change } from '../../src/store/committed-store.js';
+import { CommittedStore, StoreUsageError } from '../../src/store/committed-store.js';
+import type { Change } from '../../src/store/kv.js';
 import { bytes, commitBlock, patchLevel, withDir } from './fixtures/store-dirs.js';
 
 const N = 'n'.charCodeAt(0); // tree node records (docs/STORE.md)
