@@ -1,0 +1,350 @@
+/**
+ * Edges of CommittedStore.prefetch's tree-node read-ahead and of commit's
+ * checks (committed-store.ts prefetchNodes / readPrefetched / commit).
+ *
+ * The prefetch contract (docs/STORE.md, prefetch doc comment): it reads, on
+ * LevelDB's threads (`getMany`), the tree nodes computeRoot of changes to the
+ * keys will walk and no cache holds, level by level, and then the leaves that
+ * inserts will move down (a slot holding another key's leaf where every key
+ * ending there is absent); a changed key's own leaf is never read. So after
+ * `await prefetch(keys)`, computeRoot and commit of changes to those keys read
+ * no node synchronously (`getSync`), and what prefetch read is exactly what
+ * computeRoot reads without it. Deferred records are memory, not LevelDB. A
+ * prefetch superseded by a newer one stops reading. It changes no result.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { CommittedStore, StoreUsageError } from '../../src/store/committed-store.js';
+import type { Change } from '../../src/store/kv.js';
+import { bytes, commitBlock, patchLevel, withDir } from './fixtures/store-dirs.js';
+
+const N = 'n'.charCodeAt(0); // tree node records (docs/STORE.md)
+
+/** Records node keys ('n') read by getMany (with those that came back missing) and by getSync. */
+function spyNodeReads(): { many: string[]; missing: string[]; sync: string[]; other: string[]; restore: () => void } {
+  const many: string[] = [];
+  const missing: string[] = [];
+  const sync: string[] = [];
+  const other: string[] = [];
+  const restoreMany = patchLevel(
+    'getMany',
+    (original) =>
+      async function (this: unknown, ...args: unknown[]) {
+        const asked = args[0] as Array<Buffer | string>;
+        const got = (await original.apply(this, args)) as Array<Uint8Array | undefined>;
+        asked.forEach((k, i) => {
+          const key = Buffer.isBuffer(k) ? k : Buffer.from(String(k), 'latin1');
+          if (key[0] === N) {
+            many.push(key.toString('latin1'));
+            if (got[i] === undefined) missing.push(key.toString('latin1'));
+          } else if (key[0] !== 's'.charCodeAt(0)) other.push(key.toString('latin1'));
+        });
+        return got;
+      },
+  );
+  const restoreSync = patchLevel(
+    'getSync',
+    (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const key = args[0] as Buffer;
+        if (key[0] === N) sync.push(key.toString('latin1'));
+        return original.apply(this, args);
+      },
+  );
+  return {
+    many,
+    missing,
+    sync,
+    other,
+    restore: () => {
+      restoreMany();
+      restoreSync();
+    },
+  };
+}
+
+const sorted = (xs: string[]): string[] => [...xs].sort();
+
+/** Block 1: 600 keys; block 2: 150 of them updated and 50 inserted, so node versions mix. */
+async function twoBlocks(dir: string): Promise<void> {
+  await commitBlock(
+    dir,
+    1n,
+    Array.from({ length: 600 }, (_, i): [string, string] => [`k/${i}`, `v1 ${i}`]),
+  );
+  await commitBlock(dir, 2n, [
+    ...Array.from({ length: 150 }, (_, i): [string, string] => [`k/${i * 4}`, `v2 ${i * 4}`]),
+    ...Array.from({ length: 50 }, (_, i): [string, string] => [`j/${i}`, `v2 j ${i}`]),
+  ]);
+}
+
+/** Block 3's changes: updates and deletes of keys of both versions, and inserts of new keys. */
+function block3(deletes = true): Array<[string, Change]> {
+  const changes: Array<[string, Change]> = [];
+  for (let i = 0; i < 80; i++) changes.push([`k/${i * 7}`, bytes(`v3 ${i * 7}`)]);
+  if (deletes) for (let i = 0; i < 40; i++) changes.push([`k/${i * 7 + 3}`, null]);
+  for (let i = 0; i < 10; i++) changes.push([`j/${i * 5}`, bytes(`v3 j ${i}`)]);
+  for (let i = 0; i < 150; i++) changes.push([`new/${i}`, bytes(`v3 new ${i}`)]);
+  return changes;
+}
+
+describe('CommittedStore.prefetch: the tree nodes read ahead', () => {
+  for (const deletes of [false, true]) {
+    it(`reads ${deletes ? 'only nodes computeRoot reads (a delete may move a leaf up: read then)' : 'exactly the nodes computeRoot reads without it'}, each once, and computeRoot and commit then read ${deletes ? 'only leaves' : 'none'} synchronously`, async () => {
+      await withDir(async (dir) => {
+        await twoBlocks(dir);
+        const changes = block3(deletes);
+        // Without prefetch: the nodes computeRoot reads synchronously on a fresh store.
+        let expected: string[];
+        let rootWithout: Uint8Array;
+        {
+          const store = await CommittedStore.open(dir);
+          const spy = spyNodeReads();
+          try {
+            rootWithout = store.computeRoot(changes).root;
+          } finally {
+            spy.restore();
+            await store.close();
+          }
+          expected = [...new Set(spy.sync)];
+          assert.ok(expected.length > 100, `computeRoot without prefetch reads many nodes (got ${expected.length})`);
+        }
+        const store = await CommittedStore.open(dir);
+        const spy = spyNodeReads();
+        try {
+          await store.prefetch(changes.map(([k]) => k));
+          if (deletes) {
+            const walked = new Set(expected);
+            assert.deepEqual(
+              spy.many.filter((k) => !walked.has(k)),
+              [],
+              'prefetch reads no node computeRoot does not read',
+            );
+            assert.ok(spy.many.length >= expected.length - 40, `at most one leaf per delete is left to read (${spy.many.length} of ${expected.length})`);
+          } else {
+            assert.deepEqual(sorted(spy.many), sorted(expected), 'prefetch reads the nodes computeRoot would read, no others');
+          }
+          assert.equal(new Set(spy.many).size, spy.many.length, 'no node is read twice');
+          assert.deepEqual(spy.missing, [], 'every node read ahead exists');
+          assert.deepEqual(spy.other, [], 'only values and nodes are read');
+          const pending = store.computeRoot(changes);
+          assert.deepEqual(Buffer.from(pending.root), Buffer.from(rootWithout), 'prefetch changes no root');
+          await store.commit(3n, pending, pending.root);
+          if (deletes) {
+            const read = new Set(spy.many);
+            assert.deepEqual(
+              spy.sync.filter((k) => read.has(k)),
+              [],
+              'nothing read ahead is read again',
+            );
+          } else {
+            assert.deepEqual(spy.sync, [], 'computeRoot and commit read no node synchronously after prefetch');
+          }
+        } finally {
+          spy.restore();
+        }
+        try {
+          await store.pruned();
+          await store.verify();
+        } finally {
+          await store.close();
+        }
+      });
+    });
+  }
+
+  it('reads nodes that deferred commits hold from memory, not LevelDB, and still reads every node below them ahead', async () => {
+    await withDir(async (dir) => {
+      await twoBlocks(dir);
+      // No cache: the deferred commit's nodes are found only among the deferred records.
+      for (const cacheBytes of [0, undefined]) {
+        const store = await CommittedStore.open(dir, { cacheBytes });
+        try {
+          store.deferWrites();
+          const b3 = store.computeRoot(block3());
+          await store.commit(3n, b3, b3.root);
+          // Updates only (values are not cached with cacheBytes 0), plus inserts next to block 3's leaves with the cache.
+          const changes: Array<[string, Change]> = [];
+          for (let i = 0; i < 120; i++) changes.push([`k/${i * 5 + 1}`, bytes(`v4 ${i}`)]);
+          for (let i = 0; i < 40; i++) changes.push([`new/${i * 3}`, bytes(`v4 new ${i}`)]);
+          if (cacheBytes === undefined) for (let i = 0; i < 150; i++) changes.push([`newer/${i}`, bytes(`v4 newer ${i}`)]);
+          const spy = spyNodeReads();
+          try {
+            await store.prefetch(changes.map(([k]) => k));
+            assert.ok(spy.many.length > 0, `nodes are read ahead (cacheBytes ${cacheBytes})`);
+            assert.deepEqual(spy.missing, [], `no deferred node is asked of LevelDB (cacheBytes ${cacheBytes})`);
+            const pending = store.computeRoot(changes);
+            await store.commit(4n, pending, pending.root);
+            assert.deepEqual(spy.sync, [], `computeRoot and commit read no node synchronously (cacheBytes ${cacheBytes})`);
+          } finally {
+            spy.restore();
+          }
+        } finally {
+          await store.close(); // unflushed: the next round starts again from block 2
+        }
+      }
+    });
+  });
+
+  it('reads no node for no keys', async () => {
+    await withDir(async (dir) => {
+      await twoBlocks(dir);
+      const store = await CommittedStore.open(dir, { cacheBytes: 0 });
+      const spy = spyNodeReads();
+      try {
+        await store.prefetch([]);
+        assert.deepEqual(spy.many, [], 'nothing to walk');
+      } finally {
+        spy.restore();
+        await store.close();
+      }
+    });
+  });
+
+  it('a node that could not be read ahead is read by computeRoot', async () => {
+    await withDir(async (dir) => {
+      await twoBlocks(dir);
+      const changes = block3();
+      let rootWithout: Uint8Array;
+      {
+        const store = await CommittedStore.open(dir);
+        rootWithout = store.computeRoot(changes).root;
+        await store.close();
+      }
+      const store = await CommittedStore.open(dir);
+      // As if every node had been pruned meanwhile: getMany finds none.
+      const restore = patchLevel(
+        'getMany',
+        (original) =>
+          async function (this: unknown, ...args: unknown[]) {
+            const asked = args[0] as Buffer[];
+            const got = (await original.apply(this, args)) as Array<Uint8Array | undefined>;
+            return got.map((v, i) => (asked[i]![0] === N ? undefined : v));
+          },
+      );
+      try {
+        await store.prefetch(changes.map(([k]) => k));
+      } finally {
+        restore();
+      }
+      try {
+        const pending = store.computeRoot(changes);
+        assert.deepEqual(Buffer.from(pending.root), Buffer.from(rootWithout), 'the same root');
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  it('a prefetch superseded by a newer one stops reading nodes', async () => {
+    await withDir(async (dir) => {
+      await twoBlocks(dir);
+      const key = 'k/1';
+      // A single key: one node per level; superseded at once, it reads only its first level.
+      const store = await CommittedStore.open(dir, { cacheBytes: 0 });
+      const spy = spyNodeReads();
+      try {
+        const first = store.prefetch([key]);
+        const second = store.prefetch([]);
+        await Promise.all([first, second]);
+        assert.equal(spy.many.length, 1, `only the first level's node is read (got ${spy.many.length})`);
+        // Not superseded: it reads one node per level down to the key's leaf (more than one level).
+        spy.many.length = 0;
+        await store.prefetch([key]);
+        assert.ok(spy.many.length > 1, `an unsuperseded prefetch reads every level (got ${spy.many.length})`);
+      } finally {
+        spy.restore();
+        await store.close();
+      }
+    });
+  });
+
+  it('reads the leaves inserts move down, not nodes cached, and none once superseded while the values are read', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir);
+      try {
+        // Committed by this store: every internal node is cached (leaves are not).
+        const first = store.computeRoot(Array.from({ length: 300 }, (_, i): [string, Change] => [`a/${i}`, bytes(`${i}`)]));
+        await store.commit(1n, first, first.root);
+        const inserts = Array.from({ length: 40 }, (_, i): [string, Change] => [`b/${i}`, bytes(`b ${i}`)]);
+        const spy = spyNodeReads();
+        try {
+          // Superseded while waiting for the values: the leaves are not read.
+          const p1 = store.prefetch(inserts.map(([k]) => k));
+          const p2 = store.prefetch([]);
+          await Promise.all([p1, p2]);
+          assert.deepEqual(spy.many, [], 'a superseded prefetch reads no leaf');
+          // Without prefetch computeRoot reads the leaves to move (uncached).
+          store.computeRoot(inserts);
+          const expected = [...new Set(spy.sync)];
+          assert.ok(expected.length > 0, 'some insert moves a leaf down');
+          spy.sync.length = 0;
+          await store.prefetch(inserts.map(([k]) => k));
+          assert.deepEqual(sorted(spy.many), sorted(expected), 'exactly those leaves are read ahead, no cached node');
+          store.computeRoot(inserts);
+          assert.deepEqual(spy.sync, [], 'computeRoot reads nothing synchronously');
+        } finally {
+          spy.restore();
+        }
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
+
+describe('CommittedStore.commit: checks', () => {
+  it('refuses a height that is not a bigint, or above 2^53 - 1, and accepts 2^53 - 1', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir);
+      try {
+        const pending = store.computeRoot([['a', bytes('1')]]);
+        await assert.rejects(store.commit(1 as unknown as bigint, pending, pending.root), StoreUsageError);
+        await assert.rejects(store.commit(2n ** 53n, pending, pending.root), StoreUsageError);
+        assert.equal(store.height, 0n);
+        const max = BigInt(Number.MAX_SAFE_INTEGER);
+        await store.commit(max, pending, pending.root);
+        assert.equal(store.height, max);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  it('names both hashes and the height when the app hash does not match', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir);
+      try {
+        const pending = store.computeRoot([['a', bytes('1')]]);
+        const wrong = new Uint8Array(32).fill(0xab);
+        const root = Buffer.from(pending.root).toString('hex');
+        await assert.rejects(store.commit(1n, pending, wrong), (err: Error) => {
+          assert.ok(err instanceof StoreUsageError, 'StoreUsageError');
+          assert.equal(err.message, `app hash ${'ab'.repeat(32)} given for height 1 does not match the computed root ${root}`);
+          return true;
+        });
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  it('refuses an extra key that is not a string with StoreUsageError naming it', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir);
+      try {
+        const pending = store.computeRoot([['a', bytes('1')]]);
+        const extra = [[7 as unknown as string, bytes('x')] as const];
+        await assert.rejects(store.commit(1n, pending, pending.root, extra), (err: Error) => {
+          assert.ok(err instanceof StoreUsageError, `StoreUsageError, got ${err}`);
+          assert.match(err.message, /^invalid extra key 7: /);
+          return true;
+        });
+        assert.equal(store.height, 0n);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
