@@ -632,23 +632,28 @@ function afterRead(method: 'keys' | 'iterator', match: (options: Record<string, 
 const isStaleScan = (o: Record<string, unknown>): boolean => Buffer.isBuffer(o.gte) && (o.gte as Buffer).equals(Buffer.from('p'));
 const isMarksScan = (o: Record<string, unknown>): boolean => Buffer.isBuffer(o.gt) && (o.gt as Buffer)[0] === 0x72;
 
+/** Opens the store (history 1), closes it at the first read `match` picks, and waits for the close. */
+async function openPruneAndCloseDuring(dir: string, method: Parameters<typeof afterRead>[0], match: Parameters<typeof afterRead>[1], what: string): Promise<void> {
+  let store: CommittedStore | undefined;
+  let closing: Promise<void> | undefined;
+  const restore = afterRead(method, match, () => {
+    if (closing === undefined && store !== undefined) closing = store.close();
+  });
+  try {
+    store = await CommittedStore.open(dir, { stateHistory: 1 });
+    await store.pruned();
+  } finally {
+    restore();
+  }
+  assert.ok(closing !== undefined, what);
+  await closing;
+}
+
 describe('CommittedStore pruning: slices and close midway', () => {
   it('a list of 5,001 records goes in two slices; closed after the first, the rest and the list stay for the next run', async () => {
     await withDir(async (dir) => {
       await staleFixture(dir, 5001);
-      let store: CommittedStore | undefined;
-      let closing: Promise<void> | undefined;
-      const restore = afterRead('iterator', isStaleScan, () => {
-        if (closing === undefined && store !== undefined) closing = store.close();
-      });
-      try {
-        store = await CommittedStore.open(dir, { stateHistory: 1 });
-        await store.pruned();
-      } finally {
-        restore();
-      }
-      assert.ok(closing !== undefined, 'the store was closed during its first stale-list scan');
-      await closing;
+      await openPruneAndCloseDuring(dir, 'iterator', isStaleScan, 'the store was closed during its first stale-list scan');
       // The first slice (records 0-4999) went; record 5000 and the list p‖1 stay.
       assert.deepEqual(await present(dir, [junkKey(0), junkKey(4999), junkKey(5000), staleKey(1), staleKey(2)]), [false, false, true, true, true]);
       const next = await CommittedStore.open(dir, { stateHistory: 1 });
@@ -661,19 +666,7 @@ describe('CommittedStore pruning: slices and close midway', () => {
   it('closed while marking, the run deletes no stale list', async () => {
     await withDir(async (dir) => {
       await staleFixture(dir, 3);
-      let store: CommittedStore | undefined;
-      let closing: Promise<void> | undefined;
-      const restore = afterRead('keys', isMarksScan, () => {
-        if (closing === undefined && store !== undefined) closing = store.close();
-      });
-      try {
-        store = await CommittedStore.open(dir, { stateHistory: 1 });
-        await store.pruned();
-      } finally {
-        restore();
-      }
-      assert.ok(closing !== undefined, 'the store was closed while marking');
-      await closing;
+      await openPruneAndCloseDuring(dir, 'keys', isMarksScan, 'the store was closed while marking');
       assert.deepEqual(await present(dir, [junkKey(0), junkKey(2), staleKey(1), staleKey(2)]), [true, true, true, true]);
       // The marks went (one batch, before the close was seen): version 1 is pruned.
       const next = await CommittedStore.open(dir, { stateHistory: 0 });
