@@ -8,6 +8,7 @@ import { createModules } from '../../src/app/wiring.js';
 import { accountKey, encodeAccount } from '../../src/state/accounts.js';
 import { bulkLoad } from '../../src/store/bulk-load.js';
 import { CommittedStore } from '../../src/store/committed-store.js';
+import { DEFAULT_SENDER_THREADS, SenderRecovery } from '../../src/tx/sender-recovery.js';
 import { keccak256 } from '../../src/util/crypto.js';
 import { silentLogger } from '../../src/util/logger.js';
 
@@ -26,7 +27,8 @@ export interface BenchApp {
 export async function benchApp(appState: { params?: Record<string, unknown>; [field: string]: unknown }): Promise<BenchApp> {
   const dir = mkdtempSync(join(tmpdir(), 'cmtd-bench-'));
   const store = await CommittedStore.open(join(dir, 'state.db'));
-  const app = new CmtdApp({ store, modules: createModules(), logger: silentLogger() });
+  const senderRecovery = new SenderRecovery({ threads: BENCH_SENDER_THREADS, logger: silentLogger() });
+  const app = new CmtdApp({ store, modules: createModules(), logger: silentLogger(), senderRecovery });
   await app.initChain({
     time: { seconds: 1_700_000_000n, nanos: 0 },
     chainId: 'bench',
@@ -40,6 +42,7 @@ export async function benchApp(appState: { params?: Record<string, unknown>; [fi
     store,
     height: 0n,
     async close() {
+      await senderRecovery.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -47,6 +50,9 @@ export async function benchApp(appState: { params?: Record<string, unknown>; [fi
 }
 
 const CACHE_DIR = process.env.CMTD_BENCH_CACHE ?? join(homedir(), '.cache', 'cmtd', 'bench');
+
+/** Sender recovery threads of bench apps: CMTD_SENDER_THREADS, else the node's default (`--sender-threads`). */
+export const BENCH_SENDER_THREADS = Number(process.env.CMTD_SENDER_THREADS ?? DEFAULT_SENDER_THREADS);
 
 /** The address of filler account `i` (funded, never sending; benches pick recipients among them). */
 export function fillerAddress(i: number): `0x${string}` {
@@ -89,12 +95,14 @@ export async function benchAppWithFillers(appState: { params?: Record<string, un
   const dir = mkdtempSync(join(tmpdir(), 'cmtd-bench-'));
   cpSync(join(cached, 'state.db'), join(dir, 'state.db'), { recursive: true });
   const store = await CommittedStore.open(join(dir, 'state.db'));
-  const app = new CmtdApp({ store, modules: createModules(), logger: silentLogger() });
+  const senderRecovery = new SenderRecovery({ threads: BENCH_SENDER_THREADS, logger: silentLogger() });
+  const app = new CmtdApp({ store, modules: createModules(), logger: silentLogger(), senderRecovery });
   return {
     app,
     store,
     height: store.height,
     async close() {
+      await senderRecovery.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

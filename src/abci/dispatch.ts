@@ -84,6 +84,14 @@ export class Dispatcher {
     if (role === 'mempool') this.app.mempoolConnected?.();
   }
 
+  /** New CheckTx requests just queued on a connection (their order kept): the app may start on them early. */
+  checkTxQueued(reqs: readonly AbciRequest[]): void {
+    if (this.app.checkTxQueued === undefined) return;
+    const txs: Uint8Array[] = [];
+    for (const req of reqs) if (req.type === 'checkTx' && req.value.type === 'new') txs.push(req.value.tx);
+    if (txs.length > 1) this.app.checkTxQueued(txs);
+  }
+
   /** Never rejects: application errors become an `exception` response. */
   async handle(req: AbciRequest, ctx: ConnectionContext): Promise<AbciResponse> {
     try {

@@ -24,7 +24,7 @@ import { lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import type { Logger } from '../util/logger.js';
 import { formatListenAddress, makeSocketPrivate, parseListenAddress, type ListenAddress } from './address.js';
-import { decodeRequest, encodeResponseFrame, type AbciResponse } from './codec.js';
+import { decodeRequest, encodeResponseFrame, type AbciRequest, type AbciResponse } from './codec.js';
 import { Dispatcher, ProtocolDetector, type ConnectionContext } from './dispatch.js';
 import { ConnectionRoles, roleOf, type ExclusiveRole, type RoleHolder } from './roles.js';
 import type { AbciApplication, AbciProtocol } from './types.js';
@@ -173,11 +173,20 @@ export interface SocketServerOptions {
 
 let nextConnectionId = 1;
 
+/** A received frame and its request (undefined if it did not decode: `error` says why). */
+interface Queued {
+  frame: Buffer;
+  req?: AbciRequest;
+  error?: unknown;
+}
+
 class Connection implements RoleHolder {
   readonly ctx: ConnectionContext;
   role: ExclusiveRole | undefined;
   private readonly decoder: FrameDecoder;
-  private readonly queue: Buffer[] = [];
+  private readonly queue: Queued[] = [];
+  /** A queued frame did not decode: the frames after it are never run, so they are not decoded. */
+  private undecodable = false;
   private queueHead = 0;
   private queuedBytes = 0;
   private running = false;
@@ -243,18 +252,11 @@ class Connection implements RoleHolder {
     try {
       frames = this.decoder.push(chunk);
     } catch (err) {
-      frames = err instanceof FrameError ? err.frames : [];
-      for (const f of frames) {
-        this.queue.push(f);
-        this.queuedBytes += f.length;
-      }
+      this.enqueue(err instanceof FrameError ? err.frames : []);
       this.broken('bad frame', err);
       return;
     }
-    for (const f of frames) {
-      this.queue.push(f);
-      this.queuedBytes += f.length;
-    }
+    this.enqueue(frames);
     if (!this.paused && (this.queueLength >= this.maxQueued || this.queuedBytes >= this.maxFrameBytes)) {
       this.paused = true;
       this.socket.pause();
@@ -262,17 +264,41 @@ class Connection implements RoleHolder {
     if (!this.running && this.queueLength > 0) void this.run();
   }
 
-  private dequeue(): Buffer | undefined {
+  /**
+   * Queues frames, decoded on arrival: the mempool connection's new CheckTx
+   * requests are then told to the app before the first of them runs, so it
+   * can start on the ones behind it (Dispatcher.checkTxQueued).
+   */
+  private enqueue(frames: Buffer[]): void {
+    const decoded: AbciRequest[] = [];
+    for (const frame of frames) {
+      const entry: Queued = { frame };
+      if (!this.undecodable) {
+        try {
+          entry.req = decodeRequest(frame);
+          decoded.push(entry.req);
+        } catch (err) {
+          entry.error = err;
+          this.undecodable = true;
+        }
+      }
+      this.queue.push(entry);
+      this.queuedBytes += frame.length;
+    }
+    if (this.role === 'mempool' && decoded.length > 1) this.dispatcher.checkTxQueued(decoded);
+  }
+
+  private dequeue(): Queued | undefined {
     if (this.queueHead >= this.queue.length) return undefined;
-    const f = this.queue[this.queueHead] as Buffer;
-    this.queue[this.queueHead] = undefined as unknown as Buffer;
+    const entry = this.queue[this.queueHead] as Queued;
+    this.queue[this.queueHead] = undefined as unknown as Queued;
     this.queueHead++;
     if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
       this.queue.splice(0, this.queueHead);
       this.queueHead = 0;
     }
-    this.queuedBytes -= f.length;
-    return f;
+    this.queuedBytes -= entry.frame.length;
+    return entry;
   }
 
   private async run(): Promise<void> {
@@ -280,16 +306,14 @@ class Connection implements RoleHolder {
     try {
       for (;;) {
         if (this.dead || this.closing) return;
-        const frame = this.dequeue();
-        if (frame === undefined) {
+        const entry = this.dequeue();
+        if (entry === undefined) {
           if (this.brokenBy !== undefined) this.fail(this.brokenBy.reason, this.brokenBy.err);
           return;
         }
-        let req;
-        try {
-          req = decodeRequest(frame);
-        } catch (err) {
-          this.fail('malformed request', err);
+        const req = entry.req;
+        if (req === undefined) {
+          this.fail('malformed request', entry.error);
           return;
         }
         const role = roleOf(req.type);

@@ -426,6 +426,13 @@ export interface AbciApplication {
   info(req: RequestInfo): Promise<ResponseInfo>;
   initChain(req: RequestInitChain): Promise<ResponseInitChain>;
   checkTx(req: RequestCheckTx): Promise<ResponseCheckTx>;
+  /**
+   * New transactions whose CheckTx requests are queued on the mempool
+   * connection behind the one being handled (socket transport): a hint that
+   * lets the app start on them early (sender recovery on other cores).
+   * Their CheckTx requests follow, in order, with the same byte arrays.
+   */
+  checkTxQueued?(txs: readonly Uint8Array[]): void;
   query(req: RequestQuery): Promise<ResponseQuery>;
   prepareProposal(req: RequestPrepareProposal): Promise<ResponsePrepareProposal>;
   processProposal(req: RequestProcessProposal): Promise<ResponseProcessProposal>;

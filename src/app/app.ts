@@ -68,6 +68,7 @@ import { executeTx, rejected, validateStatic, type BlockInfo, type ChainRules } 
 import { encodeReceipt, type Receipt } from '../tx/receipt.js';
 import { PendingPool } from '../tx/pending-pool.js';
 import { SenderCache } from '../tx/sender-cache.js';
+import type { SenderRecovery } from '../tx/sender-recovery.js';
 import type { Logger } from '../util/logger.js';
 import { CMTD_VERSION } from '../util/version.js';
 import { IDLE_BLOCK_HASHES_KEY, changesState, decodeIdleHashes, encodeIdleHashes, withBlock, writeRing, type BlockHashEntry } from './block-hashes.js';
@@ -124,6 +125,8 @@ export interface AppOptions {
   snapshots?: SnapshotStore;
   /** Block pruning (`--min-retain-blocks`); keeps every block when absent. */
   retention?: BlockRetention;
+  /** Worker threads recovering senders ahead of CheckTx bursts and blocks (`--sender-threads`); the caller closes it. Inline when absent. */
+  senderRecovery?: SenderRecovery;
   /**
    * TEST ONLY: a deliberate change of a consensus rule, so that `cmtd replay
    * --test-alter-rule` can prove replay catches one (docs/REPLAY.md). A node
@@ -143,7 +146,7 @@ export class CmtdApp implements AbciApplication {
   private readonly store: CommittedStore;
   private readonly modules: ChainModules;
   private readonly log: Logger;
-  private readonly senders = new SenderCache();
+  private readonly senders: SenderCache;
   /**
    * The block's transactions as readAhead decoded them, by the request's own
    * byte arrays: execution takes them from here without hashing each raw
@@ -181,6 +184,7 @@ export class CmtdApp implements AbciApplication {
     this.store = options.store;
     this.modules = options.modules;
     this.log = options.logger.child({ module: 'app' });
+    this.senders = new SenderCache(undefined, options.senderRecovery);
     this.indexer = options.indexer ?? new BlockIndexer({ logger: options.logger });
     this.testRuleOverride = options.testRuleOverride;
     if (this.testRuleOverride !== undefined) this.log.warn('TEST ONLY: consensus rule altered, this app does not follow the protocol', { rule: this.testRuleOverride.name });
@@ -255,6 +259,14 @@ export class CmtdApp implements AbciApplication {
     return response;
   }
 
+  /**
+   * CheckTx requests queued behind the one being handled (socket
+   * transport): their senders are recovered on other cores meanwhile.
+   */
+  checkTxQueued(txs: readonly Uint8Array[]): void {
+    this.senders.offer(txs);
+  }
+
   private checkTxNow(req: RequestCheckTx): ResponseCheckTx {
     try {
       const tx = this.senders.resolve(req.tx);
@@ -288,6 +300,7 @@ export class CmtdApp implements AbciApplication {
     // A sender whose transaction is left out loses its later ones too: their nonces would not fit.
     const skipped = new Set<Address>();
     let bytes = 0n;
+    this.senders.offer(req.txs);
     for (const raw of req.txs) {
       let tx: SignedTx;
       try {
@@ -309,6 +322,7 @@ export class CmtdApp implements AbciApplication {
 
   async processProposal(req: RequestProcessProposal): Promise<ResponseProcessProposal> {
     const admission = this.committedAdmission();
+    this.senders.offer(req.txs);
     for (const raw of req.txs) {
       let tx: SignedTx;
       try {
@@ -535,6 +549,7 @@ export class CmtdApp implements AbciApplication {
   private async readAhead(txs: readonly Uint8Array[]): Promise<void> {
     const keys = new Set<string>();
     this.readAheadTxs.clear();
+    this.senders.offer(txs);
     for (const raw of txs) {
       let tx: SignedTx;
       try {

@@ -11,6 +11,7 @@ import { startUiServer, uiOrigins, withUiOrigins, type UiServer } from '../ui/se
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES } from '../statesync/format.js';
 import { DEFAULT_RPC_LIMITS } from '../rpc/index.js';
 import { DEFAULT_CACHE_BYTES, DEFAULT_STATE_HISTORY } from '../store/committed-store.js';
+import { DEFAULT_SENDER_THREADS, MAX_SENDER_THREADS } from '../tx/sender-recovery.js';
 import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../util/logger.js';
 
 export function logOptions(command: Command): Command {
@@ -54,6 +55,7 @@ interface StartFlags {
   metricsAddress: string;
   stateHistory: string;
   stateCacheMb: string;
+  senderThreads: string;
   snapshotInterval: string;
   snapshotKeepRecent: string;
   snapshotChunkBytes: string;
@@ -166,6 +168,11 @@ export function registerStart(program: Command): void {
         .default(String(DEFAULT_CACHE_BYTES / 1024 / 1024)),
     )
     .addOption(
+      new Option('--sender-threads <n>', `worker threads recovering transaction senders ahead of CheckTx and blocks (0: on the main thread; at most ${MAX_SENDER_THREADS})`)
+        .env('CMTD_SENDER_THREADS')
+        .default(String(DEFAULT_SENDER_THREADS)),
+    )
+    .addOption(
       new Option('--snapshot-interval <n>', 'take a state-sync snapshot every n heights (0: none; docs/STATE-SYNC.md)')
         .env('CMTD_SNAPSHOT_INTERVAL')
         .default(String(DEFAULT_SNAPSHOT_INTERVAL)),
@@ -237,6 +244,7 @@ export function registerStart(program: Command): void {
       },
       logger,
       store: { stateHistory: wholeNumber(flags.stateHistory, '--state-history'), cacheBytes: positiveInt(flags.stateCacheMb, '--state-cache-mb') * 1024 * 1024 },
+      senderThreads: senderThreads(flags.senderThreads),
       snapshots: {
         interval: wholeNumber(flags.snapshotInterval, '--snapshot-interval'),
         keepRecent: positiveInt(flags.snapshotKeepRecent, '--snapshot-keep-recent'),
@@ -278,6 +286,12 @@ export function registerStart(program: Command): void {
 function wholeNumber(value: string, flag: string): number {
   if (!/^[0-9]+$/.test(value.trim()) || !Number.isSafeInteger(Number(value))) throw new Error(`${flag}: expected a whole number, got '${value}'`);
   return Number(value);
+}
+
+function senderThreads(value: string): number {
+  const n = wholeNumber(value, '--sender-threads');
+  if (n > MAX_SENDER_THREADS) throw new Error(`--sender-threads: at most ${MAX_SENDER_THREADS}, got '${value}'`);
+  return n;
 }
 
 function positiveInt(value: string, flag: string): number {

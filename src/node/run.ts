@@ -11,6 +11,7 @@ import { createModules } from '../app/wiring.js';
 import { NodeMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 import { startRpcGateway, type RpcGateway, type RpcLimits } from '../rpc/index.js';
 import { SnapshotStore } from '../statesync/snapshots.js';
+import { DEFAULT_SENDER_THREADS, SenderRecovery } from '../tx/sender-recovery.js';
 import { CommittedStore, DEFAULT_STATE_HISTORY, type CommittedStoreOptions } from '../store/committed-store.js';
 import type { Logger } from '../util/logger.js';
 
@@ -31,6 +32,8 @@ export interface NodeOptions {
   store?: Pick<CommittedStoreOptions, 'stateHistory' | 'cacheBytes'>;
   /** Snapshots for state sync and block pruning (docs/STATE-SYNC.md); defaults when absent. */
   snapshots?: NodeSnapshotOptions;
+  /** Worker threads recovering transaction senders (`--sender-threads`); default {@link DEFAULT_SENDER_THREADS}. */
+  senderThreads?: number;
 }
 
 export interface NodeSnapshotOptions {
@@ -107,7 +110,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     snapshotKeepRecent: keepRecent,
     stateHistory: options.store?.stateHistory ?? DEFAULT_STATE_HISTORY,
   });
-  const app = new CmtdApp({ store, modules, logger, snapshots, retention, ...(metrics === undefined ? {} : { metrics }) });
+  const senderRecovery = new SenderRecovery({ threads: options.senderThreads ?? DEFAULT_SENDER_THREADS, logger });
+  const app = new CmtdApp({ store, modules, logger, snapshots, retention, senderRecovery, ...(metrics === undefined ? {} : { metrics }) });
   await app.open();
   const server = await startAbciServer({ transport: options.abci, address: options.address, app, logger, ...options.abciLimits });
   let rpc: RpcGateway | undefined;
@@ -127,6 +131,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       });
     } catch (err) {
       await server.close();
+      await senderRecovery.close();
       await store.close();
       throw err;
     }
@@ -138,6 +143,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     } catch (err) {
       await rpc?.close();
       await server.close();
+      await senderRecovery.close();
       await store.close();
       throw err;
     }
@@ -152,6 +158,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         await metricsServer?.close();
         await rpc?.close();
         await server.close();
+        await senderRecovery.close();
         await snapshots.close();
         await store.close();
         logger.info('stopped', { module: 'node' });

@@ -23,6 +23,7 @@ import { CmtdApp, type TestRuleOverride } from '../app/app.js';
 import type { ExecTxResult, ResponseFinalizeBlock } from '../abci/types.js';
 import { createModules } from '../app/wiring.js';
 import { cometTxHash } from '../comet/rpc.js';
+import { DEFAULT_SENDER_THREADS, SenderRecovery } from '../tx/sender-recovery.js';
 import { CommittedStore } from '../store/committed-store.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { base64Bytes, finalizeBlockRequest, initChainRequest, initialHeight, rawUpdatesText, ReplayInputError, updatesText, type RawTxResult } from './cometbft-json.js';
@@ -47,6 +48,8 @@ export interface ReplayOptions {
   onHeight?: (height: bigint, first: bigint, last: bigint) => void;
   /** Blocks per LevelDB write (default 1,000; 1 writes every block as a node does). */
   flushBlocks?: number;
+  /** Worker threads recovering the blocks' senders (default {@link DEFAULT_SENDER_THREADS}; 0: inline). */
+  senderThreads?: number;
 }
 
 export interface TxDifference {
@@ -153,11 +156,14 @@ export async function replayChain(options: ReplayOptions): Promise<ReplayReport>
     throw new ReplayInputError(`the state in ${options.stateDir} is at height ${store.height}: replay starts from genesis and needs a fresh one`);
   }
   const report: ReplayReport = { source: source.description, chainId: genesis.chain_id, first, last, matched: 0n, unverified: [] };
+  const logger = options.logger ?? silentLogger();
+  const senderRecovery = new SenderRecovery({ threads: options.senderThreads ?? DEFAULT_SENDER_THREADS, logger });
   try {
     const app = new CmtdApp({
       store,
       modules: createModules(),
-      logger: options.logger ?? silentLogger(),
+      logger,
+      senderRecovery,
       ...(options.testRule === undefined ? {} : { testRuleOverride: options.testRule }),
     });
     const init = await app.initChain(initChainRequest(genesis));
@@ -197,6 +203,7 @@ export async function replayChain(options: ReplayOptions): Promise<ReplayReport>
     if (expectedHeight <= last) throw new ReplayInputError(`${source.description} ended at height ${expectedHeight - 1n}, before height ${last}`);
     return report;
   } finally {
+    await senderRecovery.close();
     // What matched is kept (--home): also after a divergence or an error.
     await store.flush();
     await store.close();

@@ -4,23 +4,72 @@
  * first. Purely an optimisation: a miss recomputes the same result, so block
  * execution never depends on what CheckTx saw (SPEC 11).
  */
-import { decodeSignedTx, type SignedTx } from './decode.js';
+import { decodeTx, recoverSender, type DecodedTx, type SignedTx } from './decode.js';
+import type { SenderRecovery } from './sender-recovery.js';
+import { addressFromBytes } from '../util/address.js';
 import { keccak256 } from '../util/crypto.js';
+
+/** Most offered transactions kept decoded until {@link SenderCache.resolve} asks for them. */
+const MAX_OFFERED = 32_768;
 
 export class SenderCache {
   private readonly entries = new Map<string, SignedTx>();
+  /** Offered transactions, decoded, by the caller's byte array: resolve() takes them from here. */
+  private readonly offered = new Map<Uint8Array, { key: string; tx: DecodedTx }>();
 
-  constructor(private readonly capacity = 200_000) {}
+  /** `recovery`: worker threads that recover offered transactions' senders ahead of time. */
+  constructor(
+    private readonly capacity = 200_000,
+    private readonly recovery?: SenderRecovery,
+  ) {}
+
+  /**
+   * Lets worker threads recover these transactions' senders while the
+   * caller gets on with the first ones: they are decoded now, and
+   * {@link resolve} takes each (by the same byte array) with its sender.
+   * Those already cached, and those that do not decode, are not offered.
+   */
+  offer(raws: readonly Uint8Array[]): void {
+    if (this.recovery === undefined || this.recovery.threads === 0) return;
+    const keys: Uint8Array[] = [];
+    const txs: DecodedTx[] = [];
+    for (const raw of raws) {
+      if (this.offered.has(raw)) continue;
+      const hash = keccak256(raw);
+      const key = hashKey(hash);
+      if (this.entries.has(key)) continue;
+      let tx: DecodedTx;
+      try {
+        // Own copy: `raw` may be a view into a whole ABCI frame (a 1 MB block).
+        tx = decodeTx(raw.slice(), hash);
+      } catch {
+        continue; // resolve() refuses it with the reason
+      }
+      this.offered.set(raw, { key, tx });
+      keys.push(raw);
+      txs.push(tx);
+    }
+    // Offers nobody asked for (a proposal rejected halfway, a connection gone) make room.
+    for (const stale of this.offered.keys()) {
+      if (this.offered.size <= MAX_OFFERED) break;
+      this.offered.delete(stale);
+    }
+    this.recovery.offer(keys, txs);
+  }
 
   /** Decodes and recovers `raw`, or returns the cached result. Throws TxError. */
   resolve(raw: Uint8Array): SignedTx {
-    const hash = keccak256(raw);
-    const key = Buffer.from(hash.buffer, hash.byteOffset, hash.length).toString('hex');
+    const offered = this.offered.get(raw);
+    if (offered !== undefined) this.offered.delete(raw);
+    const hash = offered === undefined ? keccak256(raw) : undefined;
+    const key = offered?.key ?? hashKey(hash!);
     const hit = this.entries.get(key);
     if (hit !== undefined) return hit;
+    const recovered = this.recovery?.take(raw);
     // Own copy: `raw` may be a view into a whole ABCI frame (a 1 MB block),
     // which the cached entry would otherwise keep alive.
-    const tx = decodeSignedTx(raw.slice(), hash);
+    const decoded = offered?.tx ?? decodeTx(raw.slice(), hash);
+    const tx = recovered === undefined ? recoverSender(decoded) : Object.assign(decoded, { sender: addressFromBytes(recovered) });
     this.entries.set(key, tx);
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value as string;
@@ -37,4 +86,8 @@ export class SenderCache {
   get size(): number {
     return this.entries.size;
   }
+}
+
+function hashKey(hash: Uint8Array): string {
+  return Buffer.from(hash.buffer, hash.byteOffset, hash.length).toString('hex');
 }

@@ -59,6 +59,11 @@ class RecordingApp implements AbciApplication {
   mempoolConnected = () => {
     this.mempoolConnections++;
   };
+  /** What checkTxQueued was told, one entry per call (tx first bytes). */
+  readonly queued: number[][] = [];
+  checkTxQueued = (txs: readonly Uint8Array[]) => {
+    this.queued.push(txs.map((tx) => tx[0]!));
+  };
 }
 
 const info: WireRequest = { type: 'info', value: { version: 'x', blockVersion: 11n, p2pVersion: 8n, abciVersion: '2.0.0' } };
@@ -182,6 +187,36 @@ describe('ABCI connection roles', () => {
       assert.equal((await second.call(checkTx)).type, 'checkTx');
       assert.equal(app.mempoolConnections, 2);
       second.close();
+    });
+  });
+});
+
+describe('ABCI CheckTx look-ahead', () => {
+  const tx = (n: number, type = CheckTxType.NEW): WireRequest => ({ type: 'checkTx', value: { tx: new Uint8Array([n]), type } });
+
+  it('tells the app the new CheckTx requests queued on the mempool connection, in order, before the first runs', async () => {
+    await withServer({}, async (address, app) => {
+      const mempool = await AbciClient.connect(address);
+      assert.equal((await mempool.call(tx(1))).type, 'checkTx'); // takes the mempool role
+      assert.deepEqual(app.queued, [], 'a lone request is not announced');
+      mempool.send(tx(2), tx(3, CheckTxType.RECHECK), tx(4), tx(5), { type: 'flush', value: {} });
+      for (let i = 0; i < 5; i++) assert.ok(await mempool.next());
+      assert.deepEqual(app.queued, [[2, 4, 5]], 'the new ones of the burst, in order, rechecks left out');
+      assert.deepEqual(app.calls.filter((c) => c === 'checkTx').length, 5, 'every request still runs');
+      mempool.close();
+    });
+  });
+
+  it('announces nothing from a connection that is not the mempool one', async () => {
+    await withServer({}, async (address, app) => {
+      const mempool = await AbciClient.connect(address);
+      await mempool.call(tx(1));
+      const other = await AbciClient.connect(address);
+      other.send(info, tx(7), tx(8), { type: 'flush', value: {} });
+      assert.equal((await other.next())?.type, 'info');
+      assert.equal((await other.next())?.type, 'exception', 'CheckTx belongs to the mempool connection');
+      assert.deepEqual(app.queued, []);
+      mempool.close();
     });
   });
 });
