@@ -1,9 +1,11 @@
 /**
  * Issue-18 figures: end-to-end throughput of a real node. The same CometBFT
  * network (1 node, or 4 validators on this machine), the same config and the
- * same loader, once with CometBFT's built-in `kvstore` app and once with
- * cmtd, in one run; printed: committed tx/s of both, their ratio, and the
- * CPU seconds each process used.
+ * same loader, once with CometBFT's built-in `kvstore` app, once with the
+ * same kvstore as a separate process over the ABCI socket (CometBFT's
+ * abci-cli, built by scripts/install-cometbft.sh; E2E_SOCKET_KVSTORE=0
+ * leaves it out) and once with cmtd, in one run; printed: committed tx/s of
+ * each, cmtd's ratio to both, and the CPU seconds each process used.
  *
  * Loader: signed CMT transfers from SENDERS senders (cmtd), or `key=value`
  * transactions of the same size (kvstore), sent by STREAMS concurrent
@@ -24,10 +26,12 @@
  * E2E_PROFILE=<dir> writes a V8 CPU profile of each cmtd there (--cpu-prof),
  * and a CPU profile of node 0's CometBFT under load (pprof, `go tool pprof`).
  */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTomlValue } from '../src/localnet/cometbft.js';
 import { freePort } from '../src/node/process.js';
 import { defaultAppState, defaultCmtdCommand, Localnet, type LocalNode } from '../src/localnet/network.js';
@@ -52,19 +56,29 @@ const COMET_SET = (process.env.E2E_COMET_SET ?? '')
     const value: string | number | boolean = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+$/.test(raw) ? Number(raw) : raw;
     return { section: match[1] ?? '', key: match[2]!, value };
   });
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The socket-kvstore baseline runs unless E2E_SOCKET_KVSTORE=0. */
+const ABCI_CLI = process.env.E2E_SOCKET_KVSTORE === '0' ? undefined : abciCli();
 const SENDERS = 200;
 const STREAMS = 16;
 const BLOCK_GAS = 1_000_000_000n;
 /** No new block for this long while transactions are missing: the run has stalled. */
 const STALL_MS = 20_000;
 
-type AppKind = 'kvstore' | 'cmtd';
+/**
+ * `kvstore`: CometBFT's built-in app, inside its own process (no ABCI
+ * connection at all). `socket-kvstore`: the same example app as a separate
+ * process over the ABCI socket (CometBFT's abci-cli), the cheapest app a
+ * real node can have: what CometBFT itself costs with any socket app.
+ */
+type AppKind = 'kvstore' | 'socket-kvstore' | 'cmtd';
 
 interface RunResult {
   committed: number;
   txPerS: number;
   failed: number;
-  cpu: { comet: number; cmtd: number };
+  /** CPU seconds of the CometBFT processes and of the app processes (none for the built-in kvstore). */
+  cpu: { comet: number; app: number };
 }
 
 const senders = benchAccounts(SENDERS, 'e2e');
@@ -166,6 +180,11 @@ async function blockTxCounts(node: LocalNode, from: bigint, to: bigint): Promise
   return counts;
 }
 
+/** CometBFT's abci-cli (scripts/install-cometbft.sh abci-cli): the socket-kvstore baseline. */
+function abciCli(): string {
+  return execFileSync('bash', [join(REPO, 'scripts', 'install-cometbft.sh'), 'abci-cli'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
+
 async function runOnce(app: AppKind, nodeCount: number, recheck: boolean, run: number, signed: Uint8Array[][]): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), `cmtd-e2e-${app}-`));
   const net = await Localnet.create({
@@ -183,6 +202,7 @@ async function runOnce(app: AppKind, nodeCount: number, recheck: boolean, run: n
     },
   });
   const pprofPort = await freePort();
+  const socketApps: ChildProcess[] = [];
   for (const node of net.nodes) {
     const path = join(node.home, 'config', 'config.toml');
     let text = readFileSync(path, 'utf8');
@@ -190,8 +210,15 @@ async function runOnce(app: AppKind, nodeCount: number, recheck: boolean, run: n
     text = setTomlValue(text, 'mempool', 'recheck', recheck);
     for (const { section, key, value } of COMET_SET) text = setTomlValue(text, section, key, value);
     if (app === 'kvstore') text = setTomlValue(text, '', 'proxy_app', 'kvstore');
+    if (app === 'socket-kvstore') {
+      const address = `tcp://127.0.0.1:${await freePort()}`;
+      text = setTomlValue(text, '', 'proxy_app', address);
+      text = setTomlValue(text, '', 'abci', 'socket');
+      socketApps.push(spawn(ABCI_CLI!, ['kvstore', '--address', address, '--log_level', 'error'], { stdio: 'ignore' }));
+    }
     writeFileSync(path, text);
   }
+  const appPids = (): Array<number | undefined> => (app === 'cmtd' ? net.nodes.map((n) => n.cmtd.pid) : socketApps.map((p) => p.pid));
   try {
     if (app === 'cmtd') for (const node of net.nodes) await net.startCmtd(node);
     for (const node of net.nodes) await net.startComet(node);
@@ -199,7 +226,7 @@ async function runOnce(app: AppKind, nodeCount: number, recheck: boolean, run: n
     const node = net.nodes[0]!;
     const txs = app === 'cmtd' ? signed : kvTxs(signed, run);
     const total = txs.reduce((n, list) => n + list.length, 0);
-    const cpuBefore = { comet: net.nodes.reduce((c, n) => c + cpuSeconds(n.comet.pid), 0), cmtd: net.nodes.reduce((c, n) => c + cpuSeconds(n.cmtd.pid), 0) };
+    const cpuBefore = { comet: net.nodes.reduce((c, n) => c + cpuSeconds(n.comet.pid), 0), app: appPids().reduce<number>((c, pid) => c + cpuSeconds(pid), 0) };
     const startHeight = await node.rpc.height();
     const started = performance.now();
     const loading = load(net.nodes, txs);
@@ -226,7 +253,7 @@ async function runOnce(app: AppKind, nodeCount: number, recheck: boolean, run: n
     await profiling;
     const cpu = {
       comet: net.nodes.reduce((c, n) => c + cpuSeconds(n.comet.pid), 0) - cpuBefore.comet,
-      cmtd: net.nodes.reduce((c, n) => c + cpuSeconds(n.cmtd.pid), 0) - cpuBefore.cmtd,
+      app: appPids().reduce<number>((c, pid) => c + cpuSeconds(pid), 0) - cpuBefore.app,
     };
     let failed = refused;
     if (app === 'cmtd') {
@@ -238,6 +265,7 @@ async function runOnce(app: AppKind, nodeCount: number, recheck: boolean, run: n
     return { committed, txPerS: committed / elapsed, failed, cpu };
   } finally {
     await net.stop();
+    for (const p of socketApps) p.kill('SIGKILL');
     if (process.env.E2E_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -254,19 +282,28 @@ console.log(
     `${COMET_SET.length > 0 ? `, CometBFT config ${process.env.E2E_COMET_SET}` : ''} (Node ${process.version})`,
 );
 const signed = transfers();
+const cpuText = (r: RunResult, app: string): string => `CometBFT ${r.cpu.comet.toFixed(1)} CPU-s${app === '' ? '' : `, ${app} ${r.cpu.app.toFixed(1)} CPU-s`}`;
 for (const nodeCount of NODE_COUNTS) {
   for (const recheck of RECHECKS) {
     const ratios: number[] = [];
+    const socketRatios: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       const kv = await runOnce('kvstore', nodeCount, recheck, run, signed);
+      const skv = ABCI_CLI === undefined ? undefined : await runOnce('socket-kvstore', nodeCount, recheck, run, signed);
       const cm = await runOnce('cmtd', nodeCount, recheck, run, signed);
       const ratio = cm.txPerS / kv.txPerS;
       ratios.push(ratio);
+      if (skv !== undefined) socketRatios.push(cm.txPerS / skv.txPerS);
       console.log(
-        `  ${nodeCount} node(s), recheck=${recheck}, run ${run + 1}: kvstore ${fmt(kv.txPerS)} tx/s (${kv.committed} committed, CometBFT ${kv.cpu.comet.toFixed(1)} CPU-s) | ` +
-          `cmtd ${fmt(cm.txPerS)} tx/s (${cm.committed} committed, ${cm.failed} refused or failed, CometBFT ${cm.cpu.comet.toFixed(1)} CPU-s, cmtd ${cm.cpu.cmtd.toFixed(1)} CPU-s) | ratio ${ratio.toFixed(2)}`,
+        `  ${nodeCount} node(s), recheck=${recheck}, run ${run + 1}: kvstore ${fmt(kv.txPerS)} tx/s (${kv.committed} committed, ${cpuText(kv, '')}) | ` +
+          (skv === undefined ? '' : `socket kvstore ${fmt(skv.txPerS)} tx/s (${skv.committed} committed, ${cpuText(skv, 'kvstore')}) | `) +
+          `cmtd ${fmt(cm.txPerS)} tx/s (${cm.committed} committed, ${cm.failed} refused or failed, ${cpuText(cm, 'cmtd')}) | ratio ${ratio.toFixed(2)}` +
+          (skv === undefined ? '' : `, to socket kvstore ${(cm.txPerS / skv.txPerS).toFixed(2)}`),
       );
     }
-    console.log(`  ${nodeCount} node(s), recheck=${recheck}: median ratio ${median(ratios).toFixed(2)} (goal >= 0.9)`);
+    console.log(
+      `  ${nodeCount} node(s), recheck=${recheck}: median ratio ${median(ratios).toFixed(2)} (goal >= 0.9)` +
+        (socketRatios.length === 0 ? '' : `; to the socket kvstore ${median(socketRatios).toFixed(2)}`),
+    );
   }
 }

@@ -21,6 +21,7 @@ import { cacheDir } from '../src/localnet/cometbft.js';
 import { defaultAppState, Localnet } from '../src/localnet/network.js';
 import { replayChain } from '../src/replay/replay.js';
 import { FileSource, recordChain, RpcSource, type ReplaySource } from '../src/replay/source.js';
+import { BENCH_SENDER_THREADS } from './lib/app.js';
 import { benchAccounts, signLegacyTransfer } from './lib/txgen.js';
 
 const EMPTY = BigInt(process.env.REPLAY_EMPTY ?? 2_000);
@@ -110,6 +111,7 @@ async function timedReplay(source: ReplaySource, to: bigint, mark: bigint | unde
       source,
       stateDir: state,
       to,
+      senderThreads: BENCH_SENDER_THREADS,
       ...(flushBlocks === undefined ? {} : { flushBlocks }),
       onHeight: (h) => {
         if (h === mark) {
@@ -161,7 +163,9 @@ try {
   }
   const emptyTo = BigInt(shape.emptyTo);
   const last = BigInt(shape.last);
-  console.log(`replay benchmark: heights 1-${emptyTo} empty, ${emptyTo + 1n}-${last} holding ${shape.txs} transfers (Node ${process.version})`);
+  console.log(
+    `replay benchmark: heights 1-${emptyTo} empty, ${emptyTo + 1n}-${last} holding ${shape.txs} transfers, ${BENCH_SENDER_THREADS} sender thread(s) (Node ${process.version})`,
+  );
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
   const show = (label: string, t: Timing): void => {
     console.log(`  ${label}, empty blocks: ${fmt(Number(emptyTo) / t.markSeconds)} blocks/s, ${fmt(Number(emptyTo) / t.markCpuSeconds)} per CPU-second (goal >= 2,000)`);

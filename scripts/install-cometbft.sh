@@ -5,6 +5,8 @@
 #   scripts/install-cometbft.sh            # v0.38.25 (default)
 #   scripts/install-cometbft.sh v0.37.18
 #   scripts/install-cometbft.sh all        # both pinned versions
+#   scripts/install-cometbft.sh abci-cli   # CometBFT's abci-cli (v0.38.25): its kvstore example as
+#                                          # a separate ABCI app, the end-to-end bench's socket baseline
 #
 # Env: COMETBFT_BIN (use this binary for the default version, skip building),
 #      CMTD_CACHE_DIR (default ~/.cache/cmtd).
@@ -48,9 +50,30 @@ MSG
   echo "$target"
 }
 
+install_abci_cli() {
+  local target="$BIN_DIR/abci-cli-$DEFAULT_VERSION"
+  if [[ -x "$target" ]] && "$target" version >/dev/null 2>&1; then
+    echo "$target"
+    return
+  fi
+  if ! command -v go >/dev/null 2>&1; then
+    echo "Go is not installed, and abci-cli $DEFAULT_VERSION is not in $BIN_DIR: install Go (1.22 or newer) and run this script again" >&2
+    exit 1
+  fi
+  mkdir -p "$BIN_DIR"
+  local gobin
+  gobin="$(mktemp -d "$CACHE_DIR/gobin.XXXXXX")"
+  echo "building abci-cli $DEFAULT_VERSION with $(go version | cut -d' ' -f3) (first time only)..." >&2
+  GOBIN="$gobin" GOFLAGS="${GOFLAGS:-} -trimpath" go install "github.com/cometbft/cometbft/abci/cmd/abci-cli@$DEFAULT_VERSION" >&2
+  mv "$gobin/abci-cli" "$target"
+  rmdir "$gobin"
+  echo "$target"
+}
+
 requested="${1:-$DEFAULT_VERSION}"
 case "$requested" in
   all) for v in "${PINNED_VERSIONS[@]}"; do install_one "$v"; done ;;
   v0.38.25|v0.37.18) install_one "$requested" ;;
-  *) echo "usage: $0 [v0.38.25|v0.37.18|all] (pinned versions only)" >&2; exit 2 ;;
+  abci-cli) install_abci_cli ;;
+  *) echo "usage: $0 [v0.38.25|v0.37.18|all|abci-cli] (pinned versions only)" >&2; exit 2 ;;
 esac

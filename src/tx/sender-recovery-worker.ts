@@ -6,14 +6,13 @@
  * that may be waiting for it.
  */
 import { parentPort } from 'node:worker_threads';
-import { Claim, SIGNATURE_BYTES, type RecoveryJob } from './sender-recovery.js';
+import { Claim, jobViews, SIGNATURE_BYTES, type RecoveryJob } from './sender-recovery.js';
 import { recoverAddress } from '../util/crypto.js';
 
 parentPort!.on('message', (job: RecoveryJob) => {
-  const claims = new Int32Array(job.claims);
-  const signatures = new Uint8Array(job.signatures);
-  const senders = new Uint8Array(job.senders);
-  for (let i = claims.length - 1; i >= 0; i--) {
+  const n = job.byteLength / (24 + SIGNATURE_BYTES);
+  const { claims, senders, signatures } = jobViews(job, n);
+  for (let i = n - 1; i >= 0; i--) {
     if (Atomics.compareExchange(claims, i, Claim.Free, Claim.Worker) !== Claim.Free) continue;
     const at = SIGNATURE_BYTES * i;
     // Copies: the native call must not read shared memory another thread could write.

@@ -33,7 +33,7 @@ export const MAX_SENDER_THREADS = 16;
 /** Most transactions offered and not yet taken; a batch beyond it waits its turn inline. */
 export const MAX_OUTSTANDING_TXS = 32_768;
 /** A batch smaller than this is recovered inline: a worker round trip would cost more than it saves. */
-export const MIN_BATCH = 2;
+export const MIN_BATCH = 4;
 /** The longest the main thread sleeps on one transaction a worker holds before recovering it itself. */
 const WAIT_MS = 1000;
 
@@ -52,17 +52,20 @@ export interface Signed {
   recovery: number;
 }
 
-/** Bytes per transaction in {@link RecoveryJob.signatures}: signing hash, r and s (32 each, left-padded), recovery id. */
+/** Bytes per transaction of a job's signatures: signing hash, r and s (32 each, left-padded), recovery id. */
 export const SIGNATURE_BYTES = 97;
 
-/** One batch as the workers see it. */
-export interface RecoveryJob {
-  /** Int32 claim words, one per transaction. */
-  claims: SharedArrayBuffer;
-  /** {@link SIGNATURE_BYTES} per transaction. */
-  signatures: SharedArrayBuffer;
-  /** 20 bytes of sender per transaction, valid once its claim is {@link Claim.Recovered}. */
-  senders: SharedArrayBuffer;
+/**
+ * One batch of n transactions as the workers see it: one shared buffer
+ * holding n Int32 claim words, then n 20-byte senders (valid once a claim
+ * is {@link Claim.Recovered}), then n signatures of {@link SIGNATURE_BYTES}.
+ * One buffer per batch: each costs an allocation and a transfer.
+ */
+export type RecoveryJob = SharedArrayBuffer;
+
+/** The three views of a job of `n` transactions. */
+export function jobViews(job: RecoveryJob, n: number): { claims: Int32Array; senders: Uint8Array; signatures: Uint8Array } {
+  return { claims: new Int32Array(job, 0, n), senders: new Uint8Array(job, 4 * n, 20 * n), signatures: new Uint8Array(job, 24 * n, SIGNATURE_BYTES * n) };
 }
 
 interface Batch {
@@ -129,9 +132,9 @@ export class SenderRecovery {
     // Offers nobody took (a connection closed before its queued requests ran) make room for new ones.
     while (this.batches.length > 0 && this.outstanding + fresh.length > MAX_OUTSTANDING_TXS) this.withdraw(this.batches[0]!);
     const n = fresh.length;
-    const job: RecoveryJob = { claims: new SharedArrayBuffer(4 * n), signatures: new SharedArrayBuffer(SIGNATURE_BYTES * n), senders: new SharedArrayBuffer(20 * n) };
-    const signatures = new Uint8Array(job.signatures);
-    const batch: Batch = { claims: new Int32Array(job.claims), senders: new Uint8Array(job.senders), keys: [], open: n };
+    const job: RecoveryJob = new SharedArrayBuffer((24 + SIGNATURE_BYTES) * n);
+    const { claims, senders, signatures } = jobViews(job, n);
+    const batch: Batch = { claims, senders, keys: [], open: n };
     for (let j = 0; j < n; j++) {
       const tx = txs[fresh[j]!]!;
       const at = SIGNATURE_BYTES * j;

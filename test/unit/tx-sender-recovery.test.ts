@@ -13,7 +13,7 @@ import { Transaction, Wallet } from 'ethers';
 import { decodeSignedTx, decodeTx, type SignedTx } from '../../src/tx/decode.js';
 import { TxError } from '../../src/tx/errors.js';
 import { SenderCache } from '../../src/tx/sender-cache.js';
-import { MAX_OUTSTANDING_TXS, SenderRecovery, type Signed } from '../../src/tx/sender-recovery.js';
+import { MAX_OUTSTANDING_TXS, MIN_BATCH, SenderRecovery, type Signed } from '../../src/tx/sender-recovery.js';
 import { keccak256, signHash } from '../../src/util/crypto.js';
 import { silentLogger } from '../../src/util/logger.js';
 
@@ -121,20 +121,33 @@ describe('sender recovery on worker threads', () => {
     }
   });
 
-  it('does not offer a batch of one, nor a transaction already offered', () => {
-    const one = legacyTransfer(keyOf(1), 9);
-    offerRaws(recovery, [one]);
-    assert.equal(recovery.take(one), undefined, 'a single transaction is left to the main thread');
-    const pair = [legacyTransfer(keyOf(2), 9), legacyTransfer(keyOf(3), 9)];
-    offerRaws(recovery, pair);
-    offerRaws(recovery, pair);
-    const taken = pair.map((raw) => recovery.take(raw));
+  it(`does not offer a batch of fewer than ${MIN_BATCH}, nor a transaction already offered`, () => {
+    const small = Array.from({ length: MIN_BATCH - 1 }, (_, i) => legacyTransfer(keyOf(i), 9));
+    offerRaws(recovery, small);
+    assert.equal(
+      small.some((raw) => recoveryHolds(recovery, raw)),
+      false,
+      'a small batch is left to the main thread',
+    );
+    const batch = Array.from({ length: MIN_BATCH }, (_, i) => legacyTransfer(keyOf(i), 10));
+    offerRaws(recovery, batch);
+    offerRaws(recovery, [...batch, ...small]);
+    assert.equal(
+      batch.every((raw) => recoveryHolds(recovery, raw)),
+      true,
+    );
+    assert.equal(
+      small.some((raw) => recoveryHolds(recovery, raw)),
+      false,
+      'offered again with the batch, the small ones alone are too few',
+    );
+    const taken = batch.map((raw) => recovery.take(raw));
     // Whichever side claimed each, a second take has nothing left.
     assert.deepEqual(
-      pair.map((raw) => recovery.take(raw)),
-      [undefined, undefined],
+      batch.map((raw) => recovery.take(raw)),
+      batch.map(() => undefined),
     );
-    for (const [i, got] of taken.entries()) if (got !== undefined) assert.equal(`0x${Buffer.from(got).toString('hex')}`, decodeSignedTx(pair[i]!).sender);
+    for (const [i, got] of taken.entries()) if (got !== undefined) assert.equal(`0x${Buffer.from(got).toString('hex')}`, decodeSignedTx(batch[i]!).sender);
   });
 
   it('withdraws the oldest offers nobody took when new ones need the room', () => {
