@@ -16,7 +16,7 @@ import { createProgress } from '../replay/progress.js';
 import { replayChain, type Divergence, type ReplayReport } from '../replay/replay.js';
 import { parseTestRule, TEST_RULES } from '../replay/rules.js';
 import { printJson } from './format.js';
-import { outputOption, type OutputFormat } from './options.js';
+import { outputOption, parseSenderThreads, senderThreadsOption, type OutputFormat } from './options.js';
 
 /** Exit status of a replay that found a divergence. */
 export const DIVERGENCE_EXIT_CODE = 3;
@@ -27,6 +27,7 @@ interface ReplayFlags {
   home?: string;
   record?: string;
   output: OutputFormat;
+  senderThreads: string;
   testAlterRule?: string;
 }
 
@@ -49,6 +50,7 @@ export function registerReplay(program: Command): void {
       new Option('--record <file>', 'record genesis and blocks of the --from RPC into <file> (JSON lines; gzip if it ends in .gz) instead of replaying').env('CMTD_REPLAY_RECORD'),
     )
     .addOption(outputOption())
+    .addOption(senderThreadsOption())
     .addOption(
       // Deliberately without an environment variable: it must never be switched on by a forgotten setting.
       new Option(
@@ -66,6 +68,7 @@ export function registerReplay(program: Command): void {
     )
     .action(async (flags: ReplayFlags) => {
       const to = flags.to === undefined ? undefined : height(flags.to, '--to');
+      const senderThreads = parseSenderThreads(flags.senderThreads);
       if (flags.record !== undefined) {
         if (!/^https?:\/\//i.test(flags.from)) throw new Error('--record needs --from to be a CometBFT RPC URL');
         if (flags.testAlterRule !== undefined) throw new Error('--test-alter-rule makes no sense with --record');
@@ -86,6 +89,7 @@ export function registerReplay(program: Command): void {
           stateDir: stateDir(home),
           ...(to === undefined ? {} : { to }),
           ...(testRule === undefined ? {} : { testRule }),
+          senderThreads,
           onHeight: (h, first, last) => progress.update(h, first, last),
         });
       } finally {

@@ -2,7 +2,7 @@
 import { type Command, Option } from 'commander';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MESSAGE_BYTES } from '../abci/index.js';
 import { defaultAbciAddress } from './client.js';
-import { homeOption } from './options.js';
+import { homeOption, parseSenderThreads, senderThreadsOption } from './options.js';
 import { DEFAULT_SNAPSHOT_INTERVAL, DEFAULT_SNAPSHOT_KEEP_RECENT, startNode, type AbciTransport } from '../node/run.js';
 import { DEFAULT_COMET_RPC_URL } from '../comet/rpc.js';
 import { parseCorsOrigins } from '../rpc/cors.js';
@@ -11,7 +11,6 @@ import { startUiServer, uiOrigins, withUiOrigins, type UiServer } from '../ui/se
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES } from '../statesync/format.js';
 import { DEFAULT_RPC_LIMITS } from '../rpc/index.js';
 import { DEFAULT_CACHE_BYTES, DEFAULT_STATE_HISTORY } from '../store/committed-store.js';
-import { DEFAULT_SENDER_THREADS, MAX_SENDER_THREADS } from '../tx/sender-recovery.js';
 import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from '../util/logger.js';
 
 export function logOptions(command: Command): Command {
@@ -167,11 +166,7 @@ export function registerStart(program: Command): void {
         .env('CMTD_STATE_CACHE_MB')
         .default(String(DEFAULT_CACHE_BYTES / 1024 / 1024)),
     )
-    .addOption(
-      new Option('--sender-threads <n>', `worker threads recovering transaction senders ahead of CheckTx and blocks (0: on the main thread; at most ${MAX_SENDER_THREADS})`)
-        .env('CMTD_SENDER_THREADS')
-        .default(String(DEFAULT_SENDER_THREADS)),
-    )
+    .addOption(senderThreadsOption())
     .addOption(
       new Option('--snapshot-interval <n>', 'take a state-sync snapshot every n heights (0: none; docs/STATE-SYNC.md)')
         .env('CMTD_SNAPSHOT_INTERVAL')
@@ -244,7 +239,7 @@ export function registerStart(program: Command): void {
       },
       logger,
       store: { stateHistory: wholeNumber(flags.stateHistory, '--state-history'), cacheBytes: positiveInt(flags.stateCacheMb, '--state-cache-mb') * 1024 * 1024 },
-      senderThreads: senderThreads(flags.senderThreads),
+      senderThreads: parseSenderThreads(flags.senderThreads),
       snapshots: {
         interval: wholeNumber(flags.snapshotInterval, '--snapshot-interval'),
         keepRecent: positiveInt(flags.snapshotKeepRecent, '--snapshot-keep-recent'),
@@ -286,12 +281,6 @@ export function registerStart(program: Command): void {
 function wholeNumber(value: string, flag: string): number {
   if (!/^[0-9]+$/.test(value.trim()) || !Number.isSafeInteger(Number(value))) throw new Error(`${flag}: expected a whole number, got '${value}'`);
   return Number(value);
-}
-
-function senderThreads(value: string): number {
-  const n = wholeNumber(value, '--sender-threads');
-  if (n > MAX_SENDER_THREADS) throw new Error(`--sender-threads: at most ${MAX_SENDER_THREADS}, got '${value}'`);
-  return n;
 }
 
 function positiveInt(value: string, flag: string): number {

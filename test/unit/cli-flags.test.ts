@@ -12,6 +12,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parseSenderThreads, senderThreadsOption } from '../../src/cli/options.js';
+import { DEFAULT_SENDER_THREADS } from '../../src/tx/sender-recovery.js';
 import { useColor } from '../../src/util/logger.js';
 import { waitFor } from '../../src/node/process.js';
 
@@ -127,5 +129,18 @@ describe('cmtd version', () => {
     assert.match(text.stdout, new RegExp(`^cmtd ${version.replace(/\./g, '\\.')}\\nNode\\.js v[0-9.]+\\nCometBFT v0\\.38\\.[0-9]+, v0\\.37\\.[0-9]+\\n$`));
     const json = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'version', '--output', 'json'], { env: ENV });
     assert.equal((JSON.parse(json.stdout) as { version: string }).version, version);
+  });
+});
+
+describe('--sender-threads', () => {
+  it('takes 0 to 16 from the flag or CMTD_SENDER_THREADS, defaulting to the one-thread default, and refuses the rest by name', () => {
+    const option = senderThreadsOption();
+    assert.equal(option.envVar, 'CMTD_SENDER_THREADS');
+    assert.equal(option.defaultValue, String(DEFAULT_SENDER_THREADS));
+    assert.equal(parseSenderThreads('0'), 0);
+    assert.equal(parseSenderThreads(' 16 '), 16);
+    for (const bad of ['17', '-1', '1.5', 'two', '']) {
+      assert.throws(() => parseSenderThreads(bad), { message: `--sender-threads: expected a whole number from 0 to 16, got '${bad}'` });
+    }
   });
 });
