@@ -14,8 +14,12 @@ const MAX_OFFERED = 32_768;
 
 export class SenderCache {
   private readonly entries = new Map<string, SignedTx>();
-  /** Offered transactions, decoded, by the caller's byte array: resolve() takes them from here. */
-  private readonly offered = new Map<Uint8Array, { key: string; tx: DecodedTx }>();
+  /**
+   * Offered transactions by the caller's byte array: their cache key, and
+   * the decoded transaction unless it was cached already. resolve() takes
+   * them from here instead of hashing and decoding again.
+   */
+  private readonly offered = new Map<Uint8Array, { key: string; tx?: DecodedTx }>();
 
   /** `recovery`: worker threads that recover offered transactions' senders ahead of time. */
   constructor(
@@ -27,7 +31,8 @@ export class SenderCache {
    * Lets worker threads recover these transactions' senders while the
    * caller gets on with the first ones: they are decoded now, and
    * {@link resolve} takes each (by the same byte array) with its sender.
-   * Those already cached, and those that do not decode, are not offered.
+   * Those already cached (resolve then skips the hashing), and those that
+   * do not decode, are not offered.
    */
   offer(raws: readonly Uint8Array[]): void {
     if (this.recovery === undefined || this.recovery.threads === 0) return;
@@ -37,7 +42,10 @@ export class SenderCache {
       if (this.offered.has(raw)) continue;
       const hash = keccak256(raw);
       const key = hashKey(hash);
-      if (this.entries.has(key)) continue;
+      if (this.entries.has(key)) {
+        this.offered.set(raw, { key });
+        continue;
+      }
       let tx: DecodedTx;
       try {
         // Own copy: `raw` may be a view into a whole ABCI frame (a 1 MB block).
