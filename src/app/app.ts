@@ -323,21 +323,26 @@ export class CmtdApp implements AbciApplication {
   async processProposal(req: RequestProcessProposal): Promise<ResponseProcessProposal> {
     const admission = this.committedAdmission();
     this.senders.offer(req.txs);
-    for (const raw of req.txs) {
-      let tx: SignedTx;
-      try {
-        tx = this.senders.resolve(raw);
-      } catch (err) {
-        this.log.warn('rejecting proposal: undecodable transaction', { height: req.height.toString(), error: (err as Error).message });
-        return { status: 'reject' };
+    try {
+      for (const raw of req.txs) {
+        let tx: SignedTx;
+        try {
+          tx = this.senders.resolve(raw);
+        } catch (err) {
+          this.log.warn('rejecting proposal: undecodable transaction', { height: req.height.toString(), error: (err as Error).message });
+          return { status: 'reject' };
+        }
+        const refusal = admission.admitProposed(tx);
+        if (refusal !== undefined) {
+          this.log.warn('rejecting proposal: a transaction breaks the block rules', { height: req.height.toString(), code: codeName(refusal.code), error: refusal.message });
+          return { status: 'reject' };
+        }
       }
-      const refusal = admission.admitProposed(tx);
-      if (refusal !== undefined) {
-        this.log.warn('rejecting proposal: a transaction breaks the block rules', { height: req.height.toString(), code: codeName(refusal.code), error: refusal.message });
-        return { status: 'reject' };
-      }
+      return { status: 'accept' };
+    } finally {
+      // A rejected proposal's transactions after the bad one were offered and never read.
+      this.senders.release(req.txs);
     }
-    return { status: 'accept' };
   }
 
   /** The admission rule (src/tx/admission.ts) over committed state, for the proposal steps. */

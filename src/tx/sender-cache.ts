@@ -9,8 +9,9 @@ import type { SenderRecovery } from './sender-recovery.js';
 import { addressFromBytes } from '../util/address.js';
 import { keccak256 } from '../util/crypto.js';
 
-/** Most offered transactions kept decoded until {@link SenderCache.resolve} asks for them. */
+/** Most offered transactions kept decoded until {@link SenderCache.resolve} asks for them, and their most bytes. */
 const MAX_OFFERED = 32_768;
+const MAX_OFFERED_BYTES = 64 * 1024 * 1024;
 
 export class SenderCache {
   private readonly entries = new Map<string, SignedTx>();
@@ -20,6 +21,7 @@ export class SenderCache {
    * them from here instead of hashing and decoding again.
    */
   private readonly offered = new Map<Uint8Array, { key: string; tx?: DecodedTx }>();
+  private offeredBytes = 0;
 
   /** `recovery`: worker threads that recover offered transactions' senders ahead of time. */
   constructor(
@@ -44,6 +46,7 @@ export class SenderCache {
       const key = hashKey(hash);
       if (this.entries.has(key)) {
         this.offered.set(raw, { key });
+        this.offeredBytes += raw.length;
         continue;
       }
       let tx: DecodedTx;
@@ -54,21 +57,38 @@ export class SenderCache {
         continue; // resolve() refuses it with the reason
       }
       this.offered.set(raw, { key, tx });
+      this.offeredBytes += raw.length;
       keys.push(raw);
       txs.push(tx);
     }
-    // Offers nobody asked for (a proposal rejected halfway, a connection gone) make room.
+    // Offers nobody asked for (a connection gone with requests queued) make room, oldest first.
     for (const stale of this.offered.keys()) {
-      if (this.offered.size <= MAX_OFFERED) break;
-      this.offered.delete(stale);
+      if (this.offered.size <= MAX_OFFERED && this.offeredBytes <= MAX_OFFERED_BYTES) break;
+      this.release([stale]);
     }
     this.recovery.offer(keys, txs);
+  }
+
+  /**
+   * Lets go of offered transactions {@link resolve} will not be asked for
+   * (a proposal rejected at an earlier transaction): their decoded form,
+   * and the caller's byte arrays (views into a request frame) they hold.
+   */
+  release(raws: readonly Uint8Array[]): void {
+    for (const raw of raws) {
+      if (!this.offered.delete(raw)) continue;
+      this.offeredBytes -= raw.length;
+      this.recovery?.release(raw);
+    }
   }
 
   /** Decodes and recovers `raw`, or returns the cached result. Throws TxError. */
   resolve(raw: Uint8Array): SignedTx {
     const offered = this.offered.get(raw);
-    if (offered !== undefined) this.offered.delete(raw);
+    if (offered !== undefined) {
+      this.offered.delete(raw);
+      this.offeredBytes -= raw.length;
+    }
     const hash = offered === undefined ? keccak256(raw) : undefined;
     const key = offered?.key ?? hashKey(hash!);
     const hit = this.entries.get(key);

@@ -173,6 +173,15 @@ export class SenderRecovery {
     return batch.senders.slice(20 * index, 20 * index + 20);
   }
 
+  /** Withdraws one offer nobody will take (a rejected proposal's unread transactions): no worker starts it, and its key is let go. */
+  release(key: Uint8Array): void {
+    const entry = this.offered.get(key);
+    if (entry === undefined) return;
+    this.offered.delete(key);
+    Atomics.compareExchange(entry.batch.claims, entry.index, Claim.Free, Claim.Main);
+    if (--entry.batch.open === 0) this.retire(entry.batch);
+  }
+
   /** Stops the workers; later offers are ignored. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -177,6 +177,46 @@ describe('sender recovery on worker threads', () => {
   });
 });
 
+describe('sender cache offers', () => {
+  let recovery: SenderRecovery;
+  before(() => {
+    recovery = new SenderRecovery({ threads: 1, logger: silentLogger() });
+  });
+  after(async () => {
+    await recovery.close();
+  });
+
+  it('lets go of offers that will not be read (a rejected proposal): the pool holds none of them, and they still resolve', () => {
+    const cache = new SenderCache(undefined, recovery);
+    const raws = Array.from({ length: 16 }, (_, i) => legacyTransfer(keyOf(i), 20));
+    cache.offer(raws);
+    assert.equal(recoveryHolds(recovery, raws[15]!), true);
+    assert.equal(cacheOffers(cache), 16);
+    cache.resolve(raws[0]!);
+    cache.release(raws);
+    assert.equal(cacheOffers(cache), 0);
+    assert.equal(
+      raws.some((raw) => recoveryHolds(recovery, raw)),
+      false,
+    );
+    assert.deepEqual(
+      raws.map((raw) => cache.resolve(raw).sender),
+      raws.map((raw) => decodeSignedTx(raw).sender),
+    );
+  });
+
+  it('keeps at most 32,768 offers, oldest let go first', () => {
+    const cache = new SenderCache(undefined, recovery);
+    const raw = legacyTransfer(keyOf(0), 21);
+    cache.resolve(raw); // cached: offers of its copies keep only their key
+    const copies = Array.from({ length: 32_769 }, () => raw.slice());
+    cache.offer(copies);
+    assert.equal(cacheOffers(cache), 32_768);
+    assert.equal(cacheHolds(cache, copies[0]!), false, 'the oldest is let go');
+    assert.equal(cacheHolds(cache, copies[32_768]!), true);
+  });
+});
+
 describe('sender recovery without workers', () => {
   it('a pool of 0 threads or a closed pool leaves every transaction to the main thread', async () => {
     const raws = Array.from({ length: 8 }, (_, i) => legacyTransfer(keyOf(i), 1));
@@ -244,4 +284,13 @@ function peekRecovered(recovery: SenderRecovery, raw: Uint8Array): Uint8Array | 
   const entry = (recovery as unknown as { offered: Map<Uint8Array, { batch: { claims: Int32Array; senders: Uint8Array }; index: number }> }).offered.get(raw);
   if (entry === undefined) return undefined;
   return Atomics.load(entry.batch.claims, entry.index) === 3 ? entry.batch.senders.slice(20 * entry.index, 20 * entry.index + 20) : undefined;
+}
+
+/** Test view: how many offers a sender cache holds. */
+function cacheOffers(cache: SenderCache): number {
+  return (cache as unknown as { offered: Map<Uint8Array, unknown> }).offered.size;
+}
+
+function cacheHolds(cache: SenderCache, raw: Uint8Array): boolean {
+  return (cache as unknown as { offered: Map<Uint8Array, unknown> }).offered.has(raw);
 }
