@@ -62,15 +62,16 @@ function outcome(cache: SenderCache, raw: Uint8Array): string {
   }
 }
 
-describe('sender recovery on worker threads', () => {
-  let recovery: SenderRecovery;
-  before(() => {
-    recovery = new SenderRecovery({ threads: 1, logger: silentLogger() });
-  });
-  after(async () => {
-    await recovery.close();
-  });
+/** One pool with one worker thread for the two suites that need one. */
+let recovery: SenderRecovery;
+before(() => {
+  recovery = new SenderRecovery({ threads: 1, logger: silentLogger() });
+});
+after(async () => {
+  await recovery.close();
+});
 
+describe('sender recovery on worker threads', () => {
   it('gives the senders and refusals of main-thread recovery, for every kind of transaction', async () => {
     const wallet = new Wallet(`0x${'11'.repeat(32)}`);
     const signed = [
@@ -178,14 +179,6 @@ describe('sender recovery on worker threads', () => {
 });
 
 describe('sender cache offers', () => {
-  let recovery: SenderRecovery;
-  before(() => {
-    recovery = new SenderRecovery({ threads: 1, logger: silentLogger() });
-  });
-  after(async () => {
-    await recovery.close();
-  });
-
   it('lets go of offers that will not be read (a rejected proposal): the pool holds none of them, and they still resolve', () => {
     const cache = new SenderCache(undefined, recovery);
     const raws = Array.from({ length: 16 }, (_, i) => legacyTransfer(keyOf(i), 20));
