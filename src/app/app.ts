@@ -294,12 +294,39 @@ export class CmtdApp implements AbciApplication {
 
   // ---- proposals (SPEC 9: free slots, block gas) ----------------------
 
+  /**
+   * The block this node proposes: the mempool's transactions in its order,
+   * except that each sender's go in nonce order from its committed nonce.
+   * CometBFT's mempool can hold a sender's transactions out of order (its
+   * gRPC client adds CheckTx answers as their calls return, from several
+   * peers at once); proposed as they stand, the later nonce would fail
+   * (code 5) and be dropped from every mempool. A transaction whose nonce
+   * is ahead waits for the one before it; one that never comes leaves it
+   * for a later block. Stale nonces are left out, and a sender whose
+   * transaction does not fit (bytes, SPEC 9 admission) loses its later ones
+   * too: their nonces would not follow.
+   */
   async prepareProposal(req: RequestPrepareProposal): Promise<ResponsePrepareProposal> {
-    const admission = this.committedAdmission();
+    const committed = new Overlay(this.genesis ?? this.store);
+    const admission = BlockAdmission.on(committed, this.committedRules(), this.modules.resolveSystem);
+    const accounts = new Accounts(committed);
     const txs: Uint8Array[] = [];
-    // A sender whose transaction is left out loses its later ones too: their nonces would not fit.
+    const nextNonce = new Map<Address, bigint>();
+    const ahead = new Map<Address, Map<bigint, { raw: Uint8Array; tx: SignedTx }>>();
     const skipped = new Set<Address>();
     let bytes = 0n;
+    const place = (raw: Uint8Array, tx: SignedTx): boolean => {
+      // CometBFT counts each tx's protobuf framing too; 8 bytes covers it.
+      const size = BigInt(raw.length) + 8n;
+      if (bytes + size > req.maxTxBytes || admission.admitProposed(tx) !== undefined) {
+        skipped.add(tx.sender);
+        return false;
+      }
+      bytes += size;
+      txs.push(raw);
+      nextNonce.set(tx.sender, tx.nonce + 1n);
+      return true;
+    };
     this.senders.offer(req.txs);
     for (const raw of req.txs) {
       let tx: SignedTx;
@@ -308,14 +335,21 @@ export class CmtdApp implements AbciApplication {
       } catch {
         continue; // undecodable: never worth a place in a block
       }
-      // CometBFT counts each tx's protobuf framing too; 8 bytes covers it.
-      const size = BigInt(raw.length) + 8n;
-      if (skipped.has(tx.sender) || bytes + size > req.maxTxBytes || admission.admitProposed(tx) !== undefined) {
-        skipped.add(tx.sender);
+      if (skipped.has(tx.sender)) continue;
+      const expected = nextNonce.get(tx.sender) ?? accounts.get(tx.sender).nonce;
+      if (tx.nonce < expected) continue;
+      if (tx.nonce > expected) {
+        const waiting = ahead.get(tx.sender) ?? new Map<bigint, { raw: Uint8Array; tx: SignedTx }>();
+        if (!waiting.has(tx.nonce)) waiting.set(tx.nonce, { raw, tx });
+        ahead.set(tx.sender, waiting);
         continue;
       }
-      bytes += size;
-      txs.push(raw);
+      if (!place(raw, tx)) continue;
+      const waiting = ahead.get(tx.sender);
+      for (let next = waiting?.get(tx.nonce + 1n); next !== undefined; next = waiting!.get(next.tx.nonce + 1n)) {
+        waiting!.delete(next.tx.nonce);
+        if (!place(next.raw, next.tx)) break;
+      }
     }
     return { txs };
   }

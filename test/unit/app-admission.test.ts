@@ -200,6 +200,21 @@ describe('block admission (SPEC 9)', () => {
       assert.equal((await app.processProposal(proposal(out))).status, 'accept');
     });
 
+    it('PrepareProposal puts each sender’s transactions in nonce order from its committed nonce, leaving stale and unreachable nonces out', async () => {
+      await start({}, -1n);
+      assert.deepEqual(await block([paid(c, NOBODY, 0n)]), [TxCode.Ok]); // c's committed nonce is 1
+      // The mempool order CometBFT's gRPC client can produce: later nonces before earlier ones.
+      const [a0, a1, a2, a3, a5] = [0n, 1n, 2n, 3n, 5n].map((n) => paid(a, NOBODY, n)) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+      const [b0, b1] = [paid(b, NOBODY, 0n), paid(b, NOBODY, 1n)];
+      const [c0, c1] = [paid(c, NOBODY, 0n), paid(c, NOBODY, 1n)];
+      const hex = (t: Uint8Array): string => Buffer.from(t).toString('hex');
+      const out = await prepare([a1, b1, a0, c0, b0, a3, c1, a5, a2]);
+      assert.deepEqual(out.map(hex), [a0, a1, b0, b1, c1, a2, a3].map(hex), 'a1 waits for a0, b1 for b0, a3 for a2; c0 is stale; a5 has no a4 before it');
+      assert.equal((await app.processProposal(proposal(out))).status, 'accept');
+      assert.deepEqual(await block(out), [TxCode.Ok, TxCode.Ok, TxCode.Ok, TxCode.Ok, TxCode.Ok, TxCode.Ok, TxCode.Ok], 'every proposed transaction runs');
+      assert.equal(await nonceOf(a.address), 4n);
+    });
+
     it('ProcessProposal accepts gas limits summing exactly to the limit and rejects one gas more', async () => {
       await start({}, 63_000n); // max_gas below the param: the smaller one binds
       assert.equal((await app.processProposal(proposal([paid(a, NOBODY), paid(b, NOBODY), paid(c, NOBODY)]))).status, 'accept');
