@@ -25,6 +25,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../util/logger.js';
+import type { DecodedTx } from './decode.js';
 
 /** Default worker threads: one (a second core); none on a one-core machine. */
 export const DEFAULT_SENDER_THREADS = Math.min(1, availableParallelism() - 1);
@@ -43,14 +44,8 @@ const WAIT_MS = 1000;
  */
 export const Claim = Object.freeze({ Free: 0, Worker: 1, Main: 2, Recovered: 3, Failed: 4 });
 
-/** What recovery needs of a decoded transaction (src/tx/decode.ts DecodedTx). */
-export interface Signed {
-  signingHash: Uint8Array;
-  /** At most 32 bytes each, big-endian. */
-  r: Uint8Array;
-  s: Uint8Array;
-  recovery: number;
-}
+/** What recovery needs of a decoded transaction. */
+export type Signed = Pick<DecodedTx, 'signingHash' | 'r' | 's' | 'recovery'>;
 
 /** Bytes per transaction of a job's signatures: signing hash, r and s (32 each, left-padded), recovery id. */
 export const SIGNATURE_BYTES = 97;
