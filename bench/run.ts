@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
-const BENCHES = ['abci', 'abci-wire', 'store', 'staking', 'system-abi', 'evm', 'rpc', 'blockgas', 'statesync', 'dev', 'e2e', 'replay'];
+const BENCHES = ['abci', 'abci-wire', 'store', 'prune', 'staking', 'system-abi', 'evm', 'rpc', 'blockgas', 'statesync', 'dev', 'e2e', 'replay'];
 
 const wanted = process.argv.slice(2);
 for (const name of wanted) if (!BENCHES.includes(name)) throw new Error(`unknown bench '${name}'; known: ${BENCHES.join(', ')}`);

@@ -178,6 +178,8 @@ export class CommittedStore implements KVReader {
   private keyCount: number;
   /** Every version <= this is pruned (0: none). */
   private prunedThrough: number;
+  /** The pruner deleted every stale list of a version below this (0: not known since open). */
+  private staleListsClearedBelow = 0;
   private generation = 0;
   private committing = false;
   private closed = false;
@@ -884,25 +886,40 @@ export class CommittedStore implements KVReader {
         await marks.write();
       }
       // A record reached only by versions < since is garbage once since <= prunedThrough + 1.
-      const end = staleKey(this.prunedThrough + 2);
-      for (;;) {
-        if (this.closed) return;
-        const [entry] = await this.db.iterator({ gte: P, lt: end, limit: 1 }).all();
-        if (entry === undefined) break;
-        // In slices, so that no single step holds the event loop for long;
-        // the list goes with its last slice (a crash before: it is redone).
-        const records = decodeStaleList(entry[1]);
-        for (let i = 0; i < records.length || i === 0; i += PRUNE_SLICE) {
-          const batch = this.db.batch();
-          for (const record of records.slice(i, i + PRUNE_SLICE)) batch.del(record);
-          if (i + PRUNE_SLICE >= records.length) batch.del(entry[0]);
-          await batch.write();
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          if (this.closed) return;
-        }
-      }
+      const below = this.prunedThrough + 2;
+      // Skipped when known done: each look is a LevelDB seek on the thread pool the block's read-ahead uses.
+      if (below > this.staleListsClearedBelow && !(await this.deleteStaleLists(below))) return;
       if (this._height - this.stateHistory <= this.prunedThrough) return;
     }
+  }
+
+  /**
+   * Deletes the stale lists of versions below `below` and the records they
+   * name; false if the store closed first.
+   */
+  private async deleteStaleLists(below: number): Promise<boolean> {
+    const end = staleKey(below);
+    while (this.staleListsClearedBelow < below) {
+      if (this.closed) return false;
+      // From the last list deleted on: a seek from the start of the range would step over the deletion marks of every list before it.
+      const [entry] = await this.db.iterator({ gte: staleKey(this.staleListsClearedBelow), lt: end, limit: 1 }).all();
+      if (entry === undefined) break;
+      // In slices, so that no single step holds the event loop for long;
+      // the list goes with its last slice (a crash before: it is redone).
+      const records = decodeStaleList(entry[1]);
+      for (let i = 0; i < records.length || i === 0; i += PRUNE_SLICE) {
+        const batch = this.db.batch();
+        for (const record of records.slice(i, i + PRUNE_SLICE)) batch.del(record);
+        if (i + PRUNE_SLICE >= records.length) batch.del(entry[0]);
+        await batch.write();
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.closed) return false;
+      }
+      this.staleListsClearedBelow = readU64(entry[0], 1) + 1;
+    }
+    // Later commits write their lists at versions >= below (each above prunedThrough + 1 then).
+    this.staleListsClearedBelow = below;
+    return true;
   }
 }
 
@@ -931,7 +948,6 @@ class DeferredRecords implements RecordSink {
 
 const S = Buffer.from('s');
 const H = Buffer.from('h');
-const P = Buffer.from('p');
 const DELETED = Buffer.from([0]);
 const EXTRA_PREFIX = 'x:';
 

@@ -629,7 +629,8 @@ function afterRead(method: 'keys' | 'iterator', match: (options: Record<string, 
   );
 }
 
-const isStaleScan = (o: Record<string, unknown>): boolean => Buffer.isBuffer(o.gte) && (o.gte as Buffer).equals(Buffer.from('p'));
+/** The pruner's stale-list scan: from a stale-list key ('p' ‖ u64 version) on. */
+const isStaleScan = (o: Record<string, unknown>): boolean => Buffer.isBuffer(o.gte) && (o.gte as Buffer)[0] === 0x70;
 const isMarksScan = (o: Record<string, unknown>): boolean => Buffer.isBuffer(o.gt) && (o.gt as Buffer)[0] === 0x72;
 
 /** Opens the store (history 1), closes it at the first read `match` picks, and waits for the close. */
@@ -682,7 +683,7 @@ describe('CommittedStore pruning: slices and close midway', () => {
     ['an empty list', 0],
     ['a list of exactly 5,000 records', 5000],
   ] as const) {
-    it(`${name} is deleted in one batch (three stale-list scans: p‖1, p‖2, none left)`, async () => {
+    it(`${name} is deleted in one batch (two stale-list scans: from p‖0 to p‖1, from p‖2 to p‖2, and none past the window)`, async () => {
       await withDir(async (dir) => {
         await staleFixture(dir, n);
         let store: CommittedStore | undefined;
@@ -710,11 +711,85 @@ describe('CommittedStore pruning: slices and close midway', () => {
           restore();
         }
         await (closing ?? store.close());
-        assert.equal(scans, 3);
+        assert.equal(scans, 2);
         // One batch marks version 1 pruned; each list (at most 5,000 records) goes in one batch with its records.
         assert.equal(batches, 3);
         assert.deepEqual(await present(dir, [staleKey(1), staleKey(2), ...(n > 0 ? [junkKey(0), junkKey(n - 1)] : [])]), n > 0 ? [false, false, false, false] : [false, false]);
       });
     });
   }
+});
+
+describe('CommittedStore pruning: where the stale-list scans start', () => {
+  /** The version each stale-list scan of the pruner starts from (its `gte`: 'p' ‖ u64 version). */
+  function spyStaleScans(): { from: number[]; restore: () => void } {
+    const from: number[] = [];
+    const restore = patchLevel(
+      'iterator',
+      (original) =>
+        function (this: unknown, ...args: unknown[]) {
+          const options = (args[0] ?? {}) as Record<string, unknown>;
+          if (isStaleScan(options)) from.push(Number((options.gte as Buffer).readBigUInt64BE(1)));
+          return original.apply(this, args);
+        },
+    );
+    return { from, restore };
+  }
+
+  it('none while the history window is not full: one scan at open, then none however many commits', async () => {
+    await withDir(async (dir) => {
+      const spy = spyStaleScans();
+      const store = await CommittedStore.open(dir, { stateHistory: 50 });
+      try {
+        for (let h = 1; h <= 20; h++) {
+          await commitOne(store, BigInt(h), [
+            ['a', `v${h}`],
+            [`k${h}`, 'x'],
+          ]);
+          await store.pruned();
+        }
+        assert.deepEqual(spy.from, [0]);
+      } finally {
+        spy.restore();
+        await store.close();
+      }
+    });
+  });
+
+  it('each scan starts at the version after the last list deleted (never over the deletion marks of earlier ones), and no garbage is left', async () => {
+    await withDir(async (dir) => {
+      const spy = spyStaleScans();
+      let store = await CommittedStore.open(dir, { stateHistory: 1 });
+      try {
+        for (let h = 1; h <= 12; h++) {
+          await commitOne(store, BigInt(h), [
+            ['a', `v${h}`],
+            [`k${h % 3}`, `w${h}`],
+          ]);
+          await store.pruned();
+        }
+        // At open the first scan finds nothing below version 2; commit h (>= 2) writes p‖h, prunes version h − 1 and deletes p‖h.
+        assert.deepEqual(spy.from, [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+        await store.close();
+        // Reopened, the pruner knows nothing of what it deleted: one scan from the start finds nothing left.
+        spy.from.length = 0;
+        store = await CommittedStore.open(dir, { stateHistory: 1 });
+        await store.pruned();
+        assert.deepEqual(spy.from, [0]);
+        await store.close();
+        let lists: Buffer[] = [];
+        let history = 0;
+        spy.restore();
+        await withRawDb(dir, async (db) => {
+          lists = await db.keys({ gte: Buffer.from('p'), lt: Buffer.from('q') }).all();
+          history = (await db.keys({ gte: Buffer.from('h'), lt: Buffer.from('i') }).all()).length;
+        });
+        assert.deepEqual(lists, [], 'every stale list below the window is deleted');
+        assert.equal(history, 4, 'one history record per key (a, k0, k1, k2): the older ones are pruned');
+      } finally {
+        spy.restore();
+        await store.close();
+      }
+    });
+  });
 });
