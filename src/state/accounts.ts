@@ -3,9 +3,9 @@
  * Key `a/<40 hex>`; value RLP [nonce, balance, codeHash] (codeHash empty for
  * accounts without code).
  */
-import { RLP } from '@ethereumjs/rlp';
 import type { KV, KVReader } from '../store/kv.js';
 import type { Address } from '../util/address.js';
+import { decodeFlatList, encodeFlatList } from '../util/rlp-flat.js';
 import { STATE_PREFIXES } from './keys.js';
 
 export interface Account {
@@ -25,25 +25,53 @@ export function accountKey(address: Address): string {
   return `${STATE_PREFIXES.account}${address.slice(2)}`;
 }
 
+/** Integers up to this many bytes fit a double exactly (2^48 < 2^53): converted without a hex string. */
+const NUMBER_BYTES = 6;
+const NUMBER_MAX = 2n ** BigInt(8 * NUMBER_BYTES) - 1n;
+const NUMBER_SHIFT = BigInt(8 * NUMBER_BYTES);
+
+/** Minimal big-endian bytes (empty for 0): an RLP scalar. A Buffer. */
 export function bigintToBytes(value: bigint): Uint8Array {
   if (value < 0n) throw new Error('negative value cannot be encoded');
   if (value === 0n) return EMPTY;
+  if (value <= NUMBER_MAX) {
+    let n = Number(value);
+    let length = 0;
+    for (let m = n; m > 0; m = Math.floor(m / 256)) length++;
+    const out = Buffer.allocUnsafe(length);
+    for (let i = length - 1; i >= 0; i--) {
+      out[i] = n % 256;
+      n = Math.floor(n / 256);
+    }
+    return out;
+  }
   let hex = value.toString(16);
   if (hex.length % 2 === 1) hex = `0${hex}`;
   return Buffer.from(hex, 'hex');
 }
 
+/** The integer of big-endian bytes (leading zeros allowed; empty is 0). */
 export function bytesToBigint(bytes: Uint8Array): bigint {
-  if (bytes.length === 0) return 0n;
-  return BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
+  const length = bytes.length;
+  if (length <= NUMBER_BYTES) return BigInt(bytesToNumber(bytes, 0, length));
+  // Balances (≈ 10 bytes) as two exact doubles rather than through hex.
+  if (length <= 2 * NUMBER_BYTES) return (BigInt(bytesToNumber(bytes, 0, length - NUMBER_BYTES)) << NUMBER_SHIFT) + BigInt(bytesToNumber(bytes, length - NUMBER_BYTES, length));
+  return BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, length).toString('hex')}`);
+}
+
+/** bytes[from, to) as a big-endian number (at most {@link NUMBER_BYTES} of them). */
+function bytesToNumber(bytes: Uint8Array, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 256 + bytes[i]!;
+  return n;
 }
 
 export function encodeAccount(account: Account): Uint8Array {
-  return RLP.encode([bigintToBytes(account.nonce), bigintToBytes(account.balance), account.codeHash]);
+  return encodeFlatList([bigintToBytes(account.nonce), bigintToBytes(account.balance), account.codeHash]);
 }
 
 export function decodeAccount(bytes: Uint8Array): Account {
-  const fields = RLP.decode(bytes) as Uint8Array[];
+  const fields = decodeFlatList(bytes) as Uint8Array[];
   if (!Array.isArray(fields) || fields.length !== 3) throw new Error('corrupt account record');
   return { nonce: bytesToBigint(fields[0]!), balance: bytesToBigint(fields[1]!), codeHash: fields[2]! };
 }

@@ -3,10 +3,10 @@
  * fees collected in the current block and the award dust carried between
  * blocks. One record, key `s/supply`, RLP of five integers.
  */
-import { RLP } from '@ethereumjs/rlp';
 import type { KV, KVReader } from '../store/kv.js';
 import { bigintToBytes, bytesToBigint } from './accounts.js';
 import { STATE_PREFIXES } from './keys.js';
+import { decodeFlatList, encodeFlatList } from '../util/rlp-flat.js';
 
 export interface SupplyRecord {
   genesis: bigint;
@@ -35,7 +35,7 @@ const SUPPLY_KEY = `${STATE_PREFIXES.supply}supply`;
 export function readSupply(kv: KVReader): SupplyRecord {
   const raw = kv.get(SUPPLY_KEY);
   if (raw === undefined) return { genesis: 0n, minted: 0n, burned: 0n, feePool: 0n, dust: 0n };
-  const f = RLP.decode(raw) as Uint8Array[];
+  const f = decodeFlatList(raw) as Uint8Array[];
   if (!Array.isArray(f) || f.length !== 5) throw new Error('corrupt supply record');
   return {
     genesis: bytesToBigint(f[0]!),
@@ -47,7 +47,7 @@ export function readSupply(kv: KVReader): SupplyRecord {
 }
 
 export function writeSupply(kv: KV, s: SupplyRecord): void {
-  kv.set(SUPPLY_KEY, RLP.encode([s.genesis, s.minted, s.burned, s.feePool, s.dust].map((v) => bigintToBytes(v))));
+  kv.set(SUPPLY_KEY, encodeFlatList([s.genesis, s.minted, s.burned, s.feePool, s.dust].map((v) => bigintToBytes(v))));
 }
 
 /** Total supply: genesis + minted − burned. */

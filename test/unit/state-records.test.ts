@@ -9,6 +9,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RLP } from '@ethereumjs/rlp';
+import fc from 'fast-check';
 
 import type { KV } from '../../src/store/kv.js';
 import {
@@ -99,6 +100,24 @@ describe('accounts', () => {
       assert.equal(hex(RLP.encode(bigintToBytes(value))), hex(RLP.encode(value)));
     }
     assert.throws(() => bigintToBytes(-1n), { message: 'negative value cannot be encoded' });
+  });
+
+  it('integers of every byte length (the fast paths end at 6 and 12 bytes) convert as through hex, leading zero bytes included', () => {
+    const viaHex = (bytes: Uint8Array): bigint => (bytes.length === 0 ? 0n : BigInt(`0x${hex(bytes)}`));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+        assert.equal(bytesToBigint(bytes), viaHex(bytes), hex(bytes));
+        const value = viaHex(bytes);
+        const minimal = hex(bytes).replace(/^(00)+/, '');
+        assert.equal(hex(bigintToBytes(value)), minimal, `${value}`);
+        assert.ok(Buffer.isBuffer(bigintToBytes(value)) || value === 0n, 'a Buffer, as Buffer.from(hex) gave');
+      }),
+      { numRuns: 3000 },
+    );
+    for (const value of [2n ** 48n - 1n, 2n ** 48n, 2n ** 96n - 1n, 2n ** 96n, 2n ** 256n - 1n]) {
+      assert.equal(bytesToBigint(bigintToBytes(value)), value, `${value}`);
+      assert.equal(hex(bigintToBytes(value)), value.toString(16).padStart(Math.ceil(value.toString(16).length / 2) * 2, '0'));
+    }
   });
 
   it('the record is RLP [nonce, balance, codeHash]; anything else is corrupt', () => {
