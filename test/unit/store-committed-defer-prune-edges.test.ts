@@ -736,18 +736,23 @@ describe('CommittedStore pruning: where the stale-list scans start', () => {
     return { from, restore };
   }
 
+  /** Commits heights 1..`heights`, waiting for each one's pruning run. */
+  async function commitEachAndPrune(store: CommittedStore, heights: number, entries: (height: number) => Array<[string, string]>): Promise<void> {
+    for (let h = 1; h <= heights; h++) {
+      await commitOne(store, BigInt(h), entries(h));
+      await store.pruned();
+    }
+  }
+
   it('none while the history window is not full: one scan at open, then none however many commits', async () => {
     await withDir(async (dir) => {
       const spy = spyStaleScans();
       const store = await CommittedStore.open(dir, { stateHistory: 50 });
       try {
-        for (let h = 1; h <= 20; h++) {
-          await commitOne(store, BigInt(h), [
-            ['a', `v${h}`],
-            [`k${h}`, 'x'],
-          ]);
-          await store.pruned();
-        }
+        await commitEachAndPrune(store, 20, (h) => [
+          ['a', `v${h}`],
+          [`k${h}`, 'x'],
+        ]);
         assert.deepEqual(spy.from, [0]);
       } finally {
         spy.restore();
@@ -761,13 +766,10 @@ describe('CommittedStore pruning: where the stale-list scans start', () => {
       const spy = spyStaleScans();
       let store = await CommittedStore.open(dir, { stateHistory: 1 });
       try {
-        for (let h = 1; h <= 12; h++) {
-          await commitOne(store, BigInt(h), [
-            ['a', `v${h}`],
-            [`k${h % 3}`, `w${h}`],
-          ]);
-          await store.pruned();
-        }
+        await commitEachAndPrune(store, 12, (h) => [
+          ['a', `v${h}`],
+          [`k${h % 3}`, `w${h}`],
+        ]);
         // At open the first scan finds nothing below version 2; commit h (>= 2) writes p‖h, prunes version h − 1 and deletes p‖h.
         assert.deepEqual(spy.from, [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
         await store.close();
