@@ -23,6 +23,7 @@
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from '../util/logger.js';
+import { terminateAfterBoot } from '../util/worker-stop.js';
 import type { CallBlock, CallRequest, CallState } from './call.js';
 import type { CallRunner } from './call-runner.js';
 import { RpcCode, RpcError } from './errors.js';
@@ -83,6 +84,8 @@ interface Slot {
   readPort: MessagePort;
   flag: Int32Array;
   ready: boolean;
+  /** Settles when the worker is ready or has exited. */
+  booted: Promise<void>;
   running: Pending | undefined;
 }
 
@@ -147,7 +150,7 @@ export class EvmCallPool implements CallRunner {
       this.slots.splice(0).map(async (slot) => {
         if (slot.running !== undefined) this.settle(slot.running, gone);
         slot.readPort.close();
-        await slot.worker.terminate();
+        await terminateAfterBoot(slot.worker, slot.booted);
       }),
     );
   }
@@ -224,7 +227,18 @@ export class EvmCallPool implements CallRunner {
       ...(this.o.resolverModule === undefined ? {} : { resolverModule: this.o.resolverModule }),
     };
     const worker = new Worker(BOOT, { eval: true, workerData: init, transferList: [port2], resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
-    const slot: Slot = { worker, readPort: port1, flag: new Int32Array(signal), ready: false, running: undefined };
+    let booted = (): void => {};
+    const slot: Slot = {
+      worker,
+      readPort: port1,
+      flag: new Int32Array(signal),
+      ready: false,
+      booted: new Promise((resolve) => {
+        booted = resolve;
+      }),
+      running: undefined,
+    };
+    worker.once('exit', () => booted());
 
     port1.on('message', (key: string) => {
       const reply = read(slot.running?.state, key);
@@ -235,6 +249,7 @@ export class EvmCallPool implements CallRunner {
     worker.on('message', (reply: WorkerReply) => {
       if ('ready' in reply) {
         slot.ready = true;
+        booted();
         for (const wake of this.readyWaiters.splice(0)) wake();
         this.pump();
         return;

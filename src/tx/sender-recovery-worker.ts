@@ -3,7 +3,8 @@
  * batch it is sent, it claims transactions from the back (the main thread
  * works from the front), recovers each signature with the same native call
  * the main thread uses, writes the 20-byte sender and wakes a main thread
- * that may be waiting for it.
+ * that may be waiting for it. It says when it has booted (the pool then
+ * may terminate it: util/worker-stop.ts).
  */
 import { parentPort } from 'node:worker_threads';
 import { Claim, jobViews, SIGNATURE_BYTES, type RecoveryJob } from './sender-recovery.js';
@@ -22,3 +23,4 @@ parentPort!.on('message', (job: RecoveryJob) => {
     Atomics.notify(claims, i);
   }
 });
+parentPort!.postMessage('booted');

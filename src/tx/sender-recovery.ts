@@ -25,6 +25,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../util/logger.js';
+import { terminateAfterBoot } from '../util/worker-stop.js';
 import type { DecodedTx } from './decode.js';
 
 /** Default worker threads: one (a second core); none on a one-core machine. */
@@ -79,6 +80,8 @@ export interface SenderRecoveryOptions {
 
 export class SenderRecovery {
   private readonly workers: Worker[] = [];
+  /** Per worker, settles when its thread has booted (it says so) or exited. */
+  private readonly booted: Array<Promise<unknown>> = [];
   /** Offered transactions not yet taken, by the caller's key (its own byte array of the transaction). */
   private readonly offered = new Map<Uint8Array, { batch: Batch; index: number }>();
   private readonly batches: Batch[] = [];
@@ -104,6 +107,12 @@ export class SenderRecovery {
       worker.on('exit', (code) => {
         if (!this.closed) this.fail(`a sender recovery thread exited (code ${code})`);
       });
+      this.booted.push(
+        new Promise((resolve) => {
+          worker.once('message', resolve); // its only message: it has booted
+          worker.once('exit', resolve);
+        }),
+      );
       this.workers.push(worker);
     }
   }
@@ -177,12 +186,12 @@ export class SenderRecovery {
     if (--entry.batch.open === 0) this.retire(entry.batch);
   }
 
-  /** Stops the workers; later offers are ignored. */
+  /** Stops the workers (each once it has booted: util/worker-stop.ts); later offers are ignored. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.forgetAll();
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.workers.map((worker, i) => terminateAfterBoot(worker, this.booted[i]!)));
   }
 
   private retire(batch: Batch): void {

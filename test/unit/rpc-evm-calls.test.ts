@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
+import type { Worker } from 'node:worker_threads';
 import { startAbciServer, type AbciServer } from '../../src/abci/server.js';
 import { FrameDecoder } from '../../src/abci/socket-server.js';
 import { EvmCallPool } from '../../src/rpc/call-pool.js';
@@ -254,5 +255,25 @@ describe('EVM calls shared between clients', { timeout: 120_000 }, () => {
     const lightAt = done.indexOf('light');
     const loopsBefore = done.slice(0, lightAt).filter((d) => d.startsWith('flood') && results[Number(d.split(' ')[1])]!.error?.code !== -32005).length;
     assert.equal(loopsBefore, 2, done.join(', '));
+  });
+});
+
+describe('EVM call workers at shutdown', () => {
+  it('a worker still booting when the pool closes is terminated once it is ready, not before (terminating a booting thread can abort the process)', async () => {
+    const pool = new EvmCallPool({ workers: 1, queue: 1, timeoutMs: TIMEOUT_MS, resolverModule: RESOLVER });
+    const state = { height: 1n, get: () => undefined } as unknown as CallState;
+    const call = pool.call(state, { to: `0x${'11'.repeat(20)}`, data: new Uint8Array(0) } as unknown as CallRequest, { height: 1n, time: 0n } as unknown as CallBlock);
+    const [slot] = (pool as unknown as { slots: Array<{ worker: Worker; ready: boolean }> }).slots;
+    assert.ok(slot !== undefined && !slot.ready, 'the call started a worker that is still booting');
+    const readyAtTerminate: boolean[] = [];
+    const terminate = slot.worker.terminate.bind(slot.worker);
+    slot.worker.terminate = () => {
+      readyAtTerminate.push(slot.ready);
+      return terminate();
+    };
+    const refused = assert.rejects(call, /the node is shutting down/);
+    await pool.close();
+    await refused;
+    assert.deepEqual(readyAtTerminate, [true]);
   });
 });

@@ -7,6 +7,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { RLP } from '@ethereumjs/rlp';
 import { Transaction, Wallet } from 'ethers';
 
@@ -243,6 +245,11 @@ describe('sender recovery without workers', () => {
       return logger;
     }) as typeof logger.error;
     const dying = new SenderRecovery({ threads: 1, logger });
+    // Killed once it works (a thread killed while it boots aborts the process: the next test).
+    const first = Array.from({ length: 8 }, (_, i) => legacyTransfer(keyOf(100 + i), 0));
+    offerRaws(dying, first);
+    const booted = Date.now() + 10_000;
+    while (peekRecovered(dying, first.at(-1)!) === undefined && Date.now() < booted) await new Promise((resolve) => setImmediate(resolve));
     const worker = (dying as unknown as { workers: Array<{ terminate(): Promise<number> }> }).workers[0]!;
     await worker.terminate();
     const deadline = Date.now() + 10_000;
@@ -258,6 +265,14 @@ describe('sender recovery without workers', () => {
       raws.map((raw) => decodeSignedTx(raw).sender),
     );
     await dying.close();
+  });
+
+  it('closing a pool while its thread still boots ends the thread cleanly: the process survives every cycle', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/sender-recovery-close-cycles.ts', import.meta.url));
+    const result = spawnSync(process.execPath, ['--import', 'tsx', fixture, '30', '300'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(result.signal, null, `the process was killed by ${result.signal}: ${result.stderr}`);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, 'closed 30\n');
   });
 
   it('refuses a thread count out of range', () => {
