@@ -9,7 +9,8 @@
  * bytes. A state is built once, by the bulk load (src/store/bulk-load.ts:
  * the records one commit of every key at height 1 would write), under
  * ~/.cache/cmtd/bench/store-<size> (CMTD_BENCH_CACHE overrides the parent
- * directory); reruns reopen it and only add blocks to it. Each measured
+ * directory; a state of another store format is rebuilt); reruns reopen it
+ * and only add blocks to it. Each measured
  * block: 90% updates of existing keys, 5% inserts, 5% deletes. Wall time,
  * CPU time of all threads and CPU time of the main thread are printed: on a
  * shared machine CPU time is the steadier figure, and the main thread's is
@@ -17,8 +18,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,11 +27,11 @@ import { CommittedStore } from '../src/store/committed-store.js';
 import type { Change } from '../src/store/kv.js';
 import { encodeProof } from '../src/store/tree.js';
 import { mainThreadCpuMs } from './lib/cpu.js';
+import { BENCH_CACHE_DIR, cachedStateReady, markCachedState } from './lib/state-cache.js';
 
 const sizes = (process.argv[2] ?? '100000,10000000').split(',').map(Number);
 const BLOCKS = Number(process.argv[3] ?? 7);
 const DIRTY = Number(process.argv[4] ?? 20_000);
-const CACHE_DIR = process.env.CMTD_BENCH_CACHE ?? join(homedir(), '.cache', 'cmtd', 'bench');
 
 function keyOf(i: number): string {
   return 'a/' + createHash('sha256').update(`key${i}`).digest('hex').slice(0, 40);
@@ -100,14 +100,14 @@ async function build(dir: string, size: number): Promise<void> {
       }
     },
   });
-  writeFileSync(join(dir, 'complete'), `${size}\n`);
+  markCachedState(dir, `${size} keys`);
   console.log(`built ${size.toLocaleString('en')} keys (bulk load): ${(Number(ms(t0)) / 1000).toFixed(1)} s; ${rss()}`);
 }
 
 async function bench(size: number): Promise<number> {
-  const dir = join(CACHE_DIR, `store-${size}`);
+  const dir = join(BENCH_CACHE_DIR, `store-${size}`);
   console.log(`\n== state of ${size.toLocaleString('en')} keys (${dir}) ==`);
-  if (!existsSync(join(dir, 'complete'))) {
+  if (!cachedStateReady(dir)) {
     // in a child process, so that what building allocates is not in this one's RSS
     execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'build', String(size)], { stdio: 'inherit' });
   }
@@ -204,7 +204,7 @@ async function bench(size: number): Promise<number> {
 
 if (process.argv[2] === 'build') {
   const size = Number(process.argv[3]);
-  await build(join(CACHE_DIR, `store-${size}`), size);
+  await build(join(BENCH_CACHE_DIR, `store-${size}`), size);
   process.exit(0);
 }
 

@@ -1,6 +1,6 @@
 /** A real app over a real store in a temp dir, driven directly (no CometBFT), for benchmarks. */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RequestFinalizeBlock } from '../../src/abci/types.js';
 import { CmtdApp } from '../../src/app/app.js';
@@ -11,6 +11,7 @@ import { CommittedStore } from '../../src/store/committed-store.js';
 import { DEFAULT_SENDER_THREADS, SenderRecovery } from '../../src/tx/sender-recovery.js';
 import { keccak256 } from '../../src/util/crypto.js';
 import { silentLogger } from '../../src/util/logger.js';
+import { BENCH_CACHE_DIR, cachedStateReady, markCachedState } from './state-cache.js';
 
 export interface BenchApp {
   app: CmtdApp;
@@ -49,8 +50,6 @@ export async function benchApp(appState: { params?: Record<string, unknown>; [fi
   };
 }
 
-const CACHE_DIR = process.env.CMTD_BENCH_CACHE ?? join(homedir(), '.cache', 'cmtd', 'bench');
-
 /** Sender recovery threads of bench apps: CMTD_SENDER_THREADS, else the node's default (`--sender-threads`). */
 export const BENCH_SENDER_THREADS = Number(process.env.CMTD_SENDER_THREADS ?? DEFAULT_SENDER_THREADS);
 
@@ -70,8 +69,8 @@ export function fillerAddress(i: number): `0x${string}` {
  * Each run works on a copy, so the cached state never changes.
  */
 export async function benchAppWithFillers(appState: { params?: Record<string, unknown>; [field: string]: unknown }, fillers: number, name: string): Promise<BenchApp> {
-  const cached = join(CACHE_DIR, name);
-  if (!existsSync(join(cached, 'complete'))) {
+  const cached = join(BENCH_CACHE_DIR, name);
+  if (!cachedStateReady(cached)) {
     const started = performance.now();
     const seed = await benchApp(appState);
     await runBlock(seed, []);
@@ -87,7 +86,7 @@ export async function benchAppWithFillers(appState: { params?: Record<string, un
     const filler = encodeAccount({ nonce: 0n, balance: 10n ** 18n, codeHash: new Uint8Array(0) });
     const n = entries.length;
     await bulkLoad(join(cached, 'state.db'), 1n, n + fillers, (i) => (i < n ? entries[i]! : [accountKey(fillerAddress(i - n)), filler]));
-    writeFileSync(join(cached, 'complete'), `${n + fillers}\n`);
+    markCachedState(cached, `${n} genesis keys + ${fillers} filler accounts`);
     console.log(
       `built the bench state ${cached}: ${n} genesis keys + ${fillers.toLocaleString('en-US')} filler accounts in ${((performance.now() - started) / 1000).toFixed(0)} s`,
     );

@@ -6,14 +6,19 @@
  *
  * LevelDB layout (binary keys; `key` is the state key's UTF-8 bytes, u64 big-endian):
  *
+ *   'N' u64 version u8 depth path  a tree node (tree.ts nodeKey / encodeNode)
  *   's' key                      latest value: u64 version || value
  *   'h' key 0x00 u64 version     history: 0x01 || value (set at that version) | 0x00 (deleted)
- *   'n' u64 version u8 depth path  a tree node (tree.ts nodeKey / encodeNode)
  *   'r' u64 version              root of a version: 0x00 (empty) | 0x01 || u64 node version || u8 leaf || hash[32]
  *   'p' u64 since                stale list: the keys of records (nodes, history) only versions < since reach
- *   'm:commit'                   0x02 || height u64 || appHash[32] || key count u64
+ *   'm:commit'                   0x03 || height u64 || appHash[32] || key count u64
  *   'm:pruned'                   u64: every version <= it is pruned
  *   'x:' key                     extra, non-consensus records (block / tx indexes ...)
+ *
+ * Tree nodes are the one version-ordered family under a prefix ('N')
+ * below every key-ordered one: the tables LevelDB writes for recent blocks
+ * then start at recent versions, so a read of an older node consults only
+ * the table holding it (see docs/STORE.md "Why nodes sort first").
  *
  * A commit is ONE LevelDB batch holding all of the above for the new
  * version, so a crash (kill -9) at any instant leaves either the previous or
@@ -58,7 +63,8 @@ import {
 
 export const META_KEY = Buffer.from('m:commit', 'latin1');
 const PRUNED_KEY = Buffer.from('m:pruned', 'latin1');
-const META_FORMAT = 2;
+/** The on-disk format, the first byte of m:commit. 3: tree nodes under 'N' (format 2 had them under 'n'). */
+export const STORE_FORMAT = 3;
 const META_LEN = 1 + 8 + HASH_LEN + 8;
 const U64_MAX = (1n << 64n) - 1n;
 const MAX_VERSION = Number.MAX_SAFE_INTEGER;
@@ -240,7 +246,7 @@ export class CommittedStore implements KVReader {
           throw new StoreCorruptionError(`state store ${dir}: records exist but no commit record (m:commit); the database is not a cmtd store (of this format) or is damaged`);
         }
       } else {
-        const { height, appHash, keys } = decodeMeta(metaBytes);
+        const { height, appHash, keys } = decodeMeta(metaBytes, dir);
         const rootBytes = db.getSync(rootKey(height));
         if (rootBytes === undefined) throw new StoreCorruptionError(`state store ${dir} is corrupt: no root record for its height ${height}`);
         const root = decodeRoot(rootBytes);
@@ -515,7 +521,7 @@ export class CommittedStore implements KVReader {
         const place = nodePlace(depth, hashes[lo]!);
         let record = this.nodes.get(version, depth, place)?.record;
         if (record === undefined) {
-          const key = 'n' + u64String(version) + place;
+          const key = 'N' + u64String(version) + place;
           const deferred = this.deferred?.records.get(key);
           if (deferred !== undefined) {
             if (deferred !== null) record = Buffer.from(deferred.buffer, deferred.byteOffset, deferred.byteLength).toString('latin1');
@@ -556,7 +562,7 @@ export class CommittedStore implements KVReader {
     for (const { version, depth, lo, hi } of leaves) {
       let inserts = true;
       for (let i = lo; i < hi && inserts; i++) inserts = this.values.get(byHash[i]![1]) === null;
-      const key = 'n' + u64String(version) + nodePlace(depth, hashes[lo]!);
+      const key = 'N' + u64String(version) + nodePlace(depth, hashes[lo]!);
       if (inserts && this.deferred?.records.has(key) !== true) reads.push(latin1(key));
     }
     if (reads.length > 0) await this.readPrefetched(reads, prefetched);
@@ -666,7 +672,7 @@ export class CommittedStore implements KVReader {
     for (let i = 0; i < tree.writeKeys.length; i++) {
       const record = tree.writeRecords[i]!;
       if (record.charCodeAt(0) !== INTERNAL_RECORD) continue;
-      const key = tree.writeKeys[i]!; // 'n' || u64 version || place (depth first)
+      const key = tree.writeKeys[i]!; // 'N' || u64 version || place (depth first)
       this.nodes.set(v, key.charCodeAt(9), key.slice(9), record, tree.writeInner[i]);
     }
     this.root = tree.root;
@@ -810,7 +816,7 @@ export class CommittedStore implements KVReader {
     const cached = this.nodes.get(address.version, address.depth, place);
     let record = cached?.record;
     if (record === undefined) {
-      const key = 'n' + u64String(address.version) + place;
+      const key = 'N' + u64String(address.version) + place;
       record = this.prefetched.get(key);
       if (record === undefined) {
         this.assertOpen();
@@ -1057,16 +1063,23 @@ function decodeRoot(bytes: Uint8Array): ChildRef | undefined {
 
 export function encodeMeta(height: number, appHash: Uint8Array, keys: number): Uint8Array {
   const out = Buffer.alloc(META_LEN);
-  out[0] = META_FORMAT;
+  out[0] = STORE_FORMAT;
   out.write(u64String(height), 1, 'latin1');
   out.set(appHash, 9);
   out.write(u64String(keys), 9 + HASH_LEN, 'latin1');
   return out;
 }
 
-function decodeMeta(meta: Uint8Array): { height: number; appHash: Uint8Array; keys: number } {
-  if (meta.length !== META_LEN || meta[0] !== META_FORMAT) {
-    throw new StoreCorruptionError(`unrecognised commit record (m:commit, ${meta.length} bytes, format ${meta[0]}): expected ${META_LEN} bytes, format ${META_FORMAT}`);
+function decodeMeta(meta: Uint8Array, dir: string): { height: number; appHash: Uint8Array; keys: number } {
+  if (meta.length === META_LEN && meta[0] === 2) {
+    throw new StoreCorruptionError(
+      `state store ${dir} is format 2 (tree nodes under 'n'), written by an older cmtd; this one reads format ${STORE_FORMAT} and does not convert it: rebuild the state (sync the node again, or cmtd replay)`,
+    );
+  }
+  if (meta.length !== META_LEN || meta[0] !== STORE_FORMAT) {
+    throw new StoreCorruptionError(
+      `state store ${dir}: unrecognised commit record (m:commit, ${meta.length} bytes, format ${meta[0]}): expected ${META_LEN} bytes, format ${STORE_FORMAT}`,
+    );
   }
   return { height: readU64(meta, 1), appHash: plainCopy(meta, 9, 9 + HASH_LEN), keys: readU64(meta, 9 + HASH_LEN) };
 }

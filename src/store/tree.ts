@@ -159,11 +159,12 @@ export interface NodeAddress {
 }
 
 /**
- * A node's database key (latin1): 'n' || version (u64 BE) || its place
- * ({@link nodePlace}).
+ * A node's database key (latin1): 'N' || version (u64 BE) || its place
+ * ({@link nodePlace}). 'N' sorts below every key-ordered record family
+ * (committed-store.ts), which keeps LevelDB's reads of old nodes to one table.
  */
 export function nodeKey(version: number, depth: number, path: string): string {
-  return 'n' + u64String(version) + nodePlace(depth, path);
+  return 'N' + u64String(version) + nodePlace(depth, path);
 }
 
 /**

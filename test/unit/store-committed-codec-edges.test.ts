@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
+import fc from 'fast-check';
 
-import { CommittedStore, META_KEY, StoreCorruptionError, encodeMeta, historyKey, resolve, rootKey } from '../../src/store/committed-store.js';
-import { NEW_VERSION } from '../../src/store/tree.js';
+import { CommittedStore, META_KEY, StoreCorruptionError, encodeMeta, historyKey, latestKey, resolve, rootKey } from '../../src/store/committed-store.js';
+import { NEW_VERSION, nodeKey, u64String } from '../../src/store/tree.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
@@ -54,11 +55,44 @@ describe('committed-store record codecs (edges)', () => {
     assert.deepEqual(resolve(fresh, 7), { version: 7, leaf: false, hash: 'g'.repeat(32) });
   });
 
-  it('encodeMeta: format 2, u64 BE height, app hash, u64 BE key count (bytes >= 0x80 kept as single bytes)', () => {
+  it('encodeMeta: format 3, u64 BE height, app hash, u64 BE key count (bytes >= 0x80 kept as single bytes)', () => {
     const appHash = new Uint8Array(32).fill(0xab);
     const meta = encodeMeta(0x1_0000_0081, appHash, 0xff80);
-    const expected = Buffer.concat([Buffer.from([2]), u64(0x1_0000_0081n), Buffer.from(appHash), u64(0xff80n)]);
+    const expected = Buffer.concat([Buffer.from([3]), u64(0x1_0000_0081n), Buffer.from(appHash), u64(0xff80n)]);
     assert.equal(Buffer.from(meta).toString('hex'), expected.toString('hex'));
+  });
+
+  it('tree-node keys sort below every key-ordered record, whatever the version, place and state key', () => {
+    // docs/STORE.md "Why nodes sort first": LevelDB's tables for recent blocks must not span older nodes' keys.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+        fc.integer({ min: 0, max: 64 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.string({ unit: 'binary', maxLength: 40 }),
+        (version, depth, keyHash, stateKey) => {
+          const node = Buffer.from(nodeKey(version, depth, Buffer.from(keyHash).toString('latin1')), 'latin1');
+          const k = Buffer.from(stateKey, 'utf8');
+          const keyOrdered = [latestKey(k), historyKey(k, u64String(0)), historyKey(k, u64String(version)), META_KEY, Buffer.from(`x:${stateKey}`, 'utf8')];
+          for (const other of keyOrdered) assert.ok(Buffer.compare(node, other) < 0, `${node.toString('hex')} should sort below ${other.toString('hex')}`);
+        },
+      ),
+    );
+  });
+
+  it('a format-2 store (tree nodes under the old prefix) is refused with what to do', async () => {
+    await storeAtHeight1();
+    const db = await rawDb(dir);
+    const meta = Buffer.from((await db.get(META_KEY))!);
+    await db.close();
+    meta[0] = 2;
+    await overwrite(META_KEY, meta);
+    await assert.rejects(CommittedStore.open(dir), (err: unknown) => {
+      assert.ok(err instanceof StoreCorruptionError, `expected StoreCorruptionError, got ${String(err)}`);
+      assert.match(err.message, /is format 2 .*older cmtd; this one reads format 3 .*rebuild the state/);
+      assert.ok(err.message.includes(dir), 'the message names the directory');
+      return true;
+    });
   });
 
   it('a height above 2^32 is read back big-endian from the commit record', async () => {
@@ -119,7 +153,7 @@ describe('committed-store record codecs (edges)', () => {
     const meta = Buffer.from((await db.get(META_KEY))!);
     await db.close();
     const wrongFormat = Buffer.from(meta);
-    wrongFormat[0] = 3;
+    wrongFormat[0] = 4;
     const tooLong = Buffer.concat([meta, Buffer.from([0])]);
     for (const bad of [wrongFormat, tooLong]) {
       await overwrite(META_KEY, bad);

@@ -19,9 +19,9 @@ import { CommittedStore, StoreUsageError } from '../../src/store/committed-store
 import type { Change } from '../../src/store/kv.js';
 import { bytes, commitBlock, patchLevel, withDir } from './fixtures/store-dirs.js';
 
-const N = 'n'.charCodeAt(0); // tree node records (docs/STORE.md)
+const N = 'N'.charCodeAt(0); // tree node records (docs/STORE.md)
 
-/** Records node keys ('n') read by getMany (with those that came back missing) and by getSync. */
+/** Records node keys ('N') read by getMany (with those that came back missing) and by getSync. */
 function spyNodeReads(): { many: string[]; missing: string[]; sync: string[]; other: string[]; restore: () => void } {
   const many: string[] = [];
   const missing: string[] = [];

@@ -34,7 +34,7 @@ async function withRawDb(dir: string, fn: (db: ClassicLevel<Buffer, Uint8Array>)
   }
 }
 
-/** Records the tree-node records ('n' keys) read by getSync, as latin1 strings. */
+/** Records the tree-node records ('N' keys) read by getSync, as latin1 strings. */
 function spyNodeReads(): { reads: string[]; restore: () => void } {
   const reads: string[] = [];
   const restore = patchLevel(
@@ -43,7 +43,7 @@ function spyNodeReads(): { reads: string[]; restore: () => void } {
       function (this: unknown, ...args: unknown[]) {
         const value = original.apply(this, args) as Uint8Array | undefined;
         const key = args[0] as Buffer;
-        if (key[0] === 0x6e && value !== undefined) reads.push(Buffer.from(value).toString('latin1'));
+        if (key[0] === 0x4e && value !== undefined) reads.push(Buffer.from(value).toString('latin1'));
         return value;
       },
   );
@@ -322,7 +322,7 @@ describe('CommittedStore: a malformed tree node below the root', () => {
       // Two keys: an internal root and two leaves at the same depth (their shortest distinct prefix).
       const depths = new Set<number>();
       await withRawDb(dir, async (db) => {
-        for (const [k, v] of await db.iterator({ gte: Buffer.from('n'), lt: Buffer.from('o') }).all()) {
+        for (const [k, v] of await db.iterator({ gte: Buffer.from('N'), lt: Buffer.from('O') }).all()) {
           if (v[0] === INTERNAL_RECORD) continue;
           depths.add(k[9]!);
           await db.put(k, Uint8Array.from([0])); // a leaf tag and nothing else

@@ -54,7 +54,7 @@ async function openError(dir: string, options: CommittedStoreOptions = {}): Prom
   assert.fail('open should have been refused');
 }
 
-/** Counts LevelDB getSync reads by the first byte of the key ('s': latest values, 'n': tree nodes). */
+/** Counts LevelDB getSync reads by the first byte of the key ('s': latest values, 'N': tree nodes). */
 function countReads(): { reads: Map<string, number>; restore: () => void } {
   const reads = new Map<string, number>();
   const restore = patchLevel(
@@ -173,9 +173,9 @@ describe('CommittedStore.open: root checks (docs/STORE.md "Checks")', () => {
   it('a recorded app hash the root node does not hash to: StoreCorruptionError naming both hashes', async () => {
     await withDir(async (dir) => {
       await commitBlock(dir, 1n, [['a', '1']]);
-      // m:commit = 0x02 ‖ height u64 ‖ app hash[32] ‖ key count u64, with a zero app hash
+      // m:commit = 0x03 ‖ height u64 ‖ app hash[32] ‖ key count u64, with a zero app hash
       await withRawDb(dir, async (db) => {
-        await db.put(Buffer.from('m:commit', 'latin1'), Buffer.concat([Buffer.from([2]), u64(1n), Buffer.alloc(32), u64(1n)]));
+        await db.put(Buffer.from('m:commit', 'latin1'), Buffer.concat([Buffer.from([3]), u64(1n), Buffer.alloc(32), u64(1n)]));
       });
       const err = await openError(dir);
       assert.ok(err instanceof StoreCorruptionError, `expected StoreCorruptionError, got ${String(err)}`);
@@ -210,9 +210,9 @@ describe('CommittedStore.open: root checks (docs/STORE.md "Checks")', () => {
   it('a missing root node: StoreCorruptionError "root node unreadable"', async () => {
     await withDir(async (dir) => {
       await commitBlock(dir, 1n, [['a', '1']]);
-      // 'n' u64 version u8 depth path: the root is at depth 0 with an empty path
+      // 'N' u64 version u8 depth path: the root is at depth 0 with an empty path
       await withRawDb(dir, async (db) => {
-        const nodeKey = Buffer.concat([Buffer.from('n'), u64(1n), Buffer.from([0])]);
+        const nodeKey = Buffer.concat([Buffer.from('N'), u64(1n), Buffer.from([0])]);
         assert.ok((await db.get(nodeKey)) !== undefined, 'the root node record should be where docs/STORE.md puts it');
         await db.del(nodeKey);
       });
@@ -348,7 +348,7 @@ describe('CommittedStore: cache budget', () => {
         counter.restore();
         await store.close();
       }
-      reads = counter.reads.get('n') ?? 0;
+      reads = counter.reads.get('N') ?? 0;
     });
     return reads;
   }

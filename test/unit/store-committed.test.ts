@@ -413,7 +413,7 @@ describe('CommittedStore', () => {
 
     it('open: a tampered root node', async () => {
       await seed();
-      const [root] = await keysWith('n');
+      const [root] = await keysWith('N');
       assert.ok(root !== undefined);
       const db = await rawDb(dir);
       const bytes0 = Buffer.from((await db.get(root))!);

@@ -7,7 +7,7 @@
  *
  *   leaf      0x00 ‖ keyHash[32] ‖ valueHash[32] ‖ uvarint(len key) ‖ key ‖ value
  *   internal  0x01 ‖ childMask u16 ‖ leafMask u16 ‖ per child (slot order): uvarint(child version) ‖ child hash[32]
- *   'n' u64 version u8 depth path   (u64 big-endian, uvarint unsigned LEB128)
+ *   'N' u64 version u8 depth path   (u64 big-endian, uvarint unsigned LEB128)
  *
  * Malformed records must throw RangeError saying what is wrong (the
  * message ends up in the StoreCorruptionError a damaged node raises), and
@@ -194,12 +194,12 @@ describe('childAt (the read-ahead parse) refuses what the decoder refuses', () =
 });
 
 describe('node keys', () => {
-  it("a version is a big-endian u64, also above 2^32 (docs/STORE.md 'n' u64 version u8 depth path)", () => {
+  it("a version is a big-endian u64, also above 2^32 (docs/STORE.md 'N' u64 version u8 depth path)", () => {
     for (const v of [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 5, 2 ** 53 - 1]) {
       const be = Buffer.alloc(8);
       be.writeBigUInt64BE(BigInt(v));
       assert.deepEqual([...buf(u64String(v))], [...be], `u64String(${v})`);
-      assert.deepEqual([...buf(nodeKey(v, 0, ''))], [0x6e, ...be, 0], `nodeKey(${v}, 0)`);
+      assert.deepEqual([...buf(nodeKey(v, 0, ''))], [0x4e, ...be, 0], `nodeKey(${v}, 0)`);
     }
   });
 });

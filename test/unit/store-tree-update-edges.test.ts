@@ -292,7 +292,7 @@ describe('updateTree inner hashes (innerDepth)', () => {
     let kept = 0;
     let notKept = 0;
     result.writeKeys.forEach((key, i) => {
-      const depth = buf(key)[9]!; // 'n' ‖ u64 version ‖ u8 depth ‖ path
+      const depth = buf(key)[9]!; // 'N' ‖ u64 version ‖ u8 depth ‖ path
       const node = decodeNodeString(result.writeRecords[i]!);
       const inner = result.writeInner[i];
       if (node.kind === 'leaf' || depth >= innerDepth) {

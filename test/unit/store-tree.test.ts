@@ -87,7 +87,7 @@ async function reachableNodes(dir: string): Promise<{ reachable: Set<string>; st
   const stored = new Set<string>();
   const roots: Array<{ version: number }> = [];
   for await (const [k, v] of db.iterator()) {
-    if (k[0] === 0x6e) stored.add(k.toString('latin1'));
+    if (k[0] === 0x4e /* N */) stored.add(k.toString('latin1'));
     if (k[0] === 0x72 && v[0] === 1) roots.push({ version: Number(Buffer.from(v).readBigUInt64BE(1)) });
   }
   const reachable = new Set<string>();
