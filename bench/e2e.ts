@@ -214,7 +214,8 @@ async function runOnce(app: AppKind, nodeCount: number, recheck: boolean, run: n
       const address = `tcp://127.0.0.1:${await freePort()}`;
       text = setTomlValue(text, '', 'proxy_app', address);
       text = setTomlValue(text, '', 'abci', 'socket');
-      socketApps.push(spawn(ABCI_CLI!, ['kvstore', '--address', address, '--log_level', 'error'], { stdio: 'ignore' }));
+      // abci-cli's kvstore keeps its database in a temp dir it never removes: make that one ours.
+      socketApps.push(spawn(ABCI_CLI!, ['kvstore', '--address', address, '--log_level', 'error'], { stdio: 'ignore', env: { ...process.env, TMPDIR: dir } }));
     }
     writeFileSync(path, text);
   }

@@ -15,9 +15,9 @@
  * BuildKit build cache, so a rerun builds only what changed. Run alone with `make test-docker` (also run by .ci/run);
  * each phase's time is printed. Skipped only where Docker cannot run at all.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -142,6 +142,11 @@ describe('docker compose: the 4-node localnet in a real Docker engine', { skip: 
   let daemon: Daemon | undefined;
   let builtImage = false;
   let imagesBefore = new Set<string>();
+  /** The daemon's log (in workDir) is kept for reading when setup or a test failed, else removed with workDir. */
+  let failed = true; // until setup has finished
+  afterEach((t) => {
+    if ('passed' in t && !t.passed) failed = true;
+  });
 
   async function phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const started = Date.now();
@@ -168,6 +173,7 @@ describe('docker compose: the 4-node localnet in a real Docker engine', { skip: 
     imagesBefore = new Set((await run('docker', ['images', '-a', '-q', '--no-trunc'])).split('\n').filter(Boolean));
     builtImage = true;
     await phase('docker compose up -d --build', () => compose(['up', '-d', '--build'], 2_400_000));
+    failed = false;
   });
 
   after(async () => {
@@ -186,6 +192,8 @@ describe('docker compose: the 4-node localnet in a real Docker engine', { skip: 
       }
     } finally {
       if (daemon?.started) await phase('stop the Docker daemon started here', () => daemon!.stop());
+      if (failed) log(`kept ${workDir} (the Docker daemon's log, if it was started here)`);
+      else rmSync(workDir, { recursive: true, force: true });
       log(`total: ${elapsed(t0)}`);
     }
   });
