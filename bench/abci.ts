@@ -9,10 +9,16 @@
  * funded accounts, built once and cached (bench/lib/app.ts
  * benchAppWithFillers), and every transfer pays a random one of them, so a
  * block touches 10,000 cold accounts of a large state.
+ *
+ * ABCI_SUSTAINED=N then runs N more warm blocks in a row (each checked by
+ * CheckTx first) and prints their median, range and where the CPU went per
+ * block: the main thread, the busiest other thread (LevelDB's compaction
+ * thread when the store compacts) and all threads. One block says little on
+ * a large state: LevelDB's compactions come in waves over tens of blocks.
  */
 import { benchAccounts, signLegacyTransfer } from './lib/txgen.js';
 import { BENCH_SENDER_THREADS, benchApp, benchAppWithFillers, fillerAddress, runBlock } from './lib/app.js';
-import { mainThreadCpuMs } from './lib/cpu.js';
+import { mainThreadCpuMs, threadCpuMs } from './lib/cpu.js';
 
 const FILLERS = Number(process.argv[2] ?? 0);
 const SENDERS = Number(process.argv[3] ?? 2_000);
@@ -20,6 +26,9 @@ const BLOCK_TXS = 10_000;
 const BLOCKS = 3;
 /** CheckTx requests per socket burst (CometBFT flushes its ABCI client every 20 ms). */
 const BURST = Number(process.env.ABCI_BURST ?? 100);
+const SUSTAINED = Number(process.env.ABCI_SUSTAINED ?? 0);
+/** Lines of the sustained run, printed after the summary. */
+const sustainedReport: string[] = [];
 
 async function benchAbci(): Promise<Record<string, number>> {
   const accounts = benchAccounts(SENDERS);
@@ -97,8 +106,38 @@ async function benchAbci(): Promise<Record<string, number>> {
   }
   results['finalize_commit_cold_tx_per_s'] = (BLOCK_TXS * (BLOCKS - 2)) / (coldMs / 1000);
   results['finalize_commit_cold_tx_per_cpu_s'] = (BLOCK_TXS * (BLOCKS - 2)) / ((mainThreadCpuMs() - coldCpu) / 1000);
+  if (SUSTAINED > 0) await sustained(bench, makeBlock);
   await bench.close();
   return results;
+}
+
+/** {@link SUSTAINED} warm blocks in a row: wall and CPU per block, and their spread. */
+async function sustained(bench: Awaited<ReturnType<typeof benchApp>>, makeBlock: () => Uint8Array[]): Promise<void> {
+  const rows: Array<{ ms: number; main: number; other: number; all: number }> = [];
+  for (let b = 0; b < SUSTAINED; b++) {
+    const block = makeBlock();
+    for (const tx of block) {
+      const r = await bench.app.checkTx({ tx, type: 'new' });
+      if (r.code !== 0) throw new Error(`CheckTx refused a bench tx: ${r.log}`);
+    }
+    const threadsBefore = threadCpuMs();
+    const allBefore = process.cpuUsage();
+    const run = await runBlock(bench, block);
+    if (run.failed > 0) throw new Error(`${run.failed} bench transactions failed`);
+    const all = process.cpuUsage(allBefore);
+    const spent = [...threadCpuMs()].map(([tid, ms]) => [tid, ms - (threadsBefore.get(tid) ?? 0)] as const);
+    const main = spent.find(([tid]) => tid === process.pid)?.[1] ?? Number.NaN;
+    const other = Math.max(0, ...spent.filter(([tid]) => tid !== process.pid).map(([, ms]) => ms));
+    rows.push({ ms: run.ms, main, other, all: (all.user + all.system) / 1000 });
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const rates = rows.map((r) => BLOCK_TXS / (r.ms / 1000));
+  const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+  sustainedReport.push(`  ${SUSTAINED} warm blocks in a row (tx/s, per block: wall ms / main thread CPU ms / busiest other thread / all threads):`);
+  sustainedReport.push(`    ${rows.map((r, i) => `${fmt(rates[i]!)} (${fmt(r.ms)} / ${fmt(r.main)} / ${fmt(r.other)} / ${fmt(r.all)})`).join(', ')}`);
+  sustainedReport.push(
+    `    median ${fmt(median(rates))} tx/s (range ${fmt(Math.min(...rates))}–${fmt(Math.max(...rates))}); per block, medians: main thread ${fmt(median(rows.map((r) => r.main)))} ms, busiest other thread ${fmt(median(rows.map((r) => r.other)))} ms, all threads ${fmt(median(rows.map((r) => r.all)))} ms (goal >= 10,000 tx/s)`,
+  );
 }
 
 const figures = await benchAbci();
@@ -115,3 +154,4 @@ console.log(
 console.log(`  recheck after a block:                  ${rate('recheck_per_s')} (goal >= 50,000)`);
 console.log(`  FinalizeBlock + Commit, warm cache:     ${rate('finalize_commit_warm_tx_per_s')} (goal >= 10,000)`);
 console.log(`  FinalizeBlock + Commit, cold (replay):  ${rate('finalize_commit_cold_tx_per_s')}`);
+for (const line of sustainedReport) console.log(line);
