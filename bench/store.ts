@@ -10,8 +10,8 @@
  * the records one commit of every key at height 1 would write), under
  * ~/.cache/cmtd/bench/store-<size> (CMTD_BENCH_CACHE overrides the parent
  * directory; a state of another store format is rebuilt); reruns reopen it
- * and only add blocks to it. Each measured
- * block: 90% updates of existing keys, 5% inserts, 5% deletes. Wall time,
+ * and only add blocks to it. Each measured block: 90% updates of existing
+ * keys, 5% inserts, 5% deletes. Wall time,
  * CPU time of all threads and CPU time of the main thread are printed: on a
  * shared machine CPU time is the steadier figure, and the main thread's is
  * what a block holds the event loop (LevelDB compacts on its own threads).

@@ -15,10 +15,10 @@
  *   'm:pruned'                   u64: every version <= it is pruned
  *   'x:' key                     extra, non-consensus records (block / tx indexes ...)
  *
- * Tree nodes are the one version-ordered family under a prefix ('N')
- * below every key-ordered one: the tables LevelDB writes for recent blocks
- * then start at recent versions, so a read of an older node consults only
- * the table holding it (see docs/STORE.md "Why nodes sort first").
+ * Tree nodes, the version-ordered records a block writes in bulk, sort
+ * below every key-ordered family ('N' < 'h'): the tables LevelDB writes for
+ * recent blocks then start at recent versions, so a read of an older node
+ * consults only the table holding it (docs/STORE.md "Why nodes sort first").
  *
  * A commit is ONE LevelDB batch holding all of the above for the new
  * version, so a crash (kill -9) at any instant leaves either the previous or
