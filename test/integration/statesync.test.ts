@@ -52,13 +52,19 @@ async function ethRpc(node: { ethRpcUrl?: string }, method: string, params: unkn
   return (await res.json()) as JsonRpcAnswer;
 }
 
-/** cmtd's JSON log lines of the node `cmtd node` runs in `home`. */
-function cmtdLog(home: string): Array<Record<string, unknown>> {
-  return readFileSync(join(home, 'logs', 'cmtd.log'), 'utf8')
+/** The JSON lines of a cmtd log file. */
+function jsonLog(file: string): Array<Record<string, unknown>> {
+  return readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+/** cmtd's JSON log lines of the node `cmtd node` runs in `home`. */
+const cmtdLog = (home: string): Array<Record<string, unknown>> => jsonLog(join(home, 'logs', 'cmtd.log'));
+
+/** cmtd's JSON log lines of a validator of the localnet. */
+const validatorLog = (node: LocalNode): Array<Record<string, unknown>> => jsonLog(join(node.home, 'cmtd.log'));
 
 describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, () => {
   let net: Localnet;
@@ -193,6 +199,16 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
       assert.equal(trustHash, (await validators[2]!.rpc.block(BigInt(trustHeight))).block_id.hash, 'the trust point is a block of the real chain');
       assert.ok(BigInt(trustHeight) >= 1n && BigInt(trustHeight) < (await validators[2]!.rpc.height()), `the trust height (${trustHeight}) is a committed block below the tip`);
       joiner = new JoinedNode(home, base);
+      // CometBFT asks each peer for its snapshots once, when it connects, and restores the highest one
+      // found. Start just after every validator has taken a snapshot: all of them, the liars too, then
+      // list it to the joiner, and the next one is an interval away. Started at any moment, the joiner
+      // could meet a snapshot only a late-connecting honest node listed, and no liar would serve a chunk.
+      const next = ((await validators[2]!.rpc.height()) / SNAPSHOT_INTERVAL + 1n) * SNAPSHOT_INTERVAL;
+      await waitFor(
+        `every validator's snapshot of height ${next}`,
+        async () => (validators.every((v) => validatorLog(v).some((l) => l.message === 'snapshot taken' && l.height === next.toString())) ? true : undefined),
+        120_000,
+      );
       joiner.start();
 
       const log = await waitFor(
