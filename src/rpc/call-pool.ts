@@ -23,7 +23,7 @@
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from '../util/logger.js';
-import { terminateAfterBoot } from '../util/worker-stop.js';
+import { nativeGuard, stopWorker } from '../util/worker-stop.js';
 import type { CallBlock, CallRequest, CallState } from './call.js';
 import type { CallRunner } from './call-runner.js';
 import { RpcCode, RpcError } from './errors.js';
@@ -53,6 +53,8 @@ export interface WorkerInit {
   readPort: MessagePort;
   /** Int32 flag the main thread raises when a read's answer is posted. */
   signal: SharedArrayBuffer;
+  /** What lets the pool terminate the worker between native calls (util/worker-stop.ts). */
+  nativeGuard: SharedArrayBuffer;
   resolverModule?: string;
 }
 
@@ -86,6 +88,8 @@ interface Slot {
   ready: boolean;
   /** Settles when the worker is ready or has exited. */
   booted: Promise<void>;
+  /** The worker's native-call guard (util/worker-stop.ts). */
+  guard: SharedArrayBuffer;
   running: Pending | undefined;
 }
 
@@ -150,7 +154,7 @@ export class EvmCallPool implements CallRunner {
       this.slots.splice(0).map(async (slot) => {
         if (slot.running !== undefined) this.settle(slot.running, gone);
         slot.readPort.close();
-        await terminateAfterBoot(slot.worker, slot.booted);
+        await stopWorker(slot.worker, slot.guard, slot.booted);
       }),
     );
   }
@@ -213,15 +217,17 @@ export class EvmCallPool implements CallRunner {
     Atomics.store(slot.flag, 0, 1);
     Atomics.notify(slot.flag, 0);
     slot.readPort.close();
-    void slot.worker.terminate();
+    void stopWorker(slot.worker, slot.guard, slot.booted);
   }
 
   private spawn(): Slot {
     const { port1, port2 } = new MessageChannel();
     const signal = new SharedArrayBuffer(4);
+    const guard = nativeGuard();
     const init: WorkerInit & { entry: string; tsx?: string } = {
       readPort: port2,
       signal,
+      nativeGuard: guard,
       entry: this.entry,
       ...(this.tsx === undefined ? {} : { tsx: this.tsx }),
       ...(this.o.resolverModule === undefined ? {} : { resolverModule: this.o.resolverModule }),
@@ -236,6 +242,7 @@ export class EvmCallPool implements CallRunner {
       booted: new Promise((resolve) => {
         booted = resolve;
       }),
+      guard,
       running: undefined,
     };
     worker.once('exit', () => booted());
@@ -262,6 +269,7 @@ export class EvmCallPool implements CallRunner {
       this.pump();
     });
     worker.on('error', (err) => {
+      if (!this.slots.includes(slot)) return; // retired: being stopped (util/worker-stop.ts)
       this.o.logger?.error('EVM call worker failed', { error: err.message });
     });
     worker.on('exit', () => {

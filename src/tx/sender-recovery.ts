@@ -25,7 +25,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../util/logger.js';
-import { terminateAfterBoot } from '../util/worker-stop.js';
+import { nativeGuard, stopWorker } from '../util/worker-stop.js';
 import type { DecodedTx } from './decode.js';
 
 /** Default worker threads: one (a second core); none on a one-core machine. */
@@ -82,6 +82,8 @@ export class SenderRecovery {
   private readonly workers: Worker[] = [];
   /** Per worker, settles when its thread has booted (it says so) or exited. */
   private readonly booted: Array<Promise<unknown>> = [];
+  /** Per worker, its native-call guard (util/worker-stop.ts). */
+  private readonly guards: SharedArrayBuffer[] = [];
   /** Offered transactions not yet taken, by the caller's key (its own byte array of the transaction). */
   private readonly offered = new Map<Uint8Array, { batch: Batch; index: number }>();
   private readonly batches: Batch[] = [];
@@ -101,9 +103,13 @@ export class SenderRecovery {
     const entry = new URL(fromSources ? './sender-recovery-worker.ts' : './sender-recovery-worker.js', import.meta.url).href;
     const tsx = fromSources ? import.meta.resolve('tsx/esm/api') : undefined;
     for (let i = 0; i < threads; i++) {
-      const worker = new Worker(BOOT, { eval: true, workerData: { entry, tsx }, resourceLimits: { maxOldGenerationSizeMb: 128 } });
+      const guard = nativeGuard();
+      const worker = new Worker(BOOT, { eval: true, workerData: { entry, tsx, nativeGuard: guard }, resourceLimits: { maxOldGenerationSizeMb: 128 } });
+      this.guards.push(guard);
       worker.unref();
-      worker.on('error', (err) => this.fail(`a sender recovery thread failed: ${err.message}`));
+      worker.on('error', (err) => {
+        if (!this.closed) this.fail(`a sender recovery thread failed: ${err.message}`);
+      });
       worker.on('exit', (code) => {
         if (!this.closed) this.fail(`a sender recovery thread exited (code ${code})`);
       });
@@ -186,12 +192,12 @@ export class SenderRecovery {
     if (--entry.batch.open === 0) this.retire(entry.batch);
   }
 
-  /** Stops the workers (each once it has booted: util/worker-stop.ts); later offers are ignored. */
+  /** Stops the workers (each once it has booted and is not in a native call: util/worker-stop.ts); later offers are ignored. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.forgetAll();
-    await Promise.all(this.workers.map((worker, i) => terminateAfterBoot(worker, this.booted[i]!)));
+    await Promise.all(this.workers.map((worker, i) => stopWorker(worker, this.guards[i]!, this.booted[i]!)));
   }
 
   private retire(batch: Batch): void {

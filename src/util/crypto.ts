@@ -6,6 +6,8 @@
  */
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { isMainThread, workerData } from 'node:worker_threads';
+import { WorkerStoppingError, guardCells } from './worker-stop.js';
 
 const require = createRequire(import.meta.url);
 
@@ -43,11 +45,37 @@ const secp = new (loadNative<Secp256k1Addon>('secp256k1', (m): m is Secp256k1Add
 // does): creating a native object per call was ~40% of decoding a transaction.
 const keccakState = new KeccakState();
 
+/**
+ * In a worker thread started with a native-call guard (util/worker-stop.ts):
+ * every native call says it is in one, and none starts once a stop is asked,
+ * so the thread can be terminated without interrupting a native call (which
+ * aborts the whole process). Absent on the main thread.
+ */
+const guard = isMainThread ? undefined : guardCells(workerData);
+
+function enterNative(): void {
+  if (guard === undefined) return;
+  Atomics.store(guard, 1, 1); // in a native call: before the stop flag is read (util/worker-stop.ts)
+  if (Atomics.load(guard, 0) !== 0) {
+    Atomics.store(guard, 1, 0);
+    throw new WorkerStoppingError();
+  }
+}
+
+function leaveNative(): void {
+  if (guard !== undefined) Atomics.store(guard, 1, 0);
+}
+
 /** keccak-256 (Ethereum's, not NIST SHA3). */
 export function keccak256(data: Uint8Array): Uint8Array {
-  keccakState.initialize(1088, 512);
-  keccakState.absorb(data);
-  return keccakState.squeeze(32);
+  enterNative();
+  try {
+    keccakState.initialize(1088, 512);
+    keccakState.absorb(data);
+    return keccakState.squeeze(32);
+  } finally {
+    leaveNative();
+  }
 }
 
 /**
@@ -65,19 +93,40 @@ export function recoverAddress(hash: Uint8Array, r: Uint8Array, s: Uint8Array, r
   sig.set(s, 64 - s.length);
   const pub = recoverPub;
   // The binding returns 0 on success, non-zero for an unrecoverable signature.
-  if (secp.ecdsaRecover(pub, sig, recovery, hash) !== 0) return undefined;
+  enterNative();
+  let failed: boolean;
+  try {
+    failed = secp.ecdsaRecover(pub, sig, recovery, hash) !== 0;
+  } finally {
+    leaveNative();
+  }
+  if (failed) return undefined;
   return keccak256(pub.subarray(1)).subarray(12);
 }
 
 /** Signs a 32-byte hash; used by tools and tests that build transactions natively. */
 export function signHash(hash: Uint8Array, privateKey: Uint8Array): { r: Uint8Array; s: Uint8Array; recovery: number } {
   const out = { signature: new Uint8Array(64), recid: -1 };
-  if (secp.ecdsaSign(out, hash, privateKey, undefined, undefined) !== 0) throw new Error('signing failed: invalid private key');
+  enterNative();
+  let status: number;
+  try {
+    status = secp.ecdsaSign(out, hash, privateKey, undefined, undefined);
+  } finally {
+    leaveNative();
+  }
+  if (status !== 0) throw new Error('signing failed: invalid private key');
   return { r: out.signature.slice(0, 32), s: out.signature.slice(32), recovery: out.recid };
 }
 
 export function privateKeyToAddress(privateKey: Uint8Array): Uint8Array {
   const pub = new Uint8Array(65);
-  if (secp.publicKeyCreate(pub, privateKey) !== 0) throw new Error('invalid private key');
+  enterNative();
+  let status: number;
+  try {
+    status = secp.publicKeyCreate(pub, privateKey);
+  } finally {
+    leaveNative();
+  }
+  if (status !== 0) throw new Error('invalid private key');
   return keccak256(pub.subarray(1)).subarray(12);
 }
