@@ -51,5 +51,6 @@ EXPOSE 26600-26639
 # (docker/healthcheck.mjs; the ports come from docker/entrypoint.mjs).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "/app/docker/healthcheck.mjs"]
-ENTRYPOINT ["node", "/app/bin/cmtd.js"]
+# The V8 flags of src/node/v8-flags.ts (the executable passes them; this runs node directly).
+ENTRYPOINT ["node", "--max-semi-space-size=64", "/app/bin/cmtd.js"]
 CMD ["--help"]

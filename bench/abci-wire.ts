@@ -18,6 +18,7 @@
 import { decodeRequest, encodeResponseFrame } from '../src/abci/codec.js';
 import type { ExecTxResult } from '../src/abci/types.js';
 import { checkTxFrame, finalizeBlockFrame } from './lib/abci-frames.js';
+import { nodeDescription } from './lib/node-info.js';
 
 const BLOCK_TXS = 10_000;
 const TX_BYTES = 110; // a signed legacy transfer
@@ -86,7 +87,7 @@ const [ctCpu, ctWall] = measure(() => {
 }, 7);
 
 const ms = (cpu: number, wall: number): string => `${cpu.toFixed(2)} ms CPU (${wall.toFixed(2)} ms wall)`;
-console.log(`abci wire benchmark: ${BLOCK_TXS}-tx blocks of ${TX_BYTES}-byte txs, median of ${ROUNDS} rounds (Node ${process.version})`);
+console.log(`abci wire benchmark: ${BLOCK_TXS}-tx blocks of ${TX_BYTES}-byte txs, median of ${ROUNDS} rounds (${nodeDescription()})`);
 console.log(`  decode FinalizeBlock request (${(fbFrame.length / 1e6).toFixed(2)} MB):   ${ms(fbDecCpu, fbDecWall)}`);
 console.log(`  encode FinalizeBlock response (10,000 results): ${ms(fbEncCpu, fbEncWall)}`);
 console.log(

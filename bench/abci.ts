@@ -3,7 +3,10 @@
  * FinalizeBlock + Commit of 10,000-transfer blocks, with the sender cache
  * warm (transactions seen by CheckTx first, the normal path) and cold.
  *
- *   node --import tsx bench/abci.ts [fillers=0] [senders=2000]
+ *   node --max-semi-space-size=64 --import tsx bench/abci.ts [fillers=0] [senders=2000]
+ *
+ * (`npm run bench -- abci` passes a node's V8 flags, src/node/v8-flags.ts,
+ * itself; the header says whether they were given.)
  *
  * With `fillers` > 0 (issue 10: 1000000) the state also holds that many
  * funded accounts, built once and cached (bench/lib/app.ts
@@ -19,6 +22,7 @@
 import { benchAccounts, signLegacyTransfer } from './lib/txgen.js';
 import { BENCH_SENDER_THREADS, benchApp, benchAppWithFillers, fillerAddress, runBlock } from './lib/app.js';
 import { mainThreadCpuMs, threadCpuMs } from './lib/cpu.js';
+import { nodeDescription } from './lib/node-info.js';
 
 const FILLERS = Number(process.argv[2] ?? 0);
 const SENDERS = Number(process.argv[3] ?? 2_000);
@@ -145,7 +149,7 @@ const figures = await benchAbci();
 const rate = (wall: string): string =>
   `${Math.round(figures[wall]!).toLocaleString('en-US')} tx/s (${Math.round(figures[wall.replace('_per_s', '_per_cpu_s')]!).toLocaleString('en-US')} per main-thread CPU second)`;
 console.log(
-  `abci benchmark: ${SENDERS} senders, ${BLOCK_TXS}-transfer blocks${FILLERS > 0 ? `, state of ${FILLERS.toLocaleString('en-US')} more accounts (each transfer pays a random one)` : ''} (Node ${process.version})`,
+  `abci benchmark: ${SENDERS} senders, ${BLOCK_TXS}-transfer blocks${FILLERS > 0 ? `, state of ${FILLERS.toLocaleString('en-US')} more accounts (each transfer pays a random one)` : ''} (${nodeDescription()})`,
 );
 console.log(`  CheckTx (one core):                     ${rate('checktx_per_s')} (goal >= 12,000)`);
 console.log(

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { CommittedStore } from '../src/store/committed-store.js';
+import { nodeDescription } from './lib/node-info.js';
 
 const BLOCKS = Number(process.argv[2] ?? 6000);
 const HISTORY = Number(process.argv[3] ?? 2);
@@ -22,7 +23,7 @@ const KEY_SPACE = 500;
 
 const dir = mkdtempSync(join(tmpdir(), 'cmtd-bench-prune-'));
 const store = await CommittedStore.open(join(dir, 'state.db'), { stateHistory: HISTORY });
-console.log(`prune benchmark: ${BLOCKS} blocks of ${KEYS} keys, --state-history ${HISTORY} (Node ${process.version})`);
+console.log(`prune benchmark: ${BLOCKS} blocks of ${KEYS} keys, --state-history ${HISTORY} (${nodeDescription()})`);
 try {
   let started = performance.now();
   let waited = 0;

@@ -23,6 +23,7 @@ import { replayChain } from '../src/replay/replay.js';
 import { FileSource, recordChain, RpcSource, type ReplaySource } from '../src/replay/source.js';
 import { BENCH_SENDER_THREADS } from './lib/app.js';
 import { benchAccounts, signLegacyTransfer } from './lib/txgen.js';
+import { nodeDescription } from './lib/node-info.js';
 
 const EMPTY = BigInt(process.env.REPLAY_EMPTY ?? 2_000);
 const TXS = Number(process.env.REPLAY_TXS ?? 20_000);
@@ -164,7 +165,7 @@ try {
   const emptyTo = BigInt(shape.emptyTo);
   const last = BigInt(shape.last);
   console.log(
-    `replay benchmark: heights 1-${emptyTo} empty, ${emptyTo + 1n}-${last} holding ${shape.txs} transfers, ${BENCH_SENDER_THREADS} sender thread(s) (Node ${process.version})`,
+    `replay benchmark: heights 1-${emptyTo} empty, ${emptyTo + 1n}-${last} holding ${shape.txs} transfers, ${BENCH_SENDER_THREADS} sender thread(s) (${nodeDescription()})`,
   );
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
   const show = (label: string, t: Timing): void => {

@@ -20,6 +20,7 @@ import { cometAddress } from '../src/staking/power.js';
 import { sendStakingTx, testAddress, testPubKey } from '../test/support/staking-testkit.js';
 import { StakingContract, STAKING_INTERFACE } from '../src/staking/contract.js';
 import type { StakingGenesis } from '../src/staking/types.js';
+import { nodeDescription } from './lib/node-info.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -153,7 +154,7 @@ const large = arg('large', 1_000_000);
 const blocks = arg('blocks', 300);
 const txs = arg('txs', 5000);
 
-console.log(`staking benchmark: ${CANDIDATES} candidates × ${RATES.length} rates, ${blocks} blocks each (Node ${process.version})`);
+console.log(`staking benchmark: ${CANDIDATES} candidates × ${RATES.length} rates, ${blocks} blocks each (${nodeDescription()})`);
 const a = build(small);
 const ra = runBlocks(a, blocks);
 console.log(

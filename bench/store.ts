@@ -3,7 +3,7 @@
  * open time, RSS with the default cache, computeRoot + commit of 20,000-key
  * blocks, proof size, and historical reads 100 versions back.
  *
- *   node --import tsx bench/store.ts [sizes=100000,10000000] [blocks=7] [dirty=20000]
+ *   node --max-semi-space-size=64 --import tsx bench/store.ts [sizes=100000,10000000] [blocks=7] [dirty=20000]
  *
  * Keys look like account keys (`a/` + 40 hex = 42 bytes), values are 70
  * bytes. A state is built once, by the bulk load (src/store/bulk-load.ts:
@@ -28,6 +28,7 @@ import type { Change } from '../src/store/kv.js';
 import { encodeProof } from '../src/store/tree.js';
 import { mainThreadCpuMs } from './lib/cpu.js';
 import { BENCH_CACHE_DIR, cachedStateReady, markCachedState } from './lib/state-cache.js';
+import { nodeDescription } from './lib/node-info.js';
 
 const sizes = (process.argv[2] ?? '100000,10000000').split(',').map(Number);
 const BLOCKS = Number(process.argv[3] ?? 7);
@@ -208,7 +209,7 @@ if (process.argv[2] === 'build') {
   process.exit(0);
 }
 
-console.log(`node ${process.version}; ${BLOCKS} blocks of ${DIRTY} dirty keys per state size`);
+console.log(`${nodeDescription()}; ${BLOCKS} blocks of ${DIRTY} dirty keys per state size`);
 const medians: number[] = [];
 for (const size of sizes) medians.push(await bench(size));
 if (sizes.length >= 2) {

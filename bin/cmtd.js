@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 // Launcher: runs the compiled CLI (`npm run build`) when it is up to date, or
 // the TypeScript sources through tsx in a development checkout (no build, or
 // sources edited since the last one), so a stale build never runs by mistake.

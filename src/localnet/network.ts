@@ -23,6 +23,7 @@ import {
 } from './cometbft.js';
 import { NodeSupervisor, type PairEnd, type RestartPolicy } from '../node/supervisor.js';
 import { freePort, type ManagedProcess, waitFor } from '../node/process.js';
+import { NODE_V8_FLAGS } from '../node/v8-flags.js';
 import type { CometRpc } from '../comet/rpc.js';
 
 /** The well-known development mnemonic (Hardhat/Anvil): never use its keys for real funds. */
@@ -171,8 +172,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', import
 
 /** How to launch this checkout's cmtd. */
 export function defaultCmtdCommand(): string[] {
-  if (import.meta.url.endsWith('.ts')) return [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')];
-  return [process.execPath, join(ROOT, 'dist', 'src', 'cli', 'main.js')];
+  if (import.meta.url.endsWith('.ts')) return [process.execPath, ...NODE_V8_FLAGS, '--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')];
+  return [process.execPath, ...NODE_V8_FLAGS, join(ROOT, 'dist', 'src', 'cli', 'main.js')];
 }
 
 /** Stake each localnet validator holds in itself at genesis, and its declared maximum. */

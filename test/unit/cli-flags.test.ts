@@ -16,6 +16,7 @@ import { parseSenderThreads, senderThreadsOption } from '../../src/cli/options.j
 import { DEFAULT_SENDER_THREADS } from '../../src/tx/sender-recovery.js';
 import { useColor } from '../../src/util/logger.js';
 import { waitFor } from '../../src/node/process.js';
+import { defaultCmtdCommand } from '../../src/localnet/network.js';
 
 const run = promisify(execFile);
 const ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
@@ -71,11 +72,12 @@ describe('cmtd start logs', () => {
   });
 
   it('writes plain text to a pipe, each banner line once, and no warning before InitChain', async () => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'start', '--home', home, '--address', 'tcp://127.0.0.1:0', '--rpc-address', '127.0.0.1:0', '--metrics-address', '127.0.0.1:0'],
-      { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    // launched as `cmtd node` and localnets launch it (with a node's V8 flags)
+    const [command, ...base] = defaultCmtdCommand();
+    const child = spawn(command!, [...base, 'start', '--home', home, '--address', 'tcp://127.0.0.1:0', '--rpc-address', '127.0.0.1:0', '--metrics-address', '127.0.0.1:0'], {
+      env: ENV,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
     child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
