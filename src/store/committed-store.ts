@@ -74,6 +74,22 @@ const MAX_VERSION = Number.MAX_SAFE_INTEGER;
  * files), so a read never reopens a table and reloads its index and filter.
  */
 export const LEVELDB_OPTIONS = { keyEncoding: 'buffer', valueEncoding: 'view', maxFileSize: 32 * 1024 * 1024 } as const;
+/**
+ * Default size of LevelDB's write buffer (`--state-write-buffer-mb`; LevelDB's
+ * own default is 4 MiB). A block writes its values, history and index
+ * records at random places in the key space; each flushed buffer becomes a
+ * table that LevelDB merges into the level below by rewriting every table
+ * of that level it overlaps, so a small buffer rewrites the same data many
+ * times. At 1,000,000 accounts a 10,000-transfer block cost ≈ 800 ms of
+ * compaction CPU with 4 MiB and ≈ 170 ms with 64 MiB (BENCHMARKS.md
+ * 2026-12-05). The cost: up to two buffers of memory (the one filling and
+ * the one being flushed), and an open after a crash or a stop replays up to
+ * one buffer of log (≈ 0.5 s for 64 MiB).
+ */
+export const DEFAULT_WRITE_BUFFER_BYTES = 64 * 1024 * 1024;
+/** The range LevelDB accepts (it would silently clamp a value outside it). */
+export const MIN_WRITE_BUFFER_BYTES = 64 * 1024;
+export const MAX_WRITE_BUFFER_BYTES = 1024 * 1024 * 1024;
 /** Default budget of the read caches (values + tree nodes), bytes. */
 export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
 /** Records deleted per pruning batch. */
@@ -116,6 +132,8 @@ export interface CommittedStoreOptions {
   cacheBytes?: number;
   /** Versions kept for historical reads and proofs (`--state-history`); 0 keeps all. Default {@link DEFAULT_STATE_HISTORY}. */
   stateHistory?: number;
+  /** LevelDB's write buffer, bytes (`--state-write-buffer-mb`). Default {@link DEFAULT_WRITE_BUFFER_BYTES}. */
+  writeBufferBytes?: number;
 }
 
 /** The latest value of a key and the version that wrote it (null: absent). */
@@ -229,7 +247,11 @@ export class CommittedStore implements KVReader {
     if (options.cacheBytes !== undefined && (!Number.isSafeInteger(options.cacheBytes) || options.cacheBytes < 0)) {
       throw new StoreUsageError(`cache size must be a whole number of bytes, got ${options.cacheBytes}`);
     }
-    const db = new ClassicLevel<Buffer, Uint8Array>(dir, LEVELDB_OPTIONS);
+    const writeBufferBytes = options.writeBufferBytes ?? DEFAULT_WRITE_BUFFER_BYTES;
+    if (!Number.isSafeInteger(writeBufferBytes) || writeBufferBytes < MIN_WRITE_BUFFER_BYTES || writeBufferBytes > MAX_WRITE_BUFFER_BYTES) {
+      throw new StoreUsageError(`write buffer must be a whole number of bytes from ${MIN_WRITE_BUFFER_BYTES} to ${MAX_WRITE_BUFFER_BYTES}, got ${writeBufferBytes}`);
+    }
+    const db = new ClassicLevel<Buffer, Uint8Array>(dir, { ...LEVELDB_OPTIONS, writeBufferSize: writeBufferBytes });
     try {
       await db.open();
     } catch (err) {

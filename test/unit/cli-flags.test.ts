@@ -8,7 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -96,6 +96,32 @@ describe('cmtd start logs', () => {
     assert.equal(count(/metrics listening/), 1, output);
     assert.equal(count(/^cmtd listening on tcp:\/\/127\.0\.0\.1:[0-9]+$/), 1, output);
     assert.doesNotMatch(output, /warn|params are missing/, output);
+  });
+});
+
+describe('cmtd start --state-write-buffer-mb', () => {
+  it('refuses a size that is not a whole number of MiB from 1 to 1024 (LevelDB clamps the rest), before it opens anything', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'cmtd-write-buffer-'));
+    try {
+      const [command, ...base] = defaultCmtdCommand();
+      for (const [given, message] of [
+        ['0', "--state-write-buffer-mb: expected a positive integer, got '0'"],
+        ['1.5', "--state-write-buffer-mb: expected a positive integer, got '1.5'"],
+        ['1025', "--state-write-buffer-mb: at most 1024 (LevelDB's limit), got 1025"],
+      ] as const) {
+        await assert.rejects(
+          run(command!, [...base, 'start', '--home', home, '--rpc-address', '', '--state-write-buffer-mb', given], { env: ENV }),
+          (err: { code?: number; stderr?: string }) => {
+            assert.equal(err.code, 1);
+            assert.ok(err.stderr?.includes(message), err.stderr);
+            return true;
+          },
+        );
+      }
+      assert.deepEqual(readdirSync(home), [], 'no state opened');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
 

@@ -6,12 +6,17 @@
  * store gives its caches (committed-store.ts constructor, lru.ts, node-cache.ts).
  */
 import { describe, it } from 'node:test';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { ClassicLevel } from 'classic-level';
 
 import {
   CommittedStore,
   DEFAULT_CACHE_BYTES,
+  DEFAULT_WRITE_BUFFER_BYTES,
+  MAX_WRITE_BUFFER_BYTES,
+  MIN_WRITE_BUFFER_BYTES,
   StoreCorruptionError,
   StoreUsageError,
   VersionUnavailableError,
@@ -449,5 +454,54 @@ describe('CommittedStore: latest-version reads', () => {
         await store.close();
       }
     });
+  });
+});
+
+describe('CommittedStore: write buffer', () => {
+  it('DEFAULT_WRITE_BUFFER_BYTES is 64 MiB (docs/STORE.md --state-write-buffer-mb default)', () => {
+    assert.equal(DEFAULT_WRITE_BUFFER_BYTES, 64 * 1024 * 1024);
+  });
+
+  it('refuses a size LevelDB would clamp, and opens nothing', async () => {
+    await withDir(async (dir) => {
+      for (const writeBufferBytes of [0, MIN_WRITE_BUFFER_BYTES - 1, MAX_WRITE_BUFFER_BYTES + 1, 1024 * 1024 + 0.5]) {
+        await assert.rejects(
+          CommittedStore.open(dir, { writeBufferBytes }),
+          (err: Error) => err instanceof StoreUsageError && /write buffer must be a whole number of bytes from 65536 to 1073741824/.test(err.message),
+        );
+      }
+      assert.deepEqual(readdirSync(dir), [], 'no database created');
+    });
+  });
+
+  /**
+   * Bytes in LevelDB's live log after 16 blocks of ≈ 0.6 MiB, with
+   * `writeBufferBytes`: the log holds what the buffer holds, and starts
+   * anew each time a full buffer is written out as a table.
+   */
+  async function logBytesAfterWrites(writeBufferBytes: number): Promise<number> {
+    let bytes = -1;
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir, { writeBufferBytes, stateHistory: 0 });
+      try {
+        for (let h = 1; h <= 16; h++) {
+          const pending = store.computeRoot(Array.from({ length: 500 }, (_, i) => [`k/${h}/${i}`, new Uint8Array(400).fill(h)] as const));
+          await store.commit(BigInt(h), pending, pending.root);
+        }
+        bytes = readdirSync(dir)
+          .filter((f) => f.endsWith('.log') && f !== 'LOG')
+          .reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+      } finally {
+        await store.close();
+      }
+    });
+    return bytes;
+  }
+
+  it('reaches LevelDB: a 1 MiB buffer is written out as the blocks come, a 64 MiB one holds them all', async () => {
+    const small = await logBytesAfterWrites(1024 * 1024);
+    const large = await logBytesAfterWrites(DEFAULT_WRITE_BUFFER_BYTES);
+    assert.ok(large > 8 * 1024 * 1024, `the default buffer holds every block: ${large} bytes of log`);
+    assert.ok(small < 2 * 1024 * 1024, `a 1 MiB buffer holds about one: ${small} bytes of log`);
   });
 });
