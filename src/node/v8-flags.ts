@@ -9,7 +9,7 @@
  * generation much of it is copied by several scavenges and promoted. At
  * 1,000,000 accounts a 10,000-transfer block spent ≈ 840 ms of main thread
  * with the default and ≈ 750 ms with 64 MiB, for ≈ 200 MiB more RSS
- * (BENCHMARKS.md, 2026-12-05).
+ * (BENCHMARKS.md, 2026-12-04 23:38).
  */
 export const NODE_V8_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
 

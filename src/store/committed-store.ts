@@ -82,7 +82,7 @@ export const LEVELDB_OPTIONS = { keyEncoding: 'buffer', valueEncoding: 'view', m
  * of that level it overlaps, so a small buffer rewrites the same data many
  * times. At 1,000,000 accounts a 10,000-transfer block cost ≈ 800 ms of
  * compaction CPU with 4 MiB and ≈ 170 ms with 64 MiB (BENCHMARKS.md
- * 2026-12-05). The cost: up to two buffers of memory (the one filling and
+ * 2026-12-04 23:38). The cost: up to two buffers of memory (the one filling and
  * the one being flushed), and an open after a crash or a stop replays up to
  * one buffer of log (≈ 0.5 s for 64 MiB).
  */
