@@ -18,9 +18,12 @@
  * block: the main thread, the busiest other thread (LevelDB's compaction
  * thread when the store compacts) and all threads. One block says little on
  * a large state: LevelDB's compactions come in waves over tens of blocks.
+ * ABCI_VOTE_MS=M (with it) gives each block its ProcessProposal and M ms of
+ * vote rounds before FinalizeBlock, as on a network: the block's reads,
+ * started at ProcessProposal, happen meanwhile.
  */
 import { benchAccounts, signLegacyTransfer } from './lib/txgen.js';
-import { BENCH_SENDER_THREADS, benchApp, benchAppWithFillers, fillerAddress, runBlock } from './lib/app.js';
+import { BENCH_SENDER_THREADS, benchApp, benchAppWithFillers, fillerAddress, processRequest, runBlock } from './lib/app.js';
 import { mainThreadCpuMs, threadCpuMs } from './lib/cpu.js';
 import { nodeDescription } from './lib/node-info.js';
 
@@ -31,6 +34,12 @@ const BLOCKS = 3;
 /** CheckTx requests per socket burst (CometBFT flushes its ABCI client every 20 ms). */
 const BURST = Number(process.env.ABCI_BURST ?? 100);
 const SUSTAINED = Number(process.env.ABCI_SUSTAINED ?? 0);
+/**
+ * With ABCI_SUSTAINED: ProcessProposal before each block, then this many ms
+ * for the network's prevote and precommit rounds before FinalizeBlock, as a
+ * validator sees a block (unset: FinalizeBlock alone, as a replay).
+ */
+const VOTE_MS = process.env.ABCI_VOTE_MS === undefined ? undefined : Number(process.env.ABCI_VOTE_MS);
 /** Lines of the sustained run, printed after the summary. */
 const sustainedReport: string[] = [];
 
@@ -118,11 +127,19 @@ async function benchAbci(): Promise<Record<string, number>> {
 /** {@link SUSTAINED} warm blocks in a row: wall and CPU per block, and their spread. */
 async function sustained(bench: Awaited<ReturnType<typeof benchApp>>, makeBlock: () => Uint8Array[]): Promise<void> {
   const rows: Array<{ ms: number; main: number; other: number; all: number }> = [];
+  const proposalMs: number[] = [];
   for (let b = 0; b < SUSTAINED; b++) {
     const block = makeBlock();
     for (const tx of block) {
       const r = await bench.app.checkTx({ tx, type: 'new' });
       if (r.code !== 0) throw new Error(`CheckTx refused a bench tx: ${r.log}`);
+    }
+    if (VOTE_MS !== undefined) {
+      const proposalStart = performance.now();
+      const proposal = await bench.app.processProposal(processRequest(bench.height + 1n, block));
+      proposalMs.push(performance.now() - proposalStart);
+      if (proposal.status !== 'accept') throw new Error('ProcessProposal refused a bench block');
+      await new Promise((resolve) => setTimeout(resolve, VOTE_MS));
     }
     const threadsBefore = threadCpuMs();
     const allBefore = process.cpuUsage();
@@ -137,11 +154,15 @@ async function sustained(bench: Awaited<ReturnType<typeof benchApp>>, makeBlock:
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const rates = rows.map((r) => BLOCK_TXS / (r.ms / 1000));
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
-  sustainedReport.push(`  ${SUSTAINED} warm blocks in a row (tx/s, per block: wall ms / main thread CPU ms / busiest other thread / all threads):`);
+  const flow = VOTE_MS === undefined ? '' : `, each after its ProcessProposal and ${VOTE_MS} ms of vote rounds (not counted)`;
+  sustainedReport.push(`  ${SUSTAINED} warm blocks in a row${flow} (tx/s, per block: wall ms / main thread CPU ms / busiest other thread / all threads):`);
   sustainedReport.push(`    ${rows.map((r, i) => `${fmt(rates[i]!)} (${fmt(r.ms)} / ${fmt(r.main)} / ${fmt(r.other)} / ${fmt(r.all)})`).join(', ')}`);
   sustainedReport.push(
     `    median ${fmt(median(rates))} tx/s (range ${fmt(Math.min(...rates))}–${fmt(Math.max(...rates))}); per block, medians: main thread ${fmt(median(rows.map((r) => r.main)))} ms, busiest other thread ${fmt(median(rows.map((r) => r.other)))} ms, all threads ${fmt(median(rows.map((r) => r.all)))} ms (goal >= 10,000 tx/s)`,
   );
+  const totalMs = rows.reduce((sum, r) => sum + r.ms, 0);
+  sustainedReport.push(`    all ${fmt(SUSTAINED * BLOCK_TXS)} transfers ÷ the blocks' total FinalizeBlock + Commit time: ${fmt((SUSTAINED * BLOCK_TXS) / (totalMs / 1000))} tx/s`);
+  if (proposalMs.length > 0) sustainedReport.push(`    ProcessProposal (before the vote rounds, not counted above): median ${fmt(median(proposalMs))} ms`);
 }
 
 const figures = await benchAbci();

@@ -2,7 +2,7 @@
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RequestFinalizeBlock } from '../../src/abci/types.js';
+import type { RequestFinalizeBlock, RequestProcessProposal } from '../../src/abci/types.js';
 import { CmtdApp } from '../../src/app/app.js';
 import { createModules } from '../../src/app/wiring.js';
 import { accountKey, encodeAccount } from '../../src/state/accounts.js';
@@ -120,6 +120,12 @@ export function finalizeRequest(height: bigint, txs: Uint8Array[]): RequestFinal
     nextValidatorsHash: new Uint8Array(32),
     proposerAddress: new Uint8Array(20),
   };
+}
+
+/** The ProcessProposal of the block {@link finalizeRequest} gives at `height` (the same hash). */
+export function processRequest(height: bigint, txs: Uint8Array[]): RequestProcessProposal {
+  const { decidedLastCommit, ...same } = finalizeRequest(height, txs);
+  return { ...same, proposedLastCommit: decidedLastCommit };
 }
 
 /** Executes and commits one block; returns the elapsed milliseconds of FinalizeBlock + Commit. */

@@ -55,6 +55,7 @@ import { SnapshotRestorer } from '../statesync/restore.js';
 import type { SnapshotStore } from '../statesync/snapshots.js';
 import { Accounts, accountKey } from '../state/accounts.js';
 import type { Address } from '../util/address.js';
+import { bytesEqual } from '../util/bytes.js';
 import { STATE_PREFIXES } from '../state/keys.js';
 import { loadParams } from '../state/params.js';
 import type { CommittedStore, PendingRoot } from '../store/committed-store.js';
@@ -142,6 +143,12 @@ export interface TestRuleOverride {
   afterTx(state: Overlay, tx: SignedTx, height: bigint): void;
 }
 
+/** Adds the accounts a transaction starts from (sender, recipient) to `keys`, as state keys. */
+function addAccountsOf(tx: SignedTx, keys: Set<string>): void {
+  keys.add(accountKey(tx.sender));
+  if (tx.to !== null) keys.add(accountKey(tx.to));
+}
+
 export class CmtdApp implements AbciApplication {
   private readonly store: CommittedStore;
   private readonly modules: ChainModules;
@@ -154,6 +161,13 @@ export class CmtdApp implements AbciApplication {
    * FinalizeBlock ends.
    */
   private readonly readAheadTxs = new Map<Uint8Array, SignedTx>();
+  /**
+   * The reads started for the last accepted proposal (its block hash): on a
+   * network the prevote and precommit rounds pass between ProcessProposal
+   * and FinalizeBlock, and the reads happen meanwhile. FinalizeBlock of the
+   * same block waits for them instead of starting its own.
+   */
+  private proposalReadAhead: { hash: Uint8Array; done: Promise<void> } | undefined;
   /** CheckTx's accepted, not yet included transactions. */
   private readonly pending = new PendingPool();
   /** TEST ONLY (AppOptions.testRuleOverride). */
@@ -357,6 +371,7 @@ export class CmtdApp implements AbciApplication {
   async processProposal(req: RequestProcessProposal): Promise<ResponseProcessProposal> {
     const admission = this.committedAdmission();
     this.senders.offer(req.txs);
+    const accounts = new Set<string>();
     try {
       for (const raw of req.txs) {
         let tx: SignedTx;
@@ -371,7 +386,11 @@ export class CmtdApp implements AbciApplication {
           this.log.warn('rejecting proposal: a transaction breaks the block rules', { height: req.height.toString(), code: codeName(refusal.code), error: refusal.message });
           return { status: 'reject' };
         }
+        addAccountsOf(tx, accounts);
       }
+      // Started after this answer is sent (setImmediate runs after the response's write): the vote waits for no part of it.
+      const afterAnswer = new Promise<void>((resolve) => setImmediate(resolve));
+      this.proposalReadAhead = accounts.size === 0 ? undefined : { hash: req.hash, done: afterAnswer.then(() => this.prefetch(accounts, req.height)) };
       return { status: 'accept' };
     } finally {
       // A rejected proposal's transactions after the bad one were offered and never read.
@@ -565,7 +584,7 @@ export class CmtdApp implements AbciApplication {
   // ---- v0.38 flow --------------------------------------------------------
 
   async finalizeBlock(req: RequestFinalizeBlock): Promise<ResponseFinalizeBlock> {
-    await this.readAhead(req.txs);
+    await this.readAhead(req.txs, req.hash, req.height);
     const txResults: ExecTxResult[] = [];
     try {
       this.beginBlockWork(req.height, req.time, req.decidedLastCommit, req.misbehavior, req.hash, req.proposerAddress);
@@ -583,9 +602,10 @@ export class CmtdApp implements AbciApplication {
    * their paths are then read in parallel on LevelDB's threads, not one by
    * one on the main thread during execution and computeRoot. Advisory: no
    * result depends on it. The decoded transactions stay in the sender cache
-   * for execution.
+   * for execution. The reads of an accepted proposal of the same block
+   * (`hash`) were started by ProcessProposal: those are awaited instead.
    */
-  private async readAhead(txs: readonly Uint8Array[]): Promise<void> {
+  private async readAhead(txs: readonly Uint8Array[], hash: Uint8Array, height: bigint): Promise<void> {
     const keys = new Set<string>();
     this.readAheadTxs.clear();
     this.senders.offer(txs);
@@ -597,10 +617,19 @@ export class CmtdApp implements AbciApplication {
         continue; // execution refuses it (or throws) the same way
       }
       this.readAheadTxs.set(raw, tx);
-      keys.add(accountKey(tx.sender));
-      if (tx.to !== null) keys.add(accountKey(tx.to));
+      addAccountsOf(tx, keys);
     }
-    if (keys.size > 0) await this.store.prefetch(keys);
+    const started = this.proposalReadAhead;
+    this.proposalReadAhead = undefined;
+    if (started !== undefined && bytesEqual(started.hash, hash)) await started.done;
+    else if (keys.size > 0) await this.prefetch(keys, height);
+  }
+
+  /** store.prefetch, which is advisory: a failure is logged, and the reads it missed happen when needed. */
+  private prefetch(keys: Set<string>, height: bigint): Promise<void> {
+    return this.store.prefetch(keys).catch((err: unknown) => {
+      this.log.warn('reading ahead failed; the block reads its accounts as it runs', { height: height.toString(), error: (err as Error).message });
+    });
   }
 
   async commit(): Promise<ResponseCommit> {

@@ -316,6 +316,65 @@ describe('block results and commit records', () => {
     assert.deepEqual(prefetched, [[`a/${operator.address.slice(2)}`, `a/${sender.address.slice(2)}`].sort()]);
   });
 
+  it('starts the reads at ProcessProposal: FinalizeBlock of the accepted block waits for them, another block reads its own, a failed read only slows it', async () => {
+    await open();
+    const prefetched: string[][] = [];
+    const store = node.store;
+    const original = store.prefetch.bind(store);
+    let failNext = false;
+    store.prefetch = async (keys: Iterable<string>): Promise<void> => {
+      prefetched.push([...keys].sort());
+      if (failNext) {
+        failNext = false;
+        throw new Error('disk on fire');
+      }
+      await original(keys);
+    };
+    const recipient = Account.fromSeed('read-ahead-recipient').address;
+    const accounts = [`a/${recipient.slice(2)}`, `a/${sender.address.slice(2)}`].sort();
+    const blockHash = (tag: string): Uint8Array => createHash('sha256').update(tag).digest();
+    const propose = async (txs: Uint8Array[], hash: Uint8Array): Promise<string> => {
+      const height = node.height + 1n;
+      const common = { height, time: { seconds: T0 + height * 5n, nanos: 0 }, nextValidatorsHash: new Uint8Array(32), proposerAddress: new Uint8Array(20) };
+      return (await node.app.processProposal({ txs, proposedLastCommit: { round: 0, votes: [] }, misbehavior: [], hash, ...common })).status;
+    };
+    const finalize = async (txs: Uint8Array[], hash: Uint8Array): Promise<number[]> => {
+      node.height += 1n;
+      const response = await node.app.finalizeBlock({
+        txs,
+        decidedLastCommit: { round: 0, votes: [] },
+        misbehavior: [],
+        hash,
+        height: node.height,
+        time: { seconds: T0 + node.height * 5n, nanos: 0 },
+        nextValidatorsHash: new Uint8Array(32),
+        proposerAddress: new Uint8Array(20),
+      });
+      await node.app.commit();
+      return response.txResults.map((r) => r.code);
+    };
+
+    const first = await sender.sign({ to: recipient, value: 1n, gasLimit: 21_000n });
+    assert.equal(await propose([first], blockHash('one')), 'accept');
+    assert.deepEqual(prefetched, [], 'the answer does not wait for the reads');
+    await new Promise((resolve) => setImmediate(resolve)); // they start once it is sent (the app's setImmediate ran first)
+    assert.deepEqual(prefetched, [accounts], 'read after ProcessProposal');
+    assert.deepEqual(await finalize([first], blockHash('one')), [0]);
+    assert.deepEqual(prefetched, [accounts], 'FinalizeBlock of the same block did not read again');
+
+    // The network decided another block than the one this node accepted last.
+    const second = await sender.sign({ to: recipient, value: 2n, gasLimit: 21_000n });
+    const third = await sender.sign({ to: recipient, value: 3n, gasLimit: 21_000n });
+    assert.equal(await propose([second], blockHash('two, round 0')), 'accept');
+    assert.deepEqual(await finalize([second], blockHash('two, round 1')), [0]);
+    assert.deepEqual(prefetched, [accounts, accounts, accounts], 'a block of another hash reads its own accounts');
+
+    failNext = true;
+    assert.equal(await propose([third], blockHash('three')), 'accept');
+    assert.deepEqual(await finalize([third], blockHash('three')), [0], 'a failed read-ahead is advisory');
+    assert.equal(await node.balance(recipient), 6n, 'all three blocks ran');
+  });
+
   it('tells the metrics and the log about each committed block: its transactions, refusals, times and app hash', async () => {
     const observed: BlockObservation[] = [];
     const { logger, entries } = capturingLogger();
