@@ -149,6 +149,12 @@ function addAccountsOf(tx: SignedTx, keys: Set<string>): void {
   if (tx.to !== null) keys.add(accountKey(tx.to));
 }
 
+function sameTransactions(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!bytesEqual(a[i]!, b[i]!)) return false;
+  return true;
+}
+
 export class CmtdApp implements AbciApplication {
   private readonly store: CommittedStore;
   private readonly modules: ChainModules;
@@ -165,9 +171,10 @@ export class CmtdApp implements AbciApplication {
    * The reads started for the last accepted proposal (its block hash): on a
    * network the prevote and precommit rounds pass between ProcessProposal
    * and FinalizeBlock, and the reads happen meanwhile. FinalizeBlock of the
-   * same block waits for them instead of starting its own.
+   * same block waits for them instead of starting its own, and takes the
+   * proposal's decoded transactions instead of hashing each one again.
    */
-  private proposalReadAhead: { hash: Uint8Array; done: Promise<void> } | undefined;
+  private proposalReadAhead: { hash: Uint8Array; raws: readonly Uint8Array[]; txs: readonly SignedTx[]; done: Promise<void> } | undefined;
   /** CheckTx's accepted, not yet included transactions. */
   private readonly pending = new PendingPool();
   /** TEST ONLY (AppOptions.testRuleOverride). */
@@ -372,6 +379,7 @@ export class CmtdApp implements AbciApplication {
     const admission = this.committedAdmission();
     this.senders.offer(req.txs);
     const accounts = new Set<string>();
+    const decoded: SignedTx[] = [];
     try {
       for (const raw of req.txs) {
         let tx: SignedTx;
@@ -387,10 +395,11 @@ export class CmtdApp implements AbciApplication {
           return { status: 'reject' };
         }
         addAccountsOf(tx, accounts);
+        decoded.push(tx);
       }
       // Started after this answer is sent (setImmediate runs after the response's write): the vote waits for no part of it.
       const afterAnswer = new Promise<void>((resolve) => setImmediate(resolve));
-      this.proposalReadAhead = accounts.size === 0 ? undefined : { hash: req.hash, done: afterAnswer.then(() => this.prefetch(accounts, req.height)) };
+      this.proposalReadAhead = accounts.size === 0 ? undefined : { hash: req.hash, raws: req.txs, txs: decoded, done: afterAnswer.then(() => this.prefetch(accounts, req.height)) };
       return { status: 'accept' };
     } finally {
       // A rejected proposal's transactions after the bad one were offered and never read.
@@ -602,12 +611,22 @@ export class CmtdApp implements AbciApplication {
    * their paths are then read in parallel on LevelDB's threads, not one by
    * one on the main thread during execution and computeRoot. Advisory: no
    * result depends on it. The decoded transactions stay in the sender cache
-   * for execution. The reads of an accepted proposal of the same block
-   * (`hash`) were started by ProcessProposal: those are awaited instead.
+   * for execution. For the proposal this node accepted last (same `hash`),
+   * ProcessProposal decoded the transactions and started the reads: those
+   * are taken and awaited instead.
    */
   private async readAhead(txs: readonly Uint8Array[], hash: Uint8Array, height: bigint): Promise<void> {
-    const keys = new Set<string>();
     this.readAheadTxs.clear();
+    const started = this.proposalReadAhead;
+    this.proposalReadAhead = undefined;
+    // The block ProcessProposal accepted: its hash commits to its transactions, which are compared
+    // all the same (a byte comparison costs far less than hashing them), so no caller's hash is trusted.
+    if (started !== undefined && bytesEqual(started.hash, hash) && sameTransactions(started.raws, txs)) {
+      for (let i = 0; i < txs.length; i++) this.readAheadTxs.set(txs[i]!, started.txs[i]!);
+      await started.done;
+      return;
+    }
+    const keys = new Set<string>();
     this.senders.offer(txs);
     for (const raw of txs) {
       let tx: SignedTx;
@@ -619,10 +638,7 @@ export class CmtdApp implements AbciApplication {
       this.readAheadTxs.set(raw, tx);
       addAccountsOf(tx, keys);
     }
-    const started = this.proposalReadAhead;
-    this.proposalReadAhead = undefined;
-    if (started !== undefined && bytesEqual(started.hash, hash)) await started.done;
-    else if (keys.size > 0) await this.prefetch(keys, height);
+    if (keys.size > 0) await this.prefetch(keys, height);
   }
 
   /** store.prefetch, which is advisory: a failure is logged, and the reads it missed happen when needed. */

@@ -372,7 +372,15 @@ describe('block results and commit records', () => {
     failNext = true;
     assert.equal(await propose([third], blockHash('three')), 'accept');
     assert.deepEqual(await finalize([third], blockHash('three')), [0], 'a failed read-ahead is advisory');
-    assert.equal(await node.balance(recipient), 6n, 'all three blocks ran');
+    // A caller's hash is not trusted: the same hash with other transactions runs the block's own.
+    const nonce = sender.nonce;
+    const proposed = await sender.sign({ to: recipient, value: 4n, gasLimit: 21_000n });
+    sender.nonce = nonce;
+    const decided = await sender.sign({ to: recipient, value: 40n, gasLimit: 21_000n });
+    assert.equal(await propose([proposed], blockHash('four')), 'accept');
+    assert.deepEqual(await finalize([decided], blockHash('four')), [0]);
+    assert.equal(prefetched.length, 6, 'read for the proposal, then for the block that ran');
+    assert.equal(await node.balance(recipient), 1n + 2n + 3n + 40n, 'the decided transaction ran, not the proposed one');
   });
 
   it('tells the metrics and the log about each committed block: its transactions, refusals, times and app hash', async () => {
