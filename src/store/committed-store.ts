@@ -11,7 +11,7 @@
  *   'h' key 0x00 u64 version     history: 0x01 || value (set at that version) | 0x00 (deleted)
  *   'r' u64 version              root of a version: 0x00 (empty) | 0x01 || u64 node version || u8 leaf || hash[32]
  *   'p' u64 since                stale list: the keys of records (nodes, history) only versions < since reach
- *   'm:commit'                   0x03 || height u64 || appHash[32] || key count u64
+ *   'm:commit'                   0x04 || height u64 || appHash[32] || key count u64
  *   'm:pruned'                   u64: every version <= it is pruned
  *   'x:' key                     extra, non-consensus records (block / tx indexes ...)
  *
@@ -63,8 +63,17 @@ import {
 
 export const META_KEY = Buffer.from('m:commit', 'latin1');
 const PRUNED_KEY = Buffer.from('m:pruned', 'latin1');
-/** The on-disk format, the first byte of m:commit. 3: tree nodes under 'N' (format 2 had them under 'n'). */
-export const STORE_FORMAT = 3;
+/**
+ * The on-disk format, the first byte of m:commit. 4: internal nodes from
+ * depth 5 on hash flat (format 3 folded every node binary; format 2 also
+ * kept tree nodes under 'n').
+ */
+export const STORE_FORMAT = 4;
+/** What an older format differs in, for the message refusing it. */
+const OLDER_FORMATS: ReadonlyMap<number, string> = new Map([
+  [2, "tree nodes under 'n', every internal node folded binary"],
+  [3, 'every internal node folded binary: another app hash'],
+]);
 const META_LEN = 1 + 8 + HASH_LEN + 8;
 const U64_MAX = (1n << 64n) - 1n;
 const MAX_VERSION = Number.MAX_SAFE_INTEGER;
@@ -303,7 +312,7 @@ export class CommittedStore implements KVReader {
       } catch (err) {
         throw new StoreCorruptionError(`state store ${dir} is corrupt: root node unreadable (${(err as Error).message})`);
       }
-      hash = node.kind === 'leaf' ? leafHash(node.keyHash, node.valueHash) : internalHash(node.children);
+      hash = node.kind === 'leaf' ? leafHash(node.keyHash, node.valueHash) : internalHash(node.children, 0);
     }
     const recorded =
       hash !== Buffer.from(this._appHash).toString('latin1')
@@ -1093,9 +1102,10 @@ export function encodeMeta(height: number, appHash: Uint8Array, keys: number): U
 }
 
 function decodeMeta(meta: Uint8Array, dir: string): { height: number; appHash: Uint8Array; keys: number } {
-  if (meta.length === META_LEN && meta[0] === 2) {
+  const older = meta.length === META_LEN ? OLDER_FORMATS.get(meta[0]!) : undefined;
+  if (older !== undefined) {
     throw new StoreCorruptionError(
-      `state store ${dir} is format 2 (tree nodes under 'n'), written by an older cmtd; this one reads format ${STORE_FORMAT} and does not convert it: rebuild the state (sync the node again, or cmtd replay)`,
+      `state store ${dir} is format ${meta[0]} (${older}), written by an older cmtd; this one reads format ${STORE_FORMAT} and does not convert it: rebuild the state (sync the node again, or cmtd replay)`,
     );
   }
   if (meta.length !== META_LEN || meta[0] !== STORE_FORMAT) {

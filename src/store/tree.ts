@@ -7,8 +7,12 @@
  *   valueHash   = sha256(value)
  *   leaf        = sha256(0x00 || keyHash || valueHash)
  *   pair(l, r)  = EMPTY if l = r = EMPTY, else sha256(0x01 || l || r)
- *   internal    = the binary Merkle root of its 16 child slots with `pair`
- *                 (slot i: the child's hash or EMPTY), 4 levels
+ *   internal    at depth < FLAT_DEPTH: the binary Merkle root of its 16
+ *                 child slots with `pair` (slot i: the child's hash or
+ *                 EMPTY), 4 levels;
+ *               at depth >= FLAT_DEPTH: sha256(0x02 || mask u16 BE || the
+ *                 non-EMPTY slots in slot order), bit i of mask: slot i is
+ *                 not EMPTY
  *   EMPTY       = 32 zero bytes; the root of the empty state
  *
  * A subtree holding no key is EMPTY; holding one key, it is that key's leaf
@@ -30,6 +34,18 @@ export const NEW_VERSION = -1;
 
 const LEAF_TAG = 0x00;
 const INTERNAL_TAG = 0x01;
+const FLAT_TAG = 0x02;
+/**
+ * Internal nodes at this depth and deeper hash their 16 slots flat, in one
+ * call; those above fold them binary (docs/STORE.md "The commitment"). The
+ * 69,905 places above it are the ones a node keeps in memory with their
+ * inner hashes, so rewriting one costs ≈ 4 pair hashes, and binary folds
+ * keep their proofs to 4 hashes a level where all 16 slots are full. The
+ * nodes below come from disk without inner hashes (a fold would cost up to
+ * 15 hashes) and are sparse at any size a chain reaches (≈ 10 children at
+ * 10,000,000 keys, ≈ 2 at 1,000,000): one hash of their present children.
+ */
+export const FLAT_DEPTH = 5;
 /** The first byte of an internal node's record (a leaf's is 0x00). */
 export const INTERNAL_RECORD = INTERNAL_TAG;
 
@@ -66,14 +82,43 @@ export function pairHash(left: string, right: string): string {
   return sha256Binary(scratch);
 }
 
-/** The binary root of 16 slots (undefined = EMPTY). */
-export function internalHash(children: ReadonlyArray<{ hash: string } | undefined>): string {
+/** The hash of an internal node at `depth` with these 16 slots (undefined = EMPTY). */
+export function internalHash(children: ReadonlyArray<{ hash: string } | undefined>, depth: number): string {
+  return depth >= FLAT_DEPTH ? flatHash(children) : binaryHash(children);
+}
+
+/** The binary root of 16 slots (undefined = EMPTY): the hash of an internal node above {@link FLAT_DEPTH}. */
+function binaryHash(children: ReadonlyArray<{ hash: string } | undefined>): string {
   const level: string[] = new Array<string>(8);
   for (let i = 0; i < 8; i++) level[i] = pairHash(children[2 * i]?.hash ?? EMPTY_HASH, children[2 * i + 1]?.hash ?? EMPTY_HASH);
   for (let width = 4; width >= 1; width >>= 1) {
     for (let i = 0; i < width; i++) level[i] = pairHash(level[2 * i]!, level[2 * i + 1]!);
   }
   return level[0]!;
+}
+
+/** ≤ 3 + 16 hashes: the preimage of {@link flatHash}. */
+const flatScratch = Buffer.allocUnsafe(3 + 16 * HASH_LEN);
+
+/**
+ * The flat hash of 16 slots (undefined = EMPTY): sha256(0x02 ‖ mask u16 BE
+ * ‖ the non-EMPTY slots in slot order): the hash of an internal node at
+ * {@link FLAT_DEPTH} or deeper.
+ */
+export function flatHash(children: ReadonlyArray<{ hash: string } | undefined>): string {
+  let mask = 0;
+  let off = 3;
+  for (let i = 0; i < 16; i++) {
+    const hash = children[i]?.hash;
+    if (hash === undefined || hash === EMPTY_HASH) continue;
+    mask |= 1 << i;
+    putHash(flatScratch, hash, off);
+    off += HASH_LEN;
+  }
+  flatScratch[0] = FLAT_TAG;
+  flatScratch[1] = mask >> 8;
+  flatScratch[2] = mask & 0xff;
+  return sha256Binary(flatScratch.subarray(0, off));
 }
 
 /**
@@ -381,7 +426,11 @@ export interface TreeUpdateResult {
    */
   writeKeys: string[];
   writeRecords: string[];
-  /** Index for index: the inner hashes of an internal node above the `innerDepth` given to {@link updateTree} (else undefined). */
+  /**
+   * Index for index: the inner hashes of an internal node above the
+   * `innerDepth` given to {@link updateTree} and above {@link FLAT_DEPTH}
+   * (flat nodes have none), else undefined.
+   */
   writeInner: Array<string | undefined>;
   /** Database keys of the committed nodes the new version no longer reaches. */
   stale: string[];
@@ -550,9 +599,19 @@ class Updater {
       const sub = after[n];
       children[n] = sub === undefined ? undefined : this.place(sub, depth + 1, paths[n]!);
     }
-    const fold = foldHash(children, node.inner, changedMask, this.encode && depth < this.innerDepth);
+    const fold = this.hash(depth, children, node.inner, changedMask);
     if (this.encode) this.write(depth, this.items[lo]!.keyHash, internalRecord(children), fold.inner);
     return { hash: fold.hash, leaf: false };
+  }
+
+  /**
+   * The hash of an internal node at `depth`, and its inner hashes when they
+   * are kept (binary folds above `innerDepth`); `oldInner` and `changed` as
+   * {@link foldHash}.
+   */
+  private hash(depth: number, children: ReadonlyArray<ChildRef | undefined>, oldInner: string | undefined, changed: number): { hash: string; inner?: string } {
+    if (depth >= FLAT_DEPTH) return { hash: flatHash(children) };
+    return foldHash(children, oldInner, changed, this.encode && depth < this.innerDepth);
   }
 
   /** The changes in [lo, hi) that set a value, as new leaves, plus `keep` (an old leaf), in keyHash order. */
@@ -586,7 +645,7 @@ class Updater {
       children[n] = this.place(this.build(depth + 1, entries, i, j)!, depth + 1, entries[i]!.keyHash);
       i = j;
     }
-    const fold = foldHash(children, undefined, 0xffff, this.encode && depth < this.innerDepth);
+    const fold = this.hash(depth, children, undefined, 0xffff);
     if (this.encode) this.write(depth, entries[lo]!.keyHash, internalRecord(children), fold.inner);
     return { hash: fold.hash, leaf: false };
   }
@@ -624,10 +683,14 @@ export function lookup(source: NodeSource, root: ChildRef | undefined, keyHash: 
 
 /**
  * A proof that a key is present with a value, or absent, in one version
- * (docs/STORE.md "Proofs"). O(log16 N) levels of 4 hashes.
+ * (docs/STORE.md "Proofs"). O(log16 N) levels.
  */
 export interface StoreProof {
-  /** Per internal node on the key's path, root first: the 4 sibling hashes inside it, bottom-up (32 zero bytes: EMPTY). */
+  /**
+   * Per internal node on the key's path, root first (32 zero bytes: EMPTY):
+   * above {@link FLAT_DEPTH}, the 4 sibling hashes of its binary fold,
+   * bottom-up; at it and deeper, the 15 other slots, in slot order.
+   */
   levels: Uint8Array[][];
   /** The leaf the path ends at, if any: the key's own (presence) or another key's sharing the path (absence). */
   leaf?: { keyHash: Uint8Array; valueHash: Uint8Array };
@@ -644,11 +707,15 @@ export function proveKey(source: NodeSource, root: ChildRef | undefined, keyHash
     const n = nibble(keyHash, depth);
     let layer = Array.from({ length: 16 }, (_, i) => node.children[i]?.hash ?? EMPTY_HASH);
     const siblings: Uint8Array[] = [];
-    for (let j = 0; j < 4; j++) {
-      siblings.push(Buffer.from(layer[(n >> j) ^ 1]!, 'latin1'));
-      const next: string[] = [];
-      for (let i = 0; i < layer.length; i += 2) next.push(pairHash(layer[i]!, layer[i + 1]!));
-      layer = next;
+    if (depth >= FLAT_DEPTH) {
+      for (let i = 0; i < 16; i++) if (i !== n) siblings.push(Buffer.from(layer[i]!, 'latin1'));
+    } else {
+      for (let j = 0; j < 4; j++) {
+        siblings.push(Buffer.from(layer[(n >> j) ^ 1]!, 'latin1'));
+        const next: string[] = [];
+        for (let i = 0; i < layer.length; i += 2) next.push(pairHash(layer[i]!, layer[i + 1]!));
+        layer = next;
+      }
     }
     levels.push(siblings);
     ref = node.children[n];
@@ -686,13 +753,18 @@ export function verifyProof(root: Uint8Array, key: string, value: Uint8Array | u
     }
     for (let d = depth - 1; d >= 0; d--) {
       const siblings = proof.levels[d]!;
-      if (!Array.isArray(siblings) || siblings.length !== 4) return false;
-      const n = nibble(keyHash, d);
-      for (let j = 0; j < 4; j++) {
-        const s = siblings[j]!;
+      if (!Array.isArray(siblings) || siblings.length !== siblingCount(d)) return false;
+      const hashes: string[] = [];
+      for (const s of siblings) {
         if (!(s instanceof Uint8Array) || s.length !== HASH_LEN) return false;
-        const sib = Buffer.from(s).toString('latin1');
-        h = (n >> j) & 1 ? pairHash(sib, h) : pairHash(h, sib);
+        hashes.push(Buffer.from(s).toString('latin1'));
+      }
+      const n = nibble(keyHash, d);
+      if (d >= FLAT_DEPTH) {
+        hashes.splice(n, 0, h);
+        h = flatHash(hashes.map((hash) => ({ hash })));
+      } else {
+        for (let j = 0; j < 4; j++) h = (n >> j) & 1 ? pairHash(hashes[j]!, h) : pairHash(h, hashes[j]!);
       }
       // an internal node is never EMPTY; a forged path of empty nodes is not a proof
       if (h === EMPTY_HASH) return false;
@@ -703,15 +775,22 @@ export function verifyProof(root: Uint8Array, key: string, value: Uint8Array | u
   }
 }
 
+/** How many sibling hashes a proof level at `depth` holds. */
+function siblingCount(depth: number): number {
+  return depth >= FLAT_DEPTH ? 15 : 4;
+}
+
 /**
  * Binary proof encoding:
  *   u8 number of levels
- *   per level: u8 mask (bit j: sibling j is not EMPTY) || the non-EMPTY siblings, j ascending, 32 bytes each
+ *   per level: a mask (bit j: sibling j is not EMPTY), u8 above FLAT_DEPTH (4 siblings),
+ *     u16 BE from it on (15 siblings) || the non-EMPTY siblings, j ascending, 32 bytes each
  *   u8 0 (the path ends at an empty slot) | u8 1 || keyHash[32] || valueHash[32] (it ends at a leaf)
  */
 export function encodeProof(proof: StoreProof): Uint8Array {
   const parts: Uint8Array[] = [Uint8Array.of(proof.levels.length)];
-  for (const siblings of proof.levels) {
+  proof.levels.forEach((siblings, depth) => {
+    if (siblings.length !== siblingCount(depth)) throw new RangeError(`a proof level at depth ${depth} has ${siblingCount(depth)} siblings, not ${siblings.length}`);
     let mask = 0;
     const present: Uint8Array[] = [];
     siblings.forEach((s, j) => {
@@ -720,8 +799,8 @@ export function encodeProof(proof: StoreProof): Uint8Array {
         present.push(s);
       }
     });
-    parts.push(Uint8Array.of(mask), ...present);
-  }
+    parts.push(depth >= FLAT_DEPTH ? Uint8Array.of(mask >> 8, mask & 0xff) : Uint8Array.of(mask), ...present);
+  });
   if (proof.leaf === undefined) parts.push(Uint8Array.of(0));
   else parts.push(Uint8Array.of(1), proof.leaf.keyHash, proof.leaf.valueHash);
   return Buffer.concat(parts);
@@ -740,10 +819,12 @@ export function decodeProof(bytes: Uint8Array): StoreProof {
   if (depth > 64) throw new RangeError(`proof of ${depth} levels (at most 64)`);
   const levels: Uint8Array[][] = [];
   for (let d = 0; d < depth; d++) {
-    const mask = take(1)[0]!;
-    if (mask > 0x0f) throw new RangeError('bad sibling mask');
+    const count = siblingCount(d);
+    const maskBytes = d >= FLAT_DEPTH ? take(2) : take(1);
+    const mask = d >= FLAT_DEPTH ? (maskBytes[0]! << 8) | maskBytes[1]! : maskBytes[0]!;
+    if (mask >= 1 << count) throw new RangeError('bad sibling mask');
     const siblings: Uint8Array[] = [];
-    for (let j = 0; j < 4; j++) siblings.push(mask & (1 << j) ? take(HASH_LEN) : new Uint8Array(HASH_LEN));
+    for (let j = 0; j < count; j++) siblings.push(mask & (1 << j) ? take(HASH_LEN) : new Uint8Array(HASH_LEN));
     levels.push(siblings);
   }
   const terminal = take(1)[0]!;
@@ -848,5 +929,5 @@ function buildSortedNode(
   const children = new Array<ChildRef | undefined>(16);
   for (const [i, j] of childRanges(leaves, depth, lo, hi)) children[leaves.nibbleAt(i, depth)] = child(depth + 1, i, j);
   emit({ depth, path: leaves.keyHashAt(lo), node: { kind: 'internal', children } });
-  return { version: NEW_VERSION, hash: internalHash(children), leaf: false };
+  return { version: NEW_VERSION, hash: internalHash(children, depth), leaf: false };
 }

@@ -55,10 +55,10 @@ describe('committed-store record codecs (edges)', () => {
     assert.deepEqual(resolve(fresh, 7), { version: 7, leaf: false, hash: 'g'.repeat(32) });
   });
 
-  it('encodeMeta: format 3, u64 BE height, app hash, u64 BE key count (bytes >= 0x80 kept as single bytes)', () => {
+  it('encodeMeta: format 4, u64 BE height, app hash, u64 BE key count (bytes >= 0x80 kept as single bytes)', () => {
     const appHash = new Uint8Array(32).fill(0xab);
     const meta = encodeMeta(0x1_0000_0081, appHash, 0xff80);
-    const expected = Buffer.concat([Buffer.from([3]), u64(0x1_0000_0081n), Buffer.from(appHash), u64(0xff80n)]);
+    const expected = Buffer.concat([Buffer.from([4]), u64(0x1_0000_0081n), Buffer.from(appHash), u64(0xff80n)]);
     assert.equal(Buffer.from(meta).toString('hex'), expected.toString('hex'));
   });
 
@@ -80,20 +80,25 @@ describe('committed-store record codecs (edges)', () => {
     );
   });
 
-  it('a format-2 store (tree nodes under the old prefix) is refused with what to do', async () => {
-    await storeAtHeight1();
-    const db = await rawDb(dir);
-    const meta = Buffer.from((await db.get(META_KEY))!);
-    await db.close();
-    meta[0] = 2;
-    await overwrite(META_KEY, meta);
-    await assert.rejects(CommittedStore.open(dir), (err: unknown) => {
-      assert.ok(err instanceof StoreCorruptionError, `expected StoreCorruptionError, got ${String(err)}`);
-      assert.match(err.message, /is format 2 .*older cmtd; this one reads format 3 .*rebuild the state/);
-      assert.ok(err.message.includes(dir), 'the message names the directory');
-      return true;
+  for (const [format, what] of [
+    [2, /is format 2 \(tree nodes under 'n'.*\), written by an older cmtd; this one reads format 4 .*rebuild the state/],
+    [3, /is format 3 \(every internal node folded binary: another app hash\), written by an older cmtd; this one reads format 4 .*rebuild the state/],
+  ] as const) {
+    it(`a format-${format} store is refused with what differs and what to do`, async () => {
+      await storeAtHeight1();
+      const db = await rawDb(dir);
+      const meta = Buffer.from((await db.get(META_KEY))!);
+      await db.close();
+      meta[0] = format;
+      await overwrite(META_KEY, meta);
+      await assert.rejects(CommittedStore.open(dir), (err: unknown) => {
+        assert.ok(err instanceof StoreCorruptionError, `expected StoreCorruptionError, got ${String(err)}`);
+        assert.match(err.message, what);
+        assert.ok(err.message.includes(dir), 'the message names the directory');
+        return true;
+      });
     });
-  });
+  }
 
   it('a height above 2^32 is read back big-endian from the commit record', async () => {
     const h = 0x1_0000_0005n;
@@ -153,7 +158,7 @@ describe('committed-store record codecs (edges)', () => {
     const meta = Buffer.from((await db.get(META_KEY))!);
     await db.close();
     const wrongFormat = Buffer.from(meta);
-    wrongFormat[0] = 4;
+    wrongFormat[0] = 5;
     const tooLong = Buffer.concat([meta, Buffer.from([0])]);
     for (const bad of [wrongFormat, tooLong]) {
       await overwrite(META_KEY, bad);

@@ -17,6 +17,7 @@ import {
   DEFAULT_WRITE_BUFFER_BYTES,
   MAX_WRITE_BUFFER_BYTES,
   MIN_WRITE_BUFFER_BYTES,
+  STORE_FORMAT,
   StoreCorruptionError,
   StoreUsageError,
   VersionUnavailableError,
@@ -178,9 +179,9 @@ describe('CommittedStore.open: root checks (docs/STORE.md "Checks")', () => {
   it('a recorded app hash the root node does not hash to: StoreCorruptionError naming both hashes', async () => {
     await withDir(async (dir) => {
       await commitBlock(dir, 1n, [['a', '1']]);
-      // m:commit = 0x03 ‖ height u64 ‖ app hash[32] ‖ key count u64, with a zero app hash
+      // m:commit = format u8 ‖ height u64 ‖ app hash[32] ‖ key count u64, with a zero app hash
       await withRawDb(dir, async (db) => {
-        await db.put(Buffer.from('m:commit', 'latin1'), Buffer.concat([Buffer.from([3]), u64(1n), Buffer.alloc(32), u64(1n)]));
+        await db.put(Buffer.from('m:commit', 'latin1'), Buffer.concat([Buffer.from([STORE_FORMAT]), u64(1n), Buffer.alloc(32), u64(1n)]));
       });
       const err = await openError(dir);
       assert.ok(err instanceof StoreCorruptionError, `expected StoreCorruptionError, got ${String(err)}`);

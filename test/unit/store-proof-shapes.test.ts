@@ -2,7 +2,8 @@
  * verifyProof's shape checks (docs/STORE.md "Proofs"; issue 15, the
  * survivors docs/TESTING.md lists for tree.ts): a root, leaf key hash or
  * leaf value hash of the wrong length, `levels` that is not an array, more
- * than 64 levels, a level that is not an array of exactly 4 siblings, a
+ * than 64 levels, a level that is not an array of exactly 4 siblings (15
+ * from depth 5 on, where nodes hash flat), a
  * sibling that is not 32 bytes, and an absence proof whose leaf lies on
  * another key's path. Malformed proofs usually fail anyway (root mismatch,
  * or a throw caught inside), so each test here is built so that a verifier
@@ -31,14 +32,25 @@ const keyHashOf = (key: string): Uint8Array => sha256(Buffer.from(key, 'utf8'));
 const leafOf = (keyHash: Uint8Array, valueHash: Uint8Array): Uint8Array => sha256(Uint8Array.of(0x00), keyHash, valueHash);
 const pair = (l: Uint8Array, r: Uint8Array): Uint8Array => (isEmpty(l) && isEmpty(r) ? EMPTY : sha256(Uint8Array.of(0x01), l, r));
 const nibble = (keyHash: Uint8Array, i: number): number => (i & 1 ? keyHash[i >> 1]! & 0x0f : keyHash[i >> 1]! >> 4);
-/** Verification step 2: one level's 4 siblings fold `h` into the internal node, n = the key's nibble at that depth. */
-const foldLevel = (h: Uint8Array, siblings: Uint8Array[], n: number): Uint8Array => siblings.reduce((acc, s, j) => ((n >> j) & 1 ? pair(s, acc) : pair(acc, s)), h);
-/** Distinct non-EMPTY siblings for a synthetic level. */
-const syntheticLevel = (d: number): Uint8Array[] => [0, 1, 2, 3].map((j) => sha256(bytes(`sibling ${d}/${j}`)));
+/** Internal nodes from this depth on hash their slots flat (docs/STORE.md), above it they fold binary. */
+const FLAT_FROM = 5;
+/** A flat node: 0x02 ‖ mask u16 BE (bit i: slot i not EMPTY) ‖ the non-EMPTY slots in order. */
+const flat = (slots: Uint8Array[]): Uint8Array => {
+  const mask = slots.reduce((m, s, i) => (isEmpty(s) ? m : m | (1 << i)), 0);
+  return sha256(Uint8Array.of(0x02, mask >> 8, mask & 0xff), ...slots.filter((s) => !isEmpty(s)));
+};
+/**
+ * Verification step 2: one level's siblings make `h` into the internal node, n = the key's nibble at depth d:
+ * 4 siblings folded binary above FLAT_FROM, 15 slots around `h` hashed flat from it on.
+ */
+const foldLevel = (h: Uint8Array, siblings: Uint8Array[], n: number, d: number): Uint8Array =>
+  d >= FLAT_FROM ? flat([...siblings.slice(0, n), h, ...siblings.slice(n)]) : siblings.reduce((acc, s, j) => ((n >> j) & 1 ? pair(s, acc) : pair(acc, s)), h);
+/** Distinct non-EMPTY siblings for a synthetic level at depth d. */
+const syntheticLevel = (d: number): Uint8Array[] => Array.from({ length: d >= FLAT_FROM ? 15 : 4 }, (_, j) => sha256(bytes(`sibling ${d}/${j}`)));
 /** The root a proof's levels (root first) fold `terminal` into along `keyHash`'s nibbles. */
 function rootOf(terminal: Uint8Array, levels: Uint8Array[][], keyHash: Uint8Array): Uint8Array {
   let h = terminal;
-  for (let d = levels.length - 1; d >= 0; d--) h = foldLevel(h, levels[d]!, nibble(keyHash, d));
+  for (let d = levels.length - 1; d >= 0; d--) h = foldLevel(h, levels[d]!, nibble(keyHash, d), d);
   return h;
 }
 
@@ -60,14 +72,23 @@ describe('store proofs: every malformed shape is refused, including those a veri
   /** An absent key whose path ends at another key's leaf, and its proof. */
   let absentKey: string;
   let absence: StoreProof;
+  /** A key whose keyHash shares 7 nibbles with another's (test/unit/fixtures/store-clustered-keys.ts): its proof has flat levels. */
+  const deepKey = 'c/3598';
+  const deepValue = bytes('deep');
+  let deep: StoreProof;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cmtd-proof-shapes-'));
     store = await CommittedStore.open(dir);
-    const pending = store.computeRoot(Array.from({ length: 40 }, (_, i) => [`k/${i}`, bytes(`v${i}`)] as [string, Uint8Array]));
+    const pending = store.computeRoot([
+      ...Array.from({ length: 40 }, (_, i) => [`k/${i}`, bytes(`v${i}`)] as [string, Uint8Array]),
+      [deepKey, deepValue],
+      ['c/86246', bytes('its neighbour')],
+    ]);
     await store.commit(1n, pending, pending.root);
     root = store.appHash;
     presence = store.prove(present);
+    deep = store.prove(deepKey);
     assert.ok(presence.levels.length >= 1 && presence.leaf !== undefined, 'a presence proof with levels');
     for (let i = 0; ; i++) {
       const proof = store.prove(`probe/${i}`);
@@ -80,6 +101,7 @@ describe('store proofs: every malformed shape is refused, including those a veri
     // The honest proofs verify: each refusal below is due to the one malformation.
     assert.equal(verifyProof(root, present, presentValue, presence), true);
     assert.equal(verifyProof(root, absentKey, undefined, absence), true);
+    assert.equal(verifyProof(root, deepKey, deepValue, deep), true);
   });
   after(async () => {
     await store.close();
@@ -126,15 +148,12 @@ describe('store proofs: every malformed shape is refused, including those a veri
     assert.equal(verifyProof(rootOf(terminal, top, keyHash), key, value, { levels: top, leaf }), true, '64 levels');
     assert.equal(verifyProof(rootOf(terminal, top.slice(0, 63), keyHash), key, value, { levels: top.slice(0, 63), leaf }), true, '63 levels');
 
-    // A 65th level, below the 64th: a keyHash has no nibble 64, so its siblings are
-    // chosen to give the same node in either order (s_j = the hash folded so far),
-    // and whatever a verifier without the bound read as that nibble, the hashes add up.
-    const extra: Uint8Array[] = [];
-    let h = terminal;
-    for (let j = 0; j < 4; j++) {
-      extra.push(h);
-      h = pair(h, h);
-    }
+    // A 65th level, below the 64th (a flat one): a keyHash has no nibble 64, so its
+    // 15 siblings are the terminal itself, which gives the same node wherever the
+    // terminal goes, and whatever a verifier without the bound read as that
+    // nibble, the hashes add up.
+    const extra: Uint8Array[] = Array.from({ length: 15 }, () => terminal);
+    const h = flat(Array.from({ length: 16 }, () => terminal));
     const levels = [...top, extra];
     assert.equal(verifyProof(rootOf(h, top, keyHash), key, value, { levels, leaf }), false, '65 levels');
   });
@@ -192,42 +211,68 @@ describe('store proofs: every malformed shape is refused, including those a veri
     }
   });
 
-  it('refuses a level that is not an array of exactly 4 siblings', () => {
-    for (let d = 0; d < presence.levels.length; d++) {
-      const variants: Array<[string, (level: Uint8Array[]) => Uint8Array[]]> = [
-        ['array-like', (level) => Object.assign({ length: 4 }, level) as unknown as Uint8Array[]],
-        ['5 siblings', (level) => [...level, sha256(bytes('fifth'))]],
-        ['3 siblings', (level) => level.slice(0, 3)],
-        ['no siblings', () => []],
-      ];
-      for (const [what, change] of variants) {
-        const { levels, leaf } = copy(presence);
-        levels[d] = change(levels[d]!);
-        assert.equal(verifyProof(root, present, presentValue, { levels, leaf }), false, `level ${d}: ${what}`);
-      }
-    }
-  });
-
-  it('refuses a sibling that is not a 32-byte Uint8Array, even one holding the honest bytes', () => {
-    for (let d = 0; d < presence.levels.length; d++) {
-      for (let j = 0; j < 4; j++) {
-        const honest = presence.levels[d]![j]!;
-        const { levels, leaf } = copy(presence);
-        levels[d]![j] = Buffer.from(honest);
-        assert.equal(verifyProof(root, present, presentValue, { levels, leaf }), true, `sibling ${d}/${j} as a Buffer (a Uint8Array)`);
-        const variants: Array<[string, unknown]> = [
-          ['a number array', Array.from(honest)],
-          ['a latin1 string', Buffer.from(honest).toString('latin1')],
-          ['33 bytes', withByte(honest)],
-          ['31 bytes', withoutByte(honest)],
-          ['undefined', undefined],
+  it('refuses a level that is not an array of exactly 4 siblings (15 from depth 5 on)', () => {
+    assert.ok(deep.levels.length > FLAT_FROM, 'a proof through flat levels');
+    for (const [proof, key, value] of [
+      [presence, present, presentValue],
+      [deep, deepKey, deepValue],
+    ] as const) {
+      for (let d = 0; d < proof.levels.length; d++) {
+        const width = d >= FLAT_FROM ? 15 : 4;
+        assert.equal(proof.levels[d]!.length, width);
+        const variants: Array<[string, (level: Uint8Array[]) => Uint8Array[]]> = [
+          ['array-like', (level) => Object.assign({ length: width }, level) as unknown as Uint8Array[]],
+          ['one sibling more', (level) => [...level, sha256(bytes('extra'))]],
+          ['one sibling less', (level) => level.slice(0, width - 1)],
+          ['no siblings', () => []],
         ];
-        for (const [what, sibling] of variants) {
-          const { levels: bad } = copy(presence);
-          bad[d]![j] = sibling as Uint8Array;
-          assert.equal(verifyProof(root, present, presentValue, { levels: bad, leaf }), false, `sibling ${d}/${j}: ${what}`);
+        for (const [what, change] of variants) {
+          const { levels, leaf } = copy(proof);
+          levels[d] = change(levels[d]!);
+          assert.equal(verifyProof(root, key, value, { levels, leaf }), false, `level ${d}: ${what}`);
         }
       }
     }
   });
+
+  it('refuses a level of the other width: 4 siblings where 15 belong, 15 where 4', () => {
+    const { levels, leaf } = copy(deep);
+    const narrowed = levels.map((level, d) => (d >= FLAT_FROM ? level.slice(0, 4) : level));
+    assert.equal(verifyProof(root, deepKey, deepValue, { levels: narrowed, leaf }), false, 'flat levels with 4 siblings');
+    const widened = levels.map((level, d) => (d < FLAT_FROM ? [...level, ...Array.from({ length: 11 }, () => EMPTY)] : level));
+    assert.equal(verifyProof(root, deepKey, deepValue, { levels: widened, leaf }), false, 'binary levels with 15 siblings');
+  });
+
+  it('refuses a sibling that is not a 32-byte Uint8Array, even one holding the honest bytes', () => {
+    for (const [proof, key, value] of [
+      [presence, present, presentValue],
+      [deep, deepKey, deepValue],
+    ] as const) {
+      for (let d = 0; d < proof.levels.length; d++) {
+        for (let j = 0; j < proof.levels[d]!.length; j++) {
+          refusesSiblingsNotBytes(proof, key, value, d, j);
+        }
+      }
+    }
+  });
+
+  /** Sibling j of level d of `proof`, replaced by the honest bytes in another form or by other bytes: refused. */
+  function refusesSiblingsNotBytes(proof: StoreProof, key: string, value: Uint8Array, d: number, j: number): void {
+    const honest = proof.levels[d]![j]!;
+    const { levels, leaf } = copy(proof);
+    levels[d]![j] = Buffer.from(honest);
+    assert.equal(verifyProof(root, key, value, { levels, leaf }), true, `sibling ${d}/${j} as a Buffer (a Uint8Array)`);
+    const variants: Array<[string, unknown]> = [
+      ['a number array', Array.from(honest)],
+      ['a latin1 string', Buffer.from(honest).toString('latin1')],
+      ['33 bytes', withByte(honest)],
+      ['31 bytes', withoutByte(honest)],
+      ['undefined', undefined],
+    ];
+    for (const [what, sibling] of variants) {
+      const { levels: bad } = copy(proof);
+      bad[d]![j] = sibling as Uint8Array;
+      assert.equal(verifyProof(root, key, value, { levels: bad, leaf }), false, `sibling ${d}/${j}: ${what}`);
+    }
+  }
 });

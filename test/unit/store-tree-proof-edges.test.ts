@@ -80,6 +80,42 @@ describe('encodeProof: the documented byte layout', () => {
   });
 });
 
+describe('encodeProof: flat levels (depth 5 and deeper)', () => {
+  it('encodes the proof of "c/9" in {"c/9": "1", "c/80585": "2"}: 5 binary levels of EMPTY siblings, then a flat one with a u16 mask', () => {
+    const kh = sha(utf8('c/9'));
+    const vh = sha(utf8('1'));
+    const khOther = sha(utf8('c/80585'));
+    const nibble = (h: Buffer, i: number): number => (i & 1 ? h[i >> 1]! & 0x0f : h[i >> 1]! >> 4);
+    for (let d = 0; d < 5; d++) assert.equal(nibble(kh, d), nibble(khOther, d), 'the keyHashes share 5 nibbles');
+    const [n, m] = [nibble(kh, 5), nibble(khOther, 5)];
+    assert.notEqual(n, m);
+    // docs: a node at depth ≥ 5 is sha256(0x02 ‖ mask u16 BE ‖ its non-EMPTY slots in order)
+    const own = leaf(kh, vh);
+    const other = leaf(khOther, sha(utf8('2')));
+    const mask = (1 << n) | (1 << m);
+    let h = sha(Uint8Array.of(0x02, mask >> 8, mask & 0xff), ...(n < m ? [own, other] : [other, own]));
+    // depths 4 .. 0: one child each, folded binary with pair
+    for (let d = 4; d >= 0; d--) {
+      let layer = Array.from({ length: 16 }, (_, i) => (i === nibble(kh, d) ? h : EMPTY));
+      while (layer.length > 1) layer = Array.from({ length: layer.length / 2 }, (_, i) => pair(layer[2 * i]!, layer[2 * i + 1]!));
+      h = layer[0]!;
+    }
+    const state = new Map([
+      ['c/9', utf8('1')],
+      ['c/80585', utf8('2')],
+    ]);
+    assert.equal(hex(stateRoot(state)), hex(h));
+    const siblings: Buffer[] = Array.from({ length: 15 }, () => EMPTY);
+    const at = m < n ? m : m - 1; // the 15 other slots, in slot order
+    siblings[at] = other;
+    const proof: StoreProof = { levels: [...Array.from({ length: 5 }, () => [EMPTY, EMPTY, EMPTY, EMPTY]), siblings], leaf: { keyHash: kh, valueHash: vh } };
+    assert.equal(verifyProof(h, 'c/9', utf8('1'), proof), true);
+    const expected = Buffer.concat([Uint8Array.of(6, 0, 0, 0, 0, 0, (1 << at) >> 8, (1 << at) & 0xff), other, Uint8Array.of(1), kh, vh]);
+    assert.equal(hex(encodeProof(proof)), hex(expected));
+    assert.equal(verifyProof(h, 'c/9', utf8('1'), decodeProof(expected)), true);
+  });
+});
+
 describe('decodeProof: limits and errors', () => {
   const throwsRange = (bytes: Uint8Array, message: RegExp): void => {
     assert.throws(
@@ -97,19 +133,37 @@ describe('decodeProof: limits and errors', () => {
     throwsRange(Buffer.concat([Uint8Array.of(0, 1), Buffer.alloc(32)]), /^truncated proof$/);
   });
 
-  it('accepts 64 levels (the keyHash has 64 nibbles)', () => {
-    const bytes = Buffer.concat([Uint8Array.of(64), Buffer.alloc(64), Uint8Array.of(0)]);
+  /** The mask bytes of `levels` empty levels: a u8 each for the 5 binary ones (depths 0–4), a u16 each from depth 5 on. */
+  const emptyMasks = (levels: number): Buffer => Buffer.alloc(Math.min(levels, 5) + 2 * Math.max(0, levels - 5));
+
+  it('accepts 64 levels (the keyHash has 64 nibbles): 4 siblings each at depths 0–4, 15 from depth 5 on', () => {
+    const bytes = Buffer.concat([Uint8Array.of(64), emptyMasks(64), Uint8Array.of(0)]);
     const proof = decodeProof(bytes);
     assert.equal(proof.levels.length, 64);
     assert.equal(proof.leaf, undefined);
-    for (const level of proof.levels) {
-      assert.equal(level.length, 4);
+    proof.levels.forEach((level, d) => {
+      assert.equal(level.length, d < 5 ? 4 : 15);
       for (const s of level) assert.equal(hex(s), hex(EMPTY));
-    }
+    });
+    assert.equal(hex(encodeProof(proof)), hex(bytes));
   });
 
   it('refuses 65 levels, even when the rest is well formed', () => {
-    throwsRange(Buffer.concat([Uint8Array.of(65), Buffer.alloc(65), Uint8Array.of(0)]), /^proof of 65 levels \(at most 64\)$/);
+    throwsRange(Buffer.concat([Uint8Array.of(65), emptyMasks(65), Uint8Array.of(0)]), /^proof of 65 levels \(at most 64\)$/);
+  });
+
+  it('reads a u16 mask of 15 siblings from depth 5 on, and refuses bits above them', () => {
+    const x = sha(utf8('x'));
+    const head = Buffer.concat([Uint8Array.of(6), emptyMasks(5)]);
+    // bits 0 and 14: the first and the last of the 15 siblings
+    const proof = decodeProof(Buffer.concat([head, Uint8Array.of(0x40, 0x01), x, x, Uint8Array.of(0)]));
+    assert.equal(proof.levels[5]!.length, 15);
+    assert.deepEqual(
+      proof.levels[5]!.map((s) => (s.every((b) => b === 0) ? 0 : 1)),
+      [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+    );
+    throwsRange(Buffer.concat([head, Uint8Array.of(0x80, 0x00), Uint8Array.of(0)]), /^bad sibling mask$/);
+    throwsRange(Buffer.concat([head, Uint8Array.of(0x00)]), /^truncated proof$/);
   });
 
   it('refuses a mask with bits above the 4 siblings', () => {

@@ -16,10 +16,12 @@ import { compareKeys, isWellFormedKey } from '../../src/store/keys.js';
 import type { Change } from '../../src/store/kv.js';
 import {
   EMPTY_HASH,
+  FLAT_DEPTH,
   decodeNode,
   decodeProof,
   encodeNode,
   encodeProof,
+  flatHash,
   foldHash,
   childAt,
   internalHash,
@@ -30,7 +32,8 @@ import {
   type StoreProof,
 } from '../../src/store/tree.js';
 import { sha256Binary as sha256 } from '../../src/util/sha256.js';
-import { referenceRoot } from './fixtures/store-reference.js';
+import { CLUSTERED_KEYS } from './fixtures/store-clustered-keys.js';
+import { FLAT_FROM, EMPTY as REFERENCE_EMPTY, flat as referenceFlat, referenceRoot } from './fixtures/store-reference.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -49,10 +52,15 @@ function apply(state: Map<string, Uint8Array>, changes: Array<[string, Change]>)
   return next;
 }
 
-/** Keys from a small alphabet so that blocks update, delete and re-insert the same keys, including non-ASCII ones. */
+/**
+ * Keys from a small alphabet so that blocks update, delete and re-insert the same keys, including non-ASCII ones,
+ * and keys sharing long keyHash prefixes, so that the tree has flat nodes (FLAT_DEPTH and below) and leaves move
+ * up and down through them.
+ */
 const keyArb = fc.oneof(
   fc.integer({ min: 0, max: 60 }).map((i) => `a/${i}`),
   fc.constantFrom('', 'é', '\u{1F600}', 'z'.repeat(70)),
+  fc.constantFrom(...CLUSTERED_KEYS.flatMap((c) => c.keys)),
 );
 const changeArb: fc.Arbitrary<[string, Change]> = fc.tuple(keyArb, fc.oneof(fc.constant(null), fc.uint8Array({ maxLength: 8 }), fc.constant(new Uint8Array(0))));
 const blocksArb = fc.array(fc.array(changeArb, { maxLength: 25 }), { minLength: 1, maxLength: 12 });
@@ -66,7 +74,7 @@ function assertForgeriesRefused(root: Uint8Array, key: string, value: Uint8Array
   badRoot[0]! ^= 1;
   assert.equal(verifyProof(badRoot, key, value, proof), false, 'another root');
   for (let d = 0; d < proof.levels.length; d++) {
-    for (let j = 0; j < 4; j++) {
+    for (let j = 0; j < proof.levels[d]!.length; j++) {
       const levels = proof.levels.map((l) => l.map((s) => Uint8Array.from(s)));
       levels[d]![j]![31]! ^= 1;
       assert.equal(verifyProof(root, key, value, { ...proof, levels }), false, `flipped sibling ${d}/${j}`);
@@ -131,6 +139,25 @@ describe('state commitment', () => {
         ]),
         'a6eb6cede4f1a29b8eaecc9e0f219bb92e0f2cce2f329487d59954f9fb7709b2',
       ],
+      // keyHashes sharing 5 nibbles: a flat node at depth 5 with two leaves
+      [
+        new Map([
+          ['c/9', bytes('1')],
+          ['c/80585', bytes('2')],
+        ]),
+        '5afabb8468431bff89f334083f8e14b18538f4824855413d3a207bd4ca98d2df',
+      ],
+      // a flat node at depth 5 with three leaves, and two leaves at depth 8 below flat nodes at 5, 6 and 7
+      [
+        new Map([
+          ['c/145', bytes('1')],
+          ['c/41513', bytes('2')],
+          ['c/87501', bytes('3')],
+          ['c/3598', bytes('4')],
+          ['c/86246', bytes('5')],
+        ]),
+        '09301e0d5e5a422155e23dee29dece141c7c91a54419c6a9a37e552492c9ac60',
+      ],
     ];
     for (const [state, root] of vectors) {
       assert.equal(hex(stateRoot(state)), root);
@@ -147,15 +174,44 @@ describe('state commitment', () => {
         // the new node: `after` in the slots of `mask`, the old children elsewhere
         const next = old.map((c, i) => (mask & (1 << i) ? child(after[i]) : c));
         const kept = foldHash(old, undefined, 0xffff, true);
-        assert.equal(kept.hash, internalHash(old));
+        assert.equal(kept.hash, internalHash(old, FLAT_DEPTH - 1));
         assert.equal(kept.inner!.length, 15 * 32);
         const updated = foldHash(next, kept.inner, mask, true);
-        assert.equal(updated.hash, internalHash(next));
+        assert.equal(updated.hash, internalHash(next, FLAT_DEPTH - 1));
         assert.equal(updated.inner, foldHash(next, undefined, 0xffff, true).inner);
         if (next.every((c) => c === undefined)) assert.equal(updated.hash, EMPTY_HASH);
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('internal nodes fold binary above FLAT_DEPTH and hash their present slots flat from it on, as the reference', () => {
+    assert.equal(FLAT_DEPTH, FLAT_FROM);
+    const slotsArb = fc.array(fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined }), { minLength: 16, maxLength: 16 });
+    fc.assert(
+      fc.property(slotsArb, (slots) => {
+        const children = slots.map((n) => (n === undefined ? undefined : { hash: sha256(bytes(String(n))) }));
+        const reference = referenceFlat(children.map((c) => (c === undefined ? REFERENCE_EMPTY : Buffer.from(c.hash, 'latin1'))));
+        assert.equal(Buffer.from(flatHash(children), 'latin1').toString('hex'), reference.toString('hex'));
+        assert.equal(internalHash(children, FLAT_DEPTH), flatHash(children));
+        assert.equal(internalHash(children, 63), flatHash(children));
+        assert.equal(internalHash(children, FLAT_DEPTH - 1), foldHash(children, undefined, 0xffff, false).hash);
+        // an EMPTY hash in a slot is an empty slot, as the proof verifier reads it
+        assert.equal(flatHash(children.map((c) => c ?? { hash: EMPTY_HASH })), flatHash(children));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('the clustered test keys share the keyHash prefixes they are listed with', () => {
+    for (const { keys, sharedNibbles } of CLUSTERED_KEYS) {
+      const hashes = keys.map((k) => Buffer.from(sha256(bytes(k)), 'latin1').toString('hex'));
+      for (const h of hashes) assert.equal(h.slice(0, sharedNibbles), hashes[0]!.slice(0, sharedNibbles), keys.join(' '));
+      assert.ok(
+        hashes.some((h) => h[sharedNibbles] !== hashes[0]![sharedNibbles]),
+        `${keys.join(' ')} share more than ${sharedNibbles} nibbles`,
+      );
+    }
   });
 
   it("a read-ahead finds a child's version and kind in a record without decoding it", () => {
@@ -328,5 +384,15 @@ describe('state commitment', () => {
     assert.throws(() => decodeProof(Uint8Array.of(1)), RangeError);
     assert.throws(() => decodeProof(Uint8Array.of(0, 2)), RangeError);
     assert.throws(() => decodeProof(Uint8Array.of(0, 0, 0)), RangeError);
+    // levels above FLAT_DEPTH carry a u8 mask of 4 siblings, from it on a u16 mask of 15
+    assert.throws(() => decodeProof(Uint8Array.of(1, 0x10, 0)), /bad sibling mask/);
+    const flatLevels = (last: number[]): Uint8Array => Uint8Array.of(FLAT_DEPTH + 1, ...new Array<number>(FLAT_DEPTH).fill(0), ...last, 0);
+    assert.equal(decodeProof(flatLevels([0, 0])).levels[FLAT_DEPTH]!.length, 15);
+    assert.throws(() => decodeProof(flatLevels([0x80, 0])), /bad sibling mask/);
+    assert.throws(() => decodeProof(flatLevels([0])), RangeError);
+    // a level of the wrong width is refused by the verifier and by the encoder
+    const fourWide = Array.from({ length: FLAT_DEPTH + 1 }, () => Array.from({ length: 4 }, () => new Uint8Array(32)));
+    assert.equal(verifyProof(root, 'a', undefined, { levels: fourWide }), false);
+    assert.throws(() => encodeProof({ levels: fourWide }), /has 15 siblings, not 4/);
   });
 });
