@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import { bulkLoad } from '../../src/store/bulk-load.js';
 import { CommittedStore, StoreUsageError } from '../../src/store/committed-store.js';
 import { isWellFormedKey } from '../../src/store/keys.js';
+import { CLUSTERED_KEYS } from './fixtures/store-clustered-keys.js';
 import type { Change } from '../../src/store/kv.js';
 import { referenceRoot } from './fixtures/store-reference.js';
 
@@ -34,6 +35,8 @@ const entriesArb = fc
       fc.oneof(
         fc.string({ maxLength: 12 }),
         fc.integer({ min: 0, max: 5000 }).map((i) => `a/${i}`),
+        // keyHashes sharing 5-7 nibbles: flat nodes (docs/STORE.md) in small states
+        fc.constantFrom(...CLUSTERED_KEYS.flatMap((c) => c.keys)),
       ),
       fc.uint8Array({ maxLength: 10 }),
     ),
