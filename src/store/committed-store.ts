@@ -638,6 +638,12 @@ export class CommittedStore implements KVReader {
     const vs = u64String(v);
     // A height other than the one computeRoot assumed (not the next one): the node keys and child versions differ.
     const tree = pending.tree.version === v ? pending.tree : this.updateTree(pending.changes, v);
+    this.committing = true;
+    try {
+      await this.copyMovedLeaves(tree);
+    } finally {
+      this.committing = false;
+    }
     const dbBatch = this.deferred === undefined ? this.db.batch() : undefined;
     // Deferred: staged apart, so a commit that fails halfway leaves nothing behind.
     const staged = dbBatch === undefined ? new DeferredRecords() : undefined;
@@ -718,6 +724,32 @@ export class CommittedStore implements KVReader {
       ms: Math.round(performance.now() - started),
     });
     this.schedulePrune();
+  }
+
+  /**
+   * Fills in the records of the leaves the update moved without reading
+   * them (tree.ts TreeUpdateResult.moved), read in parallel on LevelDB's
+   * threads: a block that deletes keys moves their siblings' leaves up, and
+   * reading each where computeRoot meets it would hold the event loop for a
+   * disk read.
+   */
+  private async copyMovedLeaves(tree: TreeUpdateResult): Promise<void> {
+    const reads: Buffer[] = [];
+    const at: number[] = [];
+    for (const { index, from } of tree.moved) {
+      if (tree.writeRecords[index] !== '') continue; // copied by an earlier attempt to commit this PendingRoot
+      const deferred = this.deferred?.records.get(from);
+      if (deferred === undefined) {
+        reads.push(latin1(from));
+        at.push(index);
+      } else if (deferred !== null) {
+        tree.writeRecords[index] = movedLeafRecord(deferred, from);
+      }
+    }
+    if (reads.length === 0) return;
+    const records = await this.readMany(reads);
+    this.assertOpen();
+    for (let i = 0; i < reads.length; i++) tree.writeRecords[at[i]!] = movedLeafRecord(records![i], reads[i]!.toString('latin1'));
   }
 
   /**
@@ -981,6 +1013,23 @@ class DeferredRecords implements RecordSink {
 
   /** Nothing to release (commit() closes a batch it could not fill). */
   async close(): Promise<void> {}
+}
+
+/** A moving leaf's record (tree.ts TreeUpdateResult.moved) as read from under `from`, checked to be a leaf's. */
+function movedLeafRecord(bytes: Uint8Array | null | undefined, from: string): string {
+  const record = bytes === null || bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  let problem = record === undefined ? 'missing' : undefined;
+  if (record !== undefined) {
+    try {
+      if (decodeNodeString(record).kind !== 'leaf') problem = 'not a leaf';
+    } catch (err) {
+      problem = (err as Error).message;
+    }
+  }
+  if (problem !== undefined) {
+    throw new StoreCorruptionError(`state store is corrupt: the leaf a commit moves (version ${readU64(latin1(from), 1)}, depth ${from.charCodeAt(9)}): ${problem}`);
+  }
+  return record!;
 }
 
 const S = Buffer.from('s');

@@ -432,6 +432,15 @@ export interface TreeUpdateResult {
    * (flat nodes have none), else undefined.
    */
   writeInner: Array<string | undefined>;
+  /**
+   * Leaves that move to a new place unchanged (a sibling left): the record
+   * at `index` of `writeRecords` is '' until the caller copies into it the
+   * record stored under `from` (a committed node's key; a leaf's record does
+   * not depend on its place). The update knows a moving leaf's hash from
+   * its parent, so it does not read the leaf: the caller reads them all at
+   * once, off the synchronous path.
+   */
+  moved: Array<{ index: number; from: string }>;
   /** Database keys of the committed nodes the new version no longer reaches. */
   stale: string[];
 }
@@ -463,9 +472,18 @@ export function updateTree(
   const u = new Updater(source, sorted, version, options.encode ?? true, options.innerDepth ?? 0);
   const existing: Sub | undefined = root === undefined ? undefined : { hash: root.hash, leaf: root.leaf, old: { version: root.version, depth: 0, path: EMPTY_HASH } };
   const sub = u.update(existing, 0, 0, sorted.length);
-  if (sub === existing) return { root, rootHash: root?.hash ?? EMPTY_HASH, version, writeKeys: [], writeRecords: [], writeInner: [], stale: [] };
+  if (sub === existing) return { root, rootHash: root?.hash ?? EMPTY_HASH, version, writeKeys: [], writeRecords: [], writeInner: [], moved: [], stale: [] };
   const newRoot = sub === undefined ? undefined : u.place(sub, 0, sorted[0]?.keyHash ?? EMPTY_HASH);
-  return { root: newRoot, rootHash: newRoot?.hash ?? EMPTY_HASH, version, writeKeys: u.writeKeys, writeRecords: u.writeRecords, writeInner: u.writeInner, stale: u.stale };
+  return {
+    root: newRoot,
+    rootHash: newRoot?.hash ?? EMPTY_HASH,
+    version,
+    writeKeys: u.writeKeys,
+    writeRecords: u.writeRecords,
+    writeInner: u.writeInner,
+    moved: u.moved,
+    stale: u.stale,
+  };
 }
 
 /** Scratch space for encoding records (an internal record is at most 5 + 16 × (8 + 32) bytes). */
@@ -513,6 +531,7 @@ class Updater {
   readonly writeKeys: string[] = [];
   readonly writeRecords: string[] = [];
   readonly writeInner: Array<string | undefined> = [];
+  readonly moved: Array<{ index: number; from: string }> = [];
   readonly stale: string[] = [];
 
   constructor(
@@ -658,8 +677,9 @@ class Updater {
       // an old leaf moving up (a sibling left) or down (a key joined it): rewrite it at its new place
       this.dropped(sub.old);
       if (record === undefined && this.encode) {
-        const leaf = this.source.load(sub.old, true) as LeafNode;
-        record = leafRecord(leaf.keyHash, leaf.valueHash, leaf.key, leaf.value);
+        // moving up, unread: the caller copies its record (TreeUpdateResult.moved)
+        this.moved.push({ index: this.writeKeys.length, from: nodeKey(sub.old.version, sub.old.depth, sub.old.path) });
+        record = '';
       }
     }
     if (sub.leaf && this.encode) this.write(depth, path, record!);

@@ -15,7 +15,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { CommittedStore, StoreUsageError } from '../../src/store/committed-store.js';
+import { CommittedStore, StoreCorruptionError, StoreUsageError } from '../../src/store/committed-store.js';
 import type { Change } from '../../src/store/kv.js';
 import { bytes, commitBlock, patchLevel, withDir } from './fixtures/store-dirs.js';
 
@@ -91,7 +91,7 @@ function block3(deletes = true): Array<[string, Change]> {
 
 describe('CommittedStore.prefetch: the tree nodes read ahead', () => {
   for (const deletes of [false, true]) {
-    it(`reads ${deletes ? 'only nodes computeRoot reads (a delete may move a leaf up: read then)' : 'exactly the nodes computeRoot reads without it'}, each once, and computeRoot and commit then read ${deletes ? 'only leaves' : 'none'} synchronously`, async () => {
+    it(`reads exactly the nodes computeRoot reads without it, each once, and computeRoot and commit then read none synchronously${deletes ? ' (the leaves deletes move up: read by commit, all at once)' : ''}`, async () => {
       await withDir(async (dir) => {
         await twoBlocks(dir);
         const changes = block3(deletes);
@@ -114,33 +114,20 @@ describe('CommittedStore.prefetch: the tree nodes read ahead', () => {
         const spy = spyNodeReads();
         try {
           await store.prefetch(changes.map(([k]) => k));
-          if (deletes) {
-            const walked = new Set(expected);
-            assert.deepEqual(
-              spy.many.filter((k) => !walked.has(k)),
-              [],
-              'prefetch reads no node computeRoot does not read',
-            );
-            assert.ok(spy.many.length >= expected.length - 40, `at most one leaf per delete is left to read (${spy.many.length} of ${expected.length})`);
-          } else {
-            assert.deepEqual(sorted(spy.many), sorted(expected), 'prefetch reads the nodes computeRoot would read, no others');
-          }
+          assert.deepEqual(sorted(spy.many), sorted(expected), 'prefetch reads the nodes computeRoot would read, no others');
           assert.equal(new Set(spy.many).size, spy.many.length, 'no node is read twice');
           assert.deepEqual(spy.missing, [], 'every node read ahead exists');
           assert.deepEqual(spy.other, [], 'only values and nodes are read');
+          const readAhead = spy.many.length;
           const pending = store.computeRoot(changes);
           assert.deepEqual(Buffer.from(pending.root), Buffer.from(rootWithout), 'prefetch changes no root');
+          const moved = pending.tree.moved.map((m) => m.from);
+          if (deletes) assert.ok(moved.length >= 5, `the deletes move leaves up (${moved.length})`);
+          else assert.deepEqual(moved, [], 'without deletes no leaf moves up');
           await store.commit(3n, pending, pending.root);
-          if (deletes) {
-            const read = new Set(spy.many);
-            assert.deepEqual(
-              spy.sync.filter((k) => read.has(k)),
-              [],
-              'nothing read ahead is read again',
-            );
-          } else {
-            assert.deepEqual(spy.sync, [], 'computeRoot and commit read no node synchronously after prefetch');
-          }
+          assert.deepEqual(spy.sync, [], 'computeRoot and commit read no node synchronously after prefetch');
+          assert.deepEqual(sorted(spy.many.slice(readAhead)), sorted(moved), 'commit reads the moving leaves, each once, and nothing else');
+          assert.deepEqual(spy.missing, [], 'every moving leaf exists');
         } finally {
           spy.restore();
         }
@@ -155,10 +142,10 @@ describe('CommittedStore.prefetch: the tree nodes read ahead', () => {
   }
 
   it('reads nodes that deferred commits hold from memory, not LevelDB, and still reads every node below them ahead', async () => {
-    await withDir(async (dir) => {
-      await twoBlocks(dir);
-      // No cache: the deferred commit's nodes are found only among the deferred records.
-      for (const cacheBytes of [0, undefined]) {
+    // No cache: the deferred commit's nodes are found only among the deferred records.
+    for (const cacheBytes of [0, undefined]) {
+      await withDir(async (dir) => {
+        await twoBlocks(dir);
         const store = await CommittedStore.open(dir, { cacheBytes });
         try {
           store.deferWrites();
@@ -169,22 +156,30 @@ describe('CommittedStore.prefetch: the tree nodes read ahead', () => {
           for (let i = 0; i < 120; i++) changes.push([`k/${i * 5 + 1}`, bytes(`v4 ${i}`)]);
           for (let i = 0; i < 40; i++) changes.push([`new/${i * 3}`, bytes(`v4 new ${i}`)]);
           if (cacheBytes === undefined) for (let i = 0; i < 150; i++) changes.push([`newer/${i}`, bytes(`v4 newer ${i}`)]);
+          // Deletes next to block 3's leaves: those move up, and their records are only in memory.
+          for (let i = 0; i < 50; i++) changes.push([`new/${i * 3 + 2}`, null]);
           const spy = spyNodeReads();
           try {
             await store.prefetch(changes.map(([k]) => k));
             assert.ok(spy.many.length > 0, `nodes are read ahead (cacheBytes ${cacheBytes})`);
             assert.deepEqual(spy.missing, [], `no deferred node is asked of LevelDB (cacheBytes ${cacheBytes})`);
             const pending = store.computeRoot(changes);
+            const movedFromBlock3 = pending.tree.moved.filter((m) => Buffer.from(m.from, 'latin1').readBigUInt64BE(1) === 3n);
+            assert.ok(movedFromBlock3.length > 0, `a leaf block 3 wrote moves up (cacheBytes ${cacheBytes})`);
             await store.commit(4n, pending, pending.root);
             assert.deepEqual(spy.sync, [], `computeRoot and commit read no node synchronously (cacheBytes ${cacheBytes})`);
+            assert.deepEqual(spy.missing, [], `no deferred node is asked of LevelDB, moving leaves included (cacheBytes ${cacheBytes})`);
+            assert.equal(store.get(`new/${2}`), undefined);
+            await store.flush();
+            await store.verify();
           } finally {
             spy.restore();
           }
         } finally {
-          await store.close(); // unflushed: the next round starts again from block 2
+          await store.close();
         }
-      }
-    });
+      });
+    }
   });
 
   it('reads no node for no keys', async () => {
@@ -329,6 +324,44 @@ describe('CommittedStore.commit: checks', () => {
       }
     });
   });
+
+  for (const damage of ['missing', 'an internal node'] as const) {
+    it(`refuses, writing nothing, when a leaf it moves up is ${damage} (StoreCorruptionError naming its version and depth), and commits once it reads right`, async () => {
+      await withDir(async (dir) => {
+        await twoBlocks(dir);
+        const store = await CommittedStore.open(dir);
+        try {
+          const pending = store.computeRoot(block3());
+          const [first] = pending.tree.moved;
+          assert.ok(first !== undefined, 'block 3 moves a leaf up');
+          const from = Buffer.from(first.from, 'latin1');
+          const restore = patchLevel(
+            'getMany',
+            (original) =>
+              async function (this: unknown, ...args: unknown[]) {
+                const got = (await original.apply(this, args)) as Array<Uint8Array | undefined>;
+                return (args[0] as Buffer[]).map((k, i) => (k.equals(from) ? (damage === 'missing' ? undefined : Uint8Array.of(1, 0, 0, 0, 0)) : got[i]));
+              },
+          );
+          try {
+            await assert.rejects(store.commit(3n, pending, pending.root), (err: Error) => {
+              assert.ok(err instanceof StoreCorruptionError, `StoreCorruptionError, got ${String(err)}`);
+              assert.match(err.message, new RegExp(`moves \\(version ${from.readBigUInt64BE(1)}, depth ${from[9]}\\): ${damage === 'missing' ? 'missing' : 'not a leaf'}$`));
+              return true;
+            });
+          } finally {
+            restore();
+          }
+          assert.equal(store.height, 2n, 'nothing committed');
+          await store.commit(3n, pending, pending.root);
+          assert.equal(store.height, 3n);
+          await store.verify();
+        } finally {
+          await store.close();
+        }
+      });
+    });
+  }
 
   it('refuses an extra key that is not a string with StoreUsageError naming it', async () => {
     await withDir(async (dir) => {

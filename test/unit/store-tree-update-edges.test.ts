@@ -86,6 +86,18 @@ class Db {
     assert.equal(result.writeKeys.length, result.writeRecords.length);
     assert.equal(result.writeKeys.length, result.writeInner.length);
     assert.equal(new Set(result.stale).size, result.stale.length, 'stale keys are distinct');
+    // Moving leaves are not read: their records are copied from where they were, as the committed store does.
+    for (const { index, from } of result.moved) {
+      assert.equal(result.writeRecords[index], '', 'a moving leaf has no record until it is copied');
+      assert.ok(result.stale.includes(from), 'a moving leaf leaves its old place');
+      const record = this.records.get(from);
+      assert.ok(record !== undefined && decodeNodeString(record).kind === 'leaf', 'a moving leaf is a committed leaf');
+      result.writeRecords[index] = record;
+    }
+    assert.ok(
+      this.loads.every((key) => !result.moved.some((m) => m.from === key)),
+      'a moving leaf is not read',
+    );
     for (const key of result.stale) {
       assert.ok(this.records.delete(key), 'a stale key names a committed node');
       this.inner.delete(key);
