@@ -30,6 +30,7 @@ import { CommittedStore } from '../src/store/committed-store.js';
 import type { Change } from '../src/store/kv.js';
 import { encodeProof } from '../src/store/tree.js';
 import { mainThreadCpuMs } from './lib/cpu.js';
+import { describeCompactions } from './lib/leveldb-stats.js';
 import { BENCH_CACHE_DIR, cachedStateReady, markCachedState } from './lib/state-cache.js';
 import { nodeDescription } from './lib/node-info.js';
 
@@ -89,6 +90,13 @@ function memoryDetail(): string {
   }
 }
 
+/** Bytes of the node records a block gives LevelDB (keys and records; values and history come on top). */
+function nodeBytes(tree: { writeKeys: string[]; writeRecords: string[] }): number {
+  let bytes = 0;
+  for (let i = 0; i < tree.writeKeys.length; i++) bytes += tree.writeKeys[i]!.length + tree.writeRecords[i]!.length;
+  return bytes;
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function build(dir: string, size: number): Promise<void> {
@@ -127,6 +135,7 @@ async function bench(size: number): Promise<number> {
   const ownTotals: number[] = [];
   const cpuTotals: number[] = [];
   const mainTotals: number[] = [];
+  const blocksStart = performance.now();
   for (let b = 0; b < BLOCKS; b++) {
     const changes = new Map<string, Change>();
     const nUpdates = Math.floor(DIRTY * 0.9);
@@ -159,15 +168,18 @@ async function bench(size: number): Promise<number> {
     cpuTotals.push(cpuMs);
     mainTotals.push(mainMs);
     console.log(
-      `block ${b + 1}: ${changes.size} dirty keys, ${pending.tree.writeKeys.length} nodes written: prefetch ${prefetchMs.toFixed(1)} ms + computeRoot ${(rootMs - prefetchMs).toFixed(1)} ms + commit ${commitMs.toFixed(1)} ms = ${(rootMs + commitMs).toFixed(1)} ms wall (${cpuMs.toFixed(0)} ms CPU, main thread ${mainMs.toFixed(0)} ms)`,
+      `block ${b + 1}: ${changes.size} dirty keys, ${pending.tree.writeKeys.length} nodes written (${mb(nodeBytes(pending.tree))} MiB): prefetch ${prefetchMs.toFixed(1)} ms + computeRoot ${(rootMs - prefetchMs).toFixed(1)} ms + commit ${commitMs.toFixed(1)} ms = ${(rootMs + commitMs).toFixed(1)} ms wall (${cpuMs.toFixed(0)} ms CPU, main thread ${mainMs.toFixed(0)} ms)`,
     );
   }
+  const blocksMs = performance.now() - blocksStart;
   const blockMedian = median(totals);
   console.log(
     `computeRoot+commit, ${DIRTY} dirty keys over ${size.toLocaleString('en')}: median ${blockMedian.toFixed(1)} ms wall ` +
       `(${median(cpuTotals).toFixed(0)} ms CPU all threads, ${median(mainTotals).toFixed(0)} ms main thread), max ${Math.max(...totals).toFixed(1)} ms wall; ` +
       `without the read-ahead median ${median(ownTotals).toFixed(1)} ms wall; ${rss()}`,
   );
+  // The compaction thread's share of "CPU all threads", over the blocks above (the store was opened just before them).
+  console.log(`${describeCompactions(store.levelDbStats())}; the ${BLOCKS} blocks took ${(blocksMs / 1000).toFixed(1)} s`);
 
   // Proofs of present and absent keys.
   let maxProof = 0;

@@ -799,6 +799,17 @@ export class CommittedStore implements KVReader {
     if (this.deferred !== undefined) throw new StoreUsageError(`${what} reads LevelDB directly: flush() the deferred commits first`);
   }
 
+  /**
+   * LevelDB's own table of its levels and of the compactions since open
+   * (the `leveldb.stats` property: per level, files, size, and the time,
+   * MB read and MB written by compactions into it), for benches and
+   * diagnostics (docs/STORE.md "Performance").
+   */
+  levelDbStats(): string {
+    this.assertOpen();
+    return this.db.getProperty('leveldb.stats');
+  }
+
   /** A non-consensus record written through `commit`'s `extra`. */
   async getExtra(key: string): Promise<Uint8Array | undefined> {
     this.assertOpen();
