@@ -163,3 +163,69 @@ describe('metrics', () => {
     assert.throws(() => parseHostPort('127.0.0.1:70000'), /expected host:port/);
   });
 });
+
+describe('metrics of the state database (LevelDB)', () => {
+  const table = [
+    '                               Compactions',
+    'Level  Files Size(MB) Time(sec) Read(MB) Write(MB)',
+    '--------------------------------------------------',
+    '  0        2        5         3        0       451',
+    '  1        7      201         4      499       500',
+    '',
+  ].join('\n');
+  const MiB = 2 ** 20;
+
+  it('reports each level and the background thread’s totals from LevelDB’s table, read at each scrape', async () => {
+    let stats = table;
+    const state = { height: 0n, get: (): undefined => undefined, levelDbStats: () => stats };
+    const metrics = new NodeMetrics({ store: state, modules: createModules(), logger: silentLogger(), processMetrics: false });
+    let text = await metrics.registry.metrics();
+    assert.equal(sample(text, 'cmtd_state_db_level_files{level="0"}'), 2);
+    assert.equal(sample(text, 'cmtd_state_db_level_files{level="1"}'), 7);
+    assert.equal(sample(text, 'cmtd_state_db_level_bytes{level="1"}'), 201 * MiB);
+    assert.equal(sample(text, 'cmtd_state_db_compaction_seconds_total'), 7);
+    assert.equal(sample(text, 'cmtd_state_db_compaction_read_bytes_total'), 499 * MiB);
+    assert.equal(sample(text, 'cmtd_state_db_compaction_written_bytes_total'), 951 * MiB);
+    // A level that empties disappears; totals follow the table.
+    stats = table.replace('  0        2        5         3        0       451\n', '');
+    text = await metrics.registry.metrics();
+    assert.equal(sample(text, 'cmtd_state_db_level_files{level="0"}'), undefined);
+    assert.equal(sample(text, 'cmtd_state_db_compaction_seconds_total'), 4);
+    // A store that cannot answer (closed under a late scrape): no samples, the scrape still works.
+    stats = '';
+    const state2 = {
+      ...state,
+      levelDbStats: (): string => {
+        throw new Error('the state store is closed');
+      },
+    };
+    const closed = new NodeMetrics({ store: state2, modules: createModules(), logger: silentLogger(), processMetrics: false });
+    text = await closed.registry.metrics();
+    assert.equal(sample(text, 'cmtd_state_db_level_files{level="1"}'), undefined);
+    assert.equal(sample(text, 'cmtd_state_db_compaction_seconds_total'), 0);
+  });
+
+  it('reads a real store, and has no such series for a state without LevelDB', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cmtd-metrics-db-'));
+    try {
+      const store = await CommittedStore.open(join(dir, 'state.db'), { writeBufferBytes: 1024 * 1024 });
+      try {
+        for (let h = 1; h <= 16; h++) {
+          const pending = store.computeRoot(Array.from({ length: 500 }, (_, i) => [`k/${h}/${i}`, new Uint8Array(400).fill(h)] as const));
+          await store.commit(BigInt(h), pending, pending.root);
+        }
+        const metrics = new NodeMetrics({ store, modules: createModules(), logger: silentLogger(), processMetrics: false });
+        const text = await metrics.registry.metrics();
+        const written = sample(text, 'cmtd_state_db_compaction_written_bytes_total');
+        assert.ok(written !== undefined && written >= 4 * MiB, `≈ 10 MB through a 1 MiB write buffer: ${written} bytes of tables written`);
+        assert.match(text, /^cmtd_state_db_level_files\{level="\d"\} [1-9]/m);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const plain = new NodeMetrics({ store: { height: 0n, get: () => undefined }, modules: createModules(), logger: silentLogger(), processMetrics: false });
+    assert.doesNotMatch(await plain.registry.metrics(), /cmtd_state_db_/);
+  });
+});

@@ -1,12 +1,14 @@
 /**
- * CommittedStore.levelDbStats (LevelDB's `leveldb.stats` table) and the
- * bench's reading of it (bench/lib/leveldb-stats.ts), on a real store whose
- * small write buffer makes LevelDB flush and compact.
+ * CommittedStore.levelDbStats (LevelDB's `leveldb.stats` table), its
+ * parser (src/store/leveldb-stats.ts) and the bench's line
+ * (bench/lib/leveldb-stats.ts), on a real store whose small write buffer
+ * makes LevelDB flush and compact.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { describeCompactions, parseLevelDbStats } from '../../bench/lib/leveldb-stats.js';
+import { describeCompactions } from '../../bench/lib/leveldb-stats.js';
+import { parseLevelDbStats } from '../../src/store/leveldb-stats.js';
 import { CommittedStore, StoreUsageError } from '../../src/store/committed-store.js';
 import { withDir } from './fixtures/store-dirs.js';
 
@@ -42,7 +44,7 @@ describe('CommittedStore.levelDbStats', () => {
     });
   });
 
-  it('the bench reads only the table’s rows', () => {
+  it('the parser reads only the table’s rows, and the bench sums them', () => {
     const table = [
       '                               Compactions',
       'Level  Files Size(MB) Time(sec) Read(MB) Write(MB)',

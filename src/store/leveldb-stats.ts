@@ -1,0 +1,28 @@
+/**
+ * LevelDB's `leveldb.stats` table (CommittedStore.levelDbStats), parsed:
+ * per level, its files and size now, and what LevelDB's one background
+ * thread did into it since the database was opened (write buffers flushed
+ * into level 0, 1 or 2, and compactions).
+ */
+export interface LevelRow {
+  level: number;
+  files: number;
+  /** LevelDB prints sizes in whole MiB. */
+  sizeMb: number;
+  /** Seconds the background thread spent writing into this level. */
+  timeSec: number;
+  readMb: number;
+  writeMb: number;
+}
+
+/** The rows of the table; LevelDB lists only levels with files or compactions. */
+export function parseLevelDbStats(stats: string): LevelRow[] {
+  const rows: LevelRow[] = [];
+  for (const line of stats.split('\n')) {
+    const cells = line.trim().split(/\s+/).map(Number);
+    if (cells.length !== 6 || cells.some((n) => !Number.isFinite(n))) continue;
+    const [level, files, sizeMb, timeSec, readMb, writeMb] = cells as [number, number, number, number, number, number];
+    rows.push({ level, files, sizeMb, timeSec, readMb, writeMb });
+  }
+  return rows;
+}
