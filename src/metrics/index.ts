@@ -1,2 +1,2 @@
 export { NodeMetrics, weiToCmt, type CommittedState, type NodeMetricsOptions } from './metrics.js';
-export { startMetricsServer, parseHostPort, type MetricsServer } from './server.js';
+export { METRICS_MAX_CONNECTIONS, METRICS_MIN_INTERVAL_MS, startMetricsServer, parseHostPort, type MetricsServer } from './server.js';

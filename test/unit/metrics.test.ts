@@ -2,12 +2,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Gauge, Registry } from 'prom-client';
 import { CmtdApp } from '../../src/app/app.js';
 import { createModules } from '../../src/app/wiring.js';
-import { NodeMetrics, parseHostPort, startMetricsServer, weiToCmt } from '../../src/metrics/index.js';
+import { METRICS_MAX_CONNECTIONS, METRICS_MIN_INTERVAL_MS, NodeMetrics, parseHostPort, startMetricsServer, weiToCmt } from '../../src/metrics/index.js';
 import { CommittedStore } from '../../src/store/committed-store.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { benchAccounts, signLegacyTransfer, type BenchAccount } from '../../bench/lib/txgen.js';
@@ -227,5 +230,91 @@ describe('metrics of the state database (LevelDB)', () => {
     }
     const plain = new NodeMetrics({ store: { height: 0n, get: () => undefined }, modules: createModules(), logger: silentLogger(), processMetrics: false });
     assert.doesNotMatch(await plain.registry.metrics(), /cmtd_state_db_/);
+  });
+});
+
+describe('the metrics listener bounds what a client can make it do', () => {
+  /** A registry whose one gauge counts its collections (and fails the collections listed in `failing`). */
+  function countingRegistry(failing: number[] = []): { registry: Registry; collections: () => number } {
+    const registry = new Registry();
+    let count = 0;
+    new Gauge({
+      name: 'test_collections',
+      help: 'collections so far',
+      registers: [registry],
+      collect() {
+        count++;
+        if (failing.includes(count)) throw new Error(`collection ${count} fails`);
+        this.set(count);
+      },
+    });
+    return { registry, collections: () => count };
+  }
+
+  it('collects at most once per interval: a flood of scrapes, concurrent or one after another, shares one collection', async () => {
+    assert.equal(METRICS_MIN_INTERVAL_MS, 1_000);
+    const { registry, collections } = countingRegistry();
+    const server = await startMetricsServer({ address: '127.0.0.1:0', registry, logger: silentLogger(), minIntervalMs: 60_000 });
+    try {
+      const concurrent = await Promise.all(Array.from({ length: 12 }, () => fetch(server.url).then((r) => r.text())));
+      for (let i = 0; i < 5; i++) concurrent.push(await (await fetch(server.url)).text());
+      for (const text of concurrent) assert.equal(sample(text, 'test_collections'), 1);
+      assert.equal(collections(), 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('collects again once the interval has passed (0 ms: every scrape), and retries a collection that failed', async () => {
+    const { registry, collections } = countingRegistry([2]);
+    const server = await startMetricsServer({ address: '127.0.0.1:0', registry, logger: silentLogger(), minIntervalMs: 0 });
+    try {
+      assert.equal(sample(await (await fetch(server.url)).text(), 'test_collections'), 1);
+      const failed = await fetch(server.url);
+      assert.equal(failed.status, 500);
+      assert.equal(await failed.text(), 'cannot collect metrics\n');
+      assert.equal(sample(await (await fetch(server.url)).text(), 'test_collections'), 3, 'a failure is not kept: the next scrape collects');
+      assert.equal(collections(), 3);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it(`holds at most ${METRICS_MAX_CONNECTIONS} connections: one more is closed unanswered, and a scrape works once one goes`, async () => {
+    const { registry } = countingRegistry();
+    const server = await startMetricsServer({ address: '127.0.0.1:0', registry, logger: silentLogger() });
+    const port = Number(new URL(server.url).port);
+    const request = 'GET /metrics HTTP/1.1\r\nHost: metrics\r\n\r\n';
+    const held: Socket[] = [];
+    try {
+      // Each holds its connection open (keep-alive) after an answer, which proves the server accepted it.
+      for (let i = 0; i < METRICS_MAX_CONNECTIONS; i++) {
+        const socket = connect(port, '127.0.0.1');
+        held.push(socket);
+        socket.write(request);
+        const [data] = (await once(socket, 'data')) as [Buffer];
+        assert.match(data.toString('latin1'), /^HTTP\/1\.1 200 /);
+      }
+      const extra = connect(port, '127.0.0.1');
+      let answered = false;
+      extra.on('data', () => {
+        answered = true;
+      });
+      extra.on('error', () => {}); // a reset is a refusal too
+      extra.write(request);
+      await once(extra, 'close');
+      assert.equal(answered, false, 'the connection over the limit gets no answer');
+      held.pop()!.destroy();
+      // The server sees that close on its next turns of the event loop.
+      let status = 0;
+      for (let attempt = 0; attempt < 1_000 && status !== 200; attempt++) {
+        status = (await fetch(server.url).catch(() => undefined))?.status ?? 0;
+        if (status !== 200) await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.equal(status, 200, 'a scrape is served again');
+    } finally {
+      for (const socket of held) socket.destroy();
+      await server.close();
+    }
   });
 });
