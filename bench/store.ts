@@ -71,7 +71,9 @@ function rss(): string {
   } catch {
     // not Linux
   }
-  return `rss ${mb(process.memoryUsage().rss)} MiB${detail}, heap ${mb(process.memoryUsage().heapUsed)} MiB`;
+  const m = process.memoryUsage();
+  // What V8 holds (committed heap, used or not) and what Buffers hold outside it: most of the anonymous part.
+  return `rss ${mb(m.rss)} MiB${detail}, heap ${mb(m.heapUsed)} MiB used of ${mb(m.heapTotal)} MiB V8 holds, external ${mb(m.external)} MiB`;
 }
 
 /**
