@@ -800,10 +800,11 @@ export class CommittedStore implements KVReader {
   }
 
   /**
-   * LevelDB's own table of its levels and of the compactions since open
-   * (the `leveldb.stats` property: per level, files, size, and the time,
-   * MB read and MB written by compactions into it), for benches and
-   * diagnostics (docs/STORE.md "Performance").
+   * LevelDB's own table of its levels and of its background work since
+   * open (the `leveldb.stats` property: per level, files, size, and the
+   * time, MB read and MB written by the flushes and compactions into it;
+   * parsed by leveldb-stats.ts), for metrics, benches and diagnostics
+   * (docs/STORE.md "Performance").
    */
   levelDbStats(): string {
     this.assertOpen();
