@@ -195,7 +195,6 @@ describe('metrics of the state database (LevelDB)', () => {
     assert.equal(sample(text, 'cmtd_state_db_level_files{level="0"}'), undefined);
     assert.equal(sample(text, 'cmtd_state_db_compaction_seconds_total'), 4);
     // A store that cannot answer (closed under a late scrape): no samples, the scrape still works.
-    stats = '';
     const state2 = {
       ...state,
       levelDbStats: (): string => {
