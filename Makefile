@@ -10,7 +10,7 @@ LOCALNET_FLAGS := $(strip $(foreach v,$(LOCALNET_VARS),$(if $(CMTD_$(v)),--$(sub
 # The old names would be ignored without a word.
 $(foreach v,LOCALNET_DIR VALIDATORS BLOCK_TIME,$(if $(filter command line environment,$(origin $(v))),$(error $(v)= is now CMTD_$(subst LOCALNET_,,$(v))= (README: Local network))))
 
-.PHONY: all deps cometbft chromium build lint test test-unit test-integration test-docker localnet localnet-reset bench clean
+.PHONY: all deps cometbft chromium jemalloc build lint test test-unit test-integration test-docker localnet localnet-reset bench clean
 
 all: build
 
@@ -27,6 +27,10 @@ cometbft:
 chromium:
 	bash scripts/install-chromium.sh
 
+# Debian's jemalloc, the allocator a node runs with (apt-get when root; src/node/malloc.ts).
+jemalloc:
+	bash scripts/install-jemalloc.sh
+
 build: deps
 	npm run build
 
@@ -37,7 +41,7 @@ lint: deps
 	npm run format:check
 	npm run typecheck
 
-test: deps cometbft chromium
+test: deps cometbft chromium jemalloc
 	npm test
 
 test-unit: deps

@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { withNodeMalloc } from '../src/node/malloc.js';
 import { NODE_V8_FLAGS } from '../src/node/v8-flags.js';
 
 const BENCHES = ['abci', 'abci-wire', 'store', 'prune', 'staking', 'system-abi', 'evm', 'rpc', 'blockgas', 'statesync', 'dev', 'e2e', 'replay'];
@@ -17,7 +18,8 @@ console.log(`date: ${new Date().toISOString()}\n`);
 let failed = false;
 for (const name of BENCHES) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
-  const result = spawnSync(process.execPath, [...NODE_V8_FLAGS, '--import', 'tsx', join('bench', `${name}.ts`)], { stdio: 'inherit' });
+  // Run as a node runs: its V8 flags and its allocator (src/node/malloc.ts).
+  const result = spawnSync(process.execPath, [...NODE_V8_FLAGS, '--import', 'tsx', join('bench', `${name}.ts`)], { stdio: 'inherit', env: withNodeMalloc() });
   if (result.status !== 0) {
     console.error(`bench ${name} failed (exit ${result.status})`);
     failed = true;

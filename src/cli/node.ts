@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { cometbftBinary, getTomlValue } from '../localnet/cometbft.js';
 import { defaultCmtdCommand } from '../localnet/network.js';
+import { withNodeMalloc } from '../node/malloc.js';
 import { readNodeSettings } from '../node/home.js';
 import { NodeSupervisor, RESTART_POLICIES, type RestartPolicy } from '../node/supervisor.js';
 import { cometHomeOf } from './client.js';
@@ -29,7 +30,8 @@ interface NodeFlags {
 
 /** What `cmtd node` runs, derived from the home's files. */
 export interface NodePlan {
-  cmtd: { command: string; args: string[] };
+  /** `env`: the environment with the node's allocator preloaded (src/node/malloc.ts). */
+  cmtd: { command: string; args: string[]; env: NodeJS.ProcessEnv };
   comet: { command: string; args: string[] };
   cometRpcUrl: string;
   logDir: string;
@@ -89,6 +91,7 @@ export function planNode(flags: Pick<NodeFlags, 'home' | 'cometHome' | 'cometbft
         'json',
         ...startArgs,
       ],
+      env: withNodeMalloc(),
     },
     comet: { command: flags.cometbft ?? cometbftBinary(), args: ['node', '--home', cometHome] },
     cometRpcUrl,

@@ -23,6 +23,7 @@ import {
 } from './cometbft.js';
 import { NodeSupervisor, type PairEnd, type RestartPolicy } from '../node/supervisor.js';
 import { freePort, type ManagedProcess, waitFor } from '../node/process.js';
+import { withNodeMalloc } from '../node/malloc.js';
 import { NODE_V8_FLAGS } from '../node/v8-flags.js';
 import type { CometRpc } from '../comet/rpc.js';
 
@@ -336,6 +337,7 @@ export class Localnet {
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as LocalnetManifest;
     const binary = cometbftBinary(manifest.cometVersion);
     const [command, ...baseArgs] = options.cmtdCommand ?? defaultCmtdCommand();
+    const cmtdEnv = withNodeMalloc();
     const nodes = manifest.nodes.map((n): LocalNode => {
       const home = join(dir, `node${n.index}`);
       const cmtdHome = join(home, 'cmtd');
@@ -367,6 +369,7 @@ export class Localnet {
             n.index === 0 ? (options.uiAddress ?? '') : '',
           ],
           logFile: join(home, 'cmtd.log'),
+          env: cmtdEnv,
         },
         comet: {
           name: `cometbft node${n.index}`,

@@ -209,6 +209,14 @@ describe('docker compose: the 4-node localnet in a real Docker engine', { skip: 
     log(`4 nodes agree on the app hash at height ${h}: ${elapsed(started)}`);
   });
 
+  it('runs every cmtd on jemalloc (the image installs it, `cmtd node` preloads it)', async () => {
+    // In each container: the memory map of the process running `main.js start`.
+    const probe =
+      "const fs=require('fs');for(const p of fs.readdirSync('/proc')){if(!/^[0-9]+$/.test(p))continue;let c;try{c=fs.readFileSync('/proc/'+p+'/cmdline','utf8')}catch{continue}" +
+      "if(c.includes('main.js\\0start\\0')){process.stdout.write(/libjemalloc/.test(fs.readFileSync('/proc/'+p+'/maps','utf8'))?'jemalloc':'system');process.exit(0)}}process.stdout.write('no cmtd process')";
+    for (const i of [0, 1, 2, 3]) assert.equal((await compose(['exec', '-T', `node${i}`, 'node', '-e', probe], 60_000)).trim(), 'jemalloc', `node${i}`);
+  });
+
   it("takes a transfer signed with ethers through node0's published JSON-RPC; node3 sees it", async () => {
     const started = Date.now();
     const provider = new JsonRpcProvider(ethRpc(0), { chainId: EVM_CHAIN_ID, name: 'cmtd' }, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 500 });

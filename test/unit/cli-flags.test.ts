@@ -17,6 +17,7 @@ import { DEFAULT_SENDER_THREADS } from '../../src/tx/sender-recovery.js';
 import { useColor } from '../../src/util/logger.js';
 import { waitFor } from '../../src/node/process.js';
 import { defaultCmtdCommand } from '../../src/localnet/network.js';
+import { withNodeMalloc } from '../../src/node/malloc.js';
 
 const run = promisify(execFile);
 const ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
@@ -72,10 +73,10 @@ describe('cmtd start logs', () => {
   });
 
   it('writes plain text to a pipe, each banner line once, and no warning before InitChain', async () => {
-    // launched as `cmtd node` and localnets launch it (with a node's V8 flags)
+    // launched as `cmtd node` and localnets launch it (with a node's V8 flags and allocator)
     const [command, ...base] = defaultCmtdCommand();
     const child = spawn(command!, [...base, 'start', '--home', home, '--address', 'tcp://127.0.0.1:0', '--rpc-address', '127.0.0.1:0', '--metrics-address', '127.0.0.1:0'], {
-      env: ENV,
+      env: withNodeMalloc(ENV),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -3,14 +3,13 @@
  * pass them, and the warning of `cmtd start` when they are missing.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { defaultCmtdCommand } from '../../src/localnet/network.js';
 import { missingV8Flags, NODE_V8_FLAGS } from '../../src/node/v8-flags.js';
+import { startOnce } from '../support/start-once.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXECUTABLE = join(ROOT, 'bin', 'cmtd.js');
@@ -59,43 +58,14 @@ describe('the launchers pass the flags', () => {
   });
 
   describe('`cmtd start`', () => {
-    const homes: string[] = [];
-    after(() => {
-      for (const home of homes) rmSync(home, { recursive: true, force: true });
-    });
-
-    /** Starts a node on an empty home until it listens; its output and command line, then stops it. */
-    async function startAndStop(command: string, args: string[]): Promise<{ output: string; cmdline: string[] }> {
-      const home = mkdtempSync(join(tmpdir(), 'cmtd-v8-flags-'));
-      homes.push(home);
-      const env = { ...process.env };
-      delete env['NODE_OPTIONS'];
-      const child = spawn(command, [...args, 'start', '--home', home, '--address', 'tcp://127.0.0.1:0', '--rpc-address', ''], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      await new Promise<void>((resolve, reject) => {
-        const onData = (chunk: Buffer): void => {
-          output += chunk.toString('utf8');
-          if (output.includes('cmtd listening on')) resolve();
-        };
-        child.stdout.on('data', onData);
-        child.stderr.on('data', onData);
-        void exited.then((code) => reject(new Error(`cmtd exited (${code}) before listening:\n${output}`)));
-      });
-      const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
-      child.kill('SIGTERM');
-      assert.equal(await exited, 0, output);
-      return { output, cmdline };
-    }
-
     it('run as an executable, node gets the flags and cmtd does not warn', async () => {
-      const { output, cmdline } = await startAndStop(EXECUTABLE, []);
+      const { output, cmdline } = await startOnce(EXECUTABLE, []);
       for (const flag of NODE_V8_FLAGS) assert.ok(cmdline.includes(flag), `${flag} in ${cmdline.join(' ')}`);
       assert.ok(!output.includes(WARNING), output);
     });
 
     it('run by a bare `node`, it warns and names the flags', async () => {
-      const { output } = await startAndStop(process.execPath, [EXECUTABLE]);
+      const { output } = await startOnce(process.execPath, [EXECUTABLE]);
       const line = output.split('\n').find((l) => l.includes(WARNING));
       assert.ok(line !== undefined, output);
       for (const flag of NODE_V8_FLAGS) assert.ok(line.includes(flag), line);
