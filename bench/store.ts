@@ -3,7 +3,7 @@
  * open time, RSS with the default cache, computeRoot + commit of 20,000-key
  * blocks, proof size, and historical reads 100 versions back.
  *
- *   node --max-semi-space-size=64 --import tsx bench/store.ts [sizes=100000,10000000] [blocks=7] [dirty=20000]
+ *   node --max-semi-space-size=64 --import tsx bench/store.ts [sizes=100000,10000000] [blocks=20] [dirty=20000]
  *
  * Keys look like account keys (`a/` + 40 hex = 42 bytes), values are 70
  * bytes. A state is built once, by the bulk load (src/store/bulk-load.ts:
@@ -11,7 +11,7 @@
  * ~/.cache/cmtd/bench/store-<size> (CMTD_BENCH_CACHE overrides the parent
  * directory; a state of another store format is rebuilt); reruns reopen it
  * and only add blocks to it. Nothing is pruned before 10,000 versions (the
- * node's default history), so at 10M each run adds ≈ 250 MB of versions:
+ * node's default history), so at 10M each run adds ≈ 600 MB of versions:
  * delete the directory to start afresh (rebuilt in ≈ 150 s). Each measured block: 90% updates of existing
  * keys, 5% inserts, 5% deletes; each starts with the store's read-ahead
  * (`prefetch`), counted in its time as a block the node did not see
@@ -37,7 +37,8 @@ import { BENCH_CACHE_DIR, cachedStateReady, markCachedState } from './lib/state-
 import { nodeDescription } from './lib/node-info.js';
 
 const sizes = (process.argv[2] ?? '100000,10000000').split(',').map(Number);
-const BLOCKS = Number(process.argv[3] ?? 7);
+// 20: V8's heap and LevelDB's levels take about that long to reach the sizes they keep (docs/STORE.md "Memory").
+const BLOCKS = Number(process.argv[3] ?? 20);
 const DIRTY = Number(process.argv[4] ?? 20_000);
 
 function keyOf(i: number): string {

@@ -3,7 +3,7 @@
  * its write buffers, table indexes and compaction buffers on several
  * threads, and glibc's malloc keeps what they free in per-thread arenas;
  * jemalloc gives it back. At a 10,000,000-key state over 20 blocks a node
- * held 120–160 MiB less anonymous memory with jemalloc, and its blocks took
+ * held 140–230 MiB less anonymous memory with jemalloc, and its blocks took
  * ≈ 5 % less CPU (BENCHMARKS.md, 2026-12-05). A process picks its allocator
  * when it starts (LD_PRELOAD), so the launchers that start a node preload
  * it: `cmtd node` for its cmtd, localnets, the benches; the Docker image
