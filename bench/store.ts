@@ -20,11 +20,14 @@
  * CPU time of all threads and CPU time of the main thread are printed: on a
  * shared machine CPU time is the steadier figure, and the main thread's is
  * what a block holds the event loop (LevelDB compacts on its own threads).
+ * Each size runs in a process of its own, so that the RSS a size shows is
+ * not grown by the sizes measured before it.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import { bulkLoad } from '../src/store/bulk-load.js';
@@ -233,9 +236,38 @@ if (process.argv[2] === 'build') {
   process.exit(0);
 }
 
-console.log(`${nodeDescription()}; ${BLOCKS} blocks of ${DIRTY} dirty keys per state size`);
+/** Set in the child that measures one state size; it reports its median on a line starting with {@link RESULT}. */
+const CHILD_ENV = 'CMTD_BENCH_STORE_ONE_SIZE';
+const RESULT = 'median main-thread ms: ';
+
+/**
+ * Measures one state size in a process of its own, so that its RSS and its
+ * heap are that size's alone, not grown by the sizes before it; returns
+ * its main-thread median.
+ */
+async function benchInChild(size: number): Promise<number> {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), String(size), String(BLOCKS), String(DIRTY)], {
+    env: { ...process.env, [CHILD_ENV]: '1' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+  let result: number | undefined;
+  for await (const line of createInterface({ input: child.stdout })) {
+    if (line.startsWith(RESULT)) result = Number(line.slice(RESULT.length));
+    else console.log(line);
+  }
+  const code = await closed;
+  if (code !== 0 || result === undefined) throw new Error(`the bench of ${size} keys failed (exit code ${code})`);
+  return result;
+}
+
+if (process.env[CHILD_ENV] === '1') {
+  console.log(`${RESULT}${await bench(sizes[0]!)}`);
+  process.exit(0);
+}
+console.log(`${nodeDescription()}; ${BLOCKS} blocks of ${DIRTY} dirty keys per state size, each size in a process of its own`);
 const medians: number[] = [];
-for (const size of sizes) medians.push(await bench(size));
+for (const size of sizes) medians.push(await benchInChild(size));
 if (sizes.length >= 2) {
   console.log(
     `\nblock cost ratio ${sizes.at(-1)!.toLocaleString('en')} vs ${sizes[0]!.toLocaleString('en')} keys (main-thread CPU medians): ${(medians.at(-1)! / medians[0]!).toFixed(2)}`,
