@@ -298,8 +298,9 @@ describe('CommittedStore: cache budget', () => {
 
   /**
    * The value cache gets floor(C / 2) bytes, and each of its LRU generations
-   * half of that; a latest value weighs 96 + 2·key length + value length.
-   * 'abcd' with a 100-byte value weighs 204: kept when floor(floor(C/2)/2) >= 204.
+   * half of that; a latest value weighs 110 + 2·key length + 224 + value
+   * length (valueEntryBytes). 'abcd' with a 100-byte value weighs 442: kept
+   * when floor(floor(C/2)/2) >= 442.
    */
   async function valueReads(options: CommittedStoreOptions): Promise<number> {
     let reads = -1;
@@ -319,12 +320,12 @@ describe('CommittedStore: cache budget', () => {
     return reads;
   }
 
-  it('a value weighing exactly a value-cache generation (cacheBytes 816) is kept: the second get reads nothing', async () => {
-    assert.equal(await valueReads({ cacheBytes: 816 }), 1);
+  it('a value weighing exactly a value-cache generation (cacheBytes 1768) is kept: the second get reads nothing', async () => {
+    assert.equal(await valueReads({ cacheBytes: 1768 }), 1);
   });
 
-  it('a value one byte over a value-cache generation (cacheBytes 812) is not kept: both gets read LevelDB', async () => {
-    assert.equal(await valueReads({ cacheBytes: 812 }), 2);
+  it('a value one byte over a value-cache generation (cacheBytes 1764) is not kept: both gets read LevelDB', async () => {
+    assert.equal(await valueReads({ cacheBytes: 1764 }), 2);
   });
 
   it('the default cache keeps a value', async () => {

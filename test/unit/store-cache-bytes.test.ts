@@ -1,0 +1,87 @@
+/**
+ * The state caches count what their entries really cost (`--state-cache-mb`
+ * is memory, not a guess): the estimate each cache weighs an entry with,
+ * against V8's heap and external memory after full collections, for entries
+ * shaped like the store's (42-character account keys, 70-byte values,
+ * 280-byte deep node records, full upper nodes with their inner hashes).
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+import { type Latest, valueEntryBytes } from '../../src/store/committed-store.js';
+import { LruCache } from '../../src/store/lru.js';
+import { NodeCache } from '../../src/store/node-cache.js';
+import { INNER_LEN } from '../../src/store/tree.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** Bytes of heap and external memory that `build` leaves reachable through what it returns. */
+function measure<T>(build: () => T): { bytes: number; kept: T } {
+  gc();
+  gc();
+  const before = process.memoryUsage();
+  const kept = build();
+  gc();
+  gc();
+  const after = process.memoryUsage();
+  return { bytes: after.heapUsed - before.heapUsed + (after.external - before.external), kept };
+}
+
+const latin1 = (n: number, seed: number): string => Buffer.from(Array.from({ length: n }, (_, j) => (j * 7 + seed) & 0xff)).toString('latin1');
+const accountKey = (i: number): string => `a/${createHash('sha256').update(`key${i}`).digest('hex').slice(0, 40)}`;
+
+/** The estimate is within this factor of what was measured, either way. */
+const TOLERANCE = 1.25;
+
+function assertClose(estimated: number, measured: number, what: string): void {
+  assert.ok(estimated <= measured * TOLERANCE && measured <= estimated * TOLERANCE, `${what}: counted ${estimated.toFixed(0)} bytes, measured ${measured.toFixed(0)}`);
+}
+
+describe('state cache accounting', () => {
+  for (const [what, record] of [
+    ['a value cache entry of a present key', (i: number): Latest => ({ version: 1000 + i, value: new Uint8Array(70).fill(i & 0xff) })],
+    ['a value cache entry of an absent key', (): Latest => null],
+  ] as const) {
+    it(`${what} costs what it is counted`, () => {
+      const n = 50_000;
+      const { bytes, kept } = measure(() => {
+        const cache = new LruCache<string, Latest>(2 ** 40, valueEntryBytes);
+        for (let i = 0; i < n; i++) cache.set(accountKey(i), record(i));
+        return cache;
+      });
+      assert.equal(kept.size, n);
+      assertClose(kept.weight / n, bytes / n, what);
+    });
+  }
+
+  it('a deep tree node costs what it is counted', () => {
+    const { bytes, kept } = measure(() => {
+      const cache = new NodeCache(64 * 2 ** 20);
+      for (let i = 0; i < 40_000; i++) cache.set(100 + i, 6, String.fromCharCode(6, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff), latin1(280, i));
+      return cache;
+    });
+    const lower = (kept as unknown as { lower: { size: number; weight: number } }).lower;
+    assert.equal(lower.size, 40_000);
+    assertClose(lower.weight / lower.size, bytes / lower.size, 'a deep node');
+  });
+
+  it('the upper levels fit what the node cache sets aside for them', () => {
+    const budget = 128 * 2 ** 20;
+    const { bytes, kept } = measure(() => {
+      const cache = new NodeCache(budget);
+      for (let depth = 0; depth < cache.upperDepth; depth++) {
+        for (let p = 0; p < 16 ** depth; p++)
+          cache.set(5000 + p, depth, String.fromCharCode(depth) + p.toString(16).padStart(depth, '0'), latin1(565, p), latin1(INNER_LEN, p + 1));
+      }
+      return cache;
+    });
+    assert.equal(kept.upperDepth, 5);
+    assert.equal(kept.size, 69_905);
+    // NodeCache reserves (16^5 - 1) / 15 full nodes of its counted size out of the budget.
+    assertClose(((16 ** 5 - 1) / 15) * (760 + INNER_LEN), bytes, 'the upper levels');
+  });
+});
