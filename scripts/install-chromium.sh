@@ -13,12 +13,7 @@ if [[ -n "${CHROMIUM_PATH:-}" ]]; then
   echo "CHROMIUM_PATH=$CHROMIUM_PATH is not an executable file" >&2
   exit 1
 fi
-if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null; then
-  echo "warning: no Chromium at $CHROMIUM; install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH, or the browser test fails" >&2
-  exit 0
-fi
-echo "installing Debian's chromium with apt-get (for the browser test)" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq chromium >/dev/null
+source "$(dirname "$0")/apt-install.sh"
+apt_install chromium 'for the browser test' \
+  "warning: no Chromium at $CHROMIUM; install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH, or the browser test fails" || exit 0
 "$CHROMIUM" --version >&2

@@ -10,11 +10,6 @@ for lib in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/aarch64-linux-gnu
     exit 0
   fi
 done
-if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null; then
-  echo "note: jemalloc is not installed (Debian: apt-get install libjemalloc2); cmtd runs on the C library's malloc, with more memory" >&2
-  exit 0
-fi
-echo "installing Debian's libjemalloc2 with apt-get (the allocator a node runs with)" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq libjemalloc2 >/dev/null
+source "$(dirname "$0")/apt-install.sh"
+apt_install libjemalloc2 'the allocator a node runs with' \
+  "note: jemalloc is not installed (Debian: apt-get install libjemalloc2); cmtd runs on the C library's malloc, with more memory" || exit 0
