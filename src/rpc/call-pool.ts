@@ -51,7 +51,7 @@ export interface CallPoolOptions {
 export interface WorkerInit {
   /** The port state reads go through (the worker end). */
   readPort: MessagePort;
-  /** Int32 flag the main thread raises when a read's answer is posted. */
+  /** Int32 cell: the number of the last read whose answer is posted ({@link READS_STOPPED}: the worker is being stopped). */
   signal: SharedArrayBuffer;
   /** What lets the pool terminate the worker between native calls (util/worker-stop.ts). */
   nativeGuard: SharedArrayBuffer;
@@ -60,11 +60,21 @@ export interface WorkerInit {
 
 export type CallJob = { id: number; kind: 'call' | 'estimate'; req: CallRequest; block: CallBlock } | { id: number; kind: 'trace'; trace: TraceRequest };
 
-/** The answer to a state read: the value of the key in the job's version, or why that version cannot be read. */
+/** A state read: the key, numbered by the worker (1, 2, …) so that its answer can be told from any other. */
+export interface ReadRequest {
+  seq: number;
+  key: string;
+}
+
+/** The answer to read `seq`: the value of the key in the job's version, or why that version cannot be read. */
 export interface ReadReply {
+  seq: number;
   value: Uint8Array | undefined;
   error?: string;
 }
+
+/** The signal cell's value once the pool stops a worker: a read waiting then gives up. */
+export const READS_STOPPED = -1;
 
 type JobValue = Uint8Array | bigint | TraceOutput;
 
@@ -214,7 +224,7 @@ export class EvmCallPool implements CallRunner {
 
   private retire(slot: Slot): void {
     // Wake a worker asleep on a read so terminate does not wait for it.
-    Atomics.store(slot.flag, 0, 1);
+    Atomics.store(slot.flag, 0, READS_STOPPED);
     Atomics.notify(slot.flag, 0);
     slot.readPort.close();
     void stopWorker(slot.worker, slot.guard, slot.booted);
@@ -247,10 +257,10 @@ export class EvmCallPool implements CallRunner {
     };
     worker.once('exit', () => booted());
 
-    port1.on('message', (key: string) => {
-      const reply = read(slot.running?.state, key);
-      port1.postMessage(reply);
-      Atomics.store(slot.flag, 0, 1);
+    port1.on('message', ({ seq, key }: ReadRequest) => {
+      port1.postMessage({ seq, ...read(slot.running?.state, key) } satisfies ReadReply);
+      // Posted first: the worker finds the answer as soon as it sees its number.
+      Atomics.store(slot.flag, 0, seq);
       Atomics.notify(slot.flag, 0);
     });
     worker.on('message', (reply: WorkerReply) => {
@@ -297,7 +307,7 @@ export class EvmCallPool implements CallRunner {
 }
 
 /** Reads `key` from a job's pinned version; a version pruned meanwhile (or no job) answers with the reason. */
-function read(state: CallState | undefined, key: string): ReadReply {
+function read(state: CallState | undefined, key: string): Omit<ReadReply, 'seq'> {
   if (state === undefined) return { value: undefined, error: 'the job was stopped' };
   try {
     return { value: state.get(key) };

@@ -3,16 +3,18 @@
  * (src/rpc/call-pool.ts starts it). It has its own EVM engines (this
  * thread's instances of src/evm), so nothing it runs can touch the engines
  * that execute blocks, and it reads one pinned version of committed state
- * from the main thread one key at a time, synchronously: it posts the key
- * on its read port and sleeps on a shared flag (Atomics.wait) until the
- * main thread has posted the value and raised the flag.
+ * from the main thread one key at a time, synchronously: it posts the key,
+ * numbered, on its read port and sleeps on a shared cell (Atomics.wait)
+ * until the main thread has posted the value and written that number there.
+ * Answers carry the number: an answer that is not the read's own (one a
+ * read gave up on) is dropped, never taken for another key's value.
  */
 import { setPriority } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { KVReader } from '../store/kv.js';
 import { evmCallRunner } from './call.js';
 import { RpcCode, RpcError } from './errors.js';
-import type { CallJob, ReadReply, WorkerInit, WorkerReply } from './call-pool.js';
+import { type CallJob, READS_STOPPED, type ReadReply, type ReadRequest, type WorkerInit, type WorkerReply } from './call-pool.js';
 import { runTrace, TraceLimitError } from './tracers.js';
 import type { SystemContractResolver } from '../system/types.js';
 
@@ -25,6 +27,9 @@ class StateGone extends Error {
   override readonly name = 'StateGone';
 }
 
+/** The number of this worker's last state read (read numbers are positive int32s). */
+let lastRead = 0;
+
 /** The job's pinned state version, read from the main thread; each key once per job. */
 class RemoteState implements KVReader {
   gone: StateGone | undefined;
@@ -33,10 +38,15 @@ class RemoteState implements KVReader {
   get(key: string): Uint8Array | undefined {
     if (this.cache.has(key)) return this.cache.get(key);
     if (this.gone !== undefined) throw this.gone;
-    Atomics.store(flag, 0, 0);
-    init.readPort.postMessage(key);
-    Atomics.wait(flag, 0, 0);
-    const reply = receiveMessageOnPort(init.readPort)?.message as ReadReply | undefined;
+    const seq = (lastRead = lastRead === 0x7fff_ffff ? 1 : lastRead + 1);
+    init.readPort.postMessage({ seq, key } satisfies ReadRequest);
+    for (let seen = Atomics.load(flag, 0); seen !== seq; seen = Atomics.load(flag, 0)) {
+      if (seen === READS_STOPPED) throw new Error('the call was stopped during a state read');
+      Atomics.wait(flag, 0, seen);
+    }
+    let reply: ReadReply | undefined;
+    do reply = receiveMessageOnPort(init.readPort)?.message as ReadReply | undefined;
+    while (reply !== undefined && reply.seq !== seq);
     if (reply === undefined) throw new Error('the main thread did not answer a state read');
     if (reply.error !== undefined) throw (this.gone = new StateGone(reply.error));
     this.cache.set(key, reply.value);

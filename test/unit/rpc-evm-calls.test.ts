@@ -157,6 +157,21 @@ describe('EVM calls off the event loop', { timeout: 120_000 }, () => {
     assert.equal((await h.rpc('eth_estimateGas', [{ from: h.wallets[0]!.address, to: h.wallets[1]!.address }])).result, '0x5208');
   });
 
+  it("takes only a read's own answer: a stray answer on a worker's read port is dropped, not taken for the next key's value", async () => {
+    await pool.ready();
+    const expected = (await h.rpc('eth_getBalance', [h.wallets[0]!.address, 'latest'])).result;
+    // An answer no read is waiting for (as one a read gave up on would be), on every worker's port.
+    const slots = (pool as unknown as { slots: Array<{ readPort: { postMessage(m: unknown): void } }> }).slots;
+    assert.equal(slots.length, 2);
+    for (const slot of slots) slot.readPort.postMessage({ seq: 0, value: new Uint8Array([0xde, 0xad]) });
+    // Balance of wallet 0 through the EVM (BALANCE of CALLER), on each worker: it reads the account after the stray answer.
+    const balanceOfCaller = '0x3331600052602060' + '00f3';
+    for (const r of await Promise.all([0, 1].map(() => h.rpc('eth_call', [{ from: h.wallets[0]!.address, data: balanceOfCaller }])))) {
+      assert.equal(r.error, undefined, JSON.stringify(r));
+      assert.equal(BigInt(r.result as string), BigInt(expected as string));
+    }
+  });
+
   it('refuses a call at once when every worker is busy and the queue is full (-32005)', async () => {
     await pool.ready();
     const busy = [0, 1, 2].map(() => h.rpc('eth_call', [{ data: LOOP }]));
