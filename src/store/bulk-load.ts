@@ -15,7 +15,7 @@
 
 import { ClassicLevel } from 'classic-level';
 
-import { LEVELDB_OPTIONS, META_KEY, StoreUsageError, encodeMeta, encodeRoot, historyKey, historyRecord, latestKey, latestRecord, resolve, rootKey } from './committed-store.js';
+import { LEVELDB_OPTIONS, META_KEY, StoreUsageError, encodeMeta, encodeRoot, latestKey, latestRecord, resolve, rootKey } from './committed-store.js';
 import { sha256, sha256Binary } from '../util/sha256.js';
 import { isWellFormedKey } from './keys.js';
 import { EMPTY_HASH, HASH_LEN, buildSortedSubtreeAsync, encodeNode, nodeKey, u64String, type LeafNode, type NodeWrite, type SortedLeaves } from './tree.js';
@@ -97,7 +97,6 @@ export async function bulkLoad(
         const [key, value] = entryAt(order[i]!);
         const kb = Buffer.from(key, 'utf8');
         put(latestKey(kb), latestRecord(vs, value));
-        put(historyKey(kb, vs), historyRecord(value));
         placed++;
         const plain = new Uint8Array(value); // leaves hold plain copies, as commit's do
         return { kind: 'leaf', keyHash: leaves.keyHashAt(i), valueHash: sha256Binary(plain), key, value: plain };

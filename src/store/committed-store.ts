@@ -8,15 +8,15 @@
  *
  *   'N' u64 version u8 depth path  a tree node (tree.ts nodeKey / encodeNode)
  *   's' key                      latest value: u64 version || value
- *   'h' key 0x00 u64 version     history: 0x01 || value (set at that version) | 0x00 (deleted)
+ *   'd' key 0x00 u64 version     the key was deleted at that version (empty value; kept while older versions are)
  *   'r' u64 version              root of a version: 0x00 (empty) | 0x01 || u64 node version || u8 leaf || hash[32]
- *   'p' u64 since                stale list: the keys of records (nodes, history) only versions < since reach
- *   'm:commit'                   0x04 || height u64 || appHash[32] || key count u64
+ *   'p' u64 since                stale list: the keys of records (nodes, deletions) only versions < since reach
+ *   'm:commit'                   0x05 || height u64 || appHash[32] || key count u64
  *   'm:pruned'                   u64: every version <= it is pruned
  *   'x:' key                     extra, non-consensus records (block / tx indexes ...)
  *
  * Tree nodes, the version-ordered records a block writes in bulk, sort
- * below every key-ordered family ('N' < 'h'): the tables LevelDB writes for
+ * below every key-ordered family ('N' < 'd'): the tables LevelDB writes for
  * recent blocks then start at recent versions, so a read of an older node
  * consults only the table holding it (docs/STORE.md "Why nodes sort first").
  *
@@ -26,7 +26,7 @@
  * only after the batch is written. Pruning runs after commits, in small
  * batches of its own, and deletes only what no retained version reaches.
  */
-import { ClassicLevel } from 'classic-level';
+import { ClassicLevel, type Iterator as LevelIterator } from 'classic-level';
 
 import { bytesEqual } from '../util/bytes.js';
 import type { Logger } from '../util/logger.js';
@@ -64,15 +64,17 @@ import {
 export const META_KEY = Buffer.from('m:commit', 'latin1');
 const PRUNED_KEY = Buffer.from('m:pruned', 'latin1');
 /**
- * The on-disk format, the first byte of m:commit. 4: internal nodes from
- * depth 5 on hash flat (format 3 folded every node binary; format 2 also
- * kept tree nodes under 'n').
+ * The on-disk format, the first byte of m:commit. 5: no history records
+ * (a past value is read from its version's leaf; format 4 also wrote every
+ * change under 'h'); internal nodes from depth 5 on hash flat (format 3
+ * folded every node binary; format 2 also kept tree nodes under 'n').
  */
-export const STORE_FORMAT = 4;
+export const STORE_FORMAT = 5;
 /** What an older format differs in, for the message refusing it. */
 const OLDER_FORMATS: ReadonlyMap<number, string> = new Map([
   [2, "tree nodes under 'n', every internal node folded binary"],
   [3, 'every internal node folded binary: another app hash'],
+  [4, "every change also kept as a history record under 'h'"],
 ]);
 const META_LEN = 1 + 8 + HASH_LEN + 8;
 const U64_MAX = (1n << 64n) - 1n;
@@ -103,6 +105,8 @@ export const MAX_WRITE_BUFFER_BYTES = 1024 * 1024 * 1024;
 export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
 /** Records deleted per pruning batch. */
 const PRUNE_SLICE = 5_000;
+/** Tree walks {@link CommittedStore.entries} makes between yields to the event loop. */
+const ENTRIES_WALKS_PER_YIELD = 256;
 /** Parallel LevelDB reads of one prefetch level (libuv's thread pool has 4 threads by default). */
 const PREFETCH_READERS = 4;
 /** Default number of versions kept (`--state-history`). */
@@ -397,39 +401,63 @@ export class CommittedStore implements KVReader {
   /**
    * Up to `limit` keys of `version` from `fromKey` (inclusive) in ascending
    * byte order of their UTF-8, and `next`, the key to continue from (absent
-   * at the end). Reads LevelDB through a snapshot: commits and pruning
-   * running meanwhile do not change the answer.
+   * at the end). Reads LevelDB through one snapshot: commits and pruning
+   * running meanwhile do not change the answer (a version pruned meanwhile
+   * throws {@link VersionUnavailableError}).
+   *
+   * The keys of a version are among those present now ('s') and those
+   * deleted after it ('d'), merged in key order. A key whose latest value
+   * was written after the version, or that was deleted since, is read from
+   * the version's tree (one walk, as `getAt` does), so a page costs more the
+   * further back its version lies; the walks yield to the event loop every
+   * {@link ENTRIES_WALKS_PER_YIELD}.
    */
   async entries(version: bigint, fromKey = '', limit = 1000): Promise<{ entries: Array<[string, Uint8Array]>; next?: string }> {
     this.assertNotDeferred('entries');
-    this.rootAt(version);
+    const root = this.rootAt(version);
     const v = Number(version);
-    const it = this.db.iterator({ gte: Buffer.concat([H, Buffer.from(fromKey, 'utf8')]), lt: Buffer.from('i') });
+    const from = Buffer.from(fromKey, 'utf8');
+    const snapshot = this.db.snapshot();
+    const present = new PeekableRows(this.db.iterator({ gte: Buffer.concat([S, from]), lt: AFTER_S, snapshot }));
+    const deleted = new PeekableRows(this.db.iterator({ gte: Buffer.concat([D, from]), lt: AFTER_D, snapshot }));
     // Collect limit + 1 entries: the last one only tells where to continue.
     const out: Array<[string, Uint8Array]> = [];
-    let current: Buffer | undefined;
-    let best: Uint8Array | undefined;
-    const flush = (): void => {
-      if (current !== undefined && best !== undefined && best[0] === 1) out.push([current.toString('utf8'), plainCopy(best, 1)]);
-    };
+    let walks = 0;
     try {
-      scan: for (;;) {
-        const rows = await it.nextv(1024);
-        if (rows.length === 0) break;
-        for (const [k, value] of rows) {
-          const key = k.subarray(1, k.length - 9);
-          if (current === undefined || !key.equals(current)) {
-            flush();
-            if (out.length > limit) break scan;
-            current = Buffer.from(key);
-            best = undefined;
+      while (out.length <= limit) {
+        const s = await present.peek();
+        const d = await deleted.peek();
+        if (s === undefined && d === undefined) break;
+        const sKey = s?.[0].subarray(1);
+        const dKey = d === undefined ? undefined : deletedKeyBytes(d[0]);
+        const order = sKey === undefined ? 1 : dKey === undefined ? -1 : Buffer.compare(sKey, dKey);
+        const keyBytes = (order <= 0 ? sKey : dKey)!;
+        // Every deletion of this key: one after the version means the key may have been present in it.
+        let inTree = false;
+        if (order >= 0) {
+          for (let row = d; row !== undefined && deletedKeyBytes(row[0]).equals(keyBytes); row = await deleted.peek()) {
+            inTree ||= readU64(row[0], row[0].length - 8) > v;
+            deleted.take();
           }
-          if (readU64(k, k.length - 8) <= v) best = value;
         }
+        let value: Uint8Array | undefined;
+        if (order <= 0) {
+          present.take();
+          if (readU64(s![1], 0) <= v) value = plainCopy(s![1], 8);
+          else inTree = true; // written since the version: its value then is in its tree
+        }
+        const key = keyBytes.toString('utf8');
+        if (value === undefined && inTree) {
+          if (v <= this.prunedThrough) this.rootAt(version); // pruned meanwhile: throws
+          const found = lookup(this.source, root, keyHashOf(key))?.value;
+          if (found !== undefined) value = Uint8Array.from(found);
+          if (++walks % ENTRIES_WALKS_PER_YIELD === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        if (value !== undefined) out.push([key, value]);
       }
-      if (out.length <= limit) flush();
     } finally {
-      await it.close();
+      await Promise.all([present.close(), deleted.close()]);
+      await snapshot.close();
     }
     return out.length > limit ? { entries: out.slice(0, limit), next: out[limit]![0] } : { entries: out };
   }
@@ -666,16 +694,15 @@ export class CommittedStore implements KVReader {
     try {
       for (const { key, value, before } of pending.changes) {
         const kb = Buffer.from(key, 'utf8');
-        const hKey = historyKey(kb, vs);
-        if (before !== null) stale.push(historyKey(kb, u64String(before.version)));
         if (value === null) {
           batch.del(latestKey(kb));
-          batch.put(hKey, DELETED);
-          stale.push(hKey); // a tombstone serves only versions before every later one is pruned
+          // Tells `entries` of an older version that the key may be in it; no version from this one on needs it.
+          const dKey = deletionKey(kb, vs);
+          batch.put(dKey, EMPTY_RECORD);
+          stale.push(dKey);
           keys--;
         } else {
           batch.put(latestKey(kb), latestRecord(vs, value));
-          batch.put(hKey, historyRecord(value));
           if (before === null) keys++;
         }
       }
@@ -1058,8 +1085,10 @@ function movedLeafRecord(bytes: Uint8Array | null | undefined, from: string): st
 }
 
 const S = Buffer.from('s');
-const H = Buffer.from('h');
-const DELETED = Buffer.from([0]);
+const AFTER_S = Buffer.from('t');
+const D = Buffer.from('d');
+const AFTER_D = Buffer.from('e');
+const EMPTY_RECORD = Buffer.alloc(0);
 const EXTRA_PREFIX = 'x:';
 
 function latin1(s: string): Buffer {
@@ -1081,22 +1110,45 @@ export function latestRecord(vs: string, value: Uint8Array): Buffer {
   return record;
 }
 
-/** 'h' key 0x00 u64 version */
-export function historyKey(keyBytes: Buffer, vs: string): Buffer {
+/** 'd' key 0x00 u64 version */
+export function deletionKey(keyBytes: Buffer, vs: string): Buffer {
   const out = Buffer.allocUnsafe(keyBytes.length + 10);
-  out[0] = 0x68;
+  out[0] = 0x64;
   keyBytes.copy(out, 1);
   out[keyBytes.length + 1] = 0;
   out.write(vs, keyBytes.length + 2, 'latin1');
   return out;
 }
 
-/** 0x01 || value (a set; 0x00 alone is a delete) */
-export function historyRecord(value: Uint8Array): Buffer {
-  const record = Buffer.allocUnsafe(1 + value.length);
-  record[0] = 1;
-  record.set(value, 1);
-  return record;
+/** The state key's bytes in a deletion record's key. */
+function deletedKeyBytes(dbKey: Buffer): Buffer {
+  return dbKey.subarray(1, dbKey.length - 9);
+}
+
+/** An iterator's rows one at a time, with a look at the next before taking it. */
+class PeekableRows {
+  private rows: Array<[Buffer, Uint8Array]> = [];
+  private at = 0;
+  private done = false;
+
+  constructor(private readonly iterator: LevelIterator<ClassicLevel<Buffer, Uint8Array>, Buffer, Uint8Array>) {}
+
+  async peek(): Promise<[Buffer, Uint8Array] | undefined> {
+    if (this.at === this.rows.length && !this.done) {
+      this.rows = await this.iterator.nextv(1024);
+      this.at = 0;
+      this.done = this.rows.length === 0;
+    }
+    return this.rows[this.at];
+  }
+
+  take(): void {
+    this.at++;
+  }
+
+  close(): Promise<void> {
+    return this.iterator.close();
+  }
 }
 
 export function rootKey(version: number): Buffer {

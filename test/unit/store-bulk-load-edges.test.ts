@@ -205,15 +205,15 @@ describe('bulk load edges', () => {
   it('writes a batch once 64 MiB of records are pending, between the synchronous steps, and reports the keys placed', async () => {
     // 20,001 keys: more than one synchronous step (20,000 keys), so the tree is
     // built per depth-1 subtree (≈ 1,250 keys each, in keyHash order) with a
-    // batch check after each. One key carries a 24 MiB value, written three
-    // times (latest record, history record, leaf node): 72 MiB > 64 MiB, so the
+    // batch check after each. One key carries a 33 MiB value, written twice
+    // (latest record, leaf node): 66 MiB > 64 MiB, so the
     // batch is written right after that key's subtree; the rest (a few MB)
     // is the final batch.
     const count = 20_001;
     const big = 'a/big';
     const keys = Array.from({ length: count - 1 }, (_, i) => `a/${i}`);
     keys.push(big);
-    const bigValue = new Uint8Array(24 * 1024 * 1024).fill(0x42);
+    const bigValue = new Uint8Array(33 * 1024 * 1024).fill(0x42);
     const small = Uint8Array.of(1);
     const bigNibble = keyHash(big)[0]! >> 4;
     const placedFirst = keys.filter((k) => keyHash(k)[0]! >> 4 <= bigNibble).length;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import fc from 'fast-check';
 
-import { CommittedStore, META_KEY, StoreCorruptionError, encodeMeta, historyKey, latestKey, resolve, rootKey } from '../../src/store/committed-store.js';
+import { CommittedStore, META_KEY, StoreCorruptionError, deletionKey, encodeMeta, latestKey, resolve, rootKey } from '../../src/store/committed-store.js';
 import { NEW_VERSION, nodeKey, u64String } from '../../src/store/tree.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -58,7 +58,7 @@ describe('committed-store record codecs (edges)', () => {
   it('encodeMeta: format 4, u64 BE height, app hash, u64 BE key count (bytes >= 0x80 kept as single bytes)', () => {
     const appHash = new Uint8Array(32).fill(0xab);
     const meta = encodeMeta(0x1_0000_0081, appHash, 0xff80);
-    const expected = Buffer.concat([Buffer.from([4]), u64(0x1_0000_0081n), Buffer.from(appHash), u64(0xff80n)]);
+    const expected = Buffer.concat([Buffer.from([5]), u64(0x1_0000_0081n), Buffer.from(appHash), u64(0xff80n)]);
     assert.equal(Buffer.from(meta).toString('hex'), expected.toString('hex'));
   });
 
@@ -73,7 +73,7 @@ describe('committed-store record codecs (edges)', () => {
         (version, depth, keyHash, stateKey) => {
           const node = Buffer.from(nodeKey(version, depth, Buffer.from(keyHash).toString('latin1')), 'latin1');
           const k = Buffer.from(stateKey, 'utf8');
-          const keyOrdered = [latestKey(k), historyKey(k, u64String(0)), historyKey(k, u64String(version)), META_KEY, Buffer.from(`x:${stateKey}`, 'utf8')];
+          const keyOrdered = [latestKey(k), deletionKey(k, u64String(0)), deletionKey(k, u64String(version)), META_KEY, Buffer.from(`x:${stateKey}`, 'utf8')];
           for (const other of keyOrdered) assert.ok(Buffer.compare(node, other) < 0, `${node.toString('hex')} should sort below ${other.toString('hex')}`);
         },
       ),
@@ -81,8 +81,9 @@ describe('committed-store record codecs (edges)', () => {
   });
 
   for (const [format, what] of [
-    [2, /is format 2 \(tree nodes under 'n'.*\), written by an older cmtd; this one reads format 4 .*rebuild the state/],
-    [3, /is format 3 \(every internal node folded binary: another app hash\), written by an older cmtd; this one reads format 4 .*rebuild the state/],
+    [2, /is format 2 \(tree nodes under 'n'.*\), written by an older cmtd; this one reads format 5 .*rebuild the state/],
+    [3, /is format 3 \(every internal node folded binary: another app hash\), written by an older cmtd; this one reads format 5 .*rebuild the state/],
+    [4, /is format 4 \(every change also kept as a history record under 'h'\), written by an older cmtd; this one reads format 5 .*rebuild the state/],
   ] as const) {
     it(`a format-${format} store is refused with what differs and what to do`, async () => {
       await storeAtHeight1();
@@ -158,7 +159,7 @@ describe('committed-store record codecs (edges)', () => {
     const meta = Buffer.from((await db.get(META_KEY))!);
     await db.close();
     const wrongFormat = Buffer.from(meta);
-    wrongFormat[0] = 5;
+    wrongFormat[0] = 6;
     const tooLong = Buffer.concat([meta, Buffer.from([0])]);
     for (const bad of [wrongFormat, tooLong]) {
       await overwrite(META_KEY, bad);
@@ -195,40 +196,49 @@ describe('committed-store record codecs (edges)', () => {
     assert.equal(text(store.getAt('k', 1n)), 'old');
     await store.close();
   });
-  it('a delete is stored as the history record 0x00 alone (docs/STORE.md)', async () => {
+  it('a delete is stored as a deletion record: d key 0x00 u64 version, empty (docs/STORE.md)', async () => {
     await storeAtHeight1();
     const store = await CommittedStore.open(dir);
     const pending = store.computeRoot([['k', null]]);
     await store.commit(2n, pending, pending.root);
     await store.close();
     const db = await rawDb(dir);
-    const rec = await db.get(Buffer.concat([Buffer.from('hk'), Buffer.from([0]), u64(2n)]));
+    const rec = await db.get(Buffer.concat([Buffer.from('dk'), Buffer.from([0]), u64(2n)]));
+    const latest = await db.get(Buffer.from('sk'));
+    const history = await db.keys({ gte: Buffer.from('h'), lt: Buffer.from('i') }).all();
     await db.close();
-    assert.ok(rec !== undefined, 'the delete has a history record');
-    assert.equal(Buffer.from(rec).toString('hex'), '00');
+    assert.ok(rec !== undefined, 'the delete has a deletion record');
+    assert.equal(Buffer.from(rec).toString('hex'), '');
+    assert.equal(latest, undefined, 'the latest-value record is gone');
+    assert.deepEqual(history, [], 'no history records');
   });
 
-  // Stale lists hold record keys (history key = 'h' key 0x00 u64): user keys of 200 and 118 bytes give 210- and 128-byte records, uvarints d2 01 and 80 01.
+  // Stale lists hold record keys (deletion key = 'd' key 0x00 u64): user keys of 200 and 118 bytes give 210- and 128-byte records, uvarints d2 01 and 80 01.
   const longKey = 'L'.repeat(200);
-  const key128 = 'M'.repeat(118); // its history key is 1 + 118 + 1 + 8 = 128 bytes
+  const key128 = 'M'.repeat(118); // its deletion key is 1 + 118 + 1 + 8 = 128 bytes
 
+  /** Heights 1 and 3 set both keys, height 2 deletes them: the stale list of 2 names their deletion records. */
   async function longKeyHistory(): Promise<void> {
     const store = await CommittedStore.open(dir, { stateHistory: 0 });
     for (const h of [1n, 2n, 3n]) {
       const pending = store.computeRoot([
-        [longKey, bytes(`v${h}`)],
-        [key128, bytes(`w${h}`)],
+        [longKey, h === 2n ? null : bytes(`v${h}`)],
+        [key128, h === 2n ? null : bytes(`w${h}`)],
       ]);
       await store.commit(h, pending, pending.root);
     }
     await store.close();
   }
 
-  it('pruning decodes multi-byte stale-list lengths: the pruned history of a 200-byte key goes, the kept one stays', async () => {
+  it('pruning decodes multi-byte stale-list lengths: the deletion records of pruned versions go, the values stay', async () => {
     await longKeyHistory();
     const kb = Buffer.from(longKey, 'utf8');
-    const hk = (v: bigint): Buffer => Buffer.concat([Buffer.from('h'), kb, Buffer.from([0]), u64(v)]);
-    assert.equal(historyKey(kb, u64(1n).toString('latin1')).toString('hex'), hk(1n).toString('hex'));
+    const dk = (key: string, v: bigint): Buffer => Buffer.concat([Buffer.from('d'), Buffer.from(key, 'utf8'), Buffer.from([0]), u64(v)]);
+    assert.equal(deletionKey(kb, u64(2n).toString('latin1')).toString('hex'), dk(longKey, 2n).toString('hex'));
+    let db = await rawDb(dir);
+    assert.ok((await db.get(dk(longKey, 2n))) !== undefined, 'the deletion is recorded while version 1 is kept');
+    assert.ok((await db.get(dk(key128, 2n))) !== undefined);
+    await db.close();
     const errors: string[] = [];
     const logger = { info: () => {}, warn: () => {}, debug: () => {}, error: (msg: string, f?: { error?: string }) => errors.push(`${msg}: ${f?.error}`) };
     const store = await CommittedStore.open(dir, { stateHistory: 1, logger: logger as never });
@@ -237,18 +247,11 @@ describe('committed-store record codecs (edges)', () => {
     assert.equal(text(store.get(key128)), 'w3');
     await store.close();
     assert.deepEqual(errors, []);
-    const db = await rawDb(dir);
+    db = await rawDb(dir);
     const stale = await db.keys({ gte: Buffer.from('p'), lt: Buffer.from('q') }).all();
-    const m2 = await db.get(Buffer.concat([Buffer.from('h'), Buffer.from(key128), Buffer.from([0]), u64(2n)]));
-    const h1 = await db.get(hk(1n));
-    const h2 = await db.get(hk(2n));
-    const h3 = await db.get(hk(3n));
+    const deletions = await db.keys({ gte: Buffer.from('d'), lt: Buffer.from('e') }).all();
     await db.close();
-    assert.equal(h1, undefined);
-    assert.equal(h2, undefined);
-    assert.equal(m2, undefined);
-    assert.ok(h3 !== undefined, 'the kept version keeps its history record');
-    assert.equal(Buffer.from(h3).toString('hex'), Buffer.concat([Buffer.from([1]), Buffer.from('v3')]).toString('hex'));
+    assert.deepEqual(deletions, []);
     assert.deepEqual(stale, []);
   });
 

@@ -780,14 +780,14 @@ describe('CommittedStore pruning: where the stale-list scans start', () => {
         assert.deepEqual(spy.from, [0]);
         await store.close();
         let lists: Buffer[] = [];
-        let history = 0;
+        let latest = 0;
         spy.restore();
         await withRawDb(dir, async (db) => {
           lists = await db.keys({ gte: Buffer.from('p'), lt: Buffer.from('q') }).all();
-          history = (await db.keys({ gte: Buffer.from('h'), lt: Buffer.from('i') }).all()).length;
+          latest = (await db.keys({ gte: Buffer.from('s'), lt: Buffer.from('t') }).all()).length;
         });
         assert.deepEqual(lists, [], 'every stale list below the window is deleted');
-        assert.equal(history, 4, 'one history record per key (a, k0, k1, k2): the older ones are pruned');
+        assert.equal(latest, 4, 'one latest-value record per key (a, k0, k1, k2)');
       } finally {
         spy.restore();
         await store.close();

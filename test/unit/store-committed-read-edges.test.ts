@@ -293,10 +293,101 @@ describe('CommittedStore.entries: the iterator', () => {
           ],
         );
         assert.equal(page.next, 'k0002');
-        // The first batch of 1024 rows holds the 3 keys needed: no second batch is read.
-        assert.deepEqual(opened, [{ nextv: 1, closed: 1 }]);
+        // Latest values, then deletions: the first batch of 1024 latest values holds the 3 keys needed, no
+        // second batch is read; the one batch of deletions is empty.
+        assert.deepEqual(opened, [
+          { nextv: 1, closed: 1 },
+          { nextv: 1, closed: 1 },
+        ]);
       } finally {
         restore();
+        await store.close();
+      }
+    });
+  });
+});
+
+describe('CommittedStore.entries: past versions without history records', () => {
+  /** Every entry of `version`, one key per page (so each page starts its own merge of latest values and deletions). */
+  async function all(store: CommittedStore, version: bigint, limit: number): Promise<string[]> {
+    const out: string[] = [];
+    for (let from: string | undefined = ''; from !== undefined; ) {
+      const page: { entries: Array<[string, Uint8Array]>; next?: string } = await store.entries(version, from, limit);
+      for (const [k, v] of page.entries) out.push(`${k}=${text(v)}`);
+      from = page.next;
+    }
+    return out;
+  }
+
+  it('finds keys deleted since (also when re-inserted), values written since, and leaves out keys inserted since', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir, { stateHistory: 0 });
+      try {
+        const blocks: Array<Array<[string, string | null]>> = [
+          [
+            ['a', '1'],
+            ['b', '1'],
+            ['c', '1'],
+            ['ca', '1'],
+          ],
+          [
+            ['a', '2'],
+            ['b', null],
+            ['ca', null],
+          ],
+          [
+            ['b', '3'],
+            ['c', null],
+            ['d', '3'],
+          ],
+          [['b', null]],
+        ];
+        for (const [i, block] of blocks.entries()) {
+          const pending = store.computeRoot(block.map(([k, v]) => [k, v === null ? null : bytes(v)] as const));
+          await store.commit(BigInt(i + 1), pending, pending.root);
+        }
+        const expected = [
+          ['a=1', 'b=1', 'c=1', 'ca=1'],
+          ['a=2', 'c=1'],
+          ['a=2', 'b=3', 'd=3'],
+          ['a=2', 'd=3'],
+        ];
+        for (const [i, want] of expected.entries()) {
+          for (const limit of [1, 2, 1000]) assert.deepEqual(await all(store, BigInt(i + 1), limit), want, `version ${i + 1}, pages of ${limit}`);
+        }
+        // From a key that exists only as a deletion.
+        assert.deepEqual(
+          (await store.entries(1n, 'b', 1)).entries.map(([k]) => k),
+          ['b'],
+        );
+        assert.equal((await store.entries(1n, 'b', 1)).next, 'c');
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  it('answers from its snapshot while a commit changes and deletes the keys it reads', async () => {
+    await withDir(async (dir) => {
+      const many: Array<[string, string]> = [];
+      for (let i = 0; i < 3000; i++) many.push([`k${String(i).padStart(4, '0')}`, String(i)]);
+      await commitBlock(dir, 1n, many, { stateHistory: 0 });
+      const store = await CommittedStore.open(dir, { stateHistory: 0 });
+      try {
+        const reading = store.entries(1n, '', 3000);
+        // Runs while the page is read: every key rewritten or deleted at height 2.
+        const pending = store.computeRoot(many.map(([k], i) => [k, i % 2 === 0 ? null : bytes('new')] as const));
+        await store.commit(2n, pending, pending.root);
+        const page = await reading;
+        assert.deepEqual(
+          page.entries.map(([k, v]) => `${k}=${text(v)}`),
+          many.map(([k, v]) => `${k}=${v}`),
+        );
+        assert.equal(page.next, undefined);
+        const now = await store.entries(2n, '', 3000);
+        assert.equal(now.entries.length, 1500);
+        assert.ok(now.entries.every(([, v]) => text(v) === 'new'));
+      } finally {
         await store.close();
       }
     });
