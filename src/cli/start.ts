@@ -170,7 +170,10 @@ export function registerStart(program: Command): void {
         .default(String(DEFAULT_CACHE_BYTES / 1024 / 1024)),
     )
     .addOption(
-      new Option('--state-write-buffer-mb <mib>', "LevelDB's write buffer for the state, MiB (larger: less compaction CPU, more memory, a longer open after a crash)")
+      new Option(
+        '--state-write-buffer-mb <mib>',
+        "LevelDB's write buffer of each of the state's two databases, MiB (larger: less compaction CPU, more memory, a longer open after a crash)",
+      )
         .env('CMTD_STATE_WRITE_BUFFER_MB')
         .default(String(DEFAULT_WRITE_BUFFER_BYTES / 1024 / 1024)),
     )

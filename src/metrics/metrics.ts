@@ -6,7 +6,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ChainModules } from '../app/modules.js';
 import type { KVReader } from '../store/kv.js';
-import { type LevelRow, parseLevelDbStats } from '../store/leveldb-stats.js';
+import { type LevelRow, parseLevelDbStats, type StateDbStats } from '../store/leveldb-stats.js';
 import { codeName } from '../tx/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { AppMetrics, BlockObservation } from '../app/observer.js';
@@ -14,8 +14,8 @@ import type { AppMetrics, BlockObservation } from '../app/observer.js';
 /** The committed state the gauges are read from (a CommittedStore). */
 export interface CommittedState extends KVReader {
   readonly height: bigint;
-  /** LevelDB's `leveldb.stats` table, if the state lives in LevelDB (CommittedStore.levelDbStats). */
-  levelDbStats?(): string;
+  /** LevelDB's `leveldb.stats` tables, if the state lives in LevelDB (CommittedStore.levelDbStats). */
+  levelDbStats?(): StateDbStats;
 }
 
 export interface NodeMetricsOptions {
@@ -111,9 +111,10 @@ export class NodeMetrics implements AppMetrics {
   private registerLevelDbMetrics(registers: Registry[]): void {
     const store = this.store;
     if (store.levelDbStats === undefined) return;
-    const rows = (): LevelRow[] => {
+    const rows = (): Array<LevelRow & { db: string }> => {
       try {
-        return parseLevelDbStats(store.levelDbStats!());
+        const stats = store.levelDbStats!();
+        return Object.entries(stats).flatMap(([db, table]) => parseLevelDbStats(table).map((row) => ({ ...row, db })));
       } catch {
         return []; // the store closed under a late scrape (shutdown): no samples rather than a failed scrape
       }
@@ -122,11 +123,11 @@ export class NodeMetrics implements AppMetrics {
       new Gauge({
         name,
         help,
-        labelNames: ['level'] as const,
+        labelNames: ['db', 'level'] as const,
         registers,
         collect() {
           this.reset();
-          for (const row of rows()) this.set({ level: String(row.level) }, value(row));
+          for (const row of rows()) this.set({ db: row.db, level: String(row.level) }, value(row));
         },
       });
     };
@@ -141,11 +142,11 @@ export class NodeMetrics implements AppMetrics {
         },
       });
     };
-    perLevel('cmtd_state_db_level_files', 'Table files in each LevelDB level of the state database', (r) => r.files);
-    perLevel('cmtd_state_db_level_bytes', 'Bytes in each LevelDB level of the state database (LevelDB counts whole MiB)', (r) => r.sizeMb * 2 ** 20);
+    perLevel('cmtd_state_db_level_files', 'Table files in each LevelDB level of the state databases (db: values, nodes)', (r) => r.files);
+    perLevel('cmtd_state_db_level_bytes', 'Bytes in each LevelDB level of the state databases (db: values, nodes; LevelDB counts whole MiB)', (r) => r.sizeMb * 2 ** 20);
     total(
       'cmtd_state_db_compaction_seconds_total',
-      "Seconds LevelDB's background thread spent flushing and compacting the state database since the node started",
+      "Seconds LevelDB's background thread spent flushing and compacting the state databases since the node started",
       (r) => r.timeSec,
     );
     total('cmtd_state_db_compaction_read_bytes_total', 'Bytes those flushes and compactions read (whole MiB)', (r) => r.readMb * 2 ** 20);

@@ -15,7 +15,7 @@
 
 import { ClassicLevel } from 'classic-level';
 
-import { LEVELDB_OPTIONS, META_KEY, StoreUsageError, encodeMeta, encodeRoot, latestKey, latestRecord, resolve, rootKey } from './committed-store.js';
+import { LEVELDB_OPTIONS, META_KEY, StoreUsageError, encodeMeta, encodeRoot, latestKey, latestRecord, nodesDir, resolve, rootKey, writeNodesThenRest } from './committed-store.js';
 import { sha256, sha256Binary } from '../util/sha256.js';
 import { isWellFormedKey } from './keys.js';
 import { EMPTY_HASH, HASH_LEN, buildSortedSubtreeAsync, encodeNode, nodeKey, u64String, type LeafNode, type NodeWrite, type SortedLeaves } from './tree.js';
@@ -68,22 +68,31 @@ export async function bulkLoad(
   }
 
   const db = new ClassicLevel<Buffer, Uint8Array>(dir, { ...LEVELDB_OPTIONS, writeBufferSize: 64 * 1024 * 1024 });
+  const nodesDb = new ClassicLevel<Buffer, Uint8Array>(nodesDir(dir), { ...LEVELDB_OPTIONS, writeBufferSize: 64 * 1024 * 1024 });
   await db.open();
+  await nodesDb.open();
   try {
-    if ((await db.keys({ limit: 1 }).all()).length > 0) throw new StoreUsageError(`bulk load into ${dir}: the directory already holds records`);
+    for (const [what, d] of [
+      ['the directory', db],
+      [`its tree nodes' database (${nodesDir(dir)})`, nodesDb],
+    ] as const) {
+      if ((await d.keys({ limit: 1 }).all()).length > 0) throw new StoreUsageError(`bulk load into ${dir}: ${what} already holds records`);
+    }
 
     // 3. Build the tree bottom-up in keyHash order, writing as it goes.
     let batch = db.batch();
+    let nodes = nodesDb.batch();
     let batchBytes = 0;
     let placed = 0;
-    const put = (key: Buffer, value: Buffer): void => {
-      batch.put(key, value);
+    const put = (key: Buffer, value: Buffer, to = batch): void => {
+      to.put(key, value);
       batchBytes += key.length + value.length;
     };
     const flush = async (force: boolean): Promise<void> => {
       if (!force && batchBytes < BATCH_BYTES) return;
-      await batch.write();
+      await writeNodesThenRest(nodes, batch, false);
       batch = db.batch();
+      nodes = nodesDb.batch();
       batchBytes = 0;
       options.onProgress?.(placed);
     };
@@ -102,18 +111,20 @@ export async function bulkLoad(
         return { kind: 'leaf', keyHash: leaves.keyHashAt(i), valueHash: sha256Binary(plain), key, value: plain };
       },
     };
-    const emit = (w: NodeWrite): void => put(Buffer.from(nodeKey(v, w.depth, w.path), 'latin1'), encodeNode(w.node, v));
+    const emit = (w: NodeWrite): void => put(Buffer.from(nodeKey(v, w.depth, w.path), 'latin1'), encodeNode(w.node, v), nodes);
 
     const root = count === 0 ? undefined : resolve(await buildSortedSubtreeAsync(leaves, 0, 0, count, emit, SYNC_RANGE, () => flush(false)), v);
     const appHash = Buffer.from(root?.hash ?? EMPTY_HASH, 'latin1');
     put(rootKey(v), encodeRoot(root));
     put(Buffer.from(META_KEY), Buffer.from(encodeMeta(v, appHash, count)));
     await flush(true);
-    // Flush the (64 MiB) memtable to a table now: otherwise the first open replays its log.
+    // Flush the (64 MiB) memtables to tables now: otherwise the first open replays their logs.
     await db.compactRange(META_KEY, META_KEY);
+    await nodesDb.compactRange(Buffer.from('N'), Buffer.from('N'));
     return appHash;
   } finally {
     await db.close();
+    await nodesDb.close();
   }
 }
 

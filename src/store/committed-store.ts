@@ -26,11 +26,14 @@
  * only after the batch is written. Pruning runs after commits, in small
  * batches of its own, and deletes only what no retained version reaches.
  */
+import { join } from 'node:path';
+
 import { ClassicLevel, type Iterator as LevelIterator } from 'classic-level';
 
 import { bytesEqual } from '../util/bytes.js';
 import type { Logger } from '../util/logger.js';
 import { isWellFormedKey } from './keys.js';
+import type { StateDbStats } from './leveldb-stats.js';
 import type { Change, KVReader } from './kv.js';
 import { LruCache } from './lru.js';
 import { NodeCache } from './node-cache.js';
@@ -64,17 +67,20 @@ import {
 export const META_KEY = Buffer.from('m:commit', 'latin1');
 const PRUNED_KEY = Buffer.from('m:pruned', 'latin1');
 /**
- * The on-disk format, the first byte of m:commit. 5: no history records
- * (a past value is read from its version's leaf; format 4 also wrote every
- * change under 'h'); internal nodes from depth 5 on hash flat (format 3
- * folded every node binary; format 2 also kept tree nodes under 'n').
+ * The on-disk format, the first byte of m:commit. 6: tree nodes in a
+ * LevelDB of their own (format 5 kept them with the values); no history
+ * records (a past value is read from its version's leaf; format 4 also
+ * wrote every change under 'h'); internal nodes from depth 5 on hash flat
+ * (format 3 folded every node binary; format 2 also kept tree nodes under
+ * 'n').
  */
-export const STORE_FORMAT = 5;
+export const STORE_FORMAT = 6;
 /** What an older format differs in, for the message refusing it. */
 const OLDER_FORMATS: ReadonlyMap<number, string> = new Map([
   [2, "tree nodes under 'n', every internal node folded binary"],
   [3, 'every internal node folded binary: another app hash'],
   [4, "every change also kept as a history record under 'h'"],
+  [5, 'tree nodes in the same LevelDB as the values'],
 ]);
 const META_LEN = 1 + 8 + HASH_LEN + 8;
 const U64_MAX = (1n << 64n) - 1n;
@@ -210,7 +216,10 @@ export interface VersionView extends KVReader {
 }
 
 export class CommittedStore implements KVReader {
+  /** Everything but the tree nodes: latest values, deletions, roots, stale lists, commit record, extras. */
   private readonly db: ClassicLevel<Buffer, Uint8Array>;
+  /** The tree nodes ('N' records), in a LevelDB of their own (docs/STORE.md "Two databases"). */
+  private readonly nodesDb: ClassicLevel<Buffer, Uint8Array>;
   private readonly logger: Logger | undefined;
   private readonly sync: boolean;
   private readonly stateHistory: number;
@@ -241,10 +250,12 @@ export class CommittedStore implements KVReader {
 
   private constructor(
     db: ClassicLevel<Buffer, Uint8Array>,
+    nodesDb: ClassicLevel<Buffer, Uint8Array>,
     meta: { height: number; appHash: Uint8Array; root: ChildRef | undefined; keys: number; prunedThrough: number },
     options: CommittedStoreOptions,
   ) {
     this.db = db;
+    this.nodesDb = nodesDb;
     this.logger = options.logger;
     this.sync = options.sync ?? false;
     this.stateHistory = options.stateHistory ?? DEFAULT_STATE_HISTORY;
@@ -278,9 +289,12 @@ export class CommittedStore implements KVReader {
       throw new StoreUsageError(`write buffer must be a whole number of bytes from ${MIN_WRITE_BUFFER_BYTES} to ${MAX_WRITE_BUFFER_BYTES}, got ${writeBufferBytes}`);
     }
     const db = new ClassicLevel<Buffer, Uint8Array>(dir, { ...LEVELDB_OPTIONS, writeBufferSize: writeBufferBytes });
+    const nodesDb = new ClassicLevel<Buffer, Uint8Array>(nodesDir(dir), { ...LEVELDB_OPTIONS, writeBufferSize: writeBufferBytes });
     try {
       await db.open();
+      await nodesDb.open();
     } catch (err) {
+      await db.close();
       // e.g. the LOCK is held by another process using the same home directory
       const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
       throw new Error(`cannot open the state store ${dir} (is another cmtd using it?)${cause}`, { cause: err });
@@ -302,7 +316,9 @@ export class CommittedStore implements KVReader {
         const prunedThrough = prunedBytes === undefined ? 0 : readU64(prunedBytes, 0);
         meta = { height, appHash, root, keys, prunedThrough };
       }
-      const store = new CommittedStore(db, meta, options);
+      // Nodes of a commit that a crash stopped before its commit record: no version reaches them.
+      await nodesDb.clear({ gte: latin1('N' + u64String(meta.height + 1)), lt: AFTER_N });
+      const store = new CommittedStore(db, nodesDb, meta, options);
       store.checkRoot(dir);
       options.logger?.info('state store opened', {
         dir,
@@ -315,6 +331,7 @@ export class CommittedStore implements KVReader {
       return store;
     } catch (err) {
       await db.close();
+      await nodesDb.close();
       throw err;
     }
   }
@@ -548,10 +565,10 @@ export class CommittedStore implements KVReader {
   }
 
   /** LevelDB reads in {@link PREFETCH_READERS} parallel parts; undefined if the store was closed meanwhile. */
-  private async readMany(reads: Buffer[]): Promise<Array<Uint8Array | undefined> | undefined> {
+  private async readMany(reads: Buffer[], db = this.db): Promise<Array<Uint8Array | undefined> | undefined> {
     const size = Math.ceil(reads.length / PREFETCH_READERS);
     const parts: Array<Promise<Array<Uint8Array | undefined>>> = [];
-    for (let i = 0; i < reads.length; i += size) parts.push(this.db.getMany(reads.slice(i, i + size), { fillCache: false }));
+    for (let i = 0; i < reads.length; i += size) parts.push(db.getMany(reads.slice(i, i + size), { fillCache: false }));
     try {
       const values = (await Promise.all(parts)).flat();
       return this.closed ? undefined : values;
@@ -642,7 +659,7 @@ export class CommittedStore implements KVReader {
 
   /** Reads node records into `prefetched` (by node key); undefined if closed or a newer prefetch took over meanwhile. */
   private async readPrefetched(reads: Buffer[], prefetched: Map<string, string>): Promise<Array<string | undefined> | undefined> {
-    const values = await this.readMany(reads);
+    const values = await this.readMany(reads, this.nodesDb);
     if (values === undefined || this.prefetched !== prefetched) return undefined;
     return values.map((value, i) => {
       if (value === undefined) return undefined;
@@ -686,9 +703,11 @@ export class CommittedStore implements KVReader {
       this.committing = false;
     }
     const dbBatch = this.deferred === undefined ? this.db.batch() : undefined;
+    const nodesBatch = this.deferred === undefined ? this.nodesDb.batch() : undefined;
     // Deferred: staged apart, so a commit that fails halfway leaves nothing behind.
     const staged = dbBatch === undefined ? new DeferredRecords() : undefined;
     const batch: RecordSink = dbBatch ?? staged!;
+    const nodes: RecordSink = nodesBatch ?? staged!;
     let keys = this.keyCount;
     const stale: Buffer[] = [];
     try {
@@ -706,7 +725,7 @@ export class CommittedStore implements KVReader {
           if (before === null) keys++;
         }
       }
-      for (let i = 0; i < tree.writeKeys.length; i++) batch.put(latin1(tree.writeKeys[i]!), latin1(tree.writeRecords[i]!));
+      for (let i = 0; i < tree.writeKeys.length; i++) nodes.put(latin1(tree.writeKeys[i]!), latin1(tree.writeRecords[i]!));
       for (const key of tree.stale) stale.push(latin1(key));
       if (stale.length > 0) batch.put(staleKey(v), encodeStaleList(stale));
       const root = tree.root;
@@ -724,18 +743,19 @@ export class CommittedStore implements KVReader {
       batch.put(META_KEY, encodeMeta(v, pending.root, keys));
     } catch (err) {
       await batch.close();
+      await nodes.close();
       throw err;
     }
 
     const started = performance.now();
     if (staged !== undefined) for (const [key, value] of staged.records) this.deferred!.records.set(key, value);
-    if (dbBatch !== undefined) {
+    if (dbBatch !== undefined && nodesBatch !== undefined) {
       this.committing = true;
       // LevelDB may apply the batch before this continuation runs: until memory
       // moves to the new version, reads of the changed keys must not see it.
       this.writing = new Map(pending.changes.map((c) => [c.key, c.before]));
       try {
-        await dbBatch.write({ sync: this.sync }); // closes the batch, on failure too
+        await writeNodesThenRest(nodesBatch, dbBatch, this.sync);
       } finally {
         this.committing = false;
         this.writing = undefined;
@@ -787,7 +807,7 @@ export class CommittedStore implements KVReader {
       }
     }
     if (reads.length === 0) return;
-    const records = await this.readMany(reads);
+    const records = await this.readMany(reads, this.nodesDb);
     this.assertOpen();
     for (let i = 0; i < reads.length; i++) tree.writeRecords[at[i]!] = movedLeafRecord(records![i], reads[i]!.toString('latin1'));
   }
@@ -817,11 +837,13 @@ export class CommittedStore implements KVReader {
     if (deferred === undefined) return;
     this.assertOpen();
     const batch = this.db.batch();
+    const nodes = this.nodesDb.batch();
     for (const [key, value] of deferred.records) {
-      if (value === null) batch.del(latin1(key));
-      else batch.put(latin1(key), value);
+      const sink = key.charCodeAt(0) === NODE_TAG ? nodes : batch;
+      if (value === null) sink.del(latin1(key));
+      else sink.put(latin1(key), value);
     }
-    await batch.write({ sync: this.sync });
+    await writeNodesThenRest(nodes, batch, this.sync);
     this.deferred = undefined;
     this.schedulePrune();
   }
@@ -832,7 +854,7 @@ export class CommittedStore implements KVReader {
       const record = this.deferred.records.get(key.toString('latin1'));
       if (record !== undefined) return record ?? undefined;
     }
-    return this.db.getSync(key);
+    return (key[0] === NODE_TAG ? this.nodesDb : this.db).getSync(key);
   }
 
   private assertNotDeferred(what: string): void {
@@ -846,9 +868,9 @@ export class CommittedStore implements KVReader {
    * parsed by leveldb-stats.ts), for metrics, benches and diagnostics
    * (docs/STORE.md "Performance").
    */
-  levelDbStats(): string {
+  levelDbStats(): StateDbStats {
     this.assertOpen();
-    return this.db.getProperty('leveldb.stats');
+    return { values: this.db.getProperty('leveldb.stats'), nodes: this.nodesDb.getProperty('leveldb.stats') };
   }
 
   /** A non-consensus record written through `commit`'s `extra`. */
@@ -901,6 +923,7 @@ export class CommittedStore implements KVReader {
     this.closed = true;
     await this.pruning;
     await this.db.close();
+    await this.nodesDb.close();
   }
 
   // ---- internals ----------------------------------------------------------
@@ -1029,8 +1052,15 @@ export class CommittedStore implements KVReader {
       // the list goes with its last slice (a crash before: it is redone).
       const records = decodeStaleList(entry[1]);
       for (let i = 0; i < records.length || i === 0; i += PRUNE_SLICE) {
+        const slice = records.slice(i, i + PRUNE_SLICE);
+        // Nodes first: the list that names them goes last, with the other records.
+        if (slice.some((record) => record[0] === NODE_TAG)) {
+          const nodes = this.nodesDb.batch();
+          for (const record of slice) if (record[0] === NODE_TAG) nodes.del(record);
+          await nodes.write();
+        }
         const batch = this.db.batch();
-        for (const record of records.slice(i, i + PRUNE_SLICE)) batch.del(record);
+        for (const record of slice) if (record[0] !== NODE_TAG) batch.del(record);
         if (i + PRUNE_SLICE >= records.length) batch.del(entry[0]);
         await batch.write();
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -1085,11 +1115,36 @@ function movedLeafRecord(bytes: Uint8Array | null | undefined, from: string): st
 }
 
 const S = Buffer.from('s');
+/** Tree nodes' keys start with 'N' (tree.ts nodeKey). */
+const NODE_TAG = 0x4e;
+const AFTER_N = Buffer.from('O');
 const AFTER_S = Buffer.from('t');
 const D = Buffer.from('d');
 const AFTER_D = Buffer.from('e');
 const EMPTY_RECORD = Buffer.alloc(0);
 const EXTRA_PREFIX = 'x:';
+
+/** Where the tree nodes' database lives: inside the store's directory, so that the two go together. */
+export function nodesDir(dir: string): string {
+  return join(dir, 'nodes');
+}
+
+/**
+ * A commit's nodes first, on disk before anything names them (synced: a
+ * power loss must not keep a commit record whose nodes it lost), then the
+ * commit's other records, whose batch holds its commit record.
+ */
+export async function writeNodesThenRest(nodes: ChainedBatchOf, rest: ChainedBatchOf, sync: boolean): Promise<void> {
+  try {
+    await nodes.write({ sync: true });
+  } catch (err) {
+    await rest.close();
+    throw err;
+  }
+  await rest.write({ sync });
+}
+
+type ChainedBatchOf = ReturnType<ClassicLevel<Buffer, Uint8Array>['batch']>;
 
 function latin1(s: string): Buffer {
   return Buffer.from(s, 'latin1');

@@ -4,6 +4,14 @@
  * thread did into it since the database was opened (write buffers flushed
  * into level 0, 1 or 2, and compactions).
  */
+/** LevelDB's `leveldb.stats` table of each of the state store's two databases. */
+export interface StateDbStats {
+  /** Latest values, deletions, roots, stale lists, the commit record, extras. */
+  values: string;
+  /** Tree nodes. */
+  nodes: string;
+}
+
 export interface LevelRow {
   level: number;
   files: number;

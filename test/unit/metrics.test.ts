@@ -178,32 +178,39 @@ describe('metrics of the state database (LevelDB)', () => {
   ].join('\n');
   const MiB = 2 ** 20;
 
-  it('reports each level and the background thread’s totals from LevelDB’s table, read at each scrape', async () => {
+  const nodesTable = table
+    .replace('  0        2        5         3        0       451\n', '')
+    .replace('  1        7      201         4      499       500', '  2        3       96         2        0        96');
+
+  it('reports each level of each database and the background thread’s totals from LevelDB’s tables, read at each scrape', async () => {
     let stats = table;
-    const state = { height: 0n, get: (): undefined => undefined, levelDbStats: () => stats };
+    const state = { height: 0n, get: (): undefined => undefined, levelDbStats: () => ({ values: stats, nodes: nodesTable }) };
     const metrics = new NodeMetrics({ store: state, modules: createModules(), logger: silentLogger(), processMetrics: false });
     let text = await metrics.registry.metrics();
-    assert.equal(sample(text, 'cmtd_state_db_level_files{level="0"}'), 2);
-    assert.equal(sample(text, 'cmtd_state_db_level_files{level="1"}'), 7);
-    assert.equal(sample(text, 'cmtd_state_db_level_bytes{level="1"}'), 201 * MiB);
-    assert.equal(sample(text, 'cmtd_state_db_compaction_seconds_total'), 7);
+    assert.equal(sample(text, 'cmtd_state_db_level_files{db="values",level="0"}'), 2);
+    assert.equal(sample(text, 'cmtd_state_db_level_files{db="values",level="1"}'), 7);
+    assert.equal(sample(text, 'cmtd_state_db_level_bytes{db="values",level="1"}'), 201 * MiB);
+    assert.equal(sample(text, 'cmtd_state_db_level_files{db="nodes",level="2"}'), 3);
+    assert.equal(sample(text, 'cmtd_state_db_level_bytes{db="nodes",level="2"}'), 96 * MiB);
+    assert.equal(sample(text, 'cmtd_state_db_level_files{db="nodes",level="1"}'), undefined);
+    assert.equal(sample(text, 'cmtd_state_db_compaction_seconds_total'), 9);
     assert.equal(sample(text, 'cmtd_state_db_compaction_read_bytes_total'), 499 * MiB);
-    assert.equal(sample(text, 'cmtd_state_db_compaction_written_bytes_total'), 951 * MiB);
-    // A level that empties disappears; totals follow the table.
+    assert.equal(sample(text, 'cmtd_state_db_compaction_written_bytes_total'), 1047 * MiB);
+    // A level that empties disappears; totals follow the tables.
     stats = table.replace('  0        2        5         3        0       451\n', '');
     text = await metrics.registry.metrics();
-    assert.equal(sample(text, 'cmtd_state_db_level_files{level="0"}'), undefined);
-    assert.equal(sample(text, 'cmtd_state_db_compaction_seconds_total'), 4);
+    assert.equal(sample(text, 'cmtd_state_db_level_files{db="values",level="0"}'), undefined);
+    assert.equal(sample(text, 'cmtd_state_db_compaction_seconds_total'), 6);
     // A store that cannot answer (closed under a late scrape): no samples, the scrape still works.
     const state2 = {
       ...state,
-      levelDbStats: (): string => {
+      levelDbStats: (): { values: string; nodes: string } => {
         throw new Error('the state store is closed');
       },
     };
     const closed = new NodeMetrics({ store: state2, modules: createModules(), logger: silentLogger(), processMetrics: false });
     text = await closed.registry.metrics();
-    assert.equal(sample(text, 'cmtd_state_db_level_files{level="1"}'), undefined);
+    assert.equal(sample(text, 'cmtd_state_db_level_files{db="values",level="1"}'), undefined);
     assert.equal(sample(text, 'cmtd_state_db_compaction_seconds_total'), 0);
   });
 
@@ -213,14 +220,16 @@ describe('metrics of the state database (LevelDB)', () => {
       const store = await CommittedStore.open(join(dir, 'state.db'), { writeBufferBytes: 1024 * 1024 });
       try {
         for (let h = 1; h <= 16; h++) {
-          const pending = store.computeRoot(Array.from({ length: 500 }, (_, i) => [`k/${h}/${i}`, new Uint8Array(400).fill(h)] as const));
+          // Values that do not compress: ≈ 200 KB of values and ≈ 300 KB of nodes a block.
+          const pending = store.computeRoot(Array.from({ length: 500 }, (_, i) => [`k/${h}/${i}`, randomBytes(400)] as const));
           await store.commit(BigInt(h), pending, pending.root);
         }
         const metrics = new NodeMetrics({ store, modules: createModules(), logger: silentLogger(), processMetrics: false });
         const text = await metrics.registry.metrics();
         const written = sample(text, 'cmtd_state_db_compaction_written_bytes_total');
         assert.ok(written !== undefined && written >= 4 * MiB, `≈ 10 MB through a 1 MiB write buffer: ${written} bytes of tables written`);
-        assert.match(text, /^cmtd_state_db_level_files\{level="\d"\} [1-9]/m);
+        assert.match(text, /^cmtd_state_db_level_files\{db="values",level="\d"\} [1-9]/m);
+        assert.match(text, /^cmtd_state_db_level_files\{db="nodes",level="\d"\} [1-9]/m);
       } finally {
         await store.close();
       }

@@ -10,13 +10,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 
 import { bulkLoad } from '../../src/store/bulk-load.js';
-import { CommittedStore, StoreUsageError } from '../../src/store/committed-store.js';
+import { CommittedStore, StoreUsageError, nodesDir } from '../../src/store/committed-store.js';
 import { EMPTY, referenceRoot } from './fixtures/store-reference.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -155,6 +155,13 @@ describe('bulk load edges', () => {
       await db.put('x', 'y');
       await db.close();
       await assert.rejects(bulkLoad(dir, 1n, 1, one), usage(`bulk load into ${dir}: the directory already holds records`));
+      // Only the nodes' database holds something (a crash in a first commit, say).
+      const other = join(root, 'nodes-only');
+      mkdirSync(other);
+      const nodes = new ClassicLevel<string, string>(nodesDir(other));
+      await nodes.put('N', 'y');
+      await nodes.close();
+      await assert.rejects(bulkLoad(other, 1n, 1, one), usage(`bulk load into ${other}: its tree nodes' database (${nodesDir(other)}) already holds records`));
     });
   });
 

@@ -12,7 +12,7 @@ import { ClassicLevel } from 'classic-level';
 import fc from 'fast-check';
 
 import { bulkLoad } from '../../src/store/bulk-load.js';
-import { CommittedStore, StoreUsageError } from '../../src/store/committed-store.js';
+import { CommittedStore, nodesDir, StoreUsageError } from '../../src/store/committed-store.js';
 import { isWellFormedKey } from '../../src/store/keys.js';
 import { CLUSTERED_KEYS } from './fixtures/store-clustered-keys.js';
 import type { Change } from '../../src/store/kv.js';
@@ -20,12 +20,15 @@ import { referenceRoot } from './fixtures/store-reference.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
+/** Every record of both databases of the store in `dir` (the values', then the tree nodes'). */
 async function records(dir: string): Promise<Array<[string, string]>> {
-  const db = new ClassicLevel<Buffer, Uint8Array>(dir, { keyEncoding: 'buffer', valueEncoding: 'view' });
-  await db.open();
   const out: Array<[string, string]> = [];
-  for await (const [k, v] of db.iterator()) out.push([k.toString('hex'), hex(v)]);
-  await db.close();
+  for (const d of [dir, nodesDir(dir)]) {
+    const db = new ClassicLevel<Buffer, Uint8Array>(d, { keyEncoding: 'buffer', valueEncoding: 'view' });
+    await db.open();
+    for await (const [k, v] of db.iterator()) out.push([k.toString('hex'), hex(v)]);
+    await db.close();
+  }
   return out;
 }
 

@@ -4,10 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import fc from 'fast-check';
 
-import { CommittedStore, META_KEY, StoreCorruptionError, deletionKey, encodeMeta, latestKey, resolve, rootKey } from '../../src/store/committed-store.js';
-import { NEW_VERSION, nodeKey, u64String } from '../../src/store/tree.js';
+import { CommittedStore, META_KEY, StoreCorruptionError, deletionKey, encodeMeta, resolve, rootKey } from '../../src/store/committed-store.js';
+import { NEW_VERSION } from '../../src/store/tree.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
@@ -55,35 +54,18 @@ describe('committed-store record codecs (edges)', () => {
     assert.deepEqual(resolve(fresh, 7), { version: 7, leaf: false, hash: 'g'.repeat(32) });
   });
 
-  it('encodeMeta: format 4, u64 BE height, app hash, u64 BE key count (bytes >= 0x80 kept as single bytes)', () => {
+  it('encodeMeta: format 6, u64 BE height, app hash, u64 BE key count (bytes >= 0x80 kept as single bytes)', () => {
     const appHash = new Uint8Array(32).fill(0xab);
     const meta = encodeMeta(0x1_0000_0081, appHash, 0xff80);
-    const expected = Buffer.concat([Buffer.from([5]), u64(0x1_0000_0081n), Buffer.from(appHash), u64(0xff80n)]);
+    const expected = Buffer.concat([Buffer.from([6]), u64(0x1_0000_0081n), Buffer.from(appHash), u64(0xff80n)]);
     assert.equal(Buffer.from(meta).toString('hex'), expected.toString('hex'));
   });
 
-  it('tree-node keys sort below every key-ordered record, whatever the version, place and state key', () => {
-    // docs/STORE.md "Why nodes sort first": LevelDB's tables for recent blocks must not span older nodes' keys.
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
-        fc.integer({ min: 0, max: 64 }),
-        fc.uint8Array({ minLength: 32, maxLength: 32 }),
-        fc.string({ unit: 'binary', maxLength: 40 }),
-        (version, depth, keyHash, stateKey) => {
-          const node = Buffer.from(nodeKey(version, depth, Buffer.from(keyHash).toString('latin1')), 'latin1');
-          const k = Buffer.from(stateKey, 'utf8');
-          const keyOrdered = [latestKey(k), deletionKey(k, u64String(0)), deletionKey(k, u64String(version)), META_KEY, Buffer.from(`x:${stateKey}`, 'utf8')];
-          for (const other of keyOrdered) assert.ok(Buffer.compare(node, other) < 0, `${node.toString('hex')} should sort below ${other.toString('hex')}`);
-        },
-      ),
-    );
-  });
-
   for (const [format, what] of [
-    [2, /is format 2 \(tree nodes under 'n'.*\), written by an older cmtd; this one reads format 5 .*rebuild the state/],
-    [3, /is format 3 \(every internal node folded binary: another app hash\), written by an older cmtd; this one reads format 5 .*rebuild the state/],
-    [4, /is format 4 \(every change also kept as a history record under 'h'\), written by an older cmtd; this one reads format 5 .*rebuild the state/],
+    [2, /is format 2 \(tree nodes under 'n'.*\), written by an older cmtd; this one reads format 6 .*rebuild the state/],
+    [3, /is format 3 \(every internal node folded binary: another app hash\), written by an older cmtd; this one reads format 6 .*rebuild the state/],
+    [4, /is format 4 \(every change also kept as a history record under 'h'\), written by an older cmtd; this one reads format 6 .*rebuild the state/],
+    [5, /is format 5 \(tree nodes in the same LevelDB as the values\), written by an older cmtd; this one reads format 6 .*rebuild the state/],
   ] as const) {
     it(`a format-${format} store is refused with what differs and what to do`, async () => {
       await storeAtHeight1();
@@ -159,7 +141,7 @@ describe('committed-store record codecs (edges)', () => {
     const meta = Buffer.from((await db.get(META_KEY))!);
     await db.close();
     const wrongFormat = Buffer.from(meta);
-    wrongFormat[0] = 6;
+    wrongFormat[0] = 7;
     const tooLong = Buffer.concat([meta, Buffer.from([0])]);
     for (const bad of [wrongFormat, tooLong]) {
       await overwrite(META_KEY, bad);

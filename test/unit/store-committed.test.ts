@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 
-import { CommittedStore, PendingRoot, StoreCorruptionError, StoreUsageError } from '../../src/store/committed-store.js';
+import { CommittedStore, nodesDir, PendingRoot, StoreCorruptionError, StoreUsageError } from '../../src/store/committed-store.js';
 import { Overlay, type Change } from '../../src/store/kv.js';
 
 const emptyRoot = (): Uint8Array => new Uint8Array(32);
@@ -413,9 +413,12 @@ describe('CommittedStore', () => {
 
     it('open: a tampered root node', async () => {
       await seed();
-      const [root] = await keysWith('N');
-      assert.ok(root !== undefined);
-      const db = await rawDb(dir);
+      assert.deepEqual(await keysWith('N'), [], 'tree nodes live in their own database');
+      const nodes = await rawDb(nodesDir(dir));
+      const [root] = await nodes.keys({ limit: 1 }).all(); // the only internal node of two keys, version 1
+      await nodes.close();
+      assert.ok(root !== undefined, 'a root node');
+      const db = await rawDb(nodesDir(dir));
       const bytes0 = Buffer.from((await db.get(root))!);
       bytes0[bytes0.length - 1]! ^= 1;
       await db.put(root, bytes0);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import fc from 'fast-check';
 
-import { CommittedStore, VersionUnavailableError } from '../../src/store/committed-store.js';
+import { CommittedStore, nodesDir, VersionUnavailableError } from '../../src/store/committed-store.js';
 import { compareKeys, isWellFormedKey } from '../../src/store/keys.js';
 import type { Change } from '../../src/store/kv.js';
 import {
@@ -88,16 +88,20 @@ function assertForgeriesRefused(root: Uint8Array, key: string, value: Uint8Array
   }
 }
 
-/** Node keys reachable from every retained root, read straight from LevelDB. */
+/** Node keys reachable from every retained root, read straight from LevelDB (roots from the values' database, nodes from their own). */
 async function reachableNodes(dir: string): Promise<{ reachable: Set<string>; stored: Set<string> }> {
-  const db = new ClassicLevel<Buffer, Uint8Array>(dir, { keyEncoding: 'buffer', valueEncoding: 'view' });
-  await db.open();
-  const stored = new Set<string>();
+  const values = new ClassicLevel<Buffer, Uint8Array>(dir, { keyEncoding: 'buffer', valueEncoding: 'view' });
+  await values.open();
   const roots: Array<{ version: number }> = [];
-  for await (const [k, v] of db.iterator()) {
-    if (k[0] === 0x4e /* N */) stored.add(k.toString('latin1'));
+  for await (const [k, v] of values.iterator()) {
+    assert.notEqual(k[0], 0x4e /* N */, 'no tree node among the values');
     if (k[0] === 0x72 && v[0] === 1) roots.push({ version: Number(Buffer.from(v).readBigUInt64BE(1)) });
   }
+  await values.close();
+  const db = new ClassicLevel<Buffer, Uint8Array>(nodesDir(dir), { keyEncoding: 'buffer', valueEncoding: 'view' });
+  await db.open();
+  const stored = new Set<string>();
+  for await (const [k] of db.iterator()) stored.add(k.toString('latin1'));
   const reachable = new Set<string>();
   const walk = async (version: number, depth: number, path: Buffer): Promise<void> => {
     const key = nodeKey(version, depth, path.toString('latin1'));
