@@ -172,7 +172,7 @@ export function registerStart(program: Command): void {
     .addOption(
       new Option(
         '--state-write-buffer-mb <mib>',
-        "LevelDB's write buffer of each of the state's two databases, MiB (larger: less compaction CPU, more memory, a longer open after a crash)",
+        "LevelDB's write buffer of the state's values database (its tree nodes' takes at most 16), MiB (larger: less compaction CPU, more memory, a longer open after a crash)",
       )
         .env('CMTD_STATE_WRITE_BUFFER_MB')
         .default(String(DEFAULT_WRITE_BUFFER_BYTES / 1024 / 1024)),

@@ -104,6 +104,16 @@ export const LEVELDB_OPTIONS = { keyEncoding: 'buffer', valueEncoding: 'view', m
  * one buffer of log (≈ 0.5 s for 64 MiB).
  */
 export const DEFAULT_WRITE_BUFFER_BYTES = 64 * 1024 * 1024;
+/**
+ * The most the tree nodes' database buffers. Its records are keyed by
+ * version, so a flushed buffer becomes a table that LevelDB only moves down
+ * its levels, never merges: a larger buffer saves no compaction, and costs
+ * memory (two buffers) and the log an open replays. At 10M keys, 20 blocks
+ * of 20,000: the nodes' tables cost LevelDB's thread 2–3 s with 16 MiB as
+ * with 64, and the process held ≈ 70–290 MiB less (BENCHMARKS.md
+ * 2026-12-05 23:54).
+ */
+export const NODES_WRITE_BUFFER_BYTES = 16 * 1024 * 1024;
 /** The range LevelDB accepts (it would silently clamp a value outside it). */
 export const MIN_WRITE_BUFFER_BYTES = 64 * 1024;
 export const MAX_WRITE_BUFFER_BYTES = 1024 * 1024 * 1024;
@@ -289,7 +299,7 @@ export class CommittedStore implements KVReader {
       throw new StoreUsageError(`write buffer must be a whole number of bytes from ${MIN_WRITE_BUFFER_BYTES} to ${MAX_WRITE_BUFFER_BYTES}, got ${writeBufferBytes}`);
     }
     const db = new ClassicLevel<Buffer, Uint8Array>(dir, { ...LEVELDB_OPTIONS, writeBufferSize: writeBufferBytes });
-    const nodesDb = new ClassicLevel<Buffer, Uint8Array>(nodesDir(dir), { ...LEVELDB_OPTIONS, writeBufferSize: writeBufferBytes });
+    const nodesDb = new ClassicLevel<Buffer, Uint8Array>(nodesDir(dir), { ...LEVELDB_OPTIONS, writeBufferSize: Math.min(writeBufferBytes, NODES_WRITE_BUFFER_BYTES) });
     try {
       await db.open();
       await nodesDb.open();

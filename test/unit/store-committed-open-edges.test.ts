@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { ClassicLevel } from 'classic-level';
 
 import {
@@ -17,6 +18,7 @@ import {
   DEFAULT_WRITE_BUFFER_BYTES,
   MAX_WRITE_BUFFER_BYTES,
   MIN_WRITE_BUFFER_BYTES,
+  NODES_WRITE_BUFFER_BYTES,
   nodesDir,
   STORE_FORMAT,
   StoreCorruptionError,
@@ -512,5 +514,26 @@ describe('CommittedStore: write buffer', () => {
     const large = await logBytesAfterWrites(DEFAULT_WRITE_BUFFER_BYTES);
     assert.ok(large > 3 * 1024 * 1024, `the default buffer holds every block: ${large} bytes of log`);
     assert.ok(small < 2 * 1024 * 1024, `a 1 MiB buffer holds about one: ${small} bytes of log`);
+  });
+
+  it('the tree nodes’ database buffers at most NODES_WRITE_BUFFER_BYTES, the values’ the whole default', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir, { stateHistory: 0 });
+      try {
+        // ≈ 26 MB of values and more of leaves (each holds its value): past 16 MiB, within 64.
+        for (let h = 1; h <= 2; h++) {
+          const pending = store.computeRoot(Array.from({ length: 25_000 }, (_, i) => [`k/${h}/${i}`, randomBytes(500)] as const));
+          await store.commit(BigInt(h), pending, pending.root);
+        }
+        const logBytes = (d: string): number =>
+          readdirSync(d)
+            .filter((f) => f.endsWith('.log') && f !== 'LOG')
+            .reduce((sum, f) => sum + statSync(join(d, f)).size, 0);
+        assert.ok(logBytes(dir) > 24 * 1024 * 1024, `the values' buffer holds both blocks: ${logBytes(dir)} bytes of log`);
+        assert.ok(logBytes(nodesDir(dir)) <= NODES_WRITE_BUFFER_BYTES + 8 * 1024 * 1024, `the nodes' log: ${logBytes(nodesDir(dir))} bytes`);
+      } finally {
+        await store.close();
+      }
+    });
   });
 });
