@@ -165,20 +165,19 @@ export interface CommittedStoreOptions {
   writeBufferBytes?: number;
 }
 
-/** The latest value of a key and the version that wrote it (null: absent). */
-export type Latest = { version: number; value: Uint8Array } | null;
+/** The latest value of a key (null: absent). */
+export type Latest = Uint8Array | null;
 
 /**
  * What a value cache entry costs, in bytes: its key string and Map slot
- * (≈ 110 + 2 per character), and for a present key the {version, value}
- * object with its Uint8Array and ArrayBuffer (≈ 224) and the value's bytes.
- * Measured with V8's heap statistics after full collections (Node 20: 416 +
- * 70 bytes for a 42-character key and a 70-byte value, 193 for an absent
- * key); test/unit/store-cache-bytes.test.ts checks it. The estimate it
- * replaced counted half of that, so the cache held twice its budget.
+ * (≈ 110 + 2 per character), and for a present key its Uint8Array and
+ * ArrayBuffer (≈ 176) and the value's bytes. Measured with V8's heap
+ * statistics after full collections (Node 20: 366 + 70 bytes for a
+ * 42-character key and a 70-byte value, 181 for an absent key);
+ * test/unit/store-cache-bytes.test.ts checks it.
  */
 export function valueEntryBytes(key: string, record: Latest): number {
-  return 110 + 2 * key.length + (record === null ? 0 : 224 + record.value.length);
+  return 110 + 2 * key.length + (record === null ? 0 : 176 + record.length);
 }
 
 interface NormalizedChange {
@@ -394,7 +393,7 @@ export class CommittedStore implements KVReader {
 
   /** The committed value of `key` (latest version). The bytes are shared: do not mutate them. */
   get(key: string): Uint8Array | undefined {
-    return this.latest(key)?.value;
+    return this.latest(key) ?? undefined;
   }
 
   /** The value of `key` as of `version` (a retained committed height). Shared bytes: do not mutate. */
@@ -570,7 +569,7 @@ export class CommittedStore implements KVReader {
       const key = wanted[i]!;
       if (this.values.get(key) !== undefined) continue; // read synchronously meanwhile
       const buf = values[i];
-      this.cacheLatest(key, buf === undefined ? null : { version: readU64(buf, 0), value: plainCopy(buf, 8) });
+      this.cacheLatest(key, buf === undefined ? null : plainCopy(buf, 8));
     }
   }
 
@@ -773,7 +772,7 @@ export class CommittedStore implements KVReader {
     }
     // Written: now make it visible. Nothing below can fail.
     this.generation++;
-    for (const { key, value } of pending.changes) this.cacheLatest(key, value === null ? null : { version: v, value });
+    for (const { key, value } of pending.changes) this.cacheLatest(key, value);
     // The next block walks the new internal nodes; new leaves are read back
     // only by proofs, historical reads and inserts next to them: not cached.
     for (let i = 0; i < tree.writeKeys.length; i++) {
@@ -949,7 +948,7 @@ export class CommittedStore implements KVReader {
     if (cached !== undefined) return cached;
     this.assertOpen();
     const buf = this.readRecord(Buffer.concat([S, Buffer.from(key, 'utf8')]));
-    const record: Latest = buf === undefined ? null : { version: readU64(buf, 0), value: plainCopy(buf, 8) };
+    const record: Latest = buf === undefined ? null : plainCopy(buf, 8);
     this.cacheLatest(key, record);
     return record;
   }

@@ -43,7 +43,7 @@ function assertClose(estimated: number, measured: number, what: string): void {
 
 describe('state cache accounting', () => {
   for (const [what, record] of [
-    ['a value cache entry of a present key', (i: number): Latest => ({ version: 1000 + i, value: new Uint8Array(70).fill(i & 0xff) })],
+    ['a value cache entry of a present key', (i: number): Latest => new Uint8Array(70).fill(i & 0xff)],
     ['a value cache entry of an absent key', (): Latest => null],
   ] as const) {
     it(`${what} costs what it is counted`, () => {

@@ -301,9 +301,9 @@ describe('CommittedStore: cache budget', () => {
 
   /**
    * The value cache gets floor(C / 2) bytes, and each of its LRU generations
-   * half of that; a latest value weighs 110 + 2·key length + 224 + value
-   * length (valueEntryBytes). 'abcd' with a 100-byte value weighs 442: kept
-   * when floor(floor(C/2)/2) >= 442.
+   * half of that; a latest value weighs 110 + 2·key length + 176 + value
+   * length (valueEntryBytes). 'abcd' with a 100-byte value weighs 394: kept
+   * when floor(floor(C/2)/2) >= 394.
    */
   async function valueReads(options: CommittedStoreOptions): Promise<number> {
     let reads = -1;
@@ -323,12 +323,12 @@ describe('CommittedStore: cache budget', () => {
     return reads;
   }
 
-  it('a value weighing exactly a value-cache generation (cacheBytes 1768) is kept: the second get reads nothing', async () => {
-    assert.equal(await valueReads({ cacheBytes: 1768 }), 1);
+  it('a value weighing exactly a value-cache generation (cacheBytes 1576) is kept: the second get reads nothing', async () => {
+    assert.equal(await valueReads({ cacheBytes: 1576 }), 1);
   });
 
-  it('a value one byte over a value-cache generation (cacheBytes 1764) is not kept: both gets read LevelDB', async () => {
-    assert.equal(await valueReads({ cacheBytes: 1764 }), 2);
+  it('a value one byte over a value-cache generation (cacheBytes 1572) is not kept: both gets read LevelDB', async () => {
+    assert.equal(await valueReads({ cacheBytes: 1572 }), 2);
   });
 
   it('the default cache keeps a value', async () => {
