@@ -43,5 +43,7 @@ if (files.length === 0) {
 // Integration tests start real CometBFT processes: run files one at a time so
 // two of them never compete for the machine's two cores or for ports.
 const concurrency = tiers.every((t) => t === 'unit') ? 2 : 1;
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], { stdio: 'inherit' });
+// TAP as it goes, then a list of what failed (scripts/test-failures-reporter.mjs).
+const reporters = ['--test-reporter=tap', '--test-reporter-destination=stdout', '--test-reporter=./scripts/test-failures-reporter.mjs', '--test-reporter-destination=stdout'];
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...reporters, ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);
