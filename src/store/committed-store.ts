@@ -35,8 +35,8 @@ import type { Logger } from '../util/logger.js';
 import { isWellFormedKey } from './keys.js';
 import type { StateDbStats } from './leveldb-stats.js';
 import type { Change, KVReader } from './kv.js';
-import { LruCache } from './lru.js';
 import { NodeCache } from './node-cache.js';
+import { ValueCache } from './value-cache.js';
 import {
   EMPTY_HASH,
   HASH_LEN,
@@ -168,18 +168,6 @@ export interface CommittedStoreOptions {
 /** The latest value of a key (null: absent). */
 export type Latest = Uint8Array | null;
 
-/**
- * What a value cache entry costs, in bytes: its key string and Map slot
- * (≈ 110 + 2 per character), and for a present key its Uint8Array and
- * ArrayBuffer (≈ 176) and the value's bytes. Measured with V8's heap
- * statistics after full collections (Node 20: 366 + 70 bytes for a
- * 42-character key and a 70-byte value, 181 for an absent key);
- * test/unit/store-cache-bytes.test.ts checks it.
- */
-export function valueEntryBytes(key: string, record: Latest): number {
-  return 110 + 2 * key.length + (record === null ? 0 : 176 + record.length);
-}
-
 interface NormalizedChange {
   key: string;
   value: Uint8Array | null;
@@ -232,7 +220,7 @@ export class CommittedStore implements KVReader {
   private readonly logger: Logger | undefined;
   private readonly sync: boolean;
   private readonly stateHistory: number;
-  private readonly values: LruCache<string, Latest>;
+  private readonly values: ValueCache;
   /** Node records by place, latest tree first (node-cache.ts). */
   private readonly nodes: NodeCache;
   /** Records read by {@link prefetch} for the next computeRoot, by node key; dropped when it has run. */
@@ -270,7 +258,7 @@ export class CommittedStore implements KVReader {
     this.stateHistory = options.stateHistory ?? DEFAULT_STATE_HISTORY;
     const cache = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
     // Values are what the ledgers read; nodes what a commit walks.
-    this.values = new LruCache(Math.floor(cache / 2), valueEntryBytes);
+    this.values = new ValueCache(Math.floor(cache / 2));
     this.nodes = new NodeCache(cache - Math.floor(cache / 2));
     this.source = { load: (address, replaced) => this.loadNode(address, replaced) };
     this._height = meta.height;
@@ -555,7 +543,7 @@ export class CommittedStore implements KVReader {
     const wanted: string[] = [];
     const reads: Buffer[] = [];
     for (const key of keys) {
-      if (this.values.get(key) !== undefined || this.writing?.has(key) === true) continue;
+      if (this.values.has(key) || this.writing?.has(key) === true) continue;
       const dbKey = Buffer.concat([S, Buffer.from(key, 'utf8')]);
       if (this.deferred?.records.has(dbKey.toString('latin1')) === true) continue; // in memory already
       wanted.push(key);
@@ -567,7 +555,7 @@ export class CommittedStore implements KVReader {
     if (values === undefined || this._height !== height || this.committing) return;
     for (let i = 0; i < values.length; i++) {
       const key = wanted[i]!;
-      if (this.values.get(key) !== undefined) continue; // read synchronously meanwhile
+      if (this.values.has(key)) continue; // read synchronously meanwhile
       const buf = values[i];
       this.cacheLatest(key, buf === undefined ? null : plainCopy(buf, 8));
     }

@@ -1,18 +1,16 @@
 /**
- * The state caches count what their entries really cost (`--state-cache-mb`
- * is memory, not a guess): the estimate each cache weighs an entry with,
- * against V8's heap and external memory after full collections, for entries
- * shaped like the store's (42-character account keys, 70-byte values,
- * 280-byte deep node records, full upper nodes with their inner hashes).
+ * The node cache counts what its entries really cost (`--state-cache-mb` is
+ * memory, not a guess): the estimate it weighs an entry with, against V8's
+ * heap and external memory after full collections, for entries shaped like
+ * the store's (280-byte deep node records, full upper nodes with their inner
+ * hashes). The value cache keeps its entries in buffers of its budget's
+ * size (store-value-cache.test.ts).
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-import { type Latest, valueEntryBytes } from '../../src/store/committed-store.js';
-import { LruCache } from '../../src/store/lru.js';
 import { NodeCache } from '../../src/store/node-cache.js';
 import { INNER_LEN } from '../../src/store/tree.js';
 
@@ -32,7 +30,6 @@ function measure<T>(build: () => T): { bytes: number; kept: T } {
 }
 
 const latin1 = (n: number, seed: number): string => Buffer.from(Array.from({ length: n }, (_, j) => (j * 7 + seed) & 0xff)).toString('latin1');
-const accountKey = (i: number): string => `a/${createHash('sha256').update(`key${i}`).digest('hex').slice(0, 40)}`;
 
 /** The estimate is within this factor of what was measured, either way. */
 const TOLERANCE = 1.25;
@@ -42,22 +39,6 @@ function assertClose(estimated: number, measured: number, what: string): void {
 }
 
 describe('state cache accounting', () => {
-  for (const [what, record] of [
-    ['a value cache entry of a present key', (i: number): Latest => new Uint8Array(70).fill(i & 0xff)],
-    ['a value cache entry of an absent key', (): Latest => null],
-  ] as const) {
-    it(`${what} costs what it is counted`, () => {
-      const n = 50_000;
-      const { bytes, kept } = measure(() => {
-        const cache = new LruCache<string, Latest>(2 ** 40, valueEntryBytes);
-        for (let i = 0; i < n; i++) cache.set(accountKey(i), record(i));
-        return cache;
-      });
-      assert.equal(kept.size, n);
-      assertClose(kept.weight / n, bytes / n, what);
-    });
-  }
-
   it('a deep tree node costs what it is counted', () => {
     const { bytes, kept } = measure(() => {
       const cache = new NodeCache(64 * 2 ** 20);

@@ -300,10 +300,11 @@ describe('CommittedStore: cache budget', () => {
   });
 
   /**
-   * The value cache gets floor(C / 2) bytes, and each of its LRU generations
-   * half of that; a latest value weighs 110 + 2·key length + 176 + value
-   * length (valueEntryBytes). 'abcd' with a 100-byte value weighs 394: kept
-   * when floor(floor(C/2)/2) >= 394.
+   * The value cache gets floor(C / 2) bytes, two generations of half that;
+   * a generation's arena is what is left after its slot table (4 slots of 4
+   * bytes below 544 bytes). An entry takes 10 + key + value bytes
+   * (valueEntryBytes): 'abcd' with a 100-byte value takes 114, kept when
+   * floor(floor(C/2)/2) - 16 >= 114.
    */
   async function valueReads(options: CommittedStoreOptions): Promise<number> {
     let reads = -1;
@@ -323,12 +324,12 @@ describe('CommittedStore: cache budget', () => {
     return reads;
   }
 
-  it('a value weighing exactly a value-cache generation (cacheBytes 1576) is kept: the second get reads nothing', async () => {
-    assert.equal(await valueReads({ cacheBytes: 1576 }), 1);
+  it('a value that fills a value-cache generation exactly (cacheBytes 520) is kept: the second get reads nothing', async () => {
+    assert.equal(await valueReads({ cacheBytes: 520 }), 1);
   });
 
-  it('a value one byte over a value-cache generation (cacheBytes 1572) is not kept: both gets read LevelDB', async () => {
-    assert.equal(await valueReads({ cacheBytes: 1572 }), 2);
+  it('a value one byte over a value-cache generation (cacheBytes 516) is not kept: both gets read LevelDB', async () => {
+    assert.equal(await valueReads({ cacheBytes: 516 }), 2);
   });
 
   it('the default cache keeps a value', async () => {

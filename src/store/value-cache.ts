@@ -1,0 +1,224 @@
+/**
+ * The latest values the ledgers read, kept outside V8's heap.
+ *
+ * A cache of JavaScript objects costs far more than its bytes: V8 lets its
+ * heap grow to a multiple of what a full collection finds alive, so at
+ * 10,000,000 keys a value cache of 128 MiB held ≈ 250–330 MiB more process
+ * memory than one of 16 MiB (docs/STORE.md "Memory"). Here an entry is a few
+ * bytes in a Buffer: its key's hash and length, its value's length, its key
+ * (UTF-8) and its value; an open-addressing table of Int32 slots finds it.
+ * Nothing per entry lives on V8's heap, so the cache costs its budget and
+ * no more, and a budget holds ≈ 3.5× the entries it held as objects.
+ *
+ * The policy is {@link LruCache}'s: two generations of half the budget each;
+ * new and re-used entries go to the young one, and when it is full it
+ * becomes the old one, whose arena is then reused for the next young one.
+ * An entry replaced in the young generation leaves its old bytes behind
+ * until the generation is dropped. A hit copies the value out, so no caller
+ * ever holds a view into an arena that is reused.
+ */
+
+/** u32 hash, u16 key length, u32 value length (or {@link ABSENT} or {@link DROPPED}). */
+const HEADER = 10;
+/** The key is cached as absent. */
+const ABSENT = 0xffffffff;
+/** The key's value is not cached (its latest value is too large): a lookup stops here and misses. */
+const DROPPED = 0xfffffffe;
+/** A generation takes no more entries once this share of its slots is used (linear probing slows beyond it). */
+const MAX_LOAD = 0.75;
+/** Slots per arena byte: one slot for every 64 bytes (an account's entry is ≈ 122). */
+const BYTES_PER_SLOT = 64;
+/** Longer keys are not cached (read from LevelDB each time): the scratch buffer their encoding needs stays small. */
+export const MAX_CACHED_KEY_BYTES = 1024;
+
+/** The bytes an entry of `key` and `value` (null: absent) takes in a generation's arena. */
+export function valueEntryBytes(key: string, value: Uint8Array | null): number {
+  return HEADER + Buffer.byteLength(key, 'utf8') + (value === null ? 0 : value.length);
+}
+
+class Generation {
+  readonly arena: Buffer;
+  readonly slots: Int32Array;
+  /** Slot count - 1 (a power of two). */
+  readonly mask: number;
+  /** Arena bytes in use. */
+  used = 0;
+  /** Slots in use. */
+  count = 0;
+
+  constructor(arenaBytes: number, slotCount: number) {
+    this.slots = new Int32Array(slotCount);
+    this.mask = slotCount - 1;
+    // Not zeroed: only the bytes of written entries are ever read.
+    this.arena = Buffer.allocUnsafeSlow(arenaBytes);
+  }
+
+  reset(): void {
+    this.slots.fill(0);
+    this.used = 0;
+    this.count = 0;
+  }
+
+  fits(entryBytes: number): boolean {
+    return this.used + entryBytes <= this.arena.length && this.count + 1 <= this.slots.length * MAX_LOAD;
+  }
+}
+
+export class ValueCache {
+  private young: Generation | undefined;
+  private old: Generation | undefined;
+  private readonly slotCount: number;
+  /** The bytes of a generation's arena: the largest entry the cache keeps. */
+  readonly largestEntry: number;
+  /** A key's UTF-8 bytes, for keys that are not ASCII. */
+  private readonly scratch = Buffer.allocUnsafeSlow(MAX_CACHED_KEY_BYTES);
+  // The key being looked up: its hash, UTF-8 length and whether it is ASCII (then its bytes are its code units).
+  private keyHash = 0;
+  private keyBytes = 0;
+  private keyAscii = true;
+
+  /** `budget`: the bytes the cache may take, arenas and slot tables together (two generations of half each). */
+  constructor(budget: number) {
+    const generationBytes = Math.floor(budget / 2);
+    let slotCount = 4;
+    while (slotCount * 2 * (4 + BYTES_PER_SLOT) <= generationBytes) slotCount *= 2;
+    this.slotCount = slotCount;
+    this.largestEntry = Math.max(0, generationBytes - 4 * slotCount);
+  }
+
+  /** The cached latest value of `key` (a copy), null if it is cached as absent, undefined if not cached. */
+  get(key: string): Uint8Array | null | undefined {
+    if (!this.hashKey(key)) return undefined;
+    const young = this.young;
+    if (young === undefined) return undefined;
+    const inYoung = young.slots[this.find(young, key)]!;
+    if (inYoung !== 0) return this.valueAt(young, inYoung - 1);
+    const old = this.old;
+    if (old === undefined) return undefined;
+    const inOld = old.slots[this.find(old, key)]!;
+    if (inOld === 0) return undefined;
+    const value = this.valueAt(old, inOld - 1);
+    // Used again: it goes to the young generation (the old one keeps a shadowed copy until it is dropped).
+    if (value !== undefined) this.append(key, value);
+    return value;
+  }
+
+  /** Whether `key`'s latest value (or its absence) is cached. Does not count as a use. */
+  has(key: string): boolean {
+    if (!this.hashKey(key) || this.young === undefined) return false;
+    const inYoung = this.young.slots[this.find(this.young, key)]!;
+    if (inYoung !== 0) return this.young.arena.readUInt32LE(inYoung - 1 + 6) !== DROPPED;
+    const inOld = this.old === undefined ? 0 : this.old.slots[this.find(this.old, key)]!;
+    return inOld !== 0 && this.old!.arena.readUInt32LE(inOld - 1 + 6) !== DROPPED;
+  }
+
+  /** Caches `value` (null: the key is absent) as the latest value of `key`. The bytes are copied. */
+  set(key: string, value: Uint8Array | null): void {
+    if (!this.hashKey(key)) return;
+    const young = this.young ?? (this.young = new Generation(this.largestEntry, this.slotCount));
+    const bytes = HEADER + this.keyBytes + (value === null ? 0 : value.length);
+    const inYoung = young.slots[this.find(young, key)]!;
+    if (bytes > this.largestEntry) {
+      // Not cacheable: no older value of the key may be found either.
+      if (inYoung !== 0) young.arena.writeUInt32LE(DROPPED, inYoung - 1 + 6);
+      const inOld = this.old === undefined ? 0 : this.old.slots[this.find(this.old, key)]!;
+      if (inOld !== 0) this.old!.arena.writeUInt32LE(DROPPED, inOld - 1 + 6);
+      return;
+    }
+    if (inYoung !== 0) {
+      const length = young.arena.readUInt32LE(inYoung - 1 + 6);
+      if (value !== null && length === value.length) {
+        young.arena.set(value, inYoung - 1 + HEADER + this.keyBytes);
+        return;
+      }
+      if (value === null && length === ABSENT) return;
+    }
+    this.append(key, value);
+  }
+
+  /** Entries in both generations, shadowed copies included. */
+  get size(): number {
+    return (this.young?.count ?? 0) + (this.old?.count ?? 0);
+  }
+
+  /** Arena bytes in use in both generations. */
+  get weight(): number {
+    return (this.young?.used ?? 0) + (this.old?.used ?? 0);
+  }
+
+  /**
+   * Hashes `key` (FNV-1a over its UTF-16 code units) and measures its UTF-8
+   * bytes; false when it is too long to cache.
+   */
+  private hashKey(key: string): boolean {
+    let hash = 0x811c9dc5;
+    let ascii = true;
+    for (let i = 0; i < key.length; i++) {
+      const c = key.charCodeAt(i);
+      if (c >= 0x80) ascii = false;
+      hash = Math.imul(hash ^ c, 0x01000193);
+    }
+    const bytes = ascii ? key.length : Buffer.byteLength(key, 'utf8');
+    if (bytes > MAX_CACHED_KEY_BYTES) return false;
+    if (!ascii) this.scratch.write(key, 0, 'utf8');
+    this.keyHash = hash >>> 0;
+    this.keyBytes = bytes;
+    this.keyAscii = ascii;
+    return true;
+  }
+
+  /** The slot of the hashed key in `g`: the one holding it, or the empty one where it would go. */
+  private find(g: Generation, key: string): number {
+    const { arena, slots, mask } = g;
+    const hash = this.keyHash;
+    const bytes = this.keyBytes;
+    let slot = hash & mask;
+    for (;;) {
+      const at = slots[slot]!;
+      if (at === 0) return slot;
+      const offset = at - 1;
+      if (arena.readUInt32LE(offset) === hash && arena.readUInt16LE(offset + 4) === bytes && this.keyMatches(arena, offset + HEADER, key)) return slot;
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  private keyMatches(arena: Buffer, start: number, key: string): boolean {
+    if (!this.keyAscii) return arena.compare(this.scratch, 0, this.keyBytes, start, start + this.keyBytes) === 0;
+    for (let i = 0; i < key.length; i++) if (arena[start + i] !== key.charCodeAt(i)) return false;
+    return true;
+  }
+
+  private valueAt(g: Generation, offset: number): Uint8Array | null | undefined {
+    const length = g.arena.readUInt32LE(offset + 6);
+    if (length === ABSENT) return null;
+    if (length === DROPPED) return undefined;
+    const start = offset + HEADER + g.arena.readUInt16LE(offset + 4);
+    const out = new Uint8Array(length);
+    g.arena.copy(out, 0, start, start + length);
+    return out;
+  }
+
+  /** Writes an entry of the hashed key into the young generation, turning the generations over first if it is full. */
+  private append(key: string, value: Uint8Array | null): void {
+    const bytes = HEADER + this.keyBytes + (value === null ? 0 : value.length);
+    let young = this.young ?? (this.young = new Generation(this.largestEntry, this.slotCount));
+    if (!young.fits(bytes)) {
+      const recycled = this.old ?? new Generation(this.largestEntry, this.slotCount);
+      recycled.reset();
+      this.old = young;
+      this.young = young = recycled;
+    }
+    const offset = young.used;
+    const arena = young.arena;
+    arena.writeUInt32LE(this.keyHash, offset);
+    arena.writeUInt16LE(this.keyBytes, offset + 4);
+    arena.writeUInt32LE(value === null ? ABSENT : value.length, offset + 6);
+    if (this.keyAscii) arena.write(key, offset + HEADER, 'latin1');
+    else this.scratch.copy(arena, offset + HEADER, 0, this.keyBytes);
+    if (value !== null) arena.set(value, offset + HEADER + this.keyBytes);
+    young.used += bytes;
+    const slot = this.find(young, key);
+    if (young.slots[slot] === 0) young.count++;
+    young.slots[slot] = offset + 1;
+  }
+}

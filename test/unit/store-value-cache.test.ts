@@ -1,0 +1,118 @@
+/**
+ * The value cache (src/store/value-cache.ts) against a map of what was set
+ * last: a lookup may miss, but a hit is always the latest value (never an
+ * older one, never another key's), and a value just set is found unless it
+ * cannot fit. Keys mix ASCII and other characters, values every length from
+ * absent to larger than a generation; small budgets turn the generations
+ * over many times.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import fc from 'fast-check';
+
+import { MAX_CACHED_KEY_BYTES, ValueCache, valueEntryBytes } from '../../src/store/value-cache.js';
+
+const key = fc.oneof(
+  fc.integer({ min: 0, max: 40 }).map((i) => `a/${i}`),
+  fc.integer({ min: 0, max: 10 }).map((i) => `ü/${'é'.repeat(i)}`),
+  fc.integer({ min: 0, max: 5 }).map((i) => `😀${i}`),
+);
+// Few lengths, so that updates of the same length (rewritten in place) are common; 600 bytes outgrow small generations.
+const value = fc.oneof(
+  fc.constant(null),
+  fc.constantFrom(0, 1, 5, 70, 600).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })),
+);
+const op = fc.oneof(fc.record({ set: key, value }), fc.record({ get: key }), fc.record({ has: key }));
+
+describe('ValueCache', () => {
+  it('a hit is always the latest value set, and a value just set is found when it fits', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4000 }), fc.array(op, { minLength: 50, maxLength: 300 }), (budget, ops) => {
+        const cache = new ValueCache(budget);
+        const latest = new Map<string, Uint8Array | null>();
+        for (const o of ops) {
+          if ('set' in o) {
+            cache.set(o.set, o.value);
+            latest.set(o.set, o.value);
+            const fits = valueEntryBytes(o.set, o.value) <= cache.largestEntry;
+            if (fits) assert.deepEqual(cache.get(o.set), o.value === null ? null : new Uint8Array(o.value), `just set: ${o.set}`);
+          } else {
+            const k = 'get' in o ? o.get : o.has;
+            const hit = cache.get(k);
+            if (hit !== undefined) assert.deepEqual(hit, latest.get(k) === null ? null : new Uint8Array(latest.get(k)!), `a hit of ${k}`);
+            assert.equal(cache.has(k), hit !== undefined);
+          }
+        }
+        assert.ok(cache.weight <= budget, `arenas hold ${cache.weight} bytes of a ${budget}-byte budget`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('returns copies: changing what get returned, or what set was given, changes nothing cached', () => {
+    const cache = new ValueCache(1 << 16);
+    const given = new Uint8Array([1, 2, 3]);
+    cache.set('k', given);
+    given[0] = 9;
+    const got = cache.get('k')!;
+    assert.deepEqual(got, new Uint8Array([1, 2, 3]));
+    got[1] = 9;
+    assert.deepEqual(cache.get('k'), new Uint8Array([1, 2, 3]));
+  });
+
+  it('a value too large to cache drops the older value of its key from both generations', () => {
+    const cache = new ValueCache(1000);
+    cache.set('k', new Uint8Array(10));
+    // Generations of 500 bytes have 4 slots, of which 3 are used at most: the third filler turns them over.
+    for (let i = 0; i < 3; i++) cache.set(`filler${i}`, new Uint8Array(30));
+    assert.equal(cache.size, 4, 'k and two fillers in the old generation, one in the young');
+    assert.ok(cache.has('k'));
+    cache.set('k', new Uint8Array(cache.largestEntry));
+    assert.equal(cache.get('k'), undefined);
+    assert.equal(cache.has('k'), false);
+    cache.set('k', new Uint8Array(3));
+    cache.set('k', new Uint8Array(cache.largestEntry));
+    assert.equal(cache.get('k'), undefined, 'dropped from the young generation too');
+    cache.set('k', null);
+    assert.equal(cache.get('k'), null);
+  });
+
+  it('an entry used in the old generation moves to the young one and outlives the next turnover', () => {
+    const cache = new ValueCache(1000); // 3 entries a generation (see above)
+    cache.set('k', new Uint8Array([7]));
+    for (let i = 0; i < 3; i++) cache.set(`filler${i}`, new Uint8Array(30)); // k now in the old generation
+    assert.deepEqual(cache.get('k'), new Uint8Array([7]));
+    for (let i = 3; i < 5; i++) cache.set(`filler${i}`, new Uint8Array(30)); // turns over again
+    assert.equal(cache.get('filler0'), undefined, 'the generation k was in is gone');
+    assert.deepEqual(cache.get('k'), new Uint8Array([7]));
+  });
+
+  it(`does not cache keys longer than ${MAX_CACHED_KEY_BYTES} bytes`, () => {
+    const cache = new ValueCache(1 << 20);
+    const long = 'x'.repeat(MAX_CACHED_KEY_BYTES + 1);
+    cache.set(long, new Uint8Array(1));
+    assert.equal(cache.get(long), undefined);
+    const longest = 'x'.repeat(MAX_CACHED_KEY_BYTES);
+    cache.set(longest, new Uint8Array(1));
+    assert.deepEqual(cache.get(longest), new Uint8Array(1));
+  });
+
+  it('keeps nothing per entry on V8 heap: 100,000 entries add less than 1 MiB to it', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const cache = new ValueCache(64 << 20);
+    cache.set('warm', new Uint8Array(70)); // the arenas of the first generation
+    gc();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 100_000; i++) cache.set(`a/${i.toString(16).padStart(40, '0')}`, new Uint8Array(70).fill(i & 0xff));
+    gc();
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    assert.equal(cache.size, 100_001);
+    assert.ok(grown < 1 << 20, `the heap grew by ${grown} bytes`);
+    assert.deepEqual(cache.get(`a/${(77).toString(16).padStart(40, '0')}`), new Uint8Array(70).fill(77));
+  });
+});
