@@ -8,7 +8,7 @@
  * bytes in a Buffer: its key's hash and length, its value's length, its key
  * (UTF-8) and its value; an open-addressing table of Int32 slots finds it.
  * Nothing per entry lives on V8's heap, so the cache costs its budget and
- * no more, and a budget holds ≈ 3.5× the entries it held as objects.
+ * no more (less: for account-sized entries the slot tables fill first).
  *
  * The policy is {@link LruCache}'s: two generations of half the budget each;
  * new and re-used entries go to the young one, and when it is full it
@@ -26,8 +26,14 @@ const ABSENT = 0xffffffff;
 const DROPPED = 0xfffffffe;
 /** A generation takes no more entries once this share of its slots is used (linear probing slows beyond it). */
 const MAX_LOAD = 0.75;
-/** Slots per arena byte: one slot for every 64 bytes (an account's entry is ≈ 122). */
-const BYTES_PER_SLOT = 64;
+/**
+ * A generation's slot table is the smallest power of two that leaves it
+ * fewer than twice this many bytes per slot (so one slot per 68–135 bytes),
+ * of which {@link MAX_LOAD} are used: for account entries (≈ 122 bytes) the
+ * slots, not the arena, bound a generation (≈ 393,000 entries in ≈ 46 of
+ * its 62 MiB of arena at the default 128 MiB cache).
+ */
+const GENERATION_BYTES_PER_SLOT = 68;
 /** Longer keys are not cached (read from LevelDB each time): the scratch buffer their encoding needs stays small. */
 export const MAX_CACHED_KEY_BYTES = 1024;
 
@@ -81,7 +87,7 @@ export class ValueCache {
   constructor(budget: number) {
     const generationBytes = Math.floor(budget / 2);
     let slotCount = 4;
-    while (slotCount * 2 * (4 + BYTES_PER_SLOT) <= generationBytes) slotCount *= 2;
+    while (slotCount * 2 * GENERATION_BYTES_PER_SLOT <= generationBytes) slotCount *= 2;
     this.slotCount = slotCount;
     this.largestEntry = Math.max(0, generationBytes - 4 * slotCount);
   }
