@@ -55,7 +55,7 @@ const TESTS = {
     'test/unit/evm-call.test.ts',
   ],
   store: [
-    'test/unit/store-{keys,lru-policy,kv,lru,tree,committed,deferred,bulk-load,proof-shapes,proof-forgery,tree-codec-edges,tree-update-edges,tree-proof-edges,committed-codec-edges,node-cache,bulk-load-edges,committed-open-edges,committed-read-edges,committed-defer-prune-edges,committed-commit-edges}.test.ts',
+    'test/unit/store-{keys,off-heap-cache,off-heap-cache-policy,kv,tree,committed,deferred,bulk-load,proof-shapes,proof-forgery,tree-codec-edges,tree-update-edges,tree-proof-edges,committed-codec-edges,node-cache,bulk-load-edges,committed-open-edges,committed-read-edges,committed-defer-prune-edges,committed-commit-edges}.test.ts',
   ],
   state: ['test/unit/state-names.test.ts', 'test/unit/state-records.test.ts', 'test/unit/params.test.ts', 'test/unit/genesis-canonical.test.ts'],
   system: [

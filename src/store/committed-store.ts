@@ -36,7 +36,7 @@ import { isWellFormedKey } from './keys.js';
 import type { StateDbStats } from './leveldb-stats.js';
 import type { Change, KVReader } from './kv.js';
 import { NodeCache } from './node-cache.js';
-import { ValueCache } from './value-cache.js';
+import { OffHeapCache } from './off-heap-cache.js';
 import {
   EMPTY_HASH,
   HASH_LEN,
@@ -220,7 +220,7 @@ export class CommittedStore implements KVReader {
   private readonly logger: Logger | undefined;
   private readonly sync: boolean;
   private readonly stateHistory: number;
-  private readonly values: ValueCache;
+  private readonly values: OffHeapCache;
   /** Node records by place, latest tree first (node-cache.ts). */
   private readonly nodes: NodeCache;
   /** Records read by {@link prefetch} for the next computeRoot, by node key; dropped when it has run. */
@@ -258,7 +258,7 @@ export class CommittedStore implements KVReader {
     this.stateHistory = options.stateHistory ?? DEFAULT_STATE_HISTORY;
     const cache = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
     // Values are what the ledgers read; nodes what a commit walks.
-    this.values = new ValueCache(Math.floor(cache / 2));
+    this.values = new OffHeapCache(Math.floor(cache / 2));
     this.nodes = new NodeCache(cache - Math.floor(cache / 2));
     this.source = { load: (address, replaced) => this.loadNode(address, replaced) };
     this._height = meta.height;

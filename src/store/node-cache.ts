@@ -16,9 +16,10 @@
  *   not 15. Bounded by the number of places: (16^upperDepth − 1) / 15
  *   nodes, the depth chosen so that a full set of them fits in three
  *   quarters of the budget;
- * - deeper nodes, records only, in an LRU (lru.ts) with the rest.
+ * - deeper nodes, records only, outside V8's heap (off-heap-cache.ts), in
+ *   what the upper levels leave of the budget.
  */
-import { LruCache } from './lru.js';
+import { OffHeapCache } from './off-heap-cache.js';
 import { INNER_LEN, u64String } from './tree.js';
 
 /** Bytes counted for an upper node: a full 16-child record (≤ 661 bytes), its inner hashes and its map entry. */
@@ -29,14 +30,12 @@ export interface CachedNode {
   record: string;
   inner?: string;
 }
-/** Per-entry overhead counted by the LRU besides the key and record characters. */
-const ENTRY_OVERHEAD = 120;
 
 export class NodeCache {
   /** Nodes at depths below this are kept in `upper`, never evicted. */
   readonly upperDepth: number;
   private readonly upper = new Map<string, string>();
-  private readonly lower: LruCache<string, string>;
+  private readonly lower: OffHeapCache;
 
   /** `budget`: bytes for all cached nodes. */
   constructor(budget: number) {
@@ -44,7 +43,7 @@ export class NodeCache {
     while (depth < 8 && ((16 ** (depth + 1) - 1) / 15) * FULL_NODE_BYTES <= (budget * 3) / 4) depth++;
     this.upperDepth = depth;
     const upperBytes = ((16 ** depth - 1) / 15) * FULL_NODE_BYTES;
-    this.lower = new LruCache(Math.max(0, budget - upperBytes), (place, entry) => ENTRY_OVERHEAD + place.length + entry.length);
+    this.lower = new OffHeapCache(Math.max(0, budget - upperBytes), 'latin1');
   }
 
   /** The node `version` wrote at `place` (depth byte + packed path: tree.ts nodePlace), if cached. */
@@ -56,8 +55,8 @@ export class NodeCache {
       if (entry.charCodeAt(8) === 0) return { record: entry.slice(9) };
       return { record: entry.slice(9 + INNER_LEN), inner: entry.slice(9, 9 + INNER_LEN) };
     }
-    const entry = this.lower.get(place); // u64 version || record
-    if (entry === undefined || !entry.startsWith(u64String(version))) return undefined;
+    const entry = this.lower.getLatin1(place); // u64 version || record
+    if (entry == null || !entry.startsWith(u64String(version))) return undefined;
     return { record: entry.slice(8) };
   }
 
@@ -69,10 +68,10 @@ export class NodeCache {
   set(version: number, depth: number, place: string, record: string, inner?: string): void {
     const vs = u64String(version);
     const upper = depth < this.upperDepth;
-    const current = upper ? this.upper.get(place) : this.lower.get(place);
-    if (current !== undefined && current.slice(0, 8) > vs) return;
+    const current = upper ? this.upper.get(place)?.slice(0, 8) : this.lower.peekLatin1(place, 8);
+    if (current !== undefined && current > vs) return;
     if (upper) this.upper.set(place, inner === undefined ? vs + '\0' + record : vs + '\x01' + inner + record);
-    else this.lower.set(place, vs + record);
+    else this.lower.setLatin1(place, vs + record);
   }
 
   /** Entries held (for tests and metrics). */

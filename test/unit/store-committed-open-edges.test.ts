@@ -3,7 +3,7 @@
  * the root, the log line), the cache budget split, the `sync` option and the
  * latest-version reads (getAt / appHashAt / PendingRoot.size). Layouts and
  * values come from docs/STORE.md; the cache thresholds from the weights the
- * store gives its caches (committed-store.ts constructor, lru.ts, node-cache.ts).
+ * store gives its caches (committed-store.ts constructor, off-heap-cache.ts, node-cache.ts).
  */
 import { describe, it } from 'node:test';
 import { readdirSync, statSync } from 'node:fs';

@@ -9,12 +9,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { NodeCache } from '../../src/store/node-cache.js';
+import type { OffHeapCache } from '../../src/store/off-heap-cache.js';
 import { INNER_LEN } from '../../src/store/tree.js';
 
 /** Bytes counted per never-evicted node: a full 16-child record with its map entry, plus its inner hashes. */
 const FULL_NODE_BYTES = 760 + INNER_LEN;
-/** Bytes counted per evictable entry besides its key and value characters. */
-const ENTRY_OVERHEAD = 120;
 
 /** Node places at depths below `depth`: 1 + 16 + … + 16^(depth−1). */
 function placesAbove(depth: number): number {
@@ -49,12 +48,14 @@ describe('NodeCache', () => {
       const budget = budgetFor(depth + 1) - 1; // the most that still keeps `depth` upper levels
       const cache = new NodeCache(budget);
       assert.equal(cache.upperDepth, depth);
+      const lower = (cache as unknown as { lower: OffHeapCache }).lower;
       const lowerHalf = Math.floor((budget - placesAbove(depth) * FULL_NODE_BYTES) / 2);
+      assert.ok(lower.largestEntry <= lowerHalf && lower.largestEntry > lowerHalf * 0.9, `depth ${depth}: a generation's arena is most of half the rest`);
       const where = place(depth, 'ab');
-      // an entry weighs the overhead, its place, the 8-byte version and the record
-      const fits = 'r'.repeat(lowerHalf - ENTRY_OVERHEAD - where.length - 8);
+      // an entry takes a 10-byte header, its place, the 8-byte version and the record
+      const fits = 'r'.repeat(lower.largestEntry - 10 - where.length - 8);
       cache.set(5, depth, where, fits);
-      assert.deepEqual(cache.get(5, depth, where), { record: fits }, `depth ${depth}: a record that just fits half the rest is cached`);
+      assert.deepEqual(cache.get(5, depth, where), { record: fits }, `depth ${depth}: a record that just fits a generation is cached`);
       const other = place(depth, 'cd');
       cache.set(5, depth, other, `${fits}x`);
       assert.equal(cache.get(5, depth, other), undefined, `depth ${depth}: one byte more is not cached`);

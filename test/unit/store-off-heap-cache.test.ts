@@ -1,10 +1,11 @@
 /**
- * The value cache (src/store/value-cache.ts) against a map of what was set
- * last: a lookup may miss, but a hit is always the latest value (never an
+ * The off-heap cache (src/store/off-heap-cache.ts) against a map of what was
+ * set last: a lookup may miss, but a hit is always the latest value (never an
  * older one, never another key's), and a value just set is found unless it
- * cannot fit. Keys mix ASCII and other characters, values every length from
- * absent to larger than a generation; small budgets turn the generations
- * over many times.
+ * cannot fit. Keys mix ASCII and other characters (UTF-8 keys) or are binary
+ * strings (latin1 keys, as the node cache's places), values every length
+ * from absent to larger than a generation, as bytes or latin1 strings; small
+ * budgets turn the generations over many times.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -12,7 +13,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 
-import { MAX_CACHED_KEY_BYTES, ValueCache, valueEntryBytes } from '../../src/store/value-cache.js';
+import { MAX_CACHED_KEY_BYTES, OffHeapCache, entryBytes } from '../../src/store/off-heap-cache.js';
 
 const key = fc.oneof(
   fc.integer({ min: 0, max: 40 }).map((i) => `a/${i}`),
@@ -26,17 +27,17 @@ const value = fc.oneof(
 );
 const op = fc.oneof(fc.record({ set: key, value }), fc.record({ get: key }), fc.record({ has: key }));
 
-describe('ValueCache', () => {
+describe('OffHeapCache', () => {
   it('a hit is always the latest value set, and a value just set is found when it fits', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 4000 }), fc.array(op, { minLength: 50, maxLength: 300 }), (budget, ops) => {
-        const cache = new ValueCache(budget);
+        const cache = new OffHeapCache(budget);
         const latest = new Map<string, Uint8Array | null>();
         for (const o of ops) {
           if ('set' in o) {
             cache.set(o.set, o.value);
             latest.set(o.set, o.value);
-            const fits = valueEntryBytes(o.set, o.value) <= cache.largestEntry;
+            const fits = entryBytes(o.set, o.value) <= cache.largestEntry;
             if (fits) assert.deepEqual(cache.get(o.set), o.value === null ? null : new Uint8Array(o.value), `just set: ${o.set}`);
           } else {
             const k = 'get' in o ? o.get : o.has;
@@ -51,8 +52,40 @@ describe('ValueCache', () => {
     );
   });
 
+  it('with latin1 keys and values: a hit is the latest value, in either form, and a key above U+00FF is never cached', () => {
+    const binaryKey = fc.oneof(
+      fc.uint8Array({ minLength: 1, maxLength: 4 }).map((b) => Buffer.from(b).toString('latin1')),
+      fc.constantFrom('\u0100', 'a\u20ac'),
+    );
+    const latin1Value = fc.constantFrom(0, 1, 9, 290, 900).chain((n) => fc.uint8Array({ minLength: n, maxLength: n }).map((b) => Buffer.from(b).toString('latin1')));
+    const latin1Op = fc.oneof(fc.record({ set: binaryKey, value: latin1Value }), fc.record({ get: binaryKey, bytes: fc.boolean() }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 6000 }), fc.array(latin1Op, { minLength: 50, maxLength: 300 }), (budget, ops) => {
+        const cache = new OffHeapCache(budget, 'latin1');
+        const latest = new Map<string, string>();
+        for (const o of ops) {
+          if ('set' in o) {
+            cache.setLatin1(o.set, o.value);
+            latest.set(o.set, o.value);
+            const cacheable = ![...o.set].some((c) => c.charCodeAt(0) > 0xff);
+            if (cacheable && entryBytes(o.set, o.value, 'latin1') <= cache.largestEntry) assert.equal(cache.getLatin1(o.set), o.value, 'just set');
+            if (!cacheable) assert.equal(cache.getLatin1(o.set), undefined, 'a key above U+00FF is not cached');
+            if (cacheable) assert.equal(cache.peekLatin1(o.set, 5), cache.getLatin1(o.set)?.slice(0, 5), 'a peek is the start of the value');
+          } else if (o.bytes) {
+            const hit = cache.get(o.get);
+            if (hit !== undefined) assert.deepEqual(hit, new Uint8Array(Buffer.from(latest.get(o.get)!, 'latin1')));
+          } else {
+            const hit = cache.getLatin1(o.get);
+            if (hit !== undefined) assert.equal(hit, latest.get(o.get));
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('returns copies: changing what get returned, or what set was given, changes nothing cached', () => {
-    const cache = new ValueCache(1 << 16);
+    const cache = new OffHeapCache(1 << 16);
     const given = new Uint8Array([1, 2, 3]);
     cache.set('k', given);
     given[0] = 9;
@@ -63,7 +96,7 @@ describe('ValueCache', () => {
   });
 
   it('a value too large to cache drops the older value of its key from both generations', () => {
-    const cache = new ValueCache(1000);
+    const cache = new OffHeapCache(1000);
     cache.set('k', new Uint8Array(10));
     // Generations of 500 bytes have 4 slots, of which 3 are used at most: the third filler turns them over.
     for (let i = 0; i < 3; i++) cache.set(`filler${i}`, new Uint8Array(30));
@@ -80,7 +113,7 @@ describe('ValueCache', () => {
   });
 
   it('an entry used in the old generation moves to the young one and outlives the next turnover', () => {
-    const cache = new ValueCache(1000); // 3 entries a generation (see above)
+    const cache = new OffHeapCache(1000); // 3 entries a generation (see above)
     cache.set('k', new Uint8Array([7]));
     for (let i = 0; i < 3; i++) cache.set(`filler${i}`, new Uint8Array(30)); // k now in the old generation
     assert.deepEqual(cache.get('k'), new Uint8Array([7]));
@@ -90,7 +123,7 @@ describe('ValueCache', () => {
   });
 
   it(`does not cache keys longer than ${MAX_CACHED_KEY_BYTES} bytes`, () => {
-    const cache = new ValueCache(1 << 20);
+    const cache = new OffHeapCache(1 << 20);
     const long = 'x'.repeat(MAX_CACHED_KEY_BYTES + 1);
     cache.set(long, new Uint8Array(1));
     assert.equal(cache.get(long), undefined);
@@ -102,7 +135,7 @@ describe('ValueCache', () => {
   it('keeps nothing per entry on V8 heap: 100,000 entries add less than 1 MiB to it', () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
-    const cache = new ValueCache(64 << 20);
+    const cache = new OffHeapCache(64 << 20);
     cache.set('warm', new Uint8Array(70)); // the arenas of the first generation
     gc();
     gc();
