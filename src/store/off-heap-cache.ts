@@ -40,6 +40,16 @@ const MAX_LOAD = 0.75;
  * its 62 MiB of arena at the default 128 MiB cache).
  */
 const GENERATION_BYTES_PER_SLOT = 68;
+/**
+ * A key is kept only within this many slots of where its hash points, and
+ * looked for no further. Keys are chosen by users (a contract's storage
+ * slots, addresses) and the hash is not secret, so they can be made to
+ * collide; a cluster of them then makes the keys beyond the window
+ * uncached, read from LevelDB like any miss, instead of making every
+ * lookup walk the cluster. Entries never move, so a key inserted within the
+ * window stays within it.
+ */
+export const MAX_PROBES = 64;
 /** Longer keys are not cached (read from LevelDB each time): the scratch buffer their encoding needs stays small. */
 export const MAX_CACHED_KEY_BYTES = 1024;
 
@@ -179,12 +189,11 @@ export class OffHeapCache {
     if (!this.hashKey(key)) return;
     const young = this.young ?? (this.young = new Generation(this.largestEntry, this.slotCount));
     const bytes = HEADER + this.keyBytes + (value === null ? 0 : value.length);
-    const inYoung = young.slots[this.find(young, key)]!;
+    const inYoung = this.entryIn(young, key);
     if (bytes > this.largestEntry) {
       // Not cacheable: no older value of the key may be found either.
       if (inYoung !== 0) young.arena.writeUInt32LE(DROPPED, inYoung - 1 + 6);
-      const inOld = this.old === undefined ? 0 : this.old.slots[this.find(this.old, key)]!;
-      if (inOld !== 0) this.old!.arena.writeUInt32LE(DROPPED, inOld - 1 + 6);
+      this.dropFromOld(key);
       return;
     }
     if (inYoung !== 0) {
@@ -196,7 +205,20 @@ export class OffHeapCache {
         return;
       }
     }
-    this.append(key, value);
+    // Not kept (its slots are taken): no older value of the key may be found.
+    if (!this.append(key, value)) this.dropFromOld(key);
+  }
+
+  /** Marks the hashed key's entry in the old generation, if any, as not cached. */
+  private dropFromOld(key: string): void {
+    const inOld = this.old === undefined ? 0 : this.entryIn(this.old, key);
+    if (inOld !== 0) this.old!.arena.writeUInt32LE(DROPPED, inOld - 1 + 6);
+  }
+
+  /** The hashed key's entry in `g` (its offset + 1), or 0. */
+  private entryIn(g: Generation, key: string): number {
+    const slot = this.find(g, key);
+    return slot < 0 ? 0 : g.slots[slot]!;
   }
 
   /**
@@ -208,7 +230,7 @@ export class OffHeapCache {
     if (!this.hashKey(key)) return -1;
     const young = this.young;
     if (young === undefined) return -1;
-    const inYoung = young.slots[this.find(young, key)]!;
+    const inYoung = this.entryIn(young, key);
     if (inYoung !== 0) {
       if (young.arena.readUInt32LE(inYoung - 1 + 6) === DROPPED) return -1;
       this.foundIn = young;
@@ -217,7 +239,7 @@ export class OffHeapCache {
     }
     const old = this.old;
     if (old === undefined) return -1;
-    const inOld = old.slots[this.find(old, key)]!;
+    const inOld = this.entryIn(old, key);
     if (inOld === 0 || old.arena.readUInt32LE(inOld - 1 + 6) === DROPPED) return -1;
     this.foundIn = old;
     this.foundOld = true;
@@ -246,19 +268,23 @@ export class OffHeapCache {
     return true;
   }
 
-  /** The slot of the hashed key in `g`: the one holding it, or the empty one where it would go. */
+  /**
+   * The slot of the hashed key in `g`: the one holding it, or the empty one
+   * where it would go; -1 if neither is within {@link MAX_PROBES} slots.
+   */
   private find(g: Generation, key: string): number {
     const { arena, slots, mask } = g;
     const hash = this.keyHash;
     const bytes = this.keyBytes;
     let slot = hash & mask;
-    for (;;) {
+    for (let probes = 0; probes < MAX_PROBES; probes++) {
       const at = slots[slot]!;
       if (at === 0) return slot;
       const offset = at - 1;
       if (arena.readUInt32LE(offset) === hash && arena.readUInt16LE(offset + 4) === bytes && this.keyMatches(arena, offset + HEADER, key)) return slot;
       slot = (slot + 1) & mask;
     }
+    return -1;
   }
 
   private keyMatches(arena: Buffer, start: number, key: string): boolean {
@@ -272,8 +298,12 @@ export class OffHeapCache {
     else arena.set(value, offset);
   }
 
-  /** Writes an entry of the hashed key into the young generation, turning the generations over first if it is full. */
-  private append(key: string, value: Uint8Array | string | null): void {
+  /**
+   * Writes an entry of the hashed key into the young generation, turning the
+   * generations over first if it is full; false if its slots are taken (see
+   * {@link MAX_PROBES}): then the young generation does not hold the key.
+   */
+  private append(key: string, value: Uint8Array | string | null): boolean {
     const bytes = HEADER + this.keyBytes + (value === null ? 0 : value.length);
     let young = this.young ?? (this.young = new Generation(this.largestEntry, this.slotCount));
     if (!young.fits(bytes)) {
@@ -282,6 +312,8 @@ export class OffHeapCache {
       this.old = young;
       this.young = young = recycled;
     }
+    const slot = this.find(young, key);
+    if (slot < 0) return false;
     const offset = young.used;
     const arena = young.arena;
     arena.writeUInt32LE(this.keyHash, offset);
@@ -291,8 +323,8 @@ export class OffHeapCache {
     else this.scratch.copy(arena, offset + HEADER, 0, this.keyBytes);
     if (value !== null) this.writeValue(arena, offset + HEADER + this.keyBytes, value);
     young.used += bytes;
-    const slot = this.find(young, key);
     if (young.slots[slot] === 0) young.count++;
     young.slots[slot] = offset + 1;
+    return true;
   }
 }

@@ -13,7 +13,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 
-import { MAX_CACHED_KEY_BYTES, OffHeapCache, entryBytes } from '../../src/store/off-heap-cache.js';
+import { MAX_CACHED_KEY_BYTES, MAX_PROBES, OffHeapCache, entryBytes } from '../../src/store/off-heap-cache.js';
 
 const key = fc.oneof(
   fc.integer({ min: 0, max: 40 }).map((i) => `a/${i}`),
@@ -120,6 +120,53 @@ describe('OffHeapCache', () => {
     for (let i = 3; i < 5; i++) cache.set(`filler${i}`, new Uint8Array(30)); // turns over again
     assert.equal(cache.get('filler0'), undefined, 'the generation k was in is gone');
     assert.deepEqual(cache.get('k'), new Uint8Array([7]));
+  });
+
+  describe('keys made to collide (the hash is public: FNV-1a over UTF-16 code units)', () => {
+    const fnv1a = (key: string): number => {
+      let hash = 0x811c9dc5;
+      for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+      return hash >>> 0;
+    };
+    const BUDGET = 2 ** 20; // generations of 512 KiB: 4,096 slots
+    const MASK = 4095;
+    /** `count` keys of the form `<prefix><n>` whose hashes point at `slot`, as a contract's storage slots could be ground. */
+    const collidingKeys = (prefix: string, slot: number, count: number): string[] => {
+      const keys: string[] = [];
+      for (let n = 0; keys.length < count; n++) if ((fnv1a(`${prefix}${n}`) & MASK) === slot) keys.push(`${prefix}${n}`);
+      return keys;
+    };
+
+    it(`keeps at most ${MAX_PROBES} of them, and answers every one with its latest value or a miss`, () => {
+      const cache = new OffHeapCache(BUDGET);
+      const keys = collidingKeys('s/attacker/', 77, 200);
+      keys.forEach((k, i) => cache.set(k, new Uint8Array([i & 0xff])));
+      assert.equal(cache.size, MAX_PROBES, 'the window around slot 77 is full and nothing more was kept');
+      keys.forEach((k, i) => cache.set(k, new Uint8Array([1, i & 0xff]))); // a new length: appended again
+      keys.forEach((k, i) => {
+        const hit = cache.get(k);
+        if (hit !== undefined) assert.deepEqual(hit, new Uint8Array([1, i & 0xff]), k);
+      });
+      const elsewhere = collidingKeys('a/', 3000, 1)[0]!;
+      cache.set(elsewhere, new Uint8Array([9]));
+      assert.deepEqual(cache.get(elsewhere), new Uint8Array([9]), 'a key pointing elsewhere is cached as usual');
+    });
+
+    it('an update that finds its window full drops the older value from the old generation', () => {
+      const cache = new OffHeapCache(BUDGET);
+      const [victim, ...crowd] = collidingKeys('s/victim/', 500, 1 + MAX_PROBES);
+      const big = (fill: number): Uint8Array => new Uint8Array(10_000).fill(fill);
+      cache.set(victim!, big(1));
+      // Fill the young generation's arena with large entries until it turns over: the victim is then in the old one.
+      const perGeneration = Math.floor(cache.largestEntry / entryBytes('f/00', big(0)));
+      for (let i = 1; i <= perGeneration; i++) cache.set(`f/${String(i).padStart(2, '0')}`, big(2));
+      assert.deepEqual(cache.get(`f/${String(perGeneration).padStart(2, '0')}`), big(2), 'the last filler is cached (young)');
+      // The victim's window in the young generation is taken by keys pointing at the same slot.
+      for (const k of crowd) cache.set(k, new Uint8Array(1));
+      cache.set(victim!, new Uint8Array([3]));
+      const hit = cache.get(victim!);
+      assert.ok(hit === undefined || hit?.length === 1, 'never the value before the update');
+    });
   });
 
   it(`does not cache keys longer than ${MAX_CACHED_KEY_BYTES} bytes`, () => {
