@@ -6,9 +6,11 @@
  * heap grow to a multiple of what a full collection finds alive, so at
  * 10,000,000 keys a value cache of 128 MiB held ≈ 250–330 MiB more process
  * memory than one of 16 MiB (docs/STORE.md "Memory"). Here an entry is a few
- * bytes in a Buffer: its key's hash and length, its value's length, its key
- * (UTF-8, or latin1 for a cache of binary-string keys) and its value; an
- * open-addressing table of Int32 slots finds it. Values go in and come out
+ * bytes in a Buffer: its key's length, its value's length, its key (UTF-8,
+ * or latin1 for a cache of binary-string keys) and its value; an
+ * open-addressing table of slots finds it, each slot the entry's offset and
+ * its key's hash, so that a probe past other keys reads only the table, not
+ * the arena (a random read each). Values go in and come out
  * as bytes or as latin1 strings. Nothing per entry lives on V8's heap, so
  * the cache costs its budget and no more (less: for account-sized entries
  * the slot tables fill first).
@@ -24,8 +26,10 @@
  * ever holds a view into an arena that is reused.
  */
 
-/** u32 hash, u16 key length, u32 value length (or {@link ABSENT} or {@link DROPPED}). */
-const HEADER = 10;
+/** u16 key length, u32 value length (or {@link ABSENT} or {@link DROPPED}). */
+const HEADER = 6;
+/** Where an entry's value length is, after its key length. */
+const VALUE_LENGTH = 2;
 /** The key is cached as absent. */
 const ABSENT = 0xffffffff;
 /** The key's value is not cached (its latest value is too large): a lookup stops here and misses. */
@@ -35,9 +39,9 @@ const MAX_LOAD = 0.75;
 /**
  * A generation's slot table is the smallest power of two that leaves it
  * fewer than twice this many bytes per slot (so one slot per 68–135 bytes),
- * of which {@link MAX_LOAD} are used: for account entries (≈ 122 bytes) the
- * slots, not the arena, bound a generation (≈ 393,000 entries in ≈ 46 of
- * its 62 MiB of arena at the default 128 MiB cache).
+ * of which {@link MAX_LOAD} are used: for account entries (≈ 118 bytes) the
+ * slots, not the arena, bound a generation (≈ 393,000 entries in ≈ 44 of
+ * its 60 MiB of arena at the default 128 MiB cache).
  */
 const GENERATION_BYTES_PER_SLOT = 68;
 /**
@@ -61,6 +65,9 @@ export function entryBytes(key: string, value: Uint8Array | string | null, keys:
 /** How a cache stores its keys: UTF-8 (any well-formed string), or latin1 (binary strings; a key with a character above U+00FF is not cached). */
 export type KeyEncoding = 'utf8' | 'latin1';
 
+/** Int32s per slot: the entry's offset + 1 (0: empty) and its key's hash. */
+const SLOT_INTS = 2;
+
 class Generation {
   readonly arena: Buffer;
   readonly slots: Int32Array;
@@ -72,7 +79,7 @@ class Generation {
   count = 0;
 
   constructor(arenaBytes: number, slotCount: number) {
-    this.slots = new Int32Array(slotCount);
+    this.slots = new Int32Array(slotCount * SLOT_INTS);
     this.mask = slotCount - 1;
     // Not zeroed: only the bytes of written entries are ever read.
     this.arena = Buffer.allocUnsafeSlow(arenaBytes);
@@ -85,7 +92,7 @@ class Generation {
   }
 
   fits(entryBytes: number): boolean {
-    return this.used + entryBytes <= this.arena.length && this.count + 1 <= this.slots.length * MAX_LOAD;
+    return this.used + entryBytes <= this.arena.length && this.count + 1 <= (this.mask + 1) * MAX_LOAD;
   }
 }
 
@@ -113,7 +120,7 @@ export class OffHeapCache {
     let slotCount = 4;
     while (slotCount * 2 * GENERATION_BYTES_PER_SLOT <= generationBytes) slotCount *= 2;
     this.slotCount = slotCount;
-    this.largestEntry = Math.max(0, generationBytes - 4 * slotCount);
+    this.largestEntry = Math.max(0, generationBytes - 4 * SLOT_INTS * slotCount);
     this.oneByteBelow = keys === 'latin1' ? 0x100 : 0x80;
   }
 
@@ -122,10 +129,10 @@ export class OffHeapCache {
     const offset = this.locate(key);
     if (offset < 0) return undefined;
     const g = this.foundIn!;
-    const length = g.arena.readUInt32LE(offset + 6);
+    const length = g.arena.readUInt32LE(offset + VALUE_LENGTH);
     let value: Uint8Array | null = null;
     if (length !== ABSENT) {
-      const start = offset + HEADER + g.arena.readUInt16LE(offset + 4);
+      const start = offset + HEADER + g.arena.readUInt16LE(offset);
       value = new Uint8Array(length);
       g.arena.copy(value, 0, start, start + length);
     }
@@ -139,10 +146,10 @@ export class OffHeapCache {
     const offset = this.locate(key);
     if (offset < 0) return undefined;
     const g = this.foundIn!;
-    const length = g.arena.readUInt32LE(offset + 6);
+    const length = g.arena.readUInt32LE(offset + VALUE_LENGTH);
     let value: string | null = null;
     if (length !== ABSENT) {
-      const start = offset + HEADER + g.arena.readUInt16LE(offset + 4);
+      const start = offset + HEADER + g.arena.readUInt16LE(offset);
       value = g.arena.toString('latin1', start, start + length);
     }
     if (this.foundOld) this.append(key, value);
@@ -154,9 +161,9 @@ export class OffHeapCache {
     const offset = this.locate(key);
     if (offset < 0) return undefined;
     const arena = this.foundIn!.arena;
-    const valueLength = arena.readUInt32LE(offset + 6);
+    const valueLength = arena.readUInt32LE(offset + VALUE_LENGTH);
     if (valueLength === ABSENT) return undefined;
-    const start = offset + HEADER + arena.readUInt16LE(offset + 4);
+    const start = offset + HEADER + arena.readUInt16LE(offset);
     return arena.toString('latin1', start, start + Math.min(length, valueLength));
   }
 
@@ -192,12 +199,12 @@ export class OffHeapCache {
     const inYoung = this.entryIn(young, key);
     if (bytes > this.largestEntry) {
       // Not cacheable: no older value of the key may be found either.
-      if (inYoung !== 0) young.arena.writeUInt32LE(DROPPED, inYoung - 1 + 6);
+      if (inYoung !== 0) young.arena.writeUInt32LE(DROPPED, inYoung - 1 + VALUE_LENGTH);
       this.dropFromOld(key);
       return;
     }
     if (inYoung !== 0) {
-      const length = young.arena.readUInt32LE(inYoung - 1 + 6);
+      const length = young.arena.readUInt32LE(inYoung - 1 + VALUE_LENGTH);
       if (value === null) {
         if (length === ABSENT) return;
       } else if (length === value.length) {
@@ -212,13 +219,13 @@ export class OffHeapCache {
   /** Marks the hashed key's entry in the old generation, if any, as not cached. */
   private dropFromOld(key: string): void {
     const inOld = this.old === undefined ? 0 : this.entryIn(this.old, key);
-    if (inOld !== 0) this.old!.arena.writeUInt32LE(DROPPED, inOld - 1 + 6);
+    if (inOld !== 0) this.old!.arena.writeUInt32LE(DROPPED, inOld - 1 + VALUE_LENGTH);
   }
 
   /** The hashed key's entry in `g` (its offset + 1), or 0. */
   private entryIn(g: Generation, key: string): number {
     const slot = this.find(g, key);
-    return slot < 0 ? 0 : g.slots[slot]!;
+    return slot < 0 ? 0 : g.slots[slot * SLOT_INTS]!;
   }
 
   /**
@@ -232,7 +239,7 @@ export class OffHeapCache {
     if (young === undefined) return -1;
     const inYoung = this.entryIn(young, key);
     if (inYoung !== 0) {
-      if (young.arena.readUInt32LE(inYoung - 1 + 6) === DROPPED) return -1;
+      if (young.arena.readUInt32LE(inYoung - 1 + VALUE_LENGTH) === DROPPED) return -1;
       this.foundIn = young;
       this.foundOld = false;
       return inYoung - 1;
@@ -240,7 +247,7 @@ export class OffHeapCache {
     const old = this.old;
     if (old === undefined) return -1;
     const inOld = this.entryIn(old, key);
-    if (inOld === 0 || old.arena.readUInt32LE(inOld - 1 + 6) === DROPPED) return -1;
+    if (inOld === 0 || old.arena.readUInt32LE(inOld - 1 + VALUE_LENGTH) === DROPPED) return -1;
     this.foundIn = old;
     this.foundOld = true;
     return inOld - 1;
@@ -262,7 +269,7 @@ export class OffHeapCache {
     const bytes = oneByte ? key.length : Buffer.byteLength(key, 'utf8');
     if (bytes > MAX_CACHED_KEY_BYTES) return false;
     if (!oneByte) this.scratch.write(key, 0, 'utf8');
-    this.keyHash = hash >>> 0;
+    this.keyHash = hash;
     this.keyBytes = bytes;
     this.keyOneByte = oneByte;
     return true;
@@ -278,10 +285,12 @@ export class OffHeapCache {
     const bytes = this.keyBytes;
     let slot = hash & mask;
     for (let probes = 0; probes < MAX_PROBES; probes++) {
-      const at = slots[slot]!;
+      const at = slots[slot * SLOT_INTS]!;
       if (at === 0) return slot;
-      const offset = at - 1;
-      if (arena.readUInt32LE(offset) === hash && arena.readUInt16LE(offset + 4) === bytes && this.keyMatches(arena, offset + HEADER, key)) return slot;
+      if (slots[slot * SLOT_INTS + 1] === hash) {
+        const offset = at - 1;
+        if (arena.readUInt16LE(offset) === bytes && this.keyMatches(arena, offset + HEADER, key)) return slot;
+      }
       slot = (slot + 1) & mask;
     }
     return -1;
@@ -316,15 +325,15 @@ export class OffHeapCache {
     if (slot < 0) return false;
     const offset = young.used;
     const arena = young.arena;
-    arena.writeUInt32LE(this.keyHash, offset);
-    arena.writeUInt16LE(this.keyBytes, offset + 4);
-    arena.writeUInt32LE(value === null ? ABSENT : value.length, offset + 6);
+    arena.writeUInt16LE(this.keyBytes, offset);
+    arena.writeUInt32LE(value === null ? ABSENT : value.length, offset + VALUE_LENGTH);
     if (this.keyOneByte) arena.write(key, offset + HEADER, 'latin1');
     else this.scratch.copy(arena, offset + HEADER, 0, this.keyBytes);
     if (value !== null) this.writeValue(arena, offset + HEADER + this.keyBytes, value);
     young.used += bytes;
-    if (young.slots[slot] === 0) young.count++;
-    young.slots[slot] = offset + 1;
+    if (young.slots[slot * SLOT_INTS] === 0) young.count++;
+    young.slots[slot * SLOT_INTS] = offset + 1;
+    young.slots[slot * SLOT_INTS + 1] = this.keyHash;
     return true;
   }
 }

@@ -301,10 +301,10 @@ describe('CommittedStore: cache budget', () => {
 
   /**
    * The value cache gets floor(C / 2) bytes, two generations of half that;
-   * a generation's arena is what is left after its slot table (4 slots of 4
-   * bytes below 544 bytes). An entry takes 10 + key + value bytes
-   * (valueEntryBytes): 'abcd' with a 100-byte value takes 114, kept when
-   * floor(floor(C/2)/2) - 16 >= 114.
+   * a generation's arena is what is left after its slot table (4 slots of 8
+   * bytes below 544 bytes). An entry takes 6 + key + value bytes
+   * (off-heap-cache.ts entryBytes): 'abcd' with a 100-byte value takes 110,
+   * kept when floor(floor(C/2)/2) - 32 >= 110.
    */
   async function valueReads(options: CommittedStoreOptions): Promise<number> {
     let reads = -1;
@@ -324,12 +324,12 @@ describe('CommittedStore: cache budget', () => {
     return reads;
   }
 
-  it('a value that fills a value-cache generation exactly (cacheBytes 520) is kept: the second get reads nothing', async () => {
-    assert.equal(await valueReads({ cacheBytes: 520 }), 1);
+  it('a value that fills a value-cache generation exactly (cacheBytes 568) is kept: the second get reads nothing', async () => {
+    assert.equal(await valueReads({ cacheBytes: 568 }), 1);
   });
 
-  it('a value one byte over a value-cache generation (cacheBytes 516) is not kept: both gets read LevelDB', async () => {
-    assert.equal(await valueReads({ cacheBytes: 516 }), 2);
+  it('a value one byte over a value-cache generation (cacheBytes 567) is not kept: both gets read LevelDB', async () => {
+    assert.equal(await valueReads({ cacheBytes: 567 }), 2);
   });
 
   it('the default cache keeps a value', async () => {

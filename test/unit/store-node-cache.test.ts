@@ -52,8 +52,8 @@ describe('NodeCache', () => {
       const lowerHalf = Math.floor((budget - placesAbove(depth) * FULL_NODE_BYTES) / 2);
       assert.ok(lower.largestEntry <= lowerHalf && lower.largestEntry > lowerHalf * 0.9, `depth ${depth}: a generation's arena is most of half the rest`);
       const where = place(depth, 'ab');
-      // an entry takes a 10-byte header, its place, the 8-byte version and the record
-      const fits = 'r'.repeat(lower.largestEntry - 10 - where.length - 8);
+      // an entry takes a 6-byte header, its place, the 8-byte version and the record
+      const fits = 'r'.repeat(lower.largestEntry - 6 - where.length - 8);
       cache.set(5, depth, where, fits);
       assert.deepEqual(cache.get(5, depth, where), { record: fits }, `depth ${depth}: a record that just fits a generation is cached`);
       const other = place(depth, 'cd');
