@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { bulkLoad } from '../src/store/bulk-load.js';
 import { CommittedStore } from '../src/store/committed-store.js';
 import type { Change } from '../src/store/kv.js';
-import { encodeProof } from '../src/store/tree.js';
+import { encodeProof, type TreeUpdateResult } from '../src/store/tree.js';
 import { mainThreadCpuMs } from './lib/cpu.js';
 import { describeCompactions } from './lib/leveldb-stats.js';
 import { BENCH_CACHE_DIR, cachedStateReady, markCachedState } from './lib/state-cache.js';
@@ -99,9 +99,9 @@ function memoryDetail(): string {
 }
 
 /** Bytes of the node records a block gives LevelDB (keys and records; values and history come on top). */
-function nodeBytes(tree: { writeKeys: string[]; writeRecords: string[] }): number {
-  let bytes = 0;
-  for (let i = 0; i < tree.writeKeys.length; i++) bytes += tree.writeKeys[i]!.length + tree.writeRecords[i]!.length;
+function nodeBytes(tree: TreeUpdateResult): number {
+  let bytes = tree.writes.byteLength;
+  for (const { key, record } of tree.moved) bytes += key.length + record.length;
   return bytes;
 }
 
@@ -165,6 +165,9 @@ async function bench(size: number): Promise<number> {
     const prefetchMs = performance.now() - tRoot;
     const pending = store.computeRoot(sorted);
     const rootMs = performance.now() - tRoot;
+    // Counted before the commit, which hands the buffer of writes to the next block.
+    const nodesWritten = pending.tree.writes.count + pending.tree.moved.length;
+    const nodeMiB = mb(nodeBytes(pending.tree));
     const tCommit = performance.now();
     await store.commit(store.height + 1n, pending, pending.root);
     const commitMs = performance.now() - tCommit;
@@ -176,7 +179,7 @@ async function bench(size: number): Promise<number> {
     cpuTotals.push(cpuMs);
     mainTotals.push(mainMs);
     console.log(
-      `block ${b + 1}: ${changes.size} dirty keys, ${pending.tree.writeKeys.length} nodes written (${mb(nodeBytes(pending.tree))} MiB): prefetch ${prefetchMs.toFixed(1)} ms + computeRoot ${(rootMs - prefetchMs).toFixed(1)} ms + commit ${commitMs.toFixed(1)} ms = ${(rootMs + commitMs).toFixed(1)} ms wall (${cpuMs.toFixed(0)} ms CPU, main thread ${mainMs.toFixed(0)} ms)`,
+      `block ${b + 1}: ${changes.size} dirty keys, ${nodesWritten} nodes written (${nodeMiB} MiB): prefetch ${prefetchMs.toFixed(1)} ms + computeRoot ${(rootMs - prefetchMs).toFixed(1)} ms + commit ${commitMs.toFixed(1)} ms = ${(rootMs + commitMs).toFixed(1)} ms wall (${cpuMs.toFixed(0)} ms CPU, main thread ${mainMs.toFixed(0)} ms)`,
     );
   }
   const blocksMs = performance.now() - blocksStart;

@@ -41,7 +41,6 @@ import {
   EMPTY_HASH,
   HASH_LEN,
   NEW_VERSION,
-  INTERNAL_RECORD,
   decodeNodeString,
   internalHash,
   keyHashOf,
@@ -722,7 +721,9 @@ export class CommittedStore implements KVReader {
           if (before === null) keys++;
         }
       }
-      for (let i = 0; i < tree.writeKeys.length; i++) nodes.put(latin1(tree.writeKeys[i]!), latin1(tree.writeRecords[i]!));
+      const writes = tree.writes;
+      for (let i = 0; i < writes.count; i++) nodes.put(writes.key(i), writes.record(i));
+      for (const { key, record } of tree.moved) nodes.put(latin1(key), latin1(record));
       for (const key of tree.stale) stale.push(latin1(key));
       if (stale.length > 0) batch.put(staleKey(v), encodeStaleList(stale));
       const root = tree.root;
@@ -763,12 +764,14 @@ export class CommittedStore implements KVReader {
     for (const { key, value } of pending.changes) this.cacheLatest(key, value);
     // The next block walks the new internal nodes; new leaves are read back
     // only by proofs, historical reads and inserts next to them: not cached.
-    for (let i = 0; i < tree.writeKeys.length; i++) {
-      const record = tree.writeRecords[i]!;
-      if (record.charCodeAt(0) !== INTERNAL_RECORD) continue;
-      const key = tree.writeKeys[i]!; // 'N' || u64 version || place (depth first)
-      this.nodes.set(v, key.charCodeAt(9), key.slice(9), record, tree.writeInner[i]);
+    const writes = tree.writes;
+    for (let i = 0; i < writes.count; i++) {
+      if (!writes.isInternal(i)) continue;
+      const place = writes.place(i); // depth first
+      this.nodes.set(v, place.charCodeAt(0), place, writes.recordString(i), writes.inner[i]);
     }
+    const nodesWritten = writes.count + tree.moved.length;
+    writes.release(); // LevelDB's batch, the deferred records and the cache hold copies
     this.root = tree.root;
     this._height = v;
     this._appHash = Uint8Array.from(pending.root);
@@ -777,7 +780,7 @@ export class CommittedStore implements KVReader {
       height: height.toString(),
       appHash: hex(pending.root),
       changes: pending.changes.length,
-      nodes: tree.writeKeys.length,
+      nodes: nodesWritten,
       ms: Math.round(performance.now() - started),
     });
     this.schedulePrune();
@@ -792,21 +795,21 @@ export class CommittedStore implements KVReader {
    */
   private async copyMovedLeaves(tree: TreeUpdateResult): Promise<void> {
     const reads: Buffer[] = [];
-    const at: number[] = [];
-    for (const { index, from } of tree.moved) {
-      if (tree.writeRecords[index] !== '') continue; // copied by an earlier attempt to commit this PendingRoot
-      const deferred = this.deferred?.records.get(from);
+    const waiting: Array<{ record: string }> = [];
+    for (const moved of tree.moved) {
+      if (moved.record !== '') continue; // copied by an earlier attempt to commit this PendingRoot
+      const deferred = this.deferred?.records.get(moved.from);
       if (deferred === undefined) {
-        reads.push(latin1(from));
-        at.push(index);
+        reads.push(latin1(moved.from));
+        waiting.push(moved);
       } else if (deferred !== null) {
-        tree.writeRecords[index] = movedLeafRecord(deferred, from);
+        moved.record = movedLeafRecord(deferred, moved.from);
       }
     }
     if (reads.length === 0) return;
     const records = await this.readMany(reads, this.nodesDb);
     this.assertOpen();
-    for (let i = 0; i < reads.length; i++) tree.writeRecords[at[i]!] = movedLeafRecord(records![i], reads[i]!.toString('latin1'));
+    for (let i = 0; i < reads.length; i++) waiting[i]!.record = movedLeafRecord(records![i], reads[i]!.toString('latin1'));
   }
 
   /**
@@ -1083,7 +1086,8 @@ class DeferredRecords implements RecordSink {
   readonly records = new Map<string, Uint8Array | null>();
 
   put(key: Buffer, value: Uint8Array): void {
-    this.records.set(key.toString('latin1'), value);
+    // A copy: a tree node's record is a view into its block's buffer of writes (tree.ts NodeWrites), which it would keep whole.
+    this.records.set(key.toString('latin1'), new Uint8Array(value));
   }
 
   del(key: Buffer): void {

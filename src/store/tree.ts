@@ -412,37 +412,168 @@ export interface NodeWrite {
   node: TreeNode;
 }
 
+/**
+ * The nodes an update writes, in the order written: each one's database key
+ * ({@link nodeKey}) and record ({@link encodeNode}) appended to one Buffer
+ * as the update goes. What a block holds until its commit is then bytes
+ * outside V8's heap, handed to LevelDB as views, rather than two strings
+ * per node that every scavenge copies and the commit converts to Buffers.
+ */
+export class NodeWrites {
+  /**
+   * The buffer of the last writes released: the next update reuses it
+   * rather than allocating ≈ 20–40 MB again, which V8 counts as external
+   * memory and answers with full collections.
+   */
+  private static spare: Buffer | undefined;
+  private bytes: Buffer;
+  private used = 0;
+  /** Per node, three offsets: its key's start, its record's start (the key's end), its record's end. */
+  private bounds: number[] = [];
+  /**
+   * Per node: the inner hashes of an internal node above the `innerDepth`
+   * given to {@link updateTree} and above {@link FLAT_DEPTH} (flat nodes
+   * have none), else undefined.
+   */
+  readonly inner: Array<string | undefined> = [];
+
+  /** Empty writes (a buffer is allocated on the first one). */
+  constructor(bytes: Buffer = Buffer.alloc(0)) {
+    this.bytes = bytes;
+  }
+
+  /** Writes into the buffer the last ones released, if any. */
+  static reusing(): NodeWrites {
+    const spare = NodeWrites.spare;
+    NodeWrites.spare = undefined;
+    return new NodeWrites(spare ?? Buffer.allocUnsafe(16 * 1024));
+  }
+
+  /**
+   * Gives the buffer to the next update, once every view of it is written
+   * where it goes (LevelDB's batch copies them): these writes are empty
+   * from then on.
+   */
+  release(): void {
+    if (this.bytes.length > 0 && (NodeWrites.spare === undefined || NodeWrites.spare.length < this.bytes.length)) NodeWrites.spare = this.bytes;
+    this.bytes = Buffer.alloc(0);
+    this.used = 0;
+    this.bounds = [];
+    this.inner.length = 0;
+  }
+
+  /** Nodes written. */
+  get count(): number {
+    return this.inner.length;
+  }
+
+  /** Bytes of all keys and records. */
+  get byteLength(): number {
+    return this.used;
+  }
+
+  /** Node `i`'s database key (a view, valid while this object lives). */
+  key(i: number): Buffer {
+    return this.bytes.subarray(this.bounds[3 * i]!, this.bounds[3 * i + 1]!);
+  }
+
+  /** Node `i`'s record (a view, valid while this object lives). */
+  record(i: number): Buffer {
+    return this.bytes.subarray(this.bounds[3 * i + 1]!, this.bounds[3 * i + 2]!);
+  }
+
+  /** Node `i`'s key as a latin1 string. */
+  keyString(i: number): string {
+    return this.bytes.toString('latin1', this.bounds[3 * i]!, this.bounds[3 * i + 1]!);
+  }
+
+  /** Node `i`'s place ({@link nodePlace}: its key after 'N' and the version) as a latin1 string. */
+  place(i: number): string {
+    return this.bytes.toString('latin1', this.bounds[3 * i]! + 9, this.bounds[3 * i + 1]!);
+  }
+
+  /** Node `i`'s record as a latin1 string. */
+  recordString(i: number): string {
+    return this.bytes.toString('latin1', this.bounds[3 * i + 1]!, this.bounds[3 * i + 2]!);
+  }
+
+  /** Whether node `i` is an internal node (else a leaf). */
+  isInternal(i: number): boolean {
+    return this.bytes[this.bounds[3 * i + 1]!] === INTERNAL_TAG;
+  }
+
+  /**
+   * Appends node (version, depth, path)'s key and room for a record of at
+   * most `recordBytes`; returns the buffer to write the record into at
+   * {@link recordStart}, then {@link end} closes the node.
+   */
+  begin(version: number, depth: number, path: string, recordBytes: number): Buffer {
+    const keyBytes = 1 + 8 + 1 + ((depth + 1) >> 1);
+    if (this.used + keyBytes + recordBytes > this.bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, this.used + keyBytes + recordBytes));
+      this.bytes.copy(grown, 0, 0, this.used);
+      this.bytes = grown;
+    }
+    const out = this.bytes;
+    let off = this.used;
+    this.bounds.push(off);
+    out[off++] = NODE_KEY_TAG;
+    const hi = Math.floor(version / 0x1_0000_0000);
+    out.writeUInt32BE(hi, off);
+    out.writeUInt32BE(version >>> 0, off + 4);
+    off += 8;
+    out[off++] = depth;
+    const full = depth >> 1;
+    for (let i = 0; i < full; i++) out[off++] = path.charCodeAt(i);
+    if (depth & 1) out[off++] = path.charCodeAt(full) & 0xf0;
+    this.bounds.push(off);
+    this.used = off;
+    return out;
+  }
+
+  /** Where the record of the node begun last starts. */
+  get recordStart(): number {
+    return this.used;
+  }
+
+  /** Closes the node begun last: its record ends at `recordEnd`. */
+  end(recordEnd: number, inner: string | undefined): void {
+    this.bounds.push(recordEnd);
+    this.used = recordEnd;
+    this.inner.push(inner);
+  }
+}
+
+/** The first byte of a node's database key ({@link nodeKey}). */
+const NODE_KEY_TAG = 0x4e; // 'N'
+
 export interface TreeUpdateResult {
   /** The new root (undefined: the empty tree). */
   root: ChildRef | undefined;
   rootHash: string;
   /** The version the written nodes belong to (their keys and child references say so). */
   version: number;
+  /** The nodes written, but for the moving leaves (below). */
+  writes: NodeWrites;
   /**
-   * The nodes written: database keys ({@link nodeKey}) and records
-   * ({@link encodeNode}), latin1, index for index. Encoded as the update
-   * goes, so that what a block holds until its commit is two strings per
-   * node, not an object graph the garbage collector keeps copying.
+   * Leaves that move to a new place unchanged (a sibling left): written
+   * under `key` (latin1), their `record` is '' until the caller copies into
+   * it the record stored under `from` (a committed node's key; a leaf's
+   * record does not depend on its place). The update knows a moving leaf's
+   * hash from its parent, so it does not read the leaf: the caller reads
+   * them all at once, off the synchronous path.
    */
-  writeKeys: string[];
-  writeRecords: string[];
-  /**
-   * Index for index: the inner hashes of an internal node above the
-   * `innerDepth` given to {@link updateTree} and above {@link FLAT_DEPTH}
-   * (flat nodes have none), else undefined.
-   */
-  writeInner: Array<string | undefined>;
-  /**
-   * Leaves that move to a new place unchanged (a sibling left): the record
-   * at `index` of `writeRecords` is '' until the caller copies into it the
-   * record stored under `from` (a committed node's key; a leaf's record does
-   * not depend on its place). The update knows a moving leaf's hash from
-   * its parent, so it does not read the leaf: the caller reads them all at
-   * once, off the synchronous path.
-   */
-  moved: Array<{ index: number; from: string }>;
+  moved: Array<{ key: string; from: string; record: string }>;
   /** Database keys of the committed nodes the new version no longer reaches. */
   stale: string[];
+}
+
+/** What a leaf's record holds (a new leaf's, or an old one's read to move it down). */
+interface LeafContent {
+  keyHash: string;
+  valueHash: string;
+  key: string;
+  value: Uint8Array;
 }
 
 /** A subtree after the update, not yet placed under a parent. */
@@ -451,8 +582,8 @@ interface Sub {
   leaf: boolean;
   /** Unchanged on disk. */
   old?: NodeAddress;
-  /** A new leaf's record, or a moving old leaf's once loaded. */
-  record?: string;
+  /** A leaf whose record is written where it is placed (a new one, or a moved one that was read). */
+  content?: LeafContent;
 }
 
 /**
@@ -472,44 +603,29 @@ export function updateTree(
   const u = new Updater(source, sorted, version, options.encode ?? true, options.innerDepth ?? 0);
   const existing: Sub | undefined = root === undefined ? undefined : { hash: root.hash, leaf: root.leaf, old: { version: root.version, depth: 0, path: EMPTY_HASH } };
   const sub = u.update(existing, 0, 0, sorted.length);
-  if (sub === existing) return { root, rootHash: root?.hash ?? EMPTY_HASH, version, writeKeys: [], writeRecords: [], writeInner: [], moved: [], stale: [] };
+  if (sub === existing) return { root, rootHash: root?.hash ?? EMPTY_HASH, version, writes: new NodeWrites(), moved: [], stale: [] };
   const newRoot = sub === undefined ? undefined : u.place(sub, 0, sorted[0]?.keyHash ?? EMPTY_HASH);
-  return {
-    root: newRoot,
-    rootHash: newRoot?.hash ?? EMPTY_HASH,
-    version,
-    writeKeys: u.writeKeys,
-    writeRecords: u.writeRecords,
-    writeInner: u.writeInner,
-    moved: u.moved,
-    stale: u.stale,
-  };
+  return { root: newRoot, rootHash: newRoot?.hash ?? EMPTY_HASH, version, writes: u.writes, moved: u.moved, stale: u.stale };
 }
 
-/** Scratch space for encoding records (an internal record is at most 5 + 16 × (8 + 32) bytes). */
-const encodeScratch = Buffer.allocUnsafe(4096);
+/** The most bytes an internal record takes: 5 + 16 × (uvarint of a version < 2^53, 8 bytes + hash). */
+const MAX_INTERNAL_RECORD = 5 + 16 * (8 + HASH_LEN);
 
-/** A leaf record (see {@link encodeNode}) as a latin1 string. */
-function leafRecord(keyHash: string, valueHash: string, key: string, value: Uint8Array): string {
-  const keyLen = Buffer.byteLength(key, 'utf8');
-  const size = 1 + 2 * HASH_LEN + uvarintLength(keyLen) + keyLen + value.length;
-  // a large value gets a buffer of its own rather than growing the shared scratch for good
-  const out = size <= encodeScratch.length ? encodeScratch : Buffer.allocUnsafe(size);
-  out[0] = LEAF_TAG;
-  putHash(out, keyHash, 1);
-  putHash(out, valueHash, 1 + HASH_LEN);
-  let off = writeUvarint(out, 1 + 2 * HASH_LEN, keyLen);
-  off += out.write(key, off, 'utf8');
-  out.set(value, off);
-  return out.toString('latin1', 0, size);
+/** Writes a leaf record (see {@link encodeNode}) of `size` bytes at `at`. */
+function writeLeafRecord(out: Buffer, at: number, leaf: LeafContent, keyLen: number): void {
+  out[at] = LEAF_TAG;
+  putHash(out, leaf.keyHash, at + 1);
+  putHash(out, leaf.valueHash, at + 1 + HASH_LEN);
+  let off = writeUvarint(out, at + 1 + 2 * HASH_LEN, keyLen);
+  off += out.write(leaf.key, off, 'utf8');
+  out.set(leaf.value, off);
 }
 
-/** An internal record (see {@link encodeNode}) as a latin1 string; every child's version is known. */
-function internalRecord(children: ReadonlyArray<ChildRef | undefined>): string {
-  const out = encodeScratch; // ≤ 5 + 16 × (8 + 32) bytes
+/** Writes an internal record (see {@link encodeNode}) at `at`; every child's version is known. Returns where it ends. */
+function writeInternalRecord(out: Buffer, at: number, children: ReadonlyArray<ChildRef | undefined>): number {
   let childMask = 0;
   let leafMask = 0;
-  let off = 5;
+  let off = at + 5;
   for (let i = 0; i < 16; i++) {
     const c = children[i];
     if (c === undefined) continue;
@@ -519,19 +635,17 @@ function internalRecord(children: ReadonlyArray<ChildRef | undefined>): string {
     putHash(out, c.hash, off);
     off += HASH_LEN;
   }
-  out[0] = INTERNAL_TAG;
-  out[1] = childMask >> 8;
-  out[2] = childMask & 0xff;
-  out[3] = leafMask >> 8;
-  out[4] = leafMask & 0xff;
-  return out.toString('latin1', 0, off);
+  out[at] = INTERNAL_TAG;
+  out[at + 1] = childMask >> 8;
+  out[at + 2] = childMask & 0xff;
+  out[at + 3] = leafMask >> 8;
+  out[at + 4] = leafMask & 0xff;
+  return off;
 }
 
 class Updater {
-  readonly writeKeys: string[] = [];
-  readonly writeRecords: string[] = [];
-  readonly writeInner: Array<string | undefined> = [];
-  readonly moved: Array<{ index: number; from: string }> = [];
+  readonly writes: NodeWrites;
+  readonly moved: Array<{ key: string; from: string; record: string }> = [];
   readonly stale: string[] = [];
 
   constructor(
@@ -541,12 +655,22 @@ class Updater {
     private readonly encode: boolean,
     /** Inner hashes are kept for the nodes written above this depth (the node cache's never-evicted levels). */
     private readonly innerDepth: number,
-  ) {}
+  ) {
+    this.writes = encode ? NodeWrites.reusing() : new NodeWrites();
+  }
 
-  private write(depth: number, path: string, record: string, inner?: string): void {
-    this.writeKeys.push(nodeKey(this.version, depth, path));
-    this.writeRecords.push(record);
-    this.writeInner.push(inner);
+  private writeInternal(depth: number, path: string, children: ReadonlyArray<ChildRef | undefined>, inner: string | undefined): void {
+    const out = this.writes.begin(this.version, depth, path, MAX_INTERNAL_RECORD);
+    this.writes.end(writeInternalRecord(out, this.writes.recordStart, children), inner);
+  }
+
+  private writeLeaf(depth: number, path: string, leaf: LeafContent): void {
+    const keyLen = Buffer.byteLength(leaf.key, 'utf8');
+    const size = 1 + 2 * HASH_LEN + uvarintLength(keyLen) + keyLen + leaf.value.length;
+    const out = this.writes.begin(this.version, depth, path, size);
+    const at = this.writes.recordStart;
+    writeLeafRecord(out, at, leaf, keyLen);
+    this.writes.end(at + size, undefined);
   }
 
   private dropped(address: NodeAddress): void {
@@ -567,8 +691,7 @@ class Updater {
         return this.build(depth, this.entries(lo, hi, undefined));
       }
       const leaf = this.source.load(existing.old!, true) as LeafNode;
-      const record = this.encode ? leafRecord(leaf.keyHash, leaf.valueHash, leaf.key, leaf.value) : undefined;
-      return this.build(depth, this.entries(lo, hi, { keyHash: leaf.keyHash, sub: { ...existing, record } }));
+      return this.build(depth, this.entries(lo, hi, { keyHash: leaf.keyHash, sub: { ...existing, content: leaf } }));
     }
     const address = existing.old!;
     const node = this.source.load(address, true) as InternalNode;
@@ -619,7 +742,7 @@ class Updater {
       children[n] = sub === undefined ? undefined : this.place(sub, depth + 1, paths[n]!);
     }
     const fold = this.hash(depth, children, node.inner, changedMask);
-    if (this.encode) this.write(depth, this.items[lo]!.keyHash, internalRecord(children), fold.inner);
+    if (this.encode) this.writeInternal(depth, this.items[lo]!.keyHash, children, fold.inner);
     return { hash: fold.hash, leaf: false };
   }
 
@@ -644,8 +767,8 @@ class Updater {
       }
       if (item.value === null) continue;
       const valueHash = sha256Binary(item.value);
-      const record = this.encode ? leafRecord(item.keyHash, valueHash, item.key, item.value) : undefined;
-      out.push({ keyHash: item.keyHash, sub: { hash: leafHash(item.keyHash, valueHash), leaf: true, record } });
+      const content = { keyHash: item.keyHash, valueHash, key: item.key, value: item.value };
+      out.push({ keyHash: item.keyHash, sub: { hash: leafHash(item.keyHash, valueHash), leaf: true, content } });
     }
     if (keep !== undefined) out.push(keep);
     return out;
@@ -665,24 +788,22 @@ class Updater {
       i = j;
     }
     const fold = this.hash(depth, children, undefined, 0xffff);
-    if (this.encode) this.write(depth, entries[lo]!.keyHash, internalRecord(children), fold.inner);
+    if (this.encode) this.writeInternal(depth, entries[lo]!.keyHash, children, fold.inner);
     return { hash: fold.hash, leaf: false };
   }
 
   /** The reference a parent holds to `sub` placed at (depth, path); writes new and moved leaves. */
   place(sub: Sub, depth: number, path: string): ChildRef {
-    let record = sub.record;
     if (sub.old !== undefined) {
       if (sub.old.depth === depth) return { version: sub.old.version, hash: sub.hash, leaf: sub.leaf };
       // an old leaf moving up (a sibling left) or down (a key joined it): rewrite it at its new place
       this.dropped(sub.old);
-      if (record === undefined && this.encode) {
+      if (sub.content === undefined && this.encode) {
         // moving up, unread: the caller copies its record (TreeUpdateResult.moved)
-        this.moved.push({ index: this.writeKeys.length, from: nodeKey(sub.old.version, sub.old.depth, sub.old.path) });
-        record = '';
+        this.moved.push({ key: nodeKey(this.version, depth, path), from: nodeKey(sub.old.version, sub.old.depth, sub.old.path), record: '' });
       }
     }
-    if (sub.leaf && this.encode) this.write(depth, path, record!);
+    if (sub.content !== undefined && this.encode) this.writeLeaf(depth, path, sub.content);
     return { version: this.version, hash: sub.hash, leaf: sub.leaf };
   }
 }

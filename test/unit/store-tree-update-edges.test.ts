@@ -77,22 +77,29 @@ class Db {
   }
 
   /** Runs one update, commits its writes and stale deletes, and checks the result against the documented root. */
-  apply(batch: Array<[string, Uint8Array | null]>, options: { innerDepth?: number } = {}): ReturnType<typeof updateTree> {
+  apply(batch: Array<[string, Uint8Array | null]>, options: { innerDepth?: number } = {}): ReturnType<typeof updateTree> & { written: Written } {
     this.version++;
     this.loads = [];
     const result = updateTree(this.source, this.root, this.changes(batch), this.version, options);
     assert.equal(result.version, this.version);
     assert.equal(new Set(this.loads).size, this.loads.length, 'an update reads each node at most once');
-    assert.equal(result.writeKeys.length, result.writeRecords.length);
-    assert.equal(result.writeKeys.length, result.writeInner.length);
+    const written = writesOf(result);
+    const { keys, records, inner } = written;
+    // As a commit does: the next update writes into the same buffer, so what it leaves there must not leak into it.
+    result.writes.release();
+    assert.equal(result.writes.count, 0, 'released writes are empty');
+    assert.equal(result.writes.byteLength, 0);
     assert.equal(new Set(result.stale).size, result.stale.length, 'stale keys are distinct');
     // Moving leaves are not read: their records are copied from where they were, as the committed store does.
-    for (const { index, from } of result.moved) {
-      assert.equal(result.writeRecords[index], '', 'a moving leaf has no record until it is copied');
-      assert.ok(result.stale.includes(from), 'a moving leaf leaves its old place');
-      const record = this.records.get(from);
+    for (const moved of result.moved) {
+      assert.equal(moved.record, '', 'a moving leaf has no record until it is copied');
+      assert.ok(result.stale.includes(moved.from), 'a moving leaf leaves its old place');
+      const record = this.records.get(moved.from);
       assert.ok(record !== undefined && decodeNodeString(record).kind === 'leaf', 'a moving leaf is a committed leaf');
-      result.writeRecords[index] = record;
+      moved.record = record;
+      keys.push(moved.key);
+      records.push(record);
+      inner.push(undefined);
     }
     assert.ok(
       this.loads.every((key) => !result.moved.some((m) => m.from === key)),
@@ -102,11 +109,11 @@ class Db {
       assert.ok(this.records.delete(key), 'a stale key names a committed node');
       this.inner.delete(key);
     }
-    result.writeKeys.forEach((key, i) => {
+    assert.equal(new Set(keys).size, keys.length, 'each node is written once');
+    keys.forEach((key, i) => {
       assert.ok(!this.records.has(key), 'a write is a new node');
-      this.records.set(key, result.writeRecords[i]!);
-      const inner = result.writeInner[i];
-      if (inner !== undefined) this.inner.set(key, inner);
+      this.records.set(key, records[i]!);
+      if (inner[i] !== undefined) this.inner.set(key, inner[i]);
     });
     for (const [key, value] of batch) {
       if (value === null) this.values.delete(key);
@@ -118,7 +125,7 @@ class Db {
     assert.equal(result.root === undefined, this.values.size === 0, 'the empty state has no root node');
     if (result.root !== undefined) assert.equal(result.root.hash, result.rootHash);
     this.checkReachable();
-    return result;
+    return { ...result, written };
   }
 
   /** The database holds exactly the nodes the root reaches, each hashing to its parent's reference. */
@@ -156,6 +163,31 @@ class Db {
 }
 
 const val = (s: string): Uint8Array => utf8(s);
+
+/** An update's node writes as latin1 strings, index for index (moving leaves not included). */
+interface Written {
+  keys: string[];
+  records: string[];
+  inner: Array<string | undefined>;
+}
+
+/** An update's node writes as latin1 strings, checked against the views the committed store writes. */
+function writesOf(result: ReturnType<typeof updateTree>): Written {
+  const { writes } = result;
+  const keys: string[] = [];
+  const records: string[] = [];
+  let bytes = 0;
+  for (let i = 0; i < writes.count; i++) {
+    keys.push(writes.keyString(i));
+    records.push(writes.recordString(i));
+    assert.ok(writes.key(i).equals(buf(keys[i]!)) && writes.record(i).equals(buf(records[i]!)), 'a view holds the same bytes as its string');
+    assert.equal(writes.isInternal(i), decodeNodeString(records[i]!).kind === 'internal');
+    assert.equal(writes.place(i), keys[i]!.slice(9), "a node's place is its key after 'N' and the version");
+    bytes += keys[i]!.length + records[i]!.length;
+  }
+  assert.equal(writes.byteLength, bytes, 'the buffer holds the keys and records and nothing else');
+  return { keys, records, inner: [...writes.inner] };
+}
 
 describe('updateTree batches', () => {
   it('random batches of inserts, updates and deletes give the documented root of the final set, whatever the split', () => {
@@ -213,8 +245,8 @@ describe('updateTree batches', () => {
       const result = db.apply([...db.values.keys()].map((k): [string, null] => [k, null]));
       assert.equal(result.root, undefined);
       assert.equal(result.rootHash, EMPTY_HASH);
-      assert.deepEqual(result.writeKeys, []);
-      assert.deepEqual(result.writeRecords, []);
+      assert.deepEqual(result.written.keys, []);
+      assert.deepEqual(result.moved, []);
       assert.equal(result.stale.length, before);
       assert.equal(db.records.size, 0);
     }
@@ -262,9 +294,9 @@ describe('updateTree batches', () => {
         const result = updateTree(throwing, db.root, [], db.version + 1, options);
         assert.deepEqual(result.root, db.root);
         assert.equal(result.rootHash, db.root?.hash ?? EMPTY_HASH);
-        assert.deepEqual(result.writeKeys, []);
-        assert.deepEqual(result.writeRecords, []);
-        assert.deepEqual(result.writeInner, []);
+        assert.equal(result.writes.count, 0);
+        assert.equal(result.writes.byteLength, 0);
+        assert.deepEqual(result.moved, []);
         assert.deepEqual(result.stale, []);
       }
     }
@@ -288,9 +320,8 @@ describe('updateTree batches', () => {
       }
       const dry = updateTree(db.source, db.root, db.changes(entries), db.version + 1, { encode: false, innerDepth: 2 });
       assert.ok(buf(dry.rootHash).equals(referenceRoot(final)), 'encode: false gives the documented root');
-      assert.deepEqual(dry.writeKeys, []);
-      assert.deepEqual(dry.writeRecords, []);
-      assert.deepEqual(dry.writeInner, []);
+      assert.equal(dry.writes.count, 0);
+      assert.deepEqual(dry.moved, []);
       assert.deepEqual(dry.stale, []);
       // the real update agrees
       assert.equal(db.apply(entries).rootHash, dry.rootHash);
@@ -300,13 +331,14 @@ describe('updateTree batches', () => {
 
 describe('updateTree inner hashes (innerDepth)', () => {
   /** Each write's inner hashes: the documented heap entries 1..15 of an internal node written above `innerDepth`, else undefined. */
-  function checkInner(result: ReturnType<typeof updateTree>, innerDepth: number): { kept: number; notKept: number } {
+  function checkInner(written: Written, innerDepth: number): { kept: number; notKept: number } {
     let kept = 0;
     let notKept = 0;
-    result.writeKeys.forEach((key, i) => {
+    const { keys, records, inner: inners } = written;
+    keys.forEach((key, i) => {
       const depth = buf(key)[9]!; // 'N' ‖ u64 version ‖ u8 depth ‖ path
-      const node = decodeNodeString(result.writeRecords[i]!);
-      const inner = result.writeInner[i];
+      const node = decodeNodeString(records[i]!);
+      const inner = inners[i];
       if (node.kind === 'leaf' || depth >= innerDepth) {
         assert.equal(inner, undefined, `no inner hashes for a ${node.kind} at depth ${depth} (innerDepth ${innerDepth})`);
         if (node.kind === 'internal') notKept++;
@@ -342,7 +374,7 @@ describe('updateTree inner hashes (innerDepth)', () => {
         Array.from({ length: 400 }, (_, i): [string, Uint8Array] => [`in${i}`, val(`${i}`)]),
         { innerDepth },
       );
-      const a = checkInner(fresh, innerDepth);
+      const a = checkInner(fresh.written, innerDepth);
       assert.equal(a.kept, expectedKept(db.values, [...db.values.keys()], innerDepth));
       assert.ok(a.notKept > 0, 'some internal nodes are written below innerDepth');
       // updates of existing keys rewrite the nodes on their paths (depth 0, 1, 2 ...), partly refolded from kept inner hashes
@@ -351,7 +383,7 @@ describe('updateTree inner hashes (innerDepth)', () => {
         const batch = new Map<string, Uint8Array | null>();
         for (let i = 0; i < 3; i++) batch.set(`in${r(400)}`, val(`u${round}`));
         batch.set(`in${400 + round}`, val('new'));
-        const b = checkInner(db.apply([...batch], { innerDepth }), innerDepth);
+        const b = checkInner(db.apply([...batch], { innerDepth }).written, innerDepth);
         assert.equal(b.kept, expectedKept(db.values, [...batch.keys()], innerDepth));
         assert.ok(b.notKept > 0, 'some internal nodes are written below innerDepth');
       }
@@ -361,9 +393,9 @@ describe('updateTree inner hashes (innerDepth)', () => {
   it('are not kept without innerDepth', () => {
     const db = new Db();
     const result = db.apply(Array.from({ length: 50 }, (_, i): [string, Uint8Array] => [`no${i}`, val(`${i}`)]));
-    assert.ok(result.writeInner.length > 0, 'nodes were written');
+    assert.ok(result.written.keys.length > 0, 'nodes were written');
     assert.ok(
-      result.writeInner.every((x) => x === undefined),
+      result.written.inner.every((x) => x === undefined),
       'no inner hashes without innerDepth',
     );
   });
