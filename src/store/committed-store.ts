@@ -41,6 +41,7 @@ import {
   EMPTY_HASH,
   HASH_LEN,
   NEW_VERSION,
+  MalformedNodeError,
   decodeNodeString,
   internalHash,
   keyHashOf,
@@ -56,6 +57,7 @@ import {
   verifyProof as verifyTreeProof,
   type ChildRef,
   type NodeAddress,
+  type NodeRecord,
   type NodeSource,
   type StoreProof,
   type TreeChange,
@@ -259,7 +261,7 @@ export class CommittedStore implements KVReader {
     // Values are what the ledgers read; nodes what a commit walks.
     this.values = new OffHeapCache(Math.floor(cache / 2));
     this.nodes = new NodeCache(cache - Math.floor(cache / 2));
-    this.source = { load: (address, replaced) => this.loadNode(address, replaced) };
+    this.source = { load: (address, replaced) => this.loadNode(address, replaced), loadRecord: (address, replaced) => this.loadNodeRecord(address, replaced) };
     this._height = meta.height;
     this._appHash = meta.appHash;
     this.root = meta.root;
@@ -512,7 +514,12 @@ export class CommittedStore implements KVReader {
 
   private updateTree(changes: readonly NormalizedChange[], version: number): TreeUpdateResult {
     const tree: TreeChange[] = changes.map(({ key, value, before }) => ({ key, keyHash: this.prefetchedHashes.get(key) ?? keyHashOf(key), value, existed: before !== null }));
-    return updateTree(this.source, this.root, tree, version, { innerDepth: this.nodes.upperDepth });
+    try {
+      return updateTree(this.source, this.root, tree, version, { innerDepth: this.nodes.upperDepth });
+    } catch (err) {
+      if (err instanceof MalformedNodeError) throw new StoreCorruptionError(`state store is corrupt: ${err.message}`);
+      throw err;
+    }
   }
 
   /**
@@ -950,29 +957,31 @@ export class CommittedStore implements KVReader {
 
   /** `replaced`: an update reads the node to replace it (see NodeSource); it is not cached then. */
   private loadNode(address: NodeAddress, replaced = false): TreeNode {
-    const place = nodePlace(address.depth, address.path);
-    const cached = this.nodes.get(address.version, address.depth, place);
-    let record = cached?.record;
-    if (record === undefined) {
-      const key = 'N' + u64String(address.version) + place;
-      record = this.prefetched.get(key);
-      if (record === undefined) {
-        this.assertOpen();
-        const buf = this.readRecord(latin1(key));
-        if (buf === undefined) {
-          throw new StoreCorruptionError(`state store is corrupt: tree node (version ${address.version}, depth ${address.depth}) is missing`);
-        }
-        record = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
-        if (!replaced) this.nodes.set(address.version, address.depth, place, record);
-      }
-    }
+    const { record } = this.loadNodeRecord(address, replaced);
     try {
-      const node = decodeNodeString(record);
-      if (cached?.inner !== undefined && node.kind === 'internal') node.inner = cached.inner;
-      return node;
+      return decodeNodeString(record);
     } catch (err) {
       throw new StoreCorruptionError(`state store is corrupt: tree node (version ${address.version}, depth ${address.depth}): ${(err as Error).message}`);
     }
+  }
+
+  /** A node's record (and inner hashes, if cached): from the node cache, the read-ahead or LevelDB. */
+  private loadNodeRecord(address: NodeAddress, replaced = false): NodeRecord {
+    const place = nodePlace(address.depth, address.path);
+    const cached = this.nodes.get(address.version, address.depth, place);
+    if (cached !== undefined) return cached;
+    const key = 'N' + u64String(address.version) + place;
+    let record = this.prefetched.get(key);
+    if (record === undefined) {
+      this.assertOpen();
+      const buf = this.readRecord(latin1(key));
+      if (buf === undefined) {
+        throw new StoreCorruptionError(`state store is corrupt: tree node (version ${address.version}, depth ${address.depth}) is missing`);
+      }
+      record = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
+      if (!replaced) this.nodes.set(address.version, address.depth, place, record);
+    }
+    return { record };
   }
 
   /** The root of a retained version (undefined: the empty tree). */

@@ -106,11 +106,20 @@ const flatScratch = Buffer.allocUnsafe(3 + 16 * HASH_LEN);
  * {@link FLAT_DEPTH} or deeper.
  */
 export function flatHash(children: ReadonlyArray<{ hash: string } | undefined>): string {
+  for (let i = 0; i < 16; i++) slotScratch[i] = children[i]?.hash ?? EMPTY_HASH;
+  return flatSlots(slotScratch);
+}
+
+/** The 16 slot hashes (EMPTY_HASH for an empty slot) of the node being hashed. */
+const slotScratch = new Array<string>(16).fill(EMPTY_HASH);
+
+/** {@link flatHash} of 16 slot hashes. */
+function flatSlots(slots: ReadonlyArray<string>): string {
   let mask = 0;
   let off = 3;
   for (let i = 0; i < 16; i++) {
-    const hash = children[i]?.hash;
-    if (hash === undefined || hash === EMPTY_HASH) continue;
+    const hash = slots[i]!;
+    if (hash === EMPTY_HASH) continue;
     mask |= 1 << i;
     putHash(flatScratch, hash, off);
     off += HASH_LEN;
@@ -151,7 +160,16 @@ export function foldHash(
   changed: number,
   keepInner: boolean,
 ): { hash: string; inner?: string } {
-  for (let i = 0; i < 16; i++) heap[16 + i] = children[i]?.hash ?? EMPTY_HASH;
+  for (let i = 0; i < 16; i++) slotScratch[i] = children[i]?.hash ?? EMPTY_HASH;
+  return foldSlots(slotScratch, oldInner, changed, keepInner);
+}
+
+/**
+ * {@link foldHash} of 16 slot hashes. With `oldInner`, a slot whose pair
+ * holds no changed slot is not read (its pair's hash is kept).
+ */
+function foldSlots(slots: ReadonlyArray<string>, oldInner: string | undefined, changed: number, keepInner: boolean): { hash: string; inner?: string } {
+  for (let i = 0; i < 16; i++) heap[16 + i] = slots[i]!;
   for (let i = 15; i >= 1; i--) {
     heap[i] = oldInner !== undefined && (changed & SLOTS_BELOW[i]!) === 0 ? oldInner.slice((i - 1) * HASH_LEN, i * HASH_LEN) : pairHash(heap[2 * i]!, heap[2 * i + 1]!);
   }
@@ -191,8 +209,6 @@ export interface InternalNode {
   kind: 'internal';
   /** 16 slots. */
   children: Array<ChildRef | undefined>;
-  /** Its inner hashes ({@link foldHash}), when the node cache kept them. */
-  inner?: string;
 }
 
 export interface LeafNode {
@@ -383,13 +399,85 @@ function readUvarintString(s: string, at: { offset: number }): number {
   throw new RangeError('varint too long');
 }
 
+/** A committed node's record (latin1), and its inner hashes ({@link foldHash}) if a cache kept them. */
+export interface NodeRecord {
+  record: string;
+  inner?: string;
+}
+
 /** Reads committed nodes (from the database through a cache). Throws if the node is missing. */
 export interface NodeSource {
   /**
+   * The node, decoded (lookups and proofs, and the leaves an update moves).
    * `replaced`: the caller (an update) is about to replace the node with a
    * new one, so a cache need not keep the one read.
    */
   load(address: NodeAddress, replaced?: boolean): TreeNode;
+  /** The node's record as stored, not decoded: an update reads internal nodes in place. `replaced` as in {@link load}. */
+  loadRecord(address: NodeAddress, replaced?: boolean): NodeRecord;
+}
+
+/** A node record an update could not read (the store is corrupt): the node and why. */
+export class MalformedNodeError extends Error {
+  constructor(
+    readonly address: NodeAddress,
+    readonly reason: string,
+  ) {
+    super(`tree node (version ${address.version}, depth ${address.depth}): ${reason}`);
+    this.name = 'MalformedNodeError';
+  }
+}
+
+/**
+ * An internal node's record read in place: where each child's reference
+ * is, so that an update reads the children it changes and copies the
+ * others' bytes into the new record, rather than decoding an object and a
+ * hash string per child.
+ */
+class InternalRecordView {
+  record = '';
+  inner: string | undefined;
+  childMask = 0;
+  leafMask = 0;
+  /** Per slot: where its reference (uvarint version, then hash) starts, and where its hash starts. */
+  readonly refAt = new Int32Array(16);
+  readonly hashAt = new Int32Array(16);
+  readonly versions = new Float64Array(16);
+
+  /** Reads `record`; throws RangeError if it is not a well-formed internal record (as {@link decodeNodeString}). */
+  read(record: string, inner: string | undefined): void {
+    if (record.charCodeAt(0) !== INTERNAL_TAG) throw new RangeError(record.length === 0 ? 'empty record' : `expected an internal node, found tag ${record.charCodeAt(0)}`);
+    if (record.length < 5) throw new RangeError('truncated internal node header');
+    const childMask = (record.charCodeAt(1) << 8) | record.charCodeAt(2);
+    const at = { offset: 5 };
+    for (let i = 0; i < 16; i++) {
+      if ((childMask & (1 << i)) === 0) continue;
+      this.refAt[i] = at.offset;
+      this.versions[i] = readUvarintString(record, at);
+      if (at.offset + HASH_LEN > record.length) throw new RangeError('truncated internal node');
+      this.hashAt[i] = at.offset;
+      at.offset += HASH_LEN;
+    }
+    if (at.offset !== record.length) throw new RangeError('trailing bytes in internal node');
+    this.record = record;
+    this.inner = inner;
+    this.childMask = childMask;
+    this.leafMask = (record.charCodeAt(3) << 8) | record.charCodeAt(4);
+  }
+
+  has(n: number): boolean {
+    return (this.childMask & (1 << n)) !== 0;
+  }
+
+  isLeaf(n: number): boolean {
+    return (this.leafMask & (1 << n)) !== 0;
+  }
+
+  /** Slot `n`'s hash (the slot must hold a child). */
+  hash(n: number): string {
+    const at = this.hashAt[n]!;
+    return this.record.slice(at, at + HASH_LEN);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -643,8 +731,48 @@ function writeInternalRecord(out: Buffer, at: number, children: ReadonlyArray<Ch
   return off;
 }
 
+/**
+ * Writes the record of an internal node that `view` was, with the slots in
+ * `changed` now `refs` (undefined: empty), at `at`; the other children's
+ * references are copied from the old record. Returns where it ends.
+ */
+function writeUpdatedRecord(out: Buffer, at: number, view: InternalRecordView, changed: number, refs: ReadonlyArray<ChildRef | undefined>): number {
+  const record = view.record;
+  let childMask = 0;
+  let leafMask = 0;
+  let off = at + 5;
+  for (let i = 0; i < 16; i++) {
+    const bit = 1 << i;
+    if (changed & bit) {
+      const c = refs[i];
+      if (c === undefined) continue;
+      childMask |= bit;
+      if (c.leaf) leafMask |= bit;
+      off = writeUvarint(out, off, c.version);
+      putHash(out, c.hash, off);
+      off += HASH_LEN;
+    } else if (view.childMask & bit) {
+      childMask |= bit;
+      leafMask |= view.leafMask & bit;
+      const end = view.hashAt[i]! + HASH_LEN;
+      for (let k = view.refAt[i]!; k < end; k++) out[off++] = record.charCodeAt(k);
+    }
+  }
+  out[at] = INTERNAL_TAG;
+  out[at + 1] = childMask >> 8;
+  out[at + 2] = childMask & 0xff;
+  out[at + 3] = leafMask >> 8;
+  out[at + 4] = leafMask & 0xff;
+  return off;
+}
+
+/** Per slot: the mask of the two slots of its pair (the bottom level of a binary fold). */
+const PAIR_OF = Array.from({ length: 16 }, (_, n) => 3 << (n & ~1));
+
 class Updater {
   readonly writes: NodeWrites;
+  /** One record view per depth: a node's view stays valid while the update recurses below it. */
+  private readonly views: InternalRecordView[] = [];
   readonly moved: Array<{ key: string; from: string; record: string }> = [];
   readonly stale: string[] = [];
 
@@ -694,7 +822,13 @@ class Updater {
       return this.build(depth, this.entries(lo, hi, { keyHash: leaf.keyHash, sub: { ...existing, content: leaf } }));
     }
     const address = existing.old!;
-    const node = this.source.load(address, true) as InternalNode;
+    const view = (this.views[depth] ??= new InternalRecordView());
+    const loaded = this.source.loadRecord(address, true);
+    try {
+      view.read(loaded.record, loaded.inner);
+    } catch (err) {
+      throw new MalformedNodeError(address, (err as Error).message);
+    }
     const after = new Array<Sub | undefined>(16);
     const paths = new Array<string>(16);
     let changedMask = 0;
@@ -703,9 +837,8 @@ class Updater {
       const n = nibble(this.items[i]!.keyHash, depth);
       let j = i + 1;
       while (j < hi && nibble(this.items[j]!.keyHash, depth) === n) j++;
-      const child = node.children[n];
       const path = this.items[i]!.keyHash;
-      const before: Sub | undefined = child === undefined ? undefined : { hash: child.hash, leaf: child.leaf, old: { version: child.version, depth: depth + 1, path } };
+      const before: Sub | undefined = view.has(n) ? { hash: view.hash(n), leaf: view.isLeaf(n), old: { version: view.versions[n]!, depth: depth + 1, path } } : undefined;
       const result = this.update(before, depth + 1, i, j);
       if (result !== before) {
         changedMask |= 1 << n;
@@ -719,7 +852,7 @@ class Updater {
     let count = 0;
     let only = -1;
     for (let n = 0; n < 16; n++) {
-      const present = changedMask & (1 << n) ? after[n] !== undefined : node.children[n] !== undefined;
+      const present = changedMask & (1 << n) ? after[n] !== undefined : view.has(n);
       if (present) {
         count++;
         only = n;
@@ -730,19 +863,29 @@ class Updater {
       // A lone leaf moves up to the shortest unique prefix (the parent places it).
       if (changedMask & (1 << only)) {
         if (after[only]!.leaf) return after[only];
-      } else {
-        const c = node.children[only]!;
-        if (c.leaf) return { hash: c.hash, leaf: true, old: { version: c.version, depth: depth + 1, path: withNibble(address.path, depth, only) } };
+      } else if (view.isLeaf(only)) {
+        return { hash: view.hash(only), leaf: true, old: { version: view.versions[only]!, depth: depth + 1, path: withNibble(address.path, depth, only) } };
       }
     }
-    const children = node.children.slice();
+    const refs = new Array<ChildRef | undefined>(16);
     for (let n = 0; n < 16; n++) {
       if ((changedMask & (1 << n)) === 0) continue;
       const sub = after[n];
-      children[n] = sub === undefined ? undefined : this.place(sub, depth + 1, paths[n]!);
+      refs[n] = sub === undefined ? undefined : this.place(sub, depth + 1, paths[n]!);
     }
-    const fold = this.hash(depth, children, node.inner, changedMask);
-    if (this.encode) this.writeInternal(depth, this.items[lo]!.keyHash, children, fold.inner);
+    // The slots the fold reads: all of them, but for a pair with no changed slot when the old inner hashes give its hash.
+    const oldInner = depth < FLAT_DEPTH ? view.inner : undefined;
+    for (let n = 0; n < 16; n++) {
+      if (changedMask & (1 << n)) slotScratch[n] = refs[n]?.hash ?? EMPTY_HASH;
+      else if (oldInner !== undefined && (changedMask & PAIR_OF[n]!) === 0)
+        slotScratch[n] = EMPTY_HASH; // not read
+      else slotScratch[n] = view.has(n) ? view.hash(n) : EMPTY_HASH;
+    }
+    const fold = depth >= FLAT_DEPTH ? { hash: flatSlots(slotScratch) } : foldSlots(slotScratch, oldInner, changedMask, this.encode && depth < this.innerDepth);
+    if (this.encode) {
+      const out = this.writes.begin(this.version, depth, this.items[lo]!.keyHash, MAX_INTERNAL_RECORD);
+      this.writes.end(writeUpdatedRecord(out, this.writes.recordStart, view, changedMask, refs), fold.inner);
+    }
     return { hash: fold.hash, leaf: false };
   }
 
@@ -983,6 +1126,9 @@ export function stateRoot(entries: Iterable<readonly [string, Uint8Array]>): Uin
   for (const [key, value] of entries) changes.push({ key, keyHash: keyHashOf(key), value, existed: false });
   const empty: NodeSource = {
     load() {
+      throw new Error('stateRoot reads no nodes');
+    },
+    loadRecord() {
       throw new Error('stateRoot reads no nodes');
     },
   };

@@ -354,6 +354,44 @@ describe('CommittedStore: a malformed tree node below the root', () => {
       }
     });
   });
+
+  for (const damage of ['truncated', 'a leaf record'] as const) {
+    it(`computeRoot through an internal node that is ${damage} throws StoreCorruptionError naming its version and depth, and commits nothing`, async () => {
+      await withDir(async (dir) => {
+        const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+        await commitBlock(
+          dir,
+          1n,
+          keys.map((k) => [k, 'v']),
+        );
+        // Every depth-1 internal node is damaged: an update of every key meets one.
+        let damaged = 0;
+        await withRawDb(nodesDir(dir), async (db) => {
+          for (const [k, v] of await db.iterator({ gte: Buffer.from('N'), lt: Buffer.from('O') }).all()) {
+            if (k[9] !== 1 || v[0] !== INTERNAL_RECORD) continue;
+            await db.put(k, damage === 'truncated' ? v.subarray(0, v.length - 1) : Uint8Array.from([0]));
+            damaged++;
+          }
+        });
+        assert.ok(damaged > 0, 'the tree has internal nodes at depth 1');
+        const store = await CommittedStore.open(dir);
+        try {
+          assert.throws(
+            () => store.computeRoot(keys.map((k) => [k, bytes('w')])),
+            (err: unknown) => {
+              assert.ok(err instanceof StoreCorruptionError, `expected StoreCorruptionError, got ${String(err)}`);
+              assert.match(err.message, /^state store is corrupt: tree node \(version 1, depth 1\): .+/);
+              return true;
+            },
+          );
+          assert.equal(store.height, 1n, 'nothing committed');
+          assert.equal(text(store.get('k0')), 'v');
+        } finally {
+          await store.close();
+        }
+      });
+    });
+  }
 });
 
 function assertUnavailable(fn: () => unknown, message: string, pruned: boolean): void {

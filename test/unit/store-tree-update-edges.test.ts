@@ -18,7 +18,18 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { EMPTY, nibbleAt, pair, referenceRoot, sha as sha256 } from './fixtures/store-reference.js';
-import { type ChildRef, EMPTY_HASH, type NodeAddress, type NodeSource, type TreeChange, type TreeNode, decodeNodeString, nodeKey, updateTree } from '../../src/store/tree.js';
+import {
+  type ChildRef,
+  EMPTY_HASH,
+  type NodeAddress,
+  type NodeRecord,
+  type NodeSource,
+  type TreeChange,
+  type TreeNode,
+  decodeNodeString,
+  nodeKey,
+  updateTree,
+} from '../../src/store/tree.js';
 
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 /** Tree hashes travel as 32-character latin1 strings (tree.ts). */
@@ -60,15 +71,14 @@ class Db {
   /** Node keys loaded during the current update. */
   loads: string[] = [];
   readonly source: NodeSource = {
-    load: (a: NodeAddress): TreeNode => {
+    load: (a: NodeAddress): TreeNode => decodeNodeString(this.source.loadRecord(a).record),
+    loadRecord: (a: NodeAddress): NodeRecord => {
       const key = nodeKey(a.version, a.depth, a.path);
       this.loads.push(key);
       const record = this.records.get(key);
       if (record === undefined) throw new Error(`missing node v${a.version} d${a.depth}`);
-      const node = decodeNodeString(record);
       const inner = this.inner.get(key);
-      if (node.kind === 'internal' && inner !== undefined) node.inner = inner;
-      return node;
+      return inner === undefined ? { record } : { record, inner };
     },
   };
 
@@ -286,6 +296,9 @@ describe('updateTree batches', () => {
       load() {
         throw new Error('an empty batch reads no node');
       },
+      loadRecord() {
+        throw new Error('an empty batch reads no node');
+      },
     };
     for (const n of [0, 1, 5]) {
       const db = new Db();
@@ -406,6 +419,7 @@ describe('updateTree and a node cache', () => {
     const db = new Db();
     db.apply(Array.from({ length: 60 }, (_, i): [string, Uint8Array] => [`c${i}`, val(`${i}`)]));
     const cache = new Map<string, TreeNode>();
+    const records = new Map<string, NodeRecord>();
     const source: NodeSource = {
       load(a) {
         const key = nodeKey(a.version, a.depth, a.path);
@@ -415,6 +429,15 @@ describe('updateTree and a node cache', () => {
           cache.set(key, node);
         }
         return node;
+      },
+      loadRecord(a) {
+        const key = nodeKey(a.version, a.depth, a.path);
+        let record = records.get(key);
+        if (record === undefined) {
+          record = db.source.loadRecord(a);
+          records.set(key, record);
+        }
+        return record;
       },
     };
     const batches: Array<Array<[string, Uint8Array | null]>> = [
@@ -427,9 +450,12 @@ describe('updateTree and a node cache', () => {
     for (const batch of batches) {
       const result = updateTree(source, db.root, db.changes(batch), db.version + 1, { innerDepth: 1 });
       for (const [key, node] of cache) assert.deepEqual(node, db.source.load(addressOf(key)), 'a cached node still equals its record');
+      for (const [key, record] of records) assert.deepEqual(record, db.source.loadRecord(addressOf(key)), 'a cached record is unchanged');
+      assert.ok(records.size > 0, 'the update read internal nodes');
       assert.ok(result.stale.length > 0, 'the update replaced committed nodes');
       db.apply(batch);
       cache.clear();
+      records.clear();
     }
   });
 });
