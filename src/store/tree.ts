@@ -719,15 +719,9 @@ function writeInternalRecord(out: Buffer, at: number, children: ReadonlyArray<Ch
     if (c === undefined) continue;
     childMask |= 1 << i;
     if (c.leaf) leafMask |= 1 << i;
-    off = writeUvarint(out, off, c.version);
-    putHash(out, c.hash, off);
-    off += HASH_LEN;
+    off = writeChildRef(out, off, c);
   }
-  out[at] = INTERNAL_TAG;
-  out[at + 1] = childMask >> 8;
-  out[at + 2] = childMask & 0xff;
-  out[at + 3] = leafMask >> 8;
-  out[at + 4] = leafMask & 0xff;
+  writeInternalHeader(out, at, childMask, leafMask);
   return off;
 }
 
@@ -748,9 +742,7 @@ function writeUpdatedRecord(out: Buffer, at: number, view: InternalRecordView, c
       if (c === undefined) continue;
       childMask |= bit;
       if (c.leaf) leafMask |= bit;
-      off = writeUvarint(out, off, c.version);
-      putHash(out, c.hash, off);
-      off += HASH_LEN;
+      off = writeChildRef(out, off, c);
     } else if (view.childMask & bit) {
       childMask |= bit;
       leafMask |= view.leafMask & bit;
@@ -758,12 +750,23 @@ function writeUpdatedRecord(out: Buffer, at: number, view: InternalRecordView, c
       for (let k = view.refAt[i]!; k < end; k++) out[off++] = record.charCodeAt(k);
     }
   }
+  writeInternalHeader(out, at, childMask, leafMask);
+  return off;
+}
+
+/** A child's reference in an internal record: uvarint version, then hash. Returns where it ends. */
+function writeChildRef(out: Buffer, off: number, c: ChildRef): number {
+  off = writeUvarint(out, off, c.version);
+  putHash(out, c.hash, off);
+  return off + HASH_LEN;
+}
+
+function writeInternalHeader(out: Buffer, at: number, childMask: number, leafMask: number): void {
   out[at] = INTERNAL_TAG;
   out[at + 1] = childMask >> 8;
   out[at + 2] = childMask & 0xff;
   out[at + 3] = leafMask >> 8;
   out[at + 4] = leafMask & 0xff;
-  return off;
 }
 
 /** Per slot: the mask of the two slots of its pair (the bottom level of a binary fold). */

@@ -420,25 +420,15 @@ describe('updateTree and a node cache', () => {
     db.apply(Array.from({ length: 60 }, (_, i): [string, Uint8Array] => [`c${i}`, val(`${i}`)]));
     const cache = new Map<string, TreeNode>();
     const records = new Map<string, NodeRecord>();
+    /** What `read` gives for the node at `a`, the same object each time. */
+    const kept = <T>(map: Map<string, T>, a: NodeAddress, read: (a: NodeAddress) => T): T => {
+      const key = nodeKey(a.version, a.depth, a.path);
+      if (!map.has(key)) map.set(key, read(a));
+      return map.get(key)!;
+    };
     const source: NodeSource = {
-      load(a) {
-        const key = nodeKey(a.version, a.depth, a.path);
-        let node = cache.get(key);
-        if (node === undefined) {
-          node = db.source.load(a);
-          cache.set(key, node);
-        }
-        return node;
-      },
-      loadRecord(a) {
-        const key = nodeKey(a.version, a.depth, a.path);
-        let record = records.get(key);
-        if (record === undefined) {
-          record = db.source.loadRecord(a);
-          records.set(key, record);
-        }
-        return record;
-      },
+      load: (a) => kept(cache, a, db.source.load),
+      loadRecord: (a) => kept(records, a, db.source.loadRecord),
     };
     const batches: Array<Array<[string, Uint8Array | null]>> = [
       [['c3', val('changed')]],
