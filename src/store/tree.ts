@@ -507,6 +507,13 @@ export interface NodeWrite {
  * outside V8's heap, handed to LevelDB as views, rather than two strings
  * per node that every scavenge copies and the commit converts to Buffers.
  */
+/**
+ * The largest buffer of writes kept for the next update: a 20,000-key block
+ * at 10,000,000 keys writes ≈ 21 MB, but one huge commit (a large genesis
+ * state) must not pin its buffer for the life of the process.
+ */
+export const MAX_SPARE_WRITES_BYTES = 64 * 2 ** 20;
+
 export class NodeWrites {
   /**
    * The buffer of the last writes released: the next update reuses it
@@ -543,7 +550,8 @@ export class NodeWrites {
    * from then on.
    */
   release(): void {
-    if (this.bytes.length > 0 && (NodeWrites.spare === undefined || NodeWrites.spare.length < this.bytes.length)) NodeWrites.spare = this.bytes;
+    const bytes = this.bytes.length;
+    if (bytes > 0 && bytes <= MAX_SPARE_WRITES_BYTES) NodeWrites.spare = this.bytes;
     this.bytes = Buffer.alloc(0);
     this.used = 0;
     this.bounds = [];

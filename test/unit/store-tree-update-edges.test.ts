@@ -26,6 +26,8 @@ import {
   type NodeSource,
   type TreeChange,
   type TreeNode,
+  MAX_SPARE_WRITES_BYTES,
+  NodeWrites,
   decodeNodeString,
   nodeKey,
   updateTree,
@@ -411,6 +413,33 @@ describe('updateTree inner hashes (innerDepth)', () => {
       result.written.inner.every((x) => x === undefined),
       'no inner hashes without innerDepth',
     );
+  });
+});
+
+describe('NodeWrites', () => {
+  /** Writes one node of a `recordBytes`-byte record and returns the ArrayBuffer it went into. */
+  const writeOne = (writes: NodeWrites, recordBytes: number): ArrayBufferLike => {
+    const out = writes.begin(1, 0, EMPTY_HASH, recordBytes);
+    out.fill(1, writes.recordStart, writes.recordStart + recordBytes);
+    writes.end(writes.recordStart + recordBytes, undefined);
+    return writes.record(0).buffer;
+  };
+
+  it('hands a released buffer to the next update, but not one larger than MAX_SPARE_WRITES_BYTES', () => {
+    const first = NodeWrites.reusing();
+    const buffer = writeOne(first, 1000);
+    first.release();
+    const second = NodeWrites.reusing();
+    assert.equal(writeOne(second, 1000), buffer, 'the next update writes into the released buffer');
+    second.release();
+
+    const huge = NodeWrites.reusing();
+    const hugeBuffer = writeOne(huge, MAX_SPARE_WRITES_BYTES + 1);
+    assert.notEqual(hugeBuffer, buffer, 'a record larger than the buffer grows it');
+    huge.release();
+    const after = NodeWrites.reusing();
+    assert.notEqual(writeOne(after, 1000), hugeBuffer, 'a buffer over the limit is not kept for the next update');
+    after.release();
   });
 });
 
