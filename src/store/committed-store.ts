@@ -380,7 +380,11 @@ export class CommittedStore implements KVReader {
     return BigInt(Math.min(this._height, this.prunedThrough + 1));
   }
 
-  /** The committed value of `key` (latest version). The bytes are shared: do not mutate them. */
+  /**
+   * The committed value of `key` (latest version). Do not mutate the bytes:
+   * a read while a commit is being written returns the bytes the commit
+   * holds (otherwise a copy from the cache or LevelDB).
+   */
   get(key: string): Uint8Array | undefined {
     return this.latest(key) ?? undefined;
   }
