@@ -120,6 +120,15 @@ export const MIN_WRITE_BUFFER_BYTES = 64 * 1024;
 export const MAX_WRITE_BUFFER_BYTES = 1024 * 1024 * 1024;
 /** Default budget of the read caches (values + tree nodes), bytes. */
 export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
+/**
+ * The share of the cache budget kept for past versions' tree nodes
+ * (node-cache.ts): 4 MiB of the default 256. It comes out of the values'
+ * half, whose slot tables, not arenas, bound how many accounts it holds
+ * (off-heap-cache.ts), so the latest values keep as many entries.
+ */
+const PAST_NODES_SHARE = 64;
+/** Roots of past versions kept after a historical read or proof found them (a few dozen bytes each). */
+const PAST_ROOTS = 256;
 /** Records deleted per pruning batch. */
 const PRUNE_SLICE = 5_000;
 /** Tree walks {@link CommittedStore.entries} makes between yields to the event loop. */
@@ -229,6 +238,8 @@ export class CommittedStore implements KVReader {
   /** The keyHashes {@link prefetch} computed, for the next computeRoot. */
   private prefetchedHashes = new Map<string, string>();
   private readonly source: NodeSource;
+  /** Roots of retained past versions read so far, at most {@link PAST_ROOTS}, oldest read first (null: the empty tree). */
+  private readonly pastRoots = new Map<number, ChildRef | null>();
   private _height: number;
   private _appHash: Uint8Array;
   private root: ChildRef | undefined;
@@ -258,9 +269,10 @@ export class CommittedStore implements KVReader {
     this.sync = options.sync ?? false;
     this.stateHistory = options.stateHistory ?? DEFAULT_STATE_HISTORY;
     const cache = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
-    // Values are what the ledgers read; nodes what a commit walks.
-    this.values = new OffHeapCache(Math.floor(cache / 2));
-    this.nodes = new NodeCache(cache - Math.floor(cache / 2));
+    // Values are what the ledgers read; nodes what a commit walks; past nodes what historical reads walk.
+    const past = Math.floor(cache / PAST_NODES_SHARE);
+    this.values = new OffHeapCache(Math.floor(cache / 2) - past);
+    this.nodes = new NodeCache(cache - Math.floor(cache / 2), past);
     this.source = { load: (address, replaced) => this.loadNode(address, replaced), loadRecord: (address, replaced) => this.loadNodeRecord(address, replaced) };
     this._height = meta.height;
     this._appHash = meta.appHash;
@@ -1002,9 +1014,15 @@ export class CommittedStore implements KVReader {
         true,
       );
     }
+    const known = this.pastRoots.get(v);
+    if (known !== undefined) return known ?? undefined;
     const bytes = this.readRecord(rootKey(v));
     if (bytes === undefined) throw new VersionUnavailableError(`no state at height ${v}: nothing was committed at that height`, false);
-    return decodeRoot(bytes);
+    const root = decodeRoot(bytes);
+    // A committed version's root never changes; pruning is checked above before this is used.
+    if (this.pastRoots.size >= PAST_ROOTS) this.pastRoots.delete(this.pastRoots.keys().next().value!);
+    this.pastRoots.set(v, root ?? null);
+    return root;
   }
 
   /** Starts the background pruner (after each commit and at open); it stops when there is nothing to do. */

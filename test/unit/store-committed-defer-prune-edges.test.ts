@@ -438,6 +438,25 @@ describe('CommittedStore: historical versions that are not available', () => {
   });
 });
 
+describe('CommittedStore: past roots and nodes once read', () => {
+  it('are not answered once their height is pruned', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir, { stateHistory: 2 });
+      try {
+        for (let h = 1; h <= 3; h++) await commitOne(store, BigInt(h), [['a', `v${h}`]]);
+        assert.equal(text(store.getAt('a', 2n)), 'v2', 'read (and cached) while retained');
+        await commitOne(store, 4n, [['a', 'v4']]);
+        await store.pruned();
+        assertUnavailable(() => store.getAt('a', 2n), 'the state at height 2 was pruned: this node keeps the last 2 heights (oldest available: 3; --state-history)', true);
+        assertUnavailable(() => store.prove('a', 2n), 'the state at height 2 was pruned: this node keeps the last 2 heights (oldest available: 3; --state-history)', true);
+        assert.equal(text(store.getAt('a', 3n)), 'v3');
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
+
 describe('CommittedStore pruning: marks', () => {
   for (const idle of [true, false]) {
     it(`waits for flush while writes are deferred: deferred versions stay readable until then (${idle ? 'pruner idle' : 'the run begun at open still going'} at deferWrites)`, async () => {

@@ -300,11 +300,12 @@ describe('CommittedStore: cache budget', () => {
   });
 
   /**
-   * The value cache gets floor(C / 2) bytes, two generations of half that;
-   * a generation's arena is what is left after its slot table (4 slots of 8
-   * bytes below 544 bytes). An entry takes 6 + key + value bytes
-   * (off-heap-cache.ts entryBytes): 'abcd' with a 100-byte value takes 110,
-   * kept when floor(floor(C/2)/2) - 32 >= 110.
+   * The value cache gets floor(C / 2) - floor(C / 64) bytes (the 64th goes
+   * to past versions' nodes), two generations of half that; a generation's
+   * arena is what is left after its slot table (4 slots of 8 bytes below 544
+   * bytes). An entry takes 6 + key + value bytes (off-heap-cache.ts
+   * entryBytes): 'abcd' with a 100-byte value takes 110, kept when
+   * floor((floor(C/2) - floor(C/64))/2) - 32 >= 110.
    */
   async function valueReads(options: CommittedStoreOptions): Promise<number> {
     let reads = -1;
@@ -324,12 +325,12 @@ describe('CommittedStore: cache budget', () => {
     return reads;
   }
 
-  it('a value that fills a value-cache generation exactly (cacheBytes 568) is kept: the second get reads nothing', async () => {
-    assert.equal(await valueReads({ cacheBytes: 568 }), 1);
+  it('a value that fills a value-cache generation exactly (cacheBytes 586) is kept: the second get reads nothing', async () => {
+    assert.equal(await valueReads({ cacheBytes: 586 }), 1);
   });
 
-  it('a value one byte over a value-cache generation (cacheBytes 567) is not kept: both gets read LevelDB', async () => {
-    assert.equal(await valueReads({ cacheBytes: 567 }), 2);
+  it('a value one byte over a value-cache generation (cacheBytes 585) is not kept: both gets read LevelDB', async () => {
+    assert.equal(await valueReads({ cacheBytes: 585 }), 2);
   });
 
   it('the default cache keeps a value', async () => {
@@ -370,6 +371,51 @@ describe('CommittedStore: cache budget', () => {
 
   it('cacheBytes 400: the 200-byte node half cannot keep the root (a 71-byte record + 129 bytes of entry weighs 200 > 100)', async () => {
     assert.equal(await nodeReadsOfProof(400), 2);
+  });
+});
+
+describe('CommittedStore: reads as of a past height', () => {
+  const KEYS = Array.from({ length: 40 }, (_, i) => `key${i}`);
+
+  /** Versions 1–3 each rewrite all 40 keys; then two rounds of gets as of version 1 and the 'N' and 'r' records each round read. */
+  async function pastReads(cacheBytes: number): Promise<Array<{ N: number; r: number }>> {
+    const rounds: Array<{ N: number; r: number }> = [];
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir, { cacheBytes, stateHistory: 0 });
+      try {
+        for (let v = 1n; v <= 3n; v++) {
+          const pending = store.computeRoot(KEYS.map((k) => [k, bytes(`${k}@${v}`)] as const));
+          await store.commit(v, pending, pending.root);
+        }
+        for (let round = 0; round < 2; round++) {
+          const counter = countReads();
+          try {
+            for (const k of KEYS) assert.equal(text(store.getAt(k, 1n)), `${k}@1`);
+            assert.ok(CommittedStore.verifyProof(store.appHashAt(1n), 'key7', bytes('key7@1'), store.prove('key7', 1n)));
+          } finally {
+            counter.restore();
+          }
+          rounds.push({ N: counter.reads.get('N') ?? 0, r: counter.reads.get('r') ?? 0 });
+        }
+      } finally {
+        await store.close();
+      }
+    });
+    return rounds;
+  }
+
+  it('walks each past node from LevelDB once: a second round reads nothing', async () => {
+    const [first, second] = await pastReads(DEFAULT_CACHE_BYTES);
+    // 40 leaves, the root and the internal nodes between (every one rewritten by versions 2 and 3)
+    assert.ok(first!.N > 40, `the first round read ${first!.N} nodes`);
+    assert.equal(first!.r, 1, 'the root of version 1 is read once');
+    assert.deepEqual(second, { N: 0, r: 0 });
+  });
+
+  it('with no cache, every round reads the nodes again (the past roots are still kept)', async () => {
+    const [first, second] = await pastReads(0);
+    assert.deepEqual(second, { N: first!.N, r: 0 });
+    assert.equal(first!.r, 1);
   });
 });
 

@@ -3,7 +3,8 @@
  * never evicts for a given budget, what a deep node costs against the rest
  * of the budget, and that a lookup hits only the version that wrote the
  * place (a stale or newer record must never be answered for another
- * version: the tree would hash or prove the wrong node).
+ * version: the tree would hash or prove the wrong node), and where the
+ * nodes of past versions go.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -125,5 +126,52 @@ describe('NodeCache', () => {
     cache.set(3, 2, deep, 'deep record', INNER);
     assert.deepEqual(cache.get(3, 2, deep), { record: 'deep record' }, 'a deep node keeps its record only');
     assert.equal(cache.size, 2);
+  });
+
+  for (const [where, depth] of [
+    ['an upper level', 1],
+    ['a deep level', 3],
+  ] as const) {
+    it(`keeps the nodes of past versions apart, in ${where}, and answers each version its own`, () => {
+      const cache = new NodeCache(budgetFor(2), 4096);
+      assert.equal(depth < cache.upperDepth, where === 'an upper level');
+      const at = place(depth, 'p');
+      cache.set(10, depth, at, 'ten');
+      cache.set(9, depth, at, 'nine'); // a historical read of the place
+      cache.set(7, depth, at, 'seven');
+      assert.deepEqual(cache.get(10, depth, at), { record: 'ten' }, 'the latest stays where the block path finds it');
+      assert.deepEqual(cache.get(9, depth, at), { record: 'nine' }, 'a past version from the past nodes');
+      assert.deepEqual(cache.get(7, depth, at), { record: 'seven' });
+      assert.equal(cache.get(8, depth, at), undefined, 'a past version never read');
+      assert.equal(cache.get(9, depth, place(depth, 'q')), undefined, 'the same version at another place');
+      assert.equal(cache.get(11, depth, at), undefined, 'a version later than the cached one is not looked for among past nodes');
+      assert.equal(cache.size, 3);
+      // the place is rewritten: what was latest becomes past once a read brings it back
+      cache.set(12, depth, at, 'twelve');
+      assert.equal(cache.get(10, depth, at), undefined, 'the replaced latest is not kept by the rewrite');
+      cache.set(10, depth, at, 'ten again');
+      assert.deepEqual(cache.get(10, depth, at), { record: 'ten again' });
+      assert.deepEqual(cache.get(12, depth, at), { record: 'twelve' });
+      assert.deepEqual(cache.get(9, depth, at), { record: 'nine' }, 'past nodes stay past');
+    });
+  }
+
+  it('past versions cannot push the latest tree out: a flood of them evicts only past nodes', () => {
+    const cache = new NodeCache(budgetFor(1) * 4, 2048);
+    const latest = Array.from({ length: 10 }, (_, i) => place(3, `L${i}`));
+    for (const at of latest) cache.set(1000, 3, at, 'latest');
+    for (let v = 0; v < 500; v++) for (const at of latest) cache.set(v, 3, at, `past ${v}`);
+    for (const at of latest) assert.deepEqual(cache.get(1000, 3, at), { record: 'latest' });
+    assert.equal(cache.get(0, 3, latest[0]!), undefined, 'the first past nodes were evicted');
+    assert.deepEqual(cache.get(499, 3, latest[9]!), { record: 'past 499' }, 'the last past node is held');
+  });
+
+  it('without a past budget keeps no past node', () => {
+    const cache = new NodeCache(budgetFor(2));
+    const at = place(0, '');
+    cache.set(10, 0, at, 'ten');
+    cache.set(9, 0, at, 'nine');
+    assert.equal(cache.get(9, 0, at), undefined);
+    assert.equal(cache.size, 1);
   });
 });
