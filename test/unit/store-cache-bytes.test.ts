@@ -1,9 +1,9 @@
 /**
  * The state caches cost what they are given (`--state-cache-mb` is memory,
- * not a guess): the node cache's upper levels, as JavaScript strings,
- * against V8's heap and external memory after full collections, for full
- * upper nodes with their inner hashes; its deep nodes (like the latest
- * values, store-off-heap-cache.test.ts) take nothing on V8's heap.
+ * not a guess): the node cache's upper levels against V8's heap and
+ * external memory after full collections, for full upper nodes with their
+ * inner hashes; they, and its deep nodes (like the latest values,
+ * store-off-heap-cache.test.ts), take nothing on V8's heap.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -11,13 +11,14 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 import { NodeCache } from '../../src/store/node-cache.js';
-import { INNER_LEN } from '../../src/store/tree.js';
+import { INNER_LEN, nodePlace } from '../../src/store/tree.js';
+import { UPPER_SLOT_BYTES } from '../../src/store/upper-nodes.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
 /** Bytes of heap and external memory that `build` leaves reachable through what it returns. */
-function measure<T>(build: () => T): { bytes: number; kept: T } {
+function measure<T>(build: () => T): { bytes: number; heap: number; kept: T } {
   gc();
   gc();
   const before = process.memoryUsage();
@@ -25,7 +26,8 @@ function measure<T>(build: () => T): { bytes: number; kept: T } {
   gc();
   gc();
   const after = process.memoryUsage();
-  return { bytes: after.heapUsed - before.heapUsed + (after.external - before.external), kept };
+  const heap = after.heapUsed - before.heapUsed;
+  return { bytes: heap + (after.external - before.external), heap, kept };
 }
 
 const latin1 = (n: number, seed: number): string => Buffer.from(Array.from({ length: n }, (_, j) => (j * 7 + seed) & 0xff)).toString('latin1');
@@ -54,19 +56,22 @@ describe('state cache accounting', () => {
     assert.deepEqual(cache.get(100 + 77, 6, deep(77)), { record: latin1(280, 77) });
   });
 
-  it('the upper levels fit what the node cache sets aside for them', () => {
+  it('the upper levels fit what the node cache sets aside for them, outside V8 heap', () => {
     const budget = 128 * 2 ** 20;
-    const { bytes, kept } = measure(() => {
+    // every place of depth < 5: its path's first `depth` nibbles spell p
+    const placeOf = (depth: number, p: number): string => nodePlace(depth, Buffer.from(p.toString(16).padStart(depth, '0').padEnd(64, '0'), 'hex').toString('latin1'));
+    const { bytes, heap, kept } = measure(() => {
       const cache = new NodeCache(budget);
       for (let depth = 0; depth < cache.upperDepth; depth++) {
-        for (let p = 0; p < 16 ** depth; p++)
-          cache.set(5000 + p, depth, String.fromCharCode(depth) + p.toString(16).padStart(depth, '0'), latin1(565, p), latin1(INNER_LEN, p + 1));
+        for (let p = 0; p < 16 ** depth; p++) cache.set(5000 + p, depth, placeOf(depth, p), latin1(565, p), latin1(INNER_LEN, p + 1));
       }
       return cache;
     });
     assert.equal(kept.upperDepth, 5);
     assert.equal(kept.size, 69_905);
-    // NodeCache reserves (16^5 - 1) / 15 full nodes of its counted size out of the budget.
-    assertClose(((16 ** 5 - 1) / 15) * (760 + INNER_LEN), bytes, 'the upper levels');
+    assert.deepEqual(kept.get(5000 + 0xbeef, 4, placeOf(4, 0xbeef)), { record: latin1(565, 0xbeef), inner: latin1(INNER_LEN, 0xbeef + 1) });
+    // NodeCache reserves (16^5 - 1) / 15 slots out of the budget.
+    assertClose(((16 ** 5 - 1) / 15) * UPPER_SLOT_BYTES, bytes, 'the upper levels');
+    assert.ok(heap < 2 ** 20, `V8's heap grew by ${heap} bytes`);
   });
 });

@@ -11,10 +11,8 @@ import assert from 'node:assert/strict';
 
 import { NodeCache } from '../../src/store/node-cache.js';
 import type { OffHeapCache } from '../../src/store/off-heap-cache.js';
-import { INNER_LEN } from '../../src/store/tree.js';
-
-/** Bytes counted per never-evicted node: a full 16-child record with its map entry, plus its inner hashes. */
-const FULL_NODE_BYTES = 760 + INNER_LEN;
+import { INNER_LEN, nodePlace } from '../../src/store/tree.js';
+import { MAX_INTERNAL_RECORD, UPPER_SLOT_BYTES } from '../../src/store/upper-nodes.js';
 
 /** Node places at depths below `depth`: 1 + 16 + … + 16^(depth−1). */
 function placesAbove(depth: number): number {
@@ -23,12 +21,17 @@ function placesAbove(depth: number): number {
 
 /** The least budget whose three quarters hold every node above `depth`. */
 function budgetFor(depth: number): number {
-  return Math.ceil((placesAbove(depth) * FULL_NODE_BYTES * 4) / 3);
+  return Math.ceil((placesAbove(depth) * UPPER_SLOT_BYTES * 4) / 3);
 }
 
-/** A place as tree.ts writes it: depth byte, then the packed path. */
-function place(depth: number, path: string): string {
-  return String.fromCharCode(depth) + path;
+/** The place whose first `depth` nibbles spell `n`, as tree.ts writes it (depth byte, then the packed path). */
+function place(depth: number, n: number): string {
+  const path = Buffer.alloc(32);
+  for (let i = 0; i < depth; i++) {
+    const nibble = Math.floor(n / 16 ** (depth - 1 - i)) % 16;
+    path[i >> 1]! |= i & 1 ? nibble : nibble << 4;
+  }
+  return nodePlace(depth, path.toString('latin1'));
 }
 
 const INNER = 'i'.repeat(INNER_LEN);
@@ -50,16 +53,16 @@ describe('NodeCache', () => {
       const cache = new NodeCache(budget);
       assert.equal(cache.upperDepth, depth);
       const lower = (cache as unknown as { lower: OffHeapCache }).lower;
-      const lowerHalf = Math.floor((budget - placesAbove(depth) * FULL_NODE_BYTES) / 2);
+      const lowerHalf = Math.floor((budget - placesAbove(depth) * UPPER_SLOT_BYTES) / 2);
       assert.ok(lower.largestEntry <= lowerHalf && lower.largestEntry > lowerHalf * 0.9, `depth ${depth}: a generation's arena is most of half the rest`);
-      const where = place(depth, 'ab');
+      const where = place(depth + 1, 0xa);
       // an entry takes a 6-byte header, its place, the 8-byte version and the record
       const fits = 'r'.repeat(lower.largestEntry - 6 - where.length - 8);
-      cache.set(5, depth, where, fits);
-      assert.deepEqual(cache.get(5, depth, where), { record: fits }, `depth ${depth}: a record that just fits a generation is cached`);
-      const other = place(depth, 'cd');
-      cache.set(5, depth, other, `${fits}x`);
-      assert.equal(cache.get(5, depth, other), undefined, `depth ${depth}: one byte more is not cached`);
+      cache.set(5, depth + 1, where, fits);
+      assert.deepEqual(cache.get(5, depth + 1, where), { record: fits }, `depth ${depth}: a record that just fits a generation is cached`);
+      const other = place(depth + 1, 0xc);
+      cache.set(5, depth + 1, other, `${fits}x`);
+      assert.equal(cache.get(5, depth + 1, other), undefined, `depth ${depth}: one byte more is not cached`);
       assert.equal(cache.size, 1, `depth ${depth}: only the record that fits is held`);
     }
   });
@@ -68,33 +71,33 @@ describe('NodeCache', () => {
     const cache = new NodeCache(budgetFor(2));
     assert.equal(cache.upperDepth, 2);
     const record = 'x'.repeat(600);
-    const top = place(0, '');
+    const top = place(0, 0);
     cache.set(1, 0, top, record);
-    for (let i = 0; i < 17; i++) cache.set(1, 1, place(1, String.fromCharCode(i)), record);
+    for (let i = 0; i < 16; i++) cache.set(1, 1, place(1, i), record);
     // far more depth-2 records than the rest of the budget holds
-    for (let i = 0; i < 200; i++) cache.set(1, 2, place(2, String.fromCharCode(i, i)), record);
+    for (let i = 0; i < 200; i++) cache.set(1, 2, place(2, i), record);
     assert.deepEqual(cache.get(1, 0, top), { record }, 'the root level is kept');
-    for (let i = 0; i < 17; i++) assert.deepEqual(cache.get(1, 1, place(1, String.fromCharCode(i))), { record }, `depth-1 place ${i} is kept`);
-    assert.equal(cache.get(1, 2, place(2, '\0\0')), undefined, 'the first depth-2 record was evicted');
-    assert.deepEqual(cache.get(1, 2, place(2, String.fromCharCode(199, 199))), { record }, 'the last depth-2 record is held');
-    assert.ok(cache.size < 18 + 200, `size ${cache.size} counts the evictions`);
-    assert.ok(cache.size > 18, `size ${cache.size} counts the upper levels and the deep nodes held`);
+    for (let i = 0; i < 16; i++) assert.deepEqual(cache.get(1, 1, place(1, i)), { record }, `depth-1 place ${i} is kept`);
+    assert.equal(cache.get(1, 2, place(2, 0)), undefined, 'the first depth-2 record was evicted');
+    assert.deepEqual(cache.get(1, 2, place(2, 199)), { record }, 'the last depth-2 record is held');
+    assert.ok(cache.size < 17 + 200, `size ${cache.size} counts the evictions`);
+    assert.ok(cache.size > 17, `size ${cache.size} counts the upper levels and the deep nodes held`);
   });
 
   for (const [where, depth] of [
-    ['an upper level', 0],
+    ['an upper level', 1],
     ['a deep level', 3],
   ] as const) {
     it(`answers only the version that wrote a place, in ${where}`, () => {
       const cache = new NodeCache(budgetFor(2));
       assert.equal(depth < cache.upperDepth, where === 'an upper level');
-      const at = place(depth, 'p');
+      const at = place(depth, 7);
       assert.equal(cache.get(9, depth, at), undefined, 'empty');
       cache.set(9, depth, at, 'nine');
       assert.deepEqual(cache.get(9, depth, at), { record: 'nine' });
       assert.equal(cache.get(8, depth, at), undefined, 'an older version is not the cached one');
       assert.equal(cache.get(10, depth, at), undefined, 'a newer version is not the cached one');
-      assert.equal(cache.get(9, depth, place(depth, 'q')), undefined, 'another place');
+      assert.equal(cache.get(9, depth, place(depth, 8)), undefined, 'another place');
       // version 10 rewrites the place; 9 (older) must not displace it, and the order is numeric
       cache.set(10, depth, at, 'ten');
       assert.deepEqual(cache.get(10, depth, at), { record: 'ten' });
@@ -115,14 +118,14 @@ describe('NodeCache', () => {
 
   it('keeps inner hashes for upper nodes only, and tells a record from them', () => {
     const cache = new NodeCache(budgetFor(2));
-    const up = place(1, 'u');
+    const up = place(1, 7);
     cache.set(3, 1, up, '\x01record', INNER);
     assert.deepEqual(cache.get(3, 1, up), { record: '\x01record', inner: INNER });
     cache.set(4, 1, up, '\x01bare');
     assert.deepEqual(cache.get(4, 1, up), { record: '\x01bare' }, 'no inner hashes: none answered, even for a record starting with the tag byte');
     cache.set(5, 1, up, '\0zero', INNER);
     assert.deepEqual(cache.get(5, 1, up), { record: '\0zero', inner: INNER });
-    const deep = place(2, 'dd');
+    const deep = place(2, 0xdd);
     cache.set(3, 2, deep, 'deep record', INNER);
     assert.deepEqual(cache.get(3, 2, deep), { record: 'deep record' }, 'a deep node keeps its record only');
     assert.equal(cache.size, 2);
@@ -135,7 +138,7 @@ describe('NodeCache', () => {
     it(`keeps the nodes of past versions apart, in ${where}, and answers each version its own`, () => {
       const cache = new NodeCache(budgetFor(2), 4096);
       assert.equal(depth < cache.upperDepth, where === 'an upper level');
-      const at = place(depth, 'p');
+      const at = place(depth, 7);
       cache.set(10, depth, at, 'ten');
       cache.set(9, depth, at, 'nine'); // a historical read of the place
       cache.set(7, depth, at, 'seven');
@@ -143,7 +146,7 @@ describe('NodeCache', () => {
       assert.deepEqual(cache.get(9, depth, at), { record: 'nine' }, 'a past version from the past nodes');
       assert.deepEqual(cache.get(7, depth, at), { record: 'seven' });
       assert.equal(cache.get(8, depth, at), undefined, 'a past version never read');
-      assert.equal(cache.get(9, depth, place(depth, 'q')), undefined, 'the same version at another place');
+      assert.equal(cache.get(9, depth, place(depth, 8)), undefined, 'the same version at another place');
       assert.equal(cache.get(11, depth, at), undefined, 'a version later than the cached one is not looked for among past nodes');
       assert.equal(cache.size, 3);
       // the place is rewritten: what was latest becomes past once a read brings it back
@@ -158,7 +161,7 @@ describe('NodeCache', () => {
 
   it('past versions cannot push the latest tree out: a flood of them evicts only past nodes', () => {
     const cache = new NodeCache(budgetFor(1) * 4, 2048);
-    const latest = Array.from({ length: 10 }, (_, i) => place(3, `L${i}`));
+    const latest = Array.from({ length: 10 }, (_, i) => place(3, i));
     for (const at of latest) cache.set(1000, 3, at, 'latest');
     for (let v = 0; v < 500; v++) for (const at of latest) cache.set(v, 3, at, `past ${v}`);
     for (const at of latest) assert.deepEqual(cache.get(1000, 3, at), { record: 'latest' });
@@ -168,10 +171,53 @@ describe('NodeCache', () => {
 
   it('without a past budget keeps no past node', () => {
     const cache = new NodeCache(budgetFor(2));
-    const at = place(0, '');
+    const at = place(0, 0);
     cache.set(10, 0, at, 'ten');
     cache.set(9, 0, at, 'nine');
     assert.equal(cache.get(9, 0, at), undefined);
     assert.equal(cache.size, 1);
+  });
+
+  it('keeps an upper node whose record is too large for its slot with the deeper nodes, still by version', () => {
+    const cache = new NodeCache(budgetFor(2));
+    const lower = (cache as unknown as { lower: OffHeapCache }).lower;
+    const [a, b, c, d] = [place(1, 1), place(1, 2), place(1, 3), place(1, 4)];
+    // The slot holds an internal record with its inner hashes, or a record alone as long as both
+    cache.set(5, 1, a, 'i'.repeat(MAX_INTERNAL_RECORD), INNER);
+    cache.set(5, 1, b, 'r'.repeat(INNER_LEN + MAX_INTERNAL_RECORD));
+    assert.equal(lower.size, 0, 'both fit their slots');
+    assert.deepEqual(cache.get(5, 1, a), { record: 'i'.repeat(MAX_INTERNAL_RECORD), inner: INNER });
+    assert.deepEqual(cache.get(5, 1, b), { record: 'r'.repeat(INNER_LEN + MAX_INTERNAL_RECORD) });
+    // One byte more (a leaf with a large value, say)
+    const big = 'L'.repeat(INNER_LEN + MAX_INTERNAL_RECORD + 1);
+    cache.set(5, 1, c, big);
+    cache.set(5, 1, d, 'i'.repeat(MAX_INTERNAL_RECORD + 1), INNER);
+    assert.equal(lower.size, 2, 'both went to the deeper nodes');
+    assert.deepEqual(cache.get(5, 1, c), { record: big });
+    assert.deepEqual(cache.get(5, 1, d), { record: 'i'.repeat(MAX_INTERNAL_RECORD + 1) }, 'kept without its inner hashes');
+    assert.equal(cache.get(4, 1, c), undefined, 'an older version is not the kept one');
+    assert.equal(cache.get(6, 1, c), undefined, 'nor a newer one');
+    assert.equal(cache.size, 4);
+    // the slot still orders versions: an older read does not displace it, a newer node takes the slot back
+    cache.set(4, 1, c, 'older');
+    assert.deepEqual(cache.get(5, 1, c), { record: big });
+    cache.set(6, 1, c, 'newer', INNER);
+    assert.deepEqual(cache.get(6, 1, c), { record: 'newer', inner: INNER });
+    assert.equal(cache.get(5, 1, c), undefined, 'the replaced large record is not answered from the deeper nodes');
+  });
+
+  it('a budget whose upper levels exceed what one Buffer can hold allocates their slots as they are used', () => {
+    const depth = 7; // 17.9 million slots, ≈ 20 GB
+    const cache = new NodeCache(budgetFor(depth));
+    assert.equal(cache.upperDepth, depth);
+    const before = process.memoryUsage().arrayBuffers;
+    const last = place(depth - 1, 16 ** (depth - 1) - 1);
+    cache.set(3, depth - 1, last, 'deepest upper place', INNER);
+    cache.set(3, 0, place(0, 0), 'root');
+    assert.deepEqual(cache.get(3, depth - 1, last), { record: 'deepest upper place', inner: INNER });
+    assert.deepEqual(cache.get(3, 0, place(0, 0)), { record: 'root' });
+    assert.equal(cache.get(3, depth - 1, place(depth - 1, 16 ** (depth - 1) - 2)), undefined, 'its neighbour is empty');
+    const grown = process.memoryUsage().arrayBuffers - before;
+    assert.ok(grown < 64 * 2 ** 20, `two places took ${grown} bytes`);
   });
 });

@@ -1,0 +1,117 @@
+/**
+ * The upper levels of the latest tree, for the node cache (node-cache.ts):
+ * one fixed slot per place above its upper depth, outside V8's heap.
+ *
+ * Every block rewrites nodes there, so the cache never evicts them, and a
+ * slot per place is found by arithmetic: the places above depth U are
+ * numbered level by level (1 + 16 + … + 16^(U−1) of them), a place by the
+ * nibbles of its path. A slot holds the version that wrote the node, its
+ * inner hashes if kept, and its record; a record longer than an internal
+ * node's longest (a leaf with a large value, in a small state) does not fit
+ * and is marked kept elsewhere, the slot keeping only its version. Slots
+ * come in chunks allocated on first use, so a budget whose upper levels
+ * exceed one Buffer's limit still works, and a small state touches only the
+ * chunks of the places it has.
+ *
+ * As a Map of strings (until 2026-12-06) the same nodes were ≈ 87 MB that
+ * V8's heap held ≈ 2–3 times over, and each block made ≈ 20 MB of new
+ * entry strings that the collector copied and then freed.
+ */
+import { INNER_LEN } from './tree.js';
+
+/** The longest internal node record: 5 header bytes, then 16 children of a uvarint version (≤ 8 bytes below 2^53) and a hash. */
+export const MAX_INTERNAL_RECORD = 5 + 16 * (8 + 32);
+// A slot: u32 BE high and low words of the version, a flags byte, the record's u16 LE length, then the inner hashes if kept, then the record.
+const FLAGS = 8;
+const LENGTH = 9;
+const PAYLOAD = 11;
+/** Bytes of one slot: what an upper node costs. */
+export const UPPER_SLOT_BYTES = PAYLOAD + INNER_LEN + MAX_INTERNAL_RECORD;
+const EMPTY = 0;
+const RECORD = 1;
+const RECORD_AND_INNER = 2;
+/** The slot's node is too large for it: only its version is here. */
+const ELSEWHERE = 3;
+const CHUNK_SLOTS = 4096;
+
+/** What a slot holds. */
+export type UpperSlot =
+  | { version: number; record: string; inner?: string }
+  /** The node is cached elsewhere (its record did not fit). */
+  | { version: number; record: undefined };
+
+export class UpperNodes {
+  private readonly chunks: Array<Buffer | undefined>;
+  /** Slots holding a node's record. */
+  size = 0;
+
+  /** Slots for every place above `depth` (≤ 8). */
+  constructor(readonly depth: number) {
+    this.chunks = new Array<Buffer | undefined>(Math.ceil((16 ** depth - 1) / 15 / CHUNK_SLOTS));
+  }
+
+  /** The slot number of a place (depth byte + packed path: tree.ts nodePlace) above {@link depth}. */
+  slotOf(place: string): number {
+    const depth = place.charCodeAt(0);
+    let prefix = 0;
+    for (let i = 1; i < place.length; i++) prefix = prefix * 256 + place.charCodeAt(i);
+    // An odd depth's last nibble is the high half of its byte.
+    if (depth & 1) prefix /= 16;
+    return (16 ** depth - 1) / 15 + prefix;
+  }
+
+  /** The version of the node in `slot`, undefined if empty. */
+  versionAt(slot: number): number | undefined {
+    const chunk = this.chunks[Math.floor(slot / CHUNK_SLOTS)];
+    if (chunk === undefined) return undefined;
+    const at = (slot % CHUNK_SLOTS) * UPPER_SLOT_BYTES;
+    if (chunk[at + FLAGS] === EMPTY) return undefined;
+    return chunk.readUInt32BE(at) * 0x1_0000_0000 + chunk.readUInt32BE(at + 4);
+  }
+
+  /** What `slot` holds (undefined if empty). */
+  read(slot: number): UpperSlot | undefined {
+    const chunk = this.chunks[Math.floor(slot / CHUNK_SLOTS)];
+    if (chunk === undefined) return undefined;
+    const at = (slot % CHUNK_SLOTS) * UPPER_SLOT_BYTES;
+    const flags = chunk[at + FLAGS];
+    if (flags === EMPTY) return undefined;
+    const version = chunk.readUInt32BE(at) * 0x1_0000_0000 + chunk.readUInt32BE(at + 4);
+    if (flags === ELSEWHERE) return { version, record: undefined };
+    const length = chunk.readUInt16LE(at + LENGTH);
+    if (flags === RECORD) return { version, record: chunk.toString('latin1', at + PAYLOAD, at + PAYLOAD + length) };
+    const start = at + PAYLOAD + INNER_LEN;
+    return { version, record: chunk.toString('latin1', start, start + length), inner: chunk.toString('latin1', at + PAYLOAD, start) };
+  }
+
+  /**
+   * Puts the node `version` wrote into `slot` (whatever it held). False if
+   * its record does not fit: the slot then keeps only the version, marked
+   * kept elsewhere.
+   */
+  write(slot: number, version: number, record: string, inner?: string): boolean {
+    const index = Math.floor(slot / CHUNK_SLOTS);
+    let chunk = this.chunks[index];
+    if (chunk === undefined) chunk = this.chunks[index] = Buffer.alloc(CHUNK_SLOTS * UPPER_SLOT_BYTES);
+    const at = (slot % CHUNK_SLOTS) * UPPER_SLOT_BYTES;
+    const held = chunk[at + FLAGS] === RECORD || chunk[at + FLAGS] === RECORD_AND_INNER;
+    chunk.writeUInt32BE(Math.floor(version / 0x1_0000_0000), at);
+    chunk.writeUInt32BE(version >>> 0, at + 4);
+    if (record.length > (inner === undefined ? INNER_LEN : 0) + MAX_INTERNAL_RECORD) {
+      chunk[at + FLAGS] = ELSEWHERE;
+      if (held) this.size--;
+      return false;
+    }
+    if (!held) this.size++;
+    chunk.writeUInt16LE(record.length, at + LENGTH);
+    if (inner === undefined) {
+      chunk[at + FLAGS] = RECORD;
+      chunk.write(record, at + PAYLOAD, 'latin1');
+    } else {
+      chunk[at + FLAGS] = RECORD_AND_INNER;
+      chunk.write(inner, at + PAYLOAD, 'latin1');
+      chunk.write(record, at + PAYLOAD + INNER_LEN, 'latin1');
+    }
+    return true;
+  }
+}
