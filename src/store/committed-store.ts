@@ -627,7 +627,7 @@ export class CommittedStore implements KVReader {
       for (let g = 0; g < level.length; g++) {
         const { version, lo } = level[g]!;
         const place = nodePlace(depth, hashes[lo]!);
-        let record = this.nodes.get(version, depth, place)?.record;
+        let record = this.nodes.record(version, depth, place);
         if (record === undefined) {
           const key = 'N' + u64String(version) + place;
           const deferred = this.deferred?.records.get(key);

@@ -74,6 +74,18 @@ export class NodeCache {
     return entry.slice(0, 8) > vs ? this.pastNode(vs, place) : undefined;
   }
 
+  /** The record alone of the node `version` wrote at `place`, if cached (as {@link get}, without copying out inner hashes). */
+  record(version: number, depth: number, place: string): string | undefined {
+    if (depth < this.upperDepth) {
+      const slot = this.upper.slotOf(place);
+      if (this.upper.versionAt(slot) === version) {
+        const record = this.upper.readRecord(slot);
+        if (record !== undefined) return record;
+      }
+    }
+    return this.get(version, depth, place)?.record;
+  }
+
   /** A past version's node at `place`, if kept. */
   private pastNode(vs: string, place: string): CachedNode | undefined {
     const record = this.past?.getLatin1(vs + place);

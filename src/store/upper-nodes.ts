@@ -84,6 +84,17 @@ export class UpperNodes {
     return { version, record: chunk.toString('latin1', start, start + length), inner: chunk.toString('latin1', at + PAYLOAD, start) };
   }
 
+  /** The record in `slot` alone (undefined if empty or kept elsewhere). */
+  readRecord(slot: number): string | undefined {
+    const chunk = this.chunks[Math.floor(slot / CHUNK_SLOTS)];
+    if (chunk === undefined) return undefined;
+    const at = (slot % CHUNK_SLOTS) * UPPER_SLOT_BYTES;
+    const flags = chunk[at + FLAGS];
+    if (flags !== RECORD && flags !== RECORD_AND_INNER) return undefined;
+    const start = at + PAYLOAD + (flags === RECORD ? 0 : INNER_LEN);
+    return chunk.toString('latin1', start, start + chunk.readUInt16LE(at + LENGTH));
+  }
+
   /**
    * Puts the node `version` wrote into `slot` (whatever it held). False if
    * its record does not fit: the slot then keeps only the version, marked

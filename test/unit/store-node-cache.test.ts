@@ -220,4 +220,33 @@ describe('NodeCache', () => {
     const grown = process.memoryUsage().arrayBuffers - before;
     assert.ok(grown < 64 * 2 ** 20, `two places took ${grown} bytes`);
   });
+
+  it('record() answers what get() does, without the inner hashes', () => {
+    const cache = new NodeCache(budgetFor(2), 4096);
+    const big = 'L'.repeat(INNER_LEN + MAX_INTERNAL_RECORD + 1);
+    cache.set(5, 0, place(0, 0), 'root', INNER);
+    cache.set(5, 1, place(1, 1), 'no inner');
+    cache.set(5, 1, place(1, 2), big);
+    cache.set(6, 1, place(1, 3), 'six', INNER);
+    cache.set(5, 1, place(1, 3), 'five, past');
+    cache.set(5, 3, place(3, 9), 'deep');
+    const asked: Array<[number, number, string]> = [
+      [5, 0, place(0, 0)],
+      [4, 0, place(0, 0)],
+      [5, 1, place(1, 1)],
+      [5, 1, place(1, 2)],
+      [6, 1, place(1, 3)],
+      [5, 1, place(1, 3)],
+      [4, 1, place(1, 3)],
+      [5, 1, place(1, 4)],
+      [5, 3, place(3, 9)],
+      [6, 3, place(3, 9)],
+    ];
+    const answers = asked.map(([v, d, p]) => cache.record(v, d, p));
+    assert.deepEqual(answers, ['root', undefined, 'no inner', big, 'six', 'five, past', undefined, undefined, 'deep', undefined]);
+    assert.deepEqual(
+      answers,
+      asked.map(([v, d, p]) => cache.get(v, d, p)?.record),
+    );
+  });
 });
