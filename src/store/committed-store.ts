@@ -43,6 +43,7 @@ import {
   NEW_VERSION,
   MalformedNodeError,
   decodeNodeString,
+  describeNode,
   internalHash,
   keyHashOf,
   leafHash,
@@ -977,7 +978,7 @@ export class CommittedStore implements KVReader {
     try {
       return decodeNodeString(record);
     } catch (err) {
-      throw new StoreCorruptionError(`state store is corrupt: tree node (version ${address.version}, depth ${address.depth}): ${(err as Error).message}`);
+      throw new StoreCorruptionError(`state store is corrupt: ${describeNode(address)}: ${(err as Error).message}`);
     }
   }
 
@@ -992,7 +993,7 @@ export class CommittedStore implements KVReader {
       this.assertOpen();
       const buf = this.readRecord(latin1(key));
       if (buf === undefined) {
-        throw new StoreCorruptionError(`state store is corrupt: tree node (version ${address.version}, depth ${address.depth}) is missing`);
+        throw new StoreCorruptionError(`state store is corrupt: ${describeNode(address)} is missing`);
       }
       record = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
       if (!replaced) this.nodes.set(address.version, address.depth, place, record);

@@ -417,13 +417,18 @@ export interface NodeSource {
   loadRecord(address: NodeAddress, replaced?: boolean): NodeRecord;
 }
 
+/** How errors name a node: "tree node (version V, depth D)". */
+export function describeNode(address: NodeAddress): string {
+  return `tree node (version ${address.version}, depth ${address.depth})`;
+}
+
 /** A node record an update could not read (the store is corrupt): the node and why. */
 export class MalformedNodeError extends Error {
   constructor(
     readonly address: NodeAddress,
     readonly reason: string,
   ) {
-    super(`tree node (version ${address.version}, depth ${address.depth}): ${reason}`);
+    super(`${describeNode(address)}: ${reason}`);
     this.name = 'MalformedNodeError';
   }
 }
