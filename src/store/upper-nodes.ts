@@ -53,6 +53,9 @@ export class UpperNodes {
   /** The slot number of a place (depth byte + packed path: tree.ts nodePlace) above {@link depth}. */
   slotOf(place: string): number {
     const depth = place.charCodeAt(0);
+    // Another shape would name another place's slot, whose record would then hash into the wrong tree.
+    if (depth >= this.depth || place.length !== 1 + ((depth + 1) >> 1))
+      throw new RangeError(`not a place above depth ${this.depth}: ${Buffer.from(place, 'latin1').toString('hex')}`);
     let prefix = 0;
     for (let i = 1; i < place.length; i++) prefix = prefix * 256 + place.charCodeAt(i);
     // An odd depth's last nibble is the high half of its byte.

@@ -249,4 +249,13 @@ describe('NodeCache', () => {
       asked.map(([v, d, p]) => cache.get(v, d, p)?.record),
     );
   });
+
+  it("refuses a place that is not one (its path longer or shorter than its depth), rather than name another place's slot", () => {
+    const cache = new NodeCache(budgetFor(3));
+    for (const bad of ['\x02', '\x02ab', '\x01', '\x01ab', '\x00a']) {
+      assert.throws(() => cache.set(1, bad.charCodeAt(0), bad, 'r'), RangeError, JSON.stringify(bad));
+      assert.throws(() => cache.get(1, bad.charCodeAt(0), bad), RangeError, JSON.stringify(bad));
+    }
+    assert.equal(cache.size, 0);
+  });
 });
