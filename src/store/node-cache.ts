@@ -25,7 +25,7 @@
  *   height walks the same few upper nodes of that version (1 + 16 + 256 +
  *   … of them), which the block path's parts never keep; here they cost
  *   one LevelDB read per version and place instead of one per read, and
- *   queries cannot push the latest tree's nodes out.
+ *   they never displace the latest tree's node at their place.
  */
 import { OffHeapCache } from './off-heap-cache.js';
 import { u64String } from './tree.js';
