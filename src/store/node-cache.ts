@@ -58,10 +58,9 @@ export class NodeCache {
   get(version: number, depth: number, place: string): CachedNode | undefined {
     if (depth < this.upperDepth) {
       const slot = this.upper.slotOf(place);
-      const held = this.upper.versionAt(slot);
-      if (held === undefined) return undefined;
-      if (held !== version) return held > version ? this.pastNode(u64String(version), place) : undefined;
-      const node = this.upper.read(slot)!;
+      const node = this.upper.read(slot);
+      if (node === undefined) return undefined;
+      if (node.version !== version) return node.version > version ? this.pastNode(u64String(version), place) : undefined;
       if (node.record !== undefined) return node.inner === undefined ? { record: node.record } : { record: node.record, inner: node.inner };
       // too large for its slot: with the deeper nodes
     }
@@ -77,11 +76,8 @@ export class NodeCache {
   /** The record alone of the node `version` wrote at `place`, if cached (as {@link get}, without copying out inner hashes). */
   record(version: number, depth: number, place: string): string | undefined {
     if (depth < this.upperDepth) {
-      const slot = this.upper.slotOf(place);
-      if (this.upper.versionAt(slot) === version) {
-        const record = this.upper.readRecord(slot);
-        if (record !== undefined) return record;
-      }
+      const record = this.upper.readRecord(this.upper.slotOf(place), version);
+      if (record !== undefined) return record;
     }
     return this.get(version, depth, place)?.record;
   }

@@ -65,21 +65,20 @@ export class UpperNodes {
 
   /** The version of the node in `slot`, undefined if empty. */
   versionAt(slot: number): number | undefined {
-    const chunk = this.chunks[Math.floor(slot / CHUNK_SLOTS)];
+    const chunk = this.chunkOf(slot);
     if (chunk === undefined) return undefined;
-    const at = (slot % CHUNK_SLOTS) * UPPER_SLOT_BYTES;
-    if (chunk[at + FLAGS] === EMPTY) return undefined;
-    return chunk.readUInt32BE(at) * 0x1_0000_0000 + chunk.readUInt32BE(at + 4);
+    const at = offsetOf(slot);
+    return chunk[at + FLAGS] === EMPTY ? undefined : versionIn(chunk, at);
   }
 
   /** What `slot` holds (undefined if empty). */
   read(slot: number): UpperSlot | undefined {
-    const chunk = this.chunks[Math.floor(slot / CHUNK_SLOTS)];
+    const chunk = this.chunkOf(slot);
     if (chunk === undefined) return undefined;
-    const at = (slot % CHUNK_SLOTS) * UPPER_SLOT_BYTES;
+    const at = offsetOf(slot);
     const flags = chunk[at + FLAGS];
     if (flags === EMPTY) return undefined;
-    const version = chunk.readUInt32BE(at) * 0x1_0000_0000 + chunk.readUInt32BE(at + 4);
+    const version = versionIn(chunk, at);
     if (flags === ELSEWHERE) return { version, record: undefined };
     const length = chunk.readUInt16LE(at + LENGTH);
     if (flags === RECORD) return { version, record: chunk.toString('latin1', at + PAYLOAD, at + PAYLOAD + length) };
@@ -87,13 +86,13 @@ export class UpperNodes {
     return { version, record: chunk.toString('latin1', start, start + length), inner: chunk.toString('latin1', at + PAYLOAD, start) };
   }
 
-  /** The record in `slot` alone (undefined if empty or kept elsewhere). */
-  readRecord(slot: number): string | undefined {
-    const chunk = this.chunks[Math.floor(slot / CHUNK_SLOTS)];
+  /** The record in `slot` alone, if it is the one `version` wrote and is kept here. */
+  readRecord(slot: number, version: number): string | undefined {
+    const chunk = this.chunkOf(slot);
     if (chunk === undefined) return undefined;
-    const at = (slot % CHUNK_SLOTS) * UPPER_SLOT_BYTES;
+    const at = offsetOf(slot);
     const flags = chunk[at + FLAGS];
-    if (flags !== RECORD && flags !== RECORD_AND_INNER) return undefined;
+    if ((flags !== RECORD && flags !== RECORD_AND_INNER) || versionIn(chunk, at) !== version) return undefined;
     const start = at + PAYLOAD + (flags === RECORD ? 0 : INNER_LEN);
     return chunk.toString('latin1', start, start + chunk.readUInt16LE(at + LENGTH));
   }
@@ -104,10 +103,9 @@ export class UpperNodes {
    * kept elsewhere.
    */
   write(slot: number, version: number, record: string, inner?: string): boolean {
-    const index = Math.floor(slot / CHUNK_SLOTS);
-    let chunk = this.chunks[index];
-    if (chunk === undefined) chunk = this.chunks[index] = Buffer.alloc(CHUNK_SLOTS * UPPER_SLOT_BYTES);
-    const at = (slot % CHUNK_SLOTS) * UPPER_SLOT_BYTES;
+    let chunk = this.chunkOf(slot);
+    if (chunk === undefined) chunk = this.chunks[Math.floor(slot / CHUNK_SLOTS)] = Buffer.alloc(CHUNK_SLOTS * UPPER_SLOT_BYTES);
+    const at = offsetOf(slot);
     const held = chunk[at + FLAGS] === RECORD || chunk[at + FLAGS] === RECORD_AND_INNER;
     chunk.writeUInt32BE(Math.floor(version / 0x1_0000_0000), at);
     chunk.writeUInt32BE(version >>> 0, at + 4);
@@ -128,4 +126,17 @@ export class UpperNodes {
     }
     return true;
   }
+
+  private chunkOf(slot: number): Buffer | undefined {
+    return this.chunks[Math.floor(slot / CHUNK_SLOTS)];
+  }
+}
+
+/** Where `slot` starts in its chunk. */
+function offsetOf(slot: number): number {
+  return (slot % CHUNK_SLOTS) * UPPER_SLOT_BYTES;
+}
+
+function versionIn(chunk: Buffer, at: number): number {
+  return chunk.readUInt32BE(at) * 0x1_0000_0000 + chunk.readUInt32BE(at + 4);
 }
