@@ -59,6 +59,14 @@ describe('cmtd dev development accounts', { timeout: 300_000 }, () => {
     provider?.destroy();
     await dev?.stop();
   });
+  /** `waiting`, or its error with the end of cmtd dev's log, which says what the chain did meanwhile. */
+  const explained = async <T>(what: string, waiting: Promise<T>): Promise<T> => {
+    try {
+      return await waiting;
+    } catch (err) {
+      throw new Error(`${what}: ${(err as Error).message}\n--- cmtd dev output (end) ---\n${dev.output().slice(-6000)}`, { cause: err });
+    }
+  };
 
   it("lists the mnemonic's accounts, printed with their balances, funded with --balance", async () => {
     const expected = [0, 1, 2].map((i) => wallet(i).address.toLowerCase());
@@ -87,12 +95,14 @@ describe('cmtd dev development accounts', { timeout: 300_000 }, () => {
   it('prints every mined transaction: hash, sender → recipient or contract created, gas used, status and revert reason', async () => {
     const compiled = compileSolidity(VAULT, 'Vault');
     const vault = await new ContractFactory(compiled.abi, compiled.bytecode, signer).deploy();
-    const deployReceipt = await vault.deploymentTransaction()!.wait(1, 60_000);
+    const deployment = vault.deploymentTransaction()!;
+    const deployReceipt = await explained(`the deployment ${deployment.hash}`, deployment.wait(1, 60_000));
     const address = (await vault.getAddress()).toLowerCase();
-    const ok = await (await signer.sendTransaction({ to: address, data: vault.interface.encodeFunctionData('put', [7n]) })).wait(1, 60_000);
+    const put = await signer.sendTransaction({ to: address, data: vault.interface.encodeFunctionData('put', [7n]) });
+    const ok = await explained(`the call ${put.hash}`, put.wait(1, 60_000));
     // A failing call, with gas given so that it is mined rather than refused by eth_estimateGas.
     const failing = await signer.sendTransaction({ to: address, data: vault.interface.encodeFunctionData('put', [1000n]), gasLimit: 100_000n });
-    const failed = await provider.waitForTransaction(failing.hash, 1, 60_000);
+    const failed = await explained(`the failing call ${failing.hash}`, provider.waitForTransaction(failing.hash, 1, 60_000));
     assert.equal(failed?.status, 0);
     const from = wallet(1).address.toLowerCase();
     const line = (hash: string): string | undefined =>

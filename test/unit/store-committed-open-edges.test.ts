@@ -559,8 +559,10 @@ describe('CommittedStore: write buffer', () => {
   it('reaches LevelDB: a 1 MiB buffer is written out as the blocks come, a 64 MiB one holds them all', async () => {
     const small = await logBytesAfterWrites(1024 * 1024);
     const large = await logBytesAfterWrites(DEFAULT_WRITE_BUFFER_BYTES);
-    assert.ok(large > 3 * 1024 * 1024, `the default buffer holds every block: ${large} bytes of log`);
-    assert.ok(small < 2 * 1024 * 1024, `a 1 MiB buffer holds about one: ${small} bytes of log`);
+    assert.ok(large > 5 * 1024 * 1024, `the default buffer holds every block: ${large} bytes of log`);
+    // At most two logs of a buffer and a block each: the live one, and the previous one until LevelDB's
+    // thread has written its buffer out, which a loaded machine delays (1.3 MB is usual).
+    assert.ok(small < 3.25 * 1024 * 1024, `a 1 MiB buffer holds about one: ${small} bytes of log`);
   });
 
   it('the tree nodes’ database buffers at most NODES_WRITE_BUFFER_BYTES, the values’ the whole default', async () => {
