@@ -5,7 +5,8 @@
  * same kvstore as a separate process over the ABCI socket (CometBFT's
  * abci-cli, built by scripts/install-cometbft.sh; E2E_SOCKET_KVSTORE=0
  * leaves it out) and once with cmtd, in one run; printed: committed tx/s of
- * each, cmtd's ratio to both, and the CPU seconds each process used.
+ * each, cmtd's ratio to both, the CPU seconds each process used, and the
+ * share of the load's time cmtd's main thread was busy.
  *
  * Loader: signed CMT transfers from SENDERS senders (cmtd), or `key=value`
  * transactions of the same size (kvstore), sent by STREAMS concurrent
@@ -79,6 +80,12 @@ interface RunResult {
   failed: number;
   /** CPU seconds of the CometBFT processes and of the app processes (none for the built-in kvstore). */
   cpu: { comet: number; app: number };
+  /**
+   * cmtd only: the busiest node's main thread, its share of the load's wall
+   * time. Far below 1, the app's event loop is not what limits the node
+   * (its other threads: sender recovery, V8's compiler and collector, LevelDB).
+   */
+  appMainThreadBusy?: number;
 }
 
 const senders = benchAccounts(SENDERS, 'e2e');
@@ -122,6 +129,18 @@ function cpuSeconds(pid: number | undefined): number {
     for (const [child, s] of stats) if (s.ppid === p) todo.push(child);
   }
   return ticks / 100; // USER_HZ
+}
+
+/** user + system CPU seconds of the main thread of `pid` alone. */
+function mainThreadSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ
+  } catch {
+    return 0; // gone
+  }
 }
 
 function rpcPost(agent: Agent, port: number, body: string): Promise<string> {
@@ -228,6 +247,7 @@ async function runOnce(app: AppKind, nodeCount: number, recheck: boolean, run: n
     const txs = app === 'cmtd' ? signed : kvTxs(signed, run);
     const total = txs.reduce((n, list) => n + list.length, 0);
     const cpuBefore = { comet: net.nodes.reduce((c, n) => c + cpuSeconds(n.comet.pid), 0), app: appPids().reduce<number>((c, pid) => c + cpuSeconds(pid), 0) };
+    const mainBefore = app === 'cmtd' ? net.nodes.map((n) => mainThreadSeconds(n.cmtd.pid)) : [];
     const startHeight = await node.rpc.height();
     const started = performance.now();
     const loading = load(net.nodes, txs);
@@ -256,6 +276,8 @@ async function runOnce(app: AppKind, nodeCount: number, recheck: boolean, run: n
       comet: net.nodes.reduce((c, n) => c + cpuSeconds(n.comet.pid), 0) - cpuBefore.comet,
       app: appPids().reduce<number>((c, pid) => c + cpuSeconds(pid), 0) - cpuBefore.app,
     };
+    const loadSeconds = (performance.now() - started) / 1000;
+    const appMainThreadBusy = app === 'cmtd' ? Math.max(...net.nodes.map((n, i) => (mainThreadSeconds(n.cmtd.pid) - mainBefore[i]!) / loadSeconds)) : undefined;
     let failed = refused;
     if (app === 'cmtd') {
       for (let h = startHeight + 1n; h <= seen; h++) {
@@ -263,7 +285,7 @@ async function runOnce(app: AppKind, nodeCount: number, recheck: boolean, run: n
         failed += (results.txs_results ?? []).filter((r) => (r.code ?? 0) !== 0).length;
       }
     }
-    return { committed, txPerS: committed / elapsed, failed, cpu };
+    return { committed, txPerS: committed / elapsed, failed, cpu, ...(appMainThreadBusy === undefined ? {} : { appMainThreadBusy }) };
   } finally {
     await net.stop();
     for (const p of socketApps) p.kill('SIGKILL');
@@ -298,7 +320,8 @@ for (const nodeCount of NODE_COUNTS) {
       console.log(
         `  ${nodeCount} node(s), recheck=${recheck}, run ${run + 1}: kvstore ${fmt(kv.txPerS)} tx/s (${kv.committed} committed, ${cpuText(kv, '')}) | ` +
           (skv === undefined ? '' : `socket kvstore ${fmt(skv.txPerS)} tx/s (${skv.committed} committed, ${cpuText(skv, 'kvstore')}) | `) +
-          `cmtd ${fmt(cm.txPerS)} tx/s (${cm.committed} committed, ${cm.failed} refused or failed, ${cpuText(cm, 'cmtd')}) | ratio ${ratio.toFixed(2)}` +
+          `cmtd ${fmt(cm.txPerS)} tx/s (${cm.committed} committed, ${cm.failed} refused or failed, ${cpuText(cm, 'cmtd')}, ` +
+          `its main thread busy ${Math.round(100 * cm.appMainThreadBusy!)} % of the time) | ratio ${ratio.toFixed(2)}` +
           (skv === undefined ? '' : `, to socket kvstore ${(cm.txPerS / skv.txPerS).toFixed(2)}`),
       );
     }
