@@ -107,6 +107,17 @@ function kvTxs(like: Uint8Array[][], run: number): Uint8Array[][] {
   );
 }
 
+/** The fields of a /proc stat file after the command name (which may hold spaces): state, ppid, …. */
+function statFields(path: string): string[] {
+  const text = readFileSync(path, 'utf8');
+  return text.slice(text.lastIndexOf(')') + 2).split(' ');
+}
+
+/** user + system clock ticks of a /proc stat file's {@link statFields}. */
+function cpuTicks(fields: string[]): number {
+  return Number(fields[11]) + Number(fields[12]);
+}
+
 /** user + system CPU seconds of `pid` and its descendants. */
 function cpuSeconds(pid: number | undefined): number {
   if (pid === undefined) return 0;
@@ -114,9 +125,8 @@ function cpuSeconds(pid: number | undefined): number {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+      const fields = statFields(`/proc/${entry}/stat`);
+      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: cpuTicks(fields) });
     } catch {
       // gone meanwhile
     }
@@ -135,9 +145,7 @@ function cpuSeconds(pid: number | undefined): number {
 function mainThreadSeconds(pid: number | undefined): number {
   if (pid === undefined) return 0;
   try {
-    const text = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ
+    return cpuTicks(statFields(`/proc/${pid}/task/${pid}/stat`)) / 100; // USER_HZ
   } catch {
     return 0; // gone
   }
