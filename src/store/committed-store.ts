@@ -777,23 +777,22 @@ export class CommittedStore implements KVReader {
       // moves to the new version, reads of the changed keys must not see it.
       this.writing = new Map(pending.changes.map((c) => [c.key, c.before]));
       try {
-        await writeNodesThenRest(nodesBatch, dbBatch, this.sync);
+        // The cache is filled while LevelDB writes the nodes: no read asks for
+        // version v before the root moves to it, below. If the write fails,
+        // another block committed at v instead reaches (v, place) only where
+        // it writes a node itself, which replaces this one's in the cache.
+        await writeNodesThenRest(nodesBatch, dbBatch, this.sync, () => this.cacheNewNodes(tree, v));
       } finally {
         this.committing = false;
         this.writing = undefined;
       }
+    } else {
+      this.cacheNewNodes(tree, v);
     }
     // Written: now make it visible. Nothing below can fail.
     this.generation++;
     for (const { key, value } of pending.changes) this.cacheLatest(key, value);
-    // The next block walks the new internal nodes; new leaves are read back
-    // only by proofs, historical reads and inserts next to them: not cached.
     const writes = tree.writes;
-    for (let i = 0; i < writes.count; i++) {
-      if (!writes.isInternal(i)) continue;
-      const place = writes.place(i); // depth first
-      this.nodes.set(v, place.charCodeAt(0), place, writes.recordString(i), writes.inner[i]);
-    }
     const nodesWritten = writes.count + tree.moved.length;
     writes.release(); // LevelDB's batch, the deferred records and the cache hold copies
     this.root = tree.root;
@@ -808,6 +807,20 @@ export class CommittedStore implements KVReader {
       ms: Math.round(performance.now() - started),
     });
     this.schedulePrune();
+  }
+
+  /**
+   * Caches the internal nodes a block wrote, which the next block walks; new
+   * leaves are read back only by proofs, historical reads and inserts next
+   * to them: not cached.
+   */
+  private cacheNewNodes(tree: TreeUpdateResult, version: number): void {
+    const writes = tree.writes;
+    for (let i = 0; i < writes.count; i++) {
+      if (!writes.isInternal(i)) continue;
+      const place = writes.place(i); // depth first
+      this.nodes.set(version, place.charCodeAt(0), place, writes.recordString(i), writes.inner[i]);
+    }
   }
 
   /**
@@ -1165,11 +1178,17 @@ export function nodesDir(dir: string): string {
 /**
  * A commit's nodes first, on disk before anything names them (synced: a
  * power loss must not keep a commit record whose nodes it lost), then the
- * commit's other records, whose batch holds its commit record.
+ * commit's other records, whose batch holds its commit record. `meanwhile`
+ * runs on this thread while LevelDB's writes the nodes.
  */
-export async function writeNodesThenRest(nodes: ChainedBatchOf, rest: ChainedBatchOf, sync: boolean): Promise<void> {
+export async function writeNodesThenRest(nodes: ChainedBatchOf, rest: ChainedBatchOf, sync: boolean, meanwhile?: () => void): Promise<void> {
   try {
-    await nodes.write({ sync: true });
+    const written = nodes.write({ sync: true }); // on LevelDB's thread from here
+    try {
+      meanwhile?.();
+    } finally {
+      await written;
+    }
   } catch (err) {
     await rest.close();
     throw err;

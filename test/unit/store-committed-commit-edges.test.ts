@@ -18,6 +18,7 @@ import assert from 'node:assert/strict';
 import { CommittedStore, StoreCorruptionError, StoreUsageError } from '../../src/store/committed-store.js';
 import type { Change } from '../../src/store/kv.js';
 import { bytes, commitBlock, patchLevel, withDir } from './fixtures/store-dirs.js';
+import { referenceRoot } from './fixtures/store-reference.js';
 
 const N = 'N'.charCodeAt(0); // tree node records (docs/STORE.md)
 
@@ -356,6 +357,89 @@ describe('CommittedStore.commit: checks', () => {
           await store.commit(3n, pending, pending.root);
           assert.equal(store.height, 3n);
           await store.verify();
+        } finally {
+          await store.close();
+        }
+      });
+    });
+  }
+
+  for (const failing of ['the nodes', 'the other records'] as const) {
+    it(`a commit whose write of ${failing} fails changes nothing, and another block committed at its height instead is read, proven and built on right`, async () => {
+      const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+      const blockOf = (from: number, to: number, tag: string): Array<[string, Change]> => {
+        const changes: Array<[string, Change]> = [];
+        for (let i = from; i < to; i++) changes.push([`k${i}`, i % 7 === 0 ? null : bytes(`${tag}${i}`)]);
+        return changes;
+      };
+      const applied = (state: Map<string, Uint8Array>, changes: Array<[string, Change]>): Map<string, Uint8Array> => {
+        const next = new Map(state);
+        for (const [k, v] of changes) v === null ? next.delete(k) : next.set(k, v);
+        return next;
+      };
+      await withDir(async (dir) => {
+        let store = await CommittedStore.open(dir);
+        try {
+          const first = blockOf(0, 600, 'one');
+          const state1 = applied(new Map(), first);
+          await store.commit(1n, store.computeRoot(first), referenceRoot(state1));
+
+          // Block A rewrites nodes on many paths; LevelDB refuses its write.
+          const blockA = blockOf(0, 600, 'A');
+          const pendingA = store.computeRoot(blockA);
+          let writes = 0;
+          const restore = patchLevel(
+            'batch',
+            (original) =>
+              function (this: unknown, ...args: unknown[]) {
+                const batch = original.apply(this, args) as { write: (options?: unknown) => Promise<void>; close: () => Promise<void> };
+                const write = batch.write.bind(batch);
+                batch.write = async (options?: unknown) => {
+                  writes++; // the nodes' batch is written first
+                  if (writes === (failing === 'the nodes' ? 1 : 2)) {
+                    await batch.close();
+                    throw new Error('injected write failure');
+                  }
+                  return write(options);
+                };
+                return batch;
+              },
+          );
+          try {
+            await assert.rejects(store.commit(2n, pendingA, pendingA.root), /injected write failure/);
+          } finally {
+            restore();
+          }
+          assert.equal(store.height, 1n);
+          assert.equal(hex(store.appHash), hex(referenceRoot(state1)));
+          assert.deepEqual(store.get('k1'), bytes('one1'));
+
+          // Block B at the same height touches other paths, and some of A's.
+          const blockB = blockOf(300, 900, 'B');
+          const state2 = applied(state1, blockB);
+          const pendingB = store.computeRoot(blockB);
+          assert.equal(hex(pendingB.root), hex(referenceRoot(state2)));
+          await store.commit(2n, pendingB, pendingB.root);
+          const blockC = blockOf(0, 450, 'C');
+          const state3 = applied(state2, blockC);
+          const pendingC = store.computeRoot(blockC);
+          assert.equal(hex(pendingC.root), hex(referenceRoot(state3)), "the block after walks block B's nodes, not A's");
+          await store.commit(3n, pendingC, pendingC.root);
+
+          await store.close();
+          store = await CommittedStore.open(dir);
+          await store.verify();
+          for (const [version, state] of [
+            [2n, state2],
+            [3n, state3],
+          ] as const) {
+            const root = referenceRoot(state);
+            assert.equal(hex(store.appHashAt(version)), hex(root));
+            for (const key of ['k1', 'k7', 'k299', 'k300', 'k599', 'k899', 'k900']) {
+              assert.deepEqual(store.getAt(key, version), state.get(key), `${key} at ${version}`);
+              assert.ok(CommittedStore.verifyProof(root, key, state.get(key), store.prove(key, version)), `proof of ${key} at ${version}`);
+            }
+          }
         } finally {
           await store.close();
         }
