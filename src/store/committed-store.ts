@@ -713,7 +713,6 @@ export class CommittedStore implements KVReader {
     }
 
     const v = Number(height);
-    const vs = u64String(v);
     // A height other than the one computeRoot assumed (not the next one): the node keys and child versions differ.
     const tree = pending.tree.version === v ? pending.tree : this.updateTree(pending.changes, v);
     this.committing = true;
@@ -722,71 +721,43 @@ export class CommittedStore implements KVReader {
     } finally {
       this.committing = false;
     }
-    const dbBatch = this.deferred === undefined ? this.db.batch() : undefined;
-    const nodesBatch = this.deferred === undefined ? this.nodesDb.batch() : undefined;
-    // Deferred: staged apart, so a commit that fails halfway leaves nothing behind.
-    const staged = dbBatch === undefined ? new DeferredRecords() : undefined;
-    const batch: RecordSink = dbBatch ?? staged!;
-    const nodes: RecordSink = nodesBatch ?? staged!;
-    let keys = this.keyCount;
-    const stale: Buffer[] = [];
-    try {
-      for (const { key, value, before } of pending.changes) {
-        const kb = Buffer.from(key, 'utf8');
-        if (value === null) {
-          batch.del(latestKey(kb));
-          // Tells `entries` of an older version that the key may be in it; no version from this one on needs it.
-          const dKey = deletionKey(kb, vs);
-          batch.put(dKey, EMPTY_RECORD);
-          stale.push(dKey);
-          keys--;
-        } else {
-          batch.put(latestKey(kb), latestRecord(vs, value));
-          if (before === null) keys++;
-        }
-      }
-      const writes = tree.writes;
-      for (let i = 0; i < writes.count; i++) nodes.put(writes.key(i), writes.record(i));
-      for (const { key, record } of tree.moved) nodes.put(latin1(key), latin1(record));
-      for (const key of tree.stale) stale.push(latin1(key));
-      if (stale.length > 0) batch.put(staleKey(v), encodeStaleList(stale));
-      const root = tree.root;
-      batch.put(rootKey(v), encodeRoot(root));
-      if (extra !== undefined) {
-        for (const [key, change] of extra) {
-          if (typeof key !== 'string' || !isWellFormedKey(key)) {
-            throw new StoreUsageError(`invalid extra key ${JSON.stringify(key)}: keys must be well-formed strings`);
-          }
-          const xKey = Buffer.from(EXTRA_PREFIX + key, 'utf8');
-          if (change === null) batch.del(xKey);
-          else batch.put(xKey, change);
-        }
-      }
-      batch.put(META_KEY, encodeMeta(v, pending.root, keys));
-    } catch (err) {
-      await batch.close();
-      await nodes.close();
-      throw err;
-    }
-
+    const extras = checkedExtras(extra); // before anything is written
     const started = performance.now();
-    if (staged !== undefined) for (const [key, value] of staged.records) this.deferred!.records.set(key, value);
-    if (dbBatch !== undefined && nodesBatch !== undefined) {
+    let keys = this.keyCount;
+    if (this.deferred === undefined) {
+      const dbBatch = this.db.batch();
+      const nodesBatch = this.nodesDb.batch();
+      try {
+        stageNodes(nodesBatch, tree);
+      } catch (err) {
+        await dbBatch.close();
+        await nodesBatch.close();
+        throw err;
+      }
       this.committing = true;
       // LevelDB may apply the batch before this continuation runs: until memory
       // moves to the new version, reads of the changed keys must not see it.
       this.writing = new Map(pending.changes.map((c) => [c.key, c.before]));
       try {
-        // The cache is filled while LevelDB writes the nodes: no read asks for
-        // version v before the root moves to it, below. If the write fails,
-        // another block committed at v instead reaches (v, place) only where
-        // it writes a node itself, which replaces this one's in the cache.
-        await writeNodesThenRest(nodesBatch, dbBatch, this.sync, () => this.cacheNewNodes(tree, v));
+        // While LevelDB writes the nodes: the other records, and the node
+        // cache. No read asks for version v before the root moves to it,
+        // below. If the write fails, another block committed at v instead
+        // reaches (v, place) only where it writes a node itself, which
+        // replaces this one's in the cache.
+        await writeNodesThenRest(nodesBatch, dbBatch, this.sync, () => {
+          keys = this.stageRecords(dbBatch, pending, tree, v, extras);
+          this.cacheNewNodes(tree, v);
+        });
       } finally {
         this.committing = false;
         this.writing = undefined;
       }
     } else {
+      // Staged apart, so a commit that fails halfway leaves nothing behind.
+      const staged = new DeferredRecords();
+      stageNodes(staged, tree);
+      keys = this.stageRecords(staged, pending, tree, v, extras);
+      for (const [key, value] of staged.records) this.deferred.records.set(key, value);
       this.cacheNewNodes(tree, v);
     }
     // Written: now make it visible. Nothing below can fail.
@@ -807,6 +778,40 @@ export class CommittedStore implements KVReader {
       ms: Math.round(performance.now() - started),
     });
     this.schedulePrune();
+  }
+
+  /**
+   * Puts a commit's records other than its nodes into `batch`: latest
+   * values, deletion records, the stale list, the root record, the extra
+   * records and the commit record last. Returns the key count at `version`.
+   */
+  private stageRecords(batch: RecordSink, pending: PendingRoot, tree: TreeUpdateResult, version: number, extras: ReadonlyArray<readonly [Buffer, Change]>): number {
+    const vs = u64String(version);
+    let keys = this.keyCount;
+    const stale: string[] = [];
+    for (const { key, value, before } of pending.changes) {
+      const kb = Buffer.from(key, 'utf8');
+      if (value === null) {
+        batch.del(latestKey(kb));
+        // Tells `entries` of an older version that the key may be in it; no version from this one on needs it.
+        const dKey = deletionKey(kb, vs);
+        batch.put(dKey, EMPTY_RECORD);
+        stale.push(dKey.toString('latin1'));
+        keys--;
+      } else {
+        batch.put(latestKey(kb), latestRecord(vs, value));
+        if (before === null) keys++;
+      }
+    }
+    for (const key of tree.stale) stale.push(key);
+    if (stale.length > 0) batch.put(staleKey(version), encodeStaleList(stale));
+    batch.put(rootKey(version), encodeRoot(tree.root));
+    for (const [xKey, change] of extras) {
+      if (change === null) batch.del(xKey);
+      else batch.put(xKey, change);
+    }
+    batch.put(META_KEY, encodeMeta(version, pending.root, keys));
+    return keys;
   }
 
   /**
@@ -1143,6 +1148,26 @@ class DeferredRecords implements RecordSink {
   async close(): Promise<void> {}
 }
 
+/** Puts a commit's tree nodes into `nodes`: the ones its update wrote, and the leaves it moved. */
+function stageNodes(nodes: RecordSink, tree: TreeUpdateResult): void {
+  const writes = tree.writes;
+  for (let i = 0; i < writes.count; i++) nodes.put(writes.key(i), writes.record(i));
+  for (const { key, record } of tree.moved) nodes.put(latin1(key), latin1(record));
+}
+
+/** The extra records as LevelDB keys; throws StoreUsageError, before anything is written, for a key that is not a well-formed string. */
+function checkedExtras(extra: Iterable<readonly [string, Change]> | undefined): Array<readonly [Buffer, Change]> {
+  const checked: Array<readonly [Buffer, Change]> = [];
+  if (extra === undefined) return checked;
+  for (const [key, change] of extra) {
+    if (typeof key !== 'string' || !isWellFormedKey(key)) {
+      throw new StoreUsageError(`invalid extra key ${JSON.stringify(key)}: keys must be well-formed strings`);
+    }
+    checked.push([Buffer.from(EXTRA_PREFIX + key, 'utf8'), change]);
+  }
+  return checked;
+}
+
 /** A moving leaf's record (tree.ts TreeUpdateResult.moved) as read from under `from`, checked to be a leaf's. */
 function movedLeafRecord(bytes: Uint8Array | null | undefined, from: string): string {
   const record = bytes === null || bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
@@ -1179,7 +1204,8 @@ export function nodesDir(dir: string): string {
  * A commit's nodes first, on disk before anything names them (synced: a
  * power loss must not keep a commit record whose nodes it lost), then the
  * commit's other records, whose batch holds its commit record. `meanwhile`
- * runs on this thread while LevelDB's writes the nodes.
+ * runs on this thread while LevelDB's thread writes the nodes, and may fill
+ * `rest`.
  */
 export async function writeNodesThenRest(nodes: ChainedBatchOf, rest: ChainedBatchOf, sync: boolean, meanwhile?: () => void): Promise<void> {
   try {
@@ -1267,20 +1293,27 @@ function staleKey(since: number): Buffer {
 }
 
 /** The stale list of a version: per record key, uvarint(length) || key. */
-function encodeStaleList(keys: Buffer[]): Buffer {
-  const parts: Buffer[] = [];
+function encodeStaleList(keys: readonly string[]): Buffer {
+  let size = 0;
+  for (const k of keys) size += varintLength(k.length) + k.length;
+  const out = Buffer.allocUnsafe(size);
+  let off = 0;
   for (const k of keys) {
-    const len = Buffer.allocUnsafe(5);
     let n = k.length;
-    let off = 0;
     while (n >= 0x80) {
-      len[off++] = (n & 0x7f) | 0x80;
+      out[off++] = (n & 0x7f) | 0x80;
       n >>>= 7;
     }
-    len[off++] = n;
-    parts.push(len.subarray(0, off), k);
+    out[off++] = n;
+    off += out.write(k, off, 'latin1');
   }
-  return Buffer.concat(parts);
+  return out;
+}
+
+function varintLength(n: number): number {
+  let length = 1;
+  for (; n >= 0x80; n >>>= 7) length++;
+  return length;
 }
 
 function decodeStaleList(bytes: Uint8Array): Buffer[] {
