@@ -691,11 +691,13 @@ export class CommittedStore implements KVReader {
 
   /**
    * Commits a block as version `height`: applies `changes` (or a
-   * {@link PendingRoot} from `computeRoot`), writing them, the new tree
-   * nodes, the stale list, the `extra` records and (height, appHash) in one
-   * LevelDB batch, then updates memory. `appHash` must equal the computed
-   * root (a mismatch is a bug in the caller and writes nothing). `height`
-   * must exceed the last committed height.
+   * {@link PendingRoot} from `computeRoot`), writing the new tree nodes in
+   * one batch of the nodes' database, then the changes, the stale list,
+   * the `extra` records and (height, appHash) in one batch of the other
+   * (docs/STORE.md "One commit record per Commit"), then updates memory.
+   * `appHash` must equal the computed root (a mismatch is a bug in the
+   * caller and writes nothing). `height` must exceed the last committed
+   * height.
    */
   async commit(height: bigint, changes: PendingRoot | Iterable<readonly [string, Change]>, appHash: Uint8Array, extra?: Iterable<readonly [string, Change]>): Promise<void> {
     this.assertOpen();
