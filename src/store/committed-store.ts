@@ -54,8 +54,10 @@ import {
   proveKey,
   stateRoot,
   u64String,
+  uvarintLength,
   updateTree,
   verifyProof as verifyTreeProof,
+  writeUvarint,
   type ChildRef,
   type NodeAddress,
   type NodeRecord,
@@ -1297,25 +1299,14 @@ function staleKey(since: number): Buffer {
 /** The stale list of a version: per record key, uvarint(length) || key. */
 function encodeStaleList(keys: readonly string[]): Buffer {
   let size = 0;
-  for (const k of keys) size += varintLength(k.length) + k.length;
+  for (const k of keys) size += uvarintLength(k.length) + k.length;
   const out = Buffer.allocUnsafe(size);
   let off = 0;
   for (const k of keys) {
-    let n = k.length;
-    while (n >= 0x80) {
-      out[off++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    out[off++] = n;
+    off = writeUvarint(out, off, k.length);
     off += out.write(k, off, 'latin1');
   }
   return out;
-}
-
-function varintLength(n: number): number {
-  let length = 1;
-  for (; n >= 0x80; n >>>= 7) length++;
-  return length;
 }
 
 function decodeStaleList(bytes: Uint8Array): Buffer[] {

@@ -255,7 +255,8 @@ export function u64String(n: number): string {
   return String.fromCharCode(hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff);
 }
 
-function uvarintLength(n: number): number {
+/** Bytes of `n` as an unsigned LEB128 varint. */
+export function uvarintLength(n: number): number {
   let len = 1;
   while (n >= 0x80) {
     n = Math.floor(n / 128);
@@ -264,7 +265,8 @@ function uvarintLength(n: number): number {
   return len;
 }
 
-function writeUvarint(buf: Uint8Array, offset: number, n: number): number {
+/** Writes `n` as an unsigned LEB128 varint at `offset`; returns the offset after it. */
+export function writeUvarint(buf: Uint8Array, offset: number, n: number): number {
   while (n >= 0x80) {
     buf[offset++] = (n % 128) | 0x80;
     n = Math.floor(n / 128);
