@@ -31,11 +31,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import { bulkLoad } from '../src/store/bulk-load.js';
-import { CommittedStore } from '../src/store/committed-store.js';
+import { CommittedStore, nodesDir } from '../src/store/committed-store.js';
 import type { Change } from '../src/store/kv.js';
 import { encodeProof, type TreeUpdateResult } from '../src/store/tree.js';
 import { mainThreadCpuMs } from './lib/cpu.js';
-import { describeCompactions } from './lib/leveldb-stats.js';
+import { describeCompactions, describeLevelDbLogs } from './lib/leveldb-stats.js';
 import { BENCH_CACHE_DIR, cachedStateReady, markCachedState } from './lib/state-cache.js';
 import { nodeDescription } from './lib/node-info.js';
 
@@ -132,8 +132,9 @@ async function bench(size: number): Promise<number> {
     execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'build', String(size)], { stdio: 'inherit' });
   }
 
+  const stateDir = join(dir, 'state.db');
   let t0 = performance.now();
-  let store = await CommittedStore.open(join(dir, 'state.db'));
+  let store = await CommittedStore.open(stateDir);
   console.log(`open: ${ms(t0)} ms (height ${store.height}, ${store.size.toLocaleString('en')} keys); ${rss()}`);
 
   const runTag = Date.now() % 1_000_000; // fresh insert keys on every rerun
@@ -143,6 +144,7 @@ async function bench(size: number): Promise<number> {
   const ownTotals: number[] = [];
   const cpuTotals: number[] = [];
   const mainTotals: number[] = [];
+  const commitTotals: number[] = [];
   const blocksStart = performance.now();
   for (let b = 0; b < BLOCKS; b++) {
     const changes = new Map<string, Change>();
@@ -178,6 +180,7 @@ async function bench(size: number): Promise<number> {
     ownTotals.push(rootMs - prefetchMs + commitMs);
     cpuTotals.push(cpuMs);
     mainTotals.push(mainMs);
+    commitTotals.push(commitMs);
     console.log(
       `block ${b + 1}: ${changes.size} dirty keys, ${nodesWritten} nodes written (${nodeMiB} MiB): prefetch ${prefetchMs.toFixed(1)} ms + computeRoot ${(rootMs - prefetchMs).toFixed(1)} ms + commit ${commitMs.toFixed(1)} ms = ${(rootMs + commitMs).toFixed(1)} ms wall (${cpuMs.toFixed(0)} ms CPU, main thread ${mainMs.toFixed(0)} ms)`,
     );
@@ -191,6 +194,11 @@ async function bench(size: number): Promise<number> {
   );
   // The compaction thread's share of "CPU all threads", over the blocks above (the store was opened just before them).
   console.log(`${describeCompactions(store.levelDbStats())}; the ${BLOCKS} blocks took ${(blocksMs / 1000).toFixed(1)} s`);
+  // A commit that LevelDB held back waited for its one background thread (docs/STORE.md "Performance").
+  console.log(
+    `commit: median ${median(commitTotals).toFixed(1)} ms, max ${Math.max(...commitTotals).toFixed(1)} ms wall; ` +
+      describeLevelDbLogs({ values: readFileSync(join(stateDir, 'LOG'), 'latin1'), nodes: readFileSync(join(nodesDir(stateDir), 'LOG'), 'latin1') }),
+  );
 
   // Proofs of present and absent keys.
   let maxProof = 0;
@@ -227,7 +235,7 @@ async function bench(size: number): Promise<number> {
   await store.close();
 
   t0 = performance.now();
-  store = await CommittedStore.open(join(dir, 'state.db'));
+  store = await CommittedStore.open(stateDir);
   console.log(`reopen: ${ms(t0)} ms`);
   await store.close();
   return median(mainTotals);
