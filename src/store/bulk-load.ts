@@ -15,7 +15,20 @@
 
 import { ClassicLevel } from 'classic-level';
 
-import { LEVELDB_OPTIONS, META_KEY, StoreUsageError, encodeMeta, encodeRoot, latestKey, latestRecord, nodesDir, resolve, rootKey, writeNodesThenRest } from './committed-store.js';
+import {
+  META_KEY,
+  StoreUsageError,
+  encodeMeta,
+  encodeRoot,
+  latestKey,
+  latestRecord,
+  nodesDbOptions,
+  nodesDir,
+  resolve,
+  rootKey,
+  valuesDbOptions,
+  writeNodesThenRest,
+} from './committed-store.js';
 import { sha256, sha256Binary } from '../util/sha256.js';
 import { isWellFormedKey } from './keys.js';
 import { EMPTY_HASH, HASH_LEN, buildSortedSubtreeAsync, encodeNode, nodeKey, u64String, type LeafNode, type NodeWrite, type SortedLeaves } from './tree.js';
@@ -67,8 +80,8 @@ export async function bulkLoad(
     }
   }
 
-  const db = new ClassicLevel<Buffer, Uint8Array>(dir, { ...LEVELDB_OPTIONS, writeBufferSize: 64 * 1024 * 1024 });
-  const nodesDb = new ClassicLevel<Buffer, Uint8Array>(nodesDir(dir), { ...LEVELDB_OPTIONS, writeBufferSize: 64 * 1024 * 1024 });
+  const db = new ClassicLevel<Buffer, Uint8Array>(dir, valuesDbOptions(64 * 1024 * 1024));
+  const nodesDb = new ClassicLevel<Buffer, Uint8Array>(nodesDir(dir), nodesDbOptions(64 * 1024 * 1024));
   await db.open();
   await nodesDb.open();
   try {

@@ -89,12 +89,39 @@ const OLDER_FORMATS: ReadonlyMap<number, string> = new Map([
 const META_LEN = 1 + 8 + HASH_LEN + 8;
 const U64_MAX = (1n << 64n) - 1n;
 const MAX_VERSION = Number.MAX_SAFE_INTEGER;
+const LEVELDB_ENCODINGS = { keyEncoding: 'buffer', valueEncoding: 'view' } as const;
 /**
- * LevelDB tables of 32 MiB instead of 2 MiB: a large state then has few
- * enough files that all of them stay open in LevelDB's table cache (1,000
- * files), so a read never reopens a table and reloads its index and filter.
+ * The values' database writes tables of 4 MiB (LevelDB's default is 2).
+ * LevelDB runs every flush and compaction of both databases on one
+ * background thread per process, one job at a time. The values' keys land
+ * all over the key space, so a job that moves one table down a level
+ * rewrites the ≈ 10 tables of the level below that it overlaps: with
+ * 32 MiB tables ≈ 350 MB, 5–6 s at 10,000,000 keys, during which the
+ * nodes' database could not flush its write buffer, and a commit waited
+ * for it 1–2 s (BENCHMARKS.md 2026-12-06 16:50). With 4 MiB a job takes
+ * under ≈ 1 s and the total work is no larger. A 10,000,000-key state's
+ * values are then ≈ 300 tables, which all stay in LevelDB's table cache
+ * (1,000 files).
  */
-export const LEVELDB_OPTIONS = { keyEncoding: 'buffer', valueEncoding: 'view', maxFileSize: 32 * 1024 * 1024 } as const;
+export const VALUES_TABLE_BYTES = 4 * 1024 * 1024;
+/**
+ * The nodes' database writes tables of 32 MiB: they are only moved down,
+ * never merged (see NODES_WRITE_BUFFER_BYTES), so their size costs no
+ * compaction, and a large state has few enough of them that all stay
+ * open in LevelDB's table cache, so a read never reopens a table and
+ * reloads its index and filter.
+ */
+export const NODES_TABLE_BYTES = 32 * 1024 * 1024;
+
+/** How the values' database is opened, by the store and by the bulk load. */
+export function valuesDbOptions(writeBufferBytes: number) {
+  return { ...LEVELDB_ENCODINGS, maxFileSize: VALUES_TABLE_BYTES, writeBufferSize: writeBufferBytes };
+}
+
+/** How the nodes' database is opened, by the store and by the bulk load. */
+export function nodesDbOptions(writeBufferBytes: number) {
+  return { ...LEVELDB_ENCODINGS, maxFileSize: NODES_TABLE_BYTES, writeBufferSize: writeBufferBytes };
+}
 /**
  * Default size of LevelDB's write buffer (`--state-write-buffer-mb`; LevelDB's
  * own default is 4 MiB). A block writes its values, history and index
@@ -301,8 +328,8 @@ export class CommittedStore implements KVReader {
     if (!Number.isSafeInteger(writeBufferBytes) || writeBufferBytes < MIN_WRITE_BUFFER_BYTES || writeBufferBytes > MAX_WRITE_BUFFER_BYTES) {
       throw new StoreUsageError(`write buffer must be a whole number of bytes from ${MIN_WRITE_BUFFER_BYTES} to ${MAX_WRITE_BUFFER_BYTES}, got ${writeBufferBytes}`);
     }
-    const db = new ClassicLevel<Buffer, Uint8Array>(dir, { ...LEVELDB_OPTIONS, writeBufferSize: writeBufferBytes });
-    const nodesDb = new ClassicLevel<Buffer, Uint8Array>(nodesDir(dir), { ...LEVELDB_OPTIONS, writeBufferSize: Math.min(writeBufferBytes, NODES_WRITE_BUFFER_BYTES) });
+    const db = new ClassicLevel<Buffer, Uint8Array>(dir, valuesDbOptions(writeBufferBytes));
+    const nodesDb = new ClassicLevel<Buffer, Uint8Array>(nodesDir(dir), nodesDbOptions(Math.min(writeBufferBytes, NODES_WRITE_BUFFER_BYTES)));
     try {
       await db.open();
       await nodesDb.open();

@@ -11,16 +11,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClassicLevel } from 'classic-level';
 
-import {
-  CommittedStore,
-  encodeMeta,
-  LEVELDB_OPTIONS,
-  META_KEY,
-  nodesDir,
-  StoreCorruptionError,
-  StoreUsageError,
-  VersionUnavailableError,
-} from '../../src/store/committed-store.js';
+import { CommittedStore, encodeMeta, META_KEY, nodesDir, StoreCorruptionError, StoreUsageError, VersionUnavailableError } from '../../src/store/committed-store.js';
 import { INTERNAL_RECORD } from '../../src/store/tree.js';
 import { bytes, commitBlock, patchLevel, text, withDir } from './fixtures/store-dirs.js';
 
@@ -34,7 +25,7 @@ function u64(n: number): Buffer {
 }
 
 async function withRawDb(dir: string, fn: (db: ClassicLevel<Buffer, Uint8Array>) => Promise<void>): Promise<void> {
-  const db = new ClassicLevel<Buffer, Uint8Array>(dir, LEVELDB_OPTIONS);
+  const db = new ClassicLevel<Buffer, Uint8Array>(dir, { keyEncoding: 'buffer', valueEncoding: 'view' });
   await db.open();
   try {
     await fn(db);
