@@ -12,7 +12,12 @@
  * directory; a state of another store format is rebuilt); reruns reopen it
  * and only add blocks to it. Nothing is pruned before 10,000 versions (the
  * node's default history), so at 10M each run adds ≈ 600 MB of versions:
- * delete the directory to start afresh (rebuilt in ≈ 150 s). Each measured block: 90% updates of existing
+ * delete the directory to start afresh (rebuilt in ≈ 150 s).
+ * CMTD_BENCH_STATE_HISTORY=N opens the state with N versions of history
+ * instead, so that the blocks pay for pruning as a node's do once its
+ * history is full (what older runs left is pruned first, and timed apart);
+ * the historical reads then go back N − 1 versions if that is under 100.
+ * Each measured block: 90% updates of existing
  * keys, 5% inserts, 5% deletes; each starts with the store's read-ahead
  * (`prefetch`), counted in its time as a block the node did not see
  * proposed costs, and the median is also given without it (a validator's
@@ -43,6 +48,11 @@ const sizes = (process.argv[2] ?? '100000,10000000').split(',').map(Number);
 // 20: V8's heap and LevelDB's levels take about that long to reach the sizes they keep (docs/STORE.md "Memory").
 const BLOCKS = Number(process.argv[3] ?? 20);
 const DIRTY = Number(process.argv[4] ?? 20_000);
+/** Versions of history the store keeps (CMTD_BENCH_STATE_HISTORY; the node's default otherwise). */
+const HISTORY = process.env.CMTD_BENCH_STATE_HISTORY === undefined ? undefined : Number(process.env.CMTD_BENCH_STATE_HISTORY);
+if (HISTORY !== undefined && !(Number.isSafeInteger(HISTORY) && HISTORY >= 2)) throw new Error('CMTD_BENCH_STATE_HISTORY must be a whole number of versions, at least 2');
+/** How far back the historical reads go. */
+const READ_BACK = Math.min(100, (HISTORY ?? Number.POSITIVE_INFINITY) - 1);
 
 function keyOf(i: number): string {
   return 'a/' + createHash('sha256').update(`key${i}`).digest('hex').slice(0, 40);
@@ -134,8 +144,13 @@ async function bench(size: number): Promise<number> {
 
   const stateDir = join(dir, 'state.db');
   let t0 = performance.now();
-  let store = await CommittedStore.open(stateDir);
+  let store = await CommittedStore.open(stateDir, { stateHistory: HISTORY });
   console.log(`open: ${ms(t0)} ms (height ${store.height}, ${store.size.toLocaleString('en')} keys); ${rss()}`);
+  if (HISTORY !== undefined) {
+    t0 = performance.now();
+    await store.pruned();
+    console.log(`history ${HISTORY} versions: what older runs left pruned in ${ms(t0)} ms`);
+  }
 
   const runTag = Date.now() % 1_000_000; // fresh insert keys on every rerun
   let fresh = 0;
@@ -212,8 +227,7 @@ async function bench(size: number): Promise<number> {
   }
   console.log(`proof: at most ${maxProof} bytes (${levels} levels) over 200 keys`);
 
-  // 100 more small blocks, then reads as of the version 100 blocks back.
-  const back = store.height;
+  // 100 more small blocks, then reads as of the version READ_BACK blocks back.
   for (let b = 0; b < 100; b++) {
     const changes: Array<[string, Change]> = [];
     for (let k = 0; k < 100; k++) {
@@ -223,6 +237,7 @@ async function bench(size: number): Promise<number> {
     const pending = store.computeRoot(changes);
     await store.commit(store.height + 1n, pending, pending.root);
   }
+  const back = store.height - BigInt(READ_BACK);
   const samples: number[] = [];
   for (let k = 0; k < 2000; k++) {
     const key = keyOf(rand(size));
@@ -235,7 +250,7 @@ async function bench(size: number): Promise<number> {
   await store.close();
 
   t0 = performance.now();
-  store = await CommittedStore.open(stateDir);
+  store = await CommittedStore.open(stateDir, { stateHistory: HISTORY });
   console.log(`reopen: ${ms(t0)} ms`);
   await store.close();
   return median(mainTotals);
