@@ -105,11 +105,14 @@ const LEVELDB_ENCODINGS = { keyEncoding: 'buffer', valueEncoding: 'view' } as co
  */
 export const VALUES_TABLE_BYTES = 4 * 1024 * 1024;
 /**
- * The nodes' database writes tables of 32 MiB: they are only moved down,
- * never merged (see NODES_WRITE_BUFFER_BYTES), so their size costs no
- * compaction, and a large state has few enough of them that all stay
- * open in LevelDB's table cache, so a read never reopens a table and
- * reloads its index and filter.
+ * The nodes' database writes tables of 32 MiB, so that a large state has
+ * few enough of them that all stay open in LevelDB's table cache and a
+ * read never reopens a table and reloads its index and filter. Until
+ * pruning starts they are only moved down, never merged (see
+ * NODES_WRITE_BUFFER_BYTES); once it runs, its deletion marks are merged
+ * down into them, in jobs of up to ≈ 6 s at 10,000,000 keys, which a
+ * values' flush would wait for (it comes once in ≈ 15 blocks, and none
+ * was held back: BENCHMARKS.md 2026-12-06 17:21).
  */
 export const NODES_TABLE_BYTES = 32 * 1024 * 1024;
 
@@ -138,7 +141,8 @@ export const DEFAULT_WRITE_BUFFER_BYTES = 64 * 1024 * 1024;
 /**
  * The most the tree nodes' database buffers. Its records are keyed by
  * version, so a flushed buffer becomes a table that LevelDB only moves down
- * its levels, never merges: a larger buffer saves no compaction, and costs
+ * its levels, never merges (until pruning deletes nodes, whose deletion
+ * marks are merged down whatever the buffer): a larger buffer saves no compaction, and costs
  * memory (two buffers) and the log an open replays. At 10M keys, 20 blocks
  * of 20,000: the nodes' tables cost LevelDB's thread 2–3 s with 16 MiB as
  * with 64, and the process held ≈ 70–290 MiB less (BENCHMARKS.md
