@@ -72,5 +72,5 @@ export function describeLevelDbLogs(logs: Readonly<Record<string, string>>): str
     const longest = s.jobs === 0 ? '' : `, the longest ${s.longestSec.toFixed(2)} s (${s.longest})`;
     return `${db}: ${s.jobs} jobs${longest}, ${s.writeWaits} writes held back`;
   });
-  return `LevelDB's log since open (a database's flush waits for the other's job): ${parts.join('; ')}`;
+  return `LevelDB's log since open (a write held back waited for LevelDB's one background thread): ${parts.join('; ')}`;
 }

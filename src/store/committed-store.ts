@@ -99,7 +99,7 @@ const LEVELDB_ENCODINGS = { keyEncoding: 'buffer', valueEncoding: 'view' } as co
  * 32 MiB tables ≈ 350 MB, 5–6 s at 10,000,000 keys, during which the
  * nodes' database could not flush its write buffer, and a commit waited
  * for it 1–2 s (BENCHMARKS.md 2026-12-06 16:50). With 4 MiB a job takes
- * under ≈ 1 s and the total work is no larger. A 10,000,000-key state's
+ * under ≈ 1.5 s and the total work is no larger. A 10,000,000-key state's
  * values are then ≈ 300 tables, which all stay in LevelDB's table cache
  * (1,000 files).
  */

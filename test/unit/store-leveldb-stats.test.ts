@@ -8,7 +8,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -106,7 +105,7 @@ describe('CommittedStore.levelDbStats', () => {
     assert.ok(Math.abs(summary.longestSec - 5.6) < 1e-6, String(summary.longestSec));
     assert.equal(
       describeLevelDbLogs({ values: log, nodes: '' }),
-      "LevelDB's log since open (a database's flush waits for the other's job): values: 3 jobs, the longest 5.60 s (compacting 1@2 + 11@3 files), 2 writes held back; nodes: 0 jobs, 0 writes held back",
+      "LevelDB's log since open (a write held back waited for LevelDB's one background thread): values: 3 jobs, the longest 5.60 s (compacting 1@2 + 11@3 files), 2 writes held back; nodes: 0 jobs, 0 writes held back",
     );
   });
 });
