@@ -1,7 +1,8 @@
 /**
  * Consensus dependencies: the libraries whose behaviour is part of the
  * state transition (the EVM, whose internals engine.ts patches, RLP,
- * transaction decoding, signature recovery). Every node must run exactly the
+ * transaction decoding, signature recovery, the Merkle tree's batched
+ * SHA-256). Every node must run exactly the
  * same versions, so package.json pins them exactly, the packed package
  * carries an npm-shrinkwrap.json (docs/EVM.md), and a node refuses to start
  * when the version it loaded differs from the pin.
@@ -11,7 +12,16 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CONSENSUS_DEPENDENCIES = ['@ethereumjs/common', '@ethereumjs/evm', '@ethereumjs/rlp', '@ethereumjs/tx', '@ethereumjs/util', '@ethereumjs/vm', 'secp256k1'] as const;
+export const CONSENSUS_DEPENDENCIES = [
+  '@chainsafe/hashtree',
+  '@ethereumjs/common',
+  '@ethereumjs/evm',
+  '@ethereumjs/rlp',
+  '@ethereumjs/tx',
+  '@ethereumjs/util',
+  '@ethereumjs/vm',
+  'secp256k1',
+] as const;
 
 export class DependencyVersionError extends Error {
   override readonly name = 'DependencyVersionError';

@@ -71,20 +71,23 @@ import {
 export const META_KEY = Buffer.from('m:commit', 'latin1');
 const PRUNED_KEY = Buffer.from('m:pruned', 'latin1');
 /**
- * The on-disk format, the first byte of m:commit. 6: tree nodes in a
+ * The on-disk format, the first byte of m:commit. 7: a pair hash is
+ * sha256(l ‖ r) (format 6 tagged it 0x01), so that a level of folds hashes
+ * in one call (deferred-folds.ts). 6: tree nodes in a
  * LevelDB of their own (format 5 kept them with the values); no history
  * records (a past value is read from its version's leaf; format 4 also
  * wrote every change under 'h'); internal nodes from depth 5 on hash flat
  * (format 3 folded every node binary; format 2 also kept tree nodes under
  * 'n').
  */
-export const STORE_FORMAT = 6;
+export const STORE_FORMAT = 7;
 /** What an older format differs in, for the message refusing it. */
 const OLDER_FORMATS: ReadonlyMap<number, string> = new Map([
   [2, "tree nodes under 'n', every internal node folded binary"],
   [3, 'every internal node folded binary: another app hash'],
   [4, "every change also kept as a history record under 'h'"],
   [5, 'tree nodes in the same LevelDB as the values'],
+  [6, 'pair hashes tagged 0x01: another app hash'],
 ]);
 const META_LEN = 1 + 8 + HASH_LEN + 8;
 const U64_MAX = (1n << 64n) - 1n;
@@ -565,7 +568,7 @@ export class CommittedStore implements KVReader {
   private updateTree(changes: readonly NormalizedChange[], version: number): TreeUpdateResult {
     const tree: TreeChange[] = changes.map(({ key, value, before }) => ({ key, keyHash: this.prefetchedHashes.get(key) ?? keyHashOf(key), value, existed: before !== null }));
     try {
-      return updateTree(this.source, this.root, tree, version, { innerDepth: this.nodes.upperDepth });
+      return updateTree(this.source, this.root, tree, version);
     } catch (err) {
       if (err instanceof MalformedNodeError) throw new StoreCorruptionError(`state store is corrupt: ${err.message}`);
       throw err;
@@ -859,7 +862,7 @@ export class CommittedStore implements KVReader {
     for (let i = 0; i < writes.count; i++) {
       if (!writes.isInternal(i)) continue;
       const place = writes.place(i); // depth first
-      this.nodes.set(version, place.charCodeAt(0), place, writes.recordString(i), writes.inner[i]);
+      this.nodes.set(version, place.charCodeAt(0), place, writes.recordString(i));
     }
   }
 
@@ -1035,7 +1038,7 @@ export class CommittedStore implements KVReader {
     }
   }
 
-  /** A node's record (and inner hashes, if cached): from the node cache, the read-ahead or LevelDB. */
+  /** A node's record: from the node cache, the read-ahead or LevelDB. */
   private loadNodeRecord(address: NodeAddress, replaced = false): NodeRecord {
     const place = nodePlace(address.depth, address.path);
     const cached = this.nodes.get(address.version, address.depth, place);

@@ -11,9 +11,7 @@
  * - the upper levels (depth < `upperDepth`), never evicted: every block
  *   rewrites nodes in them (a 20,000-key block touches a quarter of the
  *   65,536 depth-4 places), so they must not compete with deep nodes that
- *   a block rarely meets again. Each keeps its inner hashes too (tree.ts
- *   foldHash), so that rewriting it for one changed child costs 4 hashes,
- *   not 15. A slot per place (upper-nodes.ts): (16^upperDepth − 1) / 15 of
+ *   a block rarely meets again. A slot per place (upper-nodes.ts): (16^upperDepth − 1) / 15 of
  *   them, the depth chosen so that a full set fits in three quarters of the
  *   budget. A record too large for its slot (a leaf with a large value, in
  *   a small state) goes with the deeper nodes;
@@ -31,10 +29,9 @@ import { OffHeapCache } from './off-heap-cache.js';
 import { u64String } from './tree.js';
 import { UPPER_SLOT_BYTES, UpperNodes } from './upper-nodes.js';
 
-/** A cached node: its record, and its inner hashes if the cache keeps them. */
+/** A cached node: its record. */
 export interface CachedNode {
   record: string;
-  inner?: string;
 }
 
 export class NodeCache {
@@ -61,7 +58,7 @@ export class NodeCache {
       const node = this.upper.read(slot);
       if (node === undefined) return undefined;
       if (node.version !== version) return node.version > version ? this.pastNode(u64String(version), place) : undefined;
-      if (node.record !== undefined) return node.inner === undefined ? { record: node.record } : { record: node.record, inner: node.inner };
+      if (node.record !== undefined) return { record: node.record };
       // too large for its slot: with the deeper nodes
     }
     const vs = u64String(version);
@@ -73,7 +70,7 @@ export class NodeCache {
     return entry.slice(0, 8) > vs ? this.pastNode(vs, place) : undefined;
   }
 
-  /** The record alone of the node `version` wrote at `place`, if cached (as {@link get}, without copying out inner hashes). */
+  /** The record of the node `version` wrote at `place`, if cached (as {@link get}, without the object). */
   record(version: number, depth: number, place: string): string | undefined {
     if (depth < this.upperDepth) {
       const record = this.upper.readRecord(this.upper.slotOf(place), version);
@@ -94,13 +91,13 @@ export class NodeCache {
    * older one read by a historical query must not displace the latest
    * tree's.
    */
-  set(version: number, depth: number, place: string, record: string, inner?: string): void {
+  set(version: number, depth: number, place: string, record: string): void {
     const vs = u64String(version);
     if (depth < this.upperDepth) {
       const slot = this.upper.slotOf(place);
       const held = this.upper.versionAt(slot);
       if (held !== undefined && held > version) this.past?.setLatin1(vs + place, record);
-      else if (!this.upper.write(slot, version, record, inner)) this.lower.setLatin1(place, vs + record);
+      else if (!this.upper.write(slot, version, record)) this.lower.setLatin1(place, vs + record);
       return;
     }
     const current = this.lower.peekLatin1(place, 8);

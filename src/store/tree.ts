@@ -6,7 +6,7 @@
  *   keyHash     = sha256(UTF-8 key bytes), read as 64 nibbles (high nibble first)
  *   valueHash   = sha256(value)
  *   leaf        = sha256(0x00 || keyHash || valueHash)
- *   pair(l, r)  = EMPTY if l = r = EMPTY, else sha256(0x01 || l || r)
+ *   pair(l, r)  = EMPTY if l = r = EMPTY, else sha256(l || r)
  *   internal    at depth < FLAT_DEPTH: the binary Merkle root of its 16
  *                 child slots with `pair` (slot i: the child's hash or
  *                 EMPTY), 4 levels;
@@ -25,6 +25,7 @@
  * those faster than Buffers, and they compare and key Maps cheaply.
  */
 import { sha256Binary } from '../util/sha256.js';
+import { DeferredFolds, isPendingHash } from './deferred-folds.js';
 
 export const HASH_LEN = 32;
 /** EMPTY, as a latin1 string. */
@@ -38,12 +39,11 @@ const FLAT_TAG = 0x02;
 /**
  * Internal nodes at this depth and deeper hash their 16 slots flat, in one
  * call; those above fold them binary (docs/STORE.md "The commitment"). The
- * 69,905 places above it are the ones a node keeps in memory with their
- * inner hashes, so rewriting one costs ≈ 4 pair hashes, and binary folds
- * keep their proofs to 4 hashes a level where all 16 slots are full. The
- * nodes below come from disk without inner hashes (a fold would cost up to
- * 15 hashes) and are sparse at any size a chain reaches (≈ 10 children at
- * 10,000,000 keys, ≈ 2 at 1,000,000): one hash of their present children.
+ * 69,905 places above it are full or nearly so in a large state, and binary
+ * folds keep their proofs to 4 hashes a level; an update hashes their folds
+ * level by level, many in one call (deferred-folds.ts). The nodes below are
+ * sparse at any size a chain reaches (≈ 10 children at 10,000,000 keys,
+ * ≈ 2 at 1,000,000): one hash of their present children.
  */
 export const FLAT_DEPTH = 5;
 /** The first byte of an internal node's record (a leaf's is 0x00). */
@@ -76,11 +76,11 @@ export function leafHash(keyHash: string, valueHash: string): string {
 
 export function pairHash(left: string, right: string): string {
   if (left === EMPTY_HASH && right === EMPTY_HASH) return EMPTY_HASH;
-  scratch[0] = INTERNAL_TAG;
-  putHash(scratch, left, 1);
-  putHash(scratch, right, 1 + HASH_LEN);
-  return sha256Binary(scratch);
+  putHash(pairScratch, left, 0);
+  putHash(pairScratch, right, HASH_LEN);
+  return sha256Binary(pairScratch);
 }
+const pairScratch = Buffer.allocUnsafe(2 * HASH_LEN);
 
 /** The hash of an internal node at `depth` with these 16 slots (undefined = EMPTY). */
 export function internalHash(children: ReadonlyArray<{ hash: string } | undefined>, depth: number): string {
@@ -129,56 +129,6 @@ function flatSlots(slots: ReadonlyArray<string>): string {
   flatScratch[2] = mask & 0xff;
   return sha256Binary(flatScratch.subarray(0, off));
 }
-
-/**
- * The inner hashes of a 16-slot node's binary fold, in heap order: entry
- * i (1..15) is the pair of entries 2i and 2i + 1, entries 16..31 are the
- * slots; entry 1 is the node's hash. Scratch of {@link foldHash}.
- */
-const heap = new Array<string>(32).fill(EMPTY_HASH);
-/** Per heap entry 1..15: the mask of the slots below it. */
-const SLOTS_BELOW: number[] = [0];
-for (let i = 1; i < 16; i++) {
-  const level = 31 - Math.clz32(i); // 0 for the root .. 3 above the slots
-  const width = 16 >> level;
-  const first = i * width - 16;
-  SLOTS_BELOW.push(((1 << width) - 1) << first);
-}
-/** Inner hashes of a node as kept beside a cached record: heap entries 1..15, 32 latin1 characters each. */
-export const INNER_LEN = 15 * HASH_LEN;
-
-/**
- * The hash of a 16-slot node (as {@link internalHash}). With `oldInner`,
- * the node's inner hashes before the slots in `changed` changed, only the
- * pairs above changed slots are hashed (4 for one changed slot instead of
- * up to 15). With `keepInner`, also returns the new inner hashes
- * ({@link INNER_LEN} characters, a flat string).
- */
-export function foldHash(
-  children: ReadonlyArray<{ hash: string } | undefined>,
-  oldInner: string | undefined,
-  changed: number,
-  keepInner: boolean,
-): { hash: string; inner?: string } {
-  for (let i = 0; i < 16; i++) slotScratch[i] = children[i]?.hash ?? EMPTY_HASH;
-  return foldSlots(slotScratch, oldInner, changed, keepInner);
-}
-
-/**
- * {@link foldHash} of 16 slot hashes. With `oldInner`, a slot whose pair
- * holds no changed slot is not read (its pair's hash is kept).
- */
-function foldSlots(slots: ReadonlyArray<string>, oldInner: string | undefined, changed: number, keepInner: boolean): { hash: string; inner?: string } {
-  for (let i = 0; i < 16; i++) heap[16 + i] = slots[i]!;
-  for (let i = 15; i >= 1; i--) {
-    heap[i] = oldInner !== undefined && (changed & SLOTS_BELOW[i]!) === 0 ? oldInner.slice((i - 1) * HASH_LEN, i * HASH_LEN) : pairHash(heap[2 * i]!, heap[2 * i + 1]!);
-  }
-  if (!keepInner) return { hash: heap[1]! };
-  if (innerScratch === undefined) innerScratch = Buffer.allocUnsafe(INNER_LEN);
-  for (let i = 1; i < 16; i++) putHash(innerScratch, heap[i]!, (i - 1) * HASH_LEN);
-  return { hash: heap[1]!, inner: innerScratch.toString('latin1') };
-}
-let innerScratch: Buffer | undefined;
 
 /** Nibble `i` (0..63) of a latin1 keyHash. */
 export function nibble(keyHash: string, i: number): number {
@@ -401,10 +351,9 @@ function readUvarintString(s: string, at: { offset: number }): number {
   throw new RangeError('varint too long');
 }
 
-/** A committed node's record (latin1), and its inner hashes ({@link foldHash}) if a cache kept them. */
+/** A committed node's record (latin1). */
 export interface NodeRecord {
   record: string;
-  inner?: string;
 }
 
 /** Reads committed nodes (from the database through a cache). Throws if the node is missing. */
@@ -443,7 +392,6 @@ export class MalformedNodeError extends Error {
  */
 class InternalRecordView {
   record = '';
-  inner: string | undefined;
   childMask = 0;
   leafMask = 0;
   /** Per slot: where its reference (uvarint version, then hash) starts, and where its hash starts. */
@@ -452,7 +400,7 @@ class InternalRecordView {
   readonly versions = new Float64Array(16);
 
   /** Reads `record`; throws RangeError if it is not a well-formed internal record (as {@link decodeNodeString}). */
-  read(record: string, inner: string | undefined): void {
+  read(record: string): void {
     if (record.charCodeAt(0) !== INTERNAL_TAG) throw new RangeError(record.length === 0 ? 'empty record' : `expected an internal node, found tag ${record.charCodeAt(0)}`);
     if (record.length < 5) throw new RangeError('truncated internal node header');
     const childMask = (record.charCodeAt(1) << 8) | record.charCodeAt(2);
@@ -467,7 +415,6 @@ class InternalRecordView {
     }
     if (at.offset !== record.length) throw new RangeError('trailing bytes in internal node');
     this.record = record;
-    this.inner = inner;
     this.childMask = childMask;
     this.leafMask = (record.charCodeAt(3) << 8) | record.charCodeAt(4);
   }
@@ -532,12 +479,6 @@ export class NodeWrites {
   private used = 0;
   /** Per node, three offsets: its key's start, its record's start (the key's end), its record's end. */
   private bounds: number[] = [];
-  /**
-   * Per node: the inner hashes of an internal node above the `innerDepth`
-   * given to {@link updateTree} and above {@link FLAT_DEPTH} (flat nodes
-   * have none), else undefined.
-   */
-  readonly inner: Array<string | undefined> = [];
 
   /** Empty writes (a buffer is allocated on the first one). */
   constructor(bytes: Buffer = Buffer.alloc(0)) {
@@ -562,12 +503,16 @@ export class NodeWrites {
     this.bytes = Buffer.alloc(0);
     this.used = 0;
     this.bounds = [];
-    this.inner.length = 0;
+  }
+
+  /** The buffer the keys and records are written in (hashes known only after the update are written into it, DeferredFolds). */
+  get buffer(): Buffer {
+    return this.bytes;
   }
 
   /** Nodes written. */
   get count(): number {
-    return this.inner.length;
+    return this.bounds.length / 3;
   }
 
   /** Bytes of all keys and records. */
@@ -640,10 +585,9 @@ export class NodeWrites {
   }
 
   /** Closes the node begun last: its record ends at `recordEnd`. */
-  end(recordEnd: number, inner: string | undefined): void {
+  end(recordEnd: number): void {
     this.bounds.push(recordEnd);
     this.used = recordEnd;
-    this.inner.push(inner);
   }
 }
 
@@ -695,19 +639,14 @@ interface Sub {
  * only the nodes on the changed paths; writes a new node for each of them.
  * `encode: false` computes the root alone (no records).
  */
-export function updateTree(
-  source: NodeSource,
-  root: ChildRef | undefined,
-  changes: TreeChange[],
-  version: number,
-  options: { encode?: boolean; innerDepth?: number } = {},
-): TreeUpdateResult {
+export function updateTree(source: NodeSource, root: ChildRef | undefined, changes: TreeChange[], version: number, options: { encode?: boolean } = {}): TreeUpdateResult {
   const sorted = [...changes].sort((a, b) => (a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0));
-  const u = new Updater(source, sorted, version, options.encode ?? true, options.innerDepth ?? 0);
+  const u = new Updater(source, sorted, version, options.encode ?? true);
   const existing: Sub | undefined = root === undefined ? undefined : { hash: root.hash, leaf: root.leaf, old: { version: root.version, depth: 0, path: EMPTY_HASH } };
   const sub = u.update(existing, 0, 0, sorted.length);
   if (sub === existing) return { root, rootHash: root?.hash ?? EMPTY_HASH, version, writes: new NodeWrites(), moved: [], stale: [] };
-  const newRoot = sub === undefined ? undefined : u.place(sub, 0, sorted[0]?.keyHash ?? EMPTY_HASH);
+  const placed = sub === undefined ? undefined : u.place(sub, 0, sorted[0]?.keyHash ?? EMPTY_HASH);
+  const newRoot = placed === undefined ? undefined : { ...placed, hash: u.resolve(placed.hash) };
   return { root: newRoot, rootHash: newRoot?.hash ?? EMPTY_HASH, version, writes: u.writes, moved: u.moved, stale: u.stale };
 }
 
@@ -745,7 +684,7 @@ function writeInternalRecord(out: Buffer, at: number, children: ReadonlyArray<Ch
  * `changed` now `refs` (undefined: empty), at `at`; the other children's
  * references are copied from the old record. Returns where it ends.
  */
-function writeUpdatedRecord(out: Buffer, at: number, view: InternalRecordView, changed: number, refs: ReadonlyArray<ChildRef | undefined>): number {
+function writeUpdatedRecord(out: Buffer, at: number, view: InternalRecordView, changed: number, refs: ReadonlyArray<ChildRef | undefined>, folds: DeferredFolds): number {
   const record = view.record;
   let childMask = 0;
   let leafMask = 0;
@@ -757,7 +696,7 @@ function writeUpdatedRecord(out: Buffer, at: number, view: InternalRecordView, c
       if (c === undefined) continue;
       childMask |= bit;
       if (c.leaf) leafMask |= bit;
-      off = writeChildRef(out, off, c);
+      off = writeChildRef(out, off, c, folds);
     } else if (view.childMask & bit) {
       childMask |= bit;
       leafMask |= view.leafMask & bit;
@@ -769,10 +708,17 @@ function writeUpdatedRecord(out: Buffer, at: number, view: InternalRecordView, c
   return off;
 }
 
-/** A child's reference in an internal record: uvarint version, then hash. Returns where it ends. */
-function writeChildRef(out: Buffer, off: number, c: ChildRef): number {
+/**
+ * A child's reference in an internal record: uvarint version, then hash.
+ * Returns where it ends. A child whose hash is still pending gets it from
+ * `folds` once they are hashed.
+ */
+function writeChildRef(out: Buffer, off: number, c: ChildRef, folds?: DeferredFolds): number {
   off = writeUvarint(out, off, c.version);
-  putHash(out, c.hash, off);
+  if (isPendingHash(c.hash)) {
+    if (folds === undefined) throw new Error('a pending hash in a record written whole');
+    folds.patchAt(off, c.hash);
+  } else putHash(out, c.hash, off);
   return off + HASH_LEN;
 }
 
@@ -784,30 +730,27 @@ function writeInternalHeader(out: Buffer, at: number, childMask: number, leafMas
   out[at + 4] = leafMask & 0xff;
 }
 
-/** Per slot: the mask of the two slots of its pair (the bottom level of a binary fold). */
-const PAIR_OF = Array.from({ length: 16 }, (_, n) => 3 << (n & ~1));
-
 class Updater {
   readonly writes: NodeWrites;
   /** One record view per depth: a node's view stays valid while the update recurses below it. */
   private readonly views: InternalRecordView[] = [];
   readonly moved: Array<{ key: string; from: string; record: string }> = [];
   readonly stale: string[] = [];
+  /** The folds of the nodes rewritten above FLAT_DEPTH, hashed at the end ({@link resolve}). */
+  private readonly folds = new DeferredFolds(FLAT_DEPTH);
 
   constructor(
     private readonly source: NodeSource,
     private readonly items: TreeChange[],
     private readonly version: number,
     private readonly encode: boolean,
-    /** Inner hashes are kept for the nodes written above this depth (the node cache's never-evicted levels). */
-    private readonly innerDepth: number,
   ) {
     this.writes = encode ? NodeWrites.reusing() : new NodeWrites();
   }
 
-  private writeInternal(depth: number, path: string, children: ReadonlyArray<ChildRef | undefined>, inner: string | undefined): void {
+  private writeInternal(depth: number, path: string, children: ReadonlyArray<ChildRef | undefined>): void {
     const out = this.writes.begin(this.version, depth, path, MAX_INTERNAL_RECORD);
-    this.writes.end(writeInternalRecord(out, this.writes.recordStart, children), inner);
+    this.writes.end(writeInternalRecord(out, this.writes.recordStart, children));
   }
 
   private writeLeaf(depth: number, path: string, leaf: LeafContent): void {
@@ -816,7 +759,7 @@ class Updater {
     const out = this.writes.begin(this.version, depth, path, size);
     const at = this.writes.recordStart;
     writeLeafRecord(out, at, leaf, keyLen);
-    this.writes.end(at + size, undefined);
+    this.writes.end(at + size);
   }
 
   private dropped(address: NodeAddress): void {
@@ -843,7 +786,7 @@ class Updater {
     const view = (this.views[depth] ??= new InternalRecordView());
     const loaded = this.source.loadRecord(address, true);
     try {
-      view.read(loaded.record, loaded.inner);
+      view.read(loaded.record);
     } catch (err) {
       throw new MalformedNodeError(address, (err as Error).message);
     }
@@ -891,30 +834,30 @@ class Updater {
       const sub = after[n];
       refs[n] = sub === undefined ? undefined : this.place(sub, depth + 1, paths[n]!);
     }
-    // The slots the fold reads: all of them, but for a pair with no changed slot when the old inner hashes give its hash.
-    const oldInner = depth < FLAT_DEPTH ? view.inner : undefined;
-    for (let n = 0; n < 16; n++) {
-      if (changedMask & (1 << n)) slotScratch[n] = refs[n]?.hash ?? EMPTY_HASH;
-      else if (oldInner !== undefined && (changedMask & PAIR_OF[n]!) === 0)
-        slotScratch[n] = EMPTY_HASH; // not read
-      else slotScratch[n] = view.has(n) ? view.hash(n) : EMPTY_HASH;
-    }
-    const fold = depth >= FLAT_DEPTH ? { hash: flatSlots(slotScratch) } : foldSlots(slotScratch, oldInner, changedMask, this.encode && depth < this.innerDepth);
     if (this.encode) {
       const out = this.writes.begin(this.version, depth, this.items[lo]!.keyHash, MAX_INTERNAL_RECORD);
-      this.writes.end(writeUpdatedRecord(out, this.writes.recordStart, view, changedMask, refs), fold.inner);
+      this.writes.end(writeUpdatedRecord(out, this.writes.recordStart, view, changedMask, refs, this.folds));
     }
-    return { hash: fold.hash, leaf: false };
+    if (depth < FLAT_DEPTH) {
+      // hashed with the other folds of its depth at the end of the update
+      const { fold, hash } = this.folds.add(depth);
+      for (let n = 0; n < 16; n++) {
+        if (changedMask & (1 << n)) this.folds.setSlot(depth, fold, n, refs[n]?.hash ?? EMPTY_HASH, refs[n] === undefined);
+        else this.folds.setSlotFrom(depth, fold, n, view.record, view.hashAt[n]!, !view.has(n));
+      }
+      return { hash, leaf: false };
+    }
+    for (let n = 0; n < 16; n++) {
+      if (changedMask & (1 << n)) slotScratch[n] = refs[n]?.hash ?? EMPTY_HASH;
+      else slotScratch[n] = view.has(n) ? view.hash(n) : EMPTY_HASH;
+    }
+    return { hash: flatSlots(slotScratch), leaf: false };
   }
 
-  /**
-   * The hash of an internal node at `depth`, and its inner hashes when they
-   * are kept (binary folds above `innerDepth`); `oldInner` and `changed` as
-   * {@link foldHash}.
-   */
-  private hash(depth: number, children: ReadonlyArray<ChildRef | undefined>, oldInner: string | undefined, changed: number): { hash: string; inner?: string } {
-    if (depth >= FLAT_DEPTH) return { hash: flatHash(children) };
-    return foldHash(children, oldInner, changed, this.encode && depth < this.innerDepth);
+  /** Hashes the deferred folds (the written records get their children's hashes); returns the hash `hash` stands for. */
+  resolve(hash: string): string {
+    this.folds.resolve(this.encode ? this.writes.buffer : undefined);
+    return this.folds.hashOf(hash);
   }
 
   /** The changes in [lo, hi) that set a value, as new leaves, plus `keep` (an old leaf), in keyHash order. */
@@ -948,9 +891,10 @@ class Updater {
       children[n] = this.place(this.build(depth + 1, entries, i, j)!, depth + 1, entries[i]!.keyHash);
       i = j;
     }
-    const fold = this.hash(depth, children, undefined, 0xffff);
-    if (this.encode) this.writeInternal(depth, entries[lo]!.keyHash, children, fold.inner);
-    return { hash: fold.hash, leaf: false };
+    // a new subtree's children are all known: hashed here, not deferred
+    const hash = internalHash(children, depth);
+    if (this.encode) this.writeInternal(depth, entries[lo]!.keyHash, children);
+    return { hash, leaf: false };
   }
 
   /** The reference a parent holds to `sub` placed at (depth, path); writes new and moved leaves. */

@@ -5,8 +5,8 @@
  * Every block rewrites nodes there, so the cache never evicts them, and a
  * slot per place is found by arithmetic: the places above depth U are
  * numbered level by level (1 + 16 + … + 16^(U−1) of them), a place by the
- * nibbles of its path. A slot holds the version that wrote the node, its
- * inner hashes if kept, and its record; a record longer than an internal
+ * nibbles of its path. A slot holds the version that wrote the node and
+ * its record; a record longer than an internal
  * node's longest (a leaf with a large value, in a small state) does not fit
  * and is marked kept elsewhere, the slot keeping only its version. Slots
  * come in chunks allocated on first use, so a budget whose upper levels
@@ -17,26 +17,23 @@
  * V8's heap held ≈ 2–3 times over, and each block made ≈ 20 MB of new
  * entry strings that the collector copied and then freed.
  */
-import { INNER_LEN } from './tree.js';
-
 /** The longest internal node record: 5 header bytes, then 16 children of a uvarint version (≤ 8 bytes below 2^53) and a hash. */
 export const MAX_INTERNAL_RECORD = 5 + 16 * (8 + 32);
-// A slot: u32 BE high and low words of the version, a flags byte, the record's u16 LE length, then the inner hashes if kept, then the record.
+// A slot: u32 BE high and low words of the version, a flags byte, the record's u16 LE length, then the record.
 const FLAGS = 8;
 const LENGTH = 9;
 const PAYLOAD = 11;
 /** Bytes of one slot: what an upper node costs. */
-export const UPPER_SLOT_BYTES = PAYLOAD + INNER_LEN + MAX_INTERNAL_RECORD;
+export const UPPER_SLOT_BYTES = PAYLOAD + MAX_INTERNAL_RECORD;
 const EMPTY = 0;
 const RECORD = 1;
-const RECORD_AND_INNER = 2;
 /** The slot's node is too large for it: only its version is here. */
-const ELSEWHERE = 3;
+const ELSEWHERE = 2;
 const CHUNK_SLOTS = 4096;
 
 /** What a slot holds. */
 export type UpperSlot =
-  | { version: number; record: string; inner?: string }
+  | { version: number; record: string }
   /** The node is cached elsewhere (its record did not fit). */
   | { version: number; record: undefined };
 
@@ -81,9 +78,7 @@ export class UpperNodes {
     const version = versionIn(chunk, at);
     if (flags === ELSEWHERE) return { version, record: undefined };
     const length = chunk.readUInt16LE(at + LENGTH);
-    if (flags === RECORD) return { version, record: chunk.toString('latin1', at + PAYLOAD, at + PAYLOAD + length) };
-    const start = at + PAYLOAD + INNER_LEN;
-    return { version, record: chunk.toString('latin1', start, start + length), inner: chunk.toString('latin1', at + PAYLOAD, start) };
+    return { version, record: chunk.toString('latin1', at + PAYLOAD, at + PAYLOAD + length) };
   }
 
   /** The record in `slot` alone, if it is the one `version` wrote and is kept here. */
@@ -91,10 +86,8 @@ export class UpperNodes {
     const chunk = this.chunkOf(slot);
     if (chunk === undefined) return undefined;
     const at = offsetOf(slot);
-    const flags = chunk[at + FLAGS];
-    if ((flags !== RECORD && flags !== RECORD_AND_INNER) || versionIn(chunk, at) !== version) return undefined;
-    const start = at + PAYLOAD + (flags === RECORD ? 0 : INNER_LEN);
-    return chunk.toString('latin1', start, start + chunk.readUInt16LE(at + LENGTH));
+    if (chunk[at + FLAGS] !== RECORD || versionIn(chunk, at) !== version) return undefined;
+    return chunk.toString('latin1', at + PAYLOAD, at + PAYLOAD + chunk.readUInt16LE(at + LENGTH));
   }
 
   /**
@@ -102,28 +95,22 @@ export class UpperNodes {
    * its record does not fit: the slot then keeps only the version, marked
    * kept elsewhere.
    */
-  write(slot: number, version: number, record: string, inner?: string): boolean {
+  write(slot: number, version: number, record: string): boolean {
     let chunk = this.chunkOf(slot);
     if (chunk === undefined) chunk = this.chunks[Math.floor(slot / CHUNK_SLOTS)] = Buffer.alloc(CHUNK_SLOTS * UPPER_SLOT_BYTES);
     const at = offsetOf(slot);
-    const held = chunk[at + FLAGS] === RECORD || chunk[at + FLAGS] === RECORD_AND_INNER;
+    const held = chunk[at + FLAGS] === RECORD;
     chunk.writeUInt32BE(Math.floor(version / 0x1_0000_0000), at);
     chunk.writeUInt32BE(version >>> 0, at + 4);
-    if (record.length > (inner === undefined ? INNER_LEN : 0) + MAX_INTERNAL_RECORD) {
+    if (record.length > MAX_INTERNAL_RECORD) {
       chunk[at + FLAGS] = ELSEWHERE;
       if (held) this.size--;
       return false;
     }
     if (!held) this.size++;
     chunk.writeUInt16LE(record.length, at + LENGTH);
-    if (inner === undefined) {
-      chunk[at + FLAGS] = RECORD;
-      chunk.write(record, at + PAYLOAD, 'latin1');
-    } else {
-      chunk[at + FLAGS] = RECORD_AND_INNER;
-      chunk.write(inner, at + PAYLOAD, 'latin1');
-      chunk.write(record, at + PAYLOAD + INNER_LEN, 'latin1');
-    }
+    chunk[at + FLAGS] = RECORD;
+    chunk.write(record, at + PAYLOAD, 'latin1');
     return true;
   }
 

@@ -1,8 +1,8 @@
 /**
  * The state caches cost what they are given (`--state-cache-mb` is memory,
  * not a guess): the node cache's upper levels against V8's heap and
- * external memory after full collections, for full upper nodes with their
- * inner hashes; they, and its deep nodes (like the latest values,
+ * external memory after full collections, for full upper nodes; they, and
+ * its deep nodes (like the latest values,
  * store-off-heap-cache.test.ts), take nothing on V8's heap.
  */
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 import { NodeCache } from '../../src/store/node-cache.js';
-import { INNER_LEN, nodePlace } from '../../src/store/tree.js';
+import { nodePlace } from '../../src/store/tree.js';
 import { UPPER_SLOT_BYTES } from '../../src/store/upper-nodes.js';
 
 setFlagsFromString('--expose-gc');
@@ -63,13 +63,13 @@ describe('state cache accounting', () => {
     const { bytes, heap, kept } = measure(() => {
       const cache = new NodeCache(budget);
       for (let depth = 0; depth < cache.upperDepth; depth++) {
-        for (let p = 0; p < 16 ** depth; p++) cache.set(5000 + p, depth, placeOf(depth, p), latin1(565, p), latin1(INNER_LEN, p + 1));
+        for (let p = 0; p < 16 ** depth; p++) cache.set(5000 + p, depth, placeOf(depth, p), latin1(565, p));
       }
       return cache;
     });
     assert.equal(kept.upperDepth, 5);
     assert.equal(kept.size, 69_905);
-    assert.deepEqual(kept.get(5000 + 0xbeef, 4, placeOf(4, 0xbeef)), { record: latin1(565, 0xbeef), inner: latin1(INNER_LEN, 0xbeef + 1) });
+    assert.deepEqual(kept.get(5000 + 0xbeef, 4, placeOf(4, 0xbeef)), { record: latin1(565, 0xbeef) });
     // NodeCache reserves (16^5 - 1) / 15 slots out of the budget.
     assertClose(((16 ** 5 - 1) / 15) * UPPER_SLOT_BYTES, bytes, 'the upper levels');
     assert.ok(heap < 2 ** 20, `V8's heap grew by ${heap} bytes`);

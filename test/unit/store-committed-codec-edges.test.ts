@@ -54,18 +54,19 @@ describe('committed-store record codecs (edges)', () => {
     assert.deepEqual(resolve(fresh, 7), { version: 7, leaf: false, hash: 'g'.repeat(32) });
   });
 
-  it('encodeMeta: format 6, u64 BE height, app hash, u64 BE key count (bytes >= 0x80 kept as single bytes)', () => {
+  it('encodeMeta: format 7, u64 BE height, app hash, u64 BE key count (bytes >= 0x80 kept as single bytes)', () => {
     const appHash = new Uint8Array(32).fill(0xab);
     const meta = encodeMeta(0x1_0000_0081, appHash, 0xff80);
-    const expected = Buffer.concat([Buffer.from([6]), u64(0x1_0000_0081n), Buffer.from(appHash), u64(0xff80n)]);
+    const expected = Buffer.concat([Buffer.from([7]), u64(0x1_0000_0081n), Buffer.from(appHash), u64(0xff80n)]);
     assert.equal(Buffer.from(meta).toString('hex'), expected.toString('hex'));
   });
 
   for (const [format, what] of [
-    [2, /is format 2 \(tree nodes under 'n'.*\), written by an older cmtd; this one reads format 6 .*rebuild the state/],
-    [3, /is format 3 \(every internal node folded binary: another app hash\), written by an older cmtd; this one reads format 6 .*rebuild the state/],
-    [4, /is format 4 \(every change also kept as a history record under 'h'\), written by an older cmtd; this one reads format 6 .*rebuild the state/],
-    [5, /is format 5 \(tree nodes in the same LevelDB as the values\), written by an older cmtd; this one reads format 6 .*rebuild the state/],
+    [2, /is format 2 \(tree nodes under 'n'.*\), written by an older cmtd; this one reads format 7 .*rebuild the state/],
+    [3, /is format 3 \(every internal node folded binary: another app hash\), written by an older cmtd; this one reads format 7 .*rebuild the state/],
+    [4, /is format 4 \(every change also kept as a history record under 'h'\), written by an older cmtd; this one reads format 7 .*rebuild the state/],
+    [5, /is format 5 \(tree nodes in the same LevelDB as the values\), written by an older cmtd; this one reads format 7 .*rebuild the state/],
+    [6, /is format 6 \(pair hashes tagged 0x01: another app hash\), written by an older cmtd; this one reads format 7 .*rebuild the state/],
   ] as const) {
     it(`a format-${format} store is refused with what differs and what to do`, async () => {
       await storeAtHeight1();
@@ -141,7 +142,7 @@ describe('committed-store record codecs (edges)', () => {
     const meta = Buffer.from((await db.get(META_KEY))!);
     await db.close();
     const wrongFormat = Buffer.from(meta);
-    wrongFormat[0] = 7;
+    wrongFormat[0] = 8;
     const tooLong = Buffer.concat([meta, Buffer.from([0])]);
     for (const bad of [wrongFormat, tooLong]) {
       await overwrite(META_KEY, bad);

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 
 import { NodeCache } from '../../src/store/node-cache.js';
 import type { OffHeapCache } from '../../src/store/off-heap-cache.js';
-import { INNER_LEN, nodePlace } from '../../src/store/tree.js';
+import { nodePlace } from '../../src/store/tree.js';
 import { MAX_INTERNAL_RECORD, UPPER_SLOT_BYTES } from '../../src/store/upper-nodes.js';
 
 /** Node places at depths below `depth`: 1 + 16 + … + 16^(depth−1). */
@@ -33,8 +33,6 @@ function place(depth: number, n: number): string {
   }
   return nodePlace(depth, path.toString('latin1'));
 }
-
-const INNER = 'i'.repeat(INNER_LEN);
 
 describe('NodeCache', () => {
   it('keeps the deepest full levels that fit in three quarters of the budget, at most 8', () => {
@@ -116,18 +114,17 @@ describe('NodeCache', () => {
     });
   }
 
-  it('keeps inner hashes for upper nodes only, and tells a record from them', () => {
+  it('an upper slot holds whichever record its place got last, and a deep node its own entry', () => {
     const cache = new NodeCache(budgetFor(2));
     const up = place(1, 7);
-    cache.set(3, 1, up, '\x01record', INNER);
-    assert.deepEqual(cache.get(3, 1, up), { record: '\x01record', inner: INNER });
-    cache.set(4, 1, up, '\x01bare');
-    assert.deepEqual(cache.get(4, 1, up), { record: '\x01bare' }, 'no inner hashes: none answered, even for a record starting with the tag byte');
-    cache.set(5, 1, up, '\0zero', INNER);
-    assert.deepEqual(cache.get(5, 1, up), { record: '\0zero', inner: INNER });
+    cache.set(3, 1, up, '\x01record');
+    assert.deepEqual(cache.get(3, 1, up), { record: '\x01record' });
+    cache.set(4, 1, up, '\0zero');
+    assert.deepEqual(cache.get(4, 1, up), { record: '\0zero' }, 'a leaf record replaces an internal one');
+    assert.equal(cache.get(3, 1, up), undefined, 'the replaced version is gone');
     const deep = place(2, 0xdd);
-    cache.set(3, 2, deep, 'deep record', INNER);
-    assert.deepEqual(cache.get(3, 2, deep), { record: 'deep record' }, 'a deep node keeps its record only');
+    cache.set(3, 2, deep, 'deep record');
+    assert.deepEqual(cache.get(3, 2, deep), { record: 'deep record' });
     assert.equal(cache.size, 2);
   });
 
@@ -182,27 +179,27 @@ describe('NodeCache', () => {
     const cache = new NodeCache(budgetFor(2));
     const lower = (cache as unknown as { lower: OffHeapCache }).lower;
     const [a, b, c, d] = [place(1, 1), place(1, 2), place(1, 3), place(1, 4)];
-    // The slot holds an internal record with its inner hashes, or a record alone as long as both
-    cache.set(5, 1, a, 'i'.repeat(MAX_INTERNAL_RECORD), INNER);
-    cache.set(5, 1, b, 'r'.repeat(INNER_LEN + MAX_INTERNAL_RECORD));
+    // The slot holds a record as long as an internal node's longest
+    cache.set(5, 1, a, 'i'.repeat(MAX_INTERNAL_RECORD));
+    cache.set(5, 1, b, 'r'.repeat(MAX_INTERNAL_RECORD - 1));
     assert.equal(lower.size, 0, 'both fit their slots');
-    assert.deepEqual(cache.get(5, 1, a), { record: 'i'.repeat(MAX_INTERNAL_RECORD), inner: INNER });
-    assert.deepEqual(cache.get(5, 1, b), { record: 'r'.repeat(INNER_LEN + MAX_INTERNAL_RECORD) });
+    assert.deepEqual(cache.get(5, 1, a), { record: 'i'.repeat(MAX_INTERNAL_RECORD) });
+    assert.deepEqual(cache.get(5, 1, b), { record: 'r'.repeat(MAX_INTERNAL_RECORD - 1) });
     // One byte more (a leaf with a large value, say)
-    const big = 'L'.repeat(INNER_LEN + MAX_INTERNAL_RECORD + 1);
+    const big = 'L'.repeat(MAX_INTERNAL_RECORD + 1);
     cache.set(5, 1, c, big);
-    cache.set(5, 1, d, 'i'.repeat(MAX_INTERNAL_RECORD + 1), INNER);
+    cache.set(5, 1, d, 'i'.repeat(MAX_INTERNAL_RECORD + 2));
     assert.equal(lower.size, 2, 'both went to the deeper nodes');
     assert.deepEqual(cache.get(5, 1, c), { record: big });
-    assert.deepEqual(cache.get(5, 1, d), { record: 'i'.repeat(MAX_INTERNAL_RECORD + 1) }, 'kept without its inner hashes');
+    assert.deepEqual(cache.get(5, 1, d), { record: 'i'.repeat(MAX_INTERNAL_RECORD + 2) });
     assert.equal(cache.get(4, 1, c), undefined, 'an older version is not the kept one');
     assert.equal(cache.get(6, 1, c), undefined, 'nor a newer one');
     assert.equal(cache.size, 4);
     // the slot still orders versions: an older read does not displace it, a newer node takes the slot back
     cache.set(4, 1, c, 'older');
     assert.deepEqual(cache.get(5, 1, c), { record: big });
-    cache.set(6, 1, c, 'newer', INNER);
-    assert.deepEqual(cache.get(6, 1, c), { record: 'newer', inner: INNER });
+    cache.set(6, 1, c, 'newer');
+    assert.deepEqual(cache.get(6, 1, c), { record: 'newer' });
     assert.equal(cache.get(5, 1, c), undefined, 'the replaced large record is not answered from the deeper nodes');
   });
 
@@ -212,22 +209,22 @@ describe('NodeCache', () => {
     assert.equal(cache.upperDepth, depth);
     const before = process.memoryUsage().arrayBuffers;
     const last = place(depth - 1, 16 ** (depth - 1) - 1);
-    cache.set(3, depth - 1, last, 'deepest upper place', INNER);
+    cache.set(3, depth - 1, last, 'deepest upper place');
     cache.set(3, 0, place(0, 0), 'root');
-    assert.deepEqual(cache.get(3, depth - 1, last), { record: 'deepest upper place', inner: INNER });
+    assert.deepEqual(cache.get(3, depth - 1, last), { record: 'deepest upper place' });
     assert.deepEqual(cache.get(3, 0, place(0, 0)), { record: 'root' });
     assert.equal(cache.get(3, depth - 1, place(depth - 1, 16 ** (depth - 1) - 2)), undefined, 'its neighbour is empty');
     const grown = process.memoryUsage().arrayBuffers - before;
     assert.ok(grown < 64 * 2 ** 20, `two places took ${grown} bytes`);
   });
 
-  it('record() answers what get() does, without the inner hashes', () => {
+  it('record() answers what get() does', () => {
     const cache = new NodeCache(budgetFor(2), 4096);
-    const big = 'L'.repeat(INNER_LEN + MAX_INTERNAL_RECORD + 1);
-    cache.set(5, 0, place(0, 0), 'root', INNER);
-    cache.set(5, 1, place(1, 1), 'no inner');
+    const big = 'L'.repeat(MAX_INTERNAL_RECORD + 1);
+    cache.set(5, 0, place(0, 0), 'root');
+    cache.set(5, 1, place(1, 1), 'one');
     cache.set(5, 1, place(1, 2), big);
-    cache.set(6, 1, place(1, 3), 'six', INNER);
+    cache.set(6, 1, place(1, 3), 'six');
     cache.set(5, 1, place(1, 3), 'five, past');
     cache.set(5, 3, place(3, 9), 'deep');
     const asked: Array<[number, number, string]> = [
@@ -243,7 +240,7 @@ describe('NodeCache', () => {
       [6, 3, place(3, 9)],
     ];
     const answers = asked.map(([v, d, p]) => cache.record(v, d, p));
-    assert.deepEqual(answers, ['root', undefined, 'no inner', big, 'six', 'five, past', undefined, undefined, 'deep', undefined]);
+    assert.deepEqual(answers, ['root', undefined, 'one', big, 'six', 'five, past', undefined, undefined, 'deep', undefined]);
     assert.deepEqual(
       answers,
       asked.map(([v, d, p]) => cache.get(v, d, p)?.record),

@@ -30,7 +30,7 @@ const EMPTY = new Uint8Array(32);
 const isEmpty = (h: Uint8Array): boolean => h.every((b) => b === 0);
 const keyHashOf = (key: string): Uint8Array => sha256(Buffer.from(key, 'utf8'));
 const leafOf = (keyHash: Uint8Array, valueHash: Uint8Array): Uint8Array => sha256(Uint8Array.of(0x00), keyHash, valueHash);
-const pair = (l: Uint8Array, r: Uint8Array): Uint8Array => (isEmpty(l) && isEmpty(r) ? EMPTY : sha256(Uint8Array.of(0x01), l, r));
+const pair = (l: Uint8Array, r: Uint8Array): Uint8Array => (isEmpty(l) && isEmpty(r) ? EMPTY : sha256(l, r));
 const nibble = (keyHash: Uint8Array, i: number): number => (i & 1 ? keyHash[i >> 1]! & 0x0f : keyHash[i >> 1]! >> 4);
 /** Internal nodes from this depth on hash their slots flat (docs/STORE.md), above it they fold binary. */
 const FLAT_FROM = 5;

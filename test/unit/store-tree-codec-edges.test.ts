@@ -15,8 +15,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { pair, sha as sha256 } from './fixtures/store-reference.js';
-import { type ChildRef, childAt, decodeNode, decodeNodeString, encodeNode, foldHash, nodeKey, u64String } from '../../src/store/tree.js';
+import { sha as sha256 } from './fixtures/store-reference.js';
+import { type ChildRef, childAt, decodeNode, decodeNodeString, encodeNode, nodeKey, u64String } from '../../src/store/tree.js';
 
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 /** Tree hashes travel as 32-character latin1 strings (tree.ts). */
@@ -201,48 +201,5 @@ describe('node keys', () => {
       assert.deepEqual([...buf(u64String(v))], [...be], `u64String(${v})`);
       assert.deepEqual([...buf(nodeKey(v, 0, ''))], [0x4e, ...be, 0], `nodeKey(${v}, 0)`);
     }
-  });
-});
-
-describe('foldHash with kept inner hashes', () => {
-  // heap order (tree.ts foldHash): entry i = pair(entry 2i, entry 2i + 1), entries 16..31 the slots, entry 1 the node's hash;
-  // the kept inner hashes are entries 1..15, 32 bytes each.
-  const slots = Array.from({ length: 16 }, (_, i) => H(`slot ${i}`));
-  const children = slots.map((h) => ({ hash: str(h) }));
-  /** Stand-ins for the kept entries 1..15: unrelated to the slots, so a result built from them shows they were reused, not rehashed. */
-  const kept = Array.from({ length: 16 }, (_, i) => H(`kept ${i}`));
-  const oldInner = str(Buffer.concat(kept.slice(1)));
-
-  it('rehashes only the pairs above the changed slots and takes every other entry from the kept ones', () => {
-    // slot 0 changed: entries 8 (slots 0, 1), 4, 2, 1 are rehashed; their siblings 9, 5, 3 are kept
-    const e8 = pair(slots[0]!, slots[1]!);
-    const e4 = pair(e8, kept[9]!);
-    const e2 = pair(e4, kept[5]!);
-    const e1 = pair(e2, kept[3]!);
-    const r0 = foldHash(children, oldInner, 1 << 0, true);
-    assert.equal(r0.hash, str(e1));
-    const inner0: Buffer[] = kept.slice(1).map((h) => Buffer.from(h));
-    inner0[0] = e1;
-    inner0[1] = e2;
-    inner0[3] = e4;
-    inner0[7] = e8;
-    assert.equal(r0.inner, str(Buffer.concat(inner0)));
-
-    // slot 13 changed: entries 14 (slots 12, 13), 7, 3, 1; siblings 15, 6, 2 kept
-    const e14 = pair(slots[12]!, slots[13]!);
-    const e7 = pair(e14, kept[15]!);
-    const e3 = pair(kept[6]!, e7);
-    assert.equal(foldHash(children, oldInner, 1 << 13, false).hash, str(pair(kept[2]!, e3)));
-  });
-
-  it('returns inner hashes only when asked to keep them', () => {
-    const full = foldHash(children, undefined, 0xffff, false);
-    assert.deepEqual(Object.keys(full), ['hash']);
-    assert.equal(full.inner, undefined);
-    // the full fold of the 16 slots, level by level (docs/STORE.md fold16)
-    let level = slots;
-    while (level.length > 1) level = Array.from({ length: level.length / 2 }, (_, i) => pair(level[2 * i]!, level[2 * i + 1]!));
-    assert.equal(full.hash, str(level[0]!));
-    assert.equal(foldHash(children, undefined, 0xffff, true).inner?.length, 15 * 32);
   });
 });

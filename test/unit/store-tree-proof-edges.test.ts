@@ -31,7 +31,7 @@ const sha = (...parts: Uint8Array[]): Buffer => {
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 const EMPTY = Buffer.alloc(32);
 const leaf = (keyHash: Buffer, valueHash: Buffer): Buffer => sha(Uint8Array.of(0x00), keyHash, valueHash);
-const pair = (l: Buffer, r: Buffer): Buffer => (l.equals(EMPTY) && r.equals(EMPTY) ? EMPTY : sha(Uint8Array.of(0x01), l, r));
+const pair = (l: Buffer, r: Buffer): Buffer => (l.equals(EMPTY) && r.equals(EMPTY) ? EMPTY : sha(l, r));
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 describe('encodeProof: the documented byte layout', () => {

@@ -7,7 +7,7 @@
  * or batch split):
  *
  *   keyHash = sha256(key), valueHash = sha256(value), leaf = sha256(0x00 ‖ keyHash ‖ valueHash)
- *   pair(l, r) = EMPTY if both EMPTY else sha256(0x01 ‖ l ‖ r); internal = fold16 of its slots with pair
+ *   pair(l, r) = EMPTY if both EMPTY else sha256(l ‖ r); internal = fold16 of its slots with pair
  *   0 keys: EMPTY; 1 key: its leaf; ≥ 2 keys: internal over the groups by next nibble
  *
  * The update's writes are applied to an in-memory node database (records
@@ -66,7 +66,6 @@ function childPath(path: Buffer, depth: number, n: number): Buffer {
 /** An in-memory node database plus the key/value set it should commit to. */
 class Db {
   readonly records = new Map<string, string>();
-  readonly inner = new Map<string, string>();
   readonly values = new Map<string, Uint8Array>();
   root: ChildRef | undefined;
   version = 0;
@@ -79,8 +78,7 @@ class Db {
       this.loads.push(key);
       const record = this.records.get(key);
       if (record === undefined) throw new Error(`missing node v${a.version} d${a.depth}`);
-      const inner = this.inner.get(key);
-      return inner === undefined ? { record } : { record, inner };
+      return { record };
     },
   };
 
@@ -89,14 +87,14 @@ class Db {
   }
 
   /** Runs one update, commits its writes and stale deletes, and checks the result against the documented root. */
-  apply(batch: Array<[string, Uint8Array | null]>, options: { innerDepth?: number } = {}): ReturnType<typeof updateTree> & { written: Written } {
+  apply(batch: Array<[string, Uint8Array | null]>): ReturnType<typeof updateTree> & { written: Written } {
     this.version++;
     this.loads = [];
-    const result = updateTree(this.source, this.root, this.changes(batch), this.version, options);
+    const result = updateTree(this.source, this.root, this.changes(batch), this.version);
     assert.equal(result.version, this.version);
     assert.equal(new Set(this.loads).size, this.loads.length, 'an update reads each node at most once');
     const written = writesOf(result);
-    const { keys, records, inner } = written;
+    const { keys, records } = written;
     // As a commit does: the next update writes into the same buffer, so what it leaves there must not leak into it.
     result.writes.release();
     assert.equal(result.writes.count, 0, 'released writes are empty');
@@ -111,7 +109,6 @@ class Db {
       moved.record = record;
       keys.push(moved.key);
       records.push(record);
-      inner.push(undefined);
     }
     assert.ok(
       this.loads.every((key) => !result.moved.some((m) => m.from === key)),
@@ -119,13 +116,11 @@ class Db {
     );
     for (const key of result.stale) {
       assert.ok(this.records.delete(key), 'a stale key names a committed node');
-      this.inner.delete(key);
     }
     assert.equal(new Set(keys).size, keys.length, 'each node is written once');
     keys.forEach((key, i) => {
       assert.ok(!this.records.has(key), 'a write is a new node');
       this.records.set(key, records[i]!);
-      if (inner[i] !== undefined) this.inner.set(key, inner[i]);
     });
     for (const [key, value] of batch) {
       if (value === null) this.values.delete(key);
@@ -180,7 +175,6 @@ const val = (s: string): Uint8Array => utf8(s);
 interface Written {
   keys: string[];
   records: string[];
-  inner: Array<string | undefined>;
 }
 
 /** An update's node writes as latin1 strings, checked against the views the committed store writes. */
@@ -198,7 +192,7 @@ function writesOf(result: ReturnType<typeof updateTree>): Written {
     bytes += keys[i]!.length + records[i]!.length;
   }
   assert.equal(writes.byteLength, bytes, 'the buffer holds the keys and records and nothing else');
-  return { keys, records, inner: [...writes.inner] };
+  return { keys, records };
 }
 
 describe('updateTree batches', () => {
@@ -305,7 +299,7 @@ describe('updateTree batches', () => {
     for (const n of [0, 1, 5]) {
       const db = new Db();
       if (n > 0) db.apply(Array.from({ length: n }, (_, i): [string, Uint8Array] => [`e${i}`, val(`${i}`)]));
-      for (const options of [{}, { encode: false }, { innerDepth: 3 }]) {
+      for (const options of [{}, { encode: false }]) {
         const result = updateTree(throwing, db.root, [], db.version + 1, options);
         assert.deepEqual(result.root, db.root);
         assert.equal(result.rootHash, db.root?.hash ?? EMPTY_HASH);
@@ -333,7 +327,7 @@ describe('updateTree batches', () => {
         if (v === null) final.delete(k);
         else final.set(k, v);
       }
-      const dry = updateTree(db.source, db.root, db.changes(entries), db.version + 1, { encode: false, innerDepth: 2 });
+      const dry = updateTree(db.source, db.root, db.changes(entries), db.version + 1, { encode: false });
       assert.ok(buf(dry.rootHash).equals(referenceRoot(final)), 'encode: false gives the documented root');
       assert.equal(dry.writes.count, 0);
       assert.deepEqual(dry.moved, []);
@@ -344,84 +338,12 @@ describe('updateTree batches', () => {
   });
 });
 
-describe('updateTree inner hashes (innerDepth)', () => {
-  /** Each write's inner hashes: the documented heap entries 1..15 of an internal node written above `innerDepth`, else undefined. */
-  function checkInner(written: Written, innerDepth: number): { kept: number; notKept: number } {
-    let kept = 0;
-    let notKept = 0;
-    const { keys, records, inner: inners } = written;
-    keys.forEach((key, i) => {
-      const depth = buf(key)[9]!; // 'N' ‖ u64 version ‖ u8 depth ‖ path
-      const node = decodeNodeString(records[i]!);
-      const inner = inners[i];
-      if (node.kind === 'leaf' || depth >= innerDepth) {
-        assert.equal(inner, undefined, `no inner hashes for a ${node.kind} at depth ${depth} (innerDepth ${innerDepth})`);
-        if (node.kind === 'internal') notKept++;
-        return;
-      }
-      const slots = Array.from({ length: 16 }, (_, n) => (node.children[n] === undefined ? EMPTY : buf(node.children[n]!.hash)));
-      const heap = heapOf(slots);
-      assert.ok(inner !== undefined, `inner hashes for an internal node at depth ${depth} (innerDepth ${innerDepth})`);
-      assert.ok(buf(inner).equals(Buffer.concat(heap.slice(1, 16))), 'heap entries 1..15, 32 bytes each');
-      kept++;
-    });
-    return { kept, notKept };
-  }
-
-  /**
-   * The internal nodes an update writes at depth 0 and 1 (innerDepth ≤ 2): the root if ≥ 2 keys remain, and per
-   * first nibble of a changed key the depth-1 node if that slot holds ≥ 2 keys.
-   */
-  function expectedKept(values: ReadonlyMap<string, Uint8Array>, changed: string[], innerDepth: number): number {
-    if (innerDepth === 0 || values.size < 2) return 0;
-    if (innerDepth === 1) return 1;
-    const perSlot = new Array<number>(16).fill(0);
-    for (const k of values.keys()) perSlot[nibbleAt(sha256(utf8(k)), 0)]!++;
-    return (
-      1 + new Set(changed.map((k) => nibbleAt(sha256(utf8(k)), 0))).size - [...new Set(changed.map((k) => nibbleAt(sha256(utf8(k)), 0)))].filter((n) => perSlot[n]! < 2).length
-    );
-  }
-
-  it('are kept exactly for the internal nodes written above innerDepth, by a fresh build and by an update', () => {
-    for (const innerDepth of [0, 1, 2]) {
-      const db = new Db();
-      const fresh = db.apply(
-        Array.from({ length: 400 }, (_, i): [string, Uint8Array] => [`in${i}`, val(`${i}`)]),
-        { innerDepth },
-      );
-      const a = checkInner(fresh.written, innerDepth);
-      assert.equal(a.kept, expectedKept(db.values, [...db.values.keys()], innerDepth));
-      assert.ok(a.notKept > 0, 'some internal nodes are written below innerDepth');
-      // updates of existing keys rewrite the nodes on their paths (depth 0, 1, 2 ...), partly refolded from kept inner hashes
-      const r = rng(innerDepth + 1);
-      for (let round = 0; round < 4; round++) {
-        const batch = new Map<string, Uint8Array | null>();
-        for (let i = 0; i < 3; i++) batch.set(`in${r(400)}`, val(`u${round}`));
-        batch.set(`in${400 + round}`, val('new'));
-        const b = checkInner(db.apply([...batch], { innerDepth }).written, innerDepth);
-        assert.equal(b.kept, expectedKept(db.values, [...batch.keys()], innerDepth));
-        assert.ok(b.notKept > 0, 'some internal nodes are written below innerDepth');
-      }
-    }
-  });
-
-  it('are not kept without innerDepth', () => {
-    const db = new Db();
-    const result = db.apply(Array.from({ length: 50 }, (_, i): [string, Uint8Array] => [`no${i}`, val(`${i}`)]));
-    assert.ok(result.written.keys.length > 0, 'nodes were written');
-    assert.ok(
-      result.written.inner.every((x) => x === undefined),
-      'no inner hashes without innerDepth',
-    );
-  });
-});
-
 describe('NodeWrites', () => {
   /** Writes one node of a `recordBytes`-byte record and returns the ArrayBuffer it went into. */
   const writeOne = (writes: NodeWrites, recordBytes: number): ArrayBufferLike => {
     const out = writes.begin(1, 0, EMPTY_HASH, recordBytes);
     out.fill(1, writes.recordStart, writes.recordStart + recordBytes);
-    writes.end(writes.recordStart + recordBytes, undefined);
+    writes.end(writes.recordStart + recordBytes);
     return writes.record(0).buffer;
   };
 
@@ -467,7 +389,7 @@ describe('updateTree and a node cache', () => {
       ],
     ];
     for (const batch of batches) {
-      const result = updateTree(source, db.root, db.changes(batch), db.version + 1, { innerDepth: 1 });
+      const result = updateTree(source, db.root, db.changes(batch), db.version + 1);
       for (const [key, node] of cache) assert.deepEqual(node, db.source.load(addressOf(key)), 'a cached node still equals its record');
       for (const [key, record] of records) assert.deepEqual(record, db.source.loadRecord(addressOf(key)), 'a cached record is unchanged');
       assert.ok(records.size > 0, 'the update read internal nodes');
