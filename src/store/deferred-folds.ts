@@ -81,27 +81,25 @@ export class DeferredFolds {
 
   /** Slot `n` of fold (depth, fold) holds `hash`: a 32-character hash (EMPTY for none) or a placeholder from depth + 1. */
   setSlot(depth: number, fold: number, n: number, hash: string, empty: boolean): void {
+    if (empty) return; // add() left the slot EMPTY
     const d = this.depths[depth]!;
-    if (!empty) d.present[fold]! |= 1 << n;
-    const at = fold * LEVEL_BYTES[0] + n * HASH_LEN;
+    d.present[fold]! |= 1 << n;
     if (isPendingHash(hash)) {
       if (hash.charCodeAt(0) - 0x100 !== depth + 1) throw new Error(`deferred fold at depth ${depth}: a pending child from depth ${hash.charCodeAt(0) - 0x100}`);
       d.pendingSlots.push(fold, n, (hash.charCodeAt(1) << 16) | hash.charCodeAt(2));
       return;
     }
     const slots = d.levels[0]!;
+    const at = fold * LEVEL_BYTES[0] + n * HASH_LEN;
     for (let i = 0; i < HASH_LEN; i++) slots[at + i] = hash.charCodeAt(i);
   }
 
   /** Slot `n` of fold (depth, fold) holds the hash at `at` in `record` (latin1), a child that did not change; `empty` if the slot has none. */
   setSlotFrom(depth: number, fold: number, n: number, record: string, at: number, empty: boolean): void {
+    if (empty) return; // add() left the slot EMPTY
     const d = this.depths[depth]!;
     const slots = d.levels[0]!;
     const to = fold * LEVEL_BYTES[0] + n * HASH_LEN;
-    if (empty) {
-      slots.fill(0, to, to + HASH_LEN);
-      return;
-    }
     d.present[fold]! |= 1 << n;
     for (let i = 0; i < HASH_LEN; i++) slots[to + i] = record.charCodeAt(at + i);
   }
