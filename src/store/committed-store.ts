@@ -862,7 +862,7 @@ export class CommittedStore implements KVReader {
     for (let i = 0; i < writes.count; i++) {
       if (!writes.isInternal(i)) continue;
       const place = writes.place(i); // depth first
-      this.nodes.set(version, place.charCodeAt(0), place, writes.recordString(i));
+      this.nodes.setNewest(version, place.charCodeAt(0), place, writes.record(i));
     }
   }
 

@@ -105,6 +105,17 @@ export class NodeCache {
     else this.lower.setLatin1(place, vs + record);
   }
 
+  /**
+   * Caches the record (bytes) of a node the newest commit wrote, `version`
+   * being that commit's: no later version can be cached at `place`, so it
+   * goes where {@link set} would put it, without looking. The bytes are
+   * copied, never made a string: a block writes ≈ 50,000 internal nodes.
+   */
+  setNewest(version: number, depth: number, place: string, record: Uint8Array): void {
+    if (depth < this.upperDepth && this.upper.write(this.upper.slotOf(place), version, record)) return;
+    this.lower.setLatin1Joined(place, u64String(version), record);
+  }
+
   /** Entries held (for tests and metrics). */
   get size(): number {
     return this.upper.size + this.lower.size + (this.past?.size ?? 0);

@@ -65,6 +65,13 @@ export function entryBytes(key: string, value: Uint8Array | string | null, keys:
 /** How a cache stores its keys: UTF-8 (any well-formed string), or latin1 (binary strings; a key with a character above U+00FF is not cached). */
 export type KeyEncoding = 'utf8' | 'latin1';
 
+/** A value as bytes, as a latin1 string, or as a latin1 head followed by bytes (setLatin1Joined). */
+type CachedValue = Uint8Array | string | { head: string; body: Uint8Array };
+
+function valueLength(value: CachedValue): number {
+  return typeof value === 'string' || value instanceof Uint8Array ? value.length : value.head.length + value.body.length;
+}
+
 /** Int32s per slot: the entry's offset + 1 (0: empty) and its key's hash. */
 const SLOT_INTS = 2;
 
@@ -182,6 +189,11 @@ export class OffHeapCache {
     this.put(key, value);
   }
 
+  /** Caches `head` (latin1) followed by the bytes of `body` for `key`, as {@link setLatin1} of their concatenation would, without making it a string. */
+  setLatin1Joined(key: string, head: string, body: Uint8Array): void {
+    this.put(key, { head, body });
+  }
+
   /** Entries in both generations, shadowed copies included. */
   get size(): number {
     return (this.young?.count ?? 0) + (this.old?.count ?? 0);
@@ -192,10 +204,10 @@ export class OffHeapCache {
     return (this.young?.used ?? 0) + (this.old?.used ?? 0);
   }
 
-  private put(key: string, value: Uint8Array | string | null): void {
+  private put(key: string, value: CachedValue | null): void {
     if (!this.hashKey(key)) return;
     const young = this.young ?? (this.young = new Generation(this.largestEntry, this.slotCount));
-    const bytes = HEADER + this.keyBytes + (value === null ? 0 : value.length);
+    const bytes = HEADER + this.keyBytes + (value === null ? 0 : valueLength(value));
     const inYoung = this.entryIn(young, key);
     if (bytes > this.largestEntry) {
       // Not cacheable: no older value of the key may be found either.
@@ -207,7 +219,7 @@ export class OffHeapCache {
       const length = young.arena.readUInt32LE(inYoung - 1 + VALUE_LENGTH);
       if (value === null) {
         if (length === ABSENT) return;
-      } else if (length === value.length) {
+      } else if (length === valueLength(value)) {
         this.writeValue(young.arena, inYoung - 1 + HEADER + this.keyBytes, value);
         return;
       }
@@ -302,9 +314,13 @@ export class OffHeapCache {
     return true;
   }
 
-  private writeValue(arena: Buffer, offset: number, value: Uint8Array | string): void {
+  private writeValue(arena: Buffer, offset: number, value: CachedValue): void {
     if (typeof value === 'string') arena.write(value, offset, 'latin1');
-    else arena.set(value, offset);
+    else if (value instanceof Uint8Array) arena.set(value, offset);
+    else {
+      arena.write(value.head, offset, 'latin1');
+      arena.set(value.body, offset + value.head.length);
+    }
   }
 
   /**
@@ -312,8 +328,8 @@ export class OffHeapCache {
    * generations over first if it is full; false if its slots are taken (see
    * {@link MAX_PROBES}): then the young generation does not hold the key.
    */
-  private append(key: string, value: Uint8Array | string | null): boolean {
-    const bytes = HEADER + this.keyBytes + (value === null ? 0 : value.length);
+  private append(key: string, value: CachedValue | null): boolean {
+    const bytes = HEADER + this.keyBytes + (value === null ? 0 : valueLength(value));
     let young = this.young ?? (this.young = new Generation(this.largestEntry, this.slotCount));
     if (!young.fits(bytes)) {
       const recycled = this.old ?? new Generation(this.largestEntry, this.slotCount);
@@ -326,7 +342,7 @@ export class OffHeapCache {
     const offset = young.used;
     const arena = young.arena;
     arena.writeUInt16LE(this.keyBytes, offset);
-    arena.writeUInt32LE(value === null ? ABSENT : value.length, offset + VALUE_LENGTH);
+    arena.writeUInt32LE(value === null ? ABSENT : valueLength(value), offset + VALUE_LENGTH);
     if (this.keyOneByte) arena.write(key, offset + HEADER, 'latin1');
     else this.scratch.copy(arena, offset + HEADER, 0, this.keyBytes);
     if (value !== null) this.writeValue(arena, offset + HEADER + this.keyBytes, value);

@@ -540,11 +540,6 @@ export class NodeWrites {
     return this.bytes.toString('latin1', this.bounds[3 * i]! + 9, this.bounds[3 * i + 1]!);
   }
 
-  /** Node `i`'s record as a latin1 string. */
-  recordString(i: number): string {
-    return this.bytes.toString('latin1', this.bounds[3 * i + 1]!, this.bounds[3 * i + 2]!);
-  }
-
   /** Whether node `i` is an internal node (else a leaf). */
   isInternal(i: number): boolean {
     return this.bytes[this.bounds[3 * i + 1]!] === INTERNAL_TAG;
@@ -689,9 +684,17 @@ function writeUpdatedRecord(out: Buffer, at: number, view: InternalRecordView, c
   let childMask = 0;
   let leafMask = 0;
   let off = at + 5;
+  // Unchanged children's references are copied from the old record a run at a time (one write, not a loop over characters).
+  let runStart = -1;
+  let runEnd = -1;
   for (let i = 0; i < 16; i++) {
     const bit = 1 << i;
     if (changed & bit) {
+      // The run ends at a changed slot: its old reference, if any, lies between the runs.
+      if (runStart >= 0) {
+        off += out.write(record.substring(runStart, runEnd), off, 'latin1');
+        runStart = -1;
+      }
       const c = refs[i];
       if (c === undefined) continue;
       childMask |= bit;
@@ -700,10 +703,11 @@ function writeUpdatedRecord(out: Buffer, at: number, view: InternalRecordView, c
     } else if (view.childMask & bit) {
       childMask |= bit;
       leafMask |= view.leafMask & bit;
-      const end = view.hashAt[i]! + HASH_LEN;
-      for (let k = view.refAt[i]!; k < end; k++) out[off++] = record.charCodeAt(k);
+      if (runStart < 0) runStart = view.refAt[i]!;
+      runEnd = view.hashAt[i]! + HASH_LEN;
     }
   }
+  if (runStart >= 0) off += out.write(record.substring(runStart, runEnd), off, 'latin1');
   writeInternalHeader(out, at, childMask, leafMask);
   return off;
 }
@@ -737,7 +741,7 @@ class Updater {
   readonly moved: Array<{ key: string; from: string; record: string }> = [];
   readonly stale: string[] = [];
   /** The folds of the nodes rewritten above FLAT_DEPTH, hashed at the end ({@link resolve}). */
-  private readonly folds = new DeferredFolds(FLAT_DEPTH);
+  private readonly folds = DeferredFolds.reusing(FLAT_DEPTH);
 
   constructor(
     private readonly source: NodeSource,
@@ -857,7 +861,9 @@ class Updater {
   /** Hashes the deferred folds (the written records get their children's hashes); returns the hash `hash` stands for. */
   resolve(hash: string): string {
     this.folds.resolve(this.encode ? this.writes.buffer : undefined);
-    return this.folds.hashOf(hash);
+    const resolved = this.folds.hashOf(hash);
+    this.folds.release();
+    return resolved;
   }
 
   /** The changes in [lo, hi) that set a value, as new leaves, plus `keep` (an old leaf), in keyHash order. */

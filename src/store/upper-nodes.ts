@@ -95,7 +95,7 @@ export class UpperNodes {
    * its record does not fit: the slot then keeps only the version, marked
    * kept elsewhere.
    */
-  write(slot: number, version: number, record: string): boolean {
+  write(slot: number, version: number, record: string | Uint8Array): boolean {
     let chunk = this.chunkOf(slot);
     if (chunk === undefined) chunk = this.chunks[Math.floor(slot / CHUNK_SLOTS)] = Buffer.alloc(CHUNK_SLOTS * UPPER_SLOT_BYTES);
     const at = offsetOf(slot);
@@ -110,7 +110,8 @@ export class UpperNodes {
     if (!held) this.size++;
     chunk.writeUInt16LE(record.length, at + LENGTH);
     chunk[at + FLAGS] = RECORD;
-    chunk.write(record, at + PAYLOAD, 'latin1');
+    if (typeof record === 'string') chunk.write(record, at + PAYLOAD, 'latin1');
+    else chunk.set(record, at + PAYLOAD);
     return true;
   }
 

@@ -72,6 +72,32 @@ describe('DeferredFolds', () => {
     );
   });
 
+  it('folds reused after release() start empty: a smaller set of folds in the grown buffers hashes as fresh ones do', () => {
+    const fill = (folds: DeferredFolds, nodes: Array<Array<number | undefined>>, depth: number): string[] =>
+      nodes.map((slots) => {
+        const { fold, hash } = folds.add(depth);
+        slots.forEach((n, i) => folds.setSlot(depth, fold, i, str(hashOf(n)), n === undefined));
+        return hash;
+      });
+    const first = DeferredFolds.reusing(FLAT);
+    fill(
+      first,
+      Array.from({ length: 150 }, (_, i) => Array.from({ length: 16 }, (_, j) => i * 16 + j)),
+      3,
+    );
+    first.resolve(undefined);
+    first.release();
+    const again = DeferredFolds.reusing(FLAT);
+    assert.equal(again, first, 'the released folds are handed out again');
+    assert.notEqual(DeferredFolds.reusing(FLAT), again, 'but only once');
+    const sparse = [[1, undefined, 2, ...Array<undefined>(13).fill(undefined)], Array<undefined>(16).fill(undefined)];
+    const hashes = fill(again, sparse, 3);
+    again.resolve(undefined);
+    sparse.forEach((slots, i) => {
+      assert.equal(Buffer.from(again.hashOf(hashes[i]!), 'latin1').toString('hex'), referenceFold(slots.map(hashOf)).toString('hex'));
+    });
+  });
+
   it('slots copied from a record read the hash where the record has it', () => {
     const folds = new DeferredFolds(FLAT);
     const hashes = Array.from({ length: 16 }, (_, i) => hashOf(i));

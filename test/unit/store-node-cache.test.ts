@@ -65,6 +65,25 @@ describe('NodeCache', () => {
     }
   });
 
+  it("caches a new commit's records from their bytes where set() puts them as strings, a record too large for its upper slot with the deeper nodes", () => {
+    // Depths 0 and 1 in the upper slots, 2 and 3 deeper, with room for all.
+    const byBytes = new NodeCache(budgetFor(3) - 1);
+    const byString = new NodeCache(budgetFor(3) - 1);
+    assert.equal(byBytes.upperDepth, 2);
+    const records = ['\u0001ab\u00ff', 'x'.repeat(MAX_INTERNAL_RECORD), 'y'.repeat(MAX_INTERNAL_RECORD + 1), '\u0080'.repeat(300)];
+    const nodes = [1, 2, 3].flatMap((depth) => records.map((record, i) => ({ depth, where: place(depth, i), record })));
+    nodes.push({ depth: 0, where: place(0, 0), record: records[0]! });
+    for (const [version, { depth, where, record }] of nodes.entries()) {
+      byBytes.setNewest(version + 1, depth, where, Buffer.from(record, 'latin1'));
+      byString.set(version + 1, depth, where, record);
+    }
+    assert.equal(byBytes.size, byString.size);
+    for (const [version, { depth, where, record }] of nodes.entries()) {
+      assert.deepEqual(byBytes.get(version + 1, depth, where), { record }, `depth ${depth}: ${record.length} bytes`);
+      assert.equal(byBytes.get(version, depth, where), undefined, 'not for another version');
+    }
+  });
+
   it('never evicts a node above its upper depth, and evicts deeper ones', () => {
     const cache = new NodeCache(budgetFor(2));
     assert.equal(cache.upperDepth, 2);

@@ -52,20 +52,22 @@ describe('OffHeapCache', () => {
     );
   });
 
-  it('with latin1 keys and values: a hit is the latest value, in either form, and a key above U+00FF is never cached', () => {
+  it('with latin1 keys and values (whole or joined from a head and bytes): a hit is the latest value, in either form, and a key above U+00FF is never cached', () => {
     const binaryKey = fc.oneof(
       fc.uint8Array({ minLength: 1, maxLength: 4 }).map((b) => Buffer.from(b).toString('latin1')),
       fc.constantFrom('\u0100', 'a\u20ac'),
     );
     const latin1Value = fc.constantFrom(0, 1, 9, 290, 900).chain((n) => fc.uint8Array({ minLength: n, maxLength: n }).map((b) => Buffer.from(b).toString('latin1')));
-    const latin1Op = fc.oneof(fc.record({ set: binaryKey, value: latin1Value }), fc.record({ get: binaryKey, bytes: fc.boolean() }));
+    // `joined`: set as a latin1 head and a body of bytes (setLatin1Joined), split this far in.
+    const latin1Op = fc.oneof(fc.record({ set: binaryKey, value: latin1Value, joined: fc.option(fc.nat({ max: 900 })) }), fc.record({ get: binaryKey, bytes: fc.boolean() }));
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 6000 }), fc.array(latin1Op, { minLength: 50, maxLength: 300 }), (budget, ops) => {
         const cache = new OffHeapCache(budget, 'latin1');
         const latest = new Map<string, string>();
         for (const o of ops) {
           if ('set' in o) {
-            cache.setLatin1(o.set, o.value);
+            if (o.joined === null) cache.setLatin1(o.set, o.value);
+            else cache.setLatin1Joined(o.set, o.value.slice(0, o.joined), Buffer.from(o.value.slice(o.joined), 'latin1'));
             latest.set(o.set, o.value);
             const cacheable = ![...o.set].some((c) => c.charCodeAt(0) > 0xff);
             if (cacheable && entryBytes(o.set, o.value, 'latin1') <= cache.largestEntry) assert.equal(cache.getLatin1(o.set), o.value, 'just set');

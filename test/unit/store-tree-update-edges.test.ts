@@ -185,8 +185,8 @@ function writesOf(result: ReturnType<typeof updateTree>): Written {
   let bytes = 0;
   for (let i = 0; i < writes.count; i++) {
     keys.push(writes.keyString(i));
-    records.push(writes.recordString(i));
-    assert.ok(writes.key(i).equals(buf(keys[i]!)) && writes.record(i).equals(buf(records[i]!)), 'a view holds the same bytes as its string');
+    records.push(writes.record(i).toString('latin1'));
+    assert.ok(writes.key(i).equals(buf(keys[i]!)), 'the key view holds the same bytes as its string');
     assert.equal(writes.isInternal(i), decodeNodeString(records[i]!).kind === 'internal');
     assert.equal(writes.place(i), keys[i]!.slice(9), "a node's place is its key after 'N' and the version");
     bytes += keys[i]!.length + records[i]!.length;
