@@ -103,7 +103,7 @@ export async function bulkLoad(
     };
     const flush = async (force: boolean): Promise<void> => {
       if (!force && batchBytes < BATCH_BYTES) return;
-      await writeNodesThenRest(nodes, batch, false);
+      await writeNodesThenRest([nodes], batch, false);
       batch = db.batch();
       nodes = nodesDb.batch();
       batchBytes = 0;

@@ -764,14 +764,6 @@ export class CommittedStore implements KVReader {
     let keys = this.keyCount;
     if (this.deferred === undefined) {
       const dbBatch = this.db.batch();
-      const nodesBatch = this.nodesDb.batch();
-      try {
-        stageNodes(nodesBatch, tree);
-      } catch (err) {
-        await dbBatch.close();
-        await nodesBatch.close();
-        throw err;
-      }
       this.committing = true;
       // LevelDB may apply the batch before this continuation runs: until memory
       // moves to the new version, reads of the changed keys must not see it.
@@ -782,7 +774,7 @@ export class CommittedStore implements KVReader {
         // below. If the write fails, another block committed at v instead
         // reaches (v, place) only where it writes a node itself, which
         // replaces this one's in the cache.
-        await writeNodesThenRest(nodesBatch, dbBatch, this.sync, () => {
+        await writeNodesThenRest(stagedNodeBatches(this.nodesDb, tree), dbBatch, this.sync, () => {
           keys = this.stageRecords(dbBatch, pending, tree, v, extras);
           this.cacheNewNodes(tree, v);
         });
@@ -923,7 +915,7 @@ export class CommittedStore implements KVReader {
       if (value === null) sink.del(latin1(key));
       else sink.put(latin1(key), value);
     }
-    await writeNodesThenRest(nodes, batch, this.sync);
+    await writeNodesThenRest([nodes], batch, this.sync);
     this.deferred = undefined;
     this.schedulePrune();
   }
@@ -1241,23 +1233,61 @@ export function nodesDir(dir: string): string {
 /**
  * A commit's nodes first, on disk before anything names them (synced: a
  * power loss must not keep a commit record whose nodes it lost), then the
- * commit's other records, whose batch holds its commit record. `meanwhile`
- * runs on this thread while LevelDB's thread writes the nodes, and may fill
- * `rest`.
+ * commit's other records, whose batch holds its commit record. Each batch
+ * of `nodes` is handed to LevelDB as soon as the iterable yields it, so
+ * LevelDB's threads write the first while this thread stages the next
+ * ({@link stagedNodeBatches}); `meanwhile` runs on this thread after the
+ * last is handed over, and may fill `rest`.
  */
-export async function writeNodesThenRest(nodes: ChainedBatchOf, rest: ChainedBatchOf, sync: boolean, meanwhile?: () => void): Promise<void> {
+export async function writeNodesThenRest(nodes: Iterable<ChainedBatchOf>, rest: ChainedBatchOf, sync: boolean, meanwhile?: () => void): Promise<void> {
+  const written: Array<Promise<void>> = [];
+  let failure: { reason: unknown } | undefined;
   try {
-    const written = nodes.write({ sync: true }); // on LevelDB's thread from here
-    try {
-      meanwhile?.();
-    } finally {
-      await written;
-    }
+    for (const batch of nodes) written.push(batch.write({ sync: true })); // on LevelDB's threads from here
+    meanwhile?.();
   } catch (err) {
+    failure = { reason: err };
+  }
+  // Every write settled before anything else happens, failed or not.
+  const refused = (await Promise.allSettled(written)).find((r) => r.status === 'rejected');
+  failure ??= refused === undefined ? undefined : { reason: refused.reason };
+  if (failure !== undefined) {
     await rest.close();
-    throw err;
+    throw failure.reason;
   }
   await rest.write({ sync });
+}
+
+/**
+ * A block with at least this many nodes (and moved leaves) writes them in
+ * two batches: LevelDB writes the first (≈ 150 ms for 35,000 nodes at
+ * 10,000,000 keys) while the second is staged (≈ 45 ms), instead of
+ * after. A smaller block keeps one batch and one fsync.
+ */
+const SPLIT_NODE_BATCHES_FROM = 16_384;
+
+/** A commit's nodes as LevelDB batches, each staged when the iteration asks for it (see {@link writeNodesThenRest}). */
+function* stagedNodeBatches(db: ClassicLevel<Buffer, Uint8Array>, tree: TreeUpdateResult): Generator<ChainedBatchOf> {
+  const writes = tree.writes;
+  const total = writes.count + tree.moved.length;
+  const split = total >= SPLIT_NODE_BATCHES_FROM ? Math.ceil(total / 2) : Math.max(total, 1);
+  for (let start = 0; start === 0 || start < total; start += split) {
+    const end = Math.min(total, start + split);
+    const batch = db.batch();
+    try {
+      for (let i = start; i < end; i++) {
+        if (i < writes.count) batch.put(writes.key(i), writes.record(i));
+        else {
+          const moved = tree.moved[i - writes.count]!;
+          batch.put(latin1(moved.key), latin1(moved.record));
+        }
+      }
+    } catch (err) {
+      void batch.close();
+      throw err;
+    }
+    yield batch;
+  }
 }
 
 type ChainedBatchOf = ReturnType<ClassicLevel<Buffer, Uint8Array>['batch']>;

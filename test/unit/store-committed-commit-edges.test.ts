@@ -15,7 +15,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { CommittedStore, StoreCorruptionError, StoreUsageError } from '../../src/store/committed-store.js';
+import { ClassicLevel } from 'classic-level';
+
+import { CommittedStore, StoreCorruptionError, StoreUsageError, writeNodesThenRest } from '../../src/store/committed-store.js';
 import type { Change } from '../../src/store/kv.js';
 import { bytes, commitBlock, patchLevel, withDir } from './fixtures/store-dirs.js';
 import { referenceRoot } from './fixtures/store-reference.js';
@@ -461,6 +463,40 @@ describe('CommittedStore.commit: checks', () => {
         assert.equal(store.height, 0n);
       } finally {
         await store.close();
+      }
+    });
+  });
+});
+
+describe('writeNodesThenRest', () => {
+  async function openRaw(dir: string): Promise<ClassicLevel<Buffer, Uint8Array>> {
+    const db = new ClassicLevel<Buffer, Uint8Array>(dir, { keyEncoding: 'buffer', valueEncoding: 'view' });
+    await db.open();
+    return db;
+  }
+
+  it('writes every node batch, then the rest; a failed node batch writes no rest, and is reported once every write has settled', async () => {
+    await withDir(async (dir) => {
+      const db = await openRaw(dir);
+      try {
+        const first = db.batch().put(Buffer.from('N1'), Buffer.from('a'));
+        const second = db.batch().put(Buffer.from('N2'), Buffer.from('b'));
+        await writeNodesThenRest([first, second], db.batch().put(Buffer.from('m'), Buffer.from('c')), false);
+        assert.deepEqual(
+          (await db.getMany([Buffer.from('N1'), Buffer.from('N2'), Buffer.from('m')])).map((v) => Buffer.from(v!).toString()),
+          ['a', 'b', 'c'],
+        );
+
+        const written = db.batch().put(Buffer.from('N3'), Buffer.from('d'));
+        const failing = db.batch().put(Buffer.from('N4'), Buffer.from('e'));
+        await failing.close(); // its write is refused
+        const rest = db.batch().put(Buffer.from('m2'), Buffer.from('f'));
+        await assert.rejects(writeNodesThenRest([failing, written], rest, false));
+        assert.equal(await db.get(Buffer.from('m2')), undefined, 'no rest after a failed node batch');
+        assert.equal(Buffer.from((await db.get(Buffer.from('N3')))!).toString(), 'd', 'the other batch had been written when the failure was reported');
+        assert.throws(() => rest.put(Buffer.from('m3'), Buffer.from('g')), /not open/i, 'the rest batch is closed, not left open');
+      } finally {
+        await db.close();
       }
     });
   });

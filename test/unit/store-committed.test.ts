@@ -178,6 +178,23 @@ describe('CommittedStore', () => {
     await reopened.close();
   });
 
+  it('a block of more nodes than one batch takes (two node batches) commits, reopens and reads back whole, with no cache', async () => {
+    // 16,000 new keys make ≈ 17,000 nodes: over SPLIT_NODE_BATCHES_FROM (16,384), so two batches.
+    const store = await CommittedStore.open(dir, { cacheBytes: 0 });
+    const expected = new Map<string, Uint8Array>();
+    for (let i = 0; i < 16_000; i++) expected.set(`big/${i}`, bytes(`value ${i}`));
+    await commitChanges(store, 1n, [...expected]);
+    assert.equal(hex(store.appHash), hex(referenceRoot(expected)));
+    await store.close();
+    const reopened = await CommittedStore.open(dir, { cacheBytes: 0 });
+    assert.equal(hex(reopened.appHash), hex(referenceRoot(expected)));
+    assert.equal(reopened.size, expected.size);
+    await reopened.verify(); // the values
+    // The nodes, read from disk: a proof of every key walks every node of both batches.
+    for (const [k, v] of expected) assert.equal(CommittedStore.verifyProof(reopened.appHash, k, v, reopened.prove(k)), true, k);
+    await reopened.close();
+  });
+
   it('a key deleted in a block is gone from memory, from disk, and after reopen', async () => {
     const store = await CommittedStore.open(dir);
     await commitChanges(store, 1n, [
