@@ -727,8 +727,8 @@ export class CommittedStore implements KVReader {
 
   /**
    * Commits a block as version `height`: applies `changes` (or a
-   * {@link PendingRoot} from `computeRoot`), writing the new tree nodes in
-   * one batch of the nodes' database, then the changes, the stale list,
+   * {@link PendingRoot} from `computeRoot`), writing the new tree nodes to
+   * the nodes' database (one batch, two for a large block), then the changes, the stale list,
    * the `extra` records and (height, appHash) in one batch of the other
    * (docs/STORE.md "One commit record per Commit"), then updates memory.
    * `appHash` must equal the computed root (a mismatch is a bug in the
