@@ -181,6 +181,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     try {
       const value = await check();
       if (value !== undefined) return value;
+      lastError = undefined; // an error that later checks got past is not why it timed out
     } catch (err) {
       lastError = err;
     }

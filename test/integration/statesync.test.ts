@@ -79,9 +79,13 @@ describe('state sync: a new node joins from a snapshot', { timeout: 900_000 }, (
     // Every cmtd of this network: snapshots every 10 heights, 4 KiB chunks.
     process.env.CMTD_SNAPSHOT_INTERVAL = SNAPSHOT_INTERVAL.toString();
     process.env.CMTD_SNAPSHOT_CHUNK_BYTES = '4096';
-    // A snapshot must outlive the joiner's discovery (CometBFT's discovery_time, 15 s by default) and
-    // restore: at ~3 s per snapshot, 20 kept is a minute (a snapshot deleted under a joiner stalls it).
-    process.env.CMTD_SNAPSHOT_KEEP_RECENT = '20';
+    // A snapshot must outlive the joiner's discovery (CometBFT's discovery_time, 15 s by default), its
+    // restore, and CometBFT's 2 minutes on a snapshot whose only listed peers are liars: on a slow
+    // machine the joiner starts so late that the next snapshot comes during its discovery, listed by
+    // one late-connecting peer. If that is a liar, CometBFT falls back to the one before after 2
+    // minutes, and that one must still be served (a snapshot deleted under a joiner stalls it; CI
+    // 2026-12-06). 3–6 s a snapshot: 100 kept are 5–10 minutes.
+    process.env.CMTD_SNAPSHOT_KEEP_RECENT = '100';
     dir = tempDir('statesync');
     net = await Localnet.create({
       dir,
