@@ -1179,10 +1179,14 @@ class DeferredRecords implements RecordSink {
 }
 
 /** Puts a commit's tree nodes into `nodes`: the ones its update wrote, and the leaves it moved. */
-function stageNodes(nodes: RecordSink, tree: TreeUpdateResult): void {
+/** Puts the commit's nodes from `start` to `end` (its written nodes, then its moved leaves; all by default) into `nodes`. */
+function stageNodes(nodes: RecordSink, tree: TreeUpdateResult, start = 0, end = tree.writes.count + tree.moved.length): void {
   const writes = tree.writes;
-  for (let i = 0; i < writes.count; i++) nodes.put(writes.key(i), writes.record(i));
-  for (const { key, record } of tree.moved) nodes.put(latin1(key), latin1(record));
+  for (let i = start; i < Math.min(end, writes.count); i++) nodes.put(writes.key(i), writes.record(i));
+  for (let i = Math.max(start, writes.count); i < end; i++) {
+    const { key, record } = tree.moved[i - writes.count]!;
+    nodes.put(latin1(key), latin1(record));
+  }
 }
 
 /** The extra records as LevelDB keys; throws StoreUsageError, before anything is written, for a key that is not a well-formed string. */
@@ -1268,20 +1272,12 @@ const SPLIT_NODE_BATCHES_FROM = 16_384;
 
 /** A commit's nodes as LevelDB batches, each staged when the iteration asks for it (see {@link writeNodesThenRest}). */
 function* stagedNodeBatches(db: ClassicLevel<Buffer, Uint8Array>, tree: TreeUpdateResult): Generator<ChainedBatchOf> {
-  const writes = tree.writes;
-  const total = writes.count + tree.moved.length;
+  const total = tree.writes.count + tree.moved.length;
   const split = total >= SPLIT_NODE_BATCHES_FROM ? Math.ceil(total / 2) : Math.max(total, 1);
   for (let start = 0; start === 0 || start < total; start += split) {
-    const end = Math.min(total, start + split);
     const batch = db.batch();
     try {
-      for (let i = start; i < end; i++) {
-        if (i < writes.count) batch.put(writes.key(i), writes.record(i));
-        else {
-          const moved = tree.moved[i - writes.count]!;
-          batch.put(latin1(moved.key), latin1(moved.record));
-        }
-      }
+      stageNodes(batch, tree, start, Math.min(total, start + split));
     } catch (err) {
       void batch.close();
       throw err;
