@@ -310,7 +310,7 @@ export class CommittedStore implements KVReader {
     const past = Math.floor(cache / PAST_NODES_SHARE);
     this.values = new OffHeapCache(Math.floor(cache / 2) - past);
     this.nodes = new NodeCache(cache - Math.floor(cache / 2), past);
-    this.source = { load: (address, replaced) => this.loadNode(address, replaced), loadRecord: (address, replaced) => this.loadNodeRecord(address, replaced) };
+    this.source = { load: (address, replaced) => this.loadNode(address, replaced), copyRecord: (address, into, replaced) => this.copyNodeRecord(address, into, replaced) };
     this._height = meta.height;
     this._appHash = meta.appHash;
     this.root = meta.root;
@@ -1033,20 +1033,30 @@ export class CommittedStore implements KVReader {
   /** A node's record: from the node cache, the read-ahead or LevelDB. */
   private loadNodeRecord(address: NodeAddress, replaced = false): NodeRecord {
     const place = nodePlace(address.depth, address.path);
-    const cached = this.nodes.get(address.version, address.depth, place);
-    if (cached !== undefined) return cached;
+    return this.nodes.get(address.version, address.depth, place) ?? { record: this.uncachedRecord(address, place, replaced) };
+  }
+
+  /** {@link NodeSource.copyRecord}: as {@link loadNodeRecord}, a cached record copied into `into` rather than made a string. */
+  private copyNodeRecord(address: NodeAddress, into: Buffer, replaced = false): number {
+    const place = nodePlace(address.depth, address.path);
+    const length = this.nodes.copyRecord(address.version, address.depth, place, into);
+    if (length >= 0) return length;
+    const record = this.uncachedRecord(address, place, replaced);
+    if (record.length <= into.length) into.write(record, 0, 'latin1');
+    return record.length;
+  }
+
+  /** The record of a node the node cache does not hold: the read-ahead's, or LevelDB's (then cached, unless `replaced`). */
+  private uncachedRecord(address: NodeAddress, place: string, replaced: boolean): string {
     const key = 'N' + u64String(address.version) + place;
-    let record = this.prefetched.get(key);
-    if (record === undefined) {
-      this.assertOpen();
-      const buf = this.readRecord(latin1(key));
-      if (buf === undefined) {
-        throw new StoreCorruptionError(`state store is corrupt: ${describeNode(address)} is missing`);
-      }
-      record = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
-      if (!replaced) this.nodes.set(address.version, address.depth, place, record);
-    }
-    return { record };
+    const prefetched = this.prefetched.get(key);
+    if (prefetched !== undefined) return prefetched;
+    this.assertOpen();
+    const buf = this.readRecord(latin1(key));
+    if (buf === undefined) throw new StoreCorruptionError(`state store is corrupt: ${describeNode(address)} is missing`);
+    const record = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
+    if (!replaced) this.nodes.set(address.version, address.depth, place, record);
+    return record;
   }
 
   /** The root of a retained version (undefined: the empty tree). */

@@ -116,14 +116,14 @@ export class DeferredFolds {
     for (let i = 0; i < HASH_LEN; i++) slots[at + i] = hash.charCodeAt(i);
   }
 
-  /** Slot `n` of fold (depth, fold) holds the hash at `at` in `record` (latin1), a child that did not change; `empty` if the slot has none. */
-  setSlotFrom(depth: number, fold: number, n: number, record: string, at: number, empty: boolean): void {
+  /** Slot `n` of fold (depth, fold) holds the hash at `at` in `record`, a child that did not change; `empty` if the slot has none. */
+  setSlotFrom(depth: number, fold: number, n: number, record: Uint8Array, at: number, empty: boolean): void {
     if (empty) return; // add() left the slot EMPTY
     const d = this.depths[depth]!;
     const slots = d.levels[0]!;
     const to = fold * LEVEL_BYTES[0] + n * HASH_LEN;
     d.present[fold]! |= 1 << n;
-    for (let i = 0; i < HASH_LEN; i++) slots[to + i] = record.charCodeAt(at + i);
+    for (let i = 0; i < HASH_LEN; i++) slots[to + i] = record[at + i]!;
   }
 
   /** The 32 bytes at `offset` of the update's writes are to hold the hash `hash` stands for. */

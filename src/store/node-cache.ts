@@ -79,6 +79,28 @@ export class NodeCache {
     return this.get(version, depth, place)?.record;
   }
 
+  /**
+   * Copies the record of the node `version` wrote at `place` into `into`
+   * (at least an internal record's longest) and returns its length, or -1
+   * if it is not cached: as {@link get}, without making the record a
+   * string. A record longer than `into` is not copied; its length is
+   * returned.
+   */
+  copyRecord(version: number, depth: number, place: string, into: Buffer): number {
+    if (depth < this.upperDepth) {
+      const length = this.upper.copyRecord(this.upper.slotOf(place), version, into);
+      if (length !== -2) return length;
+    } else {
+      const length = this.lower.copyAfterHead(place, u64String(version), into);
+      if (length !== -2) return length;
+    }
+    // Another version's node is cached there (a read of a past version), or a record too large for its upper slot: the rare paths, through a string.
+    const record = this.get(version, depth, place)?.record;
+    if (record === undefined) return -1;
+    if (record.length <= into.length) into.write(record, 0, 'latin1');
+    return record.length;
+  }
+
   /** A past version's node at `place`, if kept. */
   private pastNode(vs: string, place: string): CachedNode | undefined {
     const record = this.past?.getLatin1(vs + place);

@@ -163,6 +163,30 @@ export class OffHeapCache {
     return value;
   }
 
+  /**
+   * If `key`'s cached value starts with the latin1 string `head`, copies the
+   * rest of it into `into` (when it fits) and returns the rest's length; a
+   * use, as {@link getLatin1}. -1 if the key is not cached or is cached as
+   * absent; -2 if its value starts otherwise (not a use). No string is
+   * made: the tree walk reads ≈ 20,000 cached nodes a block this way.
+   */
+  copyAfterHead(key: string, head: string, into: Buffer): number {
+    const offset = this.locate(key);
+    if (offset < 0) return -1;
+    const arena = this.foundIn!.arena;
+    const length = arena.readUInt32LE(offset + VALUE_LENGTH);
+    if (length === ABSENT) return -1;
+    const start = offset + HEADER + arena.readUInt16LE(offset);
+    if (length < head.length) return -2;
+    for (let i = 0; i < head.length; i++) if (arena[start + i] !== head.charCodeAt(i)) return -2;
+    const rest = length - head.length;
+    if (rest > into.length) return rest;
+    arena.copy(into, 0, start + head.length, start + length);
+    // Used again: to the young generation, from the copy (turning the generations over may reuse the arena it was in).
+    if (this.foundOld) this.append(key, { head, body: into.subarray(0, rest) });
+    return rest;
+  }
+
   /** The first `length` bytes (or fewer) of `key`'s cached value as a latin1 string, without counting as a use; undefined if not cached or absent. */
   peekLatin1(key: string, length: number): string | undefined {
     const offset = this.locate(key);

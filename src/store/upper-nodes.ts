@@ -91,6 +91,24 @@ export class UpperNodes {
   }
 
   /**
+   * Copies the record in `slot` into `into` (at least
+   * {@link MAX_INTERNAL_RECORD} bytes) if it is the one `version` wrote and
+   * is kept here, and returns its length; -1 if the slot is empty, -2 if it
+   * holds another version's node or one kept elsewhere.
+   */
+  copyRecord(slot: number, version: number, into: Buffer): number {
+    const chunk = this.chunkOf(slot);
+    if (chunk === undefined) return -1;
+    const at = offsetOf(slot);
+    const flags = chunk[at + FLAGS];
+    if (flags === EMPTY) return -1;
+    if (flags !== RECORD || versionIn(chunk, at) !== version) return -2;
+    const length = chunk.readUInt16LE(at + LENGTH);
+    chunk.copy(into, 0, at + PAYLOAD, at + PAYLOAD + length);
+    return length;
+  }
+
+  /**
    * Puts the node `version` wrote into `slot` (whatever it held). False if
    * its record does not fit: the slot then keeps only the version, marked
    * kept elsewhere.

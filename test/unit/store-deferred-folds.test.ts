@@ -101,7 +101,7 @@ describe('DeferredFolds', () => {
   it('slots copied from a record read the hash where the record has it', () => {
     const folds = new DeferredFolds(FLAT);
     const hashes = Array.from({ length: 16 }, (_, i) => hashOf(i));
-    const record = str(Buffer.concat([Buffer.from('prefix'), ...hashes]));
+    const record = Buffer.concat([Buffer.from('prefix'), ...hashes]);
     const { fold, hash } = folds.add(4);
     for (let i = 0; i < 16; i++) folds.setSlotFrom(4, fold, i, record, 6 + 32 * i, i % 3 === 0);
     folds.resolve(undefined);

@@ -237,7 +237,7 @@ describe('NodeCache', () => {
     assert.ok(grown < 64 * 2 ** 20, `two places took ${grown} bytes`);
   });
 
-  it('record() answers what get() does', () => {
+  it('record() and copyRecord() answer what get() does', () => {
     const cache = new NodeCache(budgetFor(2), 4096);
     const big = 'L'.repeat(MAX_INTERNAL_RECORD + 1);
     cache.set(5, 0, place(0, 0), 'root');
@@ -246,6 +246,8 @@ describe('NodeCache', () => {
     cache.set(6, 1, place(1, 3), 'six');
     cache.set(5, 1, place(1, 3), 'five, past');
     cache.set(5, 3, place(3, 9), 'deep');
+    cache.set(7, 3, place(3, 10), 'deep seven');
+    cache.set(6, 3, place(3, 10), 'deep six, past');
     const asked: Array<[number, number, string]> = [
       [5, 0, place(0, 0)],
       [4, 0, place(0, 0)],
@@ -257,13 +259,26 @@ describe('NodeCache', () => {
       [5, 1, place(1, 4)],
       [5, 3, place(3, 9)],
       [6, 3, place(3, 9)],
+      [7, 3, place(3, 10)],
+      [6, 3, place(3, 10)],
+      [5, 3, place(3, 10)],
+      [5, 3, place(3, 11)],
     ];
     const answers = asked.map(([v, d, p]) => cache.record(v, d, p));
-    assert.deepEqual(answers, ['root', undefined, 'one', big, 'six', 'five, past', undefined, undefined, 'deep', undefined]);
+    assert.deepEqual(answers, ['root', undefined, 'one', big, 'six', 'five, past', undefined, undefined, 'deep', undefined, 'deep seven', 'deep six, past', undefined, undefined]);
     assert.deepEqual(
       answers,
       asked.map(([v, d, p]) => cache.get(v, d, p)?.record),
     );
+    const into = Buffer.alloc(MAX_INTERNAL_RECORD);
+    const copied = asked.map(([v, d, p]) => {
+      into.fill(0xee);
+      const length = cache.copyRecord(v, d, p, into);
+      if (length < 0) return undefined;
+      // A record longer than `into` is not copied: only its length comes back.
+      return length <= into.length ? into.toString('latin1', 0, length) : `${length} bytes, untouched: ${into.every((b) => b === 0xee)}`;
+    });
+    assert.deepEqual(copied, [...answers.slice(0, 3), `${big.length} bytes, untouched: true`, ...answers.slice(4)]);
   });
 
   it("refuses a place that is not one (its path longer or shorter than its depth), rather than name another place's slot", () => {

@@ -59,7 +59,12 @@ describe('OffHeapCache', () => {
     );
     const latin1Value = fc.constantFrom(0, 1, 9, 290, 900).chain((n) => fc.uint8Array({ minLength: n, maxLength: n }).map((b) => Buffer.from(b).toString('latin1')));
     // `joined`: set as a latin1 head and a body of bytes (setLatin1Joined), split this far in.
-    const latin1Op = fc.oneof(fc.record({ set: binaryKey, value: latin1Value, joined: fc.option(fc.nat({ max: 900 })) }), fc.record({ get: binaryKey, bytes: fc.boolean() }));
+    // `copy`: copyAfterHead with a head of the latest value's first `head` characters (or others), into `room` bytes.
+    const latin1Op = fc.oneof(
+      fc.record({ set: binaryKey, value: latin1Value, joined: fc.option(fc.nat({ max: 900 })) }),
+      fc.record({ get: binaryKey, bytes: fc.boolean() }),
+      fc.record({ copy: binaryKey, head: fc.nat({ max: 12 }), otherHead: fc.boolean(), room: fc.constantFrom(0, 9, 300, 1000) }),
+    );
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 6000 }), fc.array(latin1Op, { minLength: 50, maxLength: 300 }), (budget, ops) => {
         const cache = new OffHeapCache(budget, 'latin1');
@@ -73,6 +78,22 @@ describe('OffHeapCache', () => {
             if (cacheable && entryBytes(o.set, o.value, 'latin1') <= cache.largestEntry) assert.equal(cache.getLatin1(o.set), o.value, 'just set');
             if (!cacheable) assert.equal(cache.getLatin1(o.set), undefined, 'a key above U+00FF is not cached');
             if (cacheable) assert.equal(cache.peekLatin1(o.set, 5), cache.getLatin1(o.set)?.slice(0, 5), 'a peek is the start of the value');
+          } else if ('copy' in o) {
+            const value = latest.get(o.copy) ?? '';
+            const head = o.otherHead ? 'x'.repeat(o.head) : value.slice(0, o.head);
+            const into = Buffer.alloc(o.room, 0xee);
+            const copied = cache.copyAfterHead(o.copy, head, into);
+            const now = cache.getLatin1(o.copy); // a copy that missed must not have hidden a hit, nor one that hit have lost it
+            if (copied === -1) assert.equal(now, undefined, 'a miss is not cached');
+            else {
+              assert.equal(now, value, 'a copy hits the latest value');
+              if (!value.startsWith(head)) assert.equal(copied, -2, 'another head');
+              else {
+                assert.equal(copied, value.length - head.length, 'the rest is as long as the value after its head');
+                const expected = copied <= o.room ? value.slice(head.length) + '\u00ee'.repeat(o.room - copied) : '\u00ee'.repeat(o.room);
+                assert.equal(into.toString('latin1'), expected, 'the rest copied when it fits, nothing written when not');
+              }
+            }
           } else if (o.bytes) {
             const hit = cache.get(o.get);
             if (hit !== undefined) assert.deepEqual(hit, new Uint8Array(Buffer.from(latest.get(o.get)!, 'latin1')));
@@ -122,6 +143,18 @@ describe('OffHeapCache', () => {
     for (let i = 3; i < 5; i++) cache.set(`filler${i}`, new Uint8Array(30)); // turns over again
     assert.equal(cache.get('filler0'), undefined, 'the generation k was in is gone');
     assert.deepEqual(cache.get('k'), new Uint8Array([7]));
+  });
+
+  it('an entry copied out of the old generation moves to the young one, also when that turns the generations over', () => {
+    const cache = new OffHeapCache(1000, 'latin1'); // 3 entries a generation (see above)
+    cache.setLatin1('f', 'x'.repeat(30));
+    cache.setLatin1Joined('k', 'v7', Buffer.from('record'));
+    for (let i = 0; i < 4; i++) cache.setLatin1(`filler${i}`, 'y'.repeat(30)); // k in the old generation, the young one full
+    const into = Buffer.alloc(16);
+    assert.equal(cache.copyAfterHead('k', 'v7', into), 6);
+    assert.equal(into.toString('latin1', 0, 6), 'record');
+    assert.equal(cache.getLatin1('f'), undefined, 'the copy turned the generations over: the one k was in is gone');
+    assert.equal(cache.getLatin1('k'), 'v7record', 'k moved to the young generation, whole');
   });
 
   describe('keys made to collide (the hash is public: FNV-1a over UTF-16 code units)', () => {
