@@ -37,6 +37,7 @@ import type { StateDbStats } from './leveldb-stats.js';
 import type { Change, KVReader } from './kv.js';
 import { NodeCache } from './node-cache.js';
 import { OffHeapCache } from './off-heap-cache.js';
+import { MAX_INTERNAL_RECORD } from './upper-nodes.js';
 import {
   EMPTY_HASH,
   HASH_LEN,
@@ -657,45 +658,47 @@ export class CommittedStore implements KVReader {
     const leaves: Array<{ version: number; depth: number; lo: number; hi: number }> = [];
     // Per node to read: the version that wrote it and the changed keys [lo, hi) below it.
     let level: Array<{ version: number; lo: number; hi: number }> = [{ version: root.version, lo: 0, hi: hashes.length }];
+    // A cached node's record is copied here and walked at once; the others are read from LevelDB, then walked.
+    const scratch = Buffer.allocUnsafe(MAX_INTERNAL_RECORD);
     for (let depth = 0; level.length > 0; depth++) {
-      const records = new Array<string | undefined>(level.length);
-      const missing: number[] = [];
+      const next: Array<{ version: number; lo: number; hi: number }> = [];
+      const unread: Array<{ version: number; lo: number; hi: number }> = [];
       const reads: Buffer[] = [];
-      for (let g = 0; g < level.length; g++) {
-        const { version, lo } = level[g]!;
-        const place = nodePlace(depth, hashes[lo]!);
-        let record = this.nodes.record(version, depth, place);
-        if (record === undefined) {
-          const key = 'N' + u64String(version) + place;
-          const deferred = this.deferred?.records.get(key);
-          if (deferred !== undefined) {
-            if (deferred !== null) record = Buffer.from(deferred.buffer, deferred.byteOffset, deferred.byteLength).toString('latin1');
-          } else {
-            missing.push(g);
-            reads.push(latin1(key));
+      /** Queues the children of `node` (its record in `record`) that the keys [lo, hi) below it go through. */
+      const walk = (record: Uint8Array, node: { lo: number; hi: number }): void => {
+        let i = node.lo;
+        while (i < node.hi) {
+          const n = nibble(hashes[i]!, depth);
+          let j = i + 1;
+          while (j < node.hi && nibble(hashes[j]!, depth) === n) j++;
+          const child = childAt(record, n);
+          if (child !== undefined) {
+            if (child.leaf) leaves.push({ version: child.version, depth: depth + 1, lo: i, hi: j });
+            else next.push({ version: child.version, lo: i, hi: j });
           }
+          i = j;
         }
-        records[g] = record;
+      };
+      for (const node of level) {
+        const place = nodePlace(depth, hashes[node.lo]!);
+        const length = this.nodes.copyRecord(node.version, depth, place, scratch);
+        if (length >= 0) {
+          if (length <= scratch.length) walk(scratch.subarray(0, length), node);
+          continue;
+        }
+        const key = 'N' + u64String(node.version) + place;
+        const deferred = this.deferred?.records.get(key);
+        if (deferred !== undefined) {
+          if (deferred !== null) walk(deferred, node);
+        } else {
+          unread.push(node);
+          reads.push(latin1(key));
+        }
       }
       if (reads.length > 0) {
         const read = await this.readPrefetched(reads, prefetched);
         if (read === undefined) return;
-        for (let i = 0; i < read.length; i++) if (read[i] !== undefined) records[missing[i]!] = read[i];
-      }
-      const next: Array<{ version: number; depth: number; lo: number; hi: number }> = [];
-      for (let g = 0; g < level.length; g++) {
-        const record = records[g];
-        if (record === undefined) continue;
-        const { hi } = level[g]!;
-        let i = level[g]!.lo;
-        while (i < hi) {
-          const n = nibble(hashes[i]!, depth);
-          let j = i + 1;
-          while (j < hi && nibble(hashes[j]!, depth) === n) j++;
-          const child = childAt(record, n);
-          if (child !== undefined) (child.leaf ? leaves : next).push({ version: child.version, depth: depth + 1, lo: i, hi: j });
-          i = j;
-        }
+        for (let i = 0; i < read.length; i++) if (read[i] !== undefined) walk(read[i]!, unread[i]!);
       }
       level = next;
     }
@@ -706,23 +709,22 @@ export class CommittedStore implements KVReader {
     const reads: Buffer[] = [];
     for (const { version, depth, lo, hi } of leaves) {
       let inserts = true;
-      for (let i = lo; i < hi && inserts; i++) inserts = this.values.get(byHash[i]![1]) === null;
+      for (let i = lo; i < hi && inserts; i++) inserts = this.values.cachedAbsent(byHash[i]![1]);
       const key = 'N' + u64String(version) + nodePlace(depth, hashes[lo]!);
       if (inserts && this.deferred?.records.has(key) !== true) reads.push(latin1(key));
     }
     if (reads.length > 0) await this.readPrefetched(reads, prefetched);
   }
 
-  /** Reads node records into `prefetched` (by node key); undefined if closed or a newer prefetch took over meanwhile. */
-  private async readPrefetched(reads: Buffer[], prefetched: Map<string, string>): Promise<Array<string | undefined> | undefined> {
+  /** Reads node records into `prefetched` (by node key) and returns them; undefined if closed or a newer prefetch took over meanwhile. */
+  private async readPrefetched(reads: Buffer[], prefetched: Map<string, string>): Promise<Array<Uint8Array | undefined> | undefined> {
     const values = await this.readMany(reads, this.nodesDb);
     if (values === undefined || this.prefetched !== prefetched) return undefined;
-    return values.map((value, i) => {
-      if (value === undefined) return undefined;
-      const record = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
-      prefetched.set(reads[i]!.toString('latin1'), record);
-      return record;
-    });
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      if (value !== undefined) prefetched.set(reads[i]!.toString('latin1'), Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1'));
+    }
+    return values;
   }
 
   /**

@@ -198,6 +198,12 @@ export class OffHeapCache {
     return arena.toString('latin1', start, start + Math.min(length, valueLength));
   }
 
+  /** Whether `key` is cached as absent. Does not count as a use, and copies nothing. */
+  cachedAbsent(key: string): boolean {
+    const offset = this.locate(key);
+    return offset >= 0 && this.foundIn!.arena.readUInt32LE(offset + VALUE_LENGTH) === ABSENT;
+  }
+
   /** Whether `key`'s value (or its absence) is cached. Does not count as a use. */
   has(key: string): boolean {
     return this.locate(key) >= 0;

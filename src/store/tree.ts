@@ -343,15 +343,15 @@ export function decodeNodeString(s: string): TreeNode {
 }
 
 /**
- * The child in slot `n` of an internal node record (latin1): the version
- * that wrote it and whether it is a leaf; undefined if the slot is empty or
- * the record is not a well-formed internal node. Reads the record in place
- * (no decoding): for walking paths, as a read-ahead does.
+ * The child in slot `n` of an internal node record: the version that
+ * wrote it and whether it is a leaf; undefined if the slot is empty or the
+ * record is not a well-formed internal node. Reads the record in place (no
+ * decoding): for walking paths, as a read-ahead does.
  */
-export function childAt(record: string, n: number): { version: number; leaf: boolean } | undefined {
-  if (record.charCodeAt(0) !== INTERNAL_TAG || record.length < 5) return undefined;
-  const childMask = (record.charCodeAt(1) << 8) | record.charCodeAt(2);
-  const leafMask = (record.charCodeAt(3) << 8) | record.charCodeAt(4);
+export function childAt(record: Uint8Array, n: number): { version: number; leaf: boolean } | undefined {
+  if (record[0] !== INTERNAL_TAG || record.length < 5) return undefined;
+  const childMask = (record[1]! << 8) | record[2]!;
+  const leafMask = (record[3]! << 8) | record[4]!;
   if ((childMask & (1 << n)) === 0) return undefined;
   let off = 5;
   for (let i = 0; i <= n; i++) {
@@ -360,7 +360,7 @@ export function childAt(record: string, n: number): { version: number; leaf: boo
     let scale = 1;
     for (;;) {
       if (off >= record.length || scale > 2 ** 49) return undefined; // at most 8 bytes, as readUvarintString
-      const b = record.charCodeAt(off++);
+      const b = record[off++]!;
       version += (b & 0x7f) * scale;
       if (b < 0x80) break;
       scale *= 128;

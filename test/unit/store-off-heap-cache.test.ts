@@ -44,6 +44,7 @@ describe('OffHeapCache', () => {
             const hit = cache.get(k);
             if (hit !== undefined) assert.deepEqual(hit, latest.get(k) === null ? null : new Uint8Array(latest.get(k)!), `a hit of ${k}`);
             assert.equal(cache.has(k), hit !== undefined);
+            assert.equal(cache.cachedAbsent(k), hit === null);
           }
         }
         assert.ok(cache.weight <= budget, `arenas hold ${cache.weight} bytes of a ${budget}-byte budget`);
