@@ -675,8 +675,17 @@ interface LeafContent {
   value: Uint8Array;
 }
 
+/**
+ * The hash an old internal child is given before the update reads it: its
+ * hash is in its parent's record, and nothing asks for it (an unchanged
+ * child is kept by identity, its parent copying its reference; a changed
+ * one gets a new hash), so no string is made of it.
+ */
+const UNREAD_INTERNAL_HASH = '';
+
 /** A subtree after the update, not yet placed under a parent. */
 interface Sub {
+  /** {@link UNREAD_INTERNAL_HASH} for an old internal node the update is about to read. */
   hash: string;
   leaf: boolean;
   /** Unchanged on disk. */
@@ -857,7 +866,10 @@ class Updater {
       let j = i + 1;
       while (j < hi && nibble(this.items[j]!.keyHash, depth) === n) j++;
       const path = this.items[i]!.keyHash;
-      const before: Sub | undefined = view.has(n) ? { hash: view.hash(n), leaf: view.isLeaf(n), old: { version: view.versions[n]!, depth: depth + 1, path } } : undefined;
+      const leaf = view.isLeaf(n);
+      const before: Sub | undefined = view.has(n)
+        ? { hash: leaf ? view.hash(n) : UNREAD_INTERNAL_HASH, leaf, old: { version: view.versions[n]!, depth: depth + 1, path } }
+        : undefined;
       const result = this.update(before, depth + 1, i, j);
       if (result !== before) {
         changedMask |= 1 << n;
@@ -955,6 +967,7 @@ class Updater {
 
   /** The reference a parent holds to `sub` placed at (depth, path); writes new and moved leaves. */
   place(sub: Sub, depth: number, path: string): ChildRef {
+    if (sub.hash === UNREAD_INTERNAL_HASH) throw new Error('an unread internal node was placed: its hash is not known');
     if (sub.old !== undefined) {
       if (sub.old.depth === depth) return { version: sub.old.version, hash: sub.hash, leaf: sub.leaf };
       // an old leaf moving up (a sibling left) or down (a key joined it): rewrite it at its new place
