@@ -22,9 +22,10 @@
  * (`prefetch`), counted in its time as a block the node did not see
  * proposed costs, and the median is also given without it (a validator's
  * block, whose reads started at ProcessProposal). Wall time,
- * CPU time of all threads and CPU time of the main thread are printed: on a
- * shared machine CPU time is the steadier figure, and the main thread's is
- * what a block holds the event loop (LevelDB compacts on its own threads).
+ * CPU time of all threads and CPU time of the main thread (the block's, and
+ * computeRoot + commit's alone) are printed: on a shared machine CPU time
+ * is the steadier figure, and the main thread's is what a block holds the
+ * event loop (LevelDB compacts on its own threads).
  * Each size runs in a process of its own, so that the RSS a size shows is
  * not grown by the sizes measured before it.
  */
