@@ -37,10 +37,10 @@ import type { StateDbStats } from './leveldb-stats.js';
 import type { Change, KVReader } from './kv.js';
 import { NodeCache } from './node-cache.js';
 import { OffHeapCache } from './off-heap-cache.js';
-import { MAX_INTERNAL_RECORD } from './upper-nodes.js';
 import {
   EMPTY_HASH,
   HASH_LEN,
+  MAX_INTERNAL_RECORD,
   NEW_VERSION,
   MalformedNodeError,
   decodeNodeString,
@@ -1207,7 +1207,6 @@ class DeferredRecords implements RecordSink {
   async close(): Promise<void> {}
 }
 
-/** Puts a commit's tree nodes into `nodes`: the ones its update wrote, and the leaves it moved. */
 /** Puts the commit's nodes from `start` to `end` (its written nodes, then its moved leaves; all by default) into `nodes`. */
 function stageNodes(nodes: RecordSink, tree: TreeUpdateResult, start = 0, end = tree.writes.count + tree.moved.length): void {
   const writes = tree.writes;

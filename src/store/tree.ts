@@ -124,10 +124,15 @@ function flatSlots(slots: ReadonlyArray<string>): string {
     putHash(flatScratch, hash, off);
     off += HASH_LEN;
   }
+  return hashFlatScratch(mask, off);
+}
+
+/** The flat hash of the slot hashes written into {@link flatScratch} from byte 3 to `end`, `mask` naming their slots. */
+function hashFlatScratch(mask: number, end: number): string {
   flatScratch[0] = FLAT_TAG;
   flatScratch[1] = mask >> 8;
   flatScratch[2] = mask & 0xff;
-  return sha256Binary(flatScratch.subarray(0, off));
+  return sha256Binary(flatScratch.subarray(0, end));
 }
 
 /**
@@ -157,10 +162,7 @@ function updatedFlatHash(
     mask |= bit;
     off += HASH_LEN;
   }
-  flatScratch[0] = FLAT_TAG;
-  flatScratch[1] = mask >> 8;
-  flatScratch[2] = mask & 0xff;
-  return sha256Binary(flatScratch.subarray(0, off));
+  return hashFlatScratch(mask, off);
 }
 
 /** Nibble `i` (0..63) of a latin1 keyHash. */
@@ -371,6 +373,20 @@ export function childAt(record: Uint8Array, n: number): { version: number; leaf:
   return undefined;
 }
 
+/** {@link readUvarintString} over the first `length` bytes of `b`. */
+function readUvarintBytes(b: Uint8Array, length: number, at: { offset: number }): number {
+  let n = 0;
+  let scale = 1;
+  for (let i = 0; i < 8; i++) {
+    if (at.offset >= length) throw new RangeError('truncated varint');
+    const byte = b[at.offset++]!;
+    n += (byte & 0x7f) * scale;
+    if (byte < 0x80) return n;
+    scale *= 128;
+  }
+  throw new RangeError('varint too long');
+}
+
 function readUvarintString(s: string, at: { offset: number }): number {
   let n = 0;
   let scale = 1;
@@ -422,7 +438,7 @@ export class MalformedNodeError extends Error {
 }
 
 /** The most bytes an internal record takes: 5 + 16 × (uvarint of a version < 2^53, 8 bytes + hash). */
-const MAX_INTERNAL_RECORD = 5 + 16 * (8 + HASH_LEN);
+export const MAX_INTERNAL_RECORD = 5 + 16 * (8 + HASH_LEN);
 
 /**
  * An internal node's record read in place: where each child's reference
@@ -433,15 +449,15 @@ const MAX_INTERNAL_RECORD = 5 + 16 * (8 + HASH_LEN);
  * ≈ 50,000 of them.
  */
 class InternalRecordView {
-  /** The record, in its first {@link length} bytes. */
+  /** The record, in its first bytes (as many as {@link read} was told). */
   readonly bytes = Buffer.allocUnsafe(MAX_INTERNAL_RECORD);
-  length = 0;
   childMask = 0;
   leafMask = 0;
   /** Per slot: where its reference (uvarint version, then hash) starts, and where its hash starts. */
   readonly refAt = new Int32Array(16);
   readonly hashAt = new Int32Array(16);
   readonly versions = new Float64Array(16);
+  private readonly at = { offset: 0 };
 
   /** Reads the record of `length` bytes copied into {@link bytes}; throws RangeError if it is not a well-formed internal record (as {@link decodeNodeString}). */
   read(length: number): void {
@@ -451,27 +467,17 @@ class InternalRecordView {
     if (b[0] !== INTERNAL_TAG) throw new RangeError(`expected an internal node, found tag ${b[0]}`);
     if (length < 5) throw new RangeError('truncated internal node header');
     const childMask = (b[1]! << 8) | b[2]!;
-    let off = 5;
+    const at = this.at;
+    at.offset = 5;
     for (let i = 0; i < 16; i++) {
       if ((childMask & (1 << i)) === 0) continue;
-      this.refAt[i] = off;
-      let version = 0;
-      let scale = 1;
-      for (let n = 0; ; n++) {
-        if (n === 8) throw new RangeError('varint too long');
-        if (off >= length) throw new RangeError('truncated varint');
-        const byte = b[off++]!;
-        version += (byte & 0x7f) * scale;
-        if (byte < 0x80) break;
-        scale *= 128;
-      }
-      this.versions[i] = version;
-      if (off + HASH_LEN > length) throw new RangeError('truncated internal node');
-      this.hashAt[i] = off;
-      off += HASH_LEN;
+      this.refAt[i] = at.offset;
+      this.versions[i] = readUvarintBytes(b, length, at);
+      if (at.offset + HASH_LEN > length) throw new RangeError('truncated internal node');
+      this.hashAt[i] = at.offset;
+      at.offset += HASH_LEN;
     }
-    if (off !== length) throw new RangeError('trailing bytes in internal node');
-    this.length = length;
+    if (at.offset !== length) throw new RangeError('trailing bytes in internal node');
     this.childMask = childMask;
     this.leafMask = (b[3]! << 8) | b[4]!;
   }

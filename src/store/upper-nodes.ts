@@ -17,8 +17,8 @@
  * V8's heap held ≈ 2–3 times over, and each block made ≈ 20 MB of new
  * entry strings that the collector copied and then freed.
  */
-/** The longest internal node record: 5 header bytes, then 16 children of a uvarint version (≤ 8 bytes below 2^53) and a hash. */
-export const MAX_INTERNAL_RECORD = 5 + 16 * (8 + 32);
+import { MAX_INTERNAL_RECORD } from './tree.js';
+
 // A slot: u32 BE high and low words of the version, a flags byte, the record's u16 LE length, then the record.
 const FLAGS = 8;
 const LENGTH = 9;

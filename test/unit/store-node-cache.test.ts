@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 
 import { NodeCache } from '../../src/store/node-cache.js';
 import type { OffHeapCache } from '../../src/store/off-heap-cache.js';
-import { nodePlace } from '../../src/store/tree.js';
-import { MAX_INTERNAL_RECORD, UPPER_SLOT_BYTES } from '../../src/store/upper-nodes.js';
+import { MAX_INTERNAL_RECORD, nodePlace } from '../../src/store/tree.js';
+import { UPPER_SLOT_BYTES } from '../../src/store/upper-nodes.js';
 
 /** Node places at depths below `depth`: 1 + 16 + … + 16^(depth−1). */
 function placesAbove(depth: number): number {
