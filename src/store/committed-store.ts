@@ -37,6 +37,7 @@ import type { StateDbStats } from './leveldb-stats.js';
 import type { Change, KVReader } from './kv.js';
 import { NodeCache } from './node-cache.js';
 import { OffHeapCache } from './off-heap-cache.js';
+import { PrefetchedRecords } from './prefetched-records.js';
 import {
   EMPTY_HASH,
   HASH_LEN,
@@ -271,8 +272,8 @@ export class CommittedStore implements KVReader {
   private readonly values: OffHeapCache;
   /** Node records by place, latest tree first (node-cache.ts). */
   private readonly nodes: NodeCache;
-  /** Records read by {@link prefetch} for the next computeRoot, by node key; dropped when it has run. */
-  private prefetched = new Map<string, string>();
+  /** Records read by {@link prefetch} for the next computeRoot, by node key; released when it has run. */
+  private prefetched = new PrefetchedRecords();
   /** The keyHashes {@link prefetch} computed, for the next computeRoot. */
   private prefetchedHashes = new Map<string, string>();
   private readonly source: NodeSource;
@@ -578,7 +579,8 @@ export class CommittedStore implements KVReader {
       // Nodes are written as the next height; commit redoes the update if it is another one.
       return new PendingRoot(this, this.generation, effective, this.updateTree(effective, this._height + 1));
     } finally {
-      this.prefetched = new Map();
+      this.prefetched.release();
+      this.prefetched = new PrefetchedRecords();
       this.prefetchedHashes = new Map();
     }
   }
@@ -658,7 +660,8 @@ export class CommittedStore implements KVReader {
    * when the keys' values are cached (or could not be).
    */
   private async prefetchNodes(keys: readonly string[], valuesRead: Promise<void>): Promise<void> {
-    const prefetched = new Map<string, string>();
+    this.prefetched.release();
+    const prefetched = new PrefetchedRecords();
     this.prefetched = prefetched;
     this.prefetchedHashes = new Map();
     const byHash: Array<[string, string]> = [];
@@ -680,7 +683,7 @@ export class CommittedStore implements KVReader {
     for (let depth = 0; level.length > 0; depth++) {
       const next: Array<{ version: number; lo: number; hi: number }> = [];
       const unread: Array<{ version: number; lo: number; hi: number }> = [];
-      const reads: Buffer[] = [];
+      const reads: string[] = [];
       /** Queues the children of `node` (its record in `record`) that the keys [lo, hi) below it go through. */
       const walk = (record: Uint8Array, node: { lo: number; hi: number }): void => {
         let i = node.lo;
@@ -709,7 +712,7 @@ export class CommittedStore implements KVReader {
           if (deferred !== null) walk(deferred, node);
         } else {
           unread.push(node);
-          reads.push(latin1(key));
+          reads.push(key);
         }
       }
       if (reads.length > 0) {
@@ -723,23 +726,23 @@ export class CommittedStore implements KVReader {
     // move it down): read it too when every key ending there is known absent.
     await valuesRead;
     if (this.closed || this.prefetched !== prefetched) return;
-    const reads: Buffer[] = [];
+    const reads: string[] = [];
     for (const { version, depth, lo, hi } of leaves) {
       let inserts = true;
       for (let i = lo; i < hi && inserts; i++) inserts = this.values.cachedAbsent(byHash[i]![1]);
       const key = 'N' + u64String(version) + nodePlace(depth, hashes[lo]!);
-      if (inserts && this.deferred?.records.has(key) !== true) reads.push(latin1(key));
+      if (inserts && this.deferred?.records.has(key) !== true) reads.push(key);
     }
     if (reads.length > 0) await this.readPrefetched(reads, prefetched);
   }
 
-  /** Reads node records into `prefetched` (by node key) and returns them; undefined if closed or a newer prefetch took over meanwhile. */
-  private async readPrefetched(reads: Buffer[], prefetched: Map<string, string>): Promise<Array<Uint8Array | undefined> | undefined> {
-    const values = await this.readMany(reads, this.nodesDb);
+  /** Reads the records of node `keys` into `prefetched` and returns them; undefined if closed or a newer prefetch took over meanwhile. */
+  private async readPrefetched(keys: string[], prefetched: PrefetchedRecords): Promise<Array<Uint8Array | undefined> | undefined> {
+    const values = await this.readMany(keys.map(latin1), this.nodesDb);
     if (values === undefined || this.prefetched !== prefetched) return undefined;
     for (let i = 0; i < values.length; i++) {
       const value = values[i];
-      if (value !== undefined) prefetched.set(reads[i]!.toString('latin1'), Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1'));
+      if (value !== undefined) prefetched.add(keys[i]!, value);
     }
     return values;
   }
@@ -1055,12 +1058,15 @@ export class CommittedStore implements KVReader {
     return this.nodes.get(address.version, address.depth, place) ?? { record: this.uncachedRecord(address, place, replaced) };
   }
 
-  /** {@link NodeSource.copyRecord}: as {@link loadNodeRecord}, a cached record copied into `into` rather than made a string. */
+  /** {@link NodeSource.copyRecord}: as {@link loadNodeRecord}, a cached or read-ahead record copied into `into` rather than made a string. */
   private copyNodeRecord(address: NodeAddress, into: Buffer, replaced = false): number {
     const place = nodePlace(address.depth, address.path);
-    const length = this.nodes.copyRecord(address.version, address.depth, place, into);
-    if (length >= 0) return length;
-    const record = this.uncachedRecord(address, place, replaced);
+    const cached = this.nodes.copyRecord(address.version, address.depth, place, into);
+    if (cached >= 0) return cached;
+    const key = 'N' + u64String(address.version) + place;
+    const prefetched = this.prefetched.copy(key, into);
+    if (prefetched >= 0) return prefetched;
+    const record = this.readNodeRecord(address, key, place, replaced);
     if (record.length <= into.length) into.write(record, 0, 'latin1');
     return record.length;
   }
@@ -1068,8 +1074,11 @@ export class CommittedStore implements KVReader {
   /** The record of a node the node cache does not hold: the read-ahead's, or LevelDB's (then cached, unless `replaced`). */
   private uncachedRecord(address: NodeAddress, place: string, replaced: boolean): string {
     const key = 'N' + u64String(address.version) + place;
-    const prefetched = this.prefetched.get(key);
-    if (prefetched !== undefined) return prefetched;
+    return this.prefetched.latin1(key) ?? this.readNodeRecord(address, key, place, replaced);
+  }
+
+  /** Node `key`'s record read from LevelDB (cached unless `replaced`). */
+  private readNodeRecord(address: NodeAddress, key: string, place: string, replaced: boolean): string {
     this.assertOpen();
     const buf = this.readRecord(latin1(key));
     if (buf === undefined) throw new StoreCorruptionError(`state store is corrupt: ${describeNode(address)} is missing`);
