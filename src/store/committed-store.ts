@@ -54,12 +54,11 @@ import {
   nibble,
   nodePlace,
   proveKey,
+  StaleList,
   stateRoot,
   u64String,
-  uvarintLength,
   updateTree,
   verifyProof as verifyTreeProof,
-  writeUvarint,
   type ChildRef,
   type NodeAddress,
   type NodeRecord,
@@ -840,7 +839,7 @@ export class CommittedStore implements KVReader {
   private stageRecords(batch: RecordSink, pending: PendingRoot, tree: TreeUpdateResult, version: number, extras: ReadonlyArray<readonly [Buffer, Change]>): number {
     const vs = u64String(version);
     let keys = this.keyCount;
-    const stale: string[] = [];
+    const deletions = new StaleList();
     for (const { key, value, before } of pending.changes) {
       const kb = Buffer.from(key, 'utf8');
       if (value === null) {
@@ -848,15 +847,14 @@ export class CommittedStore implements KVReader {
         // Tells `entries` of an older version that the key may be in it; no version from this one on needs it.
         const dKey = deletionKey(kb, vs);
         batch.put(dKey, EMPTY_RECORD);
-        stale.push(dKey.toString('latin1'));
+        deletions.add(dKey);
         keys--;
       } else {
         batch.put(latestKey(kb), latestRecord(vs, value));
         if (before === null) keys++;
       }
     }
-    for (const key of tree.stale) stale.push(key);
-    if (stale.length > 0) batch.put(staleKey(version), encodeStaleList(stale));
+    if (deletions.count + tree.stale.count > 0) batch.put(staleKey(version), Buffer.concat([deletions.encoded, tree.stale.encoded]));
     batch.put(rootKey(version), encodeRoot(tree.root));
     for (const [xKey, change] of extras) {
       if (change === null) batch.del(xKey);
@@ -1393,38 +1391,13 @@ function staleKey(since: number): Buffer {
   return latin1('p' + u64String(since));
 }
 
-/** The stale list of a version: per record key, uvarint(length) || key. */
-function encodeStaleList(keys: readonly string[]): Buffer {
-  let size = 0;
-  for (const k of keys) size += uvarintLength(k.length) + k.length;
-  const out = Buffer.allocUnsafe(size);
-  let off = 0;
-  for (const k of keys) {
-    off = writeUvarint(out, off, k.length);
-    off += out.write(k, off, 'latin1');
-  }
-  return out;
-}
-
+/** A stored stale list's keys (tree.ts StaleList). */
 function decodeStaleList(bytes: Uint8Array): Buffer[] {
-  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: Buffer[] = [];
-  let off = 0;
-  while (off < b.length) {
-    let n = 0;
-    let shift = 0;
-    for (;;) {
-      const byte = b[off++];
-      if (byte === undefined) throw new StoreCorruptionError('truncated stale list');
-      n |= (byte & 0x7f) << shift;
-      if (byte < 0x80) break;
-      shift += 7;
-    }
-    if (off + n > b.length) throw new StoreCorruptionError('truncated stale list');
-    out.push(b.subarray(off, off + n));
-    off += n;
+  try {
+    return StaleList.decode(bytes);
+  } catch (err) {
+    throw new StoreCorruptionError(`state store is corrupt: ${(err as Error).message} (a version's stale list)`);
   }
-  return out;
 }
 
 export function resolve(ref: ChildRef | undefined, version: number): ChildRef | undefined {

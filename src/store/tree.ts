@@ -518,19 +518,37 @@ export interface NodeWrite {
 }
 
 /**
- * The nodes an update writes, in the order written: each one's database key
- * ({@link nodeKey}) and record ({@link encodeNode}) appended to one Buffer
- * as the update goes. What a block holds until its commit is then bytes
- * outside V8's heap, handed to LevelDB as views, rather than two strings
- * per node that every scavenge copies and the commit converts to Buffers.
- */
-/**
  * The largest buffer of writes kept for the next update: a 20,000-key block
  * at 10,000,000 keys writes ≈ 21 MB, but one huge commit (a large genesis
  * state) must not pin its buffer for the life of the process.
  */
 export const MAX_SPARE_WRITES_BYTES = 64 * 2 ** 20;
 
+/** Bytes of the database key ({@link nodeKey}) of a node at `depth`. */
+function nodeKeyBytes(depth: number): number {
+  return 1 + 8 + 1 + ((depth + 1) >> 1);
+}
+
+/** Writes node (version, depth, path)'s database key ({@link nodeKey}) at `off`; returns where it ends. */
+function writeNodeKey(out: Buffer, off: number, version: number, depth: number, path: string): number {
+  out[off++] = NODE_KEY_TAG;
+  out.writeUInt32BE(Math.floor(version / 0x1_0000_0000), off);
+  out.writeUInt32BE(version >>> 0, off + 4);
+  off += 8;
+  out[off++] = depth;
+  const full = depth >> 1;
+  for (let i = 0; i < full; i++) out[off++] = path.charCodeAt(i);
+  if (depth & 1) out[off++] = path.charCodeAt(full) & 0xf0;
+  return off;
+}
+
+/**
+ * The nodes an update writes, in the order written: each one's database key
+ * ({@link nodeKey}) and record ({@link encodeNode}) appended to one Buffer
+ * as the update goes. What a block holds until its commit is then bytes
+ * outside V8's heap, handed to LevelDB as views, rather than two strings
+ * per node that every scavenge copies and the commit converts to Buffers.
+ */
 export class NodeWrites {
   /**
    * The buffer of the last writes released: the next update reuses it
@@ -614,27 +632,16 @@ export class NodeWrites {
    * {@link recordStart}, then {@link end} closes the node.
    */
   begin(version: number, depth: number, path: string, recordBytes: number): Buffer {
-    const keyBytes = 1 + 8 + 1 + ((depth + 1) >> 1);
+    const keyBytes = nodeKeyBytes(depth);
     if (this.used + keyBytes + recordBytes > this.bytes.length) {
       const grown = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, this.used + keyBytes + recordBytes));
       this.bytes.copy(grown, 0, 0, this.used);
       this.bytes = grown;
     }
-    const out = this.bytes;
-    let off = this.used;
-    this.bounds.push(off);
-    out[off++] = NODE_KEY_TAG;
-    const hi = Math.floor(version / 0x1_0000_0000);
-    out.writeUInt32BE(hi, off);
-    out.writeUInt32BE(version >>> 0, off + 4);
-    off += 8;
-    out[off++] = depth;
-    const full = depth >> 1;
-    for (let i = 0; i < full; i++) out[off++] = path.charCodeAt(i);
-    if (depth & 1) out[off++] = path.charCodeAt(full) & 0xf0;
-    this.bounds.push(off);
-    this.used = off;
-    return out;
+    this.bounds.push(this.used);
+    this.used = writeNodeKey(this.bytes, this.used, version, depth, path);
+    this.bounds.push(this.used);
+    return this.bytes;
   }
 
   /** Where the record of the node begun last starts. */
@@ -651,6 +658,72 @@ export class NodeWrites {
 
 /** The first byte of a node's database key ({@link nodeKey}). */
 const NODE_KEY_TAG = 0x4e; // 'N'
+
+/**
+ * The database keys of the records that only versions before a commit
+ * reach (the nodes it replaced, its deletion marks), encoded as the
+ * commit's stale list: per key, uvarint(length) || key. The update writes
+ * its replaced nodes' keys here as bytes, not as a string each.
+ */
+export class StaleList {
+  private bytes = Buffer.alloc(0);
+  private used = 0;
+  private keys = 0;
+
+  /** Keys listed. */
+  get count(): number {
+    return this.keys;
+  }
+
+  /** The encoded list (a view, valid until the next key is added). */
+  get encoded(): Buffer {
+    return this.bytes.subarray(0, this.used);
+  }
+
+  /** Lists node (version, depth, path)'s key ({@link nodeKey}). */
+  addNode(version: number, depth: number, path: string): void {
+    const length = nodeKeyBytes(depth); // < 128: a one-byte uvarint
+    this.reserve(1 + length);
+    this.bytes[this.used] = length;
+    this.used = writeNodeKey(this.bytes, this.used + 1, version, depth, path);
+    this.keys++;
+  }
+
+  /** Lists `key`. */
+  add(key: Uint8Array): void {
+    this.reserve(uvarintLength(key.length) + key.length);
+    this.used = writeUvarint(this.bytes, this.used, key.length);
+    this.bytes.set(key, this.used);
+    this.used += key.length;
+    this.keys++;
+  }
+
+  /** The keys of an encoded list (views into `bytes`); throws RangeError on a truncated or malformed one. */
+  static decode(bytes: Uint8Array): Buffer[] {
+    const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const out: Buffer[] = [];
+    const at = { offset: 0 };
+    while (at.offset < b.length) {
+      let n: number;
+      try {
+        n = readUvarintBytes(b, b.length, at);
+      } catch (err) {
+        throw new RangeError(at.offset >= b.length ? 'truncated stale list' : (err as Error).message);
+      }
+      if (at.offset + n > b.length) throw new RangeError('truncated stale list');
+      out.push(b.subarray(at.offset, at.offset + n));
+      at.offset += n;
+    }
+    return out;
+  }
+
+  private reserve(bytes: number): void {
+    if (this.used + bytes <= this.bytes.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, this.used + bytes, 4096));
+    this.bytes.copy(grown, 0, 0, this.used);
+    this.bytes = grown;
+  }
+}
 
 export interface TreeUpdateResult {
   /** The new root (undefined: the empty tree). */
@@ -670,7 +743,7 @@ export interface TreeUpdateResult {
    */
   moved: Array<{ key: string; from: string; record: string }>;
   /** Database keys of the committed nodes the new version no longer reaches. */
-  stale: string[];
+  stale: StaleList;
 }
 
 /** What a leaf's record holds (a new leaf's, or an old one's read to move it down). */
@@ -711,7 +784,7 @@ export function updateTree(source: NodeSource, root: ChildRef | undefined, chang
   const u = new Updater(source, sorted, version, options.encode ?? true);
   const existing: Sub | undefined = root === undefined ? undefined : { hash: root.hash, leaf: root.leaf, old: { version: root.version, depth: 0, path: EMPTY_HASH } };
   const sub = u.update(existing, 0, 0, sorted.length);
-  if (sub === existing) return { root, rootHash: root?.hash ?? EMPTY_HASH, version, writes: new NodeWrites(), moved: [], stale: [] };
+  if (sub === existing) return { root, rootHash: root?.hash ?? EMPTY_HASH, version, writes: new NodeWrites(), moved: [], stale: new StaleList() };
   const placed = sub === undefined ? undefined : u.place(sub, 0, sorted[0]?.keyHash ?? EMPTY_HASH);
   const newRoot = placed === undefined ? undefined : { ...placed, hash: u.resolve(placed.hash) };
   return { root: newRoot, rootHash: newRoot?.hash ?? EMPTY_HASH, version, writes: u.writes, moved: u.moved, stale: u.stale };
@@ -803,12 +876,21 @@ function writeInternalHeader(out: Buffer, at: number, childMask: number, leafMas
   out[at + 4] = leafMask & 0xff;
 }
 
+/** An updated node's children that changed, by slot: the new subtree, the path below it, the reference its record holds. */
+interface ChangedSlots {
+  after: Array<Sub | undefined>;
+  paths: string[];
+  refs: Array<ChildRef | undefined>;
+}
+
 class Updater {
   readonly writes: NodeWrites;
   /** One record view per depth: a node's view stays valid while the update recurses below it. */
   private readonly views: InternalRecordView[] = [];
+  /** One set of per-child arrays per depth, as the views (each read only at the slots its node changed). */
+  private readonly slots: ChangedSlots[] = [];
   readonly moved: Array<{ key: string; from: string; record: string }> = [];
-  readonly stale: string[] = [];
+  readonly stale = new StaleList();
   /** The folds of the nodes rewritten above FLAT_DEPTH, hashed at the end ({@link resolve}). */
   private readonly folds = DeferredFolds.reusing(FLAT_DEPTH);
 
@@ -836,7 +918,7 @@ class Updater {
   }
 
   private dropped(address: NodeAddress): void {
-    if (this.encode) this.stale.push(nodeKey(address.version, address.depth, address.path));
+    if (this.encode) this.stale.addNode(address.version, address.depth, address.path);
   }
 
   update(existing: Sub | undefined, depth: number, lo: number, hi: number): Sub | undefined {
@@ -863,8 +945,7 @@ class Updater {
     } catch (err) {
       throw new MalformedNodeError(address, (err as Error).message);
     }
-    const after = new Array<Sub | undefined>(16);
-    const paths = new Array<string>(16);
+    const { after, paths, refs } = (this.slots[depth] ??= { after: new Array(16), paths: new Array(16), refs: new Array(16) });
     let changedMask = 0;
     let i = lo;
     while (i < hi) {
@@ -904,7 +985,6 @@ class Updater {
         return { hash: view.hash(only), leaf: true, old: { version: view.versions[only]!, depth: depth + 1, path: withNibble(address.path, depth, only) } };
       }
     }
-    const refs = new Array<ChildRef | undefined>(16);
     for (let n = 0; n < 16; n++) {
       if ((changedMask & (1 << n)) === 0) continue;
       const sub = after[n];

@@ -16,7 +16,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { sha as sha256 } from './fixtures/store-reference.js';
-import { type ChildRef, childAt, decodeNode, decodeNodeString, encodeNode, nodeKey, u64String } from '../../src/store/tree.js';
+import { type ChildRef, StaleList, childAt, decodeNode, decodeNodeString, encodeNode, nodeKey, u64String } from '../../src/store/tree.js';
 
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 /** Tree hashes travel as 32-character latin1 strings (tree.ts). */
@@ -201,5 +201,37 @@ describe('node keys', () => {
       assert.deepEqual([...buf(u64String(v))], [...be], `u64String(${v})`);
       assert.deepEqual([...buf(nodeKey(v, 0, ''))], [0x4e, ...be, 0], `nodeKey(${v}, 0)`);
     }
+  });
+});
+
+describe('stale lists (per key: uvarint(length) ‖ key)', () => {
+  it('a node key is listed as nodeKey spells it, at every depth and at versions above 2^32; other keys as given, a 200-byte one with a 2-byte length', () => {
+    const path = buf('\xab\xcd\xef\x12'.repeat(8));
+    const list = new StaleList();
+    const expected: Buffer[] = [];
+    for (const [version, depth] of [
+      [1, 0],
+      [7, 1],
+      [2 ** 32 + 3, 2],
+      [2 ** 53 - 1, 63],
+      [9, 64],
+    ] as const) {
+      list.addNode(version, depth, str(path));
+      expected.push(buf(nodeKey(version, depth, str(path))));
+    }
+    const long = Buffer.alloc(200, 0x64);
+    list.add(long);
+    expected.push(long);
+    list.add(Buffer.alloc(0));
+    expected.push(Buffer.alloc(0));
+    assert.equal(list.count, expected.length);
+    assert.deepEqual(list.encoded, Buffer.concat(expected.flatMap((key) => [uvarint(key.length), key])));
+    assert.deepEqual(StaleList.decode(list.encoded), expected);
+  });
+
+  it('a list whose last key runs past its end, or whose length is cut, is refused as truncated', () => {
+    assert.throws(() => StaleList.decode(Buffer.concat([uvarint(3), utf8('ab')])), { name: 'RangeError', message: 'truncated stale list' });
+    assert.throws(() => StaleList.decode(Buffer.from([0x80])), { name: 'RangeError', message: 'truncated stale list' });
+    assert.deepEqual(StaleList.decode(Buffer.alloc(0)), []);
   });
 });
