@@ -9,7 +9,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { CommittedStore, StoreUsageError } from '../../src/store/committed-store.js';
+import { ClassicLevel } from 'classic-level';
+
+import { CommittedStore, StoreCorruptionError, StoreUsageError, nodesDir } from '../../src/store/committed-store.js';
 import { bytes, commitBlock, patchLevel, text, withDir } from './fixtures/store-dirs.js';
 
 /**
@@ -421,6 +423,55 @@ describe('CommittedStore.prefetch: a failed read', () => {
         await assert.rejects(store.prefetch(['a', 'b']), /read failed: disk error/);
       } finally {
         restore();
+        await store.close();
+      }
+    });
+  });
+});
+
+describe('CommittedStore.getAt: a damaged node on the path', () => {
+  it('fails as StoreCorruptionError naming the node, for an internal node read in place and for a leaf', async () => {
+    await withDir(async (dir) => {
+      const keys = Array.from({ length: 40 }, (_, i): [string, string] => [`k${i}`, `v${i}`]);
+      await commitBlock(dir, 1n, keys);
+      await commitBlock(
+        dir,
+        2n,
+        keys.map(([k]) => [k, 'changed']),
+      );
+      // Version 1's nodes are reached only by reads as of height 1 (height 2 rewrote every one of them).
+      const nodes = new ClassicLevel<Buffer, Buffer>(nodesDir(dir), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+      const v1 = Buffer.from([0x4e, 0, 0, 0, 0, 0, 0, 0, 1]);
+      const records = await nodes.iterator({ gte: v1, lt: Buffer.from([0x4e, 0, 0, 0, 0, 0, 0, 0, 2]) }).all();
+      const root = records.find(([key]) => key.length === 10)!;
+      const leaf = records.find(([, record]) => record[0] === 0)!;
+      await nodes.put(root[0], root[1].subarray(0, root[1].length - 1));
+      await nodes.close();
+      let store = await CommittedStore.open(dir);
+      try {
+        assert.equal(text(store.getAt('k1', 2n)), 'changed', 'the latest version reads as before');
+        assert.throws(
+          () => store.getAt('k1', 1n),
+          (err: unknown) => err instanceof StoreCorruptionError && err.message === 'state store is corrupt: tree node (version 1, depth 0): truncated internal node',
+        );
+      } finally {
+        await store.close();
+      }
+      // The root mended, a leaf of version 1 damaged: its decode says so.
+      const again = new ClassicLevel<Buffer, Buffer>(nodesDir(dir), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+      await again.put(root[0], root[1]);
+      await again.put(leaf[0], leaf[1].subarray(0, 10));
+      await again.close();
+      const leafKey = text(leaf[1].subarray(66, 66 + leaf[1][65]!))!;
+      store = await CommittedStore.open(dir);
+      try {
+        assert.throws(
+          () => store.getAt(leafKey, 1n),
+          (err: unknown) => err instanceof StoreCorruptionError && /^state store is corrupt: tree node \(version 1, depth \d+\): /.test(err.message),
+        );
+        const [other, value] = keys.find(([k]) => k !== leafKey)!;
+        assert.equal(text(store.getAt(other, 1n)), value, 'other keys of version 1 still read');
+      } finally {
         await store.close();
       }
     });
