@@ -41,6 +41,7 @@ import { CommittedStore, nodesDir } from '../src/store/committed-store.js';
 import type { Change } from '../src/store/kv.js';
 import { encodeProof, type TreeUpdateResult } from '../src/store/tree.js';
 import { mainThreadCpuMs } from './lib/cpu.js';
+import { GcPauses } from './lib/gc.js';
 import { describeCompactions, describeLevelDbLogs } from './lib/leveldb-stats.js';
 import { BENCH_CACHE_DIR, cachedStateReady, markCachedState } from './lib/state-cache.js';
 import { nodeDescription } from './lib/node-info.js';
@@ -163,6 +164,9 @@ async function bench(size: number): Promise<number> {
   /** The main thread's CPU in computeRoot + commit alone: steadier than wall time on a shared machine. */
   const ownMainTotals: number[] = [];
   const commitTotals: number[] = [];
+  /** Each block's computeRoot + commit, after its read-ahead, in performance.now() time: the collections in them are counted. */
+  const ownWindows: Array<[number, number]> = [];
+  const gc = new GcPauses();
   const blocksStart = performance.now();
   for (let b = 0; b < BLOCKS; b++) {
     const changes = new Map<string, Change>();
@@ -184,6 +188,7 @@ async function bench(size: number): Promise<number> {
     await store.prefetch(changes.keys());
     const prefetchMs = performance.now() - tRoot;
     const ownMain0 = mainThreadCpuMs();
+    const tOwn = performance.now();
     const pending = store.computeRoot(sorted);
     const rootMs = performance.now() - tRoot;
     // Counted before the commit, which hands the buffer of writes to the next block.
@@ -192,6 +197,7 @@ async function bench(size: number): Promise<number> {
     const tCommit = performance.now();
     await store.commit(store.height + 1n, pending, pending.root);
     const commitMs = performance.now() - tCommit;
+    ownWindows.push([tOwn, performance.now()]);
     const cpu = process.cpuUsage(cpu0);
     const cpuMs = (cpu.user + cpu.system) / 1000;
     const mainEnd = mainThreadCpuMs();
@@ -212,6 +218,12 @@ async function bench(size: number): Promise<number> {
     `computeRoot+commit, ${DIRTY} dirty keys over ${size.toLocaleString('en')}: median ${blockMedian.toFixed(1)} ms wall ` +
       `(${median(cpuTotals).toFixed(0)} ms CPU all threads, ${median(mainTotals).toFixed(0)} ms main thread), max ${Math.max(...totals).toFixed(1)} ms wall; ` +
       `without the read-ahead median ${median(ownTotals).toFixed(1)} ms wall (${median(ownMainTotals).toFixed(0)} ms main thread); ${rss()}`,
+  );
+  const collections = gc.within(ownWindows);
+  gc.stop();
+  console.log(
+    `garbage collection in the ${BLOCKS} blocks' computeRoot + commit (after the read-ahead), main thread: ${collections.scavenges} scavenges (${collections.scavengeMs.toFixed(0)} ms), ` +
+      `${collections.others} other collections (${collections.otherMs.toFixed(0)} ms)`,
   );
   // The compaction thread's share of "CPU all threads", over the blocks above (the store was opened just before them).
   console.log(`${describeCompactions(store.levelDbStats())}; the ${BLOCKS} blocks took ${(blocksMs / 1000).toFixed(1)} s`);
