@@ -25,6 +25,7 @@
 import { benchAccounts, signLegacyTransfer } from './lib/txgen.js';
 import { BENCH_SENDER_THREADS, benchApp, benchAppWithFillers, fillerAddress, processRequest, runBlock } from './lib/app.js';
 import { mainThreadCpuMs, threadCpuMs } from './lib/cpu.js';
+import { GcPauses } from './lib/gc.js';
 import { nodeDescription } from './lib/node-info.js';
 
 const FILLERS = Number(process.argv[2] ?? 0);
@@ -128,6 +129,9 @@ async function benchAbci(): Promise<Record<string, number>> {
 async function sustained(bench: Awaited<ReturnType<typeof benchApp>>, makeBlock: () => Uint8Array[]): Promise<void> {
   const rows: Array<{ ms: number; main: number; other: number; all: number }> = [];
   const proposalMs: number[] = [];
+  /** Each block's FinalizeBlock + Commit in performance.now() time: the collections in them are counted. */
+  const windows: Array<[number, number]> = [];
+  const gc = new GcPauses();
   for (let b = 0; b < SUSTAINED; b++) {
     const block = makeBlock();
     for (const tx of block) {
@@ -143,7 +147,9 @@ async function sustained(bench: Awaited<ReturnType<typeof benchApp>>, makeBlock:
     }
     const threadsBefore = threadCpuMs();
     const allBefore = process.cpuUsage();
+    const blockStart = performance.now();
     const run = await runBlock(bench, block);
+    windows.push([blockStart, performance.now()]);
     if (run.failed > 0) throw new Error(`${run.failed} bench transactions failed`);
     const all = process.cpuUsage(allBefore);
     const spent = [...threadCpuMs()].map(([tid, ms]) => [tid, ms - (threadsBefore.get(tid) ?? 0)] as const);
@@ -159,6 +165,11 @@ async function sustained(bench: Awaited<ReturnType<typeof benchApp>>, makeBlock:
   sustainedReport.push(`    ${rows.map((r, i) => `${fmt(rates[i]!)} (${fmt(r.ms)} / ${fmt(r.main)} / ${fmt(r.other)} / ${fmt(r.all)})`).join(', ')}`);
   sustainedReport.push(
     `    median ${fmt(median(rates))} tx/s (range ${fmt(Math.min(...rates))}–${fmt(Math.max(...rates))}); per block, medians: main thread ${fmt(median(rows.map((r) => r.main)))} ms, busiest other thread ${fmt(median(rows.map((r) => r.other)))} ms, all threads ${fmt(median(rows.map((r) => r.all)))} ms (goal >= 10,000 tx/s)`,
+  );
+  const collections = gc.within(windows);
+  gc.stop();
+  sustainedReport.push(
+    `    garbage collection in the blocks, main thread: ${collections.scavenges} scavenges (${fmt(collections.scavengeMs)} ms), ${collections.others} other collections (${fmt(collections.otherMs)} ms)`,
   );
   const totalMs = rows.reduce((sum, r) => sum + r.ms, 0);
   sustainedReport.push(`    all ${fmt(SUSTAINED * BLOCK_TXS)} transfers ÷ the blocks' total FinalizeBlock + Commit time: ${fmt((SUSTAINED * BLOCK_TXS) / (totalMs / 1000))} tx/s`);
