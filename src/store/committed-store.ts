@@ -797,7 +797,7 @@ export class CommittedStore implements KVReader {
         // replaces this one's in the cache.
         await writeNodesThenRest(stagedNodeBatches(this.nodesDb, tree), dbBatch, this.sync, () => {
           keys = this.stageRecords(dbBatch, pending, tree, v, extras);
-          this.cacheNewNodes(tree, v);
+          this.cacheNewNodes(tree, v, keys);
         });
       } finally {
         this.committing = false;
@@ -809,7 +809,7 @@ export class CommittedStore implements KVReader {
       stageNodes(staged, tree);
       keys = this.stageRecords(staged, pending, tree, v, extras);
       for (const [key, value] of staged.records) this.deferred.records.set(key, value);
-      this.cacheNewNodes(tree, v);
+      this.cacheNewNodes(tree, v, keys);
     }
     // Written: now make it visible. Nothing below can fail.
     this.generation++;
@@ -865,14 +865,26 @@ export class CommittedStore implements KVReader {
   }
 
   /**
-   * Caches the internal nodes a block wrote, which the next block walks; new
-   * leaves are read back only by proofs, historical reads and inserts next
-   * to them: not cached.
+   * Caches the internal nodes a block wrote, which the next block walks,
+   * but for deep ones the next blocks are not expected to find there
+   * (node-cache.ts deepCachingBound; `keyCount`: the keys of the new
+   * version); new leaves are read back only by proofs, historical reads and
+   * inserts next to them: not cached.
    */
-  private cacheNewNodes(tree: TreeUpdateResult, version: number): void {
+  private cacheNewNodes(tree: TreeUpdateResult, version: number, keyCount: number): void {
     const writes = tree.writes;
+    const written: number[] = [];
+    const bytes: number[] = [];
     for (let i = 0; i < writes.count; i++) {
       if (!writes.isInternal(i)) continue;
+      const depth = writes.depth(i);
+      if (depth < this.nodes.upperDepth) continue;
+      written[depth] = (written[depth] ?? 0) + 1;
+      bytes[depth] = (bytes[depth] ?? 0) + NodeCache.deepEntryBytes(writes.placeBytes(i), writes.recordBytes(i));
+    }
+    const bound = this.nodes.deepCachingBound(keyCount, written, bytes);
+    for (let i = 0; i < writes.count; i++) {
+      if (!writes.isInternal(i) || writes.depth(i) >= bound) continue;
       const place = writes.place(i); // depth first
       this.nodes.setNewest(version, place.charCodeAt(0), place, writes.record(i));
     }

@@ -25,9 +25,48 @@
  *   one LevelDB read per version and place instead of one per read, and
  *   they never displace the latest tree's node at their place.
  */
-import { OffHeapCache } from './off-heap-cache.js';
+import { OffHeapCache, entryBytes } from './off-heap-cache.js';
 import { u64String } from './tree.js';
 import { UPPER_SLOT_BYTES, UpperNodes } from './upper-nodes.js';
+
+/**
+ * A commit caches its new nodes below the upper levels only at depths
+ * where the next blocks are expected to find at least this share of them
+ * still cached ({@link deepCachingBound}).
+ */
+export const DEEP_CACHING_MIN_HIT = 0.25;
+
+/**
+ * The depth from which a commit's new internal nodes are not worth caching
+ * (those at depths in [upperDepth, bound) are), from a model of a block
+ * that changes keys spread uniformly: a place at depth d holds an internal
+ * node with the probability that two or more of the `keyCount` keys fall
+ * in it, so a block that writes `written[d]` of them rewrites a given one
+ * about every places / written[d] blocks; the deeper cache keeps an entry
+ * for about 1.5 generations, a generation lasting `generationBytes` over
+ * the bytes a block appends (`bytes[d]` at depth d). A depth is worth it
+ * while 1 − e^(−lifetime / revisit) ≥ {@link DEEP_CACHING_MIN_HIT}; below
+ * the first depth that is not, none is. At 10,000,000 keys with the
+ * default cache a depth-5 node is found ≈ 10 % of the time and the
+ * commit's copies of ≈ 29,000 nodes a block mostly go unread; at
+ * 1,000,000 keys the cache holds all of them (docs/STORE.md
+ * "Performance"). Only speed depends on it, never a result.
+ */
+export function deepCachingBound(upperDepth: number, generationBytes: number, keyCount: number, written: readonly number[], bytes: readonly number[]): number {
+  let appended = 0;
+  for (let d = upperDepth; d < written.length; d++) {
+    const w = written[d] ?? 0;
+    if (w === 0) continue;
+    const lambda = keyCount / 16 ** d;
+    // P(two or more keys in a place) = 1 − e^−λ (1 + λ); its series where that cancels.
+    const share = lambda < 1e-3 ? (lambda * lambda) / 2 : 1 - Math.exp(-lambda) * (1 + lambda);
+    const revisit = Math.max(16 ** d * share, w) / w;
+    appended += bytes[d] ?? 0;
+    const lifetime = (1.5 * generationBytes) / appended;
+    if (1 - Math.exp(-lifetime / revisit) < DEEP_CACHING_MIN_HIT) return d;
+  }
+  return Number.POSITIVE_INFINITY;
+}
 
 /** A cached node: its record. */
 export interface CachedNode {
@@ -136,6 +175,16 @@ export class NodeCache {
   setNewest(version: number, depth: number, place: string, record: Uint8Array): void {
     if (depth < this.upperDepth && this.upper.write(this.upper.slotOf(place), version, record)) return;
     this.lower.setLatin1Joined(place, u64String(version), record);
+  }
+
+  /** The depth from which a commit that wrote `written[d]` internal nodes (`bytes[d]` bytes of cache entries) at each depth should not cache them ({@link deepCachingBound}). */
+  deepCachingBound(keyCount: number, written: readonly number[], bytes: readonly number[]): number {
+    return deepCachingBound(this.upperDepth, this.lower.largestEntry, keyCount, written, bytes);
+  }
+
+  /** Bytes a deeper node's entry takes: the cache's own, its place and version, its record. */
+  static deepEntryBytes(placeBytes: number, recordBytes: number): number {
+    return entryBytes('', null, 'latin1') + placeBytes + 8 + recordBytes;
   }
 
   /** Entries held (for tests and metrics). */

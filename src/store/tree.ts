@@ -621,6 +621,20 @@ export class NodeWrites {
     return this.bytes.toString('latin1', this.bounds[3 * i]! + 9, this.bounds[3 * i + 1]!);
   }
 
+  /** Node `i`'s depth. */
+  depth(i: number): number {
+    return this.bytes[this.bounds[3 * i]! + 9]!;
+  }
+
+  /** Bytes of node `i`'s place ({@link place}) and of its record. */
+  placeBytes(i: number): number {
+    return this.bounds[3 * i + 1]! - this.bounds[3 * i]! - 9;
+  }
+
+  recordBytes(i: number): number {
+    return this.bounds[3 * i + 2]! - this.bounds[3 * i + 1]!;
+  }
+
   /** Whether node `i` is an internal node (else a leaf). */
   isInternal(i: number): boolean {
     return this.bytes[this.bounds[3 * i + 1]!] === INTERNAL_TAG;

@@ -9,7 +9,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { NodeCache } from '../../src/store/node-cache.js';
+import { DEEP_CACHING_MIN_HIT, NodeCache, deepCachingBound } from '../../src/store/node-cache.js';
 import type { OffHeapCache } from '../../src/store/off-heap-cache.js';
 import { MAX_INTERNAL_RECORD, nodePlace } from '../../src/store/tree.js';
 import { UPPER_SLOT_BYTES } from '../../src/store/upper-nodes.js';
@@ -288,5 +288,47 @@ describe('NodeCache', () => {
       assert.throws(() => cache.get(1, bad.charCodeAt(0), bad), RangeError, JSON.stringify(bad));
     }
     assert.equal(cache.size, 0);
+  });
+});
+
+describe('deepCachingBound (which depths a commit caches its new deep nodes at)', () => {
+  const MiB = 2 ** 20;
+  /** A block of `changes` uniformly spread keys over `keys`: its new internal nodes at depth 5 and their entry bytes (a record of the expected children). */
+  function block(keys: number, changes: number): { written: number[]; bytes: number[] } {
+    const lambda = keys / 16 ** 5;
+    const nodes = Math.round(changes * (1 - Math.exp(-lambda)));
+    const record = 5 + Math.min(16, Math.max(2, lambda)) * 33;
+    return { written: [0, 0, 0, 0, 0, nodes], bytes: [0, 0, 0, 0, 0, nodes * NodeCache.deepEntryBytes(3, record)] };
+  }
+
+  it('at 10,000,000 keys with the default cache caches none below the upper levels; at 1,000,000 all', () => {
+    const generation = 36 * MiB;
+    const big = block(10_000_000, 20_000);
+    assert.equal(deepCachingBound(5, generation, 10_000_000, big.written, big.bytes), 5);
+    const small = block(1_000_000, 20_000);
+    assert.equal(deepCachingBound(5, generation, 1_000_000, small.written, small.bytes), Number.POSITIVE_INFINITY);
+  });
+
+  it('depends on how much of a depth the cache can hold, not on the block size', () => {
+    const generation = 36 * MiB;
+    for (const changes of [100, 1_000, 20_000]) {
+      const b = block(10_000_000, changes);
+      assert.equal(deepCachingBound(5, generation, 10_000_000, b.written, b.bytes), 5, `${changes} changes`);
+    }
+    // A cache large enough for most of the depth-5 nodes caches them again.
+    const b = block(10_000_000, 20_000);
+    assert.equal(deepCachingBound(5, 512 * MiB, 10_000_000, b.written, b.bytes), Number.POSITIVE_INFINITY);
+  });
+
+  it('stops at the first depth not worth it, skips depths the block did not write, and counts the bytes of every depth above', () => {
+    const generation = 36 * MiB;
+    // Depth 5 is worth caching alone; depth 7 (no depth-6 nodes written) is not once its bytes crowd the cache.
+    const written = [0, 0, 0, 0, 0, 1_000, 0, 200_000];
+    const fewBytes = [0, 0, 0, 0, 0, 100_000, 0, 1_000];
+    assert.equal(deepCachingBound(5, generation, 1_000_000, written, fewBytes), Number.POSITIVE_INFINITY);
+    const manyBytes = [0, 0, 0, 0, 0, 100_000, 0, 400 * MiB];
+    assert.equal(deepCachingBound(5, generation, 1_000_000, written, manyBytes), 7);
+    assert.equal(deepCachingBound(5, generation, 1_000_000, [], []), Number.POSITIVE_INFINITY, 'nothing written below the upper levels');
+    assert.ok(DEEP_CACHING_MIN_HIT > 0 && DEEP_CACHING_MIN_HIT < 1);
   });
 });
