@@ -626,11 +626,12 @@ export class NodeWrites {
     return this.bytes[this.bounds[3 * i]! + 9]!;
   }
 
-  /** Bytes of node `i`'s place ({@link place}) and of its record. */
+  /** Bytes of node `i`'s place ({@link place}). */
   placeBytes(i: number): number {
     return this.bounds[3 * i + 1]! - this.bounds[3 * i]! - 9;
   }
 
+  /** Bytes of node `i`'s record. */
   recordBytes(i: number): number {
     return this.bounds[3 * i + 2]! - this.bounds[3 * i + 1]!;
   }
