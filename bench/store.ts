@@ -17,6 +17,8 @@
  * instead, so that the blocks pay for pruning as a node's do once its
  * history is full (what older runs left is pruned first, and timed apart);
  * the historical reads then go back N − 1 versions if that is under 100.
+ * CMTD_BENCH_STATE_OPEN_FILES=N opens it as `--state-open-files N` does
+ * (the tables of the nodes' database LevelDB keeps open).
  * Each measured block: 90% updates of existing
  * keys, 5% inserts, 5% deletes; each starts with the store's read-ahead
  * (`prefetch`), counted in its time as a block the node did not see
@@ -37,8 +39,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import { bulkLoad } from '../src/store/bulk-load.js';
-import { CommittedStore, nodesDir } from '../src/store/committed-store.js';
+import { CommittedStore, DEFAULT_OPEN_FILES, nodesDir } from '../src/store/committed-store.js';
 import type { Change } from '../src/store/kv.js';
+import { parseLevelDbStats } from '../src/store/leveldb-stats.js';
 import { encodeProof, type TreeUpdateResult } from '../src/store/tree.js';
 import { mainThreadCpuMs } from './lib/cpu.js';
 import { GcPauses } from './lib/gc.js';
@@ -53,6 +56,8 @@ const DIRTY = Number(process.argv[4] ?? 20_000);
 /** Versions of history the store keeps (CMTD_BENCH_STATE_HISTORY; the node's default otherwise). */
 const HISTORY = process.env.CMTD_BENCH_STATE_HISTORY === undefined ? undefined : Number(process.env.CMTD_BENCH_STATE_HISTORY);
 if (HISTORY !== undefined && !(Number.isSafeInteger(HISTORY) && HISTORY >= 2)) throw new Error('CMTD_BENCH_STATE_HISTORY must be a whole number of versions, at least 2');
+/** Files the nodes' database keeps open (CMTD_BENCH_STATE_OPEN_FILES, as `--state-open-files`; the node's default otherwise). */
+const OPEN_FILES = process.env.CMTD_BENCH_STATE_OPEN_FILES === undefined ? undefined : Number(process.env.CMTD_BENCH_STATE_OPEN_FILES);
 /** How far back the historical reads go. */
 const READ_BACK = Math.min(100, (HISTORY ?? Number.POSITIVE_INFINITY) - 1);
 
@@ -145,9 +150,13 @@ async function bench(size: number): Promise<number> {
   }
 
   const stateDir = join(dir, 'state.db');
+  const storeOptions = { stateHistory: HISTORY, openFiles: OPEN_FILES };
   let t0 = performance.now();
-  let store = await CommittedStore.open(stateDir, { stateHistory: HISTORY });
-  console.log(`open: ${ms(t0)} ms (height ${store.height}, ${store.size.toLocaleString('en')} keys); ${rss()}`);
+  let store = await CommittedStore.open(stateDir, storeOptions);
+  const nodeTables = parseLevelDbStats(store.levelDbStats().nodes).reduce((sum, row) => sum + row.files, 0);
+  console.log(
+    `open: ${ms(t0)} ms (height ${store.height}, ${store.size.toLocaleString('en')} keys, ${nodeTables} tables of nodes, ${OPEN_FILES ?? DEFAULT_OPEN_FILES} files kept open); ${rss()}`,
+  );
   if (HISTORY !== undefined) {
     t0 = performance.now();
     await store.pruned();
@@ -268,7 +277,7 @@ async function bench(size: number): Promise<number> {
   await store.close();
 
   t0 = performance.now();
-  store = await CommittedStore.open(stateDir, { stateHistory: HISTORY });
+  store = await CommittedStore.open(stateDir, storeOptions);
   console.log(`reopen: ${ms(t0)} ms`);
   await store.close();
   return median(mainTotals);

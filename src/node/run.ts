@@ -28,8 +28,8 @@ export interface NodeOptions {
   rpc?: NodeRpcOptions;
   /** Prometheus endpoint (README "Metrics"); undefined: no metrics are collected. */
   metrics?: NodeMetricsOptions;
-  /** State store tuning (docs/STORE.md); defaults: keep 10,000 heights, 256 MiB of cache, a 64 MiB write buffer. */
-  store?: Pick<CommittedStoreOptions, 'stateHistory' | 'cacheBytes' | 'writeBufferBytes'>;
+  /** State store tuning (docs/STORE.md); defaults: keep 10,000 heights, 256 MiB of cache, a 64 MiB write buffer, 1,000 open node tables. */
+  store?: Pick<CommittedStoreOptions, 'stateHistory' | 'cacheBytes' | 'writeBufferBytes' | 'openFiles'>;
   /** Snapshots for state sync and block pruning (docs/STATE-SYNC.md); defaults when absent. */
   snapshots?: NodeSnapshotOptions;
   /** Worker threads recovering transaction senders (`--sender-threads`); default {@link DEFAULT_SENDER_THREADS}. */

@@ -33,7 +33,7 @@ import { ClassicLevel, type Iterator as LevelIterator } from 'classic-level';
 import { bytesEqual } from '../util/bytes.js';
 import type { Logger } from '../util/logger.js';
 import { isWellFormedKey } from './keys.js';
-import type { StateDbStats } from './leveldb-stats.js';
+import { parseLevelDbStats, type StateDbStats } from './leveldb-stats.js';
 import type { Change, KVReader } from './kv.js';
 import { NodeCache } from './node-cache.js';
 import { OffHeapCache } from './off-heap-cache.js';
@@ -109,14 +109,13 @@ const LEVELDB_ENCODINGS = { keyEncoding: 'buffer', valueEncoding: 'view' } as co
  */
 export const VALUES_TABLE_BYTES = 4 * 1024 * 1024;
 /**
- * The nodes' database writes tables of 32 MiB, so that a large state has
- * few enough of them that all stay open in LevelDB's table cache and a
- * read never reopens a table and reloads its index and filter. Until
- * pruning starts they are only moved down, never merged (see
- * NODES_WRITE_BUFFER_BYTES); once it runs, its deletion marks are merged
- * down into them, in jobs of up to ≈ 6 s at 10,000,000 keys, which a
+ * The nodes' database writes tables of up to 32 MiB where it merges: the
+ * bulk load's, and once pruning runs, the tables its deletion marks are
+ * merged down into, in jobs of up to ≈ 6 s at 10,000,000 keys, which a
  * values' flush would wait for (it comes once in ≈ 15 blocks, and none
- * was held back: BENCHMARKS.md 2026-12-06 17:21).
+ * was held back: BENCHMARKS.md 2026-12-06 17:21). A flushed write buffer is
+ * only moved down, so it stays one table of about a block's nodes
+ * (DEFAULT_OPEN_FILES says what their number costs).
  */
 export const NODES_TABLE_BYTES = 32 * 1024 * 1024;
 
@@ -126,9 +125,28 @@ export function valuesDbOptions(writeBufferBytes: number) {
 }
 
 /** How the nodes' database is opened, by the store and by the bulk load. */
-export function nodesDbOptions(writeBufferBytes: number) {
-  return { ...LEVELDB_ENCODINGS, maxFileSize: NODES_TABLE_BYTES, writeBufferSize: writeBufferBytes };
+export function nodesDbOptions(writeBufferBytes: number, openFiles = DEFAULT_OPEN_FILES) {
+  return { ...LEVELDB_ENCODINGS, maxFileSize: NODES_TABLE_BYTES, writeBufferSize: writeBufferBytes, maxOpenFiles: openFiles };
 }
+/**
+ * Files the nodes' database keeps open (`--state-open-files`, LevelDB's
+ * `max_open_files`): its table cache holds this many less 10, each with its
+ * index and Bloom filter (≈ 230 KiB for a block's ≈ 22 MB of nodes). A read
+ * in a table not held reopens it, and the nodes a block reads lie in the
+ * tables of every version since their keys last changed: at 10,000,000
+ * keys, ≈ 1,900 tables, a block cost 15–25 % more CPU with 1,000 than with
+ * all held, and a historical read's p90 2.5× (BENCHMARKS.md 2026-12-07
+ * 07:55). LevelDB maps its first 1,000 tables, whose index and filter stay
+ * in the page cache; each one past them holds both in the process's own
+ * memory, ≈ 230–270 MiB more for ≈ 1,900. LevelDB's default is kept, so the
+ * memory a node takes does not grow with its history unless asked to.
+ */
+export const DEFAULT_OPEN_FILES = 1000;
+/** The range LevelDB accepts for `max_open_files` (it would silently clamp a value outside it). */
+export const MIN_OPEN_FILES = 74;
+export const MAX_OPEN_FILES = 50_000;
+/** Of `max_open_files`, what LevelDB keeps for its log, manifest and lock, not for tables. */
+const OTHER_OPEN_FILES = 10;
 /**
  * Default size of LevelDB's write buffer (`--state-write-buffer-mb`; LevelDB's
  * own default is 4 MiB). A block writes its values, history and index
@@ -211,6 +229,8 @@ export interface CommittedStoreOptions {
   stateHistory?: number;
   /** LevelDB's write buffer, bytes (`--state-write-buffer-mb`). Default {@link DEFAULT_WRITE_BUFFER_BYTES}. */
   writeBufferBytes?: number;
+  /** Files the tree nodes' database keeps open (`--state-open-files`). Default {@link DEFAULT_OPEN_FILES}. */
+  openFiles?: number;
 }
 
 /** The latest value of a key (null: absent). */
@@ -336,8 +356,12 @@ export class CommittedStore implements KVReader {
     if (!Number.isSafeInteger(writeBufferBytes) || writeBufferBytes < MIN_WRITE_BUFFER_BYTES || writeBufferBytes > MAX_WRITE_BUFFER_BYTES) {
       throw new StoreUsageError(`write buffer must be a whole number of bytes from ${MIN_WRITE_BUFFER_BYTES} to ${MAX_WRITE_BUFFER_BYTES}, got ${writeBufferBytes}`);
     }
+    const openFiles = options.openFiles ?? DEFAULT_OPEN_FILES;
+    if (!Number.isSafeInteger(openFiles) || openFiles < MIN_OPEN_FILES || openFiles > MAX_OPEN_FILES) {
+      throw new StoreUsageError(`open files must be a whole number from ${MIN_OPEN_FILES} to ${MAX_OPEN_FILES}, got ${openFiles}`);
+    }
     const db = new ClassicLevel<Buffer, Uint8Array>(dir, valuesDbOptions(writeBufferBytes));
-    const nodesDb = new ClassicLevel<Buffer, Uint8Array>(nodesDir(dir), nodesDbOptions(Math.min(writeBufferBytes, NODES_WRITE_BUFFER_BYTES)));
+    const nodesDb = new ClassicLevel<Buffer, Uint8Array>(nodesDir(dir), nodesDbOptions(Math.min(writeBufferBytes, NODES_WRITE_BUFFER_BYTES), openFiles));
     try {
       await db.open();
       await nodesDb.open();
@@ -368,13 +392,22 @@ export class CommittedStore implements KVReader {
       await nodesDb.clear({ gte: latin1('N' + u64String(meta.height + 1)), lt: AFTER_N });
       const store = new CommittedStore(db, nodesDb, meta, options);
       store.checkRoot(dir);
+      const nodeTables = parseLevelDbStats(nodesDb.getProperty('leveldb.stats')).reduce((sum, row) => sum + row.files, 0);
       options.logger?.info('state store opened', {
         dir,
         height: String(meta.height),
         appHash: hex(meta.appHash),
         keys: meta.keys,
+        nodeTables,
         ms: Math.round(performance.now() - started),
       });
+      if (nodeTables > openFiles - OTHER_OPEN_FILES) {
+        options.logger?.info(
+          `the tree nodes' database has ${nodeTables} tables and keeps at most ${openFiles - OTHER_OPEN_FILES} open (--state-open-files ${openFiles}); ` +
+            'reads in the others reopen them, which costs CPU; each one kept open past the first 1,000 costs ≈ 230 KiB of memory (docs/STORE.md)',
+          { nodeTables, openFiles },
+        );
+      }
       store.schedulePrune();
       return store;
     } catch (err) {

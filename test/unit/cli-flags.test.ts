@@ -126,6 +126,32 @@ describe('cmtd start --state-write-buffer-mb', () => {
   });
 });
 
+describe('cmtd start --state-open-files', () => {
+  it("refuses a count outside LevelDB's 74–50000 (it clamps the rest), before it opens anything", async () => {
+    const home = mkdtempSync(join(tmpdir(), 'cmtd-open-files-'));
+    try {
+      const [command, ...base] = defaultCmtdCommand();
+      for (const [given, message] of [
+        ['0', "--state-open-files: expected a positive integer, got '0'"],
+        ['73', "--state-open-files: from 74 to 50000 (LevelDB's limits), got 73"],
+        ['50001', "--state-open-files: from 74 to 50000 (LevelDB's limits), got 50001"],
+      ] as const) {
+        await assert.rejects(
+          run(command!, [...base, 'start', '--home', home, '--rpc-address', '', '--state-open-files', given], { env: ENV }),
+          (err: { code?: number; stderr?: string }) => {
+            assert.equal(err.code, 1);
+            assert.ok(err.stderr?.includes(message), err.stderr);
+            return true;
+          },
+        );
+      }
+      assert.deepEqual(readdirSync(home), [], 'no state opened');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('cmtd export flags', () => {
   async function cmtd(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stderr: string }> {
     try {

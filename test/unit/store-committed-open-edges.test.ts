@@ -15,8 +15,11 @@ import { ClassicLevel } from 'classic-level';
 import {
   CommittedStore,
   DEFAULT_CACHE_BYTES,
+  DEFAULT_OPEN_FILES,
   DEFAULT_WRITE_BUFFER_BYTES,
+  MAX_OPEN_FILES,
   MAX_WRITE_BUFFER_BYTES,
+  MIN_OPEN_FILES,
   MIN_WRITE_BUFFER_BYTES,
   NODES_WRITE_BUFFER_BYTES,
   nodesDir,
@@ -287,7 +290,8 @@ describe('CommittedStore.open: log line', () => {
       const opened = logs.filter(([message]) => message === 'state store opened');
       assert.equal(opened.length, 1, JSON.stringify(logs));
       const { ms, ...fields } = opened[0]![1];
-      assert.deepEqual(fields, { dir, height: '1', appHash: ROOT_A1, keys: 1 });
+      // The block's nodes, in the nodes' log until this open wrote them as a table.
+      assert.deepEqual(fields, { dir, height: '1', appHash: ROOT_A1, keys: 1, nodeTables: 1 });
       assert.equal(typeof ms, 'number');
       assert.ok((ms as number) >= 0 && (ms as number) <= Math.ceil(elapsed), `ms ${String(ms)} should be within the ${elapsed} ms open took`);
     });
@@ -580,6 +584,70 @@ describe('CommittedStore: write buffer', () => {
             .reduce((sum, f) => sum + statSync(join(d, f)).size, 0);
         assert.ok(logBytes(dir) > 24 * 1024 * 1024, `the values' buffer holds both blocks: ${logBytes(dir)} bytes of log`);
         assert.ok(logBytes(nodesDir(dir)) <= NODES_WRITE_BUFFER_BYTES + 8 * 1024 * 1024, `the nodes' log: ${logBytes(nodesDir(dir))} bytes`);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
+
+describe('CommittedStore: open files of the nodes’ database', () => {
+  it('DEFAULT_OPEN_FILES is LevelDB’s 1,000 (docs/STORE.md --state-open-files default)', () => {
+    assert.equal(DEFAULT_OPEN_FILES, 1000);
+  });
+
+  it('refuses a count LevelDB would clamp, and opens nothing', async () => {
+    await withDir(async (dir) => {
+      for (const openFiles of [0, MIN_OPEN_FILES - 1, MAX_OPEN_FILES + 1, 100.5]) {
+        await assert.rejects(
+          CommittedStore.open(dir, { openFiles }),
+          (err: Error) => err instanceof StoreUsageError && /open files must be a whole number from 74 to 50000, got /.test(err.message),
+        );
+      }
+      assert.deepEqual(readdirSync(dir), [], 'no database created');
+    });
+  });
+
+  it('with more node tables than it keeps open, says so at open and still answers every version', async () => {
+    await withDir(async (dir) => {
+      // 64 KiB buffers: each block's nodes (≈ 300 leaves and the nodes above them) become a table of their own,
+      // which LevelDB only moves down (their keys start with the version).
+      const blocks = 90;
+      const keyOf = (h: number, i: number): string => `k/${(h * 7919 + i * 104729) % 5000}`;
+      let store = await CommittedStore.open(dir, { writeBufferBytes: MIN_WRITE_BUFFER_BYTES, stateHistory: 0 });
+      const written = new Map<number, Map<string, string>>();
+      try {
+        for (let h = 1; h <= blocks; h++) {
+          const block = new Map(Array.from({ length: 300 }, (_, i) => [keyOf(h, i), `v${h}/${i}`] as const));
+          written.set(h, block);
+          const pending = store.computeRoot([...block].map(([k, v]) => [k, bytes(v)] as const));
+          await store.commit(BigInt(h), pending, pending.root);
+        }
+      } finally {
+        await store.close();
+      }
+      const logs: Array<[string, Record<string, unknown>]> = [];
+      const record = (message: string, meta: Record<string, unknown> = {}): void => {
+        logs.push([message, meta]);
+      };
+      const logger = { info: record, warn: record, error: record, debug: record } as unknown as Logger;
+      store = await CommittedStore.open(dir, { logger, writeBufferBytes: MIN_WRITE_BUFFER_BYTES, stateHistory: 0, openFiles: MIN_OPEN_FILES });
+      try {
+        const nodeTables = logs.find(([message]) => message === 'state store opened')?.[1].nodeTables as number;
+        assert.ok(nodeTables > MIN_OPEN_FILES, `${nodeTables} tables of nodes, more than the ${MIN_OPEN_FILES - 10} it keeps open`);
+        const said = logs.find(([message]) => message.startsWith("the tree nodes' database has"));
+        assert.ok(said !== undefined, JSON.stringify(logs));
+        assert.match(said[0], new RegExp(`has ${nodeTables} tables and keeps at most 64 open \\(--state-open-files 74\\)`));
+        assert.deepEqual(said[1], { nodeTables, openFiles: MIN_OPEN_FILES });
+        // Every block's keys, proved at that block's version and read back, across tables reopened again and again.
+        for (let h = 1; h <= blocks; h++) {
+          const version = BigInt(h);
+          const root = store.appHashAt(version);
+          for (const [key, value] of [...written.get(h)!].slice(0, 20)) {
+            assert.ok(CommittedStore.verifyProof(root, key, bytes(value), store.prove(key, version)), `${key} at ${h}`);
+            assert.equal(text(store.getAt(key, version)), value, `${key} at ${h}`);
+          }
+        }
       } finally {
         await store.close();
       }
