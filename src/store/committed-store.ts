@@ -831,7 +831,13 @@ export class CommittedStore implements KVReader {
         await writeNodesThenRest(stagedNodeBatches(this.nodesDb, tree), dbBatch, this.sync, () => {
           keys = this.stageRecords(dbBatch, pending, tree, v, extras);
           this.cacheNewNodes(tree, v, keys);
+          // The new values too: until the commit is visible, reads of these keys find `writing` first.
+          for (const { key, value } of pending.changes) this.cacheLatest(key, value);
         });
+      } catch (err) {
+        // LevelDB kept the values before (a batch is all or nothing): so does the cache.
+        for (const { key, before } of pending.changes) this.cacheLatest(key, before);
+        throw err;
       } finally {
         this.committing = false;
         this.writing = undefined;
@@ -843,10 +849,10 @@ export class CommittedStore implements KVReader {
       keys = this.stageRecords(staged, pending, tree, v, extras);
       for (const [key, value] of staged.records) this.deferred.records.set(key, value);
       this.cacheNewNodes(tree, v, keys);
+      for (const { key, value } of pending.changes) this.cacheLatest(key, value);
     }
     // Written: now make it visible. Nothing below can fail.
     this.generation++;
-    for (const { key, value } of pending.changes) this.cacheLatest(key, value);
     const writes = tree.writes;
     const nodesWritten = writes.count + tree.moved.length;
     writes.release(); // LevelDB's batch, the deferred records and the cache hold copies
