@@ -14,8 +14,9 @@
  * block touches 10,000 cold accounts of a large state.
  *
  * ABCI_SUSTAINED=N then runs N more warm blocks in a row (each checked by
- * CheckTx first) and prints their median, range and where the CPU went per
- * block: the main thread, the busiest other thread (LevelDB's compaction
+ * CheckTx first, whose rate it also prints: the first CheckTx figure reads
+ * every sender's account from LevelDB, these find them cached) and prints
+ * their median, range and where the CPU went per block: the main thread, the busiest other thread (LevelDB's compaction
  * thread when the store compacts) and all threads. One block says little on
  * a large state: LevelDB's compactions come in waves over tens of blocks.
  * ABCI_VOTE_MS=M (with it) gives each block its ProcessProposal and M ms of
@@ -129,15 +130,20 @@ async function benchAbci(): Promise<Record<string, number>> {
 async function sustained(bench: Awaited<ReturnType<typeof benchApp>>, makeBlock: () => Uint8Array[]): Promise<void> {
   const rows: Array<{ ms: number; main: number; other: number; all: number }> = [];
   const proposalMs: number[] = [];
+  /** CheckTx of each block before it, one core: its senders' accounts are cached after the first block. */
+  const checkRates: Array<{ wall: number; cpu: number }> = [];
   /** Each block's FinalizeBlock + Commit in performance.now() time: the collections in them are counted. */
   const windows: Array<[number, number]> = [];
   const gc = new GcPauses();
   for (let b = 0; b < SUSTAINED; b++) {
     const block = makeBlock();
+    const checkStart = performance.now();
+    const checkCpu = mainThreadCpuMs();
     for (const tx of block) {
       const r = await bench.app.checkTx({ tx, type: 'new' });
       if (r.code !== 0) throw new Error(`CheckTx refused a bench tx: ${r.log}`);
     }
+    checkRates.push({ wall: block.length / ((performance.now() - checkStart) / 1000), cpu: block.length / ((mainThreadCpuMs() - checkCpu) / 1000) });
     if (VOTE_MS !== undefined) {
       const proposalStart = performance.now();
       const proposal = await bench.app.processProposal(processRequest(bench.height + 1n, block));
@@ -170,6 +176,9 @@ async function sustained(bench: Awaited<ReturnType<typeof benchApp>>, makeBlock:
   gc.stop();
   sustainedReport.push(
     `    garbage collection in the blocks, main thread: ${collections.scavenges} scavenges (${fmt(collections.scavengeMs)} ms), ${collections.others} other collections (${fmt(collections.otherMs)} ms)`,
+  );
+  sustainedReport.push(
+    `    CheckTx (one core) of each block before it, the senders' accounts cached: median ${fmt(median(checkRates.map((r) => r.wall)))} tx/s (${fmt(median(checkRates.map((r) => r.cpu)))} per main-thread CPU second; range ${fmt(Math.min(...checkRates.map((r) => r.wall)))}–${fmt(Math.max(...checkRates.map((r) => r.wall)))})`,
   );
   const totalMs = rows.reduce((sum, r) => sum + r.ms, 0);
   sustainedReport.push(`    all ${fmt(SUSTAINED * BLOCK_TXS)} transfers ÷ the blocks' total FinalizeBlock + Commit time: ${fmt((SUSTAINED * BLOCK_TXS) / (totalMs / 1000))} tx/s`);
