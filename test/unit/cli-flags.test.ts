@@ -100,55 +100,41 @@ describe('cmtd start logs', () => {
   });
 });
 
+/** `cmtd start` with each value of `flag` exits 1 with its message, and creates nothing in its home. */
+async function refusedBeforeOpening(flag: string, cases: ReadonlyArray<readonly [given: string, message: string]>): Promise<void> {
+  const home = mkdtempSync(join(tmpdir(), 'cmtd-flag-'));
+  try {
+    const [command, ...base] = defaultCmtdCommand();
+    for (const [given, message] of cases) {
+      await assert.rejects(run(command!, [...base, 'start', '--home', home, '--rpc-address', '', flag, given], { env: ENV }), (err: { code?: number; stderr?: string }) => {
+        assert.equal(err.code, 1);
+        assert.ok(err.stderr?.includes(message), err.stderr);
+        return true;
+      });
+    }
+    assert.deepEqual(readdirSync(home), [], 'no state opened');
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
 describe('cmtd start --state-write-buffer-mb', () => {
   it('refuses a size that is not a whole number of MiB from 1 to 1024 (LevelDB clamps the rest), before it opens anything', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'cmtd-write-buffer-'));
-    try {
-      const [command, ...base] = defaultCmtdCommand();
-      for (const [given, message] of [
-        ['0', "--state-write-buffer-mb: expected a positive integer, got '0'"],
-        ['1.5', "--state-write-buffer-mb: expected a positive integer, got '1.5'"],
-        ['1025', "--state-write-buffer-mb: at most 1024 (LevelDB's limit), got 1025"],
-      ] as const) {
-        await assert.rejects(
-          run(command!, [...base, 'start', '--home', home, '--rpc-address', '', '--state-write-buffer-mb', given], { env: ENV }),
-          (err: { code?: number; stderr?: string }) => {
-            assert.equal(err.code, 1);
-            assert.ok(err.stderr?.includes(message), err.stderr);
-            return true;
-          },
-        );
-      }
-      assert.deepEqual(readdirSync(home), [], 'no state opened');
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
+    await refusedBeforeOpening('--state-write-buffer-mb', [
+      ['0', "--state-write-buffer-mb: expected a positive integer, got '0'"],
+      ['1.5', "--state-write-buffer-mb: expected a positive integer, got '1.5'"],
+      ['1025', "--state-write-buffer-mb: at most 1024 (LevelDB's limit), got 1025"],
+    ]);
   });
 });
 
 describe('cmtd start --state-open-files', () => {
   it("refuses a count outside LevelDB's 74–50000 (it clamps the rest), before it opens anything", async () => {
-    const home = mkdtempSync(join(tmpdir(), 'cmtd-open-files-'));
-    try {
-      const [command, ...base] = defaultCmtdCommand();
-      for (const [given, message] of [
-        ['0', "--state-open-files: expected a positive integer, got '0'"],
-        ['73', "--state-open-files: from 74 to 50000 (LevelDB's limits), got 73"],
-        ['50001', "--state-open-files: from 74 to 50000 (LevelDB's limits), got 50001"],
-      ] as const) {
-        await assert.rejects(
-          run(command!, [...base, 'start', '--home', home, '--rpc-address', '', '--state-open-files', given], { env: ENV }),
-          (err: { code?: number; stderr?: string }) => {
-            assert.equal(err.code, 1);
-            assert.ok(err.stderr?.includes(message), err.stderr);
-            return true;
-          },
-        );
-      }
-      assert.deepEqual(readdirSync(home), [], 'no state opened');
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
+    await refusedBeforeOpening('--state-open-files', [
+      ['0', "--state-open-files: expected a positive integer, got '0'"],
+      ['73', "--state-open-files: from 74 to 50000 (LevelDB's limits), got 73"],
+      ['50001', "--state-open-files: from 74 to 50000 (LevelDB's limits), got 50001"],
+    ]);
   });
 });
 
