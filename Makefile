@@ -10,7 +10,7 @@ LOCALNET_FLAGS := $(strip $(foreach v,$(LOCALNET_VARS),$(if $(CMTD_$(v)),--$(sub
 # The old names would be ignored without a word.
 $(foreach v,LOCALNET_DIR VALIDATORS BLOCK_TIME,$(if $(filter command line environment,$(origin $(v))),$(error $(v)= is now CMTD_$(subst LOCALNET_,,$(v))= (README: Local network))))
 
-.PHONY: all deps cometbft chromium jemalloc build lint test test-unit test-integration test-docker localnet localnet-reset bench clean
+.PHONY: all deps cometbft chromium jemalloc docker-tools build lint test test-unit test-integration test-docker localnet localnet-reset bench clean
 
 all: build
 
@@ -54,6 +54,11 @@ test-integration: deps cometbft
 # docker.io and the Compose v2 plugin if missing, needs root to start dockerd.
 test-docker: deps
 	node --import tsx --test test/docker/compose.test.ts
+
+# The Docker CLI and the Compose v2 plugin alone (no daemon): with them `make test` also
+# checks docker-compose.yml with `docker compose config` (.ci/run installs them first).
+docker-tools: deps
+	node --import tsx test/docker/install-tools.ts
 
 # A 4-validator chain on loopback (base port 26600); Ctrl-C stops it. State is kept in
 # .localnet (CMTD_DIR) between runs; `make localnet-reset` starts over.

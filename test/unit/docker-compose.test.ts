@@ -6,7 +6,8 @@
  * producing a genesis the app accepts and configs whose peers are the
  * compose services, the pinned CometBFT, a non-root image with a
  * HEALTHCHECK. `docker compose config` checks the file too when the compose
- * plugin is installed. test/docker/compose.test.ts runs it all in Docker.
+ * plugin is installed (`make docker-tools`; .ci/run installs it first).
+ * test/docker/compose.test.ts runs it all in Docker.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
