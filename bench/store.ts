@@ -41,7 +41,7 @@ import { fileURLToPath } from 'node:url';
 import { bulkLoad } from '../src/store/bulk-load.js';
 import { CommittedStore, DEFAULT_OPEN_FILES, nodesDir } from '../src/store/committed-store.js';
 import type { Change } from '../src/store/kv.js';
-import { parseLevelDbStats } from '../src/store/leveldb-stats.js';
+import { tableCount } from '../src/store/leveldb-stats.js';
 import { encodeProof, type TreeUpdateResult } from '../src/store/tree.js';
 import { mainThreadCpuMs } from './lib/cpu.js';
 import { GcPauses } from './lib/gc.js';
@@ -153,7 +153,7 @@ async function bench(size: number): Promise<number> {
   const storeOptions = { stateHistory: HISTORY, openFiles: OPEN_FILES };
   let t0 = performance.now();
   let store = await CommittedStore.open(stateDir, storeOptions);
-  const nodeTables = parseLevelDbStats(store.levelDbStats().nodes).reduce((sum, row) => sum + row.files, 0);
+  const nodeTables = tableCount(store.levelDbStats().nodes);
   console.log(
     `open: ${ms(t0)} ms (height ${store.height}, ${store.size.toLocaleString('en')} keys, ${nodeTables} tables of nodes, ${OPEN_FILES ?? DEFAULT_OPEN_FILES} files kept open); ${rss()}`,
   );

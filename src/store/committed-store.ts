@@ -33,7 +33,7 @@ import { ClassicLevel, type Iterator as LevelIterator } from 'classic-level';
 import { bytesEqual } from '../util/bytes.js';
 import type { Logger } from '../util/logger.js';
 import { isWellFormedKey } from './keys.js';
-import { parseLevelDbStats, type StateDbStats } from './leveldb-stats.js';
+import { tableCount, type StateDbStats } from './leveldb-stats.js';
 import type { Change, KVReader } from './kv.js';
 import { NodeCache } from './node-cache.js';
 import { OffHeapCache } from './off-heap-cache.js';
@@ -392,7 +392,7 @@ export class CommittedStore implements KVReader {
       await nodesDb.clear({ gte: latin1('N' + u64String(meta.height + 1)), lt: AFTER_N });
       const store = new CommittedStore(db, nodesDb, meta, options);
       store.checkRoot(dir);
-      const nodeTables = parseLevelDbStats(nodesDb.getProperty('leveldb.stats')).reduce((sum, row) => sum + row.files, 0);
+      const nodeTables = tableCount(nodesDb.getProperty('leveldb.stats'));
       options.logger?.info('state store opened', {
         dir,
         height: String(meta.height),

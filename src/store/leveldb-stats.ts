@@ -34,3 +34,8 @@ export function parseLevelDbStats(stats: string): LevelRow[] {
   }
   return rows;
 }
+
+/** The table files of all levels (what `--state-open-files` is weighed against). */
+export function tableCount(stats: string): number {
+  return parseLevelDbStats(stats).reduce((sum, row) => sum + row.files, 0);
+}

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describeCompactions, describeLevelDbLogs, parseLevelDbLog } from '../../bench/lib/leveldb-stats.js';
-import { parseLevelDbStats } from '../../src/store/leveldb-stats.js';
+import { parseLevelDbStats, tableCount } from '../../src/store/leveldb-stats.js';
 import { CommittedStore, nodesDir, StoreUsageError } from '../../src/store/committed-store.js';
 import { withDir } from './fixtures/store-dirs.js';
 
@@ -74,6 +74,8 @@ describe('CommittedStore.levelDbStats', () => {
       { level: 0, files: 2, sizeMb: 5, timeSec: 3, readMb: 0, writeMb: 451 },
       { level: 1, files: 7, sizeMb: 201, timeSec: 3, readMb: 499, writeMb: 500 },
     ]);
+    assert.equal(tableCount(table), 9, 'the files of every level');
+    assert.equal(tableCount(''), 0);
     assert.equal(
       describeCompactions({ values: table, nodes: '' }),
       "LevelDB's thread since open (flushes and compactions): values: wrote 951 MB of tables and read 499 MB in 6 s (L0 2 files 5 MB, L1 7 files 201 MB); nodes: wrote 0 MB of tables and read 0 MB in 0 s (no tables)",
