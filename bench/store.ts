@@ -39,7 +39,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import { bulkLoad } from '../src/store/bulk-load.js';
-import { CommittedStore, DEFAULT_OPEN_FILES, nodesDir } from '../src/store/committed-store.js';
+import { type CommitPhases, CommittedStore, DEFAULT_OPEN_FILES, nodesDir } from '../src/store/committed-store.js';
 import type { Change } from '../src/store/kv.js';
 import { tableCount } from '../src/store/leveldb-stats.js';
 import { encodeProof, type TreeUpdateResult } from '../src/store/tree.js';
@@ -123,6 +123,7 @@ function nodeBytes(tree: TreeUpdateResult): number {
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const phaseMedian = (phases: CommitPhases[], part: keyof CommitPhases): string => (phases.length === 0 ? '-' : median(phases.map((p) => p[part])).toFixed(1));
 
 async function build(dir: string, size: number): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
@@ -173,6 +174,8 @@ async function bench(size: number): Promise<number> {
   /** The main thread's CPU in computeRoot + commit alone: steadier than wall time on a shared machine. */
   const ownMainTotals: number[] = [];
   const commitTotals: number[] = [];
+  /** Each block's commit, part by part (CommittedStore.lastCommitPhases). */
+  const commitPhases: CommitPhases[] = [];
   /** Each block's computeRoot + commit, after its read-ahead, in performance.now() time: the collections in them are counted. */
   const ownWindows: Array<[number, number]> = [];
   const gc = new GcPauses();
@@ -217,6 +220,7 @@ async function bench(size: number): Promise<number> {
     mainTotals.push(mainMs);
     ownMainTotals.push(mainEnd - ownMain0);
     commitTotals.push(commitMs);
+    if (store.lastCommitPhases !== undefined) commitPhases.push(store.lastCommitPhases);
     console.log(
       `block ${b + 1}: ${changes.size} dirty keys, ${nodesWritten} nodes written (${nodeMiB} MiB): prefetch ${prefetchMs.toFixed(1)} ms + computeRoot ${(rootMs - prefetchMs).toFixed(1)} ms + commit ${commitMs.toFixed(1)} ms = ${(rootMs + commitMs).toFixed(1)} ms wall (${cpuMs.toFixed(0)} ms CPU, main thread ${mainMs.toFixed(0)} ms, ${(mainEnd - ownMain0).toFixed(0)} of it after the read-ahead)`,
     );
@@ -239,6 +243,8 @@ async function bench(size: number): Promise<number> {
   // A commit that LevelDB held back waited for its one background thread (docs/STORE.md "Performance").
   console.log(
     `commit: median ${median(commitTotals).toFixed(1)} ms, max ${Math.max(...commitTotals).toFixed(1)} ms wall; ` +
+      `its parts' medians: nodes staged ${phaseMedian(commitPhases, 'nodesStaged')} ms, other records and caches meanwhile ${phaseMedian(commitPhases, 'restStaged')} ms, ` +
+      `then waiting for the nodes' write ${phaseMedian(commitPhases, 'nodesWait')} ms, the commit record's batch ${phaseMedian(commitPhases, 'restWritten')} ms; ` +
       describeLevelDbLogs({ values: readFileSync(join(stateDir, 'LOG'), 'latin1'), nodes: readFileSync(join(nodesDir(stateDir), 'LOG'), 'latin1') }),
   );
 

@@ -312,6 +312,7 @@ export class CommittedStore implements KVReader {
   private pruning: Promise<void> | undefined;
   /** While a commit's batch is being written: the changed keys' values before it. */
   private writing: Map<string, Latest> | undefined;
+  private _lastCommitPhases: CommitPhases | undefined;
   /** Between deferWrites() and flush(): the records of the commits made since, not yet in LevelDB. */
   private deferred: DeferredRecords | undefined;
 
@@ -444,6 +445,11 @@ export class CommittedStore implements KVReader {
   }
 
   /** Last committed height (0n for an empty store). */
+  /** Where the last commit's time went; undefined before the first and while commits are deferred (they write nothing). */
+  get lastCommitPhases(): CommitPhases | undefined {
+    return this._lastCommitPhases;
+  }
+
   get height(): bigint {
     return BigInt(this._height);
   }
@@ -816,6 +822,7 @@ export class CommittedStore implements KVReader {
     const extras = checkedExtras(extra); // before anything is written
     const started = performance.now();
     let keys = this.keyCount;
+    let phases: CommitPhases | undefined;
     if (this.deferred === undefined) {
       const dbBatch = this.db.batch();
       this.committing = true;
@@ -828,7 +835,7 @@ export class CommittedStore implements KVReader {
         // below. If the write fails, another block committed at v instead
         // reaches (v, place) only where it writes a node itself, which
         // replaces this one's in the cache.
-        await writeNodesThenRest(stagedNodeBatches(this.nodesDb, tree), dbBatch, this.sync, () => {
+        phases = await writeNodesThenRest(stagedNodeBatches(this.nodesDb, tree), dbBatch, this.sync, () => {
           keys = this.stageRecords(dbBatch, pending, tree, v, extras);
           this.cacheNewNodes(tree, v, keys);
           // The new values too: until the commit is visible, reads of these keys find `writing` first.
@@ -860,12 +867,14 @@ export class CommittedStore implements KVReader {
     this._height = v;
     this._appHash = Uint8Array.from(pending.root);
     this.keyCount = keys;
+    this._lastCommitPhases = phases;
     this.logger?.debug('state committed', {
       height: height.toString(),
       appHash: hex(pending.root),
       changes: pending.changes.length,
       nodes: nodesWritten,
       ms: Math.round(performance.now() - started),
+      ...(phases === undefined ? {} : roundedPhases(phases)),
     });
     this.schedulePrune();
   }
@@ -1321,23 +1330,42 @@ export function nodesDir(dir: string): string {
 }
 
 /**
+ * Where a commit's wall time went, in ms ({@link writeNodesThenRest};
+ * docs/STORE.md "One commit record per Commit").
+ */
+export interface CommitPhases {
+  /** Staging the nodes' batches and handing each to LevelDB (this thread). */
+  nodesStaged: number;
+  /** The `meanwhile` work: the other records and the caches, while LevelDB writes the nodes (this thread). */
+  restStaged: number;
+  /** Waiting, after that, for LevelDB to finish writing the nodes. */
+  nodesWait: number;
+  /** Writing the batch that holds the commit record. */
+  restWritten: number;
+}
+
+/**
  * A commit's nodes first, on disk before anything names them (synced: a
  * power loss must not keep a commit record whose nodes it lost), then the
  * commit's other records, whose batch holds its commit record. Each batch
  * of `nodes` is handed to LevelDB as soon as the iterable yields it, so
  * LevelDB's threads write the first while this thread stages the next
  * ({@link stagedNodeBatches}); `meanwhile` runs on this thread after the
- * last is handed over, and may fill `rest`.
+ * last is handed over, and may fill `rest`. Returns how long each part took.
  */
-export async function writeNodesThenRest(nodes: Iterable<ChainedBatchOf>, rest: ChainedBatchOf, sync: boolean, meanwhile?: () => void): Promise<void> {
+export async function writeNodesThenRest(nodes: Iterable<ChainedBatchOf>, rest: ChainedBatchOf, sync: boolean, meanwhile?: () => void): Promise<CommitPhases> {
   const written: Array<Promise<void>> = [];
   let failure: { reason: unknown } | undefined;
+  const started = performance.now();
+  let handedOver = started;
   try {
     for (const batch of nodes) written.push(batch.write({ sync: true })); // on LevelDB's threads from here
+    handedOver = performance.now();
     meanwhile?.();
   } catch (err) {
     failure = { reason: err };
   }
+  const staged = performance.now();
   // Every write settled before anything else happens, failed or not.
   const refused = (await Promise.allSettled(written)).find((r) => r.status === 'rejected');
   failure ??= refused === undefined ? undefined : { reason: refused.reason };
@@ -1345,7 +1373,9 @@ export async function writeNodesThenRest(nodes: Iterable<ChainedBatchOf>, rest: 
     await rest.close();
     throw failure.reason;
   }
+  const nodesWritten = performance.now();
   await rest.write({ sync });
+  return { nodesStaged: handedOver - started, restStaged: staged - handedOver, nodesWait: nodesWritten - staged, restWritten: performance.now() - nodesWritten };
 }
 
 /**
@@ -1370,6 +1400,16 @@ function* stagedNodeBatches(db: ClassicLevel<Buffer, Uint8Array>, tree: TreeUpda
     }
     yield batch;
   }
+}
+
+/** {@link CommitPhases} in whole ms, as the commit log line's fields. */
+function roundedPhases(phases: CommitPhases): Record<string, number> {
+  return {
+    nodesStagedMs: Math.round(phases.nodesStaged),
+    restStagedMs: Math.round(phases.restStaged),
+    nodesWaitMs: Math.round(phases.nodesWait),
+    restWrittenMs: Math.round(phases.restWritten),
+  };
 }
 
 type ChainedBatchOf = ReturnType<ClassicLevel<Buffer, Uint8Array>['batch']>;

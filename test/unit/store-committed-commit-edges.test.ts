@@ -481,7 +481,9 @@ describe('writeNodesThenRest', () => {
       try {
         const first = db.batch().put(Buffer.from('N1'), Buffer.from('a'));
         const second = db.batch().put(Buffer.from('N2'), Buffer.from('b'));
-        await writeNodesThenRest([first, second], db.batch().put(Buffer.from('m'), Buffer.from('c')), false);
+        const phases = await writeNodesThenRest([first, second], db.batch().put(Buffer.from('m'), Buffer.from('c')), false);
+        assert.deepEqual(Object.keys(phases).sort(), ['nodesStaged', 'nodesWait', 'restStaged', 'restWritten']);
+        for (const ms of Object.values(phases)) assert.ok(Number.isFinite(ms) && ms >= 0, `each part's time is a duration (${ms})`);
         assert.deepEqual(
           (await db.getMany([Buffer.from('N1'), Buffer.from('N2'), Buffer.from('m')])).map((v) => Buffer.from(v!).toString()),
           ['a', 'b', 'c'],

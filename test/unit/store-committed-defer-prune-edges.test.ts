@@ -174,6 +174,30 @@ describe('CommittedStore.commit: the debug log', () => {
         assert.ok((fields.nodes as number) >= 3, `at least the root and two leaves are written (${String(fields.nodes)})`);
         assert.equal(typeof fields.ms, 'number');
         assert.ok((fields.ms as number) >= 0 && (fields.ms as number) <= Math.ceil(elapsed), `ms ${String(fields.ms)} within the commit's ${elapsed} ms`);
+        // The commit's parts, also kept for the bench (lastCommitPhases): each within the commit, together too.
+        const phases = store.lastCommitPhases!;
+        const parts = [phases.nodesStaged, phases.restStaged, phases.nodesWait, phases.restWritten];
+        for (const part of parts) assert.ok(part >= 0 && part <= elapsed, `a part of ${part} ms within the commit's ${elapsed} ms`);
+        assert.ok(parts.reduce((a, b) => a + b) <= elapsed, `the parts (${parts.join(', ')} ms) add up to no more than the commit's ${elapsed} ms`);
+        const logged = ['nodesStagedMs', 'restStagedMs', 'nodesWaitMs', 'restWrittenMs'].map((f) => fields[f]);
+        assert.deepEqual(logged, parts.map(Math.round), 'the log line gives the same parts in whole ms');
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  it('has no commit parts before the first commit, nor for a deferred commit, which writes nothing', async () => {
+    await withDir(async (dir) => {
+      const store = await CommittedStore.open(dir);
+      try {
+        assert.equal(store.lastCommitPhases, undefined);
+        await commitOne(store, 1n, [['a', '1']]);
+        assert.notEqual(store.lastCommitPhases, undefined, 'a written commit has its parts');
+        store.deferWrites();
+        await commitOne(store, 2n, [['b', '2']]);
+        assert.equal(store.lastCommitPhases, undefined, 'a deferred commit has none');
+        await store.flush();
       } finally {
         await store.close();
       }
