@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { withNodeMalloc } from '../src/node/malloc.js';
 import { NODE_V8_FLAGS } from '../src/node/v8-flags.js';
 
-const BENCHES = ['abci', 'abci-wire', 'store', 'prune', 'staking', 'system-abi', 'evm', 'rpc', 'blockgas', 'statesync', 'dev', 'e2e', 'replay'];
+const BENCHES = ['abci', 'abci-wire', 'store', 'leveldb-batch', 'prune', 'staking', 'system-abi', 'evm', 'rpc', 'blockgas', 'statesync', 'dev', 'e2e', 'replay'];
 
 const wanted = process.argv.slice(2);
 for (const name of wanted) if (!BENCHES.includes(name)) throw new Error(`unknown bench '${name}'; known: ${BENCHES.join(', ')}`);

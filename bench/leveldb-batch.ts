@@ -1,0 +1,100 @@
+/**
+ * What handing a block's node records to LevelDB costs, and what smaller
+ * upper-level records would save (docs/STORE.md "Performance", lever 1).
+ * A commit stages its node records one `batch.put` at a time on the main
+ * thread, in two batches, each written synced on LevelDB's threads while
+ * the next is staged (committed-store.ts writeNodesThenRest). This does
+ * the same with random bytes for two record mixes of a 20,000-key block at
+ * 10,000,000 keys: today's, and one whose depth-4 nodes are written as
+ * deltas of ≈ 170 bytes instead of full records of ≈ 560. Printed are the
+ * medians over the rounds after the first two.
+ *
+ *   node --import tsx bench/leveldb-batch.ts [rounds=10]
+ */
+import { randomFillSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { ClassicLevel } from 'classic-level';
+import { nodeDescription } from './lib/node-info.js';
+
+const ROUNDS = Number(process.argv[2] ?? 10);
+/** A node's database key at 10,000,000 keys: 'N', version, depth, path (11–14 bytes). */
+const KEY_BYTES = 13;
+/** The nodes' database's write buffer (committed-store.ts nodesDbOptions). */
+const WRITE_BUFFER = 16 * 1024 * 1024;
+
+/** Record counts by size, from a 20,000-key block at 10,000,000 keys (bench/store.ts; docs/STORE.md "Performance"). */
+interface Mix {
+  name: string;
+  records: Array<[count: number, bytes: number]>;
+}
+const MIXES: Mix[] = [
+  {
+    name: 'a block today',
+    records: [
+      [21_500, 560], // depths 0–4, full records
+      [29_000, 280], // depth 5 and deeper
+      [20_000, 190], // leaves
+    ],
+  },
+  {
+    name: 'depth-4 nodes as deltas',
+    records: [
+      [4_500, 560], // depths 0–3
+      [17_000, 170], // depth 4: the changed slots and the full record's version
+      [29_000, 280],
+      [20_000, 190],
+    ],
+  },
+];
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const dir = mkdtempSync(join(tmpdir(), 'cmtd-bench-batch-'));
+const db = new ClassicLevel<Buffer, Uint8Array>(dir, { keyEncoding: 'buffer', valueEncoding: 'view', writeBufferSize: WRITE_BUFFER });
+await db.open();
+console.log(`LevelDB batch benchmark: a block's node records, ${ROUNDS} rounds (${nodeDescription()})`);
+try {
+  const sizes = MIXES.map((mix) => mix.records.flatMap(([count, bytes]) => new Array<number>(count).fill(bytes)));
+  const bytes = randomFillSync(Buffer.allocUnsafe(Math.max(...sizes.map((s) => s.reduce((a, b) => a + b + KEY_BYTES, 0)))));
+  const staged = MIXES.map((): number[] => []);
+  const total = MIXES.map((): number[] => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [m, recordSizes] of sizes.entries()) {
+      const half = Math.ceil(recordSizes.length / 2);
+      const writes: Array<Promise<void>> = [];
+      let stagingMs = 0;
+      let at = 0;
+      const t0 = performance.now();
+      for (const [from, to] of [
+        [0, half],
+        [half, recordSizes.length],
+      ] as const) {
+        const s0 = performance.now();
+        const batch = db.batch();
+        for (let i = from; i < to; i++) {
+          batch.put(bytes.subarray(at, at + KEY_BYTES), bytes.subarray(at + KEY_BYTES, at + KEY_BYTES + recordSizes[i]!));
+          at += KEY_BYTES + recordSizes[i]!;
+        }
+        stagingMs += performance.now() - s0;
+        writes.push(batch.write({ sync: true }));
+      }
+      await Promise.all(writes);
+      if (round < 2) continue; // the allocator's and the disk's first touches
+      staged[m]!.push(stagingMs);
+      total[m]!.push(performance.now() - t0);
+    }
+  }
+  for (const [m, mix] of MIXES.entries()) {
+    const mib = sizes[m]!.reduce((a, b) => a + b + KEY_BYTES, 0) / 2 ** 20;
+    console.log(
+      `${mix.name}: ${sizes[m]!.length.toLocaleString('en')} records, ${mib.toFixed(1)} MiB: staged in ${median(staged[m]!).toFixed(1)} ms on this thread, ` +
+        `all written and synced ${median(total[m]!).toFixed(1)} ms after the staging began`,
+    );
+  }
+} finally {
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+}
