@@ -39,7 +39,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import { bulkLoad } from '../src/store/bulk-load.js';
-import { type CommitPhases, CommittedStore, DEFAULT_OPEN_FILES, nodesDir } from '../src/store/committed-store.js';
+import { type CommitPhases, CommittedStore, DEFAULT_OPEN_FILES, DEFAULT_STATE_HISTORY, nodesDir } from '../src/store/committed-store.js';
 import type { Change } from '../src/store/kv.js';
 import { tableCount } from '../src/store/leveldb-stats.js';
 import { encodeProof, type TreeUpdateResult } from '../src/store/tree.js';
@@ -142,6 +142,17 @@ async function build(dir: string, size: number): Promise<void> {
   console.log(`built ${size.toLocaleString('en')} keys (bulk load): ${(Number(ms(t0)) / 1000).toFixed(1)} s; ${rss()}`);
 }
 
+/**
+ * Whether this run's blocks prune: a block at height h prunes once h passes
+ * the versions kept, and the cached state grows by each run's blocks, so
+ * runs on either side of that line are not comparable (docs/STORE.md
+ * "Performance").
+ */
+function pruningPhase(height: bigint): string {
+  const kept = HISTORY ?? DEFAULT_STATE_HISTORY;
+  return height >= BigInt(kept) ? `every block prunes, ${kept.toLocaleString('en')} versions kept` : `no block prunes before height ${(kept + 1).toLocaleString('en')}`;
+}
+
 async function bench(size: number): Promise<number> {
   const dir = join(BENCH_CACHE_DIR, `store-${size}`);
   console.log(`\n== state of ${size.toLocaleString('en')} keys (${dir}) ==`);
@@ -156,7 +167,7 @@ async function bench(size: number): Promise<number> {
   let store = await CommittedStore.open(stateDir, storeOptions);
   const nodeTables = tableCount(store.levelDbStats().nodes);
   console.log(
-    `open: ${ms(t0)} ms (height ${store.height}, ${store.size.toLocaleString('en')} keys, ${nodeTables} tables of nodes, ${OPEN_FILES ?? DEFAULT_OPEN_FILES} files kept open); ${rss()}`,
+    `open: ${ms(t0)} ms (height ${store.height}, ${store.size.toLocaleString('en')} keys, ${nodeTables} tables of nodes, ${OPEN_FILES ?? DEFAULT_OPEN_FILES} files kept open; ${pruningPhase(store.height)}); ${rss()}`,
   );
   if (HISTORY !== undefined) {
     t0 = performance.now();
