@@ -444,12 +444,12 @@ export class CommittedStore implements KVReader {
     }
   }
 
-  /** Last committed height (0n for an empty store). */
   /** Where the last commit's time went; undefined before the first and while commits are deferred (they write nothing). */
   get lastCommitPhases(): CommitPhases | undefined {
     return this._lastCommitPhases;
   }
 
+  /** Last committed height (0n for an empty store). */
   get height(): bigint {
     return BigInt(this._height);
   }
