@@ -30,6 +30,7 @@ import {
   writeNodesThenRest,
 } from './committed-store.js';
 import { sha256, sha256Binary } from '../util/sha256.js';
+import { ByteArena } from './byte-arena.js';
 import { isWellFormedKey } from './keys.js';
 import { EMPTY_HASH, HASH_LEN, buildSortedSubtreeAsync, encodeNode, nodeKey, u64String, type LeafNode, type NodeWrite, type SortedLeaves } from './tree.js';
 
@@ -97,6 +98,7 @@ export async function bulkLoad(
     let nodes = nodesDb.batch();
     let batchBytes = 0;
     let placed = 0;
+    const records = new ByteArena(); // the batch copies each record: a view of a shared chunk suffices
     const put = (key: Buffer, value: Buffer, to = batch): void => {
       to.put(key, value);
       batchBytes += key.length + value.length;
@@ -117,8 +119,7 @@ export async function bulkLoad(
       keyHashAt: (i) => sorted.toString('latin1', i * HASH_LEN, i * HASH_LEN + HASH_LEN),
       leafAt: (i): LeafNode => {
         const [key, value] = entryAt(order[i]!);
-        const kb = Buffer.from(key, 'utf8');
-        put(latestKey(kb), latestRecord(vs, value));
+        put(latestKey(records, key), latestRecord(records, vs, value));
         placed++;
         const plain = new Uint8Array(value); // leaves hold plain copies, as commit's do
         return { kind: 'leaf', keyHash: leaves.keyHashAt(i), valueHash: sha256Binary(plain), key, value: plain };

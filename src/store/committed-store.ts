@@ -31,6 +31,7 @@ import { join } from 'node:path';
 import { ClassicLevel, type Iterator as LevelIterator } from 'classic-level';
 
 import { bytesEqual } from '../util/bytes.js';
+import { ByteArena } from './byte-arena.js';
 import type { Logger } from '../util/logger.js';
 import { isWellFormedKey } from './keys.js';
 import { tableCount, type StateDbStats } from './leveldb-stats.js';
@@ -236,10 +237,9 @@ export interface CommittedStoreOptions {
 /** The latest value of a key (null: absent). */
 export type Latest = Uint8Array | null;
 
-interface NormalizedChange {
-  key: string;
-  value: Uint8Array | null;
-  /** The key's latest record before this change. */
+/** A change as the tree takes it, with the key's latest value before it. */
+interface NormalizedChange extends TreeChange {
+  /** The key's latest value before this change. */
   before: Latest;
 }
 
@@ -580,6 +580,9 @@ export class CommittedStore implements KVReader {
     this.assertOpen();
     const given: Array<readonly [string, Change]> = [];
     let valueBytes = 0;
+    // The app gives its changes sorted by key: then no key repeats, and no map is needed to keep each key's last change.
+    let increasing = true;
+    let previous = '';
     for (const entry of changes) {
       const [key, change] = entry;
       if (typeof key !== 'string' || !isWellFormedKey(key)) {
@@ -588,29 +591,28 @@ export class CommittedStore implements KVReader {
       if (change !== null && !(change instanceof Uint8Array)) {
         throw new StoreUsageError(`invalid value for state key ${JSON.stringify(key)}: expected Uint8Array or null`);
       }
+      if (increasing && given.length > 0 && !(previous < key)) increasing = false;
+      previous = key;
       given.push(entry);
       if (change !== null) valueBytes += change.length;
     }
+    const last = increasing ? given : [...new Map(given).entries()];
     // The values are copied (the caller may change its arrays) into one buffer, each a plain Uint8Array
     // view of it: a Uint8Array of its own each would be ≈ 20,000 allocations outside V8's heap a block.
     const copies = new Uint8Array(valueBytes);
     let copied = 0;
-    const normalized = new Map<string, Uint8Array | null>();
-    for (const [key, change] of given) {
-      if (change === null) {
-        normalized.set(key, null);
-        continue;
-      }
-      const copy = copies.subarray(copied, copied + change.length);
-      copy.set(change);
-      copied += change.length;
-      normalized.set(key, copy);
-    }
+    const befores = new ByteArena();
     const effective: NormalizedChange[] = [];
-    for (const [key, value] of normalized) {
-      const before = this.latest(key);
+    for (const [key, change] of last) {
+      let value: Uint8Array | null = null;
+      if (change !== null) {
+        value = copies.subarray(copied, copied + change.length);
+        value.set(change);
+        copied += change.length;
+      }
+      const before = this.latest(key, befores);
       if (value === null && before === null) continue; // deleting an absent key changes nothing
-      effective.push({ key, value, before });
+      effective.push({ key, keyHash: this.prefetchedHashes.get(key) ?? keyHashOf(key), value, existed: before !== null, before });
     }
     this.generation++;
     try {
@@ -624,9 +626,8 @@ export class CommittedStore implements KVReader {
   }
 
   private updateTree(changes: readonly NormalizedChange[], version: number): TreeUpdateResult {
-    const tree: TreeChange[] = changes.map(({ key, value, before }) => ({ key, keyHash: this.prefetchedHashes.get(key) ?? keyHashOf(key), value, existed: before !== null }));
     try {
-      return updateTree(this.source, this.root, tree, version);
+      return updateTree(this.source, this.root, changes, version);
     } catch (err) {
       if (err instanceof MalformedNodeError) throw new StoreCorruptionError(`state store is corrupt: ${err.message}`);
       throw err;
@@ -828,7 +829,9 @@ export class CommittedStore implements KVReader {
       this.committing = true;
       // LevelDB may apply the batch before this continuation runs: until memory
       // moves to the new version, reads of the changed keys must not see it.
-      this.writing = new Map(pending.changes.map((c) => [c.key, c.before]));
+      const writing = new Map<string, Latest>();
+      for (const { key, before } of pending.changes) writing.set(key, before);
+      this.writing = writing;
       try {
         // While LevelDB writes the nodes: the other records, and the node
         // cache. No read asks for version v before the root moves to it,
@@ -888,17 +891,17 @@ export class CommittedStore implements KVReader {
     const vs = u64String(version);
     let keys = this.keyCount;
     const deletions = new StaleList();
+    const bytes = new ByteArena();
     for (const { key, value, before } of pending.changes) {
-      const kb = Buffer.from(key, 'utf8');
       if (value === null) {
-        batch.del(latestKey(kb));
+        batch.del(latestKey(bytes, key));
         // Tells `entries` of an older version that the key may be in it; no version from this one on needs it.
-        const dKey = deletionKey(kb, vs);
+        const dKey = deletionKey(bytes, key, vs);
         batch.put(dKey, EMPTY_RECORD);
         deletions.add(dKey);
         keys--;
       } else {
-        batch.put(latestKey(kb), latestRecord(vs, value));
+        batch.put(latestKey(bytes, key), latestRecord(bytes, vs, value));
         if (before === null) keys++;
       }
     }
@@ -1084,10 +1087,11 @@ export class CommittedStore implements KVReader {
     if (this.closed) throw new StoreUsageError('the state store is closed');
   }
 
-  private latest(key: string): Latest {
+  /** The key's latest value; a cached one is copied into `into` when given. */
+  private latest(key: string, into?: ByteArena): Latest {
     const old = this.writing?.get(key);
     if (old !== undefined) return old;
-    const cached = this.values.get(key);
+    const cached = this.values.get(key, into);
     if (cached !== undefined) return cached;
     this.assertOpen();
     const buf = this.readRecord(Buffer.concat([S, Buffer.from(key, 'utf8')]));
@@ -1119,11 +1123,21 @@ export class CommittedStore implements KVReader {
   /** {@link NodeSource.copyRecord}: as {@link loadNodeRecord}, a cached or read-ahead record copied into `into` rather than made a string. */
   private copyNodeRecord(address: NodeAddress, into: Buffer, replaced = false): number {
     const place = nodePlace(address.depth, address.path);
+    // The upper levels stay cached once read. Below them the read-ahead holds what no cache did when it ran: most
+    // of a block's nodes at 10,000,000 keys (docs/STORE.md "Caches"), so it is asked first, saving a probe that misses.
+    const deep = address.depth >= this.nodes.upperDepth;
+    let key = deep ? 'N' + u64String(address.version) + place : '';
+    if (deep) {
+      const prefetched = this.prefetched.copy(key, into);
+      if (prefetched >= 0) return prefetched;
+    }
     const cached = this.nodes.copyRecord(address.version, address.depth, place, into);
     if (cached >= 0) return cached;
-    const key = 'N' + u64String(address.version) + place;
-    const prefetched = this.prefetched.copy(key, into);
-    if (prefetched >= 0) return prefetched;
+    if (!deep) {
+      key = 'N' + u64String(address.version) + place;
+      const prefetched = this.prefetched.copy(key, into);
+      if (prefetched >= 0) return prefetched;
+    }
     const record = this.readNodeRecord(address, key, place, replaced);
     if (record.length <= into.length) into.write(record, 0, 'latin1');
     return record.length;
@@ -1315,6 +1329,7 @@ function movedLeafRecord(bytes: Uint8Array | null | undefined, from: string): st
 }
 
 const S = Buffer.from('s');
+const S_TAG = 0x73; // 's'
 /** Tree nodes' keys start with 'N' (tree.ts nodeKey). */
 const NODE_TAG = 0x4e;
 const AFTER_N = Buffer.from('O');
@@ -1420,27 +1435,32 @@ function latin1(s: string): Buffer {
 
 // Record builders, shared with bulk-load.ts (the layout is in the header comment).
 
-/** 's' key */
-export function latestKey(keyBytes: Buffer): Buffer {
-  return Buffer.concat([S, keyBytes]);
+/** 's' key, in `arena`. */
+export function latestKey(arena: ByteArena, key: string): Buffer {
+  const out = arena.reserve(1 + 3 * key.length); // UTF-8 takes at most 3 bytes per UTF-16 code unit
+  const at = arena.at;
+  out[at] = S_TAG;
+  return arena.claim(1 + out.write(key, at + 1, 'utf8'));
 }
 
-/** u64 version || value; `vs` is the version as u64String. */
-export function latestRecord(vs: string, value: Uint8Array): Buffer {
-  const record = Buffer.allocUnsafe(8 + value.length);
-  record.write(vs, 0, 'latin1');
-  record.set(value, 8);
-  return record;
+/** u64 version || value, in `arena`; `vs` is the version as u64String. */
+export function latestRecord(arena: ByteArena, vs: string, value: Uint8Array): Buffer {
+  const out = arena.reserve(8 + value.length);
+  const at = arena.at;
+  out.write(vs, at, 'latin1');
+  out.set(value, at + 8);
+  return arena.claim(8 + value.length);
 }
 
-/** 'd' key 0x00 u64 version */
-export function deletionKey(keyBytes: Buffer, vs: string): Buffer {
-  const out = Buffer.allocUnsafe(keyBytes.length + 10);
-  out[0] = 0x64;
-  keyBytes.copy(out, 1);
-  out[keyBytes.length + 1] = 0;
-  out.write(vs, keyBytes.length + 2, 'latin1');
-  return out;
+/** 'd' key 0x00 u64 version, in `arena`. */
+export function deletionKey(arena: ByteArena, key: string, vs: string): Buffer {
+  const out = arena.reserve(3 * key.length + 10);
+  const at = arena.at;
+  out[at] = 0x64;
+  const end = at + 1 + out.write(key, at + 1, 'utf8');
+  out[end] = 0;
+  out.write(vs, end + 1, 'latin1');
+  return arena.claim(end + 9 - at);
 }
 
 /** The state key's bytes in a deletion record's key. */

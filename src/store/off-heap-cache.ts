@@ -26,6 +26,8 @@
  * ever holds a view into an arena that is reused.
  */
 
+import type { ByteArena } from './byte-arena.js';
+
 /** u16 key length, u32 value length (or {@link ABSENT} or {@link DROPPED}). */
 const HEADER = 6;
 /** Where an entry's value length is, after its key length. */
@@ -131,8 +133,11 @@ export class OffHeapCache {
     this.oneByteBelow = keys === 'latin1' ? 0x100 : 0x80;
   }
 
-  /** The cached value of `key` (a copy), null if it is cached as absent, undefined if not cached. */
-  get(key: string): Uint8Array | null | undefined {
+  /**
+   * The cached value of `key` (a copy, in an array of its own or taken from
+   * `into`), null if it is cached as absent, undefined if not cached.
+   */
+  get(key: string, into?: ByteArena): Uint8Array | null | undefined {
     const offset = this.locate(key);
     if (offset < 0) return undefined;
     const g = this.foundIn!;
@@ -140,7 +145,7 @@ export class OffHeapCache {
     let value: Uint8Array | null = null;
     if (length !== ABSENT) {
       const start = offset + HEADER + g.arena.readUInt16LE(offset);
-      value = new Uint8Array(length);
+      value = into === undefined ? new Uint8Array(length) : into.take(length);
       g.arena.copy(value, 0, start, start + length);
     }
     // Used again: it goes to the young generation (the old one keeps a shadowed copy until it is dropped).

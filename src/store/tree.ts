@@ -794,7 +794,7 @@ interface Sub {
  * only the nodes on the changed paths; writes a new node for each of them.
  * `encode: false` computes the root alone (no records).
  */
-export function updateTree(source: NodeSource, root: ChildRef | undefined, changes: TreeChange[], version: number, options: { encode?: boolean } = {}): TreeUpdateResult {
+export function updateTree(source: NodeSource, root: ChildRef | undefined, changes: readonly TreeChange[], version: number, options: { encode?: boolean } = {}): TreeUpdateResult {
   const sorted = [...changes].sort((a, b) => (a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0));
   const u = new Updater(source, sorted, version, options.encode ?? true);
   const existing: Sub | undefined = root === undefined ? undefined : { hash: root.hash, leaf: root.leaf, old: { version: root.version, depth: 0, path: EMPTY_HASH } };

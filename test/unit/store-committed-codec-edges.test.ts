@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 
+import { ByteArena } from '../../src/store/byte-arena.js';
 import { CommittedStore, META_KEY, StoreCorruptionError, deletionKey, encodeMeta, resolve, rootKey } from '../../src/store/committed-store.js';
 import { NEW_VERSION } from '../../src/store/tree.js';
 
@@ -215,9 +216,8 @@ describe('committed-store record codecs (edges)', () => {
 
   it('pruning decodes multi-byte stale-list lengths: the deletion records of pruned versions go, the values stay', async () => {
     await longKeyHistory();
-    const kb = Buffer.from(longKey, 'utf8');
     const dk = (key: string, v: bigint): Buffer => Buffer.concat([Buffer.from('d'), Buffer.from(key, 'utf8'), Buffer.from([0]), u64(v)]);
-    assert.equal(deletionKey(kb, u64(2n).toString('latin1')).toString('hex'), dk(longKey, 2n).toString('hex'));
+    assert.equal(deletionKey(new ByteArena(), longKey, u64(2n).toString('latin1')).toString('hex'), dk(longKey, 2n).toString('hex'));
     let db = await rawDb(dir);
     assert.ok((await db.get(dk(longKey, 2n))) !== undefined, 'the deletion is recorded while version 1 is kept');
     assert.ok((await db.get(dk(key128, 2n))) !== undefined);
