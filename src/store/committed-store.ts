@@ -33,6 +33,7 @@ import { ClassicLevel, type Iterator as LevelIterator } from 'classic-level';
 import { bytesEqual } from '../util/bytes.js';
 import { ByteArena } from './byte-arena.js';
 import type { Logger } from '../util/logger.js';
+import { KeyHashOrder } from './key-hash-order.js';
 import { isWellFormedKey } from './keys.js';
 import { tableCount, type StateDbStats } from './leveldb-stats.js';
 import type { Change, KVReader } from './kv.js';
@@ -293,8 +294,8 @@ export class CommittedStore implements KVReader {
   private readonly nodes: NodeCache;
   /** Records read by {@link prefetch} for the next computeRoot, by node key; released when it has run. */
   private prefetched = new PrefetchedRecords();
-  /** The keyHashes {@link prefetch} computed, for the next computeRoot. */
-  private prefetchedHashes = new Map<string, string>();
+  /** The keys {@link prefetch} was given, in keyHash order, for the next computeRoot. */
+  private prefetchedOrder = new KeyHashOrder([]);
   private readonly source: NodeSource;
   /** Roots of retained past versions read so far, at most {@link PAST_ROOTS}, oldest read first (null: the empty tree). */
   private readonly pastRoots = new Map<number, ChildRef | null>();
@@ -602,7 +603,9 @@ export class CommittedStore implements KVReader {
     const copies = new Uint8Array(valueBytes);
     let copied = 0;
     const befores = new ByteArena();
-    const effective: NormalizedChange[] = [];
+    let effective: NormalizedChange[] = [];
+    const order = this.prefetchedOrder;
+    let ranked = 0;
     for (const [key, change] of last) {
       let value: Uint8Array | null = null;
       if (change !== null) {
@@ -612,8 +615,12 @@ export class CommittedStore implements KVReader {
       }
       const before = this.latest(key, befores);
       if (value === null && before === null) continue; // deleting an absent key changes nothing
-      effective.push({ key, keyHash: this.prefetchedHashes.get(key) ?? keyHashOf(key), value, existed: before !== null, before });
+      const rank = order.rankOf(key);
+      if (rank !== undefined) ranked++;
+      effective.push({ key, keyHash: rank === undefined ? keyHashOf(key) : order.hashAt(rank), value, existed: before !== null, before });
     }
+    // Every change read ahead (the usual block): in keyHash order already, so the tree's sort has nothing to do.
+    if (ranked === effective.length) effective = order.arrange(effective);
     this.generation++;
     try {
       // Nodes are written as the next height; commit redoes the update if it is another one.
@@ -621,7 +628,7 @@ export class CommittedStore implements KVReader {
     } finally {
       this.prefetched.release();
       this.prefetched = new PrefetchedRecords();
-      this.prefetchedHashes = new Map();
+      this.prefetchedOrder = new KeyHashOrder([]);
     }
   }
 
@@ -702,17 +709,11 @@ export class CommittedStore implements KVReader {
     this.prefetched.release();
     const prefetched = new PrefetchedRecords();
     this.prefetched = prefetched;
-    this.prefetchedHashes = new Map();
-    const byHash: Array<[string, string]> = [];
-    for (const key of keys) {
-      const keyHash = keyHashOf(key);
-      byHash.push([keyHash, key]);
-      this.prefetchedHashes.set(key, keyHash);
-    }
+    const order = new KeyHashOrder(keys);
+    this.prefetchedOrder = order;
+    const hashes = order.hashes;
     const root = this.root;
-    if (root === undefined || root.leaf || byHash.length === 0) return;
-    byHash.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const hashes = byHash.map(([keyHash]) => keyHash);
+    if (root === undefined || root.leaf || hashes.length === 0) return;
     // Leaves in the slots the walk ends at, with the keys [lo, hi) that end there.
     const leaves: Array<{ version: number; depth: number; lo: number; hi: number }> = [];
     // Per node to read: the version that wrote it and the changed keys [lo, hi) below it.
@@ -768,7 +769,7 @@ export class CommittedStore implements KVReader {
     const reads: string[] = [];
     for (const { version, depth, lo, hi } of leaves) {
       let inserts = true;
-      for (let i = lo; i < hi && inserts; i++) inserts = this.values.cachedAbsent(byHash[i]![1]);
+      for (let i = lo; i < hi && inserts; i++) inserts = this.values.cachedAbsent(order.keyAt(i));
       const key = 'N' + u64String(version) + nodePlace(depth, hashes[lo]!);
       if (inserts && this.deferred?.records.has(key) !== true) reads.push(key);
     }

@@ -1,0 +1,45 @@
+import { keyHashOf } from './tree.js';
+
+/**
+ * A block's keys in keyHash order, the order the tree walks them, with
+ * each key's place in it: the read-ahead hashes and sorts a block's keys
+ * once, and computeRoot takes their keyHashes and their order from it
+ * rather than hashing and sorting them again (≈ 7 ms of a 20,000-key
+ * block's sort).
+ */
+export class KeyHashOrder {
+  /** The keys' keyHashes, ascending. */
+  readonly hashes: readonly string[];
+  private readonly keys: readonly string[];
+  private readonly ranks = new Map<string, number>();
+
+  constructor(keys: readonly string[]) {
+    const byHash = keys.map((key): [string, string] => [keyHashOf(key), key]);
+    byHash.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    this.hashes = byHash.map(([keyHash]) => keyHash);
+    this.keys = byHash.map(([, key]) => key);
+    for (let i = 0; i < byHash.length; i++) this.ranks.set(byHash[i]![1], i);
+  }
+
+  /** The key at place `i`. */
+  keyAt(i: number): string {
+    return this.keys[i]!;
+  }
+
+  /** The keyHash at place `i`. */
+  hashAt(i: number): string {
+    return this.hashes[i]!;
+  }
+
+  /** The place of `key`, if it is one of the keys. */
+  rankOf(key: string): number | undefined {
+    return this.ranks.get(key);
+  }
+
+  /** `items`, each with a distinct key among these keys, in keyHash order. */
+  arrange<T extends { key: string }>(items: readonly T[]): T[] {
+    const slots = new Array<T | undefined>(this.keys.length).fill(undefined);
+    for (const item of items) slots[this.ranks.get(item.key)!] = item;
+    return slots.filter((item): item is T => item !== undefined);
+  }
+}
