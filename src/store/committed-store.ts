@@ -619,8 +619,8 @@ export class CommittedStore implements KVReader {
       if (rank !== undefined) ranked++;
       effective.push({ key, keyHash: rank === undefined ? keyHashOf(key) : order.hashAt(rank), value, existed: before !== null, before });
     }
-    // Every change read ahead (the usual block): in keyHash order already, so the tree's sort has nothing to do.
-    if (ranked === effective.length) effective = order.arrange(effective);
+    // Put in keyHash order from the read-ahead's, so that the tree's sort finds them in order.
+    if (ranked > 0) effective = order.arrange(effective);
     this.generation++;
     try {
       // Nodes are written as the next height; commit redoes the update if it is another one.

@@ -36,10 +36,28 @@ export class KeyHashOrder {
     return this.ranks.get(key);
   }
 
-  /** `items`, each with a distinct key among these keys, in keyHash order. */
-  arrange<T extends { key: string }>(items: readonly T[]): T[] {
+  /**
+   * `items` (distinct keys, each with its keyHash) in keyHash order: those
+   * among these keys by their places, the few others (a block's changes to
+   * keys it did not read ahead) sorted and merged in.
+   */
+  arrange<T extends { key: string; keyHash: string }>(items: readonly T[]): T[] {
     const slots = new Array<T | undefined>(this.keys.length).fill(undefined);
-    for (const item of items) slots[this.ranks.get(item.key)!] = item;
-    return slots.filter((item): item is T => item !== undefined);
+    const others: T[] = [];
+    for (const item of items) {
+      const rank = this.ranks.get(item.key);
+      if (rank === undefined) others.push(item);
+      else slots[rank] = item;
+    }
+    others.sort((a, b) => (a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0));
+    const arranged: T[] = [];
+    let next = 0;
+    for (const item of slots) {
+      if (item === undefined) continue;
+      while (next < others.length && others[next]!.keyHash < item.keyHash) arranged.push(others[next++]!);
+      arranged.push(item);
+    }
+    while (next < others.length) arranged.push(others[next++]!);
+    return arranged;
   }
 }

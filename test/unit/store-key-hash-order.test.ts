@@ -30,14 +30,20 @@ describe('KeyHashOrder', () => {
     assert.equal(order.rankOf('not given'), undefined);
   });
 
-  it('arranges items of distinct keys in keyHash order, none lost or repeated', () => {
+  it('arranges items in keyHash order, those it does not hold merged in, none lost or repeated', () => {
     const order = new KeyHashOrder([...keys, ...keys.slice(0, 50)]);
-    const items = keys.filter((_, i) => i % 3 !== 0).map((key) => ({ key, hash: keyHashOf(key) }));
-    const arranged = order.arrange(items);
+    const others = Array.from({ length: 40 }, (_, i) => `other/${i}`);
+    const items = [...others.slice(0, 20), ...keys.filter((_, i) => i % 3 !== 0), ...others.slice(20)].map((key) => ({ key, keyHash: keyHashOf(key) }));
+    const byHash = [...items].sort((a, b) => (a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0)).map((i) => i.key);
     assert.deepEqual(
-      arranged.map((i) => i.key),
-      [...items].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0)).map((i) => i.key),
+      order.arrange(items).map((i) => i.key),
+      byHash,
     );
+    assert.deepEqual(
+      order.arrange(items.filter((i) => i.key.startsWith('other/'))).map((i) => i.key),
+      byHash.filter((k) => k.startsWith('other/')),
+    );
+    assert.deepEqual(order.arrange([]), []);
   });
 });
 
@@ -48,6 +54,7 @@ describe('computeRoot after a read-ahead of other keys than it changes', () => {
     ['exactly the changed keys', changed],
     ['more keys', keys],
     ['fewer keys', changed.slice(0, 100)],
+    ['all but one key, and others', [...changed.slice(1), 'not/changed/1', 'not/changed/2']],
     ['the changed keys twice', [...changed, ...changed]],
     ['no read-ahead', undefined],
   ];
