@@ -4,8 +4,8 @@ import { keyHashOf } from './tree.js';
  * A block's keys in keyHash order, the order the tree walks them, with
  * each key's place in it: the read-ahead hashes and sorts a block's keys
  * once, and computeRoot takes their keyHashes and their order from it
- * rather than hashing and sorting them again (≈ 7 ms of a 20,000-key
- * block's sort).
+ * rather than hashing and sorting them again (the tree's sort of a
+ * 20,000-key block at 10,000,000 keys then takes ≈ 3 ms instead of ≈ 15).
  */
 export class KeyHashOrder {
   /** The keys' keyHashes, ascending. */
