@@ -1,13 +1,18 @@
 /**
  * What handing a block's node records to LevelDB costs, and what smaller
- * upper-level records would save (docs/STORE.md "Performance", lever 1).
- * A commit stages its node records one `batch.put` at a time on the main
- * thread, in two batches, each written synced on LevelDB's threads while
- * the next is staged (committed-store.ts writeNodesThenRest). This does
- * the same with random bytes for two record mixes of a 20,000-key block at
- * 10,000,000 keys: today's, and one whose depth-4 nodes are written as
- * deltas of ≈ 170 bytes instead of full records of ≈ 560. Printed are the
- * medians over the rounds after the first two.
+ * or fewer records would save (docs/STORE.md "Performance", levers 1 and
+ * 3). A commit stages its node records one `batch.put` at a time on the
+ * main thread, in two batches, each written synced on LevelDB's threads
+ * while the next is staged (committed-store.ts writeNodesThenRest). This
+ * does the same with random bytes for three record mixes of a 20,000-key
+ * block at 10,000,000 keys: today's; one whose depth-4 nodes are written
+ * as deltas of ≈ 170 bytes instead of full records of ≈ 560; and one with
+ * two tree levels per record (a node with its children of the same
+ * version). Printed are the medians over the rounds after the first two,
+ * with the minor page faults while staging: a batch's bytes go into new
+ * native memory that classic-level frees only when V8 collects the batch,
+ * so in a node, whose collections come later than here, staging follows
+ * the bytes more than the count (BENCHMARKS.md 2026-12-07 16:00).
  *
  *   node --import tsx bench/leveldb-batch.ts [rounds=10]
  */
@@ -40,6 +45,15 @@ const MIXES: Mix[] = [
     ],
   },
   {
+    name: 'two levels per record',
+    records: [
+      [17, 560], // the root and the depth-1 records, with their depth-2 children
+      [4_096, 2_900], // a depth-3 node with its ≈ 4.2 changed depth-4 children
+      [20_000, 470], // a depth-5 node with its changed depth-6 child
+      [9_200, 190], // the leaves at depth 7
+    ],
+  },
+  {
     name: 'depth-4 nodes as deltas',
     records: [
       [4_500, 560], // depths 0–3
@@ -61,17 +75,20 @@ try {
   const bytes = randomFillSync(Buffer.allocUnsafe(Math.max(...sizes.map((s) => s.reduce((a, b) => a + b + KEY_BYTES, 0)))));
   const staged = MIXES.map((): number[] => []);
   const total = MIXES.map((): number[] => []);
+  const faults = MIXES.map((): number[] => []);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [m, recordSizes] of sizes.entries()) {
       const half = Math.ceil(recordSizes.length / 2);
       const writes: Array<Promise<void>> = [];
       let stagingMs = 0;
+      let stagingFaults = 0;
       let at = 0;
       const t0 = performance.now();
       for (const [from, to] of [
         [0, half],
         [half, recordSizes.length],
       ] as const) {
+        const f0 = process.resourceUsage().minorPageFault;
         const s0 = performance.now();
         const batch = db.batch();
         for (let i = from; i < to; i++) {
@@ -79,18 +96,21 @@ try {
           at += KEY_BYTES + recordSizes[i]!;
         }
         stagingMs += performance.now() - s0;
+        stagingFaults += process.resourceUsage().minorPageFault - f0;
         writes.push(batch.write({ sync: true }));
       }
       await Promise.all(writes);
       if (round < 2) continue; // the allocator's and the disk's first touches
       staged[m]!.push(stagingMs);
+      faults[m]!.push(stagingFaults);
       total[m]!.push(performance.now() - t0);
     }
   }
   for (const [m, mix] of MIXES.entries()) {
     const mib = sizes[m]!.reduce((a, b) => a + b + KEY_BYTES, 0) / 2 ** 20;
     console.log(
-      `${mix.name}: ${sizes[m]!.length.toLocaleString('en')} records, ${mib.toFixed(1)} MiB: staged in ${median(staged[m]!).toFixed(1)} ms on this thread, ` +
+      `${mix.name}: ${sizes[m]!.length.toLocaleString('en')} records, ${mib.toFixed(1)} MiB: staged in ${median(staged[m]!).toFixed(1)} ms on this thread ` +
+        `(${median(faults[m]!).toLocaleString('en')} page faults), ` +
         `all written and synced ${median(total[m]!).toFixed(1)} ms after the staging began`,
     );
   }
