@@ -9,7 +9,8 @@
  * as deltas of ≈ 170 bytes instead of full records of ≈ 560; and one with
  * two tree levels per record (a node with its children of the same
  * version). Printed are the medians over the rounds after the first two,
- * with the minor page faults while staging: a batch's bytes go into new
+ * with the process's minor page faults while it stages (LevelDB's threads
+ * writing the first batch meanwhile count too): a batch's bytes go into new
  * native memory that classic-level frees only when V8 collects the batch,
  * so in a node, whose collections come later than here, staging follows
  * the bytes more than the count (BENCHMARKS.md 2026-12-07 16:00).
