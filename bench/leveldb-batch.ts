@@ -15,6 +15,13 @@
  * so in a node, whose collections come later than here, staging follows
  * the bytes more than the count (BENCHMARKS.md 2026-12-07 16:00).
  *
+ * Then the commit's other batch, the one with the commit record: a block's
+ * 20,000 latest-value records applied to the values' database (64 MiB
+ * write buffer), in key order as the commit stages them and in keyHash
+ * order (random) as it did until 2026-12-07: LevelDB inserts each record
+ * into its write buffer's skip list, and records that follow one another
+ * walk the same nodes (BENCHMARKS.md 2026-12-07 18:30).
+ *
  *   node --import tsx bench/leveldb-batch.ts [rounds=10]
  */
 import { randomFillSync } from 'node:crypto';
@@ -30,6 +37,12 @@ const ROUNDS = Number(process.argv[2] ?? 10);
 const KEY_BYTES = 13;
 /** The nodes' database's write buffer (committed-store.ts nodesDbOptions). */
 const WRITE_BUFFER = 16 * 1024 * 1024;
+/** The values' database's write buffer (the node's default, `--state-write-buffer-mb`). */
+const VALUES_WRITE_BUFFER = 64 * 1024 * 1024;
+/** A block's latest-value records: 's' and a 42-byte key, version and 70-byte value (bench/store.ts). */
+const LATEST_RECORDS = 20_000;
+const LATEST_KEY_BYTES = 43;
+const LATEST_RECORD_BYTES = 78;
 
 /** Record counts by size, from a 20,000-key block at 10,000,000 keys (bench/store.ts; docs/STORE.md "Performance"). */
 interface Mix {
@@ -119,3 +132,43 @@ try {
   await db.close();
   rmSync(dir, { recursive: true, force: true });
 }
+
+/**
+ * Milliseconds LevelDB took to apply each order's batches, alternated into
+ * one database so that both meet the same write-buffer fill; the first
+ * rounds, while the buffer is nearly empty, are left out.
+ */
+async function latestBatchWrites(rounds: number): Promise<{ keyOrder: number[]; random: number[] }> {
+  const valuesDir = mkdtempSync(join(tmpdir(), 'cmtd-bench-batch-'));
+  const values = new ClassicLevel<Buffer, Uint8Array>(valuesDir, { keyEncoding: 'buffer', valueEncoding: 'view', writeBufferSize: VALUES_WRITE_BUFFER });
+  await values.open();
+  const times = { keyOrder: [] as number[], random: [] as number[] };
+  try {
+    const record = randomFillSync(Buffer.allocUnsafe(LATEST_RECORD_BYTES));
+    for (let round = 0; round < rounds; round++) {
+      for (const order of ['keyOrder', 'random'] as const) {
+        const keys = Array.from({ length: LATEST_RECORDS }, () => {
+          const key = randomFillSync(Buffer.allocUnsafe(LATEST_KEY_BYTES));
+          key[0] = 0x73; // 's'
+          return key;
+        });
+        if (order === 'keyOrder') keys.sort(Buffer.compare);
+        const batch = values.batch();
+        for (const key of keys) batch.put(key, record);
+        const t0 = performance.now();
+        await batch.write();
+        if (round >= 4) times[order].push(performance.now() - t0);
+      }
+    }
+  } finally {
+    await values.close();
+    rmSync(valuesDir, { recursive: true, force: true });
+  }
+  return times;
+}
+
+const latest = await latestBatchWrites(ROUNDS * 3);
+console.log(
+  `a block's ${LATEST_RECORDS.toLocaleString('en')} latest-value records into a ${VALUES_WRITE_BUFFER / 2 ** 20} MiB write buffer: ` +
+    `applied in ${median(latest.keyOrder).toFixed(1)} ms in key order, ${median(latest.random).toFixed(1)} ms in random order (medians of ${latest.keyOrder.length})`,
+);

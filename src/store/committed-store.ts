@@ -256,16 +256,24 @@ export class PendingRoot {
   readonly owner: CommittedStore;
   /** @internal */
   readonly generation: number;
-  /** @internal changes that do something (deletes of absent keys dropped) */
+  /** @internal changes that do something (deletes of absent keys dropped), in keyHash order where the read-ahead gave it */
   readonly changes: readonly NormalizedChange[];
+  /**
+   * @internal The same changes in the caller's order: key order from the
+   * app, in which LevelDB applies their latest-value records about twice
+   * as fast as in keyHash order (its write buffer's inserts then follow
+   * one another; BENCHMARKS.md 2026-12-07 18:30).
+   */
+  readonly byKey: readonly NormalizedChange[];
   /** @internal */
   readonly tree: TreeUpdateResult;
 
   /** @internal */
-  constructor(owner: CommittedStore, generation: number, changes: NormalizedChange[], tree: TreeUpdateResult) {
+  constructor(owner: CommittedStore, generation: number, changes: NormalizedChange[], byKey: NormalizedChange[], tree: TreeUpdateResult) {
     this.owner = owner;
     this.generation = generation;
     this.changes = changes;
+    this.byKey = byKey;
     this.tree = tree;
     this.root = Buffer.from(tree.rootHash, 'latin1');
   }
@@ -619,12 +627,13 @@ export class CommittedStore implements KVReader {
       if (rank !== undefined) ranked++;
       effective.push({ key, keyHash: rank === undefined ? keyHashOf(key) : order.hashAt(rank), value, existed: before !== null, before });
     }
+    const byKey = effective;
     // Put in keyHash order from the read-ahead's, so that the tree's sort finds them in order.
     if (ranked > 0) effective = order.arrange(effective);
     this.generation++;
     try {
       // Nodes are written as the next height; commit redoes the update if it is another one.
-      return new PendingRoot(this, this.generation, effective, this.updateTree(effective, this._height + 1));
+      return new PendingRoot(this, this.generation, effective, byKey, this.updateTree(effective, this._height + 1));
     } finally {
       this.prefetched.release();
       this.prefetched = new PrefetchedRecords();
@@ -893,7 +902,7 @@ export class CommittedStore implements KVReader {
     let keys = this.keyCount;
     const deletions = new StaleList();
     const bytes = new ByteArena();
-    for (const { key, value, before } of pending.changes) {
+    for (const { key, value, before } of pending.byKey) {
       if (value === null) {
         batch.del(latestKey(bytes, key));
         // Tells `entries` of an older version that the key may be in it; no version from this one on needs it.
