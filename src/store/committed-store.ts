@@ -1136,27 +1136,24 @@ export class CommittedStore implements KVReader {
     // The upper levels stay cached once read. Below them the read-ahead holds what no cache did when it ran: most
     // of a block's nodes at 10,000,000 keys (docs/STORE.md "Caches"), so it is asked first, saving a probe that misses.
     const deep = address.depth >= this.nodes.upperDepth;
-    let key = deep ? 'N' + u64String(address.version) + place : '';
     if (deep) {
-      const prefetched = this.prefetched.copy(key, into);
+      const prefetched = this.prefetched.copy(place, address.version, into);
       if (prefetched >= 0) return prefetched;
     }
     const cached = this.nodes.copyRecord(address.version, address.depth, place, into);
     if (cached >= 0) return cached;
     if (!deep) {
-      key = 'N' + u64String(address.version) + place;
-      const prefetched = this.prefetched.copy(key, into);
+      const prefetched = this.prefetched.copy(place, address.version, into);
       if (prefetched >= 0) return prefetched;
     }
-    const record = this.readNodeRecord(address, key, place, replaced);
+    const record = this.readNodeRecord(address, 'N' + u64String(address.version) + place, place, replaced);
     if (record.length <= into.length) into.write(record, 0, 'latin1');
     return record.length;
   }
 
   /** The record of a node the node cache does not hold: the read-ahead's, or LevelDB's (then cached, unless `replaced`). */
   private uncachedRecord(address: NodeAddress, place: string, replaced: boolean): string {
-    const key = 'N' + u64String(address.version) + place;
-    return this.prefetched.latin1(key) ?? this.readNodeRecord(address, key, place, replaced);
+    return this.prefetched.latin1(place, address.version) ?? this.readNodeRecord(address, 'N' + u64String(address.version) + place, place, replaced);
   }
 
   /** Node `key`'s record read from LevelDB (cached unless `replaced`). */

@@ -222,6 +222,18 @@ export function nodeKey(version: number, depth: number, path: string): string {
   return 'N' + u64String(version) + nodePlace(depth, path);
 }
 
+/** Where the place starts in a {@link nodeKey}. */
+export const NODE_KEY_PLACE_AT = 9;
+
+/** The version in a {@link nodeKey}. */
+export function nodeKeyVersion(key: string): number {
+  let hi = 0;
+  let lo = 0;
+  for (let i = 1; i < 5; i++) hi = hi * 256 + key.charCodeAt(i);
+  for (let i = 5; i < NODE_KEY_PLACE_AT; i++) lo = lo * 256 + key.charCodeAt(i);
+  return hi * 0x1_0000_0000 + lo;
+}
+
 /**
  * A node's place in the tree, whatever version wrote it (latin1): depth
  * (u8) || the path's first `depth` nibbles packed two per byte (an odd last
