@@ -20,7 +20,7 @@
  * write buffer), in key order as the commit stages them and in keyHash
  * order (random) as it did until 2026-12-07: LevelDB inserts each record
  * into its write buffer's skip list, and records that follow one another
- * walk the same nodes (BENCHMARKS.md 2026-12-07 18:30).
+ * walk the same nodes (BENCHMARKS.md 2026-12-07 17:58).
  *
  *   node --import tsx bench/leveldb-batch.ts [rounds=10]
  */

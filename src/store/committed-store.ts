@@ -262,7 +262,7 @@ export class PendingRoot {
    * @internal The same changes in the caller's order: key order from the
    * app, in which LevelDB applies their latest-value records about twice
    * as fast as in keyHash order (its write buffer's inserts then follow
-   * one another; BENCHMARKS.md 2026-12-07 18:30).
+   * one another; BENCHMARKS.md 2026-12-07 17:58).
    */
   readonly byKey: readonly NormalizedChange[];
   /** @internal */
