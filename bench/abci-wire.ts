@@ -19,6 +19,7 @@ import { decodeRequest, encodeResponseFrame } from '../src/abci/codec.js';
 import type { ExecTxResult } from '../src/abci/types.js';
 import { checkTxFrame, finalizeBlockFrame } from './lib/abci-frames.js';
 import { nodeDescription } from './lib/node-info.js';
+import { median } from './lib/median.js';
 
 const BLOCK_TXS = 10_000;
 const TX_BYTES = 110; // a signed legacy transfer
@@ -48,11 +49,6 @@ const results: ExecTxResult[] = txs.map((_, i) => ({
   ],
 }));
 const appHash = new Uint8Array(32).fill(7);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 /** Median [cpu ms, wall ms] of `rounds` runs of f (after two warm-up runs). */
 function measure(f: () => void, rounds = ROUNDS): [number, number] {

@@ -28,6 +28,7 @@ import { BENCH_SENDER_THREADS, benchApp, benchAppWithFillers, fillerAddress, pro
 import { mainThreadCpuMs, threadCpuMs } from './lib/cpu.js';
 import { GcPauses } from './lib/gc.js';
 import { nodeDescription } from './lib/node-info.js';
+import { median } from './lib/median.js';
 
 const FILLERS = Number(process.argv[2] ?? 0);
 const SENDERS = Number(process.argv[3] ?? 2_000);
@@ -163,7 +164,6 @@ async function sustained(bench: Awaited<ReturnType<typeof benchApp>>, makeBlock:
     const other = Math.max(0, ...spent.filter(([tid]) => tid !== process.pid).map(([, ms]) => ms));
     rows.push({ ms: run.ms, main, other, all: (all.user + all.system) / 1000 });
   }
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const rates = rows.map((r) => BLOCK_TXS / (r.ms / 1000));
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
   const flow = VOTE_MS === undefined ? '' : `, each after its ProcessProposal and ${VOTE_MS} ms of vote rounds (not counted)`;

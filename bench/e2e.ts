@@ -37,6 +37,7 @@ import { setTomlValue } from '../src/localnet/cometbft.js';
 import { freePort } from '../src/node/process.js';
 import { defaultAppState, defaultCmtdCommand, Localnet, type LocalNode } from '../src/localnet/network.js';
 import { benchAccounts, signLegacyTransfer } from './lib/txgen.js';
+import { median } from './lib/median.js';
 
 const TXS = Number(process.env.E2E_TXS ?? 30_000);
 const RUNS = Number(process.env.E2E_RUNS ?? 3);
@@ -299,11 +300,6 @@ async function runOnce(app: AppKind, nodeCount: number, recheck: boolean, run: n
     for (const p of socketApps) p.kill('SIGKILL');
     if (process.env.E2E_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');

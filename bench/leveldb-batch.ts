@@ -31,6 +31,7 @@ import { join } from 'node:path';
 
 import { ClassicLevel } from 'classic-level';
 import { nodeDescription } from './lib/node-info.js';
+import { median } from './lib/median.js';
 
 const ROUNDS = Number(process.argv[2] ?? 10);
 /** A node's database key at 10,000,000 keys: 'N', version, depth, path (11–14 bytes). */
@@ -77,8 +78,6 @@ const MIXES: Mix[] = [
     ],
   },
 ];
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const dir = mkdtempSync(join(tmpdir(), 'cmtd-bench-batch-'));
 const db = new ClassicLevel<Buffer, Uint8Array>(dir, { keyEncoding: 'buffer', valueEncoding: 'view', writeBufferSize: WRITE_BUFFER });

@@ -20,6 +20,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { withNodeMalloc } from '../src/node/malloc.js';
 import { NODE_V8_FLAGS } from '../src/node/v8-flags.js';
+import { median } from './lib/median.js';
 
 /** The first blocks of a run are left out: V8's heap and LevelDB's levels are still growing to their steady sizes. */
 const SKIP_BLOCKS = 2;
@@ -97,11 +98,6 @@ function parseRun(side: Side, output: string): Run {
   for (const m of output.matchAll(blockLine)) parsed.push({ computeRoot: Number(m[1]), commit: Number(m[2]), main: Number(m[3]) });
   if (parsed.length <= SKIP_BLOCKS) throw new Error(`found ${parsed.length} block lines in the ${side} side's output: has bench/store.ts's format changed?`);
   return { side, height: /open: .*\(height (\d+)/.exec(output)?.[1] ?? '?', blocks: parsed };
-}
-
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 function git(gitArgs: string[]): void {

@@ -48,6 +48,7 @@ import { GcPauses } from './lib/gc.js';
 import { describeCompactions, describeLevelDbLogs } from './lib/leveldb-stats.js';
 import { BENCH_CACHE_DIR, cachedStateReady, markCachedState } from './lib/state-cache.js';
 import { nodeDescription } from './lib/node-info.js';
+import { median } from './lib/median.js';
 
 const sizes = (process.argv[2] ?? '100000,10000000').split(',').map(Number);
 // 20: V8's heap and LevelDB's levels take about that long to reach the sizes they keep (docs/STORE.md "Memory").
@@ -122,7 +123,6 @@ function nodeBytes(tree: TreeUpdateResult): number {
   return bytes;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const phaseMedian = (phases: CommitPhases[], part: keyof CommitPhases): string => (phases.length === 0 ? '-' : median(phases.map((p) => p[part])).toFixed(1));
 
 async function build(dir: string, size: number): Promise<void> {
