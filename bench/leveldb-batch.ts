@@ -1,19 +1,23 @@
 /**
  * What handing a block's node records to LevelDB costs, and what smaller
- * or fewer records would save (docs/STORE.md "Performance", levers 1 and
- * 3). A commit stages its node records one `batch.put` at a time on the
- * main thread, in two batches, each written synced on LevelDB's threads
- * while the next is staged (committed-store.ts writeNodesThenRest). This
- * does the same with random bytes for three record mixes of a 20,000-key
- * block at 10,000,000 keys: today's; one whose depth-4 nodes are written
- * as deltas of ≈ 170 bytes instead of full records of ≈ 560; and one with
- * two tree levels per record (a node with its children of the same
- * version). Printed are the medians over the rounds after the first two,
- * with the process's minor page faults while it stages (LevelDB's threads
- * writing the first batch meanwhile count too): a batch's bytes go into new
+ * or fewer records, or batches kept from block to block, save (docs/STORE.md
+ * "Performance", levers 1 and 3). A commit stages its node records one put
+ * at a time on the main thread, in two batches, each written synced on
+ * LevelDB's threads while the next is staged (committed-store.ts
+ * writeNodesThenRest). This does the same with random bytes for three
+ * record mixes of a 20,000-key block at 10,000,000 keys, each in new
+ * batches as commits did until 2026-12-07: today's; one whose depth-4
+ * nodes are written as deltas of ≈ 170 bytes instead of full records of
+ * ≈ 560; and one with two tree levels per record (a node with its children
+ * of the same version). Then today's mix in two batches kept from one round
+ * to the next, as a commit keeps its batches since (src/store/reused-batch.ts).
+ * Printed are the medians over the rounds after the first two, with the
+ * process's minor page faults while it stages (LevelDB's threads writing
+ * the first batch meanwhile count too): a new batch's bytes go into new
  * native memory that classic-level frees only when V8 collects the batch,
- * so in a node, whose collections come later than here, staging follows
- * the bytes more than the count (BENCHMARKS.md 2026-12-07 16:00).
+ * so in a node, whose collections come later than here, staging into new
+ * batches follows the bytes more than the count (BENCHMARKS.md 2026-12-07
+ * 16:00); a kept batch reuses its memory.
  *
  * Then the commit's other batch, the one with the commit record: a block's
  * 20,000 latest-value records applied to the values' database (64 MiB
@@ -30,6 +34,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ClassicLevel } from 'classic-level';
+import { MAX_KEPT_BATCH_BYTES, ReusedBatch } from '../src/store/reused-batch.js';
 import { nodeDescription } from './lib/node-info.js';
 import { median } from './lib/median.js';
 
@@ -49,16 +54,17 @@ const LATEST_RECORD_BYTES = 78;
 interface Mix {
   name: string;
   records: Array<[count: number, bytes: number]>;
+  /** Staged into two batches kept from round to round (src/store/reused-batch.ts), as a commit does since 2026-12-07 21:10, rather than new ones. */
+  kept?: boolean;
 }
+const TODAY: Mix['records'] = [
+  [21_500, 560], // depths 0–4, full records
+  [29_000, 280], // depth 5 and deeper
+  [20_000, 190], // leaves
+];
 const MIXES: Mix[] = [
-  {
-    name: 'a block today',
-    records: [
-      [21_500, 560], // depths 0–4, full records
-      [29_000, 280], // depth 5 and deeper
-      [20_000, 190], // leaves
-    ],
-  },
+  { name: 'a block today, new batches', records: TODAY },
+  { name: 'a block today, kept batches', records: TODAY, kept: true },
   {
     name: 'two levels per record',
     records: [
@@ -89,6 +95,7 @@ try {
   const staged = MIXES.map((): number[] => []);
   const total = MIXES.map((): number[] => []);
   const faults = MIXES.map((): number[] => []);
+  const keptBatches = [new ReusedBatch(db, MAX_KEPT_BATCH_BYTES), new ReusedBatch(db, MAX_KEPT_BATCH_BYTES)] as const;
   for (let round = 0; round < ROUNDS; round++) {
     for (const [m, recordSizes] of sizes.entries()) {
       const half = Math.ceil(recordSizes.length / 2);
@@ -97,13 +104,13 @@ try {
       let stagingFaults = 0;
       let at = 0;
       const t0 = performance.now();
-      for (const [from, to] of [
+      for (const [b, [from, to]] of [
         [0, half],
         [half, recordSizes.length],
-      ] as const) {
+      ].entries()) {
         const f0 = process.resourceUsage().minorPageFault;
         const s0 = performance.now();
-        const batch = db.batch();
+        const batch = MIXES[m]!.kept ? keptBatches[b as 0 | 1].begin() : db.batch();
         for (let i = from; i < to; i++) {
           batch.put(bytes.subarray(at, at + KEY_BYTES), bytes.subarray(at + KEY_BYTES, at + KEY_BYTES + recordSizes[i]!));
           at += KEY_BYTES + recordSizes[i]!;

@@ -40,6 +40,7 @@ import type { Change, KVReader } from './kv.js';
 import { NodeCache } from './node-cache.js';
 import { OffHeapCache } from './off-heap-cache.js';
 import { PrefetchedRecords } from './prefetched-records.js';
+import { MAX_KEPT_BATCH_BYTES, ReusedBatch } from './reused-batch.js';
 import {
   EMPTY_HASH,
   HASH_LEN,
@@ -324,6 +325,9 @@ export class CommittedStore implements KVReader {
   private _lastCommitPhases: CommitPhases | undefined;
   /** Between deferWrites() and flush(): the records of the commits made since, not yet in LevelDB. */
   private deferred: DeferredRecords | undefined;
+  /** A commit's batches, kept from one commit to the next with their native memory (reused-batch.ts): the nodes' two, the other records'. */
+  private readonly nodeBatches: readonly [ReusedBatch, ReusedBatch];
+  private readonly recordsBatch: ReusedBatch;
 
   private constructor(
     db: ClassicLevel<Buffer, Uint8Array>,
@@ -333,6 +337,8 @@ export class CommittedStore implements KVReader {
   ) {
     this.db = db;
     this.nodesDb = nodesDb;
+    this.nodeBatches = [new ReusedBatch(nodesDb, MAX_KEPT_BATCH_BYTES), new ReusedBatch(nodesDb, MAX_KEPT_BATCH_BYTES)];
+    this.recordsBatch = new ReusedBatch(db, MAX_KEPT_BATCH_BYTES);
     this.logger = options.logger;
     this.sync = options.sync ?? false;
     this.stateHistory = options.stateHistory ?? DEFAULT_STATE_HISTORY;
@@ -835,7 +841,7 @@ export class CommittedStore implements KVReader {
     let keys = this.keyCount;
     let phases: CommitPhases | undefined;
     if (this.deferred === undefined) {
-      const dbBatch = this.db.batch();
+      const dbBatch = this.recordsBatch.begin();
       this.committing = true;
       // LevelDB may apply the batch before this continuation runs: until memory
       // moves to the new version, reads of the changed keys must not see it.
@@ -848,7 +854,7 @@ export class CommittedStore implements KVReader {
         // below. If the write fails, another block committed at v instead
         // reaches (v, place) only where it writes a node itself, which
         // replaces this one's in the cache.
-        phases = await writeNodesThenRest(stagedNodeBatches(this.nodesDb, tree), dbBatch, this.sync, () => {
+        phases = await writeNodesThenRest(stagedNodeBatches(this.nodeBatches, tree), dbBatch, this.sync, () => {
           keys = this.stageRecords(dbBatch, pending, tree, v, extras);
           this.cacheNewNodes(tree, v, keys);
           // The new values too: until the commit is visible, reads of these keys find `writing` first.
@@ -1375,7 +1381,7 @@ export interface CommitPhases {
  * ({@link stagedNodeBatches}); `meanwhile` runs on this thread after the
  * last is handed over, and may fill `rest`. Returns how long each part took.
  */
-export async function writeNodesThenRest(nodes: Iterable<ChainedBatchOf>, rest: ChainedBatchOf, sync: boolean, meanwhile?: () => void): Promise<CommitPhases> {
+export async function writeNodesThenRest(nodes: Iterable<WritableBatch>, rest: WritableBatch, sync: boolean, meanwhile?: () => void): Promise<CommitPhases> {
   const written: Array<Promise<void>> = [];
   let failure: { reason: unknown } | undefined;
   const started = performance.now();
@@ -1408,12 +1414,12 @@ export async function writeNodesThenRest(nodes: Iterable<ChainedBatchOf>, rest: 
  */
 const SPLIT_NODE_BATCHES_FROM = 16_384;
 
-/** A commit's nodes as LevelDB batches, each staged when the iteration asks for it (see {@link writeNodesThenRest}). */
-function* stagedNodeBatches(db: ClassicLevel<Buffer, Uint8Array>, tree: TreeUpdateResult): Generator<ChainedBatchOf> {
+/** A commit's nodes in `batches` (one, two for a large block), each staged when the iteration asks for it (see {@link writeNodesThenRest}). */
+function* stagedNodeBatches(batches: readonly [ReusedBatch, ReusedBatch], tree: TreeUpdateResult): Generator<WritableBatch> {
   const total = tree.writes.count + tree.moved.length;
   const split = total >= SPLIT_NODE_BATCHES_FROM ? Math.ceil(total / 2) : Math.max(total, 1);
-  for (let start = 0; start === 0 || start < total; start += split) {
-    const batch = db.batch();
+  for (let start = 0, i = 0; start === 0 || start < total; start += split, i++) {
+    const batch = batches[i]!.begin();
     try {
       stageNodes(batch, tree, start, Math.min(total, start + split));
     } catch (err) {
@@ -1434,7 +1440,11 @@ function roundedPhases(phases: CommitPhases): Record<string, number> {
   };
 }
 
-type ChainedBatchOf = ReturnType<ClassicLevel<Buffer, Uint8Array>['batch']>;
+/** A batch {@link writeNodesThenRest} writes: classic-level's chained batch, or a {@link ReusedBatch}. */
+interface WritableBatch {
+  write(options: { sync: boolean }): Promise<void>;
+  close(): Promise<void>;
+}
 
 function latin1(s: string): Buffer {
   return Buffer.from(s, 'latin1');

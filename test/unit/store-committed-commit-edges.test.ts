@@ -19,7 +19,7 @@ import { ClassicLevel } from 'classic-level';
 
 import { CommittedStore, StoreCorruptionError, StoreUsageError, writeNodesThenRest } from '../../src/store/committed-store.js';
 import type { Change } from '../../src/store/kv.js';
-import { bytes, commitBlock, patchLevel, withDir } from './fixtures/store-dirs.js';
+import { bytes, commitBlock, patchBatchWrite, patchLevel, withDir } from './fixtures/store-dirs.js';
 import { referenceRoot } from './fixtures/store-reference.js';
 
 const N = 'N'.charCodeAt(0); // tree node records (docs/STORE.md)
@@ -390,21 +390,12 @@ describe('CommittedStore.commit: checks', () => {
           const blockA = blockOf(0, 600, 'A');
           const pendingA = store.computeRoot(blockA);
           let writes = 0;
-          const restore = patchLevel(
-            'batch',
+          const restore = patchBatchWrite(
             (original) =>
-              function (this: unknown, ...args: unknown[]) {
-                const batch = original.apply(this, args) as { write: (options?: unknown) => Promise<void>; close: () => Promise<void> };
-                const write = batch.write.bind(batch);
-                batch.write = async (options?: unknown) => {
-                  writes++; // the nodes' batch is written first
-                  if (writes === (failing === 'the nodes' ? 1 : 2)) {
-                    await batch.close();
-                    throw new Error('injected write failure');
-                  }
-                  return write(options);
-                };
-                return batch;
+              async function (this: unknown, options) {
+                writes++; // the nodes' batch is written first
+                if (writes === (failing === 'the nodes' ? 1 : 2)) throw new Error('injected write failure');
+                return original.call(this, options);
               },
           );
           try {

@@ -30,7 +30,7 @@ import {
   type CommittedStoreOptions,
 } from '../../src/store/committed-store.js';
 import type { Logger } from '../../src/util/logger.js';
-import { bytes, commitBlock, patchLevel, text, withDir } from './fixtures/store-dirs.js';
+import { bytes, commitBlock, patchBatchWrite, patchLevel, text, withDir } from './fixtures/store-dirs.js';
 
 /** docs/STORE.md test vector: the root of {"a": "1"}. */
 const ROOT_A1 = '565388d4bc00257133f799d9366ac97f6e949c18acc53d17457f8859ba0f08d3';
@@ -428,19 +428,11 @@ describe('CommittedStore: sync option', () => {
     const seen: unknown[] = [];
     await withDir(async (dir) => {
       const store = await CommittedStore.open(dir, { ...options, stateHistory: 0 });
-      const restore = patchLevel(
-        'batch',
+      const restore = patchBatchWrite(
         (original) =>
-          function (this: unknown, ...args: unknown[]) {
-            const batch = original.apply(this, args) as { write: (opts?: { sync?: boolean }) => Promise<void> };
-            if (args.length === 0) {
-              const write = batch.write.bind(batch);
-              batch.write = (opts) => {
-                seen.push(opts?.sync);
-                return write(opts);
-              };
-            }
-            return batch;
+          function (this: unknown, opts) {
+            seen.push(opts.sync);
+            return original.call(this, opts);
           },
       );
       try {
