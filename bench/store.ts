@@ -255,7 +255,7 @@ async function bench(size: number): Promise<number> {
   console.log(
     `commit: median ${median(commitTotals).toFixed(1)} ms, max ${Math.max(...commitTotals).toFixed(1)} ms wall; ` +
       `its parts' medians: nodes staged ${phaseMedian(commitPhases, 'nodesStaged')} ms, other records and caches meanwhile ${phaseMedian(commitPhases, 'restStaged')} ms, ` +
-      `then waiting for the nodes' write ${phaseMedian(commitPhases, 'nodesWait')} ms, the commit record's batch ${phaseMedian(commitPhases, 'restWritten')} ms; ` +
+      `then waiting for the reads of the leaves it moves ${phaseMedian(commitPhases, 'movedLeavesRead')} ms and for the nodes' write ${phaseMedian(commitPhases, 'nodesWait')} ms, the commit record's batch ${phaseMedian(commitPhases, 'restWritten')} ms; ` +
       describeLevelDbLogs({ values: readFileSync(join(stateDir, 'LOG'), 'latin1'), nodes: readFileSync(join(nodesDir(stateDir), 'LOG'), 'latin1') }),
   );
 

@@ -325,8 +325,8 @@ export class CommittedStore implements KVReader {
   private _lastCommitPhases: CommitPhases | undefined;
   /** Between deferWrites() and flush(): the records of the commits made since, not yet in LevelDB. */
   private deferred: DeferredRecords | undefined;
-  /** A commit's batches, kept from one commit to the next with their native memory (reused-batch.ts): the nodes' two, the other records'. */
-  private readonly nodeBatches: readonly [ReusedBatch, ReusedBatch];
+  /** A commit's batches, kept from one commit to the next with their native memory (reused-batch.ts): the nodes' two, the moved leaves', the other records'. */
+  private readonly nodeBatches: readonly [ReusedBatch, ReusedBatch, ReusedBatch];
   private readonly recordsBatch: ReusedBatch;
 
   private constructor(
@@ -337,7 +337,7 @@ export class CommittedStore implements KVReader {
   ) {
     this.db = db;
     this.nodesDb = nodesDb;
-    this.nodeBatches = [new ReusedBatch(nodesDb, MAX_KEPT_BATCH_BYTES), new ReusedBatch(nodesDb, MAX_KEPT_BATCH_BYTES)];
+    this.nodeBatches = [new ReusedBatch(nodesDb, MAX_KEPT_BATCH_BYTES), new ReusedBatch(nodesDb, MAX_KEPT_BATCH_BYTES), new ReusedBatch(nodesDb, MAX_KEPT_BATCH_BYTES)];
     this.recordsBatch = new ReusedBatch(db, MAX_KEPT_BATCH_BYTES);
     this.logger = options.logger;
     this.sync = options.sync ?? false;
@@ -830,19 +830,26 @@ export class CommittedStore implements KVReader {
     const v = Number(height);
     // A height other than the one computeRoot assumed (not the next one): the node keys and child versions differ.
     const tree = pending.tree.version === v ? pending.tree : this.updateTree(pending.changes, v);
-    this.committing = true;
-    try {
-      await this.copyMovedLeaves(tree);
-    } finally {
-      this.committing = false;
-    }
     const extras = checkedExtras(extra); // before anything is written
     const started = performance.now();
     let keys = this.keyCount;
     let phases: CommitPhases | undefined;
     if (this.deferred === undefined) {
-      const dbBatch = this.recordsBatch.begin();
       this.committing = true;
+      // Read on LevelDB's threads while the nodes are staged and written; they go in a batch of their own after.
+      const leaves = this.copyMovedLeaves(tree);
+      leaves.catch(() => {}); // reported by the wait for them below
+      let movedLeavesRead = 0;
+      const movedLeaves = async (): Promise<ReusedBatch | undefined> => {
+        const waiting = performance.now();
+        await leaves;
+        movedLeavesRead = performance.now() - waiting;
+        if (tree.moved.length === 0) return undefined;
+        const batch = this.nodeBatches[2].begin();
+        stageNodes(batch, tree, tree.writes.count);
+        return batch;
+      };
+      const dbBatch = this.recordsBatch.begin();
       // LevelDB may apply the batch before this continuation runs: until memory
       // moves to the new version, reads of the changed keys must not see it.
       const writing = new Map<string, Latest>();
@@ -854,12 +861,14 @@ export class CommittedStore implements KVReader {
         // below. If the write fails, another block committed at v instead
         // reaches (v, place) only where it writes a node itself, which
         // replaces this one's in the cache.
-        phases = await writeNodesThenRest(stagedNodeBatches(this.nodeBatches, tree), dbBatch, this.sync, () => {
+        const meanwhile = (): void => {
           keys = this.stageRecords(dbBatch, pending, tree, v, extras);
           this.cacheNewNodes(tree, v, keys);
           // The new values too: until the commit is visible, reads of these keys find `writing` first.
           for (const { key, value } of pending.changes) this.cacheLatest(key, value);
-        });
+        };
+        const written = await writeNodesThenRest(stagedNodeBatches([this.nodeBatches[0], this.nodeBatches[1]], tree), dbBatch, this.sync, meanwhile, movedLeaves);
+        phases = { ...written, movedLeavesRead };
       } catch (err) {
         // LevelDB kept the values before (a batch is all or nothing): so does the cache.
         for (const { key, before } of pending.changes) this.cacheLatest(key, before);
@@ -869,6 +878,12 @@ export class CommittedStore implements KVReader {
         this.writing = undefined;
       }
     } else {
+      this.committing = true;
+      try {
+        await this.copyMovedLeaves(tree);
+      } finally {
+        this.committing = false;
+      }
       // Staged apart, so a commit that fails halfway leaves nothing behind.
       const staged = new DeferredRecords();
       stageNodes(staged, tree);
@@ -893,7 +908,7 @@ export class CommittedStore implements KVReader {
       changes: pending.changes.length,
       nodes: nodesWritten,
       ms: Math.round(performance.now() - started),
-      ...(phases === undefined ? {} : roundedPhases(phases)),
+      ...(this._lastCommitPhases === undefined ? {} : roundedPhases(this._lastCommitPhases)),
     });
     this.schedulePrune();
   }
@@ -962,7 +977,9 @@ export class CommittedStore implements KVReader {
    * them (tree.ts TreeUpdateResult.moved), read in parallel on LevelDB's
    * threads: a block that deletes keys moves their siblings' leaves up, and
    * reading each where computeRoot meets it would hold the event loop for a
-   * disk read.
+   * disk read. The commit reads them while it stages and LevelDB writes
+   * the nodes (≈ 90 ms of disk reads a 20,000-key block at 10,000,000
+   * keys, BENCHMARKS.md 2026-12-07 21:20).
    */
   private async copyMovedLeaves(tree: TreeUpdateResult): Promise<void> {
     const reads: Buffer[] = [];
@@ -1366,11 +1383,16 @@ export interface CommitPhases {
   nodesStaged: number;
   /** The `meanwhile` work: the other records and the caches, while LevelDB writes the nodes (this thread). */
   restStaged: number;
-  /** Waiting, after that, for LevelDB to finish writing the nodes. */
+  /** Waiting, after that, for the reads of the leaves the block moves up (TreeUpdateResult.moved), begun when the commit began. */
+  movedLeavesRead: number;
+  /** Waiting, after that, for LevelDB to finish writing the nodes (and the moved leaves). */
   nodesWait: number;
   /** Writing the batch that holds the commit record. */
   restWritten: number;
 }
+
+/** The parts of a commit {@link writeNodesThenRest} times. */
+type WritePhases = Omit<CommitPhases, 'movedLeavesRead'>;
 
 /**
  * A commit's nodes first, on disk before anything names them (synced: a
@@ -1379,21 +1401,33 @@ export interface CommitPhases {
  * of `nodes` is handed to LevelDB as soon as the iterable yields it, so
  * LevelDB's threads write the first while this thread stages the next
  * ({@link stagedNodeBatches}); `meanwhile` runs on this thread after the
- * last is handed over, and may fill `rest`. Returns how long each part took.
+ * last is handed over, and may fill `rest`; then the batch `late` gives,
+ * if any, is written as the nodes are (the moved leaves, once read).
+ * Returns how long each part took (`late`'s own wait is the caller's to time).
  */
-export async function writeNodesThenRest(nodes: Iterable<WritableBatch>, rest: WritableBatch, sync: boolean, meanwhile?: () => void): Promise<CommitPhases> {
+export async function writeNodesThenRest(
+  nodes: Iterable<WritableBatch>,
+  rest: WritableBatch,
+  sync: boolean,
+  meanwhile?: () => void,
+  late?: () => Promise<WritableBatch | undefined>,
+): Promise<WritePhases> {
   const written: Array<Promise<void>> = [];
   let failure: { reason: unknown } | undefined;
   const started = performance.now();
   let handedOver = started;
+  let staged = started;
   try {
     for (const batch of nodes) written.push(batch.write({ sync: true })); // on LevelDB's threads from here
     handedOver = performance.now();
     meanwhile?.();
+    staged = performance.now();
+    const lateBatch = await late?.();
+    if (lateBatch !== undefined) written.push(lateBatch.write({ sync: true }));
   } catch (err) {
     failure = { reason: err };
   }
-  const staged = performance.now();
+  const lateDone = performance.now();
   // Every write settled before anything else happens, failed or not.
   const refused = (await Promise.allSettled(written)).find((r) => r.status === 'rejected');
   failure ??= refused === undefined ? undefined : { reason: refused.reason };
@@ -1403,20 +1437,24 @@ export async function writeNodesThenRest(nodes: Iterable<WritableBatch>, rest: W
   }
   const nodesWritten = performance.now();
   await rest.write({ sync });
-  return { nodesStaged: handedOver - started, restStaged: staged - handedOver, nodesWait: nodesWritten - staged, restWritten: performance.now() - nodesWritten };
+  return { nodesStaged: handedOver - started, restStaged: staged - handedOver, nodesWait: nodesWritten - lateDone, restWritten: performance.now() - nodesWritten };
 }
 
 /**
- * A block with at least this many nodes (and moved leaves) writes them in
+ * A block with at least this many nodes writes them in
  * two batches: LevelDB writes the first (≈ 150 ms for 35,000 nodes at
  * 10,000,000 keys) while the second is staged (≈ 45 ms), instead of
  * after. A smaller block keeps one batch and one fsync.
  */
 const SPLIT_NODE_BATCHES_FROM = 16_384;
 
-/** A commit's nodes in `batches` (one, two for a large block), each staged when the iteration asks for it (see {@link writeNodesThenRest}). */
+/**
+ * A commit's written nodes (not its moved leaves) in `batches` (one, two
+ * for a large block), each staged when the iteration asks for it (see
+ * {@link writeNodesThenRest}).
+ */
 function* stagedNodeBatches(batches: readonly [ReusedBatch, ReusedBatch], tree: TreeUpdateResult): Generator<WritableBatch> {
-  const total = tree.writes.count + tree.moved.length;
+  const total = tree.writes.count;
   const split = total >= SPLIT_NODE_BATCHES_FROM ? Math.ceil(total / 2) : Math.max(total, 1);
   for (let start = 0, i = 0; start === 0 || start < total; start += split, i++) {
     const batch = batches[i]!.begin();
@@ -1435,6 +1473,7 @@ function roundedPhases(phases: CommitPhases): Record<string, number> {
   return {
     nodesStagedMs: Math.round(phases.nodesStaged),
     restStagedMs: Math.round(phases.restStaged),
+    movedLeavesReadMs: Math.round(phases.movedLeavesRead),
     nodesWaitMs: Math.round(phases.nodesWait),
     restWrittenMs: Math.round(phases.restWritten),
   };

@@ -768,9 +768,19 @@ export interface TreeUpdateResult {
    * hash from its parent, so it does not read the leaf: the caller reads
    * them all at once, off the synchronous path.
    */
-  moved: Array<{ key: string; from: string; record: string }>;
+  moved: MovedLeaf[];
   /** Database keys of the committed nodes the new version no longer reaches. */
   stale: StaleList;
+}
+
+/** A leaf an update moves up unchanged (TreeUpdateResult.moved). */
+export interface MovedLeaf {
+  /** Its database key at its new place (latin1). */
+  key: string;
+  /** Its database key where it was (latin1). */
+  from: string;
+  /** Its record once the caller has copied it from `from`; '' until then. */
+  record: string;
 }
 
 /** What a leaf's record holds (a new leaf's, or an old one's read to move it down). */
@@ -916,7 +926,7 @@ class Updater {
   private readonly views: InternalRecordView[] = [];
   /** One set of per-child arrays per depth, as the views (each read only at the slots its node changed). */
   private readonly slots: ChangedSlots[] = [];
-  readonly moved: Array<{ key: string; from: string; record: string }> = [];
+  readonly moved: MovedLeaf[] = [];
   readonly stale = new StaleList();
   /** The folds of the nodes rewritten above FLAT_DEPTH, hashed at the end ({@link resolve}). */
   private readonly folds = DeferredFolds.reusing(FLAT_DEPTH);

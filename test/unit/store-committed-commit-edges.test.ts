@@ -19,7 +19,7 @@ import { ClassicLevel } from 'classic-level';
 
 import { CommittedStore, StoreCorruptionError, StoreUsageError, writeNodesThenRest } from '../../src/store/committed-store.js';
 import type { Change } from '../../src/store/kv.js';
-import { bytes, commitBlock, patchBatchWrite, patchLevel, withDir } from './fixtures/store-dirs.js';
+import { bytes, commitBlock, patchBatchPut, patchBatchWrite, patchLevel, withDir } from './fixtures/store-dirs.js';
 import { referenceRoot } from './fixtures/store-reference.js';
 
 const N = 'N'.charCodeAt(0); // tree node records (docs/STORE.md)
@@ -328,16 +328,71 @@ describe('CommittedStore.commit: checks', () => {
     });
   });
 
+  it('reads the leaves a block moves up while it writes the nodes, and writes them in a synced batch of their own before the commit record', async () => {
+    await withDir(async (dir) => {
+      await twoBlocks(dir);
+      const store = await CommittedStore.open(dir);
+      try {
+        const pending = store.computeRoot(block3());
+        const moved = new Set(pending.tree.moved.map((m) => m.key));
+        assert.ok(moved.size > 0, 'block 3 moves leaves up');
+        const events: string[] = [];
+        const staged = new Map<unknown, string[]>();
+        const restoreRead = patchLevel(
+          'getMany',
+          (original) =>
+            function (this: unknown, ...args: unknown[]) {
+              events.push('read');
+              return original.apply(this, args);
+            },
+        );
+        const restorePut = patchBatchPut(
+          (original) =>
+            function (this: unknown, key, value, options) {
+              staged.set(this, [...(staged.get(this) ?? []), Buffer.from(key).toString('latin1')]);
+              return original.call(this, key, value, options);
+            },
+        );
+        const restoreWrite = patchBatchWrite(
+          (original) =>
+            function (this: unknown, options) {
+              const keys = staged.get(this) ?? [];
+              staged.delete(this);
+              const movedKeys = keys.filter((k) => moved.has(k)).length;
+              events.push(movedKeys === 0 ? 'other' : movedKeys === keys.length ? `moved leaves, sync ${options.sync}` : 'moved leaves with others');
+              return original.call(this, options);
+            },
+        );
+        try {
+          await store.commit(3n, pending, pending.root);
+        } finally {
+          restoreRead();
+          restorePut();
+          restoreWrite();
+        }
+        // The leaves' reads (in parallel parts) begin first; then the nodes' batch, the moved leaves' (synced), the commit record's.
+        assert.deepEqual(
+          events.filter((e, i) => e !== events[i - 1]),
+          ['read', 'other', 'moved leaves, sync true', 'other'],
+        );
+        assert.equal(store.height, 3n);
+        await store.verify();
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
   for (const damage of ['missing', 'an internal node'] as const) {
-    it(`refuses, writing nothing, when a leaf it moves up is ${damage} (StoreCorruptionError naming its version and depth), and commits once it reads right`, async () => {
+    it(`refuses, committing nothing, when a leaf it moves up is ${damage} (StoreCorruptionError naming its version and depth), and commits once it reads right`, async () => {
       await withDir(async (dir) => {
         await twoBlocks(dir);
         const store = await CommittedStore.open(dir);
         try {
-          const pending = store.computeRoot(block3());
-          const [first] = pending.tree.moved;
+          const [first] = store.computeRoot(block3()).tree.moved;
           assert.ok(first !== undefined, 'block 3 moves a leaf up');
           const from = Buffer.from(first.from, 'latin1');
+          // Damaged from computeRoot on: it reads the leaves it moves as it walks, and the commit reads again what did not read right.
           const restore = patchLevel(
             'getMany',
             (original) =>
@@ -346,7 +401,9 @@ describe('CommittedStore.commit: checks', () => {
                 return (args[0] as Buffer[]).map((k, i) => (k.equals(from) ? (damage === 'missing' ? undefined : Uint8Array.of(1, 0, 0, 0, 0)) : got[i]));
               },
           );
+          let pending: ReturnType<CommittedStore['computeRoot']>;
           try {
+            pending = store.computeRoot(block3());
             await assert.rejects(store.commit(3n, pending, pending.root), (err: Error) => {
               assert.ok(err instanceof StoreCorruptionError, `StoreCorruptionError, got ${String(err)}`);
               assert.match(err.message, new RegExp(`moves \\(version ${from.readBigUInt64BE(1)}, depth ${from[9]}\\): ${damage === 'missing' ? 'missing' : 'not a leaf'}$`));

@@ -176,10 +176,10 @@ describe('CommittedStore.commit: the debug log', () => {
         assert.ok((fields.ms as number) >= 0 && (fields.ms as number) <= Math.ceil(elapsed), `ms ${String(fields.ms)} within the commit's ${elapsed} ms`);
         // The commit's parts, also kept for the bench (lastCommitPhases): each within the commit, together too.
         const phases = store.lastCommitPhases!;
-        const parts = [phases.nodesStaged, phases.restStaged, phases.nodesWait, phases.restWritten];
+        const parts = [phases.nodesStaged, phases.restStaged, phases.movedLeavesRead, phases.nodesWait, phases.restWritten];
         for (const part of parts) assert.ok(part >= 0 && part <= elapsed, `a part of ${part} ms within the commit's ${elapsed} ms`);
         assert.ok(parts.reduce((a, b) => a + b) <= elapsed, `the parts (${parts.join(', ')} ms) add up to no more than the commit's ${elapsed} ms`);
-        const logged = ['nodesStagedMs', 'restStagedMs', 'nodesWaitMs', 'restWrittenMs'].map((f) => fields[f]);
+        const logged = ['nodesStagedMs', 'restStagedMs', 'movedLeavesReadMs', 'nodesWaitMs', 'restWrittenMs'].map((f) => fields[f]);
         assert.deepEqual(logged, parts.map(Math.round), 'the log line gives the same parts in whole ms');
       } finally {
         await store.close();
