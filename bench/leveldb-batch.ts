@@ -54,7 +54,7 @@ const LATEST_RECORD_BYTES = 78;
 interface Mix {
   name: string;
   records: Array<[count: number, bytes: number]>;
-  /** Staged into two batches kept from round to round (src/store/reused-batch.ts), as a commit does since 2026-12-07 21:10, rather than new ones. */
+  /** Staged into two batches kept from round to round (src/store/reused-batch.ts), as a commit does since 2026-12-07 21:05, rather than new ones. */
   kept?: boolean;
 }
 const TODAY: Mix['records'] = [

@@ -979,7 +979,7 @@ export class CommittedStore implements KVReader {
    * reading each where computeRoot meets it would hold the event loop for a
    * disk read. The commit reads them while it stages and LevelDB writes
    * the nodes (≈ 90 ms of disk reads a 20,000-key block at 10,000,000
-   * keys, BENCHMARKS.md 2026-12-07 21:20).
+   * keys, BENCHMARKS.md 2026-12-07 21:05).
    */
   private async copyMovedLeaves(tree: TreeUpdateResult): Promise<void> {
     const reads: Buffer[] = [];

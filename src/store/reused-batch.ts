@@ -8,7 +8,7 @@
  * doubling, and a minor page fault for each new page (≈ 8,500 a block,
  * several µs each on a VM). A batch kept and cleared after its write
  * reuses memory that is already mapped: `bench/leveldb-batch.ts` stages a
- * block's nodes in about half the time (BENCHMARKS.md 2026-12-07 21:10).
+ * block's nodes in about half the time (BENCHMARKS.md 2026-12-07 21:05).
  *
  * The public chained-batch API closes a batch once it is written, so this
  * drives the batch through abstract-level's implementation methods
@@ -33,7 +33,8 @@ const METHODS = ['_put', '_del', '_clear', '_write'] as const;
  * A kept batch that staged more than this is dropped after its write: a
  * 20,000-key block at 10,000,000 keys stages ≈ 11 MB in each of its two
  * node batches, and a native batch keeps up to twice what it held, so a
- * store keeps at most ≈ 3 × 64 MiB however large one block was.
+ * store's four (committed-store.ts) keep at most ≈ 4 × 64 MiB however
+ * large one block was.
  */
 export const MAX_KEPT_BATCH_BYTES = 32 * 2 ** 20;
 const NO_OPTIONS = {};
