@@ -1441,10 +1441,11 @@ export async function writeNodesThenRest(
 }
 
 /**
- * A block with at least this many nodes writes them in
- * two batches: LevelDB writes the first (≈ 150 ms for 35,000 nodes at
- * 10,000,000 keys) while the second is staged (≈ 45 ms), instead of
- * after. A smaller block keeps one batch and one fsync.
+ * A block with at least this many nodes writes them in two batches:
+ * LevelDB writes the first (≈ 150 ms for 35,000 nodes at 10,000,000 keys)
+ * while the second is staged (≈ 45 ms), instead of after. A smaller block
+ * keeps one batch and one fsync (and one more for the leaves it moves up,
+ * if it deletes keys: they are written once read, in a batch of their own).
  */
 const SPLIT_NODE_BATCHES_FROM = 16_384;
 
